@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { AgentName, ToolName } from './ids.ts';
+
+export const Budget = z.strictObject({
+  /** Model turns a session may take. */
+  maxSteps: z.number().int().positive().default(20),
+  maxCostUsd: z.number().positive().optional(),
+});
+export type Budget = z.infer<typeof Budget>;
+
+/** One step of the scripted model: say something, call a tool, or finish with an answer. */
+export const ScriptStep = z.union([
+  z.strictObject({ text: z.string() }),
+  z.strictObject({ tool: ToolName, input: z.record(z.string(), z.unknown()).default({}) }),
+  z.strictObject({ final: z.string() }),
+]);
+export type ScriptStep = z.infer<typeof ScriptStep>;
+
+export const ModelName = z
+  .string()
+  .regex(/^(scripted|[a-z0-9_-]+\/.+)$/, 'a model is "scripted" or "<provider>/<model>", like "anthropic/claude-sonnet-4-5"');
+
+export const AgentDefinition = z
+  .strictObject({
+    name: AgentName,
+    model: ModelName,
+    system: z.string().default(''),
+    tools: z.array(ToolName).default([]),
+    budget: Budget.default({ maxSteps: 20 }),
+    maxTokens: z.number().int().positive().default(4096),
+    rubric: z.unknown().optional(),
+    supervision: z.unknown().optional(),
+    memory: z.unknown().optional(),
+    subagents: z.array(AgentName).default([]),
+    script: z.array(ScriptStep).optional(),
+  })
+  .refine((agent) => agent.model !== 'scripted' || agent.script !== undefined, {
+    message: 'a scripted agent needs a "script" of steps',
+    path: ['script'],
+  });
+export type AgentDefinition = z.infer<typeof AgentDefinition>;

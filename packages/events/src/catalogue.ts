@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { AgentDefinition, Budget } from './agent.ts';
+import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
+import { SessionId, ToolName } from './ids.ts';
+
+/**
+ * The data of every event type, keyed by type. Names are past tense. Extend, never repurpose:
+ * a changed shape is a new version with an upcaster in the codec.
+ */
+
+const CallId = z.string().min(1);
+
+export const Totals = z.object({
+  steps: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type Totals = z.infer<typeof Totals>;
+
+export const eventData = {
+  'session.created': z.object({
+    /** The whole agent definition as it was when the session started, so replay never depends on later edits. */
+    agent: AgentDefinition,
+    input: z.string(),
+    /** Tool schemas resolved at creation, for the same reason. */
+    tools: z.array(ToolDefinition),
+    budget: Budget,
+    rubric: z.unknown().optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    parent: z.object({ sessionId: SessionId, callId: CallId }).optional(),
+    forkedFrom: z.object({ sessionId: SessionId, n: z.number().int().positive() }).optional(),
+  }),
+  'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
+  'model.requested': z.object({
+    callId: CallId,
+    model: z.string(),
+    /** sha256 of the request the decider built; replay proves it rebuilt the same one. */
+    digest: z.string(),
+    attempt: z.number().int().positive(),
+  }),
+  'model.responded': z.object({
+    callId: CallId,
+    model: z.string(),
+    content: z.array(z.discriminatedUnion('type', [TextBlock, ToolUseBlock])),
+    stopReason: StopReason,
+    usage: Usage,
+    costUsd: z.number().nonnegative(),
+    latencyMs: z.number().nonnegative(),
+  }),
+  'model.failed': z.object({
+    callId: CallId,
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    attempt: z.number().int().positive(),
+  }),
+  'tool.requested': z.object({
+    callId: CallId,
+    tool: ToolName,
+    input: z.unknown(),
+    idempotencyKey: z.string(),
+  }),
+  'permission.granted': z.object({ callId: CallId, tool: ToolName, policy: z.string().optional() }),
+  'permission.denied': z.object({ callId: CallId, tool: ToolName, reason: z.string(), policy: z.string().optional() }),
+  'approval.requested': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
+  'approval.resolved': z.object({ callId: CallId, approved: z.boolean(), by: z.string(), note: z.string().optional() }),
+  'tool.completed': z.object({ callId: CallId, tool: ToolName, output: z.string(), durationMs: z.number().nonnegative() }),
+  'tool.failed': z.object({ callId: CallId, tool: ToolName, error: z.string(), durationMs: z.number().nonnegative() }),
+  'tool.outcome_unknown': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
+  'supervisor.intervened': z.object({
+    detector: z.string(),
+    action: z.enum(['nudge', 'pause', 'abort']),
+    reason: z.string(),
+    evidence: z.array(z.number().int().positive()),
+  }),
+  'session.paused': z.object({ reason: z.string() }),
+  'session.resumed': z.object({ reason: z.string().optional() }),
+  'budget.exceeded': z.object({
+    limit: z.enum(['maxSteps', 'maxCostUsd']),
+    allowed: z.number(),
+    used: z.number(),
+  }),
+  'outcome.submitted': z.object({ output: z.string() }),
+  'outcome.graded': z.object({
+    verdicts: z.array(z.object({ criterion: z.string(), passed: z.boolean(), feedback: z.string() })),
+    passed: z.boolean(),
+    feedback: z.string(),
+  }),
+  'subagent.spawned': z.object({ callId: CallId, sessionId: SessionId, agent: z.string() }),
+  'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional() }),
+  'session.completed': z.object({
+    status: z.enum(['succeeded', 'failed', 'aborted']),
+    output: z.string().optional(),
+    reason: z.string().optional(),
+    totals: Totals,
+  }),
+} as const;
+
+export type EventType = keyof typeof eventData;
+export const eventTypes = Object.keys(eventData) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof eventData)[T]>;
+
+/** An event as a decider emits it; the shell wraps it in an envelope when appending. */
+export type NewEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { SessionId, ToolName } from './ids.ts';
+
+/** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
+export const ToolJob = z.object({
+  sessionId: SessionId,
+  correlationId: SessionId,
+  callId: z.string().min(1),
+  tool: ToolName,
+  input: z.unknown(),
+  /** Same key on every redelivery or re-dispatch: the executor's ledger runs it once. */
+  idempotencyKey: z.string().min(1),
+});
+export type ToolJob = z.infer<typeof ToolJob>;
+
+export const ToolResult = z.object({
+  type: z.literal('tool.result'),
+  sessionId: SessionId,
+  callId: z.string().min(1),
+  tool: ToolName,
+  outcome: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('completed'), output: z.string() }),
+    z.object({ status: z.literal('failed'), error: z.string() }),
+  ]),
+  durationMs: z.number().nonnegative(),
+});
+export type ToolResult = z.infer<typeof ToolResult>;
+
+/** Commands other services send to a session on `sbx.inbox.<sessionId>`. */
+export const InboxCommand = z.discriminatedUnion('type', [ToolResult]);
+export type InboxCommand = z.infer<typeof InboxCommand>;

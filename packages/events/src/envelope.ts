@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { eventData, type EventData, type EventType } from './catalogue.ts';
+import { SessionId } from './ids.ts';
+
+export const EventMeta = z.object({
+  /** ULID. */
+  id: z.string().min(1),
+  /** Schema version of `data`. */
+  v: z.number().int().positive(),
+  sessionId: SessionId,
+  /** 1, 2, 3... per session, contiguous. */
+  n: z.number().int().positive(),
+  /** Milliseconds since the epoch, from the writer's injected clock. */
+  at: z.number().int().nonnegative(),
+  /** The event or message that caused this one. */
+  causationId: z.string().nullable(),
+  /** The root session of the run. */
+  correlationId: SessionId,
+  traceparent: z.string().optional(),
+  by: z.object({ service: z.string(), instance: z.string() }),
+});
+export type EventMeta = z.infer<typeof EventMeta>;
+
+function envelopeOf<T extends EventType>(type: T) {
+  return EventMeta.extend({ type: z.literal(type), data: eventData[type] as (typeof eventData)[T] });
+}
+
+const envelopes = Object.keys(eventData).map((type) => envelopeOf(type as EventType));
+
+export const SessionEvent = z.discriminatedUnion(
+  'type',
+  envelopes as unknown as [ReturnType<typeof envelopeOf<EventType>>, ...ReturnType<typeof envelopeOf<EventType>>[]],
+);
+
+/** A stored event: envelope plus typed data, narrowed by `type`. */
+export type SessionEvent = { [T in EventType]: EventMeta & { type: T; data: EventData<T> } }[EventType];
+export type EventOf<T extends EventType> = Extract<SessionEvent, { type: T }>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Ids become NATS subject tokens, so they may not contain `.`, `*`, `>` or white space. */
+const token = /^[A-Za-z0-9_-]+$/;
+
+export const SessionId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(token, 'a session id may hold only letters, digits, "-" and "_"');
+export type SessionId = z.infer<typeof SessionId>;
+
+export const AgentName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'an agent name is lower-case letters, digits, "-" and "_", starting with a letter or digit');
+export type AgentName = z.infer<typeof AgentName>;
+
+export const ToolName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'a tool name is dot-separated lower-case words, like "workspace.read"');
+export type ToolName = z.infer<typeof ToolName>;

@@ -1,0 +1,25 @@
+export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
+export { eventData, eventTypes, Totals } from './catalogue.ts';
+export type { EventData, EventType, NewEvent } from './catalogue.ts';
+export { decode, decodeEvent, DecodeError, encode, encodeEvent, validate } from './codec.ts';
+export { InboxCommand, ToolJob, ToolResult } from './commands.ts';
+export {
+  ContentBlock,
+  ImageBlock,
+  Message,
+  ModelRequest,
+  ModelResponse,
+  StopReason,
+  TextBlock,
+  ToolDefinition,
+  ToolResultBlock,
+  ToolUseBlock,
+  Usage,
+  zeroUsage,
+} from './conversation.ts';
+export { EventMeta, SessionEvent } from './envelope.ts';
+export type { EventOf } from './envelope.ts';
+export { AgentName, SessionId, ToolName } from './ids.ts';
+export { errorHeader, naming, replyToHeader, typeHeader } from './naming.ts';
+export type { Naming } from './naming.ts';
+export { Task, TaskOutcome } from './task.ts';

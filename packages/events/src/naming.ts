@@ -1,0 +1,86 @@
+/**
+ * Every stream, subject, bucket and object store name, derived from one prefix so that several
+ * installations can share one NATS (`SIGNALBOX_PREFIX`).
+ */
+export interface Naming {
+  readonly prefix: string;
+  readonly streams: { events: string; tasks: string; inbox: string; jobs: string; dlq: string };
+  readonly buckets: {
+    agents: string;
+    tools: string;
+    policies: string;
+    memory: string;
+    sessions: string;
+    snapshots: string;
+    secrets: string;
+  };
+  readonly objectStores: { workspace: string };
+  readonly subjects: {
+    events(sessionId: string): string;
+    allEvents: string;
+    task(agent: string): string;
+    allTasks: string;
+    inbox(sessionId: string): string;
+    allInbox: string;
+    toolJob(tool: string): string;
+    allToolJobs: string;
+    gradeJobs: string;
+    dreamJobs: string;
+    allJobs: string;
+    dlq(source: string): string;
+    allDlq: string;
+    rpc(name: string): string;
+  };
+}
+
+const prefixPattern = /^[a-z][a-z0-9_-]*$/;
+
+export function naming(prefix = 'sbx'): Naming {
+  if (!prefixPattern.test(prefix)) {
+    throw new Error(`invalid Signalbox prefix "${prefix}": use lower-case letters, digits, "-" or "_"`);
+  }
+  const upper = prefix.toUpperCase().replaceAll('-', '_');
+  return {
+    prefix,
+    streams: {
+      events: `${upper}_EVENTS`,
+      tasks: `${upper}_TASKS`,
+      inbox: `${upper}_INBOX`,
+      jobs: `${upper}_JOBS`,
+      dlq: `${upper}_DLQ`,
+    },
+    buckets: {
+      agents: `${prefix}-agents`,
+      tools: `${prefix}-tools`,
+      policies: `${prefix}-policies`,
+      memory: `${prefix}-memory`,
+      sessions: `${prefix}-sessions`,
+      snapshots: `${prefix}-snapshots`,
+      secrets: `${prefix}-secrets`,
+    },
+    objectStores: { workspace: `${prefix}-workspace` },
+    subjects: {
+      events: (sessionId) => `${prefix}.events.${sessionId}`,
+      allEvents: `${prefix}.events.>`,
+      task: (agent) => `${prefix}.tasks.${agent}`,
+      allTasks: `${prefix}.tasks.>`,
+      inbox: (sessionId) => `${prefix}.inbox.${sessionId}`,
+      allInbox: `${prefix}.inbox.>`,
+      toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
+      allToolJobs: `${prefix}.jobs.tool.>`,
+      gradeJobs: `${prefix}.jobs.grade`,
+      dreamJobs: `${prefix}.jobs.dream`,
+      allJobs: `${prefix}.jobs.>`,
+      dlq: (source) => `${prefix}.dlq.${source}`,
+      allDlq: `${prefix}.dlq.>`,
+      rpc: (name) => `${prefix}.rpc.${name}`,
+    },
+  };
+}
+
+/** Header carrying an event's type, so consumers can skip events without decoding them. */
+export const typeHeader = 'Sbx-Type';
+/** Header a task publisher sets to receive the task's outcome (accepted, duplicate or rejected) as a reply. */
+export const replyToHeader = 'Sbx-Reply-To';
+/** Header on dead-lettered messages naming why they were rejected. */
+export const errorHeader = 'Sbx-Error';

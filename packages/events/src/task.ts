@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { Budget } from './agent.ts';
+import { SessionId } from './ids.ts';
+
+/** The public ingress contract: what any NATS client publishes on `sbx.tasks.<agent>`. */
+export const Task = z.strictObject({
+  input: z.string().min(1, 'a task needs a non-empty "input"'),
+  /** Makes submission idempotent: a second task with the same id starts nothing new. */
+  sessionId: SessionId.optional(),
+  rubric: z.unknown().optional(),
+  /** Overrides the agent's budget, field by field. */
+  budget: Budget.partial().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type Task = z.infer<typeof Task>;
+
+/** What a publisher that set `Sbx-Reply-To` gets back. */
+export const TaskOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('accepted'), sessionId: SessionId }),
+  z.object({ status: z.literal('duplicate'), sessionId: SessionId }),
+  z.object({ status: z.literal('rejected'), error: z.string() }),
+]);
+export type TaskOutcome = z.infer<typeof TaskOutcome>;

@@ -1,0 +1,41 @@
+import type { ModelRequest, ModelResponse } from '@signalbox/events';
+
+/** What the runtime needs from any model: one call, one reply. Adapters own every SDK type. */
+export interface ModelProvider {
+  /** Provider id as used in agent definitions (`anthropic`, `openai`, `scripted`, ...). */
+  readonly name: string;
+  complete(request: ModelRequest, options?: CallOptions): Promise<ModelResponse>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export type ModelErrorCode =
+  | 'rate_limited'
+  | 'overloaded'
+  | 'server_error'
+  | 'timeout'
+  | 'connection'
+  | 'bad_response'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'context_too_long'
+  | 'invalid_request'
+  | 'script_exhausted';
+
+/** A model call that failed. `retryable` tells the runtime whether trying again can help. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  readonly code: ModelErrorCode;
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+
+  constructor(code: ModelErrorCode, message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable;
+    this.status = options.status;
+  }
+}

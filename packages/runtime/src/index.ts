@@ -1,1 +1,10 @@
-export {};
+export { configFromEnv, RuntimeConfig } from './config.ts';
+export { connectNats } from './connection.ts';
+export { deadLetter, deadLetterInputOf, deliveriesHeader, Rejection, sourceSubjectHeader } from './dead-letter.ts';
+export type { DeadLetterInput } from './dead-letter.ts';
+export { startDurableWorker } from './durable-worker.ts';
+export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';
+export { createLogger } from './logger.ts';
+export type { Logger, LoggerOptions } from './logger.ts';
+export { startHost, stopOnSignals } from './service.ts';
+export type { Host, RunningService, Service, ServiceContext } from './service.ts';

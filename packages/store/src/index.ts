@@ -1,1 +1,5 @@
-export {};
+export { ConcurrencyError, DuplicateEventError, SequenceGapError } from './errors.ts';
+export { emptyHead, EventStore } from './event-store.ts';
+export type { ReadOptions, SessionHead } from './event-store.ts';
+export { provision, streamConfigs } from './provision.ts';
+export type { ProvisionOptions } from './provision.ts';

@@ -1,0 +1,52 @@
+import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { errorHeader, type Naming } from '@signalbox/events';
+
+/** Input that can never succeed (malformed, invalid, unknown target): dead-letter it at once, never retry. */
+export class Rejection extends Error {
+  override readonly name = 'Rejection';
+  readonly code = 'rejected';
+}
+
+export const sourceSubjectHeader = 'Sbx-Source-Subject';
+export const deliveriesHeader = 'Sbx-Deliveries';
+
+/**
+ * Keeps a message that will not be processed in `sbx.dlq.<source>`, byte for byte, with the reason
+ * and where it came from, so it can be inspected and re-driven. Deduplicated by its stream position.
+ */
+export async function deadLetter(nc: NatsConnection, names: Naming, source: string, message: DeadLetterInput, reason: string): Promise<void> {
+  const hdrs = headers();
+  for (const [key, values] of message.headers ?? []) for (const value of values) hdrs.append(key, value);
+  hdrs.set(errorHeader, oneLine(reason));
+  hdrs.set(sourceSubjectHeader, message.subject);
+  hdrs.set(deliveriesHeader, String(message.deliveries));
+  await jetstream(nc).publish(names.subjects.dlq(source), message.data, {
+    headers: hdrs,
+    msgID: `${source}/${message.id}`,
+  });
+}
+
+export interface DeadLetterInput {
+  /** Unique per original message, for deduplication (stream name and sequence). */
+  id: string;
+  subject: string;
+  data: Uint8Array;
+  headers: Iterable<[string, string[]]> | undefined;
+  deliveries: number;
+}
+
+export function deadLetterInputOf(message: JsMsg): DeadLetterInput {
+  return {
+    id: `${message.info.stream}/${message.seq}`,
+    subject: message.subject,
+    data: message.data,
+    headers: message.headers,
+    deliveries: message.info.deliveryCount,
+  };
+}
+
+// Header values cannot hold line breaks.
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 2000);
+}

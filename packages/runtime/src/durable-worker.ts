@@ -1,0 +1,127 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  AckPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { Naming } from '@signalbox/events';
+import { deadLetter, deadLetterInputOf, Rejection } from './dead-letter.ts';
+import type { Logger } from './logger.ts';
+
+export interface DurableWorkerOptions {
+  nc: NatsConnection;
+  names: Naming;
+  logger: Logger;
+  stream: string;
+  /** Shared by every replica: adding processes adds throughput. */
+  durable: string;
+  filterSubject: string;
+  /** Dead letters go to `sbx.dlq.<deadLetterSource>`. */
+  deadLetterSource: string;
+  /** Messages handled at once by this process. */
+  concurrency?: number;
+  ackWaitMs?: number;
+  /** Deliveries before a failing message is dead-lettered instead of retried. */
+  maxDeliver?: number;
+  /** Resolve to ack. Throw Rejection to dead-letter at once; throw anything else to retry later. */
+  handle(message: JsMsg): Promise<void>;
+  /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say). */
+  onDeadLetter?(message: JsMsg, reason: string): Promise<void>;
+}
+
+export interface RunningWorker {
+  /** Stops pulling, lets in-flight messages finish, then returns. */
+  stop(): Promise<void>;
+}
+
+const msToNs = 1_000_000;
+
+export async function startDurableWorker(options: DurableWorkerOptions): Promise<RunningWorker> {
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const concurrency = options.concurrency ?? 16;
+  await ensureConsumer(options.nc, options.stream, {
+    durable_name: options.durable,
+    filter_subject: options.filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: ackWaitMs * msToNs,
+    // The worker counts deliveries itself and dead-letters; the server must never silently give up.
+    max_deliver: -1,
+    max_ack_pending: Math.max(1000, concurrency * 4),
+  });
+  const consumer = await jetstream(options.nc).consumers.get(options.stream, options.durable);
+  const messages = await consumer.consume({ max_messages: concurrency });
+  const inFlight = new Set<Promise<void>>();
+
+  const loop = (async () => {
+    for await (const message of messages) {
+      const task = handleOne(options, message, ackWaitMs).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+  })();
+
+  return {
+    stop: async () => {
+      await messages.close();
+      await loop;
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+async function handleOne(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: number): Promise<void> {
+  try {
+    await settle(options, message, ackWaitMs);
+  } catch (error) {
+    // Dead-lettering itself failed (NATS away): leave the message to be redelivered.
+    options.logger.error({ err: error, subject: message.subject }, 'could not settle message; will retry');
+    message.nak(1_000);
+  }
+}
+
+async function settle(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: number): Promise<void> {
+  const maxDeliver = options.maxDeliver ?? 5;
+  const deliveries = message.info.deliveryCount;
+  if (deliveries > maxDeliver) {
+    // A message that keeps killing its worker never reaches the catch below.
+    return bury(options, message, `not processed after ${maxDeliver} deliveries`);
+  }
+  // Long work (a model call) keeps the message alive instead of letting it be redelivered.
+  const keepAlive = setInterval(() => message.working(), ackWaitMs / 3);
+  try {
+    await options.handle(message);
+    message.ack();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof Rejection) return bury(options, message, reason);
+    if (deliveries >= maxDeliver) return bury(options, message, `failed ${deliveries} times; last error: ${reason}`);
+    options.logger.warn({ err: error, subject: message.subject, deliveries }, 'handling failed; will retry');
+    message.nak(Math.min(250 * 2 ** deliveries, 10_000));
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function bury(options: DurableWorkerOptions, message: JsMsg, reason: string): Promise<void> {
+  await deadLetter(options.nc, options.names, options.deadLetterSource, deadLetterInputOf(message), reason);
+  options.logger.warn({ subject: message.subject, reason }, 'dead-lettered');
+  await options.onDeadLetter?.(message, reason);
+  // Acked, not termed: the dead-letter stream now holds it, and a work queue drops what is acked.
+  message.ack();
+}
+
+async function ensureConsumer(nc: NatsConnection, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }) {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.consumers.info(stream, config.durable_name);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
+    await jsm.consumers.add(stream, config);
+    return;
+  }
+  await jsm.consumers.update(stream, config.durable_name, config);
+}

@@ -1,0 +1,73 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { naming, type Naming } from '@signalbox/events';
+import { EventStore, provision } from '@signalbox/store';
+import type { RuntimeConfig } from './config.ts';
+import { connectNats } from './connection.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+/** What every service gets from its host. */
+export interface ServiceContext {
+  nc: NatsConnection;
+  names: Naming;
+  config: RuntimeConfig;
+  logger: Logger;
+  store: EventStore;
+}
+
+export interface Service {
+  readonly name: string;
+  start(context: ServiceContext): Promise<RunningService>;
+}
+
+export interface RunningService {
+  /** Finishes in-flight work and stops. */
+  stop(): Promise<void>;
+}
+
+export interface Host {
+  readonly nc: NatsConnection;
+  readonly names: Naming;
+  /** Stops every service (draining in-flight work), then the connection. */
+  stop(): Promise<void>;
+}
+
+/** Connects, provisions the streams and buckets, and starts the services in this process. */
+export async function startHost(services: readonly Service[], config: RuntimeConfig): Promise<Host> {
+  const names = naming(config.prefix);
+  const label = services.map((service) => service.name).join('+') || 'signalbox';
+  const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`);
+  await provision(nc, names, { replicas: config.replicas });
+  const store = await EventStore.open(nc, names);
+  const running: RunningService[] = [];
+  for (const service of services) {
+    const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });
+    running.push(await service.start({ nc, names, config, logger, store }));
+  }
+  return {
+    nc,
+    names,
+    stop: async () => {
+      await Promise.all(running.map((service) => service.stop()));
+      await nc.drain();
+    },
+  };
+}
+
+/** SIGTERM or SIGINT drains the host once; a second signal exits at once. */
+export function stopOnSignals(host: Host, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    host.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'drain failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,35 @@
+/** Another writer appended to the session first: reload its state and decide again. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  readonly code = 'concurrency_conflict';
+  readonly sessionId: string;
+
+  constructor(sessionId: string, expectedN: number, cause?: unknown) {
+    super(`session ${sessionId} moved past event ${expectedN} while appending`, { cause });
+    this.sessionId = sessionId;
+  }
+}
+
+/** A session's log skips a number: an event was lost or written out of order. */
+export class SequenceGapError extends Error {
+  override readonly name = 'SequenceGapError';
+  readonly code = 'sequence_gap';
+  readonly sessionId: string;
+
+  constructor(sessionId: string, expectedN: number, foundN: number) {
+    super(`session ${sessionId}: expected event ${expectedN}, found ${foundN}`);
+    this.sessionId = sessionId;
+  }
+}
+
+/** A session's log holds the same number twice. */
+export class DuplicateEventError extends Error {
+  override readonly name = 'DuplicateEventError';
+  readonly code = 'duplicate_event';
+  readonly sessionId: string;
+
+  constructor(sessionId: string, n: number) {
+    super(`session ${sessionId}: event ${n} appears more than once`);
+    this.sessionId = sessionId;
+  }
+}

@@ -1,0 +1,77 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import type { Naming } from '@signalbox/events';
+
+export interface ProvisionOptions {
+  /** 1 on a single server; 3 on a cluster (needs nats-server 2.11+ for correct concurrency checks). */
+  replicas?: number;
+  /** Largest task, command or event the streams accept, in bytes. */
+  maxMessageBytes?: number;
+}
+
+const twoMinutesNs = 2 * 60 * 1e9;
+const thirtyDaysNs = 30 * 24 * 3600 * 1e9;
+
+/** The streams as DESIGN.md lays them out. */
+type NamedStreamConfig = Partial<StreamConfig> & { name: string };
+
+export function streamConfigs(names: Naming, options: ProvisionOptions = {}): NamedStreamConfig[] {
+  const common = {
+    storage: StorageType.File,
+    num_replicas: options.replicas ?? 1,
+    duplicate_window: twoMinutesNs,
+    max_msg_size: options.maxMessageBytes ?? 1024 * 1024,
+  };
+  const s = names.subjects;
+  return [
+    // Direct gets read a session's head without a consumer, at a cost independent of stream size.
+    { ...common, name: names.streams.events, subjects: [s.allEvents], retention: RetentionPolicy.Limits, allow_direct: true },
+    { ...common, name: names.streams.tasks, subjects: [s.allTasks], retention: RetentionPolicy.Workqueue },
+    { ...common, name: names.streams.inbox, subjects: [s.allInbox], retention: RetentionPolicy.Workqueue },
+    { ...common, name: names.streams.jobs, subjects: [s.allJobs], retention: RetentionPolicy.Workqueue },
+    {
+      ...common,
+      name: names.streams.dlq,
+      subjects: [s.allDlq],
+      retention: RetentionPolicy.Limits,
+      max_age: thirtyDaysNs,
+      discard: DiscardPolicy.Old,
+    },
+  ];
+}
+
+/** Creates every stream, bucket and object store, or brings existing ones to this config. Safe to run from every process. */
+export async function provision(nc: NatsConnection, names: Naming, options: ProvisionOptions = {}): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const config of streamConfigs(names, options)) await ensureStream(jsm, config);
+  const kvm = new Kvm(nc);
+  const replicas = options.replicas ?? 1;
+  for (const bucket of Object.values(names.buckets)) {
+    await kvm.create(bucket, { replicas, history: 5 });
+  }
+  await new Objm(nc).create(names.objectStores.workspace, { replicas });
+}
+
+async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+    await jsm.streams.add(config);
+    return;
+  }
+  // Retention and storage cannot change on a live stream; everything else is brought up to date.
+  const { name, retention: _retention, storage: _storage, ...changeable } = config;
+  await jsm.streams.update(name, changeable);
+}

@@ -1,0 +1,141 @@
+import type {
+  AgentDefinition,
+  Budget,
+  EventOf,
+  Message,
+  SessionEvent,
+  ToolDefinition,
+  ToolResultBlock,
+  Totals,
+} from '@signalbox/events';
+
+export interface PendingTool {
+  callId: string;
+  tool: string;
+  input: unknown;
+  idempotencyKey: string;
+}
+
+interface Setup {
+  sessionId: string;
+  correlationId: string;
+  agent: AgentDefinition;
+  tools: ToolDefinition[];
+  budget: Budget;
+}
+
+interface Progress {
+  /** Number of the last event folded in. */
+  n: number;
+  /** The conversation so far, from which the next model request is rebuilt. */
+  messages: Message[];
+  totals: Totals;
+}
+
+/** A session's state is a fold of its events; `status` says what the session waits for. */
+export type SessionState =
+  | { status: 'new'; n: 0 }
+  | (Setup & Progress & { status: 'awaiting_model'; callId: string; attempt: number })
+  | (Setup & Progress & { status: 'awaiting_tools'; pending: PendingTool[]; results: ToolResultBlock[] })
+  /** Between events of one decision (a reply recorded, its tool calls not yet), or after a failed call. */
+  | (Setup & Progress & { status: 'deciding' })
+  | (Setup & Progress & { status: 'completed'; outcome: EventOf<'session.completed'>['data'] });
+
+export type ActiveState = Exclude<SessionState, { status: 'new' }>;
+
+export const initialState = (): SessionState => ({ status: 'new', n: 0 });
+
+const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+export function evolve(state: SessionState, event: SessionEvent): SessionState {
+  if (state.status === 'new') {
+    if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
+    const { agent, tools, budget, input } = event.data;
+    return {
+      status: 'deciding',
+      sessionId: event.sessionId,
+      correlationId: event.correlationId,
+      agent,
+      tools,
+      budget,
+      n: event.n,
+      messages: [{ role: 'user', content: [{ type: 'text', text: input }] }],
+      totals: zeroTotals,
+    };
+  }
+  return { ...evolveActive(state, event), n: event.n };
+}
+
+function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
+  switch (event.type) {
+    case 'model.requested': {
+      const firstAttempt = event.data.attempt === 1;
+      const totals = { ...state.totals, steps: state.totals.steps + (firstAttempt ? 1 : 0) };
+      return { ...base(state), totals, status: 'awaiting_model', callId: event.data.callId, attempt: event.data.attempt };
+    }
+    case 'model.responded': {
+      const { usage, costUsd, content } = event.data;
+      const totals = {
+        ...state.totals,
+        inputTokens: state.totals.inputTokens + usage.inputTokens,
+        outputTokens: state.totals.outputTokens + usage.outputTokens,
+        costUsd: state.totals.costUsd + costUsd,
+      };
+      return { ...base(state), totals, status: 'deciding', messages: [...state.messages, { role: 'assistant', content }] };
+    }
+    case 'model.failed':
+      return { ...base(state), status: 'deciding' };
+    case 'tool.requested': {
+      const pending = state.status === 'awaiting_tools' ? state.pending : [];
+      const results = state.status === 'awaiting_tools' ? state.results : [];
+      const { callId, tool, input, idempotencyKey } = event.data;
+      return { ...base(state), status: 'awaiting_tools', pending: [...pending, { callId, tool, input, idempotencyKey }], results };
+    }
+    case 'tool.completed':
+    case 'tool.failed':
+    case 'tool.outcome_unknown':
+      return recordToolResult(state, event);
+    case 'session.completed':
+      return { ...base(state), status: 'completed', outcome: event.data };
+    default:
+      // Events this decider does not act on (yet) still advance `n`.
+      return state;
+  }
+}
+
+type ToolOutcomeEvent = EventOf<'tool.completed'> | EventOf<'tool.failed'> | EventOf<'tool.outcome_unknown'>;
+
+/** Collects a tool's result; once the last pending call is in, the results become the next user message. */
+function recordToolResult(state: ActiveState, event: ToolOutcomeEvent): ActiveState {
+  if (state.status !== 'awaiting_tools') return state;
+  const result = toolResultBlock(event);
+  const pending = state.pending.filter((call) => call.callId !== event.data.callId);
+  const results = [...state.results, result];
+  const totals = { ...state.totals, toolCalls: state.totals.toolCalls + 1 };
+  if (pending.length > 0) return { ...state, totals, pending, results };
+  return { ...base(state), totals, status: 'deciding', messages: [...state.messages, { role: 'user', content: results }] };
+}
+
+function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
+  const toolUseId = event.data.callId;
+  switch (event.type) {
+    case 'tool.completed':
+      return { type: 'tool_result', toolUseId, content: event.data.output, isError: false };
+    case 'tool.failed':
+      return { type: 'tool_result', toolUseId, content: event.data.error, isError: true };
+    case 'tool.outcome_unknown':
+      return { type: 'tool_result', toolUseId, content: `outcome unknown: ${event.data.reason}`, isError: true };
+  }
+}
+
+/** The fields every active status shares, without the status-specific ones. */
+function base(state: ActiveState): Setup & Progress {
+  const { sessionId, correlationId, agent, tools, budget, n, messages, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, n, messages, totals };
+}
+
+export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {
+  let current = state;
+  for (const event of events) current = evolve(current, event);
+  return current;
+}

@@ -1,1 +1,3 @@
-export {};
+export { ModelError } from './provider.ts';
+export type { CallOptions, ModelErrorCode, ModelProvider } from './provider.ts';
+export { createScriptedProvider } from './scripted.ts';

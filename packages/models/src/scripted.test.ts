@@ -1,0 +1,46 @@
+import type { Message, ModelRequest } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { ModelError } from './provider.ts';
+import { createScriptedProvider } from './scripted.ts';
+
+const provider = createScriptedProvider([
+  { text: 'Let me write that down.' },
+  { tool: 'workspace.write', input: { path: 'a.md', content: 'hi' } },
+  { final: 'Saved.' },
+]);
+
+function request(messages: Message[]): ModelRequest {
+  return { model: 'scripted', messages, tools: [], maxTokens: 100 };
+}
+const user: Message = { role: 'user', content: [{ type: 'text', text: 'save hi' }] };
+
+describe('scripted provider', () => {
+  it('plays text and a tool call as the first turn', async () => {
+    const reply = await provider.complete(request([user]));
+    expect(reply.stopReason).toBe('tool_use');
+    expect(reply.content).toEqual([
+      { type: 'text', text: 'Let me write that down.' },
+      { type: 'tool_use', id: 'call_1', name: 'workspace.write', input: { path: 'a.md', content: 'hi' } },
+    ]);
+    expect(reply.usage.inputTokens).toBeGreaterThan(0);
+  });
+
+  it('plays the final answer once the request holds the first turn', async () => {
+    const first = await provider.complete(request([user]));
+    const second = await provider.complete(
+      request([
+        user,
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', toolUseId: 'call_1', content: 'ok', isError: false }] },
+      ]),
+    );
+    expect(second).toMatchObject({ stopReason: 'end_turn', content: [{ type: 'text', text: 'Saved.' }] });
+  });
+
+  it('fails, without retry, when asked for more turns than the script has', async () => {
+    const done: Message = { role: 'assistant', content: [{ type: 'text', text: 'x' }] };
+    const error = await provider.complete(request([user, done, user, done, user])).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ code: 'script_exhausted', retryable: false });
+  });
+});

@@ -22,4 +22,5 @@ export type { EventOf } from './envelope.ts';
 export { AgentName, SessionId, ToolName } from './ids.ts';
 export { errorHeader, naming, replyToHeader, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
+export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';

@@ -1,1 +1,9 @@
-export {};
+export { decide, maxModelAttempts, outstandingEffects } from './core/decide.ts';
+export type { Decision, SessionCommand, SessionEffect } from './core/decide.ts';
+export { evolve, fold, initialState } from './core/state.ts';
+export type { SessionState } from './core/state.ts';
+export { requestDigest } from './core/model-request.ts';
+export { sessionActorService } from './service.ts';
+export type { SessionActorOptions } from './service.ts';
+export { scriptedOnly } from './shell/model-caller.ts';
+export type { ModelResolver, ResolvedModel } from './shell/model-caller.ts';

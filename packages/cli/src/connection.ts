@@ -1,0 +1,32 @@
+import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
+
+export interface GlobalOptions {
+  nats?: string;
+  prefix: string;
+  json?: boolean;
+}
+
+export const defaultNatsUrl = 'nats://127.0.0.1:4222';
+
+export function natsUrlOf(options: GlobalOptions): string {
+  return options.nats ?? process.env['NATS_URL'] ?? defaultNatsUrl;
+}
+
+/** Opens a client for one command and always closes the connection after it. */
+export async function withClient<T>(options: GlobalOptions, work: (client: SignalboxClient) => Promise<T>): Promise<T> {
+  const url = natsUrlOf(options);
+  const nc = await connect({ servers: url, timeout: 3_000 }).catch((error: unknown) => {
+    throw new Error(`cannot reach NATS at ${url} (${(error as Error).message}); start one with \`signalbox up\` or set --nats`);
+  });
+  try {
+    return await work(await SignalboxClient.open(nc, options.prefix));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Colour only for a person at a terminal. */
+export function useColour(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'];
+}

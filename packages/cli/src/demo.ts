@@ -1,0 +1,36 @@
+import { configFromEnv, startHost } from '@signalbox/runtime';
+import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
+import { fileURLToPath } from 'node:url';
+import type { GlobalOptions } from './connection.ts';
+import { localDataDir } from './host-commands.ts';
+import { ensureNats } from './local-nats.ts';
+import { serviceCatalogue, servicesNamed } from './services.ts';
+import { applyAgents, printTimeline } from './session-commands.ts';
+
+const demoAgent = fileURLToPath(new URL('../../../deploy/agents/demo.yaml', import.meta.url));
+const demoInput = 'Write a short note about Signalbox to notes/hello.md, read it back, and list the workspace.';
+
+/** `signalbox demo`: the whole runtime in one process, one scripted session, its timeline live. */
+export async function demo(options: GlobalOptions): Promise<void> {
+  const nats = await ensureNats(options.nats ?? process.env['NATS_URL'], localDataDir);
+  console.log(`NATS: ${nats.url}${nats.child ? ' (started nats-server for this demo)' : ''}`);
+  // Service logs stay out of the timeline unless LOG_LEVEL asks for them.
+  const config = { ...configFromEnv({ LOG_LEVEL: 'warn', ...process.env }), natsUrl: nats.url, prefix: options.prefix };
+  const host = await startHost(servicesNamed(Object.keys(serviceCatalogue)), config);
+  const nc = await connect({ servers: nats.url });
+  try {
+    const connected = { ...options, nats: nats.url };
+    await applyAgents(connected, demoAgent);
+    const client = await SignalboxClient.open(nc, options.prefix);
+    const outcome = await client.submit('demo', { input: demoInput });
+    if (outcome.status === 'rejected') throw new Error(`demo task rejected: ${outcome.error}`);
+    console.log(`session ${outcome.sessionId}\n`);
+    await printTimeline(connected, client, outcome.sessionId);
+    console.log(`\nInspect it again with: pnpm signalbox inspect ${outcome.sessionId}`);
+  } finally {
+    await nc.close();
+    await host.stop();
+    nats.child?.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { configFromEnv, createLogger, startHost, stopOnSignals } from '@signalbox/runtime';
+import { natsUrlOf, type GlobalOptions } from './connection.ts';
+import { ensureNats, type LocalNats } from './local-nats.ts';
+import { serviceCatalogue, servicesNamed } from './services.ts';
+
+/** Where `up` and `demo` keep the data of a nats-server they start themselves. */
+export const localDataDir = fileURLToPath(new URL('../../../.data/nats', import.meta.url));
+
+/** `signalbox up`: every service in this process, with a local nats-server when none is reachable. */
+export async function up(options: GlobalOptions): Promise<void> {
+  const nats = await ensureNats(options.nats ?? process.env['NATS_URL'], localDataDir);
+  await serve(options, nats, Object.keys(serviceCatalogue));
+}
+
+/** `signalbox run <service...>`: some services in this process; start as many processes as you like. */
+export async function run(options: GlobalOptions, services: string[]): Promise<void> {
+  await serve(options, { url: natsUrlOf(options) }, services);
+}
+
+async function serve(options: GlobalOptions, nats: LocalNats, services: string[]): Promise<void> {
+  const config = { ...configFromEnv(), natsUrl: nats.url, prefix: options.prefix };
+  const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
+  const host = await startHost(servicesNamed(services), config);
+  logger.info({ services, nats: nats.url, startedNats: Boolean(nats.child) }, 'signalbox is up');
+  host.nc.closed().then(() => nats.child?.kill('SIGTERM'), () => nats.child?.kill('SIGTERM'));
+  stopOnSignals(host, logger);
+}

@@ -1,0 +1,89 @@
+import { createInbox, headers, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import {
+  AgentDefinition,
+  naming,
+  replyToHeader,
+  SessionIndexEntry,
+  TaskOutcome,
+  type Naming,
+  type SessionEvent,
+  type Task,
+} from '@signalbox/events';
+import { EventStore } from '@signalbox/store';
+
+export interface SubmitOptions {
+  /** How long to wait for the session actor to admit the task. */
+  timeoutMs?: number;
+}
+
+/** The TypeScript SDK: what the CLI does, for programs and tests. */
+export class SignalboxClient {
+  readonly nc: NatsConnection;
+  readonly names: Naming;
+  readonly #store: EventStore;
+
+  private constructor(nc: NatsConnection, names: Naming, store: EventStore) {
+    this.nc = nc;
+    this.names = names;
+    this.#store = store;
+  }
+
+  static async open(nc: NatsConnection, prefix = 'sbx'): Promise<SignalboxClient> {
+    const names = naming(prefix);
+    return new SignalboxClient(nc, names, await EventStore.open(nc, names));
+  }
+
+  /** Validates an agent definition and stores it in the agents bucket; returns it with defaults filled in. */
+  async applyAgent(definition: unknown): Promise<AgentDefinition> {
+    const agent = AgentDefinition.parse(definition);
+    const bucket = await new Kvm(this.nc).open(this.names.buckets.agents);
+    await bucket.put(agent.name, JSON.stringify(agent));
+    return agent;
+  }
+
+  /** Publishes a task durably and waits for the session actor's verdict: accepted, duplicate or rejected. */
+  async submit(agent: string, task: Task, options: SubmitOptions = {}): Promise<TaskOutcome> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const inbox = createInbox();
+    const subscription = this.nc.subscribe(inbox, { max: 1, timeout: timeoutMs });
+    const hdrs = headers();
+    hdrs.set(replyToHeader, inbox);
+    hdrs.set('Content-Type', 'application/json');
+    await jetstream(this.nc).publish(this.names.subjects.task(agent), JSON.stringify(task), { headers: hdrs });
+    try {
+      for await (const reply of subscription) return TaskOutcome.parse(reply.json());
+    } catch (error) {
+      throw new Error(`the task is queued, but no session actor answered within ${timeoutMs} ms; is one running?`, { cause: error });
+    }
+    throw new Error('the reply subscription closed before an answer came');
+  }
+
+  /** The session's events so far. */
+  events(sessionId: string): Promise<SessionEvent[]> {
+    return this.#store.read(sessionId);
+  }
+
+  /** The session's events from the start, live, ending after `session.completed` (or when the signal aborts). */
+  async *follow(sessionId: string, signal?: AbortSignal): AsyncGenerator<SessionEvent> {
+    const controller = new AbortController();
+    signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    for await (const event of this.#store.tail(sessionId, { signal: controller.signal })) {
+      yield event;
+      if (event.type === 'session.completed') controller.abort();
+    }
+  }
+
+  /** Sessions from the index, newest first. */
+  async sessions(): Promise<SessionIndexEntry[]> {
+    const bucket = await new Kvm(this.nc).open(this.names.buckets.sessions);
+    const entries: SessionIndexEntry[] = [];
+    for await (const key of await bucket.keys()) {
+      const entry = await bucket.get(key);
+      const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+      if (parsed?.success) entries.push(parsed.data);
+    }
+    return entries.sort((a, b) => b.createdAt - a.createdAt);
+  }
+}

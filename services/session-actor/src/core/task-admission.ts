@@ -1,0 +1,43 @@
+import { AgentName, decode, DecodeError, Task, validate } from '@signalbox/events';
+
+export type TaskAdmission = { ok: true; agent: AgentName; task: Task } | { ok: false; reason: string };
+
+export interface TaskMessage {
+  subject: string;
+  data: Uint8Array;
+  contentType: string | undefined;
+}
+
+/** Tasks above this size are refused: they would bloat every model request of the session. */
+export const defaultMaxTaskBytes = 256 * 1024;
+
+const msgpackTypes = new Set(['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack']);
+
+/**
+ * Checks a message published on `<prefix>.tasks.<agent>`: size, encoding (JSON, or msgpack by
+ * Content-Type), the task schema and the agent name. Whether the agent exists is the shell's question.
+ */
+export function admitTask(message: TaskMessage, prefix: string, maxBytes = defaultMaxTaskBytes): TaskAdmission {
+  if (message.data.length > maxBytes) {
+    return { ok: false, reason: `task is ${message.data.length} bytes; the limit is ${maxBytes}` };
+  }
+  const agent = AgentName.safeParse(message.subject.slice(`${prefix}.tasks.`.length));
+  if (!agent.success) return { ok: false, reason: `no valid agent name in subject "${message.subject}"` };
+  try {
+    const task = msgpackTypes.has(message.contentType ?? '')
+      ? decode(Task, message.data, 'msgpack task')
+      : validate(Task, parseJson(message.data), 'JSON task');
+    return { ok: true, agent: agent.data, task };
+  } catch (error) {
+    if (error instanceof DecodeError || error instanceof SyntaxError) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    throw new SyntaxError(`malformed JSON task: ${(error as Error).message}`);
+  }
+}

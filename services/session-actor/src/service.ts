@@ -1,0 +1,57 @@
+import { Kvm } from '@nats-io/kv';
+import { startDurableWorker, type Service } from '@signalbox/runtime';
+import { monotonicFactory } from 'ulid';
+import { defaultMaxTaskBytes } from './core/task-admission.ts';
+import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
+import { scriptedOnly, type ModelResolver } from './shell/model-caller.ts';
+import { SessionRunner } from './shell/session-runner.ts';
+import { handleTask } from './shell/task-ingress.ts';
+
+export interface SessionActorOptions {
+  resolveModel?: ModelResolver;
+  /** Sessions this process works on at once. */
+  concurrency?: number;
+  maxTaskBytes?: number;
+  clock?: () => number;
+}
+
+/** The session actor pool: tasks in, session logs out. Every replica shares the same two durable consumers. */
+export function sessionActorService(options: SessionActorOptions = {}): Service {
+  return {
+    name: 'session-actor',
+    start: async ({ nc, names, store, logger, config }) => {
+      const kvm = new Kvm(nc);
+      const runner = new SessionRunner({
+        nc,
+        names,
+        store,
+        logger,
+        sessionIndex: await kvm.open(names.buckets.sessions),
+        resolveModel: options.resolveModel ?? scriptedOnly,
+        instance: config.instance,
+        clock: options.clock ?? Date.now,
+        newId: monotonicFactory(),
+      });
+      const ingress = { nc, names, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
+      const common = { nc, names, logger, concurrency: options.concurrency ?? 64 };
+      const tasks = await startDurableWorker({
+        ...common,
+        stream: names.streams.tasks,
+        durable: 'session-actor-tasks',
+        filterSubject: names.subjects.allTasks,
+        deadLetterSource: 'tasks',
+        handle: (message) => handleTask(ingress, message),
+      });
+      const inbox = await startDurableWorker({
+        ...common,
+        stream: names.streams.inbox,
+        durable: 'session-actor-inbox',
+        filterSubject: names.subjects.allInbox,
+        deadLetterSource: 'inbox',
+        handle: (message) => handleInboxCommand(runner, message),
+        onDeadLetter: (message, reason) => failSessionOf(runner, names, message, reason),
+      });
+      return { stop: async () => void (await Promise.all([tasks.stop(), inbox.stop()])) };
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { encode, type Naming, type NewEvent, type SessionEvent, type SessionIndexEntry, type ToolJob } from '@signalbox/events';
+import type { Logger } from '@signalbox/runtime';
+import { ConcurrencyError, type EventStore } from '@signalbox/store';
+import { decide, outstandingEffects, type SessionCommand, type SessionEffect } from '../core/decide.ts';
+import { fold, type ActiveState, type SessionState } from '../core/state.ts';
+import { callModel, type ModelResolver } from './model-caller.ts';
+import { SessionCache, type LoadedSession } from './session-cache.ts';
+import { KeyedLock } from './session-lock.ts';
+
+export interface SessionRunnerDeps {
+  nc: NatsConnection;
+  names: Naming;
+  store: EventStore;
+  sessionIndex: KV;
+  logger: Logger;
+  resolveModel: ModelResolver;
+  instance: string;
+  clock: () => number;
+  newId: () => string;
+}
+
+export interface CommandOptions {
+  /** Id of the message that carried the command, recorded as the first event's causation. */
+  causationId: string;
+  /** The carrying message was delivered before: also resume whatever the log says is outstanding. */
+  resume: boolean;
+  /** Told how many events the command appended, before any model call it leads to. */
+  onDecided?: (appended: number) => void;
+}
+
+export interface CommandResult {
+  state: SessionState;
+  /** Events the command itself appended (0 for a duplicate). */
+  appended: number;
+}
+
+const maxConflictRetries = 8;
+
+/**
+ * The session actor's shell: loads a session (from cache or log), decides, appends with optimistic
+ * concurrency, and performs the effects — model calls inline, feeding their results back as commands.
+ */
+export class SessionRunner {
+  readonly #deps: SessionRunnerDeps;
+  readonly #js: JetStreamClient;
+  readonly #cache = new SessionCache();
+  readonly #lock = new KeyedLock();
+
+  constructor(deps: SessionRunnerDeps) {
+    this.#deps = deps;
+    this.#js = jetstream(deps.nc);
+  }
+
+  execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
+    return this.#lock.run(sessionId, () => this.#execute(sessionId, command, options));
+  }
+
+  async #execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
+    let { session, effects, appended } = await this.#decideAndAppend(sessionId, command, options.causationId);
+    options.onDecided?.(appended);
+    if (options.resume && appended === 0) {
+      effects = outstandingEffects(session.state);
+      if (session.state.status !== 'new') await this.#index(session.state);
+    }
+    let causationId = options.causationId;
+    for (;;) {
+      await this.#dispatchTools(effects);
+      const call = effects.find((effect) => effect.type === 'CallModel');
+      if (!call || session.state.status === 'new') return { state: session.state, appended };
+      const followUp = await this.#callModel(session.state, call);
+      causationId = `${sessionId}/${session.head.n}`;
+      ({ session, effects } = await this.#decideAndAppend(sessionId, followUp, causationId));
+    }
+  }
+
+  async #decideAndAppend(sessionId: string, command: SessionCommand, causationId: string) {
+    for (let attempt = 1; ; attempt++) {
+      const session = this.#cache.get(sessionId) ?? (await this.#load(sessionId));
+      const decision = decide(command, session.state);
+      try {
+        const next = await this.#append(sessionId, session, decision.events, causationId, command);
+        return { session: next, effects: decision.effects, appended: decision.events.length };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= maxConflictRetries) throw error;
+        this.#deps.logger.debug({ sessionId, attempt }, 'append conflict; reloading');
+        this.#cache.delete(sessionId);
+      }
+    }
+  }
+
+  async #load(sessionId: string): Promise<LoadedSession> {
+    const { events, head } = await this.#deps.store.load(sessionId);
+    return { state: fold(events), head };
+  }
+
+  async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand) {
+    if (proposed.length === 0) return session;
+    const correlationId = session.state.status === 'new' && command.type === 'StartSession' ? command.correlationId : correlationOf(session.state);
+    const events = proposed.map(
+      (event, index): SessionEvent =>
+        ({
+          ...event,
+          id: this.#deps.newId(),
+          v: 1,
+          sessionId,
+          n: session.head.n + index + 1,
+          at: this.#deps.clock(),
+          causationId: index === 0 ? causationId : null,
+          correlationId,
+          by: { service: 'session-actor', instance: this.#deps.instance },
+        }) as SessionEvent,
+    );
+    const head = await this.#deps.store.append(sessionId, events, session.head);
+    const next = { state: fold(events, session.state), head };
+    this.#cache.set(sessionId, next);
+    const changesStatus = events.some((event) => event.type === 'session.created' || event.type === 'session.completed');
+    if (changesStatus && next.state.status !== 'new') await this.#index(next.state);
+    return next;
+  }
+
+  async #dispatchTools(effects: SessionEffect[]): Promise<void> {
+    const jobs = effects.flatMap((effect) => (effect.type === 'DispatchTool' ? [effect.job] : []));
+    await Promise.all(jobs.map((job) => this.#publishJob(job)));
+  }
+
+  #publishJob(job: ToolJob) {
+    // The idempotency key doubles as the message id, so a re-dispatch within the window is dropped by the stream.
+    return this.#js.publish(this.#deps.names.subjects.toolJob(job.tool), encode(job), { msgID: job.idempotencyKey });
+  }
+
+  async #callModel(state: SessionState, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {
+    if (state.status === 'new') throw new Error('model call for a session that does not exist');
+    if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
+    this.#deps.logger.debug({ sessionId: state.sessionId, correlationId: state.correlationId, callId: call.callId }, 'calling model');
+    return callModel(this.#deps.resolveModel, state.agent, call, this.#deps.clock);
+  }
+
+  async #index(state: ActiveState): Promise<void> {
+    const entry = indexEntryOf(state, this.#deps.clock());
+    const existing = await this.#deps.sessionIndex.get(state.sessionId);
+    const createdAt = existing?.value.length ? (existing.json<SessionIndexEntry>().createdAt ?? entry.createdAt) : entry.createdAt;
+    await this.#deps.sessionIndex.put(state.sessionId, JSON.stringify({ ...entry, createdAt }));
+  }
+}
+
+function correlationOf(state: SessionState): string {
+  if (state.status === 'new') throw new Error('a session must be created before anything else is appended');
+  return state.correlationId;
+}
+
+function indexEntryOf(state: ActiveState, now: number): SessionIndexEntry {
+  const outcome = state.status === 'completed' ? state.outcome : undefined;
+  return {
+    sessionId: state.sessionId,
+    correlationId: state.correlationId,
+    agent: state.agent.name,
+    status: outcome?.status ?? 'running',
+    createdAt: now,
+    updatedAt: now,
+    lastN: state.n,
+    ...(outcome?.output !== undefined ? { output: outcome.output } : {}),
+    ...(outcome?.reason !== undefined ? { reason: outcome.reason } : {}),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
+import { Rejection } from '@signalbox/runtime';
+import { readToolDefinitions } from '@signalbox/tool-executor';
+import { ulid } from 'ulid';
+import { admitTask } from '../core/task-admission.ts';
+import type { SessionRunner } from './session-runner.ts';
+
+export interface TaskIngressDeps {
+  nc: NatsConnection;
+  names: Naming;
+  agents: KV;
+  runner: SessionRunner;
+  maxTaskBytes: number;
+}
+
+/**
+ * Starts a session for a task from `sbx.tasks.<agent>`. A task that can never start is rejected
+ * (and so dead-lettered); a publisher that set `Sbx-Reply-To` hears the outcome either way.
+ */
+export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise<void> {
+  const replyTo = message.headers?.get(replyToHeader) || undefined;
+  const reply = (outcome: TaskOutcome) => {
+    if (replyTo) deps.nc.publish(replyTo, JSON.stringify(outcome));
+  };
+  const contentType = message.headers?.get('Content-Type') || undefined;
+  const admission = admitTask({ subject: message.subject, data: message.data, contentType }, deps.names.prefix, deps.maxTaskBytes);
+  try {
+    if (!admission.ok) throw new Rejection(admission.reason);
+    const agent = await loadAgent(deps.agents, admission.agent);
+    const { task } = admission;
+    const sessionId = task.sessionId ?? sessionIdFor(message);
+    const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools);
+    const budget = { ...agent.budget, ...task.budget };
+    const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
+    await deps.runner.execute(sessionId, command, {
+      causationId: `${message.info.stream}/${message.seq}`,
+      resume: message.redelivered,
+      onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
+    });
+  } catch (error) {
+    if (error instanceof Rejection) reply({ status: 'rejected', error: error.message });
+    throw error;
+  }
+}
+
+async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {
+  const entry = await agents.get(name);
+  if (!entry || entry.operation !== 'PUT') {
+    throw new Rejection(`unknown agent "${name}"; apply it first with \`signalbox agents apply -f <file>\``);
+  }
+  const parsed = AgentDefinition.safeParse(entry.json());
+  if (!parsed.success) throw new Rejection(`agent "${name}" is stored with an invalid definition: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/**
+ * A task without a session id gets one derived from its place in the tasks stream, so a
+ * redelivery after a crash finds the session it already started instead of starting another.
+ */
+function sessionIdFor(message: JsMsg): string {
+  const digest = createHash('sha256').update(`${message.info.stream}/${message.seq}`).digest();
+  let index = 0;
+  return ulid(message.time.getTime(), () => (digest[index++ % digest.length] ?? 0) / 256);
+}

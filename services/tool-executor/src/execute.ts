@@ -1,0 +1,120 @@
+import type { ToolJob, ToolResult } from '@signalbox/events';
+import type { Logger } from '@signalbox/runtime';
+import type { z } from 'zod';
+import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
+import type { Workspace } from './workspace.ts';
+
+/** The tools one executor runs, by name. */
+export type ToolCatalogue = ReadonlyMap<string, ToolSpec>;
+
+/** Two tools under one name: which one a call meant would depend on start-up order. */
+export class DuplicateToolError extends Error {
+  override readonly name = 'DuplicateToolError';
+  readonly code = 'duplicate_tool';
+  constructor(tool: string) {
+    super(`tool "${tool}" is defined more than once`);
+  }
+}
+
+export function toolCatalogue(tools: readonly ToolSpec[]): ToolCatalogue {
+  const catalogue = new Map<string, ToolSpec>();
+  for (const tool of tools) {
+    if (catalogue.has(tool.name)) throw new DuplicateToolError(tool.name);
+    catalogue.set(tool.name, tool);
+  }
+  return catalogue;
+}
+
+/** A call that outran its tool's `timeoutMs`. */
+export class ToolTimeoutError extends Error {
+  override readonly name = 'ToolTimeoutError';
+  readonly code = 'tool_timeout';
+  constructor(tool: string, timeoutMs: number) {
+    super(`${tool} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** What the shell provides for one job: the run's workspace, a logger for the call, the clock. */
+export interface ExecutionEnvironment {
+  workspace: Workspace;
+  logger: Logger;
+  now(): number;
+}
+
+/**
+ * Runs one tool call and says how it went. Every expected failure (unknown tool, invalid input,
+ * a tool that throws or times out) is a failed result the model can read and act on, never a throw.
+ */
+export async function execute(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolResult> {
+  const startedAt = environment.now();
+  const outcome = await outcomeOf(tools, job, environment);
+  return {
+    type: 'tool.result',
+    sessionId: job.sessionId,
+    callId: job.callId,
+    tool: job.tool,
+    outcome,
+    durationMs: Math.max(0, environment.now() - startedAt),
+  };
+}
+
+async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolResult['outcome']> {
+  const tool = tools.get(job.tool);
+  if (!tool) {
+    const known = [...tools.keys()].sort().join(', ') || '(none)';
+    return { status: 'failed', error: `unknown tool "${job.tool}"; the tools available are: ${known}` };
+  }
+  const parsed = tool.input.safeParse(job.input);
+  if (!parsed.success) {
+    return { status: 'failed', error: `invalid input for ${tool.name}: ${describeIssues(parsed.error)}` };
+  }
+  try {
+    const output = await runWithTimeout(tool, parsed.data, job, environment);
+    return { status: 'completed', output: truncated(typeof output === 'string' ? output : JSON.stringify(output ?? null)) };
+  } catch (error) {
+    return { status: 'failed', error: truncated(error instanceof Error ? error.message : String(error)) };
+  }
+}
+
+async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: ToolJob, environment: ExecutionEnvironment): Promise<JsonValue> {
+  const controller = new AbortController();
+  const context: ToolContext = {
+    sessionId: job.sessionId,
+    correlationId: job.correlationId,
+    callId: job.callId,
+    idempotencyKey: job.idempotencyKey,
+    workspace: environment.workspace,
+    signal: controller.signal,
+    logger: environment.logger,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // A tool that ignores its signal still cannot hold the call past its timeout.
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new ToolTimeoutError(tool.name, tool.timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, tool.timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => tool.run(input, context)), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Characters of output or error a result carries. At 4 bytes a character at worst this stays under
+ * the streams' 1 MiB message limit; a larger result could never be published and would block the call.
+ */
+export const maxResultChars = 200_000;
+
+function truncated(text: string): string {
+  if (text.length <= maxResultChars) return text;
+  return `${text.slice(0, maxResultChars)}\n[truncated: ${text.length - maxResultChars} of ${text.length} characters not shown]`;
+}
+
+/** One `path: message` per issue, so the model can see exactly which field to fix. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`).join('; ');
+}

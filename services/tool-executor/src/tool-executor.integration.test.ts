@@ -1,0 +1,163 @@
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Objm } from '@nats-io/obj';
+import { decode, encode, errorHeader, naming, ToolResult, type ToolJob } from '@signalbox/events';
+import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { EventStore, provision } from '@signalbox/store';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineTool, readToolDefinitions, toolExecutorService, UnadvertisedToolsError, workspaceTools } from './index.ts';
+
+const names = naming('sbx');
+let server: NatsServer;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let executor: RunningService;
+
+const failing = defineTool({
+  name: 'test.fail',
+  description: 'Always throws',
+  input: z.object({}),
+  run: () => {
+    throw new Error('the disk is full');
+  },
+});
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectNats(server.url, 'tool-executor-test');
+  js = jetstream(nc);
+  await provision(nc, names);
+  const context = {
+    nc,
+    names,
+    config: RuntimeConfig.parse({}),
+    logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
+    store: await EventStore.open(nc, names),
+  };
+  // One job at a time, so a test can tell the order results arrive in.
+  executor = await toolExecutorService({ tools: [...workspaceTools, failing], concurrency: 1 }).start(context);
+});
+afterAll(async () => {
+  await executor?.stop();
+  await nc?.close();
+  await server?.dispose();
+});
+
+/** Sends tool jobs for one session and reads the results arriving in its inbox. */
+async function session(sessionId: string, correlationId = sessionId) {
+  const jsm = await jetstreamManager(nc);
+  const { name } = await jsm.consumers.add(names.streams.inbox, {
+    filter_subject: names.subjects.inbox(sessionId),
+    ack_policy: AckPolicy.Explicit,
+  });
+  const inbox = await js.consumers.get(names.streams.inbox, name);
+  let calls = 0;
+  return {
+    send: async (tool: string, input: unknown, callId = `c${++calls}`) => {
+      const job: ToolJob = { sessionId, correlationId, callId, tool, input, idempotencyKey: `${sessionId}/${callId}` };
+      await js.publish(names.subjects.toolJob(tool), encode(job));
+    },
+    result: async (): Promise<ToolResult> => {
+      const message = await inbox.next({ expires: 5_000 });
+      if (!message) throw new Error(`no tool result for ${sessionId} within 5 s`);
+      message.ack();
+      return decode(ToolResult, message.data, 'tool result');
+    },
+  };
+}
+
+describe('tool executor', () => {
+  it('writes, reads and lists a file in the run workspace', async () => {
+    const run = await session('run-1');
+    await run.send('workspace.write', { path: 'notes/plan.md', content: 'step one' });
+    expect(await run.result()).toMatchObject({
+      type: 'tool.result',
+      sessionId: 'run-1',
+      callId: 'c1',
+      tool: 'workspace.write',
+      outcome: { status: 'completed', output: 'wrote 8 bytes to notes/plan.md' },
+    });
+    await run.send('workspace.read', { path: 'notes/plan.md' });
+    expect((await run.result()).outcome).toEqual({ status: 'completed', output: 'step one' });
+    await run.send('workspace.list', {});
+    expect((await run.result()).outcome).toEqual({ status: 'completed', output: 'notes/plan.md (8 bytes)' });
+
+    const objects = await new Objm(nc).open(names.objectStores.workspace);
+    expect((await objects.info('run-1/notes/plan.md'))?.size).toBe(8);
+  });
+
+  it('shares a workspace between a root session and its subagents, and with no other run', async () => {
+    const root = await session('run-2');
+    const child = await session('run-2-child', 'run-2');
+    const stranger = await session('run-3');
+    await root.send('workspace.write', { path: 'shared.txt', content: 'hello' });
+    await root.result();
+    await child.send('workspace.read', { path: 'shared.txt' });
+    expect((await child.result()).outcome).toEqual({ status: 'completed', output: 'hello' });
+    await stranger.send('workspace.read', { path: 'shared.txt' });
+    expect((await stranger.result()).outcome).toEqual({ status: 'failed', error: 'no file at shared.txt; workspace.list shows what exists' });
+  });
+
+  it('answers a call to an unknown tool with the tools that exist', async () => {
+    const run = await session('run-4');
+    await run.send('web.fetch', { url: 'https://example.com' });
+    expect((await run.result()).outcome).toEqual({
+      status: 'failed',
+      error: 'unknown tool "web.fetch"; the tools available are: test.fail, workspace.list, workspace.read, workspace.write',
+    });
+  });
+
+  it('answers invalid input with each issue', async () => {
+    const run = await session('run-5');
+    await run.send('workspace.write', { path: '/etc/passwd' });
+    expect((await run.result()).outcome).toEqual({
+      status: 'failed',
+      error: 'invalid input for workspace.write: path: must be relative, without a leading "/"; content: Invalid input: expected string, received undefined',
+    });
+  });
+
+  it('answers a tool that throws with its error', async () => {
+    const run = await session('run-6');
+    await run.send('test.fail', {});
+    expect((await run.result()).outcome).toEqual({ status: 'failed', error: 'the disk is full' });
+  });
+
+  it('delivers one result for a call that is dispatched twice', async () => {
+    const run = await session('run-7');
+    await run.send('workspace.list', {}, 'twice');
+    await run.send('workspace.list', {}, 'twice');
+    await run.send('workspace.list', {}, 'after');
+    expect((await run.result()).callId).toBe('twice');
+    expect((await run.result()).callId).toBe('after');
+  });
+
+  it('dead-letters a malformed job with the reason', async () => {
+    const bytes = encode({ sessionId: 'run-8', tool: 'workspace.read' });
+    await js.publish(names.subjects.toolJob('workspace.read'), bytes);
+    const dlq = await js.consumers.get(names.streams.dlq, { filter_subjects: names.subjects.dlq('jobs') });
+    const dead = await dlq.next({ expires: 5_000 });
+    expect(Buffer.from(dead?.data ?? [])).toEqual(Buffer.from(bytes));
+    expect(dead?.headers?.get(errorHeader)).toMatch(/^cannot decode tool job: correlationId: .*callId: .*idempotencyKey: /);
+  });
+
+  it('advertises each tool with its JSON Schema, for sessions to read back', async () => {
+    const bucket = await new Kvm(nc).open(names.buckets.tools);
+    expect((await bucket.get('workspace.write'))?.json()).toMatchObject({
+      name: 'workspace.write',
+      idempotent: true,
+      inputSchema: { type: 'object', required: ['path', 'content'], properties: { path: { type: 'string', maxLength: 512 } } },
+    });
+    const definitions = await readToolDefinitions(nc, names, ['workspace.read', 'test.fail']);
+    expect(definitions.map((definition) => definition.name)).toEqual(['workspace.read', 'test.fail']);
+    expect(definitions[0]).toEqual({ name: 'workspace.read', description: expect.any(String), inputSchema: expect.objectContaining({ type: 'object' }) });
+  });
+
+  it('names the tools no executor advertises', async () => {
+    const reading = readToolDefinitions(nc, names, ['workspace.read', 'web.fetch', 'mail.send']);
+    await expect(reading).rejects.toThrow(UnadvertisedToolsError);
+    await expect(reading).rejects.toThrow('"web.fetch", "mail.send"');
+  });
+});

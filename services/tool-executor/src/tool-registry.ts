@@ -1,0 +1,49 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Kvm, type KV } from '@nats-io/kv';
+import { ToolDefinition, type Naming } from '@signalbox/events';
+import { advertisementOf, AdvertisedTool, type ToolSpec } from './tool.ts';
+
+/** An agent names tools no executor has advertised: a session with it would call tools nobody runs. */
+export class UnadvertisedToolsError extends Error {
+  override readonly name = 'UnadvertisedToolsError';
+  readonly code = 'tools_not_advertised';
+  readonly tools: readonly string[];
+  constructor(tools: readonly string[]) {
+    super(`no tool executor advertises ${tools.map((tool) => `"${tool}"`).join(', ')}; is a tool executor with them running?`);
+    this.tools = tools;
+  }
+}
+
+/** An advertisement in the tools bucket that is not one: written by something other than an executor. */
+export class InvalidAdvertisementError extends Error {
+  override readonly name = 'InvalidAdvertisementError';
+  readonly code = 'invalid_tool_advertisement';
+  constructor(tool: string, cause: unknown) {
+    super(`the advertisement of tool "${tool}" is not valid`, { cause });
+  }
+}
+
+/** Writes each tool's name, description and input JSON Schema to the `sbx-tools` bucket, under its name. */
+export async function advertiseTools(nc: NatsConnection, names: Naming, tools: readonly ToolSpec[]): Promise<void> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  for (const tool of tools) await bucket.put(tool.name, JSON.stringify(advertisementOf(tool)));
+}
+
+/** The advertised definitions of `toolNames`, in that order, ready to show a model. */
+export async function readToolDefinitions(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<ToolDefinition[]> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  const found = await Promise.all(toolNames.map((tool) => readAdvertisement(bucket, tool)));
+  const missing = toolNames.filter((_, index) => found[index] === undefined);
+  if (missing.length > 0) throw new UnadvertisedToolsError(missing);
+  return found.flatMap((advertised) => (advertised ? [ToolDefinition.parse(advertised)] : []));
+}
+
+async function readAdvertisement(bucket: KV, tool: string): Promise<AdvertisedTool | undefined> {
+  const entry = await bucket.get(tool);
+  if (!entry || entry.operation !== 'PUT') return undefined;
+  try {
+    return AdvertisedTool.parse(entry.json());
+  } catch (error) {
+    throw new InvalidAdvertisementError(tool, error);
+  }
+}

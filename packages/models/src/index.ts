@@ -1,3 +1,20 @@
+export { createAnthropicProvider } from './anthropic.ts';
+export type { AnthropicProviderOptions } from './anthropic.ts';
+export { createOpenAIProvider } from './openai.ts';
+export type { OpenAIProviderOptions } from './openai.ts';
+export { costOf, listPrices, ModelPrice, PriceOverrides, priceOf } from './pricing.ts';
+export type { Cost } from './pricing.ts';
 export { ModelError } from './provider.ts';
 export type { CallOptions, ModelErrorCode, ModelProvider } from './provider.ts';
+export {
+  createProviderRegistry,
+  parseModelName,
+  ProviderConfig,
+  ProviderConfigError,
+  providerConfigFromEnv,
+  ProviderEndpoint,
+} from './registry.ts';
+export type { ProviderRegistry } from './registry.ts';
+export { createReplayProvider } from './replay.ts';
 export { createScriptedProvider } from './scripted.ts';
+export { decodeToolName, encodeToolName } from './tool-names.ts';

@@ -1,3 +1,20 @@
+export { anthropicError, anthropicErrors, anthropicMessage, anthropicText, anthropicToolUse, startFakeAnthropic } from './fake-anthropic.ts';
+export type { AnthropicMessageOptions, FakeAnthropic, WireToolCall } from './fake-anthropic.ts';
+export { delayed, malformedJson, startFakeHttp } from './fake-http.ts';
+export type { FakeHttpOptions, FakeHttpServer, FakeReply, RecordedRequest } from './fake-http.ts';
+export {
+  chatCompletion,
+  chatText,
+  chatToolCalls,
+  openaiError,
+  openaiErrors,
+  responsesFunctionCalls,
+  responsesMessage,
+  responsesReply,
+  responsesText,
+  startFakeOpenAI,
+} from './fake-openai.ts';
+export type { ChatOptions, FakeOpenAI, OpenAIErrorBody, OpenAIUsage, ResponsesOptions } from './fake-openai.ts';
 export { freePort } from './free-port.ts';
 export { startNatsCluster } from './nats-cluster.ts';
 export type { NatsCluster } from './nats-cluster.ts';

@@ -1,0 +1,154 @@
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type {
+  ContentBlockParam,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  Tool,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
+import { z } from 'zod';
+import { failureFromStatus, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
+import type { CallOptions, ModelProvider } from './provider.ts';
+import { toolNameMap, type ToolNameMap } from './tool-names.ts';
+
+export interface AnthropicProviderOptions {
+  apiKey: string;
+  baseURL?: string;
+  /** Retries the SDK makes on 408/409/429/5xx/529 and connection errors, honouring `retry-after`. */
+  maxRetries?: number;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Provider name in agent definitions and error messages. */
+  name?: string;
+  /** Named in authentication errors. */
+  apiKeyEnv?: string;
+}
+
+const ephemeral = { type: 'ephemeral' } as const;
+
+const TextWire = z.object({ type: z.literal('text'), text: z.string() });
+const ToolUseWire = z.object({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() });
+// Thinking and server-tool blocks carry nothing the runtime uses; they are dropped.
+const OtherWire = z
+  .object({ type: z.string().refine((type) => type !== 'text' && type !== 'tool_use') })
+  .transform(() => undefined);
+
+const AnthropicReply = z.object({
+  model: z.string(),
+  content: z.array(z.union([TextWire, ToolUseWire, OtherWire])),
+  stop_reason: z.enum([
+    'end_turn',
+    'max_tokens',
+    'stop_sequence',
+    'tool_use',
+    'pause_turn',
+    'refusal',
+    'model_context_window_exceeded',
+  ]),
+  usage: z.object({
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+    cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+  }),
+});
+type AnthropicReply = z.infer<typeof AnthropicReply>;
+
+/** Claude through the Messages API, with the system prompt and tools marked for prompt caching. */
+export function createAnthropicProvider(options: AnthropicProviderOptions): ModelProvider {
+  const name = options.name ?? 'anthropic';
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    // Explicit, so the SDK never falls back to ANTHROPIC_BASE_URL behind the configuration's back.
+    baseURL: options.baseURL ?? 'https://api.anthropic.com',
+    maxRetries: options.maxRetries ?? 2,
+    timeout: options.timeoutMs ?? 600_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    name,
+    async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
+      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'ANTHROPIC_API_KEY' };
+      const names = toolNameMap(request.tools);
+      let body: unknown;
+      try {
+        body = await client.messages.create(toWireRequest(request, names), { signal: callOptions.signal });
+      } catch (error) {
+        callOptions.signal?.throwIfAborted();
+        throw toModelError(error, call);
+      }
+      return fromWireReply(parseReply(AnthropicReply, body, call), names);
+    },
+  };
+}
+
+function toWireRequest(request: ModelRequest, names: ToolNameMap): MessageCreateParamsNonStreaming {
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens,
+    messages: request.messages.map((message) => toWireMessage(message, names)),
+    ...(request.system ? { system: [{ type: 'text', text: request.system, cache_control: ephemeral }] } : {}),
+    ...(request.tools.length > 0 ? { tools: toWireTools(request.tools, names) } : {}),
+  };
+}
+
+/** The cache breakpoint on the last tool caches every tool definition before it too. */
+function toWireTools(tools: readonly ToolDefinition[], names: ToolNameMap): Tool[] {
+  return tools.map((tool, index) => ({
+    name: names.toWire(tool.name),
+    description: tool.description,
+    input_schema: { ...tool.inputSchema, type: 'object' },
+    ...(index === tools.length - 1 ? { cache_control: ephemeral } : {}),
+  }));
+}
+
+function toWireMessage(message: Message, names: ToolNameMap): MessageParam {
+  return { role: message.role, content: message.content.map((block) => toWireBlock(block, names)) };
+}
+
+function toWireBlock(block: ContentBlock, names: ToolNameMap): ContentBlockParam {
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', text: block.text };
+    case 'image':
+      return { type: 'image', source: { type: 'base64', media_type: block.mediaType, data: block.data } };
+    case 'tool_use':
+      return { type: 'tool_use', id: block.id, name: names.toWire(block.name), input: block.input };
+    case 'tool_result':
+      return { type: 'tool_result', tool_use_id: block.toolUseId, content: block.content, is_error: block.isError };
+  }
+}
+
+function fromWireReply(reply: AnthropicReply, names: ToolNameMap): ModelResponse {
+  const content = reply.content.flatMap((block): ModelResponse['content'] => {
+    if (block === undefined) return [];
+    if (block.type === 'text') return [{ type: 'text', text: block.text }];
+    return [{ type: 'tool_use', id: block.id, name: names.fromWire(block.name), input: block.input }];
+  });
+  return {
+    model: reply.model,
+    content,
+    stopReason: toStopReason(reply.stop_reason),
+    // Anthropic already reports input_tokens without the cached part, as Usage expects.
+    usage: {
+      inputTokens: reply.usage.input_tokens,
+      outputTokens: reply.usage.output_tokens,
+      cacheReadTokens: reply.usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: reply.usage.cache_creation_input_tokens ?? 0,
+    },
+  };
+}
+
+function toStopReason(reason: AnthropicReply['stop_reason']): StopReason {
+  return reason === 'model_context_window_exceeded' ? 'max_tokens' : reason;
+}
+
+function toModelError(error: unknown, call: CallContext): unknown {
+  if (error instanceof APIConnectionTimeoutError) return transportFailure('timeout', call, error);
+  if (error instanceof APIConnectionError) return transportFailure('connection', call, error);
+  if (error instanceof APIError && error.status !== undefined) {
+    return failureFromStatus(error.status, error.apiMessage ?? error.message, call, error);
+  }
+  if (error instanceof SyntaxError) return malformedReply(call, 'the body is not JSON', error);
+  return error;
+}

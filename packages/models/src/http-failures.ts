@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import { ModelError } from './provider.ts';
+
+/** What an adapter knows about a failed call, so the message can tell the operator what to fix. */
+export interface CallContext {
+  /** Provider name as used in agent definitions (`anthropic`, `openai`, `ollama`, ...). */
+  provider: string;
+  model: string;
+  /** The environment variable holding the key, named in authentication errors. */
+  apiKeyEnv: string | undefined;
+}
+
+const contextTooLong =
+  /prompt is too long|context[ _](length|window|size)|maximum context|exceeds? the (available )?context|too many (input )?tokens/i;
+
+/** Classifies an HTTP error status (after the SDK's own retries gave up) into a ModelError. */
+export function failureFromStatus(status: number, serverMessage: string, call: CallContext, cause: unknown): ModelError {
+  // A proxy's HTML error page would otherwise swamp the message.
+  const detail = serverMessage.length > 300 ? `${serverMessage.slice(0, 300)}…` : serverMessage;
+  const fail = (code: ModelError['code'], message: string, retryable: boolean) =>
+    new ModelError(code, `${call.provider}/${call.model}: ${message}`, { retryable, status, cause });
+  if (status === 401) {
+    const fix = call.apiKeyEnv ? `check ${call.apiKeyEnv}` : `check the API key configured for "${call.provider}"`;
+    return fail('authentication', `the API key was rejected (401: ${detail}); ${fix}`, false);
+  }
+  if (status === 403) return fail('permission', `the API key may not use this model (403: ${detail})`, false);
+  if (status === 404) {
+    return fail('not_found', `the model name "${call.model}" is unknown to ${call.provider} (404: ${detail})`, false);
+  }
+  if (status === 413 || (status === 400 && contextTooLong.test(serverMessage))) {
+    return fail('context_too_long', `the conversation no longer fits the model's context window (${status}: ${detail})`, false);
+  }
+  if (status === 408) return fail('timeout', `the provider timed out the request (408: ${detail})`, true);
+  if (status === 429) return fail('rate_limited', `rate limited (429: ${detail})`, true);
+  if (status === 529) return fail('overloaded', `the provider is overloaded (529: ${detail})`, true);
+  if (status >= 500) return fail('server_error', `the provider failed (${status}: ${detail})`, true);
+  return fail('invalid_request', `the provider refused the request (${status}: ${detail})`, false);
+}
+
+export function transportFailure(kind: 'timeout' | 'connection', call: CallContext, cause: unknown): ModelError {
+  const message =
+    kind === 'timeout' ? 'no answer within the timeout' : `could not reach ${call.provider}: ${describe(cause)}`;
+  return new ModelError(kind, `${call.provider}/${call.model}: ${message}`, { retryable: true, cause });
+}
+
+/** The provider answered 2xx with a body that is not JSON, or not the shape we rely on. */
+export function malformedReply(call: CallContext, detail: string, cause: unknown): ModelError {
+  return new ModelError('bad_response', `${call.provider}/${call.model}: malformed reply: ${detail}`, {
+    retryable: true,
+    cause,
+  });
+}
+
+/** Validates a provider reply at the edge; a mismatch becomes `bad_response`. */
+export function parseReply<T>(schema: z.ZodType<T>, body: unknown, call: CallContext): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw malformedReply(call, `${issue?.message ?? 'unexpected shape'}${where}`, parsed.error);
+}
+
+function describe(cause: unknown): string {
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+  return inner instanceof Error ? inner.message : String(inner);
+}

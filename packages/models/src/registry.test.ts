@@ -1,0 +1,124 @@
+import { anthropicText, chatText, startFakeAnthropic, startFakeOpenAI } from '@signalbox/testing';
+import { describe, expect, it } from 'vitest';
+import { ModelError } from './provider.ts';
+import { createProviderRegistry, parseModelName, ProviderConfig, providerConfigFromEnv, ProviderConfigError } from './registry.ts';
+
+const hello = {
+  model: 'm',
+  messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hello' }] }],
+  tools: [],
+  maxTokens: 64,
+};
+
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('parseModelName', () => {
+  it('splits at the first slash', () => {
+    expect(parseModelName('anthropic/claude-sonnet-4-5')).toEqual({ provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    expect(parseModelName('vllm/meta-llama/Llama-3.1-8B')).toEqual({ provider: 'vllm', model: 'meta-llama/Llama-3.1-8B' });
+    expect(parseModelName('scripted')).toEqual({ provider: 'scripted', model: 'scripted' });
+  });
+
+  it.each(['claude-sonnet-4-5', 'anthropic/', '/gpt-4o', 'Open AI/gpt-4o'])('refuses %j', (name) => {
+    expect(thrown(() => parseModelName(name))).toMatchObject({ code: 'invalid_request' });
+  });
+});
+
+describe('providerConfigFromEnv', () => {
+  it('has anthropic, openai (responses) and a local ollama (chat) by default', () => {
+    expect(providerConfigFromEnv({})).toEqual({
+      providers: {
+        anthropic: { kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+        openai: { kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY', api: 'responses' },
+        ollama: { kind: 'openai-compatible', baseURL: 'http://127.0.0.1:11434/v1', api: 'chat' },
+      },
+    });
+  });
+
+  it('adds and changes endpoints from SIGNALBOX_PROVIDERS', () => {
+    const config = providerConfigFromEnv({
+      SIGNALBOX_PROVIDERS: JSON.stringify({
+        vllm: { kind: 'openai-compatible', baseURL: 'http://gpu-box:8000/v1', apiKeyEnv: 'VLLM_API_KEY' },
+        openai: { api: 'chat', timeoutMs: 30_000 },
+      }),
+    });
+    expect(config.providers['vllm']).toEqual({ kind: 'openai-compatible', baseURL: 'http://gpu-box:8000/v1', apiKeyEnv: 'VLLM_API_KEY' });
+    expect(config.providers['openai']).toEqual({ kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY', api: 'chat', timeoutMs: 30_000 });
+    expect(ProviderConfig.safeParse(config).success).toBe(true);
+  });
+
+  it('says what is wrong with SIGNALBOX_PROVIDERS', () => {
+    expect(thrown(() => providerConfigFromEnv({ SIGNALBOX_PROVIDERS: '{nope' }))).toBeInstanceOf(ProviderConfigError);
+    const error = thrown(() => providerConfigFromEnv({ SIGNALBOX_PROVIDERS: '{"vllm":{"baseURL":"http://x/v1"}}' }));
+    expect(error).toBeInstanceOf(ProviderConfigError);
+    expect((error as Error).message).toContain('SIGNALBOX_PROVIDERS.vllm');
+    expect((error as Error).message).toContain('kind');
+  });
+});
+
+describe('createProviderRegistry', () => {
+  it('says which variable to set when a key is missing', () => {
+    const registry = createProviderRegistry(providerConfigFromEnv({}), {});
+    const error = thrown(() => registry.providerFor('anthropic'));
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ code: 'authentication', retryable: false });
+    expect((error as Error).message).toContain('set ANTHROPIC_API_KEY');
+    expect((thrown(() => registry.providerFor('openai')) as Error).message).toContain('set OPENAI_API_KEY');
+  });
+
+  it('refuses a provider that is not configured, listing those that are', () => {
+    const registry = createProviderRegistry(providerConfigFromEnv({}), {});
+    const error = thrown(() => registry.providerFor('mistral'));
+    expect(error).toMatchObject({ code: 'not_found' });
+    expect((error as Error).message).toContain('anthropic, ollama, openai');
+  });
+
+  it('creates each adapter once, lazily', () => {
+    const registry = createProviderRegistry(providerConfigFromEnv({}), { OPENAI_API_KEY: 'sk-test' });
+    const openai = registry.providerFor('openai');
+    expect(openai.name).toBe('openai');
+    expect(registry.providerFor('openai')).toBe(openai);
+    expect(registry.providerFor('ollama').name).toBe('ollama');
+  });
+
+  it('reads the key from the named variable and reaches the configured base URL', async () => {
+    const fake = await startFakeAnthropic();
+    try {
+      fake.reply(anthropicText('hi'));
+      const config = providerConfigFromEnv({ ANTHROPIC_BASE_URL: fake.baseURL });
+      const registry = createProviderRegistry(config, { ANTHROPIC_API_KEY: 'sk-ant-env' });
+      await registry.providerFor('anthropic').complete({ ...hello, model: 'claude-haiku-4-5' });
+      expect(fake.requests[0]?.headers['authorization']).toBe('Bearer sk-ant-env');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('talks chat completions to a keyless OpenAI-compatible endpoint', async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      fake.reply(chatText('hi from llama'));
+      const config = providerConfigFromEnv({ SIGNALBOX_PROVIDERS: JSON.stringify({ local: { kind: 'openai-compatible', baseURL: fake.baseURL } }) });
+      const response = await createProviderRegistry(config, {}).providerFor('local').complete({ ...hello, model: 'llama3.2' });
+      expect(response.content).toEqual([{ type: 'text', text: 'hi from llama' }]);
+      expect(fake.requests[0]?.path).toBe('/v1/chat/completions');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('prices with the configured overrides', () => {
+    const config = { ...providerConfigFromEnv({}), pricing: { 'ollama/': { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } };
+    const registry = createProviderRegistry(config, {});
+    const usage = { inputTokens: 1_000_000, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    expect(registry.costOf('ollama', 'llama3.2', usage)).toEqual({ costUsd: 0, priced: true });
+    expect(registry.costOf('anthropic', 'claude-haiku-4-5', usage)).toEqual({ costUsd: 1, priced: true });
+  });
+});

@@ -91,9 +91,14 @@ export class EventStore {
 
   /** The session's events as they are now, checked to be contiguous. */
   async read(sessionId: string, options: ReadOptions = {}): Promise<SessionEvent[]> {
+    return (await this.load(sessionId, options)).events;
+  }
+
+  /** The session's events and the head they end at, for a writer that will append after them. */
+  async load(sessionId: string, options: ReadOptions = {}): Promise<{ events: SessionEvent[]; head: SessionHead }> {
     const head = await this.head(sessionId);
     const fromN = options.fromN ?? 1;
-    if (head.n < fromN) return [];
+    if (head.n < fromN) return { events: [], head };
     const events: SessionEvent[] = [];
     const check = contiguityCheck(sessionId, fromN);
     for await (const { event, seq } of this.#scan(this.#names.subjects.events(sessionId), options.fromSeq)) {
@@ -103,7 +108,7 @@ export class EventStore {
       }
       if (seq >= head.seq) break;
     }
-    return events;
+    return { events, head };
   }
 
   /** Follows a session's log live from `fromN` (default: the start) until the signal aborts. */

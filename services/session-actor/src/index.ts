@@ -5,5 +5,5 @@ export type { SessionState } from './core/state.ts';
 export { requestDigest } from './core/model-request.ts';
 export { sessionActorService } from './service.ts';
 export type { SessionActorOptions } from './service.ts';
-export { scriptedOnly } from './shell/model-caller.ts';
+export { modelResolver, modelResolverFromEnv } from './shell/model-caller.ts';
 export type { ModelResolver, ResolvedModel } from './shell/model-caller.ts';

@@ -3,7 +3,7 @@ import { startDurableWorker, type Service } from '@signalbox/runtime';
 import { monotonicFactory } from 'ulid';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
-import { scriptedOnly, type ModelResolver } from './shell/model-caller.ts';
+import { modelResolverFromEnv, type ModelResolver } from './shell/model-caller.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { handleTask } from './shell/task-ingress.ts';
 
@@ -27,7 +27,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         store,
         logger,
         sessionIndex: await kvm.open(names.buckets.sessions),
-        resolveModel: options.resolveModel ?? scriptedOnly,
+        resolveModel: options.resolveModel ?? modelResolverFromEnv(),
         instance: config.instance,
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(),

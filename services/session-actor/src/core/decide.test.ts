@@ -104,7 +104,7 @@ describe('session decider', () => {
   it('completes with the final answer when the model stops without tool calls', () => {
     given([created, requested(1)])
       .when({ type: 'RecordModelReply', callId: 'm1', response: reply([{ type: 'text', text: 'All done.' }]), costUsd: 0, latencyMs: 1 })
-      .then([{ type: 'model.responded' }, { type: 'session.completed', data: { status: 'succeeded', output: 'All done.', totals: { steps: 1 } } }], []);
+      .then([{ type: 'model.responded' }, { type: 'session.completed', data: { status: 'succeeded', output: 'All done.', totals: { steps: 1, inputTokens: 10, outputTokens: 5 } } }], []);
   });
 
   it('fails a reply cut off at maxTokens with a message that says what to change', () => {

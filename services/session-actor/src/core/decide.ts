@@ -83,20 +83,21 @@ function recordReply(command: Extract<SessionCommand, { type: 'RecordModelReply'
       latencyMs: command.latencyMs,
     },
   };
-  const costUsd = state.totals.costUsd + command.costUsd;
-  const maxCostUsd = state.budget.maxCostUsd;
-  if (maxCostUsd !== undefined && costUsd > maxCostUsd) {
-    return { events: [responded, ...overBudget(state, 'maxCostUsd', maxCostUsd, costUsd)], effects: [] };
+  // Budget and totals are judged with this reply counted.
+  const after = afterEvent(state, responded);
+  const maxCostUsd = after.budget.maxCostUsd;
+  if (maxCostUsd !== undefined && after.totals.costUsd > maxCostUsd) {
+    return { events: [responded, ...overBudget(after, 'maxCostUsd', maxCostUsd, after.totals.costUsd)], effects: [] };
   }
   const toolUses = response.content.flatMap((block) => (block.type === 'tool_use' ? [block] : []));
   if (toolUses.length > 0) {
     const jobs = toolUses.map((use): ToolJob => ({
-      sessionId: state.sessionId,
-      correlationId: state.correlationId,
+      sessionId: after.sessionId,
+      correlationId: after.correlationId,
       callId: use.id,
       tool: use.name,
       input: use.input,
-      idempotencyKey: `${state.sessionId}/${use.id}`,
+      idempotencyKey: `${after.sessionId}/${use.id}`,
     }));
     const requested = jobs.map((job): NewEvent => ({
       type: 'tool.requested',
@@ -104,7 +105,7 @@ function recordReply(command: Extract<SessionCommand, { type: 'RecordModelReply'
     }));
     return { events: [responded, ...requested], effects: jobs.map((job) => ({ type: 'DispatchTool', job })) };
   }
-  return { events: [responded, endOfTurn(state, response)], effects: [] };
+  return { events: [responded, endOfTurn(after, response)], effects: [] };
 }
 
 /** A reply without tool calls ends the session; how depends on why the model stopped. */

@@ -1,5 +1,13 @@
 import type { AgentDefinition, ModelRequest, Usage } from '@signalbox/events';
-import { createScriptedProvider, ModelError, type ModelProvider } from '@signalbox/models';
+import {
+  createProviderRegistry,
+  createScriptedProvider,
+  ModelError,
+  parseModelName,
+  providerConfigFromEnv,
+  type ModelProvider,
+  type ProviderRegistry,
+} from '@signalbox/models';
 import type { SessionCommand } from '../core/decide.ts';
 
 /** A provider for the agent's model, and what its usage costs. */
@@ -8,15 +16,25 @@ export interface ResolvedModel {
   costOf(usage: Usage): number;
 }
 
-/** Finds the model an agent names. The default knows only `scripted`; real providers plug in here. */
+/** Finds the model an agent names: `scripted` from its script, `<provider>/<model>` from the registry. */
 export type ModelResolver = (agent: AgentDefinition) => ResolvedModel;
 
-export const scriptedOnly: ModelResolver = (agent) => {
-  if (agent.model !== 'scripted' || !agent.script) {
-    throw new ModelError('not_found', `no provider is configured for model "${agent.model}"`, { retryable: false });
-  }
-  return { provider: createScriptedProvider(agent.script), costOf: () => 0 };
-};
+export function modelResolver(registry: ProviderRegistry): ModelResolver {
+  return (agent) => {
+    if (agent.model === 'scripted') {
+      if (!agent.script) throw new ModelError('invalid_request', 'a scripted agent needs a script', { retryable: false });
+      return { provider: createScriptedProvider(agent.script), costOf: () => 0 };
+    }
+    const { provider, model } = parseModelName(agent.model);
+    return { provider: registry.providerFor(provider), costOf: (usage) => registry.costOf(provider, model, usage).costUsd };
+  };
+}
+
+/** Providers as the environment configures them (API keys, SIGNALBOX_PROVIDERS). */
+export function modelResolverFromEnv(env: NodeJS.ProcessEnv = process.env): ModelResolver {
+  const config = providerConfigFromEnv(env);
+  return modelResolver(createProviderRegistry(config, env));
+}
 
 /** Performs one model call and turns its result, good or bad, into the command that records it. */
 export async function callModel(

@@ -1,0 +1,73 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { SignalboxClient } from '@signalbox/client';
+import type { AgentDefinition, SessionEvent } from '@signalbox/events';
+import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { sessionActorService, type SessionActorOptions } from '@signalbox/session-actor';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { toolExecutorService, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
+
+/** A nats-server of its own, the session actor and tool executor in-process, and a client. */
+export interface TestRuntime {
+  server: NatsServer;
+  host: Host;
+  nc: NatsConnection;
+  client: SignalboxClient;
+  /** Waits until the session has completed and returns all its events. */
+  completedSession(sessionId: string, timeoutMs?: number): Promise<SessionEvent[]>;
+  dispose(): Promise<void>;
+}
+
+export interface TestRuntimeOptions {
+  actor?: SessionActorOptions;
+  tools?: readonly ToolSpec[];
+  agents?: unknown[];
+}
+
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const server = await startNatsServer();
+  const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
+  const host = await startHost(
+    [sessionActorService(options.actor), toolExecutorService({ tools: options.tools ?? workspaceTools })],
+    config,
+  );
+  const nc = await connect({ servers: server.url });
+  const client = await SignalboxClient.open(nc);
+  for (const agent of options.agents ?? []) await client.applyAgent(agent);
+  return {
+    server,
+    host,
+    nc,
+    client,
+    completedSession: (sessionId, timeoutMs = 10_000) => completedSession(client, sessionId, timeoutMs),
+    dispose: async () => {
+      await nc.close();
+      await host.stop();
+      await server.dispose();
+    },
+  };
+}
+
+async function completedSession(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
+  const events: SessionEvent[] = [];
+  const signal = AbortSignal.timeout(timeoutMs);
+  for await (const event of client.follow(sessionId, signal)) events.push(event);
+  if (events.at(-1)?.type !== 'session.completed') {
+    throw new Error(`session ${sessionId} did not complete in ${timeoutMs} ms; saw ${events.map((event) => event.type).join(', ')}`);
+  }
+  return events;
+}
+
+export const scriptedAgent = (overrides: Partial<AgentDefinition> = {}) => ({
+  name: 'scribe',
+  model: 'scripted',
+  system: 'You keep notes.',
+  tools: ['workspace.write', 'workspace.read'],
+  script: [
+    { text: 'Writing it down.' },
+    { tool: 'workspace.write', input: { path: 'note.md', content: 'remember the milk' } },
+    { tool: 'workspace.read', input: { path: 'note.md' } },
+    { final: 'Noted: remember the milk' },
+  ],
+  ...overrides,
+});

@@ -1,4 +1,4 @@
-import { createInbox, headers, type Msg } from '@nats-io/nats-core';
+import { createInbox, headers } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { errorHeader, replyToHeader } from '@signalbox/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ async function publishTask(subject: string, data: Uint8Array | string, contentTy
   hdrs.set(replyToHeader, inbox);
   hdrs.set('Content-Type', contentType);
   await jetstream(runtime.nc).publish(subject, data, { headers: hdrs });
-  for await (const reply of replies) return (reply as Msg).json();
+  for await (const reply of replies) return reply.json();
   throw new Error('no reply');
 }
 

@@ -4,7 +4,7 @@ import type { GlobalOptions } from './connection.ts';
 import { demo } from './demo.ts';
 import { run, up } from './host-commands.ts';
 import { serviceCatalogue } from './services.ts';
-import { applyAgents, inspectSession, listSessions, submitTask, tailSession } from './session-commands.ts';
+import { applyAgents, inspectSession, listSessions, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
@@ -48,7 +48,7 @@ program
   .option('--max-steps <n>', "override the agent's step budget")
   .option('--follow', 'print the timeline until the session completes')
   .option('--json', 'print JSON')
-  .action((agent: string, input: string, flags, command: Command) => submitTask(globals(command), agent, input, flags));
+  .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
 
 program
   .command('tail')

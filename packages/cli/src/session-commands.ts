@@ -7,7 +7,7 @@ import { useColour, withClient, type GlobalOptions } from './connection.ts';
 export async function applyAgents(options: GlobalOptions, file: string): Promise<void> {
   const documents = parseAllDocuments(await readFile(file, 'utf8')).flatMap((document) => {
     const value: unknown = document.toJS();
-    return Array.isArray(value) ? value : [value];
+    return Array.isArray(value) ? (value as unknown[]) : [value];
   });
   await withClient(options, async (client) => {
     for (const document of documents) {

@@ -22,7 +22,7 @@ export const EventMeta = z.object({
 export type EventMeta = z.infer<typeof EventMeta>;
 
 function envelopeOf<T extends EventType>(type: T) {
-  return EventMeta.extend({ type: z.literal(type), data: eventData[type] as (typeof eventData)[T] });
+  return EventMeta.extend({ type: z.literal(type), data: eventData[type] });
 }
 
 const envelopes = Object.keys(eventData).map((type) => envelopeOf(type as EventType));

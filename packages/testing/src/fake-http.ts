@@ -25,8 +25,8 @@ export interface FakeHttpServer {
   readonly origin: string;
   readonly requests: readonly RecordedRequest[];
   /** Queue replies; each request takes the next one. */
-  reply(...replies: FakeReply[]): void;
-  close(): Promise<void>;
+  reply: (...replies: FakeReply[]) => void;
+  close: () => Promise<void>;
 }
 
 export interface FakeHttpOptions {

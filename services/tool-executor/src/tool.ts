@@ -27,7 +27,7 @@ export interface ToolSpec<Input extends z.ZodObject = z.ZodObject> {
   /** Safe to run twice with the same input. A non-idempotent call interrupted mid-flight has an unknown outcome. */
   readonly idempotent: boolean;
   readonly timeoutMs: number;
-  run(input: z.infer<Input>, context: ToolContext): JsonValue | Promise<JsonValue>;
+  run: (input: z.infer<Input>, context: ToolContext) => JsonValue | Promise<JsonValue>;
 }
 
 export interface ToolOptions<Input extends z.ZodObject> {
@@ -36,7 +36,7 @@ export interface ToolOptions<Input extends z.ZodObject> {
   input: Input;
   idempotent?: boolean;
   timeoutMs?: number;
-  run(input: z.infer<Input>, context: ToolContext): JsonValue | Promise<JsonValue>;
+  run: (input: z.infer<Input>, context: ToolContext) => JsonValue | Promise<JsonValue>;
 }
 
 const defaultTimeoutMs = 60_000;

@@ -17,7 +17,7 @@ export function stored(events: NewEvent[], sessionId = 's1'): SessionEvent[] {
         causationId: null,
         correlationId: sessionId,
         by: { service: 'test', instance: 't' },
-      }) as SessionEvent,
+      }),
   );
 }
 

@@ -38,6 +38,6 @@ function parseJson(data: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(data));
   } catch (error) {
-    throw new SyntaxError(`malformed JSON task: ${(error as Error).message}`);
+    throw new SyntaxError(`malformed JSON task: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -59,20 +59,19 @@ export class SessionRunner {
   }
 
   async #execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
-    let { session, effects, appended } = await this.#decideAndAppend(sessionId, command, options.causationId);
-    options.onDecided?.(appended);
-    if (options.resume && appended === 0) {
+    const first = await this.#decideAndAppend(sessionId, command, options.causationId);
+    options.onDecided?.(first.appended);
+    let { session, effects } = first;
+    if (options.resume && first.appended === 0) {
       effects = outstandingEffects(session.state);
       if (session.state.status !== 'new') await this.#index(session.state);
     }
-    let causationId = options.causationId;
     for (;;) {
       await this.#dispatchTools(effects);
       const call = effects.find((effect) => effect.type === 'CallModel');
-      if (!call || session.state.status === 'new') return { state: session.state, appended };
+      if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
       const followUp = await this.#callModel(session.state, call);
-      causationId = `${sessionId}/${session.head.n}`;
-      ({ session, effects } = await this.#decideAndAppend(sessionId, followUp, causationId));
+      ({ session, effects } = await this.#decideAndAppend(sessionId, followUp, `${sessionId}/${session.head.n}`));
     }
   }
 
@@ -111,7 +110,7 @@ export class SessionRunner {
           causationId: index === 0 ? causationId : null,
           correlationId,
           by: { service: 'session-actor', instance: this.#deps.instance },
-        }) as SessionEvent,
+        }),
     );
     const head = await this.#deps.store.append(sessionId, events, session.head);
     const next = { state: fold(events, session.state), head };

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The demo: a scripted agent (no API key) runs end to end on NATS; its timeline prints live.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+exec node packages/cli/src/main.ts demo "$@"

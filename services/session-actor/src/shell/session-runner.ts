@@ -77,8 +77,15 @@ export class SessionRunner {
 
   async #decideAndAppend(sessionId: string, command: SessionCommand, causationId: string) {
     for (let attempt = 1; ; attempt++) {
-      const session = this.#cache.get(sessionId) ?? (await this.#load(sessionId));
+      const cached = this.#cache.get(sessionId);
+      const session = cached ?? (await this.#load(sessionId));
       const decision = decide(command, session.state);
+      // A cached state that decides nothing may just be stale (another actor moved the session on):
+      // without an append there is no concurrency check to catch it, so compare heads before dropping the command.
+      if (decision.events.length === 0 && cached && (await this.#deps.store.head(sessionId)).seq !== cached.head.seq) {
+        this.#cache.delete(sessionId);
+        continue;
+      }
       try {
         const next = await this.#append(sessionId, session, decision.events, causationId, command);
         return { session: next, effects: decision.effects, appended: decision.events.length };

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import type { GlobalOptions } from './connection.ts';
-import { demo } from './demo.ts';
-import { run, up } from './host-commands.ts';
-import { serviceCatalogue } from './services.ts';
+import type { DoctorFlags } from './doctor.ts';
+import { serviceNames } from './service-names.ts';
 import { applyAgents, inspectSession, listSessions, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
@@ -17,18 +16,18 @@ const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
 program
   .command('up')
   .description('run every service in this process (starts a local nats-server if none is reachable)')
-  .action((_options, command: Command) => up(globals(command)));
+  .action(async (_options, command: Command) => (await import('./host-commands.ts')).up(globals(command)));
 
 program
   .command('run')
-  .description(`run some services in this process: ${Object.keys(serviceCatalogue).join(', ')}`)
+  .description(`run some services in this process: ${serviceNames.join(', ')}`)
   .argument('<service...>')
-  .action((services: string[], _options, command: Command) => run(globals(command), services));
+  .action(async (services: string[], _options, command: Command) => (await import('./host-commands.ts')).run(globals(command), services));
 
 program
   .command('demo')
   .description('run a scripted agent end to end and print its timeline')
-  .action((_options, command: Command) => demo(globals(command)));
+  .action(async (_options, command: Command) => (await import('./demo.ts')).demo(globals(command)));
 
 program
   .command('agents')
@@ -69,6 +68,15 @@ program
   .argument('<sessionId>')
   .option('--json', 'print JSON')
   .action((sessionId: string, _options, command: Command) => inspectSession(globals(command), sessionId));
+
+program
+  .command('doctor')
+  .description('check the NATS server and the Signalbox streams: version, JetStream, replication and fsync settings')
+  .option('--monitor <url>', "nats-server's monitoring URL, to read sync_interval (default: http://<nats host>:8222)")
+  .option('--json', 'print { facts, findings } as JSON')
+  .action(async (flags: DoctorFlags, command: Command) => {
+    process.exitCode = await (await import('./doctor.ts')).doctor(globals(command), flags);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`signalbox: ${error instanceof Error ? error.message : String(error)}`);

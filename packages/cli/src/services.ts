@@ -1,16 +1,17 @@
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import type { ServiceName } from './service-names.ts';
 
 /** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */
-export const serviceCatalogue: Record<string, () => Service> = {
+export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'session-actor': () => sessionActorService(),
   'tool-executor': () => toolExecutorService({ tools: workspaceTools }),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {
   return names.map((name) => {
-    const make = serviceCatalogue[name];
+    const make = (serviceCatalogue as Record<string, (() => Service) | undefined>)[name];
     if (!make) throw new Error(`unknown service "${name}"; services: ${Object.keys(serviceCatalogue).join(', ')}`);
     return make();
   });

@@ -38,7 +38,7 @@ export class SignalboxClient {
   /** Validates an agent definition and stores it in the agents bucket; returns it with defaults filled in. */
   async applyAgent(definition: unknown): Promise<AgentDefinition> {
     const agent = AgentDefinition.parse(definition);
-    const bucket = await new Kvm(this.nc).open(this.names.buckets.agents);
+    const bucket = await this.#bucket(this.names.buckets.agents);
     await bucket.put(agent.name, JSON.stringify(agent));
     return agent;
   }
@@ -75,9 +75,20 @@ export class SignalboxClient {
     }
   }
 
+  async #bucket(name: string) {
+    try {
+      return await new Kvm(this.nc).open(name);
+    } catch (error) {
+      throw new Error(
+        `cannot open the ${name} bucket: Signalbox is not set up on this NATS yet. Start its services once (signalbox up, or signalbox run <service>); they create the streams and buckets`,
+        { cause: error },
+      );
+    }
+  }
+
   /** Sessions from the index, newest first. */
   async sessions(): Promise<SessionIndexEntry[]> {
-    const bucket = await new Kvm(this.nc).open(this.names.buckets.sessions);
+    const bucket = await this.#bucket(this.names.buckets.sessions);
     const entries: SessionIndexEntry[] = [];
     for await (const key of await bucket.keys()) {
       const entry = await bucket.get(key);

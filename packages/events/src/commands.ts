@@ -21,6 +21,8 @@ export const ToolResult = z.object({
   outcome: z.discriminatedUnion('status', [
     z.object({ status: z.literal('completed'), output: z.string() }),
     z.object({ status: z.literal('failed'), error: z.string() }),
+    /** A non-idempotent call cut off mid-run: it may or may not have taken effect, and is not run again. */
+    z.object({ status: z.literal('unknown'), reason: z.string() }),
   ]),
   durationMs: z.number().nonnegative(),
 });

@@ -13,6 +13,8 @@ export interface Naming {
     sessions: string;
     snapshots: string;
     secrets: string;
+    /** Per tool call, by idempotency key: started or finished with its result, so a call runs once. */
+    toolLedger: string;
   };
   readonly objectStores: { workspace: string };
   readonly subjects: {
@@ -57,6 +59,7 @@ export function naming(prefix = 'sbx'): Naming {
       sessions: `${prefix}-sessions`,
       snapshots: `${prefix}-snapshots`,
       secrets: `${prefix}-secrets`,
+      toolLedger: `${prefix}-tool-ledger`,
     },
     objectStores: { workspace: `${prefix}-workspace` },
     subjects: {

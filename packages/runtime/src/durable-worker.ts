@@ -27,6 +27,8 @@ export interface DurableWorkerOptions {
   ackWaitMs?: number;
   /** Deliveries before a failing message is dead-lettered instead of retried. */
   maxDeliver?: number;
+  /** How long a failed message waits before its next delivery, by deliveries so far. */
+  retryBackoffMs?: (deliveries: number) => number;
   /** Resolve to ack. Throw Rejection to dead-letter at once; throw anything else to retry later. */
   handle(message: JsMsg): Promise<void>;
   /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say). */
@@ -39,6 +41,7 @@ export interface RunningWorker {
 }
 
 const msToNs = 1_000_000;
+const defaultRetryBackoffMs = (deliveries: number) => Math.min(250 * 2 ** deliveries, 10_000);
 
 export async function startDurableWorker(options: DurableWorkerOptions): Promise<RunningWorker> {
   const ackWaitMs = options.ackWaitMs ?? 30_000;
@@ -100,7 +103,7 @@ async function settle(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: 
     if (error instanceof Rejection) return bury(options, message, reason);
     if (deliveries >= maxDeliver) return bury(options, message, `failed ${deliveries} times; last error: ${reason}`);
     options.logger.warn({ err: error, subject: message.subject, deliveries }, 'handling failed; will retry');
-    message.nak(Math.min(250 * 2 ** deliveries, 10_000));
+    message.nak((options.retryBackoffMs ?? defaultRetryBackoffMs)(deliveries));
   } finally {
     clearInterval(keepAlive);
   }

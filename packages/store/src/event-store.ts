@@ -55,6 +55,15 @@ export class EventStore {
   }
 
   /**
+   * Whether the log holds the session's event `at.n` at stream sequence `at.seq`, read with a direct
+   * get. A snapshot ending there is trusted only if so: the stream may have been replaced since.
+   */
+  async holds(sessionId: string, at: SessionHead): Promise<boolean> {
+    const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: at.seq });
+    return stored?.subject === this.#names.subjects.events(sessionId) && decodeEvent(stored.data).n === at.n;
+  }
+
+  /**
    * Appends events that continue the log from `expected`. Throws ConcurrencyError when another
    * writer got there first; the caller reloads and decides again.
    */
@@ -98,10 +107,13 @@ export class EventStore {
   async load(sessionId: string, options: ReadOptions = {}): Promise<{ events: SessionEvent[]; head: SessionHead }> {
     const head = await this.head(sessionId);
     const fromN = options.fromN ?? 1;
+    // Nothing after `fromN - 1`: the head is still the real one, for the caller's next append.
     if (head.n < fromN) return { events: [], head };
+    // A start past the head cannot hold event `fromN`; scanning from there would wait forever.
+    const fromSeq = options.fromSeq !== undefined && options.fromSeq <= head.seq ? options.fromSeq : undefined;
     const events: SessionEvent[] = [];
     const check = contiguityCheck(sessionId, fromN);
-    for await (const { event, seq } of this.#scan(this.#names.subjects.events(sessionId), options.fromSeq)) {
+    for await (const { event, seq } of this.#scan(this.#names.subjects.events(sessionId), fromSeq)) {
       if (event.n >= fromN) {
         check(event);
         events.push(event);

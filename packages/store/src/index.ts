@@ -3,3 +3,5 @@ export { emptyHead, EventStore } from './event-store.ts';
 export type { ReadOptions, SessionHead } from './event-store.ts';
 export { provision, streamConfigs } from './provision.ts';
 export type { ProvisionOptions } from './provision.ts';
+export { SnapshotStore } from './snapshot-store.ts';
+export type { Snapshot, SnapshotStoreOptions } from './snapshot-store.ts';

@@ -57,11 +57,25 @@ export async function provision(nc: NatsConnection, names: Naming, options: Prov
   for (const config of streamConfigs(names, options)) await ensureStream(jsm, config);
   const kvm = new Kvm(nc);
   const replicas = options.replicas ?? 1;
-  for (const bucket of Object.values(names.buckets)) {
-    await kvm.create(bucket, { replicas, history: 5 });
-  }
+  await Promise.all(
+    Object.entries(names.buckets).map(([role, bucket]) => kvm.create(bucket, { replicas, ...bucketSettings[role as keyof Naming['buckets']] })),
+  );
   await new Objm(nc).create(names.objectStores.workspace, { replicas });
 }
+
+const sevenDaysMs = 7 * 24 * 3600 * 1000;
+
+/** Snapshots need only the latest value; ledger entries matter only while a call can still be redelivered. */
+const bucketSettings: Record<keyof Naming['buckets'], { history: number; ttl?: number }> = {
+  agents: { history: 5 },
+  tools: { history: 5 },
+  policies: { history: 5 },
+  memory: { history: 5 },
+  sessions: { history: 1 },
+  snapshots: { history: 1 },
+  secrets: { history: 5 },
+  toolLedger: { history: 1, ttl: sevenDaysMs },
+};
 
 async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig): Promise<void> {
   try {

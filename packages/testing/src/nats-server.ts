@@ -8,6 +8,8 @@ import { freePort } from './free-port.ts';
 export interface NatsServer {
   readonly url: string;
   readonly port: number;
+  /** The HTTP monitoring endpoint (`/varz`, `/healthz`): `http://127.0.0.1:<port>`. */
+  readonly monitorUrl: string;
   readonly storeDir: string;
   /** SIGTERM and wait: a clean shutdown. */
   stop(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir,
     stop: () => waitExit('SIGTERM'),
     kill: () => waitExit('SIGKILL'),

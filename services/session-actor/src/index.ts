@@ -1,6 +1,6 @@
 export { decide, maxModelAttempts, outstandingEffects } from './core/decide.ts';
 export type { Decision, SessionCommand, SessionEffect } from './core/decide.ts';
-export { evolve, fold, initialState } from './core/state.ts';
+export { evolve, fold, initialState, sessionStateVersion } from './core/state.ts';
 export type { SessionState } from './core/state.ts';
 export { requestDigest } from './core/model-request.ts';
 export { sessionActorService } from './service.ts';

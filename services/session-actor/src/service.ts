@@ -1,6 +1,8 @@
 import { Kvm } from '@nats-io/kv';
 import { startDurableWorker, type Service } from '@signalbox/runtime';
+import { SnapshotStore } from '@signalbox/store';
 import { monotonicFactory } from 'ulid';
+import { sessionStateVersion, type SessionState } from './core/state.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { modelResolverFromEnv, type ModelResolver } from './shell/model-caller.ts';
@@ -12,6 +14,8 @@ export interface SessionActorOptions {
   /** Sessions this process works on at once. */
   concurrency?: number;
   maxTaskBytes?: number;
+  /** Events between session snapshots (default 50); a cold session resumes from its snapshot plus the events after it. 0 turns them off. */
+  snapshotEvery?: number;
   clock?: () => number;
 }
 
@@ -25,6 +29,8 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         nc,
         names,
         store,
+        snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion }),
+        snapshotEvery: options.snapshotEvery ?? 50,
         logger,
         sessionIndex: await kvm.open(names.buckets.sessions),
         resolveModel: options.resolveModel ?? modelResolverFromEnv(),
@@ -33,7 +39,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         newId: monotonicFactory(),
       });
       const ingress = { nc, names, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
-      const common = { nc, names, logger, concurrency: options.concurrency ?? 64 };
+      const common = { nc, names, logger, concurrency: options.concurrency ?? 64, ackWaitMs: config.ackWaitMs };
       const tasks = await startDurableWorker({
         ...common,
         stream: names.streams.tasks,
@@ -51,7 +57,12 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         handle: (message) => handleInboxCommand(runner, message),
         onDeadLetter: (message, reason) => failSessionOf(runner, names, message, reason),
       });
-      return { stop: async () => void (await Promise.all([tasks.stop(), inbox.stop()])) };
+      return {
+        stop: async () => {
+          await Promise.all([tasks.stop(), inbox.stop()]);
+          await runner.settled();
+        },
+      };
     },
   };
 }

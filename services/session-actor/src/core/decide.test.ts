@@ -96,6 +96,17 @@ describe('session decider', () => {
       .then([{ type: 'tool.failed', data: { error: 'no file at notes.md' } }, { type: 'model.requested' }]);
   });
 
+  it('records a call cut off mid-run as outcome unknown, and tells the model so', () => {
+    const decision = given(afterToolCall)
+      .when(toolResult({ status: 'unknown', reason: 'mail.send was cut off mid-call' }))
+      .then([{ type: 'tool.outcome_unknown', data: { callId: 'call_1', tool: 'workspace.read', reason: 'mail.send was cut off mid-call' } }, { type: 'model.requested' }]);
+    const call = decision.effects[0];
+    expect(call?.type === 'CallModel' && call.request.messages.at(-1)).toEqual({
+      role: 'user',
+      content: [{ type: 'tool_result', toolUseId: 'call_1', content: 'outcome unknown: mail.send was cut off mid-call', isError: true }],
+    });
+  });
+
   it('ignores a tool result it is not waiting for (a redelivered duplicate)', () => {
     const history = [...afterToolCall, { type: 'tool.completed', data: { callId: 'call_1', tool: 'workspace.read', output: 'x', durationMs: 1 } }, requested(2)] as NewEvent[];
     given(history).when(toolResult({ status: 'completed', output: 'x' })).then([], []);

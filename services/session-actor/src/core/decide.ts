@@ -134,12 +134,27 @@ function recordFailure(command: Extract<SessionCommand, { type: 'RecordModelFail
 }
 
 function recordToolResult(result: ToolResult, state: ActiveState & { status: 'awaiting_tools' }): Decision {
-  const outcome: NewEvent =
-    result.outcome.status === 'completed'
-      ? { type: 'tool.completed', data: { callId: result.callId, tool: result.tool, output: result.outcome.output, durationMs: result.durationMs } }
-      : { type: 'tool.failed', data: { callId: result.callId, tool: result.tool, error: result.outcome.error, durationMs: result.durationMs } };
+  const outcome = toolOutcomeEvent(result);
   if (state.pending.length > 1) return { events: [outcome], effects: [] };
   return prepend(outcome, nextModelCall(afterEvent(state, outcome)));
+}
+
+function toolOutcomeEvent({ callId, tool, outcome, durationMs }: ToolResult): NewEvent {
+  switch (outcome.status) {
+    case 'completed':
+      return { type: 'tool.completed', data: { callId, tool, output: outcome.output, durationMs } };
+    case 'failed':
+      return { type: 'tool.failed', data: { callId, tool, error: outcome.error, durationMs } };
+    case 'unknown':
+      // A non-idempotent call cut off mid-run: the model hears it may or may not have happened.
+      return { type: 'tool.outcome_unknown', data: { callId, tool, reason: outcome.reason } };
+    default:
+      return assertNever(outcome);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }
 
 /** The next step, or the end of the session when the step budget is spent. */

@@ -45,6 +45,12 @@ export type ActiveState = Exclude<SessionState, { status: 'new' }>;
 
 export const initialState = (): SessionState => ({ status: 'new', n: 0 });
 
+/**
+ * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
+ * changes: a snapshot folded by other code is then replayed over, never trusted.
+ */
+export const sessionStateVersion = 1;
+
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {

@@ -3,17 +3,21 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { encode, type Naming, type NewEvent, type SessionEvent, type SessionIndexEntry, type ToolJob } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { ConcurrencyError, type EventStore } from '@signalbox/store';
+import { ConcurrencyError, type EventStore, type SnapshotStore } from '@signalbox/store';
 import { decide, outstandingEffects, type SessionCommand, type SessionEffect } from '../core/decide.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { KeyedLock } from './session-lock.ts';
+import { SessionSnapshots } from './session-snapshots.ts';
 
 export interface SessionRunnerDeps {
   nc: NatsConnection;
   names: Naming;
   store: EventStore;
+  snapshots: SnapshotStore<SessionState>;
+  /** Events between snapshots; 0 turns them off. */
+  snapshotEvery: number;
   sessionIndex: KV;
   logger: Logger;
   resolveModel: ModelResolver;
@@ -48,10 +52,12 @@ export class SessionRunner {
   readonly #js: JetStreamClient;
   readonly #cache = new SessionCache();
   readonly #lock = new KeyedLock();
+  readonly #snapshots: SessionSnapshots;
 
   constructor(deps: SessionRunnerDeps) {
     this.#deps = deps;
     this.#js = jetstream(deps.nc);
+    this.#snapshots = new SessionSnapshots({ store: deps.store, snapshots: deps.snapshots, logger: deps.logger, every: deps.snapshotEvery });
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
@@ -97,7 +103,15 @@ export class SessionRunner {
     }
   }
 
+  /** Waits for background work (snapshot writes) to finish, before the connection closes. */
+  settled(): Promise<void> {
+    return this.#snapshots.settled();
+  }
+
+  /** A session not in the cache: its snapshot plus the events after it, or else its whole log. */
   async #load(sessionId: string): Promise<LoadedSession> {
+    const resumed = await this.#snapshots.resume(sessionId);
+    if (resumed) return resumed;
     const { events, head } = await this.#deps.store.load(sessionId);
     return { state: fold(events), head };
   }
@@ -122,6 +136,7 @@ export class SessionRunner {
     const head = await this.#deps.store.append(sessionId, events, session.head);
     const next = { state: fold(events, session.state), head };
     this.#cache.set(sessionId, next);
+    this.#snapshots.appended(sessionId, session.head.n, next);
     const changesStatus = events.some((event) => event.type === 'session.created' || event.type === 'session.completed');
     if (changesStatus && next.state.status !== 'new') await this.#index(next.state);
     return next;

@@ -1,0 +1,189 @@
+import { naming } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { compareVersions, diagnose, isAtLeast, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
+import { defaultMonitorUrl, syncSettingOf, type Varz } from './doctor-facts.ts';
+import { formatBytes, formatDuration, formatReport } from './doctor-report.ts';
+
+const names = naming('sbx');
+const workqueue = new Set(['tasks', 'inbox', 'jobs']);
+
+function streams(replicas: number): StreamFact[] {
+  return (Object.entries(names.streams) as [StreamFact['role'], string][]).map(([role, name]) => {
+    const retention = workqueue.has(role) ? 'workqueue' : 'limits';
+    return {
+      name,
+      role,
+      status: 'present',
+      replicas,
+      storage: 'file',
+      retention,
+      expected: { retention, storage: 'file' },
+      maxMsgSize: 1024 * 1024,
+      duplicateWindowMs: 120_000,
+      maxAgeMs: role === 'dlq' ? 30 * 86_400_000 : 0,
+      messages: 0,
+      bytes: 0,
+      consumers: 0,
+      peers: [],
+    };
+  });
+}
+
+/** A provisioned single server; each test says what differs. */
+function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: number } = {}): DoctorFacts {
+  const { version = '2.9.10', replicas = 1, ...rest } = overrides;
+  return {
+    natsUrl: 'nats://127.0.0.1:4222',
+    prefix: 'sbx',
+    server: { version, id: 'NID', name: 'n1', maxPayload: 1024 * 1024 },
+    jetstream: { enabled: true, memory: 0, storage: 0, streams: 13, consumers: 3 },
+    sync: { kind: 'interval', everyMs: 60_000, source: 'fixed' },
+    streams: streams(replicas),
+    buckets: Object.values(names.buckets).map((name) => ({ name, kind: 'kv', present: true })),
+    ...rest,
+  };
+}
+
+const levels = (facts: DoctorFacts) => diagnose(facts).map((finding) => finding.level);
+const warnings = (facts: DoctorFacts) => diagnose(facts).filter((finding) => finding.level === 'warn').map((finding) => finding.message);
+const always: SyncSetting = { kind: 'always' };
+const unknown: SyncSetting = { kind: 'unknown', reason: 'no monitoring endpoint' };
+
+describe('diagnose', () => {
+  it('finds a single 2.9.10 server with R1 streams correct', () => {
+    const findings = diagnose(given());
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
+    expect(findings[1]?.message).toMatch(/single-replica \(R1\).*correct on nats-server 2\.9\.10/);
+  });
+
+  it('warns that optimistic concurrency races on a replicated stream before 2.11', () => {
+    const facts = given({ replicas: 3, cluster: { name: 'c1', nodes: 3 } });
+    expect(levels(facts)).toEqual(['ok', 'warn', 'warn']);
+    const [race, fsync] = warnings(facts);
+    expect(race).toMatch(/^Every stream \(R3\) is replicated on nats-server 2\.9\.10.*`expect\.lastSubjectSequence` races.*not safe.*Use R1.*upgrade every node to 2\.11\.0\+ with `sync_interval: always`/);
+    expect(fsync).toMatch(/can be lost if a majority loses power.*sync_interval: always/);
+  });
+
+  it('warns on 2.11 with R3 when sync_interval cannot be read', () => {
+    const found = warnings(given({ version: '2.11.0', replicas: 3, sync: unknown }));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/sync_interval is unknown \(no monitoring endpoint\).*lost.*--monitor <url>/);
+  });
+
+  it('warns on 2.11 with R3 when the server only fsyncs in the background', () => {
+    const found = warnings(given({ version: '2.11.4', replicas: 3, sync: { kind: 'interval', everyMs: 120_000, source: 'default' } }));
+    expect(found).toEqual([expect.stringMatching(/every 120s \(sync_interval default\).*power/)]);
+  });
+
+  it('finds 2.11 with R3 and sync_interval always safe', () => {
+    const findings = diagnose(given({ version: '2.11.0', replicas: 3, sync: always }));
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
+    expect(findings[1]?.message).toMatch(/^Every stream \(R3\) is replicated on nats-server 2\.11\.0 with `sync_interval: always`/);
+  });
+
+  it('names the replicated streams when only some are', () => {
+    const mixed = [...streams(3).slice(0, 2), ...streams(1).slice(2)];
+    expect(warnings(given({ streams: mixed, sync: always }))).toEqual([expect.stringMatching(/^SBX_EVENTS \(R3\), SBX_TASKS \(R3\) are replicated on nats-server 2\.9\.10/)]);
+  });
+
+  it('treats a version it cannot parse as too old', () => {
+    expect(warnings(given({ version: 'dev', replicas: 3, sync: always }))[0]).toMatch(/races/);
+  });
+
+  it('reports JetStream that is not enabled as the one error', () => {
+    const findings = diagnose(given({ jetstream: { enabled: false, reason: 'the server does not advertise JetStream' }, streams: [], buckets: [] }));
+    expect(findings).toEqual([{ level: 'error', message: expect.stringMatching(/not available.*Start nats-server with -js/) }]);
+  });
+
+  it('warns about missing streams and buckets, saying that services provision them', () => {
+    const facts = given({
+      streams: [{ name: 'SBX_EVENTS', role: 'events', status: 'missing' }, ...streams(1).slice(1)],
+      buckets: [{ name: 'sbx-agents', kind: 'kv', present: false }],
+    });
+    expect(warnings(facts)).toEqual([expect.stringMatching(/^Missing: stream SBX_EVENTS, bucket sbx-agents\. .*provisions them when it starts/)]);
+  });
+
+  it('gives no replication note when no stream exists yet', () => {
+    const facts = given({ streams: streams(1).map(({ name, role }) => ({ name, role, status: 'missing' as const })) });
+    expect(levels(facts)).toEqual(['warn']);
+  });
+
+  it('reports retention that differs from what provisioning creates as an error', () => {
+    const [events, ...rest] = streams(1);
+    if (events?.status !== 'present') throw new Error('fixture');
+    const findings = diagnose(given({ streams: [{ ...events, retention: 'workqueue' }, ...rest] }));
+    expect(findings.filter((finding) => finding.level === 'error').map((finding) => finding.message)).toEqual([
+      expect.stringMatching(/SBX_EVENTS has retention workqueue \(expected limits\)/),
+    ]);
+  });
+
+  it('warns about a replica that is offline or behind', () => {
+    const [events, ...rest] = streams(3);
+    if (events?.status !== 'present') throw new Error('fixture');
+    const peers = [
+      { name: 'n2', current: true, offline: false },
+      { name: 'n3', current: false, offline: true },
+    ];
+    const found = warnings(given({ version: '2.11.0', sync: always, streams: [{ ...events, leader: 'n1', peers }, ...rest] }));
+    expect(found).toEqual([expect.stringMatching(/SBX_EVENTS: replica n3 \(offline\)/)]);
+  });
+});
+
+describe('compareVersions', () => {
+  it('orders by major, minor and patch as numbers', () => {
+    expect(compareVersions('2.9.10', '2.11.0')).toBeLessThan(0);
+    expect(compareVersions('2.10.0', '2.9.25')).toBeGreaterThan(0);
+    expect(compareVersions('v2.11.0', '2.11.0')).toBe(0);
+  });
+
+  it('puts a pre-release before its release', () => {
+    expect(compareVersions('2.11.0-RC.2', '2.11.0')).toBeLessThan(0);
+    expect(compareVersions('2.11.0-RC.10', '2.11.0-RC.2')).toBeGreaterThan(0);
+    expect(compareVersions('2.11.0-1', '2.11.0-beta')).toBeLessThan(0);
+  });
+
+  it('throws on a string that is not a version; isAtLeast says no', () => {
+    expect(() => compareVersions('2.11', '2.11.0')).toThrow(/not a version: 2\.11/);
+    expect(isAtLeast('2.11', '2.11.0')).toBe(false);
+    expect(isAtLeast('2.12.1', '2.11.0')).toBe(true);
+  });
+});
+
+describe('syncSettingOf', () => {
+  const varz = (version: string, config: NonNullable<Varz['jetstream']>['config'] = {}): Varz => ({ server_name: 'n1', version, jetstream: { config } });
+
+  it('reads sync_always and sync_interval from /varz', () => {
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.11.0', { sync_always: true, sync_interval: 120e9 }) })).toEqual({ kind: 'always', node: 'n1' });
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.10.3', { sync_interval: 10e9 }) })).toMatchObject({ everyMs: 10_000, source: 'config' });
+  });
+
+  it('knows the default, and that 2.9 has no option', () => {
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.10.0') })).toMatchObject({ everyMs: 120_000, source: 'default' });
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.9.10') })).toMatchObject({ kind: 'interval', source: 'fixed' });
+  });
+
+  it('is unknown, with the reason, when the monitoring endpoint does not answer', () => {
+    const sync = syncSettingOf({ status: 'unreachable', url: 'http://h:8222', error: 'ECONNREFUSED' });
+    expect(sync).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/http:\/\/h:8222: ECONNREFUSED.*--monitor/) });
+  });
+});
+
+describe('the report', () => {
+  it('shows the server, one line per stream, and marked findings', () => {
+    const facts = given({ replicas: 3, cluster: { name: 'c1', nodes: 3 } });
+    const lines = formatReport(facts, diagnose(facts));
+    expect(lines).toContain('cluster     c1 · 3 nodes');
+    expect(lines).toContain('  SBX_DLQ     R3 · file · limits · max msg 1 MiB · dedup 2m · max age 30d · 0 messages · 0 B · 0 consumers');
+    expect(lines.filter((line) => /^ {2}[✓!✗] /.test(line)).map((line) => line[2])).toEqual(['✓', '!', '!']);
+  });
+
+  it('formats sizes and durations', () => {
+    expect([formatBytes(1024 * 1024), formatBytes(10_487), formatBytes(-1)]).toEqual(['1 MiB', '10.2 KiB', 'unlimited']);
+    expect([formatDuration(120_000), formatDuration(30 * 86_400_000), formatDuration(1500)]).toEqual(['2m', '30d', '1500ms']);
+  });
+
+  it('derives the monitoring URL from the NATS URL', () => {
+    expect(defaultMonitorUrl('nats://10.0.0.5:4222')).toBe('http://10.0.0.5:8222');
+    expect(defaultMonitorUrl('demo.example:4222,nats://other:4222')).toBe('http://demo.example:8222');
+  });
+});

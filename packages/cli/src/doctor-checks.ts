@@ -1,0 +1,244 @@
+/**
+ * The pure core of `signalbox doctor`: what was observed on the server (`DoctorFacts`) in,
+ * findings out. Gathering the facts is doctor-facts.ts; printing them is doctor-report.ts.
+ */
+
+export type StreamRole = 'events' | 'tasks' | 'inbox' | 'jobs' | 'dlq';
+
+/** How the server's file store reaches the disk. Only `always` survives a power failure of a majority. */
+export type SyncSetting =
+  /** fsync after every write: `jetstream { sync_interval: always }` (2.10+). */
+  | { kind: 'always' }
+  /** fsync in the background; `fixed` is a server before 2.10, which has no `sync_interval` option. */
+  | { kind: 'interval'; everyMs: number; source: 'config' | 'default' | 'fixed' }
+  | { kind: 'unknown'; reason: string };
+
+export interface ReplicaFact {
+  name: string;
+  current: boolean;
+  offline: boolean;
+}
+
+export type StreamFact =
+  | { name: string; role: StreamRole; status: 'missing' }
+  | {
+      name: string;
+      role: StreamRole;
+      status: 'present';
+      replicas: number;
+      storage: string;
+      retention: string;
+      /** What provisioning creates; retention and storage cannot change on a live stream. */
+      expected: { retention: string; storage: string };
+      maxMsgSize: number;
+      duplicateWindowMs: number;
+      /** 0 when messages do not age out. */
+      maxAgeMs: number;
+      messages: number;
+      bytes: number;
+      consumers: number;
+      leader?: string;
+      /** The other copies of a replicated stream, as its leader sees them. */
+      peers: ReplicaFact[];
+    };
+
+export interface BucketFact {
+  name: string;
+  kind: 'kv' | 'object';
+  present: boolean;
+}
+
+export type JetStreamFact =
+  | { enabled: true; domain?: string; memory: number; storage: number; streams: number; consumers: number }
+  | { enabled: false; reason: string };
+
+export interface DoctorFacts {
+  natsUrl: string;
+  prefix: string;
+  server: { version: string; id: string; name: string; maxPayload: number };
+  /** Absent on a single server. `nodes` is known only when the monitoring endpoint answered. */
+  cluster?: { name: string; nodes?: number };
+  jetstream: JetStreamFact;
+  /** Read from the monitoring endpoint (`/varz`); `node` names the server that answered. */
+  sync: SyncSetting & { node?: string };
+  streams: StreamFact[];
+  buckets: BucketFact[];
+}
+
+export type FindingLevel = 'ok' | 'warn' | 'error';
+
+export interface Finding {
+  level: FindingLevel;
+  /** What was found and what to do about it. */
+  message: string;
+}
+
+/** Concurrency checks on replicated streams are correct from this release on. */
+export const safeReplicationVersion = '2.11.0';
+
+export function diagnose(facts: DoctorFacts): Finding[] {
+  if (!facts.jetstream.enabled) {
+    return [
+      {
+        level: 'error',
+        message:
+          `JetStream is not available (${facts.jetstream.reason}): Signalbox keeps every event, task and job in it. ` +
+          'Start nats-server with -js (or a `jetstream {}` block in its config) and run doctor again.',
+      },
+    ];
+  }
+  const present = facts.streams.flatMap((stream) => (stream.status === 'present' ? [stream] : []));
+  return [
+    ...missingFindings(facts),
+    ...present.flatMap(driftFindings),
+    ...replicationFindings(facts, present),
+    ...present.flatMap(peerFindings),
+  ];
+}
+
+type PresentStream = Extract<StreamFact, { status: 'present' }>;
+
+function missingFindings(facts: DoctorFacts): Finding[] {
+  const missing = [
+    ...facts.streams.filter((stream) => stream.status === 'missing').map((stream) => `stream ${stream.name}`),
+    ...facts.buckets.filter((bucket) => !bucket.present).map((bucket) => `${bucket.kind === 'kv' ? 'bucket' : 'object store'} ${bucket.name}`),
+  ];
+  if (missing.length === 0) return [{ level: 'ok', message: `JetStream is enabled and every ${facts.prefix} stream and bucket exists.` }];
+  return [
+    {
+      level: 'warn',
+      message:
+        `Missing: ${missing.join(', ')}. Every Signalbox service provisions them when it starts ` +
+        '(`signalbox up` or `signalbox run <service>`): start one, or check --prefix.',
+    },
+  ];
+}
+
+function driftFindings(stream: PresentStream): Finding[] {
+  const drift = (['retention', 'storage'] as const).filter((key) => stream[key] !== stream.expected[key]);
+  if (drift.length === 0) return [];
+  const what = drift.map((key) => `${key} ${stream[key]} (expected ${stream.expected[key]})`).join(', ');
+  return [
+    {
+      level: 'error',
+      message: `${stream.name} has ${what}, which cannot change on a live stream. Back up what it holds, delete it, and start a service to recreate it.`,
+    },
+  ];
+}
+
+function replicationFindings(facts: DoctorFacts, present: PresentStream[]): Finding[] {
+  if (present.length === 0) return [];
+  const version = facts.server.version;
+  const replicated = present.filter((stream) => stream.replicas > 1);
+  if (replicated.length === 0) {
+    return [
+      {
+        level: 'ok',
+        message:
+          `Every stream is single-replica (R1): the append's concurrency check is correct on nats-server ${version}. ` +
+          `R1 keeps one copy; for fault tolerance run 3 nodes on ${safeReplicationVersion}+ with \`sync_interval: always\` and provision with replicas 3.`,
+      },
+    ];
+  }
+  const { subject, verb } = replicatedSubject(present, replicated);
+  const findings: Finding[] = [];
+  const safeVersion = isAtLeast(version, safeReplicationVersion);
+  if (!safeVersion) {
+    findings.push({
+      level: 'warn',
+      message:
+        `${subject} ${verb} replicated on nats-server ${version}: before ${safeReplicationVersion}, \`expect.lastSubjectSequence\` races in replicated streams, ` +
+        `so optimistic concurrency on appends is not safe. Use R1 on this server, or upgrade every node to ${safeReplicationVersion}+ with \`sync_interval: always\`.`,
+    });
+  }
+  if (facts.sync.kind !== 'always') {
+    findings.push({
+      level: 'warn',
+      message:
+        `${subject} ${verb} replicated and the server ${describeSync(facts.sync)}. A write acknowledged by a majority of replicas can be lost ` +
+        'if a majority loses power before the next fsync. Set `jetstream { sync_interval: always }` on every node' +
+        (facts.sync.kind === 'unknown' ? ', or pass --monitor <url> so doctor can read it.' : '.'),
+    });
+  }
+  if (safeVersion && facts.sync.kind === 'always') {
+    findings.push({
+      level: 'ok',
+      message: `${subject} ${verb} replicated on nats-server ${version} with \`sync_interval: always\`: concurrency checks and acknowledged writes are safe.`,
+    });
+  }
+  return findings;
+}
+
+function replicatedSubject(present: PresentStream[], replicated: PresentStream[]): { subject: string; verb: string } {
+  const counts = new Set(replicated.map((stream) => stream.replicas));
+  if (replicated.length === present.length && counts.size === 1) return { subject: `Every stream (R${[...counts].join('')})`, verb: 'is' };
+  const list = replicated.map((stream) => `${stream.name} (R${stream.replicas})`).join(', ');
+  return { subject: list, verb: replicated.length === 1 ? 'is' : 'are' };
+}
+
+function peerFindings(stream: PresentStream): Finding[] {
+  const behind = stream.peers.filter((peer) => peer.offline || !peer.current);
+  if (behind.length === 0) return [];
+  const names = behind.map((peer) => `${peer.name} (${peer.offline ? 'offline' : 'catching up'})`).join(', ');
+  return [{ level: 'warn', message: `${stream.name}: replica ${names}; until it is current the stream has less redundancy than configured.` }];
+}
+
+export function describeSync(sync: SyncSetting): string {
+  switch (sync.kind) {
+    case 'always':
+      return 'fsyncs after every write (sync_interval: always)';
+    case 'interval':
+      if (sync.source === 'fixed') return `has no sync_interval option before 2.10 and fsyncs in the background every ${sync.everyMs / 1000}s`;
+      return `fsyncs in the background every ${sync.everyMs / 1000}s (sync_interval ${sync.source === 'config' ? 'configured' : 'default'})`;
+    case 'unknown':
+      return `sync_interval is unknown (${sync.reason})`;
+    default: {
+      const unexpected: never = sync;
+      throw new Error(`unknown sync setting ${JSON.stringify(unexpected)}`);
+    }
+  }
+}
+
+interface Version {
+  core: [number, number, number];
+  prerelease: string[];
+}
+
+/** `2.9.10`, `v2.11.0`, `2.11.0-RC.2`; undefined for anything else. */
+export function parseVersion(text: string): Version | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(text.trim());
+  if (!match) return undefined;
+  return { core: [Number(match[1]), Number(match[2]), Number(match[3])], prerelease: match[4]?.split('.') ?? [] };
+}
+
+/** Semver order: negative when a < b, 0 when equal, positive when a > b. Throws on a string that is not a version. */
+export function compareVersions(a: string, b: string): number {
+  const [x, y] = [parseVersion(a), parseVersion(b)];
+  if (!x || !y) throw new Error(`not a version: ${!x ? a : b}`);
+  for (let i = 0; i < 3; i++) {
+    const difference = (x.core[i] ?? 0) - (y.core[i] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  // A pre-release comes before its release.
+  if (x.prerelease.length === 0 || y.prerelease.length === 0) return Math.sign(y.prerelease.length - x.prerelease.length);
+  for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
+    const [p, q] = [x.prerelease[i], y.prerelease[i]];
+    if (p === undefined || q === undefined) return p === undefined ? -1 : 1;
+    const difference = compareIdentifiers(p, q);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+/** Numeric identifiers compare as numbers and come before alphanumeric ones. */
+function compareIdentifiers(p: string, q: string): number {
+  const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+  if (pn && qn) return Math.sign(Number(p) - Number(q));
+  if (pn !== qn) return pn ? -1 : 1;
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
+/** False for a version that cannot be parsed: doctor assumes the worse. */
+export function isAtLeast(version: string, minimum: string): boolean {
+  return parseVersion(version) !== undefined && compareVersions(version, minimum) >= 0;
+}

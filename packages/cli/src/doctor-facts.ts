@@ -1,0 +1,184 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Naming } from '@signalbox/events';
+import { streamConfigs } from '@signalbox/store';
+import { z } from 'zod';
+import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SyncSetting } from './doctor-checks.ts';
+import { isAtLeast } from './doctor-checks.ts';
+
+// The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
+const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
+const ApiReply = z.object({ error: ApiError.optional() });
+type ApiError = z.infer<typeof ApiError>;
+
+const AccountInfo = z.object({
+  memory: z.number(),
+  storage: z.number(),
+  streams: z.number(),
+  consumers: z.number(),
+  domain: z.string().optional(),
+});
+
+const StreamNames = z.object({ total: z.number(), streams: z.array(z.string()).nullable() });
+
+const StreamInfo = z.object({
+  config: z.object({
+    num_replicas: z.number(),
+    storage: z.string(),
+    retention: z.string(),
+    max_msg_size: z.number(),
+    duplicate_window: z.number().default(0),
+    max_age: z.number().default(0),
+  }),
+  state: z.object({ messages: z.number(), bytes: z.number(), consumer_count: z.number() }),
+  cluster: z
+    .object({
+      leader: z.string().optional(),
+      replicas: z.array(z.object({ name: z.string(), current: z.boolean(), offline: z.boolean().default(false) })).default([]),
+    })
+    .optional(),
+});
+
+/** The parts of nats-server's `/varz` doctor reads. 2.9 has no sync fields; 2.10+ omits them when unset. */
+export const Varz = z.object({
+  server_name: z.string(),
+  version: z.string(),
+  jetstream: z
+    .object({
+      config: z.object({ sync_interval: z.number().optional(), sync_always: z.boolean().optional() }).optional(),
+      meta: z.object({ cluster_size: z.number().optional() }).optional(),
+    })
+    .optional(),
+});
+export type Varz = z.infer<typeof Varz>;
+
+export type MonitorReply = { status: 'answered'; url: string; varz: Varz } | { status: 'unreachable'; url: string; error: string };
+
+const nsPerMs = 1e6;
+const syncOptionSince = '2.10.0';
+
+/** What `/varz` says about fsync; `unknown` when it could not be read. */
+export function syncSettingOf(monitor: MonitorReply): SyncSetting & { node?: string } {
+  if (monitor.status === 'unreachable') {
+    return {
+      kind: 'unknown',
+      reason: `no monitoring endpoint at ${monitor.url}: ${monitor.error}; start nats-server with -m <port> and pass --monitor <url>`,
+    };
+  }
+  const { varz } = monitor;
+  const node = varz.server_name;
+  const config = varz.jetstream?.config ?? {};
+  if (config.sync_always) return { kind: 'always', node };
+  if (config.sync_interval) return { kind: 'interval', everyMs: config.sync_interval / nsPerMs, source: 'config', node };
+  if (isAtLeast(varz.version, syncOptionSince)) return { kind: 'interval', everyMs: 120_000, source: 'default', node };
+  // nats-server 2.9's file store syncs every minute and cannot be told otherwise.
+  return { kind: 'interval', everyMs: 60_000, source: 'fixed', node };
+}
+
+/** `http://<host of the NATS URL>:8222`, nats-server's usual monitoring port. */
+export function defaultMonitorUrl(natsUrl: string): string {
+  const first = natsUrl.split(',')[0]?.trim() ?? '';
+  const host = new URL(first.includes('://') ? first : `nats://${first}`).hostname;
+  return `http://${host}:8222`;
+}
+
+export async function readMonitor(url: string, timeoutMs = 2_000): Promise<MonitorReply> {
+  const varzUrl = `${url.replace(/\/+$/, '')}/varz`;
+  try {
+    const response = await fetch(varzUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return { status: 'unreachable', url, error: `GET /varz answered ${response.status}` };
+    return { status: 'answered', url, varz: Varz.parse(await response.json()) };
+  } catch (error) {
+    // fetch wraps the network error ("fetch failed"); its cause says what happened.
+    const { cause, message } = error as Error & { cause?: { code?: string; message?: string } };
+    return { status: 'unreachable', url, error: cause?.code ?? cause?.message ?? message };
+  }
+}
+
+export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply): Promise<DoctorFacts> {
+  const info = nc.info;
+  if (!info) throw new Error('the NATS connection has no server info');
+  const facts: DoctorFacts = {
+    natsUrl,
+    prefix: names.prefix,
+    server: { version: info.version, id: info.server_id, name: info.server_name, maxPayload: info.max_payload },
+    jetstream: await jetStreamOf(nc, info.jetstream === true),
+    sync: syncSettingOf(monitor),
+    streams: [],
+    buckets: [],
+  };
+  if (info.cluster) {
+    const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
+    facts.cluster = nodes === undefined ? { name: info.cluster } : { name: info.cluster, nodes };
+  }
+  if (!facts.jetstream.enabled) return facts;
+  facts.streams = await Promise.all(streamConfigs(names).map((config) => streamFact(nc, names, config)));
+  const existing = new Set(await streamNames(nc));
+  facts.buckets = [
+    ...Object.values(names.buckets).map((name): BucketFact => ({ name, kind: 'kv', present: existing.has(`KV_${name}`) })),
+    ...Object.values(names.objectStores).map((name): BucketFact => ({ name, kind: 'object', present: existing.has(`OBJ_${name}`) })),
+  ];
+  return facts;
+}
+
+async function jetStreamOf(nc: NatsConnection, advertised: boolean): Promise<JetStreamFact> {
+  if (!advertised) return { enabled: false, reason: 'the server does not advertise JetStream' };
+  const reply = await jsApi(nc, '$JS.API.INFO', AccountInfo).catch((error: unknown): ApiResult<never> => ({
+    ok: false,
+    error: { code: 0, description: `the JetStream API does not answer: ${(error as Error).message}` },
+  }));
+  if (!reply.ok) return { enabled: false, reason: reply.error.description };
+  return { enabled: true, ...reply.value };
+}
+
+type ExpectedConfig = ReturnType<typeof streamConfigs>[number];
+
+async function streamFact(nc: NatsConnection, names: Naming, expected: ExpectedConfig): Promise<StreamFact> {
+  const { name } = expected;
+  const role = (Object.keys(names.streams) as StreamRole[]).find((key) => names.streams[key] === name);
+  if (!role) throw new Error(`stream ${name} has no role in the naming`);
+  const reply = await jsApi(nc, `$JS.API.STREAM.INFO.${name}`, StreamInfo);
+  if (!reply.ok) {
+    if (reply.error.err_code === streamNotFound) return { name, role, status: 'missing' };
+    throw new Error(`cannot read stream ${name}: ${reply.error.description}`);
+  }
+  const { config, state, cluster } = reply.value;
+  return {
+    name,
+    role,
+    status: 'present',
+    replicas: config.num_replicas,
+    storage: config.storage,
+    retention: config.retention,
+    expected: { retention: String(expected.retention), storage: String(expected.storage) },
+    maxMsgSize: config.max_msg_size,
+    duplicateWindowMs: config.duplicate_window / nsPerMs,
+    maxAgeMs: config.max_age / nsPerMs,
+    messages: state.messages,
+    bytes: state.bytes,
+    consumers: state.consumer_count,
+    ...(cluster?.leader ? { leader: cluster.leader } : {}),
+    peers: cluster?.replicas ?? [],
+  };
+}
+
+const streamNotFound = 10059;
+
+async function streamNames(nc: NatsConnection): Promise<string[]> {
+  const names: string[] = [];
+  for (;;) {
+    const reply = await jsApi(nc, '$JS.API.STREAM.NAMES', StreamNames, { offset: names.length });
+    if (!reply.ok) throw new Error(`cannot list streams: ${reply.error.description}`);
+    const page = reply.value.streams ?? [];
+    names.push(...page);
+    if (page.length === 0 || names.length >= reply.value.total) return names;
+  }
+}
+
+type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+async function jsApi<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, body?: unknown): Promise<ApiResult<T>> {
+  const message = await nc.request(subject, body === undefined ? '' : JSON.stringify(body), { timeout: 5_000 });
+  const json: unknown = message.json();
+  const { error } = ApiReply.parse(json);
+  return error ? { ok: false, error } : { ok: true, value: schema.parse(json) };
+}

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { naming } from '@signalbox/events';
+import { provision, streamConfigs } from '@signalbox/store';
+import { freePort, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorFacts, Finding } from './doctor-checks.ts';
+import { doctor } from './doctor.ts';
+
+const names = naming('sbx');
+
+async function provisioned(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    await provision(nc, names);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The five streams at R3. Not `provision(nc, names, { replicas: 3 })`: on 2.9 each R3 asset
+ * takes ~0.5 s to elect its group, and provision makes 14 of them one after another (~8 s).
+ */
+async function replicatedStreams(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await Promise.all(streamConfigs(names, { replicas: 3 }).map((config) => jsm.streams.add(config)));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Runs doctor in-process, collecting what it would print. */
+async function runDoctor(nats: string, monitor: string, json = false): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await doctor({ nats, prefix: 'sbx' }, { monitor, json }, { write: (line) => lines.push(line), colour: false });
+  return { code, lines };
+}
+
+async function report(nats: string, monitor: string): Promise<{ code: number; facts: DoctorFacts; findings: Finding[] }> {
+  const { code, lines } = await runDoctor(nats, monitor, true);
+  return { code, ...(JSON.parse(lines.join('\n')) as { facts: DoctorFacts; findings: Finding[] }) };
+}
+
+let server: NatsServer;
+let cluster: NatsCluster;
+beforeAll(async () => {
+  [server, cluster] = await Promise.all([startNatsServer(), startNatsCluster()]);
+  await Promise.all([provisioned(server.url), replicatedStreams(cluster.servers[0] ?? '')]);
+});
+afterAll(async () => {
+  await Promise.all([server?.dispose(), cluster?.dispose()]);
+});
+
+describe('signalbox doctor on a single nats-server', () => {
+  it('reports the version, the five streams at R1 and what 2.9 does about fsync', async () => {
+    const { code, facts, findings } = await report(server.url, server.monitorUrl);
+    expect(code).toBe(0);
+    expect(facts.server.version).toMatch(/^2\.9\./);
+    expect(facts.cluster).toBeUndefined();
+    expect(facts.jetstream.enabled).toBe(true);
+    expect(facts.sync).toMatchObject({ kind: 'interval', source: 'fixed' });
+    expect(facts.streams.map((stream) => [stream.name, stream.status === 'present' && stream.replicas])).toEqual([
+      ['SBX_EVENTS', 1],
+      ['SBX_TASKS', 1],
+      ['SBX_INBOX', 1],
+      ['SBX_JOBS', 1],
+      ['SBX_DLQ', 1],
+    ]);
+    expect(facts.buckets.every((bucket) => bucket.present)).toBe(true);
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
+  });
+
+  it('prints a readable report, and says why sync_interval is unknown when monitoring does not answer', async () => {
+    const silent = `http://127.0.0.1:${await freePort()}`;
+    const { code, lines } = await runDoctor(server.url, silent);
+    expect(code).toBe(0);
+    expect(lines[0]).toBe(`signalbox doctor · ${server.url} · prefix sbx`);
+    expect(lines).toContain('cluster     none (single server)');
+    expect(lines.find((line) => line.startsWith('fsync'))).toContain(`unknown (no monitoring endpoint at ${silent}: ECONNREFUSED;`);
+    expect(lines.find((line) => line.startsWith('  SBX_TASKS'))).toMatch(/R1 · file · workqueue · max msg 1 MiB · dedup 2m/);
+  });
+
+  it('runs as `signalbox doctor --json` and exits 0', async () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const args = ['packages/cli/src/main.ts', '--nats', server.url, 'doctor', '--json', '--monitor', server.monitorUrl];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, timeout: 20_000 });
+    const { facts } = JSON.parse(stdout) as { facts: DoctorFacts };
+    expect(facts.streams).toHaveLength(5);
+  });
+});
+
+describe('signalbox doctor on a 3-node cluster', () => {
+  it('warns that R3 streams on 2.9 are not safe for optimistic concurrency nor against power loss', async () => {
+    const node = cluster.nodes[0];
+    if (!node) throw new Error('no cluster node');
+    const { code, facts, findings } = await report(node.url, node.monitorUrl);
+    expect(code).toBe(0);
+    expect(facts.cluster).toEqual({ name: 'sbx-test', nodes: 3 });
+    expect(facts.streams.every((stream) => stream.status === 'present' && stream.replicas === 3)).toBe(true);
+    const warnings = findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^Missing: bucket sbx-agents, .*provisions them/),
+      expect.stringMatching(/^Every stream \(R3\) is replicated on nats-server 2\.9\.\d+: .*`expect\.lastSubjectSequence` races in replicated streams.*Use R1.*2\.11\.0\+ with `sync_interval: always`/),
+      expect.stringMatching(/replicated and the server has no sync_interval option before 2\.10.*majority loses power/),
+    ]);
+  });
+});

@@ -1,0 +1,39 @@
+import { connect } from '@nats-io/transport-node';
+import { naming } from '@signalbox/events';
+import { diagnose } from './doctor-checks.ts';
+import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
+import { formatReport } from './doctor-report.ts';
+import { natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
+
+export interface DoctorFlags {
+  /** nats-server's monitoring URL, to read `sync_interval`; default `http://<nats host>:8222`. */
+  monitor?: string;
+  json?: boolean;
+}
+
+/** Where the report goes: stdout by default, a collector in tests. */
+export interface DoctorOutput {
+  write(line: string): void;
+  colour: boolean;
+}
+
+const stdout: DoctorOutput = { write: (line) => console.log(line), colour: useColour() };
+
+/** Prints what the server and streams look like and what to fix; resolves to the exit code (1 when a finding is an error). */
+export async function doctor(options: GlobalOptions, flags: DoctorFlags, output: DoctorOutput = stdout): Promise<number> {
+  const url = natsUrlOf(options);
+  // No SignalboxClient: it needs the streams, and doctor must also run before they exist.
+  const nc = await connect({ servers: url, timeout: 3_000, reconnect: false }).catch((error: unknown) => {
+    throw new Error(`cannot reach NATS at ${url} (${(error as Error).message}); start one with \`signalbox up\` or set --nats`);
+  });
+  try {
+    const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
+    const facts = await gatherFacts(nc, naming(options.prefix), url, monitor);
+    const findings = diagnose(facts);
+    if (flags.json) output.write(JSON.stringify({ facts, findings }, null, 2));
+    else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
+    return findings.some((finding) => finding.level === 'error') ? 1 : 0;
+  } finally {
+    await nc.close();
+  }
+}

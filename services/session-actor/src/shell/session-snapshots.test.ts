@@ -1,0 +1,149 @@
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { naming, type AgentDefinition } from '@signalbox/events';
+import { createScriptedProvider } from '@signalbox/models';
+import { createLogger } from '@signalbox/runtime';
+import { EventStore, provision, SnapshotStore } from '@signalbox/store';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { monotonicFactory } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SessionCommand } from '../core/decide.ts';
+import { fold, sessionStateVersion, type SessionState } from '../core/state.ts';
+import { SessionRunner } from './session-runner.ts';
+
+const names = naming('sbx');
+const steps = 40;
+const agent: AgentDefinition = {
+  name: 'reader',
+  model: 'scripted',
+  system: 'Read everything.',
+  tools: ['workspace.read'],
+  budget: { maxSteps: steps + 1 },
+  maxTokens: 256,
+  subagents: [],
+  script: [...Array.from({ length: steps }, (_, i) => ({ tool: 'workspace.read', input: { path: `f${i}.md` } })), { final: 'all read' }],
+};
+const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
+
+let server: NatsServer;
+const connections: NatsConnection[] = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  connections.push(nc);
+  await provision(nc, names);
+});
+afterAll(async () => {
+  await Promise.all(connections.map((nc) => nc.close()));
+  await server.dispose();
+});
+
+/** A session actor of its own: own connection, own store, empty cache, as another process would have. */
+async function actor(instance: string) {
+  const nc = await connect({ servers: server.url });
+  connections.push(nc);
+  const store = await EventStore.open(nc, names);
+  const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
+  const runner = new SessionRunner({
+    nc,
+    names,
+    store,
+    snapshots,
+    snapshotEvery: 20,
+    sessionIndex: await new Kvm(nc).open(names.buckets.sessions),
+    logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
+    resolveModel: (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 }),
+    instance,
+    clock: Date.now,
+    newId: monotonicFactory(),
+  });
+  return { runner, store, snapshots };
+}
+
+const options = { causationId: 'test', resume: false };
+
+/** The result of the tool call the session waits for, or of a call it never made. */
+function toolResult(sessionId: string, state: SessionState, callId?: string): SessionCommand {
+  const pending = state.status === 'awaiting_tools' ? state.pending[0]?.callId : undefined;
+  const id = callId ?? pending ?? 'none';
+  return {
+    type: 'RecordToolResult',
+    result: { type: 'tool.result', sessionId, callId: id, tool: 'workspace.read', outcome: { status: 'completed', output: `contents of ${id}` }, durationMs: 1 },
+  };
+}
+
+describe('resuming a session from its snapshot', () => {
+  it('continues where another actor left off, from snapshot plus tail, as a full replay would', async () => {
+    const id = 'resumed';
+    const first = await actor('a');
+    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
+    let { state } = await first.runner.execute(id, start, options);
+    while (state.n < 125) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
+    await first.runner.settled();
+
+    const snapshot = await first.snapshots.read(id);
+    expect(snapshot?.n).toBeGreaterThan(state.n - 20);
+    expect(snapshot?.n).toBeLessThanOrEqual(state.n);
+
+    // A second actor with an empty cache: reads the snapshot and the few events after it, not the log.
+    const second = await actor('b');
+    const load = vi.spyOn(second.store, 'load');
+    const resumed = (await second.runner.execute(id, toolResult(id, state, 'never-requested'), options)).state;
+    expect(load).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
+    const tail = await load.mock.results[0]?.value;
+    expect(tail.events.length).toBe(state.n - (snapshot?.n ?? 0));
+    expect(resumed).toStrictEqual(fold(await second.store.read(id)));
+
+    // It carries the session on, which leaves the first actor's cached state stale.
+    ({ state } = await second.runner.execute(id, toolResult(id, resumed), options));
+    // A redelivered result reaches the first actor: its append conflicts, it reloads (snapshot plus tail) and sees it is done.
+    const firstLoad = vi.spyOn(first.store, 'load');
+    const redelivered = await first.runner.execute(id, toolResult(id, resumed), options);
+    expect(redelivered.appended).toBe(0);
+    expect(redelivered.state).toEqual(state);
+    expect(firstLoad).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
+
+    while (state.status !== 'completed') ({ state } = await second.runner.execute(id, toolResult(id, state), options));
+
+    const events = await second.store.read(id);
+    expect(events.map((event) => event.n)).toEqual(events.map((_, index) => index + 1));
+    expect(events).toHaveLength(1 + steps * 4 + 3);
+    expect(state).toEqual(fold(events));
+    expect(state).toMatchObject({ status: 'completed', outcome: { status: 'succeeded', output: 'all read' }, totals: { steps: steps + 1, toolCalls: steps } });
+    await Promise.all([first.runner.settled(), second.runner.settled()]);
+  });
+
+  it('replays in full when the snapshot cannot be read or the log does not hold the event it ends at', async () => {
+    const id = 'unconfirmed';
+    const first = await actor('c');
+    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read a little', budget: agent.budget };
+    let { state } = await first.runner.execute(id, start, options);
+    while (state.n < 10) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
+    const events = await first.store.read(id);
+    const heads = await first.store.head(id);
+
+    const coldLoad = async () => {
+      const cold = await actor('d');
+      const load = vi.spyOn(cold.store, 'load');
+      const loaded = (await cold.runner.execute(id, toolResult(id, state, 'never-requested'), options)).state;
+      expect(loaded).toStrictEqual(fold(events));
+      return load.mock.calls;
+    };
+    const bucket = await new Kvm(connections[0]!).open(names.buckets.snapshots);
+
+    // A snapshot at the head: nothing after it to read, and the head is still the log's.
+    await first.snapshots.write(id, { n: heads.n, seq: heads.seq, state: fold(events) });
+    expect(await coldLoad()).toEqual([[id, { fromN: heads.n + 1, fromSeq: heads.seq + 1 }]]);
+    // One whose sequence holds another event (the stream was replaced since, say): never trusted.
+    await first.snapshots.write(id, { n: 5, seq: heads.seq - 1, state: fold(events.slice(0, 5)) });
+    expect(await coldLoad()).toEqual([[id]]);
+    // One past the end of the log.
+    await first.snapshots.write(id, { n: heads.n + 5, seq: heads.seq + 5, state: { ...fold(events), n: heads.n + 5 } as SessionState });
+    expect(await coldLoad()).toEqual([[id]]);
+    // Bytes that are not a snapshot.
+    await bucket.put(id, new Uint8Array([0xc1]));
+    expect(await coldLoad()).toEqual([[id]]);
+  });
+});

@@ -1,0 +1,75 @@
+import { setImmediate } from 'node:timers/promises';
+import type { Logger } from '@signalbox/runtime';
+import type { EventStore, SnapshotStore } from '@signalbox/store';
+import { fold, type SessionState } from '../core/state.ts';
+import type { LoadedSession } from './session-cache.ts';
+
+export interface SessionSnapshotsDeps {
+  store: EventStore;
+  snapshots: SnapshotStore<SessionState>;
+  logger: Logger;
+  /** Events between snapshots; 0 turns snapshots off (every resume replays the whole log). */
+  every: number;
+}
+
+/**
+ * Snapshots of session state every `every` events, so a cold session resumes from its snapshot
+ * plus the events after it instead of its whole log. An optimisation only: the log stays the
+ * truth, a snapshot the log does not confirm is ignored, and a failed write costs a longer replay.
+ */
+export class SessionSnapshots {
+  readonly #deps: SessionSnapshotsDeps;
+  readonly #writing = new Set<Promise<void>>();
+
+  constructor(deps: SessionSnapshotsDeps) {
+    this.#deps = deps;
+  }
+
+  /** The session from its snapshot and the events after it, or undefined when there is no snapshot to trust. */
+  async resume(sessionId: string): Promise<LoadedSession | undefined> {
+    const { store, logger } = this.#deps;
+    const snapshot = await this.#read(sessionId);
+    if (!snapshot) return undefined;
+    if (snapshot.state.n !== snapshot.n || !(await store.holds(sessionId, snapshot))) {
+      logger.warn({ sessionId, n: snapshot.n, seq: snapshot.seq }, 'snapshot does not match the log; replaying in full');
+      return undefined;
+    }
+    // Only the tail is read; the head comes from the log, so the next append is checked against the real one.
+    const { events, head } = await store.load(sessionId, { fromN: snapshot.n + 1, fromSeq: snapshot.seq + 1 });
+    return { state: fold(events, snapshot.state), head };
+  }
+
+  /**
+   * Called after each append that moved the session from event `previousN` to `session`; saves a
+   * snapshot, off the step path, when the append crossed a multiple of `every`.
+   */
+  appended(sessionId: string, previousN: number, session: LoadedSession): void {
+    const { every } = this.#deps;
+    const { state, head } = session;
+    // Completed sessions are not resumed, so their snapshots would never be read.
+    if (every <= 0 || state.status === 'completed' || Math.floor(head.n / every) === Math.floor(previousN / every)) return;
+    // Encoding a long conversation takes a while: do it after the step moves on (the state is immutable).
+    const write = setImmediate()
+      .then(() => this.#deps.snapshots.write(sessionId, { n: head.n, seq: head.seq, state }))
+      .catch((error: unknown) => {
+        this.#deps.logger.warn({ err: error, sessionId, n: head.n }, 'snapshot write failed; a resume replays more of the log');
+      });
+    this.#writing.add(write);
+    void write.finally(() => this.#writing.delete(write));
+  }
+
+  /** Waits for snapshot writes in flight, so a stopping process does not cut them off. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#writing);
+  }
+
+  async #read(sessionId: string) {
+    if (this.#deps.every <= 0) return undefined;
+    try {
+      return await this.#deps.snapshots.read(sessionId);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId }, 'unreadable snapshot; replaying in full');
+      return undefined;
+    }
+  }
+}

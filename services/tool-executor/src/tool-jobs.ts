@@ -1,0 +1,206 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import { decode, DecodeError, encode, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
+import { Rejection, type Logger } from '@signalbox/runtime';
+import { execute, type ToolCatalogue } from './execute.ts';
+import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from './execution-plan.ts';
+import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
+import { objectStoreWorkspace } from './workspace.ts';
+
+/** What handling tool jobs needs from the executor process. */
+export interface ToolJobDeps {
+  js: JetStreamClient;
+  names: Naming;
+  logger: Logger;
+  tools: ToolCatalogue;
+  workspaces: ObjectStore;
+  ledger: ToolLedger;
+  instance: string;
+  now: () => number;
+}
+
+/** Another delivery holds a live claim on the call: this one is retried later and then finds the result. */
+export class CallInFlightError extends Error {
+  override readonly name = 'CallInFlightError';
+  readonly code = 'call_in_flight';
+}
+
+/** The call's ledger entry changed under this delivery on every attempt: retry it later. */
+export class LedgerContentionError extends Error {
+  override readonly name = 'LedgerContentionError';
+  readonly code = 'ledger_contention';
+  constructor(idempotencyKey: string) {
+    super(`the tool ledger entry of ${idempotencyKey} kept changing; will retry`);
+  }
+}
+
+/** Reads of the ledger per delivery before giving up on a call whose entry keeps changing. */
+const maxLedgerRounds = 3;
+
+/**
+ * Answers one tool job: from the ledger if the call already finished, otherwise by claiming and running it.
+ * Resolves once the result is in the session's inbox, so the job is acked after that, never before.
+ */
+export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
+  const job = decodeToolJob(message);
+  const logger = callLogger(deps.logger, job);
+  const jobId = jobIdOf(message);
+  for (let round = 0; round < maxLedgerRounds; round += 1) {
+    const record = await readLedger(deps, job);
+    const plan = planExecution(record?.entry, planningContext(deps, job, jobId));
+    const result = await carryOut(deps, job, plan, record, jobId, logger);
+    if (result === undefined) continue; // another delivery wrote the entry first: read it again
+    await sendResult(deps, job, result);
+    logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: plan.action }, 'tool call answered');
+    return;
+  }
+  throw new LedgerContentionError(job.idempotencyKey);
+}
+
+/** The call's result, or undefined when the ledger write lost a race. */
+async function carryOut(
+  deps: ToolJobDeps,
+  job: ToolJob,
+  plan: ExecutionPlan,
+  record: LedgerRecord | undefined,
+  jobId: string,
+  logger: Logger,
+): Promise<ToolResult | undefined> {
+  switch (plan.action) {
+    case 'replay':
+      return plan.result;
+    case 'wait':
+      throw new CallInFlightError(plan.reason);
+    case 'unknown': {
+      const result = resultOf(job, { status: 'unknown', reason: plan.reason });
+      logger.warn('a non-idempotent call was cut off mid-run; answering outcome unknown');
+      return (await deps.ledger.write(finished(deps, result, job), record?.revision)) === undefined ? undefined : result;
+    }
+    case 'run': {
+      const claim: LedgerEntry = { state: 'started', idempotencyKey: job.idempotencyKey, job: jobId, instance: deps.instance, at: deps.now() };
+      const revision = await deps.ledger.write(claim, record?.revision);
+      if (revision === undefined) return undefined;
+      if (plan.rerun) logger.warn('running again an idempotent call whose earlier run was cut off');
+      return runAndRecord(deps, job, revision, logger);
+    }
+    default:
+      return assertNever(plan);
+  }
+}
+
+async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number, logger: Logger): Promise<ToolResult> {
+  const workspace = objectStoreWorkspace(deps.workspaces, job.correlationId);
+  const result = await execute(deps.tools, job, { workspace, logger, now: deps.now });
+  try {
+    const recorded = await deps.ledger.write(finished(deps, result, job), revision);
+    if (recorded === undefined) logger.warn('the call was taken over while it ran; sending this result anyway');
+  } catch (error) {
+    // The outcome is known here: deliver it rather than leave a redelivery to call it unknown.
+    logger.error({ err: error }, 'could not record the tool result in the ledger');
+  }
+  return result;
+}
+
+/**
+ * Tells the session about a job that was dead-lettered, so it goes on instead of waiting for a result
+ * that will never come. A job that cannot be decoded names no session: it stays in the dead-letter stream.
+ */
+export async function answerDeadToolJob(deps: ToolJobDeps, message: JsMsg, reason: string): Promise<void> {
+  let job: ToolJob;
+  try {
+    job = decode(ToolJob, message.data, 'tool job');
+  } catch (error) {
+    deps.logger.error({ err: error, subject: message.subject }, 'dead-lettered tool job cannot be decoded; no session to tell');
+    return;
+  }
+  const logger = callLogger(deps.logger, job);
+  for (let round = 0; round < maxLedgerRounds; round += 1) {
+    let record: LedgerRecord | undefined;
+    try {
+      record = await readLedger(deps, job);
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      // An unreadable ledger cannot say whether the tool ran.
+      return sendResult(deps, job, resultOf(job, { status: 'unknown', reason: `the call's ledger entry is unreadable: ${reason}` }));
+    }
+    const answer = deadLetterAnswer(planExecution(record?.entry, planningContext(deps, job, jobIdOf(message))), reason);
+    if (await sendDeadLetterAnswer(deps, job, answer, record, logger)) return;
+  }
+  throw new LedgerContentionError(job.idempotencyKey);
+}
+
+/** False when the ledger changed before the answer could be recorded. */
+async function sendDeadLetterAnswer(deps: ToolJobDeps, job: ToolJob, answer: DeadLetterAnswer, record: LedgerRecord | undefined, logger: Logger): Promise<boolean> {
+  switch (answer.send) {
+    case 'nothing':
+      logger.info({ why: answer.why }, 'dead-lettered a duplicate of a running call; that run will answer');
+      return true;
+    case 'recorded':
+      try {
+        await sendResult(deps, job, answer.result);
+      } catch (error) {
+        logger.warn({ err: error }, 'the recorded result cannot be delivered; sending a failure instead');
+        await sendResult(deps, job, resultOf(job, answer.fallback));
+      }
+      return true;
+    case 'outcome': {
+      const result = resultOf(job, answer.outcome);
+      // Recorded, so that a later re-dispatch answers the same and never runs what the model was told failed.
+      if ((await deps.ledger.write(finished(deps, result, job), record?.revision)) === undefined) return false;
+      await sendResult(deps, job, result);
+      logger.warn({ status: result.outcome.status }, 'answered a dead-lettered tool job');
+      return true;
+    }
+    default:
+      return assertNever(answer);
+  }
+}
+
+async function readLedger(deps: ToolJobDeps, job: ToolJob): Promise<LedgerRecord | undefined> {
+  try {
+    return await deps.ledger.read(job.idempotencyKey);
+  } catch (error) {
+    if (error instanceof InvalidLedgerEntryError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function planningContext(deps: ToolJobDeps, job: ToolJob, jobId: string) {
+  const tool = deps.tools.get(job.tool);
+  // A tool this executor does not have runs nothing, so answering that again is always safe.
+  return { job: jobId, now: deps.now(), tool: { name: job.tool, idempotent: tool?.idempotent ?? true, timeoutMs: tool?.timeoutMs ?? 0 } };
+}
+
+function finished(deps: ToolJobDeps, result: ToolResult, job: ToolJob): LedgerEntry {
+  return { state: 'finished', idempotencyKey: job.idempotencyKey, instance: deps.instance, at: deps.now(), result };
+}
+
+function resultOf(job: ToolJob, outcome: ToolResult['outcome']): ToolResult {
+  return { type: 'tool.result', sessionId: job.sessionId, callId: job.callId, tool: job.tool, outcome, durationMs: 0 };
+}
+
+async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): Promise<void> {
+  await deps.js.publish(deps.names.subjects.inbox(job.sessionId), encode(result), {
+    // However many deliveries answer a call, one result lands (within the stream's duplicate window).
+    msgID: `${job.idempotencyKey}/result`,
+  });
+}
+
+/** The job message, unique in its stream: a redelivery of it has the same id. */
+function jobIdOf(message: JsMsg): string {
+  return `${message.info.stream}/${message.seq}`;
+}
+
+// Ids only, never input or error text: a tool's input may carry secrets, and errors may echo it.
+function callLogger(logger: Logger, job: ToolJob): Logger {
+  return logger.child({ sessionId: job.sessionId, correlationId: job.correlationId, callId: job.callId, tool: job.tool });
+}
+
+function decodeToolJob(message: JsMsg): ToolJob {
+  try {
+    return decode(ToolJob, message.data, 'tool job');
+  } catch (error) {
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
+}

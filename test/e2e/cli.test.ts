@@ -1,0 +1,245 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
+import { naming } from '@signalbox/events';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const main = 'packages/cli/src/main.ts';
+const demoAgent = 'deploy/agents/demo.yaml';
+const names = naming('sbx');
+const cliTimeoutMs = 20_000;
+
+let server: NatsServer;
+let nc: NatsConnection;
+let client: SignalboxClient;
+let services: ChildProcess;
+let servicesExited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+let servicesStderr = '';
+let env: NodeJS.ProcessEnv;
+let compileCache: string;
+let applied: CliResult;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `signalbox <args>` to completion, killed (and failing the test) if it takes too long. */
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [main, ...args], { cwd: root, env, timeout: cliTimeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      if (error?.killed) reject(new Error(`signalbox ${args.join(' ')} did not exit within ${cliTimeoutMs} ms; stderr: ${stderr}`));
+      else if (error && typeof error.code !== 'number') reject(new Error(`could not run signalbox ${args.join(' ')}: ${error.message}`, { cause: error }));
+      else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command that must succeed and returns its stdout. */
+async function ok(...args: string[]): Promise<string> {
+  const result = await cli(...args);
+  if (result.code !== 0) throw new Error(`signalbox ${args.join(' ')} exited ${result.code}; stderr: ${result.stderr}`);
+  return result.stdout;
+}
+
+const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
+
+/** Polls until `exists` says yes, failing early if `signalbox run` died. */
+async function waitUntil(exists: () => Promise<boolean>, what: string, deadline: number): Promise<void> {
+  while (!(await exists())) {
+    if (services.exitCode !== null || services.signalCode !== null) {
+      throw new Error(`signalbox run exited (${services.exitCode ?? services.signalCode}) before ${what}: ${servicesStderr}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${cliTimeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+const found = (lookup: Promise<unknown>) => lookup.then(() => true, () => false);
+
+/** `signalbox run` provisions the streams and buckets first (the agents bucket among them), then starts the services. */
+async function provisioned(jsm: JetStreamManager, deadline: number): Promise<void> {
+  await waitUntil(() => found(jsm.streams.info(`KV_${names.buckets.agents}`)), 'the agents bucket exists', deadline);
+}
+
+/** Until every service's durable consumer exists, a submitted task or tool job might sit unserved. */
+async function servicesReady(jsm: JetStreamManager, deadline: number): Promise<void> {
+  const consumers: [string, string][] = [
+    [names.streams.tasks, 'session-actor-tasks'],
+    [names.streams.inbox, 'session-actor-inbox'],
+    [names.streams.jobs, 'tool-executor'],
+  ];
+  for (const [stream, durable] of consumers) {
+    await waitUntil(() => found(jsm.consumers.info(stream, durable)), `consumer ${durable} exists on ${stream}`, deadline);
+  }
+}
+
+/** Waits until the session has completed and the session index says how. */
+async function completed(sessionId: string, timeoutMs = 15_000): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let last = '';
+  for await (const event of client.follow(sessionId, signal)) last = event.type;
+  if (last !== 'session.completed') throw new Error(`session ${sessionId} did not complete within ${timeoutMs} ms (last event: ${last || 'none'})`);
+  // The index is written just after the log, so watch it settle too.
+  const index = await new Kvm(nc).open(names.buckets.sessions);
+  const updates = await index.watch({ key: sessionId });
+  const stop = () => updates.stop();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const entry of updates) {
+      if (entry.operation === 'PUT' && entry.json<{ status: string }>().status !== 'running') return;
+    }
+    throw new Error(`the session index did not record session ${sessionId} as finished within ${timeoutMs} ms`);
+  } finally {
+    signal.removeEventListener('abort', stop);
+    updates.stop();
+  }
+}
+
+/** The one session the read commands look at: submitted through the CLI, once, by whichever test needs it first. */
+let demoSession: Promise<{ stdout: string; sessionId: string }> | undefined;
+function submitDemo() {
+  demoSession ??= ok('submit', 'demo', 'Write a note about Signalbox', '--json').then((stdout) => ({
+    stdout,
+    sessionId: (JSON.parse(stdout) as { sessionId: string }).sessionId,
+  }));
+  return demoSession;
+}
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  compileCache = await mkdtemp(join(tmpdir(), 'sbx-cli-cache-'));
+  env = {
+    ...process.env,
+    NATS_URL: server.url,
+    LOG_LEVEL: 'silent',
+    NO_COLOR: '1',
+    SIGNALBOX_PREFIX: 'sbx',
+    // Every command is a fresh node process; caching compiled modules roughly halves its start-up.
+    NODE_COMPILE_CACHE: compileCache,
+  };
+  services = spawn(process.execPath, [main, 'run', 'session-actor', 'tool-executor'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  services.stderr?.on('data', (chunk: Buffer) => (servicesStderr += chunk.toString()));
+  servicesExited = new Promise((resolve) => services.once('exit', (code, signal) => resolve({ code, signal })));
+  nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + cliTimeoutMs;
+  await provisioned(jsm, deadline);
+  // Applying an agent needs the buckets, not the services, so it overlaps with their start-up.
+  const applying = cli('agents', 'apply', '-f', demoAgent);
+  await servicesReady(jsm, deadline);
+  client = await SignalboxClient.open(nc);
+  applied = await applying;
+});
+
+afterAll(async () => {
+  if (services?.exitCode === null && services.signalCode === null) {
+    services.kill('SIGKILL');
+    await servicesExited;
+  }
+  await nc?.close();
+  await server?.dispose();
+  if (compileCache) await rm(compileCache, { recursive: true, force: true });
+});
+
+// Each command is a node process of its own; on a busy two-core machine a chain of them can outlast the default timeout.
+describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
+  it('agents apply stores the agent and says so, or prints the stored definition with --json', async () => {
+    expect(applied).toMatchObject({ code: 0, stderr: '' });
+    expect(applied.stdout).toBe('applied agent demo (scripted)\n');
+
+    const stored = JSON.parse(await ok('agents', 'apply', '-f', demoAgent, '--json'));
+    expect(stored).toMatchObject({ name: 'demo', model: 'scripted', tools: ['workspace.write', 'workspace.read', 'workspace.list'], budget: { maxSteps: 6 } });
+    expect(stored.script).toHaveLength(6);
+    const entry = await (await new Kvm(nc).open(names.buckets.agents)).get('demo');
+    expect(entry?.json()).toEqual(stored);
+  });
+
+  it('submit --json prints the accepted session', async () => {
+    const { stdout, sessionId } = await submitDemo();
+    expect(lines(stdout)).toHaveLength(1);
+    expect(JSON.parse(stdout)).toEqual({ status: 'accepted', sessionId });
+    expect(sessionId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+  });
+
+  it('submit with --session-id is idempotent: the second submission says it was already submitted', async () => {
+    expect(await ok('submit', 'demo', 'only once', '--session-id', 'cli-once')).toBe('cli-once\n');
+    expect(await ok('submit', 'demo', 'only once', '--session-id', 'cli-once')).toBe('cli-once (already submitted)\n');
+    await completed('cli-once');
+    const events = await client.events('cli-once');
+    expect(events.filter((event) => event.type === 'session.created')).toHaveLength(1);
+  });
+
+  it('submit to an unknown agent exits non-zero with the rejection reason on stderr', async () => {
+    const result = await cli('submit', 'nobody', 'x');
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/task rejected: .*unknown agent "nobody"/);
+  });
+
+  it('tail prints the timeline live and exits once the session completes', async () => {
+    const { sessionId } = await submitDemo();
+    const timeline = lines(await ok('tail', sessionId));
+    expect(timeline[0]).toMatch(/^#\s+1 .* session\.created +agent=demo model=scripted/);
+    expect(timeline.at(-1)).toMatch(/session\.completed +succeeded/);
+    expect(timeline.some((line) => line.includes('tool.completed') && line.includes('workspace.write'))).toBe(true);
+  });
+
+  it('tail --json prints one event per line, numbered contiguously', async () => {
+    const { sessionId } = await submitDemo();
+    const events = lines(await ok('tail', sessionId, '--json')).map((line) => JSON.parse(line) as { n: number; type: string; sessionId: string });
+    expect(events.map((event) => event.n)).toEqual(events.map((_, index) => index + 1));
+    expect(events.every((event) => event.sessionId === sessionId)).toBe(true);
+    expect(events[0]?.type).toBe('session.created');
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+  });
+
+  it('inspect prints the events and a summary, or both as JSON', async () => {
+    const { sessionId } = await submitDemo();
+    await completed(sessionId);
+    const [plain, json] = await Promise.all([ok('inspect', sessionId), ok('inspect', sessionId, '--json')]);
+
+    const inspected = JSON.parse(json) as { summary: Record<string, unknown>; events: { n: number; type: string }[] };
+    expect(inspected.summary).toMatchObject({ sessionId, agent: 'demo', status: 'succeeded', events: inspected.events.length });
+    expect(inspected.events[0]?.type).toBe('session.created');
+    expect(inspected.events.at(-1)?.type).toBe('session.completed');
+
+    const printed = lines(plain);
+    expect(printed.filter((line) => line.startsWith('#'))).toHaveLength(inspected.events.length);
+    expect(printed.at(-1)).toMatch(new RegExp(`^succeeded · ${inspected.events.length} events · \\d+ ms · \\d+ steps · 3 tool calls`));
+  });
+
+  it('sessions --json lists the session with its agent and status', async () => {
+    const { sessionId } = await submitDemo();
+    await completed(sessionId);
+    const sessions = JSON.parse(await ok('sessions', '--json')) as { sessionId: string }[];
+    expect(sessions.find((session) => session.sessionId === sessionId)).toMatchObject({ sessionId, agent: 'demo', status: 'succeeded' });
+  });
+});
+
+describe('signalbox run', () => {
+  it('drains and exits 0 on SIGTERM', async () => {
+    expect(services.exitCode).toBeNull();
+    services.kill('SIGTERM');
+    const timeout = new AbortController();
+    const exit = await Promise.race([
+      servicesExited,
+      sleep(10_000, undefined, { signal: timeout.signal }).then(() => {
+        throw new Error(`signalbox run did not exit within 10 s of SIGTERM; stderr: ${servicesStderr}`);
+      }),
+    ]).finally(() => timeout.abort());
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(servicesStderr).toBe('');
+  });
+});

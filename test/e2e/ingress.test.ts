@@ -39,6 +39,15 @@ async function deadLetteredTasks(): Promise<{ subject: string; reason: string; d
   return letters;
 }
 
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('task ingress', () => {
   it.each([
     ['malformed JSON', 'sbx.tasks.scribe', '{"input": "unterminated', /malformed JSON task/],
@@ -49,7 +58,8 @@ describe('task ingress', () => {
     const reply = await publishTask(subject, data);
     expect(reply).toMatchObject({ status: 'rejected', error: expect.stringMatching(reason) });
 
-    const letter = (await deadLetteredTasks()).find((entry) => entry.data === data);
+    // The reply is sent as the task is rejected; the dead letter is written just after.
+    const letter = await eventually(async () => (await deadLetteredTasks()).find((entry) => entry.data === data));
     expect(letter).toMatchObject({ subject, reason: expect.stringMatching(reason) });
   });
 

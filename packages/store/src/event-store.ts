@@ -19,6 +19,9 @@ export interface SessionHead {
 
 export const emptyHead: SessionHead = { n: 0, seq: 0 };
 
+/** Reads of up to this many events use direct gets rather than a consumer. */
+const directReadLimit = 64;
+
 export interface ReadOptions {
   /** First event number to return (events before it are skipped). */
   fromN?: number;
@@ -52,6 +55,12 @@ export class EventStore {
     });
     if (!stored) return emptyHead;
     return { n: decodeEvent(stored.data).n, seq: stored.seq };
+  }
+
+  /** The session's first event (its `session.created`), or undefined when it has none. */
+  async first(sessionId: string): Promise<SessionEvent | undefined> {
+    const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: 1, next_by_subj: this.#names.subjects.events(sessionId) });
+    return stored ? decodeEvent(stored.data) : undefined;
   }
 
   /**
@@ -111,9 +120,14 @@ export class EventStore {
     if (head.n < fromN) return { events: [], head };
     // A start past the head cannot hold event `fromN`; scanning from there would wait forever.
     const fromSeq = options.fromSeq !== undefined && options.fromSeq <= head.seq ? options.fromSeq : undefined;
+    const subject = this.#names.subjects.events(sessionId);
+    // Few events (a snapshot's tail, a short session): direct gets, which need no consumer. A consumer
+    // is cheaper per event for long reads, but creating one can stall while a cluster node is down.
+    const toRead = fromSeq === undefined ? head.n : head.n - fromN + 1;
+    const source = toRead <= directReadLimit ? this.#getEach(subject, fromSeq ?? 1, head.seq) : this.#scan(subject, fromSeq);
     const events: SessionEvent[] = [];
     const check = contiguityCheck(sessionId, fromN);
-    for await (const { event, seq } of this.#scan(this.#names.subjects.events(sessionId), fromSeq)) {
+    for await (const { event, seq } of source) {
       if (event.n >= fromN) {
         check(event);
         events.push(event);
@@ -121,6 +135,16 @@ export class EventStore {
       if (seq >= head.seq) break;
     }
     return { events, head };
+  }
+
+  /** The subject's messages from `fromSeq` up to `lastSeq`, one direct get each (`next_by_subj`). */
+  async *#getEach(subject: string, fromSeq: number, lastSeq: number): AsyncGenerator<{ event: SessionEvent; seq: number }> {
+    for (let seq = fromSeq; seq <= lastSeq; ) {
+      const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq, next_by_subj: subject });
+      if (!stored) return;
+      yield { event: decodeEvent(stored.data), seq: stored.seq };
+      seq = stored.seq + 1;
+    }
   }
 
   /** Follows a session's log live from `fromN` (default: the start) until the signal aborts. */

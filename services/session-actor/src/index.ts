@@ -1,4 +1,4 @@
-export { decide, maxModelAttempts, outstandingEffects } from './core/decide.ts';
+export { decide, maxModelAttempts } from './core/decide.ts';
 export type { Decision, SessionCommand, SessionEffect } from './core/decide.ts';
 export { evolve, fold, initialState, sessionStateVersion } from './core/state.ts';
 export type { SessionState } from './core/state.ts';

@@ -7,7 +7,7 @@ import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { modelResolverFromEnv, type ModelResolver } from './shell/model-caller.ts';
 import { SessionRunner } from './shell/session-runner.ts';
-import { handleTask } from './shell/task-ingress.ts';
+import { failSessionStartedBy, handleTask } from './shell/task-ingress.ts';
 
 export interface SessionActorOptions {
   resolveModel?: ModelResolver;
@@ -38,8 +38,10 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(),
       });
-      const ingress = { nc, names, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
-      const common = { nc, names, logger, concurrency: options.concurrency ?? 64, ackWaitMs: config.ackWaitMs };
+      const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
+      // Sessions are worth many tries: a message is dead-lettered only after 20 deliveries, since every
+      // crash of a worker redelivers the messages it held, handled or not.
+      const common = { nc, names, logger, concurrency: options.concurrency ?? 64, ackWaitMs: config.ackWaitMs, maxDeliver: 20 };
       const tasks = await startDurableWorker({
         ...common,
         stream: names.streams.tasks,
@@ -47,6 +49,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         filterSubject: names.subjects.allTasks,
         deadLetterSource: 'tasks',
         handle: (message) => handleTask(ingress, message),
+        onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
       });
       const inbox = await startDurableWorker({
         ...common,

@@ -1,8 +1,7 @@
 import type { AgentDefinition, ModelResponse, NewEvent, ToolResult } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { maxModelAttempts, outstandingEffects, type SessionCommand } from './decide.ts';
-import { given, stored } from './spec.ts';
-import { fold } from './state.ts';
+import { maxModelAttempts, type SessionCommand } from './decide.ts';
+import { given } from './spec.ts';
 
 const agent: AgentDefinition = {
   name: 'helper',
@@ -171,9 +170,27 @@ describe('session decider', () => {
   });
 });
 
-describe('outstandingEffects', () => {
-  it('re-issues an unanswered model call and undelivered tool calls after a crash', () => {
-    expect(outstandingEffects(fold(stored([created, requested(1)])))).toMatchObject([{ type: 'CallModel', callId: 'm1' }]);
-    expect(outstandingEffects(fold(stored(afterToolCall)))).toMatchObject([{ type: 'DispatchTool', job: { idempotencyKey: 's1/call_1' } }]);
+describe('resuming a session cut off mid-decision', () => {
+  it('re-issues an unanswered model call and undelivered tool calls', () => {
+    given([created, requested(1)]).when({ type: 'Resume' }).then([], [{ type: 'CallModel', callId: 'm1' }]);
+    given(afterToolCall).when({ type: 'Resume' }).then([], [{ type: 'DispatchTool', job: { idempotencyKey: 's1/call_1' } }]);
+  });
+
+  it('asks the model when only session.created made it into the log', () => {
+    given([created]).when({ type: 'Resume' }).then([{ type: 'model.requested', data: { callId: 'm1', attempt: 1 } }], [{ type: 'CallModel' }]);
+  });
+
+  it('requests the tool calls of a reply whose tool.requested events were lost', () => {
+    given([created, requested(1), responded(1, readCall)]).when({ type: 'Resume' }).then([toolRequested], [{ type: 'DispatchTool' }]);
+  });
+
+  it('retries a failed model call whose retry was not recorded', () => {
+    const failed: NewEvent = { type: 'model.failed', data: { callId: 'm1', code: 'overloaded', message: 'busy', retryable: true, attempt: 1 } };
+    given([created, requested(1), failed]).when({ type: 'Resume' }).then([{ type: 'model.requested', data: { callId: 'm1', attempt: 2 } }]);
+  });
+
+  it('does nothing for a completed session', () => {
+    const done: NewEvent = { type: 'session.completed', data: { status: 'succeeded', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } };
+    given([created, requested(1), done]).when({ type: 'Resume' }).then([], []);
   });
 });

@@ -43,21 +43,24 @@ function play(session: typeof setup extends fc.Arbitrary<infer T> ? T : never, c
   const tools = toolNames.map((name) => ({ name, description: name, inputSchema: { type: 'object' } }));
   const events: SessionEvent[] = [];
   let state = initialState();
-  const apply = (command: SessionCommand) => {
-    const appended = decide(command, state).events.map((event, index) => envelope(event, events.length + index + 1));
+  // `cut` keeps only a decision's first event, as when a worker dies between two appends.
+  const apply = (command: SessionCommand, cut = false) => {
+    const decided = decide(command, state).events;
+    const appended = (cut ? decided.slice(0, 1) : decided).map((event, index) => envelope(event, events.length + index + 1));
     state = fold(appended, state);
     events.push(...appended);
   };
   apply({ type: 'StartSession', sessionId: 'p1', correlationId: 'p1', agent, tools, input: session.input, budget });
   for (const next of choices) {
     if (state.status === 'completed') break;
-    apply(commandFor(next, state));
+    apply(commandFor(next, state), next.pick % 7 === 0);
   }
   return events;
 }
 
 function commandFor(c: Choice, state: SessionState): SessionCommand {
   if (c.roll < 3) return { type: 'FailSession', reason: c.text };
+  if (c.roll < 8 || state.status === 'deciding') return { type: 'Resume' };
   if (state.status === 'awaiting_model') {
     // A late reply to a call the session no longer waits for changes nothing.
     const callId = c.roll < 6 ? 'stale' : state.callId;
@@ -88,7 +91,7 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
     const callId = c.roll < 6 || !call ? 'stale' : call.callId;
     return { type: 'RecordToolResult', result: { type: 'tool.result', sessionId: 'p1', callId, tool: call?.tool ?? 'workspace.read', outcome, durationMs: c.pick % 500 } };
   }
-  return { type: 'FailSession', reason: c.text };
+  return { type: 'Resume' };
 }
 
 function envelope(event: NewEvent, n: number): SessionEvent {

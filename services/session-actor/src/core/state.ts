@@ -4,6 +4,7 @@ import type {
   EventOf,
   Message,
   SessionEvent,
+  StopReason,
   ToolDefinition,
   ToolResultBlock,
   Totals,
@@ -37,11 +38,21 @@ export type SessionState =
   | { status: 'new'; n: 0 }
   | (Setup & Progress & { status: 'awaiting_model'; callId: string; attempt: number })
   | (Setup & Progress & { status: 'awaiting_tools'; pending: PendingTool[]; results: ToolResultBlock[] })
-  /** Between events of one decision (a reply recorded, its tool calls not yet), or after a failed call. */
-  | (Setup & Progress & { status: 'deciding' })
+  /** Between events of one decision; `after` says what was recorded last, so a cut-off decision can be resumed. */
+  | (Setup & Progress & { status: 'deciding'; after: DecidingAfter })
   | (Setup & Progress & { status: 'completed'; outcome: EventOf<'session.completed'>['data'] });
 
+/** What a deciding session last recorded: its next step follows from it. */
+export type DecidingAfter =
+  /** A user message (the task, or all tool results): the model is asked next. */
+  | { kind: 'input' }
+  /** A model reply: its tool calls are requested next, or the session ends. */
+  | { kind: 'reply'; stopReason: StopReason }
+  /** A failed model call: it is tried again, or the session fails. */
+  | { kind: 'failure'; callId: string; attempt: number; code: string; message: string; retryable: boolean };
+
 export type ActiveState = Exclude<SessionState, { status: 'new' }>;
+export type DecidingState = Extract<SessionState, { status: 'deciding' }>;
 
 export const initialState = (): SessionState => ({ status: 'new', n: 0 });
 
@@ -59,6 +70,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
     const { agent, tools, budget, input } = event.data;
     return {
       status: 'deciding',
+      after: { kind: 'input' },
       sessionId: event.sessionId,
       correlationId: event.correlationId,
       agent,
@@ -87,10 +99,13 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
         outputTokens: state.totals.outputTokens + usage.outputTokens,
         costUsd: state.totals.costUsd + costUsd,
       };
-      return { ...base(state), totals, status: 'deciding', messages: [...state.messages, { role: 'assistant', content }] };
+      const after = { kind: 'reply' as const, stopReason: event.data.stopReason };
+      return { ...base(state), totals, status: 'deciding', after, messages: [...state.messages, { role: 'assistant', content }] };
     }
-    case 'model.failed':
-      return { ...base(state), status: 'deciding' };
+    case 'model.failed': {
+      const { callId, attempt, code, message, retryable } = event.data;
+      return { ...base(state), status: 'deciding', after: { kind: 'failure', callId, attempt, code, message, retryable } };
+    }
     case 'tool.requested': {
       const pending = state.status === 'awaiting_tools' ? state.pending : [];
       const results = state.status === 'awaiting_tools' ? state.results : [];
@@ -119,7 +134,8 @@ function recordToolResult(state: ActiveState, event: ToolOutcomeEvent): ActiveSt
   const results = [...state.results, result];
   const totals = { ...state.totals, toolCalls: state.totals.toolCalls + 1 };
   if (pending.length > 0) return { ...state, totals, pending, results };
-  return { ...base(state), totals, status: 'deciding', messages: [...state.messages, { role: 'user', content: results }] };
+  const messages: Message[] = [...state.messages, { role: 'user', content: results }];
+  return { ...base(state), totals, status: 'deciding', after: { kind: 'input' }, messages };
 }
 
 function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {

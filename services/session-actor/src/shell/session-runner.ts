@@ -1,13 +1,14 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { encode, type Naming, type NewEvent, type SessionEvent, type SessionIndexEntry, type ToolJob } from '@signalbox/events';
+import { encode, type Naming, type NewEvent, type SessionEvent, type ToolJob } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { ConcurrencyError, type EventStore, type SnapshotStore } from '@signalbox/store';
-import { decide, outstandingEffects, type SessionCommand, type SessionEffect } from '../core/decide.ts';
+import { decide, type SessionCommand, type SessionEffect } from '../core/decide.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
+import { recordInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
 import { SessionSnapshots } from './session-snapshots.ts';
 
@@ -68,8 +69,9 @@ export class SessionRunner {
     const first = await this.#decideAndAppend(sessionId, command, options.causationId);
     options.onDecided?.(first.appended);
     let { session, effects } = first;
-    if (options.resume && first.appended === 0) {
-      effects = outstandingEffects(session.state);
+    if (options.resume && first.appended === 0 && session.state.status !== 'new') {
+      // Redelivered and already applied: a worker may have died mid-step, so pick up what the log left unfinished.
+      ({ session, effects } = await this.#decideAndAppend(sessionId, { type: 'Resume' }, options.causationId));
       if (session.state.status !== 'new') await this.#index(session.state);
     }
     for (;;) {
@@ -159,11 +161,8 @@ export class SessionRunner {
     return callModel(this.#deps.resolveModel, state.agent, call, this.#deps.clock);
   }
 
-  async #index(state: ActiveState): Promise<void> {
-    const entry = indexEntryOf(state, this.#deps.clock());
-    const existing = await this.#deps.sessionIndex.get(state.sessionId);
-    const createdAt = existing?.value.length ? (existing.json<SessionIndexEntry>().createdAt ?? entry.createdAt) : entry.createdAt;
-    await this.#deps.sessionIndex.put(state.sessionId, JSON.stringify({ ...entry, createdAt }));
+  #index(state: ActiveState): Promise<void> {
+    return recordInIndex(this.#deps.sessionIndex, state, this.#deps.clock());
   }
 }
 
@@ -172,20 +171,6 @@ function correlationOf(state: SessionState): string {
   return state.correlationId;
 }
 
-function indexEntryOf(state: ActiveState, now: number): SessionIndexEntry {
-  const outcome = state.status === 'completed' ? state.outcome : undefined;
-  return {
-    sessionId: state.sessionId,
-    correlationId: state.correlationId,
-    agent: state.agent.name,
-    status: outcome?.status ?? 'running',
-    createdAt: now,
-    updatedAt: now,
-    lastN: state.n,
-    ...(outcome?.output !== undefined ? { output: outcome.output } : {}),
-    ...(outcome?.reason !== undefined ? { reason: outcome.reason } : {}),
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

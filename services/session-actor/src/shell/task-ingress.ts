@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import type { EventStore } from '@signalbox/store';
 import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
 import { Rejection } from '@signalbox/runtime';
 import { readToolDefinitions } from '@signalbox/tool-executor';
@@ -12,6 +13,7 @@ import type { SessionRunner } from './session-runner.ts';
 export interface TaskIngressDeps {
   nc: NatsConnection;
   names: Naming;
+  store: EventStore;
   agents: KV;
   runner: SessionRunner;
   maxTaskBytes: number;
@@ -37,7 +39,7 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
     const budget = { ...agent.budget, ...task.budget };
     const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
     await deps.runner.execute(sessionId, command, {
-      causationId: `${message.info.stream}/${message.seq}`,
+      causationId: causationOf(message),
       resume: message.redelivered,
       onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
     });
@@ -45,6 +47,27 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
     if (error instanceof Rejection) reply({ status: 'rejected', error: error.message });
     throw error;
   }
+}
+
+/**
+ * A task dead-lettered after its session started (its workers kept dying, say) fails that session
+ * with the reason, rather than leaving it half-started. Only the session this very task created.
+ */
+export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg, reason: string): Promise<void> {
+  const contentType = message.headers?.get('Content-Type') || undefined;
+  const admission = admitTask({ subject: message.subject, data: message.data, contentType }, deps.names.prefix, deps.maxTaskBytes);
+  if (!admission.ok) return;
+  const sessionId = admission.task.sessionId ?? sessionIdFor(message);
+  const created = await deps.store.first(sessionId);
+  if (created?.causationId !== causationOf(message)) return;
+  await deps.runner.execute(sessionId, { type: 'FailSession', reason: `the task could not be processed: ${reason}` }, {
+    causationId: causationOf(message),
+    resume: false,
+  });
+}
+
+function causationOf(message: JsMsg): string {
+  return `${message.info.stream}/${message.seq}`;
 }
 
 async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {

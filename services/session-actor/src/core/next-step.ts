@@ -1,0 +1,128 @@
+import type { EventMeta, ModelRequest, NewEvent, ToolJob } from '@signalbox/events';
+import { buildModelRequest, requestDigest } from './model-request.ts';
+import { evolve, type ActiveState, type DecidingState } from './state.ts';
+
+/** Work for the shell. The decider never performs it; results come back as commands. */
+export type SessionEffect =
+  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest }
+  | { type: 'DispatchTool'; job: ToolJob };
+
+export interface Decision {
+  events: NewEvent[];
+  effects: SessionEffect[];
+}
+
+/** Attempts per model call before the session fails; the SDKs already retry each attempt. */
+export const maxModelAttempts = 3;
+
+export const nothing: Decision = { events: [], effects: [] };
+
+/**
+ * What follows from what a deciding session recorded last. Every decision that records
+ * something continues through here, and so does resuming one cut off between its events.
+ */
+export function nextStep(state: DecidingState): Decision {
+  switch (state.after.kind) {
+    case 'input':
+      return nextModelCall(state);
+    case 'reply':
+      return afterReply(state, state.after.stopReason);
+    case 'failure':
+      return afterFailure(state, state.after);
+  }
+}
+
+/** The next model turn, or the end of the session when the step budget is spent. */
+function nextModelCall(state: ActiveState): Decision {
+  const { maxSteps } = state.budget;
+  const { steps } = state.totals;
+  if (steps >= maxSteps) return { events: overBudget(state, 'maxSteps', maxSteps, steps), effects: [] };
+  return modelCall(state, `m${steps + 1}`, 1);
+}
+
+function afterReply(state: ActiveState, stopReason: string): Decision {
+  const { maxCostUsd } = state.budget;
+  if (maxCostUsd !== undefined && state.totals.costUsd > maxCostUsd) {
+    return { events: overBudget(state, 'maxCostUsd', maxCostUsd, state.totals.costUsd), effects: [] };
+  }
+  const content = state.messages.at(-1)?.content ?? [];
+  const toolUses = content.flatMap((block) => (block.type === 'tool_use' ? [block] : []));
+  if (toolUses.length === 0) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
+  const jobs = toolUses.map((use): ToolJob => ({
+    sessionId: state.sessionId,
+    correlationId: state.correlationId,
+    callId: use.id,
+    tool: use.name,
+    input: use.input,
+    idempotencyKey: `${state.sessionId}/${use.id}`,
+  }));
+  const requested = jobs.map((job): NewEvent => ({
+    type: 'tool.requested',
+    data: { callId: job.callId, tool: job.tool, input: job.input, idempotencyKey: job.idempotencyKey },
+  }));
+  return { events: requested, effects: jobs.map((job) => ({ type: 'DispatchTool', job })) };
+}
+
+/** A reply without tool calls ends the session; how depends on why the model stopped. */
+function endOfTurn(state: ActiveState, stopReason: string, output: string): NewEvent {
+  switch (stopReason) {
+    case 'max_tokens':
+      return completed(state, 'failed', { output, reason: `the reply was cut off at maxTokens (${state.agent.maxTokens}); raise the agent's maxTokens` });
+    case 'refusal':
+      return completed(state, 'failed', { output, reason: 'the model refused the task' });
+    default:
+      return completed(state, 'succeeded', { output });
+  }
+}
+
+function afterFailure(state: ActiveState, failure: Extract<DecidingState['after'], { kind: 'failure' }>): Decision {
+  if (failure.retryable && failure.attempt < maxModelAttempts) return modelCall(state, failure.callId, failure.attempt + 1);
+  return { events: [completed(state, 'failed', { reason: `model call failed (${failure.code}): ${failure.message}` })], effects: [] };
+}
+
+function modelCall(state: ActiveState, callId: string, attempt: number): Decision {
+  const request = buildModelRequest(state);
+  const requested: NewEvent = {
+    type: 'model.requested',
+    data: { callId, model: state.agent.model, digest: requestDigest(request), attempt },
+  };
+  return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, request }] };
+}
+
+/** Work the log says is outstanding: an unanswered model call, or tool calls without results. */
+export function outstandingWork(state: ActiveState): Decision {
+  if (state.status === 'awaiting_model') {
+    const request = buildModelRequest(state);
+    return { events: [], effects: [{ type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, request }] };
+  }
+  if (state.status === 'awaiting_tools') {
+    const jobs = state.pending.map((call) => ({ sessionId: state.sessionId, correlationId: state.correlationId, ...call }));
+    return { events: [], effects: jobs.map((job) => ({ type: 'DispatchTool', job })) };
+  }
+  return nothing;
+}
+
+function overBudget(state: ActiveState, limit: 'maxSteps' | 'maxCostUsd', allowed: number, used: number): NewEvent[] {
+  const reason = `budget exceeded: ${limit} ${used} > ${allowed}`;
+  return [{ type: 'budget.exceeded', data: { limit, allowed, used } }, completed(state, 'failed', { reason })];
+}
+
+export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: { output?: string; reason?: string }): NewEvent {
+  return { type: 'session.completed', data: { status, ...detail, totals: state.totals } };
+}
+
+function textOf(content: readonly { type: string; text?: string }[]): string {
+  return content.flatMap((block) => (block.type === 'text' && block.text !== undefined ? [block.text] : [])).join('\n');
+}
+
+/** Records `event`, then decides what follows from the state it leads to: one decision, several events. */
+export function recordThenContinue(state: ActiveState, event: NewEvent): Decision {
+  const after = evolve(state, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) }) as ActiveState;
+  const rest = after.status === 'deciding' ? nextStep(after) : nothing;
+  return { events: [event, ...rest.events], effects: rest.effects };
+}
+
+/** Envelope fields for folding an event the decider has only proposed; evolve reads none but ids and `n`. */
+export function placeholderMeta(sessionId: string, correlationId: string, n: number): EventMeta {
+  return { id: '', v: 1, sessionId, n, at: 0, causationId: null, correlationId, by: { service: 'decider', instance: '' } };
+}

@@ -1,0 +1,44 @@
+import type { KV } from '@nats-io/kv';
+import { SessionIndexEntry } from '@signalbox/events';
+import type { ActiveState } from '../core/state.ts';
+
+const maxRaces = 5;
+
+/**
+ * Brings the session's row in `sbx-sessions` up to `state`. Rows only move forward (by event
+ * number), with compare-and-set, so an actor holding an older view can never overwrite a newer one.
+ */
+export async function recordInIndex(index: KV, state: ActiveState, now: number): Promise<void> {
+  const next = entryOf(state, now);
+  for (let race = 1; race <= maxRaces; race++) {
+    const existing = await index.get(state.sessionId);
+    const current = existing?.operation === 'PUT' ? SessionIndexEntry.safeParse(existing.json()) : undefined;
+    try {
+      if (!existing || !current?.success) {
+        await (existing ? index.update(state.sessionId, JSON.stringify(next), existing.revision) : index.create(state.sessionId, JSON.stringify(next)));
+        return;
+      }
+      if (current.data.lastN >= next.lastN) return;
+      await index.update(state.sessionId, JSON.stringify({ ...next, createdAt: current.data.createdAt }), existing.revision);
+      return;
+    } catch (error) {
+      // Another actor wrote the row between our read and write: read it again.
+      if (race === maxRaces) throw error;
+    }
+  }
+}
+
+function entryOf(state: ActiveState, now: number): SessionIndexEntry {
+  const outcome = state.status === 'completed' ? state.outcome : undefined;
+  return {
+    sessionId: state.sessionId,
+    correlationId: state.correlationId,
+    agent: state.agent.name,
+    status: outcome?.status ?? 'running',
+    createdAt: now,
+    updatedAt: now,
+    lastN: state.n,
+    ...(outcome?.output !== undefined ? { output: outcome.output } : {}),
+    ...(outcome?.reason !== undefined ? { reason: outcome.reason } : {}),
+  };
+}

@@ -1,0 +1,141 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { SignalboxClient } from '@signalbox/client';
+import { naming } from '@signalbox/events';
+import { provision } from '@signalbox/store';
+import { startNatsServer } from '@signalbox/testing';
+import { describe, expect, it } from 'vitest';
+import { expectWholeSession, repeatedKeys } from './invariants.ts';
+import { startWorker, type WorkerProcess } from './processes.ts';
+import { report, seededRandom } from './report.ts';
+
+const sessions = 200;
+const toolCallsPerSession = 4;
+const agent = {
+  name: 'recorder',
+  model: 'scripted',
+  tools: ['ledger.record'],
+  budget: { maxSteps: toolCallsPerSession + 1 },
+  script: [
+    ...Array.from({ length: toolCallsPerSession }, (_, i) => ({ tool: 'ledger.record', input: { note: `step ${i + 1}` } })),
+    { final: 'recorded everything' },
+  ],
+};
+
+describe('kill -9 of session actors and tool executors mid-run', () => {
+  it(`completes all ${sessions} sessions with whole logs and no tool call executed twice`, { timeout: 180_000 }, async () => {
+    const seed = Number(process.env['FAULT_SEED'] ?? Date.now() % 100_000);
+    const random = seededRandom(seed);
+    const server = await startNatsServer();
+    const ledgerFile = join(tmpdir(), `sbx-ledger-${process.pid}-${seed}.txt`);
+    writeFileSync(ledgerFile, '');
+    const env = { NATS_URL: server.url, FAULT_LEDGER: ledgerFile, SIGNALBOX_ACK_WAIT_MS: '2000', FAULT_TOOL_MS: '40' };
+    const nc = await connect({ servers: server.url });
+    const workers: WorkerProcess[] = [];
+    try {
+      await provision(nc, naming());
+      const client = await SignalboxClient.open(nc);
+      await client.applyAgent(agent);
+      for (const services of [['tool-executor'], ['tool-executor'], ['session-actor'], ['session-actor']]) {
+        workers.push(await startWorker(services, env));
+      }
+
+      const js = jetstream(nc);
+      await Promise.all(
+        Array.from({ length: sessions }, (_, i) => js.publish('sbx.tasks.recorder', JSON.stringify({ input: 'record', sessionId: `f-${i}` }))),
+      );
+
+      // Chaos: while sessions run (at most 20 s), kill a random worker every 150-450 ms and replace it.
+      let kills = 0;
+      const replacements: Promise<void>[] = [];
+      const alive = new Set(workers.keys());
+      const chaosUntil = Date.now() + 20_000;
+      while (Date.now() < chaosUntil && (await completedCount(client)) < sessions) {
+        await sleep(150 + random() * 300);
+        const candidates = [...alive];
+        const index = candidates[Math.floor(random() * candidates.length)];
+        if (index === undefined) continue;
+        alive.delete(index);
+        await workers[index]!.kill();
+        kills++;
+        // The replacement starts in the background, so kills keep coming while it boots.
+        replacements.push(
+          startWorker(workers[index]!.services, env).then((worker) => {
+            workers[index] = worker;
+            alive.add(index);
+          }),
+        );
+      }
+      await Promise.all(replacements);
+
+      const logs = await waitForAll(client, sessions, 120_000);
+      const ledger = readFileSync(ledgerFile, 'utf8');
+      const events = logs.reduce((sum, log) => sum + log.length, 0);
+      const unknown = logs.flat().filter((event) => event.type === 'tool.outcome_unknown').length;
+      report('kill-workers', { seed, kills, sessions, events, executions: ledger.split('\n').filter(Boolean).length, unknown });
+
+      for (const log of logs) expectWholeSession(log);
+      const unsuccessful = logs.map((log) => log.at(-1)).filter((last) => !(last?.type === 'session.completed' && last.data.status === 'succeeded'));
+      expect(unsuccessful).toEqual([]);
+      expect(repeatedKeys(ledger)).toEqual([]);
+      // A call reported completed really ran.
+      const executed = new Set(ledger.split('\n').filter(Boolean));
+      for (const event of logs.flat()) {
+        if (event.type === 'tool.completed') expect(executed.has(`${event.sessionId}/${event.data.callId}`)).toBe(true);
+      }
+    } finally {
+      await Promise.all(workers.map((worker) => worker.kill()));
+      await nc.close();
+      await server.dispose();
+    }
+  });
+});
+
+async function completedCount(client: SignalboxClient): Promise<number> {
+  return (await client.sessions()).filter((session) => session.status !== 'running').length;
+}
+
+async function waitForAll(client: SignalboxClient, count: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await completedCount(client);
+    if (done >= count) break;
+    if (Date.now() > deadline) throw new Error(`only ${done} of ${count} sessions completed in ${timeoutMs} ms:\n${await stuck(client)}`);
+    await sleep(500);
+  }
+  return Promise.all(Array.from({ length: count }, (_, i) => client.events(`f-${i}`)));
+}
+
+/** The sessions still running and the last events of each, to see where they stopped. */
+async function stuck(client: SignalboxClient): Promise<string> {
+  const running = (await client.sessions()).filter((session) => session.status === 'running');
+  const lines = await Promise.all(
+    running.map(async (session) => {
+      const log = await client.events(session.sessionId);
+      return `${session.sessionId}: ${log.slice(-4).map((event) => `${event.n}:${event.type}`).join(' ')}`;
+    }),
+  );
+  const jsm = await jetstreamManager(client.nc);
+  const consumers = await Promise.all(
+    [['SBX_TASKS', 'session-actor-tasks'], ['SBX_INBOX', 'session-actor-inbox'], ['SBX_JOBS', 'tool-executor']].map(async ([stream, name]) => {
+      const info = await jsm.consumers.info(stream!, name!);
+      return `${name}: pending=${info.num_pending} ack_pending=${info.num_ack_pending} redelivered=${info.num_redelivered} waiting=${info.num_waiting}`;
+    }),
+  );
+  const streams = await Promise.all(['SBX_JOBS', 'SBX_INBOX', 'SBX_DLQ'].map(async (name) => `${name}=${(await jsm.streams.info(name)).state.messages}`));
+  const reasons = new Map<string, number>();
+  const dlq = await jetstream(client.nc).consumers.get('SBX_DLQ');
+  for await (const message of await dlq.fetch({ max_messages: 500, expires: 1_000 })) {
+    const reason = `${message.subject} ${(message.headers?.get('Sbx-Error') ?? '').slice(0, 80)}`;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    if (message.info.pending === 0) break;
+  }
+  return [...consumers, streams.join(' '), ...[...reasons].map(([reason, count]) => `${count}× ${reason}`), ...lines.slice(0, 5)].join('\n');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,41 @@
+// A Signalbox worker process for fault injection: `node worker-process.ts <service...>`.
+// Runs the named services against NATS_URL with one extra tool, `ledger.record`, which appends
+// its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them.
+import { appendFileSync } from 'node:fs';
+import { configFromEnv, startHost, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
+import { sessionActorService } from '@signalbox/session-actor';
+import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { z } from 'zod';
+
+const ledgerFile = process.env['FAULT_LEDGER'];
+if (!ledgerFile) throw new Error('set FAULT_LEDGER to the file that records tool executions');
+
+const recordTool = defineTool({
+  name: 'ledger.record',
+  description: 'Records that it ran',
+  input: z.object({ note: z.string() }),
+  // A tool with a side effect that must not happen twice.
+  idempotent: false,
+  run: async ({ note }, context) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env['FAULT_TOOL_MS'] ?? 5)));
+    appendFileSync(ledgerFile, `${context.idempotencyKey}\n`);
+    return `recorded ${note}`;
+  },
+});
+
+const catalogue: Record<string, () => Service> = {
+  'session-actor': () => sessionActorService(),
+  'tool-executor': () => toolExecutorService({ tools: [recordTool] }),
+};
+
+const config = configFromEnv();
+const host = await startHost(
+  process.argv.slice(2).map((name) => {
+    const make = catalogue[name];
+    if (!make) throw new Error(`unknown service ${name}`);
+    return make();
+  }),
+  config,
+);
+stopOnSignals(host, createLogger({ service: 'fault-worker', instance: config.instance, level: config.logLevel }));
+process.stdout.write('ready\n');

@@ -1,6 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { startDurableWorker, type Service } from '@signalbox/runtime';
 import { SnapshotStore } from '@signalbox/store';
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { sessionStateVersion, type SessionState } from './core/state.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
@@ -36,7 +37,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         resolveModel: options.resolveModel ?? modelResolverFromEnv(),
         instance: config.instance,
         clock: options.clock ?? Date.now,
-        newId: monotonicFactory(),
+        newId: monotonicFactory(pooledRandom()),
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
       // Sessions are worth many tries: a message is dead-lettered only after 20 deliveries, since every
@@ -67,5 +68,18 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         },
       };
     },
+  };
+}
+
+/** ulid's default draws one byte from the OS per character; this draws 4 KiB at a time. */
+function pooledRandom(size = 4096): () => number {
+  const pool = new Uint8Array(size);
+  let next = size;
+  return () => {
+    if (next >= size) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return (pool[next++] ?? 0) / 256;
   };
 }

@@ -45,16 +45,27 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
   const job = decodeToolJob(message);
   const logger = callLogger(deps.logger, job);
   const jobId = jobIdOf(message);
+  // Most calls are new: claim first, and read the ledger only when the claim finds an entry already there.
+  const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
+  if (claimed !== undefined) {
+    const result = await runAndRecord(deps, job, claimed, logger);
+    logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'run' }, 'tool call answered');
+    return;
+  }
   for (let round = 0; round < maxLedgerRounds; round += 1) {
     const record = await readLedger(deps, job);
     const plan = planExecution(record?.entry, planningContext(deps, job, jobId));
     const result = await carryOut(deps, job, plan, record, jobId, logger);
     if (result === undefined) continue; // another delivery wrote the entry first: read it again
-    await sendResult(deps, job, result);
+    if (plan.action !== 'run') await sendResult(deps, job, result);
     logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: plan.action }, 'tool call answered');
     return;
   }
   throw new LedgerContentionError(job.idempotencyKey);
+}
+
+function claimOf(deps: ToolJobDeps, job: ToolJob, jobId: string): LedgerEntry {
+  return { state: 'started', idempotencyKey: job.idempotencyKey, job: jobId, instance: deps.instance, at: deps.now() };
 }
 
 /** The call's result, or undefined when the ledger write lost a race. */
@@ -91,13 +102,17 @@ async function carryOut(
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number, logger: Logger): Promise<ToolResult> {
   const workspace = objectStoreWorkspace(deps.workspaces, job.correlationId);
   const result = await execute(deps.tools, job, { workspace, logger, now: deps.now });
-  try {
-    const recorded = await deps.ledger.write(finished(deps, result, job), revision);
-    if (recorded === undefined) logger.warn('the call was taken over while it ran; sending this result anyway');
-  } catch (error) {
-    // The outcome is known here: deliver it rather than leave a redelivery to call it unknown.
-    logger.error({ err: error }, 'could not record the tool result in the ledger');
-  }
+  const recording = deps.ledger.write(finished(deps, result, job), revision).then(
+    (recorded) => {
+      if (recorded === undefined) logger.warn('the call was taken over while it ran; sending this result anyway');
+    },
+    (error: unknown) => {
+      // The outcome is known here: deliver it rather than leave a redelivery to call it unknown.
+      logger.error({ err: error }, 'could not record the tool result in the ledger');
+    },
+  );
+  // The session does not wait on the ledger: the job is acked only once both are done.
+  await Promise.all([sendResult(deps, job, result), recording]);
   return result;
 }
 

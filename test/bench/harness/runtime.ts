@@ -1,0 +1,126 @@
+import { Worker } from 'node:worker_threads';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
+import { decodeEvent, SessionIndexEntry, type Naming, type SessionEvent } from '@signalbox/events';
+import { RuntimeConfig, startHost, type Host, type Service } from '@signalbox/runtime';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { withTimeout, type Teardown } from './lifecycle.ts';
+
+/**
+ * A fresh nats-server and a connection of the benchmark's own, both torn down with the benchmark.
+ * The connection has nats.js defaults: the baseline is what any client gets, whatever the runtime tunes.
+ */
+export interface BenchNats {
+  server: NatsServer;
+  nc: NatsConnection;
+}
+
+export async function startBenchNats(teardown: Teardown): Promise<BenchNats> {
+  const server = await startNatsServer();
+  teardown.add('nats-server', () => server.dispose());
+  const nc = await connect({ servers: server.url, name: 'bench' });
+  teardown.add('bench connection', () => nc.close());
+  return { server, nc };
+}
+
+/** The services running in this process, as `signalbox up` runs them, plus a client on the benchmark's connection. */
+export interface BenchRuntime {
+  host: Host;
+  names: Naming;
+  client: SignalboxClient;
+  sessionIndex: KV;
+}
+
+export async function startBenchRuntime(teardown: Teardown, nats: BenchNats, services: readonly Service[]): Promise<BenchRuntime> {
+  const host = await startHost(services, RuntimeConfig.parse({ natsUrl: nats.server.url, logLevel: 'silent' }));
+  teardown.add('host', () => host.stop());
+  const client = await SignalboxClient.open(nats.nc, host.names.prefix);
+  const sessionIndex = await new Kvm(nats.nc).open(host.names.buckets.sessions);
+  return { host, names: host.names, client, sessionIndex };
+}
+
+/**
+ * Submits a task under `sessionId` and resolves once the session index says it ended. Watching the
+ * index (two entries a session) keeps the benchmark off the session's hot path.
+ */
+export async function runSession(runtime: BenchRuntime, agent: string, sessionId: string, timeoutMs: number): Promise<void> {
+  const watch = await runtime.sessionIndex.watch({ key: sessionId });
+  try {
+    const outcome = await runtime.client.submit(agent, { input: 'benchmark', sessionId });
+    if (outcome.status !== 'accepted') throw new Error(`session ${sessionId} was not accepted: ${JSON.stringify(outcome)}`);
+    const ended = (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') continue;
+        const index = SessionIndexEntry.parse(entry.json());
+        if (index.status === 'running') continue;
+        if (index.status !== 'succeeded') throw new Error(`session ${sessionId} ended ${index.status}: ${index.reason ?? ''}`);
+        return;
+      }
+      throw new Error(`the index watch for ${sessionId} ended early`);
+    })();
+    // Stopping the watch after a timeout ends the loop with an error nobody awaits any more.
+    ended.catch(() => undefined);
+    await withTimeout(ended, timeoutMs, `session ${sessionId}`);
+  } finally {
+    watch.stop();
+  }
+}
+
+/** A stored event with the server's store time for it (µs since the epoch, server clock). */
+export interface StoredEvent {
+  event: SessionEvent;
+  storedUs: number;
+}
+
+/** The session's whole log, read once it has ended, with each event's server timestamp. */
+export async function readStoredEvents(nc: NatsConnection, names: Naming, sessionId: string): Promise<StoredEvent[]> {
+  const subject = names.subjects.events(sessionId);
+  const last = await (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: subject });
+  if (!last) return [];
+  const consumer = await jetstream(nc).consumers.get(names.streams.events, { filter_subjects: subject });
+  const messages = await consumer.consume();
+  const stored: StoredEvent[] = [];
+  try {
+    for await (const message of messages) {
+      stored.push({ event: decodeEvent(message.data), storedUs: Number(message.timestampNanos / 1000n) });
+      if (message.seq >= last.seq) break;
+    }
+  } finally {
+    await messages.close();
+  }
+  return stored;
+}
+
+/** Arrival times of jobs and tool results, noted off the main thread; see probe-worker.ts. */
+export interface MessageProbe {
+  /** Stops the probe and returns when each message passed (µs, wall clock), keyed by `Nats-Msg-Id`. */
+  stop(): Promise<Map<string, number>>;
+}
+
+export async function startMessageProbe(url: string, subjects: readonly string[]): Promise<MessageProbe> {
+  const worker = new Worker(new URL('./probe-worker.ts', import.meta.url), { workerData: { url, subjects } });
+  // A probe that never answers must not keep the benchmark's process alive.
+  worker.unref();
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  if ((await next()) !== 'ready') throw new Error('the message probe did not start');
+  let stopped: Promise<Map<string, number>> | undefined;
+  return {
+    stop: () => {
+      stopped ??= (async () => {
+        const result = next();
+        worker.postMessage('stop');
+        const seen = new Map(await withTimeout(result, 5_000, 'stopping the message probe') as [string, number][]);
+        await worker.terminate();
+        return seen;
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs every benchmark in this folder (each `*.ts` file here but this one; helpers live in harness/),
+ * one after another, each in its own process with its own nats-server, then sums them up.
+ *
+ *   node test/bench/run.ts [name ...]    (names filter: `node test/bench/run.ts step-overhead`)
+ *
+ * Exits non-zero only when a benchmark could not measure (crashed or overran); a slow result is reported, never failed.
+ */
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const perBenchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 90_000);
+const folder = dirname(fileURLToPath(import.meta.url));
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  /** The benchmark's last line, when it is the JSON summary. */
+  summary: Record<string, unknown> | undefined;
+  seconds: number;
+}
+
+const wanted = process.argv.slice(2);
+const benches = (await readdir(folder, { withFileTypes: true }))
+  .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && entry.name !== basename(fileURLToPath(import.meta.url)))
+  .map((entry) => entry.name.slice(0, -'.ts'.length))
+  .filter((name) => wanted.length === 0 || wanted.includes(name))
+  .sort();
+if (benches.length === 0) {
+  console.error(wanted.length > 0 ? `no benchmark named ${wanted.join(', ')} in ${folder}` : `no benchmarks in ${folder}`);
+  process.exit(1);
+}
+
+const outcomes: Outcome[] = [];
+for (const name of benches) {
+  console.log(`\n── ${name} ${'─'.repeat(Math.max(0, 70 - name.length))}`);
+  outcomes.push(await runOne(name));
+}
+console.log(`\n── summary ${'─'.repeat(66)}`);
+for (const outcome of outcomes) console.log(summaryLine(outcome));
+if (outcomes.some((outcome) => !outcome.ok)) process.exitCode = 1;
+
+/** Runs one benchmark, passing its output through; SIGTERM after the timeout (it cleans up), SIGKILL if it lingers. */
+function runOne(name: string): Promise<Outcome> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(folder, `${name}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let lastLine = '';
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    const complete = lines.filter((line) => line.trim() !== '');
+    if (complete.length > 0) lastLine = complete.at(-1) ?? lastLine;
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    console.error(`${name}: no result after ${perBenchTimeoutMs} ms; stopping it`);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  }, perBenchTimeoutMs);
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      const summary = parseSummary(pending.trim() || lastLine);
+      const ok = code === 0 && !timedOut && summary !== undefined;
+      if (!ok) console.error(`${name}: exited with ${signal ?? code}${summary ? '' : ', without a JSON summary line'}`);
+      resolve({ name, ok, summary, seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+function parseSummary(line: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function summaryLine({ name, ok, summary, seconds }: Outcome): string {
+  const took = `${seconds.toFixed(1)} s`;
+  if (!ok || !summary) return `  ${name.padEnd(24)} FAILED to measure (${took})`;
+  const ratio = typeof summary['ratio'] === 'number' ? `${summary['ratio']}x` : '';
+  const target = typeof summary['target'] === 'number' ? ` (target ≤ ${summary['target']}x: ${summary['met'] ? 'met' : 'not met'})` : '';
+  return `  ${name.padEnd(24)} ${ratio}${target}  ${took}`;
+}

@@ -4,7 +4,7 @@ import { SignalboxClient } from '@signalbox/client';
 import { fileURLToPath } from 'node:url';
 import type { GlobalOptions } from './connection.ts';
 import { localDataDir } from './host-commands.ts';
-import { ensureNats } from './local-nats.ts';
+import { ensureNats, stopLocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
 import { applyAgents, printTimeline } from './session-commands.ts';
 
@@ -27,10 +27,10 @@ export async function demo(options: GlobalOptions): Promise<void> {
     if (outcome.status === 'rejected') throw new Error(`demo task rejected: ${outcome.error}`);
     console.log(`session ${outcome.sessionId}\n`);
     await printTimeline(connected, client, outcome.sessionId);
-    console.log(`\nInspect it again with: pnpm signalbox inspect ${outcome.sessionId}`);
+    console.log(`\nRead it again with: bin/signalbox inspect ${outcome.sessionId}`);
   } finally {
     await nc.close();
     await host.stop();
-    nats.child?.kill('SIGTERM');
+    await stopLocalNats(nats);
   }
 }

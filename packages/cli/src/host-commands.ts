@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { configFromEnv, createLogger, startHost, stopOnSignals } from '@signalbox/runtime';
 import { natsUrlOf, type GlobalOptions } from './connection.ts';
-import { ensureNats, type LocalNats } from './local-nats.ts';
+import { ensureNats, stopLocalNats, type LocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
 
 /** Where `up` and `demo` keep the data of a nats-server they start themselves. */
@@ -23,6 +23,6 @@ async function serve(options: GlobalOptions, nats: LocalNats, services: string[]
   const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
   const host = await startHost(servicesNamed(services), config);
   logger.info({ services, nats: nats.url, startedNats: Boolean(nats.child) }, 'signalbox is up');
-  host.nc.closed().then(() => nats.child?.kill('SIGTERM'), () => nats.child?.kill('SIGTERM'));
-  stopOnSignals(host, logger);
+  // A nats-server started for this process goes when the services have drained.
+  stopOnSignals({ ...host, stop: () => host.stop().finally(() => stopLocalNats(nats)) }, logger);
 }

@@ -25,6 +25,17 @@ export async function ensureNats(explicitUrl: string | undefined, dataDir: strin
   return { url: defaultUrl, child };
 }
 
+/** Stops a server this process started, and waits until it has exited (SIGKILL after 5 s). */
+export async function stopLocalNats(nats: LocalNats): Promise<void> {
+  const child = nats.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 async function reachable(url: string): Promise<boolean> {
   try {
     const nc = await connect({ servers: url, timeout: 1_500, reconnect: false });

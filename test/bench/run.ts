@@ -92,6 +92,8 @@ function summaryLine({ name, ok, summary, seconds }: Outcome): string {
   const took = `${seconds.toFixed(1)} s`;
   if (!ok || !summary) return `  ${name.padEnd(24)} FAILED to measure (${took})`;
   const ratio = typeof summary['ratio'] === 'number' ? `${summary['ratio']}x` : '';
-  const target = typeof summary['target'] === 'number' ? ` (target ≤ ${summary['target']}x: ${summary['met'] ? 'met' : 'not met'})` : '';
+  // A summary says `atLeast: true` when its ratio should reach the target rather than stay under it.
+  const bound = summary['atLeast'] === true ? '≥' : '≤';
+  const target = typeof summary['target'] === 'number' ? ` (target ${bound} ${summary['target']}x: ${summary['met'] ? 'met' : 'not met'})` : '';
   return `  ${name.padEnd(24)} ${ratio}${target}  ${took}`;
 }

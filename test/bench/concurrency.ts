@@ -1,0 +1,113 @@
+/**
+ * How throughput scales with concurrent sessions: steps per second with 16 sessions at once, as a
+ * ratio to steps per second with one session, on the same in-process runtime and nats-server. A step
+ * is one model turn plus its tool call's round trip; the scripted model and an instant tool leave the
+ * runtime's own cost, so the ratio says how much of a lone session's step is waiting the others can fill.
+ *
+ *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_LONE_STEPS=200, BENCH_WIDE_STEPS=50)
+ */
+import { availableParallelism } from 'node:os';
+import { SessionIndexEntry } from '@signalbox/events';
+import { sessionActorService } from '@signalbox/session-actor';
+import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { runBench } from './harness/lifecycle.ts';
+import { printSummary, verdictLine } from './harness/ratio-report.ts';
+import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, type BenchRuntime } from './harness/runtime.ts';
+import { median } from './harness/stats.ts';
+
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const wideSessions = Number(process.env['BENCH_WIDE_SESSIONS'] ?? 16);
+const loneSteps = Number(process.env['BENCH_LONE_STEPS'] ?? 200);
+const wideSteps = Number(process.env['BENCH_WIDE_STEPS'] ?? 50);
+const target = 3.5;
+const sessionTimeoutMs = 20_000;
+
+// zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
+const noop = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
+
+/** One batch of sessions started together: how many steps they took and how long until the last ended. */
+interface Round {
+  steps: number;
+  wallMs: number;
+  /** First to last event `at` over the batch: the runtime's time, without submitting and watching. */
+  eventSpanMs: number;
+  /** CPU time of this process (every service) over the wall time: 1 is one core kept busy. */
+  cores: number;
+}
+
+await runBench('concurrency', 45_000, async (teardown) => {
+  const nats = await startBenchNats(teardown);
+  const runtime = await startBenchRuntime(teardown, nats, [
+    toolExecutorService({ tools: [noop], concurrency: 64 }),
+    sessionActorService({ concurrency: 64 }),
+  ]);
+  await defineAgent(runtime, 'bench-lone', loneSteps);
+  await defineAgent(runtime, 'bench-wide', wideSteps);
+  const runId = Date.now().toString(36);
+  const runRound = roundRunner(runtime, runId);
+
+  await runRound('bench-wide', 4, 'warmup');
+  const lone: Round[] = [];
+  const wide: Round[] = [];
+  // Alternating keeps both sides in the same machine state (JIT, stream sizes, other load).
+  for (let round = 1; round <= rounds; round++) {
+    lone.push(await runRound('bench-lone', 1, `lone${round}`));
+    wide.push(await runRound('bench-wide', wideSessions, `wide${round}`));
+  }
+
+  const rate = (r: Round) => r.steps / (r.wallMs / 1000);
+  const spanRate = (r: Round) => r.steps / (r.eventSpanMs / 1000);
+  const loneRate = median(lone.map(rate));
+  const wideRate = median(wide.map(rate));
+  const verdict = { ratio: wideRate / loneRate, target, atLeast: true };
+  const row = (label: string, list: Round[]) =>
+    `  ${label.padEnd(30)} ${median(list.map(rate)).toFixed(0).padStart(6)} steps/s wall` +
+    `   ${median(list.map(spanRate)).toFixed(0).padStart(6)} steps/s by event span` +
+    `   node CPU ${median(list.map((r) => r.cores)).toFixed(2)} cores` +
+    `   (${list.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})`;
+  console.log(
+    [
+      `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
+        `${rounds} rounds, medians; all services in this process`,
+      '',
+      row(`1 session × ${loneSteps} steps`, lone),
+      row(`${wideSessions} sessions × ${wideSteps} steps`, wide),
+      '',
+      verdictLine(`steps/s with ${wideSessions} sessions / steps/s with 1`, verdict),
+      `  (${availableParallelism()} cores are shared by nats-server and this process: once node's CPU nears one core, the ceiling is CPU, not waiting)`,
+    ].join('\n'),
+  );
+  printSummary('concurrency', verdict, { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, cpus: availableParallelism() });
+});
+
+async function defineAgent(runtime: BenchRuntime, name: string, steps: number): Promise<void> {
+  await runtime.client.applyAgent({
+    name,
+    model: 'scripted',
+    tools: [noop.name],
+    budget: { maxSteps: steps + 10 },
+    script: [...Array.from({ length: steps }, () => ({ tool: noop.name, input: {} })), { final: 'done' }],
+  });
+}
+
+/** Starts `count` sessions of `agent` at once and waits for all to end; steps are counted from their logs. */
+function roundRunner(runtime: BenchRuntime, runId: string) {
+  return async (agent: string, count: number, label: string): Promise<Round> => {
+    const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await Promise.all(ids.map((id) => runSession(runtime, agent, id, sessionTimeoutMs)));
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    let steps = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const id of ids) {
+      const log = await readStoredEvents(runtime.host.nc, runtime.names, id);
+      steps += log.filter(({ event }) => event.type === 'model.requested').length;
+      first = Math.min(first, log[0]?.event.at ?? Infinity);
+      last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);
+    }
+    return { steps, wallMs, eventSpanMs: last - first, cores: (cpu.user + cpu.system) / 1000 / wallMs };
+  };
+}

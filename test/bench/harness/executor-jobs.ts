@@ -1,0 +1,58 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { encode, type Naming, type ToolJob } from '@signalbox/events';
+
+/** The executor-scaling benchmark's tool: it waits a moment, then answers. */
+export const benchWaitTool = 'bench.wait';
+
+/** The raw baseline's work-queue stream and the durable every raw worker shares. */
+export const rawJobs = { stream: 'BENCH_RAW_JOBS', subject: 'bench.rawjobs', durable: 'raw-workers' } as const;
+
+/** Publishes this many at once, each awaiting its ack: fast, without flooding the server. */
+const publishWindow = 200;
+
+/**
+ * Publishes `count` tool jobs for the wait tool the way the session actor dispatches them (msgpack,
+ * idempotency key as message id), spread over 16 sessions' inboxes. Keys are unique per `runId`.
+ */
+export async function publishToolJobs(nc: NatsConnection, names: Naming, runId: string, count: number): Promise<void> {
+  const js = jetstream(nc);
+  await inWindows(count, (index) => {
+    const sessionId = `bench-${runId}-${index % 16}`;
+    const job: ToolJob = {
+      sessionId,
+      correlationId: sessionId,
+      callId: `call-${index}`,
+      tool: benchWaitTool,
+      input: {},
+      idempotencyKey: `${runId}/${index}`,
+    };
+    return js.publish(names.subjects.toolJob(benchWaitTool), encode(job), { msgID: job.idempotencyKey });
+  });
+}
+
+/** The raw baseline's stream and durable, set up like the runtime's jobs stream and its consumer. */
+export async function createRawJobs(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: rawJobs.stream, subjects: [rawJobs.subject], storage: StorageType.File, retention: RetentionPolicy.Workqueue });
+  await jsm.consumers.add(rawJobs.stream, { durable_name: rawJobs.durable, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+}
+
+/** Publishes `count` messages of about a tool job's size to the raw stream. */
+export async function publishRawJobs(nc: NatsConnection, runId: string, count: number): Promise<void> {
+  const js = jetstream(nc);
+  const payload = new Uint8Array(160).fill(0x6a);
+  await inWindows(count, (index) => js.publish(rawJobs.subject, payload, { msgID: `${runId}/${index}` }));
+}
+
+/** Messages now in `stream`: results that arrived (inbox) or jobs not yet acked (work queue). */
+export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+}
+
+async function inWindows(count: number, publish: (index: number) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < count; start += publishWindow) {
+    const end = Math.min(start + publishWindow, count);
+    await Promise.all(Array.from({ length: end - start }, (_, offset) => publish(start + offset)));
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * One tool-executor process for the executor-scaling benchmark: `toolExecutorService` with a tool that
+ * waits BENCH_WAIT_MS, against NATS_URL, BENCH_CONCURRENCY calls at once. Prints `ready`; drains on SIGTERM.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionIndexEntry } from '@signalbox/events';
+import { RuntimeConfig, startHost } from '@signalbox/runtime';
+import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { benchWaitTool } from './executor-jobs.ts';
+
+const waitMs = Number(process.env['BENCH_WAIT_MS'] ?? 2);
+const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
+
+// zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
+const wait = defineTool({
+  name: benchWaitTool,
+  description: 'Waits a moment, then answers.',
+  input: SessionIndexEntry.pick({}),
+  run: async () => {
+    await sleep(waitMs);
+    return 'ok';
+  },
+});
+
+const host = await startHost(
+  [toolExecutorService({ tools: [wait], concurrency })],
+  RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' }),
+);
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  void host.stop().finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+console.log('ready');

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import type { GlobalOptions } from './connection.ts';
 import type { DoctorFlags } from './doctor.ts';
+import type { ForkFlags } from './fork-commands.ts';
+import type { ReplayFlags } from './replay-commands.ts';
 import { serviceNames } from './service-names.ts';
 import { applyAgents, inspectSession, listSessions, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
 
@@ -68,6 +70,41 @@ program
   .argument('<sessionId>')
   .option('--json', 'print JSON')
   .action((sessionId: string, _options, command: Command) => inspectSession(globals(command), sessionId));
+
+program
+  .command('replay')
+  .description('print a recorded run as a timeline; --check replays it through the current decider and reports the first divergence')
+  .argument('<sessionId>')
+  .option('--full', 'print whole texts instead of excerpts')
+  .option('--to <n>', 'stop at event n')
+  .option('--check', 'exit 1 at the first step where the current code would decide differently')
+  .option('--json', 'print { summary, events } (with --check: the check) as JSON')
+  .action(async (sessionId: string, flags: ReplayFlags, command: Command) => {
+    process.exitCode = await (await import('./replay-commands.ts')).replaySession(globals(command), sessionId, flags);
+  });
+
+program
+  .command('fork')
+  .description("start a new session from another's first n events, optionally with another model, system prompt or an edit of event n")
+  .argument('<sessionId>')
+  .requiredOption('--at <n>', "the fork's first n events are the original's")
+  .option('--model <model>', 'another model for the agent')
+  .option('--system <text>', 'another system prompt for the agent')
+  .option('--tool-output <text>', 'event n is a tool result: record it as completed with this output')
+  .option('--reply <text>', 'event n is a model reply: record this text instead, ending the turn')
+  .option('--hermetic', "answer from the original's recorded replies and tool results until the fork asks something else")
+  .option('--session-id <id>', "the fork's session id (default: a new one)")
+  .option('--follow', "print the fork's timeline until it completes")
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, flags: ForkFlags, command: Command) => (await import('./fork-commands.ts')).forkSession(globals(command), sessionId, flags));
+
+program
+  .command('diff')
+  .description('compare two sessions: the first event where they differ, then steps, tokens, cost, duration and outcome side by side')
+  .argument('<a>')
+  .argument('<b>')
+  .option('--json', 'print JSON')
+  .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
 
 program
   .command('doctor')

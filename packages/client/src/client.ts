@@ -3,15 +3,19 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import {
   AgentDefinition,
+  encode,
   naming,
   replyToHeader,
   SessionIndexEntry,
   TaskOutcome,
+  type ForkRequest,
   type Naming,
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
 import { EventStore } from '@signalbox/store';
+import { ulid } from 'ulid';
+import { forkPrefix, type ForkOptions } from './fork.ts';
 
 export interface SubmitOptions {
   /** How long to wait for the session actor to admit the task. */
@@ -58,6 +62,22 @@ export class SignalboxClient {
       throw new Error(`the task is queued, but no session actor answered within ${timeoutMs} ms; is one running?`, { cause: error });
     }
     throw new Error('the reply subscription closed before an answer came');
+  }
+
+  /**
+   * Starts a new session from `sessionId`'s first `options.at` events (the last one edited if asked),
+   * which then continues live. Returns the fork's session id; follow it to watch. Throws ForkError
+   * when the original's log does not allow the fork.
+   */
+  async fork(sessionId: string, options: ForkOptions): Promise<string> {
+    const prefix = forkPrefix(sessionId, await this.events(sessionId), options);
+    const forkId = options.sessionId ?? ulid();
+    const from = { sessionId, n: options.at, ...(options.hermetic ? { hermetic: true } : {}) };
+    const request: ForkRequest = { type: 'fork', sessionId: forkId, from, prefix };
+    if (options.model !== undefined || options.system !== undefined) request.agent = { model: options.model, system: options.system };
+    // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
+    await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
+    return forkId;
   }
 
   /** The session's events so far. */

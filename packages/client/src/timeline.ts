@@ -11,9 +11,9 @@ export function formatEvent(event: SessionEvent, colour: boolean): string {
   return `${paint('dim', `#${String(event.n).padStart(3)} ${time}`)}  ${type} ${detailOf(event)}`;
 }
 
-function styleOf(event: SessionEvent): Style {
+export function styleOf(event: SessionEvent): Style {
   if (event.type === 'session.completed') return event.data.status === 'succeeded' ? 'green' : 'red';
-  if (event.type.endsWith('failed') || event.type === 'budget.exceeded') return 'red';
+  if (event.type.endsWith('failed') || event.type === 'budget.exceeded' || event.type === 'tool.outcome_unknown') return 'red';
   if (event.type.startsWith('model.')) return 'cyan';
   if (event.type.startsWith('tool.')) return 'yellow';
   return 'bold';
@@ -38,6 +38,8 @@ function detailOf(event: SessionEvent): string {
       return `${event.data.tool} ${event.data.durationMs}ms → ${clip(JSON.stringify(event.data.output))}`;
     case 'tool.failed':
       return `${event.data.tool} ${event.data.durationMs}ms ✗ ${clip(event.data.error)}`;
+    case 'tool.outcome_unknown':
+      return `${event.data.tool} ? ${clip(event.data.reason)}`;
     case 'budget.exceeded':
       return `${event.data.limit}: used ${event.data.used} of ${event.data.allowed}`;
     case 'session.completed':

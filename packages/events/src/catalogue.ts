@@ -19,6 +19,9 @@ export const Totals = z.object({
 });
 export type Totals = z.infer<typeof Totals>;
 
+export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
+export type ForkOrigin = z.infer<typeof ForkOrigin>;
+
 export const eventData = {
   'session.created': z.object({
     /** The whole agent definition as it was when the session started, so replay never depends on later edits. */
@@ -30,7 +33,8 @@ export const eventData = {
     rubric: z.unknown().optional(),
     metadata: z.record(z.string(), z.string()).optional(),
     parent: z.object({ sessionId: SessionId, callId: CallId }).optional(),
-    forkedFrom: z.object({ sessionId: SessionId, n: z.number().int().positive() }).optional(),
+    /** Where a fork came from: its first `n` events are that session's. `hermetic` answers from that session's recordings while requests match. */
+    forkedFrom: ForkOrigin.optional(),
   }),
   'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
   'model.requested': z.object({
@@ -105,3 +109,15 @@ export type EventData<T extends EventType> = z.infer<(typeof eventData)[T]>;
 /** An event as a decider emits it; the shell wraps it in an envelope when appending. */
 export type NewEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
 
+
+/** A proposed event from the wire (a fork's prefix): its data is validated against its type's schema. */
+export const NewEventSchema = z
+  .object({ type: z.enum(eventTypes as [EventType, ...EventType[]]), data: z.unknown() })
+  .transform((event, ctx): NewEvent => {
+    const parsed = eventData[event.type].safeParse(event.data);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['data', ...issue.path] });
+      return z.NEVER;
+    }
+    return { type: event.type, data: parsed.data } as NewEvent;
+  });

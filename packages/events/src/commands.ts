@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ModelName } from './agent.ts';
+import { ForkOrigin, NewEventSchema } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
 
 /** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
@@ -28,6 +30,20 @@ export const ToolResult = z.object({
 });
 export type ToolResult = z.infer<typeof ToolResult>;
 
+/**
+ * Starts session `sessionId` as a fork: `prefix` is the original's first `from.n` events (type and
+ * data, the last one possibly edited), after which the fork continues live. Sent to the new session's inbox.
+ */
+export const ForkRequest = z.object({
+  type: z.literal('fork'),
+  sessionId: SessionId,
+  from: ForkOrigin,
+  prefix: z.array(NewEventSchema).min(1),
+  /** Agent fields the fork changes. */
+  agent: z.object({ model: ModelName.optional(), system: z.string().optional() }).optional(),
+});
+export type ForkRequest = z.infer<typeof ForkRequest>;
+
 /** Commands other services send to a session on `sbx.inbox.<sessionId>`. */
-export const InboxCommand = z.discriminatedUnion('type', [ToolResult]);
+export const InboxCommand = z.discriminatedUnion('type', [ToolResult, ForkRequest]);
 export type InboxCommand = z.infer<typeof InboxCommand>;

@@ -1,3 +1,5 @@
+export { checkHistory } from './core/check-history.ts';
+export type { CheckedDecision, Divergence, HistoryCheck } from './core/check-history.ts';
 export { decide, maxModelAttempts } from './core/decide.ts';
 export type { Decision, SessionCommand, SessionEffect } from './core/decide.ts';
 export { evolve, fold, initialState, sessionStateVersion } from './core/state.ts';

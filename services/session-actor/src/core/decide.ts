@@ -1,4 +1,5 @@
-import type { AgentDefinition, Budget, ModelResponse, NewEvent, ToolDefinition, ToolResult } from '@signalbox/events';
+import type { AgentDefinition, Budget, ForkOrigin, ModelResponse, NewEvent, ToolDefinition, ToolResult } from '@signalbox/events';
+import { fork } from './fork.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
 import { evolve, type ActiveState, type SessionState } from './state.ts';
 
@@ -22,11 +23,21 @@ export type SessionCommand =
   | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean }
   | { type: 'RecordToolResult'; result: ToolResult }
   | { type: 'FailSession'; reason: string }
+  /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
+  | {
+      type: 'ForkSession';
+      sessionId: string;
+      correlationId: string;
+      from: ForkOrigin;
+      prefix: NewEvent[];
+      agent?: { model?: string | undefined; system?: string | undefined } | undefined;
+    }
   /** Pick up whatever the log says is unfinished: after a crash, a redelivered message asks for this. */
   | { type: 'Resume' };
 
 export function decide(command: SessionCommand, state: SessionState): Decision {
   if (command.type === 'StartSession') return start(command, state);
+  if (command.type === 'ForkSession') return fork(command, state);
   if (state.status === 'new' || state.status === 'completed') return nothing;
   switch (command.type) {
     case 'RecordModelReply':

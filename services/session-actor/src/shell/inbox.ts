@@ -1,9 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { Rejection } from '@signalbox/runtime';
+import type { SessionCommand } from '../core/decide.ts';
 import type { SessionRunner } from './session-runner.ts';
 
-/** Applies a command from `sbx.inbox.<sessionId>` (a tool result, for now) to its session. */
+/** Applies a command from `sbx.inbox.<sessionId>` (a tool result, or a request to start the session as a fork) to its session. */
 export async function handleInboxCommand(runner: SessionRunner, message: JsMsg): Promise<void> {
   let command: InboxCommand;
   try {
@@ -12,10 +13,26 @@ export async function handleInboxCommand(runner: SessionRunner, message: JsMsg):
     if (error instanceof DecodeError) throw new Rejection(error.message);
     throw error;
   }
-  await runner.execute(command.sessionId, { type: 'RecordToolResult', result: command }, {
-    causationId: `${message.info.stream}/${message.seq}`,
-    resume: message.redelivered,
-  });
+  const options = { causationId: `${message.info.stream}/${message.seq}`, resume: message.redelivered };
+  await runner.execute(command.sessionId, toSessionCommand(command), options);
+}
+
+function toSessionCommand(command: InboxCommand): SessionCommand {
+  switch (command.type) {
+    case 'tool.result':
+      return { type: 'RecordToolResult', result: command };
+    case 'fork': {
+      const { sessionId, from, prefix, agent } = command;
+      // A fork is the root of its own run.
+      return { type: 'ForkSession', sessionId, correlationId: sessionId, from, prefix, agent };
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected inbox command: ${JSON.stringify(value)}`);
 }
 
 /** A command that could not be applied after every retry fails its session, with the reason, rather than leaving it waiting. */

@@ -5,8 +5,11 @@ import { encode, type Naming, type NewEvent, type SessionEvent, type ToolJob } f
 import type { Logger } from '@signalbox/runtime';
 import { ConcurrencyError, type EventStore, type SnapshotStore } from '@signalbox/store';
 import { decide, type SessionCommand, type SessionEffect } from '../core/decide.ts';
+import { requestDigest } from '../core/model-request.ts';
+import { recordedModelReply, recordedToolResult } from '../core/recorded.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
+import { ForkRecordings } from './fork-recordings.ts';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { recordInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
@@ -54,10 +57,12 @@ export class SessionRunner {
   readonly #cache = new SessionCache();
   readonly #lock = new KeyedLock();
   readonly #snapshots: SessionSnapshots;
+  readonly #recordings: ForkRecordings;
 
   constructor(deps: SessionRunnerDeps) {
     this.#deps = deps;
     this.#js = jetstream(deps.nc);
+    this.#recordings = new ForkRecordings(deps.store);
     this.#snapshots = new SessionSnapshots({ store: deps.store, snapshots: deps.snapshots, logger: deps.logger, every: deps.snapshotEvery });
   }
 
@@ -69,16 +74,23 @@ export class SessionRunner {
     const first = await this.#decideAndAppend(sessionId, command, options.causationId);
     options.onDecided?.(first.appended);
     let { session, effects } = first;
-    if (options.resume && first.appended === 0 && session.state.status !== 'new') {
-      // Redelivered and already applied: a worker may have died mid-step, so pick up what the log left unfinished.
+    const redeliveredDuplicate = options.resume && first.appended === 0 && session.state.status !== 'new';
+    // 'deciding' waits on nothing outside, so no later message would wake it: a decision cut off
+    // between its appends (here or by a worker that died) is finished now.
+    if (redeliveredDuplicate || session.state.status === 'deciding') {
       ({ session, effects } = await this.#decideAndAppend(sessionId, { type: 'Resume' }, options.causationId));
       if (session.state.status !== 'new') await this.#index(session.state);
     }
+    // Tool results a hermetic fork answers from its original's log, waiting to be recorded.
+    const recorded: SessionCommand[] = [];
     for (;;) {
-      await this.#dispatchTools(effects);
+      recorded.push(...(await this.#dispatchTools(sessionId, effects)));
       const call = effects.find((effect) => effect.type === 'CallModel');
-      if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
-      const followUp = await this.#callModel(session.state, call);
+      let followUp = recorded.shift();
+      if (!followUp) {
+        if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
+        followUp = await this.#callModel(session.state, call);
+      }
       ({ session, effects } = await this.#decideAndAppend(sessionId, followUp, `${sessionId}/${session.head.n}`));
     }
   }
@@ -120,7 +132,8 @@ export class SessionRunner {
 
   async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand) {
     if (proposed.length === 0) return session;
-    const correlationId = session.state.status === 'new' && command.type === 'StartSession' ? command.correlationId : correlationOf(session.state);
+    const creates = command.type === 'StartSession' || command.type === 'ForkSession';
+    const correlationId = session.state.status === 'new' && creates ? command.correlationId : correlationOf(session.state);
     const events = proposed.map(
       (event, index): SessionEvent =>
         ({
@@ -144,9 +157,20 @@ export class SessionRunner {
     return next;
   }
 
-  async #dispatchTools(effects: SessionEffect[]): Promise<void> {
+  /** Publishes the tool jobs, except those a hermetic fork answers from its original: their results come back as commands. */
+  async #dispatchTools(sessionId: string, effects: SessionEffect[]): Promise<SessionCommand[]> {
     const jobs = effects.flatMap((effect) => (effect.type === 'DispatchTool' ? [effect.job] : []));
-    await Promise.all(jobs.map((job) => this.#publishJob(job)));
+    if (jobs.length === 0) return [];
+    const original = await this.#recordings.of(sessionId);
+    const answered: SessionCommand[] = [];
+    const live: ToolJob[] = [];
+    for (const job of jobs) {
+      const result = original && recordedToolResult(original, job);
+      if (result) answered.push({ type: 'RecordToolResult', result });
+      else live.push(job);
+    }
+    await Promise.all(live.map((job) => this.#publishJob(job)));
+    return answered;
   }
 
   #publishJob(job: ToolJob) {
@@ -156,6 +180,9 @@ export class SessionRunner {
 
   async #callModel(state: SessionState, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {
     if (state.status === 'new') throw new Error('model call for a session that does not exist');
+    const original = await this.#recordings.of(state.sessionId);
+    const recorded = original && recordedModelReply(original, { ...call, digest: requestDigest(call.request) });
+    if (recorded) return recorded;
     if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
     this.#deps.logger.debug({ sessionId: state.sessionId, correlationId: state.correlationId, callId: call.callId }, 'calling model');
     return callModel(this.#deps.resolveModel, state.agent, call, this.#deps.clock);

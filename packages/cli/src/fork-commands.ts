@@ -1,0 +1,65 @@
+import { diffSessions, type SessionDiff, type SessionSummary } from '@signalbox/client';
+import { withClient, type GlobalOptions } from './connection.ts';
+import { printTimeline } from './session-commands.ts';
+
+export interface ForkFlags {
+  at: string;
+  model?: string;
+  system?: string;
+  toolOutput?: string;
+  reply?: string;
+  hermetic?: boolean;
+  sessionId?: string;
+  follow?: boolean;
+}
+
+export async function forkSession(options: GlobalOptions, sessionId: string, flags: ForkFlags): Promise<void> {
+  const at = Number(flags.at);
+  await withClient(options, async (client) => {
+    const { model, system, toolOutput, reply, hermetic } = flags;
+    const forkId = await client.fork(sessionId, { at, model, system, toolOutput, reply, hermetic, sessionId: flags.sessionId });
+    console.log(options.json ? JSON.stringify({ sessionId: forkId, forkedFrom: { sessionId, n: at } }) : forkId);
+    if (flags.follow) await printTimeline(options, client, forkId);
+  });
+}
+
+export async function diffCommand(options: GlobalOptions, a: string, b: string): Promise<void> {
+  await withClient(options, async (client) => {
+    const [left, right] = await Promise.all([client.events(a), client.events(b)]);
+    if (left.length === 0) throw new Error(`no session ${a}`);
+    if (right.length === 0) throw new Error(`no session ${b}`);
+    const diff = diffSessions(left, right);
+    console.log(options.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
+  });
+}
+
+/** The divergence, then the two outcomes side by side. */
+export function formatDiff(diff: SessionDiff): string {
+  const { divergence } = diff;
+  const head = divergence
+    ? [
+        `first divergence at event ${divergence.n}:`,
+        `  a: ${describe(divergence.a)}`,
+        `  b: ${describe(divergence.b)}`,
+      ]
+    : ['no divergence: the two logs hold the same events'];
+  const rows: [string, (summary: SessionSummary) => string][] = [
+    ['session', (s) => s.sessionId],
+    ['outcome', (s) => s.status + (s.reason ? ` (${s.reason})` : '')],
+    ['events', (s) => String(s.events)],
+    ['steps', (s) => String(s.totals?.steps ?? '-')],
+    ['tool calls', (s) => String(s.totals?.toolCalls ?? '-')],
+    ['tokens', (s) => (s.totals ? `${s.totals.inputTokens}→${s.totals.outputTokens}` : '-')],
+    ['cost', (s) => (s.totals ? `$${s.totals.costUsd.toFixed(4)}` : '-')],
+    ['duration', (s) => `${s.durationMs} ms`],
+  ];
+  const width = Math.max(...rows.map(([, cell]) => cell(diff.a).length), 1);
+  const table = rows.map(([label, cell]) => `${label.padEnd(11)} ${cell(diff.a).padEnd(width)}  ${cell(diff.b)}`);
+  return [...head, '', ...table].join('\n');
+}
+
+function describe(event: { type: string; data: unknown } | undefined): string {
+  if (!event) return '(no event: the log ends before it)';
+  const data = JSON.stringify(event.data);
+  return `${event.type} ${data.length > 160 ? `${data.slice(0, 159)}…` : data}`;
+}

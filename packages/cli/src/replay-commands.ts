@@ -1,0 +1,44 @@
+import { replaySummary, replayTimeline } from '@signalbox/client';
+import type { NewEvent } from '@signalbox/events';
+import { checkHistory } from '@signalbox/session-actor';
+import { useColour, withClient, type GlobalOptions } from './connection.ts';
+
+export interface ReplayFlags {
+  full?: boolean;
+  to?: string;
+  check?: boolean;
+}
+
+/** `signalbox replay`: a recorded run as a timeline, or (`--check`) whether the current code would decide it the same way. */
+export async function replaySession(options: GlobalOptions, sessionId: string, flags: ReplayFlags): Promise<number> {
+  const to = flags.to === undefined ? undefined : Number(flags.to);
+  if (to !== undefined && !(Number.isInteger(to) && to > 0)) throw new Error(`--to takes an event number (1, 2, ...), not ${flags.to}`);
+  const events = await withClient(options, (client) => client.events(sessionId));
+  if (events.length === 0) throw new Error(`no session ${sessionId}`);
+  const shown = to === undefined ? events : events.filter((event) => event.n <= to);
+  if (flags.check) return printCheck(options, sessionId, shown);
+  if (options.json) {
+    console.log(JSON.stringify({ summary: replaySummary(events, to), events: shown }, null, 2));
+    return 0;
+  }
+  for (const line of replayTimeline(events, { full: flags.full ?? false, to, colour: useColour() })) console.log(line);
+  return 0;
+}
+
+function printCheck(options: GlobalOptions, sessionId: string, events: Parameters<typeof checkHistory>[0]): number {
+  const check = checkHistory(events);
+  if (options.json) {
+    console.log(JSON.stringify(check, null, 2));
+  } else if (check.ok) {
+    console.log(`${sessionId}: ${events.length} events replay through the current decider (${check.decisions.length} decisions, no divergence)`);
+  } else {
+    console.log(`${sessionId}: diverges at #${check.n}: ${check.reason}`);
+    console.log(`  recorded: ${describe(check.expected)}`);
+    console.log(`  now:      ${describe(check.actual)}`);
+  }
+  return check.ok ? 0 : 1;
+}
+
+function describe(event: NewEvent | null): string {
+  return event ? `${event.type} ${JSON.stringify(event.data)}` : '(nothing)';
+}

@@ -1,0 +1,59 @@
+import type { NewEvent, SessionEvent } from '@signalbox/events';
+
+/** How to fork a session: where, with which agent changes, and an optional edit of event `at`. */
+export interface ForkOptions {
+  /** The fork's first `at` events are the original's. */
+  at: number;
+  /** Another model for the fork's agent. */
+  model?: string;
+  /** Another system prompt for the fork's agent. */
+  system?: string;
+  /** Event `at` (a tool result) is recorded as a tool.completed with this output. */
+  toolOutput?: string;
+  /** Event `at` (a model reply) is recorded as this text, ending the turn. */
+  reply?: string;
+  /** Answer from the original's recorded model replies and tool results for as long as the fork asks what it asked. */
+  hermetic?: boolean;
+  /** The fork's session id (default: a new ULID). */
+  sessionId?: string;
+}
+
+/** A fork that cannot be made: the user asked for something the original's log does not allow. */
+export class ForkError extends Error {
+  override readonly name = 'ForkError';
+  readonly code = 'fork_refused';
+}
+
+/** The original's first `at` events as type and data, event `at` edited as asked: what the fork starts from. */
+export function forkPrefix(sessionId: string, events: readonly SessionEvent[], options: ForkOptions): NewEvent[] {
+  const { at } = options;
+  if (events.length === 0) throw new ForkError(`no session ${sessionId}`);
+  if (!Number.isInteger(at) || at < 1 || at > events.length) throw new ForkError(`--at must be between 1 and ${events.length}, the events of ${sessionId}; got ${at}`);
+  const completed = events.find((event) => event.type === 'session.completed');
+  if (completed && at >= completed.n) {
+    throw new ForkError(`${sessionId} completed at event ${completed.n}; fork at an earlier event (1-${completed.n - 1}) to change what happens`);
+  }
+  if (options.toolOutput !== undefined && options.reply !== undefined) throw new ForkError('edit either the tool output or the reply, not both');
+  const prefix = events.slice(0, at).map(({ type, data }) => ({ type, data }) as NewEvent);
+  const last = prefix.at(-1);
+  if (last && options.toolOutput !== undefined) prefix[at - 1] = withToolOutput(last, at, options.toolOutput);
+  if (last && options.reply !== undefined) prefix[at - 1] = withReply(last, at, options.reply);
+  return prefix;
+}
+
+function withToolOutput(event: NewEvent, at: number, output: string): NewEvent {
+  switch (event.type) {
+    case 'tool.completed':
+    case 'tool.failed':
+      return { type: 'tool.completed', data: { callId: event.data.callId, tool: event.data.tool, output, durationMs: event.data.durationMs } };
+    case 'tool.outcome_unknown':
+      return { type: 'tool.completed', data: { callId: event.data.callId, tool: event.data.tool, output, durationMs: 0 } };
+    default:
+      throw new ForkError(`--tool-output edits a tool result, and event ${at} is ${event.type}`);
+  }
+}
+
+function withReply(event: NewEvent, at: number, text: string): NewEvent {
+  if (event.type !== 'model.responded') throw new ForkError(`--reply edits a model reply, and event ${at} is ${event.type}`);
+  return { type: 'model.responded', data: { ...event.data, content: [{ type: 'text', text }], stopReason: 'end_turn' } };
+}

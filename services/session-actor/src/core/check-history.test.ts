@@ -1,0 +1,130 @@
+import type { AgentDefinition, ModelResponse, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { checkHistory } from './check-history.ts';
+import { decide, type SessionCommand } from './decide.ts';
+import { fold } from './state.ts';
+import { stored } from './spec.ts';
+
+const agent: AgentDefinition = {
+  name: 'helper',
+  model: 'scripted',
+  system: 'Be brief.',
+  tools: ['workspace.read'],
+  budget: { maxSteps: 3 },
+  maxTokens: 1024,
+  subagents: [],
+  script: [{ final: 'done' }],
+};
+const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
+const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+
+const start: SessionCommand = { type: 'StartSession', sessionId: 's1', correlationId: 's1', agent, tools, input: 'Summarise notes.md', budget: agent.budget };
+const reply = (callId: string, content: ModelResponse['content'], stopReason: ModelResponse['stopReason'] = 'end_turn'): SessionCommand => ({
+  type: 'RecordModelReply',
+  callId,
+  response: { model: 'scripted', content, stopReason, usage },
+  costUsd: 0.001,
+  latencyMs: 3,
+});
+const readCall = reply('m1', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: { path: 'notes.md' } }], 'tool_use');
+const toolResult = (outcome: ToolResult['outcome']): SessionCommand => ({
+  type: 'RecordToolResult',
+  result: { type: 'tool.result', sessionId: 's1', callId: 'call_1', tool: 'workspace.read', outcome, durationMs: 2 },
+});
+const failure = (callId: string, retryable: boolean): SessionCommand => ({ type: 'RecordModelFailure', callId, code: retryable ? 'overloaded' : 'authentication', message: 'no', retryable });
+
+/** The log the current decider writes for these commands, as the store would keep it. */
+function recorded(...commands: SessionCommand[]): SessionEvent[] {
+  const events: NewEvent[] = [];
+  for (const command of commands) events.push(...decide(command, fold(stored(events))).events);
+  return stored(events);
+}
+
+/** given(log).whenChecked() → the check's verdict, for then-assertions. */
+const given = (events: SessionEvent[]) => ({ whenChecked: () => checkHistory(events) });
+
+function tampered(events: SessionEvent[], n: number, change: (event: SessionEvent) => SessionEvent): SessionEvent[] {
+  return events.map((event) => (event.n === n ? change(event) : event));
+}
+
+describe('checkHistory', () => {
+  const toolSession = recorded(start, readCall, toolResult({ status: 'completed', output: 'notes' }), reply('m2', [{ type: 'text', text: 'done' }]));
+
+  it('replays a whole session through the current decider, decision by decision', () => {
+    const check = given(toolSession).whenChecked();
+    expect(check).toEqual({
+      ok: true,
+      decisions: [
+        { n: 1, command: 'StartSession', events: 2 },
+        { n: 3, command: 'RecordModelReply', events: 2 },
+        { n: 5, command: 'RecordToolResult', events: 2 },
+        { n: 7, command: 'RecordModelReply', events: 2 },
+      ],
+    });
+  });
+
+  it('replays failed tools, retried and fatal model failures, and budget ends', () => {
+    expect(given(recorded(start, readCall, toolResult({ status: 'failed', error: 'ENOENT' }))).whenChecked().ok).toBe(true);
+    expect(given(recorded(start, readCall, toolResult({ status: 'unknown', reason: 'cut off' }))).whenChecked().ok).toBe(true);
+    expect(given(recorded(start, failure('m1', true), failure('m1', false))).whenChecked()).toMatchObject({
+      ok: true,
+      decisions: [{ command: 'StartSession' }, { command: 'RecordModelFailure', events: 2 }, { command: 'RecordModelFailure', events: 2 }],
+    });
+    const loop = reply('m1', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }], 'tool_use');
+    const twice = (step: number) => ({ ...loop, callId: `m${step}` });
+    const overBudget = recorded(start, loop, toolResult({ status: 'completed', output: 'a' }), twice(2), toolResult({ status: 'completed', output: 'a' }), twice(3), toolResult({ status: 'completed', output: 'a' }));
+    expect(overBudget.slice(-2).map((event) => event.type)).toEqual(['budget.exceeded', 'session.completed']);
+    expect(given(overBudget).whenChecked().ok).toBe(true);
+  });
+
+  it('replays a session the shell failed, and skips events the decider does not write', () => {
+    const failed = recorded(start, { type: 'FailSession', reason: 'a command could not be applied' });
+    expect(given(failed).whenChecked()).toMatchObject({ ok: true, decisions: [{ command: 'StartSession' }, { n: 3, command: 'FailSession' }] });
+    const supervised = stored([...toolSession.slice(0, 2), { type: 'supervisor.intervened', data: { detector: 'loop', action: 'nudge', reason: 'r', evidence: [2] } }]);
+    expect(given(supervised).whenChecked().ok).toBe(true);
+  });
+
+  it('accepts a log that ends inside a decision, and the resumed rest of one cut off', () => {
+    expect(given(toolSession.slice(0, 3)).whenChecked().ok).toBe(true);
+    // Cut off after model.responded; the Resume after the crash wrote tool.requested.
+    expect(given(toolSession.slice(0, 4)).whenChecked()).toMatchObject({ ok: true });
+  });
+
+  it('replays a fork: its copied prefix, then what the fork decided after it', () => {
+    const prefix = toolSession.slice(0, 5).map(({ type, data }) => ({ type, data }) as NewEvent);
+    const fork: SessionCommand = { type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 's1', n: 5 }, prefix, agent: { system: 'Be thorough.' } };
+    const forked = stored(decide(fork, fold([])).events, 'f1');
+    expect(forked.map((event) => event.type).slice(-2)).toEqual(['tool.completed', 'model.requested']);
+    expect(given(forked).whenChecked()).toMatchObject({ ok: true, decisions: [{ n: 1, command: 'ForkSession', events: 6 }] });
+    const tamperedFork = tampered(forked, 6, (event) => ({ ...event, data: { ...event.data, digest: 'f00d' } }) as SessionEvent);
+    expect(given(tamperedFork).whenChecked()).toMatchObject({ ok: false, n: 6 });
+  });
+
+  it('finds a changed model request by its digest', () => {
+    const changed = tampered(toolSession, 6, (event) => ({ ...event, data: { ...event.data, digest: 'f00d' } }) as SessionEvent);
+    expect(given(changed).whenChecked()).toMatchObject({
+      ok: false,
+      n: 6,
+      expected: { type: 'model.requested', data: { digest: 'f00d' } },
+      actual: { type: 'model.requested' },
+      reason: expect.stringContaining('model request is rebuilt differently'),
+    });
+  });
+
+  it('finds a tool call the decider would request differently', () => {
+    const changed = tampered(toolSession, 4, (event) => ({ ...event, data: { ...event.data, input: { path: 'other.md' } } }) as SessionEvent);
+    expect(given(changed).whenChecked()).toMatchObject({ ok: false, n: 4, reason: 'tool.requested differs in input' });
+  });
+
+  it('finds an event of another type where the decider now writes something else', () => {
+    const events = recorded(start, readCall);
+    const changed = tampered(events, 4, (event) => ({ ...event, type: 'session.completed', data: { status: 'succeeded', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } }));
+    expect(given(changed).whenChecked()).toMatchObject({ ok: false, n: 4, actual: { type: 'tool.requested' }, reason: 'the decider now records tool.requested where the log has session.completed' });
+  });
+
+  it('finds an event the decider would not write at all', () => {
+    // A second model.requested while the first is unanswered: no command leads there.
+    const events = [...toolSession.slice(0, 2), { ...(toolSession[1] as SessionEvent), n: 3 }];
+    expect(given(events).whenChecked()).toMatchObject({ ok: false, n: 3, actual: null, reason: expect.stringContaining('records nothing for Resume') });
+  });
+});

@@ -1,0 +1,140 @@
+import type { NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
+import { decide, type SessionCommand } from './decide.ts';
+import { evolve, initialState, type SessionState } from './state.ts';
+
+/** One decision the current decider re-made from the log: which command, at which event, how many events it recorded. */
+export interface CheckedDecision {
+  n: number;
+  command: SessionCommand['type'];
+  events: number;
+}
+
+/** Where the current decider parts from the log: the recorded event `n`, what the log has, what the code decides now. */
+export interface Divergence {
+  ok: false;
+  n: number;
+  /** The recorded event. */
+  expected: NewEvent;
+  /** The event the decider records now, or null when it would record nothing here. */
+  actual: NewEvent | null;
+  reason: string;
+}
+
+export type HistoryCheck = { ok: true; decisions: CheckedDecision[] } | Divergence;
+
+/** Events only the decider records; any other type (supervisor, permissions, memory...) is folded and skipped. */
+const decidedTypes = new Set<string>(['session.created', 'model.requested', 'model.responded', 'model.failed', 'tool.requested', 'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.completed']);
+
+/**
+ * Folds a recorded history through the current decider: at each position it derives the
+ * command that must have produced the next events, decides it on the state folded so far and
+ * compares. A log the code would write differently is a divergence, reported at its first event.
+ */
+export function checkHistory(events: readonly SessionEvent[], decider: typeof decide = decide): HistoryCheck {
+  let state: SessionState = initialState();
+  const decisions: CheckedDecision[] = [];
+  let i = 0;
+  while (i < events.length) {
+    const event = events[i] as SessionEvent;
+    if (!decidedTypes.has(event.type)) {
+      state = evolve(state, event);
+      i += 1;
+      continue;
+    }
+    const command = commandFor(event, state, events);
+    const decided = decider(command, state).events;
+    // A log may end inside a decision (still running, or cut off by a crash): only the recorded part is compared.
+    const recorded = events.slice(i, i + decided.length);
+    if (decided.length === 0) return divergence(event, null, `the decider records nothing for ${command.type} on a session that is ${state.status}`);
+    for (const [j, actual] of decided.entries()) {
+      const expected = recorded[j];
+      if (!expected) break;
+      const reason = differenceOf(expected, actual);
+      if (reason) return divergence(expected, actual, reason);
+      state = evolve(state, expected);
+    }
+    decisions.push({ n: event.n, command: command.type, events: recorded.length });
+    i += recorded.length;
+  }
+  return { ok: true, decisions };
+}
+
+/** The command whose decision begins with `event`, rebuilt from the recorded data. */
+function commandFor(event: SessionEvent, state: SessionState, events: readonly SessionEvent[]): SessionCommand {
+  switch (event.type) {
+    case 'session.created': {
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom } = event.data;
+      if (forkedFrom) {
+        // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
+        const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
+        return { type: 'ForkSession', sessionId: event.sessionId, correlationId: event.correlationId, from: forkedFrom, prefix };
+      }
+      return { type: 'StartSession', sessionId: event.sessionId, correlationId: event.correlationId, agent, tools, input, budget, rubric, metadata };
+    }
+    case 'model.responded': {
+      const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
+      return { type: 'RecordModelReply', callId, response: { model, content, stopReason, usage }, costUsd, latencyMs };
+    }
+    case 'model.failed': {
+      const { callId, code, message, retryable } = event.data;
+      return { type: 'RecordModelFailure', callId, code, message, retryable };
+    }
+    case 'tool.completed':
+    case 'tool.failed':
+    case 'tool.outcome_unknown':
+      return { type: 'RecordToolResult', result: toolResultOf(event) };
+    case 'session.completed':
+      // Completed outside any decision's chain: the shell failed the session (a task or command it could not apply).
+      return state.status === 'deciding' ? { type: 'Resume' } : { type: 'FailSession', reason: event.data.reason ?? '' };
+    default:
+      // model.requested, tool.requested, budget.exceeded opening a decision: a cut-off decision resumed after a crash.
+      return { type: 'Resume' };
+  }
+}
+
+function toolResultOf(event: Extract<SessionEvent, { type: 'tool.completed' | 'tool.failed' | 'tool.outcome_unknown' }>): ToolResult {
+  const { sessionId } = event;
+  const { callId, tool } = event.data;
+  switch (event.type) {
+    case 'tool.completed':
+      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'completed', output: event.data.output }, durationMs: event.data.durationMs };
+    case 'tool.failed':
+      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
+    case 'tool.outcome_unknown':
+      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'unknown', reason: event.data.reason }, durationMs: 0 };
+  }
+}
+
+/** Why `actual` is not the event the log recorded, or undefined when it is. */
+function differenceOf(expected: SessionEvent, actual: NewEvent): string | undefined {
+  if (expected.type !== actual.type) return `the decider now records ${actual.type} where the log has ${expected.type}`;
+  const recorded = comparable(expected);
+  const decided = actual.data as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(recorded), ...Object.keys(decided)])].sort();
+  const differing = keys.filter((key) => canonical(recorded[key]) !== canonical(decided[key]));
+  if (differing.length === 0) return undefined;
+  if (expected.type === 'model.requested' && differing.includes('digest')) {
+    return `the model request is rebuilt differently (digest ${String(recorded['digest']).slice(0, 12)}… now ${String(decided['digest']).slice(0, 12)}…)`;
+  }
+  return `${expected.type} differs in ${differing.join(', ')}`;
+}
+
+/** The recorded data the decider is answerable for: `parent` is set by whoever spawns the session, not by StartSession. */
+function comparable(event: SessionEvent): Record<string, unknown> {
+  if (event.type !== 'session.created' || event.data.forkedFrom) return event.data;
+  const { parent: _parent, ...rest } = event.data;
+  return rest;
+}
+
+function divergence(expected: SessionEvent, actual: NewEvent | null, reason: string): Divergence {
+  return { ok: false, n: expected.n, expected: { type: expected.type, data: expected.data } as NewEvent, actual, reason };
+}
+
+/** JSON with sorted keys and without undefined fields, as the codec stores it. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  ) ?? 'undefined';
+}

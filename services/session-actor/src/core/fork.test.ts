@@ -1,0 +1,102 @@
+import type { AgentDefinition, ModelResponse, NewEvent } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import type { SessionCommand } from './decide.ts';
+import { given } from './spec.ts';
+
+const agent: AgentDefinition = {
+  name: 'reader',
+  model: 'scripted',
+  system: 'Be brief.',
+  tools: ['workspace.read'],
+  budget: { maxSteps: 5 },
+  maxTokens: 1024,
+  subagents: [],
+  script: [{ final: 'done' }],
+};
+const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
+const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+const created: NewEvent = { type: 'session.created', data: { agent, input: 'Read notes.md', tools, budget: agent.budget } };
+const readCall: ModelResponse = {
+  model: 'scripted',
+  content: [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: { path: 'notes.md' } }],
+  stopReason: 'tool_use',
+  usage,
+};
+const original: NewEvent[] = [
+  created,
+  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', attempt: 1 } },
+  { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: readCall.content, stopReason: 'tool_use', usage, costUsd: 0.01, latencyMs: 3 } },
+  { type: 'tool.requested', data: { callId: 'call_1', tool: 'workspace.read', input: { path: 'notes.md' }, idempotencyKey: 'orig/call_1' } },
+  { type: 'tool.failed', data: { callId: 'call_1', tool: 'workspace.read', error: 'no file at notes.md', durationMs: 2 } },
+];
+
+function forkOf(prefix: NewEvent[], overrides: Partial<Extract<SessionCommand, { type: 'ForkSession' }>> = {}): SessionCommand {
+  return { type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 'orig', n: prefix.length }, prefix, ...overrides };
+}
+
+describe('forking a session', () => {
+  it('records the prefix with its origin, then asks the model about an edited tool result', () => {
+    const edited: NewEvent = { type: 'tool.completed', data: { callId: 'call_1', tool: 'workspace.read', output: 'milk', durationMs: 2 } };
+    const decision = given([])
+      .when(forkOf([...original.slice(0, 4), edited]))
+      .then(
+        [
+          { type: 'session.created', data: { forkedFrom: { sessionId: 'orig', n: 5 }, agent: { model: 'scripted' } } },
+          { type: 'model.requested' },
+          { type: 'model.responded' },
+          { type: 'tool.requested' },
+          { type: 'tool.completed', data: { output: 'milk' } },
+          { type: 'model.requested', data: { callId: 'm2', attempt: 1 } },
+        ],
+        [{ type: 'CallModel', callId: 'm2' }],
+      );
+    const call = decision.effects[0];
+    expect(call?.type === 'CallModel' && call.request.messages.at(-1)).toEqual({
+      role: 'user',
+      content: [{ type: 'tool_result', toolUseId: 'call_1', content: 'milk', isError: false }],
+    });
+  });
+
+  it('changes the agent in the fork and asks its model from the start', () => {
+    const decision = given([])
+      .when(forkOf([created], { agent: { model: 'anthropic/claude-x', system: 'Be thorough.' } }))
+      .then(
+        [{ type: 'session.created', data: { agent: { name: 'reader', model: 'anthropic/claude-x', system: 'Be thorough.' } } }, { type: 'model.requested', data: { model: 'anthropic/claude-x' } }],
+        [{ type: 'CallModel', model: 'anthropic/claude-x' }],
+      );
+    const call = decision.effects[0];
+    expect(call?.type === 'CallModel' && call.request).toMatchObject({ model: 'claude-x', system: 'Be thorough.' });
+  });
+
+  it('dispatches the tool calls a prefix leaves outstanding', () => {
+    given([])
+      .when(forkOf(original.slice(0, 4)))
+      .then([{ type: 'session.created' }, { type: 'model.requested' }, { type: 'model.responded' }, { type: 'tool.requested' }], [
+        { type: 'DispatchTool', job: { sessionId: 'f1', callId: 'call_1', idempotencyKey: 'orig/call_1' } },
+      ]);
+  });
+
+  it('calls the model a prefix ends waiting for, without asking twice', () => {
+    given([]).when(forkOf(original.slice(0, 2))).then([{ type: 'session.created' }, { type: 'model.requested' }], [{ type: 'CallModel', callId: 'm1' }]);
+  });
+
+  it('ends an edited reply without tool calls as the answer', () => {
+    const reply: NewEvent = {
+      type: 'model.responded',
+      data: { callId: 'm1', model: 'scripted', content: [{ type: 'text', text: 'Nothing to read.' }], stopReason: 'end_turn', usage, costUsd: 0.01, latencyMs: 3 },
+    };
+    given([])
+      .when(forkOf([...original.slice(0, 2), reply]))
+      .then([{ type: 'session.created' }, { type: 'model.requested' }, { type: 'model.responded' }, { type: 'session.completed', data: { status: 'succeeded', output: 'Nothing to read.' } }], []);
+  });
+
+  it('starts nothing for a fork that exists (a redelivered request)', () => {
+    given(original).when(forkOf(original)).then([], []);
+  });
+
+  it('refuses a prefix that does not start with session.created, or that already completed', () => {
+    given([]).when(forkOf(original.slice(1))).then([], []);
+    const completed: NewEvent = { type: 'session.completed', data: { status: 'succeeded', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } };
+    given([]).when(forkOf([created, completed])).then([], []);
+  });
+});

@@ -1,0 +1,55 @@
+import type { NewEvent, ToolJob } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { recordedModelReply, recordedToolResult } from './recorded.ts';
+import { stored } from './spec.ts';
+
+const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+const original = stored([
+  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', attempt: 1 } },
+  { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: [{ type: 'text', text: 'hi' }], stopReason: 'end_turn', usage, costUsd: 0.5, latencyMs: 7 } },
+  { type: 'tool.requested', data: { callId: 'call_1', tool: 'workspace.read', input: { path: 'a.md' }, idempotencyKey: 'orig/call_1' } },
+  { type: 'tool.failed', data: { callId: 'call_1', tool: 'workspace.read', error: 'no file at a.md', durationMs: 2 } },
+  { type: 'model.requested', data: { callId: 'm2', model: 'scripted', digest: 'd2', attempt: 1 } },
+  { type: 'model.failed', data: { callId: 'm2', code: 'overloaded', message: 'busy', retryable: true, attempt: 1 } },
+] satisfies NewEvent[]);
+const job: ToolJob = { sessionId: 'fork', correlationId: 'fork', callId: 'call_1', tool: 'workspace.read', input: { path: 'a.md' }, idempotencyKey: 'fork/call_1' };
+
+describe('answers from an original log', () => {
+  it('replays the reply to a model request with the same digest, call id and attempt', () => {
+    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'd1' })).toEqual({
+      type: 'RecordModelReply',
+      callId: 'm1',
+      response: { model: 'scripted', content: [{ type: 'text', text: 'hi' }], stopReason: 'end_turn', usage },
+      costUsd: 0.5,
+      latencyMs: 7,
+    });
+  });
+
+  it('replays a recorded failure of the same request', () => {
+    expect(recordedModelReply(original, { callId: 'm2', attempt: 1, digest: 'd2' })).toEqual({
+      type: 'RecordModelFailure',
+      callId: 'm2',
+      code: 'overloaded',
+      message: 'busy',
+      retryable: true,
+    });
+  });
+
+  it('answers nothing once the request differs, or when the original got no answer', () => {
+    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'other' })).toBeUndefined();
+    expect(recordedModelReply(original, { callId: 'm2', attempt: 2, digest: 'd2' })).toBeUndefined();
+  });
+
+  it('replays the result of the same tool call with the same input', () => {
+    expect(recordedToolResult(original, job)).toEqual({
+      type: 'tool.result',
+      sessionId: 'fork',
+      callId: 'call_1',
+      tool: 'workspace.read',
+      outcome: { status: 'failed', error: 'no file at a.md' },
+      durationMs: 2,
+    });
+    expect(recordedToolResult(original, { ...job, input: { path: 'b.md' } })).toBeUndefined();
+    expect(recordedToolResult(original, { ...job, callId: 'call_9' })).toBeUndefined();
+  });
+});

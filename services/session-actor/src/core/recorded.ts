@@ -1,0 +1,44 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
+import type { SessionCommand } from './decide.ts';
+
+/**
+ * A hermetic fork answers from its original's log while it asks what the original asked: a model
+ * call whose request digest equals the original's at the same call id and attempt gets the
+ * recorded reply (or failure); a tool call with the original's call id, tool and input gets the recorded result.
+ * Any difference means the fork has diverged, and the call is made for real.
+ */
+export function recordedModelReply(original: readonly SessionEvent[], call: { callId: string; attempt: number; digest: string }): SessionCommand | undefined {
+  const asked = original.findIndex(
+    (event) => event.type === 'model.requested' && event.data.callId === call.callId && event.data.attempt === call.attempt && event.data.digest === call.digest,
+  );
+  if (asked === -1) return undefined;
+  const answer = original.slice(asked + 1).find((event) => event.type.startsWith('model.') && 'callId' in event.data && event.data.callId === call.callId);
+  if (answer?.type === 'model.failed') {
+    const { code, message, retryable } = answer.data;
+    return { type: 'RecordModelFailure', callId: call.callId, code, message, retryable };
+  }
+  if (answer?.type !== 'model.responded') return undefined;
+  const { model, content, stopReason, usage, costUsd, latencyMs } = answer.data;
+  return { type: 'RecordModelReply', callId: call.callId, response: { model, content, stopReason, usage }, costUsd, latencyMs };
+}
+
+export function recordedToolResult(original: readonly SessionEvent[], job: ToolJob): ToolResult | undefined {
+  const asked = original.find((event) => event.type === 'tool.requested' && event.data.callId === job.callId);
+  if (asked?.type !== 'tool.requested' || asked.data.tool !== job.tool || !isDeepStrictEqual(asked.data.input, job.input)) return undefined;
+  const base = { type: 'tool.result' as const, sessionId: job.sessionId, callId: job.callId, tool: job.tool };
+  for (const event of original) {
+    if (!('callId' in event.data) || event.data.callId !== job.callId) continue;
+    switch (event.type) {
+      case 'tool.completed':
+        return { ...base, outcome: { status: 'completed', output: event.data.output }, durationMs: event.data.durationMs };
+      case 'tool.failed':
+        return { ...base, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
+      case 'tool.outcome_unknown':
+        return { ...base, outcome: { status: 'unknown', reason: event.data.reason }, durationMs: 0 };
+      default:
+        continue;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,87 @@
+import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
+import { diffSessions } from '@signalbox/client';
+import { ModelError, type ModelProvider } from '@signalbox/models';
+import { workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+
+/** A model whose second step depends on its first tool call: it reads a file, and gives up if it could not. */
+const reader: ModelProvider = {
+  name: 'reader',
+  complete: async (request: ModelRequest): Promise<ModelResponse> => {
+    modelCalls += 1;
+    if (!request.messages.some((message) => message.role === 'assistant')) {
+      return { model: 'reader', content: [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: { path: 'notes.md' } }], stopReason: 'tool_use', usage };
+    }
+    const result = request.messages.at(-1)?.content.find((block) => block.type === 'tool_result');
+    if (result?.type !== 'tool_result' || result.isError) throw new ModelError('invalid_request', 'cannot summarise notes I could not read', { retryable: false });
+    return { model: 'reader', content: [{ type: 'text', text: `The notes say: ${result.content}` }], stopReason: 'end_turn', usage };
+  },
+};
+let modelCalls = 0;
+let toolRuns = 0;
+const countedTools = workspaceTools.map((spec): ToolSpec =>
+  spec.name === 'workspace.read' ? { ...spec, run: (input, context) => ((toolRuns += 1), spec.run(input, context)) } : spec,
+);
+
+let runtime: TestRuntime;
+let original: SessionEvent[];
+beforeAll(async () => {
+  runtime = await startTestRuntime({
+    actor: { resolveModel: () => ({ provider: reader, costOf: () => 0.001 }) },
+    tools: countedTools,
+    agents: [{ name: 'summariser', model: 'test/reader', tools: ['workspace.read'] }],
+  });
+  await runtime.client.submit('summariser', { input: 'Summarise notes.md', sessionId: 'original' });
+  original = await runtime.completedSession('original');
+});
+afterAll(() => runtime.dispose());
+
+const failedAt = () => original.find((event) => event.type === 'tool.failed')?.n ?? 0;
+
+describe('forking a session', () => {
+  it('fails the original because its tool call failed', () => {
+    expect(original.map((event) => event.type)).toEqual([
+      'session.created', 'model.requested', 'model.responded', 'tool.requested', 'tool.failed', 'model.requested', 'model.failed', 'session.completed',
+    ]);
+    expect(original.at(-1)).toMatchObject({ data: { status: 'failed' } });
+  });
+
+  it('completes a fork whose failed tool result is edited, and diff names the divergence', async () => {
+    const forkId = await runtime.client.fork('original', { at: failedAt(), toolOutput: 'remember the milk', sessionId: 'edited' });
+    const fork = await runtime.completedSession(forkId);
+
+    expect(fork[0]).toMatchObject({ type: 'session.created', data: { forkedFrom: { sessionId: 'original', n: 5 } } });
+    expect(fork[4]).toMatchObject({ type: 'tool.completed', n: 5, data: { callId: 'call_1', output: 'remember the milk' } });
+    expect(fork.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: 'The notes say: remember the milk' } });
+
+    const diff = diffSessions(original, fork);
+    expect(diff.divergence).toMatchObject({ n: 5, a: { type: 'tool.failed' }, b: { type: 'tool.completed' } });
+    expect([diff.a.status, diff.b.status]).toEqual(['failed', 'succeeded']);
+  });
+
+  it('reproduces the original without calling a model or a tool when hermetic and unedited', async () => {
+    const [modelsBefore, toolsBefore] = [modelCalls, toolRuns];
+    const atFailure = await runtime.completedSession(await runtime.client.fork('original', { at: failedAt(), hermetic: true }));
+    const fromTheStart = await runtime.completedSession(await runtime.client.fork('original', { at: 2, hermetic: true }));
+
+    expect([modelCalls - modelsBefore, toolRuns - toolsBefore]).toEqual([0, 0]);
+    expect(diffSessions(original, atFailure).divergence).toBeUndefined();
+    expect(diffSessions(original, fromTheStart).divergence).toBeUndefined();
+    expect(fromTheStart[0]).toMatchObject({ data: { forkedFrom: { sessionId: 'original', n: 2, hermetic: true } } });
+  });
+
+  it('calls the model once a hermetic fork asks something the original did not', async () => {
+    const before = modelCalls;
+    const fork = await runtime.completedSession(await runtime.client.fork('original', { at: failedAt(), toolOutput: 'eggs', hermetic: true }));
+    expect(modelCalls - before).toBe(1);
+    expect(fork.at(-1)).toMatchObject({ data: { status: 'succeeded', output: 'The notes say: eggs' } });
+  });
+
+  it('refuses a fork at or after completion, and an edit that does not fit the event', async () => {
+    await expect(runtime.client.fork('original', { at: 8 })).rejects.toThrow(/completed at event 8/);
+    await expect(runtime.client.fork('original', { at: 3, toolOutput: 'x' })).rejects.toThrow(/event 3 is model.responded/);
+  });
+});

@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { SessionEvent } from '@signalbox/events';
+import { checkHistory, decide } from '@signalbox/session-actor';
+import { describe, expect, it } from 'vitest';
+
+/** Runs recorded by test/fixtures/record-histories.ts: old runs the current decider must still replay. */
+const directory = new URL('../fixtures/histories/', import.meta.url);
+const fixtures = readdirSync(directory).filter((file) => file.endsWith('.json')).sort();
+
+function history(file: string): SessionEvent[] {
+  const raw: unknown[] = JSON.parse(readFileSync(new URL(file, directory), 'utf8'));
+  // Parsed as the codec parses a stored event: an old fixture must still be a valid event.
+  return raw.map((event) => SessionEvent.parse(event) as SessionEvent);
+}
+
+describe('recorded histories replay through the current decider', () => {
+  it('has the representative runs', () => {
+    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed.json']);
+  });
+
+  it.each(fixtures)('%s replays without divergence', (file) => {
+    const events = history(file);
+    const check = checkHistory(events);
+    expect(check).toMatchObject({ ok: true });
+    // Every event the decider writes was re-decided, not skipped.
+    const decided = check.ok ? check.decisions.reduce((sum, decision) => sum + decision.events, 0) : 0;
+    expect(decided).toBe(events.length);
+  });
+
+  it('catches a deliberately changed decider', () => {
+    // A "new version" of the decider that asks for one more output token budget in every request.
+    const changed: typeof decide = (command, state) => {
+      if (state.status === 'new' || state.status === 'completed') return decide(command, state);
+      return decide(command, { ...state, agent: { ...state.agent, maxTokens: state.agent.maxTokens + 1 } });
+    };
+    const check = checkHistory(history('tools-succeed.json'), changed);
+    expect(check).toMatchObject({ ok: false, n: 6, reason: expect.stringContaining('model request is rebuilt differently') });
+  });
+
+  it('catches a decider that would build a different model request', () => {
+    const events = history('tools-succeed.json');
+    const tampered = events.map((event) =>
+      event.type === 'model.requested' && event.n === 6 ? { ...event, data: { ...event.data, digest: '0'.repeat(64) } } : event,
+    );
+    expect(checkHistory(tampered)).toMatchObject({ ok: false, n: 6, reason: expect.stringContaining('model request is rebuilt differently') });
+  });
+
+  it('catches a decider that would call a tool with other input', () => {
+    const events = history('tool-failure-recovered.json');
+    const tampered = events.map((event) =>
+      event.type === 'tool.requested' && event.n === 8 ? { ...event, data: { ...event.data, input: { path: 'elsewhere.md' } } } : event,
+    );
+    expect(checkHistory(tampered)).toMatchObject({ ok: false, n: 8, expected: { type: 'tool.requested' }, reason: 'tool.requested differs in input' });
+  });
+
+  it('catches a different next step after a model failure (a retry where the log failed the session)', () => {
+    const events = history('model-failure-fatal.json');
+    const tampered = events.map((event) => (event.type === 'model.failed' && event.n === 5 ? { ...event, data: { ...event.data, retryable: true } } : event));
+    expect(checkHistory(tampered)).toMatchObject({ ok: false, n: 6, actual: { type: 'model.requested', data: { attempt: 3 } } });
+  });
+});

@@ -13,7 +13,7 @@ export async function handleInboxCommand(runner: SessionRunner, message: JsMsg):
     if (error instanceof DecodeError) throw new Rejection(error.message);
     throw error;
   }
-  const options = { causationId: `${message.info.stream}/${message.seq}`, resume: message.redelivered };
+  const options = { causationId: `${message.info.stream}/${message.seq}` };
   await runner.execute(command.sessionId, toSessionCommand(command), options);
 }
 
@@ -41,6 +41,5 @@ export async function failSessionOf(runner: SessionRunner, names: Naming, messag
   if (!sessionId) return;
   await runner.execute(sessionId, { type: 'FailSession', reason: `a command could not be applied: ${reason}` }, {
     causationId: `${message.info.stream}/${message.seq}`,
-    resume: false,
   });
 }

@@ -33,8 +33,6 @@ export interface SessionRunnerDeps {
 export interface CommandOptions {
   /** Id of the message that carried the command, recorded as the first event's causation. */
   causationId: string;
-  /** The carrying message was delivered before: also resume whatever the log says is outstanding. */
-  resume: boolean;
   /** Told how many events the command appended, before any model call it leads to. */
   onDecided?: (appended: number) => void;
 }
@@ -74,10 +72,11 @@ export class SessionRunner {
     const first = await this.#decideAndAppend(sessionId, command, options.causationId);
     options.onDecided?.(first.appended);
     let { session, effects } = first;
-    const redeliveredDuplicate = options.resume && first.appended === 0 && session.state.status !== 'new';
-    // 'deciding' waits on nothing outside, so no later message would wake it: a decision cut off
-    // between its appends (here or by a worker that died) is finished now.
-    if (redeliveredDuplicate || session.state.status === 'deciding') {
+    // A command the log already holds may come back because a worker died mid-step (a server restart
+    // can even reset its delivery count), and 'deciding' waits on nothing outside: either way, pick up
+    // what the log left unfinished. At worst this repeats a model call, which is at-least-once anyway.
+    const alreadyApplied = first.appended === 0 && session.state.status !== 'new';
+    if (alreadyApplied || session.state.status === 'deciding') {
       ({ session, effects } = await this.#decideAndAppend(sessionId, { type: 'Resume' }, options.causationId));
       if (session.state.status !== 'new') await this.#index(session.state);
     }
@@ -131,7 +130,10 @@ export class SessionRunner {
   }
 
   async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand) {
-    if (proposed.length === 0) return session;
+    if (proposed.length === 0) {
+      this.#cache.set(sessionId, session);
+      return session;
+    }
     const creates = command.type === 'StartSession' || command.type === 'ForkSession';
     const correlationId = session.state.status === 'new' && creates ? command.correlationId : correlationOf(session.state);
     const events = proposed.map(

@@ -62,7 +62,7 @@ async function actor(instance: string) {
   return { runner, store, snapshots };
 }
 
-const options = { causationId: 'test', resume: false };
+const options = { causationId: 'test' };
 
 /** The result of the tool call the session waits for, or of a call it never made. */
 function toolResult(sessionId: string, state: SessionState, callId?: string): SessionCommand {

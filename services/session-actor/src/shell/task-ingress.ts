@@ -40,7 +40,6 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
     const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
     await deps.runner.execute(sessionId, command, {
       causationId: causationOf(message),
-      resume: message.redelivered,
       onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
     });
   } catch (error) {
@@ -62,7 +61,6 @@ export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg
   if (created?.causationId !== causationOf(message)) return;
   await deps.runner.execute(sessionId, { type: 'FailSession', reason: `the task could not be processed: ${reason}` }, {
     causationId: causationOf(message),
-    resume: false,
   });
 }
 

@@ -1,6 +1,7 @@
 import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
-import { diffSessions } from '@signalbox/client';
+import { diffSessions, replayTimeline } from '@signalbox/client';
 import { ModelError, type ModelProvider } from '@signalbox/models';
+import { checkHistory } from '@signalbox/session-actor';
 import { workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -47,6 +48,11 @@ describe('forking a session', () => {
       'session.created', 'model.requested', 'model.responded', 'tool.requested', 'tool.failed', 'model.requested', 'model.failed', 'session.completed',
     ]);
     expect(original.at(-1)).toMatchObject({ data: { status: 'failed' } });
+    // Replay shows where and why, and the current decider reproduces the run.
+    const timeline = replayTimeline(original, { colour: false }).join('\n');
+    expect(timeline).toMatch(/tool\.failed[\s\S]*notes\.md/);
+    expect(timeline).toMatch(/cannot summarise notes I could not read/);
+    expect(checkHistory(original)).toMatchObject({ ok: true });
   });
 
   it('completes a fork whose failed tool result is edited, and diff names the divergence', async () => {
@@ -60,6 +66,7 @@ describe('forking a session', () => {
     const diff = diffSessions(original, fork);
     expect(diff.divergence).toMatchObject({ n: 5, a: { type: 'tool.failed' }, b: { type: 'tool.completed' } });
     expect([diff.a.status, diff.b.status]).toEqual(['failed', 'succeeded']);
+    expect(checkHistory(fork)).toMatchObject({ ok: true });
   });
 
   it('reproduces the original without calling a model or a tool when hermetic and unedited', async () => {

@@ -55,6 +55,10 @@ describe('forking a session', () => {
     expect(checkHistory(original)).toMatchObject({ ok: true });
   });
 
+  it('checks a stored run from the client as `replay --check` does', async () => {
+    expect(await runtime.client.check('original')).toMatchObject({ ok: true });
+  });
+
   it('completes a fork whose failed tool result is edited, and diff names the divergence', async () => {
     const forkId = await runtime.client.fork('original', { at: failedAt(), toolOutput: 'remember the milk', sessionId: 'edited' });
     const fork = await runtime.completedSession(forkId);

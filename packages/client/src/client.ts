@@ -13,6 +13,7 @@ import {
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
+import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { forkPrefix, type ForkOptions } from './fork.ts';
@@ -78,6 +79,11 @@ export class SignalboxClient {
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
     await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
     return forkId;
+  }
+
+  /** Whether the code running here still decides the session's recorded run the same way (`replay --check`). */
+  async check(sessionId: string): Promise<HistoryCheck> {
+    return checkHistory(await this.events(sessionId));
   }
 
   /** The session's events so far. */

@@ -1,17 +1,9 @@
-import { diffSessions, type SessionDiff, type SessionSummary } from '@signalbox/client';
+import { diffSessions, type ForkOptions, type SessionDiff, type SessionSummary } from '@signalbox/client';
 import { withClient, type GlobalOptions } from './connection.ts';
 import { printTimeline } from './session-commands.ts';
 
-export interface ForkFlags {
-  at: string;
-  model?: string;
-  system?: string;
-  toolOutput?: string;
-  reply?: string;
-  hermetic?: boolean;
-  sessionId?: string;
-  follow?: boolean;
-}
+/** The fork options as the command line gives them: `--at` is text, and `--follow` prints the fork's timeline. */
+export type ForkFlags = Omit<ForkOptions, 'at'> & { at: string; follow?: boolean };
 
 export async function forkSession(options: GlobalOptions, sessionId: string, flags: ForkFlags): Promise<void> {
   const at = Number(flags.at);

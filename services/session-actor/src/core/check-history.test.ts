@@ -1,21 +1,10 @@
-import type { AgentDefinition, ModelResponse, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
+import type { ModelResponse, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './check-history.ts';
 import { decide, type SessionCommand } from './decide.ts';
 import { fold } from './state.ts';
-import { stored } from './spec.ts';
+import { agent, stored, tools } from './spec.ts';
 
-const agent: AgentDefinition = {
-  name: 'helper',
-  model: 'scripted',
-  system: 'Be brief.',
-  tools: ['workspace.read'],
-  budget: { maxSteps: 3 },
-  maxTokens: 1024,
-  subagents: [],
-  script: [{ final: 'done' }],
-};
-const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
 const start: SessionCommand = { type: 'StartSession', sessionId: 's1', correlationId: 's1', agent, tools, input: 'Summarise notes.md', budget: agent.budget };

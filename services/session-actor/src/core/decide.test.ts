@@ -1,19 +1,8 @@
-import type { AgentDefinition, ModelResponse, NewEvent, ToolResult } from '@signalbox/events';
+import type { ModelResponse, NewEvent, ToolResult } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { maxModelAttempts, type SessionCommand } from './decide.ts';
-import { given } from './spec.ts';
+import { agent, given, tools } from './spec.ts';
 
-const agent: AgentDefinition = {
-  name: 'helper',
-  model: 'scripted',
-  system: 'Be brief.',
-  tools: ['workspace.read'],
-  budget: { maxSteps: 3 },
-  maxTokens: 1024,
-  subagents: [],
-  script: [{ final: 'done' }],
-};
-const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 
 const start: SessionCommand = {
   type: 'StartSession',

@@ -1,7 +1,20 @@
-import type { EventType, NewEvent, SessionEvent } from '@signalbox/events';
+import type { AgentDefinition, EventType, NewEvent, SessionEvent } from '@signalbox/events';
 import { expect } from 'vitest';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { fold } from './state.ts';
+
+/** The agent and tools the deciders' specs run with. */
+export const agent: AgentDefinition = {
+  name: 'helper',
+  model: 'scripted',
+  system: 'Be brief.',
+  tools: ['workspace.read'],
+  budget: { maxSteps: 3 },
+  maxTokens: 1024,
+  subagents: [],
+  script: [{ final: 'done' }],
+};
+export const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 
 /** Wraps proposed events in envelopes numbered from 1, as the store would. */
 export function stored(events: NewEvent[], sessionId = 's1'): SessionEvent[] {

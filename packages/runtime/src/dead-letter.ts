@@ -36,9 +36,14 @@ export interface DeadLetterInput {
   deliveries: number;
 }
 
+/** A message's place in its stream, `<stream>/<seq>`: unique, and the same on every redelivery. */
+export function positionOf(message: JsMsg): string {
+  return `${message.info.stream}/${message.seq}`;
+}
+
 export function deadLetterInputOf(message: JsMsg): DeadLetterInput {
   return {
-    id: `${message.info.stream}/${message.seq}`,
+    id: positionOf(message),
     subject: message.subject,
     data: message.data,
     headers: message.headers,

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { decode, DecodeError, encode, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
-import { Rejection, type Logger } from '@signalbox/runtime';
+import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from './execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
@@ -44,7 +44,7 @@ const maxLedgerRounds = 3;
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeToolJob(message);
   const logger = callLogger(deps.logger, job);
-  const jobId = jobIdOf(message);
+  const jobId = positionOf(message);
   // Most calls are new: claim first, and read the ledger only when the claim finds an entry already there.
   const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
   if (claimed !== undefined) {
@@ -138,7 +138,7 @@ export async function answerDeadToolJob(deps: ToolJobDeps, message: JsMsg, reaso
       // An unreadable ledger cannot say whether the tool ran.
       return sendResult(deps, job, resultOf(job, { status: 'unknown', reason: `the call's ledger entry is unreadable: ${reason}` }));
     }
-    const answer = deadLetterAnswer(planExecution(record?.entry, planningContext(deps, job, jobIdOf(message))), reason);
+    const answer = deadLetterAnswer(planExecution(record?.entry, planningContext(deps, job, positionOf(message))), reason);
     if (await sendDeadLetterAnswer(deps, job, answer, record, logger)) return;
   }
   throw new LedgerContentionError(job.idempotencyKey);
@@ -199,11 +199,6 @@ async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): 
     // However many deliveries answer a call, one result lands (within the stream's duplicate window).
     msgID: `${job.idempotencyKey}/result`,
   });
-}
-
-/** The job message, unique in its stream: a redelivery of it has the same id. */
-function jobIdOf(message: JsMsg): string {
-  return `${message.info.stream}/${message.seq}`;
 }
 
 // Ids only, never input or error text: a tool's input may carry secrets, and errors may echo it.

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
-import { Rejection } from '@signalbox/runtime';
+import { positionOf, Rejection } from '@signalbox/runtime';
 import type { SessionCommand } from '../core/decide.ts';
 import type { SessionRunner } from './session-runner.ts';
 
@@ -13,7 +13,7 @@ export async function handleInboxCommand(runner: SessionRunner, message: JsMsg):
     if (error instanceof DecodeError) throw new Rejection(error.message);
     throw error;
   }
-  const options = { causationId: `${message.info.stream}/${message.seq}` };
+  const options = { causationId: positionOf(message) };
   await runner.execute(command.sessionId, toSessionCommand(command), options);
 }
 
@@ -40,6 +40,6 @@ export async function failSessionOf(runner: SessionRunner, names: Naming, messag
   const sessionId = message.subject.slice(names.subjects.inbox('').length);
   if (!sessionId) return;
   await runner.execute(sessionId, { type: 'FailSession', reason: `a command could not be applied: ${reason}` }, {
-    causationId: `${message.info.stream}/${message.seq}`,
+    causationId: positionOf(message),
   });
 }

@@ -4,7 +4,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { EventStore } from '@signalbox/store';
 import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
-import { Rejection } from '@signalbox/runtime';
+import { positionOf, Rejection } from '@signalbox/runtime';
 import { readToolDefinitions } from '@signalbox/tool-executor';
 import { ulid } from 'ulid';
 import { admitTask } from '../core/task-admission.ts';
@@ -39,7 +39,7 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
     const budget = { ...agent.budget, ...task.budget };
     const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
     await deps.runner.execute(sessionId, command, {
-      causationId: causationOf(message),
+      causationId: positionOf(message),
       onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
     });
   } catch (error) {
@@ -58,14 +58,10 @@ export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg
   if (!admission.ok) return;
   const sessionId = admission.task.sessionId ?? sessionIdFor(message);
   const created = await deps.store.first(sessionId);
-  if (created?.causationId !== causationOf(message)) return;
+  if (created?.causationId !== positionOf(message)) return;
   await deps.runner.execute(sessionId, { type: 'FailSession', reason: `the task could not be processed: ${reason}` }, {
-    causationId: causationOf(message),
+    causationId: positionOf(message),
   });
-}
-
-function causationOf(message: JsMsg): string {
-  return `${message.info.stream}/${message.seq}`;
 }
 
 async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {
@@ -83,7 +79,7 @@ async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {
  * redelivery after a crash finds the session it already started instead of starting another.
  */
 function sessionIdFor(message: JsMsg): string {
-  const digest = createHash('sha256').update(`${message.info.stream}/${message.seq}`).digest();
+  const digest = createHash('sha256').update(positionOf(message)).digest();
   let index = 0;
   return ulid(message.time.getTime(), () => (digest[index++ % digest.length] ?? 0) / 256);
 }

@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed.json']);
+    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -27,13 +27,13 @@ describe('recorded histories replay through the current decider', () => {
     expect(decided).toBe(events.length);
   });
 
-  it('catches a deliberately changed decider', () => {
+  it.each(['tools-succeed.json', 'tools-succeed-v2.json'])('catches a deliberately changed decider in %s', (file) => {
     // A "new version" of the decider that asks for one more output token budget in every request.
     const changed: typeof decide = (command, state) => {
       if (state.status === 'new' || state.status === 'completed') return decide(command, state);
       return decide(command, { ...state, agent: { ...state.agent, maxTokens: state.agent.maxTokens + 1 } });
     };
-    const check = checkHistory(history('tools-succeed.json'), changed);
+    const check = checkHistory(history(file), changed);
     expect(check).toMatchObject({ ok: false, n: 6, reason: expect.stringContaining('model request is rebuilt differently') });
   });
 

@@ -40,7 +40,10 @@ export const eventData = {
   'model.requested': z.object({
     callId: CallId,
     model: z.string(),
-    /** sha256 of the request the decider built; replay proves it rebuilt the same one. */
+    /**
+     * Replay proves it rebuilt the same request by this. v2: sha256 of the request's canonical JSON
+     * with its messages replaced by their sha256 chain; v1: sha256 of the whole request.
+     */
     digest: z.string(),
     attempt: z.number().int().positive(),
   }),
@@ -106,9 +109,15 @@ export type EventType = keyof typeof eventData;
 export const eventTypes = Object.keys(eventData) as EventType[];
 export type EventData<T extends EventType> = z.infer<(typeof eventData)[T]>;
 
+/** The schema version (`v`) new events of each type are written with; a type not listed is at 1. */
+const currentVersions: Partial<Record<EventType, number>> = { 'model.requested': 2 };
+
+export function eventVersion(type: EventType): number {
+  return currentVersions[type] ?? 1;
+}
+
 /** An event as a decider emits it; the shell wraps it in an envelope when appending. */
 export type NewEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
-
 
 /** A proposed event from the wire (a fork's prefix): its data is validated against its type's schema. */
 export const NewEventSchema = z

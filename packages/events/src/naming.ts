@@ -12,6 +12,8 @@ export interface Naming {
     memory: string;
     sessions: string;
     snapshots: string;
+    /** Earlier messages of long sessions' conversations, in fixed chunks, so snapshots stay small. */
+    transcripts: string;
     secrets: string;
     /** Per tool call, by idempotency key: started or finished with its result, so a call runs once. */
     toolLedger: string;
@@ -58,6 +60,7 @@ export function naming(prefix = 'sbx'): Naming {
       memory: `${prefix}-memory`,
       sessions: `${prefix}-sessions`,
       snapshots: `${prefix}-snapshots`,
+      transcripts: `${prefix}-transcripts`,
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
     },

@@ -5,3 +5,4 @@ export { provision, streamConfigs } from './provision.ts';
 export type { ProvisionOptions } from './provision.ts';
 export { SnapshotStore } from './snapshot-store.ts';
 export type { Snapshot, SnapshotStoreOptions } from './snapshot-store.ts';
+export { MissingTranscriptError, transcriptChunkSize, TranscriptStore } from './transcript-store.ts';

@@ -73,6 +73,7 @@ const bucketSettings: Record<keyof Naming['buckets'], { history: number; ttl?: n
   memory: { history: 5 },
   sessions: { history: 1 },
   snapshots: { history: 1 },
+  transcripts: { history: 1 },
   secrets: { history: 5 },
   toolLedger: { history: 1, ttl: sevenDaysMs },
 };

@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import { startDurableWorker, type Service } from '@signalbox/runtime';
-import { SnapshotStore } from '@signalbox/store';
+import { SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { sessionStateVersion, type SessionState } from './core/state.ts';
@@ -31,6 +31,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         names,
         store,
         snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion }),
+        transcripts: await TranscriptStore.open(nc, names),
         snapshotEvery: options.snapshotEvery ?? 50,
         logger,
         sessionIndex: await kvm.open(names.buckets.sessions),

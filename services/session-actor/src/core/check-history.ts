@@ -1,5 +1,7 @@
 import type { NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
-import { decide, type SessionCommand } from './decide.ts';
+import { decide, type Decision, type SessionCommand } from './decide.ts';
+import { canonicalJson } from './conversation.ts';
+import { wholeRequestDigest } from './model-request.ts';
 import { evolve, initialState, type SessionState } from './state.ts';
 
 /** One decision the current decider re-made from the log: which command, at which event, how many events it recorded. */
@@ -42,14 +44,15 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
       continue;
     }
     const command = commandFor(event, state, events);
-    const decided = decider(command, state).events;
+    const decision = decider(command, state);
+    const decided = decision.events;
     // A log may end inside a decision (still running, or cut off by a crash): only the recorded part is compared.
     const recorded = events.slice(i, i + decided.length);
     if (decided.length === 0) return divergence(event, null, `the decider records nothing for ${command.type} on a session that is ${state.status}`);
     for (const [j, actual] of decided.entries()) {
       const expected = recorded[j];
       if (!expected) break;
-      const reason = differenceOf(expected, actual);
+      const reason = differenceOf(expected, inVersionOf(expected, actual, decision));
       if (reason) return divergence(expected, actual, reason);
       state = evolve(state, expected);
     }
@@ -105,6 +108,15 @@ function toolResultOf(event: Extract<SessionEvent, { type: 'tool.completed' | 't
   }
 }
 
+/** `model.requested` v1 recorded the digest of the whole request: compare like with like. */
+function inVersionOf(expected: SessionEvent, actual: NewEvent, decision: Decision): NewEvent {
+  if (expected.type !== 'model.requested' || expected.v !== 1 || actual.type !== 'model.requested') return actual;
+  const call = decision.effects.find((effect) => effect.type === 'CallModel');
+  // A fold of the whole log holds every message, so the whole request is at hand.
+  if (!call || call.earlierMessages > 0) return actual;
+  return { ...actual, data: { ...actual.data, digest: wholeRequestDigest(call.request) } };
+}
+
 /** Why `actual` is not the event the log recorded, or undefined when it is. */
 function differenceOf(expected: SessionEvent, actual: NewEvent): string | undefined {
   if (expected.type !== actual.type) return `the decider now records ${actual.type} where the log has ${expected.type}`;
@@ -130,11 +142,7 @@ function divergence(expected: SessionEvent, actual: NewEvent | null, reason: str
   return { ok: false, n: expected.n, expected: { type: expected.type, data: expected.data } as NewEvent, actual, reason };
 }
 
-/** JSON with sorted keys and without undefined fields, as the codec stores it. */
+/** JSON with sorted keys and without undefined fields, as the codec stores it; `undefined` for an absent field. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  ) ?? 'undefined';
+  return value === undefined ? 'undefined' : canonicalJson(value);
 }

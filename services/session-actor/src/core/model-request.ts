@@ -1,17 +1,40 @@
 import { createHash } from 'node:crypto';
 import type { ModelRequest } from '@signalbox/events';
+import { canonicalJson } from './conversation.ts';
 import type { ActiveState } from './state.ts';
 
-/** The next model request is a function of the session's events, rebuilt the same way on every replay. */
-export function buildModelRequest(state: ActiveState): ModelRequest {
-  const request: ModelRequest = {
-    model: modelNameOf(state.agent.model),
-    messages: state.messages,
-    tools: state.tools,
-    maxTokens: state.agent.maxTokens,
+/** The next model call, a function of the session's events, rebuilt the same way on every replay. */
+export interface ModelCallPlan {
+  /** The request with the messages the state holds; `earlierMessages` more precede them (see Conversation). */
+  request: ModelRequest;
+  earlierMessages: number;
+  /** Recorded in `model.requested` (v2), so replay can prove it rebuilt the same request. */
+  digest: string;
+}
+
+export function planModelCall(state: ActiveState): ModelCallPlan {
+  const { conversation } = state;
+  const settings = requestSettings(state);
+  return {
+    request: { ...settings, messages: conversation.messages },
+    earlierMessages: conversation.earlier,
+    digest: sha256(canonicalJson({ ...settings, messages: conversation.digest })),
   };
-  if (state.agent.system) request.system = state.agent.system;
-  return request;
+}
+
+/** Everything in a request but its messages. */
+function requestSettings(state: ActiveState): Omit<ModelRequest, 'messages'> {
+  const settings: Omit<ModelRequest, 'messages'> = { model: modelNameOf(state.agent.model), tools: state.tools, maxTokens: state.agent.maxTokens };
+  if (state.agent.system) settings.system = state.agent.system;
+  return settings;
+}
+
+/**
+ * The digest `model.requested` v1 recorded: sha256 of the whole request. Kept so runs recorded
+ * before v2 still replay; it needs every message, so only a fold of the whole log can compute it.
+ */
+export function wholeRequestDigest(request: ModelRequest): string {
+  return sha256(canonicalJson(request));
 }
 
 /** `anthropic/claude-x` → `claude-x`; `scripted` stays `scripted`. */
@@ -20,15 +43,6 @@ function modelNameOf(model: string): string {
   return slash === -1 ? model : model.slice(slash + 1);
 }
 
-/** sha256 of the request in a canonical JSON form, stored in `model.requested` so replay can prove it rebuilt the same request. */
-export function requestDigest(request: ModelRequest): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,10 +1,12 @@
 import type { EventMeta, ModelRequest, NewEvent, ToolJob } from '@signalbox/events';
-import { buildModelRequest, requestDigest } from './model-request.ts';
+import { lastMessage } from './conversation.ts';
+import { planModelCall } from './model-request.ts';
 import { evolve, type ActiveState, type DecidingState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
-  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest }
+  /** `request` holds the messages the state holds; the shell prepends `earlierMessages` more from the transcript store. */
+  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string }
   | { type: 'DispatchTool'; job: ToolJob };
 
 export interface Decision {
@@ -45,7 +47,7 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
   if (maxCostUsd !== undefined && state.totals.costUsd > maxCostUsd) {
     return { events: overBudget(state, 'maxCostUsd', maxCostUsd, state.totals.costUsd), effects: [] };
   }
-  const content = state.messages.at(-1)?.content ?? [];
+  const content = lastMessage(state.conversation)?.content ?? [];
   const toolUses = content.flatMap((block) => (block.type === 'tool_use' ? [block] : []));
   if (toolUses.length === 0) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
   const jobs = toolUses.map((use): ToolJob => ({
@@ -81,19 +83,16 @@ function afterFailure(state: ActiveState, failure: Extract<DecidingState['after'
 }
 
 function modelCall(state: ActiveState, callId: string, attempt: number): Decision {
-  const request = buildModelRequest(state);
-  const requested: NewEvent = {
-    type: 'model.requested',
-    data: { callId, model: state.agent.model, digest: requestDigest(request), attempt },
-  };
-  return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, request }] };
+  const plan = planModelCall(state);
+  const requested: NewEvent = { type: 'model.requested', data: { callId, model: state.agent.model, digest: plan.digest, attempt } };
+  return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, ...plan }] };
 }
 
 /** Work the log says is outstanding: an unanswered model call, or tool calls without results. */
 export function outstandingWork(state: ActiveState): Decision {
   if (state.status === 'awaiting_model') {
-    const request = buildModelRequest(state);
-    return { events: [], effects: [{ type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, request }] };
+    const call: SessionEffect = { type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, ...planModelCall(state) };
+    return { events: [], effects: [call] };
   }
   if (state.status === 'awaiting_tools') {
     const jobs = state.pending.map((call) => ({ sessionId: state.sessionId, correlationId: state.correlationId, ...call }));

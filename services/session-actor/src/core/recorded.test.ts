@@ -1,5 +1,6 @@
-import type { NewEvent, ToolJob } from '@signalbox/events';
+import type { ModelRequest, NewEvent, ToolJob } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
+import { wholeRequestDigest } from './model-request.ts';
 import { recordedModelReply, recordedToolResult } from './recorded.ts';
 import { stored } from './spec.ts';
 
@@ -12,11 +13,12 @@ const original = stored([
   { type: 'model.requested', data: { callId: 'm2', model: 'scripted', digest: 'd2', attempt: 1 } },
   { type: 'model.failed', data: { callId: 'm2', code: 'overloaded', message: 'busy', retryable: true, attempt: 1 } },
 ] satisfies NewEvent[]);
+const request: ModelRequest = { model: 'scripted', messages: [{ role: 'user', content: [{ type: 'text', text: 'go' }] }], tools: [], maxTokens: 256 };
 const job: ToolJob = { sessionId: 'fork', correlationId: 'fork', callId: 'call_1', tool: 'workspace.read', input: { path: 'a.md' }, idempotencyKey: 'fork/call_1' };
 
 describe('answers from an original log', () => {
   it('replays the reply to a model request with the same digest, call id and attempt', () => {
-    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'd1' })).toEqual({
+    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'd1', request })).toEqual({
       type: 'RecordModelReply',
       callId: 'm1',
       response: { model: 'scripted', content: [{ type: 'text', text: 'hi' }], stopReason: 'end_turn', usage },
@@ -26,7 +28,7 @@ describe('answers from an original log', () => {
   });
 
   it('replays a recorded failure of the same request', () => {
-    expect(recordedModelReply(original, { callId: 'm2', attempt: 1, digest: 'd2' })).toEqual({
+    expect(recordedModelReply(original, { callId: 'm2', attempt: 1, digest: 'd2', request })).toEqual({
       type: 'RecordModelFailure',
       callId: 'm2',
       code: 'overloaded',
@@ -36,8 +38,16 @@ describe('answers from an original log', () => {
   });
 
   it('answers nothing once the request differs, or when the original got no answer', () => {
-    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'other' })).toBeUndefined();
-    expect(recordedModelReply(original, { callId: 'm2', attempt: 2, digest: 'd2' })).toBeUndefined();
+    expect(recordedModelReply(original, { callId: 'm1', attempt: 1, digest: 'other', request })).toBeUndefined();
+    expect(recordedModelReply(original, { callId: 'm2', attempt: 2, digest: 'd2', request })).toBeUndefined();
+  });
+
+  it('matches a request recorded before model.requested v2 by the digest of the whole request', () => {
+    const [requested, responded] = original;
+    if (!requested || !responded) throw new Error('fixture lost its first events');
+    const v1 = [{ ...requested, v: 1, data: { ...requested.data, digest: wholeRequestDigest(request) } } as typeof requested, responded];
+    expect(recordedModelReply(v1, { callId: 'm1', attempt: 1, digest: 'd1', request })).toMatchObject({ type: 'RecordModelReply', callId: 'm1' });
+    expect(recordedModelReply(v1, { callId: 'm1', attempt: 1, digest: 'd1', request: { ...request, maxTokens: 512 } })).toBeUndefined();
   });
 
   it('replays the result of the same tool call with the same input', () => {

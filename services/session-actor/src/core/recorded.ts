@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
+import type { ModelRequest, SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
 import type { SessionCommand } from './decide.ts';
+import { wholeRequestDigest } from './model-request.ts';
 
 /**
  * A hermetic fork answers from its original's log while it asks what the original asked: a model
@@ -8,9 +9,13 @@ import type { SessionCommand } from './decide.ts';
  * recorded reply (or failure); a tool call with the original's call id, tool and input gets the recorded result.
  * Any difference means the fork has diverged, and the call is made for real.
  */
-export function recordedModelReply(original: readonly SessionEvent[], call: { callId: string; attempt: number; digest: string }): SessionCommand | undefined {
+export function recordedModelReply(
+  original: readonly SessionEvent[],
+  call: { callId: string; attempt: number; digest: string; /** the whole request */ request: ModelRequest },
+): SessionCommand | undefined {
+  const digestIn = (version: number) => (version === 1 ? wholeRequestDigest(call.request) : call.digest);
   const asked = original.findIndex(
-    (event) => event.type === 'model.requested' && event.data.callId === call.callId && event.data.attempt === call.attempt && event.data.digest === call.digest,
+    (event) => event.type === 'model.requested' && event.data.callId === call.callId && event.data.attempt === call.attempt && event.data.digest === digestIn(event.v),
   );
   if (asked === -1) return undefined;
   const answer = original.slice(asked + 1).find((event) => event.type.startsWith('model.') && 'callId' in event.data && event.data.callId === call.callId);

@@ -1,4 +1,4 @@
-import type { AgentDefinition, EventType, NewEvent, SessionEvent } from '@signalbox/events';
+import { eventVersion, type AgentDefinition, type EventType, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { expect } from 'vitest';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { fold } from './state.ts';
@@ -23,7 +23,7 @@ export function stored(events: NewEvent[], sessionId = 's1'): SessionEvent[] {
       ({
         ...event,
         id: `e${index + 1}`,
-        v: 1,
+        v: eventVersion(event.type),
         sessionId,
         n: index + 1,
         at: 1_700_000_000_000 + index,

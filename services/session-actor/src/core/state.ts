@@ -2,13 +2,13 @@ import type {
   AgentDefinition,
   Budget,
   EventOf,
-  Message,
   SessionEvent,
   StopReason,
   ToolDefinition,
   ToolResultBlock,
   Totals,
 } from '@signalbox/events';
+import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 
 export interface PendingTool {
   callId: string;
@@ -29,7 +29,7 @@ interface Progress {
   /** Number of the last event folded in. */
   n: number;
   /** The conversation so far, from which the next model request is rebuilt. */
-  messages: Message[];
+  conversation: Conversation;
   totals: Totals;
 }
 
@@ -60,7 +60,7 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
  * changes: a snapshot folded by other code is then replayed over, never trusted.
  */
-export const sessionStateVersion = 1;
+export const sessionStateVersion = 2;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -77,7 +77,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       tools,
       budget,
       n: event.n,
-      messages: [{ role: 'user', content: [{ type: 'text', text: input }] }],
+      conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
       totals: zeroTotals,
     };
   }
@@ -100,7 +100,7 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
         costUsd: state.totals.costUsd + costUsd,
       };
       const after = { kind: 'reply' as const, stopReason: event.data.stopReason };
-      return { ...base(state), totals, status: 'deciding', after, messages: [...state.messages, { role: 'assistant', content }] };
+      return { ...base(state), totals, status: 'deciding', after, conversation: withMessage(state.conversation, { role: 'assistant', content }) };
     }
     case 'model.failed': {
       const { callId, attempt, code, message, retryable } = event.data;
@@ -134,8 +134,8 @@ function recordToolResult(state: ActiveState, event: ToolOutcomeEvent): ActiveSt
   const results = [...state.results, result];
   const totals = { ...state.totals, toolCalls: state.totals.toolCalls + 1 };
   if (pending.length > 0) return { ...state, totals, pending, results };
-  const messages: Message[] = [...state.messages, { role: 'user', content: results }];
-  return { ...base(state), totals, status: 'deciding', after: { kind: 'input' }, messages };
+  const conversation = withMessage(state.conversation, { role: 'user', content: results });
+  return { ...base(state), totals, status: 'deciding', after: { kind: 'input' }, conversation };
 }
 
 function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
@@ -152,8 +152,8 @@ function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, n, messages, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, n, messages, totals };
+  const { sessionId, correlationId, agent, tools, budget, n, conversation, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, n, conversation, totals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,11 +1,10 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { encode, type Naming, type NewEvent, type SessionEvent, type ToolJob } from '@signalbox/events';
+import { encode, eventVersion, type Message, type ModelRequest, type Naming, type NewEvent, type SessionEvent, type ToolJob } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { ConcurrencyError, type EventStore, type SnapshotStore } from '@signalbox/store';
+import { ConcurrencyError, type EventStore, type SnapshotStore, type TranscriptStore } from '@signalbox/store';
 import { decide, type SessionCommand, type SessionEffect } from '../core/decide.ts';
-import { requestDigest } from '../core/model-request.ts';
 import { recordedModelReply, recordedToolResult } from '../core/recorded.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
@@ -20,6 +19,7 @@ export interface SessionRunnerDeps {
   names: Naming;
   store: EventStore;
   snapshots: SnapshotStore<SessionState>;
+  transcripts: TranscriptStore;
   /** Events between snapshots; 0 turns them off. */
   snapshotEvery: number;
   sessionIndex: KV;
@@ -61,7 +61,8 @@ export class SessionRunner {
     this.#deps = deps;
     this.#js = jetstream(deps.nc);
     this.#recordings = new ForkRecordings(deps.store);
-    this.#snapshots = new SessionSnapshots({ store: deps.store, snapshots: deps.snapshots, logger: deps.logger, every: deps.snapshotEvery });
+    const { store, snapshots, transcripts, logger, snapshotEvery: every } = deps;
+    this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
@@ -88,7 +89,7 @@ export class SessionRunner {
       let followUp = recorded.shift();
       if (!followUp) {
         if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
-        followUp = await this.#callModel(session.state, call);
+        followUp = await this.#callModel(session, call);
       }
       ({ session, effects } = await this.#decideAndAppend(sessionId, followUp, `${sessionId}/${session.head.n}`));
     }
@@ -141,7 +142,7 @@ export class SessionRunner {
         ({
           ...event,
           id: this.#deps.newId(),
-          v: 1,
+          v: eventVersion(event.type),
           sessionId,
           n: session.head.n + index + 1,
           at: this.#deps.clock(),
@@ -180,14 +181,43 @@ export class SessionRunner {
     return this.#js.publish(this.#deps.names.subjects.toolJob(job.tool), encode(job), { msgID: job.idempotencyKey });
   }
 
-  async #callModel(state: SessionState, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {
+  async #callModel(session: LoadedSession, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {
+    const { state } = session;
     if (state.status === 'new') throw new Error('model call for a session that does not exist');
+    const request = await this.#wholeRequest(session, call);
     const original = await this.#recordings.of(state.sessionId);
-    const recorded = original && recordedModelReply(original, { ...call, digest: requestDigest(call.request) });
+    const recorded = original && recordedModelReply(original, { ...call, request });
     if (recorded) return recorded;
     if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
     this.#deps.logger.debug({ sessionId: state.sessionId, correlationId: state.correlationId, callId: call.callId }, 'calling model');
-    return callModel(this.#deps.resolveModel, state.agent, call, this.#deps.clock);
+    return callModel(this.#deps.resolveModel, state.agent, { callId: call.callId, request }, this.#deps.clock);
+  }
+
+  /**
+   * The call's request with the messages a resumed session left in the transcript store put back;
+   * the cached session holds them from then on, so only its first call after a resume reads them.
+   */
+  async #wholeRequest(session: LoadedSession, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<ModelRequest> {
+    const { state } = session;
+    if (call.earlierMessages === 0 || state.status === 'new') return call.request;
+    const earlier = await this.#earlierMessages(state.sessionId, call.earlierMessages);
+    const messages = [...earlier, ...call.request.messages];
+    if (this.#cache.get(state.sessionId) === session) {
+      this.#cache.set(state.sessionId, { ...session, state: { ...state, conversation: { ...state.conversation, earlier: 0, messages } } });
+    }
+    return { ...call.request, messages };
+  }
+
+  async #earlierMessages(sessionId: string, count: number): Promise<Message[]> {
+    try {
+      return await this.#deps.transcripts.load(sessionId, count);
+    } catch (error) {
+      // The log holds every message too: a lost chunk costs a full replay, not the session.
+      this.#deps.logger.warn({ err: error, sessionId }, 'transcript unreadable; rebuilding the conversation from the log');
+      const state = fold((await this.#deps.store.load(sessionId)).events);
+      if (state.status === 'new') throw error;
+      return state.conversation.messages.slice(0, count);
+    }
   }
 
   #index(state: ActiveState): Promise<void> {

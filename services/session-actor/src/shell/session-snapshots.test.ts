@@ -4,16 +4,18 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
-import { EventStore, provision, SnapshotStore } from '@signalbox/store';
+import { EventStore, provision, SnapshotStore, transcriptChunkSize, TranscriptStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { messageCount } from '../core/conversation.ts';
 import type { SessionCommand } from '../core/decide.ts';
 import { fold, sessionStateVersion, type SessionState } from '../core/state.ts';
 import { SessionRunner } from './session-runner.ts';
 
 const names = naming('sbx');
-const steps = 40;
+/** Enough for the conversation to outgrow two transcript chunks. */
+const steps = 80;
 const agent: AgentDefinition = {
   name: 'reader',
   model: 'scripted',
@@ -51,6 +53,7 @@ async function actor(instance: string) {
     names,
     store,
     snapshots,
+    transcripts: await TranscriptStore.open(nc, names),
     snapshotEvery: 20,
     sessionIndex: await new Kvm(nc).open(names.buckets.sessions),
     logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
@@ -63,6 +66,16 @@ async function actor(instance: string) {
 }
 
 const options = { causationId: 'test' };
+
+/**
+ * A state with its conversation reduced to what identifies it (the digest chain covers every
+ * message), since a resumed session holds only its latest messages until a model call needs the rest.
+ */
+function identity(state: SessionState) {
+  if (state.status === 'new') return state;
+  const { conversation, ...rest } = state;
+  return { ...rest, conversation: { digest: conversation.digest, count: messageCount(conversation) } };
+}
 
 /** The result of the tool call the session waits for, or of a call it never made. */
 function toolResult(sessionId: string, state: SessionState, callId?: string): SessionCommand {
@@ -80,12 +93,16 @@ describe('resuming a session from its snapshot', () => {
     const first = await actor('a');
     const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
     let { state } = await first.runner.execute(id, start, options);
-    while (state.n < 125) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
+    while (state.n < 305) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
     await first.runner.settled();
 
     const snapshot = await first.snapshots.read(id);
     expect(snapshot?.n).toBeGreaterThan(state.n - 20);
     expect(snapshot?.n).toBeLessThanOrEqual(state.n);
+    // The snapshot holds the conversation's latest messages; the two chunks before them are in the transcript store.
+    const held = snapshot?.state.status === 'new' ? undefined : snapshot?.state.conversation;
+    expect(held?.earlier).toBe(2 * transcriptChunkSize);
+    expect(held?.messages.length).toBeLessThan(transcriptChunkSize);
 
     // A second actor with an empty cache: reads the snapshot and the few events after it, not the log.
     const second = await actor('b');
@@ -94,15 +111,17 @@ describe('resuming a session from its snapshot', () => {
     expect(load).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
     const tail = await load.mock.results[0]?.value;
     expect(tail.events.length).toBe(state.n - (snapshot?.n ?? 0));
-    expect(resumed).toStrictEqual(fold(await second.store.read(id)));
+    expect(identity(resumed)).toStrictEqual(identity(fold(await second.store.read(id))));
 
-    // It carries the session on, which leaves the first actor's cached state stale.
+    // It carries the session on (the scripted model picks its turn from the whole conversation, so the
+    // earlier messages must come back from the transcript store), which leaves the first actor's cached state stale.
     ({ state } = await second.runner.execute(id, toolResult(id, resumed), options));
+    expect(state.status !== 'new' && state.conversation.earlier).toBe(0);
     // A redelivered result reaches the first actor: its append conflicts, it reloads (snapshot plus tail) and sees it is done.
     const firstLoad = vi.spyOn(first.store, 'load');
     const redelivered = await first.runner.execute(id, toolResult(id, resumed), options);
     expect(redelivered.appended).toBe(0);
-    expect(redelivered.state).toEqual(state);
+    expect(identity(redelivered.state)).toEqual(identity(state));
     expect(firstLoad).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
 
     while (state.status !== 'completed') ({ state } = await second.runner.execute(id, toolResult(id, state), options));

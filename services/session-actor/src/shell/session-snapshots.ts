@@ -1,12 +1,14 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
-import type { EventStore, SnapshotStore } from '@signalbox/store';
-import { fold, type SessionState } from '../core/state.ts';
+import { transcriptChunkSize, type EventStore, type SnapshotStore, type TranscriptStore } from '@signalbox/store';
+import { messageCount } from '../core/conversation.ts';
+import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import type { LoadedSession } from './session-cache.ts';
 
 export interface SessionSnapshotsDeps {
   store: EventStore;
   snapshots: SnapshotStore<SessionState>;
+  transcripts: TranscriptStore;
   logger: Logger;
   /** Events between snapshots; 0 turns snapshots off (every resume replays the whole log). */
   every: number;
@@ -16,10 +18,16 @@ export interface SessionSnapshotsDeps {
  * Snapshots of session state every `every` events, so a cold session resumes from its snapshot
  * plus the events after it instead of its whole log. An optimisation only: the log stays the
  * truth, a snapshot the log does not confirm is ignored, and a failed write costs a longer replay.
+ *
+ * A snapshot holds the conversation's latest messages only (fewer than a transcript chunk); the
+ * earlier ones are saved in the transcript store first, so a snapshot's size, and a resume's
+ * cost, do not grow with the session.
  */
 export class SessionSnapshots {
   readonly #deps: SessionSnapshotsDeps;
   readonly #writing = new Set<Promise<void>>();
+  /** Per session, how many of its first messages are known to be in the transcript store. */
+  readonly #transcribed = new Map<string, number>();
 
   constructor(deps: SessionSnapshotsDeps) {
     this.#deps = deps;
@@ -36,7 +44,9 @@ export class SessionSnapshots {
     }
     // Only the tail is read; the head comes from the log, so the next append is checked against the real one.
     const { events, head } = await store.load(sessionId, { fromN: snapshot.n + 1, fromSeq: snapshot.seq + 1 });
-    return { state: fold(events, snapshot.state), head };
+    const state = fold(events, snapshot.state);
+    if (state.status !== 'new') this.#transcribed.set(sessionId, state.conversation.earlier);
+    return { state, head };
   }
 
   /**
@@ -46,16 +56,34 @@ export class SessionSnapshots {
   appended(sessionId: string, previousN: number, session: LoadedSession): void {
     const { every } = this.#deps;
     const { state, head } = session;
+    if (state.status === 'completed') this.#transcribed.delete(sessionId);
     // Completed sessions are not resumed, so their snapshots would never be read.
-    if (every <= 0 || state.status === 'completed' || Math.floor(head.n / every) === Math.floor(previousN / every)) return;
-    // Encoding a long conversation takes a while: do it after the step moves on (the state is immutable).
+    if (every <= 0 || state.status === 'new' || state.status === 'completed' || Math.floor(head.n / every) === Math.floor(previousN / every)) return;
+    // Off the step path (the state is immutable): the step does not wait for a snapshot.
     const write = setImmediate()
-      .then(() => this.#deps.snapshots.write(sessionId, { n: head.n, seq: head.seq, state }))
+      .then(async () => this.#deps.snapshots.write(sessionId, { n: head.n, seq: head.seq, state: await this.#transcribe(sessionId, state) }))
       .catch((error: unknown) => {
         this.#deps.logger.warn({ err: error, sessionId, n: head.n }, 'snapshot write failed; a resume replays more of the log');
       });
     this.#writing.add(write);
     void write.finally(() => this.#writing.delete(write));
+  }
+
+  /**
+   * Saves the messages before the last chunk boundary that the transcript store does not have yet,
+   * and returns the state holding only the messages after it (at least the last one).
+   */
+  async #transcribe(sessionId: string, state: ActiveState): Promise<ActiveState> {
+    const { conversation } = state;
+    const kept = Math.floor((messageCount(conversation) - 1) / transcriptChunkSize) * transcriptChunkSize;
+    if (kept <= conversation.earlier) return state;
+    const saved = Math.max(this.#transcribed.get(sessionId) ?? 0, conversation.earlier);
+    if (saved < kept) {
+      const unsaved = conversation.messages.slice(saved - conversation.earlier, kept - conversation.earlier);
+      await this.#deps.transcripts.save(sessionId, saved, unsaved);
+      this.#transcribed.set(sessionId, kept);
+    }
+    return { ...state, conversation: { ...conversation, earlier: kept, messages: conversation.messages.slice(kept - conversation.earlier) } };
   }
 
   /** Waits for snapshot writes in flight, so a stopping process does not cut them off. */

@@ -1,0 +1,29 @@
+import type { Message } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { conversationOf, lastMessage, messageCount, withMessage } from './conversation.ts';
+
+const task: Message = { role: 'user', content: [{ type: 'text', text: 'Summarise notes.md' }] };
+const reply: Message = { role: 'assistant', content: [{ type: 'tool_use', id: 'c1', name: 'workspace.read', input: { path: 'notes.md', lines: 10 } }] };
+
+describe('a conversation', () => {
+  it('chains a digest over its messages, whatever order their keys were written in', () => {
+    const reordered = { content: [{ input: { lines: 10, path: 'notes.md' }, name: 'workspace.read', id: 'c1', type: 'tool_use' }], role: 'assistant' } as Message;
+    expect(withMessage(conversationOf(task), reordered).digest).toBe(withMessage(conversationOf(task), reply).digest);
+  });
+
+  it('has another digest when any message differs, or the same messages come in another order', () => {
+    const other: Message = { ...reply, content: [{ type: 'tool_use', id: 'c1', name: 'workspace.read', input: { path: 'notes.md', lines: 11 } }] };
+    const digest = withMessage(conversationOf(task), reply).digest;
+    expect(withMessage(conversationOf(task), other).digest).not.toBe(digest);
+    expect(withMessage(conversationOf(reply), task).digest).not.toBe(digest);
+  });
+
+  it('carries on the same from its latest messages as from all of them', () => {
+    const whole = withMessage(conversationOf(task), reply);
+    const resumed = { earlier: 1, messages: [reply], digest: whole.digest };
+    const next: Message = { role: 'user', content: [{ type: 'tool_result', toolUseId: 'c1', content: 'notes', isError: false }] };
+    expect(withMessage(resumed, next).digest).toBe(withMessage(whole, next).digest);
+    expect(messageCount(withMessage(resumed, next))).toBe(3);
+    expect(lastMessage(resumed)).toEqual(reply);
+  });
+});

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { Message } from '@signalbox/events';
+
+/**
+ * The conversation a session's model requests carry. It grows with every step, so it carries a
+ * running digest (a sha256 chain over its messages): a request's digest then costs the same at
+ * step 2,000 as at step 2, and a session resumed from a snapshot need not hold its early messages.
+ */
+export interface Conversation {
+  /** How many messages precede `messages`: a resumed session leaves them in the transcript store until a model call needs them. */
+  earlier: number;
+  /** The latest messages (all of them unless `earlier` > 0). Never empty: the last message is always held. */
+  messages: Message[];
+  /** sha256 chain over every message, earlier ones included. */
+  digest: string;
+}
+
+export function conversationOf(first: Message): Conversation {
+  return withMessage({ earlier: 0, messages: [], digest: '' }, first);
+}
+
+export function withMessage(conversation: Conversation, message: Message): Conversation {
+  const digest = createHash('sha256').update(conversation.digest).update(canonicalJson(message)).digest('hex');
+  return { earlier: conversation.earlier, messages: [...conversation.messages, message], digest };
+}
+
+export function lastMessage(conversation: Conversation): Message | undefined {
+  return conversation.messages.at(-1);
+}
+
+export function messageCount(conversation: Conversation): number {
+  return conversation.earlier + conversation.messages.length;
+}
+
+/** JSON with object keys sorted, so equal values always hash alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}

@@ -4,26 +4,24 @@
  * is one model turn plus its tool call's round trip; the scripted model and an instant tool leave the
  * runtime's own cost, so the ratio says how much of a lone session's step is waiting the others can fill.
  *
- *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_LONE_STEPS=200, BENCH_WIDE_STEPS=50)
+ *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=5, BENCH_WIDE_SESSIONS=16, BENCH_LONE_STEPS=200, BENCH_WIDE_STEPS=50)
  */
-import { availableParallelism } from 'node:os';
-import { SessionIndexEntry } from '@signalbox/events';
-import { sessionActorService } from '@signalbox/session-actor';
-import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { availableParallelism, cpus } from 'node:os';
 import { runBench } from './harness/lifecycle.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
-import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, type BenchRuntime } from './harness/runtime.ts';
+import { readStoredEvents, startBenchNats, startBenchRuntime, watchSession, type BenchRuntime } from './harness/runtime.ts';
+import { noopTool as noop } from './harness/service-worker.ts';
 import { median } from './harness/stats.ts';
+import { startWorkerProcesses } from './harness/worker-processes.ts';
 
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const wideSessions = Number(process.env['BENCH_WIDE_SESSIONS'] ?? 16);
 const loneSteps = Number(process.env['BENCH_LONE_STEPS'] ?? 200);
 const wideSteps = Number(process.env['BENCH_WIDE_STEPS'] ?? 50);
 const target = 3.5;
 const sessionTimeoutMs = 20_000;
 
-// zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
-const noop = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
+const serviceWorker = new URL('./harness/service-worker.ts', import.meta.url);
 
 /** One batch of sessions started together: how many steps they took and how long until the last ended. */
 interface Round {
@@ -31,22 +29,25 @@ interface Round {
   wallMs: number;
   /** First to last event `at` over the batch: the runtime's time, without submitting and watching. */
   eventSpanMs: number;
-  /** CPU time of this process (every service) over the wall time: 1 is one core kept busy. */
+  /** Busy CPU time of the whole machine (services, nats-server, this process) over the wall time: 1 is one core kept busy. */
   cores: number;
 }
 
 await runBench('concurrency', 45_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
-  const runtime = await startBenchRuntime(teardown, nats, [
-    toolExecutorService({ tools: [noop], concurrency: 64 }),
-    sessionActorService({ concurrency: 64 }),
-  ]);
+  // Deployed as `signalbox run` deploys: one session-actor process, one tool-executor process; this one only submits and watches.
+  const runtime = await startBenchRuntime(teardown, nats, []);
+  for (const service of ['session-actor', 'tool-executor']) {
+    await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service });
+  }
   await defineAgent(runtime, 'bench-lone', loneSteps);
   await defineAgent(runtime, 'bench-wide', wideSteps);
   const runId = Date.now().toString(36);
   const runRound = roundRunner(runtime, runId);
 
-  await runRound('bench-wide', 4, 'warmup');
+  // Both shapes once before measuring, so the rounds compare steady states rather than the JIT's progress.
+  await runRound('bench-lone', 1, 'warmup-lone');
+  await runRound('bench-wide', wideSessions, 'warmup-wide');
   const lone: Round[] = [];
   const wide: Round[] = [];
   // Alternating keeps both sides in the same machine state (JIT, stream sizes, other load).
@@ -63,18 +64,18 @@ await runBench('concurrency', 45_000, async (teardown) => {
   const row = (label: string, list: Round[]) =>
     `  ${label.padEnd(30)} ${median(list.map(rate)).toFixed(0).padStart(6)} steps/s wall` +
     `   ${median(list.map(spanRate)).toFixed(0).padStart(6)} steps/s by event span` +
-    `   node CPU ${median(list.map((r) => r.cores)).toFixed(2)} cores` +
+    `   machine CPU ${median(list.map((r) => r.cores)).toFixed(2)} cores` +
     `   (${list.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})`;
   console.log(
     [
       `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
-        `${rounds} rounds, medians; all services in this process`,
+        `${rounds} rounds, medians; a session-actor process and a tool-executor process`,
       '',
       row(`1 session × ${loneSteps} steps`, lone),
       row(`${wideSessions} sessions × ${wideSteps} steps`, wide),
       '',
       verdictLine(`steps/s with ${wideSessions} sessions / steps/s with 1`, verdict),
-      `  (${availableParallelism()} cores are shared by nats-server and this process: once node's CPU nears one core, the ceiling is CPU, not waiting)`,
+      `  (${availableParallelism()} cores are shared by nats-server, both services and this process: once the machine nears them, the ceiling is CPU, not waiting)`,
     ].join('\n'),
   );
   printSummary('concurrency', verdict, { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, cpus: availableParallelism() });
@@ -94,11 +95,12 @@ async function defineAgent(runtime: BenchRuntime, name: string, steps: number): 
 function roundRunner(runtime: BenchRuntime, runId: string) {
   return async (agent: string, count: number, label: string): Promise<Round> => {
     const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
-    const cpuBefore = process.cpuUsage();
+    const runs = await Promise.all(ids.map((id) => watchSession(runtime, id, sessionTimeoutMs)));
+    const cpuBefore = busyMs();
     const started = performance.now();
-    await Promise.all(ids.map((id) => runSession(runtime, agent, id, sessionTimeoutMs)));
+    await Promise.all(runs.map((run) => run(agent)));
     const wallMs = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = busyMs() - cpuBefore;
     let steps = 0;
     let first = Infinity;
     let last = -Infinity;
@@ -108,6 +110,11 @@ function roundRunner(runtime: BenchRuntime, runId: string) {
       first = Math.min(first, log[0]?.event.at ?? Infinity);
       last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);
     }
-    return { steps, wallMs, eventSpanMs: last - first, cores: (cpu.user + cpu.system) / 1000 / wallMs };
+    return { steps, wallMs, eventSpanMs: last - first, cores: cpuMs / wallMs };
   };
+}
+
+/** CPU time all cores have spent on anything but idling since boot, ms. */
+function busyMs(): number {
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
 }

@@ -23,7 +23,8 @@ const waitMs = Number(process.env['BENCH_WAIT_MS'] ?? 2);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
 const processes = Number(process.env['BENCH_PROCESSES'] ?? 4);
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 2);
-const warmupJobs = 200;
+/** Per process: a fresh process compiles its hot paths on the way, and each set of workers is measured warm. */
+const warmupJobsPerProcess = 250;
 const target = 0.9;
 const drainTimeoutMs = 20_000;
 
@@ -67,7 +68,7 @@ await runBench('executor-scaling', 60_000, async (teardown) => {
   const measure = async (kind: Batch['kind'], count: number): Promise<Batch> => {
     const workers = await startWorkerProcesses(teardown, kind === 'runtime' ? toolWorker : rawWorker, count, env);
     const batch = kind === 'runtime' ? runtimeBatch : rawBatch;
-    await batch(warmupJobs, `${kind}${count}-warmup`);
+    await batch(warmupJobsPerProcess * count, `${kind}${count}-warmup`);
     const ms: number[] = [];
     for (let repeat = 1; repeat <= repeats; repeat++) ms.push(await batch(jobs, `${kind}${count}-${repeat}`));
     await workers.stop();
@@ -87,7 +88,7 @@ await runBench('executor-scaling', 60_000, async (teardown) => {
   console.log(
     [
       `executor-scaling · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${cpus} cpus · ` +
-        `${repeats} × ${jobs} jobs per set of workers after ${warmupJobs} warm-up (median), tool waits ${waitMs} ms, ${concurrency} at once per process`,
+        `${repeats} × ${jobs} jobs per set of workers after ${warmupJobsPerProcess} warm-up jobs a process (median), tool waits ${waitMs} ms, ${concurrency} at once per process`,
       '',
       ...batches.map(
         (b) =>

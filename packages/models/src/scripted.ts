@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse, ScriptStep, TextBlock, ToolUseBlock } from '@signalbox/events';
+import type { Message, ModelRequest, ModelResponse, ScriptStep, TextBlock, ToolUseBlock } from '@signalbox/events';
 import { ModelError, type ModelProvider } from './provider.ts';
 
 type Turn = { texts: string[]; end: Extract<ScriptStep, { tool: string }> | Extract<ScriptStep, { final: string }> | undefined };
@@ -51,12 +51,27 @@ function replyFor(turn: Turn, index: number, request: ModelRequest): ModelRespon
     content,
     stopReason: calledTool ? 'tool_use' : 'end_turn',
     usage: {
-      inputTokens: estimateTokens(JSON.stringify(request.messages) + (request.system ?? '')),
+      inputTokens: request.messages.reduce((sum, message) => sum + tokensOf(message), estimateTokens(request.system ?? '')),
       outputTokens: estimateTokens(JSON.stringify(content)),
       cacheReadTokens: 0,
       cacheWriteTokens: 0,
     },
   };
+}
+
+/**
+ * Per message, and remembered: a request repeats every earlier message, so estimating the whole
+ * conversation afresh on every call would make a scripted session's steps cost more the longer it runs.
+ */
+const messageTokens = new WeakMap<Message, number>();
+
+function tokensOf(message: Message): number {
+  let tokens = messageTokens.get(message);
+  if (tokens === undefined) {
+    tokens = estimateTokens(JSON.stringify(message));
+    messageTokens.set(message, tokens);
+  }
+  return tokens;
 }
 
 /** About four characters a token: scripted runs show plausible usage without a tokenizer. */

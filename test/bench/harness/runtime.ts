@@ -47,26 +47,36 @@ export async function startBenchRuntime(teardown: Teardown, nats: BenchNats, ser
  * index (two entries a session) keeps the benchmark off the session's hot path.
  */
 export async function runSession(runtime: BenchRuntime, agent: string, sessionId: string, timeoutMs: number): Promise<void> {
+  await (await watchSession(runtime, sessionId, timeoutMs))(agent);
+}
+
+/**
+ * Starts watching the index for `sessionId`, so that a timed run pays for submitting only: the
+ * returned function submits the task and resolves once the session ended.
+ */
+export async function watchSession(runtime: BenchRuntime, sessionId: string, timeoutMs: number): Promise<(agent: string) => Promise<void>> {
   const watch = await runtime.sessionIndex.watch({ key: sessionId });
-  try {
-    const outcome = await runtime.client.submit(agent, { input: 'benchmark', sessionId });
-    if (outcome.status !== 'accepted') throw new Error(`session ${sessionId} was not accepted: ${JSON.stringify(outcome)}`);
-    const ended = (async () => {
-      for await (const entry of watch) {
-        if (entry.operation !== 'PUT') continue;
-        const index = SessionIndexEntry.parse(entry.json());
-        if (index.status === 'running') continue;
-        if (index.status !== 'succeeded') throw new Error(`session ${sessionId} ended ${index.status}: ${index.reason ?? ''}`);
-        return;
-      }
-      throw new Error(`the index watch for ${sessionId} ended early`);
-    })();
-    // Stopping the watch after a timeout ends the loop with an error nobody awaits any more.
-    ended.catch(() => undefined);
-    await withTimeout(ended, timeoutMs, `session ${sessionId}`);
-  } finally {
-    watch.stop();
-  }
+  return async (agent) => {
+    try {
+      const outcome = await runtime.client.submit(agent, { input: 'benchmark', sessionId });
+      if (outcome.status !== 'accepted') throw new Error(`session ${sessionId} was not accepted: ${JSON.stringify(outcome)}`);
+      const ended = (async () => {
+        for await (const entry of watch) {
+          if (entry.operation !== 'PUT') continue;
+          const index = SessionIndexEntry.parse(entry.json());
+          if (index.status === 'running') continue;
+          if (index.status !== 'succeeded') throw new Error(`session ${sessionId} ended ${index.status}: ${index.reason ?? ''}`);
+          return;
+        }
+        throw new Error(`the index watch for ${sessionId} ended early`);
+      })();
+      // Stopping the watch after a timeout ends the loop with an error nobody awaits any more.
+      ended.catch(() => undefined);
+      await withTimeout(ended, timeoutMs, `session ${sessionId}`);
+    } finally {
+      watch.stop();
+    }
+  };
 }
 
 /** A stored event with the server's store time for it (µs since the epoch, server clock). */

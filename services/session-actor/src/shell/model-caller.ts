@@ -1,4 +1,4 @@
-import type { AgentDefinition, ModelRequest, Usage } from '@signalbox/events';
+import type { AgentDefinition, ModelRequest, ScriptStep, Usage } from '@signalbox/events';
 import {
   createProviderRegistry,
   createScriptedProvider,
@@ -20,10 +20,14 @@ export interface ResolvedModel {
 export type ModelResolver = (agent: AgentDefinition) => ResolvedModel;
 
 export function modelResolver(registry: ProviderRegistry): ModelResolver {
+  // One provider per script (a cached session's agent is the same object from step to step), not one per call.
+  const scripted = new WeakMap<readonly ScriptStep[], ModelProvider>();
   return (agent) => {
     if (agent.model === 'scripted') {
       if (!agent.script) throw new ModelError('invalid_request', 'a scripted agent needs a script', { retryable: false });
-      return { provider: createScriptedProvider(agent.script), costOf: () => 0 };
+      let provider = scripted.get(agent.script);
+      if (!provider) scripted.set(agent.script, (provider = createScriptedProvider(agent.script)));
+      return { provider, costOf: () => 0 };
     }
     const { provider, model } = parseModelName(agent.model);
     return { provider: registry.providerFor(provider), costOf: (usage) => registry.costOf(provider, model, usage).costUsd };

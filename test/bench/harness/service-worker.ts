@@ -1,0 +1,32 @@
+/**
+ * One service process for the benchmarks, as `signalbox run <service>` starts one: BENCH_SERVICE is
+ * `session-actor` or `tool-executor` (offering `bench.noop`, a tool that answers at once), against
+ * NATS_URL. Prints `ready`; drains on SIGTERM.
+ */
+import { SessionIndexEntry } from '@signalbox/events';
+import { RuntimeConfig, startHost, type Service } from '@signalbox/runtime';
+import { sessionActorService } from '@signalbox/session-actor';
+import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+
+// zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
+export const noopTool = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
+
+const services: Record<string, () => Service> = {
+  'session-actor': () => sessionActorService({ concurrency: 64 }),
+  'tool-executor': () => toolExecutorService({ tools: [noopTool], concurrency: 64 }),
+};
+
+if (process.env['BENCH_SERVICE'] !== undefined) {
+  const service = services[process.env['BENCH_SERVICE']];
+  if (!service) throw new Error(`BENCH_SERVICE must be one of ${Object.keys(services).join(', ')}`);
+  const host = await startHost([service()], RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' }));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void host.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  console.log('ready');
+}

@@ -45,12 +45,15 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
   const job = decodeToolJob(message);
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
-  // Most calls are new: claim first, and read the ledger only when the claim finds an entry already there.
-  const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
-  if (claimed !== undefined) {
-    const result = await runAndRecord(deps, job, claimed, logger);
-    logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'run' }, 'tool call answered');
-    return;
+  // Most calls are new: a call that must not run twice is claimed first, and the ledger read only when
+  // the claim finds an entry already there. One safe to run twice is only looked up (a read, not a write).
+  if (!isIdempotent(deps, job)) {
+    const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
+    if (claimed !== undefined) {
+      const result = await runAndRecord(deps, job, claimed, logger);
+      logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'run' }, 'tool call answered');
+      return;
+    }
   }
   for (let round = 0; round < maxLedgerRounds; round += 1) {
     const record = await readLedger(deps, job);
@@ -88,10 +91,11 @@ async function carryOut(
       return (await deps.ledger.write(finished(deps, result, job), record?.revision)) === undefined ? undefined : result;
     }
     case 'run': {
-      const claim: LedgerEntry = { state: 'started', idempotencyKey: job.idempotencyKey, job: jobId, instance: deps.instance, at: deps.now() };
-      const revision = await deps.ledger.write(claim, record?.revision);
-      if (revision === undefined) return undefined;
       if (plan.rerun) logger.warn('running again an idempotent call whose earlier run was cut off');
+      // Running twice is harmless for an idempotent call, so it needs no claim; its result is recorded all the same.
+      if (isIdempotent(deps, job)) return runAndRecord(deps, job, record?.revision, logger);
+      const revision = await deps.ledger.write(claimOf(deps, job, jobId), record?.revision);
+      if (revision === undefined) return undefined;
       return runAndRecord(deps, job, revision, logger);
     }
     default:
@@ -99,12 +103,13 @@ async function carryOut(
   }
 }
 
-async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number, logger: Logger): Promise<ToolResult> {
+/** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
+async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
   const workspace = objectStoreWorkspace(deps.workspaces, job.correlationId);
   const result = await execute(deps.tools, job, { workspace, logger, now: deps.now });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
-      if (recorded === undefined) logger.warn('the call was taken over while it ran; sending this result anyway');
+      if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');
     },
     (error: unknown) => {
       // The outcome is known here: deliver it rather than leave a redelivery to call it unknown.
@@ -182,8 +187,12 @@ async function readLedger(deps: ToolJobDeps, job: ToolJob): Promise<LedgerRecord
 
 function planningContext(deps: ToolJobDeps, job: ToolJob, jobId: string) {
   const tool = deps.tools.get(job.tool);
-  // A tool this executor does not have runs nothing, so answering that again is always safe.
-  return { job: jobId, now: deps.now(), tool: { name: job.tool, idempotent: tool?.idempotent ?? true, timeoutMs: tool?.timeoutMs ?? 0 } };
+  return { job: jobId, now: deps.now(), tool: { name: job.tool, idempotent: isIdempotent(deps, job), timeoutMs: tool?.timeoutMs ?? 0 } };
+}
+
+/** A tool this executor does not have runs nothing, so answering that again is always safe. */
+function isIdempotent(deps: ToolJobDeps, job: ToolJob): boolean {
+  return deps.tools.get(job.tool)?.idempotent ?? true;
 }
 
 function finished(deps: ToolJobDeps, result: ToolResult, job: ToolJob): LedgerEntry {

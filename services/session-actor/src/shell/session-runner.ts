@@ -103,7 +103,7 @@ export class SessionRunner {
       // A cached state that decides nothing may just be stale (another actor moved the session on):
       // without an append there is no concurrency check to catch it, so compare heads before dropping the command.
       if (decision.events.length === 0 && cached && (await this.#deps.store.head(sessionId)).seq !== cached.head.seq) {
-        this.#cache.delete(sessionId);
+        await this.#catchUp(sessionId, cached);
         continue;
       }
       try {
@@ -111,8 +111,8 @@ export class SessionRunner {
         return { session: next, effects: decision.effects, appended: decision.events.length };
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= maxConflictRetries) throw error;
-        this.#deps.logger.debug({ sessionId, attempt }, 'append conflict; reloading');
-        this.#cache.delete(sessionId);
+        this.#deps.logger.debug({ sessionId, attempt }, 'append conflict; catching up');
+        await this.#catchUp(sessionId, session);
       }
     }
   }
@@ -120,6 +120,21 @@ export class SessionRunner {
   /** Waits for background work (snapshot writes) to finish, before the connection closes. */
   settled(): Promise<void> {
     return this.#snapshots.settled();
+  }
+
+  /**
+   * Another actor moved the session on (its commands go to whichever actor pulls first): fold in the
+   * events after the stale state's head, rather than reload it all. Failing that, the next load does.
+   */
+  async #catchUp(sessionId: string, stale: LoadedSession): Promise<void> {
+    this.#cache.delete(sessionId);
+    if (stale.state.status === 'new') return;
+    try {
+      const { events, head } = await this.#deps.store.load(sessionId, { fromN: stale.head.n + 1, fromSeq: stale.head.seq + 1 });
+      this.#cache.set(sessionId, { state: fold(events, stale.state), head });
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId }, 'could not catch up with the log; reloading the session');
+    }
   }
 
   /** A session not in the cache: its snapshot plus the events after it, or else its whole log. */

@@ -1,10 +1,14 @@
 /**
  * How throughput scales with concurrent sessions: steps per second with 16 sessions at once, as a
- * ratio to steps per second with one session, on the same in-process runtime and nats-server. A step
+ * ratio to steps per second with one session, on the same runtime (a session-actor process and a
+ * tool-executor process, as `signalbox run` deploys them) and nats-server. A step
  * is one model turn plus its tool call's round trip; the scripted model and an instant tool leave the
  * runtime's own cost, so the ratio says how much of a lone session's step is waiting the others can fill.
  *
- *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=5, BENCH_WIDE_SESSIONS=16, BENCH_LONE_STEPS=200, BENCH_WIDE_STEPS=50)
+ * Both sides run sessions of the same length, so a session's fixed costs (its start, index entries
+ * and end) and its growing conversation weigh the same per step on both.
+ *
+ *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200)
  */
 import { availableParallelism, cpus } from 'node:os';
 import { runBench } from './harness/lifecycle.ts';
@@ -14,10 +18,9 @@ import { noopTool as noop } from './harness/service-worker.ts';
 import { median } from './harness/stats.ts';
 import { startWorkerProcesses } from './harness/worker-processes.ts';
 
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const wideSessions = Number(process.env['BENCH_WIDE_SESSIONS'] ?? 16);
-const loneSteps = Number(process.env['BENCH_LONE_STEPS'] ?? 200);
-const wideSteps = Number(process.env['BENCH_WIDE_STEPS'] ?? 50);
+const steps = Number(process.env['BENCH_STEPS'] ?? 200);
 const target = 3.5;
 const sessionTimeoutMs = 20_000;
 
@@ -40,20 +43,19 @@ await runBench('concurrency', 45_000, async (teardown) => {
   for (const service of ['session-actor', 'tool-executor']) {
     await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service });
   }
-  await defineAgent(runtime, 'bench-lone', loneSteps);
-  await defineAgent(runtime, 'bench-wide', wideSteps);
+  await defineAgent(runtime, 'bench-session', steps);
   const runId = Date.now().toString(36);
   const runRound = roundRunner(runtime, runId);
 
   // Both shapes once before measuring, so the rounds compare steady states rather than the JIT's progress.
-  await runRound('bench-lone', 1, 'warmup-lone');
-  await runRound('bench-wide', wideSessions, 'warmup-wide');
+  await runRound('bench-session', 1, 'warmup-lone');
+  await runRound('bench-session', wideSessions, 'warmup-wide');
   const lone: Round[] = [];
   const wide: Round[] = [];
   // Alternating keeps both sides in the same machine state (JIT, stream sizes, other load).
   for (let round = 1; round <= rounds; round++) {
-    lone.push(await runRound('bench-lone', 1, `lone${round}`));
-    wide.push(await runRound('bench-wide', wideSessions, `wide${round}`));
+    lone.push(await runRound('bench-session', 1, `lone${round}`));
+    wide.push(await runRound('bench-session', wideSessions, `wide${round}`));
   }
 
   const rate = (r: Round) => r.steps / (r.wallMs / 1000);
@@ -71,8 +73,8 @@ await runBench('concurrency', 45_000, async (teardown) => {
       `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
         `${rounds} rounds, medians; a session-actor process and a tool-executor process`,
       '',
-      row(`1 session × ${loneSteps} steps`, lone),
-      row(`${wideSessions} sessions × ${wideSteps} steps`, wide),
+      row(`1 session × ${steps} steps`, lone),
+      row(`${wideSessions} sessions × ${steps} steps`, wide),
       '',
       verdictLine(`steps/s with ${wideSessions} sessions / steps/s with 1`, verdict),
       `  (${availableParallelism()} cores are shared by nats-server, both services and this process: once the machine nears them, the ceiling is CPU, not waiting)`,

@@ -5,7 +5,7 @@
  * much of the scaling JetStream itself allows the executor keeps. Jobs are published straight to the
  * jobs stream (no session actor); a job is done when its result is in the inbox stream.
  *
- *   node test/bench/executor-scaling.ts    (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=2)
+ *   node test/bench/executor-scaling.ts    (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=3)
  */
 import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -22,9 +22,9 @@ const jobs = Number(process.env['BENCH_JOBS'] ?? 2000);
 const waitMs = Number(process.env['BENCH_WAIT_MS'] ?? 2);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
 const processes = Number(process.env['BENCH_PROCESSES'] ?? 4);
-const repeats = Number(process.env['BENCH_REPEATS'] ?? 2);
+const repeats = Number(process.env['BENCH_REPEATS'] ?? 3);
 /** Per process: a fresh process compiles its hot paths on the way, and each set of workers is measured warm. */
-const warmupJobsPerProcess = 250;
+const warmupJobsPerProcess = 500;
 const target = 0.9;
 const drainTimeoutMs = 20_000;
 

@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { decode, encode, type Message, type Naming } from '@signalbox/events';
 import { z } from 'zod';
 
-/** Messages per chunk: a long session's snapshot holds fewer than this many, whatever its length. */
+/** Messages per chunk: a long session's snapshot holds at most this many, whatever its length. */
 export const transcriptChunkSize = 64;
 
 const Chunk = z.array(z.unknown());

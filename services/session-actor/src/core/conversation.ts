@@ -32,6 +32,20 @@ export function messageCount(conversation: Conversation): number {
   return conversation.earlier + conversation.messages.length;
 }
 
+/**
+ * Where a snapshot's conversation starts: the last multiple of `chunkSize` before its last message,
+ * so a snapshot holds at most `chunkSize` messages, and always the last one.
+ */
+export function snapshotFrom(conversation: Conversation, chunkSize: number): number {
+  return Math.floor((messageCount(conversation) - 1) / chunkSize) * chunkSize;
+}
+
+/** The conversation holding only its messages from index `from` on; the earlier ones are kept elsewhere. */
+export function heldFrom(conversation: Conversation, from: number): Conversation {
+  if (from <= conversation.earlier) return conversation;
+  return { ...conversation, earlier: from, messages: conversation.messages.slice(from - conversation.earlier) };
+}
+
 /** JSON with object keys sorted, so equal values always hash alike. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>

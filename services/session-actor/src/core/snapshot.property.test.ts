@@ -2,12 +2,15 @@ import { decode, decodeEvent, encode, encodeEvent, type AgentDefinition, type Ne
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { heldFrom, snapshotFrom } from './conversation.ts';
 import { decide, type SessionCommand } from './decide.ts';
 import { fold, initialState, type SessionState } from './state.ts';
 
 /**
  * Resume = snapshot + tail. For any history the decider can produce and any cut point, folding the
- * tail onto the snapshot (serialised through the wire codec) gives the state a full replay gives.
+ * tail onto the snapshot (serialised through the wire codec) gives the state a full replay gives;
+ * also when the snapshot holds only the conversation's latest messages and the earlier ones are
+ * put back from where they were kept (the transcript store), as a model call after a resume does.
  */
 
 const toolNames = ['workspace.read', 'workspace.write', 'http.get'];
@@ -112,6 +115,29 @@ describe('session snapshots', () => {
         const wire = events.map((event) => decodeEvent(encodeEvent(event)));
         const k = cut % (events.length + 1);
         expect(fold(wire.slice(k), throughSnapshot(fold(events.slice(0, k))))).toStrictEqual(fold(wire));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('resume from a snapshot holding only the latest messages equals a full replay once the earlier ones are put back', () => {
+    fc.assert(
+      fc.property(history, fc.nat(), fc.integer({ min: 1, max: 4 }), (events, cut, chunkSize) => {
+        const wire = events.map((event) => decodeEvent(encodeEvent(event)));
+        const whole = fold(wire);
+        if (whole.status === 'new') return;
+        const k = 1 + (cut % events.length);
+        const written = fold(events.slice(0, k));
+        if (written.status === 'new') return;
+        const snapshot = { ...written, conversation: heldFrom(written.conversation, snapshotFrom(written.conversation, chunkSize)) };
+        expect(snapshot.conversation.messages.length).toBeLessThanOrEqual(chunkSize);
+        const resumed = fold(wire.slice(k), throughSnapshot(snapshot));
+        if (resumed.status === 'new') throw new Error('a resumed session is never new');
+        const { earlier } = resumed.conversation;
+        // The request digest needs no earlier message; the request itself gets them from the transcript store.
+        expect(resumed.conversation.digest).toBe(whole.conversation.digest);
+        const putBack = { ...resumed.conversation, earlier: 0, messages: [...whole.conversation.messages.slice(0, earlier), ...resumed.conversation.messages] };
+        expect({ ...resumed, conversation: putBack }).toStrictEqual(whole);
       }),
       { numRuns: 300 },
     );

@@ -103,7 +103,7 @@ describe('resuming a session from its snapshot', () => {
     // The snapshot holds the conversation's latest messages; the two chunks before them are in the transcript store.
     const held = snapshot?.state.status === 'new' ? undefined : snapshot?.state.conversation;
     expect(held?.earlier).toBe(2 * transcriptChunkSize);
-    expect(held?.messages.length).toBeLessThan(transcriptChunkSize);
+    expect(held?.messages.length).toBeLessThanOrEqual(transcriptChunkSize);
 
     // A second actor with an empty cache: reads the snapshot and the few events after it, not the log.
     const second = await actor('b');

@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
 import { transcriptChunkSize, type EventStore, type SnapshotStore, type TranscriptStore } from '@signalbox/store';
-import { messageCount } from '../core/conversation.ts';
+import { heldFrom, snapshotFrom } from '../core/conversation.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import type { LoadedSession } from './session-cache.ts';
 
@@ -19,7 +19,7 @@ export interface SessionSnapshotsDeps {
  * plus the events after it instead of its whole log. An optimisation only: the log stays the
  * truth, a snapshot the log does not confirm is ignored, and a failed write costs a longer replay.
  *
- * A snapshot holds the conversation's latest messages only (fewer than a transcript chunk); the
+ * A snapshot holds the conversation's latest messages only (at most a transcript chunk); the
  * earlier ones are saved in the transcript store first, so a snapshot's size, and a resume's
  * cost, do not grow with the session.
  */
@@ -75,15 +75,14 @@ export class SessionSnapshots {
    */
   async #transcribe(sessionId: string, state: ActiveState): Promise<ActiveState> {
     const { conversation } = state;
-    const kept = Math.floor((messageCount(conversation) - 1) / transcriptChunkSize) * transcriptChunkSize;
-    if (kept <= conversation.earlier) return state;
+    const from = snapshotFrom(conversation, transcriptChunkSize);
     const saved = Math.max(this.#transcribed.get(sessionId) ?? 0, conversation.earlier);
-    if (saved < kept) {
-      const unsaved = conversation.messages.slice(saved - conversation.earlier, kept - conversation.earlier);
+    if (saved < from) {
+      const unsaved = conversation.messages.slice(saved - conversation.earlier, from - conversation.earlier);
       await this.#deps.transcripts.save(sessionId, saved, unsaved);
-      this.#transcribed.set(sessionId, kept);
+      this.#transcribed.set(sessionId, from);
     }
-    return { ...state, conversation: { ...conversation, earlier: kept, messages: conversation.messages.slice(kept - conversation.earlier) } };
+    return { ...state, conversation: heldFrom(conversation, from) };
   }
 
   /** Waits for snapshot writes in flight, so a stopping process does not cut them off. */

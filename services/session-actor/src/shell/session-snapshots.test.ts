@@ -136,6 +136,24 @@ describe('resuming a session from its snapshot', () => {
     await Promise.all([first.runner.settled(), second.runner.settled()]);
   });
 
+  it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {
+    const id = 'chunk-lost';
+    const first = await actor('e');
+    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
+    let { state } = await first.runner.execute(id, start, options);
+    while (state.n < 305) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
+    await first.runner.settled();
+    await (await new Kvm(connections[0]!).open(names.buckets.transcripts)).purge(`${id}.0`);
+
+    // A cold actor resumes from the snapshot; its next model call cannot read the first chunk back.
+    const second = await actor('f');
+    while (state.status !== 'completed') ({ state } = await second.runner.execute(id, toolResult(id, state), options));
+    const events = await second.store.read(id);
+    expect(events).toHaveLength(1 + steps * 4 + 3);
+    expect(state).toMatchObject({ status: 'completed', outcome: { status: 'succeeded', output: 'all read' } });
+    await Promise.all([first.runner.settled(), second.runner.settled()]);
+  });
+
   it('replays in full when the snapshot cannot be read or the log does not hold the event it ends at', async () => {
     const id = 'unconfirmed';
     const first = await actor('c');

@@ -1,5 +1,5 @@
 import { createInbox, headers, type NatsConnection } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import {
   AgentDefinition,
@@ -17,6 +17,9 @@ import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { forkPrefix, type ForkOptions } from './fork.ts';
+
+/** Index entries read at once when listing sessions. */
+const sessionReadBatch = 256;
 
 export interface SubmitOptions {
   /** How long to wait for the session actor to admit the task. */
@@ -114,12 +117,19 @@ export class SignalboxClient {
 
   /** Sessions from the index, newest first. */
   async sessions(): Promise<SessionIndexEntry[]> {
-    const bucket = await this.#bucket(this.names.buckets.sessions);
+    const name = this.names.buckets.sessions;
+    const bucket = await this.#bucket(name);
+    // The keys come from the bucket's stream info (paged requests), not `bucket.keys()`: its consumer
+    // can wait for an idle heartbeat (30 s) when entries change while it lists them.
+    const prefix = `$KV.${name}.`;
+    const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}>` });
+    const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
     const entries: SessionIndexEntry[] = [];
-    for await (const key of await bucket.keys()) {
-      const entry = await bucket.get(key);
-      const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
-      if (parsed?.success) entries.push(parsed.data);
+    for (let start = 0; start < keys.length; start += sessionReadBatch) {
+      for (const entry of await Promise.all(keys.slice(start, start + sessionReadBatch).map((key) => bucket.get(key)))) {
+        const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+        if (parsed?.success) entries.push(parsed.data);
+      }
     }
     return entries.sort((a, b) => b.createdAt - a.createdAt);
   }

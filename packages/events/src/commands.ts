@@ -12,6 +12,11 @@ export const ToolJob = z.object({
   input: z.unknown(),
   /** Same key on every redelivery or re-dispatch: the executor's ledger runs it once. */
   idempotencyKey: z.string().min(1),
+  /**
+   * Set only on the dispatch that follows the call's `tool.requested` (a re-dispatch after a crash
+   * leaves it out): on its first delivery the key cannot have been run yet.
+   */
+  firstDispatch: z.literal(true).optional(),
 });
 export type ToolJob = z.infer<typeof ToolJob>;
 

@@ -45,15 +45,10 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
   const job = decodeToolJob(message);
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
-  // Most calls are new: a call that must not run twice is claimed first, and the ledger read only when
-  // the claim finds an entry already there. One safe to run twice is only looked up (a read, not a write).
-  if (!isIdempotent(deps, job)) {
-    const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
-    if (claimed !== undefined) {
-      const result = await runAndRecord(deps, job, claimed, logger);
-      logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'run' }, 'tool call answered');
-      return;
-    }
+  const claimed = await runUnlessSeen(deps, job, message, jobId, logger);
+  if (claimed) {
+    logger.info({ status: claimed.outcome.status, durationMs: claimed.durationMs, plan: 'run' }, 'tool call answered');
+    return;
   }
   for (let round = 0; round < maxLedgerRounds; round += 1) {
     const record = await readLedger(deps, job);
@@ -65,6 +60,19 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
     return;
   }
   throw new LedgerContentionError(job.idempotencyKey);
+}
+
+/**
+ * Most calls are new, so they are run before the ledger is read. One safe to run twice runs at once
+ * when this is the first delivery of its first dispatch (the key cannot have run yet); one that
+ * must not run twice is claimed first. Undefined when the ledger must be read to know what to do.
+ */
+async function runUnlessSeen(deps: ToolJobDeps, job: ToolJob, message: JsMsg, jobId: string, logger: Logger): Promise<ToolResult | undefined> {
+  if (isIdempotent(deps, job)) {
+    return job.firstDispatch && message.info.deliveryCount === 1 ? runAndRecord(deps, job, undefined, logger) : undefined;
+  }
+  const claimed = await deps.ledger.write(claimOf(deps, job, jobId), undefined);
+  return claimed === undefined ? undefined : runAndRecord(deps, job, claimed, logger);
 }
 
 function claimOf(deps: ToolJobDeps, job: ToolJob, jobId: string): LedgerEntry {

@@ -107,6 +107,24 @@ describe('tool ledger', () => {
     expect((await ledger.read('twice/c1'))?.entry).toMatchObject({ state: 'finished', instance: 'exec-test', result: first });
   });
 
+  it('runs the first dispatch of an idempotent call without reading the ledger, and records its result', async () => {
+    const results = await inbox('first');
+    const toolJob = job('first', 'test.count');
+    // Only the actor's first dispatch of a new call is marked, so its key cannot be in the ledger; an
+    // entry planted there shows the executor trusted the mark and did not look.
+    const planted: ToolResult = { type: 'tool.result', sessionId: 'first', callId: 'c1', tool: 'test.count', outcome: { status: 'completed', output: 'planted' }, durationMs: 0 };
+    await ledger.write({ state: 'finished', idempotencyKey: toolJob.idempotencyKey, instance: 'exec-other', at: Date.now(), result: planted }, undefined);
+    await js.publish(names.subjects.toolJob('test.count'), encode({ ...toolJob, firstDispatch: true }));
+    expect((await results.next()).outcome).toEqual({ status: 'completed', output: 'run 1 of first/c1' });
+    results.close();
+    // The same call dispatched again (unmarked, as after a crash) is answered from the ledger.
+    const again = await inbox('first');
+    await js.publish(names.subjects.toolJob('test.count'), encode(toolJob));
+    expect((await again.next()).outcome).toEqual(planted.outcome);
+    again.close();
+    expect(runs.get('first/c1')).toBe(1);
+  });
+
   it('answers a non-idempotent call cut off mid-run with outcome unknown, without running it', async () => {
     const results = await inbox('cut-off');
     const toolJob = job('cut-off', 'test.send');

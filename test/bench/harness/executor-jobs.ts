@@ -12,8 +12,9 @@ export const rawJobs = { stream: 'BENCH_RAW_JOBS', subject: 'bench.rawjobs', dur
 const publishWindow = 200;
 
 /**
- * Publishes `count` tool jobs for the wait tool the way the session actor dispatches them (msgpack,
- * idempotency key as message id), spread over 16 sessions' inboxes. Keys are unique per `runId`.
+ * Publishes `count` tool jobs for the wait tool the way the session actor dispatches new calls
+ * (msgpack, idempotency key as message id, marked as first dispatches), spread over 16 sessions'
+ * inboxes. Keys are unique per `runId`.
  */
 export async function publishToolJobs(nc: NatsConnection, names: Naming, runId: string, count: number): Promise<void> {
   const js = jetstream(nc);
@@ -26,6 +27,7 @@ export async function publishToolJobs(nc: NatsConnection, names: Naming, runId: 
       tool: benchWaitTool,
       input: {},
       idempotencyKey: `${runId}/${index}`,
+      firstDispatch: true,
     };
     return js.publish(names.subjects.toolJob(benchWaitTool), encode(job), { msgID: job.idempotencyKey });
   });

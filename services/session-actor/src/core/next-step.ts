@@ -57,6 +57,7 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
     tool: use.name,
     input: use.input,
     idempotencyKey: `${state.sessionId}/${use.id}`,
+    firstDispatch: true,
   }));
   const requested = jobs.map((job): NewEvent => ({
     type: 'tool.requested',

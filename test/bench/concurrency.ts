@@ -10,8 +10,9 @@
  *
  *   node test/bench/concurrency.ts    (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200)
  */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { runBench } from './harness/lifecycle.ts';
+import { machineBusyMs } from './harness/machine.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { readStoredEvents, startBenchNats, startBenchRuntime, watchSession, type BenchRuntime } from './harness/runtime.ts';
 import { noopTool as noop } from './harness/service-worker.ts';
@@ -98,11 +99,11 @@ function roundRunner(runtime: BenchRuntime, runId: string) {
   return async (agent: string, count: number, label: string): Promise<Round> => {
     const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
     const runs = await Promise.all(ids.map((id) => watchSession(runtime, id, sessionTimeoutMs)));
-    const cpuBefore = busyMs();
+    const cpuBefore = machineBusyMs();
     const started = performance.now();
     await Promise.all(runs.map((run) => run(agent)));
     const wallMs = performance.now() - started;
-    const cpuMs = busyMs() - cpuBefore;
+    const cpuMs = machineBusyMs() - cpuBefore;
     let steps = 0;
     let first = Infinity;
     let last = -Infinity;
@@ -116,7 +117,3 @@ function roundRunner(runtime: BenchRuntime, runId: string) {
   };
 }
 
-/** CPU time all cores have spent on anything but idling since boot, ms. */
-function busyMs(): number {
-  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
-}

@@ -61,6 +61,11 @@ export class SnapshotStore<S> {
     return { n: envelope.n, seq: envelope.seq, state: envelope.state as S };
   }
 
+  /** Removes the session's snapshot (its history too): a completed session is never resumed. */
+  async remove(sessionId: string): Promise<void> {
+    await this.#kv.purge(sessionId);
+  }
+
   async write(sessionId: string, snapshot: Snapshot<S>): Promise<void> {
     const { n, seq, state } = snapshot;
     await this.#kv.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state }));

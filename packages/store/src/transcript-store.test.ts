@@ -33,6 +33,8 @@ describe('TranscriptStore', () => {
     expect(await transcripts.load('t1', 3 * transcriptChunkSize)).toEqual(messages(0, 3 * transcriptChunkSize));
     expect(await transcripts.load('t1', transcriptChunkSize)).toEqual(messages(0, transcriptChunkSize));
     expect(await transcripts.load('t1', 0)).toEqual([]);
+    await transcripts.remove('t1', 3 * transcriptChunkSize);
+    await expect(transcripts.load('t1', transcriptChunkSize)).rejects.toThrow(new MissingTranscriptError('t1', 0));
   });
 
   it('keeps one entry per chunk, so a snapshot never carries more than a chunk of messages', async () => {

@@ -44,6 +44,12 @@ export class TranscriptStore {
     await Promise.all(writes);
   }
 
+  /** Removes the chunks that hold the conversation's first `count` messages (whole chunks). */
+  async remove(sessionId: string, count: number): Promise<void> {
+    assertWholeChunks(0, count);
+    await Promise.all(Array.from({ length: count / transcriptChunkSize }, (_, chunk) => this.#kv.purge(keyOf(sessionId, chunk))));
+  }
+
   /** The conversation's first `count` messages (whole chunks). */
   async load(sessionId: string, count: number): Promise<Message[]> {
     assertWholeChunks(0, count);

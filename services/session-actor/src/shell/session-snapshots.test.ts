@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
-import { EventStore, provision, SnapshotStore, transcriptChunkSize, TranscriptStore } from '@signalbox/store';
+import { EventStore, MissingTranscriptError, provision, SnapshotStore, transcriptChunkSize, TranscriptStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -48,12 +48,13 @@ async function actor(instance: string) {
   connections.push(nc);
   const store = await EventStore.open(nc, names);
   const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
+  const transcripts = await TranscriptStore.open(nc, names);
   const runner = new SessionRunner({
     nc,
     names,
     store,
     snapshots,
-    transcripts: await TranscriptStore.open(nc, names),
+    transcripts,
     snapshotEvery: 20,
     sessionIndex: await new Kvm(nc).open(names.buckets.sessions),
     logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
@@ -62,7 +63,7 @@ async function actor(instance: string) {
     clock: Date.now,
     newId: monotonicFactory(),
   });
-  return { runner, store, snapshots };
+  return { runner, store, snapshots, transcripts };
 }
 
 const options = { causationId: 'test' };
@@ -134,6 +135,10 @@ describe('resuming a session from its snapshot', () => {
     expect(state).toEqual(fold(events));
     expect(state).toMatchObject({ status: 'completed', outcome: { status: 'succeeded', output: 'all read' }, totals: { steps: steps + 1, toolCalls: steps } });
     await Promise.all([first.runner.settled(), second.runner.settled()]);
+
+    // A completed session is never resumed: its snapshot and transcript go, the log keeps it all.
+    expect(await second.snapshots.read(id)).toBeUndefined();
+    await expect(second.transcripts.load(id, transcriptChunkSize)).rejects.toThrow(MissingTranscriptError);
   });
 
   it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {

@@ -28,6 +28,8 @@ export class SessionSnapshots {
   readonly #writing = new Set<Promise<void>>();
   /** Per session, how many of its first messages are known to be in the transcript store. */
   readonly #transcribed = new Map<string, number>();
+  /** Per session, its latest snapshot work in flight, which the next waits for. */
+  readonly #queued = new Map<string, Promise<void>>();
 
   constructor(deps: SessionSnapshotsDeps) {
     this.#deps = deps;
@@ -51,22 +53,44 @@ export class SessionSnapshots {
 
   /**
    * Called after each append that moved the session from event `previousN` to `session`; saves a
-   * snapshot, off the step path, when the append crossed a multiple of `every`.
+   * snapshot, off the step path, when the append crossed a multiple of `every`, and removes the
+   * snapshot and transcript of a session that completed (it is never resumed; its log has it all).
    */
   appended(sessionId: string, previousN: number, session: LoadedSession): void {
     const { every } = this.#deps;
     const { state, head } = session;
-    if (state.status === 'completed') this.#transcribed.delete(sessionId);
-    // Completed sessions are not resumed, so their snapshots would never be read.
-    if (every <= 0 || state.status === 'new' || state.status === 'completed' || Math.floor(head.n / every) === Math.floor(previousN / every)) return;
-    // Off the step path (the state is immutable): the step does not wait for a snapshot.
-    const write = setImmediate()
-      .then(async () => this.#deps.snapshots.write(sessionId, { n: head.n, seq: head.seq, state: await this.#transcribe(sessionId, state) }))
-      .catch((error: unknown) => {
-        this.#deps.logger.warn({ err: error, sessionId, n: head.n }, 'snapshot write failed; a resume replays more of the log');
-      });
-    this.#writing.add(write);
-    void write.finally(() => this.#writing.delete(write));
+    if (every <= 0 || state.status === 'new') return;
+    if (state.status === 'completed') {
+      this.#transcribed.delete(sessionId);
+      if (head.n > every) this.#inTurn(sessionId, head.n, () => this.#forget(sessionId, state));
+      return;
+    }
+    if (Math.floor(head.n / every) === Math.floor(previousN / every)) return;
+    this.#inTurn(sessionId, head.n, async () => {
+      await this.#deps.snapshots.write(sessionId, { n: head.n, seq: head.seq, state: await this.#transcribe(sessionId, state) });
+    });
+  }
+
+  /**
+   * Runs `work` off the step path (the state is immutable: the step does not wait), after any earlier
+   * work for the session, so that removing a completed session's snapshot follows its last write.
+   */
+  #inTurn(sessionId: string, n: number, work: () => Promise<void>): void {
+    const previous = this.#queued.get(sessionId) ?? setImmediate();
+    const next = previous.then(work).catch((error: unknown) => {
+      this.#deps.logger.warn({ err: error, sessionId, n }, 'snapshot or transcript write failed; a resume replays more of the log');
+    });
+    this.#queued.set(sessionId, next);
+    this.#writing.add(next);
+    void next.finally(() => {
+      this.#writing.delete(next);
+      if (this.#queued.get(sessionId) === next) this.#queued.delete(sessionId);
+    });
+  }
+
+  async #forget(sessionId: string, state: Extract<SessionState, { status: 'completed' }>): Promise<void> {
+    const stored = snapshotFrom(state.conversation, transcriptChunkSize);
+    await Promise.all([this.#deps.snapshots.remove(sessionId), this.#deps.transcripts.remove(sessionId, stored)]);
   }
 
   /**

@@ -38,16 +38,17 @@ export class LedgerContentionError extends Error {
 const maxLedgerRounds = 3;
 
 /**
- * Answers one tool job: from the ledger if the call already finished, otherwise by claiming and running it.
- * Resolves once the result is in the session's inbox, so the job is acked after that, never before.
+ * Answers one tool job: from the ledger if the call already finished, otherwise by running it (claimed
+ * first when it must not run twice). Resolves once the result is in the session's inbox, so the job
+ * is acked after that, never before.
  */
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeToolJob(message);
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
-  const claimed = await runUnlessSeen(deps, job, message, jobId, logger);
-  if (claimed) {
-    logger.info({ status: claimed.outcome.status, durationMs: claimed.durationMs, plan: 'run' }, 'tool call answered');
+  const ran = await runUnlessSeen(deps, job, message, jobId, logger);
+  if (ran) {
+    logger.info({ status: ran.outcome.status, durationMs: ran.durationMs, plan: 'run' }, 'tool call answered');
     return;
   }
   for (let round = 0; round < maxLedgerRounds; round += 1) {

@@ -5,6 +5,9 @@ import { heldFrom, snapshotFrom } from '../core/conversation.ts';
 import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import type { LoadedSession } from './session-cache.ts';
 
+/** Sessions whose transcript progress is remembered; as many as the session cache holds. */
+const rememberedSessions = 10_000;
+
 export interface SessionSnapshotsDeps {
   store: EventStore;
   snapshots: SnapshotStore<SessionState>;
@@ -26,7 +29,10 @@ export interface SessionSnapshotsDeps {
 export class SessionSnapshots {
   readonly #deps: SessionSnapshotsDeps;
   readonly #writing = new Set<Promise<void>>();
-  /** Per session, how many of its first messages are known to be in the transcript store. */
+  /**
+   * Per session, how many of its first messages are known to be in the transcript store. Forgetting
+   * one only means saving its chunks again (they never change), so the oldest entries are dropped.
+   */
   readonly #transcribed = new Map<string, number>();
   /** Per session, its latest snapshot work in flight, which the next waits for. */
   readonly #queued = new Map<string, Promise<void>>();
@@ -47,7 +53,7 @@ export class SessionSnapshots {
     // Only the tail is read; the head comes from the log, so the next append is checked against the real one.
     const { events, head } = await store.load(sessionId, { fromN: snapshot.n + 1, fromSeq: snapshot.seq + 1 });
     const state = fold(events, snapshot.state);
-    if (state.status !== 'new') this.#transcribed.set(sessionId, state.conversation.earlier);
+    if (state.status !== 'new') this.#noteTranscribed(sessionId, state.conversation.earlier);
     return { state, head };
   }
 
@@ -104,9 +110,16 @@ export class SessionSnapshots {
     if (saved < from) {
       const unsaved = conversation.messages.slice(saved - conversation.earlier, from - conversation.earlier);
       await this.#deps.transcripts.save(sessionId, saved, unsaved);
-      this.#transcribed.set(sessionId, from);
+      this.#noteTranscribed(sessionId, from);
     }
     return { ...state, conversation: heldFrom(conversation, from) };
+  }
+
+  #noteTranscribed(sessionId: string, messages: number): void {
+    this.#transcribed.delete(sessionId);
+    this.#transcribed.set(sessionId, messages);
+    const oldest = this.#transcribed.keys().next().value;
+    if (this.#transcribed.size > rememberedSessions && oldest !== undefined) this.#transcribed.delete(oldest);
   }
 
   /** Waits for snapshot writes in flight, so a stopping process does not cut them off. */

@@ -4,7 +4,7 @@
  * NATS_URL. Prints `ready`; drains on SIGTERM.
  */
 import { SessionIndexEntry } from '@signalbox/events';
-import { RuntimeConfig, startHost, type Service } from '@signalbox/runtime';
+import { createLogger, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 
@@ -19,14 +19,8 @@ const services: Record<string, () => Service> = {
 if (process.env['BENCH_SERVICE'] !== undefined) {
   const service = services[process.env['BENCH_SERVICE']];
   if (!service) throw new Error(`BENCH_SERVICE must be one of ${Object.keys(services).join(', ')}`);
-  const host = await startHost([service()], RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' }));
-  let stopping = false;
-  const stop = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    void host.stop().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' });
+  const host = await startHost([service()], config);
+  stopOnSignals(host, createLogger({ service: 'bench-service', instance: config.instance, level: config.logLevel }));
   console.log('ready');
 }

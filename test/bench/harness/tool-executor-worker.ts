@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionIndexEntry } from '@signalbox/events';
-import { RuntimeConfig, startHost } from '@signalbox/runtime';
+import { createLogger, RuntimeConfig, startHost, stopOnSignals } from '@signalbox/runtime';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { benchWaitTool } from './executor-jobs.ts';
 
@@ -22,16 +22,7 @@ const wait = defineTool({
   },
 });
 
-const host = await startHost(
-  [toolExecutorService({ tools: [wait], concurrency })],
-  RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' }),
-);
-let stopping = false;
-const stop = () => {
-  if (stopping) process.exit(130);
-  stopping = true;
-  void host.stop().finally(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' });
+const host = await startHost([toolExecutorService({ tools: [wait], concurrency })], config);
+stopOnSignals(host, createLogger({ service: 'bench-executor', instance: config.instance, level: config.logLevel }));
 console.log('ready');

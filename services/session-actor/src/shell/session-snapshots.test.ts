@@ -88,14 +88,20 @@ function toolResult(sessionId: string, state: SessionState, callId?: string): Se
   };
 }
 
+/** Starts session `id` on `on` and feeds it tool results until it has more than `n` events (two transcript chunks at 305). */
+async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number): Promise<SessionState> {
+  const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
+  let { state } = await on.runner.execute(id, start, options);
+  while (state.n < n) ({ state } = await on.runner.execute(id, toolResult(id, state), options));
+  await on.runner.settled();
+  return state;
+}
+
 describe('resuming a session from its snapshot', () => {
   it('continues where another actor left off, from snapshot plus tail, as a full replay would', async () => {
     const id = 'resumed';
     const first = await actor('a');
-    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
-    let { state } = await first.runner.execute(id, start, options);
-    while (state.n < 305) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
-    await first.runner.settled();
+    let state = await runPast(first, id, 305);
     const firstHead = await first.store.head(id);
 
     const snapshot = await first.snapshots.read(id);
@@ -144,10 +150,7 @@ describe('resuming a session from its snapshot', () => {
   it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {
     const id = 'chunk-lost';
     const first = await actor('e');
-    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
-    let { state } = await first.runner.execute(id, start, options);
-    while (state.n < 305) ({ state } = await first.runner.execute(id, toolResult(id, state), options));
-    await first.runner.settled();
+    let state = await runPast(first, id, 305);
     await (await new Kvm(connections[0]!).open(names.buckets.transcripts)).purge(`${id}.0`);
 
     // A cold actor resumes from the snapshot; its next model call cannot read the first chunk back.

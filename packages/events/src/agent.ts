@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentName, ToolName } from './ids.ts';
+import { JsonData } from './json-data.ts';
 
 export const Budget = z.strictObject({
   /** Model turns a session may take. */
@@ -11,7 +12,7 @@ export type Budget = z.infer<typeof Budget>;
 /** One step of the scripted model: say something, call a tool, or finish with an answer. */
 export const ScriptStep = z.union([
   z.strictObject({ text: z.string() }),
-  z.strictObject({ tool: ToolName, input: z.record(z.string(), z.unknown()).default({}) }),
+  z.strictObject({ tool: ToolName, input: z.record(z.string(), JsonData).default({}) }),
   z.strictObject({ final: z.string() }),
 ]);
 export type ScriptStep = z.infer<typeof ScriptStep>;
@@ -28,9 +29,9 @@ export const AgentDefinition = z
     tools: z.array(ToolName).default([]),
     budget: Budget.default({ maxSteps: 20 }),
     maxTokens: z.number().int().positive().default(4096),
-    rubric: z.unknown().optional(),
-    supervision: z.unknown().optional(),
-    memory: z.unknown().optional(),
+    rubric: JsonData.optional(),
+    supervision: JsonData.optional(),
+    memory: JsonData.optional(),
     subagents: z.array(AgentName).default([]),
     script: z.array(ScriptStep).optional(),
   })

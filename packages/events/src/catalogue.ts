@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { SessionId, ToolName } from './ids.ts';
+import { JsonData } from './json-data.ts';
 
 /**
  * The data of every event type, keyed by type. Names are past tense. Extend, never repurpose:
@@ -30,7 +31,7 @@ export const eventData = {
     /** Tool schemas resolved at creation, for the same reason. */
     tools: z.array(ToolDefinition),
     budget: Budget,
-    rubric: z.unknown().optional(),
+    rubric: JsonData.optional(),
     metadata: z.record(z.string(), z.string()).optional(),
     parent: z.object({ sessionId: SessionId, callId: CallId }).optional(),
     /** Where a fork came from: its first `n` events are that session's. `hermetic` answers from that session's recordings while requests match. */
@@ -66,7 +67,7 @@ export const eventData = {
   'tool.requested': z.object({
     callId: CallId,
     tool: ToolName,
-    input: z.unknown(),
+    input: JsonData,
     idempotencyKey: z.string(),
   }),
   'permission.granted': z.object({ callId: CallId, tool: ToolName, policy: z.string().optional() }),

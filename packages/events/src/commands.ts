@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ModelName } from './agent.ts';
 import { ForkOrigin, NewEventSchema } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
+import { JsonData } from './json-data.ts';
 
 /** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
 export const ToolJob = z.object({
@@ -9,7 +10,7 @@ export const ToolJob = z.object({
   correlationId: SessionId,
   callId: z.string().min(1),
   tool: ToolName,
-  input: z.unknown(),
+  input: JsonData,
   /** Same key on every redelivery or re-dispatch: the executor's ledger runs it once. */
   idempotencyKey: z.string().min(1),
   /**

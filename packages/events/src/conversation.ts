@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonData } from './json-data.ts';
 
 /** Provider-neutral conversation types. Adapters translate these to and from each provider's wire format. */
 
@@ -19,7 +20,7 @@ export const ToolUseBlock = z.object({
   id: z.string(),
   /** The Signalbox tool name (for example `workspace.read`), never a provider-mangled one. */
   name: z.string(),
-  input: z.unknown(),
+  input: JsonData,
 });
 export type ToolUseBlock = z.infer<typeof ToolUseBlock>;
 
@@ -44,7 +45,7 @@ export const ToolDefinition = z.object({
   name: z.string(),
   description: z.string(),
   /** JSON Schema of the tool's input object. */
-  inputSchema: z.record(z.string(), z.unknown()),
+  inputSchema: z.record(z.string(), JsonData),
 });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { Budget } from './agent.ts';
 import { SessionId } from './ids.ts';
+import { JsonData } from './json-data.ts';
 
 /** The public ingress contract: what any NATS client publishes on `sbx.tasks.<agent>`. */
 export const Task = z.strictObject({
   input: z.string().min(1, 'a task needs a non-empty "input"'),
   /** Makes submission idempotent: a second task with the same id starts nothing new. */
   sessionId: SessionId.optional(),
-  rubric: z.unknown().optional(),
+  rubric: JsonData.optional(),
   /** Overrides the agent's budget, field by field. */
   budget: Budget.partial().optional(),
   metadata: z.record(z.string(), z.string()).optional(),

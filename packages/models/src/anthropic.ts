@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { failureFromStatus, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
 import type { CallOptions, ModelProvider } from './provider.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
+import { recordableToolInput } from './tool-input.ts';
 
 export interface AnthropicProviderOptions {
   apiKey: string;
@@ -123,7 +124,7 @@ function fromWireReply(reply: AnthropicReply, names: ToolNameMap): ModelResponse
   const content = reply.content.flatMap((block): ModelResponse['content'] => {
     if (block === undefined) return [];
     if (block.type === 'text') return [{ type: 'text', text: block.text }];
-    return [{ type: 'tool_use', id: block.id, name: names.fromWire(block.name), input: block.input }];
+    return [{ type: 'tool_use', id: block.id, name: names.fromWire(block.name), input: recordableToolInput(block.input) }];
   });
   return {
     model: reply.model,

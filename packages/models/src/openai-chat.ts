@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseReply } from './http-failures.ts';
 import { fromArguments, splitCachedInput, toArguments, toolOutput, type OpenAIWireApi } from './openai-wire.ts';
 import type { ToolNameMap } from './tool-names.ts';
+import { recordableToolInput } from './tool-input.ts';
 
 /** Chat Completions (`POST /v1/chat/completions`): what Ollama, vLLM and llama.cpp serve. */
 export const chatCompletionsApi: OpenAIWireApi = {
@@ -98,7 +99,7 @@ function fromChatReply(reply: ChatReply, names: ToolNameMap): ModelResponse {
   const text = message.refusal ?? message.content;
   if (text) content.push({ type: 'text', text });
   for (const [index, call] of (message.tool_calls ?? []).entries()) {
-    const input = typeof call.function.arguments === 'string' ? fromArguments(call.function.arguments) : call.function.arguments;
+    const input = typeof call.function.arguments === 'string' ? fromArguments(call.function.arguments) : recordableToolInput(call.function.arguments);
     content.push({ type: 'tool_use', id: call.id ?? `call_${index}`, name: names.fromWire(call.function.name), input });
   }
   const usage = reply.usage;

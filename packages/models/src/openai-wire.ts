@@ -2,6 +2,7 @@ import type { ModelRequest, ModelResponse } from '@signalbox/events';
 import type OpenAI from 'openai';
 import type { CallContext } from './http-failures.ts';
 import type { ToolNameMap } from './tool-names.ts';
+import { recordableToolInput } from './tool-input.ts';
 
 /** One OpenAI wire format: how to send a request and how to read the reply. */
 export interface OpenAIWireApi {
@@ -21,7 +22,7 @@ export function toArguments(input: unknown): string {
 /** Arguments the model got wrong stay a string, so tool-input validation can tell the model. */
 export function fromArguments(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return recordableToolInput(JSON.parse(text));
   } catch {
     return text;
   }

@@ -1,4 +1,4 @@
-import { decode, decodeEvent, encode, encodeEvent, type AgentDefinition, type NewEvent, type SessionEvent, type ToolResult } from '@signalbox/events';
+import { decode, decodeEvent, encode, encodeEvent, holdsProtoKey, type AgentDefinition, type NewEvent, type SessionEvent, type ToolResult } from '@signalbox/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -31,7 +31,8 @@ const choice = fc.record({
   stopReason: fc.constantFrom('end_turn', 'max_tokens', 'refusal', 'stop_sequence'),
   tokens: fc.tuple(fc.nat(5_000), fc.nat(2_000)),
   costMicros: fc.nat(20_000),
-  input: fc.jsonValue({ maxDepth: 2 }),
+  // As the model adapters pass them on: an input holding a `__proto__` key stays text (recordableToolInput).
+  input: fc.jsonValue({ maxDepth: 2 }).filter((value) => !holdsProtoKey(value)),
   output: fc.string({ maxLength: 24 }),
   retryable: fc.boolean(),
 });

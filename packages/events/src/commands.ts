@@ -18,6 +18,11 @@ export const ToolJob = z.object({
    * leaves it out): on its first delivery the key cannot have been run yet.
    */
   firstDispatch: z.literal(true).optional(),
+  /**
+   * Where the result goes: the dispatching actor's own inbox (`<prefix>.inbox.<sessionId>.<actor>`),
+   * so the session's next step runs where its state is cached. The session's inbox when absent.
+   */
+  replyTo: z.string().optional(),
 });
 export type ToolJob = z.infer<typeof ToolJob>;
 

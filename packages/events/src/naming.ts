@@ -25,6 +25,13 @@ export interface Naming {
     task(agent: string): string;
     allTasks: string;
     inbox(sessionId: string): string;
+    /** Every session's public inbox, `<prefix>.inbox.<sessionId>`, without the actors' own inboxes below it. */
+    sessionInboxes: string;
+    /** Results of calls one actor dispatched, `<prefix>.inbox.<sessionId>.<actor>`, so they come back to it. */
+    actorInbox(sessionId: string, actor: string): string;
+    actorInboxes(actor: string): string;
+    /** The session a message on either kind of inbox subject is for. */
+    sessionOfInbox(subject: string): string | undefined;
     allInbox: string;
     toolJob(tool: string): string;
     allToolJobs: string;
@@ -71,6 +78,10 @@ export function naming(prefix = 'sbx'): Naming {
       task: (agent) => `${prefix}.tasks.${agent}`,
       allTasks: `${prefix}.tasks.>`,
       inbox: (sessionId) => `${prefix}.inbox.${sessionId}`,
+      sessionInboxes: `${prefix}.inbox.*`,
+      actorInbox: (sessionId, actor) => `${prefix}.inbox.${sessionId}.${actor}`,
+      actorInboxes: (actor) => `${prefix}.inbox.*.${actor}`,
+      sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
       allInbox: `${prefix}.inbox.>`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,

@@ -33,6 +33,8 @@ export interface DurableWorkerOptions {
   handle(message: JsMsg): Promise<void>;
   /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say). */
   onDeadLetter?(message: JsMsg, reason: string): Promise<void>;
+  /** For a durable only this process uses: the server deletes it once it has not been pulled from for this long. */
+  deleteWhenIdleMs?: number;
 }
 
 export interface RunningWorker {
@@ -54,9 +56,12 @@ export async function startDurableWorker(options: DurableWorkerOptions): Promise
     // The worker counts deliveries itself and dead-letters; the server must never silently give up.
     max_deliver: -1,
     max_ack_pending: Math.max(1000, concurrency * 4),
+    ...(options.deleteWhenIdleMs === undefined ? {} : { inactive_threshold: options.deleteWhenIdleMs * msToNs }),
   });
   const consumer = await jetstream(options.nc).consumers.get(options.stream, options.durable);
-  const messages = await consumer.consume({ max_messages: concurrency });
+  // A durable deleted when idle must look idle soon after this process stops: its pull requests expire sooner.
+  const expires = options.deleteWhenIdleMs === undefined ? {} : { expires: Math.max(1_000, Math.min(30_000, options.deleteWhenIdleMs)) };
+  const messages = await consumer.consume({ max_messages: concurrency, ...expires });
   const inFlight = new Set<Promise<void>>();
 
   const loop = (async () => {

@@ -134,6 +134,25 @@ describe('tool executor', () => {
     expect((await run.result()).callId).toBe('after');
   });
 
+  it("sends a result to the inbox of the actor that dispatched the call, never to another session's", async () => {
+    const jsm = await jetstreamManager(nc);
+    const stored = async (subject: string) => (await jsm.streams.info(names.streams.inbox, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+    const until = async (check: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 5_000; !(await check()); ) {
+        if (Date.now() > deadline) throw new Error('no result within 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const job = (sessionId: string, replyTo: string): ToolJob => ({ sessionId, correlationId: sessionId, callId: 'c1', tool: 'workspace.list', input: {}, idempotencyKey: `${sessionId}/c1`, replyTo });
+    const own = names.subjects.actorInbox('run-8', 'actor-a');
+    await js.publish(names.subjects.toolJob('workspace.list'), encode(job('run-8', own)));
+    await until(async () => (await stored(own)) === 1);
+    // A reply subject of another session (or anything else) is ignored: the result goes to its own session's inbox.
+    await js.publish(names.subjects.toolJob('workspace.list'), encode(job('run-9', own)));
+    await until(async () => (await stored(names.subjects.inbox('run-9'))) === 1);
+    expect(await stored(own)).toBe(1);
+  });
+
   it('dead-letters a malformed job with the reason', async () => {
     const bytes = encode({ sessionId: 'run-8', tool: 'workspace.read' });
     await js.publish(names.subjects.toolJob('workspace.read'), bytes);

@@ -213,11 +213,20 @@ function resultOf(job: ToolJob, outcome: ToolResult['outcome']): ToolResult {
 }
 
 async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): Promise<void> {
-  await deps.js.publish(deps.names.subjects.inbox(job.sessionId), encode(result), {
+  await deps.js.publish(resultSubject(deps.names, job), encode(result), {
     // However many deliveries answer a call, one result lands (within the stream's duplicate window).
     msgID: `${job.idempotencyKey}/result`,
   });
 }
+
+/** The dispatching actor's inbox when the job names one for its session, else the session's inbox. */
+function resultSubject(names: Naming, job: ToolJob): string {
+  const sessionInbox = names.subjects.inbox(job.sessionId);
+  const actor = job.replyTo?.startsWith(`${sessionInbox}.`) ? job.replyTo.slice(sessionInbox.length + 1) : undefined;
+  return actor && subjectToken.test(actor) ? names.subjects.actorInbox(job.sessionId, actor) : sessionInbox;
+}
+
+const subjectToken = /^[A-Za-z0-9_-]+$/;
 
 // Ids only, never input or error text: a tool's input may carry secrets, and errors may echo it.
 function callLogger(logger: Logger, job: ToolJob): Logger {

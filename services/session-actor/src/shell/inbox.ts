@@ -4,7 +4,10 @@ import { positionOf, Rejection } from '@signalbox/runtime';
 import type { SessionCommand } from '../core/decide.ts';
 import type { SessionRunner } from './session-runner.ts';
 
-/** Applies a command from `sbx.inbox.<sessionId>` (a tool result, or a request to start the session as a fork) to its session. */
+/**
+ * Applies a command from `sbx.inbox.<sessionId>` (a tool result, or a request to start the session
+ * as a fork), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool result), to its session.
+ */
 export async function handleInboxCommand(runner: SessionRunner, message: JsMsg): Promise<void> {
   let command: InboxCommand;
   try {
@@ -37,7 +40,7 @@ function assertNever(value: never): never {
 
 /** A command that could not be applied after every retry fails its session, with the reason, rather than leaving it waiting. */
 export async function failSessionOf(runner: SessionRunner, names: Naming, message: JsMsg, reason: string): Promise<void> {
-  const sessionId = message.subject.slice(names.subjects.inbox('').length);
+  const sessionId = names.subjects.sessionOfInbox(message.subject);
   if (!sessionId) return;
   await runner.execute(sessionId, { type: 'FailSession', reason: `a command could not be applied: ${reason}` }, {
     causationId: positionOf(message),

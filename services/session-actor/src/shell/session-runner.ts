@@ -26,6 +26,8 @@ export interface SessionRunnerDeps {
   logger: Logger;
   resolveModel: ModelResolver;
   instance: string;
+  /** This actor's own inbox token: tool results of the calls it dispatches come back to it. */
+  actor: string;
   clock: () => number;
   newId: () => string;
 }
@@ -193,7 +195,9 @@ export class SessionRunner {
 
   #publishJob(job: ToolJob) {
     // The idempotency key doubles as the message id, so a re-dispatch within the window is dropped by the stream.
-    return this.#js.publish(this.#deps.names.subjects.toolJob(job.tool), encode(job), { msgID: job.idempotencyKey });
+    const { names, actor } = this.#deps;
+    const replyTo = names.subjects.actorInbox(job.sessionId, actor);
+    return this.#js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), { msgID: job.idempotencyKey });
   }
 
   async #callModel(session: LoadedSession, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {

@@ -60,6 +60,7 @@ async function actor(instance: string) {
     logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
     resolveModel: (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 }),
     instance,
+    actor: instance,
     clock: Date.now,
     newId: monotonicFactory(),
   });

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { naming } from './naming.ts';
+
+describe('inbox subjects', () => {
+  const { subjects } = naming('sbx');
+
+  it("keep a session's public inbox apart from its actors' own", () => {
+    expect(subjects.inbox('s1')).toBe('sbx.inbox.s1');
+    expect(subjects.actorInbox('s1', 'actor-a')).toBe('sbx.inbox.s1.actor-a');
+    expect(subjects.sessionInboxes).toBe('sbx.inbox.*');
+    expect(subjects.actorInboxes('actor-a')).toBe('sbx.inbox.*.actor-a');
+  });
+
+  it('name the session a message on either is for', () => {
+    expect(subjects.sessionOfInbox('sbx.inbox.s1')).toBe('s1');
+    expect(subjects.sessionOfInbox('sbx.inbox.s1.actor-a')).toBe('s1');
+    expect(subjects.sessionOfInbox('sbx.jobs.tool.x')).toBeUndefined();
+  });
+});

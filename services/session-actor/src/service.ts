@@ -1,6 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { startDurableWorker, type Service } from '@signalbox/runtime';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Naming } from '@signalbox/events';
+import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
@@ -29,7 +31,10 @@ export interface SessionActorOptions {
   adoptEveryMs?: number;
 }
 
-/** The session actor pool: tasks in, session logs out. Every replica shares the same two durable consumers. */
+/**
+ * The session actor pool: tasks in, session logs out. Every replica shares the durables for tasks
+ * and for sessions' inboxes, and has its own for the results of the tool calls it dispatched.
+ */
 export function sessionActorService(options: SessionActorOptions = {}): Service {
   return {
     name: 'session-actor',
@@ -65,31 +70,59 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         handle: (message) => handleTask(ingress, message),
         onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
       });
-      const inboxWorker = { ...common, stream: names.streams.inbox, deadLetterSource: 'inbox' } as const;
-      const handleInbox = { handle: (message: JsMsg) => handleInboxCommand(runner, message), onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason) };
-      // Commands any actor may take (forks; results of calls whose actor is gone), then this actor's own:
-      // results of the calls it dispatched, so a session's next step runs where its state is cached.
-      // In that order: a work-queue stream's consumers may not overlap, and an older shared one took `inbox.>`.
-      const inbox = await startDurableWorker({ ...inboxWorker, ...handleInbox, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });
-      const ownInbox = await startDurableWorker({
-        ...inboxWorker,
-        ...handleInbox,
-        durable: ownInboxDurable(actor),
-        filterSubject: names.subjects.actorInboxes(actor),
-        deleteWhenIdleMs: options.ownInboxIdleMs ?? 2 * config.ackWaitMs,
-      });
-      const adoption = setInterval(() => {
-        adoptOrphanedResults({ nc, names, logger, self: actor, durableOf: ownInboxDurable }).catch((error: unknown) => {
-          logger.warn({ err: error }, 'could not look for results left to stopped actors; will look again');
-        });
-      }, options.adoptEveryMs ?? config.ackWaitMs / 3);
+      const inboxes = await startInboxes({ worker: common, runner, actor, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       return {
         stop: async () => {
-          clearInterval(adoption);
-          await Promise.all([tasks.stop(), inbox.stop(), ownInbox.stop()]);
+          await Promise.all([tasks.stop(), inboxes.stop()]);
           await runner.settled();
         },
       };
+    },
+  };
+}
+
+interface InboxesDeps {
+  /** What every durable worker of the actor shares. */
+  worker: { nc: NatsConnection; names: Naming; logger: Logger; concurrency: number; ackWaitMs: number; maxDeliver: number };
+  runner: SessionRunner;
+  actor: string;
+  ownInboxIdleMs: number | undefined;
+  adoptEveryMs: number | undefined;
+}
+
+/**
+ * The shared inbox durable (forks; results whose actor is gone), this actor's own (results of the
+ * calls it dispatched, so a session's next step runs where its state is cached), and the search for
+ * results left to actors that are gone. The shared one first: a work-queue stream's consumers may
+ * not overlap, and an older shared durable took all of `inbox.>`.
+ */
+async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> }> {
+  const { runner, actor } = deps;
+  const { nc, names, logger, ackWaitMs } = deps.worker;
+  const worker = {
+    ...deps.worker,
+    stream: names.streams.inbox,
+    deadLetterSource: 'inbox',
+    handle: (message: JsMsg) => handleInboxCommand(runner, message),
+    onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
+  };
+  const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });
+  const own = await startDurableWorker({
+    ...worker,
+    durable: ownInboxDurable(actor),
+    filterSubject: names.subjects.actorInboxes(actor),
+    deleteWhenIdleMs: deps.ownInboxIdleMs ?? 2 * ackWaitMs,
+  });
+  let adopting: Promise<unknown> | undefined;
+  const adoption = setInterval(() => {
+    adopting ??= adoptOrphanedResults({ nc, names, logger, self: actor, durableOf: ownInboxDurable })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not look for results left to stopped actors; will look again'))
+      .finally(() => (adopting = undefined));
+  }, deps.adoptEveryMs ?? ackWaitMs / 3);
+  return {
+    stop: async () => {
+      clearInterval(adoption);
+      await Promise.all([shared.stop(), own.stop(), adopting]);
     },
   };
 }

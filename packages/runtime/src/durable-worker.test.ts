@@ -116,6 +116,17 @@ describe('startDurableWorker', () => {
     expect(await deadLetterOf(on)).toBeNull();
   });
 
+  it('creates its durable again when it vanishes under the running worker', async () => {
+    const on = lane('vanish');
+    const done = Promise.withResolvers<void>();
+    await startWorker(on, { handle: async () => done.resolve() });
+    await jsm.consumers.delete(stream, on.durable);
+
+    await js.publish(on.subject, 'after');
+    await within(done.promise, 'the handler to run on the durable made again', 15_000);
+    await drained(on);
+  });
+
   it('retries a handler that throws, with a growing delivery count, and acks once it succeeds', async () => {
     const on = lane('retry');
     const deliveries: number[] = [];

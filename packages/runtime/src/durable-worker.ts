@@ -6,6 +6,7 @@ import {
   jetstream,
   jetstreamManager,
   type ConsumerConfig,
+  type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
@@ -48,7 +49,7 @@ const defaultRetryBackoffMs = (deliveries: number) => Math.min(250 * 2 ** delive
 export async function startDurableWorker(options: DurableWorkerOptions): Promise<RunningWorker> {
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   const concurrency = options.concurrency ?? 16;
-  await ensureConsumer(options.nc, options.stream, {
+  const config = {
     durable_name: options.durable,
     filter_subject: options.filterSubject,
     ack_policy: AckPolicy.Explicit,
@@ -57,28 +58,66 @@ export async function startDurableWorker(options: DurableWorkerOptions): Promise
     max_deliver: -1,
     max_ack_pending: Math.max(1000, concurrency * 4),
     ...(options.deleteWhenIdleMs === undefined ? {} : { inactive_threshold: options.deleteWhenIdleMs * msToNs }),
-  });
-  const consumer = await jetstream(options.nc).consumers.get(options.stream, options.durable);
+  };
   // A durable deleted when idle must look idle soon after this process stops: its pull requests expire sooner.
   const expires = options.deleteWhenIdleMs === undefined ? {} : { expires: Math.max(1_000, Math.min(30_000, options.deleteWhenIdleMs)) };
-  const messages = await consumer.consume({ max_messages: concurrency, ...expires });
+  const open = async () => {
+    await ensureConsumer(options.nc, options.stream, config);
+    const opened = await (await jetstream(options.nc).consumers.get(options.stream, options.durable)).consume({ max_messages: concurrency, ...expires });
+    void endWhenDurableGone(opened);
+    return opened;
+  };
+  let messages = await open();
+  let stopping = false;
   const inFlight = new Set<Promise<void>>();
 
   const loop = (async () => {
-    for await (const message of messages) {
-      const task = handleOne(options, message, ackWaitMs).finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    for (;;) {
+      for await (const message of messages) {
+        const task = handleOne(options, message, ackWaitMs).finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      }
+      // The messages ended without stop(): their durable is gone (see endWhenDurableGone). Make it again.
+      while (!stopping) {
+        try {
+          messages = await open();
+          break;
+        } catch (error) {
+          options.logger.warn({ err: error, durable: options.durable }, 'could not create the vanished durable again; will retry');
+          await sleep(1_000);
+        }
+      }
+      if (stopping) return;
+      options.logger.warn({ durable: options.durable }, 'the durable had vanished; created it again');
     }
   })();
 
   return {
     stop: async () => {
+      stopping = true;
       await messages.close();
       await loop;
+      // A durable made again while stopping: close that one too.
+      await messages.close();
       await Promise.all(inFlight);
     },
   };
+}
+
+/**
+ * Ends `messages` once their durable is gone, so the worker's loop makes it again and pulls afresh:
+ * the client would otherwise keep waiting on it. A durable vanishes under a live worker when it was
+ * made to be deleted when idle and its pulls stalled that long (a cluster electing leaders), or by hand.
+ */
+async function endWhenDurableGone(messages: ConsumerMessages): Promise<void> {
+  for await (const status of messages.status()) {
+    if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') await messages.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function handleOne(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: number): Promise<void> {

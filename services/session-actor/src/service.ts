@@ -115,7 +115,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   });
   let adopting: Promise<unknown> | undefined;
   const adoption = setInterval(() => {
-    adopting ??= adoptOrphanedResults({ nc, names, logger, self: actor, durableOf: ownInboxDurable })
+    adopting ??= adoptOrphanedResults({ nc, names, logger, durableOf: ownInboxDurable })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not look for results left to stopped actors; will look again'))
       .finally(() => (adopting = undefined));
   }, deps.adoptEveryMs ?? ackWaitMs / 3);

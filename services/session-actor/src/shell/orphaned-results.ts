@@ -7,15 +7,14 @@ export interface OrphanedResultsDeps {
   nc: NatsConnection;
   names: Naming;
   logger: Logger;
-  /** This actor's own inbox token: never adopted from. */
-  self: string;
   /** The durable of an actor's own inbox, by its token. */
   durableOf(actor: string): string;
 }
 
 /**
- * Results sent to an actor that is gone. Each actor's own inbox durable is deleted by the server
- * once the actor has stopped pulling for a while; messages left on that actor's inbox subjects are
+ * Results sent to an actor whose own inbox durable is gone. The server deletes it once the actor
+ * has stopped pulling for a while: the actor died, or (this one included) its pulls stalled that
+ * long, as while a cluster elects new leaders. Messages left on that actor's inbox subjects are
  * then moved to their sessions' shared inbox, where any actor takes them. Returns how many moved.
  */
 export async function adoptOrphanedResults(deps: OrphanedResultsDeps): Promise<number> {
@@ -25,7 +24,7 @@ export async function adoptOrphanedResults(deps: OrphanedResultsDeps): Promise<n
   const subjectsByActor = new Map<string, string[]>();
   for (const subject of Object.keys(info.state.subjects ?? {})) {
     const actor = subject.split('.')[3];
-    if (actor === undefined || actor === deps.self) continue;
+    if (actor === undefined) continue;
     subjectsByActor.set(actor, [...(subjectsByActor.get(actor) ?? []), subject]);
   }
   let moved = 0;

@@ -3,6 +3,15 @@ import { z } from 'zod';
 /** Ids become NATS subject tokens, so they may not contain `.`, `*`, `>` or white space. */
 const token = /^[A-Za-z0-9_-]+$/;
 
+export function isSubjectToken(text: string): boolean {
+  return token.test(text);
+}
+
+/** `text` with every character a subject token may not hold replaced by `_` (host names hold dots). */
+export function toSubjectToken(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 export const SessionId = z
   .string()
   .min(1)

@@ -19,7 +19,7 @@ export {
 } from './conversation.ts';
 export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
-export { AgentName, SessionId, ToolName } from './ids.ts';
+export { AgentName, isSubjectToken, SessionId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { errorHeader, naming, replyToHeader, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';

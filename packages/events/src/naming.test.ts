@@ -16,4 +16,9 @@ describe('inbox subjects', () => {
     expect(subjects.sessionOfInbox('sbx.inbox.s1.actor-a')).toBe('s1');
     expect(subjects.sessionOfInbox('sbx.jobs.tool.x')).toBeUndefined();
   });
+
+  it("name the actor whose own inbox a subject is", () => {
+    expect(subjects.actorOfInbox('sbx.inbox.s1.actor-a')).toBe('actor-a');
+    expect(subjects.actorOfInbox('sbx.inbox.s1')).toBeUndefined();
+  });
 });

@@ -32,6 +32,8 @@ export interface Naming {
     actorInboxes(actor: string): string;
     /** The session a message on either kind of inbox subject is for. */
     sessionOfInbox(subject: string): string | undefined;
+    /** The actor whose own inbox `subject` is, if it is one. */
+    actorOfInbox(subject: string): string | undefined;
     allInbox: string;
     toolJob(tool: string): string;
     allToolJobs: string;
@@ -82,6 +84,7 @@ export function naming(prefix = 'sbx'): Naming {
       actorInbox: (sessionId, actor) => `${prefix}.inbox.${sessionId}.${actor}`,
       actorInboxes: (actor) => `${prefix}.inbox.*.${actor}`,
       sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
+      actorOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] || undefined : undefined),
       allInbox: `${prefix}.inbox.>`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,

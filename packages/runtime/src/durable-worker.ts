@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   AckPolicy,
@@ -114,10 +115,6 @@ async function endWhenDurableGone(messages: ConsumerMessages): Promise<void> {
   for await (const status of messages.status()) {
     if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') await messages.close();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function handleOne(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Naming } from '@signalbox/events';
+import { toSubjectToken, type Naming } from '@signalbox/events';
 import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
@@ -40,8 +40,8 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
     name: 'session-actor',
     start: async ({ nc, names, store, logger, config }) => {
       const kvm = new Kvm(nc);
-      // Subject-safe: instance names default to `<hostname>-<pid>`, and host names hold dots.
-      const actor = config.instance.replace(/[^A-Za-z0-9_-]/g, '_');
+      // Instance names default to `<hostname>-<pid>`, and host names hold dots.
+      const actor = toSubjectToken(config.instance);
       const runner = new SessionRunner({
         nc,
         names,

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
-import { decode, DecodeError, encode, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
+import { decode, DecodeError, encode, isSubjectToken, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from './execution-plan.ts';
@@ -221,12 +221,10 @@ async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): 
 
 /** The dispatching actor's inbox when the job names one for its session, else the session's inbox. */
 function resultSubject(names: Naming, job: ToolJob): string {
-  const sessionInbox = names.subjects.inbox(job.sessionId);
-  const actor = job.replyTo?.startsWith(`${sessionInbox}.`) ? job.replyTo.slice(sessionInbox.length + 1) : undefined;
-  return actor && subjectToken.test(actor) ? names.subjects.actorInbox(job.sessionId, actor) : sessionInbox;
+  const actor = job.replyTo && names.subjects.actorOfInbox(job.replyTo);
+  const ownInbox = actor && isSubjectToken(actor) ? names.subjects.actorInbox(job.sessionId, actor) : undefined;
+  return ownInbox !== undefined && ownInbox === job.replyTo ? ownInbox : names.subjects.inbox(job.sessionId);
 }
-
-const subjectToken = /^[A-Za-z0-9_-]+$/;
 
 // Ids only, never input or error text: a tool's input may carry secrets, and errors may echo it.
 function callLogger(logger: Logger, job: ToolJob): Logger {

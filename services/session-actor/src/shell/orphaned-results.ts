@@ -23,7 +23,7 @@ export async function adoptOrphanedResults(deps: OrphanedResultsDeps): Promise<n
   const info = await jsm.streams.info(names.streams.inbox, { subjects_filter: names.subjects.actorInboxes('*') });
   const subjectsByActor = new Map<string, string[]>();
   for (const subject of Object.keys(info.state.subjects ?? {})) {
-    const actor = subject.split('.')[3];
+    const actor = names.subjects.actorOfInbox(subject);
     if (actor === undefined) continue;
     subjectsByActor.set(actor, [...(subjectsByActor.get(actor) ?? []), subject]);
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -247,9 +248,4 @@ export class SessionRunner {
 function correlationOf(state: SessionState): string {
   if (state.status === 'new') throw new Error('a session must be created before anything else is appended');
   return state.correlationId;
-}
-
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

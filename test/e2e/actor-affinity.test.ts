@@ -2,13 +2,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import type { SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { succeededSession } from '../support/runtime.ts';
 
 const steps = 6;
 const note = defineTool({ name: 'note.take', description: 'Takes a note', input: z.object({ text: z.string() }), run: ({ text }) => `noted ${text}` });
@@ -58,13 +58,6 @@ async function firstCall(sessionId: string): Promise<void> {
   throw new Error(`${sessionId} requested no tool call within 5 s`);
 }
 
-async function completed(sessionId: string): Promise<SessionEvent[]> {
-  const events: SessionEvent[] = [];
-  for await (const event of client.follow(sessionId, AbortSignal.timeout(20_000))) events.push(event);
-  expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
-  return events;
-}
-
 describe('tool results go back to the actor that dispatched the call', () => {
   it('so with two actor processes every step of a session continues where its state is cached', { timeout: 30_000 }, async () => {
     // Four sessions start on actor-a alone; actor-b joins while their first (slow) calls run, and four more start.
@@ -77,7 +70,7 @@ describe('tool results go back to the actor that dispatched the call', () => {
     await Promise.all(late.map((sessionId) => client.submit('noter', { input: 'take notes', sessionId })));
 
     for (const sessionId of [...early, ...late]) {
-      const events = await completed(sessionId);
+      const events = await succeededSession(client, sessionId, 20_000);
       const requestedBy = new Map(events.flatMap((event) => (event.type === 'tool.requested' ? [[event.data.callId, event.by.instance]] : [])));
       const results = events.flatMap((event) => (event.type === 'tool.completed' ? [event] : []));
       expect(results).toHaveLength(steps);
@@ -96,7 +89,7 @@ describe('tool results go back to the actor that dispatched the call', () => {
     hosts.delete('actor-a');
     await start('actor-b', sessionActorService());
 
-    const events = await completed('orphaned');
+    const events = await succeededSession(client, 'orphaned', 20_000);
     expect(events.find((event) => event.type === 'tool.completed')?.by.instance).toBe('actor-b');
     const consumers = await (await jetstreamManager(nc)).consumers.list('SBX_INBOX').next();
     expect(consumers.map((consumer) => consumer.name).sort()).toEqual(['session-actor-inbox', 'session-actor-inbox-actor-b']);

@@ -11,6 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { naming } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { toolDurable, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,7 +79,7 @@ async function servicesReady(jsm: JetStreamManager, deadline: number): Promise<v
   const consumers: [string, string][] = [
     [names.streams.tasks, 'session-actor-tasks'],
     [names.streams.inbox, 'session-actor-inbox'],
-    [names.streams.jobs, 'tool-executor'],
+    ...workspaceTools.map((tool): [string, string] => [names.streams.jobs, toolDurable(tool.name)]),
   ];
   for (const [stream, durable] of consumers) {
     await waitUntil(() => found(jsm.consumers.info(stream, durable)), `consumer ${durable} exists on ${stream}`, deadline);

@@ -119,12 +119,12 @@ async function stuck(client: SignalboxClient): Promise<string> {
     }),
   );
   const jsm = await jetstreamManager(client.nc);
-  const consumers = await Promise.all(
-    [['SBX_TASKS', 'session-actor-tasks'], ['SBX_INBOX', 'session-actor-inbox'], ['SBX_JOBS', 'tool-executor']].map(async ([stream, name]) => {
-      const info = await jsm.consumers.info(stream!, name!);
-      return `${name}: pending=${info.num_pending} ack_pending=${info.num_ack_pending} redelivered=${info.num_redelivered} waiting=${info.num_waiting}`;
-    }),
-  );
+  const consumers: string[] = [];
+  for (const stream of ['SBX_TASKS', 'SBX_INBOX', 'SBX_JOBS']) {
+    for await (const info of jsm.consumers.list(stream)) {
+      consumers.push(`${info.name}: pending=${info.num_pending} ack_pending=${info.num_ack_pending} redelivered=${info.num_redelivered} waiting=${info.num_waiting}`);
+    }
+  }
   const streams = await Promise.all(['SBX_JOBS', 'SBX_INBOX', 'SBX_DLQ'].map(async (name) => `${name}=${(await jsm.streams.info(name)).state.messages}`));
   const reasons = new Map<string, number>();
   const dlq = await jetstream(client.nc).consumers.get('SBX_DLQ');

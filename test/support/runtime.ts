@@ -48,7 +48,8 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   };
 }
 
-async function completedSession(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
+/** Follows the session until it completes and returns all its events; throws if it has not within `timeoutMs`. */
+export async function completedSession(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
   const events: SessionEvent[] = [];
   const signal = AbortSignal.timeout(timeoutMs);
   for await (const event of client.follow(sessionId, signal)) events.push(event);
@@ -71,3 +72,13 @@ export const scriptedAgent = (overrides: Partial<AgentDefinition> = {}) => ({
   ],
   ...overrides,
 });
+
+/** As completedSession, for a session that must have succeeded. */
+export async function succeededSession(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
+  const events = await completedSession(client, sessionId, timeoutMs);
+  const last = events.at(-1);
+  if (last?.type !== 'session.completed' || last.data.status !== 'succeeded') {
+    throw new Error(`session ${sessionId} ended ${last?.type === 'session.completed' ? last.data.status : 'unfinished'}: ${JSON.stringify(last?.data)}`);
+  }
+  return events;
+}

@@ -1,4 +1,4 @@
-export { toolExecutorService } from './service.ts';
+export { toolDurable, toolExecutorService } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
 export { readToolDefinitions, UnadvertisedToolsError } from './tool-registry.ts';
 export { defineTool } from './tool.ts';

@@ -1,7 +1,9 @@
-import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { startDurableWorker, type Service } from '@signalbox/runtime';
+import type { Naming } from '@signalbox/events';
+import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { toolCatalogue } from './execute.ts';
 import { kvToolLedger } from './ledger.ts';
 import type { ToolSpec } from './tool.ts';
@@ -10,7 +12,7 @@ import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './tool-jobs.
 
 export interface ToolExecutorOptions {
   tools: readonly ToolSpec[];
-  /** Tool calls run at once by this process. */
+  /** Calls of each tool run at once by this process. */
   concurrency?: number;
   /** Deliveries of a job that keeps failing before it is dead-lettered and its session told. */
   maxDeliver?: number;
@@ -20,14 +22,16 @@ export interface ToolExecutorOptions {
 }
 
 /**
- * Runs tool jobs from `sbx.jobs.tool.>` and sends each result to the calling session's inbox.
- * Every executor process shares one durable consumer, so every process must run the same tools.
+ * Runs the jobs of its tools, from `sbx.jobs.tool.<tool>`, and sends each result to the calling session.
+ * Each tool has its own durable consumer, shared by every process that offers the tool: processes may
+ * offer different tools, and a job only ever reaches a process that has its tool.
  */
 export function toolExecutorService(options: ToolExecutorOptions): Service {
   return {
     name: 'tool-executor',
     start: async (context) => {
       const tools = toolCatalogue(options.tools);
+      await removeSharedDurable(context.nc, context.names, context.logger);
       await advertiseTools(context.nc, context.names, options.tools);
       const deps: ToolJobDeps = {
         js: jetstream(context.nc),
@@ -39,20 +43,48 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         instance: context.config.instance,
         now: options.clock ?? Date.now,
       };
-      return startDurableWorker({
-        nc: context.nc,
-        names: context.names,
-        logger: context.logger,
-        stream: context.names.streams.jobs,
-        durable: 'tool-executor',
-        filterSubject: context.names.subjects.allToolJobs,
-        deadLetterSource: 'jobs',
-        concurrency: options.concurrency,
-        maxDeliver: options.maxDeliver,
-        ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,
-        handle: (message) => handleToolJob(deps, message),
-        onDeadLetter: (message, reason) => answerDeadToolJob(deps, message, reason),
-      });
+      const workers = await Promise.all(
+        [...tools.keys()].map((tool) =>
+          startDurableWorker({
+            nc: context.nc,
+            names: context.names,
+            logger: context.logger,
+            stream: context.names.streams.jobs,
+            durable: toolDurable(tool),
+            filterSubject: context.names.subjects.toolJob(tool),
+            deadLetterSource: 'jobs',
+            concurrency: options.concurrency,
+            maxDeliver: options.maxDeliver,
+            ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,
+            handle: (message) => handleToolJob(deps, message),
+            onDeadLetter: (message, reason) => answerDeadToolJob(deps, message, reason),
+          }),
+        ),
+      );
+      return { stop: async () => void (await Promise.all(workers.map((worker) => worker.stop()))) };
     },
   };
+}
+
+/** The durable consumer of one tool's jobs: tool names are dot-separated words, and durable names take no dots. */
+export function toolDurable(tool: string): string {
+  return `tool-executor-${tool.replaceAll('.', '-')}`;
+}
+
+/** What executors before per-tool consumers shared, on every tool's jobs. */
+const sharedDurable = 'tool-executor';
+
+/**
+ * A work-queue stream refuses consumers whose subjects overlap, so the one durable that executors
+ * before per-tool consumers shared has to go first. Its unacknowledged jobs stay in the stream and
+ * reach the per-tool consumers. An executor of that older kind still running would make it again.
+ */
+async function removeSharedDurable(nc: NatsConnection, names: Naming, logger: Logger): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.consumers.delete(names.streams.jobs, sharedDurable);
+    logger.warn({ durable: sharedDurable }, 'removed the durable that executors shared before each tool had its own; stop any executor of that version');
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
+  }
 }

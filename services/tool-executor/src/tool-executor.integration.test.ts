@@ -101,15 +101,6 @@ describe('tool executor', () => {
     expect((await stranger.result()).outcome).toEqual({ status: 'failed', error: 'no file at shared.txt; workspace.list shows what exists' });
   });
 
-  it('answers a call to an unknown tool with the tools that exist', async () => {
-    const run = await session('run-4');
-    await run.send('web.fetch', { url: 'https://example.com' });
-    expect((await run.result()).outcome).toEqual({
-      status: 'failed',
-      error: 'unknown tool "web.fetch"; the tools available are: test.fail, workspace.list, workspace.read, workspace.write',
-    });
-  });
-
   it('answers invalid input with each issue', async () => {
     const run = await session('run-5');
     await run.send('workspace.write', { path: '/etc/passwd' });

@@ -67,6 +67,39 @@ describe('session decider', () => {
       ]);
   });
 
+  it('answers a call to a tool the session was not given at once, without dispatching it', () => {
+    const guessed = reply([{ type: 'tool_use', id: 'call_1', name: 'web search', input: { q: 'x' } }], 'tool_use');
+    const decision = given([created, requested(1)])
+      .when({ type: 'RecordModelReply', callId: 'm1', response: guessed, costUsd: 0, latencyMs: 1 })
+      .then(
+        [
+          { type: 'model.responded' },
+          { type: 'tool.requested', data: { callId: 'call_1', tool: 'web search' } },
+          { type: 'tool.failed', data: { callId: 'call_1', error: 'unknown tool "web search"; the tools available are: workspace.read' } },
+          { type: 'model.requested', data: { callId: 'm2' } },
+        ],
+        [{ type: 'CallModel', callId: 'm2' }],
+      );
+    const call = decision.effects[0];
+    expect(call?.type === 'CallModel' && call.request.messages.at(-1)).toMatchObject({ role: 'user', content: [{ type: 'tool_result', toolUseId: 'call_1', isError: true }] });
+  });
+
+  it('dispatches the calls to its tools and fails the others when a reply mixes both', () => {
+    const mixed = reply(
+      [
+        { type: 'tool_use', id: 'call_1', name: 'workspace.read', input: { path: 'notes.md' } },
+        { type: 'tool_use', id: 'call_2', name: 'workspace.delete', input: { path: 'notes.md' } },
+      ],
+      'tool_use',
+    );
+    given([created, requested(1)])
+      .when({ type: 'RecordModelReply', callId: 'm1', response: mixed, costUsd: 0, latencyMs: 1 })
+      .then(
+        [{ type: 'model.responded' }, toolRequested, { type: 'tool.requested', data: { callId: 'call_2' } }, { type: 'tool.failed', data: { callId: 'call_2' } }],
+        [{ type: 'DispatchTool', job: { callId: 'call_1', tool: 'workspace.read' } }],
+      );
+  });
+
   it('feeds a tool result back to the model as the next step', () => {
     const decision = given(afterToolCall)
       .when(toolResult({ status: 'completed', output: 'hello' }))

@@ -1,7 +1,7 @@
 import type { EventMeta, ModelRequest, NewEvent, ToolJob } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
-import { evolve, type ActiveState, type DecidingState } from './state.ts';
+import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
@@ -50,6 +50,7 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
   const content = lastMessage(state.conversation)?.content ?? [];
   const toolUses = content.flatMap((block) => (block.type === 'tool_use' ? [block] : []));
   if (toolUses.length === 0) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
+  const offered = new Set(state.tools.map((tool) => tool.name));
   const jobs = toolUses.map((use): ToolJob => ({
     sessionId: state.sessionId,
     correlationId: state.correlationId,
@@ -63,7 +64,18 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
     type: 'tool.requested',
     data: { callId: job.callId, tool: job.tool, input: job.input, idempotencyKey: job.idempotencyKey },
   }));
-  return { events: requested, effects: jobs.map((job) => ({ type: 'DispatchTool', job })) };
+  const dispatched = jobs.filter((job) => offered.has(job.tool));
+  const effects = dispatched.map((job): SessionEffect => ({ type: 'DispatchTool', job }));
+  if (dispatched.length === jobs.length) return { events: requested, effects };
+  // A tool the session was not given has no executor to run it: the model hears so at once, as from any failed call.
+  const refused = jobs.filter((job) => !offered.has(job.tool)).map((job) => unknownToolFailure(job.callId, job.tool, [...offered]));
+  const rest = recordThenContinue(state, ...requested, ...refused);
+  return { events: rest.events, effects: [...effects, ...rest.effects] };
+}
+
+function unknownToolFailure(callId: string, tool: string, offered: readonly string[]): NewEvent {
+  const known = [...offered].sort().join(', ') || '(none)';
+  return { type: 'tool.failed', data: { callId, tool, error: `unknown tool "${tool}"; the tools available are: ${known}`, durationMs: 0 } };
 }
 
 /** A reply without tool calls ends the session; how depends on why the model stopped. */
@@ -115,11 +127,12 @@ function textOf(content: readonly { type: string; text?: string }[]): string {
   return content.flatMap((block) => (block.type === 'text' && block.text !== undefined ? [block.text] : [])).join('\n');
 }
 
-/** Records `event`, then decides what follows from the state it leads to: one decision, several events. */
-export function recordThenContinue(state: ActiveState, event: NewEvent): Decision {
-  const after = evolve(state, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) }) as ActiveState;
+/** Records `events`, then decides what follows from the state they lead to: one decision, several events. */
+export function recordThenContinue(state: ActiveState, ...events: NewEvent[]): Decision {
+  let after: SessionState = state;
+  for (const event of events) after = evolve(after, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, after.n + 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
-  return { events: [event, ...rest.events], effects: rest.effects };
+  return { events: [...events, ...rest.events], effects: rest.effects };
 }
 
 /** Envelope fields for folding an event the decider has only proposed; evolve reads none but ids and `n`. */

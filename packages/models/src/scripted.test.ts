@@ -43,4 +43,21 @@ describe('scripted provider', () => {
     expect(error).toBeInstanceOf(ModelError);
     expect(error).toMatchObject({ code: 'script_exhausted', retryable: false });
   });
+
+  it('counts turns and tokens afresh when a request does not extend the one before it', async () => {
+    const script = [{ tool: 'workspace.read', input: {} }, { tool: 'workspace.read', input: {} }, { final: 'done' }];
+    const result = (content: string): Message => ({ role: 'user', content: [{ type: 'tool_result', toolUseId: 'call_1', content, isError: false }] });
+    const turn: Message = { role: 'assistant', content: [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }] };
+    const long = [user, turn, result('a much longer tool output than the other')];
+    const short = [user, turn, result('short')];
+    const reused = createScriptedProvider(script);
+    await reused.complete(request([user]));
+    const afterLong = await reused.complete(request(long));
+    // The same first message, then other messages: a fork of the conversation.
+    const afterShort = await reused.complete(request(short));
+    expect(afterShort).toEqual(await createScriptedProvider(script).complete(request(short)));
+    expect(afterLong).toEqual(await createScriptedProvider(script).complete(request(long)));
+    expect(afterShort.usage.inputTokens).toBeLessThan(afterLong.usage.inputTokens);
+    expect(afterShort.content).toEqual([{ type: 'tool_use', id: 'call_2', name: 'workspace.read', input: {} }]);
+  });
 });

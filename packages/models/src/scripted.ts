@@ -10,17 +10,19 @@ type Turn = { texts: string[]; end: Extract<ScriptStep, { tool: string }> | Extr
  */
 export function createScriptedProvider(script: readonly ScriptStep[]): ModelProvider {
   const turns = turnsOf(script);
+  const tallies: Tallies = new WeakMap();
   return {
     name: 'scripted',
     complete: async (request: ModelRequest): Promise<ModelResponse> => {
-      const index = request.messages.filter((message) => message.role === 'assistant').length;
+      const tally = tallyOf(request.messages, tallies);
+      const index = tally.assistantTurns;
       const turn = turns[index];
       if (!turn) {
         throw new ModelError('script_exhausted', `the script has ${turns.length} turns and turn ${index + 1} was asked for`, {
           retryable: false,
         });
       }
-      return replyFor(turn, index, request);
+      return replyFor(turn, index, tally.tokens + estimateTokens(request.system ?? ''));
     },
   };
 }
@@ -40,7 +42,7 @@ function turnsOf(script: readonly ScriptStep[]): Turn[] {
   return turns;
 }
 
-function replyFor(turn: Turn, index: number, request: ModelRequest): ModelResponse {
+function replyFor(turn: Turn, index: number, inputTokens: number): ModelResponse {
   const content: (TextBlock | ToolUseBlock)[] = turn.texts.map((text) => ({ type: 'text', text }));
   const end = turn.end;
   if (end && 'tool' in end) content.push({ type: 'tool_use', id: `call_${index + 1}`, name: end.tool, input: end.input });
@@ -51,7 +53,7 @@ function replyFor(turn: Turn, index: number, request: ModelRequest): ModelRespon
     content,
     stopReason: calledTool ? 'tool_use' : 'end_turn',
     usage: {
-      inputTokens: request.messages.reduce((sum, message) => sum + tokensOf(message), estimateTokens(request.system ?? '')),
+      inputTokens,
       outputTokens: estimateTokens(JSON.stringify(content)),
       cacheReadTokens: 0,
       cacheWriteTokens: 0,
@@ -59,19 +61,38 @@ function replyFor(turn: Turn, index: number, request: ModelRequest): ModelRespon
   };
 }
 
-/**
- * Per message, and remembered: a request repeats every earlier message, so estimating the whole
- * conversation afresh on every call would make a scripted session's steps cost more the longer it runs.
- */
-const messageTokens = new WeakMap<Message, number>();
+/** What a conversation's messages add up to: how many turns the model took, and about how many tokens they are. */
+interface Tally {
+  messages: readonly Message[];
+  assistantTurns: number;
+  tokens: number;
+}
 
-function tokensOf(message: Message): number {
-  let tokens = messageTokens.get(message);
-  if (tokens === undefined) {
-    tokens = estimateTokens(JSON.stringify(message));
-    messageTokens.set(message, tokens);
+/** The latest tally of each conversation, by its first message. */
+type Tallies = WeakMap<Message, Tally>;
+
+/**
+ * A request repeats every earlier message, so adding up the whole conversation on every call would
+ * make a scripted session's steps cost more the longer it runs: a request that extends the one before
+ * it (the same message objects, then more) only adds up the messages after them.
+ */
+function tallyOf(messages: readonly Message[], tallies: Tallies): Tally {
+  const first = messages[0];
+  const known = first && tallies.get(first);
+  let tally: Tally = known && extendsPrefix(messages, known.messages) ? known : { messages: [], assistantTurns: 0, tokens: 0 };
+  for (const message of messages.slice(tally.messages.length)) {
+    tally = {
+      messages,
+      assistantTurns: tally.assistantTurns + (message.role === 'assistant' ? 1 : 0),
+      tokens: tally.tokens + estimateTokens(JSON.stringify(message)),
+    };
   }
-  return tokens;
+  if (first) tallies.set(first, tally);
+  return tally;
+}
+
+function extendsPrefix(messages: readonly Message[], prefix: readonly Message[]): boolean {
+  return prefix.length <= messages.length && prefix.every((message, index) => messages[index] === message);
 }
 
 /** About four characters a token: scripted runs show plausible usage without a tokenizer. */

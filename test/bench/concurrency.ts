@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { runBench } from './harness/lifecycle.ts';
-import { machineBusyMs } from './harness/machine.ts';
+import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { readStoredEvents, startBenchNats, startBenchRuntime, watchSession, type BenchRuntime } from './harness/runtime.ts';
 import { noopTool as noop } from './harness/service-worker.ts';
@@ -35,18 +35,24 @@ interface Round {
   eventSpanMs: number;
   /** Busy CPU time of the whole machine (services, nats-server, this process) over the wall time: 1 is one core kept busy. */
   cores: number;
+  /** CPU time per step of each process that serves the sessions, ms; empty where /proc cannot tell. */
+  cpuPerStep: Partial<Record<ServingProcess, number>>;
 }
+
+type ServingProcess = 'session-actor' | 'tool-executor' | 'nats-server';
 
 await runBench('concurrency', 45_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   // Deployed as `signalbox run` deploys: one session-actor process, one tool-executor process; this one only submits and watches.
   const runtime = await startBenchRuntime(teardown, nats, []);
-  for (const service of ['session-actor', 'tool-executor']) {
-    await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service });
+  const pids: Record<ServingProcess, () => number | undefined> = { 'session-actor': () => undefined, 'tool-executor': () => undefined, 'nats-server': () => nats.server.pid };
+  for (const service of ['session-actor', 'tool-executor'] as const) {
+    const [pid] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service })).pids;
+    pids[service] = () => pid;
   }
   await defineAgent(runtime, 'bench-session', steps);
   const runId = Date.now().toString(36);
-  const runRound = roundRunner(runtime, runId);
+  const runRound = roundRunner(runtime, runId, pids);
 
   // Both shapes before measuring (16 sessions take longer to reach their steady state), so the rounds
   // compare steady states rather than the JIT's progress.
@@ -69,7 +75,8 @@ await runBench('concurrency', 45_000, async (teardown) => {
     `  ${label.padEnd(30)} ${median(list.map(rate)).toFixed(0).padStart(6)} steps/s wall` +
     `   ${median(list.map(spanRate)).toFixed(0).padStart(6)} steps/s by event span` +
     `   machine CPU ${median(list.map((r) => r.cores)).toFixed(2)} cores` +
-    `   (${list.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})`;
+    `   (${list.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})` +
+    cpuLine(list);
   console.log(
     [
       `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
@@ -95,16 +102,28 @@ async function defineAgent(runtime: BenchRuntime, name: string, steps: number): 
   });
 }
 
+/** The median CPU time per step of each serving process, as a second line; nothing where /proc cannot tell. */
+function cpuLine(rounds: Round[]): string {
+  const parts = (['session-actor', 'tool-executor', 'nats-server'] as const).flatMap((name) => {
+    const perStep = rounds.flatMap((round) => round.cpuPerStep[name] ?? []);
+    return perStep.length === rounds.length ? [`${name} ${median(perStep).toFixed(3)}`] : [];
+  });
+  return parts.length === 0 ? '' : `\n  ${''.padEnd(30)} CPU ms per step: ${parts.join(' · ')}`;
+}
+
 /** Starts `count` sessions of `agent` at once and waits for all to end; steps are counted from their logs. */
-function roundRunner(runtime: BenchRuntime, runId: string) {
+function roundRunner(runtime: BenchRuntime, runId: string, pids: Record<ServingProcess, () => number | undefined>) {
+  const processCpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid())])) as Record<ServingProcess, number | undefined>;
   return async (agent: string, count: number, label: string): Promise<Round> => {
     const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
     const runs = await Promise.all(ids.map((id) => watchSession(runtime, id, sessionTimeoutMs)));
     const cpuBefore = machineBusyMs();
+    const processesBefore = processCpu();
     const started = performance.now();
     await Promise.all(runs.map((run) => run(agent)));
     const wallMs = performance.now() - started;
     const cpuMs = machineBusyMs() - cpuBefore;
+    const processesAfter = processCpu();
     let steps = 0;
     let first = Infinity;
     let last = -Infinity;
@@ -114,7 +133,12 @@ function roundRunner(runtime: BenchRuntime, runId: string) {
       first = Math.min(first, log[0]?.event.at ?? Infinity);
       last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);
     }
-    return { steps, wallMs, eventSpanMs: last - first, cores: cpuMs / wallMs };
+    const cpuPerStep: Round['cpuPerStep'] = {};
+    for (const name of Object.keys(pids) as ServingProcess[]) {
+      const [before, after] = [processesBefore[name], processesAfter[name]];
+      if (before !== undefined && after !== undefined) cpuPerStep[name] = (after - before) / steps;
+    }
+    return { steps, wallMs, eventSpanMs: last - first, cores: cpuMs / wallMs, cpuPerStep };
   };
 }
 

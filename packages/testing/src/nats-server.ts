@@ -11,6 +11,8 @@ export interface NatsServer {
   /** The HTTP monitoring endpoint (`/varz`, `/healthz`): `http://127.0.0.1:<port>`. */
   readonly monitorUrl: string;
   readonly storeDir: string;
+  /** The running process's id (a restart changes it); undefined once it exited. */
+  readonly pid: number | undefined;
   /** SIGTERM and wait: a clean shutdown. */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
@@ -56,6 +58,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     port,
     monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir,
+    get pid() {
+      return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     stop: () => waitExit('SIGTERM'),
     kill: () => waitExit('SIGKILL'),
     restart: async () => {

@@ -3,6 +3,8 @@ import { withTimeout, type Teardown } from './lifecycle.ts';
 
 /** Worker processes started from one script; each says `ready` on stdout once it is consuming. */
 export interface WorkerProcesses {
+  /** Their process ids, in start order. */
+  readonly pids: readonly (number | undefined)[];
   /** SIGTERM to each (it drains), SIGKILL to any still alive after `graceMs`; resolves when all have exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -25,7 +27,7 @@ export async function startWorkerProcesses(
   const stop = (graceMs = 5_000) => (stopped ??= Promise.all(children.map((child) => stopChild(child, graceMs))).then(() => undefined));
   teardown.add(`${count} × ${script.pathname.split('/').at(-1) ?? 'worker'}`, () => stop());
   await withTimeout(Promise.all(children.map(readyOf)), readyTimeoutMs, `starting ${count} workers`);
-  return { stop };
+  return { pids: children.map((child) => child.pid), stop };
 }
 
 function readyOf(child: ChildProcess): Promise<void> {

@@ -1,9 +1,10 @@
 import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
 import { diffSessions, replayTimeline } from '@signalbox/client';
-import { ModelError, type ModelProvider } from '@signalbox/models';
+import { createScriptedProvider, ModelError, type ModelProvider } from '@signalbox/models';
 import { checkHistory } from '@signalbox/session-actor';
-import { workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
+import { defineTool, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -26,14 +27,23 @@ let toolRuns = 0;
 const countedTools = workspaceTools.map((spec): ToolSpec =>
   spec.name === 'workspace.read' ? { ...spec, run: (input, context) => ((toolRuns += 1), spec.run(input, context)) } : spec,
 );
+/** Answers with 150,000 characters: a few calls make a log larger than one NATS message can carry. */
+const bulk = defineTool({ name: 'bulk.text', description: 'A long text', input: z.object({}), run: () => 'x'.repeat(150_000) });
+const bulkCalls = 8;
 
 let runtime: TestRuntime;
 let original: SessionEvent[];
 beforeAll(async () => {
   runtime = await startTestRuntime({
-    actor: { resolveModel: () => ({ provider: reader, costOf: () => 0.001 }) },
-    tools: countedTools,
-    agents: [{ name: 'summariser', model: 'test/reader', tools: ['workspace.read'] }],
+    actor: {
+      resolveModel: (agent) =>
+        agent.model === 'scripted' ? { provider: createScriptedProvider(agent.script ?? []), costOf: () => 0 } : { provider: reader, costOf: () => 0.001 },
+    },
+    tools: [...countedTools, bulk],
+    agents: [
+      { name: 'summariser', model: 'test/reader', tools: ['workspace.read'] },
+      { name: 'reader-of-long-texts', model: 'scripted', tools: [bulk.name], script: [...Array.from({ length: bulkCalls }, () => ({ tool: bulk.name, input: {} })), { final: 'read them all' }] },
+    ],
   });
   await runtime.client.submit('summariser', { input: 'Summarise notes.md', sessionId: 'original' });
   original = await runtime.completedSession('original');
@@ -94,5 +104,20 @@ describe('forking a session', () => {
   it('refuses a fork at or after completion, and an edit that does not fit the event', async () => {
     await expect(runtime.client.fork('original', { at: 8 })).rejects.toThrow(/completed at event 8/);
     await expect(runtime.client.fork('original', { at: 3, toolOutput: 'x' })).rejects.toThrow(/event 3 is model.responded/);
+  });
+});
+
+describe('forking a long session', () => {
+  it('forks an original whose first events are more than one NATS message can carry', async () => {
+    await runtime.client.submit('reader-of-long-texts', { input: 'read', sessionId: 'long' });
+    const long = await runtime.completedSession('long');
+    const at = (long.findLast((event) => event.type === 'tool.completed')?.n ?? 0);
+    const prefixBytes = JSON.stringify(long.slice(0, at)).length;
+    expect(prefixBytes).toBeGreaterThan(bulkCalls * 150_000);
+
+    const fork = await runtime.completedSession(await runtime.client.fork('long', { at, hermetic: true }), 20_000);
+
+    expect(fork).toHaveLength(long.length);
+    expect(diffSessions(long, fork).divergence).toBeUndefined();
   });
 });

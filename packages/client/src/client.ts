@@ -16,7 +16,7 @@ import {
 import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { ulid } from 'ulid';
-import { forkPrefix, type ForkOptions } from './fork.ts';
+import { forkEdit, type ForkOptions } from './fork.ts';
 
 /** Index entries read at once when listing sessions. */
 const sessionReadBatch = 256;
@@ -74,10 +74,10 @@ export class SignalboxClient {
    * when the original's log does not allow the fork.
    */
   async fork(sessionId: string, options: ForkOptions): Promise<string> {
-    const prefix = forkPrefix(sessionId, await this.events(sessionId), options);
+    const edit = forkEdit(sessionId, await this.events(sessionId), options);
     const forkId = options.sessionId ?? ulid();
     const from = { sessionId, n: options.at, ...(options.hermetic ? { hermetic: true } : {}) };
-    const request: ForkRequest = { type: 'fork', sessionId: forkId, from, prefix };
+    const request: ForkRequest = { type: 'fork', sessionId: forkId, from, ...(edit ? { edit } : {}) };
     if (options.model !== undefined || options.system !== undefined) request.agent = { model: options.model, system: options.system };
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
     await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });

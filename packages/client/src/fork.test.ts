@@ -1,6 +1,6 @@
 import type { NewEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { ForkError, forkPrefix } from './fork.ts';
+import { ForkError, forkEdit } from './fork.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const agent = { name: 'reader', model: 'scripted', system: '', tools: [], budget: { maxSteps: 5 }, maxTokens: 1024, subagents: [], script: [{ final: 'x' }] };
@@ -16,31 +16,31 @@ const log: NewEvent[] = [
 ];
 const events = log.map((event, index) => ({ ...event, id: `e${index}`, v: 1, sessionId: 'orig', n: index + 1, at: index, causationId: null, correlationId: 'orig', by: { service: 't', instance: 't' } }));
 
-describe('a fork prefix', () => {
-  it("is the original's first n events as type and data", () => {
-    expect(forkPrefix('orig', events, { at: 3 })).toEqual(log.slice(0, 3));
+describe('a fork edit', () => {
+  it('is nothing when the fork keeps event n as it is', () => {
+    expect(forkEdit('orig', events, { at: 3 })).toBeUndefined();
   });
 
   it('records an edited tool result as completed with the new output', () => {
-    expect(forkPrefix('orig', events, { at: 5, toolOutput: 'found it' }).at(-1)).toEqual({
+    expect(forkEdit('orig', events, { at: 5, toolOutput: 'found it' })).toEqual({
       type: 'tool.completed',
       data: { callId: 'c1', tool: 'workspace.read', output: 'found it', durationMs: 2 },
     });
   });
 
   it('replaces an edited reply with the text, ending the turn', () => {
-    expect(forkPrefix('orig', events, { at: 3, reply: 'no need' }).at(-1)).toMatchObject({
+    expect(forkEdit('orig', events, { at: 3, reply: 'no need' })).toMatchObject({
       type: 'model.responded',
       data: { callId: 'm1', content: [{ type: 'text', text: 'no need' }], stopReason: 'end_turn' },
     });
   });
 
   it('refuses an edit that does not fit event n, an n outside the log, and a fork at or after completion', () => {
-    expect(() => forkPrefix('orig', events, { at: 3, toolOutput: 'x' })).toThrow(/--tool-output edits a tool result, and event 3 is model.responded/);
-    expect(() => forkPrefix('orig', events, { at: 5, reply: 'x' })).toThrow(/--reply edits a model reply, and event 5 is tool.failed/);
-    expect(() => forkPrefix('orig', events, { at: 0 })).toThrow(/between 1 and 8/);
-    expect(() => forkPrefix('orig', events, { at: 9 })).toThrow(ForkError);
-    expect(() => forkPrefix('orig', events, { at: 8 })).toThrow(/completed at event 8; fork at an earlier event \(1-7\)/);
-    expect(() => forkPrefix('none', [], { at: 1 })).toThrow(/no session none/);
+    expect(() => forkEdit('orig', events, { at: 3, toolOutput: 'x' })).toThrow(/--tool-output edits a tool result, and event 3 is model.responded/);
+    expect(() => forkEdit('orig', events, { at: 5, reply: 'x' })).toThrow(/--reply edits a model reply, and event 5 is tool.failed/);
+    expect(() => forkEdit('orig', events, { at: 0 })).toThrow(/between 1 and 8/);
+    expect(() => forkEdit('orig', events, { at: 9 })).toThrow(ForkError);
+    expect(() => forkEdit('orig', events, { at: 8 })).toThrow(/completed at event 8; fork at an earlier event \(1-7\)/);
+    expect(() => forkEdit('none', [], { at: 1 })).toThrow(/no session none/);
   });
 });

@@ -24,8 +24,11 @@ export class ForkError extends Error {
   readonly code = 'fork_refused';
 }
 
-/** The original's first `at` events as type and data, event `at` edited as asked: what the fork starts from. */
-export function forkPrefix(sessionId: string, events: readonly SessionEvent[], options: ForkOptions): NewEvent[] {
+/**
+ * Event `at` as the fork will have it when the options edit it, else undefined. Throws ForkError
+ * when the original's log (all of `events`) does not allow the fork.
+ */
+export function forkEdit(sessionId: string, events: readonly SessionEvent[], options: ForkOptions): NewEvent | undefined {
   const { at } = options;
   if (events.length === 0) throw new ForkError(`no session ${sessionId}`);
   if (!Number.isInteger(at) || at < 1 || at > events.length) throw new ForkError(`--at must be between 1 and ${events.length}, the events of ${sessionId}; got ${at}`);
@@ -34,11 +37,11 @@ export function forkPrefix(sessionId: string, events: readonly SessionEvent[], o
     throw new ForkError(`${sessionId} completed at event ${completed.n}; fork at an earlier event (1-${completed.n - 1}) to change what happens`);
   }
   if (options.toolOutput !== undefined && options.reply !== undefined) throw new ForkError('edit either the tool output or the reply, not both');
-  const prefix = events.slice(0, at).map(({ type, data }) => ({ type, data }) as NewEvent);
-  const last = prefix.at(-1);
-  if (last && options.toolOutput !== undefined) prefix[at - 1] = withToolOutput(last, at, options.toolOutput);
-  if (last && options.reply !== undefined) prefix[at - 1] = withReply(last, at, options.reply);
-  return prefix;
+  const { type, data } = events[at - 1] as SessionEvent;
+  const last = { type, data } as NewEvent;
+  if (options.toolOutput !== undefined) return withToolOutput(last, at, options.toolOutput);
+  if (options.reply !== undefined) return withReply(last, at, options.reply);
+  return undefined;
 }
 
 function withToolOutput(event: NewEvent, at: number, output: string): NewEvent {

@@ -2,7 +2,7 @@ export { SignalboxClient } from './client.ts';
 export type { SubmitOptions } from './client.ts';
 export { diffSessions } from './diff.ts';
 export type { SessionDiff, SessionDivergence } from './diff.ts';
-export { ForkError, forkPrefix } from './fork.ts';
+export { ForkError, forkEdit } from './fork.ts';
 export type { ForkOptions } from './fork.ts';
 export { excerptLength, excerptOf, replaySummary, replayTimeline } from './replay.ts';
 export type { ReplayOptions, ReplaySummary } from './replay.ts';

@@ -42,14 +42,16 @@ export const ToolResult = z.object({
 export type ToolResult = z.infer<typeof ToolResult>;
 
 /**
- * Starts session `sessionId` as a fork: `prefix` is the original's first `from.n` events (type and
- * data, the last one possibly edited), after which the fork continues live. Sent to the new session's inbox.
+ * Starts session `sessionId` as a fork of `from.sessionId`: its first `from.n` events are the original's
+ * (read from the log by the session actor, so a long original fits in the request), event `from.n`
+ * replaced by `edit` when given; then the fork continues live. Sent to the new session's inbox.
  */
 export const ForkRequest = z.object({
   type: z.literal('fork'),
   sessionId: SessionId,
   from: ForkOrigin,
-  prefix: z.array(NewEventSchema).min(1),
+  /** Event `from.n` as the fork has it, when the fork changes it (type and data). */
+  edit: NewEventSchema.optional(),
   /** Agent fields the fork changes. */
   agent: z.object({ model: ModelName.optional(), system: z.string().optional() }).optional(),
 });

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { toSubjectToken, type Naming } from '@signalbox/events';
 import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { SnapshotStore, TranscriptStore, type EventStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { sessionStateVersion, type SessionState } from './core/state.ts';
@@ -70,7 +70,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         handle: (message) => handleTask(ingress, message),
         onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
       });
-      const inboxes = await startInboxes({ worker: common, runner, actor, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
+      const inboxes = await startInboxes({ worker: common, runner, store, actor, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       return {
         stop: async () => {
           await Promise.all([tasks.stop(), inboxes.stop()]);
@@ -85,6 +85,8 @@ interface InboxesDeps {
   /** What every durable worker of the actor shares. */
   worker: { nc: NatsConnection; names: Naming; logger: Logger; concurrency: number; ackWaitMs: number; maxDeliver: number };
   runner: SessionRunner;
+  /** The log, which a fork's first events are read from. */
+  store: EventStore;
   actor: string;
   ownInboxIdleMs: number | undefined;
   adoptEveryMs: number | undefined;
@@ -97,13 +99,13 @@ interface InboxesDeps {
  * not overlap, and an older shared durable took all of `inbox.>`.
  */
 async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> }> {
-  const { runner, actor } = deps;
+  const { runner, store, actor } = deps;
   const { nc, names, logger, ackWaitMs } = deps.worker;
   const worker = {
     ...deps.worker,
     stream: names.streams.inbox,
     deadLetterSource: 'inbox',
-    handle: (message: JsMsg) => handleInboxCommand(runner, message),
+    handle: (message: JsMsg) => handleInboxCommand({ runner, store }, message),
     onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
   };
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });

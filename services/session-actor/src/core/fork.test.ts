@@ -1,7 +1,9 @@
 import type { AgentDefinition, ModelResponse, NewEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import type { SessionCommand } from './decide.ts';
-import { given } from './spec.ts';
+import { decide, type SessionCommand } from './decide.ts';
+import { forkPrefix } from './fork.ts';
+import { initialState } from './state.ts';
+import { given, stored } from './spec.ts';
 
 const agent: AgentDefinition = {
   name: 'reader',
@@ -30,7 +32,9 @@ const original: NewEvent[] = [
   { type: 'tool.failed', data: { callId: 'call_1', tool: 'workspace.read', error: 'no file at notes.md', durationMs: 2 } },
 ];
 
-function forkOf(prefix: NewEvent[], overrides: Partial<Extract<SessionCommand, { type: 'ForkSession' }>> = {}): SessionCommand {
+type ForkSession = Extract<SessionCommand, { type: 'ForkSession' }>;
+
+function forkOf(prefix: NewEvent[], overrides: Partial<ForkSession> = {}): ForkSession {
   return { type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 'orig', n: prefix.length }, prefix, ...overrides };
 }
 
@@ -94,9 +98,34 @@ describe('forking a session', () => {
     given(original).when(forkOf(original)).then([], []);
   });
 
+  it('records the rest of a prefix its actor was cut off in, then goes on', () => {
+    const recorded = decide(forkOf(original), initialState()).events.slice(0, 3);
+    given(recorded)
+      .when(forkOf(original))
+      .then([{ type: 'tool.requested' }, { type: 'tool.failed' }, { type: 'model.requested', data: { callId: 'm2' } }], [{ type: 'CallModel', callId: 'm2' }]);
+  });
+
+  it('starts nothing for another fork request under the id of a fork that exists', () => {
+    const recorded = decide(forkOf(original), initialState()).events.slice(0, 3);
+    given(recorded).when(forkOf(original.slice(0, 4))).then([], []);
+  });
+
   it('refuses a prefix that does not start with session.created, or that already completed', () => {
     given([]).when(forkOf(original.slice(1))).then([], []);
     const completed: NewEvent = { type: 'session.completed', data: { status: 'succeeded', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } };
     given([]).when(forkOf([created, completed])).then([], []);
+  });
+});
+
+describe('a fork prefix', () => {
+  it("is the original's first n events as type and data, event n replaced by the edit", () => {
+    const log = stored(original, 'orig');
+    expect(forkPrefix(log, 3)).toEqual(original.slice(0, 3));
+    const edited: NewEvent = { type: 'tool.completed', data: { callId: 'call_1', tool: 'workspace.read', output: 'milk', durationMs: 2 } };
+    expect(forkPrefix(log, 5, edited)).toEqual([...original.slice(0, 4), edited]);
+  });
+
+  it('is undefined when the original has fewer events', () => {
+    expect(forkPrefix(stored(original, 'orig'), 6)).toBeUndefined();
   });
 });

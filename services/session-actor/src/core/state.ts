@@ -2,6 +2,7 @@ import type {
   AgentDefinition,
   Budget,
   EventOf,
+  ForkOrigin,
   SessionEvent,
   StopReason,
   ToolDefinition,
@@ -23,6 +24,8 @@ interface Setup {
   agent: AgentDefinition;
   tools: ToolDefinition[];
   budget: Budget;
+  /** Where a fork's first events came from; null for a session that is not a fork. */
+  forkedFrom: ForkOrigin | null;
 }
 
 interface Progress {
@@ -60,14 +63,14 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
  * changes: a snapshot folded by other code is then replayed over, never trusted.
  */
-export const sessionStateVersion = 2;
+export const sessionStateVersion = 3;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
-    const { agent, tools, budget, input } = event.data;
+    const { agent, tools, budget, input, forkedFrom } = event.data;
     return {
       status: 'deciding',
       after: { kind: 'input' },
@@ -76,6 +79,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       agent,
       tools,
       budget,
+      forkedFrom: forkedFrom ?? null,
       n: event.n,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
       totals: zeroTotals,
@@ -152,8 +156,8 @@ function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, n, conversation, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, n, conversation, totals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, n, conversation, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, n, conversation, totals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,14 +1,22 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
+import type { EventStore } from '@signalbox/store';
 import type { SessionCommand } from '../core/decide.ts';
+import { forkPrefix } from '../core/fork.ts';
 import type { SessionRunner } from './session-runner.ts';
+
+/** What applying inbox commands needs: the runner, and the log, which a fork is read from. */
+export interface InboxDeps {
+  runner: SessionRunner;
+  store: EventStore;
+}
 
 /**
  * Applies a command from `sbx.inbox.<sessionId>` (a tool result, or a request to start the session
  * as a fork), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool result), to its session.
  */
-export async function handleInboxCommand(runner: SessionRunner, message: JsMsg): Promise<void> {
+export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
   let command: InboxCommand;
   try {
     command = decode(InboxCommand, message.data, 'inbox command');
@@ -17,15 +25,17 @@ export async function handleInboxCommand(runner: SessionRunner, message: JsMsg):
     throw error;
   }
   const options = { causationId: positionOf(message) };
-  await runner.execute(command.sessionId, toSessionCommand(command), options);
+  await deps.runner.execute(command.sessionId, await toSessionCommand(deps.store, command), options);
 }
 
-function toSessionCommand(command: InboxCommand): SessionCommand {
+async function toSessionCommand(store: EventStore, command: InboxCommand): Promise<SessionCommand> {
   switch (command.type) {
     case 'tool.result':
       return { type: 'RecordToolResult', result: command };
     case 'fork': {
-      const { sessionId, from, prefix, agent } = command;
+      const { sessionId, from, edit, agent } = command;
+      const prefix = forkPrefix(await store.read(from.sessionId), from.n, edit);
+      if (!prefix) throw new Rejection(`cannot fork ${from.sessionId} at event ${from.n}: its log does not reach that far`);
       // A fork is the root of its own run.
       return { type: 'ForkSession', sessionId, correlationId: sessionId, from, prefix, agent };
     }

@@ -1,7 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import { decode, encode, type Naming } from '@signalbox/events';
 import { z } from 'zod';
+import { LargeValues, MissingPartsError } from './large-values.ts';
 
 /** A fold of a session's log up to one event, saved so a resume reads only the events after it. */
 export interface Snapshot<S> {
@@ -32,20 +33,21 @@ const SnapshotEnvelope = z.object({
 });
 
 /**
- * Session snapshots in the snapshots bucket, one per session (its latest), msgpack-encoded. An
- * optimisation only: the log stays the truth, so a missing or outdated snapshot means a full replay.
+ * Session snapshots in the snapshots bucket, one per session (its latest), msgpack-encoded, of any
+ * size (large ones in parts). An optimisation only: the log stays the truth, so a missing, incomplete
+ * or outdated snapshot means a full replay.
  */
 export class SnapshotStore<S> {
-  readonly #kv: KV;
+  readonly #values: LargeValues;
   readonly #stateVersion: number;
 
-  private constructor(kv: KV, options: SnapshotStoreOptions) {
-    this.#kv = kv;
+  private constructor(values: LargeValues, options: SnapshotStoreOptions) {
+    this.#values = values;
     this.#stateVersion = options.stateVersion;
   }
 
   static async open<S>(nc: NatsConnection, names: Naming, options: SnapshotStoreOptions): Promise<SnapshotStore<S>> {
-    return new SnapshotStore<S>(await new Kvm(nc).open(names.buckets.snapshots), options);
+    return new SnapshotStore<S>(new LargeValues(await new Kvm(nc).open(names.buckets.snapshots)), options);
   }
 
   /**
@@ -53,9 +55,12 @@ export class SnapshotStore<S> {
    * format or state version. Bytes that do not decode throw DecodeError: a fault worth reporting.
    */
   async read(sessionId: string): Promise<Snapshot<S> | undefined> {
-    const entry = await this.#kv.get(sessionId);
-    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
-    const envelope = decode(SnapshotEnvelope, entry.value, `snapshot of ${sessionId}`);
+    const value = await this.#values.get(sessionId).catch((error: unknown) => {
+      if (error instanceof MissingPartsError) return undefined;
+      throw error;
+    });
+    if (!value) return undefined;
+    const envelope = decode(SnapshotEnvelope, value, `snapshot of ${sessionId}`);
     if (envelope.v !== formatVersion || envelope.stateVersion !== this.#stateVersion) return undefined;
     // The version says the state has the caller's shape; the snapshot is trusted no further than that.
     return { n: envelope.n, seq: envelope.seq, state: envelope.state as S };
@@ -63,11 +68,11 @@ export class SnapshotStore<S> {
 
   /** Removes the session's snapshot (its history too): a completed session is never resumed. */
   async remove(sessionId: string): Promise<void> {
-    await this.#kv.purge(sessionId);
+    await this.#values.purge(sessionId);
   }
 
   async write(sessionId: string, snapshot: Snapshot<S>): Promise<void> {
     const { n, seq, state } = snapshot;
-    await this.#kv.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state }));
+    await this.#values.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state }));
   }
 }

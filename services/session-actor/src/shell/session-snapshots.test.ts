@@ -79,21 +79,19 @@ function identity(state: SessionState) {
   return { ...rest, conversation: { digest: conversation.digest, count: messageCount(conversation) } };
 }
 
-/** The result of the tool call the session waits for, or of a call it never made. */
-function toolResult(sessionId: string, state: SessionState, callId?: string): SessionCommand {
+/** The result of the tool call the session waits for, or of a call it never made; `padding` characters longer when given. */
+function toolResult(sessionId: string, state: SessionState, callId?: string, padding = 0): SessionCommand {
   const pending = state.status === 'awaiting_tools' ? state.pending[0]?.callId : undefined;
   const id = callId ?? pending ?? 'none';
-  return {
-    type: 'RecordToolResult',
-    result: { type: 'tool.result', sessionId, callId: id, tool: 'workspace.read', outcome: { status: 'completed', output: `contents of ${id}` }, durationMs: 1 },
-  };
+  const output = `contents of ${id}${'.'.repeat(padding)}`;
+  return { type: 'RecordToolResult', result: { type: 'tool.result', sessionId, callId: id, tool: 'workspace.read', outcome: { status: 'completed', output }, durationMs: 1 } };
 }
 
 /** Starts session `id` on `on` and feeds it tool results until it has more than `n` events (two transcript chunks at 305). */
-async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number): Promise<SessionState> {
+async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number, padding = 0): Promise<SessionState> {
   const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
   let { state } = await on.runner.execute(id, start, options);
-  while (state.n < n) ({ state } = await on.runner.execute(id, toolResult(id, state), options));
+  while (state.n < n) ({ state } = await on.runner.execute(id, toolResult(id, state, undefined, padding), options));
   await on.runner.settled();
   return state;
 }
@@ -146,6 +144,22 @@ describe('resuming a session from its snapshot', () => {
     // A completed session is never resumed: its snapshot and transcript go, the log keeps it all.
     expect(await second.snapshots.read(id)).toBeUndefined();
     await expect(second.transcripts.load(id, transcriptChunkSize)).rejects.toThrow(MissingTranscriptError);
+  });
+
+  it('resumes from snapshot and transcript when their messages are more than one NATS message can carry', async () => {
+    const id = 'large';
+    // 40,000 characters a tool result: a chunk of 64 messages holds about 1.3 MB, and so may a snapshot.
+    const state = await runPast(await actor('g'), id, 305, 40_000);
+    const second = await actor('h');
+    const snapshot = await second.snapshots.read(id);
+    expect(snapshot?.state.status !== 'new' && snapshot?.state.conversation.earlier).toBe(2 * transcriptChunkSize);
+    expect((await second.transcripts.load(id, 2 * transcriptChunkSize)).length).toBe(2 * transcriptChunkSize);
+
+    const load = vi.spyOn(second.store, 'load');
+    const next = (await second.runner.execute(id, toolResult(id, state, undefined, 40_000), options)).state;
+    expect(load).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
+    expect(identity(next)).toStrictEqual(identity(fold(await second.store.read(id))));
+    expect(next.status !== 'new' && next.conversation.earlier).toBe(0);
   });
 
   it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {

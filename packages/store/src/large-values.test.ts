@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LargeValues, MissingPartsError, partBytes } from './large-values.ts';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let kv: KV;
+let values: LargeValues;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+  kv = await new Kvm(nc).create('large-values-test', { history: 1 });
+  values = new LargeValues(kv);
+});
+afterAll(async () => {
+  await nc.close();
+  await server.dispose();
+});
+
+/** As a Buffer, which is what randomBytes gives: toEqual tells a Buffer from a Uint8Array. */
+const bytes = (value: Uint8Array | undefined) => (value ? Buffer.from(value) : undefined);
+
+async function keys(): Promise<string[]> {
+  const found: string[] = [];
+  for await (const key of await kv.keys()) found.push(key);
+  return found.sort();
+}
+
+describe('LargeValues', () => {
+  it('keeps a value that fits in one message under its key as it is', async () => {
+    const small = randomBytes(1_000);
+    await values.put('small', small);
+    expect(bytes((await kv.get('small'))?.value)).toEqual(small);
+    expect(bytes(await values.get('small'))).toEqual(small);
+  });
+
+  it('stores a value larger than a NATS message in parts, and reads it back whole', async () => {
+    const large = randomBytes(2 * partBytes + 1_234);
+    await values.put('large', large);
+    expect(bytes(await values.get('large'))).toEqual(large);
+    expect((await keys()).filter((key) => key.startsWith('large.'))).toHaveLength(3);
+  });
+
+  it('removes the parts of the value a write replaces, and all of them on purge', async () => {
+    await values.put('replaced', randomBytes(3 * partBytes));
+    await values.put('replaced', randomBytes(partBytes + 1));
+    expect((await keys()).filter((key) => key.startsWith('replaced.'))).toHaveLength(2);
+    await values.put('replaced', randomBytes(10));
+    expect((await keys()).filter((key) => key.startsWith('replaced'))).toEqual(['replaced']);
+    await values.put('replaced', randomBytes(partBytes + 1));
+    await values.purge('replaced');
+    expect(await values.get('replaced')).toBeUndefined();
+    expect((await keys()).filter((key) => key.startsWith('replaced'))).toEqual([]);
+  });
+
+  it('says so when a part is missing rather than return a partial value', async () => {
+    await values.put('torn', randomBytes(partBytes + 1));
+    const part = (await keys()).find((key) => key.startsWith('torn.'));
+    await kv.purge(part ?? '');
+    await expect(values.get('torn')).rejects.toThrow(MissingPartsError);
+  });
+
+  it('answers undefined for a key that was never written', async () => {
+    expect(await values.get('never')).toBeUndefined();
+  });
+});

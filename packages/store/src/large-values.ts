@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import type { KV } from '@nats-io/kv';
+import { decode, encode } from '@signalbox/events';
+import { z } from 'zod';
+
+/**
+ * Bytes of one stored part: with its headers, a part stays well under NATS's default 1 MiB message
+ * limit, which a KV value must fit in.
+ */
+export const partBytes = 512 * 1024;
+
+/** msgpack never begins a value with 0xc1 ("never used" in its spec): a key holding this first holds a manifest. */
+const manifestTag = 0xc1;
+
+const Manifest = z.object({ parts: z.number().int().positive(), bytes: z.number().int().positive(), sha256: z.string().length(64) });
+type Manifest = z.infer<typeof Manifest>;
+
+/** A value stored in parts whose parts are not all there (a writer raced it, or they were purged): read as absent. */
+export class MissingPartsError extends Error {
+  override readonly name = 'MissingPartsError';
+}
+
+/**
+ * Values of any size in a KV bucket. A value that fits in one part is stored under its key as it is
+ * (the usual case: one direct get reads it); a larger one is stored in parts under
+ * `<key>.<digest>.<i>`, written first, and its key holds a manifest naming them. Keys are written
+ * whole or not at all; a manifest never names parts that were not written.
+ */
+export class LargeValues {
+  readonly #kv: KV;
+
+  constructor(kv: KV) {
+    this.#kv = kv;
+  }
+
+  /** The value under `key`, or undefined when there is none. Throws MissingPartsError when its parts are incomplete. */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const stored = await this.#stored(key);
+    if (!stored || stored.manifest === undefined) return stored?.value;
+    const { manifest } = stored;
+    const parts = await Promise.all(Array.from({ length: manifest.parts }, (_, index) => this.#kv.get(partKey(key, manifest, index))));
+    const value = new Uint8Array(manifest.bytes);
+    let offset = 0;
+    for (const part of parts) {
+      if (!part || part.operation !== 'PUT' || offset + part.value.length > manifest.bytes) throw new MissingPartsError(`the parts of ${key} are incomplete`);
+      value.set(part.value, offset);
+      offset += part.value.length;
+    }
+    if (offset !== manifest.bytes || sha256(value) !== manifest.sha256) throw new MissingPartsError(`the parts of ${key} do not add up to its value`);
+    return value;
+  }
+
+  /** Stores `value` under `key`, then removes the parts of the value it replaces. */
+  async put(key: string, value: Uint8Array): Promise<void> {
+    const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
+    if (value.length <= partBytes && value[0] !== manifestTag) {
+      await this.#kv.put(key, value);
+    } else {
+      const manifest: Manifest = { parts: Math.ceil(value.length / partBytes), bytes: value.length, sha256: sha256(value) };
+      await Promise.all(
+        Array.from({ length: manifest.parts }, (_, index) => this.#kv.put(partKey(key, manifest, index), value.subarray(index * partBytes, (index + 1) * partBytes))),
+      );
+      const encoded = encode(manifest);
+      const tagged = new Uint8Array(encoded.length + 1);
+      tagged[0] = manifestTag;
+      tagged.set(encoded, 1);
+      await this.#kv.put(key, tagged);
+      if (replaced?.sha256 === manifest.sha256) return;
+    }
+    if (replaced) await this.#purgeParts(key, replaced);
+  }
+
+  /** Removes `key` and any parts its value was stored in. */
+  async purge(key: string): Promise<void> {
+    const manifest = (await this.#stored(key).catch(() => undefined))?.manifest;
+    await this.#kv.purge(key);
+    if (manifest) await this.#purgeParts(key, manifest);
+  }
+
+  async #stored(key: string): Promise<{ value: Uint8Array; manifest?: Manifest } | undefined> {
+    const entry = await this.#kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    if (entry.value[0] !== manifestTag) return { value: entry.value };
+    return { value: entry.value, manifest: decode(Manifest, entry.value.subarray(1), `the manifest of ${key}`) };
+  }
+
+  async #purgeParts(key: string, manifest: Manifest): Promise<void> {
+    await Promise.all(Array.from({ length: manifest.parts }, (_, index) => this.#kv.purge(partKey(key, manifest, index))));
+  }
+}
+
+/** Named by the value's digest, so parts of two writes of a key never mix. */
+function partKey(key: string, manifest: Manifest, index: number): string {
+  return `${key}.${manifest.sha256.slice(0, 16)}.${index}`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

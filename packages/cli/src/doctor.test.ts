@@ -28,7 +28,8 @@ async function provisioned(url: string): Promise<void> {
 async function replicatedStreams(url: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
-    const jsm = await jetstreamManager(nc);
+    // Electing five groups at once can outlast the default 5 s API timeout on a loaded machine.
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
     await Promise.all(streamConfigs(names, { replicas: 3 }).map((config) => jsm.streams.add(config)));
   } finally {
     await nc.close();

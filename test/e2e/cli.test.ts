@@ -189,6 +189,12 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     expect(result.stderr).toMatch(/task rejected: .*unknown agent "nobody"/);
   });
 
+  it('bench runs the benchmark runner, which names the benchmarks it does not have', async () => {
+    const result = await cli('bench', 'no-such-bench');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no benchmark named no-such-bench in .*test\/bench/);
+  });
+
   it('tail prints the timeline live and exits once the session completes', async () => {
     const { sessionId } = await submitDemo();
     const timeline = lines(await ok('tail', sessionId));

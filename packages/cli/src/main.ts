@@ -107,6 +107,14 @@ program
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
 
 program
+  .command('bench')
+  .description('run the benchmarks of test/bench (all, or those named), each against a nats-server of its own, printed as ratios to raw JetStream')
+  .argument('[name...]')
+  .action(async (names: string[]) => {
+    process.exitCode = await (await import('./bench-command.ts')).bench(names);
+  });
+
+program
   .command('doctor')
   .description('check the NATS server and the Signalbox streams: version, JetStream, replication and fsync settings')
   .option('--monitor <url>', "nats-server's monitoring URL, to read sync_interval (default: http://<nats host>:8222)")

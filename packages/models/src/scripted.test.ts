@@ -60,4 +60,14 @@ describe('scripted provider', () => {
     expect(afterShort.usage.inputTokens).toBeLessThan(afterLong.usage.inputTokens);
     expect(afterShort.content).toEqual([{ type: 'tool_use', id: 'call_2', name: 'workspace.read', input: {} }]);
   });
+
+  it('adds up a request whose latest messages are equal copies of the last request\'s as a fresh provider would', async () => {
+    const script = [{ tool: 'workspace.read', input: {} }, { tool: 'workspace.read', input: {} }, { final: 'done' }];
+    const turn: Message = { role: 'assistant', content: [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }] };
+    const result: Message = { role: 'user', content: [{ type: 'tool_result', toolUseId: 'call_1', content: 'text', isError: false }] };
+    const reused = createScriptedProvider(script);
+    await reused.complete(request([user, turn]));
+    const copies = await reused.complete(request([user, structuredClone(turn), result]));
+    expect(copies).toEqual(await createScriptedProvider(script).complete(request([user, turn, result])));
+  });
 });

@@ -61,38 +61,39 @@ function replyFor(turn: Turn, index: number, inputTokens: number): ModelResponse
   };
 }
 
-/** What a conversation's messages add up to: how many turns the model took, and about how many tokens they are. */
+/** Running totals over one conversation's messages: up to and including message i, `turns[i]` assistant turns and `tokens[i]` tokens. */
 interface Tally {
   messages: readonly Message[];
-  assistantTurns: number;
-  tokens: number;
+  turns: number[];
+  tokens: number[];
 }
 
-/** The latest tally of each conversation, by its first message. */
+/** Each conversation's running totals, by its first message. */
 type Tallies = WeakMap<Message, Tally>;
 
 /**
  * A request repeats every earlier message, so adding up the whole conversation on every call would
- * make a scripted session's steps cost more the longer it runs: a request that extends the one before
- * it (the same message objects, then more) only adds up the messages after them.
+ * make a scripted session's steps cost more the longer it runs. The totals of the messages a request
+ * shares with the one before it (the same objects, from the first on) are kept; only the rest are
+ * added up: the new ones, and the last one or two, which the session actor's fold makes anew.
  */
-function tallyOf(messages: readonly Message[], tallies: Tallies): Tally {
+function tallyOf(messages: readonly Message[], tallies: Tallies): { assistantTurns: number; tokens: number } {
   const first = messages[0];
-  const known = first && tallies.get(first);
-  let tally: Tally = known && extendsPrefix(messages, known.messages) ? known : { messages: [], assistantTurns: 0, tokens: 0 };
-  for (const message of messages.slice(tally.messages.length)) {
-    tally = {
-      messages,
-      assistantTurns: tally.assistantTurns + (message.role === 'assistant' ? 1 : 0),
-      tokens: tally.tokens + estimateTokens(JSON.stringify(message)),
-    };
+  if (!first) return { assistantTurns: 0, tokens: 0 };
+  let tally = tallies.get(first);
+  if (!tally) tallies.set(first, (tally = { messages, turns: [], tokens: [] }));
+  let same = 0;
+  const known = Math.min(tally.turns.length, messages.length);
+  while (same < known && tally.messages[same] === messages[same]) same += 1;
+  tally.turns.length = same;
+  tally.tokens.length = same;
+  for (let index = same; index < messages.length; index += 1) {
+    const message = messages[index] as Message;
+    tally.turns.push((tally.turns[index - 1] ?? 0) + (message.role === 'assistant' ? 1 : 0));
+    tally.tokens.push((tally.tokens[index - 1] ?? 0) + estimateTokens(JSON.stringify(message)));
   }
-  if (first) tallies.set(first, tally);
-  return tally;
-}
-
-function extendsPrefix(messages: readonly Message[], prefix: readonly Message[]): boolean {
-  return prefix.length <= messages.length && prefix.every((message, index) => messages[index] === message);
+  tally.messages = messages;
+  return { assistantTurns: tally.turns[messages.length - 1] ?? 0, tokens: tally.tokens[messages.length - 1] ?? 0 };
 }
 
 /** About four characters a token: scripted runs show plausible usage without a tokenizer. */

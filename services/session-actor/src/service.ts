@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { toSubjectToken, type Naming } from '@signalbox/events';
@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 import { sessionStateVersion, type SessionState } from './core/state.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
-import { adoptOrphanedResults } from './shell/orphaned-results.ts';
+import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
 import { modelResolverFromEnv, type ModelResolver } from './shell/model-caller.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { failSessionStartedBy, handleTask } from './shell/task-ingress.ts';
@@ -125,8 +125,26 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
     stop: async () => {
       clearInterval(adoption);
       await Promise.all([shared.stop(), own.stop(), adopting]);
+      await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };
+}
+
+/**
+ * A stopping actor hands its results over at once, instead of leaving them until the server drops
+ * its idle durable: the durable goes, and what waits on its subjects moves to the sessions' shared
+ * inboxes. Results that arrive later are moved by the other actors' next search.
+ */
+async function handOver(deps: OrphanedResultsDeps, actor: string): Promise<void> {
+  try {
+    await (await jetstreamManager(deps.nc)).consumers.delete(deps.names.streams.inbox, deps.durableOf(actor));
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) {
+      deps.logger.warn({ err: error }, "could not hand this actor's results over; the others take them once its inbox durable expires");
+      return;
+    }
+  }
+  await adoptOrphanedResults(deps).catch((error: unknown) => deps.logger.warn({ err: error }, "could not move this actor's results; the others will"));
 }
 
 function ownInboxDurable(actor: string): string {

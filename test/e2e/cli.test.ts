@@ -189,6 +189,22 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     expect(result.stderr).toMatch(/task rejected: .*unknown agent "nobody"/);
   });
 
+  it('dlq shows a task rejected for an unknown agent with the reason, and redrive starts it once the agent exists', async () => {
+    expect((await cli('submit', 'latecomer', 'x', '--session-id', 'from-dlq')).code).not.toBe(0);
+    const letters = JSON.parse(await ok('dlq', '--json')) as { seq: number; from: string; reason: string; data: string }[];
+    const letter = letters.find((candidate) => candidate.from === 'sbx.tasks.latecomer');
+    expect(letter?.reason).toMatch(/unknown agent "latecomer"/);
+    expect(JSON.parse(Buffer.from(letter?.data ?? '', 'base64').toString())).toMatchObject({ input: 'x', sessionId: 'from-dlq' });
+
+    await client.applyAgent({ name: 'latecomer', model: 'scripted', tools: [], script: [{ final: 'here now' }] });
+    expect(await ok('redrive', String(letter?.seq))).toBe(`re-drove ${letter?.seq} to sbx.tasks.latecomer\n`);
+    await completed('from-dlq');
+    expect((await client.events('from-dlq')).at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: 'here now' } });
+    const left = JSON.parse(await ok('dlq', '--json', '--limit', '100')) as { seq: number }[];
+    expect(left.map((remaining) => remaining.seq)).not.toContain(letter?.seq);
+    expect((await cli('redrive', String(letter?.seq))).stderr).toMatch(/no dead letter/);
+  });
+
   it('bench runs the benchmark runner, which names the benchmarks it does not have', async () => {
     const result = await cli('bench', 'no-such-bench');
     expect(result.code).not.toBe(0);

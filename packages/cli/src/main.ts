@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import type { GlobalOptions } from './connection.ts';
+import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
@@ -105,6 +106,20 @@ program
   .argument('<b>')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
+
+program
+  .command('dlq')
+  .description('list the latest messages the runtime would not process (rejected tasks, dead jobs), with the reason, newest first')
+  .option('--limit <n>', 'how many', '20')
+  .option('--json', 'print JSON (bodies in base64)')
+  .action(async (flags: DeadLetterFlags, command: Command) => (await import('./dead-letter-commands.ts')).listDeadLetters(globals(command), flags));
+
+program
+  .command('redrive')
+  .description('send dead letters again to where they came from (after fixing what made them fail), and drop them from the dead-letter stream')
+  .argument('<seq...>', 'their sequence numbers, as `dlq` prints them')
+  .option('--json', 'print JSON')
+  .action(async (seqs: string[], _options, command: Command) => (await import('./dead-letter-commands.ts')).redriveDeadLetters(globals(command), seqs));
 
 program
   .command('bench')

@@ -16,6 +16,7 @@ import {
 import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { ulid } from 'ulid';
+import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
 
 /** Index entries read at once when listing sessions. */
@@ -82,6 +83,16 @@ export class SignalboxClient {
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
     await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
     return forkId;
+  }
+
+  /** The latest `limit` messages the runtime would not process (rejected tasks, dead jobs...), newest first, with the reason. */
+  deadLetters(limit = 20): Promise<DeadLetter[]> {
+    return listDeadLetters(this.nc, this.names, limit);
+  }
+
+  /** Sends dead letter `seq` again to where it came from (after fixing what made it fail) and drops it; returns that subject. */
+  redrive(seq: number): Promise<string> {
+    return redrive(this.nc, this.names, seq);
   }
 
   /** Whether the code running here still decides the session's recorded run the same way (`replay --check`). */

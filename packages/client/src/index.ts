@@ -1,5 +1,7 @@
 export { SignalboxClient } from './client.ts';
 export type { SubmitOptions } from './client.ts';
+export { DeadLetterError } from './dead-letters.ts';
+export type { DeadLetter } from './dead-letters.ts';
 export { diffSessions } from './diff.ts';
 export type { SessionDiff, SessionDivergence } from './diff.ts';
 export { ForkError, forkEdit } from './fork.ts';

@@ -21,7 +21,7 @@ export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
 export { AgentName, isSubjectToken, SessionId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
-export { errorHeader, naming, replyToHeader, typeHeader } from './naming.ts';
+export { deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';

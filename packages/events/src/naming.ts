@@ -104,3 +104,7 @@ export const typeHeader = 'Sbx-Type';
 export const replyToHeader = 'Sbx-Reply-To';
 /** Header on dead-lettered messages naming why they were rejected. */
 export const errorHeader = 'Sbx-Error';
+/** Header on dead-lettered messages naming the subject they came from, where a re-drive sends them. */
+export const sourceSubjectHeader = 'Sbx-Source-Subject';
+/** Header on dead-lettered messages counting the deliveries they had. */
+export const deliveriesHeader = 'Sbx-Deliveries';

@@ -1,15 +1,12 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
-import { errorHeader, type Naming } from '@signalbox/events';
+import { deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
 
 /** Input that can never succeed (malformed, invalid, unknown target): dead-letter it at once, never retry. */
 export class Rejection extends Error {
   override readonly name = 'Rejection';
   readonly code = 'rejected';
 }
-
-export const sourceSubjectHeader = 'Sbx-Source-Subject';
-export const deliveriesHeader = 'Sbx-Deliveries';
 
 /**
  * Keeps a message that will not be processed in `sbx.dlq.<source>`, byte for byte, with the reason

@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { errorHeader, naming } from '@signalbox/events';
+import { deliveriesHeader, errorHeader, naming, sourceSubjectHeader } from '@signalbox/events';
 import { provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deliveriesHeader, Rejection, sourceSubjectHeader } from './dead-letter.ts';
+import { Rejection } from './dead-letter.ts';
 import { startDurableWorker, type DurableWorkerOptions, type RunningWorker } from './durable-worker.ts';
 import { createLogger } from './logger.ts';
 

@@ -1,6 +1,6 @@
 export { configFromEnv, RuntimeConfig } from './config.ts';
 export { connectNats } from './connection.ts';
-export { deadLetter, deadLetterInputOf, deliveriesHeader, positionOf, Rejection, sourceSubjectHeader } from './dead-letter.ts';
+export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';
 export { startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';

@@ -1,0 +1,46 @@
+import type { DeadLetter } from '@signalbox/client';
+import { withClient, type GlobalOptions } from './connection.ts';
+
+export interface DeadLetterFlags {
+  limit: string;
+}
+
+/** Characters of a dead letter's body shown in the listing; `--json` has it whole. */
+const previewLength = 80;
+
+export async function listDeadLetters(options: GlobalOptions, flags: DeadLetterFlags): Promise<void> {
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a whole number of at least 1; got ${flags.limit}`);
+  await withClient(options, async (client) => {
+    const letters = await client.deadLetters(limit);
+    if (options.json) return console.log(JSON.stringify(letters.map(forJson), null, 2));
+    if (letters.length === 0) return console.log('no dead letters');
+    for (const letter of letters) {
+      const when = new Date(letter.at).toISOString().replace('T', ' ').slice(0, 19);
+      console.log(`${String(letter.seq).padStart(6)}  ${when}  ${letter.from}  (${letter.deliveries} deliveries)\n        ${letter.reason}\n        ${preview(letter)}`);
+    }
+  });
+}
+
+export async function redriveDeadLetters(options: GlobalOptions, seqs: string[]): Promise<void> {
+  await withClient(options, async (client) => {
+    for (const text of seqs) {
+      const seq = Number(text);
+      if (!Number.isInteger(seq) || seq < 1) throw new Error(`a dead letter is named by its sequence number; got ${text}`);
+      const to = await client.redrive(seq);
+      console.log(options.json ? JSON.stringify({ seq, to }) : `re-drove ${seq} to ${to}`);
+    }
+  });
+}
+
+/** The body as text when it is text (a JSON task), else its size. */
+function preview(letter: DeadLetter): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(letter.data.subarray(0, previewLength * 4));
+  // eslint-disable-next-line no-control-regex -- binary bodies (msgpack) show as their size
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) return `(${letter.data.length} bytes, not text)`;
+  return text.length > previewLength ? `${text.slice(0, previewLength)}…` : text;
+}
+
+function forJson(letter: DeadLetter) {
+  return { ...letter, at: new Date(letter.at).toISOString(), data: Buffer.from(letter.data).toString('base64') };
+}

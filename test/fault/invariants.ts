@@ -15,9 +15,9 @@ export function expectWholeSession(log: readonly SessionEvent[]): void {
   expect(answered.sort()).toEqual(requested.sort());
 }
 
-/** Keys that ran more than once, from a ledger file with one key per line. */
-export function repeatedKeys(ledger: string): string[] {
+/** Keys that ran more than once, from the keys of every execution. */
+export function repeatedKeys(executions: readonly string[]): string[] {
   const counts = new Map<string, number>();
-  for (const key of ledger.split('\n').filter(Boolean)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const key of executions) counts.set(key, (counts.get(key) ?? 0) + 1);
   return [...counts].filter(([, count]) => count > 1).map(([key]) => key);
 }

@@ -1,52 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { SignalboxClient } from '@signalbox/client';
-import { naming } from '@signalbox/events';
-import { provision } from '@signalbox/store';
-import { startNatsServer } from '@signalbox/testing';
+import type { SignalboxClient } from '@signalbox/client';
 import { describe, expect, it } from 'vitest';
 import { expectWholeSession, repeatedKeys } from './invariants.ts';
-import { startWorker, type WorkerProcess } from './processes.ts';
+import { startWorker } from './processes.ts';
+import { completedCount, completedLogs, startRecorderRun } from './recorder.ts';
 import { report, seededRandom } from './report.ts';
 
 const sessions = 200;
 const toolCallsPerSession = 4;
-const agent = {
-  name: 'recorder',
-  model: 'scripted',
-  tools: ['ledger.record'],
-  budget: { maxSteps: toolCallsPerSession + 1 },
-  script: [
-    ...Array.from({ length: toolCallsPerSession }, (_, i) => ({ tool: 'ledger.record', input: { note: `step ${i + 1}` } })),
-    { final: 'recorded everything' },
-  ],
-};
-
 describe('kill -9 of session actors and tool executors mid-run', () => {
   it(`completes all ${sessions} sessions with whole logs and no tool call executed twice`, { timeout: 180_000 }, async () => {
     const seed = Number(process.env['FAULT_SEED'] ?? Date.now() % 100_000);
     const random = seededRandom(seed);
-    const server = await startNatsServer();
-    const ledgerFile = join(tmpdir(), `sbx-ledger-${process.pid}-${seed}.txt`);
-    writeFileSync(ledgerFile, '');
-    const env = { NATS_URL: server.url, FAULT_LEDGER: ledgerFile, SIGNALBOX_ACK_WAIT_MS: '2000', FAULT_TOOL_MS: '40' };
-    const nc = await connect({ servers: server.url });
-    const workers: WorkerProcess[] = [];
+    const workerServices = [['tool-executor'], ['tool-executor'], ['session-actor'], ['session-actor']];
+    const run = await startRecorderRun({ name: 'f', sessions, toolCalls: toolCallsPerSession, ackWaitMs: 2_000, toolMs: 40, workers: workerServices });
+    const { client, workers } = run;
     try {
-      await provision(nc, naming());
-      const client = await SignalboxClient.open(nc);
-      await client.applyAgent(agent);
-      for (const services of [['tool-executor'], ['tool-executor'], ['session-actor'], ['session-actor']]) {
-        workers.push(await startWorker(services, env));
-      }
-
-      const js = jetstream(nc);
-      await Promise.all(
-        Array.from({ length: sessions }, (_, i) => js.publish('sbx.tasks.recorder', JSON.stringify({ input: 'record', sessionId: `f-${i}` }))),
-      );
+      await run.submitAll();
 
       // Chaos: while sessions run (at most 20 s), kill a random worker every 150-450 ms and replace it.
       let kills = 0;
@@ -63,7 +34,7 @@ describe('kill -9 of session actors and tool executors mid-run', () => {
         kills++;
         // The replacement starts in the background, so kills keep coming while it boots.
         replacements.push(
-          startWorker(workers[index]!.services, env).then((worker) => {
+          startWorker(workers[index]!.services, run.env).then((worker) => {
             workers[index] = worker;
             alive.add(index);
           }),
@@ -71,43 +42,26 @@ describe('kill -9 of session actors and tool executors mid-run', () => {
       }
       await Promise.all(replacements);
 
-      const logs = await waitForAll(client, sessions, 120_000);
-      const ledger = readFileSync(ledgerFile, 'utf8');
+      const logs = await completedLogs(client, run.ids, 120_000, () => stuck(client));
+      const executions = run.executions();
       const events = logs.reduce((sum, log) => sum + log.length, 0);
       const unknown = logs.flat().filter((event) => event.type === 'tool.outcome_unknown').length;
-      report('kill-workers', { seed, kills, sessions, events, executions: ledger.split('\n').filter(Boolean).length, unknown });
+      report('kill-workers', { seed, kills, sessions, events, executions: executions.length, unknown });
 
       for (const log of logs) expectWholeSession(log);
       const unsuccessful = logs.map((log) => log.at(-1)).filter((last) => !(last?.type === 'session.completed' && last.data.status === 'succeeded'));
       expect(unsuccessful).toEqual([]);
-      expect(repeatedKeys(ledger)).toEqual([]);
+      expect(repeatedKeys(executions)).toEqual([]);
       // A call reported completed really ran.
-      const executed = new Set(ledger.split('\n').filter(Boolean));
+      const executed = new Set(executions);
       for (const event of logs.flat()) {
         if (event.type === 'tool.completed') expect(executed.has(`${event.sessionId}/${event.data.callId}`)).toBe(true);
       }
     } finally {
-      await Promise.all(workers.map((worker) => worker.kill()));
-      await nc.close();
-      await server.dispose();
+      await run.dispose();
     }
   });
 });
-
-async function completedCount(client: SignalboxClient): Promise<number> {
-  return (await client.sessions()).filter((session) => session.status !== 'running').length;
-}
-
-async function waitForAll(client: SignalboxClient, count: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = await completedCount(client);
-    if (done >= count) break;
-    if (Date.now() > deadline) throw new Error(`only ${done} of ${count} sessions completed in ${timeoutMs} ms:\n${await stuck(client)}`);
-    await sleep(500);
-  }
-  return Promise.all(Array.from({ length: count }, (_, i) => client.events(`f-${i}`)));
-}
 
 /** The sessions still running and the last events of each, to see where they stopped. */
 async function stuck(client: SignalboxClient): Promise<string> {
@@ -134,8 +88,4 @@ async function stuck(client: SignalboxClient): Promise<string> {
     if (message.info.pending === 0) break;
   }
   return [...consumers, streams.join(' '), ...[...reasons].map(([reason, count]) => `${count}× ${reason}`), ...lines.slice(0, 5)].join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 
 const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
-/** A worker process the test can kill -9 and replace. */
+/** A worker process the test can stop, kill -9, and replace. */
 export interface WorkerProcess {
   readonly services: string[];
   readonly child: ChildProcess;
   kill(): Promise<void>;
+  /** SIGTERM, as a deploy stops a process: resolves with its exit code once it has drained and exited. */
+  stop(): Promise<number | null>;
 }
 
 export function startWorker(services: string[], env: Record<string, string>): Promise<WorkerProcess> {
@@ -34,6 +36,12 @@ export function startWorker(services: string[], env: Record<string, string>): Pr
             if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGKILL');
+          }),
+        stop: () =>
+          new Promise<number | null>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+            child.once('exit', (code) => done(code));
+            child.kill('SIGTERM');
           }),
       });
     });

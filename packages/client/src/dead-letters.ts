@@ -43,8 +43,8 @@ export async function listDeadLetters(nc: NatsConnection, names: Naming, limit: 
 /**
  * Publishes dead letter `seq` again to the subject it came from, with its own headers (a task's
  * `Content-Type` and `Sbx-Reply-To`, say), then removes it from the dead-letter stream. Returns
- * the subject it went to. Re-driving the same letter twice within the stream's duplicate window
- * sends it once.
+ * the subject it went to. Should the removal fail, re-driving it again within the stream's
+ * duplicate window does not send it twice.
  */
 export async function redrive(nc: NatsConnection, names: Naming, seq: number): Promise<string> {
   const stored = await storedAt(nc, names, seq);

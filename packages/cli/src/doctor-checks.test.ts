@@ -40,6 +40,8 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     sync: { kind: 'interval', everyMs: 60_000, source: 'fixed' },
     streams: streams(replicas),
     buckets: Object.values(names.buckets).map((name) => ({ name, kind: 'kv', present: true })),
+    workers: [],
+    unserved: [],
     ...rest,
   };
 }
@@ -48,6 +50,43 @@ const levels = (facts: DoctorFacts) => diagnose(facts).map((finding) => finding.
 const warnings = (facts: DoctorFacts) => diagnose(facts).filter((finding) => finding.level === 'warn').map((finding) => finding.message);
 const always: SyncSetting = { kind: 'always' };
 const unknown: SyncSetting = { kind: 'unknown', reason: 'no monitoring endpoint' };
+
+const pool = (name: string, filter: string, counts: { waiting?: number; inProgress?: number; pulls?: number } = {}) => ({
+  stream: name.startsWith('tool') ? 'SBX_JOBS' : 'SBX_INBOX',
+  name,
+  filter,
+  waiting: counts.waiting ?? 0,
+  inProgress: counts.inProgress ?? 0,
+  pulls: counts.pulls ?? 1,
+});
+
+describe('diagnose the worker pools', () => {
+  it('says nothing of pools that have workers, busy or idle', () => {
+    const workers = [pool('session-actor-inbox', 'sbx.inbox.*', { waiting: 3, pulls: 1 }), pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch', { waiting: 2, inProgress: 16, pulls: 0 })];
+    expect(warnings(given({ workers }))).toEqual([]);
+  });
+
+  it('warns of messages waiting on a pool no worker pulls from, saying what to start', () => {
+    const workers = [pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch', { waiting: 2, pulls: 0 }), pool('session-actor-tasks', 'sbx.tasks.>', { waiting: 1, pulls: 0 })];
+    expect(warnings(given({ workers }))).toEqual([
+      '2 messages wait for tool-executor-web-fetch (sbx.jobs.tool.web.fetch), and no worker is pulling: start a tool executor that offers the tool.',
+      '1 message waits for session-actor-tasks (sbx.tasks.>), and no worker is pulling: start a session actor (`signalbox run session-actor`).',
+    ]);
+  });
+
+  it('warns of jobs for a tool no executor has offered, and of executors of the version before per-tool consumers', () => {
+    const facts = given({ unserved: [{ subject: 'sbx.jobs.tool.mail.send', messages: 4 }], workers: [pool('tool-executor', 'sbx.jobs.tool.>')] });
+    expect(warnings(facts)).toEqual([
+      expect.stringMatching(/^tool-executor \(sbx\.jobs\.tool\.>\) is the consumer tool executors shared .* Stop them/),
+      '4 messages wait on sbx.jobs.tool.mail.send, and no consumer takes that subject: start a tool executor that offers the tool.',
+    ]);
+  });
+
+  it('lists the pools in the report', () => {
+    const facts = given({ workers: [pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch', { waiting: 2, inProgress: 1, pulls: 1 })] });
+    expect(formatReport(facts, diagnose(facts))).toContain('  tool-executor-web-fetch  sbx.jobs.tool.web.fetch · 2 waiting · 1 in progress · 1 pull');
+  });
+});
 
 describe('diagnose', () => {
   it('finds a single 2.9.10 server with R1 streams correct', () => {

@@ -52,6 +52,25 @@ export type JetStreamFact =
   | { enabled: true; domain?: string; memory: number; storage: number; streams: number; consumers: number }
   | { enabled: false; reason: string };
 
+/** A shared durable consumer of a work-queue stream: a pool of workers, as the server sees it. */
+export interface WorkerPoolFact {
+  stream: string;
+  name: string;
+  filter: string;
+  /** Messages waiting for the pool. */
+  waiting: number;
+  /** Delivered and not yet acknowledged: work in progress. */
+  inProgress: number;
+  /** Pull requests the server holds: workers with room for more. */
+  pulls: number;
+}
+
+/** Messages on a work-queue subject that no consumer takes: tool jobs for a tool no executor has offered here. */
+export interface UnservedFact {
+  subject: string;
+  messages: number;
+}
+
 export interface DoctorFacts {
   natsUrl: string;
   prefix: string;
@@ -63,6 +82,9 @@ export interface DoctorFacts {
   sync: SyncSetting & { node?: string };
   streams: StreamFact[];
   buckets: BucketFact[];
+  /** The shared consumers of the task, inbox and job streams (a process's own, deleted when idle, are left out). */
+  workers: WorkerPoolFact[];
+  unserved: UnservedFact[];
 }
 
 export type FindingLevel = 'ok' | 'warn' | 'error';
@@ -93,7 +115,37 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...present.flatMap(driftFindings),
     ...replicationFindings(facts, present),
     ...present.flatMap(peerFindings),
+    ...facts.workers.flatMap(idlePoolFindings),
+    ...unservedFindings(facts),
   ];
+}
+
+/** The one durable all executors shared before each tool had its own. */
+const sharedToolDurable = 'tool-executor';
+
+function idlePoolFindings(pool: WorkerPoolFact): Finding[] {
+  if (pool.name === sharedToolDurable) {
+    return [
+      {
+        level: 'warn',
+        message: `${pool.name} (${pool.filter}) is the consumer tool executors shared before each tool had its own: executors of that version are running. Stop them; current ones remove it and take its jobs.`,
+      },
+    ];
+  }
+  if (pool.waiting === 0 || pool.pulls > 0 || pool.inProgress > 0) return [];
+  const service = pool.name.startsWith(`${sharedToolDurable}-`) ? 'a tool executor that offers the tool' : 'a session actor (`signalbox run session-actor`)';
+  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start ${service}.` }];
+}
+
+function unservedFindings(facts: DoctorFacts): Finding[] {
+  return facts.unserved.map(({ subject, messages: count }) => ({
+    level: 'warn',
+    message: `${messages(count)} on ${subject}, and no consumer takes that subject: start a tool executor that offers the tool.`,
+  }));
+}
+
+function messages(count: number): string {
+  return count === 1 ? '1 message waits' : `${count} messages wait`;
 }
 
 type PresentStream = Extract<StreamFact, { status: 'present' }>;

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
 import { streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
-import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SyncSetting } from './doctor-checks.ts';
+import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import { isAtLeast } from './doctor-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
@@ -37,6 +37,23 @@ const StreamInfo = z.object({
     })
     .optional(),
 });
+
+const ConsumerList = z.object({
+  total: z.number(),
+  consumers: z
+    .array(
+      z.object({
+        name: z.string(),
+        config: z.object({ filter_subject: z.string().default(''), inactive_threshold: z.number().default(0) }),
+        num_pending: z.number(),
+        num_ack_pending: z.number(),
+        num_waiting: z.number(),
+      }),
+    )
+    .nullable(),
+});
+
+const StreamSubjects = z.object({ state: z.object({ subjects: z.record(z.string(), z.number()).nullish() }) });
 
 /** The parts of nats-server's `/varz` doctor reads. 2.9 has no sync fields; 2.10+ omits them when unset. */
 export const Varz = z.object({
@@ -105,6 +122,8 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     sync: syncSettingOf(monitor),
     streams: [],
     buckets: [],
+    workers: [],
+    unserved: [],
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -117,7 +136,53 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     ...Object.values(names.buckets).map((name): BucketFact => ({ name, kind: 'kv', present: existing.has(`KV_${name}`) })),
     ...Object.values(names.objectStores).map((name): BucketFact => ({ name, kind: 'object', present: existing.has(`OBJ_${name}`) })),
   ];
+  const workQueues = [names.streams.tasks, names.streams.inbox, names.streams.jobs].filter((name) => existing.has(name));
+  facts.workers = (await Promise.all(workQueues.map((stream) => workerPools(nc, stream)))).flat();
+  if (existing.has(names.streams.jobs)) facts.unserved = await unservedJobs(nc, names, facts.workers);
   return facts;
+}
+
+/** The stream's shared durables; a process's own (deleted by the server once idle) come and go with it. */
+async function workerPools(nc: NatsConnection, stream: string): Promise<WorkerPoolFact[]> {
+  const pools: WorkerPoolFact[] = [];
+  for (let offset = 0; ; ) {
+    const reply = await jsApi(nc, `$JS.API.CONSUMER.LIST.${stream}`, ConsumerList, { offset });
+    if (!reply.ok) throw new Error(`cannot list the consumers of ${stream}: ${reply.error.description}`);
+    const page = reply.value.consumers ?? [];
+    for (const consumer of page) {
+      if (consumer.config.inactive_threshold > 0) continue;
+      pools.push({
+        stream,
+        name: consumer.name,
+        filter: consumer.config.filter_subject,
+        waiting: consumer.num_pending,
+        inProgress: consumer.num_ack_pending,
+        pulls: consumer.num_waiting,
+      });
+    }
+    offset += page.length;
+    if (page.length === 0 || offset >= reply.value.total) return pools;
+  }
+}
+
+/** Tool-job subjects holding messages that no consumer's filter takes. */
+async function unservedJobs(nc: NatsConnection, names: Naming, pools: WorkerPoolFact[]): Promise<UnservedFact[]> {
+  const reply = await jsApi(nc, `$JS.API.STREAM.INFO.${names.streams.jobs}`, StreamSubjects, { subjects_filter: names.subjects.allToolJobs });
+  if (!reply.ok) throw new Error(`cannot read the subjects of ${names.streams.jobs}: ${reply.error.description}`);
+  const filters = pools.filter((pool) => pool.stream === names.streams.jobs).map((pool) => pool.filter);
+  return Object.entries(reply.value.state.subjects ?? {})
+    .filter(([subject]) => !filters.some((filter) => takes(filter, subject)))
+    .map(([subject, messages]) => ({ subject, messages }));
+}
+
+/** Whether a consumer filter (tokens, `*` for one, a final `>` for the rest) takes `subject`. */
+function takes(filter: string, subject: string): boolean {
+  const [wanted, given] = [filter.split('.'), subject.split('.')];
+  for (const [index, token] of wanted.entries()) {
+    if (token === '>') return given.length > index;
+    if (token !== '*' && token !== given[index]) return false;
+  }
+  return wanted.length === given.length;
 }
 
 async function jetStreamOf(nc: NatsConnection, advertised: boolean): Promise<JetStreamFact> {

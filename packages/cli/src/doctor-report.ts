@@ -32,6 +32,14 @@ export function formatReport(facts: DoctorFacts, findings: Finding[], colour = f
     const present = facts.buckets.length - missing.length;
     lines.push(row('buckets', `${present} of ${facts.buckets.length} present${missing.length ? `; missing ${missing.map((bucket) => bucket.name).join(', ')}` : ''}`));
   }
+  if (facts.workers.length > 0) {
+    const width = Math.max(...facts.workers.map((pool) => pool.name.length));
+    lines.push(
+      '',
+      'workers (shared consumers of the work queues)',
+      ...facts.workers.map((pool) => `  ${pool.name.padEnd(width)}  ${pool.filter} · ${pool.waiting} waiting · ${pool.inProgress} in progress · ${plural(pool.pulls, 'pull')}`),
+    );
+  }
   lines.push('', 'findings');
   for (const finding of findings) {
     const { mark, colour: code } = markers[finding.level];

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
 import { provision, streamConfigs } from '@signalbox/store';
@@ -85,6 +85,26 @@ describe('signalbox doctor on a single nats-server', () => {
     expect(lines).toContain('cluster     none (single server)');
     expect(lines.find((line) => line.startsWith('fsync'))).toContain(`unknown (no monitoring endpoint at ${silent}: ECONNREFUSED;`);
     expect(lines.find((line) => line.startsWith('  SBX_TASKS'))).toMatch(/R1 · file · workqueue · max msg 1 MiB · dedup 2m/);
+  });
+
+  it('warns of jobs that wait for a tool no executor offers, and of a pool without workers', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.consumers.add(names.streams.jobs, { durable_name: 'tool-executor-web-fetch', filter_subject: names.subjects.toolJob('web.fetch'), ack_policy: AckPolicy.Explicit });
+      const js = jetstream(nc);
+      await js.publish(names.subjects.toolJob('web.fetch'), '{}');
+      await js.publish(names.subjects.toolJob('mail.send'), '{}');
+      const { facts, findings } = await report(server.url, server.monitorUrl);
+      expect(facts.workers).toContainEqual({ stream: 'SBX_JOBS', name: 'tool-executor-web-fetch', filter: 'sbx.jobs.tool.web.fetch', waiting: 1, inProgress: 0, pulls: 0 });
+      expect(facts.unserved).toEqual([{ subject: 'sbx.jobs.tool.mail.send', messages: 1 }]);
+      expect(findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message)).toEqual([
+        expect.stringMatching(/^1 message waits for tool-executor-web-fetch .* no worker is pulling/),
+        expect.stringMatching(/^1 message waits on sbx\.jobs\.tool\.mail\.send, and no consumer takes that subject/),
+      ]);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('runs as `signalbox doctor --json` and exits 0', async () => {

@@ -1,5 +1,5 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
 
 /** A message the runtime would not process, as the dead-letter stream keeps it. */
@@ -29,12 +29,13 @@ const addedHeaders = new Set([errorHeader, sourceSubjectHeader, deliveriesHeader
 
 /** The latest `limit` dead letters, newest first. */
 export async function listDeadLetters(nc: NatsConnection, names: Naming, limit: number): Promise<DeadLetter[]> {
-  const { state } = await (await jetstreamManager(nc)).streams.info(names.streams.dlq);
+  const jsm = await jetstreamManager(nc);
+  const { state } = await jsm.streams.info(names.streams.dlq);
   const letters: DeadLetter[] = [];
   if (state.messages === 0) return letters;
   // Re-driven letters leave gaps: walk back from the last until `limit` are found.
   for (let seq = state.last_seq; seq >= state.first_seq && letters.length < limit; seq--) {
-    const stored = await storedAt(nc, names, seq);
+    const stored = await storedAt(jsm, names, seq);
     if (stored) letters.push(deadLetterOf(stored));
   }
   return letters;
@@ -47,18 +48,19 @@ export async function listDeadLetters(nc: NatsConnection, names: Naming, limit: 
  * duplicate window does not send it twice.
  */
 export async function redrive(nc: NatsConnection, names: Naming, seq: number): Promise<string> {
-  const stored = await storedAt(nc, names, seq);
+  const jsm = await jetstreamManager(nc);
+  const stored = await storedAt(jsm, names, seq);
   if (!stored) throw new DeadLetterError(`no dead letter ${seq}: it was re-driven already, or never was`);
   const letter = deadLetterOf(stored);
   if (!letter.from.startsWith(`${names.prefix}.`)) throw new DeadLetterError(`dead letter ${seq} names no subject of this installation to go back to`);
   await jetstream(nc).publish(letter.from, letter.data, { headers: originalHeaders(stored.header), msgID: `redrive/${names.streams.dlq}/${seq}` });
-  await (await jetstreamManager(nc)).streams.deleteMessage(names.streams.dlq, seq, false);
+  await jsm.streams.deleteMessage(names.streams.dlq, seq, false);
   return letter.from;
 }
 
 /** Undefined for a sequence with no message: never written, or re-driven (deleted). */
-async function storedAt(nc: NatsConnection, names: Naming, seq: number): Promise<StoredMsg | undefined> {
-  return (await (await jetstreamManager(nc)).streams.getMessage(names.streams.dlq, { seq })) ?? undefined;
+async function storedAt(jsm: JetStreamManager, names: Naming, seq: number): Promise<StoredMsg | undefined> {
+  return (await jsm.streams.getMessage(names.streams.dlq, { seq })) ?? undefined;
 }
 
 function deadLetterOf(stored: StoredMsg): DeadLetter {

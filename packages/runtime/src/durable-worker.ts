@@ -176,3 +176,13 @@ async function ensureConsumer(nc: NatsConnection, stream: string, config: Partia
   }
   await jsm.consumers.update(stream, config.durable_name, config);
 }
+
+/** Deletes a durable consumer; false when there was none. */
+export async function removeDurable(nc: NatsConnection, stream: string, durable: string): Promise<boolean> {
+  try {
+    return await (await jetstreamManager(nc)).consumers.delete(stream, durable);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return false;
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@ export { configFromEnv, RuntimeConfig } from './config.ts';
 export { connectNats } from './connection.ts';
 export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';
-export { startDurableWorker } from './durable-worker.ts';
+export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';
 export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';

@@ -1,8 +1,8 @@
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { toSubjectToken, type Naming } from '@signalbox/events';
-import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { SnapshotStore, TranscriptStore, type EventStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
@@ -137,12 +137,10 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
  */
 async function handOver(deps: OrphanedResultsDeps, actor: string): Promise<void> {
   try {
-    await (await jetstreamManager(deps.nc)).consumers.delete(deps.names.streams.inbox, deps.durableOf(actor));
+    await removeDurable(deps.nc, deps.names.streams.inbox, deps.durableOf(actor));
   } catch (error) {
-    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) {
-      deps.logger.warn({ err: error }, "could not hand this actor's results over; the others take them once its inbox durable expires");
-      return;
-    }
+    deps.logger.warn({ err: error }, "could not hand this actor's results over; the others take them once its inbox durable expires");
+    return;
   }
   await adoptOrphanedResults(deps).catch((error: unknown) => deps.logger.warn({ err: error }, "could not move this actor's results; the others will"));
 }

@@ -1,9 +1,9 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
-import { startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { toolCatalogue } from './execute.ts';
 import { kvToolLedger } from './ledger.ts';
 import type { ToolSpec } from './tool.ts';
@@ -80,11 +80,7 @@ const sharedDurable = 'tool-executor';
  * reach the per-tool consumers. An executor of that older kind still running would make it again.
  */
 async function removeSharedDurable(nc: NatsConnection, names: Naming, logger: Logger): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.consumers.delete(names.streams.jobs, sharedDurable);
+  if (await removeDurable(nc, names.streams.jobs, sharedDurable)) {
     logger.warn({ durable: sharedDurable }, 'removed the durable that executors shared before each tool had its own; stop any executor of that version');
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
   }
 }

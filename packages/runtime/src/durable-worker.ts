@@ -40,7 +40,7 @@ export interface DurableWorkerOptions {
 }
 
 export interface RunningWorker {
-  /** Stops pulling, lets in-flight messages finish, then returns. */
+  /** Stops pulling, handles what the server had already sent, lets in-flight messages finish, then returns. */
   stop(): Promise<void>;
 }
 
@@ -104,13 +104,29 @@ export async function startDurableWorker(options: DurableWorkerOptions): Promise
   return {
     stop: async () => {
       stopping = true;
-      await messages.close();
+      await drain(messages);
       await loop;
       // A durable made again while stopping: close that one too.
-      await messages.close();
+      await drain(messages);
       await Promise.all(inFlight);
     },
   };
+}
+
+/** nats.js's pull consumer with the graceful close this project patches in (patches/@nats-io__jetstream@3.4.0.patch). */
+interface DrainableMessages extends ConsumerMessages {
+  /** Sends no more pulls, lets what the server already sent arrive, then ends the messages. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Stops pulling without stranding what is on the wire: `close()` alone unsubscribes at once, and the
+ * client drops messages the server sent before it saw that, which then wait out the ack wait (a
+ * backlogged worker stranded its whole batch on most stops). What arrives while draining is handled
+ * like the rest: the server sent it to this worker, and handing it back would only delay it.
+ */
+async function drain(messages: ConsumerMessages): Promise<void> {
+  await (messages as DrainableMessages).drain();
 }
 
 /**

@@ -243,6 +243,25 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     expect(printed.at(-1)).toMatch(new RegExp(`^succeeded · ${inspected.events.length} events · \\d+ ms · \\d+ steps · 3 tool calls`));
   });
 
+  it('output prints a tool output that was too long for its event, whole', async () => {
+    // The workspace holds it whole; reading it back returns more than a result carries (200,000 characters).
+    const content = Array.from({ length: 30_000 }, (_, line) => `line ${line}`).join('\n');
+    const script = [{ tool: 'workspace.write', input: { path: 'big.txt', content } }, { tool: 'workspace.read', input: { path: 'big.txt' } }, { final: 'read it' }];
+    await client.applyAgent({ name: 'reader', model: 'scripted', tools: ['workspace.write', 'workspace.read'], script });
+    await client.submit('reader', { input: 'go', sessionId: 'long-output' });
+    await completed('long-output');
+
+    const read = (await client.events('long-output')).find((event) => event.type === 'tool.completed' && event.data.tool === 'workspace.read');
+    if (read?.type !== 'tool.completed' || !read.data.wholeOutput) throw new Error(`the read was not stored whole: ${JSON.stringify(read?.data).slice(0, 200)}`);
+    expect(read.data.wholeOutput.chars).toBe(content.length);
+    expect(read.data.output).toContain(`the whole output is stored as tool output ${read.data.wholeOutput.sha256}`);
+    expect(content.startsWith(read.data.output.slice(0, read.data.output.lastIndexOf('\n[truncated')))).toBe(true);
+    expect(await ok('output', read.data.wholeOutput.sha256)).toBe(content);
+    // Replaying the run through the decider gives the same events, where the whole output is stored included.
+    expect(await client.check('long-output')).toMatchObject({ ok: true });
+    expect((await cli('output', '0'.repeat(64))).stderr).toMatch(/no tool output is stored as 0{64}/);
+  });
+
   it('sessions --json lists the session with its agent and status', async () => {
     const { sessionId } = await submitDemo();
     await completed(sessionId);

@@ -6,7 +6,7 @@ import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
 import { serviceNames } from './service-names.ts';
-import { applyAgents, inspectSession, listSessions, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
+import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
@@ -71,6 +71,12 @@ program
   .argument('<sessionId>')
   .option('--json', 'print JSON')
   .action((sessionId: string, _options, command: Command) => inspectSession(globals(command), sessionId));
+
+program
+  .command('output')
+  .description('print a tool output stored whole because it was too long for its event (the sha256 its tool.completed names)')
+  .argument('<sha256>')
+  .action((sha256: string, _options, command: Command) => printToolOutput(globals(command), sha256));
 
 program
   .command('replay')

@@ -75,6 +75,14 @@ export async function inspectSession(options: GlobalOptions, sessionId: string):
   });
 }
 
+export async function printToolOutput(options: GlobalOptions, sha256: string): Promise<void> {
+  await withClient(options, async (client) => {
+    const output = await client.toolOutput(sha256);
+    if (output === undefined) throw new Error(`no tool output is stored as ${sha256}`);
+    process.stdout.write(output);
+  });
+}
+
 function print(options: GlobalOptions, data: unknown, text: string): void {
   console.log(options.json ? JSON.stringify(data) : text);
 }

@@ -1,6 +1,7 @@
 import { createInbox, headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import {
   AgentDefinition,
   encode,
@@ -98,6 +99,16 @@ export class SignalboxClient {
   /** Whether the code running here still decides the session's recorded run the same way (`replay --check`). */
   async check(sessionId: string): Promise<HistoryCheck> {
     return checkHistory(await this.events(sessionId));
+  }
+
+  /**
+   * A tool output too long to carry in its `tool.completed` event, which holds its beginning and names
+   * it in `wholeOutput`: the whole text, or undefined when no output is stored under that sha256.
+   */
+  async toolOutput(sha256: string): Promise<string | undefined> {
+    const store = await new Objm(this.nc).open(this.names.objectStores.toolOutputs);
+    const bytes = await store.getBlob(sha256);
+    return bytes === null ? undefined : Buffer.from(bytes).toString('utf8');
   }
 
   /** The session's events so far. */

@@ -5,6 +5,13 @@ import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 
 /**
+ * A tool output too long to carry in a result or an event, stored whole in the `<prefix>-tool-outputs`
+ * object store under its sha256; the result carries its beginning.
+ */
+export const WholeOutput = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), chars: z.number().int().nonnegative() });
+export type WholeOutput = z.infer<typeof WholeOutput>;
+
+/**
  * The data of every event type, keyed by type. Names are past tense. Extend, never repurpose:
  * a changed shape is a new version with an upcaster in the codec.
  */
@@ -74,7 +81,14 @@ export const eventData = {
   'permission.denied': z.object({ callId: CallId, tool: ToolName, reason: z.string(), policy: z.string().optional() }),
   'approval.requested': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
   'approval.resolved': z.object({ callId: CallId, approved: z.boolean(), by: z.string(), note: z.string().optional() }),
-  'tool.completed': z.object({ callId: CallId, tool: ToolName, output: z.string(), durationMs: z.number().nonnegative() }),
+  'tool.completed': z.object({
+    callId: CallId,
+    tool: ToolName,
+    output: z.string(),
+    durationMs: z.number().nonnegative(),
+    /** Set when `output` is only the beginning of an output too long to carry. */
+    wholeOutput: WholeOutput.optional(),
+  }),
   'tool.failed': z.object({ callId: CallId, tool: ToolName, error: z.string(), durationMs: z.number().nonnegative() }),
   'tool.outcome_unknown': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
   'supervisor.intervened': z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelName } from './agent.ts';
-import { ForkOrigin, NewEventSchema } from './catalogue.ts';
+import { ForkOrigin, NewEventSchema, WholeOutput } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 
@@ -32,7 +32,7 @@ export const ToolResult = z.object({
   callId: z.string().min(1),
   tool: ToolName,
   outcome: z.discriminatedUnion('status', [
-    z.object({ status: z.literal('completed'), output: z.string() }),
+    z.object({ status: z.literal('completed'), output: z.string(), wholeOutput: WholeOutput.optional() }),
     z.object({ status: z.literal('failed'), error: z.string() }),
     /** A non-idempotent call cut off mid-run: it may or may not have taken effect, and is not run again. */
     z.object({ status: z.literal('unknown'), reason: z.string() }),

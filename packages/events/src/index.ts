@@ -1,5 +1,5 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
-export { eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals } from './catalogue.ts';
+export { eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals, WholeOutput } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, DecodeError, encode, encodeEvent, validate } from './codec.ts';
 export { ForkRequest, InboxCommand, ToolJob, ToolResult } from './commands.ts';

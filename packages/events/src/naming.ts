@@ -18,7 +18,7 @@ export interface Naming {
     /** Per tool call, by idempotency key: started or finished with its result, so a call runs once. */
     toolLedger: string;
   };
-  readonly objectStores: { workspace: string };
+  readonly objectStores: { workspace: string; toolOutputs: string };
   readonly subjects: {
     events(sessionId: string): string;
     allEvents: string;
@@ -73,7 +73,7 @@ export function naming(prefix = 'sbx'): Naming {
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
     },
-    objectStores: { workspace: `${prefix}-workspace` },
+    objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs` },
     subjects: {
       events: (sessionId) => `${prefix}.events.${sessionId}`,
       allEvents: `${prefix}.events.>`,

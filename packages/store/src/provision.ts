@@ -60,7 +60,8 @@ export async function provision(nc: NatsConnection, names: Naming, options: Prov
   await Promise.all(
     Object.entries(names.buckets).map(([role, bucket]) => kvm.create(bucket, { replicas, ...bucketSettings[role as keyof Naming['buckets']] })),
   );
-  await new Objm(nc).create(names.objectStores.workspace, { replicas });
+  const objm = new Objm(nc);
+  await Promise.all(Object.values(names.objectStores).map((store) => objm.create(store, { replicas })));
 }
 
 const sevenDaysMs = 7 * 24 * 3600 * 1000;

@@ -3,8 +3,10 @@ import { createLogger } from '@signalbox/runtime';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DuplicateToolError, execute, maxResultChars, toolCatalogue } from './execute.ts';
+import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace } from './memory-workspace.ts';
 import { defineTool, type ToolContext, type ToolSpec } from './tool.ts';
+import { sha256Of, type OutputKeeper } from './whole-outputs.ts';
 
 const logger = createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' });
 
@@ -18,8 +20,8 @@ function steppingClock(): () => number {
   return () => (now += 5);
 }
 
-function run(tools: ToolSpec[], toolJob: ToolJob) {
-  return execute(toolCatalogue(tools), toolJob, { workspace: memoryWorkspace(), logger, now: steppingClock() });
+function run(tools: ToolSpec[], toolJob: ToolJob, outputs: OutputKeeper = memoryOutputs()) {
+  return execute(toolCatalogue(tools), toolJob, { workspace: memoryWorkspace(), outputs, logger, now: steppingClock() });
 }
 
 const add = defineTool({
@@ -83,12 +85,31 @@ describe('execute', () => {
     expect(result.outcome).toEqual({ status: 'failed', error: 'upstream said 503; try again later' });
   });
 
-  it('truncates an output too large to send, and says so', async () => {
-    const result = await run([shout], job('text.shout', { text: 'a'.repeat(maxResultChars + 10) }));
+  it('keeps an output too long to send whole, and sends its beginning with where the whole is', async () => {
+    const stored = new Map<string, string>();
+    const whole = 'A'.repeat(maxResultChars + 10);
+    const result = await run([shout], job('text.shout', { text: whole.toLowerCase() }), memoryOutputs(stored));
+    const sha256 = sha256Of(Buffer.from(whole));
+    expect(result.outcome).toEqual({
+      status: 'completed',
+      output: `${'A'.repeat(maxResultChars)}\n[truncated: 10 of ${maxResultChars + 10} characters not shown; the whole output is stored as tool output ${sha256}]`,
+      wholeOutput: { sha256, chars: maxResultChars + 10 },
+    });
+    expect(stored.get(sha256)).toBe(whole);
+  });
+
+  it('sends the beginning of a long output alone when it cannot be stored: the call ran, and the session must hear', async () => {
+    const unreachable: OutputKeeper = { keep: async () => Promise.reject(new Error('no responders')) };
+    const result = await run([shout], job('text.shout', { text: 'a'.repeat(maxResultChars + 10) }), unreachable);
     expect(result.outcome).toEqual({
       status: 'completed',
       output: `${'A'.repeat(maxResultChars)}\n[truncated: 10 of ${maxResultChars + 10} characters not shown]`,
     });
+  });
+
+  it('sends an output at the limit as it is', async () => {
+    const result = await run([shout], job('text.shout', { text: 'a'.repeat(maxResultChars) }));
+    expect(result.outcome).toEqual({ status: 'completed', output: 'A'.repeat(maxResultChars) });
   });
 
   it('gives the tool the ids of the call and a live signal', async () => {

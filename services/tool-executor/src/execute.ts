@@ -2,6 +2,7 @@ import type { ToolJob, ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
+import type { OutputKeeper } from './whole-outputs.ts';
 import type { Workspace } from './workspace.ts';
 
 /** The tools one executor runs, by name. */
@@ -34,9 +35,10 @@ export class ToolTimeoutError extends Error {
   }
 }
 
-/** What the shell provides for one job: the run's workspace, a logger for the call, the clock. */
+/** What the shell provides for one job: the run's workspace, where long outputs are kept, a logger for the call, the clock. */
 export interface ExecutionEnvironment {
   workspace: Workspace;
+  outputs: OutputKeeper;
   logger: Logger;
   now(): number;
 }
@@ -68,11 +70,28 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
   if (!parsed.success) {
     return { status: 'failed', error: `invalid input for ${tool.name}: ${describeIssues(parsed.error)}` };
   }
+  let output: JsonValue;
   try {
-    const output = await runWithTimeout(tool, parsed.data, job, environment);
-    return { status: 'completed', output: truncated(typeof output === 'string' ? output : JSON.stringify(output ?? null)) };
+    output = await runWithTimeout(tool, parsed.data, job, environment);
   } catch (error) {
     return { status: 'failed', error: truncated(error instanceof Error ? error.message : String(error)) };
+  }
+  return completed(typeof output === 'string' ? output : JSON.stringify(output ?? null), environment);
+}
+
+/**
+ * An output too long to carry is kept whole in the tool-outputs store: the result carries its beginning
+ * and the stored output's sha256, so nothing the tool returned is lost. If it cannot be stored, the
+ * result still goes out with the beginning only: the call has run, and its session must hear of it.
+ */
+async function completed(text: string, environment: ExecutionEnvironment): Promise<ToolResult['outcome']> {
+  if (text.length <= maxResultChars) return { status: 'completed', output: text };
+  try {
+    const wholeOutput = await environment.outputs.keep(text);
+    return { status: 'completed', output: truncated(text, `the whole output is stored as tool output ${wholeOutput.sha256}`), wholeOutput };
+  } catch (error) {
+    environment.logger.error({ err: error, chars: text.length }, 'could not store a long tool output whole; sending its beginning only');
+    return { status: 'completed', output: truncated(text) };
   }
 }
 
@@ -106,12 +125,14 @@ async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: 
 /**
  * Characters of output or error a result carries. At 4 bytes a character at worst this stays under
  * the streams' 1 MiB message limit; a larger result could never be published and would block the call.
+ * A longer output is stored whole (see `completed`).
  */
 export const maxResultChars = 200_000;
 
-function truncated(text: string): string {
+function truncated(text: string, whereTheRestIs?: string): string {
   if (text.length <= maxResultChars) return text;
-  return `${text.slice(0, maxResultChars)}\n[truncated: ${text.length - maxResultChars} of ${text.length} characters not shown]`;
+  const note = `truncated: ${text.length - maxResultChars} of ${text.length} characters not shown${whereTheRestIs ? `; ${whereTheRestIs}` : ''}`;
+  return `${text.slice(0, maxResultChars)}\n[${note}]`;
 }
 
 /** One `path: message` per issue, so the model can see exactly which field to fix. */

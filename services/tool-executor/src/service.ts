@@ -9,6 +9,7 @@ import { kvToolLedger } from './ledger.ts';
 import type { ToolSpec } from './tool.ts';
 import { advertiseTools } from './tool-registry.ts';
 import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './tool-jobs.ts';
+import { objectStoreOutputs } from './whole-outputs.ts';
 
 export interface ToolExecutorOptions {
   tools: readonly ToolSpec[];
@@ -39,6 +40,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         logger: context.logger,
         tools,
         workspaces: await new Objm(context.nc).open(context.names.objectStores.workspace),
+        outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
         instance: context.config.instance,
         now: options.clock ?? Date.now,

@@ -5,6 +5,7 @@ import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from './execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
+import type { OutputKeeper } from './whole-outputs.ts';
 import { objectStoreWorkspace } from './workspace.ts';
 
 /** What handling tool jobs needs from the executor process. */
@@ -14,6 +15,8 @@ export interface ToolJobDeps {
   logger: Logger;
   tools: ToolCatalogue;
   workspaces: ObjectStore;
+  /** Where outputs too long for a result are kept whole. */
+  outputs: OutputKeeper;
   ledger: ToolLedger;
   instance: string;
   now: () => number;
@@ -115,7 +118,7 @@ async function carryOut(
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
   const workspace = objectStoreWorkspace(deps.workspaces, job.correlationId);
-  const result = await execute(deps.tools, job, { workspace, logger, now: deps.now });
+  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
       if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');

@@ -2,6 +2,7 @@ import type { ToolJob } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
 import { describe, expect, it } from 'vitest';
 import { execute, toolCatalogue } from './execute.ts';
+import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace } from './memory-workspace.ts';
 import { workspaceTools } from './workspace-tools.ts';
 
@@ -15,7 +16,7 @@ function session() {
   return async (tool: string, input: unknown) => {
     call += 1;
     const job: ToolJob = { sessionId: 's1', correlationId: 's1', callId: `c${call}`, tool, input, idempotencyKey: `s1/c${call}` };
-    return (await execute(tools, job, { workspace, logger, now: () => 0 })).outcome;
+    return (await execute(tools, job, { workspace, outputs: memoryOutputs(), logger, now: () => 0 })).outcome;
   };
 }
 

@@ -1,4 +1,4 @@
-import type { NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
+import type { EventData, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { canonicalJson } from './conversation.ts';
 import { wholeRequestDigest } from './model-request.ts';
@@ -95,12 +95,17 @@ function commandFor(event: SessionEvent, state: SessionState, events: readonly S
   }
 }
 
+/** What a `tool.completed` event says the call returned, as the executor sent it. */
+export function completedOutcomeOf({ output, wholeOutput }: EventData<'tool.completed'>): ToolResult['outcome'] {
+  return wholeOutput ? { status: 'completed', output, wholeOutput } : { status: 'completed', output };
+}
+
 function toolResultOf(event: Extract<SessionEvent, { type: 'tool.completed' | 'tool.failed' | 'tool.outcome_unknown' }>): ToolResult {
   const { sessionId } = event;
   const { callId, tool } = event.data;
   switch (event.type) {
     case 'tool.completed':
-      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'completed', output: event.data.output }, durationMs: event.data.durationMs };
+      return { type: 'tool.result', sessionId, callId, tool, outcome: completedOutcomeOf(event.data), durationMs: event.data.durationMs };
     case 'tool.failed':
       return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
     case 'tool.outcome_unknown':

@@ -100,6 +100,21 @@ describe('session decider', () => {
       );
   });
 
+  it('records where an output too long to carry is stored; the model gets the beginning the result carries', () => {
+    const wholeOutput = { sha256: 'a'.repeat(64), chars: 300_000 };
+    const decision = given(afterToolCall)
+      .when(toolResult({ status: 'completed', output: 'the beginning', wholeOutput }))
+      .then([{ type: 'tool.completed', data: { output: 'the beginning', wholeOutput } }, { type: 'model.requested' }]);
+    const call = decision.effects[0];
+    expect(call?.type === 'CallModel' && call.request.messages.at(-1)).toEqual({
+      role: 'user',
+      content: [{ type: 'tool_result', toolUseId: 'call_1', content: 'the beginning', isError: false }],
+    });
+    // Without one, the event has no such key: it is the same event a run recorded before the key existed.
+    const short = given(afterToolCall).when(toolResult({ status: 'completed', output: 'hello' })).then([{ type: 'tool.completed' }, { type: 'model.requested' }]);
+    expect(Object.keys(short.events[0]?.data ?? {})).not.toContain('wholeOutput');
+  });
+
   it('feeds a tool result back to the model as the next step', () => {
     const decision = given(afterToolCall)
       .when(toolResult({ status: 'completed', output: 'hello' }))

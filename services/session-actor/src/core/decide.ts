@@ -86,7 +86,8 @@ function recordFailure(command: Extract<SessionCommand, { type: 'RecordModelFail
 function toolOutcomeEvent({ callId, tool, outcome, durationMs }: ToolResult): NewEvent {
   switch (outcome.status) {
     case 'completed':
-      return { type: 'tool.completed', data: { callId, tool, output: outcome.output, durationMs } };
+      // The key only when set: without it, the event is the one a run recorded before the key existed.
+      return { type: 'tool.completed', data: { callId, tool, output: outcome.output, durationMs, ...(outcome.wholeOutput ? { wholeOutput: outcome.wholeOutput } : {}) } };
     case 'failed':
       return { type: 'tool.failed', data: { callId, tool, error: outcome.error, durationMs } };
     case 'unknown':

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ModelRequest, SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
+import { completedOutcomeOf } from './check-history.ts';
 import type { SessionCommand } from './decide.ts';
 import { wholeRequestDigest } from './model-request.ts';
 
@@ -36,7 +37,7 @@ export function recordedToolResult(original: readonly SessionEvent[], job: ToolJ
     if (!('callId' in event.data) || event.data.callId !== job.callId) continue;
     switch (event.type) {
       case 'tool.completed':
-        return { ...base, outcome: { status: 'completed', output: event.data.output }, durationMs: event.data.durationMs };
+        return { ...base, outcome: completedOutcomeOf(event.data), durationMs: event.data.durationMs };
       case 'tool.failed':
         return { ...base, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
       case 'tool.outcome_unknown':

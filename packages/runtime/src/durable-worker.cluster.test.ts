@@ -36,8 +36,8 @@ describe('a durable worker on a 3-node cluster', () => {
         const leader = (await jsm.consumers.info(names.streams.jobs, 'failover')).cluster?.leader ?? 'n1';
         await cluster.nodes[Number(leader.slice(1)) - 1]?.kill();
         const killedAt = Date.now();
-        const js = jetstream(nc, { timeout: 10_000 });
-        // A publish can time out while the stream elects a new leader; a client tries again.
+        const js = jetstream(nc, { timeout: 2_000 });
+        // A publish can time out while the stream elects a new leader; a client tries again (soon: this measures the worker).
         for (;;) {
           const sent = await js.publish('sbx.jobs.test.job', 'after the kill').then(() => true, () => false);
           if (sent) break;
@@ -46,7 +46,8 @@ describe('a durable worker on a 3-node cluster', () => {
         const deadline = Date.now() + 30_000;
         while (!handled.has('after the kill') && Date.now() < deadline) await sleep(100);
         // nats.js's default 30 s pull would leave it waiting about that long (measured: nothing within 25 s).
-        expect((handled.get('after the kill') ?? Infinity) - killedAt).toBeLessThan(15_000);
+        // With 5 s pulls it took 10-15 s on this 2-core machine (the consumer's leader election included).
+        expect((handled.get('after the kill') ?? Infinity) - killedAt).toBeLessThan(20_000);
       } finally {
         await worker.stop();
       }

@@ -1,5 +1,6 @@
-# Sourced by the other scripts: puts Node 24+ and pnpm on PATH and installs the workspace.
+# Sourced by the other scripts: puts Node 24+, pnpm and a current nats-server on PATH and installs the workspace.
 # Uses the system Node when it is new enough; otherwise installs Node 24 from the npm registry into .tooling/.
+# The nats-server comes from scripts/nats-server.sh (NATS_SERVER_BIN, .tooling/, PATH, or fetched into .tooling/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tooling="$root/.tooling"
@@ -17,6 +18,8 @@ if ! command -v pnpm >/dev/null 2>&1; then
   npm install --prefix "$tooling" --no-audit --no-fund --loglevel=error pnpm@10 >&2
   export PATH="$tooling/node_modules/.bin:$PATH"
 fi
+
+source "$root/scripts/nats-server.sh"
 
 cd "$root"
 pnpm install --frozen-lockfile --reporter=silent >&2

@@ -14,7 +14,8 @@ const demoInput = 'Write a short note about Signalbox to notes/hello.md, read it
 /** `signalbox demo`: the whole runtime in one process, one scripted session, its timeline live. */
 export async function demo(options: GlobalOptions): Promise<void> {
   const nats = await ensureNats(options.nats ?? process.env['NATS_URL'], localDataDir);
-  console.log(`NATS: ${nats.url}${nats.child ? ' (started nats-server for this demo)' : ''}`);
+  if (nats.notice) console.log(`NATS: ${nats.notice}`);
+  else console.log(`NATS: ${nats.url}${nats.child ? ' (started nats-server for this demo)' : ''}`);
   // Service logs stay out of the timeline unless LOG_LEVEL asks for them.
   const config = { ...configFromEnv({ LOG_LEVEL: 'warn', ...process.env }), natsUrl: nats.url, prefix: options.prefix };
   const host = await startHost(servicesNamed(Object.keys(serviceCatalogue)), config);

@@ -1,6 +1,6 @@
 import { naming } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { compareVersions, diagnose, isAtLeast, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
+import { diagnose, featuresOf, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
 import { defaultMonitorUrl, syncSettingOf, type Varz } from './doctor-facts.ts';
 import { formatBytes, formatDuration, formatReport } from './doctor-report.ts';
 
@@ -31,13 +31,13 @@ function streams(replicas: number): StreamFact[] {
 
 /** A provisioned single server; each test says what differs. */
 function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: number } = {}): DoctorFacts {
-  const { version = '2.9.10', replicas = 1, ...rest } = overrides;
+  const { version = '2.15.1', replicas = 1, ...rest } = overrides;
   return {
     natsUrl: 'nats://127.0.0.1:4222',
     prefix: 'sbx',
     server: { version, id: 'NID', name: 'n1', maxPayload: 1024 * 1024 },
     jetstream: { enabled: true, memory: 0, storage: 0, streams: 13, consumers: 3 },
-    sync: { kind: 'interval', everyMs: 60_000, source: 'fixed' },
+    sync: { kind: 'interval', everyMs: 120_000, source: 'default' },
     streams: streams(replicas),
     buckets: Object.values(names.buckets).map((name) => ({ name, kind: 'kv', present: true })),
     workers: [],
@@ -89,44 +89,53 @@ describe('diagnose the worker pools', () => {
 });
 
 describe('diagnose', () => {
-  it('finds a single 2.9.10 server with R1 streams correct', () => {
+  it('finds a current single server with R1 streams correct, naming the features it relies on', () => {
     const findings = diagnose(given());
-    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
-    expect(findings[1]?.message).toMatch(/single-replica \(R1\).*correct on nats-server 2\.9\.10/);
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok']);
+    expect(findings[0]?.message).toMatch(/^nats-server 2\.15\.1 has every feature Signalbox uses \(message schedules, per-message TTL, /);
+    expect(findings[2]?.message).toMatch(/single-replica \(R1\)/);
   });
 
-  it('warns that optimistic concurrency races on a replicated stream before 2.11', () => {
-    const facts = given({ replicas: 3, cluster: { name: 'c1', nodes: 3 } });
-    expect(levels(facts)).toEqual(['ok', 'warn', 'warn']);
-    const [race, fsync] = warnings(facts);
-    expect(race).toMatch(/^Every stream \(R3\) is replicated on nats-server 2\.9\.10.*`expect\.lastSubjectSequence` races.*not safe.*Use R1.*upgrade every node to 2\.11\.0\+ with `sync_interval: always`/);
-    expect(fsync).toMatch(/can be lost if a majority loses power.*sync_interval: always/);
+  it('reports a server older than the floor as an error that says what to do', () => {
+    const findings = diagnose(given({ version: '2.9.10' }));
+    expect(findings[0]).toEqual({ level: 'error', message: expect.stringMatching(/^nats-server 2\.9\.10 is older than 2\.12\.0.*refuses it\. Upgrade every node.*scripts\/nats-server\.sh/) });
   });
 
-  it('warns on 2.11 with R3 when sync_interval cannot be read', () => {
-    const found = warnings(given({ version: '2.11.0', replicas: 3, sync: unknown }));
+  it('treats a version it cannot parse, or a pre-release of the floor, as too old', () => {
+    expect(diagnose(given({ version: 'dev' }))[0]?.level).toBe('error');
+    expect(diagnose(given({ version: '2.12.0-RC.1' }))[0]?.level).toBe('error');
+    expect(diagnose(given({ version: 'v2.12.0' }))[0]?.level).toBe('ok');
+  });
+
+  it('lists which features a server version has', () => {
+    expect(featuresOf('2.11.4').map((use) => [use.feature, use.available])).toEqual([
+      ['message schedules', false],
+      ['per-message TTL', true],
+      ['expected last subject sequence on replicated streams', false],
+    ]);
+  });
+
+  it('warns on R3 when sync_interval cannot be read', () => {
+    const found = warnings(given({ replicas: 3, sync: unknown }));
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/sync_interval is unknown \(no monitoring endpoint\).*lost.*--monitor <url>/);
   });
 
-  it('warns on 2.11 with R3 when the server only fsyncs in the background', () => {
-    const found = warnings(given({ version: '2.11.4', replicas: 3, sync: { kind: 'interval', everyMs: 120_000, source: 'default' } }));
-    expect(found).toEqual([expect.stringMatching(/every 120s \(sync_interval default\).*power/)]);
+  it('warns on R3 when the server only fsyncs in the background', () => {
+    const facts = given({ replicas: 3, cluster: { name: 'c1', nodes: 3 } });
+    expect(levels(facts)).toEqual(['ok', 'ok', 'warn']);
+    expect(warnings(facts)).toEqual([expect.stringMatching(/^Every stream \(R3\) is replicated .*every 120s \(sync_interval not reported: the default\).*majority loses power.*sync_interval: always/)]);
   });
 
-  it('finds 2.11 with R3 and sync_interval always safe', () => {
-    const findings = diagnose(given({ version: '2.11.0', replicas: 3, sync: always }));
-    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
-    expect(findings[1]?.message).toMatch(/^Every stream \(R3\) is replicated on nats-server 2\.11\.0 with `sync_interval: always`/);
+  it('finds R3 with sync_interval always safe', () => {
+    const findings = diagnose(given({ replicas: 3, sync: always }));
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok']);
+    expect(findings[2]?.message).toMatch(/^Every stream \(R3\) is replicated with `sync_interval: always`/);
   });
 
   it('names the replicated streams when only some are', () => {
     const mixed = [...streams(3).slice(0, 2), ...streams(1).slice(2)];
-    expect(warnings(given({ streams: mixed, sync: always }))).toEqual([expect.stringMatching(/^SBX_EVENTS \(R3\), SBX_TASKS \(R3\) are replicated on nats-server 2\.9\.10/)]);
-  });
-
-  it('treats a version it cannot parse as too old', () => {
-    expect(warnings(given({ version: 'dev', replicas: 3, sync: always }))[0]).toMatch(/races/);
+    expect(warnings(given({ streams: mixed }))).toEqual([expect.stringMatching(/^SBX_EVENTS \(R3\), SBX_TASKS \(R3\) are replicated and the server fsyncs in the background/)]);
   });
 
   it('reports JetStream that is not enabled as the one error', () => {
@@ -144,7 +153,7 @@ describe('diagnose', () => {
 
   it('gives no replication note when no stream exists yet', () => {
     const facts = given({ streams: streams(1).map(({ name, role }) => ({ name, role, status: 'missing' as const })) });
-    expect(levels(facts)).toEqual(['warn']);
+    expect(levels(facts)).toEqual(['ok', 'warn']);
   });
 
   it('reports retention that differs from what provisioning creates as an error', () => {
@@ -163,28 +172,8 @@ describe('diagnose', () => {
       { name: 'n2', current: true, offline: false },
       { name: 'n3', current: false, offline: true },
     ];
-    const found = warnings(given({ version: '2.11.0', sync: always, streams: [{ ...events, leader: 'n1', peers }, ...rest] }));
+    const found = warnings(given({ sync: always, streams: [{ ...events, leader: 'n1', peers }, ...rest] }));
     expect(found).toEqual([expect.stringMatching(/SBX_EVENTS: replica n3 \(offline\)/)]);
-  });
-});
-
-describe('compareVersions', () => {
-  it('orders by major, minor and patch as numbers', () => {
-    expect(compareVersions('2.9.10', '2.11.0')).toBeLessThan(0);
-    expect(compareVersions('2.10.0', '2.9.25')).toBeGreaterThan(0);
-    expect(compareVersions('v2.11.0', '2.11.0')).toBe(0);
-  });
-
-  it('puts a pre-release before its release', () => {
-    expect(compareVersions('2.11.0-RC.2', '2.11.0')).toBeLessThan(0);
-    expect(compareVersions('2.11.0-RC.10', '2.11.0-RC.2')).toBeGreaterThan(0);
-    expect(compareVersions('2.11.0-1', '2.11.0-beta')).toBeLessThan(0);
-  });
-
-  it('throws on a string that is not a version; isAtLeast says no', () => {
-    expect(() => compareVersions('2.11', '2.11.0')).toThrow(/not a version: 2\.11/);
-    expect(isAtLeast('2.11', '2.11.0')).toBe(false);
-    expect(isAtLeast('2.12.1', '2.11.0')).toBe(true);
   });
 });
 
@@ -192,13 +181,12 @@ describe('syncSettingOf', () => {
   const varz = (version: string, config: NonNullable<Varz['jetstream']>['config'] = {}): Varz => ({ server_name: 'n1', version, jetstream: { config } });
 
   it('reads sync_always and sync_interval from /varz', () => {
-    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.11.0', { sync_always: true, sync_interval: 120e9 }) })).toEqual({ kind: 'always', node: 'n1' });
-    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.10.3', { sync_interval: 10e9 }) })).toMatchObject({ everyMs: 10_000, source: 'config' });
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.15.1', { sync_always: true, sync_interval: 120e9 }) })).toEqual({ kind: 'always', node: 'n1' });
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.15.1', { sync_interval: 10e9 }) })).toMatchObject({ everyMs: 10_000, source: 'reported' });
   });
 
-  it('knows the default, and that 2.9 has no option', () => {
-    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.10.0') })).toMatchObject({ everyMs: 120_000, source: 'default' });
-    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.9.10') })).toMatchObject({ kind: 'interval', source: 'fixed' });
+  it('takes the server default when /varz does not say', () => {
+    expect(syncSettingOf({ status: 'answered', url: 'u', varz: varz('2.12.0') })).toMatchObject({ everyMs: 120_000, source: 'default' });
   });
 
   it('is unknown, with the reason, when the monitoring endpoint does not answer', () => {
@@ -213,7 +201,8 @@ describe('the report', () => {
     const lines = formatReport(facts, diagnose(facts));
     expect(lines).toContain('cluster     c1 · 3 nodes');
     expect(lines).toContain('  SBX_DLQ     R3 · file · limits · max msg 1 MiB · dedup 2m · max age 30d · 0 messages · 0 B · 0 consumers');
-    expect(lines.filter((line) => /^ {2}[✓!✗] /.test(line)).map((line) => line[2])).toEqual(['✓', '!', '!']);
+    expect(lines).toContain('  ✓ message schedules (2.12.0+): durable timers (the timers stream)');
+    expect(lines.slice(lines.indexOf('findings')).filter((line) => /^ {2}[✓!✗] /.test(line)).map((line) => line[2])).toEqual(['✓', '✓', '!']);
   });
 
   it('formats sizes and durations', () => {

@@ -1,16 +1,18 @@
+import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
+
 /**
  * The pure core of `signalbox doctor`: what was observed on the server (`DoctorFacts`) in,
  * findings out. Gathering the facts is doctor-facts.ts; printing them is doctor-report.ts.
  */
 
-export type StreamRole = 'events' | 'tasks' | 'inbox' | 'jobs' | 'dlq';
+export type StreamRole = 'events' | 'tasks' | 'inbox' | 'jobs' | 'dlq' | 'timers';
 
 /** How the server's file store reaches the disk. Only `always` survives a power failure of a majority. */
 export type SyncSetting =
-  /** fsync after every write: `jetstream { sync_interval: always }` (2.10+). */
+  /** fsync after every write: `jetstream { sync_interval: always }`. */
   | { kind: 'always' }
-  /** fsync in the background; `fixed` is a server before 2.10, which has no `sync_interval` option. */
-  | { kind: 'interval'; everyMs: number; source: 'config' | 'default' | 'fixed' }
+  /** fsync in the background; `default` when `/varz` did not say, so the server's default applies. */
+  | { kind: 'interval'; everyMs: number; source: 'reported' | 'default' }
   | { kind: 'unknown'; reason: string };
 
 export interface ReplicaFact {
@@ -95,9 +97,6 @@ export interface Finding {
   message: string;
 }
 
-/** Concurrency checks on replicated streams are correct from this release on. */
-export const safeReplicationVersion = '2.11.0';
-
 export function diagnose(facts: DoctorFacts): Finding[] {
   if (!facts.jetstream.enabled) {
     return [
@@ -111,6 +110,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
   }
   const present = facts.streams.flatMap((stream) => (stream.status === 'present' ? [stream] : []));
   return [
+    floorFinding(facts.server.version),
     ...missingFindings(facts),
     ...present.flatMap(driftFindings),
     ...replicationFindings(facts, present),
@@ -178,47 +178,55 @@ function driftFindings(stream: PresentStream): Finding[] {
   ];
 }
 
+export interface FeatureFact {
+  feature: string;
+  since: string;
+  usedFor: string;
+  available: boolean;
+}
+
+/** Which of the server features Signalbox uses this server version has. */
+export function featuresOf(version: string): FeatureFact[] {
+  return serverFeatures.map((use) => ({ ...use, available: isAtLeast(version, use.since) }));
+}
+
+function floorFinding(version: string): Finding {
+  if (isAtLeast(version, serverFloor)) {
+    return { level: 'ok', message: `nats-server ${version} has every feature Signalbox uses (${serverFeatures.map((use) => use.feature).join(', ')}).` };
+  }
+  return {
+    level: 'error',
+    message:
+      `nats-server ${version} is older than ${serverFloor}, the oldest Signalbox supports: every service and command refuses it. ` +
+      `Upgrade every node to ${serverFloor}+ (in a checkout, scripts/nats-server.sh fetches a current one into .tooling/).`,
+  };
+}
+
 function replicationFindings(facts: DoctorFacts, present: PresentStream[]): Finding[] {
   if (present.length === 0) return [];
-  const version = facts.server.version;
   const replicated = present.filter((stream) => stream.replicas > 1);
   if (replicated.length === 0) {
     return [
       {
         level: 'ok',
         message:
-          `Every stream is single-replica (R1): the append's concurrency check is correct on nats-server ${version}. ` +
-          `R1 keeps one copy; for fault tolerance run 3 nodes on ${safeReplicationVersion}+ with \`sync_interval: always\` and provision with replicas 3.`,
+          'Every stream is single-replica (R1): one copy of each. For fault tolerance run 3 nodes with `sync_interval: always` and provision with replicas 3.',
       },
     ];
   }
   const { subject, verb } = replicatedSubject(present, replicated);
-  const findings: Finding[] = [];
-  const safeVersion = isAtLeast(version, safeReplicationVersion);
-  if (!safeVersion) {
-    findings.push({
-      level: 'warn',
-      message:
-        `${subject} ${verb} replicated on nats-server ${version}: before ${safeReplicationVersion}, \`expect.lastSubjectSequence\` races in replicated streams, ` +
-        `so optimistic concurrency on appends is not safe. Use R1 on this server, or upgrade every node to ${safeReplicationVersion}+ with \`sync_interval: always\`.`,
-    });
+  if (facts.sync.kind === 'always') {
+    return [{ level: 'ok', message: `${subject} ${verb} replicated with \`sync_interval: always\`: acknowledged writes survive a majority losing power.` }];
   }
-  if (facts.sync.kind !== 'always') {
-    findings.push({
+  return [
+    {
       level: 'warn',
       message:
         `${subject} ${verb} replicated and the server ${describeSync(facts.sync)}. A write acknowledged by a majority of replicas can be lost ` +
         'if a majority loses power before the next fsync. Set `jetstream { sync_interval: always }` on every node' +
         (facts.sync.kind === 'unknown' ? ', or pass --monitor <url> so doctor can read it.' : '.'),
-    });
-  }
-  if (safeVersion && facts.sync.kind === 'always') {
-    findings.push({
-      level: 'ok',
-      message: `${subject} ${verb} replicated on nats-server ${version} with \`sync_interval: always\`: concurrency checks and acknowledged writes are safe.`,
-    });
-  }
-  return findings;
+    },
+  ];
 }
 
 function replicatedSubject(present: PresentStream[], replicated: PresentStream[]): { subject: string; verb: string } {
@@ -240,8 +248,7 @@ export function describeSync(sync: SyncSetting): string {
     case 'always':
       return 'fsyncs after every write (sync_interval: always)';
     case 'interval':
-      if (sync.source === 'fixed') return `has no sync_interval option before 2.10 and fsyncs in the background every ${sync.everyMs / 1000}s`;
-      return `fsyncs in the background every ${sync.everyMs / 1000}s (sync_interval ${sync.source === 'config' ? 'configured' : 'default'})`;
+      return `fsyncs in the background every ${sync.everyMs / 1000}s (sync_interval${sync.source === 'default' ? ' not reported: the default' : ''})`;
     case 'unknown':
       return `sync_interval is unknown (${sync.reason})`;
     default: {
@@ -249,48 +256,4 @@ export function describeSync(sync: SyncSetting): string {
       throw new Error(`unknown sync setting ${JSON.stringify(unexpected)}`);
     }
   }
-}
-
-interface Version {
-  core: [number, number, number];
-  prerelease: string[];
-}
-
-/** `2.9.10`, `v2.11.0`, `2.11.0-RC.2`; undefined for anything else. */
-export function parseVersion(text: string): Version | undefined {
-  const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(text.trim());
-  if (!match) return undefined;
-  return { core: [Number(match[1]), Number(match[2]), Number(match[3])], prerelease: match[4]?.split('.') ?? [] };
-}
-
-/** Semver order: negative when a < b, 0 when equal, positive when a > b. Throws on a string that is not a version. */
-export function compareVersions(a: string, b: string): number {
-  const [x, y] = [parseVersion(a), parseVersion(b)];
-  if (!x || !y) throw new Error(`not a version: ${!x ? a : b}`);
-  for (let i = 0; i < 3; i++) {
-    const difference = (x.core[i] ?? 0) - (y.core[i] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
-  }
-  // A pre-release comes before its release.
-  if (x.prerelease.length === 0 || y.prerelease.length === 0) return Math.sign(y.prerelease.length - x.prerelease.length);
-  for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
-    const [p, q] = [x.prerelease[i], y.prerelease[i]];
-    if (p === undefined || q === undefined) return p === undefined ? -1 : 1;
-    const difference = compareIdentifiers(p, q);
-    if (difference !== 0) return difference;
-  }
-  return 0;
-}
-
-/** Numeric identifiers compare as numbers and come before alphanumeric ones. */
-function compareIdentifiers(p: string, q: string): number {
-  const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
-  if (pn && qn) return Math.sign(Number(p) - Number(q));
-  if (pn !== qn) return pn ? -1 : 1;
-  return p < q ? -1 : p > q ? 1 : 0;
-}
-
-/** False for a version that cannot be parsed: doctor assumes the worse. */
-export function isAtLeast(version: string, minimum: string): boolean {
-  return parseVersion(version) !== undefined && compareVersions(version, minimum) >= 0;
 }

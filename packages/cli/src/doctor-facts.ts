@@ -3,7 +3,6 @@ import type { Naming } from '@signalbox/events';
 import { streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
-import { isAtLeast } from './doctor-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
 const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
@@ -55,7 +54,7 @@ const ConsumerList = z.object({
 
 const StreamSubjects = z.object({ state: z.object({ subjects: z.record(z.string(), z.number()).nullish() }) });
 
-/** The parts of nats-server's `/varz` doctor reads. 2.9 has no sync fields; 2.10+ omits them when unset. */
+/** The parts of nats-server's `/varz` doctor reads; the sync fields may be left out. */
 export const Varz = z.object({
   server_name: z.string(),
   version: z.string(),
@@ -71,7 +70,8 @@ export type Varz = z.infer<typeof Varz>;
 export type MonitorReply = { status: 'answered'; url: string; varz: Varz } | { status: 'unreachable'; url: string; error: string };
 
 const nsPerMs = 1e6;
-const syncOptionSince = '2.10.0';
+/** nats-server's file store fsyncs every two minutes unless told otherwise. */
+const defaultSyncIntervalMs = 120_000;
 
 /** What `/varz` says about fsync; `unknown` when it could not be read. */
 export function syncSettingOf(monitor: MonitorReply): SyncSetting & { node?: string } {
@@ -85,10 +85,8 @@ export function syncSettingOf(monitor: MonitorReply): SyncSetting & { node?: str
   const node = varz.server_name;
   const config = varz.jetstream?.config ?? {};
   if (config.sync_always) return { kind: 'always', node };
-  if (config.sync_interval) return { kind: 'interval', everyMs: config.sync_interval / nsPerMs, source: 'config', node };
-  if (isAtLeast(varz.version, syncOptionSince)) return { kind: 'interval', everyMs: 120_000, source: 'default', node };
-  // nats-server 2.9's file store syncs every minute and cannot be told otherwise.
-  return { kind: 'interval', everyMs: 60_000, source: 'fixed', node };
+  if (config.sync_interval) return { kind: 'interval', everyMs: config.sync_interval / nsPerMs, source: 'reported', node };
+  return { kind: 'interval', everyMs: defaultSyncIntervalMs, source: 'default', node };
 }
 
 /** `http://<host of the NATS URL>:8222`, nats-server's usual monitoring port. */

@@ -1,5 +1,5 @@
 import type { DoctorFacts, Finding, FindingLevel, StreamFact } from './doctor-checks.ts';
-import { describeSync } from './doctor-checks.ts';
+import { describeSync, featuresOf } from './doctor-checks.ts';
 
 const markers: Record<FindingLevel, { mark: string; colour: string }> = {
   ok: { mark: '✓', colour: '\x1b[32m' },
@@ -22,6 +22,11 @@ export function formatReport(facts: DoctorFacts, findings: Finding[], colour = f
     ),
     row('cluster', cluster ? `${cluster.name}${cluster.nodes === undefined ? '' : ` · ${cluster.nodes} nodes`}` : 'none (single server)'),
     row('fsync', `${describeSync(facts.sync)}${facts.sync.node ? ` [read from ${facts.sync.node}]` : ''}`),
+    '',
+    'server features Signalbox uses',
+    ...featuresOf(facts.server.version).map(
+      (use) => `  ${use.available ? markers.ok.mark : markers.error.mark} ${use.feature} (${use.since}+): ${use.usedFor}`,
+    ),
   ];
   if (facts.streams.length > 0) {
     const width = Math.max(...facts.streams.map((stream) => stream.name.length));

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
-import { provision, streamConfigs } from '@signalbox/store';
+import { isAtLeast, provision, serverFloor, streamConfigs } from '@signalbox/store';
 import { freePort, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DoctorFacts, Finding } from './doctor-checks.ts';
+import type { DoctorFacts, FeatureFact, Finding } from './doctor-checks.ts';
 import { doctor } from './doctor.ts';
 
 const names = naming('sbx');
@@ -22,13 +23,13 @@ async function provisioned(url: string): Promise<void> {
 }
 
 /**
- * The five streams at R3. Not `provision(nc, names, { replicas: 3 })`: on 2.9 each R3 asset
- * takes ~0.5 s to elect its group, and provision makes 14 of them one after another (~8 s).
+ * The streams at R3. Not `provision(nc, names, { replicas: 3 })`: each R3 asset takes a while to
+ * elect its group, and provision makes over a dozen of them one after another.
  */
 async function replicatedStreams(url: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
-    // Electing five groups at once can outlast the default 5 s API timeout on a loaded machine.
+    // Electing every group at once can outlast the default 5 s API timeout on a loaded machine.
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
     await Promise.all(streamConfigs(names, { replicas: 3 }).map((config) => jsm.streams.add(config)));
   } finally {
@@ -43,9 +44,26 @@ async function runDoctor(nats: string, monitor: string, json = false): Promise<{
   return { code, lines };
 }
 
-async function report(nats: string, monitor: string): Promise<{ code: number; facts: DoctorFacts; findings: Finding[] }> {
+interface JsonReport {
+  facts: DoctorFacts;
+  features: FeatureFact[];
+  findings: Finding[];
+}
+
+async function report(nats: string, monitor: string): Promise<{ code: number } & JsonReport> {
   const { code, lines } = await runDoctor(nats, monitor, true);
-  return { code, ...(JSON.parse(lines.join('\n')) as { facts: DoctorFacts; findings: Finding[] }) };
+  return { code, ...(JSON.parse(lines.join('\n')) as JsonReport) };
+}
+
+/** A report once every replica is current: just after their streams are made, followers are still catching up. */
+async function settledReport(nats: string, monitor: string): Promise<Awaited<ReturnType<typeof report>>> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const found = await report(nats, monitor);
+    const behind = found.facts.streams.some((stream) => stream.status === 'present' && stream.peers.some((peer) => !peer.current || peer.offline));
+    if (!behind || Date.now() > deadline) return found;
+    await sleep(250);
+  }
 }
 
 let server: NatsServer;
@@ -59,22 +77,19 @@ afterAll(async () => {
 });
 
 describe('signalbox doctor on a single nats-server', () => {
-  it('reports the version, the five streams at R1 and what 2.9 does about fsync', async () => {
-    const { code, facts, findings } = await report(server.url, server.monitorUrl);
+  it('reports the version, the features in use, every stream at R1 and the fsync interval', async () => {
+    const { code, facts, features, findings } = await report(server.url, server.monitorUrl);
     expect(code).toBe(0);
-    expect(facts.server.version).toMatch(/^2\.9\./);
+    expect(isAtLeast(facts.server.version, serverFloor)).toBe(true);
+    expect(features.every((use) => use.available)).toBe(true);
     expect(facts.cluster).toBeUndefined();
     expect(facts.jetstream.enabled).toBe(true);
-    expect(facts.sync).toMatchObject({ kind: 'interval', source: 'fixed' });
-    expect(facts.streams.map((stream) => [stream.name, stream.status === 'present' && stream.replicas])).toEqual([
-      ['SBX_EVENTS', 1],
-      ['SBX_TASKS', 1],
-      ['SBX_INBOX', 1],
-      ['SBX_JOBS', 1],
-      ['SBX_DLQ', 1],
-    ]);
+    expect(facts.sync).toMatchObject({ kind: 'interval', everyMs: 120_000 });
+    expect(facts.streams.map((stream) => [stream.name, stream.status === 'present' && stream.replicas])).toEqual(
+      streamConfigs(names).map((config) => [config.name, 1]),
+    );
     expect(facts.buckets.every((bucket) => bucket.present)).toBe(true);
-    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok']);
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok']);
   });
 
   it('prints a readable report, and says why sync_interval is unknown when monitoring does not answer', async () => {
@@ -112,23 +127,22 @@ describe('signalbox doctor on a single nats-server', () => {
     const args = ['packages/cli/src/main.ts', '--nats', server.url, 'doctor', '--json', '--monitor', server.monitorUrl];
     const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, timeout: 20_000 });
     const { facts } = JSON.parse(stdout) as { facts: DoctorFacts };
-    expect(facts.streams).toHaveLength(5);
+    expect(facts.streams).toHaveLength(streamConfigs(names).length);
   });
 });
 
 describe('signalbox doctor on a 3-node cluster', () => {
-  it('warns that R3 streams on 2.9 are not safe for optimistic concurrency nor against power loss', async () => {
+  it('warns that R3 streams without sync_interval always can lose acknowledged writes', async () => {
     const node = cluster.nodes[0];
     if (!node) throw new Error('no cluster node');
-    const { code, facts, findings } = await report(node.url, node.monitorUrl);
+    const { code, facts, findings } = await settledReport(node.url, node.monitorUrl);
     expect(code).toBe(0);
     expect(facts.cluster).toEqual({ name: 'sbx-test', nodes: 3 });
     expect(facts.streams.every((stream) => stream.status === 'present' && stream.replicas === 3)).toBe(true);
     const warnings = findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message);
     expect(warnings).toEqual([
       expect.stringMatching(/^Missing: bucket sbx-agents, .*provisions them/),
-      expect.stringMatching(/^Every stream \(R3\) is replicated on nats-server 2\.9\.\d+: .*`expect\.lastSubjectSequence` races in replicated streams.*Use R1.*2\.11\.0\+ with `sync_interval: always`/),
-      expect.stringMatching(/replicated and the server has no sync_interval option before 2\.10.*majority loses power/),
+      expect.stringMatching(/^Every stream \(R3\) is replicated and the server fsyncs in the background every 120s \(sync_interval\).*majority loses power/),
     ]);
   });
 });

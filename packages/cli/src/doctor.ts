@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
-import { diagnose } from './doctor-checks.ts';
+import { diagnose, featuresOf } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
 import { formatReport } from './doctor-report.ts';
 import { natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
@@ -30,7 +30,7 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const facts = await gatherFacts(nc, naming(options.prefix), url, monitor);
     const findings = diagnose(facts);
-    if (flags.json) output.write(JSON.stringify({ facts, findings }, null, 2));
+    if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
     return findings.some((finding) => finding.level === 'error') ? 1 : 0;
   } finally {

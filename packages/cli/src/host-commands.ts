@@ -22,6 +22,7 @@ async function serve(options: GlobalOptions, nats: LocalNats, services: string[]
   const config = { ...configFromEnv(), natsUrl: nats.url, prefix: options.prefix };
   const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
   const host = await startHost(servicesNamed(services), config);
+  if (nats.notice) logger.warn(nats.notice);
   logger.info({ services, nats: nats.url, startedNats: Boolean(nats.child) }, 'signalbox is up');
   // A nats-server started for this process goes when the services have drained.
   stopOnSignals({ ...host, stop: () => host.stop().finally(() => stopLocalNats(nats)) }, logger);

@@ -1,28 +1,46 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
+import { isAtLeast, serverFloor } from '@signalbox/store';
+import { currentNatsBinary } from './nats-binary.ts';
 
 export interface LocalNats {
   url: string;
   /** Set when this process started the server; stop it on exit. */
   child?: ChildProcess;
+  /** What the person running the command should know about the choice (an old server passed over). */
+  notice?: string;
 }
 
-const defaultUrl = 'nats://127.0.0.1:4222';
+const standardUrl = 'nats://127.0.0.1:4222';
+
+type Probe = { status: 'unreachable' } | { status: 'answered'; version: string };
 
 /**
- * The NATS to use: `--nats`/NATS_URL when given; else 127.0.0.1:4222 when it answers; else a
- * `nats-server -js` from PATH with its data under `dataDir`. Throws a how-to when none works.
+ * The NATS to use: `--nats`/NATS_URL when given; else `defaultUrl` (127.0.0.1:4222) when a current
+ * server answers there; else a current nats-server started with its data under `dataDir` (on 4222
+ * when nothing answers there, else on a port of its own, as when an older server holds 4222).
+ * Throws a how-to when none works.
  */
-export async function ensureNats(explicitUrl: string | undefined, dataDir: string): Promise<LocalNats> {
+export async function ensureNats(explicitUrl: string | undefined, dataDir: string, defaultUrl = standardUrl): Promise<LocalNats> {
   if (explicitUrl) {
-    if (await reachable(explicitUrl)) return { url: explicitUrl };
+    if ((await probe(explicitUrl)).status === 'answered') return { url: explicitUrl };
     throw new Error(`no NATS server answers at ${explicitUrl}. Start one with: nats-server -js`);
   }
-  if (await reachable(defaultUrl)) return { url: defaultUrl };
+  const found = await probe(defaultUrl);
+  if (found.status === 'answered' && isAtLeast(found.version, serverFloor)) return { url: defaultUrl };
+  const binary = await currentNatsBinary();
   mkdirSync(dataDir, { recursive: true });
-  const child = await startServer(dataDir);
-  return { url: defaultUrl, child };
+  const { child, port } = await startServer(binary.path, dataDir, found.status === 'answered' ? -1 : Number(new URL(defaultUrl).port));
+  const url = `nats://127.0.0.1:${port}`;
+  if (found.status === 'unreachable') return { url, child };
+  return {
+    url,
+    child,
+    notice:
+      `the nats-server at ${new URL(defaultUrl).host} is ${found.version}, older than ${serverFloor} (the oldest Signalbox supports); ` +
+      `started nats-server ${binary.version} at ${url} for this run instead (NATS_URL=${url} for other commands)`,
+  };
 }
 
 /** Stops a server this process started, and waits until it has exited (SIGKILL after 5 s). */
@@ -36,37 +54,32 @@ export async function stopLocalNats(nats: LocalNats): Promise<void> {
   clearTimeout(timer);
 }
 
-async function reachable(url: string): Promise<boolean> {
+async function probe(url: string): Promise<Probe> {
   try {
     const nc = await connect({ servers: url, timeout: 1_500, reconnect: false });
+    const version = nc.info?.version ?? 'unknown';
     await nc.close();
-    return true;
+    return { status: 'answered', version };
   } catch {
-    return false;
+    return { status: 'unreachable' };
   }
 }
 
-function startServer(dataDir: string): Promise<ChildProcess> {
+/** Starts nats-server on `port` (-1: one the server picks) and resolves with the port it listens on. */
+function startServer(binary: string, dataDir: string, port: number): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
-    child.once('error', () =>
-      reject(
-        new Error(
-          'no NATS server is reachable at 127.0.0.1:4222 and nats-server is not on PATH.\n' +
-            'Install it (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server; or a release from\n' +
-            'the nats-server project), then run again, or point NATS_URL / --nats at a JetStream-enabled server.',
-        ),
-      ),
-    );
+    child.once('error', (error) => reject(new Error(`cannot start ${binary}: ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}:\n${log}`)));
     child.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
       if (!log.includes('Server is ready')) return;
+      const listening = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
       child.removeAllListeners('exit');
       child.stderr?.removeAllListeners('data');
       child.stderr?.resume();
-      resolve(child);
+      resolve({ child, port: Number(listening?.[1] ?? port) });
     });
   });
 }

@@ -15,7 +15,7 @@ import {
   type Task,
 } from '@signalbox/events';
 import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
-import { EventStore } from '@signalbox/store';
+import { EventStore, requireSupportedServer } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
@@ -40,7 +40,9 @@ export class SignalboxClient {
     this.#store = store;
   }
 
+  /** Throws UnsupportedServerError when the connection's server is older than Signalbox supports. */
   static async open(nc: NatsConnection, prefix = 'sbx'): Promise<SignalboxClient> {
+    requireSupportedServer(nc);
     const names = naming(prefix);
     return new SignalboxClient(nc, names, await EventStore.open(nc, names));
   }

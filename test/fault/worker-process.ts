@@ -2,7 +2,7 @@
 // Runs the named services against NATS_URL with one extra tool, `ledger.record`, which appends
 // its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them.
 import { appendFileSync } from 'node:fs';
-import { configFromEnv, startHost, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
+import { configFromEnv, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { z } from 'zod';
@@ -26,6 +26,11 @@ const recordTool = defineTool({
 const catalogue: Record<string, () => Service> = {
   'session-actor': () => sessionActorService(),
   'tool-executor': () => toolExecutorService({ tools: [recordTool] }),
+  // The timer forwarder alone (the session actor runs one too), so a test can kill it without an actor taking the inbox.
+  'timer-forwarder': () => ({
+    name: 'timer-forwarder',
+    start: ({ nc, names, logger, config }) => startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs }),
+  }),
 };
 
 const config = configFromEnv();

@@ -12,11 +12,12 @@ export function toSubjectToken(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-export const SessionId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(token, 'a session id may hold only letters, digits, "-" and "_"');
+/** An id that is one subject token, at most `maxLength` characters. */
+function tokenId(what: string, maxLength: number) {
+  return z.string().min(1).max(maxLength).regex(token, `${what} may hold only letters, digits, "-" and "_"`);
+}
+
+export const SessionId = tokenId('a session id', 128);
 export type SessionId = z.infer<typeof SessionId>;
 
 export const AgentName = z
@@ -32,3 +33,7 @@ export const ToolName = z
   .max(64)
   .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'a tool name is dot-separated lower-case words, like "workspace.read"');
 export type ToolName = z.infer<typeof ToolName>;
+
+/** Names a timer; part of the timer's subjects. */
+export const TimerId = tokenId('a timer id', 100);
+export type TimerId = z.infer<typeof TimerId>;

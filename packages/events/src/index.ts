@@ -19,9 +19,10 @@ export {
 } from './conversation.ts';
 export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
-export { AgentName, isSubjectToken, SessionId, toSubjectToken, ToolName } from './ids.ts';
+export { AgentName, isSubjectToken, SessionId, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
-export { deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, typeHeader } from './naming.ts';
+export { deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
+export { ScheduledCommand } from './scheduled-command.ts';
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';

@@ -22,3 +22,17 @@ describe('inbox subjects', () => {
     expect(subjects.actorOfInbox('sbx.inbox.s1')).toBeUndefined();
   });
 });
+
+describe('timer subjects', () => {
+  const { streams, subjects } = naming('sbx');
+
+  it("keep each timer's schedule, firing and cancel marker under its own token", () => {
+    expect(streams.timers).toBe('SBX_TIMERS');
+    expect(subjects.timerSchedule('t1')).toBe('sbx.timers.t1.at');
+    expect(subjects.timerDue('t1')).toBe('sbx.timers.t1.due');
+    expect(subjects.timerCancelled('t1')).toBe('sbx.timers.t1.cancelled');
+    expect(subjects.timer('t1')).toBe('sbx.timers.t1.*');
+    expect(subjects.allTimers).toBe('sbx.timers.>');
+    expect(subjects.dueTimers).toBe('sbx.timers.*.due');
+  });
+});

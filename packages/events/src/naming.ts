@@ -4,7 +4,7 @@
  */
 export interface Naming {
   readonly prefix: string;
-  readonly streams: { events: string; tasks: string; inbox: string; jobs: string; dlq: string };
+  readonly streams: { events: string; tasks: string; inbox: string; jobs: string; dlq: string; timers: string };
   readonly buckets: {
     agents: string;
     tools: string;
@@ -43,6 +43,16 @@ export interface Naming {
     dlq(source: string): string;
     allDlq: string;
     rpc(name: string): string;
+    /** A timer's pending firing: a message schedule, `<prefix>.timers.<timerId>.at`. */
+    timerSchedule(timerId: string): string;
+    /** What the server produces when the schedule fires, and the forwarder consumes. */
+    timerDue(timerId: string): string;
+    /** Left by a cancel, so a firing already on its way is dropped. */
+    timerCancelled(timerId: string): string;
+    /** Every subject of one timer, for a concurrency check over all of them. */
+    timer(timerId: string): string;
+    allTimers: string;
+    dueTimers: string;
   };
 }
 
@@ -61,6 +71,7 @@ export function naming(prefix = 'sbx'): Naming {
       inbox: `${upper}_INBOX`,
       jobs: `${upper}_JOBS`,
       dlq: `${upper}_DLQ`,
+      timers: `${upper}_TIMERS`,
     },
     buckets: {
       agents: `${prefix}-agents`,
@@ -94,6 +105,12 @@ export function naming(prefix = 'sbx'): Naming {
       dlq: (source) => `${prefix}.dlq.${source}`,
       allDlq: `${prefix}.dlq.>`,
       rpc: (name) => `${prefix}.rpc.${name}`,
+      timerSchedule: (timerId) => `${prefix}.timers.${timerId}.at`,
+      timerDue: (timerId) => `${prefix}.timers.${timerId}.due`,
+      timerCancelled: (timerId) => `${prefix}.timers.${timerId}.cancelled`,
+      timer: (timerId) => `${prefix}.timers.${timerId}.*`,
+      allTimers: `${prefix}.timers.>`,
+      dueTimers: `${prefix}.timers.*.due`,
     },
   };
 }
@@ -108,3 +125,5 @@ export const errorHeader = 'Sbx-Error';
 export const sourceSubjectHeader = 'Sbx-Source-Subject';
 /** Header on dead-lettered messages counting the deliveries they had. */
 export const deliveriesHeader = 'Sbx-Deliveries';
+/** Header on a command a timer delivered, naming the timer. */
+export const timerHeader = 'Sbx-Timer';

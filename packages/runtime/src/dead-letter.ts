@@ -14,7 +14,10 @@ export class Rejection extends Error {
  */
 export async function deadLetter(nc: NatsConnection, names: Naming, source: string, message: DeadLetterInput, reason: string): Promise<void> {
   const hdrs = headers();
-  for (const [key, values] of message.headers ?? []) for (const value of values) hdrs.append(key, value);
+  for (const [key, values] of message.headers ?? []) {
+    if (isServerDirective(key)) continue;
+    for (const value of values) hdrs.append(key, value);
+  }
   hdrs.set(errorHeader, oneLine(reason));
   hdrs.set(sourceSubjectHeader, message.subject);
   hdrs.set(deliveriesHeader, String(message.deliveries));
@@ -46,6 +49,15 @@ export function deadLetterInputOf(message: JsMsg): DeadLetterInput {
     headers: message.headers,
     deliveries: message.info.deliveryCount,
   };
+}
+
+/**
+ * `Nats-*` headers are instructions to the server that stored the original (a schedule, a TTL, an
+ * expected sequence), which the dead-letter stream would obey or refuse: it refused a fired timer
+ * carrying `Nats-Scheduler` ("message schedules is disabled"), so that timer could never be buried.
+ */
+function isServerDirective(header: string): boolean {
+  return header.toLowerCase().startsWith('nats-');
 }
 
 // Header values cannot hold line breaks.

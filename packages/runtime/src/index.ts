@@ -1,5 +1,5 @@
 export { configFromEnv, RuntimeConfig } from './config.ts';
-export { connectNats } from './connection.ts';
+export { connectNats, keepConnected } from './connection.ts';
 export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';
 export { removeDurable, startDurableWorker } from './durable-worker.ts';
@@ -8,3 +8,7 @@ export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
 export { startHost, stopOnSignals } from './service.ts';
 export type { Host, RunningService, Service, ServiceContext } from './service.ts';
+export { startTimerForwarder } from './timer-forwarder.ts';
+export type { TimerForwarderOptions } from './timer-forwarder.ts';
+export { cancelTimer, InvalidTimerError, scheduleCommand } from './timers.ts';
+export type { ScheduleCommandOptions } from './timers.ts';

@@ -14,7 +14,7 @@ import { Objm } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
 
 export interface ProvisionOptions {
-  /** 1 on a single server; 3 on a cluster (needs nats-server 2.11+ for correct concurrency checks). */
+  /** 1 on a single server; 3 on a cluster (with `sync_interval: always` on every node). */
   replicas?: number;
   /** Largest task, command or event the streams accept, in bytes. */
   maxMessageBytes?: number;
@@ -47,6 +47,17 @@ export function streamConfigs(names: Naming, options: ProvisionOptions = {}): Na
       retention: RetentionPolicy.Limits,
       max_age: thirtyDaysNs,
       discard: DiscardPolicy.Old,
+    },
+    // Durable timers: message schedules fire inside the stream, cancel markers expire by themselves,
+    // and the forwarder reads those markers by direct get.
+    {
+      ...common,
+      name: names.streams.timers,
+      subjects: [s.allTimers],
+      retention: RetentionPolicy.Workqueue,
+      allow_msg_schedules: true,
+      allow_msg_ttl: true,
+      allow_direct: true,
     },
   ];
 }

@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { toSubjectToken, type Naming } from '@signalbox/events';
-import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type Service } from '@signalbox/runtime';
 import { SnapshotStore, TranscriptStore, type EventStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
@@ -71,9 +71,11 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
       });
       const inboxes = await startInboxes({ worker: common, runner, store, actor, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
+      // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
+      const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs });
       return {
         stop: async () => {
-          await Promise.all([tasks.stop(), inboxes.stop()]);
+          await Promise.all([tasks.stop(), inboxes.stop(), timers.stop()]);
           await runner.settled();
         },
       };

@@ -15,8 +15,12 @@ export {
   startFakeOpenAI,
 } from './fake-openai.ts';
 export type { ChatOptions, FakeOpenAI, OpenAIErrorBody, OpenAIUsage, ResponsesOptions } from './fake-openai.ts';
+export { removeRunContainers, runContainers } from './container-runtime.ts';
+export type { TestRun } from './container-runtime.ts';
 export { freePort } from './free-port.ts';
+export { chooseHarness, currentHarness, handedOverHarness, handOverHarness, HarnessUnavailable } from './harness-choice.ts';
+export type { Harness, HarnessChoice } from './harness-choice.ts';
 export { startNatsCluster } from './nats-cluster.ts';
-export type { NatsCluster } from './nats-cluster.ts';
+export type { NatsCluster, NatsNodeOptions } from './nats-cluster.ts';
 export { startNatsServer } from './nats-server.ts';
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';

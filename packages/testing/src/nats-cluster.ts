@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { startNatsServer, type NatsServer } from './nats-server.ts';
+import { startNatsServer, type NatsServer, type NatsServerOptions } from './nats-server.ts';
 
-/** Three JetStream nodes forming one cluster on loopback. */
+/** JetStream nodes (three by default) forming one cluster on loopback, on the run's harness. */
 export interface NatsCluster {
   readonly nodes: readonly NatsServer[];
   /** All client URLs, for a connection that fails over between nodes. */
@@ -12,7 +12,10 @@ export interface NatsCluster {
   dispose(): Promise<void>;
 }
 
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+/** Settings every node gets besides its cluster flags: `config` for `jetstream { sync_interval: always }`, say. */
+export type NatsNodeOptions = Pick<NatsServerOptions, 'args' | 'config' | 'harness'>;
+
+export async function startNatsCluster(size = 3, options: NatsNodeOptions = {}): Promise<NatsCluster> {
   const root = await mkdtemp(join(tmpdir(), 'sbx-cluster-'));
   const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = clusterPorts.map((port) => `nats-route://127.0.0.1:${port}`).join(',');
@@ -22,7 +25,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       startNatsServer({
         name: `n${index + 1}`,
         storeDir: join(root, `n${index + 1}`),
-        args: ['--cluster_name', 'sbx-test', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--routes', routes],
+        ...options,
+        args: ['--cluster_name', 'sbx-test', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--routes', routes, ...(options.args ?? [])],
       }),
     ),
   );
@@ -30,7 +34,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     nodes,
     servers: nodes.map((node) => node.url),
     dispose: async () => {
-      await Promise.all(nodes.map((node) => node.stop()));
+      await Promise.all(nodes.map((node) => node.dispose()));
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -1,42 +1,84 @@
+import { hostname } from 'node:os';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startNatsCluster } from './nats-cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { runContainers } from './container-runtime.ts';
+import { currentHarness, handedOverHarness, type Harness } from './harness-choice.ts';
 import { startNatsServer } from './nats-server.ts';
 
-describe('startNatsServer', () => {
-  it('starts JetStream on a free port and survives kill -9 and restart with its data', async () => {
+const choice = await currentHarness();
+// The container tests run whenever Docker is there, whichever harness the run chose.
+const harnesses: Harness[] = choice.image ? ['process', 'container'] : ['process'];
+
+describe('the run', () => {
+  it('starts servers on the harness its global setup chose, handed to this worker', async () => {
+    expect(handedOverHarness()).toEqual(choice);
+    // Chosen in vitest's main process, not in this worker.
+    expect(choice.run.owner).not.toBe(`${hostname()}:${process.pid}`);
     const server = await startNatsServer();
+    await server.dispose();
+    expect(server.harness).toBe(choice.harness);
+  });
+});
+
+describe.each(harnesses)('startNatsServer on the %s harness', (harness) => {
+  it('answers, and keeps a stream and its messages over kill -9 and restart', async () => {
+    const server = await startNatsServer({ harness });
     try {
+      expect(server.pid).toBeGreaterThan(0);
       let nc = await connect({ servers: server.url });
-      let jsm = await jetstreamManager(nc);
-      await jsm.streams.add({ name: 'KEEP', subjects: ['keep.>'] });
+      await (await jetstreamManager(nc)).streams.add({ name: 'KEEP', subjects: ['keep.>'] });
+      await jetstream(nc).publish('keep.one', 'kept');
       await nc.close();
 
       await server.kill();
+      expect(server.pid).toBeUndefined();
       await server.restart();
 
       nc = await connect({ servers: server.url });
-      jsm = await jetstreamManager(nc);
-      expect((await jsm.streams.info('KEEP')).config.name).toBe('KEEP');
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('KEEP')).state.messages).toBe(1);
+      expect((await jsm.streams.getMessage('KEEP', { seq: 1 }))?.string()).toBe('kept');
       await nc.close();
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('stops answering while frozen and answers again once thawed', async () => {
+    const server = await startNatsServer({ harness });
+    const nc = await connect({ servers: server.url });
+    try {
+      await server.freeze();
+      await expect(fetch(`${server.monitorUrl}/healthz`, { signal: AbortSignal.timeout(500) })).rejects.toThrow();
+      await server.thaw();
+      expect((await fetch(`${server.monitorUrl}/healthz`)).ok).toBe(true);
+      await nc.flush();
+    } finally {
+      await nc.close();
+      await server.dispose();
+    }
+  });
+
+  it('passes a config file to the server', async () => {
+    const server = await startNatsServer({ harness, config: 'max_payload: 65536\njetstream { sync_interval: always }\n' });
+    try {
+      const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as { max_payload: number; jetstream: { config: { sync_always?: boolean } } };
+      expect(varz.max_payload).toBe(65_536);
+      expect(varz.jetstream.config.sync_always).toBe(true);
     } finally {
       await server.dispose();
     }
   });
 });
 
-describe('startNatsCluster', () => {
-  const clusterPromise = startNatsCluster();
-  afterAll(async () => (await clusterPromise).dispose());
-
-  it('forms a 3-node cluster that holds an R3 stream', async () => {
-    const cluster = await clusterPromise;
-    const nc = await connect({ servers: cluster.servers });
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 });
-    expect(info.config.num_replicas).toBe(3);
-    expect(info.cluster?.replicas?.length).toBe(2);
-    await nc.close();
+describe.skipIf(!choice.image)(`containers${choice.image ? '' : ` (skipped: ${choice.why})`}`, () => {
+  it("carry the run's labels, and are gone once their server is disposed of", async () => {
+    const server = await startNatsServer({ harness: 'container' });
+    // Other test files of the run start containers meanwhile: this server's is the one given its monitor port.
+    const own = async () => (await runContainers(choice.run)).filter(({ command }) => command.includes(` -m ${new URL(server.monitorUrl).port} `));
+    expect(await own()).toHaveLength(1);
+    await server.dispose();
+    expect(await own()).toEqual([]);
   });
 });

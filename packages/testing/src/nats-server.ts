@@ -1,91 +1,117 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
+import { currentHarness, HarnessUnavailable, type Harness, type HarnessChoice } from './harness-choice.ts';
+import { readyTimeoutMs, type LaunchServer, type RunningServer } from './running-server.ts';
+import { containerLauncher } from './server-container.ts';
+import { processLauncher } from './server-process.ts';
 
-/** A nats-server process with JetStream, on a free loopback port, with its own temp dir. */
+/** A nats-server with JetStream, on a free loopback port, with its own temp dir: a process or a container. */
 export interface NatsServer {
+  readonly harness: Harness;
   readonly url: string;
   readonly port: number;
   /** The HTTP monitoring endpoint (`/varz`, `/healthz`): `http://127.0.0.1:<port>`. */
   readonly monitorUrl: string;
   readonly storeDir: string;
-  /** The running process's id (a restart changes it); undefined once it exited. */
+  /** The host pid of the running nats-server (a restart changes it); undefined once it was stopped or killed. */
   readonly pid: number | undefined;
   /** SIGTERM and wait: a clean shutdown. */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
   kill(): Promise<void>;
-  /** Start again on the same port and store dir (after stop or kill). */
+  /** Suspends the server (SIGSTOP, or docker pause): connections stay open and nothing answers. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  /** Start again on the same ports and store dir (after stop or kill). */
   restart(): Promise<void>;
   /** Stop and delete the store dir. */
   dispose(): Promise<void>;
 }
 
 export interface NatsServerOptions {
-  binary?: string;
   /** Extra command-line arguments (cluster settings, for example). */
   args?: string[];
+  /** A config file's body (`jetstream { sync_interval: always }`), passed with `-c`; command-line flags win over it. */
+  config?: string;
   /** Set to share a dir between restarts or nodes; otherwise a fresh temp dir. */
   storeDir?: string;
   port?: number;
   name?: string;
+  /** Overrides the run's harness, for the tests of the harness itself. */
+  harness?: Harness;
 }
 
-const defaultBinary = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
-const readyTimeoutMs = 15_000;
-
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  const choice = await currentHarness();
+  const harness = options.harness ?? choice.harness;
+  const launcherWith = launcher(harness, choice);
   const port = options.port ?? (await freePort());
   const monitorPort = await freePort();
   const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), 'sbx-nats-')));
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir, ...(options.args ?? [])];
+  // Made here, not by nats-server, or Docker would create a missing mount source as root.
+  await mkdir(storeDir, { recursive: true });
+  const configDir = options.config === undefined ? undefined : await writeConfig(options.config);
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
+  if (configDir) args.push('-c', join(configDir, 'server.conf'));
+  args.push(...(options.args ?? []));
   if (options.name) args.push('-n', options.name);
-  const binary = options.binary ?? defaultBinary;
-  const health = `http://127.0.0.1:${monitorPort}/healthz`;
-  let child = await launch(binary, args, health);
-
-  const waitExit = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
-  };
+  const launch = launcherWith(configDir ? [storeDir, configDir] : [storeDir]);
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  let running = await launchHealthy(launch, args, monitorUrl);
 
   return {
+    harness,
     url: `nats://127.0.0.1:${port}`,
     port,
-    monitorUrl: `http://127.0.0.1:${monitorPort}`,
+    monitorUrl,
     storeDir,
     get pid() {
-      return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+      return running.pid;
     },
-    stop: () => waitExit('SIGTERM'),
-    kill: () => waitExit('SIGKILL'),
+    stop: () => running.stop(),
+    kill: () => running.kill(),
+    freeze: () => running.freeze(),
+    thaw: () => running.thaw(),
     restart: async () => {
-      await waitExit('SIGTERM');
-      child = await launch(binary, args, health);
+      await running.stop();
+      running = await launchHealthy(launch, args, monitorUrl);
     },
     dispose: async () => {
-      await waitExit('SIGTERM');
+      await running.stop();
       await rm(storeDir, { recursive: true, force: true });
+      if (configDir) await rm(configDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Spawns the server and resolves once JetStream reports healthy (a cluster node: once it has a meta leader). */
-async function launch(binary: string, args: string[], health: string): Promise<ChildProcess> {
-  const child = await spawnUntilListening(binary, args);
+/** Throws before any temp dir is made when containers were asked for and cannot run. */
+function launcher(harness: Harness, choice: HarnessChoice): (mounts: string[]) => LaunchServer {
+  if (harness === 'process') return () => processLauncher(choice.binary);
+  const { image, run } = choice;
+  if (!image) throw new HarnessUnavailable('container_harness_unavailable', `cannot start nats-server in a container: ${choice.why}`);
+  return (mounts) => containerLauncher({ image, run, mounts });
+}
+
+async function writeConfig(body: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sbx-nats-conf-'));
+  await writeFile(join(dir, 'server.conf'), body);
+  return dir;
+}
+
+/** Launches and resolves once JetStream reports healthy (a cluster node: once it has a meta leader). */
+async function launchHealthy(launch: LaunchServer, args: string[], monitorUrl: string): Promise<RunningServer> {
+  const running = await launch(args);
   const deadline = Date.now() + readyTimeoutMs;
-  while (!(await isHealthy(health))) {
+  while (!(await isHealthy(`${monitorUrl}/healthz`))) {
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nats-server JetStream not healthy after ${readyTimeoutMs} ms (${health})`);
+      await running.kill();
+      throw new Error(`nats-server JetStream not healthy after ${readyTimeoutMs} ms (${monitorUrl}/healthz)`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return child;
+  return running;
 }
 
 async function isHealthy(url: string): Promise<boolean> {
@@ -94,32 +120,4 @@ async function isHealthy(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function spawnUntilListening(binary: string, args: string[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => fail(new Error(`nats-server not ready after ${readyTimeoutMs} ms:\n${log}`)), readyTimeoutMs);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.once('error', (error) =>
-      fail(new Error(`cannot start ${binary}: ${error.message}. Install nats-server (apt-get install nats-server) or set NATS_SERVER_BIN.`)),
-    );
-    child.once('exit', (code) => fail(new Error(`nats-server exited with ${code} before it was ready:\n${log}`)));
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Server is ready')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        // Keep draining stderr so the server never blocks on a full pipe.
-        child.stderr?.removeAllListeners('data');
-        child.stderr?.resume();
-        resolve(child);
-      }
-    });
-  });
 }

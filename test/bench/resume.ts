@@ -160,7 +160,7 @@ await runBench('resume', 45_000, async (teardown) => {
       row(`after ${short.steps} steps (${earlierOf(resumes.short)} messages)`, summarise(reloads.short)),
       row(`after ${long.steps} steps (${earlierOf(resumes.long)} messages)`, summarise(reloads.long)),
       '',
-      'context: full replay, no snapshot (load the whole log through a consumer + fold)',
+      'context: full replay, no snapshot (load the whole log in batched direct gets + fold)',
       row(`after ${short.steps} steps`, summarise(replays.short)),
       row(`after ${long.steps} steps`, summarise(replays.long)),
       '',

@@ -1,70 +1,107 @@
-import { connect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { SignalboxClient } from '@signalbox/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { SignalboxClient } from '@signalbox/client';
 import type { SessionEvent } from '@signalbox/events';
-import { RuntimeConfig, startHost } from '@signalbox/runtime';
-import { sessionActorService } from '@signalbox/session-actor';
-import { startNatsCluster } from '@signalbox/testing';
-import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import type { NatsServer } from '@signalbox/testing';
 import { describe, expect, it } from 'vitest';
-import { scriptedAgent } from '../support/runtime.ts';
+import { lostEvents, startClusterRun, streamOn, type ClusterRun } from './cluster-run.ts';
 import { expectWholeSession } from './invariants.ts';
 import { report } from './report.ts';
 
 const sessions = 60;
+/** Longer than a Raft election takes to give up on a silent leader (seconds on nats-server), so leadership moves. */
+const frozenMs = 12_000;
 
-describe('a 3-node cluster with replicated streams', () => {
-  it('goes on running sessions when one node is killed mid-run', { timeout: 180_000 }, async () => {
-    const cluster = await startNatsCluster(3);
-    // One actor pool: on nats-server < 2.11 concurrent writers to one session race in R3 streams (see doctor).
-    const config = RuntimeConfig.parse({ natsUrl: cluster.servers.join(','), replicas: 3, logLevel: 'silent', instance: 'cluster', ackWaitMs: 2_000 });
-    const host = await startHost([sessionActorService(), toolExecutorService({ tools: workspaceTools })], config);
-    const nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+describe('a 3-node cluster with R3 streams and sync_interval always, two actor hosts racing', () => {
+  it('loses no committed event and keeps n contiguous when the events stream leader is killed mid-run', { timeout: 180_000 }, async () => {
+    const run = await startClusterRun('k');
     try {
-      const client = await SignalboxClient.open(nc);
-      await client.applyAgent(scriptedAgent());
-      const js = jetstream(nc);
-      for (let i = 0; i < sessions / 2; i++) await js.publish('sbx.tasks.scribe', JSON.stringify({ input: 'note', sessionId: `c-${i}` }));
-
-      // Kill the node leading the events stream: leadership must move for the log to go on.
-      const leader = (await (await jetstreamManager(nc)).streams.info('SBX_EVENTS')).cluster?.leader ?? 'n1';
-      await cluster.nodes[Number(leader.slice(1)) - 1]!.kill();
-      for (let i = sessions / 2; i < sessions; i++) await publishWithRetry(() => js.publish('sbx.tasks.scribe', JSON.stringify({ input: 'note', sessionId: `c-${i}` })));
-
+      await run.submit(0, sessions / 2);
+      const leader = await leaderOfEvents(run);
+      const before = new Map(run.committed);
+      await leader.kill();
+      await run.submit(sessions / 2, sessions);
       // Leader elections on a loaded two-core machine can take a while after the kill.
-      const logs = await waitForAll(client, sessions, 120_000);
-      report('cluster', { nodes: 3, killed: leader, sessions, events: logs.reduce((sum, log) => sum + log.length, 0) });
+      const logs = await waitForAll(run.client, 'k', sessions, 120_000);
+      report('cluster', { nodes: 3, killed: nameOf(run.cluster.nodes, leader), sessions, events: logs.flat().length, committedBeforeKill: before.size });
+      expect(lostEvents(before, logs)).toEqual([]);
       for (const log of logs) {
         expectWholeSession(log);
         expect(log.at(-1)).toMatchObject({ data: { status: 'succeeded' } });
       }
     } finally {
-      await nc.close();
-      await host.stop();
-      await cluster.dispose();
+      await run.dispose();
+    }
+  });
+
+  it('loses nothing when the events stream leader is frozen past the election timeout, and the node catches up once thawed', { timeout: 180_000 }, async () => {
+    const run = await startClusterRun('f');
+    try {
+      await run.submit(0, sessions / 2);
+      const frozen = await leaderOfEvents(run);
+      const before = new Map(run.committed);
+      await frozen.freeze();
+      const frozenAt = Date.now();
+      // Tasks keep coming while the node is frozen, whenever the cluster takes them.
+      const submitting = run.submit(sessions / 2, sessions);
+      await sleep(frozenMs);
+      const others = run.cluster.nodes.filter((node) => node !== frozen);
+      const newLeader = await run.leaderOf('SBX_EVENTS', others);
+      await frozen.thaw();
+      const frozenFor = Date.now() - frozenAt;
+      await submitting;
+      const logs = await waitForAll(run.client, 'f', sessions, 120_000);
+      if (!newLeader) throw new Error('no other node named a leader of SBX_EVENTS while one was frozen');
+      const caughtUp = await waitUntilCaughtUp(frozen, newLeader, 60_000);
+      report('cluster-freeze', {
+        nodes: 3,
+        frozen: nameOf(run.cluster.nodes, frozen),
+        frozenMs: frozenFor,
+        leaderWhileFrozen: nameOf(run.cluster.nodes, newLeader),
+        sessions,
+        events: logs.flat().length,
+        committedBeforeFreeze: before.size,
+        caughtUpMs: caughtUp,
+      });
+      expect(newLeader).not.toBe(frozen);
+      expect(lostEvents(before, logs)).toEqual([]);
+      for (const log of logs) {
+        expectWholeSession(log);
+        expect(log.at(-1), JSON.stringify(log.at(-1))).toMatchObject({ data: { status: 'succeeded' } });
+      }
+    } finally {
+      await run.dispose();
     }
   });
 });
 
-async function publishWithRetry(publish: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await publish();
-      return;
-    } catch (error) {
-      // While the cluster elects new stream leaders a publish can time out; a client retries.
-      if (attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+function nameOf(nodes: readonly NatsServer[], node: NatsServer): string {
+  return `n${nodes.indexOf(node) + 1}`;
+}
+
+async function leaderOfEvents(run: ClusterRun): Promise<NatsServer> {
+  const leader = await run.leaderOf('SBX_EVENTS');
+  if (!leader) throw new Error('no node names a leader of SBX_EVENTS');
+  return leader;
+}
+
+/** Resolves with how long the thawed node took to hold what the leader holds. */
+async function waitUntilCaughtUp(node: NatsServer, leader: NatsServer, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const [mine, theirs] = await Promise.all([streamOn(node, 'SBX_EVENTS'), streamOn(leader, 'SBX_EVENTS')]);
+    if (mine && theirs && mine.state.last_seq === theirs.state.last_seq && mine.state.messages === theirs.state.messages) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`the thawed node holds ${JSON.stringify(mine?.state)}, the leader ${JSON.stringify(theirs?.state)}`);
+    await sleep(250);
   }
 }
 
-async function waitForAll(client: SignalboxClient, count: number, timeoutMs: number): Promise<SessionEvent[][]> {
+async function waitForAll(client: SignalboxClient, prefix: string, count: number, timeoutMs: number): Promise<SessionEvent[][]> {
   const logs = new Map<string, SessionEvent[]>();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (let i = 0; i < count; i++) {
-      const id = `c-${i}`;
+      const id = `${prefix}-${i}`;
       if (logs.get(id)?.at(-1)?.type === 'session.completed') continue;
       // A read can time out while stream and consumer leadership moves; the next round tries again.
       const log = await client.events(id).catch(() => undefined);

@@ -5,7 +5,7 @@ import { encodeEvent, naming, type SessionEvent } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrencyError, SequenceGapError } from './errors.ts';
-import { emptyHead, EventStore, type SessionHead } from './event-store.ts';
+import { emptyHead, EventStore, readPageBytes, singleGetLimit, type SessionHead } from './event-store.ts';
 import { provision } from './provision.ts';
 
 const names = naming('sbx');
@@ -25,7 +25,7 @@ afterAll(async () => {
   await server.dispose();
 });
 
-function pausedEvent(sessionId: string, n: number): SessionEvent {
+function pausedEvent(sessionId: string, n: number, reason = `step ${n}`): SessionEvent {
   return {
     id: `${sessionId}-${n}`,
     type: 'session.paused',
@@ -36,7 +36,7 @@ function pausedEvent(sessionId: string, n: number): SessionEvent {
     causationId: null,
     correlationId: sessionId,
     by: { service: 'test', instance: 't1' },
-    data: { reason: `step ${n}` },
+    data: { reason },
   };
 }
 
@@ -134,7 +134,7 @@ describe('EventStore', () => {
       const long = await tailOf('long', 1_995);
       expect(short.events).toBe(5);
       expect(long.events).toBe(5);
-      // The same few messages either way: the ordered consumer starts at the snapshot's sequence.
+      // The same few messages either way: the read starts at the snapshot's sequence.
       expect(long.messages).toBe(short.messages);
       expect(long.messages).toBeLessThan(20);
       // Without the sequence, the same five events cost a scan of the whole session.
@@ -142,5 +142,77 @@ describe('EventStore', () => {
     } finally {
       await reader.close();
     }
+  });
+});
+
+// Reads of more than `singleGetLimit` events are batched; these logs are longer than that.
+describe('EventStore reads in pages', () => {
+  // A server of its own that takes messages up to 4 MB, so that a single event can outgrow a page.
+  let pagingServer: NatsServer;
+  let pagingNc: NatsConnection;
+  let paging: EventStore;
+  beforeAll(async () => {
+    pagingServer = await startNatsServer({ config: 'max_payload: 4MB' });
+    pagingNc = await connect({ servers: pagingServer.url });
+    await provision(pagingNc, names, { maxMessageBytes: 3 * 1024 * 1024 });
+    paging = await EventStore.open(pagingNc, names);
+  });
+  afterAll(async () => {
+    await pagingNc.close();
+    await pagingServer.dispose();
+  });
+
+  /** Event `n` of the session, its reason padded to `bytes` characters. */
+  const paddedEvent = (sessionId: string, n: number, bytes: number) => pausedEvent(sessionId, n, String(n).padEnd(bytes, '.'));
+  /** Appends events of the given sizes; returns the head after each, by n (index 0 is the empty head). */
+  const write = async (sessionId: string, sizes: readonly number[]): Promise<SessionHead[]> => {
+    const heads = [emptyHead];
+    for (const [index, bytes] of sizes.entries()) heads.push(await paging.append(sessionId, [paddedEvent(sessionId, index + 1, bytes)], heads[index] ?? emptyHead));
+    return heads;
+  };
+  /** The events' numbers and padding sizes, to compare with what was written. */
+  const shapeOf = (events: readonly SessionEvent[]) => events.map((event) => [event.n, (event.data as { reason: string }).reason.length]);
+
+  it('reads a log of several pages whole, and from a sequence within it', async () => {
+    const sizes = Array.from({ length: 30 }, () => 100_000);
+    const heads = await write('paged', sizes);
+    // A connection of its own, so its message count is the read's alone.
+    const reader = await connect({ servers: pagingServer.url });
+    try {
+      const readerStore = await EventStore.open(reader, names);
+      const before = reader.stats().inMsgs;
+      const events = await readerStore.read('paged');
+      // Each page ends with the server's end-of-batch message; one more is the head's.
+      const pages = reader.stats().inMsgs - before - events.length - 1;
+      expect(shapeOf(events)).toEqual(sizes.map((bytes, index) => [index + 1, bytes]));
+      expect(pages).toBeGreaterThanOrEqual(Math.ceil((30 * 100_000) / readPageBytes));
+
+      const tailFrom = async (n: number) => (await readerStore.read('paged', { fromN: n, fromSeq: (heads[n - 1]?.seq ?? 0) + 1 })).map((event) => event.n);
+      expect(await tailFrom(13)).toEqual(Array.from({ length: 18 }, (_, index) => index + 13));
+      expect(await tailFrom(28)).toEqual([28, 29, 30]);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('reads events just under, just over and well past a page', async () => {
+    const around = [readPageBytes - 2_000, readPageBytes - 2_000, 10, readPageBytes + 2_000, 10, 2 * readPageBytes, readPageBytes + 2_000];
+    const sizes = [...around, ...Array.from({ length: singleGetLimit }, () => 10)];
+    await write('large', sizes);
+    expect(shapeOf(await paging.read('large'))).toEqual(sizes.map((bytes, index) => [index + 1, bytes]));
+  });
+
+  it('reads up to the head it found first while the log moves on', async () => {
+    // Seven of these fill a page, so the last page of 22 has room for what is appended meanwhile.
+    const size = Math.ceil(readPageBytes / 7);
+    const heads = await write('moving', Array.from({ length: 22 }, () => size));
+    const first = heads.at(-1) ?? emptyHead;
+    // The head request goes out before the append, on the same connection: the read finds event 22 as the head.
+    const loading = paging.load('moving');
+    await paging.append('moving', [paddedEvent('moving', 23, size), paddedEvent('moving', 24, 10)], first);
+    const { events, head } = await loading;
+    expect(head).toEqual(first);
+    expect(events.map((event) => event.n)).toEqual(Array.from({ length: 22 }, (_, index) => index + 1));
+    expect((await paging.read('moving')).length).toBe(24);
   });
 });

@@ -34,9 +34,17 @@ async function keys(): Promise<string[]> {
 describe('LargeValues', () => {
   it('keeps a value that fits in one message under its key as it is', async () => {
     const small = randomBytes(1_000);
+    // Not the manifest's first byte, which one random value in 256 began with: see the next test.
+    small[0] = 0x92;
     await values.put('small', small);
     expect(bytes((await kv.get('small'))?.value)).toEqual(small);
     expect(bytes(await values.get('small'))).toEqual(small);
+  });
+
+  it('reads back whole a small value that begins with the manifest byte (stored behind a manifest)', async () => {
+    const tagged = Buffer.concat([Buffer.from([0xc1]), randomBytes(99)]);
+    await values.put('tagged', tagged);
+    expect(bytes(await values.get('tagged'))).toEqual(tagged);
   });
 
   it('stores a value larger than a NATS message in parts, and reads it back whole', async () => {

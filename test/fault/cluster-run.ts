@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
+import { naming, type SessionEvent } from '@signalbox/events';
+import { keepConnected, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { sessionActorService } from '@signalbox/session-actor';
+import { EventStore } from '@signalbox/store';
+import { startNatsCluster, type NatsCluster, type NatsServer } from '@signalbox/testing';
+import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { scriptedAgent } from '../support/runtime.ts';
+
+const names = naming('sbx');
+
+/** A 3-node cluster as production runs it (R3 streams, fsync on every write), two actor+executor hosts racing on it, and a client. */
+export interface ClusterRun {
+  cluster: NatsCluster;
+  nc: NatsConnection;
+  client: SignalboxClient;
+  /** Every event the log has delivered to a watcher so far, by `<sessionId>/<n>`: committed by a majority. */
+  committed: Map<string, string>;
+  /** Publishes tasks for sessions `<prefix>-<from>` up to `<prefix>-<to - 1>`, retrying while the cluster elects leaders. */
+  submit(from: number, to: number): Promise<void>;
+  /** The node leading a stream, as the first of `askNodes` that answers sees it (from its monitoring endpoint, so a frozen client connection cannot stall the question). */
+  leaderOf(stream: string, askNodes?: readonly NatsServer[]): Promise<NatsServer | undefined>;
+  dispose(): Promise<void>;
+}
+
+export async function startClusterRun(prefix: string): Promise<ClusterRun> {
+  const cluster = await startNatsCluster(3, { config: 'jetstream { sync_interval: always }' });
+  const servers = cluster.servers.join(',');
+  // Two hosts, so sessions have two actors that may race on their appends: correct on 2.12+.
+  const hosts: Host[] = [];
+  for (const instance of ['cluster-a', 'cluster-b']) {
+    const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: 'silent', instance, ackWaitMs: 2_000 });
+    hosts.push(await startHost([sessionActorService(), toolExecutorService({ tools: workspaceTools })], config));
+  }
+  const nc = await connect({ servers: cluster.servers, ...keepConnected });
+  const client = await SignalboxClient.open(nc);
+  await client.applyAgent(scriptedAgent());
+  const watching = new AbortController();
+  const committed = watchCommitted(await EventStore.open(nc, names), watching.signal);
+  const js = jetstream(nc, { timeout: 2_000 });
+  return {
+    cluster,
+    nc,
+    client,
+    committed,
+    submit: async (from, to) => {
+      for (let i = from; i < to; i++) await withRetry(() => js.publish('sbx.tasks.scribe', JSON.stringify({ input: 'note', sessionId: `${prefix}-${i}` })));
+    },
+    leaderOf: async (stream, askNodes = cluster.nodes) => {
+      for (const node of askNodes) {
+        const leader = (await streamOn(node, stream))?.cluster?.leader;
+        if (leader) return cluster.nodes[Number(leader.slice(1)) - 1];
+      }
+      return undefined;
+    },
+    dispose: async () => {
+      watching.abort();
+      await nc.close();
+      await Promise.all(hosts.map((host) => host.stop()));
+      await cluster.dispose();
+    },
+  };
+}
+
+/** Follows the whole log; an event a consumer was given had been stored by a majority of the stream's replicas. */
+function watchCommitted(store: EventStore, signal: AbortSignal): Map<string, string> {
+  const committed = new Map<string, string>();
+  void (async () => {
+    for await (const event of store.tailAll({ signal })) committed.set(`${event.sessionId}/${event.n}`, event.id);
+  })().catch(() => undefined); // After a fault the watcher may stop: only what it saw before the fault is checked.
+  return committed;
+}
+
+interface StreamDetail {
+  name: string;
+  state: { messages: number; last_seq: number };
+  cluster?: { leader?: string };
+}
+
+/** A stream as one node sees it (its own copy's state, the leader it knows), from the node's `/jsz`. */
+export async function streamOn(node: NatsServer, stream: string): Promise<StreamDetail | undefined> {
+  const response = await fetch(`${node.monitorUrl}/jsz?streams=true`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+  const jsz = (await response?.json().catch(() => undefined)) as { account_details?: { stream_detail?: StreamDetail[] }[] } | undefined;
+  return jsz?.account_details?.flatMap((account) => account.stream_detail ?? []).find((detail) => detail.name === stream);
+}
+
+/** Every event in `before` is in the final logs, with the same id at the same `n`. */
+export function lostEvents(before: ReadonlyMap<string, string>, logs: readonly SessionEvent[][]): string[] {
+  const after = new Map(logs.flat().map((event) => [`${event.sessionId}/${event.n}`, event.id]));
+  return [...before].filter(([key, id]) => after.get(key) !== id).map(([key]) => key);
+}
+
+export async function withRetry<T>(attempt: () => Promise<T>, tries = 60): Promise<T> {
+  for (let count = 1; ; count++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      // While the cluster elects new leaders a request can time out; a client tries again.
+      if (count >= tries) throw error;
+      await sleep(500);
+    }
+  }
+}

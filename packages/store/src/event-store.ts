@@ -11,7 +11,8 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
-import { ConcurrencyError, DuplicateEventError, SequenceGapError } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrencyError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 
 /** Where a session's log ends: its last event number and that event's stream sequence. */
 export interface SessionHead {
@@ -41,6 +42,12 @@ export const singleGetLimit = 8;
  */
 export const readPageBytes = 1024 * 1024;
 
+/** A read that comes back short (a lagging replica answered) is tried this often, waiting a little longer each time. */
+const readAttempts = 5;
+const readRetryMs = 50;
+/** How long one page of a batched read may take in all, as long as a JetStream API request may. */
+const pageTimeoutMs = 5_000;
+
 export interface ReadOptions {
   /** First event number to return (events before it are skipped). */
   fromN?: number;
@@ -67,9 +74,13 @@ export class EventStore {
     return new EventStore(jetstream(nc), await jetstreamManager(nc), names);
   }
 
-  /** The session's head, read with a direct get: the cost does not grow with the stream. */
+  /**
+   * The session's head, as the stream's leader has it: a direct get may be answered by a replica that
+   * lags, and a writer deciding on an old head takes a command for one its state does not expect
+   * yet (a result for a call it has not seen) and drops it. The cost does not grow with the stream.
+   */
   async head(sessionId: string): Promise<SessionHead> {
-    const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, {
+    const stored = await this.#jsm.streams.getMessage(this.#names.streams.events, {
       last_by_subj: this.#names.subjects.events(sessionId),
     });
     if (!stored) return emptyHead;
@@ -129,8 +140,23 @@ export class EventStore {
     return (await this.load(sessionId, options)).events;
   }
 
-  /** The session's events and the head they end at, for a writer that will append after them. */
+  /**
+   * The session's events and the head they end at, for a writer that will append after them. On a
+   * cluster each direct get may be answered by another replica, and one lagging behind the replica
+   * that gave the head lacks the last events: such a read is tried again, and never returned short
+   * (a writer deciding on it would append after events it never saw). Throws IncompleteReadError.
+   */
   async load(sessionId: string, options: ReadOptions = {}): Promise<{ events: SessionEvent[]; head: SessionHead }> {
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.#loadOnce(sessionId, options);
+      const lastN = read.events.at(-1)?.n ?? (options.fromN ?? 1) - 1;
+      if (lastN >= read.head.n) return read;
+      if (attempt >= readAttempts) throw new IncompleteReadError(sessionId, read.head.n, lastN);
+      await sleep(readRetryMs * attempt);
+    }
+  }
+
+  async #loadOnce(sessionId: string, options: ReadOptions): Promise<{ events: SessionEvent[]; head: SessionHead }> {
     const head = await this.head(sessionId);
     const fromN = options.fromN ?? 1;
     // Nothing after `fromN - 1`: the head is still the real one, for the caller's next append.
@@ -187,14 +213,31 @@ export class EventStore {
   #page(subject: string, seq: number, count: number): Promise<StoredMsg[]> {
     return new Promise((resolve, reject) => {
       const page: StoredMsg[] = [];
+      let batch: { stop(): void } | undefined;
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        finish();
+      };
+      // nats.js times a batch out only until its first message: a replica that stops answering midway
+      // (a frozen node) would leave the read, and the session's lock, waiting for ever.
+      const deadline = setTimeout(() => {
+        settle(() => reject(new Error(`a read of ${subject} from sequence ${seq} got no answer within ${pageTimeoutMs} ms`)));
+        batch?.stop();
+      }, pageTimeoutMs);
       // The callback form unsubscribes its inbox at the end of the batch; the iterator form leaves it for 5 s.
       const callback = (done: CompletionResult | null, stored: StoredMsg) => {
-        if (!done) page.push(stored);
-        else if (done.err) reject(done.err);
-        else resolve(page);
+        if (!done) return void page.push(stored);
+        const { err } = done;
+        settle(() => (err ? reject(err) : resolve(page)));
       };
       const request = { seq, next_by_subj: subject, batch: count, max_bytes: readPageBytes, callback };
-      this.#jsm.direct.getBatch(this.#names.streams.events, request).catch(reject);
+      this.#jsm.direct.getBatch(this.#names.streams.events, request).then(
+        (started) => void (batch = started),
+        (error: Error) => settle(() => reject(error)),
+      );
     });
   }
 

@@ -1,4 +1,4 @@
-export { ConcurrencyError, DuplicateEventError, SequenceGapError } from './errors.ts';
+export { ConcurrencyError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 export { emptyHead, EventStore } from './event-store.ts';
 export type { ReadOptions, SessionHead } from './event-store.ts';
 export { provision, streamConfigs } from './provision.ts';

@@ -3,6 +3,7 @@ import {
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
+  jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -21,6 +22,7 @@ export interface ProvisionOptions {
 }
 
 const twoMinutesNs = 2 * 60 * 1e9;
+const provisionTimeoutMs = 30_000;
 const thirtyDaysNs = 30 * 24 * 3600 * 1e9;
 
 /** The streams as DESIGN.md lays them out. */
@@ -64,14 +66,17 @@ export function streamConfigs(names: Naming, options: ProvisionOptions = {}): Na
 
 /** Creates every stream, bucket and object store, or brings existing ones to this config. Safe to run from every process. */
 export async function provision(nc: NatsConnection, names: Naming, options: ProvisionOptions = {}): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  // Creating a replicated stream waits for its group to elect a leader, which can outlast the default
+  // 5 s request timeout on a loaded machine; start-up can afford to wait.
+  const jsm = await jetstreamManager(nc, { timeout: provisionTimeoutMs });
+  const js = jetstream(nc, { timeout: provisionTimeoutMs });
   for (const config of streamConfigs(names, options)) await ensureStream(jsm, config);
-  const kvm = new Kvm(nc);
+  const kvm = new Kvm(js);
   const replicas = options.replicas ?? 1;
   await Promise.all(
     Object.entries(names.buckets).map(([role, bucket]) => kvm.create(bucket, { replicas, ...bucketSettings[role as keyof Naming['buckets']] })),
   );
-  const objm = new Objm(nc);
+  const objm = new Objm(js);
   await Promise.all(Object.values(names.objectStores).map((store) => objm.create(store, { replicas })));
 }
 

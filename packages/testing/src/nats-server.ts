@@ -21,7 +21,7 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
   kill(): Promise<void>;
-  /** Suspends the server (SIGSTOP, or docker pause): connections stay open and nothing answers. */
+  /** Suspends the server (SIGSTOP, in a container too): connections stay open and nothing answers. */
   freeze(): Promise<void>;
   thaw(): Promise<void>;
   /** Start again on the same ports and store dir (after stop or kill). */

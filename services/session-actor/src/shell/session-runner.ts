@@ -134,6 +134,9 @@ export class SessionRunner {
     if (stale.state.status === 'new') return;
     try {
       const { events, head } = await this.#deps.store.load(sessionId, { fromN: stale.head.n + 1, fromSeq: stale.head.seq + 1 });
+      // A head behind the cached one came from a replica that lags: folding nothing into the newer
+      // state under the older head would let the next catch-up fold the same events twice.
+      if (head.n < stale.head.n) return;
       this.#cache.set(sessionId, { state: fold(events, stale.state), head });
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId }, 'could not catch up with the log; reloading the session');

@@ -165,6 +165,12 @@ describe('diagnose', () => {
     ]);
   });
 
+  it('reports a timers stream without message schedules as an error: its timers would never fire', () => {
+    const withTimers = streams(1).map((stream) => (stream.status === 'present' && stream.role === 'timers' ? { ...stream, schedules: false } : stream));
+    const errors = diagnose(given({ streams: withTimers })).filter((finding) => finding.level === 'error');
+    expect(errors).toEqual([{ level: 'error', message: expect.stringMatching(/^SBX_TIMERS does not allow message schedules, so no timer in it will ever fire/) }]);
+  });
+
   it('warns about a replica that is offline or behind', () => {
     const [events, ...rest] = streams(3);
     if (events?.status !== 'present') throw new Error('fixture');

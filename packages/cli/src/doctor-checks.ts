@@ -32,6 +32,8 @@ export type StreamFact =
       retention: string;
       /** What provisioning creates; retention and storage cannot change on a live stream. */
       expected: { retention: string; storage: string };
+      /** For a stream that must hold message schedules (timers): whether it does. */
+      schedules?: boolean;
       maxMsgSize: number;
       duplicateWindowMs: number;
       /** 0 when messages do not age out. */
@@ -167,6 +169,22 @@ function missingFindings(facts: DoctorFacts): Finding[] {
 }
 
 function driftFindings(stream: PresentStream): Finding[] {
+  return [...settingDrift(stream), ...scheduleDrift(stream)];
+}
+
+function scheduleDrift(stream: PresentStream): Finding[] {
+  if (stream.schedules !== false) return [];
+  return [
+    {
+      level: 'error',
+      message:
+        `${stream.name} does not allow message schedules, so no timer in it will ever fire (a server before 2.12 made it, ` +
+        'dropping the setting). Start any Signalbox service on the current server: provisioning turns them on.',
+    },
+  ];
+}
+
+function settingDrift(stream: PresentStream): Finding[] {
   const drift = (['retention', 'storage'] as const).filter((key) => stream[key] !== stream.expected[key]);
   if (drift.length === 0) return [];
   const what = drift.map((key) => `${key} ${stream[key]} (expected ${stream.expected[key]})`).join(', ');

@@ -27,6 +27,7 @@ const StreamInfo = z.object({
     max_msg_size: z.number(),
     duplicate_window: z.number().default(0),
     max_age: z.number().default(0),
+    allow_msg_schedules: z.boolean().default(false),
   }),
   state: z.object({ messages: z.number(), bytes: z.number(), consumer_count: z.number() }),
   cluster: z
@@ -213,6 +214,7 @@ async function streamFact(nc: NatsConnection, names: Naming, expected: ExpectedC
     storage: config.storage,
     retention: config.retention,
     expected: { retention: String(expected.retention), storage: String(expected.storage) },
+    ...(expected.allow_msg_schedules ? { schedules: config.allow_msg_schedules } : {}),
     maxMsgSize: config.max_msg_size,
     duplicateWindowMs: config.duplicate_window / nsPerMs,
     maxAgeMs: config.max_age / nsPerMs,

@@ -1,0 +1,2 @@
+export { toolDeadlineService } from './service.ts';
+export type { ToolDeadlineOptions } from './service.ts';

@@ -1,8 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Modules that do I/O. A decider's core must not import them: it stays pure and replayable. */
 const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:os', 'pino', '@nats-io/*', '@anthropic-ai/sdk', 'openai'];
+
+/** Every package under services/, by its name: the top layer, which only the CLI's registry and tests import. */
+const servicesDir = `${import.meta.dirname}/services`;
+const servicePackages = readdirSync(servicesDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => JSON.parse(readFileSync(`${servicesDir}/${entry.name}/package.json`, 'utf8')).name);
+
+// A later block's `no-restricted-imports` replaces an earlier one's, so each block lists every group it keeps.
+const deepImports = { group: ['@signalbox/*/*'], message: 'import from the package index, not a deep path' };
+const serviceImports = {
+  group: servicePackages,
+  message: 'services are the top layer: packages and other services do not import them (the CLI starts them through packages/cli/src/services.ts)',
+};
+const ioImports = { group: ioModules, message: 'the core is pure: I/O belongs in the shell' };
+const tests = ['**/*.test.ts', '**/spec.ts'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tooling/', '.data/', '**/dist/'] },
@@ -19,14 +35,36 @@ export default tseslint.config(
       // Async functions that implement an async interface need no await.
       '@typescript-eslint/require-await': 'off',
       // Packages are used through their public index only.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@signalbox/*/*'], message: 'import from the package index, not a deep path' }] }],
+      'no-restricted-imports': ['error', { patterns: [deepImports] }],
     },
   },
   {
-    files: ['services/*/src/core/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/spec.ts'],
+    // Layers: packages sit below the services, and no service imports another; tests import what they need.
+    files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'templates/*/src/**/*.ts'],
+    ignores: [...tests, 'packages/cli/src/services.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ioModules, message: 'the core is pure: I/O belongs in the shell' }] }],
+      'no-restricted-imports': ['error', { patterns: [deepImports, serviceImports] }],
+    },
+  },
+  {
+    files: ['packages/session/src/**/*.ts', 'services/*/src/core/**/*.ts', 'templates/*/src/core/**/*.ts'],
+    ignores: tests,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepImports, serviceImports, ioImports] }],
+    },
+  },
+  {
+    // Settings come from one place: the runtime's config module names every variable, with its default.
+    files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'templates/*/src/**/*.ts'],
+    ignores: [...tests, 'packages/runtime/src/config.ts', 'packages/testing/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'read settings through @signalbox/runtime (configFromEnv, readEnvironment): its config module is the only reader of process.env',
+        },
+      ],
     },
   },
   {

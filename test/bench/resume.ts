@@ -11,7 +11,8 @@
 import { availableParallelism } from 'node:os';
 import { encode, naming } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
-import { fold, sessionStateVersion, SessionSnapshots, type SessionState } from '@signalbox/session-actor';
+import { fold, sessionStateVersion, type SessionState } from '@signalbox/session';
+import { SessionSnapshots } from '@signalbox/session-actor';
 import { EventStore, provision, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { runBench } from './harness/lifecycle.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';

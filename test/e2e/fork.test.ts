@@ -1,7 +1,7 @@
 import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
 import { diffSessions, replayTimeline } from '@signalbox/client';
 import { createScriptedProvider, ModelError, type ModelProvider } from '@signalbox/models';
-import { checkHistory } from '@signalbox/session-actor';
+import { checkHistory } from '@signalbox/session';
 import { defineTool, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,4 +1,5 @@
-import { modelResolverFromEnv } from '@signalbox/session-actor';
+import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
+import { modelResolver } from '@signalbox/session-actor';
 import {
   anthropicErrors,
   anthropicText,
@@ -38,7 +39,7 @@ beforeAll(async () => {
     SIGNALBOX_PROVIDERS: JSON.stringify({ anthropic: { maxRetries: 1 }, openai: { maxRetries: 1 } }),
   };
   runtime = await startTestRuntime({
-    actor: { resolveModel: modelResolverFromEnv(env) },
+    actor: { resolveModel: modelResolver(createProviderRegistry(providerConfigFromEnv(env))) },
     agents: [
       agent('claude', 'anthropic/claude-sonnet-4-6'),
       agent('gpt', 'openai/gpt-4.1'),

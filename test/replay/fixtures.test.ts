@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { SessionEvent } from '@signalbox/events';
-import { checkHistory, decide } from '@signalbox/session-actor';
+import { checkHistory, decide } from '@signalbox/session';
 import { describe, expect, it } from 'vitest';
 
 /** Runs recorded by test/fixtures/record-histories.ts: old runs the current decider must still replay. */
@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed.json']);
+    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -27,7 +27,7 @@ describe('recorded histories replay through the current decider', () => {
     expect(decided).toBe(events.length);
   });
 
-  it.each(['tools-succeed.json', 'tools-succeed-v2.json'])('catches a deliberately changed decider in %s', (file) => {
+  it.each(['tools-succeed.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json'])('catches a deliberately changed decider in %s', (file) => {
     // A "new version" of the decider that asks for one more output token budget in every request.
     const changed: typeof decide = (command, state) => {
       if (state.status === 'new' || state.status === 'completed') return decide(command, state);

@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
+import { readEnvironment } from '@signalbox/runtime';
 
 export interface GlobalOptions {
   nats?: string;
@@ -10,7 +11,7 @@ export interface GlobalOptions {
 export const defaultNatsUrl = 'nats://127.0.0.1:4222';
 
 export function natsUrlOf(options: GlobalOptions): string {
-  return options.nats ?? process.env['NATS_URL'] ?? defaultNatsUrl;
+  return options.nats ?? readEnvironment().NATS_URL ?? defaultNatsUrl;
 }
 
 /** Opens a client for one command and always closes the connection after it. */
@@ -28,5 +29,5 @@ export async function withClient<T>(options: GlobalOptions, work: (client: Signa
 
 /** Colour only for a person at a terminal. */
 export function useColour(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'];
+  return Boolean(process.stdout.isTTY) && !readEnvironment().NO_COLOR;
 }

@@ -1,4 +1,4 @@
-import { configFromEnv, startHost } from '@signalbox/runtime';
+import { configFromEnv, readEnvironment, startHost } from '@signalbox/runtime';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,12 @@ const demoInput = 'Write a short note about Signalbox to notes/hello.md, read it
 
 /** `signalbox demo`: the whole runtime in one process, one scripted session, its timeline live. */
 export async function demo(options: GlobalOptions): Promise<void> {
-  const nats = await ensureNats(options.nats ?? process.env['NATS_URL'], localDataDir);
+  const environment = readEnvironment();
+  const nats = await ensureNats(options.nats ?? environment.NATS_URL, localDataDir);
   if (nats.notice) console.log(`NATS: ${nats.notice}`);
   else console.log(`NATS: ${nats.url}${nats.child ? ' (started nats-server for this demo)' : ''}`);
   // Service logs stay out of the timeline unless LOG_LEVEL asks for them.
-  const config = { ...configFromEnv({ LOG_LEVEL: 'warn', ...process.env }), natsUrl: nats.url, prefix: options.prefix };
+  const config = { ...configFromEnv(), natsUrl: nats.url, prefix: options.prefix, ...(environment.LOG_LEVEL ? {} : { logLevel: 'warn' as const }) };
   const host = await startHost(servicesNamed(Object.keys(serviceCatalogue)), config);
   const nc = await connect({ servers: nats.url });
   try {

@@ -122,12 +122,26 @@ describe('signalbox doctor on a single nats-server', () => {
     }
   });
 
-  it('runs as `signalbox doctor --json` and exits 0', async () => {
+  it('runs as `signalbox doctor --json`, prints the effective configuration with keys masked, and exits 0', async () => {
     const root = fileURLToPath(new URL('../../..', import.meta.url));
     const args = ['packages/cli/src/main.ts', '--nats', server.url, 'doctor', '--json', '--monitor', server.monitorUrl];
-    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, timeout: 20_000 });
-    const { facts } = JSON.parse(stdout) as { facts: DoctorFacts };
+    const env = { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-doctor-secret' };
+    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 20_000 });
+    const { facts, config } = JSON.parse(stdout) as { facts: DoctorFacts; config: { sessionActor: unknown; models: { providers: Record<string, unknown> } } };
     expect(facts.streams).toHaveLength(streamConfigs(names).length);
+    expect(config.sessionActor).toEqual({ concurrency: 64, maxDeliver: 20, snapshotEvery: 50 });
+    expect(config.models.providers['anthropic']).toEqual({ kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', apiKey: '[set]' });
+    expect(stdout).not.toContain('sk-ant-doctor-secret');
+  });
+
+  it('reports a setting it cannot use as an error, naming the variable', async () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const args = ['packages/cli/src/main.ts', '--nats', server.url, 'doctor', '--json', '--monitor', server.monitorUrl];
+    const env = { ...process.env, SIGNALBOX_SNAPSHOT_EVERY: 'often' };
+    const failed = await promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 20_000 }).then(() => undefined, (error: unknown) => error as { code: number; stdout: string });
+    expect(failed?.code).toBe(1);
+    const { findings } = JSON.parse(failed?.stdout ?? '{}') as { findings: Finding[] };
+    expect(findings.filter((finding) => finding.level === 'error').map((finding) => finding.message)).toEqual([expect.stringMatching(/^invalid setting: SIGNALBOX_SNAPSHOT_EVERY: .*unset it for the default/)]);
   });
 });
 

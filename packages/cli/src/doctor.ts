@@ -1,5 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
+import { configFromEnv, maskedConfig } from '@signalbox/runtime';
+import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
 import { formatReport } from './doctor-report.ts';
@@ -29,11 +31,21 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const facts = await gatherFacts(nc, naming(options.prefix), url, monitor);
-    const findings = diagnose(facts);
-    if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), findings }, null, 2));
+    const settings = effectiveConfig();
+    const findings = [...diagnose(facts), ...settings.findings];
+    if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
     return findings.some((finding) => finding.level === 'error') ? 1 : 0;
   } finally {
     await nc.close();
+  }
+}
+
+/** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
+function effectiveConfig(): { config?: unknown; findings: Finding[] } {
+  try {
+    return { config: maskedConfig(configFromEnv()), findings: [] };
+  } catch (error) {
+    return { findings: [{ level: 'error', message: `${(error as Error).message}. Fix the variable, or unset it for the default.` }] };
   }
 }

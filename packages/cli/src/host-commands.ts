@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, createLogger, startHost, stopOnSignals } from '@signalbox/runtime';
+import { configFromEnv, createLogger, readEnvironment, startHost, stopOnSignals } from '@signalbox/runtime';
 import { natsUrlOf, type GlobalOptions } from './connection.ts';
 import { ensureNats, stopLocalNats, type LocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
@@ -9,7 +9,7 @@ export const localDataDir = fileURLToPath(new URL('../../../.data/nats', import.
 
 /** `signalbox up`: every service in this process, with a local nats-server when none is reachable. */
 export async function up(options: GlobalOptions): Promise<void> {
-  const nats = await ensureNats(options.nats ?? process.env['NATS_URL'], localDataDir);
+  const nats = await ensureNats(options.nats ?? readEnvironment().NATS_URL, localDataDir);
   await serve(options, nats, Object.keys(serviceCatalogue));
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
@@ -11,7 +12,7 @@ import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask,
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
   .option('--nats <url>', 'NATS server URL (default: $NATS_URL, then nats://127.0.0.1:4222)')
-  .option('--prefix <prefix>', 'subject and stream prefix', process.env['SIGNALBOX_PREFIX'] ?? 'sbx')
+  .option('--prefix <prefix>', 'subject and stream prefix', readEnvironment().SIGNALBOX_PREFIX ?? 'sbx')
   .showHelpAfterError();
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readEnvironment } from '@signalbox/runtime';
 import { isAtLeast, serverFloor } from '@signalbox/store';
 
 /** Where scripts/nats-server.sh unpacks a current nats-server in a checkout. */
@@ -16,8 +17,7 @@ export interface NatsBinary {
  * A nats-server binary at or above the floor: NATS_SERVER_BIN when set (it wins, and must be current),
  * else the checkout's .tooling/ one, else the one on PATH. Throws a how-to when there is none.
  */
-export async function currentNatsBinary(env: NodeJS.ProcessEnv = process.env): Promise<NatsBinary> {
-  const explicit = env['NATS_SERVER_BIN'];
+export async function currentNatsBinary(explicit = readEnvironment().NATS_SERVER_BIN): Promise<NatsBinary> {
   const candidates = explicit ? [explicit] : [...(existsSync(toolingBinary) ? [toolingBinary] : []), 'nats-server'];
   const found: string[] = [];
   for (const path of candidates) {

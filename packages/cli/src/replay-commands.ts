@@ -1,6 +1,6 @@
 import { replaySummary, replayTimeline } from '@signalbox/client';
 import type { NewEvent } from '@signalbox/events';
-import { checkHistory } from '@signalbox/session-actor';
+import { checkHistory } from '@signalbox/session';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
 
 export interface ReplayFlags {

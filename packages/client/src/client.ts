@@ -14,7 +14,7 @@ import {
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
-import { checkHistory, type HistoryCheck } from '@signalbox/session-actor';
+import { checkHistory, type HistoryCheck } from '@signalbox/session';
 import { EventStore, requireSupportedServer } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';

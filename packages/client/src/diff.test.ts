@@ -8,14 +8,14 @@ const totals = { steps: 1, toolCalls: 1, inputTokens: 10, outputTokens: 5, costU
 function session(sessionId: string, log: NewEvent[], step = 10): SessionEvent[] {
   return log.map((event, index) => ({ ...event, id: `${sessionId}${index}`, v: 1, sessionId, n: index + 1, at: 1000 + index * step, causationId: null, correlationId: sessionId, by: { service: 't', instance: sessionId } }));
 }
-const created: NewEvent = { type: 'session.created', data: { agent, input: 'read', tools: [], budget: agent.budget } };
+const created: NewEvent = { type: 'session.created', data: { agent, input: 'read', tools: [], budget: agent.budget, deciderVersion: 1 } };
 const requested: NewEvent = { type: 'tool.requested', data: { callId: 'c1', tool: 'workspace.read', input: {}, idempotencyKey: 'a/c1' } };
 const failed: NewEvent = { type: 'tool.failed', data: { callId: 'c1', tool: 'workspace.read', error: 'missing', durationMs: 2 } };
 const done = (status: 'succeeded' | 'failed'): NewEvent => ({ type: 'session.completed', data: { status, totals } });
 
 describe('diffing two sessions', () => {
-  it('finds no divergence between logs that differ only in envelopes, timings, keys and forkedFrom', () => {
-    const forked: NewEvent = { type: 'session.created', data: { ...created.data, forkedFrom: { sessionId: 'a', n: 3 } } };
+  it('finds no divergence between logs that differ only in envelopes, timings, keys, forkedFrom and decider version', () => {
+    const forked: NewEvent = { type: 'session.created', data: { ...created.data, forkedFrom: { sessionId: 'a', n: 3 }, deciderVersion: 2 } };
     const b = session('b', [forked, { ...requested, data: { ...requested.data, idempotencyKey: 'b/c1' } }, { ...failed, data: { ...failed.data, durationMs: 9 } }, done('failed')], 20);
     const diff = diffSessions(session('a', [created, requested, failed, done('failed')]), b);
     expect(diff.divergence).toBeUndefined();

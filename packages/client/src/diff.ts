@@ -19,7 +19,8 @@ export interface SessionDiff {
 /**
  * Where two sessions part (the first `n` whose type or data differ) and what each came to. Envelopes
  * are not compared, nor what differs between any two runs of the same steps: timings (`latencyMs`,
- * `durationMs`), idempotency keys (they hold the session id) and a fork's `forkedFrom`.
+ * `durationMs`), idempotency keys (they hold the session id), and a fork's `forkedFrom` and
+ * `deciderVersion` (a fork records the version of the code that runs it: the steps show what it changed).
  */
 export function diffSessions(a: readonly SessionEvent[], b: readonly SessionEvent[]): SessionDiff {
   const summaries = { a: summarise(a[0]?.sessionId ?? '', a), b: summarise(b[0]?.sessionId ?? '', b) };
@@ -33,10 +34,11 @@ export function diffSessions(a: readonly SessionEvent[], b: readonly SessionEven
 }
 
 const runSpecific = new Set(['latencyMs', 'durationMs', 'idempotencyKey']);
+const createdSpecific = new Set(['forkedFrom', 'deciderVersion']);
 
 function comparable(event: SessionEvent): Record<string, unknown> {
   const entries = Object.entries(event.data).filter(
-    ([key, value]) => value !== undefined && !runSpecific.has(key) && !(event.type === 'session.created' && key === 'forkedFrom'),
+    ([key, value]) => value !== undefined && !runSpecific.has(key) && !(event.type === 'session.created' && createdSpecific.has(key)),
   );
   return Object.fromEntries(entries);
 }

@@ -5,12 +5,12 @@ import { ForkError, forkEdit } from './fork.ts';
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const agent = { name: 'reader', model: 'scripted', system: '', tools: [], budget: { maxSteps: 5 }, maxTokens: 1024, subagents: [], script: [{ final: 'x' }] };
 const log: NewEvent[] = [
-  { type: 'session.created', data: { agent, input: 'read', tools: [], budget: agent.budget } },
-  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', attempt: 1 } },
+  { type: 'session.created', data: { agent, input: 'read', tools: [], budget: agent.budget, deciderVersion: 1 } },
+  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', digestScheme: 'message-chain', attempt: 1 } },
   { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: [{ type: 'tool_use', id: 'c1', name: 'workspace.read', input: {} }], stopReason: 'tool_use', usage, costUsd: 0, latencyMs: 1 } },
   { type: 'tool.requested', data: { callId: 'c1', tool: 'workspace.read', input: {}, idempotencyKey: 'orig/c1' } },
   { type: 'tool.failed', data: { callId: 'c1', tool: 'workspace.read', error: 'missing', durationMs: 2 } },
-  { type: 'model.requested', data: { callId: 'm2', model: 'scripted', digest: 'd2', attempt: 1 } },
+  { type: 'model.requested', data: { callId: 'm2', model: 'scripted', digest: 'd2', digestScheme: 'message-chain', attempt: 1 } },
   { type: 'model.responded', data: { callId: 'm2', model: 'scripted', content: [{ type: 'text', text: 'gave up' }], stopReason: 'end_turn', usage, costUsd: 0, latencyMs: 1 } },
   { type: 'session.completed', data: { status: 'succeeded', output: 'gave up', totals: { steps: 2, toolCalls: 1, inputTokens: 20, outputTokens: 10, costUsd: 0 } } },
 ];

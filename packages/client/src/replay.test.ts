@@ -7,17 +7,17 @@ const agent = { name: 'claude', model: 'anthropic/claude-sonnet-4-6', system: 'B
 const long = 'x'.repeat(excerptLength + 1234);
 
 const run: NewEvent[] = [
-  { type: 'session.created', data: { agent, input: 'save hi', tools: [], budget: { maxSteps: 5 } } },
-  { type: 'model.requested', data: { callId: 'm1', model: agent.model, digest: 'abcdef0123456789', attempt: 1 } },
+  { type: 'session.created', data: { agent, input: 'save hi', tools: [], budget: { maxSteps: 5 }, deciderVersion: 1 } },
+  { type: 'model.requested', data: { callId: 'm1', model: agent.model, digest: 'abcdef0123456789', digestScheme: 'message-chain', attempt: 1 } },
   {
     type: 'model.responded',
     data: { callId: 'm1', model: 'claude-sonnet-4-6', content: [{ type: 'tool_use', id: 't1', name: 'workspace.write', input: { path: 'a.md' } }], stopReason: 'tool_use', usage, costUsd: 0.006, latencyMs: 812 },
   },
   { type: 'tool.requested', data: { callId: 't1', tool: 'workspace.write', input: { path: 'a.md', content: long }, idempotencyKey: 's1/t1' } },
   { type: 'tool.failed', data: { callId: 't1', tool: 'workspace.write', error: 'EACCES', durationMs: 4 } },
-  { type: 'model.requested', data: { callId: 'm2', model: agent.model, digest: 'ffff', attempt: 1 } },
+  { type: 'model.requested', data: { callId: 'm2', model: agent.model, digest: 'ffff', digestScheme: 'message-chain', attempt: 1 } },
   { type: 'model.failed', data: { callId: 'm2', code: 'overloaded', message: 'try later', retryable: true, attempt: 1 } },
-  { type: 'model.requested', data: { callId: 'm2', model: agent.model, digest: 'ffff', attempt: 2 } },
+  { type: 'model.requested', data: { callId: 'm2', model: agent.model, digest: 'ffff', digestScheme: 'message-chain', attempt: 2 } },
   { type: 'model.responded', data: { callId: 'm2', model: 'claude-sonnet-4-6', content: [{ type: 'text', text: 'Could not save.' }], stopReason: 'end_turn', usage, costUsd: 0.006, latencyMs: 700 } },
   { type: 'session.completed', data: { status: 'succeeded', output: 'Could not save.', totals: { steps: 2, toolCalls: 1, inputTokens: 2_000, outputTokens: 400, costUsd: 0.012 } } },
 ];

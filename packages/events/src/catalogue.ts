@@ -13,7 +13,8 @@ export type WholeOutput = z.infer<typeof WholeOutput>;
 
 /**
  * The data of every event type, keyed by type. Names are past tense. Extend, never repurpose:
- * a changed shape is a new version with an upcaster in the codec.
+ * a changed shape is a new version with upcasters from the older ones (upcasters.ts), which the
+ * codec applies. Only a shape nothing has ever written may still be edited in place.
  */
 
 const CallId = z.string().min(1);
@@ -30,6 +31,13 @@ export type Totals = z.infer<typeof Totals>;
 export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
 export type ForkOrigin = z.infer<typeof ForkOrigin>;
 
+/**
+ * What a `model.requested` digest is the sha256 of: `whole-request`, the request's canonical JSON
+ * (v1 events); `message-chain`, that JSON with the messages replaced by their sha256 chain (v2 on).
+ */
+export const DigestScheme = z.enum(['whole-request', 'message-chain']);
+export type DigestScheme = z.infer<typeof DigestScheme>;
+
 export const eventData = {
   'session.created': z.object({
     /** The whole agent definition as it was when the session started, so replay never depends on later edits. */
@@ -43,16 +51,17 @@ export const eventData = {
     parent: z.object({ sessionId: SessionId, callId: CallId }).optional(),
     /** Where a fork came from: its first `n` events are that session's. `hermetic` answers from that session's recordings while requests match. */
     forkedFrom: ForkOrigin.optional(),
+    /** The decider version whose rules decide this session, for as long as it runs and when it is replayed (v2; v1 events were all 1). */
+    deciderVersion: z.number().int().positive(),
   }),
   'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
   'model.requested': z.object({
     callId: CallId,
     model: z.string(),
-    /**
-     * Replay proves it rebuilt the same request by this. v2: sha256 of the request's canonical JSON
-     * with its messages replaced by their sha256 chain; v1: sha256 of the whole request.
-     */
+    /** Replay proves it rebuilt the same request by this, computed as `digestScheme` says. */
     digest: z.string(),
+    /** v3; the upcasters fill it in for v1 (`whole-request`) and v2 (`message-chain`), which told the schemes apart by `v`. */
+    digestScheme: DigestScheme,
     attempt: z.number().int().positive(),
   }),
   'model.responded': z.object({
@@ -124,8 +133,11 @@ export type EventType = keyof typeof eventData;
 export const eventTypes = Object.keys(eventData) as EventType[];
 export type EventData<T extends EventType> = z.infer<(typeof eventData)[T]>;
 
-/** The schema version (`v`) new events of each type are written with; a type not listed is at 1. */
-const currentVersions: Partial<Record<EventType, number>> = { 'model.requested': 2 };
+/**
+ * The schema version (`v`) new events of each type are written with; a type not listed is at 1.
+ * Raising one needs an upcaster from every older version in upcasters.ts.
+ */
+const currentVersions: Partial<Record<EventType, number>> = { 'session.created': 2, 'model.requested': 3 };
 
 export function eventVersion(type: EventType): number {
   return currentVersions[type] ?? 1;

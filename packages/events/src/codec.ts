@@ -40,6 +40,7 @@ export function encodeEvent(event: SessionEvent): Uint8Array {
   return encode(event);
 }
 
+/** A stored event in its type's current version: older versions are raised by their upcasters, then validated. */
 export function decodeEvent(bytes: Uint8Array): SessionEvent {
   return decode(SessionEvent, bytes, 'event') as SessionEvent;
 }

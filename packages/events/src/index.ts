@@ -1,5 +1,5 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
-export { eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals, WholeOutput } from './catalogue.ts';
+export { DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals, WholeOutput } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, DecodeError, encode, encodeEvent, validate } from './codec.ts';
 export { ForkRequest, InboxCommand, ToolJob, ToolResult } from './commands.ts';
@@ -26,3 +26,4 @@ export type { Naming } from './naming.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
+export { AdvertisedTool } from './tool-advertisement.ts';

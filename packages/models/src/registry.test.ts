@@ -54,6 +54,17 @@ describe('providerConfigFromEnv', () => {
     expect(ProviderConfig.safeParse(config).success).toBe(true);
   });
 
+  it("takes each endpoint's key from the variable its apiKeyEnv names", () => {
+    const config = providerConfigFromEnv({
+      ANTHROPIC_API_KEY: 'sk-ant',
+      VLLM_KEY: 'sk-vllm',
+      SIGNALBOX_PROVIDERS: JSON.stringify({ vllm: { kind: 'openai-compatible', baseURL: 'http://gpu-box:8000/v1', apiKeyEnv: 'VLLM_KEY' } }),
+    });
+    expect(config.providers['anthropic']?.apiKey).toBe('sk-ant');
+    expect(config.providers['vllm']?.apiKey).toBe('sk-vllm');
+    expect(config.providers['openai']?.apiKey).toBeUndefined();
+  });
+
   it('says what is wrong with SIGNALBOX_PROVIDERS', () => {
     expect(thrown(() => providerConfigFromEnv({ SIGNALBOX_PROVIDERS: '{nope' }))).toBeInstanceOf(ProviderConfigError);
     const error = thrown(() => providerConfigFromEnv({ SIGNALBOX_PROVIDERS: '{"vllm":{"baseURL":"http://x/v1"}}' }));
@@ -65,7 +76,7 @@ describe('providerConfigFromEnv', () => {
 
 describe('createProviderRegistry', () => {
   it('says which variable to set when a key is missing', () => {
-    const registry = createProviderRegistry(providerConfigFromEnv({}), {});
+    const registry = createProviderRegistry(providerConfigFromEnv({}));
     const error = thrown(() => registry.providerFor('anthropic'));
     expect(error).toBeInstanceOf(ModelError);
     expect(error).toMatchObject({ code: 'authentication', retryable: false });
@@ -74,14 +85,14 @@ describe('createProviderRegistry', () => {
   });
 
   it('refuses a provider that is not configured, listing those that are', () => {
-    const registry = createProviderRegistry(providerConfigFromEnv({}), {});
+    const registry = createProviderRegistry(providerConfigFromEnv({}));
     const error = thrown(() => registry.providerFor('mistral'));
     expect(error).toMatchObject({ code: 'not_found' });
     expect((error as Error).message).toContain('anthropic, ollama, openai');
   });
 
   it('creates each adapter once, lazily', () => {
-    const registry = createProviderRegistry(providerConfigFromEnv({}), { OPENAI_API_KEY: 'sk-test' });
+    const registry = createProviderRegistry(providerConfigFromEnv({ OPENAI_API_KEY: 'sk-test' }));
     const openai = registry.providerFor('openai');
     expect(openai.name).toBe('openai');
     expect(registry.providerFor('openai')).toBe(openai);
@@ -92,8 +103,8 @@ describe('createProviderRegistry', () => {
     const fake = await startFakeAnthropic();
     try {
       fake.reply(anthropicText('hi'));
-      const config = providerConfigFromEnv({ ANTHROPIC_BASE_URL: fake.baseURL });
-      const registry = createProviderRegistry(config, { ANTHROPIC_API_KEY: 'sk-ant-env' });
+      const config = providerConfigFromEnv({ ANTHROPIC_BASE_URL: fake.baseURL, ANTHROPIC_API_KEY: 'sk-ant-env' });
+      const registry = createProviderRegistry(config);
       await registry.providerFor('anthropic').complete({ ...hello, model: 'claude-haiku-4-5' });
       expect(fake.requests[0]?.headers['authorization']).toBe('Bearer sk-ant-env');
     } finally {
@@ -106,7 +117,7 @@ describe('createProviderRegistry', () => {
     try {
       fake.reply(chatText('hi from llama'));
       const config = providerConfigFromEnv({ SIGNALBOX_PROVIDERS: JSON.stringify({ local: { kind: 'openai-compatible', baseURL: fake.baseURL } }) });
-      const response = await createProviderRegistry(config, {}).providerFor('local').complete({ ...hello, model: 'llama3.2' });
+      const response = await createProviderRegistry(config).providerFor('local').complete({ ...hello, model: 'llama3.2' });
       expect(response.content).toEqual([{ type: 'text', text: 'hi from llama' }]);
       expect(fake.requests[0]?.path).toBe('/v1/chat/completions');
     } finally {
@@ -116,7 +127,7 @@ describe('createProviderRegistry', () => {
 
   it('prices with the configured overrides', () => {
     const config = { ...providerConfigFromEnv({}), pricing: { 'ollama/': { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } };
-    const registry = createProviderRegistry(config, {});
+    const registry = createProviderRegistry(config);
     const usage = { inputTokens: 1_000_000, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     expect(registry.costOf('ollama', 'llama3.2', usage)).toEqual({ costUsd: 0, priced: true });
     expect(registry.costOf('anthropic', 'claude-haiku-4-5', usage)).toEqual({ costUsd: 1, priced: true });

@@ -52,7 +52,10 @@ export function parseModelName(name: string): { provider: string; model: string 
   return { provider, model };
 }
 
-/** The built-in endpoints plus any added or changed by `SIGNALBOX_PROVIDERS` (a JSON object of endpoints). */
+/**
+ * The built-in endpoints plus any added or changed by `SIGNALBOX_PROVIDERS` (a JSON object of
+ * endpoints), each with its key when the variable its `apiKeyEnv` names is set in `env`.
+ */
 export function providerConfigFromEnv(env: Env): ProviderConfig {
   const providers: Record<string, ProviderEndpoint> = {
     anthropic: { kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', ...optionalURL(env['ANTHROPIC_BASE_URL']) },
@@ -66,7 +69,12 @@ export function providerConfigFromEnv(env: Env): ProviderConfig {
     }
     providers[name] = merged.data;
   }
-  return { providers };
+  return { providers: Object.fromEntries(Object.entries(providers).map(([name, endpoint]) => [name, withKeyFrom(env, endpoint)])) };
+}
+
+function withKeyFrom(env: Env, endpoint: ProviderEndpoint): ProviderEndpoint {
+  const key = endpoint.apiKey ?? (endpoint.apiKeyEnv ? env[endpoint.apiKeyEnv] : undefined);
+  return key ? { ...endpoint, apiKey: key } : endpoint;
 }
 
 function optionalURL(url: string | undefined): { baseURL?: string } {
@@ -93,7 +101,7 @@ export interface ProviderRegistry {
   costOf(providerName: string, model: string, usage: Usage): Cost;
 }
 
-export function createProviderRegistry(config: ProviderConfig, env: Env = process.env): ProviderRegistry {
+export function createProviderRegistry(config: ProviderConfig): ProviderRegistry {
   const created = new Map<string, ModelProvider>();
   return {
     providerFor(providerName) {
@@ -106,7 +114,7 @@ export function createProviderRegistry(config: ProviderConfig, env: Env = proces
           retryable: false,
         });
       }
-      const provider = createProvider(providerName, endpoint, env);
+      const provider = createProvider(providerName, endpoint);
       created.set(providerName, provider);
       return provider;
     },
@@ -114,8 +122,8 @@ export function createProviderRegistry(config: ProviderConfig, env: Env = proces
   };
 }
 
-function createProvider(name: string, endpoint: ProviderEndpoint, env: Env): ModelProvider {
-  const apiKey = endpoint.apiKey ?? (endpoint.apiKeyEnv ? env[endpoint.apiKeyEnv] : undefined);
+function createProvider(name: string, endpoint: ProviderEndpoint): ModelProvider {
+  const { apiKey } = endpoint;
   const common = {
     name,
     ...(endpoint.baseURL ? { baseURL: endpoint.baseURL } : {}),

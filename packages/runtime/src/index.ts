@@ -1,4 +1,4 @@
-export { configFromEnv, RuntimeConfig } from './config.ts';
+export { ConfigError, configFromEnv, Environment, maskedConfig, readEnvironment, RuntimeConfig } from './config.ts';
 export { connectNats, keepConnected } from './connection.ts';
 export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';

@@ -6,4 +6,5 @@ export type { ProvisionOptions } from './provision.ts';
 export { isAtLeast, requireSupportedServer, serverFeatures, serverFloor, UnsupportedServerError } from './server-floor.ts';
 export { SnapshotStore } from './snapshot-store.ts';
 export type { Snapshot, SnapshotStoreOptions } from './snapshot-store.ts';
+export { advertiseTools, readToolDefinitions, UnadvertisedToolsError } from './tool-advertisements.ts';
 export { MissingTranscriptError, transcriptChunkSize, TranscriptStore } from './transcript-store.ts';

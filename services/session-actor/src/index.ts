@@ -1,11 +1,5 @@
-export { checkHistory } from './core/check-history.ts';
-export type { CheckedDecision, Divergence, HistoryCheck } from './core/check-history.ts';
-export { decide, maxModelAttempts } from './core/decide.ts';
-export type { Decision, SessionCommand, SessionEffect } from './core/decide.ts';
-export { evolve, fold, initialState, sessionStateVersion } from './core/state.ts';
-export type { SessionState } from './core/state.ts';
 export { sessionActorService } from './service.ts';
 export { SessionSnapshots } from './shell/session-snapshots.ts';
 export type { SessionActorOptions } from './service.ts';
-export { modelResolver, modelResolverFromEnv } from './shell/model-caller.ts';
+export { modelResolver } from './shell/model-caller.ts';
 export type { ModelResolver, ResolvedModel } from './shell/model-caller.ts';

@@ -2,15 +2,16 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { toSubjectToken, type Naming } from '@signalbox/events';
+import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type Service } from '@signalbox/runtime';
+import { sessionStateVersion, type SessionState } from '@signalbox/session';
 import { SnapshotStore, TranscriptStore, type EventStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import { sessionStateVersion, type SessionState } from './core/state.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
-import { modelResolverFromEnv, type ModelResolver } from './shell/model-caller.ts';
+import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { failSessionStartedBy, handleTask } from './shell/task-ingress.ts';
 
@@ -19,7 +20,7 @@ export interface SessionActorOptions {
   /** Sessions this process works on at once. */
   concurrency?: number;
   maxTaskBytes?: number;
-  /** Events between session snapshots (default 50); a cold session resumes from its snapshot plus the events after it. 0 turns them off. */
+  /** Events between session snapshots (default: the config's); a cold session resumes from its snapshot plus the events after it. 0 turns them off. */
   snapshotEvery?: number;
   clock?: () => number;
   /**
@@ -48,19 +49,18 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         store,
         snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion }),
         transcripts: await TranscriptStore.open(nc, names),
-        snapshotEvery: options.snapshotEvery ?? 50,
+        snapshotEvery: options.snapshotEvery ?? config.sessionActor.snapshotEvery,
         logger,
         sessionIndex: await kvm.open(names.buckets.sessions),
-        resolveModel: options.resolveModel ?? modelResolverFromEnv(),
+        resolveModel: options.resolveModel ?? modelResolver(createProviderRegistry(config.models)),
         instance: config.instance,
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(pooledRandom()),
         actor,
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
-      // Sessions are worth many tries: a message is dead-lettered only after 20 deliveries, since every
-      // crash of a worker redelivers the messages it held, handled or not.
-      const common = { nc, names, logger, concurrency: options.concurrency ?? 64, ackWaitMs: config.ackWaitMs, maxDeliver: 20 };
+      const { concurrency, maxDeliver } = config.sessionActor;
+      const common = { nc, names, logger, concurrency: options.concurrency ?? concurrency, ackWaitMs: config.ackWaitMs, maxDeliver };
       const tasks = await startDurableWorker({
         ...common,
         stream: names.streams.tasks,

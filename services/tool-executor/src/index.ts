@@ -1,7 +1,6 @@
 export { toolDurable, toolExecutorService } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
-export { readToolDefinitions, UnadvertisedToolsError } from './tool-registry.ts';
-export { defineTool } from './tool.ts';
-export type { JsonValue, ToolContext, ToolOptions, ToolSpec } from './tool.ts';
-export { workspaceTools } from './workspace-tools.ts';
-export type { Workspace, WorkspaceEntry } from './workspace.ts';
+export { defineTool } from './shell/tool.ts';
+export type { JsonValue, ToolContext, ToolOptions, ToolSpec } from './shell/tool.ts';
+export { workspaceTools } from './shell/workspace-tools.ts';
+export type { Workspace, WorkspaceEntry } from './shell/workspace.ts';

@@ -4,12 +4,12 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
 import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { toolCatalogue } from './execute.ts';
-import { kvToolLedger } from './ledger.ts';
-import type { ToolSpec } from './tool.ts';
-import { advertiseTools } from './tool-registry.ts';
-import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './tool-jobs.ts';
-import { objectStoreOutputs } from './whole-outputs.ts';
+import { advertiseTools } from '@signalbox/store';
+import { toolCatalogue } from './shell/execute.ts';
+import { kvToolLedger } from './shell/ledger.ts';
+import { advertisementOf, type ToolSpec } from './shell/tool.ts';
+import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
+import { objectStoreOutputs } from './shell/whole-outputs.ts';
 
 export interface ToolExecutorOptions {
   tools: readonly ToolSpec[];
@@ -33,7 +33,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
     start: async (context) => {
       const tools = toolCatalogue(options.tools);
       await removeSharedDurable(context.nc, context.names, context.logger);
-      await advertiseTools(context.nc, context.names, options.tools);
+      await advertiseTools(context.nc, context.names, options.tools.map(advertisementOf));
       const deps: ToolJobDeps = {
         js: jetstream(context.nc),
         names: context.names,
@@ -55,8 +55,8 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
             durable: toolDurable(tool),
             filterSubject: context.names.subjects.toolJob(tool),
             deadLetterSource: 'jobs',
-            concurrency: options.concurrency,
-            maxDeliver: options.maxDeliver,
+            concurrency: options.concurrency ?? context.config.toolExecutor.concurrency,
+            maxDeliver: options.maxDeliver ?? context.config.toolExecutor.maxDeliver,
             ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,
             handle: (message) => handleToolJob(deps, message),
             onDeadLetter: (message, reason) => answerDeadToolJob(deps, message, reason),

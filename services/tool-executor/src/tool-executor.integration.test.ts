@@ -4,11 +4,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm } from '@nats-io/obj';
 import { decode, encode, errorHeader, naming, ToolResult, type ToolJob } from '@signalbox/events';
 import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
-import { EventStore, provision } from '@signalbox/store';
+import { EventStore, provision, readToolDefinitions, UnadvertisedToolsError } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineTool, readToolDefinitions, toolExecutorService, UnadvertisedToolsError, workspaceTools } from './index.ts';
+import { defineTool, toolExecutorService, workspaceTools } from './index.ts';
 
 const names = naming('sbx');
 let server: NatsServer;

@@ -7,9 +7,9 @@ import { EventStore, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { maxResultChars } from './execute.ts';
-import type { LedgerEntry } from './execution-plan.ts';
-import { kvToolLedger, type ToolLedger } from './ledger.ts';
+import type { LedgerEntry } from './core/execution-plan.ts';
+import { maxResultChars } from './shell/execute.ts';
+import { kvToolLedger, type ToolLedger } from './shell/ledger.ts';
 import { defineTool, toolExecutorService } from './index.ts';
 
 const names = naming('sbx');

@@ -1,4 +1,4 @@
-import type { NewEvent, SessionEvent } from '@signalbox/events';
+import { eventVersion, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { emptyHead, type EventStore, type SessionHead } from '@signalbox/store';
 
 /**
@@ -16,6 +16,7 @@ export function syntheticSessionEvents(sessionId: string, steps: number, clock: 
         input: 'benchmark',
         tools: [{ name: tool, description: 'Does nothing, at once.', inputSchema: { type: 'object', properties: {} } }],
         budget: { maxSteps: steps + 10 },
+        deciderVersion: 1,
       },
     },
   ];
@@ -23,7 +24,7 @@ export function syntheticSessionEvents(sessionId: string, steps: number, clock: 
     const callId = `model-${step}`;
     const toolCallId = `tool-${step}`;
     proposed.push(
-      { type: 'model.requested', data: { callId, model: 'scripted', digest: `digest-${step}`.padEnd(64, '0'), attempt: 1 } },
+      { type: 'model.requested', data: { callId, model: 'scripted', digest: `digest-${step}`.padEnd(64, '0'), digestScheme: 'message-chain', attempt: 1 } },
       {
         type: 'model.responded',
         data: {
@@ -46,7 +47,7 @@ export function syntheticSessionEvents(sessionId: string, steps: number, clock: 
   return proposed.map((event, index) => ({
     ...event,
     id: `${sessionId}-${index + 1}`,
-    v: 1,
+    v: eventVersion(event.type),
     sessionId,
     n: index + 1,
     at: clock(),

@@ -1,9 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
+import { forkPrefix, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
-import type { SessionCommand } from '../core/decide.ts';
-import { forkPrefix } from '../core/fork.ts';
 import type { SessionRunner } from './session-runner.ts';
 
 /** What applying inbox commands needs: the runner, and the log, which a fork is read from. */

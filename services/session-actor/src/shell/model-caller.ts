@@ -1,14 +1,12 @@
 import type { AgentDefinition, ModelRequest, ScriptStep, Usage } from '@signalbox/events';
 import {
-  createProviderRegistry,
   createScriptedProvider,
   ModelError,
   parseModelName,
-  providerConfigFromEnv,
   type ModelProvider,
   type ProviderRegistry,
 } from '@signalbox/models';
-import type { SessionCommand } from '../core/decide.ts';
+import type { SessionCommand } from '@signalbox/session';
 
 /** A provider for the agent's model, and what its usage costs. */
 export interface ResolvedModel {
@@ -32,12 +30,6 @@ export function modelResolver(registry: ProviderRegistry): ModelResolver {
     const { provider, model } = parseModelName(agent.model);
     return { provider: registry.providerFor(provider), costOf: (usage) => registry.costOf(provider, model, usage).costUsd };
   };
-}
-
-/** Providers as the environment configures them (API keys, SIGNALBOX_PROVIDERS). */
-export function modelResolverFromEnv(env: NodeJS.ProcessEnv = process.env): ModelResolver {
-  const config = providerConfigFromEnv(env);
-  return modelResolver(createProviderRegistry(config, env));
 }
 
 /** Performs one model call and turns its result, good or bad, into the command that records it. */

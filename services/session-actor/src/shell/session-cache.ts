@@ -1,5 +1,5 @@
 import type { SessionHead } from '@signalbox/store';
-import type { SessionState } from '../core/state.ts';
+import type { SessionState } from '@signalbox/session';
 
 export interface LoadedSession {
   state: SessionState;

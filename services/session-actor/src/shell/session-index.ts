@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { SessionIndexEntry } from '@signalbox/events';
-import type { ActiveState } from '../core/state.ts';
+import type { ActiveState } from '@signalbox/session';
 
 const maxRaces = 5;
 

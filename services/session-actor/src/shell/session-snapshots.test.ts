@@ -4,13 +4,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
+import { fold, messageCount, sessionStateVersion, type SessionCommand, type SessionState } from '@signalbox/session';
 import { EventStore, MissingTranscriptError, provision, SnapshotStore, transcriptChunkSize, TranscriptStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { messageCount } from '../core/conversation.ts';
-import type { SessionCommand } from '../core/decide.ts';
-import { fold, sessionStateVersion, type SessionState } from '../core/state.ts';
 import { SessionRunner } from './session-runner.ts';
 
 const names = naming('sbx');

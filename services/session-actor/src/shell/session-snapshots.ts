@@ -1,8 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
+import { fold, heldFrom, snapshotFrom, type ActiveState, type SessionState } from '@signalbox/session';
 import { transcriptChunkSize, type EventStore, type SnapshotStore, type TranscriptStore } from '@signalbox/store';
-import { heldFrom, snapshotFrom } from '../core/conversation.ts';
-import { fold, type ActiveState, type SessionState } from '../core/state.ts';
 import type { LoadedSession } from './session-cache.ts';
 
 /** Sessions whose transcript progress is remembered; as many as the session cache holds. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { LedgerEntry } from './execution-plan.ts';
+import { LedgerEntry } from '../core/execution-plan.ts';
 
 /** A ledger entry that is not one: written by something other than an executor. */
 export class InvalidLedgerEntryError extends Error {

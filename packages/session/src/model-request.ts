@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ModelRequest } from '@signalbox/events';
+import type { DigestScheme, ModelRequest } from '@signalbox/events';
 import { canonicalJson } from './conversation.ts';
 import type { ActiveState } from './state.ts';
 
@@ -8,7 +8,7 @@ export interface ModelCallPlan {
   /** The request with the messages the state holds; `earlierMessages` more precede them (see Conversation). */
   request: ModelRequest;
   earlierMessages: number;
-  /** Recorded in `model.requested` (v2), so replay can prove it rebuilt the same request. */
+  /** Recorded in `model.requested` (scheme `message-chain`), so replay can prove it rebuilt the same request. */
   digest: string;
 }
 
@@ -29,10 +29,22 @@ function requestSettings(state: ActiveState): Omit<ModelRequest, 'messages'> {
   return settings;
 }
 
+/** A model call as the shell makes it: its `message-chain` digest and the request with every message. */
+interface CallToDigest {
+  digest: string;
+  request: ModelRequest;
+}
+
 /**
- * The digest `model.requested` v1 recorded: sha256 of the whole request. Kept so runs recorded
- * before v2 still replay; it needs every message, so only a fold of the whole log can compute it.
+ * The digest a `model.requested` of each scheme holds for a call. A `whole-request` one (runs
+ * recorded before v2) needs every message: only a fold of the whole log, or the shell, has them.
  */
+export const digestUnder: Readonly<Record<DigestScheme, (call: CallToDigest) => string>> = {
+  'message-chain': (call) => call.digest,
+  'whole-request': (call) => wholeRequestDigest(call.request),
+};
+
+/** The `whole-request` digest: sha256 of the whole request. */
 export function wholeRequestDigest(request: ModelRequest): string {
   return sha256(canonicalJson(request));
 }

@@ -1,5 +1,6 @@
 import type { ForkOrigin, NewEvent, SessionEvent } from '@signalbox/events';
 import type { SessionCommand } from './decide.ts';
+import { deciderVersion } from './decider-version.ts';
 import { nextStep, nothing, outstandingWork, placeholderMeta, type Decision } from './next-step.ts';
 import { fold, type ActiveState, type SessionState } from './state.ts';
 
@@ -20,13 +21,17 @@ export function fork(command: ForkSession, state: SessionState): Decision {
   return cutOff ? continueWith(state, events.slice(state.n), command) : nothing;
 }
 
-/** The fork's first events: the prefix, its `session.created` marked with the origin and the agent changes. */
+/**
+ * The fork's first events: the prefix, its `session.created` marked with the origin, the agent
+ * changes and the decider version of the code that runs the fork (it is a new session).
+ */
 function forkEvents(command: ForkSession): NewEvent[] | undefined {
   const [first, ...rest] = command.prefix;
   if (first?.type !== 'session.created') return undefined;
   const { parent: _parent, ...data } = first.data; // a fork is its own root, not another run's subagent
   const agent = { ...data.agent, ...definedOnly(command.agent ?? {}) };
-  return [{ type: 'session.created', data: { ...data, agent, forkedFrom: command.from } }, ...rest];
+  const created: NewEvent = { type: 'session.created', data: { ...data, agent, forkedFrom: command.from, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  return [created, ...rest];
 }
 
 function continueWith(state: SessionState, events: NewEvent[], command: ForkSession): Decision {

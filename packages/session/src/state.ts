@@ -26,6 +26,8 @@ interface Setup {
   budget: Budget;
   /** Where a fork's first events came from; null for a session that is not a fork. */
   forkedFrom: ForkOrigin | null;
+  /** The decider version the session was created under: its decisions follow that version's rules. */
+  deciderVersion: number;
 }
 
 interface Progress {
@@ -61,16 +63,16 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
 
 /**
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
- * changes: a snapshot folded by other code is then replayed over, never trusted.
+ * changes: a snapshot folded by other code is then replayed over, never trusted. 4: `deciderVersion`.
  */
-export const sessionStateVersion = 3;
+export const sessionStateVersion = 4;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
-    const { agent, tools, budget, input, forkedFrom } = event.data;
+    const { agent, tools, budget, input, forkedFrom, deciderVersion } = event.data;
     return {
       status: 'deciding',
       after: { kind: 'input' },
@@ -80,6 +82,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       tools,
       budget,
       forkedFrom: forkedFrom ?? null,
+      deciderVersion,
       n: event.n,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
       totals: zeroTotals,
@@ -156,8 +159,8 @@ function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, n, conversation, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, n, conversation, totals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, conversation, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, conversation, totals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,7 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
-import { ToolDefinition, type Naming } from '@signalbox/events';
-import { advertisementOf, AdvertisedTool, type ToolSpec } from './tool.ts';
+import { AdvertisedTool, ToolDefinition, type Naming } from '@signalbox/events';
 
 /** An agent names tools no executor has advertised: a session with it would call tools nobody runs. */
 export class UnadvertisedToolsError extends Error {
@@ -24,9 +23,9 @@ export class InvalidAdvertisementError extends Error {
 }
 
 /** Writes each tool's name, description and input JSON Schema to the `sbx-tools` bucket, under its name. */
-export async function advertiseTools(nc: NatsConnection, names: Naming, tools: readonly ToolSpec[]): Promise<void> {
+export async function advertiseTools(nc: NatsConnection, names: Naming, tools: readonly AdvertisedTool[]): Promise<void> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
-  for (const tool of tools) await bucket.put(tool.name, JSON.stringify(advertisementOf(tool)));
+  for (const tool of tools) await bucket.put(tool.name, JSON.stringify(tool));
 }
 
 /** The advertised definitions of `toolNames`, in that order, ready to show a model. */

@@ -15,12 +15,12 @@ const start: SessionCommand = {
 };
 const created: NewEvent = {
   type: 'session.created',
-  data: { agent, input: 'Summarise notes.md', tools, budget: agent.budget },
+  data: { agent, input: 'Summarise notes.md', tools, budget: agent.budget, deciderVersion: 1 },
 };
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
 function requested(step: number, attempt = 1): NewEvent {
-  return { type: 'model.requested', data: { callId: `m${step}`, model: 'scripted', digest: 'd', attempt } };
+  return { type: 'model.requested', data: { callId: `m${step}`, model: 'scripted', digest: 'd', digestScheme: 'message-chain', attempt } };
 }
 function reply(content: ModelResponse['content'], stopReason: ModelResponse['stopReason'] = 'end_turn'): ModelResponse {
   return { model: 'scripted', content, stopReason, usage };

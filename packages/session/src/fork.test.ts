@@ -17,7 +17,7 @@ const agent: AgentDefinition = {
 };
 const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
-const created: NewEvent = { type: 'session.created', data: { agent, input: 'Read notes.md', tools, budget: agent.budget } };
+const created: NewEvent = { type: 'session.created', data: { agent, input: 'Read notes.md', tools, budget: agent.budget, deciderVersion: 1 } };
 const readCall: ModelResponse = {
   model: 'scripted',
   content: [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: { path: 'notes.md' } }],
@@ -26,7 +26,7 @@ const readCall: ModelResponse = {
 };
 const original: NewEvent[] = [
   created,
-  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', attempt: 1 } },
+  { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd1', digestScheme: 'message-chain', attempt: 1 } },
   { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: readCall.content, stopReason: 'tool_use', usage, costUsd: 0.01, latencyMs: 3 } },
   { type: 'tool.requested', data: { callId: 'call_1', tool: 'workspace.read', input: { path: 'notes.md' }, idempotencyKey: 'orig/call_1' } },
   { type: 'tool.failed', data: { callId: 'call_1', tool: 'workspace.read', error: 'no file at notes.md', durationMs: 2 } },

@@ -1,4 +1,4 @@
-import { decode, decodeEvent, encode, encodeEvent, holdsProtoKey, type AgentDefinition, type NewEvent, type SessionEvent, type ToolResult } from '@signalbox/events';
+import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, type AgentDefinition, type NewEvent, type SessionEvent, type ToolResult } from '@signalbox/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -99,7 +99,7 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
 }
 
 function envelope(event: NewEvent, n: number): SessionEvent {
-  return { ...event, id: `e${n}`, v: 1, sessionId: 'p1', n, at: 1_700_000_000_000 + n, causationId: null, correlationId: 'p1', by: { service: 'test', instance: 't' } };
+  return { ...event, id: `e${n}`, v: eventVersion(event.type), sessionId: 'p1', n, at: 1_700_000_000_000 + n, causationId: null, correlationId: 'p1', by: { service: 'test', instance: 't' } };
 }
 
 /** A snapshot as it is stored: the writer's in-memory state through the wire codec and back. */

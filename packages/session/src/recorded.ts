@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ModelRequest, SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
 import { completedOutcomeOf } from './check-history.ts';
 import type { SessionCommand } from './decide.ts';
-import { wholeRequestDigest } from './model-request.ts';
+import { digestUnder } from './model-request.ts';
 
 /**
  * A hermetic fork answers from its original's log while it asks what the original asked: a model
@@ -14,9 +14,12 @@ export function recordedModelReply(
   original: readonly SessionEvent[],
   call: { callId: string; attempt: number; digest: string; /** the whole request */ request: ModelRequest },
 ): SessionCommand | undefined {
-  const digestIn = (version: number) => (version === 1 ? wholeRequestDigest(call.request) : call.digest);
   const asked = original.findIndex(
-    (event) => event.type === 'model.requested' && event.data.callId === call.callId && event.data.attempt === call.attempt && event.data.digest === digestIn(event.v),
+    (event) =>
+      event.type === 'model.requested' &&
+      event.data.callId === call.callId &&
+      event.data.attempt === call.attempt &&
+      event.data.digest === digestUnder[event.data.digestScheme](call),
   );
   if (asked === -1) return undefined;
   const answer = original.slice(asked + 1).find((event) => event.type.startsWith('model.') && 'callId' in event.data && event.data.callId === call.callId);

@@ -97,7 +97,7 @@ function afterFailure(state: ActiveState, failure: Extract<DecidingState['after'
 
 function modelCall(state: ActiveState, callId: string, attempt: number): Decision {
   const plan = planModelCall(state);
-  const requested: NewEvent = { type: 'model.requested', data: { callId, model: state.agent.model, digest: plan.digest, attempt } };
+  const requested: NewEvent = { type: 'model.requested', data: { callId, model: state.agent.model, digest: plan.digest, digestScheme: 'message-chain', attempt } };
   return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, ...plan }] };
 }
 

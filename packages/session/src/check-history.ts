@@ -1,7 +1,8 @@
 import type { EventData, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { canonicalJson } from './conversation.ts';
-import { wholeRequestDigest } from './model-request.ts';
+import { deciderVersion } from './decider-version.ts';
+import { digestUnder } from './model-request.ts';
 import { evolve, initialState, type SessionState } from './state.ts';
 
 /** One decision the current decider re-made from the log: which command, at which event, how many events it recorded. */
@@ -31,6 +32,7 @@ const decidedTypes = new Set<string>(['session.created', 'model.requested', 'mod
  * Folds a recorded history through the current decider: at each position it derives the
  * command that must have produced the next events, decides it on the state folded so far and
  * compares. A log the code would write differently is a divergence, reported at its first event.
+ * The session is decided under the decider version its `session.created` records.
  */
 export function checkHistory(events: readonly SessionEvent[], decider: typeof decide = decide): HistoryCheck {
   let state: SessionState = initialState();
@@ -43,6 +45,9 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
       i += 1;
       continue;
     }
+    if (event.type === 'session.created' && event.data.deciderVersion > deciderVersion) {
+      return divergence(event, null, `the session was created under decider version ${event.data.deciderVersion}; this code decides up to version ${deciderVersion}`);
+    }
     const command = commandFor(event, state, events);
     const decision = decider(command, state);
     const decided = decision.events;
@@ -52,7 +57,7 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
     for (const [j, actual] of decided.entries()) {
       const expected = recorded[j];
       if (!expected) break;
-      const reason = differenceOf(expected, inVersionOf(expected, actual, decision));
+      const reason = differenceOf(expected, inSchemeOf(expected, actual, decision));
       if (reason) return divergence(expected, actual, reason);
       state = evolve(state, expected);
     }
@@ -66,13 +71,14 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 function commandFor(event: SessionEvent, state: SessionState, events: readonly SessionEvent[]): SessionCommand {
   switch (event.type) {
     case 'session.created': {
-      const { agent, tools, input, budget, rubric, metadata, forkedFrom } = event.data;
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion } = event.data;
+      const { sessionId, correlationId } = event;
       if (forkedFrom) {
         // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
         const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
-        return { type: 'ForkSession', sessionId: event.sessionId, correlationId: event.correlationId, from: forkedFrom, prefix };
+        return { type: 'ForkSession', sessionId, correlationId, from: forkedFrom, prefix, deciderVersion };
       }
-      return { type: 'StartSession', sessionId: event.sessionId, correlationId: event.correlationId, agent, tools, input, budget, rubric, metadata };
+      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, deciderVersion };
     }
     case 'model.responded': {
       const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
@@ -113,13 +119,14 @@ function toolResultOf(event: Extract<SessionEvent, { type: 'tool.completed' | 't
   }
 }
 
-/** `model.requested` v1 recorded the digest of the whole request: compare like with like. */
-function inVersionOf(expected: SessionEvent, actual: NewEvent, decision: Decision): NewEvent {
-  if (expected.type !== 'model.requested' || expected.v !== 1 || actual.type !== 'model.requested') return actual;
+/** A `model.requested` recorded under another digest scheme (runs older than v2): compare like with like. */
+function inSchemeOf(expected: SessionEvent, actual: NewEvent, decision: Decision): NewEvent {
+  if (expected.type !== 'model.requested' || actual.type !== 'model.requested') return actual;
+  const { digestScheme } = expected.data;
   const call = decision.effects.find((effect) => effect.type === 'CallModel');
   // A fold of the whole log holds every message, so the whole request is at hand.
-  if (!call || call.earlierMessages > 0) return actual;
-  return { ...actual, data: { ...actual.data, digest: wholeRequestDigest(call.request) } };
+  if (digestScheme === actual.data.digestScheme || !call || call.earlierMessages > 0) return actual;
+  return { ...actual, data: { ...actual.data, digest: digestUnder[digestScheme](call), digestScheme } };
 }
 
 /** Why `actual` is not the event the log recorded, or undefined when it is. */

@@ -1,4 +1,4 @@
-import { ToolName } from '@signalbox/events';
+import { ToolName, type AdvertisedTool } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { z } from 'zod';
 import type { Workspace } from './workspace.ts';
@@ -51,15 +51,6 @@ export function defineTool<Input extends z.ZodObject>(options: ToolOptions<Input
     run: options.run,
   };
 }
-
-/** How a tool is advertised in the `sbx-tools` bucket, under its name. */
-export const AdvertisedTool = z.object({
-  name: ToolName,
-  description: z.string(),
-  inputSchema: z.record(z.string(), z.unknown()),
-  idempotent: z.boolean(),
-});
-export type AdvertisedTool = z.infer<typeof AdvertisedTool>;
 
 export function advertisementOf(tool: ToolSpec): AdvertisedTool {
   // `$schema` only costs model context: providers take the schema as a plain object.

@@ -3,7 +3,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import { decode, DecodeError, encode, isSubjectToken, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { execute, type ToolCatalogue } from './execute.ts';
-import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from './execution-plan.ts';
+import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import { objectStoreWorkspace } from './workspace.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from './check-history.ts';
 import { decide, type SessionCommand } from './decide.ts';
 import { fold } from './state.ts';
-import { agent, stored, tools } from './spec.ts';
+import { agent, recorded, stored, tools } from './spec.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
@@ -21,13 +21,6 @@ const toolResult = (outcome: ToolResult['outcome']): SessionCommand => ({
   result: { type: 'tool.result', sessionId: 's1', callId: 'call_1', tool: 'workspace.read', outcome, durationMs: 2 },
 });
 const failure = (callId: string, retryable: boolean): SessionCommand => ({ type: 'RecordModelFailure', callId, code: retryable ? 'overloaded' : 'authentication', message: 'no', retryable });
-
-/** The log the current decider writes for these commands, as the store would keep it. */
-function recorded(...commands: SessionCommand[]): SessionEvent[] {
-  const events: NewEvent[] = [];
-  for (const command of commands) events.push(...decide(command, fold(stored(events))).events);
-  return stored(events);
-}
 
 /** given(log).whenChecked() → the check's verdict, for then-assertions. */
 const given = (events: SessionEvent[]) => ({ whenChecked: () => checkHistory(events) });

@@ -1,4 +1,5 @@
 import type { AgentDefinition, Budget, ForkOrigin, ModelResponse, NewEvent, ToolDefinition, ToolResult } from '@signalbox/events';
+import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
 import { evolve, type ActiveState, type SessionState } from './state.ts';
@@ -18,6 +19,8 @@ export type SessionCommand =
       budget: Budget;
       rubric?: unknown;
       metadata?: Record<string, string>;
+      /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
+      deciderVersion?: number;
     }
   | { type: 'RecordModelReply'; callId: string; response: ModelResponse; costUsd: number; latencyMs: number }
   | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean }
@@ -31,10 +34,16 @@ export type SessionCommand =
       from: ForkOrigin;
       prefix: NewEvent[];
       agent?: { model?: string | undefined; system?: string | undefined } | undefined;
+      /** Set only by replay, as for StartSession: a fork is a new session, under the running code's version. */
+      deciderVersion?: number;
     }
   /** Pick up whatever the log says is unfinished: after a crash, a redelivered message asks for this. */
   | { type: 'Resume' };
 
+/**
+ * What the session does next, and what it records. A session is decided by the rules of the
+ * decider version it was created under (`state.deciderVersion`): see decider-version.ts.
+ */
 export function decide(command: SessionCommand, state: SessionState): Decision {
   if (command.type === 'StartSession') return start(command, state);
   if (command.type === 'ForkSession') return fork(command, state);
@@ -56,7 +65,7 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
   const { agent, tools, input, budget, rubric, metadata } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata } };
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

@@ -34,6 +34,13 @@ export function stored(events: NewEvent[], sessionId = 's1'): SessionEvent[] {
   );
 }
 
+/** The log the decider writes for `commands`, decided one after another, as the store would keep it. */
+export function recorded(...commands: SessionCommand[]): SessionEvent[] {
+  const events: NewEvent[] = [];
+  for (const command of commands) events.push(...decide(command, fold(stored(events))).events);
+  return stored(events);
+}
+
 /** An expected event: its type and any part of its data. */
 export type ExpectedEvent = { type: EventType; data?: Record<string, unknown> };
 export type ExpectedEffect = { type: Decision['effects'][number]['type'] } & Record<string, unknown>;

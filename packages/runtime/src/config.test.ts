@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv, maskedConfig, readEnvironment } from './config.ts';
+
+describe('configFromEnv', () => {
+  it('fills every default, service defaults included', () => {
+    const config = configFromEnv({});
+    expect(config).toMatchObject({
+      natsUrl: 'nats://127.0.0.1:4222',
+      prefix: 'sbx',
+      logLevel: 'info',
+      replicas: 1,
+      ackWaitMs: 30_000,
+      sessionActor: { concurrency: 64, maxDeliver: 20, snapshotEvery: 50 },
+      toolExecutor: { concurrency: 16, maxDeliver: 5 },
+    });
+    expect(Object.keys(config.models.providers).sort()).toEqual(['anthropic', 'ollama', 'openai']);
+  });
+
+  it('reads each named variable, empty ones as unset', () => {
+    const config = configFromEnv({
+      NATS_URL: 'nats://a:4222,nats://b:4222',
+      SIGNALBOX_REPLICAS: '3',
+      SIGNALBOX_SNAPSHOT_EVERY: '0',
+      SIGNALBOX_EXECUTOR_CONCURRENCY: '4',
+      LOG_LEVEL: '',
+    });
+    expect(config).toMatchObject({ natsUrl: 'nats://a:4222,nats://b:4222', replicas: 3, logLevel: 'info', sessionActor: { snapshotEvery: 0 }, toolExecutor: { concurrency: 4 } });
+  });
+
+  it('refuses a value that is not a setting, naming it', () => {
+    expect(() => configFromEnv({ SIGNALBOX_ACTOR_CONCURRENCY: 'many' })).toThrow(/^invalid setting: SIGNALBOX_ACTOR_CONCURRENCY: /);
+    expect(() => configFromEnv({ SIGNALBOX_REPLICAS: '7' })).toThrow(/^invalid setting: SIGNALBOX_REPLICAS: .*5/);
+  });
+});
+
+describe('readEnvironment', () => {
+  it('keeps only the variables Signalbox knows', () => {
+    expect(readEnvironment({ NATS_URL: 'nats://x:4222', HOME: '/root', NO_COLOR: '1' })).toEqual({ NATS_URL: 'nats://x:4222', NO_COLOR: '1' });
+  });
+});
+
+describe('maskedConfig', () => {
+  it('shows whether each key is set, never the key', () => {
+    const shown = JSON.stringify(maskedConfig(configFromEnv({ ANTHROPIC_API_KEY: 'sk-ant-secret' })));
+    expect(shown).not.toContain('sk-ant-secret');
+    expect(shown).toContain('"anthropic":{"kind":"anthropic","apiKeyEnv":"ANTHROPIC_API_KEY","apiKey":"[set]"}');
+    expect(shown).toContain('"apiKey":"[not set]"');
+  });
+});

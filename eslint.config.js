@@ -20,6 +20,17 @@ const serviceImports = {
 const ioImports = { group: ioModules, message: 'the core is pure: I/O belongs in the shell' };
 const tests = ['**/*.test.ts', '**/spec.ts'];
 
+/**
+ * The project's error classes, for `preserve-caught-error`, with the position of the argument that
+ * carries the cause (an `{ cause }` object, or the cause itself): second unless said. Add new ones here.
+ */
+const projectErrors = [
+  ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'MissingPartsError', 'Rejection'],
+  ...['DecodeError', 'InvalidAdvertisementError', 'InvalidLedgerEntryError', 'ProviderConfigError'],
+  ...['ConcurrencyError', 'HarnessUnavailable', 'MissingTranscriptError', 'ModelError'].map((name) => ({ name, argumentPosition: 3 })),
+  { name: 'InvalidTimerError', argumentPosition: 1 },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.tooling/', '.data/', '**/dist/'] },
   js.configs.recommended,
@@ -32,6 +43,14 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // A switch over a union names every member (a default does not stand in for one: end it in assertNever);
+      // one over a plain string has a default.
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: false, allowDefaultCaseForExhaustiveSwitch: true, requireDefaultForNonUnion: true },
+      ],
+      // An error thrown from a catch block carries what was caught as its `cause`: built-in errors, and ours.
+      'preserve-caught-error': ['error', { requireCatchParameter: true, errorClassNames: projectErrors }],
       // Async functions that implement an async interface need no await.
       '@typescript-eslint/require-await': 'off',
       // Packages are used through their public index only.

@@ -1,5 +1,6 @@
 import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
-import { diffSessions, replayTimeline } from '@signalbox/client';
+import { replayTimeline } from '@signalbox/cli';
+import { diffSessions } from '@signalbox/client';
 import { createScriptedProvider, ModelError, type ModelProvider } from '@signalbox/models';
 import { checkHistory } from '@signalbox/session';
 import { defineTool, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';

@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@signalbox/events';
+import { isToolOutcome, type SessionEvent } from '@signalbox/events';
 import { expect } from 'vitest';
 
 /** What every session must look like after any fault: a contiguous log, created once, completed once. */
@@ -9,9 +9,7 @@ export function expectWholeSession(log: readonly SessionEvent[]): void {
   expect(log.at(-1)?.type).toBe('session.completed');
   // Every tool call got exactly one outcome.
   const requested = log.flatMap((event) => (event.type === 'tool.requested' ? [event.data.callId] : []));
-  const answered = log.flatMap((event) =>
-    event.type === 'tool.completed' || event.type === 'tool.failed' || event.type === 'tool.outcome_unknown' ? [event.data.callId] : [],
-  );
+  const answered = log.flatMap((event) => (isToolOutcome(event) ? [event.data.callId] : []));
   expect(answered.sort()).toEqual(requested.sort());
 }
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { SessionEvent } from '@signalbox/events';
-import { checkHistory, decide } from '@signalbox/session';
+import { checkHistory, decide, totalsOf } from '@signalbox/session';
 import { describe, expect, it } from 'vitest';
 
 /** Runs recorded by test/fixtures/record-histories.ts: old runs the current decider must still replay. */
@@ -25,6 +25,13 @@ describe('recorded histories replay through the current decider', () => {
     // Every event the decider writes was re-decided, not skipped.
     const decided = check.ok ? check.decisions.reduce((sum, decision) => sum + decision.events, 0) : 0;
     expect(decided).toBe(events.length);
+  });
+
+  it.each(fixtures)('%s records the totals its events count to', (file) => {
+    const events = history(file);
+    const completed = events.at(-1);
+    expect(completed?.type).toBe('session.completed');
+    expect(completed?.type === 'session.completed' && completed.data.totals).toEqual(totalsOf(events.slice(0, -1)));
   });
 
   it.each(['tools-succeed.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json'])('catches a deliberately changed decider in %s', (file) => {

@@ -1,11 +1,10 @@
-import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig } from '@signalbox/runtime';
 import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
 import { formatReport } from './doctor-report.ts';
-import { natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
+import { connectTo, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
 
 export interface DoctorFlags {
   /** nats-server's monitoring URL, to read `sync_interval`; default `http://<nats host>:8222`. */
@@ -25,9 +24,7 @@ const stdout: DoctorOutput = { write: (line) => console.log(line), colour: useCo
 export async function doctor(options: GlobalOptions, flags: DoctorFlags, output: DoctorOutput = stdout): Promise<number> {
   const url = natsUrlOf(options);
   // No SignalboxClient: it needs the streams, and doctor must also run before they exist.
-  const nc = await connect({ servers: url, timeout: 3_000, reconnect: false }).catch((error: unknown) => {
-    throw new Error(`cannot reach NATS at ${url} (${(error as Error).message}); start one with \`signalbox up\` or set --nats`);
-  });
+  const nc = await connectTo(url, { reconnect: false });
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const facts = await gatherFacts(nc, naming(options.prefix), url, monitor);

@@ -1,5 +1,6 @@
 import { diffSessions, type ForkOptions, type SessionDiff, type SessionSummary } from '@signalbox/client';
 import { withClient, type GlobalOptions } from './connection.ts';
+import { clip, dollars } from './excerpts.ts';
 import { printTimeline } from './session-commands.ts';
 
 /** The fork options as the command line gives them: `--at` is text, and `--follow` prints the fork's timeline. */
@@ -42,7 +43,7 @@ export function formatDiff(diff: SessionDiff): string {
     ['steps', (s) => String(s.totals?.steps ?? '-')],
     ['tool calls', (s) => String(s.totals?.toolCalls ?? '-')],
     ['tokens', (s) => (s.totals ? `${s.totals.inputTokens}→${s.totals.outputTokens}` : '-')],
-    ['cost', (s) => (s.totals ? `$${s.totals.costUsd.toFixed(4)}` : '-')],
+    ['cost', (s) => (s.totals ? dollars(s.totals.costUsd) : '-')],
     ['duration', (s) => `${s.durationMs} ms`],
   ];
   const width = Math.max(...rows.map(([, cell]) => cell(diff.a).length), 1);
@@ -52,6 +53,5 @@ export function formatDiff(diff: SessionDiff): string {
 
 function describe(event: { type: string; data: unknown } | undefined): string {
   if (!event) return '(no event: the log ends before it)';
-  const data = JSON.stringify(event.data);
-  return `${event.type} ${data.length > 160 ? `${data.slice(0, 159)}…` : data}`;
+  return `${event.type} ${clip(JSON.stringify(event.data), 160)}`;
 }

@@ -1,7 +1,8 @@
-import { replaySummary, replayTimeline } from '@signalbox/client';
+import { replaySummary } from '@signalbox/client';
 import type { NewEvent } from '@signalbox/events';
 import { checkHistory } from '@signalbox/session';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
+import { eventsUpTo, replayTimeline } from './replay-timeline.ts';
 
 export interface ReplayFlags {
   full?: boolean;
@@ -15,7 +16,7 @@ export async function replaySession(options: GlobalOptions, sessionId: string, f
   if (to !== undefined && !(Number.isInteger(to) && to > 0)) throw new Error(`--to takes an event number (1, 2, ...), not ${flags.to}`);
   const events = await withClient(options, (client) => client.events(sessionId));
   if (events.length === 0) throw new Error(`no session ${sessionId}`);
-  const shown = to === undefined ? events : events.filter((event) => event.n <= to);
+  const shown = eventsUpTo(events, to);
   if (flags.check) return printCheck(options, sessionId, shown);
   if (options.json) {
     console.log(JSON.stringify({ summary: replaySummary(events, to), events: shown }, null, 2));

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { formatEvent, summarise, type SignalboxClient } from '@signalbox/client';
+import { summarise, type SignalboxClient } from '@signalbox/client';
 import type { Task } from '@signalbox/events';
 import { parseAllDocuments } from 'yaml';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
+import { dollars } from './excerpts.ts';
+import { formatEvent } from './timeline.ts';
 
 export async function applyAgents(options: GlobalOptions, file: string): Promise<void> {
   const documents = parseAllDocuments(await readFile(file, 'utf8')).flatMap((document) => {
@@ -70,7 +72,7 @@ export async function inspectSession(options: GlobalOptions, sessionId: string):
     const totals = summary.totals;
     console.log(
       `\n${summary.status} · ${summary.events} events · ${summary.durationMs} ms` +
-        (totals ? ` · ${totals.steps} steps · ${totals.toolCalls} tool calls · ${totals.inputTokens}→${totals.outputTokens} tokens · $${totals.costUsd.toFixed(4)}` : ''),
+        (totals ? ` · ${totals.steps} steps · ${totals.toolCalls} tool calls · ${totals.inputTokens}→${totals.outputTokens} tokens · ${dollars(totals.costUsd)}` : ''),
     );
   });
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SessionEvent } from '@signalbox/events';
-import { summarise, type SessionSummary } from './timeline.ts';
+import { summarise, type SessionSummary } from './summary.ts';
 
 /** The first event at which two sessions differ; an event is missing where one log is shorter. */
 export interface SessionDivergence {

@@ -1,4 +1,4 @@
-import type { NewEvent, SessionEvent } from '@signalbox/events';
+import { isToolOutcome, toolOutcomeEvent, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
 
 /** How to fork a session: where, with which agent changes, and an optional edit of event `at`. */
 export interface ForkOptions {
@@ -39,21 +39,15 @@ export function forkEdit(sessionId: string, events: readonly SessionEvent[], opt
   if (options.toolOutput !== undefined && options.reply !== undefined) throw new ForkError('edit either the tool output or the reply, not both');
   const { type, data } = events[at - 1] as SessionEvent;
   const last = { type, data } as NewEvent;
-  if (options.toolOutput !== undefined) return withToolOutput(last, at, options.toolOutput);
+  if (options.toolOutput !== undefined) return withToolOutput(sessionId, last, at, options.toolOutput);
   if (options.reply !== undefined) return withReply(last, at, options.reply);
   return undefined;
 }
 
-function withToolOutput(event: NewEvent, at: number, output: string): NewEvent {
-  switch (event.type) {
-    case 'tool.completed':
-    case 'tool.failed':
-      return { type: 'tool.completed', data: { callId: event.data.callId, tool: event.data.tool, output, durationMs: event.data.durationMs } };
-    case 'tool.outcome_unknown':
-      return { type: 'tool.completed', data: { callId: event.data.callId, tool: event.data.tool, output, durationMs: 0 } };
-    default:
-      throw new ForkError(`--tool-output edits a tool result, and event ${at} is ${event.type}`);
-  }
+/** The tool result at event `at` as if the call had completed with `output`, in the same time (none when unknown). */
+function withToolOutput(sessionId: string, event: NewEvent, at: number, output: string): NewEvent {
+  if (!isToolOutcome(event)) throw new ForkError(`--tool-output edits a tool result, and event ${at} is ${event.type}`);
+  return toolOutcomeEvent({ ...toolResultOf(sessionId, event), outcome: { status: 'completed', output } });
 }
 
 function withReply(event: NewEvent, at: number, text: string): NewEvent {

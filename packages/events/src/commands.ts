@@ -26,17 +26,22 @@ export const ToolJob = z.object({
 });
 export type ToolJob = z.infer<typeof ToolJob>;
 
+/** How a tool call ended. */
+export const ToolOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('completed'), output: z.string(), wholeOutput: WholeOutput.optional() }),
+  z.object({ status: z.literal('failed'), error: z.string() }),
+  /** A non-idempotent call cut off mid-run: it may or may not have taken effect, and is not run again. */
+  z.object({ status: z.literal('unknown'), reason: z.string() }),
+]);
+export type ToolOutcome = z.infer<typeof ToolOutcome>;
+
+/** A tool call's result, sent to its session's inbox; the session records it as a tool outcome event (tool-outcome.ts). */
 export const ToolResult = z.object({
   type: z.literal('tool.result'),
   sessionId: SessionId,
   callId: z.string().min(1),
   tool: ToolName,
-  outcome: z.discriminatedUnion('status', [
-    z.object({ status: z.literal('completed'), output: z.string(), wholeOutput: WholeOutput.optional() }),
-    z.object({ status: z.literal('failed'), error: z.string() }),
-    /** A non-idempotent call cut off mid-run: it may or may not have taken effect, and is not run again. */
-    z.object({ status: z.literal('unknown'), reason: z.string() }),
-  ]),
+  outcome: ToolOutcome,
   durationMs: z.number().nonnegative(),
 });
 export type ToolResult = z.infer<typeof ToolResult>;

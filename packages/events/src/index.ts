@@ -1,8 +1,9 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
+export { assertNever } from './assert-never.ts';
 export { DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals, WholeOutput } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, DecodeError, encode, encodeEvent, validate } from './codec.ts';
-export { ForkRequest, InboxCommand, ToolJob, ToolResult } from './commands.ts';
+export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
 export {
   ContentBlock,
   ImageBlock,
@@ -27,3 +28,5 @@ export { ScheduledCommand } from './scheduled-command.ts';
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';
+export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf } from './tool-outcome.ts';
+export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';

@@ -1,6 +1,7 @@
-import type { EventData, NewEvent, SessionEvent, ToolResult } from '@signalbox/events';
+import { assertNever, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { canonicalJson } from './conversation.ts';
+import { isDecidedEvent, type DecidedEvent } from './decided-events.ts';
 import { deciderVersion } from './decider-version.ts';
 import { digestUnder } from './model-request.ts';
 import { evolve, initialState, type SessionState } from './state.ts';
@@ -25,9 +26,6 @@ export interface Divergence {
 
 export type HistoryCheck = { ok: true; decisions: CheckedDecision[] } | Divergence;
 
-/** Events only the decider records; any other type (supervisor, permissions, memory...) is folded and skipped. */
-const decidedTypes = new Set<string>(['session.created', 'model.requested', 'model.responded', 'model.failed', 'tool.requested', 'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.completed']);
-
 /**
  * Folds a recorded history through the current decider: at each position it derives the
  * command that must have produced the next events, decides it on the state folded so far and
@@ -40,7 +38,8 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
   let i = 0;
   while (i < events.length) {
     const event = events[i] as SessionEvent;
-    if (!decidedTypes.has(event.type)) {
+    // Events the decider does not record are folded and skipped.
+    if (!isDecidedEvent(event)) {
       state = evolve(state, event);
       i += 1;
       continue;
@@ -68,7 +67,7 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 }
 
 /** The command whose decision begins with `event`, rebuilt from the recorded data. */
-function commandFor(event: SessionEvent, state: SessionState, events: readonly SessionEvent[]): SessionCommand {
+function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[]): SessionCommand {
   switch (event.type) {
     case 'session.created': {
       const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion } = event.data;
@@ -91,31 +90,17 @@ function commandFor(event: SessionEvent, state: SessionState, events: readonly S
     case 'tool.completed':
     case 'tool.failed':
     case 'tool.outcome_unknown':
-      return { type: 'RecordToolResult', result: toolResultOf(event) };
+      return { type: 'RecordToolResult', result: toolResultOf(event.sessionId, event) };
     case 'session.completed':
       // Completed outside any decision's chain: the shell failed the session (a task or command it could not apply).
       return state.status === 'deciding' ? { type: 'Resume' } : { type: 'FailSession', reason: event.data.reason ?? '' };
-    default:
-      // model.requested, tool.requested, budget.exceeded opening a decision: a cut-off decision resumed after a crash.
+    case 'model.requested':
+    case 'tool.requested':
+    case 'budget.exceeded':
+      // Opening a decision: a cut-off decision resumed after a crash.
       return { type: 'Resume' };
-  }
-}
-
-/** What a `tool.completed` event says the call returned, as the executor sent it. */
-export function completedOutcomeOf({ output, wholeOutput }: EventData<'tool.completed'>): ToolResult['outcome'] {
-  return wholeOutput ? { status: 'completed', output, wholeOutput } : { status: 'completed', output };
-}
-
-function toolResultOf(event: Extract<SessionEvent, { type: 'tool.completed' | 'tool.failed' | 'tool.outcome_unknown' }>): ToolResult {
-  const { sessionId } = event;
-  const { callId, tool } = event.data;
-  switch (event.type) {
-    case 'tool.completed':
-      return { type: 'tool.result', sessionId, callId, tool, outcome: completedOutcomeOf(event.data), durationMs: event.data.durationMs };
-    case 'tool.failed':
-      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
-    case 'tool.outcome_unknown':
-      return { type: 'tool.result', sessionId, callId, tool, outcome: { status: 'unknown', reason: event.data.reason }, durationMs: 0 };
+    default:
+      return assertNever(event);
   }
 }
 

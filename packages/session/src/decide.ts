@@ -1,4 +1,4 @@
-import type { AgentDefinition, Budget, ForkOrigin, ModelResponse, NewEvent, ToolDefinition, ToolResult } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type Budget, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult } from '@signalbox/events';
 import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
@@ -90,25 +90,6 @@ function recordReply(command: Extract<SessionCommand, { type: 'RecordModelReply'
 function recordFailure(command: Extract<SessionCommand, { type: 'RecordModelFailure' }>, state: ActiveState & { attempt: number }): Decision {
   const { callId, code, message, retryable } = command;
   return recordThenContinue(state, { type: 'model.failed', data: { callId, code, message, retryable, attempt: state.attempt } });
-}
-
-function toolOutcomeEvent({ callId, tool, outcome, durationMs }: ToolResult): NewEvent {
-  switch (outcome.status) {
-    case 'completed':
-      // The key only when set: without it, the event is the one a run recorded before the key existed.
-      return { type: 'tool.completed', data: { callId, tool, output: outcome.output, durationMs, ...(outcome.wholeOutput ? { wholeOutput: outcome.wholeOutput } : {}) } };
-    case 'failed':
-      return { type: 'tool.failed', data: { callId, tool, error: outcome.error, durationMs } };
-    case 'unknown':
-      // A non-idempotent call cut off mid-run: the model hears it may or may not have happened.
-      return { type: 'tool.outcome_unknown', data: { callId, tool, reason: outcome.reason } };
-    default:
-      return assertNever(outcome);
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }
 
 function isPendingTool(state: ActiveState, callId: string): state is ActiveState & { status: 'awaiting_tools' } {

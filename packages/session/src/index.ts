@@ -3,9 +3,11 @@ export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.
 export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';
 export type { Conversation } from './conversation.ts';
 export { decide, maxModelAttempts } from './decide.ts';
+export { isDecidedEvent } from './decided-events.ts';
+export type { DecidedEvent } from './decided-events.ts';
 export { deciderVersion } from './decider-version.ts';
 export type { Decision, SessionCommand, SessionEffect } from './decide.ts';
 export { forkPrefix } from './fork.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';
-export { evolve, fold, initialState, sessionStateVersion } from './state.ts';
+export { evolve, fold, initialState, sessionStateVersion, startsStep, totalsOf } from './state.ts';
 export type { ActiveState, SessionState } from './state.ts';

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ModelRequest, SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
-import { completedOutcomeOf } from './check-history.ts';
+import { isToolOutcome, toolResultOf, type ModelRequest, type SessionEvent, type ToolJob, type ToolResult } from '@signalbox/events';
 import type { SessionCommand } from './decide.ts';
 import { digestUnder } from './model-request.ts';
 
@@ -35,19 +34,9 @@ export function recordedModelReply(
 export function recordedToolResult(original: readonly SessionEvent[], job: ToolJob): ToolResult | undefined {
   const asked = original.find((event) => event.type === 'tool.requested' && event.data.callId === job.callId);
   if (asked?.type !== 'tool.requested' || asked.data.tool !== job.tool || !isDeepStrictEqual(asked.data.input, job.input)) return undefined;
-  const base = { type: 'tool.result' as const, sessionId: job.sessionId, callId: job.callId, tool: job.tool };
   for (const event of original) {
-    if (!('callId' in event.data) || event.data.callId !== job.callId) continue;
-    switch (event.type) {
-      case 'tool.completed':
-        return { ...base, outcome: completedOutcomeOf(event.data), durationMs: event.data.durationMs };
-      case 'tool.failed':
-        return { ...base, outcome: { status: 'failed', error: event.data.error }, durationMs: event.data.durationMs };
-      case 'tool.outcome_unknown':
-        return { ...base, outcome: { status: 'unknown', reason: event.data.reason }, durationMs: 0 };
-      default:
-        continue;
-    }
+    // The original's outcome, for the fork's own session.
+    if (isToolOutcome(event) && event.data.callId === job.callId) return toolResultOf(job.sessionId, event);
   }
   return undefined;
 }

@@ -1,15 +1,18 @@
-import type {
-  AgentDefinition,
-  Budget,
-  EventOf,
-  ForkOrigin,
-  SessionEvent,
-  StopReason,
-  ToolDefinition,
-  ToolResultBlock,
-  Totals,
+import {
+  assertNever,
+  type AgentDefinition,
+  type Budget,
+  type EventOf,
+  type ForkOrigin,
+  type SessionEvent,
+  type StopReason,
+  type ToolDefinition,
+  type ToolOutcomeEvent,
+  type ToolResultBlock,
+  type Totals,
 } from '@signalbox/events';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
+import { isDecidedEvent } from './decided-events.ts';
 
 export interface PendingTool {
   callId: string;
@@ -92,10 +95,11 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
 }
 
 function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
+  // Events this decider does not record (yet) still advance `n`.
+  if (!isDecidedEvent(event)) return state;
   switch (event.type) {
     case 'model.requested': {
-      const firstAttempt = event.data.attempt === 1;
-      const totals = { ...state.totals, steps: state.totals.steps + (firstAttempt ? 1 : 0) };
+      const totals = { ...state.totals, steps: state.totals.steps + (startsStep(event) ? 1 : 0) };
       return { ...base(state), totals, status: 'awaiting_model', callId: event.data.callId, attempt: event.data.attempt };
     }
     case 'model.responded': {
@@ -125,13 +129,18 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordToolResult(state, event);
     case 'session.completed':
       return { ...base(state), status: 'completed', outcome: event.data };
-    default:
-      // Events this decider does not act on (yet) still advance `n`.
+    case 'session.created': // a second one changes nothing
+    case 'budget.exceeded': // the session.completed recorded with it ends the session
       return state;
+    default:
+      return assertNever(event);
   }
 }
 
-type ToolOutcomeEvent = EventOf<'tool.completed'> | EventOf<'tool.failed'> | EventOf<'tool.outcome_unknown'>;
+/** A step is a model turn: its first attempt starts it, a retried attempt belongs to it. */
+export function startsStep(event: SessionEvent): boolean {
+  return event.type === 'model.requested' && event.data.attempt === 1;
+}
 
 /** Collects a tool's result; once the last pending call is in, the results become the next user message. */
 function recordToolResult(state: ActiveState, event: ToolOutcomeEvent): ActiveState {
@@ -167,4 +176,13 @@ export function fold(events: Iterable<SessionEvent>, state: SessionState = initi
   let current = state;
   for (const event of events) current = evolve(current, event);
   return current;
+}
+
+/**
+ * A run's steps, tool calls, tokens and cost as the session counts them, from its events so far: for a
+ * run not completed, or read only part way (a completed one records its totals in `session.completed`).
+ */
+export function totalsOf(events: Iterable<SessionEvent>): Totals {
+  const state = fold(events);
+  return state.status === 'new' ? { ...zeroTotals } : state.totals;
 }

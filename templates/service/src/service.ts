@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
-import type { SessionEvent } from '@signalbox/events';
+import { assertNever, type SessionEvent } from '@signalbox/events';
 import type { Service } from '@signalbox/runtime';
-import { assertNever, decide, evolve, initialState, type DeadlineEffect } from './core/overdue-calls.ts';
+import { decide, evolve, initialState, type DeadlineEffect } from './core/overdue-calls.ts';
 import { followLog } from './shell/follow-log.ts';
 import { sendToSession } from './shell/send-to-session.ts';
 

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
+import { assertNever, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
 import { forkPrefix, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
@@ -20,7 +20,7 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   try {
     command = decode(InboxCommand, message.data, 'inbox command');
   } catch (error) {
-    if (error instanceof DecodeError) throw new Rejection(error.message);
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
     throw error;
   }
   const options = { causationId: positionOf(message) };
@@ -41,10 +41,6 @@ async function toSessionCommand(store: EventStore, command: InboxCommand): Promi
     default:
       return assertNever(command);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected inbox command: ${JSON.stringify(value)}`);
 }
 
 /** A command that could not be applied after every retry fails its session, with the reason, rather than leaving it waiting. */

@@ -1,4 +1,4 @@
-import { ToolResult } from '@signalbox/events';
+import { assertNever, ToolResult, type ToolOutcome } from '@signalbox/events';
 import { z } from 'zod';
 
 /**
@@ -74,8 +74,8 @@ function isAbandoned(entry: StartedEntry, context: PlanningContext): boolean {
 /** What to tell the session of a job that was dead-lettered, so it does not wait on the call forever. */
 export type DeadLetterAnswer =
   /** The call finished: its recorded result, or `fallback` if that cannot be delivered (it is why the job died). */
-  | { send: 'recorded'; result: ToolResult; fallback: ToolResult['outcome'] }
-  | { send: 'outcome'; outcome: ToolResult['outcome'] }
+  | { send: 'recorded'; result: ToolResult; fallback: ToolOutcome }
+  | { send: 'outcome'; outcome: ToolOutcome }
   /** Another delivery is running the call and will answer. */
   | { send: 'nothing'; why: string };
 
@@ -95,9 +95,4 @@ export function deadLetterAnswer(plan: ExecutionPlan, reason: string): DeadLette
     default:
       return assertNever(plan);
   }
-}
-
-/** Ends every switch over a union: adding a variant without handling it fails type-checking. */
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

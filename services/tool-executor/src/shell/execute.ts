@@ -1,4 +1,4 @@
-import type { ToolJob, ToolResult } from '@signalbox/events';
+import { toolCallResult, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
@@ -50,17 +50,10 @@ export interface ExecutionEnvironment {
 export async function execute(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolResult> {
   const startedAt = environment.now();
   const outcome = await outcomeOf(tools, job, environment);
-  return {
-    type: 'tool.result',
-    sessionId: job.sessionId,
-    callId: job.callId,
-    tool: job.tool,
-    outcome,
-    durationMs: Math.max(0, environment.now() - startedAt),
-  };
+  return toolCallResult(job, outcome, Math.max(0, environment.now() - startedAt));
 }
 
-async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolResult['outcome']> {
+async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolOutcome> {
   const tool = tools.get(job.tool);
   if (!tool) {
     const known = [...tools.keys()].sort().join(', ') || '(none)';
@@ -84,7 +77,7 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
  * and the stored output's sha256, so nothing the tool returned is lost. If it cannot be stored, the
  * result still goes out with the beginning only: the call has run, and its session must hear of it.
  */
-async function completed(text: string, environment: ExecutionEnvironment): Promise<ToolResult['outcome']> {
+async function completed(text: string, environment: ExecutionEnvironment): Promise<ToolOutcome> {
   if (text.length <= maxResultChars) return { status: 'completed', output: text };
   try {
     const wholeOutput = await environment.outputs.keep(text);

@@ -1,9 +1,9 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
-import { decode, DecodeError, encode, isSubjectToken, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
+import { assertNever, decode, DecodeError, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { execute, type ToolCatalogue } from './execute.ts';
-import { assertNever, deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
+import { deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import { objectStoreWorkspace } from './workspace.ts';
@@ -98,7 +98,7 @@ async function carryOut(
     case 'wait':
       throw new CallInFlightError(plan.reason);
     case 'unknown': {
-      const result = resultOf(job, { status: 'unknown', reason: plan.reason });
+      const result = toolCallResult(job, { status: 'unknown', reason: plan.reason });
       logger.warn('a non-idempotent call was cut off mid-run; answering outcome unknown');
       return (await deps.ledger.write(finished(deps, result, job), record?.revision)) === undefined ? undefined : result;
     }
@@ -153,7 +153,7 @@ export async function answerDeadToolJob(deps: ToolJobDeps, message: JsMsg, reaso
     } catch (error) {
       if (!(error instanceof Rejection)) throw error;
       // An unreadable ledger cannot say whether the tool ran.
-      return sendResult(deps, job, resultOf(job, { status: 'unknown', reason: `the call's ledger entry is unreadable: ${reason}` }));
+      return sendResult(deps, job, toolCallResult(job, { status: 'unknown', reason: `the call's ledger entry is unreadable: ${reason}` }));
     }
     const answer = deadLetterAnswer(planExecution(record?.entry, planningContext(deps, job, positionOf(message))), reason);
     if (await sendDeadLetterAnswer(deps, job, answer, record, logger)) return;
@@ -172,11 +172,11 @@ async function sendDeadLetterAnswer(deps: ToolJobDeps, job: ToolJob, answer: Dea
         await sendResult(deps, job, answer.result);
       } catch (error) {
         logger.warn({ err: error }, 'the recorded result cannot be delivered; sending a failure instead');
-        await sendResult(deps, job, resultOf(job, answer.fallback));
+        await sendResult(deps, job, toolCallResult(job, answer.fallback));
       }
       return true;
     case 'outcome': {
-      const result = resultOf(job, answer.outcome);
+      const result = toolCallResult(job, answer.outcome);
       // Recorded, so that a later re-dispatch answers the same and never runs what the model was told failed.
       if ((await deps.ledger.write(finished(deps, result, job), record?.revision)) === undefined) return false;
       await sendResult(deps, job, result);
@@ -209,10 +209,6 @@ function isIdempotent(deps: ToolJobDeps, job: ToolJob): boolean {
 
 function finished(deps: ToolJobDeps, result: ToolResult, job: ToolJob): LedgerEntry {
   return { state: 'finished', idempotencyKey: job.idempotencyKey, instance: deps.instance, at: deps.now(), result };
-}
-
-function resultOf(job: ToolJob, outcome: ToolResult['outcome']): ToolResult {
-  return { type: 'tool.result', sessionId: job.sessionId, callId: job.callId, tool: job.tool, outcome, durationMs: 0 };
 }
 
 async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): Promise<void> {

@@ -1,4 +1,4 @@
-import type { InboxCommand, SessionEvent } from '@signalbox/events';
+import { assertNever, isToolOutcome, toolCallResult, type InboxCommand, type SessionEvent } from '@signalbox/events';
 
 /** A tool call the log shows requested and not yet answered. */
 export interface WaitingCall {
@@ -37,7 +37,7 @@ export function evolve(state: DeadlineState, event: SessionEvent): DeadlineState
     const call = { sessionId: event.sessionId, callId: event.data.callId, tool: event.data.tool, requestedAt: event.at };
     return withWaiting(state, (waiting) => waiting.set(keyOf(call), call));
   }
-  if (event.type === 'tool.completed' || event.type === 'tool.failed' || event.type === 'tool.outcome_unknown') {
+  if (isToolOutcome(event)) {
     return withWaiting(state, (waiting) => waiting.delete(keyOf({ sessionId: event.sessionId, callId: event.data.callId })));
   }
   if (event.type === 'session.completed') {
@@ -65,14 +65,7 @@ export function decide(command: DeadlineCommand, state: DeadlineState): Decision
  */
 function answer(call: WaitingCall, now: number, deadlineMs: number): DeadlineEffect {
   const reason = `no result within ${deadlineMs} ms of the call`;
-  const command: InboxCommand = {
-    type: 'tool.result',
-    sessionId: call.sessionId,
-    callId: call.callId,
-    tool: call.tool,
-    outcome: { status: 'unknown', reason },
-    durationMs: Math.max(0, now - call.requestedAt),
-  };
+  const command: InboxCommand = toolCallResult(call, { status: 'unknown', reason }, Math.max(0, now - call.requestedAt));
   return { type: 'SendToSession', sessionId: call.sessionId, command, messageId: `tool-deadline/${keyOf(call)}` };
 }
 
@@ -84,8 +77,4 @@ function withWaiting(state: DeadlineState, change: (waiting: Map<string, Waiting
   const waiting = new Map(state.waiting);
   change(waiting);
   return { ...state, waiting };
-}
-
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

@@ -1,6 +1,8 @@
+import { replaySummary } from '@signalbox/client';
 import type { NewEvent, SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { excerptLength, replaySummary, replayTimeline } from './replay.ts';
+import { excerptLength } from './excerpts.ts';
+import { replayTimeline } from './replay-timeline.ts';
 
 const usage = { inputTokens: 1_000, outputTokens: 200, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const agent = { name: 'claude', model: 'anthropic/claude-sonnet-4-6', system: 'Be brief.', tools: ['workspace.write'], budget: { maxSteps: 5 }, maxTokens: 1024, subagents: [] };

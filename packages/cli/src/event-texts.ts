@@ -1,0 +1,87 @@
+import { assertNever, type SessionEvent } from '@signalbox/events';
+import { isDecidedEvent } from '@signalbox/session';
+import { clip, dollars, excerptOf } from './excerpts.ts';
+
+/** What a timeline says about one event, after its type: each event type's wording, in one place. */
+export interface EventTexts {
+  /** A live timeline's line (tail, follow, inspect, the demo): short, each text clipped. */
+  live: string;
+  /** A replay's line. */
+  headline: string;
+  /** The texts worth reading under a replay's line, whole: the replay cuts them unless `--full`. */
+  bodies: string[];
+}
+
+export function textsOf(event: SessionEvent): EventTexts {
+  if (!isDecidedEvent(event)) {
+    // No service records these yet: shown as their data.
+    const data = JSON.stringify(event.data);
+    return { live: clip(data), headline: excerptOf(data, false), bodies: [] };
+  }
+  switch (event.type) {
+    case 'session.created': {
+      const { agent, input, budget } = event.data;
+      return {
+        live: `agent=${agent.name} model=${agent.model} input=${clip(JSON.stringify(input))}`,
+        headline: `agent ${agent.name} · ${agent.model} · budget ${JSON.stringify(budget)}`,
+        bodies: [`input: ${input}`],
+      };
+    }
+    case 'model.requested': {
+      const { callId, model, attempt, digest } = event.data;
+      return {
+        live: `${callId} ${model}${attempt > 1 ? ` attempt ${attempt}` : ''}`,
+        headline: `${callId} ${model} attempt ${attempt} · digest ${digest.slice(0, 12)}`,
+        bodies: [],
+      };
+    }
+    case 'model.responded': {
+      const { model, content, usage, stopReason, costUsd, latencyMs } = event.data;
+      const text = content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join(' ');
+      return {
+        live: `${stopReason} ${usage.inputTokens}→${usage.outputTokens} tok ${dollars(costUsd)} ${latencyMs}ms${text ? ` "${clip(text)}"` : ''}`,
+        headline: `${model} · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${dollars(costUsd)} · ${latencyMs} ms · ${stopReason}`,
+        bodies: content.map((block) => (block.type === 'text' ? block.text : `→ ${block.name} ${JSON.stringify(block.input)}`)),
+      };
+    }
+    case 'model.failed': {
+      const { callId, code, message, retryable, attempt } = event.data;
+      return {
+        live: `${code}${retryable ? ' (retryable)' : ''}: ${clip(message)}`,
+        headline: `${callId} ${code} · ${retryable ? 'retryable' : 'not retryable'} · attempt ${attempt}`,
+        bodies: [message],
+      };
+    }
+    case 'tool.requested': {
+      const { tool, callId, input } = event.data;
+      return { live: `${tool} ${clip(JSON.stringify(input))}`, headline: `${tool} (${callId})`, bodies: [`input: ${JSON.stringify(input)}`] };
+    }
+    case 'tool.completed': {
+      const { tool, callId, output, durationMs } = event.data;
+      return { live: `${tool} ${durationMs}ms → ${clip(JSON.stringify(output))}`, headline: `${tool} (${callId}) · ${durationMs} ms`, bodies: [`→ ${output}`] };
+    }
+    case 'tool.failed': {
+      const { tool, callId, error, durationMs } = event.data;
+      return { live: `${tool} ${durationMs}ms ✗ ${clip(error)}`, headline: `${tool} (${callId}) · ${durationMs} ms`, bodies: [`✗ ${error}`] };
+    }
+    case 'tool.outcome_unknown': {
+      const { tool, callId, reason } = event.data;
+      return { live: `${tool} ? ${clip(reason)}`, headline: `${tool} (${callId}) · may or may not have run`, bodies: [`? ${reason}`] };
+    }
+    case 'budget.exceeded': {
+      const { limit, used, allowed } = event.data;
+      const text = `${limit}: used ${used} of ${allowed}`;
+      return { live: text, headline: text, bodies: [] };
+    }
+    case 'session.completed': {
+      const { status, reason, output } = event.data;
+      return {
+        live: `${status}${reason ? ` (${reason})` : ''}${output ? ` → ${clip(JSON.stringify(output), 200)}` : ''}`,
+        headline: status,
+        bodies: output ? [`output: ${output}`] : [],
+      };
+    }
+    default:
+      return assertNever(event);
+  }
+}

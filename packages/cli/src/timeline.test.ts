@@ -1,0 +1,34 @@
+import type { NewEvent, SessionEvent } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { formatEvent } from './timeline.ts';
+
+const usage = { inputTokens: 48, outputTokens: 58, cacheReadTokens: 0, cacheWriteTokens: 0 };
+const totals = { steps: 3, toolCalls: 3, inputTokens: 300, outputTokens: 200, costUsd: 0 };
+
+function at(n: number, event: NewEvent, ms: number): SessionEvent {
+  return { ...event, id: `e${n}`, v: 1, sessionId: 's', n, at: Date.UTC(2026, 0, 5, 22, 57, 34, ms), causationId: null, correlationId: 's', by: { service: 't', instance: 't' } };
+}
+
+describe('a live timeline line', () => {
+  it('shows the number, time of day, type and what matters about the event', () => {
+    const lines = [
+      at(2, { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd', digestScheme: 'message-chain', attempt: 1 } }, 307),
+      at(3, { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: [{ type: 'text', text: "I'll write the note first." }], stopReason: 'tool_use', usage, costUsd: 0, latencyMs: 1 } }, 313),
+      at(5, { type: 'tool.completed', data: { callId: 't1', tool: 'workspace.write', output: 'wrote 69 bytes to notes/hello.md', durationMs: 19 } }, 344),
+      at(16, { type: 'session.completed', data: { status: 'succeeded', output: 'Wrote notes/hello.md.', totals } }, 373),
+    ].map((event) => formatEvent(event, false));
+    expect(lines).toEqual([
+      '#  2 22:57:34.307  model.requested   m1 scripted',
+      `#  3 22:57:34.313  model.responded   tool_use 48→58 tok $0.0000 1ms "I'll write the note first."`,
+      '#  5 22:57:34.344  tool.completed    workspace.write 19ms → "wrote 69 bytes to notes/hello.md"',
+      '# 16 22:57:34.373  session.completed succeeded → "Wrote notes/hello.md."',
+    ]);
+  });
+
+  it('shows a replay line with the time since the run began and colours only when asked', () => {
+    const event = at(7, { type: 'tool.failed', data: { callId: 't2', tool: 'workspace.read', error: 'EACCES', durationMs: 4 } }, 500);
+    const start = Date.UTC(2026, 0, 5, 22, 57, 34, 250);
+    expect(formatEvent(event, false, { kind: 'replay', start })).toBe('#  7   +0.250s  tool.failed          workspace.read (t2) · 4 ms');
+    expect(formatEvent(event, true)).toContain('\u001b[');
+  });
+});

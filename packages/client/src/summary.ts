@@ -1,0 +1,56 @@
+import { isToolOutcome, type SessionEvent, type Totals } from '@signalbox/events';
+import { totalsOf } from '@signalbox/session';
+
+/** What a session came to: its outcome, and its totals once it has completed. */
+export interface SessionSummary {
+  sessionId: string;
+  agent: string | undefined;
+  status: 'running' | 'succeeded' | 'failed' | 'aborted';
+  events: number;
+  durationMs: number;
+  totals: Totals | undefined;
+  output: string | undefined;
+  reason: string | undefined;
+}
+
+/** What a session came to, read from its events. */
+export function summarise(sessionId: string, events: readonly SessionEvent[]): SessionSummary {
+  const created = events.find((event) => event.type === 'session.created');
+  const completed = events.find((event) => event.type === 'session.completed');
+  const first = events[0]?.at ?? 0;
+  return {
+    sessionId,
+    agent: created?.type === 'session.created' ? created.data.agent.name : undefined,
+    status: completed?.type === 'session.completed' ? completed.data.status : 'running',
+    events: events.length,
+    durationMs: (events.at(-1)?.at ?? first) - first,
+    totals: completed?.type === 'session.completed' ? completed.data.totals : undefined,
+    output: completed?.type === 'session.completed' ? completed.data.output : undefined,
+    reason: completed?.type === 'session.completed' ? completed.data.reason : undefined,
+  };
+}
+
+/** What a replay came to: the session's summary, plus what the run did up to where the replay stopped. */
+export interface ReplaySummary extends SessionSummary {
+  /** The last event replayed. */
+  to: number;
+  /** Totals counted from the replayed events; the recorded ones when the session completed within them. */
+  totals: Totals;
+  modelCalls: number;
+  modelFailures: number;
+  toolFailures: number;
+}
+
+/** The summary of a run replayed up to event `to` (all of it when undefined), as `replay --json` prints it. */
+export function replaySummary(events: readonly SessionEvent[], to?: number): ReplaySummary {
+  const shown = to === undefined ? events : events.filter((event) => event.n <= to);
+  const summary = summarise(events[0]?.sessionId ?? '', shown);
+  return {
+    ...summary,
+    to: shown.at(-1)?.n ?? 0,
+    totals: summary.totals ?? totalsOf(shown),
+    modelCalls: shown.filter((event) => event.type === 'model.requested').length,
+    modelFailures: shown.filter((event) => event.type === 'model.failed').length,
+    toolFailures: shown.filter((event) => isToolOutcome(event) && event.type !== 'tool.completed').length,
+  };
+}

@@ -1,0 +1,13 @@
+import type { SessionEvent } from '@signalbox/events';
+
+/** The event types the session decider records; any other (supervisor, permissions, memory...) it folds past. */
+export const decidedEventTypes = [
+  'session.created', 'model.requested', 'model.responded', 'model.failed', 'tool.requested',
+  'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.completed',
+] as const;
+
+export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;
+
+export function isDecidedEvent(event: SessionEvent): event is DecidedEvent {
+  return (decidedEventTypes as readonly string[]).includes(event.type);
+}

@@ -1,0 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { encode, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
+import type { ActiveState, SessionCommand } from '@signalbox/session';
+import { callModel, type ModelResolver } from './model-caller.ts';
+
+/** A model call the decider asked for, with its whole request. */
+export interface ModelCall {
+  callId: string;
+  attempt: number;
+  digest: string;
+  request: ModelRequest;
+}
+
+/** Where the session actor's model calls go; the answer comes back as the command that records it. */
+export interface ModelPort {
+  call(session: ActiveState, call: ModelCall): Promise<SessionCommand>;
+}
+
+/** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */
+export interface ToolPort {
+  dispatch(sessionId: string, jobs: readonly ToolJob[]): Promise<SessionCommand[]>;
+}
+
+/** Calls the agent's model for real, backing off before a retried attempt. */
+export function liveModelPort(resolveModel: ModelResolver, clock: () => number): ModelPort {
+  return {
+    call: async (session, call) => {
+      if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
+      return callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock);
+    },
+  };
+}
+
+/** Publishes each job for the executors, with this actor's own inbox for its result. */
+export function liveToolPort(js: JetStreamClient, names: Naming, actor: string): ToolPort {
+  return {
+    dispatch: async (sessionId, jobs) => {
+      const replyTo = names.subjects.actorInbox(sessionId, actor);
+      // The idempotency key doubles as the message id, so a re-dispatch within the window is dropped by the stream.
+      await Promise.all(jobs.map((job) => js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), { msgID: job.idempotencyKey })));
+      return [];
+    },
+  };
+}

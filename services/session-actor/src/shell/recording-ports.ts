@@ -1,0 +1,37 @@
+import { recordedModelReply, recordedToolResult, type SessionCommand } from '@signalbox/session';
+import type { ToolJob } from '@signalbox/events';
+import type { ForkRecordings } from './fork-recordings.ts';
+
+/** Where a hermetic fork's original log comes from (undefined: the session is not one). */
+type Originals = Pick<ForkRecordings, 'of'>;
+import type { ModelPort, ToolPort } from './effect-ports.ts';
+
+/**
+ * A hermetic fork's model calls: answered from its original's log while it asks what the original
+ * asked (same call, attempt and request digest), and by `live` from the first call that differs.
+ */
+export function recordingModelPort(live: ModelPort, recordings: Originals): ModelPort {
+  return {
+    call: async (session, call) => {
+      const original = await recordings.of(session.sessionId);
+      return (original && recordedModelReply(original, call)) || live.call(session, call);
+    },
+  };
+}
+
+/** A hermetic fork's tool calls: the original's result when the call is the original's, else dispatched by `live`. */
+export function recordingToolPort(live: ToolPort, recordings: Originals): ToolPort {
+  return {
+    dispatch: async (sessionId, jobs) => {
+      const original = await recordings.of(sessionId);
+      const answered: SessionCommand[] = [];
+      const unanswered: ToolJob[] = [];
+      for (const job of jobs) {
+        const result = original && recordedToolResult(original, job);
+        if (result) answered.push({ type: 'RecordToolResult', result });
+        else unanswered.push(job);
+      }
+      return [...answered, ...(unanswered.length > 0 ? await live.dispatch(sessionId, unanswered) : [])];
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import type { KV } from '@nats-io/kv';
+import { eventVersion, type Message, type ModelRequest, type NewEvent, type SessionEvent } from '@signalbox/events';
+import type { Logger } from '@signalbox/runtime';
+import { decide, fold, type ActiveState, type SessionCommand, type SessionEffect } from '@signalbox/session';
+import { ConcurrencyError, type EventStore, type TranscriptStore } from '@signalbox/store';
+import { SessionCache, type LoadedSession } from './session-cache.ts';
+import { recordInIndex } from './session-index.ts';
+import type { SessionSnapshots } from './session-snapshots.ts';
+
+export interface SessionLogDeps {
+  store: EventStore;
+  snapshots: SessionSnapshots;
+  transcripts: TranscriptStore;
+  sessionIndex: KV;
+  logger: Logger;
+  instance: string;
+  clock: () => number;
+  newId: () => string;
+}
+
+/** A command decided and its events appended: the session as it now stands, and what it asks for. */
+export interface Recorded {
+  session: LoadedSession;
+  effects: SessionEffect[];
+  /** Events the command appended (0: the log already held what it decides). */
+  appended: number;
+}
+
+const maxConflictRetries = 8;
+
+/**
+ * One side of the session actor: loading sessions (cache, snapshot plus tail, or the whole log),
+ * deciding a command and appending its events with optimistic concurrency. It performs no effect.
+ */
+export class SessionLog {
+  readonly #deps: SessionLogDeps;
+  readonly #cache = new SessionCache();
+
+  constructor(deps: SessionLogDeps) {
+    this.#deps = deps;
+  }
+
+  async record(sessionId: string, command: SessionCommand, causationId: string): Promise<Recorded> {
+    for (let attempt = 1; ; attempt++) {
+      const cached = this.#cache.get(sessionId);
+      const session = cached ?? (await this.#load(sessionId));
+      const decision = decide(command, session.state);
+      // A cached state that decides nothing may just be stale (another actor moved the session on):
+      // without an append there is no concurrency check to catch it, so compare heads before dropping the command.
+      if (decision.events.length === 0 && cached && (await this.#deps.store.head(sessionId)).seq !== cached.head.seq) {
+        await this.#catchUp(sessionId, cached);
+        continue;
+      }
+      try {
+        const next = await this.#append(sessionId, session, decision.events, causationId, command);
+        return { session: next, effects: decision.effects, appended: decision.events.length };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= maxConflictRetries) throw error;
+        this.#deps.logger.debug({ sessionId, attempt }, 'append conflict; catching up');
+        await this.#catchUp(sessionId, session);
+      }
+    }
+  }
+
+  /**
+   * The call's request with the messages a resumed session left in the transcript store put back;
+   * the cached session holds them from then on, so only its first call after a resume reads them.
+   */
+  async wholeRequest(session: LoadedSession, request: ModelRequest, earlierMessages: number): Promise<ModelRequest> {
+    const { state } = session;
+    if (earlierMessages === 0 || state.status === 'new') return request;
+    const messages = [...(await this.#earlierMessages(state.sessionId, earlierMessages)), ...request.messages];
+    if (this.#cache.get(state.sessionId) === session) {
+      this.#cache.set(state.sessionId, { ...session, state: { ...state, conversation: { ...state.conversation, earlier: 0, messages } } });
+    }
+    return { ...request, messages };
+  }
+
+  index(state: ActiveState): Promise<void> {
+    return recordInIndex(this.#deps.sessionIndex, state, this.#deps.clock());
+  }
+
+  /**
+   * Another actor moved the session on (its commands go to whichever actor pulls first): fold in the
+   * events after the stale state's head, rather than reload it all. Failing that, the next load does.
+   */
+  async #catchUp(sessionId: string, stale: LoadedSession): Promise<void> {
+    this.#cache.delete(sessionId);
+    if (stale.state.status === 'new') return;
+    try {
+      const { events, head } = await this.#deps.store.load(sessionId, { fromN: stale.head.n + 1, fromSeq: stale.head.seq + 1 });
+      // A head behind the cached one came from a replica that lags: folding nothing into the newer
+      // state under the older head would let the next catch-up fold the same events twice.
+      if (head.n < stale.head.n) return;
+      this.#cache.set(sessionId, { state: fold(events, stale.state), head });
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId }, 'could not catch up with the log; reloading the session');
+    }
+  }
+
+  /** A session not in the cache: its snapshot plus the events after it, or else its whole log. */
+  async #load(sessionId: string): Promise<LoadedSession> {
+    const resumed = await this.#deps.snapshots.resume(sessionId);
+    if (resumed) return resumed;
+    const { events, head } = await this.#deps.store.load(sessionId);
+    return { state: fold(events), head };
+  }
+
+  async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand) {
+    if (proposed.length === 0) {
+      this.#cache.set(sessionId, session);
+      return session;
+    }
+    const events = this.#envelop(sessionId, session, proposed, causationId, command);
+    const head = await this.#deps.store.append(sessionId, events, session.head);
+    const next = { state: fold(events, session.state), head };
+    this.#cache.set(sessionId, next);
+    this.#deps.snapshots.appended(sessionId, session.head.n, next);
+    const changesStatus = events.some((event) => event.type === 'session.created' || event.type === 'session.completed');
+    if (changesStatus && next.state.status !== 'new') await this.index(next.state);
+    return next;
+  }
+
+  #envelop(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand): SessionEvent[] {
+    const creates = command.type === 'StartSession' || command.type === 'ForkSession';
+    const correlationId = session.state.status === 'new' && creates ? command.correlationId : correlationOf(session);
+    return proposed.map(
+      (event, index): SessionEvent =>
+        ({
+          ...event,
+          id: this.#deps.newId(),
+          v: eventVersion(event.type),
+          sessionId,
+          n: session.head.n + index + 1,
+          at: this.#deps.clock(),
+          causationId: index === 0 ? causationId : null,
+          correlationId,
+          by: { service: 'session-actor', instance: this.#deps.instance },
+        }),
+    );
+  }
+
+  async #earlierMessages(sessionId: string, count: number): Promise<Message[]> {
+    try {
+      return await this.#deps.transcripts.load(sessionId, count);
+    } catch (error) {
+      // The log holds every message too: a lost chunk costs a full replay, not the session.
+      this.#deps.logger.warn({ err: error, sessionId }, 'transcript unreadable; rebuilding the conversation from the log');
+      const state = fold((await this.#deps.store.load(sessionId)).events);
+      if (state.status === 'new') throw error;
+      return state.conversation.messages.slice(0, count);
+    }
+  }
+}
+
+function correlationOf({ state }: LoadedSession): string {
+  if (state.status === 'new') throw new Error('a session must be created before anything else is appended');
+  return state.correlationId;
+}

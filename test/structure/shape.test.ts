@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { serviceNames } from '../../packages/cli/src/service-names.ts';
 import { packageShapeProblems, serviceShapeProblems } from './shape.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +22,13 @@ describe('the layout', () => {
 
   it.each(foldersIn('packages'))('%s has a README with the outline', (folder) => {
     expect(packageShapeProblems(join(root, folder))).toEqual([]);
+  });
+
+  it('every service is in the one registry `up` and `run` read, and the README says how to run each', () => {
+    const services = foldersIn('services').map((folder) => folder.slice('services/'.length));
+    expect([...serviceNames].sort()).toEqual(services.sort());
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const service of serviceNames) expect(readme).toContain(`bin/signalbox run ${service}`);
   });
 
   it('the template has the shape it asks of services', () => {

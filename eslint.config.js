@@ -18,6 +18,12 @@ const serviceImports = {
   message: 'services are the top layer: packages and other services do not import them (the CLI starts them through packages/cli/src/services.ts)',
 };
 const ioImports = { group: ioModules, message: 'the core is pure: I/O belongs in the shell' };
+/** Only the session actor appends to a session's log; everything else reads through `EventReader`. */
+const eventStoreImport = {
+  name: '@signalbox/store',
+  importNames: ['EventStore'],
+  message: "only the session actor appends to a session's log: read it through EventReader (ServiceContext.store, openEventReader)",
+};
 const tests = ['**/*.test.ts', '**/spec.ts'];
 
 /**
@@ -26,7 +32,7 @@ const tests = ['**/*.test.ts', '**/spec.ts'];
  */
 const projectErrors = [
   ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'MissingPartsError', 'Rejection'],
-  ...['DecodeError', 'InvalidAdvertisementError', 'InvalidLedgerEntryError', 'ProviderConfigError'],
+  ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'ProviderConfigError', 'UnknownSessionError'],
   ...['ConcurrencyError', 'HarnessUnavailable', 'MissingTranscriptError', 'ModelError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },
 ];
@@ -62,14 +68,22 @@ export default tseslint.config(
     files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'templates/*/src/**/*.ts'],
     ignores: [...tests, 'packages/cli/src/services.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [deepImports, serviceImports] }],
+      'no-restricted-imports': ['error', { paths: [eventStoreImport], patterns: [deepImports, serviceImports] }],
     },
   },
   {
     files: ['packages/session/src/**/*.ts', 'services/*/src/core/**/*.ts', 'templates/*/src/core/**/*.ts'],
     ignores: tests,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [deepImports, serviceImports, ioImports] }],
+      'no-restricted-imports': ['error', { paths: [eventStoreImport], patterns: [deepImports, serviceImports, ioImports] }],
+    },
+  },
+  {
+    // The session actor's shell is the one writer of session logs: it may open an EventStore.
+    files: ['services/session-actor/src/**/*.ts'],
+    ignores: [...tests, 'services/session-actor/src/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepImports, serviceImports] }],
     },
   },
   {

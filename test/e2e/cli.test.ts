@@ -13,6 +13,7 @@ import { naming } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolDurable, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsUntil } from '../support/runtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = 'packages/cli/src/main.ts';
@@ -99,7 +100,7 @@ async function completed(sessionId: string, timeoutMs = 15_000): Promise<void> {
   signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const entry of updates) {
-      if (entry.operation === 'PUT' && entry.json<{ status: string }>().status !== 'running') return;
+      if (entry.operation === 'PUT' && !['running', 'paused'].includes(entry.json<{ status: string }>().status)) return;
     }
     throw new Error(`the session index did not record session ${sessionId} as finished within ${timeoutMs} ms`);
   } finally {
@@ -203,6 +204,23 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     const left = JSON.parse(await ok('dlq', '--json', '--limit', '100')) as { seq: number }[];
     expect(left.map((remaining) => remaining.seq)).not.toContain(letter?.seq);
     expect((await cli('redrive', String(letter?.seq))).stderr).toMatch(/no dead letter/);
+  });
+
+  it('resume --max-steps finishes a session its budget paused; pause and resume refuse bad input clearly', async () => {
+    expect(await ok('submit', 'demo', 'on a short leash', '--session-id', 'cli-leash', '--max-steps', '1')).toBe('cli-leash\n');
+    await eventsUntil(client, 'cli-leash', (events) => events.at(-1)?.type === 'session.paused', 15_000);
+    // Few processes, one after another: each is a node start-up, and the machine is shared (the rest of the refusals are in pause-commands.test.ts and e2e/pause.test.ts).
+    expect(await ok('pause', 'cli-leash', '--reason', 'a look', '--as', 'ann')).toMatch(/^asked cli-leash to pause \(as ann\)/);
+    expect(await cli('resume', 'cli-leash', '--max-steps=-3')).toMatchObject({ code: 1, stderr: expect.stringContaining('--max-steps must be a positive whole number, not "-3"') });
+    expect(await cli('pause', 'cli-nobody')).toMatchObject({ code: 1, stderr: expect.stringContaining('no session cli-nobody') });
+
+    const resumed = JSON.parse(await ok('resume', 'cli-leash', '--max-steps', '6', '--json')) as { by: string; duplicate: boolean };
+    expect(resumed).toMatchObject({ sessionId: 'cli-leash', by: expect.stringMatching(/^cli/), duplicate: false });
+    await completed('cli-leash');
+    const events = await client.events('cli-leash');
+    expect(events.filter((event) => event.type === 'session.paused')).toHaveLength(1);
+    expect(events.find((event) => event.type === 'session.resumed')).toMatchObject({ data: { by: resumed.by, budget: { maxSteps: 6 } } });
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
   });
 
   it('bench runs the benchmark runner, which names the benchmarks it does not have', async () => {

@@ -12,7 +12,7 @@ import {
   type FakeOpenAI,
 } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
@@ -99,13 +99,24 @@ describe('sessions on real provider wire formats', () => {
     ]);
   });
 
-  it('stops a session that goes over maxCostUsd', async () => {
+  it('pauses a session that goes over maxCostUsd, and goes on when a resume raises it', async () => {
     anthropic.reply(anthropicToolUse([writeCall], { usage: { input_tokens: 1_000, output_tokens: 200 } }));
     await runtime.client.submit('thrifty', { input: 'save hi', sessionId: 'thrifty-1' });
-    const events = await runtime.completedSession('thrifty-1');
-    expect(events.slice(-2)).toMatchObject([
+    const paused = await eventsUntil(runtime.client, 'thrifty-1', (seen) => seen.at(-1)?.type === 'session.paused');
+    expect(paused.slice(-2)).toMatchObject([
       { type: 'budget.exceeded', data: { limit: 'maxCostUsd', allowed: 0.001, used: 0.006 } },
-      { type: 'session.completed', data: { status: 'failed' } },
+      { type: 'session.paused', data: { fromBudget: true } },
+    ]);
+    anthropic.reply(anthropicText('Saved a.md.', { usage: { input_tokens: 1_200, output_tokens: 10 } }));
+    await runtime.client.resume('thrifty-1', { by: 'test', maxCostUsd: 1 });
+    const events = await runtime.completedSession('thrifty-1');
+    expect(events.slice(paused.length)).toMatchObject([
+      { type: 'session.resumed', data: { by: 'test', budget: { maxCostUsd: 1 } } },
+      { type: 'tool.requested' },
+      { type: 'tool.completed' },
+      { type: 'model.requested' },
+      { type: 'model.responded' },
+      { type: 'session.completed', data: { status: 'succeeded', output: 'Saved a.md.' } },
     ]);
   });
 

@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { encode } from '@signalbox/events';
 import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { eventsUntil, scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let runtime: TestRuntime;
 beforeAll(async () => {
@@ -57,13 +57,13 @@ describe('a session end to end', () => {
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
   });
 
-  it('ends a session that runs out of steps with budget.exceeded', async () => {
+  it('pauses a session that runs out of steps, with budget.exceeded (decider version 2)', async () => {
     const outcome = await runtime.client.submit('scribe', { input: 'short leash', sessionId: 'leashed', budget: { maxSteps: 1 } });
     expect(outcome).toEqual({ status: 'accepted', sessionId: 'leashed' });
-    const events = await runtime.completedSession('leashed');
+    const events = await eventsUntil(runtime.client, 'leashed', (seen) => seen.at(-1)?.type === 'session.paused');
     expect(events.slice(-2)).toMatchObject([
       { type: 'budget.exceeded', data: { limit: 'maxSteps', allowed: 1, used: 1 } },
-      { type: 'session.completed', data: { status: 'failed', reason: expect.stringContaining('maxSteps') } },
+      { type: 'session.paused', data: { by: 'budget', fromBudget: true, reason: expect.stringContaining('maxSteps') } },
     ]);
   });
 

@@ -12,9 +12,10 @@ export interface WorkerProcess {
   stop(): Promise<number | null>;
 }
 
-export function startWorker(services: string[], env: Record<string, string>): Promise<WorkerProcess> {
+/** Starts `script` (worker-process.ts unless said) with `services` as its arguments; resolves once it prints that it is ready. */
+export function startWorker(services: string[], env: Record<string, string>, script = workerScript): Promise<WorkerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [workerScript, ...services], {
+    const child = spawn(process.execPath, [script, ...services], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

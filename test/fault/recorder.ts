@@ -22,9 +22,9 @@ function recorderAgent(toolCalls: number) {
   };
 }
 
-/** Sessions that have ended, by the session index. */
+/** Sessions that have ended, by the session index (a paused session has not). */
 export async function completedCount(client: SignalboxClient): Promise<number> {
-  return (await client.sessions()).filter((session) => session.status !== 'running').length;
+  return (await client.sessions()).filter((session) => session.status !== 'running' && session.status !== 'paused').length;
 }
 
 /**

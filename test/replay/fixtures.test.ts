@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json']);
+    expect(fixtures).toEqual(['budget-exceeded.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'paused-resumed-v2.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -64,5 +64,16 @@ describe('recorded histories replay through the current decider', () => {
     const events = history('model-failure-fatal.json');
     const tampered = events.map((event) => (event.type === 'model.failed' && event.n === 5 ? { ...event, data: { ...event.data, retryable: true } } : event));
     expect(checkHistory(tampered)).toMatchObject({ ok: false, n: 6, actual: { type: 'model.requested', data: { attempt: 3 } } });
+  });
+
+  it('catches a decider that would fail a version-2 session on its budget instead of pausing it', () => {
+    const events = history('paused-resumed-v2.json');
+    const asVersion1 = events.map((event) => (event.type === 'session.created' ? { ...event, data: { ...event.data, deciderVersion: 1 } } : event));
+    expect(checkHistory(asVersion1)).toMatchObject({ ok: false, n: 9, expected: { type: 'session.paused' }, actual: { type: 'session.completed' } });
+  });
+
+  it('catches a decider that would take a step while paused', () => {
+    const ignoresPauses: typeof decide = (command, state) => (state.status === 'new' || state.status === 'completed' ? decide(command, state) : decide(command, { ...state, paused: null }));
+    expect(checkHistory(history('paused-resumed-v2.json'), ignoresPauses)).toMatchObject({ ok: false, n: 7, expected: { type: 'session.resumed' }, actual: { type: 'budget.exceeded' } });
   });
 });

@@ -59,6 +59,16 @@ export async function completedSession(client: SignalboxClient, sessionId: strin
   return events;
 }
 
+/** Follows the session from its start until `done` holds for the events so far, and returns them; throws if it has not within `timeoutMs`. */
+export async function eventsUntil(client: SignalboxClient, sessionId: string, done: (events: readonly SessionEvent[]) => boolean, timeoutMs = 10_000): Promise<SessionEvent[]> {
+  const events: SessionEvent[] = [];
+  for await (const event of client.follow(sessionId, AbortSignal.timeout(timeoutMs))) {
+    events.push(event);
+    if (done(events)) return events;
+  }
+  throw new Error(`session ${sessionId} did not get there in ${timeoutMs} ms; saw ${events.map((event) => event.type).join(', ')}`);
+}
+
 export const scriptedAgent = (overrides: Partial<AgentDefinition> = {}) => ({
   name: 'scribe',
   model: 'scripted',

@@ -42,6 +42,7 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     buckets: Object.values(names.buckets).map((name) => ({ name, kind: 'kv', present: true })),
     workers: [],
     unserved: [],
+    subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] },
     ...rest,
   };
 }
@@ -183,6 +184,29 @@ describe('diagnose', () => {
   });
 });
 
+describe('diagnose the event subscriber', () => {
+  const durable = (name: string, waiting: number, pulls = 1) => ({ stream: 'SBX_EVENT_PARTITIONS', name, filter: '', waiting, inProgress: 0, pulls });
+
+  it('reports a partition count other than the configured one as an error that says how to change it', () => {
+    const errors = diagnose(given({ subscribers: { configuredPartitions: 16, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] } })).filter((finding) => finding.level === 'error');
+    expect(errors.map((finding) => finding.message)).toEqual([expect.stringMatching(/^SBX_EVENT_PARTITIONS splits sessions into 8 partitions, but SIGNALBOX_EVENT_PARTITIONS here is 16: .*stop the subscribing services/)]);
+  });
+
+  it('warns of a durable far behind, saying whether its group is running', () => {
+    const durables = [durable('supervisor-p0', 20_000, 0), durable('grader-p1', 12_000), durable('grader-p2', 10)];
+    expect(warnings(given({ subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables } }))).toEqual([
+      expect.stringMatching(/^supervisor-p0 is 20000 events behind and no replica of its group is consuming/),
+      expect.stringMatching(/^grader-p1 is 12000 events behind and its replicas do not keep up/),
+    ]);
+  });
+
+  it('warns of a durable left on a partition the stream no longer has', () => {
+    expect(warnings(given({ subscribers: { configuredPartitions: 4, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 4, durables: [durable('grader-p6', 0)] } }))).toEqual([
+      expect.stringMatching(/^grader-p6 consumes partition 6, which SBX_EVENT_PARTITIONS no longer has/),
+    ]);
+  });
+});
+
 describe('syncSettingOf', () => {
   const varz = (version: string, config: NonNullable<Varz['jetstream']>['config'] = {}): Varz => ({ server_name: 'n1', version, jetstream: { config } });
 
@@ -206,7 +230,7 @@ describe('the report', () => {
     const facts = given({ replicas: 3, cluster: { name: 'c1', nodes: 3 } });
     const lines = formatReport(facts, diagnose(facts));
     expect(lines).toContain('cluster     c1 · 3 nodes');
-    expect(lines).toContain('  SBX_DLQ     R3 · file · limits · max msg 1 MiB · dedup 2m · max age 30d · 0 messages · 0 B · 0 consumers');
+    expect(lines).toContain('  SBX_DLQ               R3 · file · limits · max msg 1 MiB · dedup 2m · max age 30d · 0 messages · 0 B · 0 consumers');
     expect(lines).toContain('  ✓ message schedules (2.12.0+): durable timers (the timers stream)');
     expect(lines.slice(lines.indexOf('findings')).filter((line) => /^ {2}[✓!✗] /.test(line)).map((line) => line[2])).toEqual(['✓', '✓', '!']);
   });

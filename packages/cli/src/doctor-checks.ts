@@ -5,7 +5,7 @@ import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
  * findings out. Gathering the facts is doctor-facts.ts; printing them is doctor-report.ts.
  */
 
-export type StreamRole = 'events' | 'tasks' | 'inbox' | 'jobs' | 'dlq' | 'timers';
+export type StreamRole = 'events' | 'eventPartitions' | 'tasks' | 'inbox' | 'jobs' | 'dlq' | 'timers';
 
 /** How the server's file store reaches the disk. Only `always` survives a power failure of a majority. */
 export type SyncSetting =
@@ -89,7 +89,23 @@ export interface DoctorFacts {
   /** The shared consumers of the task, inbox and job streams (a process's own, deleted when idle, are left out). */
   workers: WorkerPoolFact[];
   unserved: UnservedFact[];
+  subscribers: SubscribersFact;
 }
+
+/** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
+export interface SubscribersFact {
+  /** `SIGNALBOX_EVENT_PARTITIONS` in this environment. */
+  configuredPartitions: number;
+  /** The partitions stream's name, when it exists: the first event subscriber to start makes it. */
+  stream?: string;
+  /** From the partitions stream's subject transform; absent when the stream is missing or has none. */
+  streamPartitions?: number;
+  /** One durable per group and partition, `<group>-p<partition>`. */
+  durables: WorkerPoolFact[];
+}
+
+/** A subscriber durable this many events behind is reported: its group is stopped, or too slow for its partitions. */
+export const subscriberLagWarning = 10_000;
 
 export type FindingLevel = 'ok' | 'warn' | 'error';
 
@@ -119,7 +135,32 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...present.flatMap(peerFindings),
     ...facts.workers.flatMap(idlePoolFindings),
     ...unservedFindings(facts),
+    ...subscriberFindings(facts),
   ];
+}
+
+function subscriberFindings({ subscribers }: DoctorFacts): Finding[] {
+  const { configuredPartitions: configured, streamPartitions: actual, durables, stream } = subscribers;
+  const findings: Finding[] = [];
+  if (stream && actual !== configured) {
+    findings.push({
+      level: 'error',
+      message:
+        `${stream} splits sessions into ${actual ?? 'no'} partitions, but SIGNALBOX_EVENT_PARTITIONS here is ${configured}: ` +
+        'subscribers started with this setting skip or wait on partitions. Give every process the same value; to change it, ' +
+        'stop the subscribing services, let them finish, then start one with the new value (provisioning updates the stream).',
+    });
+  }
+  for (const durable of durables) {
+    const partition = Number(/-p(\d+)$/.exec(durable.name)?.[1]);
+    if (actual !== undefined && partition >= actual) {
+      findings.push({ level: 'warn', message: `${durable.name} consumes partition ${partition}, which ${stream} no longer has (it has ${actual}): delete it once its group has finished it.` });
+    } else if (durable.waiting >= subscriberLagWarning) {
+      const who = durable.pulls > 0 ? 'its replicas do not keep up: start more (up to one per partition)' : 'no replica of its group is consuming: start the service';
+      findings.push({ level: 'warn', message: `${durable.name} is ${durable.waiting} events behind and ${who}.` });
+    }
+  }
+  return findings;
 }
 
 /** The one durable all executors shared before each tool had its own. */

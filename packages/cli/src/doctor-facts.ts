@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
-import { streamConfigs } from '@signalbox/store';
+import { partitionCountOf, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
-import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
+import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
 const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
@@ -51,6 +51,11 @@ const ConsumerList = z.object({
       }),
     )
     .nullable(),
+});
+
+/** The partitions stream's source, whose subject transform says how many partitions it has. */
+const PartitionsInfo = z.object({
+  config: z.object({ sources: z.array(z.object({ subject_transforms: z.array(z.object({ dest: z.string() })).nullish() })).nullish() }),
 });
 
 const StreamSubjects = z.object({ state: z.object({ subjects: z.record(z.string(), z.number()).nullish() }) });
@@ -110,7 +115,7 @@ export async function readMonitor(url: string, timeoutMs = 2_000): Promise<Monit
   }
 }
 
-export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply): Promise<DoctorFacts> {
+export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, configuredPartitions: number): Promise<DoctorFacts> {
   const info = nc.info;
   if (!info) throw new Error('the NATS connection has no server info');
   const facts: DoctorFacts = {
@@ -123,6 +128,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     buckets: [],
     workers: [],
     unserved: [],
+    subscribers: { configuredPartitions, durables: [] },
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -138,6 +144,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   const workQueues = [names.streams.tasks, names.streams.inbox, names.streams.jobs].filter((name) => existing.has(name));
   facts.workers = (await Promise.all(workQueues.map((stream) => workerPools(nc, stream)))).flat();
   if (existing.has(names.streams.jobs)) facts.unserved = await unservedJobs(nc, names, facts.workers);
+  if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
   return facts;
 }
 
@@ -162,6 +169,15 @@ async function workerPools(nc: NatsConnection, stream: string): Promise<WorkerPo
     offset += page.length;
     if (page.length === 0 || offset >= reply.value.total) return pools;
   }
+}
+
+async function subscribersOf(nc: NatsConnection, names: Naming, configuredPartitions: number): Promise<SubscribersFact> {
+  const stream = names.streams.eventPartitions;
+  const reply = await jsApi(nc, `$JS.API.STREAM.INFO.${stream}`, PartitionsInfo);
+  if (!reply.ok) throw new Error(`cannot read stream ${stream}: ${reply.error.description}`);
+  const sources = reply.value.config.sources?.map((source) => ({ subject_transforms: source.subject_transforms ?? [] }));
+  const streamPartitions = partitionCountOf({ sources: sources ?? [] });
+  return { configuredPartitions, stream, ...(streamPartitions === undefined ? {} : { streamPartitions }), durables: await workerPools(nc, stream) };
 }
 
 /** Tool-job subjects holding messages that no consumer's filter takes. */

@@ -1,5 +1,6 @@
 import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig } from '@signalbox/runtime';
+import { defaultEventPartitions } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
@@ -27,8 +28,8 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   const nc = await connectTo(url, { reconnect: false });
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
-    const facts = await gatherFacts(nc, naming(options.prefix), url, monitor);
     const settings = effectiveConfig();
+    const facts = await gatherFacts(nc, naming(options.prefix), url, monitor, settings.eventPartitions);
     const findings = [...diagnose(facts), ...settings.findings];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
@@ -39,10 +40,14 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
-function effectiveConfig(): { config?: unknown; findings: Finding[] } {
+function effectiveConfig(): { config?: unknown; eventPartitions: number; findings: Finding[] } {
   try {
-    return { config: maskedConfig(configFromEnv()), findings: [] };
+    const config = configFromEnv();
+    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, findings: [] };
   } catch (error) {
-    return { findings: [{ level: 'error', message: `${(error as Error).message}. Fix the variable, or unset it for the default.` }] };
+    return {
+      eventPartitions: defaultEventPartitions,
+      findings: [{ level: 'error', message: `${(error as Error).message}. Fix the variable, or unset it for the default.` }],
+    };
   }
 }

@@ -73,6 +73,16 @@ export function textsOf(event: SessionEvent): EventTexts {
       const text = `${limit}: used ${used} of ${allowed}`;
       return { live: text, headline: text, bodies: [] };
     }
+    case 'session.paused': {
+      const { reason, by } = event.data;
+      const text = `by ${by ?? 'someone unnamed'}${reason ? `: ${reason}` : ''}`;
+      return { live: clip(text, 200), headline: `by ${by ?? 'someone unnamed'}`, bodies: reason ? [`reason: ${reason}`] : [] };
+    }
+    case 'session.resumed': {
+      const { by, budget } = event.data;
+      const text = `by ${by ?? 'someone unnamed'}${budget ? ` · budget now ${JSON.stringify(budget)}` : ''}`;
+      return { live: text, headline: text, bodies: [] };
+    }
     case 'session.completed': {
       const { status, reason, output } = event.data;
       return {

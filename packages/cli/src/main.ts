@@ -5,6 +5,7 @@ import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
+import type { PauseFlags, ResumeFlags } from './pause-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
 import { serviceNames } from './service-names.ts';
 import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
@@ -113,6 +114,25 @@ program
   .argument('<b>')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
+
+program
+  .command('pause')
+  .description('pause a session: it records who and why, and makes no model or tool call until resumed (also across restarts)')
+  .argument('<sessionId>')
+  .option('--reason <text>', 'why, recorded in session.paused')
+  .option('--as <name>', 'who pauses, recorded in session.paused (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, flags: PauseFlags, command: Command) => (await import('./pause-commands.ts')).pauseCommand(globals(command), sessionId, flags));
+
+program
+  .command('resume')
+  .description('resume a paused session, optionally with a higher budget (a session its budget paused goes on)')
+  .argument('<sessionId>')
+  .option('--as <name>', 'who resumes, recorded in session.resumed (default: cli:<os user>)')
+  .option('--max-steps <n>', 'the step limit to go on with (for the whole run)')
+  .option('--max-cost-usd <x>', 'the cost limit to go on with, in US dollars')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, flags: ResumeFlags, command: Command) => (await import('./pause-commands.ts')).resumeCommand(globals(command), sessionId, flags));
 
 program
   .command('dlq')

@@ -28,7 +28,7 @@ export function replayTimeline(events: readonly SessionEvent[], options: ReplayO
     for (const body of textsOf(event).bodies) lines.push(...indent(excerpt(body)));
   }
   const summary = replaySummary(events, options.to);
-  lines.push('', paint(colour, summary.status === 'succeeded' ? 'green' : summary.status === 'running' ? 'yellow' : 'red', totalsLine(summary)));
+  lines.push('', paint(colour, summary.status === 'succeeded' ? 'green' : summary.status === 'running' || summary.status === 'paused' ? 'yellow' : 'red', totalsLine(summary)));
   if (summary.reason) lines.push(`reason: ${summary.reason}`);
   if (shown.length < events.length) lines.push(paint(colour, 'dim', `stopped at #${summary.to} of ${events.at(-1)?.n ?? 0} (--to)`));
   return lines;

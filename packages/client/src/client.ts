@@ -14,11 +14,13 @@ import {
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
+import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, type HistoryCheck } from '@signalbox/session';
-import { EventStore, requireSupportedServer } from '@signalbox/store';
+import { openEventReader, requireSupportedServer, type EventReader } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
+import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions } from './session-control.ts';
 
 /** Index entries read at once when listing sessions. */
 const sessionReadBatch = 256;
@@ -32,9 +34,9 @@ export interface SubmitOptions {
 export class SignalboxClient {
   readonly nc: NatsConnection;
   readonly names: Naming;
-  readonly #store: EventStore;
+  readonly #store: EventReader;
 
-  private constructor(nc: NatsConnection, names: Naming, store: EventStore) {
+  private constructor(nc: NatsConnection, names: Naming, store: EventReader) {
     this.nc = nc;
     this.names = names;
     this.#store = store;
@@ -44,7 +46,7 @@ export class SignalboxClient {
   static async open(nc: NatsConnection, prefix = 'sbx'): Promise<SignalboxClient> {
     requireSupportedServer(nc);
     const names = naming(prefix);
-    return new SignalboxClient(nc, names, await EventStore.open(nc, names));
+    return new SignalboxClient(nc, names, await openEventReader(nc, names));
   }
 
   /** Validates an agent definition and stores it in the agents bucket; returns it with defaults filled in. */
@@ -86,6 +88,19 @@ export class SignalboxClient {
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
     await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
     return forkId;
+  }
+
+  /**
+   * Pauses a session: it records `session.paused` (who, why) and makes no model or tool call until
+   * resumed, across restarts. Resolves once its inbox holds the command; see session-control.ts.
+   */
+  pause(sessionId: string, options: PauseOptions = {}): Promise<SentCommand> {
+    return pauseSession({ nc: this.nc, names: this.names, store: this.#store }, sessionId, options);
+  }
+
+  /** Resumes a paused session, with its budget's limits set to `maxSteps` / `maxCostUsd` when given. */
+  resume(sessionId: string, options: ResumeOptions = {}): Promise<SentCommand> {
+    return resumeSession({ nc: this.nc, names: this.names, store: this.#store }, sessionId, options);
   }
 
   /** The latest `limit` messages the runtime would not process (rejected tasks, dead jobs...), newest first, with the reason. */

@@ -23,6 +23,14 @@ describe('what a run came to', () => {
     });
   });
 
+  it('is paused from session.paused until session.resumed', () => {
+    const meta = (n: number) => ({ id: `p${n}`, v: 1, sessionId: 'r', n, at: 100 * n, causationId: null, correlationId: 'r', by: { service: 't', instance: 't' } });
+    const paused = [...running, { ...meta(7), type: 'session.paused', data: { reason: 'look', by: 'cli:ann' } }] as SessionEvent[];
+    expect(summarise('r', paused).status).toBe('paused');
+    const resumed = [...paused, { ...meta(8), type: 'session.resumed', data: { by: 'cli:ann' } }] as SessionEvent[];
+    expect(summarise('r', resumed).status).toBe('running');
+  });
+
   it('counts a running replay the way the session counts it', () => {
     expect(replaySummary(running)).toMatchObject({
       to: 6,

@@ -5,7 +5,8 @@ import { totalsOf } from '@signalbox/session';
 export interface SessionSummary {
   sessionId: string;
   agent: string | undefined;
-  status: 'running' | 'succeeded' | 'failed' | 'aborted';
+  /** `paused` while its last pause has not been resumed. */
+  status: 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
   events: number;
   durationMs: number;
   totals: Totals | undefined;
@@ -18,10 +19,12 @@ export function summarise(sessionId: string, events: readonly SessionEvent[]): S
   const created = events.find((event) => event.type === 'session.created');
   const completed = events.find((event) => event.type === 'session.completed');
   const first = events[0]?.at ?? 0;
+  const pauseOrResume = events.findLast((event) => event.type === 'session.paused' || event.type === 'session.resumed');
+  const running = pauseOrResume?.type === 'session.paused' ? 'paused' : 'running';
   return {
     sessionId,
     agent: created?.type === 'session.created' ? created.data.agent.name : undefined,
-    status: completed?.type === 'session.completed' ? completed.data.status : 'running',
+    status: completed?.type === 'session.completed' ? completed.data.status : running,
     events: events.length,
     durationMs: (events.at(-1)?.at ?? first) - first,
     totals: completed?.type === 'session.completed' ? completed.data.totals : undefined,

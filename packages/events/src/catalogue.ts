@@ -28,6 +28,20 @@ export const Totals = z.object({
 });
 export type Totals = z.infer<typeof Totals>;
 
+/** Who paused or resumed a session, as it names itself. */
+export const Requester = z.string().min(1).max(200);
+/** Why a session was paused, in a sentence or a paragraph. */
+export const PauseReason = z.string().max(2000);
+
+/** Limits a resume sets: the budget's, each optional, at least one; each bounded so a typo cannot mean "forever". */
+export const BudgetLimits = z
+  .strictObject({
+    maxSteps: z.number().int().positive().max(1_000_000).optional(),
+    maxCostUsd: z.number().positive().max(1_000_000).optional(),
+  })
+  .refine((limits) => limits.maxSteps !== undefined || limits.maxCostUsd !== undefined, { message: 'name maxSteps, maxCostUsd or both' });
+export type BudgetLimits = z.infer<typeof BudgetLimits>;
+
 export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
 export type ForkOrigin = z.infer<typeof ForkOrigin>;
 
@@ -106,8 +120,30 @@ export const eventData = {
     reason: z.string(),
     evidence: z.array(z.number().int().positive()),
   }),
-  'session.paused': z.object({ reason: z.string() }),
-  'session.resumed': z.object({ reason: z.string().optional() }),
+  /**
+   * The session takes no next step (no model or tool call) until `session.resumed`; results that
+   * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no
+   * service wrote: the session actor always sets `by`.
+   */
+  /**
+   * The session takes no next step (no model or tool call) until `session.resumed`; results that
+   * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no
+   * service wrote: the session actor always sets `by`. Stored facts are read as written: the bounds
+   * are on the pause and resume commands (session-commands.ts), not here.
+   */
+  'session.paused': z.object({
+    reason: z.string(),
+    /** Who asked: `cli:<user>`, a service's name, or `budget` when the session's budget ran out. */
+    by: z.string().optional(),
+    /** Set when a spent budget paused the session (decider version 2 on), after its `budget.exceeded`. */
+    fromBudget: z.boolean().optional(),
+  }),
+  'session.resumed': z.object({
+    reason: z.string().optional(),
+    by: z.string().optional(),
+    /** Limits the resume set, folded into the session's budget: a session paused by its budget goes on with them. */
+    budget: z.object({ maxSteps: z.number().optional(), maxCostUsd: z.number().optional() }).optional(),
+  }),
   'budget.exceeded': z.object({
     limit: z.enum(['maxSteps', 'maxCostUsd']),
     allowed: z.number(),

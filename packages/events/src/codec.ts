@@ -1,5 +1,5 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { SessionEvent } from './envelope.ts';
 
 /** Wire bytes that are not what they claim to be. Carries the zod or msgpack error as `cause`. */
@@ -43,6 +43,30 @@ export function encodeEvent(event: SessionEvent): Uint8Array {
 /** A stored event in its type's current version: older versions are raised by their upcasters, then validated. */
 export function decodeEvent(bytes: Uint8Array): SessionEvent {
   return decode(SessionEvent, bytes, 'event') as SessionEvent;
+}
+
+/**
+ * A message on the events stream: one event (a msgpack map), or the events of one decision in order
+ * (an array), all of one session with contiguous numbers. The append contract: see the README.
+ */
+const EventMessage = z.union([
+  SessionEvent.transform((event) => [event]),
+  z
+    .array(SessionEvent)
+    .min(1)
+    .refine((events) => events.every((event, i) => i === 0 || (event.sessionId === events[0]!.sessionId && event.n === events[i - 1]!.n + 1)), {
+      error: "a decision's events must be one session's, numbered one after another",
+    }),
+]);
+
+/** One event as a map, as every event was stored before decisions became one message; several as an array. */
+export function encodeEventMessage(events: readonly SessionEvent[]): Uint8Array {
+  return encode(events.length === 1 ? events[0] : events);
+}
+
+/** The events a message of the events stream holds, in order, each in its type's current version. */
+export function decodeEventMessage(bytes: Uint8Array): SessionEvent[] {
+  return decode(EventMessage, bytes, 'event message') as SessionEvent[];
 }
 
 function describe(cause: unknown): string {

@@ -3,6 +3,15 @@ import { ModelName } from './agent.ts';
 import { ForkOrigin, NewEventSchema, WholeOutput } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import {
+  ApprovalDecisionCommand,
+  ChildResultCommand,
+  GradeCommand,
+  InterventionCommand,
+  PauseCommand,
+  ResumeCommand,
+  UserMessageCommand,
+} from './session-commands.ts';
 
 /** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
 export const ToolJob = z.object({
@@ -62,6 +71,20 @@ export const ForkRequest = z.object({
 });
 export type ForkRequest = z.infer<typeof ForkRequest>;
 
-/** Commands other services send to a session on `sbx.inbox.<sessionId>`. */
-export const InboxCommand = z.discriminatedUnion('type', [ToolResult, ForkRequest]);
+/**
+ * Commands other services send to a session on `sbx.inbox.<sessionId>`, each with its schema: tool
+ * results and forks, pause and resume, and those of the services still to come (interventions,
+ * approval decisions, grades, child results, user messages), which the session actor refuses for now.
+ */
+export const InboxCommand = z.discriminatedUnion('type', [
+  ToolResult,
+  ForkRequest,
+  PauseCommand,
+  ResumeCommand,
+  InterventionCommand,
+  ApprovalDecisionCommand,
+  GradeCommand,
+  ChildResultCommand,
+  UserMessageCommand,
+]);
 export type InboxCommand = z.infer<typeof InboxCommand>;

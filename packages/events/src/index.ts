@@ -1,8 +1,8 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
-export { DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, Totals, WholeOutput } from './catalogue.ts';
+export { BudgetLimits, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, PauseReason, Requester, Totals, WholeOutput } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
-export { decode, decodeEvent, DecodeError, encode, encodeEvent, validate } from './codec.ts';
+export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, validate } from './codec.ts';
 export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
 export {
   ContentBlock,
@@ -25,6 +25,15 @@ export { holdsProtoKey, JsonData } from './json-data.ts';
 export { deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
+export {
+  ApprovalDecisionCommand,
+  ChildResultCommand,
+  GradeCommand,
+  InterventionCommand,
+  PauseCommand,
+  ResumeCommand,
+  UserMessageCommand,
+} from './session-commands.ts';
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';

@@ -4,7 +4,16 @@
  */
 export interface Naming {
   readonly prefix: string;
-  readonly streams: { events: string; tasks: string; inbox: string; jobs: string; dlq: string; timers: string };
+  readonly streams: {
+    events: string;
+    /** The events again, sourced from `events` and split by session into partitions, for the runtime's event subscriber. */
+    eventPartitions: string;
+    tasks: string;
+    inbox: string;
+    jobs: string;
+    dlq: string;
+    timers: string;
+  };
   readonly buckets: {
     agents: string;
     tools: string;
@@ -17,11 +26,17 @@ export interface Naming {
     secrets: string;
     /** Per tool call, by idempotency key: started or finished with its result, so a call runs once. */
     toolLedger: string;
+    /** Event subscriber replicas alive now, `<group>.<instance>`, each entry expiring unless renewed. */
+    subscribers: string;
   };
   readonly objectStores: { workspace: string; toolOutputs: string };
   readonly subjects: {
     events(sessionId: string): string;
     allEvents: string;
+    /** The events of partition `partition`, `<prefix>.partitioned.<partition>.<sessionId>`, in the partitions stream. */
+    partitionedEvents(partition: number): string;
+    /** The session a partitioned event's subject names. */
+    sessionOfPartitioned(subject: string): string | undefined;
     task(agent: string): string;
     allTasks: string;
     inbox(sessionId: string): string;
@@ -72,6 +87,7 @@ export function naming(prefix = 'sbx'): Naming {
       jobs: `${upper}_JOBS`,
       dlq: `${upper}_DLQ`,
       timers: `${upper}_TIMERS`,
+      eventPartitions: `${upper}_EVENT_PARTITIONS`,
     },
     buckets: {
       agents: `${prefix}-agents`,
@@ -83,11 +99,14 @@ export function naming(prefix = 'sbx'): Naming {
       transcripts: `${prefix}-transcripts`,
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
+      subscribers: `${prefix}-subscribers`,
     },
     objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs` },
     subjects: {
       events: (sessionId) => `${prefix}.events.${sessionId}`,
       allEvents: `${prefix}.events.>`,
+      partitionedEvents: (partition) => `${prefix}.partitioned.${partition}.*`,
+      sessionOfPartitioned: (subject) => (subject.startsWith(`${prefix}.partitioned.`) ? subject.split('.')[3] || undefined : undefined),
       task: (agent) => `${prefix}.tasks.${agent}`,
       allTasks: `${prefix}.tasks.>`,
       inbox: (sessionId) => `${prefix}.inbox.${sessionId}`,

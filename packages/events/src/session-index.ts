@@ -6,7 +6,8 @@ export const SessionIndexEntry = z.object({
   sessionId: SessionId,
   correlationId: SessionId,
   agent: AgentName,
-  status: z.enum(['running', 'succeeded', 'failed', 'aborted']),
+  /** `paused` from `session.paused` until `session.resumed`. */
+  status: z.enum(['running', 'paused', 'succeeded', 'failed', 'aborted']),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
   lastN: z.number().int().nonnegative(),

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ProviderConfig, providerConfigFromEnv } from '@signalbox/models';
+import { defaultEventPartitions } from '@signalbox/store';
 import { z } from 'zod';
 
 /**
@@ -18,6 +19,7 @@ export const Environment = z.object({
   SIGNALBOX_SNAPSHOT_EVERY: z.string().min(1).optional().describe('events between session snapshots; 0 turns them off'),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
+  SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('secret: the openai provider'),
@@ -61,6 +63,8 @@ export const RuntimeConfig = z.object({
   ackWaitMs: z.coerce.number().int().min(500).default(30_000),
   sessionActor: SessionActorSettings.prefault({}),
   toolExecutor: ToolExecutorSettings.prefault({}),
+  /** Partitions of the event subscriber's stream: replicas of a subscribing service share them. Same in every process. */
+  eventPartitions: z.coerce.number().int().min(1).max(1024).default(defaultEventPartitions),
   /** Model provider endpoints, with their keys (never logged: `maskedConfig` for showing them). */
   models: ProviderConfig.prefault({ providers: {} }),
 });
@@ -79,6 +83,7 @@ const settingsByVariable = {
   SIGNALBOX_SNAPSHOT_EVERY: ['sessionActor', 'snapshotEvery'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
+  SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
 /** A setting in the environment that Signalbox cannot use; the message names the variable. */

@@ -125,7 +125,7 @@ interface DrainableMessages extends ConsumerMessages {
  * backlogged worker stranded its whole batch on most stops). What arrives while draining is handled
  * like the rest: the server sent it to this worker, and handing it back would only delay it.
  */
-async function drain(messages: ConsumerMessages): Promise<void> {
+export async function drain(messages: ConsumerMessages): Promise<void> {
   await (messages as DrainableMessages).drain();
 }
 
@@ -134,7 +134,7 @@ async function drain(messages: ConsumerMessages): Promise<void> {
  * the client would otherwise keep waiting on it. A durable vanishes under a live worker when it was
  * made to be deleted when idle and its pulls stalled that long (a cluster electing leaders), or by hand.
  */
-async function endWhenDurableGone(messages: ConsumerMessages): Promise<void> {
+export async function endWhenDurableGone(messages: ConsumerMessages): Promise<void> {
   for await (const status of messages.status()) {
     if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') await messages.close();
   }
@@ -181,7 +181,7 @@ async function bury(options: DurableWorkerOptions, message: JsMsg, reason: strin
   message.ack();
 }
 
-async function ensureConsumer(nc: NatsConnection, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }) {
+export async function ensureConsumer(nc: NatsConnection, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }) {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.consumers.info(stream, config.durable_name);

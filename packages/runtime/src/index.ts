@@ -4,8 +4,12 @@ export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-let
 export type { DeadLetterInput } from './dead-letter.ts';
 export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';
+export { partitionDurable, startEventSubscriber } from './event-subscriber.ts';
+export type { Delivery, EventSubscriberOptions, RunningSubscriber } from './event-subscriber.ts';
 export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
+export { InvalidCommandError, sendToSession } from './send-to-session.ts';
+export type { SendToSessionOptions, SentCommand } from './send-to-session.ts';
 export { startHost, stopOnSignals } from './service.ts';
 export type { Host, RunningService, Service, ServiceContext } from './service.ts';
 export { startTimerForwarder } from './timer-forwarder.ts';

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type Naming } from '@signalbox/events';
-import { EventStore, provision } from '@signalbox/store';
+import { openEventReader, provision, type EventReader } from '@signalbox/store';
 import type { RuntimeConfig } from './config.ts';
 import { connectNats } from './connection.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -11,7 +11,11 @@ export interface ServiceContext {
   names: Naming;
   config: RuntimeConfig;
   logger: Logger;
-  store: EventStore;
+  /**
+   * The session logs, read-only: a service follows them with `startEventSubscriber` and reaches a
+   * session by sending it a command. Only the session actor appends, through an `EventStore` it opens.
+   */
+  store: EventReader;
 }
 
 export interface Service {
@@ -36,8 +40,8 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const names = naming(config.prefix);
   const label = services.map((service) => service.name).join('+') || 'signalbox';
   const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`);
-  await provision(nc, names, { replicas: config.replicas });
-  const store = await EventStore.open(nc, names);
+  await provision(nc, names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
+  const store = await openEventReader(nc, names);
   const running: RunningService[] = [];
   for (const service of services) {
     const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });

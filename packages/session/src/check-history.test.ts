@@ -54,9 +54,35 @@ describe('checkHistory', () => {
     });
     const loop = reply('m1', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }], 'tool_use');
     const twice = (step: number) => ({ ...loop, callId: `m${step}` });
-    const overBudget = recorded(start, loop, toolResult({ status: 'completed', output: 'a' }), twice(2), toolResult({ status: 'completed', output: 'a' }), twice(3), toolResult({ status: 'completed', output: 'a' }));
+    const steps = [loop, toolResult({ status: 'completed', output: 'a' }), twice(2), toolResult({ status: 'completed', output: 'a' }), twice(3), toolResult({ status: 'completed', output: 'a' })];
+    const overBudget = recorded({ ...start, deciderVersion: 1 }, ...steps);
     expect(overBudget.slice(-2).map((event) => event.type)).toEqual(['budget.exceeded', 'session.completed']);
     expect(given(overBudget).whenChecked().ok).toBe(true);
+  });
+
+  it('replays pauses and resumes: asked for, by a spent budget, and a resume that raises the budget', () => {
+    const loop = reply('m1', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }], 'tool_use');
+    const log = recorded(
+      start,
+      { type: 'PauseSession', reason: 'look first', by: 'cli:ann' },
+      loop,
+      { type: 'ResumeSession', by: 'cli:ann' },
+      toolResult({ status: 'completed', output: 'a' }),
+      reply('m2', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }], 'tool_use'),
+      toolResult({ status: 'completed', output: 'a' }),
+      reply('m3', [{ type: 'tool_use', id: 'call_1', name: 'workspace.read', input: {} }], 'tool_use'),
+      toolResult({ status: 'completed', output: 'a' }),
+      { type: 'ResumeSession', by: 'cli:ann', budget: { maxSteps: 4 } },
+      reply('m4', [{ type: 'text', text: 'done' }]),
+    );
+    const types = log.map((event) => event.type);
+    expect(types).toContain('session.paused');
+    expect(types.filter((type) => type === 'session.resumed')).toHaveLength(2);
+    expect(log.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+    expect(given(log).whenChecked()).toMatchObject({
+      ok: true,
+      decisions: expect.arrayContaining([{ n: 3, command: 'PauseSession', events: 1 }, expect.objectContaining({ command: 'ResumeSession' })]),
+    });
   });
 
   it('replays a session the shell failed, and skips events the decider does not write', () => {

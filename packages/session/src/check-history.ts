@@ -94,6 +94,11 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'session.completed':
       // Completed outside any decision's chain: the shell failed the session (a task or command it could not apply).
       return state.status === 'deciding' ? { type: 'Resume' } : { type: 'FailSession', reason: event.data.reason ?? '' };
+    case 'session.paused':
+      // A pause a spent budget records is part of the decision that spent it; opening one, it was asked for.
+      return { type: 'PauseSession', reason: event.data.reason, by: event.data.by ?? '' };
+    case 'session.resumed':
+      return { type: 'ResumeSession', by: event.data.by ?? '', budget: event.data.budget };
     case 'model.requested':
     case 'tool.requested':
     case 'budget.exceeded':

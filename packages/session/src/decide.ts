@@ -1,4 +1,4 @@
-import { toolOutcomeEvent, type AgentDefinition, type Budget, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult } from '@signalbox/events';
 import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
@@ -38,7 +38,11 @@ export type SessionCommand =
       deciderVersion?: number;
     }
   /** Pick up whatever the log says is unfinished: after a crash, a redelivered message asks for this. */
-  | { type: 'Resume' };
+  | { type: 'Resume' }
+  /** Take no next step until resumed; results that arrive meanwhile are recorded. */
+  | { type: 'PauseSession'; reason: string; by: string }
+  /** Go on from where a pause stopped, with the budget's limits set to `budget` when given. */
+  | { type: 'ResumeSession'; by: string; budget?: BudgetLimits | undefined };
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
@@ -58,8 +62,31 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':
-      return state.status === 'deciding' ? nextStep(state) : outstandingWork(state);
+      return continueFrom(state);
+    case 'PauseSession':
+      // Pausing a paused session changes nothing: the first pause's reason stands.
+      return state.paused ? nothing : { events: [{ type: 'session.paused', data: { reason: command.reason, by: command.by } }], effects: [] };
+    case 'ResumeSession':
+      return state.paused ? resume(command, state) : nothing;
   }
+}
+
+/** What the log leaves to do: the next step of a deciding session, else the calls it waits on (none while paused). */
+function continueFrom(state: ActiveState): Decision {
+  return state.status === 'deciding' ? nextStep(state) : outstandingWork(state);
+}
+
+/**
+ * Records the resume, then does what the pause held back: the next step, or the model or tool calls
+ * the session was waiting on when it paused (asked again: a reply or result lost meanwhile is not waited for forever).
+ */
+function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, state: ActiveState): Decision {
+  const { by, budget } = command;
+  const resumed: NewEvent = { type: 'session.resumed', data: { by, ...(budget ? { budget } : {}) } };
+  const after = evolve(state, { ...resumed, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) });
+  if (after.status === 'new' || after.status === 'completed') return { events: [resumed], effects: [] };
+  const rest = continueFrom(after);
+  return { events: [resumed, ...rest.events], effects: rest.effects };
 }
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {

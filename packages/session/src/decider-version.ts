@@ -4,9 +4,13 @@
  * long as it runs, and `checkHistory` replays it under them: a change in how sessions decide reaches
  * only sessions created after it.
  *
- * To change a rule: raise this to 2, and where the rule changes branch on `state.deciderVersion >= 2`,
+ * To change a rule: raise this by one, and where the rule changes branch on `state.deciderVersion >= N`,
  * keeping the old path as it was (the recorded histories in test/fixtures/ still replay through it).
- * That is the one thing a decision branches on for a change; add a spec that a version-1 session
- * still decides the old way, and record a history under version 2 (test/fixtures/record-histories.ts).
+ * That is the one thing a decision branches on for a change; add a spec that a session of the older
+ * version still decides the old way, and record a history under the new one (test/fixtures/record-histories.ts).
+ *
+ * 1: a spent budget (`maxSteps`, `maxCostUsd`) fails the session.
+ * 2: a spent budget pauses it (`budget.exceeded`, then `session.paused` with `fromBudget`), and a resume
+ *    that raises the limit lets it go on (next-step.ts `overBudget`; pause.test.ts, paused-resumed-v2.json).
  */
-export const deciderVersion = 1;
+export const deciderVersion = 2;

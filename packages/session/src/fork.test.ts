@@ -39,6 +39,16 @@ function forkOf(prefix: NewEvent[], overrides: Partial<ForkSession> = {}): ForkS
 }
 
 describe('forking a session', () => {
+  it('starts paused when its prefix ends paused, and goes on when the fork is resumed', () => {
+    const paused: NewEvent = { type: 'session.paused', data: { reason: 'look', by: 'cli:ann' } };
+    const prefix = [...original, paused];
+    given([]).when(forkOf(prefix)).then([{ type: 'session.created' }, ...prefix.slice(1).map(({ type }) => ({ type }))], []);
+    const forked = decide(forkOf(prefix), initialState()).events;
+    given(forked)
+      .when({ type: 'ResumeSession', by: 'cli:bob' })
+      .then([{ type: 'session.resumed', data: { by: 'cli:bob' } }, { type: 'model.requested', data: { callId: 'm2' } }], [{ type: 'CallModel', callId: 'm2' }]);
+  });
+
   it('records the prefix with its origin, then asks the model about an edited tool result', () => {
     const edited: NewEvent = { type: 'tool.completed', data: { callId: 'call_1', tool: 'workspace.read', output: 'milk', durationMs: 2 } };
     const decision = given([])

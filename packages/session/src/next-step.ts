@@ -24,6 +24,7 @@ export const nothing: Decision = { events: [], effects: [] };
  * something continues through here, and so does resuming one cut off between its events.
  */
 export function nextStep(state: DecidingState): Decision {
+  if (state.paused) return nothing; // a paused session takes its next step when resumed
   switch (state.after.kind) {
     case 'input':
       return nextModelCall(state);
@@ -103,6 +104,7 @@ function modelCall(state: ActiveState, callId: string, attempt: number): Decisio
 
 /** Work the log says is outstanding: an unanswered model call, or tool calls without results. */
 export function outstandingWork(state: ActiveState): Decision {
+  if (state.paused) return nothing;
   if (state.status === 'awaiting_model') {
     const call: SessionEffect = { type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, ...planModelCall(state) };
     return { events: [], effects: [call] };
@@ -114,9 +116,15 @@ export function outstandingWork(state: ActiveState): Decision {
   return nothing;
 }
 
+/**
+ * A spent budget fails a session created under decider version 1; from version 2 it pauses it, and a
+ * resume that raises the limit lets it go on.
+ */
 function overBudget(state: ActiveState, limit: 'maxSteps' | 'maxCostUsd', allowed: number, used: number): NewEvent[] {
-  const reason = `budget exceeded: ${limit} ${used} > ${allowed}`;
-  return [{ type: 'budget.exceeded', data: { limit, allowed, used } }, completed(state, 'failed', { reason })];
+  const exceeded: NewEvent = { type: 'budget.exceeded', data: { limit, allowed, used } };
+  if (state.deciderVersion < 2) return [exceeded, completed(state, 'failed', { reason: `budget exceeded: ${limit} ${used} > ${allowed}` })];
+  const paused = `budget spent: ${limit} ${used} of ${allowed}; resume with a higher ${limit} to go on`;
+  return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
 export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: { output?: string; reason?: string }): NewEvent {

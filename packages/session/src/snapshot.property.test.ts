@@ -64,6 +64,12 @@ function play(session: typeof setup extends fc.Arbitrary<infer T> ? T : never, c
 
 function commandFor(c: Choice, state: SessionState): SessionCommand {
   if (c.roll < 3) return { type: 'FailSession', reason: c.text };
+  if (state.status !== 'new' && state.paused && c.roll < 40) {
+    // Sometimes with a higher step budget, as `resume --max-steps` gives a session its budget paused.
+    const budget = c.retryable ? { budget: { maxSteps: state.budget.maxSteps + 1 + (c.pick % 3) } } : {};
+    return { type: 'ResumeSession', by: 'prop', ...budget };
+  }
+  if (c.roll >= 94) return { type: 'PauseSession', reason: c.text, by: 'prop' };
   if (c.roll < 8 || state.status === 'deciding') return { type: 'Resume' };
   if (state.status === 'awaiting_model') {
     // A late reply to a call the session no longer waits for changes nothing.
@@ -163,6 +169,8 @@ describe('session snapshots', () => {
       'model.responded',
       'session.completed',
       'session.created',
+      'session.paused',
+      'session.resumed',
       'tool.completed',
       'tool.failed',
       'tool.outcome_unknown',

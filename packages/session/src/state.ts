@@ -2,6 +2,7 @@ import {
   assertNever,
   type AgentDefinition,
   type Budget,
+  type EventData,
   type EventOf,
   type ForkOrigin,
   type SessionEvent,
@@ -33,9 +34,14 @@ interface Setup {
   deciderVersion: number;
 }
 
+/** Why and by whom a session was paused, from its `session.paused`. */
+export type Pause = EventData<'session.paused'>;
+
 interface Progress {
   /** Number of the last event folded in. */
   n: number;
+  /** Set while the session is paused: it records results but takes no next step. `status` still says what it waits for. */
+  paused: Pause | null;
   /** The conversation so far, from which the next model request is rebuilt. */
   conversation: Conversation;
   totals: Totals;
@@ -67,8 +73,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
 /**
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
  * changes: a snapshot folded by other code is then replayed over, never trusted. 4: `deciderVersion`.
+ * 5: `paused`, and the budget a resume sets.
  */
-export const sessionStateVersion = 4;
+export const sessionStateVersion = 5;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -87,6 +94,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       forkedFrom: forkedFrom ?? null,
       deciderVersion,
       n: event.n,
+      paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
       totals: zeroTotals,
     };
@@ -128,13 +136,23 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
     case 'tool.outcome_unknown':
       return recordToolResult(state, event);
     case 'session.completed':
-      return { ...base(state), status: 'completed', outcome: event.data };
+      return { ...base(state), status: 'completed', outcome: event.data, paused: null };
+    case 'session.paused':
+      return { ...state, paused: event.data };
+    case 'session.resumed':
+      return { ...state, paused: null, budget: withLimits(state.budget, event.data.budget) };
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
       return state;
     default:
       return assertNever(event);
   }
+}
+
+/** `budget` with the limits a resume set; a limit it left out stays as it was. */
+function withLimits(budget: Budget, limits: EventData<'session.resumed'>['budget']): Budget {
+  const { maxSteps, maxCostUsd } = limits ?? {};
+  return { ...budget, ...(maxSteps === undefined ? {} : { maxSteps }), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
 }
 
 /** A step is a model turn: its first attempt starts it, a retried attempt belongs to it. */
@@ -168,8 +186,8 @@ function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, conversation, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, conversation, totals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, paused, conversation, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, paused, conversation, totals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { encodeEvent, naming, type SessionEvent } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -64,6 +64,36 @@ describe('EventStore', () => {
     expect((await store.read('s1', { fromN: 3 })).map((event) => event.n)).toEqual([3]);
     expect(await store.read('nobody')).toEqual([]);
     expect((await store.head('s1')).n).toBe(3);
+  });
+
+  it('reads a range of a log, stopping at toN however far the log goes on', async () => {
+    const events = Array.from({ length: 30 }, (_, index) => pausedEvent('ranged', index + 1));
+    await store.append('ranged', events, emptyHead);
+    // A few events (one direct get each) and many (batched gets): both stop at toN.
+    expect((await store.read('ranged', { fromN: 2, toN: 4 })).map((event) => event.n)).toEqual([2, 3, 4]);
+    expect((await store.read('ranged', { fromN: 3, toN: 27 })).map((event) => event.n)).toEqual(Array.from({ length: 25 }, (_, index) => index + 3));
+    expect((await store.read('ranged', { toN: 99 })).length).toBe(30);
+    expect(await store.read('ranged', { fromN: 5, toN: 4 })).toEqual([]);
+  });
+
+  it("stores a decision's events as one message, and one message an event when together they would not fit", async () => {
+    const jsm = await jetstreamManager(nc);
+    const seqOf = async (sessionId: string) => (await jsm.streams.getMessage(names.streams.events, { last_by_subj: names.subjects.events(sessionId) }))!.seq;
+    const one = await store.append('decided', [pausedEvent('decided', 1)], emptyHead);
+    const three = await store.append('decided', [2, 3, 4].map((n) => pausedEvent('decided', n)), one);
+    expect(three).toEqual({ n: 4, seq: one.seq + 1 });
+    expect(await seqOf('decided')).toBe(one.seq + 1);
+    // Three events of 600 KB each exceed the stream's 1 MiB message limit together, not alone.
+    const large = [5, 6, 7].map((n) => pausedEvent('decided', n, 'x'.repeat(600_000)));
+    const after = await store.append('decided', large, three);
+    expect(after).toEqual({ n: 7, seq: three.seq + 3 });
+    expect((await store.read('decided')).map((event) => event.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await store.read('decided', { fromN: 3, toN: 5 })).map((event) => event.n)).toEqual([3, 4, 5]);
+    expect(await store.holds('decided', three)).toBe(true);
+    expect((await store.first('decided'))?.n).toBe(1);
+    // A second writer with the same decision, on the head the first one had, loses whole.
+    await expect(store.append('decided', [5, 6].map((n) => pausedEvent('decided', n)), three)).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.head('decided')).toEqual(after);
   });
 
   it('rejects a writer whose view of the head is stale', async () => {

@@ -10,11 +10,11 @@ import {
   type JetStreamManager,
   type StoredMsg,
 } from '@nats-io/jetstream';
-import { decodeEvent, encodeEvent, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
+import { decodeEventMessage, encodeEventMessage, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 
-/** Where a session's log ends: its last event number and that event's stream sequence. */
+/** Where a session's log ends: its last event number and the stream sequence of the message holding it. */
 export interface SessionHead {
   n: number;
   seq: number;
@@ -27,6 +27,18 @@ export const emptyHead: SessionHead = { n: 0, seq: 0 };
  * streams, 2.12+) another writer's event with the same `<sessionId>/<n>` id is being committed now.
  */
 const lostTheRace = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence, 10158 /* duplicate message id is in process */]);
+
+/**
+ * "Wrong last sequence" without a sequence: on a replicated stream the server can acknowledge an append
+ * before it clears the subject's in-flight mark, and refuse the writer's next checked append with this
+ * (about once in 10^4 appends measured on 2.15.1). The same append, with the same check and id, is sent
+ * again: if another writer did get there first, the retry says so with a code above.
+ */
+const inFlightCheck = 10164;
+const inFlightRetries = 3;
+
+/** Room left in a message for its headers (id, check, types) under the stream's and server's size limits. */
+const headerRoomBytes = 4096;
 
 /**
  * Reads of up to this many events take one direct get each. A batched get makes the server count the
@@ -51,27 +63,50 @@ const pageTimeoutMs = 5_000;
 export interface ReadOptions {
   /** First event number to return (events before it are skipped). */
   fromN?: number;
+  /** Last event number to return (a read stops there, however far the log goes on). */
+  toN?: number;
   /** Stream sequence to start scanning at, when known (from a snapshot); saves reading the start of the log. */
   fromSeq?: number;
+}
+
+/**
+ * The session logs, read-only: what every service but the session actor is given (`ServiceContext.store`).
+ * Only the session actor appends, through `EventStore`; the types and the lint keep it so.
+ */
+export interface EventReader {
+  head(sessionId: string): Promise<SessionHead>;
+  first(sessionId: string): Promise<SessionEvent | undefined>;
+  holds(sessionId: string, at: SessionHead): Promise<boolean>;
+  read(sessionId: string, options?: ReadOptions): Promise<SessionEvent[]>;
+  tail(sessionId: string, options?: ReadOptions & { signal?: AbortSignal }): AsyncGenerator<SessionEvent>;
+  tailAll(options?: { signal?: AbortSignal; fromSeq?: number }): AsyncGenerator<SessionEvent>;
+}
+
+/** A read-only view of the session logs, for a process that must not append (clients, every service but the actor). */
+export async function openEventReader(nc: NatsConnection, names: Naming): Promise<EventReader> {
+  return EventStore.open(nc, names);
 }
 
 /**
  * The session logs in the events stream. Only the session actor appends; anyone may read or tail.
  * Each append is checked against the session's head, so two writers can never both extend one log.
  */
-export class EventStore {
+export class EventStore implements EventReader {
+  readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #names: Naming;
+  #limit: Promise<number> | undefined;
 
-  private constructor(js: JetStreamClient, jsm: JetStreamManager, names: Naming) {
-    this.#js = js;
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, names: Naming) {
+    this.#nc = nc;
+    this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#names = names;
   }
 
   static async open(nc: NatsConnection, names: Naming): Promise<EventStore> {
-    return new EventStore(jetstream(nc), await jetstreamManager(nc), names);
+    return new EventStore(nc, await jetstreamManager(nc), names);
   }
 
   /**
@@ -84,13 +119,13 @@ export class EventStore {
       last_by_subj: this.#names.subjects.events(sessionId),
     });
     if (!stored) return emptyHead;
-    return { n: decodeEvent(stored.data).n, seq: stored.seq };
+    return { n: decodeEventMessage(stored.data).at(-1)!.n, seq: stored.seq };
   }
 
   /** The session's first event (its `session.created`), or undefined when it has none. */
   async first(sessionId: string): Promise<SessionEvent | undefined> {
     const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: 1, next_by_subj: this.#names.subjects.events(sessionId) });
-    return stored ? decodeEvent(stored.data) : undefined;
+    return stored ? decodeEventMessage(stored.data)[0] : undefined;
   }
 
   /**
@@ -99,40 +134,61 @@ export class EventStore {
    */
   async holds(sessionId: string, at: SessionHead): Promise<boolean> {
     const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: at.seq });
-    return stored?.subject === this.#names.subjects.events(sessionId) && decodeEvent(stored.data).n === at.n;
+    return stored?.subject === this.#names.subjects.events(sessionId) && decodeEventMessage(stored.data).at(-1)!.n === at.n;
   }
 
   /**
-   * Appends events that continue the log from `expected`. Throws ConcurrencyError when another
-   * writer got there first; the caller reloads and decides again.
+   * Appends events that continue the log from `expected`: one decision's events as one message (the
+   * append contract), or one message an event when together they would not fit in one. Throws
+   * ConcurrencyError when another writer got there first; the caller reloads and decides again.
    */
   async append(sessionId: string, events: readonly SessionEvent[], expected: SessionHead): Promise<SessionHead> {
+    events.forEach((event, i) => {
+      const n = expected.n + i + 1;
+      if (event.sessionId !== sessionId || event.n !== n) throw new SequenceGapError(sessionId, n, event.n);
+    });
+    if (events.length === 0) return expected;
+    const whole = encodeEventMessage(events);
+    if (events.length === 1 || whole.length <= (await this.#messageLimit())) return this.#publish(events, whole, expected);
     let head = expected;
-    for (const event of events) {
-      if (event.sessionId !== sessionId || event.n !== head.n + 1) {
-        throw new SequenceGapError(sessionId, head.n + 1, event.n);
-      }
-      head = { n: event.n, seq: await this.#publish(event, head) };
-    }
+    for (const event of events) head = await this.#publish([event], encodeEventMessage([event]), head);
     return head;
   }
 
-  async #publish(event: SessionEvent, head: SessionHead): Promise<number> {
+  /** One message holding `events`, checked to follow `head` directly; returns the new head. */
+  async #publish(events: readonly SessionEvent[], data: Uint8Array, head: SessionHead): Promise<SessionHead> {
+    const first = events[0]!;
     const hdrs = headers();
-    hdrs.set(typeHeader, event.type);
-    try {
-      const ack = await this.#js.publish(this.#names.subjects.events(event.sessionId), encodeEvent(event), {
-        msgID: `${event.sessionId}/${event.n}`,
-        expect: { lastSubjectSequence: head.seq },
-        headers: hdrs,
-      });
-      // A duplicate id means event n was already written, by us before a lost ack or by another writer.
-      if (ack.duplicate) throw new ConcurrencyError(event.sessionId, head.n);
-      return ack.seq;
-    } catch (error) {
-      if (error instanceof JetStreamApiError && lostTheRace.has(error.code)) throw new ConcurrencyError(event.sessionId, head.n, error);
-      throw error;
+    hdrs.set(typeHeader, events.map((event) => event.type).join(','));
+    const options = { msgID: `${first.sessionId}/${first.n}`, expect: { lastSubjectSequence: head.seq }, headers: hdrs };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.#js.publish(this.#names.subjects.events(first.sessionId), data, options);
+        // A duplicate id means event n was already written, by us before a lost ack or by another writer.
+        if (ack.duplicate) throw new ConcurrencyError(first.sessionId, head.n);
+        return { n: events.at(-1)!.n, seq: ack.seq };
+      } catch (error) {
+        if (!(error instanceof JetStreamApiError)) throw error;
+        if (lostTheRace.has(error.code)) throw new ConcurrencyError(first.sessionId, head.n, error);
+        if (error.code !== inFlightCheck || attempt >= inFlightRetries) throw error;
+        await sleep(readRetryMs * attempt);
+      }
     }
+  }
+
+  /** The largest message the events stream and the server take, less room for headers; read once. */
+  #messageLimit(): Promise<number> {
+    this.#limit ??= this.#jsm.streams.info(this.#names.streams.events).then(
+      ({ config }) => {
+        const limits = [config.max_msg_size, this.#nc.info?.max_payload ?? 0].filter((limit) => limit > 0);
+        return Math.min(...limits, Number.MAX_SAFE_INTEGER) - headerRoomBytes;
+      },
+      (error: unknown) => {
+        this.#limit = undefined; // asked again on the next append
+        throw error;
+      },
+    );
+    return this.#limit;
   }
 
   /** The session's events as they are now, checked to be contiguous. */
@@ -150,7 +206,7 @@ export class EventStore {
     for (let attempt = 1; ; attempt++) {
       const read = await this.#loadOnce(sessionId, options);
       const lastN = read.events.at(-1)?.n ?? (options.fromN ?? 1) - 1;
-      if (lastN >= read.head.n) return read;
+      if (lastN >= Math.min(read.head.n, options.toN ?? Infinity)) return read;
       if (attempt >= readAttempts) throw new IncompleteReadError(sessionId, read.head.n, lastN);
       await sleep(readRetryMs * attempt);
     }
@@ -159,17 +215,19 @@ export class EventStore {
   async #loadOnce(sessionId: string, options: ReadOptions): Promise<{ events: SessionEvent[]; head: SessionHead }> {
     const head = await this.head(sessionId);
     const fromN = options.fromN ?? 1;
+    const toN = Math.min(head.n, options.toN ?? Infinity);
     // Nothing after `fromN - 1`: the head is still the real one, for the caller's next append.
-    if (head.n < fromN) return { events: [], head };
+    if (toN < fromN) return { events: [], head };
     // A start past the head cannot hold event `fromN`: read from the log's start instead.
     const start = options.fromSeq !== undefined && options.fromSeq <= head.seq ? { seq: options.fromSeq, n: fromN } : { seq: 1, n: 1 };
     const subject = this.#names.subjects.events(sessionId);
     // No consumer: creating one can stall while a cluster node is down.
-    const toRead = head.n - start.n + 1;
-    const source = toRead <= singleGetLimit ? this.#getEach(subject, start.seq, head.seq) : this.#getBatches(subject, start, head);
+    const toRead = toN - start.n + 1;
+    const source = toRead <= singleGetLimit ? this.#getEach(subject, start.seq, head.seq) : this.#getBatches(subject, start, { n: toN, seq: head.seq });
     const events: SessionEvent[] = [];
     const check = contiguityCheck(sessionId, fromN);
     for await (const event of source) {
+      if (event.n > toN) break;
       if (event.n < fromN) continue;
       check(event);
       events.push(event);
@@ -182,7 +240,7 @@ export class EventStore {
     for (let seq = fromSeq; seq <= lastSeq; ) {
       const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq, next_by_subj: subject });
       if (!stored || stored.seq > lastSeq) return;
-      yield decodeEvent(stored.data);
+      yield* decodeEventMessage(stored.data);
       seq = stored.seq + 1;
     }
   }
@@ -201,10 +259,10 @@ export class EventStore {
       for (const stored of page) {
         const storedSeq = stored.seq; // parsed from a header on each access
         if (storedSeq > head.seq) return;
-        const event = decodeEvent(stored.data);
-        yield event;
+        const events = decodeEventMessage(stored.data);
+        yield* events;
         seq = storedSeq + 1;
-        n = event.n + 1;
+        n = events.at(-1)!.n + 1;
       }
     }
   }
@@ -268,7 +326,7 @@ export class EventStore {
     signal?.addEventListener('abort', stop, { once: true });
     try {
       if (signal?.aborted) return;
-      for await (const message of messages) yield decodeEvent(message.data);
+      for await (const message of messages) yield* decodeEventMessage(message.data);
     } finally {
       signal?.removeEventListener('abort', stop);
       await messages.close();

@@ -5,7 +5,7 @@ import { toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
-import { SnapshotStore, TranscriptStore, type EventStore } from '@signalbox/store';
+import { EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
@@ -39,7 +39,10 @@ export interface SessionActorOptions {
 export function sessionActorService(options: SessionActorOptions = {}): Service {
   return {
     name: 'session-actor',
-    start: async ({ nc, names, store, logger, config }) => {
+    start: async ({ nc, names, logger, config }) => {
+      // The one writer of session logs: it opens the appending store itself, where every other
+      // service has only the host's read-only view (`ServiceContext.store`).
+      const store = await EventStore.open(nc, names);
       const kvm = new Kvm(nc);
       // Instance names default to `<hostname>-<pid>`, and host names hold dots.
       const actor = toSubjectToken(config.instance);
@@ -107,7 +110,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
     ...deps.worker,
     stream: names.streams.inbox,
     deadLetterSource: 'inbox',
-    handle: (message: JsMsg) => handleInboxCommand({ runner, store }, message),
+    handle: (message: JsMsg) => handleInboxCommand({ runner, store, names }, message),
     onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
   };
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });

@@ -52,5 +52,9 @@ describe('tool deadline service', () => {
     // The service keeps answering at every check until the session records the result: the stream keeps one.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await jsm.consumers.info(names.streams.inbox, name)).num_pending).toBe(0);
+    // It read the log through the event subscriber: its group's durables, one per partition, hold its position.
+    const durables: string[] = [];
+    for await (const info of jsm.consumers.list(names.streams.eventPartitions)) durables.push(info.name);
+    expect(durables.filter((durable) => durable.startsWith('tool-deadline-p'))).toHaveLength(RuntimeConfig.parse({}).eventPartitions);
   });
 });

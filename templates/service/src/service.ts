@@ -1,9 +1,7 @@
-import { jetstream } from '@nats-io/jetstream';
 import { assertNever, type SessionEvent } from '@signalbox/events';
-import type { Service } from '@signalbox/runtime';
+import { sendToSession, type Service } from '@signalbox/runtime';
 import { decide, evolve, initialState, type DeadlineEffect } from './core/overdue-calls.ts';
 import { followLog } from './shell/follow-log.ts';
-import { sendToSession } from './shell/send-to-session.ts';
 
 export interface ToolDeadlineOptions {
   /** How long a tool call may wait for its result before its session is told the outcome is unknown. */
@@ -21,19 +19,19 @@ export function toolDeadlineService(options: ToolDeadlineOptions = {}): Service 
   const clock = options.clock ?? Date.now;
   return {
     name: 'tool-deadline',
-    start: async ({ nc, names, store, logger }) => {
-      const js = jetstream(nc);
+    start: async (context) => {
+      const { nc, names, logger } = context;
       let state = initialState(options.deadlineMs ?? 300_000);
-      const following = new AbortController();
       const onEvent = (event: SessionEvent) => {
         state = evolve(state, event);
       };
-      const followed = followLog(store, following.signal, onEvent).catch((error: unknown) => logger.error({ err: error }, 'stopped following the log'));
+      const following = await followLog(context, 'tool-deadline', onEvent);
 
       const perform = async (effect: DeadlineEffect): Promise<void> => {
         switch (effect.type) {
           case 'SendToSession':
-            return sendToSession(js, names, effect.sessionId, effect.command, effect.messageId);
+            await sendToSession(nc, names, effect.sessionId, effect.command, { messageId: effect.messageId });
+            return;
           default:
             return assertNever(effect.type);
         }
@@ -50,8 +48,8 @@ export function toolDeadlineService(options: ToolDeadlineOptions = {}): Service 
       return {
         stop: async () => {
           clearInterval(checks);
-          following.abort();
-          await Promise.all([followed, checking]);
+          await following.stop();
+          await checking;
         },
       };
     },

@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import { decodeEvent, SessionIndexEntry, type Naming, type SessionEvent } from '@signalbox/events';
+import { decodeEventMessage, SessionIndexEntry, type Naming, type SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host, type Service } from '@signalbox/runtime';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { withTimeout, type Teardown } from './lifecycle.ts';
@@ -95,7 +95,9 @@ export async function readStoredEvents(nc: NatsConnection, names: Naming, sessio
   const stored: StoredEvent[] = [];
   try {
     for await (const message of messages) {
-      stored.push({ event: decodeEvent(message.data), storedUs: Number(message.timestampNanos / 1000n) });
+      const storedUs = Number(message.timestampNanos / 1000n);
+      // A decision's events share one message, and its store time.
+      for (const event of decodeEventMessage(message.data)) stored.push({ event, storedUs });
       if (message.seq >= last.seq) break;
     }
   } finally {

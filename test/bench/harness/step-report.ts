@@ -35,10 +35,10 @@ export function reportStepOverhead(results: StepOverheadResults): void {
   const late = inMs(steps.filter((s) => s.index > stepsPerSession - 10).map((s) => s.totalUs));
   const modelHalf = inMs(steps.map((s) => s.modelHalfUs));
   const toolHalf = inMs(steps.map((s) => s.toolHalfUs));
-  const turnaround = inMs(steps.map((s) => s.appendTurnaroundUs));
-  // What a step costs with no work at all between messages: the actor's four appends and the two
-  // work-queue hops (job, result). Any other I/O on the path (the executor's ledger) comes on top.
-  const floorMs = 4 * appendShaped.p50 + 2 * hop.p50;
+  // What a step costs with no work at all between messages: the actor's two appends (a decision a
+  // message) and the two work-queue hops (job, result). Any other I/O on the path (the executor's
+  // ledger) comes on top.
+  const floorMs = 2 * appendShaped.p50 + 2 * hop.p50;
   const lines = [
     `step-overhead · nats-server ${results.server} · node ${process.version} · ${availableParallelism()} cpus · ` +
       `${results.sessions} sessions × ${stepsPerSession} steps after 1 warm-up`,
@@ -53,14 +53,13 @@ export function reportStepOverhead(results: StepOverheadResults): void {
     row('steps 1-10 of each session', early),
     row(`steps ${stepsPerSession - 9}-${stepsPerSession} of each session`, late),
     `  node CPU ${ms(results.cpuMsPerStep)} ms per step (all services, one process); event loop busy ${(results.loopBusy * 100).toFixed(0)}%`,
-    `  floor, 4 appends + 2 hops at raw cost (no CPU, no other I/O): ${ms(floorMs)} ms = ${(floorMs / publishAck.p50).toFixed(1)}x publish-ack`,
+    `  floor, 2 appends + 2 hops at raw cost (no CPU, no other I/O): ${ms(floorMs)} ms = ${(floorMs / publishAck.p50).toFixed(1)}x publish-ack`,
     '',
     `ratio  step p50 / publish-ack p50 = ${ratio.toFixed(2)}x   target ≤ ${targetRatio}x: ${ratio <= targetRatio ? 'met' : 'NOT met'}`,
     '',
     'where a step goes, by event `at`',
     row('model.requested → model.responded', modelHalf, '   append [tool.completed, model.requested] + model call'),
     row('tool.requested → tool.completed', toolHalf, '   append [model.responded, tool.requested] + job + executor + result'),
-    row('append turnaround, server-side', turnaround, '   model.responded stored → tool.requested stored'),
     ...segmentRows(results.probedSteps),
   ];
   console.log(lines.join('\n'));

@@ -12,16 +12,14 @@ export interface StepTiming {
   modelHalfUs: number;
   /** `model.responded` (= `tool.requested`) → `tool.completed` (= next `model.requested`) by their `at` stamps. */
   toolHalfUs: number;
-  /** Server store time of `tool.requested` minus that of `model.responded`: two appends of one decision, back to back. */
-  appendTurnaroundUs: number;
   /** Present when the server clock offset and both probes are known. */
   segments: Segments | undefined;
 }
 
 export const segmentLabels = {
-  appendFirst: 'append tool.completed + model.requested (2 publish-acks, 2nd not yet acked)',
+  appendFirst: 'append tool.completed + model.requested (one message, not yet acked)',
   modelCall: 'ack back, fold, scripted model call, decide reply',
-  appendSecond: 'append model.responded + tool.requested (2nd not yet acked)',
+  appendSecond: 'append model.responded + tool.requested (one message, not yet acked)',
   dispatch: 'ack back, fold, publish tool job (until it passes the server)',
   executor: 'job stored + delivered, executor decodes, runs, publishes result',
   resultToActor: 'result stored + delivered to actor, decode, lock, decide, stamp',
@@ -55,7 +53,6 @@ export function stepTimings(log: readonly StoredEvent[], inputs: TimelineInputs)
       totalUs: next.event.at - requested.event.at,
       modelHalfUs: responded.event.at - requested.event.at,
       toolHalfUs: next.event.at - responded.event.at,
-      appendTurnaroundUs: toolRequested.storedUs - responded.storedUs,
       segments: segmentsOf({ requested, responded, toolRequested, next }, inputs, key),
     });
   }

@@ -3,17 +3,20 @@ import { assertNever, decode, DecodeError, InboxCommand, type Naming } from '@si
 import { positionOf, Rejection } from '@signalbox/runtime';
 import { forkPrefix, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
+import { z } from 'zod';
 import type { SessionRunner } from './session-runner.ts';
 
-/** What applying inbox commands needs: the runner, and the log, which a fork is read from. */
+/** What applying inbox commands needs: the runner, the log (a fork is read from it), and the names, to read the subject. */
 export interface InboxDeps {
   runner: SessionRunner;
   store: EventStore;
+  names: Naming;
 }
 
 /**
- * Applies a command from `sbx.inbox.<sessionId>` (a tool result, or a request to start the session
- * as a fork), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool result), to its session.
+ * Applies a command from `sbx.inbox.<sessionId>` (a tool result, a request to start the session as a
+ * fork, a pause or a resume), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool
+ * result), to its session. A command it cannot apply is a Rejection, kept in `sbx.dlq.inbox`.
  */
 export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
   let command: InboxCommand;
@@ -23,8 +26,15 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
     if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
     throw error;
   }
+  // NATS permissions are per subject: a command applies only to the session whose inbox it came on.
+  const addressed = deps.names.subjects.sessionOfInbox(message.subject);
+  if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   const options = { causationId: positionOf(message) };
-  await deps.runner.execute(command.sessionId, await toSessionCommand(deps.store, command), options);
+  const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps.store, command), options);
+  // A session is created by its task or fork alone: a pause or resume for any other is refused, not kept waiting.
+  if (state.status === 'new' && (command.type === 'pause' || command.type === 'resume')) {
+    throw new Rejection(`cannot ${command.type} session ${command.sessionId}: it does not exist`);
+  }
 }
 
 async function toSessionCommand(store: EventStore, command: InboxCommand): Promise<SessionCommand> {
@@ -38,16 +48,42 @@ async function toSessionCommand(store: EventStore, command: InboxCommand): Promi
       // A fork is the root of its own run.
       return { type: 'ForkSession', sessionId, correlationId: sessionId, from, prefix, agent };
     }
+    case 'pause':
+      return { type: 'PauseSession', reason: command.reason, by: command.by };
+    case 'resume':
+      return { type: 'ResumeSession', by: command.by, budget: command.budget };
+    case 'intervention':
+    case 'approval.decision':
+    case 'grade':
+    case 'child.result':
+    case 'user.message':
+      // Their services do not exist yet; kept in the dead-letter stream to re-drive once they do.
+      throw new Rejection(`the session actor does not apply ${command.type} commands yet (session ${command.sessionId} is unchanged)`);
     default:
       return assertNever(command);
   }
 }
 
-/** A command that could not be applied after every retry fails its session, with the reason, rather than leaving it waiting. */
+/**
+ * A tool result that could not be applied after every retry fails its session, with the reason, rather
+ * than leaving it waiting for the result. Any other command refused leaves the session as it was: a
+ * bad pause or an unknown command from some sender must not end a session.
+ */
 export async function failSessionOf(runner: SessionRunner, names: Naming, message: JsMsg, reason: string): Promise<void> {
   const sessionId = names.subjects.sessionOfInbox(message.subject);
-  if (!sessionId) return;
+  if (!sessionId || !isToolResult(message)) return;
   await runner.execute(sessionId, { type: 'FailSession', reason: `a command could not be applied: ${reason}` }, {
     causationId: positionOf(message),
   });
+}
+
+const CommandType = z.object({ type: z.string() });
+
+/** Whether `message` says it is a tool result, however malformed the rest of it. */
+function isToolResult(message: JsMsg): boolean {
+  try {
+    return decode(CommandType, message.data, 'inbox command').type === 'tool.result';
+  } catch {
+    return false;
+  }
 }

@@ -34,7 +34,7 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
     sessionId: state.sessionId,
     correlationId: state.correlationId,
     agent: state.agent.name,
-    status: outcome?.status ?? 'running',
+    status: outcome?.status ?? (state.paused ? 'paused' : 'running'),
     createdAt: now,
     updatedAt: now,
     lastN: state.n,

@@ -7,6 +7,9 @@ import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { recordInIndex } from './session-index.ts';
 import type { SessionSnapshots } from './session-snapshots.ts';
 
+/** Events after which the session's row in the index says something new: its status. */
+const statusEvents = new Set<SessionEvent['type']>(['session.created', 'session.paused', 'session.resumed', 'session.completed']);
+
 export interface SessionLogDeps {
   store: EventStore;
   snapshots: SessionSnapshots;
@@ -116,7 +119,7 @@ export class SessionLog {
     const next = { state: fold(events, session.state), head };
     this.#cache.set(sessionId, next);
     this.#deps.snapshots.appended(sessionId, session.head.n, next);
-    const changesStatus = events.some((event) => event.type === 'session.created' || event.type === 'session.completed');
+    const changesStatus = events.some((event) => statusEvents.has(event.type));
     if (changesStatus && next.state.status !== 'new') await this.index(next.state);
     return next;
   }

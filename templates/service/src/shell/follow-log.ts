@@ -1,12 +1,12 @@
 import type { SessionEvent } from '@signalbox/events';
-import type { EventStore } from '@signalbox/store';
+import { startEventSubscriber, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
 
 /**
- * Hands every event of every session's log to `onEvent`, from the start of the log, until `signal`
- * aborts. Today this is `EventStore.tailAll`, an ordered consumer each replica reads whole.
- * The runtime's durable event subscriber (next issue: it resumes from its own position and shares
- * sessions between replicas) replaces it; a service reads the log through nothing else.
+ * Hands every session's events to `onEvent`, each session's in order, through the runtime's durable
+ * event subscriber: replicas of the service share the sessions (by partition), and a restarted
+ * replica resumes where the group left off. A replica that meets a session mid-log (it took its
+ * partition over) is handed the session's earlier events from the log first, so its state is whole.
  */
-export async function followLog(store: EventStore, signal: AbortSignal, onEvent: (event: SessionEvent) => void): Promise<void> {
-  for await (const event of store.tailAll({ signal })) onEvent(event);
+export function followLog(context: ServiceContext, group: string, onEvent: (event: SessionEvent) => void): Promise<RunningSubscriber> {
+  return startEventSubscriber(context, { group, handle: async (event) => onEvent(event) });
 }

@@ -1,0 +1,56 @@
+import { userInfo } from 'node:os';
+import { withClient, type GlobalOptions } from './connection.ts';
+
+export interface PauseFlags {
+  reason?: string;
+  as?: string;
+}
+
+export interface ResumeFlags {
+  as?: string;
+  maxSteps?: string;
+  maxCostUsd?: string;
+}
+
+/** `signalbox pause <id>`: the session records who paused it and makes no model or tool call until resumed. */
+export async function pauseCommand(options: GlobalOptions, sessionId: string, flags: PauseFlags): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  await withClient(options, async (client) => {
+    const sent = await client.pause(sessionId, { by, reason: flags.reason ?? '' });
+    report(options, { sessionId, by, ...sent }, `asked ${sessionId} to pause (as ${by})`);
+  });
+}
+
+/** `signalbox resume <id>`: a paused session goes on, with the budget's limits the flags set. */
+export async function resumeCommand(options: GlobalOptions, sessionId: string, flags: ResumeFlags): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  const maxSteps = flags.maxSteps === undefined ? undefined : budgetFlag('--max-steps', flags.maxSteps, { integer: true });
+  const maxCostUsd = flags.maxCostUsd === undefined ? undefined : budgetFlag('--max-cost-usd', flags.maxCostUsd, { integer: false });
+  await withClient(options, async (client) => {
+    const sent = await client.resume(sessionId, { by, maxSteps, maxCostUsd });
+    const limits = [maxSteps === undefined ? '' : ` maxSteps ${maxSteps}`, maxCostUsd === undefined ? '' : ` maxCostUsd ${maxCostUsd}`].join('');
+    report(options, { sessionId, by, ...sent }, `asked ${sessionId} to resume (as ${by})${limits ? `, with${limits}` : ''}`);
+  });
+}
+
+/** A budget limit from the command line: a positive number (a whole one for steps), or a clear error. */
+export function budgetFlag(flag: string, text: string, { integer }: { integer: boolean }): number {
+  const value = Number(text);
+  const valid = text.trim() !== '' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
+  if (!valid) throw new Error(`${flag} must be a positive ${integer ? 'whole number' : 'number'}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Who a command acts as when `--as` is not given: `cli:<os user>`. */
+export function defaultRequester(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli'; // no user name for this uid (some containers)
+  }
+}
+
+function report(options: GlobalOptions, data: { sessionId: string; by: string; messageId: string; duplicate: boolean }, text: string): void {
+  const note = data.duplicate ? ' (already asked: the same command was sent moments ago)' : '; the session records it when its actor takes the command';
+  console.log(options.json ? JSON.stringify(data) : `${text}${note}`);
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { BudgetLimits, PauseReason, Requester } from './catalogue.ts';
+import { SessionId } from './ids.ts';
+
+/**
+ * Commands the next services send a session on `sbx.inbox.<sessionId>`, beside tool results and
+ * forks (commands.ts). Every string and array is bounded and none holds free-form data, so a
+ * hostile sender cannot make the actor hold megabytes or deep nesting; unknown fields are refused.
+ */
+
+const CallId = z.string().min(1).max(200);
+const ShortText = z.string().max(2000);
+const LongText = z.string().max(100_000);
+
+/** Stop taking steps: no model or tool call until resumed. Idempotent; refused for a session that does not exist. */
+export const PauseCommand = z.strictObject({
+  type: z.literal('pause'),
+  sessionId: SessionId,
+  by: Requester,
+  reason: PauseReason.default(''),
+});
+export type PauseCommand = z.infer<typeof PauseCommand>;
+
+/** Go on from where a pause stopped, with the budget's limits set to `budget` when given. Does nothing to a session not paused. */
+export const ResumeCommand = z.strictObject({
+  type: z.literal('resume'),
+  sessionId: SessionId,
+  by: Requester,
+  budget: BudgetLimits.optional(),
+});
+export type ResumeCommand = z.infer<typeof ResumeCommand>;
+
+/** A supervisor's detector fired on the session: nudge it with `message`, pause it or abort it. */
+export const InterventionCommand = z.strictObject({
+  type: z.literal('intervention'),
+  sessionId: SessionId,
+  detector: z.string().min(1).max(100),
+  action: z.enum(['nudge', 'pause', 'abort']),
+  message: ShortText,
+  /** The event numbers that made the detector fire. */
+  evidence: z.array(z.number().int().positive()).max(100),
+});
+export type InterventionCommand = z.infer<typeof InterventionCommand>;
+
+/** A person's (or policy's) answer to a tool call waiting for approval. */
+export const ApprovalDecisionCommand = z.strictObject({
+  type: z.literal('approval.decision'),
+  sessionId: SessionId,
+  callId: CallId,
+  approved: z.boolean(),
+  by: Requester,
+  note: ShortText.optional(),
+});
+export type ApprovalDecisionCommand = z.infer<typeof ApprovalDecisionCommand>;
+
+/** The grader's verdict on the session's submitted outcome, per rubric criterion. */
+export const GradeCommand = z.strictObject({
+  type: z.literal('grade'),
+  sessionId: SessionId,
+  verdicts: z.array(z.strictObject({ criterion: z.string().min(1).max(500), passed: z.boolean(), feedback: ShortText })).max(50),
+  passed: z.boolean(),
+  feedback: z.string().max(10_000),
+});
+export type GradeCommand = z.infer<typeof GradeCommand>;
+
+/** How a subagent the session spawned (for its call `callId`) ended. */
+export const ChildResultCommand = z.strictObject({
+  type: z.literal('child.result'),
+  sessionId: SessionId,
+  callId: CallId,
+  childSessionId: SessionId,
+  status: z.enum(['succeeded', 'failed', 'aborted']),
+  output: LongText.optional(),
+});
+export type ChildResultCommand = z.infer<typeof ChildResultCommand>;
+
+/** A message from the user to a running session, taken as its next user turn. */
+export const UserMessageCommand = z.strictObject({
+  type: z.literal('user.message'),
+  sessionId: SessionId,
+  by: Requester,
+  text: LongText.min(1),
+});
+export type UserMessageCommand = z.infer<typeof UserMessageCommand>;

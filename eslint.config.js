@@ -32,8 +32,8 @@ const tests = ['**/*.test.ts', '**/spec.ts'];
  */
 const projectErrors = [
   ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'MissingPartsError', 'Rejection'],
-  ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'ProviderConfigError', 'UnknownSessionError'],
-  ...['ConcurrencyError', 'HarnessUnavailable', 'MissingTranscriptError', 'ModelError'].map((name) => ({ name, argumentPosition: 3 })),
+  ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'NatsAuthError', 'ProviderConfigError', 'UnknownSessionError'],
+  ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },
 ];
 

@@ -49,7 +49,7 @@ describe('a nats-server older than the floor', () => {
 
   it('is passed over by `up` and the demo, which start a current server of their own and say why', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sbx-local-nats-'));
-    const local = await ensureNats(undefined, dataDir, old.url);
+    const local = await ensureNats(undefined, dataDir, { defaultUrl: old.url });
     try {
       expect(local.child).toBeDefined();
       expect(local.url).not.toBe(old.url);

@@ -1,9 +1,17 @@
-import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
-import { readEnvironment } from '@signalbox/runtime';
+import { connectAuthenticated, natsAuthFromEnv, NatsConnectionError, readEnvironment, type ConnectSettings, type NatsAuth } from '@signalbox/runtime';
 
 export interface GlobalOptions {
   nats?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  natsNkey?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
   prefix: string;
   json?: boolean;
 }
@@ -14,18 +22,35 @@ export function natsUrlOf(options: GlobalOptions): string {
   return options.nats ?? readEnvironment().NATS_URL ?? defaultNatsUrl;
 }
 
-/** Connects a command to NATS, or says what to do when nothing answers at `url`. */
-export async function connectTo(url: string, settings: Omit<NodeConnectionOptions, 'servers' | 'timeout'> = {}): Promise<NatsConnection> {
+/** The NATS credentials of a command: its flags over the SIGNALBOX_NATS_* variables, field by field. */
+export function natsAuthOf(options: GlobalOptions): NatsAuth {
+  const flags: NatsAuth = {
+    user: options.natsUser,
+    password: options.natsPassword,
+    token: options.natsToken,
+    nkeySeedFile: options.natsNkey,
+    credsFile: options.natsCreds,
+    tlsCa: options.natsTlsCa,
+    tlsCert: options.natsTlsCert,
+    tlsKey: options.natsTlsKey,
+  };
+  const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  return { ...natsAuthFromEnv(), ...given };
+}
+
+/** Connects a command to NATS, or says what went wrong (credentials refused, TLS, nothing answering at `url`, masked). */
+export async function connectTo(url: string, auth: NatsAuth, settings: Omit<ConnectSettings, 'timeout'> = {}): Promise<NatsConnection> {
   try {
-    return await connect({ ...settings, servers: url, timeout: 3_000 });
+    return await connectAuthenticated(url, auth, { ...settings, timeout: 3_000 });
   } catch (error) {
-    throw new Error(`cannot reach NATS at ${url} (${(error as Error).message}); start one with \`signalbox up\` or set --nats`, { cause: error });
+    if (!(error instanceof NatsConnectionError) || error.code !== 'nats_unreachable') throw error;
+    throw new NatsConnectionError(error.code, `${error.message}; start one with \`signalbox up\` or set --nats`, { cause: error });
   }
 }
 
 /** Opens a client for one command and always closes the connection after it. */
 export async function withClient<T>(options: GlobalOptions, work: (client: SignalboxClient) => Promise<T>): Promise<T> {
-  const nc = await connectTo(natsUrlOf(options));
+  const nc = await connectTo(natsUrlOf(options), natsAuthOf(options));
   try {
     return await work(await SignalboxClient.open(nc, options.prefix));
   } finally {

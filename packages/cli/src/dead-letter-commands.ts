@@ -35,6 +35,7 @@ export async function redriveDeadLetters(options: GlobalOptions, seqs: string[])
 
 /** The body as text when it is text (a JSON task), else its size. */
 function preview(letter: DeadLetter): string {
+  if (letter.object !== undefined) return `(too large to copy: kept in the dead-letters object store as ${letter.object})`;
   const text = new TextDecoder('utf-8', { fatal: false }).decode(letter.data.subarray(0, previewLength * 4));
   // eslint-disable-next-line no-control-regex -- binary bodies (msgpack) show as their size
   if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) return `(${letter.data.length} bytes, not text)`;

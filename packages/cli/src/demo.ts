@@ -1,8 +1,7 @@
-import { configFromEnv, readEnvironment, startHost } from '@signalbox/runtime';
-import { connect } from '@nats-io/transport-node';
+import { configFromEnv, maskNatsUrl, readEnvironment, startHost } from '@signalbox/runtime';
 import { SignalboxClient } from '@signalbox/client';
 import { fileURLToPath } from 'node:url';
-import type { GlobalOptions } from './connection.ts';
+import { connectTo, natsAuthOf, type GlobalOptions } from './connection.ts';
 import { localDataDir } from './host-commands.ts';
 import { ensureNats, stopLocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
@@ -14,13 +13,14 @@ const demoInput = 'Write a short note about Signalbox to notes/hello.md, read it
 /** `signalbox demo`: the whole runtime in one process, one scripted session, its timeline live. */
 export async function demo(options: GlobalOptions): Promise<void> {
   const environment = readEnvironment();
-  const nats = await ensureNats(options.nats ?? environment.NATS_URL, localDataDir);
+  const auth = natsAuthOf(options);
+  const nats = await ensureNats(options.nats ?? environment.NATS_URL, localDataDir, { auth });
   if (nats.notice) console.log(`NATS: ${nats.notice}`);
-  else console.log(`NATS: ${nats.url}${nats.child ? ' (started nats-server for this demo)' : ''}`);
+  else console.log(`NATS: ${maskNatsUrl(nats.url)}${nats.child ? ' (started nats-server for this demo)' : ''}`);
   // Service logs stay out of the timeline unless LOG_LEVEL asks for them.
-  const config = { ...configFromEnv(), natsUrl: nats.url, prefix: options.prefix, ...(environment.LOG_LEVEL ? {} : { logLevel: 'warn' as const }) };
+  const config = { ...configFromEnv(), natsUrl: nats.url, natsAuth: auth, prefix: options.prefix, ...(environment.LOG_LEVEL ? {} : { logLevel: 'warn' as const }) };
   const host = await startHost(servicesNamed(Object.keys(serviceCatalogue)), config);
-  const nc = await connect({ servers: nats.url });
+  const nc = await connectTo(nats.url, auth);
   try {
     const connected = { ...options, nats: nats.url };
     await applyAgents(connected, demoAgent);

@@ -45,12 +45,19 @@ export function formatReport(facts: DoctorFacts, findings: Finding[], colour = f
       ...facts.workers.map((pool) => `  ${pool.name.padEnd(width)}  ${pool.filter} · ${pool.waiting} waiting · ${pool.inProgress} in progress · ${plural(pool.pulls, 'pull')}`),
     );
   }
-  lines.push('', 'findings');
-  for (const finding of findings) {
-    const { mark, colour: code } = markers[finding.level];
-    lines.push(`  ${colour ? `${code}${mark}\x1b[0m` : mark} ${finding.message}`);
-  }
+  lines.push('', ...formatFindings(findings, colour));
   return lines;
+}
+
+/** The findings section of a report, each with its mark. */
+export function formatFindings(findings: Finding[], colour = false): string[] {
+  return [
+    'findings',
+    ...findings.map((finding) => {
+      const { mark, colour: code } = markers[finding.level];
+      return `  ${colour ? `${code}${mark}\x1b[0m` : mark} ${finding.message}`;
+    }),
+  ];
 }
 
 function plural(count: number, noun: string): string {

@@ -1,11 +1,11 @@
 import { naming } from '@signalbox/events';
-import { configFromEnv, maskedConfig } from '@signalbox/runtime';
+import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth } from '@signalbox/runtime';
 import { defaultEventPartitions } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
-import { formatReport } from './doctor-report.ts';
-import { connectTo, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
+import { formatFindings, formatReport } from './doctor-report.ts';
+import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
 
 export interface DoctorFlags {
   /** nats-server's monitoring URL, to read `sync_interval`; default `http://<nats host>:8222`. */
@@ -24,12 +24,19 @@ const stdout: DoctorOutput = { write: (line) => console.log(line), colour: useCo
 /** Prints what the server and streams look like and what to fix; resolves to the exit code (1 when a finding is an error). */
 export async function doctor(options: GlobalOptions, flags: DoctorFlags, output: DoctorOutput = stdout): Promise<number> {
   const url = natsUrlOf(options);
+  const auth = natsAuthOf(options);
+  const refused = authFindings(url, auth);
+  if (refused.length > 0) {
+    if (flags.json) output.write(JSON.stringify({ natsUrl: maskNatsUrl(url), findings: refused }, null, 2));
+    else for (const line of [`signalbox doctor · ${maskNatsUrl(url)}`, '', ...formatFindings(refused, output.colour)]) output.write(line);
+    return 1;
+  }
   // No SignalboxClient: it needs the streams, and doctor must also run before they exist.
-  const nc = await connectTo(url, { reconnect: false });
+  const nc = await connectTo(url, auth, { reconnect: false });
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const settings = effectiveConfig();
-    const facts = await gatherFacts(nc, naming(options.prefix), url, monitor, settings.eventPartitions);
+    const facts = await gatherFacts(nc, naming(options.prefix), maskNatsUrl(url), monitor, settings.eventPartitions);
     const findings = [...diagnose(facts), ...settings.findings];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
@@ -37,6 +44,11 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   } finally {
     await nc.close();
   }
+}
+
+/** Credentials that contradict each other or cannot be read: each an error, found before connecting. */
+function authFindings(url: string, auth: NatsAuth): Finding[] {
+  return natsAuthProblems(url, auth).map((problem) => ({ level: 'error', message: `${problem}. Fix the NATS credentials (SIGNALBOX_NATS_* or --nats-* flags).` }));
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, createLogger, readEnvironment, startHost, stopOnSignals } from '@signalbox/runtime';
-import { natsUrlOf, type GlobalOptions } from './connection.ts';
+import { configFromEnv, createLogger, maskNatsUrl, readEnvironment, startHost, stopOnSignals } from '@signalbox/runtime';
+import { natsAuthOf, natsUrlOf, type GlobalOptions } from './connection.ts';
 import { ensureNats, stopLocalNats, type LocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
 
@@ -9,7 +9,7 @@ export const localDataDir = fileURLToPath(new URL('../../../.data/nats', import.
 
 /** `signalbox up`: every service in this process, with a local nats-server when none is reachable. */
 export async function up(options: GlobalOptions): Promise<void> {
-  const nats = await ensureNats(options.nats ?? readEnvironment().NATS_URL, localDataDir);
+  const nats = await ensureNats(options.nats ?? readEnvironment().NATS_URL, localDataDir, { auth: natsAuthOf(options) });
   await serve(options, nats, Object.keys(serviceCatalogue));
 }
 
@@ -19,11 +19,11 @@ export async function run(options: GlobalOptions, services: string[]): Promise<v
 }
 
 async function serve(options: GlobalOptions, nats: LocalNats, services: string[]): Promise<void> {
-  const config = { ...configFromEnv(), natsUrl: nats.url, prefix: options.prefix };
+  const config = { ...configFromEnv(), natsUrl: nats.url, natsAuth: natsAuthOf(options), prefix: options.prefix };
   const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
   const host = await startHost(servicesNamed(services), config);
   if (nats.notice) logger.warn(nats.notice);
-  logger.info({ services, nats: nats.url, startedNats: Boolean(nats.child) }, 'signalbox is up');
+  logger.info({ services, nats: maskNatsUrl(nats.url), startedNats: Boolean(nats.child) }, 'signalbox is up');
   // A nats-server started for this process goes when the services have drained.
   stopOnSignals({ ...host, stop: () => host.stop().finally(() => stopLocalNats(nats)) }, logger);
 }

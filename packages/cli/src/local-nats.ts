@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { connect } from '@nats-io/transport-node';
+import { connectAuthenticated, maskNatsUrl, NatsConnectionError, type NatsAuth } from '@signalbox/runtime';
 import { isAtLeast, serverFloor } from '@signalbox/store';
 import { currentNatsBinary } from './nats-binary.ts';
 
@@ -14,7 +14,14 @@ export interface LocalNats {
 
 const standardUrl = 'nats://127.0.0.1:4222';
 
-type Probe = { status: 'unreachable' } | { status: 'answered'; version: string };
+type Probe = { status: 'unreachable' } | { status: 'refused'; failure: NatsConnectionError } | { status: 'answered'; version: string };
+
+export interface EnsureNatsOptions {
+  /** Where a local server is looked for first (default nats://127.0.0.1:4222). */
+  defaultUrl?: string;
+  /** The credentials to connect with (a server started here needs none). */
+  auth?: NatsAuth;
+}
 
 /**
  * The NATS to use: `--nats`/NATS_URL when given; else `defaultUrl` (127.0.0.1:4222) when a current
@@ -22,12 +29,17 @@ type Probe = { status: 'unreachable' } | { status: 'answered'; version: string }
  * when nothing answers there, else on a port of its own, as when an older server holds 4222).
  * Throws a how-to when none works.
  */
-export async function ensureNats(explicitUrl: string | undefined, dataDir: string, defaultUrl = standardUrl): Promise<LocalNats> {
+export async function ensureNats(explicitUrl: string | undefined, dataDir: string, options: EnsureNatsOptions = {}): Promise<LocalNats> {
+  const { defaultUrl = standardUrl, auth = {} } = options;
   if (explicitUrl) {
-    if ((await probe(explicitUrl)).status === 'answered') return { url: explicitUrl };
-    throw new Error(`no NATS server answers at ${explicitUrl}. Start one with: nats-server -js`);
+    const found = await probe(explicitUrl, auth);
+    if (found.status === 'answered') return { url: explicitUrl };
+    if (found.status === 'refused') throw found.failure;
+    throw new Error(`no NATS server answers at ${maskNatsUrl(explicitUrl)}. Start one with: nats-server -js`);
   }
-  const found = await probe(defaultUrl);
+  const found = await probe(defaultUrl, auth);
+  // A server that is there but refuses these credentials is not replaced by one of our own.
+  if (found.status === 'refused') throw found.failure;
   if (found.status === 'answered' && isAtLeast(found.version, serverFloor)) return { url: defaultUrl };
   const binary = await currentNatsBinary();
   mkdirSync(dataDir, { recursive: true });
@@ -54,14 +66,15 @@ export async function stopLocalNats(nats: LocalNats): Promise<void> {
   clearTimeout(timer);
 }
 
-async function probe(url: string): Promise<Probe> {
+async function probe(url: string, auth: NatsAuth): Promise<Probe> {
   try {
-    const nc = await connect({ servers: url, timeout: 1_500, reconnect: false });
+    const nc = await connectAuthenticated(url, auth, { timeout: 1_500, reconnect: false });
     const version = nc.info?.version ?? 'unknown';
     await nc.close();
     return { status: 'answered', version };
-  } catch {
-    return { status: 'unreachable' };
+  } catch (error) {
+    if (!(error instanceof NatsConnectionError)) throw error;
+    return error.code === 'nats_unreachable' ? { status: 'unreachable' } : { status: 'refused', failure: error };
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { readEnvironment } from '@signalbox/runtime';
+import { maskUrlsIn, readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
@@ -12,7 +12,15 @@ import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask,
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
-  .option('--nats <url>', 'NATS server URL (default: $NATS_URL, then nats://127.0.0.1:4222)')
+  .option('--nats <url>', 'NATS server URL (default: $NATS_URL, then nats://127.0.0.1:4222); nats://user:pass@host and tls:// work')
+  .option('--nats-user <user>', 'NATS user (default: $SIGNALBOX_NATS_USER)')
+  .option('--nats-password <password>', 'NATS password (default: $SIGNALBOX_NATS_PASSWORD, which other users cannot see in ps)')
+  .option('--nats-token <token>', 'NATS token (default: $SIGNALBOX_NATS_TOKEN)')
+  .option('--nats-nkey <file>', 'file holding a NATS NKey user seed (default: $SIGNALBOX_NATS_NKEY_SEED_FILE)')
+  .option('--nats-creds <file>', 'NATS .creds file (default: $SIGNALBOX_NATS_CREDS)')
+  .option('--nats-tls-ca <file>', "PEM CA of the NATS server's certificate (default: $SIGNALBOX_NATS_TLS_CA)")
+  .option('--nats-tls-cert <file>', 'PEM client certificate (default: $SIGNALBOX_NATS_TLS_CERT)')
+  .option('--nats-tls-key <file>', 'PEM client key (default: $SIGNALBOX_NATS_TLS_KEY)')
   .option('--prefix <prefix>', 'subject and stream prefix', readEnvironment().SIGNALBOX_PREFIX ?? 'sbx')
   .showHelpAfterError();
 
@@ -166,6 +174,6 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  console.error(`signalbox: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`signalbox: ${maskUrlsIn(error instanceof Error ? error.message : String(error))}`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
-import { deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import { deadLetterObjectHeader, deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import { DeadLetterBodies } from '@signalbox/store';
 
 /** A message the runtime would not process, as the dead-letter stream keeps it. */
 export interface DeadLetter {
@@ -14,8 +15,10 @@ export interface DeadLetter {
   deliveries: number;
   /** When it was dead-lettered, ms since the epoch. */
   at: number;
-  /** The original message, byte for byte. */
+  /** The original message, byte for byte; empty when it was too large to copy (see `object`). */
   data: Uint8Array;
+  /** Set when the body was too large for the dead-letter stream: its name in the dead-letters object store. */
+  object?: string;
 }
 
 /** A dead letter that is not there (never was, or already re-driven), or that names no subject to go back to. */
@@ -25,7 +28,7 @@ export class DeadLetterError extends Error {
 }
 
 /** Headers the dead-letter stream added, which a re-driven message must not carry back. */
-const addedHeaders = new Set([errorHeader, sourceSubjectHeader, deliveriesHeader, 'Nats-Msg-Id'].map((name) => name.toLowerCase()));
+const addedHeaders = new Set([errorHeader, sourceSubjectHeader, deliveriesHeader, deadLetterObjectHeader, 'Nats-Msg-Id'].map((name) => name.toLowerCase()));
 
 /** The latest `limit` dead letters, newest first. */
 export async function listDeadLetters(nc: NatsConnection, names: Naming, limit: number): Promise<DeadLetter[]> {
@@ -53,8 +56,12 @@ export async function redrive(nc: NatsConnection, names: Naming, seq: number): P
   if (!stored) throw new DeadLetterError(`no dead letter ${seq}: it was re-driven already, or never was`);
   const letter = deadLetterOf(stored);
   if (!letter.from.startsWith(`${names.prefix}.`)) throw new DeadLetterError(`dead letter ${seq} names no subject of this installation to go back to`);
-  await jetstream(nc).publish(letter.from, letter.data, { headers: originalHeaders(stored.header), msgID: `redrive/${names.streams.dlq}/${seq}` });
+  const bodies = new DeadLetterBodies(nc, names);
+  const data = letter.object === undefined ? letter.data : await bodies.get(letter.object);
+  if (!data) throw new DeadLetterError(`dead letter ${seq}'s body, ${letter.object}, is no longer in ${names.objectStores.deadLetters}`);
+  await jetstream(nc).publish(letter.from, data, { headers: originalHeaders(stored.header), msgID: `redrive/${names.streams.dlq}/${seq}` });
   await jsm.streams.deleteMessage(names.streams.dlq, seq, false);
+  if (letter.object !== undefined) await bodies.delete(letter.object);
   return letter.from;
 }
 
@@ -73,6 +80,7 @@ function deadLetterOf(stored: StoredMsg): DeadLetter {
     deliveries: Number(header.get(deliveriesHeader) || 0),
     at: stored.time.getTime(),
     data: stored.data,
+    ...(header.has(deadLetterObjectHeader) ? { object: header.get(deadLetterObjectHeader) } : {}),
   };
 }
 

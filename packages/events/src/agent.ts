@@ -9,6 +9,12 @@ export const Budget = z.strictObject({
 });
 export type Budget = z.infer<typeof Budget>;
 
+/** The most a task or a resume may set each limit of this agent's budget to, where the installation's ceiling does not suit it. */
+const BudgetCeiling = z.strictObject({
+  maxSteps: z.number().int().positive().optional(),
+  maxCostUsd: z.number().positive().optional(),
+});
+
 /** One step of the scripted model: say something, call a tool, or finish with an answer. */
 export const ScriptStep = z.union([
   z.strictObject({ text: z.string() }),
@@ -28,6 +34,7 @@ export const AgentDefinition = z
     system: z.string().default(''),
     tools: z.array(ToolName).default([]),
     budget: Budget.default({ maxSteps: 20 }),
+    budgetCeiling: BudgetCeiling.optional(),
     maxTokens: z.number().int().positive().default(4096),
     rubric: JsonData.optional(),
     supervision: JsonData.optional(),

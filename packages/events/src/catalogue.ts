@@ -93,6 +93,9 @@ export const eventData = {
     message: z.string(),
     retryable: z.boolean(),
     attempt: z.number().int().positive(),
+    /** Set when the model did answer but the answer could not be recorded (nested too deep): what it cost all the same. */
+    usage: Usage.optional(),
+    costUsd: z.number().nonnegative().optional(),
   }),
   'tool.requested': z.object({
     callId: CallId,

@@ -28,8 +28,11 @@ export interface Naming {
     toolLedger: string;
     /** Event subscriber replicas alive now, `<group>.<instance>`, each entry expiring unless renewed. */
     subscribers: string;
+    /** The files of each run's workspace, `<rootSessionId>.<base64url path>`, so a run's listing reads only its own. */
+    workspaceIndex: string;
   };
-  readonly objectStores: { workspace: string; toolOutputs: string };
+  /** `deadLetters`: bodies too large to copy into the dead-letter stream, named by the dead letter that keeps their place. */
+  readonly objectStores: { workspace: string; toolOutputs: string; deadLetters: string };
   readonly subjects: {
     events(sessionId: string): string;
     allEvents: string;
@@ -100,8 +103,9 @@ export function naming(prefix = 'sbx'): Naming {
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
       subscribers: `${prefix}-subscribers`,
+      workspaceIndex: `${prefix}-workspace-index`,
     },
-    objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs` },
+    objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs`, deadLetters: `${prefix}-dead-letters` },
     subjects: {
       events: (sessionId) => `${prefix}.events.${sessionId}`,
       allEvents: `${prefix}.events.>`,
@@ -144,5 +148,7 @@ export const errorHeader = 'Sbx-Error';
 export const sourceSubjectHeader = 'Sbx-Source-Subject';
 /** Header on dead-lettered messages counting the deliveries they had. */
 export const deliveriesHeader = 'Sbx-Deliveries';
+/** On a dead letter whose body was too large to copy: the object in the dead-letters object store that holds it. */
+export const deadLetterObjectHeader = 'Sbx-Dead-Letter-Object';
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';

@@ -69,7 +69,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
   return {
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
-      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'ANTHROPIC_API_KEY' };
+      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'ANTHROPIC_API_KEY', apiKey: options.apiKey };
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {

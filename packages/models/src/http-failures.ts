@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ModelError } from './provider.ts';
+import { redactedError, redactSecrets } from './redaction.ts';
 
 /** What an adapter knows about a failed call, so the message can tell the operator what to fix. */
 export interface CallContext {
@@ -8,17 +9,29 @@ export interface CallContext {
   model: string;
   /** The environment variable holding the key, named in authentication errors. */
   apiKeyEnv: string | undefined;
+  /** The key the call carried, redacted (with every other credential shape) from what a failure says. */
+  apiKey: string | undefined;
 }
 
 const contextTooLong =
   /prompt is too long|context[ _](length|window|size)|maximum context|exceeds? the (available )?context|too many (input )?tokens/i;
 
+/**
+ * A ModelError for a failed call, with its message and cause redacted (`redactSecrets`): providers
+ * echo keys and headers in their error text, and a ModelError is recorded in `model.failed` and logged.
+ */
+function modelFailure(call: CallContext, code: ModelError['code'], message: string, options: { retryable: boolean; status?: number; cause: unknown }): ModelError {
+  const secrets = [call.apiKey];
+  const cause = redactedError(options.cause, secrets);
+  return new ModelError(code, redactSecrets(`${call.provider}/${call.model}: ${message}`, secrets), { ...options, cause });
+}
+
 /** Classifies an HTTP error status (after the SDK's own retries gave up) into a ModelError. */
 export function failureFromStatus(status: number, serverMessage: string, call: CallContext, cause: unknown): ModelError {
-  // A proxy's HTML error page would otherwise swamp the message.
-  const detail = serverMessage.length > 300 ? `${serverMessage.slice(0, 300)}…` : serverMessage;
-  const fail = (code: ModelError['code'], message: string, retryable: boolean) =>
-    new ModelError(code, `${call.provider}/${call.model}: ${message}`, { retryable, status, cause });
+  // Redacted before it is cut, so no part of a key survives at the cut. A proxy's HTML error page would otherwise swamp the message.
+  const whole = redactSecrets(serverMessage, [call.apiKey]);
+  const detail = whole.length > 300 ? `${whole.slice(0, 300)}…` : whole;
+  const fail = (code: ModelError['code'], message: string, retryable: boolean) => modelFailure(call, code, message, { retryable, status, cause });
   if (status === 401) {
     const fix = call.apiKeyEnv ? `check ${call.apiKeyEnv}` : `check the API key configured for "${call.provider}"`;
     return fail('authentication', `the API key was rejected (401: ${detail}); ${fix}`, false);
@@ -40,15 +53,12 @@ export function failureFromStatus(status: number, serverMessage: string, call: C
 export function transportFailure(kind: 'timeout' | 'connection', call: CallContext, cause: unknown): ModelError {
   const message =
     kind === 'timeout' ? 'no answer within the timeout' : `could not reach ${call.provider}: ${describe(cause)}`;
-  return new ModelError(kind, `${call.provider}/${call.model}: ${message}`, { retryable: true, cause });
+  return modelFailure(call, kind, message, { retryable: true, cause });
 }
 
 /** The provider answered 2xx with a body that is not JSON, or not the shape we rely on. */
 export function malformedReply(call: CallContext, detail: string, cause: unknown): ModelError {
-  return new ModelError('bad_response', `${call.provider}/${call.model}: malformed reply: ${detail}`, {
-    retryable: true,
-    cause,
-  });
+  return modelFailure(call, 'bad_response', `malformed reply: ${detail}`, { retryable: true, cause });
 }
 
 /** Validates a provider reply at the edge; a mismatch becomes `bad_response`. */

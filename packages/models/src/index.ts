@@ -15,6 +15,7 @@ export {
   ProviderEndpoint,
 } from './registry.ts';
 export type { ProviderRegistry } from './registry.ts';
+export { redactSecrets } from './redaction.ts';
 export { createReplayProvider } from './replay.ts';
 export { createScriptedProvider } from './scripted.ts';
 export { decodeToolName, encodeToolName } from './tool-names.ts';

@@ -36,7 +36,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
   return {
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
-      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'OPENAI_API_KEY' };
+      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'OPENAI_API_KEY', apiKey: options.apiKey };
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {

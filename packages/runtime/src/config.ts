@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ProviderConfig, providerConfigFromEnv } from '@signalbox/models';
 import { defaultEventPartitions } from '@signalbox/store';
 import { z } from 'zod';
+import { maskNatsUrl, NatsAuth } from './nats-auth.ts';
 
 /**
  * Every environment variable Signalbox reads, by name. This module is the only place outside tests
@@ -9,6 +10,15 @@ import { z } from 'zod';
  */
 export const Environment = z.object({
   NATS_URL: z.string().min(1).optional().describe('NATS server URLs, comma-separated (default nats://127.0.0.1:4222)'),
+  SIGNALBOX_NATS_USER: z.string().min(1).optional().describe('NATS user (with SIGNALBOX_NATS_PASSWORD); or nats://user:pass@host in NATS_URL'),
+  SIGNALBOX_NATS_PASSWORD: z.string().min(1).optional().describe('secret: the NATS user\'s password'),
+  SIGNALBOX_NATS_TOKEN: z.string().min(1).optional().describe('secret: NATS token; or nats://token@host in NATS_URL'),
+  SIGNALBOX_NATS_NKEY_SEED: z.string().min(1).optional().describe('secret: NATS NKey user seed (SU...)'),
+  SIGNALBOX_NATS_NKEY_SEED_FILE: z.string().min(1).optional().describe('a file holding the NATS NKey user seed'),
+  SIGNALBOX_NATS_CREDS: z.string().min(1).optional().describe('a NATS .creds file (user JWT and seed)'),
+  SIGNALBOX_NATS_TLS_CA: z.string().min(1).optional().describe("PEM file of the CA that signed the NATS server's certificate"),
+  SIGNALBOX_NATS_TLS_CERT: z.string().min(1).optional().describe('PEM client certificate, for servers that verify clients (with SIGNALBOX_NATS_TLS_KEY)'),
+  SIGNALBOX_NATS_TLS_KEY: z.string().min(1).optional().describe("PEM key of the client certificate"),
   SIGNALBOX_PREFIX: z.string().min(1).optional().describe('subject, stream and bucket prefix, so installations can share a NATS (default sbx)'),
   LOG_LEVEL: z.string().min(1).optional().describe('pino level: fatal, error, warn, info, debug, trace or silent (default info)'),
   SIGNALBOX_REPLICAS: z.string().min(1).optional().describe('stream and bucket replicas: 1, or 3 on a cluster'),
@@ -17,6 +27,8 @@ export const Environment = z.object({
   SIGNALBOX_ACTOR_CONCURRENCY: z.string().min(1).optional().describe('messages a session actor process handles at once'),
   SIGNALBOX_ACTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a session message before it is dead-lettered'),
   SIGNALBOX_SNAPSHOT_EVERY: z.string().min(1).optional().describe('events between session snapshots; 0 turns them off'),
+  SIGNALBOX_MAX_STEPS_CEILING: z.string().min(1).optional().describe("the most maxSteps a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 1000)"),
+  SIGNALBOX_MAX_COST_USD_CEILING: z.string().min(1).optional().describe("the most maxCostUsd a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 100)"),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
@@ -44,6 +56,10 @@ export const SessionActorSettings = z.object({
   /** Generous: every crash of a worker redelivers the messages it held, handled or not. */
   maxDeliver: positiveInt.default(20),
   snapshotEvery: z.coerce.number().int().nonnegative().default(50),
+  /** The most a task or a resume may set a budget limit to, where the agent sets no `budgetCeiling` of its own. */
+  budgetCeiling: z
+    .object({ maxSteps: positiveInt.default(1_000), maxCostUsd: z.coerce.number().positive().default(100) })
+    .prefault({}),
 });
 
 /** What a tool executor process does unless told otherwise. */
@@ -55,6 +71,8 @@ export const ToolExecutorSettings = z.object({
 /** Settings every Signalbox process runs with. */
 export const RuntimeConfig = z.object({
   natsUrl: z.string().default('nats://127.0.0.1:4222'),
+  /** How to authenticate to NATS (besides any userinfo in `natsUrl`); never logged: `maskedConfig` for showing it. */
+  natsAuth: NatsAuth.prefault({}),
   prefix: z.string().default('sbx'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   replicas: z.coerce.number().int().min(1).max(5).default(1),
@@ -73,6 +91,15 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 /** Which variable sets which setting. */
 const settingsByVariable = {
   NATS_URL: ['natsUrl'],
+  SIGNALBOX_NATS_USER: ['natsAuth', 'user'],
+  SIGNALBOX_NATS_PASSWORD: ['natsAuth', 'password'],
+  SIGNALBOX_NATS_TOKEN: ['natsAuth', 'token'],
+  SIGNALBOX_NATS_NKEY_SEED: ['natsAuth', 'nkeySeed'],
+  SIGNALBOX_NATS_NKEY_SEED_FILE: ['natsAuth', 'nkeySeedFile'],
+  SIGNALBOX_NATS_CREDS: ['natsAuth', 'credsFile'],
+  SIGNALBOX_NATS_TLS_CA: ['natsAuth', 'tlsCa'],
+  SIGNALBOX_NATS_TLS_CERT: ['natsAuth', 'tlsCert'],
+  SIGNALBOX_NATS_TLS_KEY: ['natsAuth', 'tlsKey'],
   SIGNALBOX_PREFIX: ['prefix'],
   LOG_LEVEL: ['logLevel'],
   SIGNALBOX_REPLICAS: ['replicas'],
@@ -81,6 +108,8 @@ const settingsByVariable = {
   SIGNALBOX_ACTOR_CONCURRENCY: ['sessionActor', 'concurrency'],
   SIGNALBOX_ACTOR_MAX_DELIVER: ['sessionActor', 'maxDeliver'],
   SIGNALBOX_SNAPSHOT_EVERY: ['sessionActor', 'snapshotEvery'],
+  SIGNALBOX_MAX_STEPS_CEILING: ['sessionActor', 'budgetCeiling', 'maxSteps'],
+  SIGNALBOX_MAX_COST_USD_CEILING: ['sessionActor', 'budgetCeiling', 'maxCostUsd'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
@@ -116,10 +145,20 @@ function variableAt(path: readonly PropertyKey[]): string | undefined {
   return Object.entries(settingsByVariable).find(([, setting]) => setting.join('.') === wanted)?.[0];
 }
 
-/** The configuration as it may be shown (`signalbox doctor --json`): every key replaced by whether it is set. */
+/** The NATS credentials in `env` alone (the CLI adds its flags to them), without checking the other settings. */
+export function natsAuthFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuth {
+  const known = readEnvironment(env);
+  const auth: Record<string, unknown> = {};
+  for (const [variable, path] of Object.entries(settingsByVariable)) if (path[0] === 'natsAuth') setAt(auth, path.slice(1), known[variable as keyof Environment]);
+  return NatsAuth.parse(auth);
+}
+
+/** The configuration as it may be shown (`signalbox doctor --json`): every key and secret replaced by whether it is set, URLs masked. */
 export function maskedConfig(config: RuntimeConfig): unknown {
   const providers = Object.fromEntries(
     Object.entries(config.models.providers).map(([name, { apiKey, ...endpoint }]) => [name, { ...endpoint, apiKey: apiKey ? '[set]' : '[not set]' }]),
   );
-  return { ...config, models: { ...config.models, providers } };
+  const { password, token, nkeySeed, ...natsAuth } = config.natsAuth;
+  const secrets = Object.fromEntries(Object.entries({ password, token, nkeySeed }).filter(([, value]) => value !== undefined).map(([key]) => [key, '[set]']));
+  return { ...config, natsUrl: maskNatsUrl(config.natsUrl), natsAuth: { ...natsAuth, ...secrets }, models: { ...config.models, providers } };
 }

@@ -1,11 +1,26 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
-import { deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import { deadLetterObjectHeader, deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import { DeadLetterBodies } from '@signalbox/store';
 
 /** Input that can never succeed (malformed, invalid, unknown target): dead-letter it at once, never retry. */
 export class Rejection extends Error {
   override readonly name = 'Rejection';
   readonly code = 'rejected';
+  readonly permanent = true;
+}
+
+/**
+ * True when `error`, or an error it was caused by, fails the same way on every delivery: a
+ * Rejection, a DecodeError (undecodable, too large, too deep, against the schema), anything marked
+ * `permanent`, or a stack overflow (a value nested too deep for some recursive walk).
+ */
+export function isPermanent(error: unknown): boolean {
+  for (let cause = error, hops = 0; cause instanceof Error && hops < 8; cause = cause.cause, hops++) {
+    if ('permanent' in cause && cause.permanent === true) return true;
+    if (cause instanceof RangeError && /call stack/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /**
@@ -21,10 +36,29 @@ export async function deadLetter(nc: NatsConnection, names: Naming, source: stri
   hdrs.set(errorHeader, oneLine(reason));
   hdrs.set(sourceSubjectHeader, message.subject);
   hdrs.set(deliveriesHeader, String(message.deliveries));
-  await jetstream(nc).publish(names.subjects.dlq(source), message.data, {
-    headers: hdrs,
-    msgID: `${source}/${message.id}`,
-  });
+  const msgID = `${source}/${message.id}`;
+  let data = message.data;
+  if (data.length + headerBytes(hdrs) > maxPayloadOf(nc) - payloadMarginBytes) {
+    // The copy would exceed what the server takes, and the message would be retried forever: keep the body aside.
+    await new DeadLetterBodies(nc, names).put(msgID, data);
+    hdrs.set(deadLetterObjectHeader, msgID);
+    data = new Uint8Array();
+  }
+  await jetstream(nc).publish(names.subjects.dlq(source), data, { headers: hdrs, msgID });
+}
+
+/** Room left for what the server adds and for header framing this count leaves out. */
+const payloadMarginBytes = 1024;
+const defaultMaxPayload = 1024 * 1024;
+
+function maxPayloadOf(nc: NatsConnection): number {
+  return nc.info?.max_payload ?? defaultMaxPayload;
+}
+
+function headerBytes(hdrs: Iterable<[string, string[]]>): number {
+  let bytes = 'NATS/1.0\r\n\r\n'.length;
+  for (const [key, values] of hdrs) for (const value of values) bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 4;
+  return bytes;
 }
 
 export interface DeadLetterInput {

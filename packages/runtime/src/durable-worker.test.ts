@@ -2,11 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { deliveriesHeader, errorHeader, naming, sourceSubjectHeader } from '@signalbox/events';
-import { provision } from '@signalbox/store';
+import { deadLetterObjectHeader, decode, deliveriesHeader, errorHeader, naming, sourceSubjectHeader } from '@signalbox/events';
+import { DeadLetterBodies, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Rejection } from './dead-letter.ts';
+
+function overflow(depth: number): number {
+  return overflow(depth + 1) + 1;
+}
 import { startDurableWorker, type DurableWorkerOptions, type RunningWorker } from './durable-worker.ts';
 import { createLogger } from './logger.ts';
 
@@ -176,6 +181,51 @@ describe('startDurableWorker', () => {
     expect(letter?.header.get(deliveriesHeader)).toBe('1');
     expect(letter?.header.get('Content-Type')).toBe('application/octet-stream');
     expect(letter?.header.get('X-Trace')).toBe('trace-1');
+  });
+
+  it.each([
+    ['a DecodeError', () => decode(z.object({}), Uint8Array.of(0x91, 0x91, 0x91), 'widget', { maxDepth: 2, maxBytes: 100 }), 'cannot decode widget: nested more than 2 deep'],
+    ['a stack overflow', () => overflow(0), 'Maximum call stack size exceeded'],
+    ['an error caused by a Rejection', () => { throw new Error('wrapped', { cause: new Rejection('no such widget') }); }, 'wrapped'],
+  ])('dead-letters %s at once, as permanent as a Rejection', async (_case, fail, reason) => {
+    const on = lane(`permanent-${reason.length}`);
+    let calls = 0;
+    const buried = Promise.withResolvers<string>();
+    await startWorker(on, {
+      retryBackoffMs: () => 10,
+      handle: async () => {
+        calls++;
+        fail();
+      },
+      onDeadLetter: async (_message, why) => buried.resolve(why),
+    });
+
+    await js.publish(on.subject, 'poison');
+    expect(await within(buried.promise, 'onDeadLetter')).toBe(reason);
+    await drained(on);
+    expect(calls).toBe(1);
+    expect((await deadLetterOf(on))?.header.get(deliveriesHeader)).toBe('1');
+  });
+
+  it('keeps a body too large to copy into the dead-letter stream in the object store, and acks it', async () => {
+    const on = lane('huge');
+    const data = new Uint8Array(1024 * 1024 - 300).fill(7);
+    const buried = Promise.withResolvers<void>();
+    await startWorker(on, {
+      handle: async () => {
+        throw new Rejection('too large for a widget');
+      },
+      onDeadLetter: async () => buried.resolve(),
+    });
+
+    await js.publish(on.subject, data);
+    await within(buried.promise, 'onDeadLetter');
+    await drained(on);
+    const letter = await deadLetterOf(on);
+    expect(letter?.data).toHaveLength(0);
+    const object = letter?.header.get(deadLetterObjectHeader) ?? '';
+    expect(object).toMatch(/^test-huge\/SBX_JOBS\/\d+$/);
+    expect(await new DeadLetterBodies(nc, names).get(object)).toEqual(data);
   });
 
   it('dead-letters a message that keeps failing after maxDeliver attempts', async () => {

@@ -11,7 +11,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
-import { deadLetter, deadLetterInputOf, Rejection } from './dead-letter.ts';
+import { deadLetter, deadLetterInputOf, isPermanent } from './dead-letter.ts';
 import type { Logger } from './logger.ts';
 
 export interface DurableWorkerOptions {
@@ -31,7 +31,7 @@ export interface DurableWorkerOptions {
   maxDeliver?: number;
   /** How long a failed message waits before its next delivery, by deliveries so far. */
   retryBackoffMs?: (deliveries: number) => number;
-  /** Resolve to ack. Throw Rejection to dead-letter at once; throw anything else to retry later. */
+  /** Resolve to ack. Throw a permanent error (Rejection, DecodeError: see isPermanent) to dead-letter at once; anything else to retry later. */
   handle(message: JsMsg): Promise<void>;
   /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say). */
   onDeadLetter?(message: JsMsg, reason: string): Promise<void>;
@@ -164,7 +164,8 @@ async function settle(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: 
     message.ack();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    if (error instanceof Rejection) return bury(options, message, reason);
+    // Failing the same way every time (a Rejection, a DecodeError): retrying only repeats it.
+    if (isPermanent(error)) return bury(options, message, reason);
     if (deliveries >= maxDeliver) return bury(options, message, `failed ${deliveries} times; last error: ${reason}`);
     options.logger.warn({ err: error, subject: message.subject, deliveries }, 'handling failed; will retry');
     message.nak((options.retryBackoffMs ?? defaultRetryBackoffMs)(deliveries));
@@ -176,7 +177,13 @@ async function settle(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: 
 async function bury(options: DurableWorkerOptions, message: JsMsg, reason: string): Promise<void> {
   await deadLetter(options.nc, options.names, options.deadLetterSource, deadLetterInputOf(message), reason);
   options.logger.warn({ subject: message.subject, reason }, 'dead-lettered');
-  await options.onDeadLetter?.(message, reason);
+  try {
+    await options.onDeadLetter?.(message, reason);
+  } catch (error) {
+    // Telling the waiter fails the same way on every delivery: the dead letter is kept, so end it here.
+    if (!isPermanent(error)) throw error;
+    options.logger.warn({ err: error, subject: message.subject }, 'dead-lettered, but could not tell whoever waits on it');
+  }
   // Acked, not termed: the dead-letter stream now holds it, and a work queue drops what is acked.
   message.ack();
 }

@@ -1,6 +1,9 @@
-export { ConfigError, configFromEnv, Environment, maskedConfig, readEnvironment, RuntimeConfig } from './config.ts';
-export { connectNats, keepConnected } from './connection.ts';
-export { deadLetter, deadLetterInputOf, positionOf, Rejection } from './dead-letter.ts';
+export { ConfigError, configFromEnv, Environment, maskedConfig, natsAuthFromEnv, readEnvironment, RuntimeConfig } from './config.ts';
+export { connectAuthenticated, connectNats, keepConnected } from './connection.ts';
+export type { ConnectSettings } from './connection.ts';
+export { connectionFailure, maskNatsUrl, maskUrlsIn, NatsAuth, natsAuthProblems, NatsAuthError, natsConnectOptions, NatsConnectionError } from './nats-auth.ts';
+export type { NatsConnectOptions } from './nats-auth.ts';
+export { deadLetter, deadLetterInputOf, isPermanent, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';
 export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { maskUrlsIn } from './nats-auth.ts';
 
 export type { Logger };
 
@@ -6,7 +7,7 @@ export type { Logger };
  * Keys whose values never reach a log line, wherever they sit in a logged object. Secrets are kept
  * out of events and model context by design; this is the net under that.
  */
-const secretPaths = ['apiKey', 'token', 'password', 'secret', 'authorization', 'credentials'].flatMap((key) => [
+const secretPaths = ['apiKey', 'token', 'password', 'pass', 'secret', 'nkeySeed', 'authorization', 'credentials'].flatMap((key) => [
   key,
   `*.${key}`,
   `*.*.${key}`,
@@ -25,7 +26,25 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { service: options.service, instance: options.instance },
       redact: { paths: secretPaths, censor: '[redacted]' },
+      // Credentials in a URL (nats://user:pass@host) never reach a line: masked in the message and in errors.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map(maskedArgument) as Parameters<typeof method>);
+        },
+      },
+      serializers: { err: (error: Error) => maskedError(pino.stdSerializers.err(error)) },
     },
     options.destination,
   );
+}
+
+function maskedError(serialized: ReturnType<typeof pino.stdSerializers.err>): ReturnType<typeof pino.stdSerializers.err> {
+  return { ...serialized, message: maskUrlsIn(serialized.message), stack: maskUrlsIn(serialized.stack) };
+}
+
+/** A message, or a logged object's top-level strings, with URL credentials masked. */
+function maskedArgument(arg: unknown): unknown {
+  if (typeof arg === 'string') return maskUrlsIn(arg);
+  if (arg === null || typeof arg !== 'object' || arg instanceof Error || Array.isArray(arg)) return arg;
+  return Object.fromEntries(Object.entries(arg).map(([key, value]) => [key, typeof value === 'string' ? maskUrlsIn(value) : value]));
 }

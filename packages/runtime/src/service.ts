@@ -39,7 +39,7 @@ export interface Host {
 export async function startHost(services: readonly Service[], config: RuntimeConfig): Promise<Host> {
   const names = naming(config.prefix);
   const label = services.map((service) => service.name).join('+') || 'signalbox';
-  const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`);
+  const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`, config.natsAuth);
   await provision(nc, names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
   const store = await openEventReader(nc, names);
   const running: RunningService[] = [];

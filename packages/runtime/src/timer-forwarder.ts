@@ -1,6 +1,6 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { DecodeError, encode, ScheduledCommand, timerHeader, validate, type Naming } from '@signalbox/events';
+import { DecodeError, encode, parseJson, ScheduledCommand, timerHeader, validate, type Naming } from '@signalbox/events';
 import { Rejection } from './dead-letter.ts';
 import { startDurableWorker, type RunningWorker } from './durable-worker.ts';
 import type { Logger } from './logger.ts';
@@ -59,9 +59,9 @@ async function forwardFiring(deps: ForwarderDeps, message: JsMsg): Promise<void>
 function parseFiring(names: Naming, message: JsMsg): ScheduledCommand {
   let timer: ScheduledCommand;
   try {
-    timer = validate(ScheduledCommand, JSON.parse(message.string()), 'fired timer');
+    timer = validate(ScheduledCommand, parseJson(message.data, 'fired timer'), 'fired timer');
   } catch (error) {
-    if (error instanceof DecodeError || error instanceof SyntaxError) throw new Rejection(error.message, { cause: error });
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
     throw error;
   }
   // A payload naming another timer must not re-arm that one or dodge its cancel.

@@ -84,8 +84,8 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'RecordModelReply', callId, response: { model, content, stopReason, usage }, costUsd, latencyMs };
     }
     case 'model.failed': {
-      const { callId, code, message, retryable } = event.data;
-      return { type: 'RecordModelFailure', callId, code, message, retryable };
+      const { callId, code, message, retryable, usage, costUsd } = event.data;
+      return { type: 'RecordModelFailure', callId, code, message, retryable, usage, costUsd };
     }
     case 'tool.completed':
     case 'tool.failed':

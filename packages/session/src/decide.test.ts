@@ -201,6 +201,15 @@ describe('session decider', () => {
       .then([{ type: 'model.failed' }, { type: 'session.completed', data: { status: 'failed', reason: expect.stringContaining('ANTHROPIC_API_KEY') } }]);
   });
 
+  it('records what a reply it could not keep cost, once, and fails the session with those totals', () => {
+    given([created, requested(1)])
+      .when({ type: 'RecordModelFailure', callId: 'm1', code: 'unrecordable_reply', message: 'nested too deep', retryable: false, usage, costUsd: 0.02 })
+      .then([
+        { type: 'model.failed', data: { code: 'unrecordable_reply', usage, costUsd: 0.02 } },
+        { type: 'session.completed', data: { status: 'failed', totals: { inputTokens: 10, outputTokens: 5, costUsd: 0.02 } } },
+      ], []);
+  });
+
   it('decides nothing more once the session has completed', () => {
     const done: NewEvent = { type: 'session.completed', data: { status: 'succeeded', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } };
     given([created, requested(1), done]).when({ type: 'FailSession', reason: 'late' }).then([], []);

@@ -1,4 +1,4 @@
-import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
@@ -23,7 +23,7 @@ export type SessionCommand =
       deciderVersion?: number;
     }
   | { type: 'RecordModelReply'; callId: string; response: ModelResponse; costUsd: number; latencyMs: number }
-  | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean }
+  | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean; usage?: Usage | undefined; costUsd?: number | undefined }
   | { type: 'RecordToolResult'; result: ToolResult }
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
@@ -115,8 +115,9 @@ function recordReply(command: Extract<SessionCommand, { type: 'RecordModelReply'
 }
 
 function recordFailure(command: Extract<SessionCommand, { type: 'RecordModelFailure' }>, state: ActiveState & { attempt: number }): Decision {
-  const { callId, code, message, retryable } = command;
-  return recordThenContinue(state, { type: 'model.failed', data: { callId, code, message, retryable, attempt: state.attempt } });
+  const { callId, code, message, retryable, usage, costUsd } = command;
+  const spent = usage === undefined ? {} : { usage, costUsd: costUsd ?? 0 };
+  return recordThenContinue(state, { type: 'model.failed', data: { callId, code, message, retryable, attempt: state.attempt, ...spent } });
 }
 
 function isPendingTool(state: ActiveState, callId: string): state is ActiveState & { status: 'awaiting_tools' } {

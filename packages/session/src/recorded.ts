@@ -23,8 +23,8 @@ export function recordedModelReply(
   if (asked === -1) return undefined;
   const answer = original.slice(asked + 1).find((event) => event.type.startsWith('model.') && 'callId' in event.data && event.data.callId === call.callId);
   if (answer?.type === 'model.failed') {
-    const { code, message, retryable } = answer.data;
-    return { type: 'RecordModelFailure', callId: call.callId, code, message, retryable };
+    const { code, message, retryable, usage, costUsd } = answer.data;
+    return { type: 'RecordModelFailure', callId: call.callId, code, message, retryable, usage, costUsd };
   }
   if (answer?.type !== 'model.responded') return undefined;
   const { model, content, stopReason, usage, costUsd, latencyMs } = answer.data;

@@ -11,6 +11,7 @@ import {
   type ToolOutcomeEvent,
   type ToolResultBlock,
   type Totals,
+  type Usage,
 } from '@signalbox/events';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
@@ -112,18 +113,15 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
     }
     case 'model.responded': {
       const { usage, costUsd, content } = event.data;
-      const totals = {
-        ...state.totals,
-        inputTokens: state.totals.inputTokens + usage.inputTokens,
-        outputTokens: state.totals.outputTokens + usage.outputTokens,
-        costUsd: state.totals.costUsd + costUsd,
-      };
+      const totals = spend(state.totals, usage, costUsd);
       const after = { kind: 'reply' as const, stopReason: event.data.stopReason };
       return { ...base(state), totals, status: 'deciding', after, conversation: withMessage(state.conversation, { role: 'assistant', content }) };
     }
     case 'model.failed': {
-      const { callId, attempt, code, message, retryable } = event.data;
-      return { ...base(state), status: 'deciding', after: { kind: 'failure', callId, attempt, code, message, retryable } };
+      const { callId, attempt, code, message, retryable, usage, costUsd } = event.data;
+      // A model that answered with what could not be recorded was still paid for.
+      const totals = usage === undefined ? state.totals : spend(state.totals, usage, costUsd ?? 0);
+      return { ...base(state), totals, status: 'deciding', after: { kind: 'failure', callId, attempt, code, message, retryable } };
     }
     case 'tool.requested': {
       const pending = state.status === 'awaiting_tools' ? state.pending : [];
@@ -182,6 +180,11 @@ function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
     case 'tool.outcome_unknown':
       return { type: 'tool_result', toolUseId, content: `outcome unknown: ${event.data.reason}`, isError: true };
   }
+}
+
+/** Totals after a model answer's usage and cost. */
+function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
+  return { ...totals, inputTokens: totals.inputTokens + usage.inputTokens, outputTokens: totals.outputTokens + usage.outputTokens, costUsd: totals.costUsd + costUsd };
 }
 
 /** The fields every active status shares, without the status-specific ones. */

@@ -45,3 +45,21 @@ export class IncompleteReadError extends Error {
     this.sessionId = sessionId;
   }
 }
+
+/**
+ * A session's log holds a message that is not its events (garbage published on its subject): every
+ * read of it fails the same way, so this is permanent, and the session cannot go on.
+ */
+export class CorruptLogError extends Error {
+  override readonly name = 'CorruptLogError';
+  readonly code = 'corrupt_log';
+  readonly permanent = true;
+  readonly subject: string;
+  readonly seq: number;
+
+  constructor(subject: string, seq: number, cause: Error) {
+    super(`${subject} holds a message that cannot be decoded, at stream sequence ${seq}: ${cause.message}`, { cause });
+    this.subject = subject;
+    this.seq = seq;
+  }
+}

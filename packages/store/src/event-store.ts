@@ -10,9 +10,9 @@ import {
   type JetStreamManager,
   type StoredMsg,
 } from '@nats-io/jetstream';
-import { decodeEventMessage, encodeEventMessage, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
+import { DecodeError, decodeEventMessage, encodeEventMessage, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConcurrencyError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
+import { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 
 /** Where a session's log ends: its last event number and the stream sequence of the message holding it. */
 export interface SessionHead {
@@ -119,13 +119,13 @@ export class EventStore implements EventReader {
       last_by_subj: this.#names.subjects.events(sessionId),
     });
     if (!stored) return emptyHead;
-    return { n: decodeEventMessage(stored.data).at(-1)!.n, seq: stored.seq };
+    return { n: eventsIn(stored.subject, stored.seq, stored.data).at(-1)!.n, seq: stored.seq };
   }
 
   /** The session's first event (its `session.created`), or undefined when it has none. */
   async first(sessionId: string): Promise<SessionEvent | undefined> {
     const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: 1, next_by_subj: this.#names.subjects.events(sessionId) });
-    return stored ? decodeEventMessage(stored.data)[0] : undefined;
+    return stored ? eventsIn(stored.subject, stored.seq, stored.data)[0] : undefined;
   }
 
   /**
@@ -134,7 +134,7 @@ export class EventStore implements EventReader {
    */
   async holds(sessionId: string, at: SessionHead): Promise<boolean> {
     const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: at.seq });
-    return stored?.subject === this.#names.subjects.events(sessionId) && decodeEventMessage(stored.data).at(-1)!.n === at.n;
+    return stored?.subject === this.#names.subjects.events(sessionId) && eventsIn(stored.subject, stored.seq, stored.data).at(-1)!.n === at.n;
   }
 
   /**
@@ -240,7 +240,7 @@ export class EventStore implements EventReader {
     for (let seq = fromSeq; seq <= lastSeq; ) {
       const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq, next_by_subj: subject });
       if (!stored || stored.seq > lastSeq) return;
-      yield* decodeEventMessage(stored.data);
+      yield* eventsIn(stored.subject, stored.seq, stored.data);
       seq = stored.seq + 1;
     }
   }
@@ -259,7 +259,7 @@ export class EventStore implements EventReader {
       for (const stored of page) {
         const storedSeq = stored.seq; // parsed from a header on each access
         if (storedSeq > head.seq) return;
-        const events = decodeEventMessage(stored.data);
+        const events = eventsIn(stored.subject, storedSeq, stored.data);
         yield* events;
         seq = storedSeq + 1;
         n = events.at(-1)!.n + 1;
@@ -326,7 +326,7 @@ export class EventStore implements EventReader {
     signal?.addEventListener('abort', stop, { once: true });
     try {
       if (signal?.aborted) return;
-      for await (const message of messages) yield* decodeEventMessage(message.data);
+      for await (const message of messages) yield* eventsIn(message.subject, message.seq, message.data);
     } finally {
       signal?.removeEventListener('abort', stop);
       await messages.close();
@@ -342,4 +342,14 @@ function contiguityCheck(sessionId: string, fromN: number): (event: SessionEvent
     if (event.n > expected) throw new SequenceGapError(sessionId, expected, event.n);
     expected += 1;
   };
+}
+
+/** A stored message's events; one that is not a CorruptLogError naming where it is. */
+function eventsIn(subject: string, seq: number, data: Uint8Array): SessionEvent[] {
+  try {
+    return decodeEventMessage(data);
+  } catch (error) {
+    if (error instanceof DecodeError) throw new CorruptLogError(subject, seq, error);
+    throw error;
+  }
 }

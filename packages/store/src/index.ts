@@ -1,4 +1,5 @@
-export { ConcurrencyError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
+export { DeadLetterBodies } from './dead-letter-bodies.ts';
+export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 export { emptyHead, EventStore, openEventReader } from './event-store.ts';
 export type { EventReader, ReadOptions, SessionHead } from './event-store.ts';
 export { defaultEventPartitions, eventPartitionsMaxAgeMs, partitionCountOf, provision, provisionEventPartitions, streamConfigs, subscriberEntryTtlMs } from './provision.ts';

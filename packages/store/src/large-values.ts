@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
-import { decode, encode } from '@signalbox/events';
+import { decode, encode, storedLimits } from '@signalbox/events';
 import { z } from 'zod';
 
 /**
@@ -81,7 +81,7 @@ export class LargeValues {
     const entry = await this.#kv.get(key);
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
     if (entry.value[0] !== manifestTag) return { value: entry.value };
-    return { value: entry.value, manifest: decode(Manifest, entry.value.subarray(1), `the manifest of ${key}`) };
+    return { value: entry.value, manifest: decode(Manifest, entry.value.subarray(1), `the manifest of ${key}`, storedLimits) };
   }
 
   async #purgeParts(key: string, manifest: Manifest): Promise<void> {

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm } from '@nats-io/kv';
-import { decode, encode, type Naming } from '@signalbox/events';
+import { decode, encode, storedLimits, type Naming } from '@signalbox/events';
 import { z } from 'zod';
 import { LargeValues, MissingPartsError } from './large-values.ts';
 
@@ -60,7 +60,7 @@ export class SnapshotStore<S> {
       throw error;
     });
     if (!value) return undefined;
-    const envelope = decode(SnapshotEnvelope, value, `snapshot of ${sessionId}`);
+    const envelope = decode(SnapshotEnvelope, value, `snapshot of ${sessionId}`, storedLimits);
     if (envelope.v !== formatVersion || envelope.stateVersion !== this.#stateVersion) return undefined;
     // The version says the state has the caller's shape; the snapshot is trusted no further than that.
     return { n: envelope.n, seq: envelope.seq, state: envelope.state as S };

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm } from '@nats-io/kv';
-import { decode, encode, type Message, type Naming } from '@signalbox/events';
+import { decode, encode, storedLimits, type Message, type Naming } from '@signalbox/events';
 import { z } from 'zod';
 import { LargeValues, MissingPartsError } from './large-values.ts';
 
@@ -62,7 +62,7 @@ export class TranscriptStore {
         });
         if (!value) throw new MissingTranscriptError(sessionId, chunk);
         // Written by this store from a validated log; like snapshots, trusted as far as their shape.
-        return decode(Chunk, value, `transcript chunk ${chunk} of ${sessionId}`) as Message[];
+        return decode(Chunk, value, `transcript chunk ${chunk} of ${sessionId}`, storedLimits) as Message[];
       }),
     );
     return chunks.flat();

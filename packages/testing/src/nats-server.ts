@@ -37,6 +37,8 @@ export interface NatsServerOptions {
   config?: string;
   /** Set to share a dir between restarts or nodes; otherwise a fresh temp dir. */
   storeDir?: string;
+  /** Host dirs the config names files in (TLS certificates, for example): a container sees them at the same path. */
+  mounts?: string[];
   port?: number;
   name?: string;
   /** Overrides the run's harness, for the tests of the harness itself. */
@@ -57,7 +59,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   if (configDir) args.push('-c', join(configDir, 'server.conf'));
   args.push(...(options.args ?? []));
   if (options.name) args.push('-n', options.name);
-  const launch = launcherWith(configDir ? [storeDir, configDir] : [storeDir]);
+  const launch = launcherWith([storeDir, ...(configDir ? [configDir] : []), ...(options.mounts ?? [])]);
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
   let running = await launchHealthy(launch, args, monitorUrl);
 

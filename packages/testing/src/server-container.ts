@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { GenericContainer, PullPolicy, Wait, type StartedTestContainer } from 'testcontainers';
 import { containerLabels, containerRuntime, type TestRun } from './container-runtime.ts';
 import { readyTimeoutMs, type LaunchServer, type RunningServer } from './running-server.ts';
+import { stopProcess } from './process-stop.ts';
 
 export interface ContainerSetup {
   image: string;
@@ -73,7 +74,7 @@ function runningContainer(started: StartedTestContainer, container: Container, p
       }),
     // SIGSTOP to the container's only process (its host pid) rather than `docker pause`: cgroup v1's
     // freezer failed here in 2 of 5 pauses ("unable to freeze") while nats-server was fsyncing.
-    freeze: async () => void process.kill(pid, 'SIGSTOP'),
+    freeze: () => stopProcess(pid),
     thaw: async () => void process.kill(pid, 'SIGCONT'),
   };
 }

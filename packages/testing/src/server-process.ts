@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopProcess } from './process-stop.ts';
 import { readyTimeoutMs, type LaunchServer, type RunningServer } from './running-server.ts';
 
 /** The process harness: nats-server as a child process of this one. */
@@ -25,8 +26,9 @@ function runningProcess(child: ChildProcess): RunningServer {
     stop: () => signalAndWait('SIGTERM'),
     kill: () => signalAndWait('SIGKILL'),
     freeze: async () => {
-      child.kill('SIGSTOP');
+      if (child.pid === undefined || exited()) return;
       frozen = true;
+      await stopProcess(child.pid);
     },
     thaw: async () => {
       child.kill('SIGCONT');

@@ -8,6 +8,7 @@ import { sessionStateVersion, type SessionState } from '@signalbox/session';
 import { EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import type { BudgetCeiling } from './core/budget-ceiling.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
@@ -61,7 +62,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         newId: monotonicFactory(pooledRandom()),
         actor,
       });
-      const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes };
+      const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;
       const common = { nc, names, logger, concurrency: options.concurrency ?? concurrency, ackWaitMs: config.ackWaitMs, maxDeliver };
       const tasks = await startDurableWorker({
@@ -73,7 +74,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         handle: (message) => handleTask(ingress, message),
         onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
       });
-      const inboxes = await startInboxes({ worker: common, runner, store, actor, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
+      const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
       const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs });
       return {
@@ -93,6 +94,7 @@ interface InboxesDeps {
   /** The log, which a fork's first events are read from. */
   store: EventStore;
   actor: string;
+  budgetCeiling: BudgetCeiling;
   ownInboxIdleMs: number | undefined;
   adoptEveryMs: number | undefined;
 }
@@ -104,13 +106,13 @@ interface InboxesDeps {
  * not overlap, and an older shared durable took all of `inbox.>`.
  */
 async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> }> {
-  const { runner, store, actor } = deps;
+  const { runner, store, actor, budgetCeiling } = deps;
   const { nc, names, logger, ackWaitMs } = deps.worker;
   const worker = {
     ...deps.worker,
     stream: names.streams.inbox,
     deadLetterSource: 'inbox',
-    handle: (message: JsMsg) => handleInboxCommand({ runner, store, names }, message),
+    handle: (message: JsMsg) => handleInboxCommand({ runner, store, names, budgetCeiling }, message),
     onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
   };
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });

@@ -40,6 +40,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         logger: context.logger,
         tools,
         workspaces: await new Objm(context.nc).open(context.names.objectStores.workspace),
+        workspaceIndex: await new Kvm(context.nc).open(context.names.buckets.workspaceIndex),
         outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
         instance: context.config.instance,

@@ -101,6 +101,32 @@ describe('tool executor', () => {
     expect((await stranger.result()).outcome).toEqual({ status: 'failed', error: 'no file at shared.txt; workspace.list shows what exists' });
   });
 
+  it("lists its own run's files from the workspace index, never the rest of the store", async () => {
+    const run = await session('run-11');
+    const neighbour = await session('run-11x');
+    for (const path of ['notes/b.md', 'notes/a.md', 'other.txt']) {
+      await run.send('workspace.write', { path, content: 'abc' });
+      await run.result();
+    }
+    await neighbour.send('workspace.write', { path: 'notes/c.md', content: 'not yours' });
+    await neighbour.result();
+    // An object the index does not name is not listed: the listing does not read the object store.
+    await (await new Objm(nc).open(names.objectStores.workspace)).putBlob({ name: 'run-11/notes/unindexed.md' }, new Uint8Array(1));
+
+    await run.send('workspace.list', { prefix: 'notes/' });
+    expect((await run.result()).outcome).toEqual({ status: 'completed', output: 'notes/a.md (3 bytes)\nnotes/b.md (3 bytes)' });
+    await neighbour.send('workspace.list', {});
+    expect((await neighbour.result()).outcome).toEqual({ status: 'completed', output: 'notes/c.md (9 bytes)' });
+  });
+
+  it('refuses NUL and control characters in workspace paths and prefixes', async () => {
+    const run = await session('run-12');
+    await run.send('workspace.write', { path: 'a\u0000.md', content: 'x' });
+    expect((await run.result()).outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('NUL or other control characters') });
+    await run.send('workspace.list', { prefix: '\r\n' });
+    expect((await run.result()).outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('NUL or other control characters') });
+  });
+
   it('answers invalid input with each issue', async () => {
     const run = await session('run-5');
     await run.send('workspace.write', { path: '/etc/passwd' });

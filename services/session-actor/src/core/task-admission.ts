@@ -1,4 +1,4 @@
-import { AgentName, decode, DecodeError, Task, validate } from '@signalbox/events';
+import { AgentName, decode, DecodeError, inputLimits, jsonLimitProblem, Task, validate } from '@signalbox/events';
 
 export type TaskAdmission = { ok: true; agent: AgentName; task: Task } | { ok: false; reason: string };
 
@@ -35,8 +35,12 @@ export function admitTask(message: TaskMessage, prefix: string, maxBytes = defau
 }
 
 function parseJson(data: Uint8Array): unknown {
+  const text = new TextDecoder().decode(data);
+  // A linear pre-scan first: a task nested thousands deep overflowed every recursive walk after parsing.
+  const problem = jsonLimitProblem(text, inputLimits, data.length);
+  if (problem !== undefined) throw new DecodeError('JSON task', problem);
   try {
-    return JSON.parse(new TextDecoder().decode(data));
+    return JSON.parse(text);
   } catch (error) {
     throw new SyntaxError(`malformed JSON task: ${(error as Error).message}`, { cause: error });
   }

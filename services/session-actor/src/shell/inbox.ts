@@ -4,6 +4,7 @@ import { positionOf, Rejection } from '@signalbox/runtime';
 import { forkPrefix, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
+import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
 import type { SessionRunner } from './session-runner.ts';
 
 /** What applying inbox commands needs: the runner, the log (a fork is read from it), and the names, to read the subject. */
@@ -11,6 +12,8 @@ export interface InboxDeps {
   runner: SessionRunner;
   store: EventStore;
   names: Naming;
+  /** The installation's budget ceiling, which a resume's limits may not pass (nor a task's). */
+  budgetCeiling: BudgetCeiling;
 }
 
 /**
@@ -30,20 +33,20 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   const addressed = deps.names.subjects.sessionOfInbox(message.subject);
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   const options = { causationId: positionOf(message) };
-  const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps.store, command), options);
+  const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps, command), options);
   // A session is created by its task or fork alone: a pause or resume for any other is refused, not kept waiting.
   if (state.status === 'new' && (command.type === 'pause' || command.type === 'resume')) {
     throw new Rejection(`cannot ${command.type} session ${command.sessionId}: it does not exist`);
   }
 }
 
-async function toSessionCommand(store: EventStore, command: InboxCommand): Promise<SessionCommand> {
+async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise<SessionCommand> {
   switch (command.type) {
     case 'tool.result':
       return { type: 'RecordToolResult', result: command };
     case 'fork': {
       const { sessionId, from, edit, agent } = command;
-      const prefix = forkPrefix(await store.read(from.sessionId), from.n, edit);
+      const prefix = forkPrefix(await deps.store.read(from.sessionId), from.n, edit);
       if (!prefix) throw new Rejection(`cannot fork ${from.sessionId} at event ${from.n}: its log does not reach that far`);
       // A fork is the root of its own run.
       return { type: 'ForkSession', sessionId, correlationId: sessionId, from, prefix, agent };
@@ -51,6 +54,7 @@ async function toSessionCommand(store: EventStore, command: InboxCommand): Promi
     case 'pause':
       return { type: 'PauseSession', reason: command.reason, by: command.by };
     case 'resume':
+      if (command.budget) await refuseOverCeiling(deps, command.sessionId, command.budget);
       return { type: 'ResumeSession', by: command.by, budget: command.budget };
     case 'intervention':
     case 'approval.decision':
@@ -62,6 +66,15 @@ async function toSessionCommand(store: EventStore, command: InboxCommand): Promi
     default:
       return assertNever(command);
   }
+}
+
+/** A resume may raise the budget only as far as a task could: to the agent's own limit or its ceiling. */
+async function refuseOverCeiling(deps: InboxDeps, sessionId: string, limits: RequestedLimits): Promise<void> {
+  const created = await deps.store.first(sessionId);
+  // A session that does not exist yet is refused as such once the command is applied.
+  if (created?.type !== 'session.created') return;
+  const overCeiling = budgetOverCeiling(limits, created.data.agent, deps.budgetCeiling);
+  if (overCeiling) throw new Rejection(`cannot resume session ${sessionId} with that budget (the session is unchanged): ${overCeiling}`);
 }
 
 /**

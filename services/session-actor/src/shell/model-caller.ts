@@ -1,4 +1,4 @@
-import type { AgentDefinition, ModelRequest, ScriptStep, Usage } from '@signalbox/events';
+import { maxInputDepth, valueDepthProblem, type AgentDefinition, type ModelRequest, type ScriptStep, type Usage } from '@signalbox/events';
 import {
   createScriptedProvider,
   ModelError,
@@ -43,7 +43,14 @@ export async function callModel(
   try {
     const model = resolve(agent);
     const response = await model.provider.complete(call.request);
-    return { type: 'RecordModelReply', callId: call.callId, response, costUsd: model.costOf(response.usage), latencyMs: clock() - started };
+    const costUsd = model.costOf(response.usage);
+    // A reply the log could not hold would fail its append on every retry, each retry calling the model again.
+    const unrecordable = valueDepthProblem(response, maxInputDepth);
+    if (unrecordable !== undefined) {
+      const message = `the model's reply cannot be recorded: ${unrecordable}`;
+      return { type: 'RecordModelFailure', callId: call.callId, code: 'unrecordable_reply', message, retryable: false, usage: response.usage, costUsd };
+    }
+    return { type: 'RecordModelReply', callId: call.callId, response, costUsd, latencyMs: clock() - started };
   } catch (error) {
     if (error instanceof ModelError) {
       return { type: 'RecordModelFailure', callId: call.callId, code: error.code, message: error.message, retryable: error.retryable };

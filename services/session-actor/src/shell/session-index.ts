@@ -28,6 +28,25 @@ export async function recordInIndex(index: KV, state: ActiveState, now: number):
   }
 }
 
+/**
+ * Marks the session failed in the index without an event: its log cannot be read (see
+ * CorruptLogError), so no state can be folded to decide one. The row keeps what it said of the session.
+ */
+export async function recordUnreadableInIndex(index: KV, sessionId: string, reason: string, now: number): Promise<void> {
+  for (let race = 1; race <= maxRaces; race++) {
+    const existing = await index.get(sessionId);
+    const current = existing?.operation === 'PUT' ? SessionIndexEntry.safeParse(existing.json()) : undefined;
+    if (!existing || !current?.success) return;
+    if (current.data.status === 'failed' && current.data.reason === reason) return;
+    try {
+      await index.update(sessionId, JSON.stringify({ ...current.data, status: 'failed', reason, updatedAt: now }), existing.revision);
+      return;
+    } catch (error) {
+      if (race === maxRaces) throw error;
+    }
+  }
+}
+
 function entryOf(state: ActiveState, now: number): SessionIndexEntry {
   const outcome = state.status === 'completed' ? state.outcome : undefined;
   return {

@@ -2,12 +2,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
 import type { SessionCommand, SessionEffect, SessionState } from '@signalbox/session';
-import type { SnapshotStore } from '@signalbox/store';
+import { Rejection } from '@signalbox/runtime';
+import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import type { ModelResolver } from './model-caller.ts';
 import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import type { LoadedSession } from './session-cache.ts';
+import { recordUnreadableInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
 import { SessionLog, type SessionLogDeps } from './session-log.ts';
 import { SessionSnapshots } from './session-snapshots.ts';
@@ -47,8 +49,10 @@ export class SessionRunner {
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
   readonly #lock = new KeyedLock();
+  readonly #deps: SessionRunnerDeps;
 
   constructor(deps: SessionRunnerDeps) {
+    this.#deps = deps;
     const { store, snapshots, transcripts, logger, snapshotEvery: every } = deps;
     this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
@@ -58,7 +62,23 @@ export class SessionRunner {
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
-    return this.#lock.run(sessionId, () => this.#execute(sessionId, command, options));
+    return this.#lock.run(sessionId, () => this.#executeReadable(sessionId, command, options));
+  }
+
+  /**
+   * A log holding a message that is not events (garbage published on the session's subject) cannot
+   * be folded, so no event can be decided: the session is marked failed in the index with the reason,
+   * and this and every later command is refused (dead-lettered) with it. The log is left as it is.
+   */
+  async #executeReadable(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
+    try {
+      return await this.#execute(sessionId, command, options);
+    } catch (error) {
+      if (!(error instanceof CorruptLogError)) throw error;
+      const reason = `session ${sessionId} cannot go on: ${error.message}`;
+      await recordUnreadableInIndex(this.#deps.sessionIndex, sessionId, reason, this.#deps.clock());
+      throw new Rejection(reason, { cause: error });
+    }
   }
 
   /** Waits for background work (snapshot writes) to finish, before the connection closes. */

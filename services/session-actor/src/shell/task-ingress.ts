@@ -4,8 +4,10 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { readToolDefinitions, type EventStore } from '@signalbox/store';
 import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
-import { positionOf, Rejection } from '@signalbox/runtime';
+import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { ulid } from 'ulid';
+import { budgetOverCeiling, type BudgetCeiling } from '../core/budget-ceiling.ts';
+import { checkReplySubject } from '../core/reply-subject.ts';
 import { admitTask } from '../core/task-admission.ts';
 import type { SessionRunner } from './session-runner.ts';
 
@@ -16,23 +18,29 @@ export interface TaskIngressDeps {
   agents: KV;
   runner: SessionRunner;
   maxTaskBytes: number;
+  logger: Logger;
+  /** The installation's budget ceiling, for agents that set none of their own. */
+  budgetCeiling: BudgetCeiling;
 }
 
 /**
  * Starts a session for a task from `sbx.tasks.<agent>`. A task that can never start is rejected
- * (and so dead-lettered); a publisher that set `Sbx-Reply-To` hears the outcome either way.
+ * (and so dead-lettered); a publisher that set `Sbx-Reply-To` hears the outcome either way, if it
+ * named an inbox (`checkReplySubject`).
  */
 export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise<void> {
-  const replyTo = message.headers?.get(replyToHeader) || undefined;
+  const contentType = message.headers?.get('Content-Type') || undefined;
+  const admission = admitTask({ subject: message.subject, data: message.data, contentType }, deps.names.prefix, deps.maxTaskBytes);
+  const replyTo = replySubjectOf(deps, message, admission.ok ? (admission.task.sessionId ?? sessionIdFor(message)) : undefined);
   const reply = (outcome: TaskOutcome) => {
     if (replyTo) deps.nc.publish(replyTo, JSON.stringify(outcome));
   };
-  const contentType = message.headers?.get('Content-Type') || undefined;
-  const admission = admitTask({ subject: message.subject, data: message.data, contentType }, deps.names.prefix, deps.maxTaskBytes);
   try {
     if (!admission.ok) throw new Rejection(admission.reason);
     const agent = await loadAgent(deps.agents, admission.agent);
     const { task } = admission;
+    const overCeiling = budgetOverCeiling(task.budget ?? {}, agent, deps.budgetCeiling);
+    if (overCeiling) throw new Rejection(`the task's budget is refused: ${overCeiling}`);
     const sessionId = task.sessionId ?? sessionIdFor(message);
     const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools);
     const budget = { ...agent.budget, ...task.budget };
@@ -61,6 +69,21 @@ export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg
   await deps.runner.execute(sessionId, { type: 'FailSession', reason: `the task could not be processed: ${reason}` }, {
     causationId: positionOf(message),
   });
+}
+
+/**
+ * The task's reply subject if it may be published to. A refused one is ignored (the task is still
+ * handled) and logged on the task's first delivery only, so a redelivered task does not repeat it.
+ */
+function replySubjectOf(deps: TaskIngressDeps, message: JsMsg, sessionId: string | undefined): string | undefined {
+  const asked = message.headers?.get(replyToHeader) || undefined;
+  if (asked === undefined) return undefined;
+  const checked = checkReplySubject(asked);
+  if (checked.ok) return checked.subject;
+  if (message.info.deliveryCount === 1) {
+    deps.logger.warn({ task: positionOf(message), sessionId, correlationId: sessionId }, `${checked.reason}; the task is handled, without a reply`);
+  }
+  return undefined;
 }
 
 async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { assertNever, decode, DecodeError, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
@@ -15,6 +16,8 @@ export interface ToolJobDeps {
   logger: Logger;
   tools: ToolCatalogue;
   workspaces: ObjectStore;
+  /** Which files each run's workspace holds, so a listing reads only its own run's. */
+  workspaceIndex: KV;
   /** Where outputs too long for a result are kept whole. */
   outputs: OutputKeeper;
   ledger: ToolLedger;
@@ -117,7 +120,7 @@ async function carryOut(
 
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
-  const workspace = objectStoreWorkspace(deps.workspaces, job.correlationId);
+  const workspace = objectStoreWorkspace(deps.workspaces, deps.workspaceIndex, job.correlationId);
   const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, type ToolSpec } from './tool.ts';
-import { maxPathLength, WorkspacePath } from './workspace.ts';
+import { WorkspacePath, WorkspacePrefix } from './workspace.ts';
 
 /** Reading a path that holds no file: the model should look before it reads again. */
 export class MissingFileError extends Error {
@@ -43,7 +43,7 @@ export const workspaceList = defineTool({
   name: 'workspace.list',
   description: 'List the files in the workspace shared by this run and its subagents, with their sizes.',
   input: z.object({
-    prefix: z.string().max(maxPathLength).optional().describe('Only paths that start with this, like "notes/"'),
+    prefix: WorkspacePrefix.optional().describe('Only paths that start with this, like "notes/"'),
   }),
   run: async ({ prefix }, { workspace }) => {
     const entries = await workspace.list(prefix);

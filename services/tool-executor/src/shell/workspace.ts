@@ -1,3 +1,4 @@
+import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { z } from 'zod';
 
@@ -29,8 +30,19 @@ export const WorkspacePath = z
   });
 export type WorkspacePath = z.infer<typeof WorkspacePath>;
 
+/** NUL, the other C0 and C1 controls, DEL, and the line and paragraph separators: no file name needs them, and they forge lines in listings and logs. */
+const controlCharacter = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+const controlProblem = 'must not contain NUL or other control characters';
+
+/** A prefix to list a workspace by, like "notes/": any start of a path, but no control character. */
+export const WorkspacePrefix = z
+  .string()
+  .max(maxPathLength, `must be at most ${maxPathLength} characters`)
+  .refine((prefix) => !controlCharacter.test(prefix), controlProblem);
+
 // The first problem only: "/etc" has one mistake, not also an empty first segment.
 function pathProblem(path: string): string | undefined {
+  if (controlCharacter.test(path)) return controlProblem;
   if (path.startsWith('/')) return 'must be relative, without a leading "/"';
   const segments = path.split('/');
   if (segments.includes('')) return 'must not contain empty segments ("//" or a trailing "/")';
@@ -38,20 +50,34 @@ function pathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** The workspace of the run rooted at `rootSessionId`, kept in the `sbx-workspace` object store. */
-export function objectStoreWorkspace(store: ObjectStore, rootSessionId: string): Workspace {
+/**
+ * The workspace of the run rooted at `rootSessionId`, kept in the `sbx-workspace` object store. Object
+ * names are base64 in their subjects, so the server cannot list one run's objects; each file is
+ * therefore also an entry of `index` (`sbx-workspace-index`), `<rootSessionId>.<base64url path>` with
+ * its size, and a listing reads the run's own entries only. Written after the object, so an entry
+ * always names a file; a write cut off between the two is listed once the call is run again.
+ */
+export function objectStoreWorkspace(store: ObjectStore, index: KV, rootSessionId: string): Workspace {
   const root = `${rootSessionId}/`;
   return {
     read: async (path) => (await store.getBlob(root + path)) ?? undefined,
     write: async (path, content) => {
       await store.putBlob({ name: root + path }, content);
+      await index.put(indexKey(rootSessionId, path), String(content.length));
     },
     list: async (prefix = '') => {
-      // Object names are base64 in their subjects, so the server cannot filter by prefix: list and filter here.
-      const objects = await store.list();
-      return objects
-        .filter((object) => object.name.startsWith(root + prefix))
-        .map((object) => ({ path: object.name.slice(root.length), size: object.size }));
+      const entries: WorkspaceEntry[] = [];
+      for await (const key of await index.keys(`${rootSessionId}.>`)) {
+        const path = Buffer.from(key.slice(rootSessionId.length + 1), 'base64url').toString('utf8');
+        if (!path.startsWith(prefix)) continue;
+        const entry = await index.get(key);
+        if (entry?.operation === 'PUT') entries.push({ path, size: Number(entry.string()) });
+      }
+      return entries;
     },
   };
+}
+
+function indexKey(rootSessionId: string, path: string): string {
+  return `${rootSessionId}.${Buffer.from(path, 'utf8').toString('base64url')}`;
 }

@@ -35,7 +35,7 @@ fetch_nats_server() {
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   if [ -z "$mirror" ] || ! command -v apt-get >/dev/null || [ ! -r "$keyring" ]; then
     echo "nats-server: none at or above $nats_floor found, and no Debian apt mirror to fetch one from;" \
-      "install nats-server $nats_floor+ (https://github.com/nats-io/nats-server/releases) and set NATS_SERVER_BIN" >&2
+      "install nats-server $nats_floor+ from your system's packages or the NATS project's releases, and set NATS_SERVER_BIN" >&2
     return 1
   fi
   apt_dir="$root/.tooling/apt"

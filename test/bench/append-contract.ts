@@ -9,7 +9,7 @@
  *    BENCH_TOPOLOGIES=r1,r3, BENCH_OPTIONS=<comma-separated names from harness/append-options.ts>,
  *    BENCH_DEADLINE_MS=85000: raise it with the rounds; run.ts stops a benchmark after BENCH_TIMEOUT_MS)
  */
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
 import { emptyHead, EventStore, streamConfigs } from '@signalbox/store';
@@ -74,7 +74,7 @@ async function measureTopology(topology: Topology, teardown: Teardown): Promise<
   let sessionSerial = 0;
   const run = async (option: AppendOption | 'raw', sessions: number, stepsEach: number) => {
     const ids = Array.from({ length: sessions }, () => `${topology}-${++sessionSerial}`);
-    const measured = option === 'raw' ? await rawPublishAcks(js, ids, stepsEach * template.length) : await appendSteps(option, jsm, ids, stepsEach);
+    const measured = option === 'raw' ? await rawPublishAcks(js, ids, stepsEach * template.length) : await appendSteps(option, store, ids, stepsEach);
     return { topology, option: option === 'raw' ? ('raw' as const) : option.name, sessions, ...measured };
   };
   const chosen = options.map((name) => appendOption(name, nc, names, store));
@@ -101,7 +101,7 @@ async function startTopology(topology: Topology): Promise<{ servers: string[]; d
 }
 
 /** `ids.length` sessions at once, each appending `stepsEach` steps of two decisions, one after the other. */
-async function appendSteps(option: AppendOption, jsm: JetStreamManager, ids: string[], stepsEach: number) {
+async function appendSteps(option: AppendOption, store: EventStore, ids: string[], stepsEach: number) {
   const decisionMs: number[] = [];
   const stepMs: number[] = [];
   let refusals = 0;
@@ -113,7 +113,7 @@ async function appendSteps(option: AppendOption, jsm: JetStreamManager, ids: str
         const stepStarted = performance.now();
         for (const decision of stepDecisions(template, sessionId, step)) {
           const started = performance.now();
-          const appended = await appendAsSoleWriter(option, jsm, names, decision, head);
+          const appended = await appendAsSoleWriter(option, store, decision, head);
           head = appended.head;
           refusals += appended.refusals;
           decisionMs.push(performance.now() - started);

@@ -1,8 +1,8 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
-import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { readFileSync } from 'node:fs';
-import { assertNever, decodeEventMessage, encodeEvent, SessionEvent, typeHeader, type Naming } from '@signalbox/events';
-import { ConcurrencyError, emptyHead, type EventStore, type SessionHead } from '@signalbox/store';
+import { assertNever, encodeEvent, SessionEvent, typeHeader, type Naming } from '@signalbox/events';
+import { ConcurrencyError, type EventStore, type SessionHead } from '@signalbox/store';
 
 /**
  * The ways a session actor could append one decision's events, side by side: what the append-contract
@@ -188,12 +188,6 @@ export function stepDecisions(template: readonly SessionEvent[], sessionId: stri
   return [events.slice(0, 2), events.slice(2)];
 }
 
-/** The session's head as the stream's leader has it, whatever its last message holds. */
-export async function headOf(jsm: JetStreamManager, names: Naming, sessionId: string): Promise<SessionHead> {
-  const stored = await jsm.streams.getMessage(names.streams.events, { last_by_subj: names.subjects.events(sessionId) });
-  return stored ? { n: decodeEventMessage(stored.data).at(-1)!.n, seq: stored.seq } : emptyHead;
-}
-
 /**
  * A sole writer's append as an actor would finish it: a refusal (on R3, 10164 "wrong last sequence"
  * can answer a checked write sent just after the ack of the previous one, before the server has cleared
@@ -201,8 +195,7 @@ export async function headOf(jsm: JetStreamManager, names: Naming, sessionId: st
  */
 export async function appendAsSoleWriter(
   option: AppendOption,
-  jsm: JetStreamManager,
-  names: Naming,
+  store: EventStore,
   events: readonly SessionEvent[],
   head: SessionHead,
 ): Promise<{ head: SessionHead; refusals: number }> {
@@ -213,7 +206,7 @@ export async function appendAsSoleWriter(
     } catch (error) {
       const refused = error instanceof ConcurrencyError || (error instanceof JetStreamApiError && error.code === 10164);
       if (!refused || ++refusals > 5) throw error;
-      head = await headOf(jsm, names, sessionId);
+      head = await store.head(sessionId);
       rest = rest.filter((event) => event.n > head.n);
       if (rest.length === 0) return { head, refusals };
     }

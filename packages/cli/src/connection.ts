@@ -12,6 +12,7 @@ export interface GlobalOptions {
   natsTlsCa?: string;
   natsTlsCert?: string;
   natsTlsKey?: string;
+  natsInboxPrefix?: string;
   prefix: string;
   json?: boolean;
 }
@@ -33,6 +34,7 @@ export function natsAuthOf(options: GlobalOptions): NatsAuth {
     tlsCa: options.natsTlsCa,
     tlsCert: options.natsTlsCert,
     tlsKey: options.natsTlsKey,
+    inboxPrefix: options.natsInboxPrefix,
   };
   const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   return { ...natsAuthFromEnv(), ...given };

@@ -1,6 +1,6 @@
 import { naming } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { diagnose, featuresOf, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
+import { diagnose, featuresOf, refusalFindings, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
 import { defaultMonitorUrl, syncSettingOf, type Varz } from './doctor-facts.ts';
 import { formatBytes, formatDuration, formatReport } from './doctor-report.ts';
 
@@ -144,12 +144,12 @@ describe('diagnose', () => {
     expect(findings).toEqual([{ level: 'error', message: expect.stringMatching(/not available.*Start nats-server with -js/) }]);
   });
 
-  it('warns about missing streams and buckets, saying that services provision them', () => {
+  it('warns about missing streams and buckets, saying that init or a service makes them', () => {
     const facts = given({
       streams: [{ name: 'SBX_EVENTS', role: 'events', status: 'missing' }, ...streams(1).slice(1)],
       buckets: [{ name: 'sbx-agents', kind: 'kv', present: false }],
     });
-    expect(warnings(facts)).toEqual([expect.stringMatching(/^Missing: stream SBX_EVENTS, bucket sbx-agents\. .*provisions them when it starts/)]);
+    expect(warnings(facts)).toEqual([expect.stringMatching(/^Missing: stream SBX_EVENTS, bucket sbx-agents\. `signalbox init` makes them .*and so does any Signalbox service when it starts/)]);
   });
 
   it('gives no replication note when no stream exists yet', () => {
@@ -243,5 +243,24 @@ describe('the report', () => {
   it('derives the monitoring URL from the NATS URL', () => {
     expect(defaultMonitorUrl('nats://10.0.0.5:4222')).toBe('http://10.0.0.5:8222');
     expect(defaultMonitorUrl('demo.example:4222,nats://other:4222')).toBe('http://demo.example:8222');
+  });
+});
+
+describe('refusalFindings', () => {
+  it('names the inbox prefix to set when the user may not hear its replies', () => {
+    const [finding] = refusalFindings({ operation: 'subscription', subject: '_INBOX.abc.*', inboxPrefix: '_INBOX' });
+    expect(finding).toMatchObject({ level: 'error', message: expect.stringMatching(/may not hear replies under _INBOX .*SIGNALBOX_NATS_INBOX_PREFIX/) });
+  });
+
+  it('sends a user kept from the streams to an admin user, whatever it was refused', () => {
+    for (const refusal of [
+      { operation: 'publish' as const, subject: '$JS.API.STREAM.INFO.SBX_EVENTS', inboxPrefix: '_INBOX.p' },
+      { operation: 'subscription' as const, subject: 'sbx.events.>', inboxPrefix: '_INBOX.p' },
+    ]) {
+      const [finding] = refusalFindings(refusal);
+      expect(finding?.level).toBe('error');
+      expect(finding?.message).toContain(refusal.subject);
+      expect(finding?.message).toContain('signalbox-admin');
+    }
   });
 });

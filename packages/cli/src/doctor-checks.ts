@@ -148,7 +148,7 @@ function subscriberFindings({ subscribers }: DoctorFacts): Finding[] {
       message:
         `${stream} splits sessions into ${actual ?? 'no'} partitions, but SIGNALBOX_EVENT_PARTITIONS here is ${configured}: ` +
         'subscribers started with this setting skip or wait on partitions. Give every process the same value; to change it, ' +
-        'stop the subscribing services, let them finish, then start one with the new value (provisioning updates the stream).',
+        'stop the subscribing services, let them finish, run `signalbox init` with the new value, then start them with it.',
     });
   }
   for (const durable of durables) {
@@ -203,8 +203,8 @@ function missingFindings(facts: DoctorFacts): Finding[] {
     {
       level: 'warn',
       message:
-        `Missing: ${missing.join(', ')}. Every Signalbox service provisions them when it starts ` +
-        '(`signalbox up` or `signalbox run <service>`): start one, or check --prefix.',
+        `Missing: ${missing.join(', ')}. \`signalbox init\` makes them (as a user allowed to manage JetStream), and so does ` +
+        'any Signalbox service when it starts where it may (`signalbox up` or `signalbox run <service>`); or check --prefix.',
     },
   ];
 }
@@ -220,7 +220,7 @@ function scheduleDrift(stream: PresentStream): Finding[] {
       level: 'error',
       message:
         `${stream.name} does not allow message schedules, so no timer in it will ever fire (a server before 2.12 made it, ` +
-        'dropping the setting). Start any Signalbox service on the current server: provisioning turns them on.',
+        'dropping the setting). Run `signalbox init` on the current server: it turns them on.',
     },
   ];
 }
@@ -315,4 +315,36 @@ export function describeSync(sync: SyncSetting): string {
       throw new Error(`unknown sync setting ${JSON.stringify(unexpected)}`);
     }
   }
+}
+
+/** What the server refused this NATS user while doctor gathered facts, and what to do about it. */
+export interface RefusalFact {
+  operation: 'publish' | 'subscription';
+  subject: string;
+  /** The inbox prefix the connection hears replies under. */
+  inboxPrefix: string;
+}
+
+export function refusalFindings(refusal: RefusalFact): Finding[] {
+  const { operation, subject, inboxPrefix } = refusal;
+  if (operation === 'subscription' && subject.startsWith(`${inboxPrefix}.`)) {
+    return [
+      {
+        level: 'error',
+        message:
+          `This NATS user may not hear replies under ${inboxPrefix} (the server refused a subscription to ${subject}). ` +
+          'Set SIGNALBOX_NATS_INBOX_PREFIX (or --nats-inbox-prefix) to the prefix its subscribe permission allows: ' +
+          'for a task publisher of deploy/nats/users.conf, _INBOX.<its user name>.',
+      },
+    ];
+  }
+  const verb = operation === 'publish' ? 'publish to' : 'subscribe to';
+  return [
+    {
+      level: 'error',
+      message:
+        `This NATS user may not ${verb} ${subject}, and doctor reads every stream, bucket and consumer: run it as a user ` +
+        'that may (signalbox-admin in deploy/nats/users.conf). The users of services and task publishers are kept to their own work on purpose.',
+    },
+  ];
 }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
-import { partitionCountOf, streamConfigs } from '@signalbox/store';
+import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 
@@ -202,10 +202,11 @@ function takes(filter: string, subject: string): boolean {
 
 async function jetStreamOf(nc: NatsConnection, advertised: boolean): Promise<JetStreamFact> {
   if (!advertised) return { enabled: false, reason: 'the server does not advertise JetStream' };
-  const reply = await jsApi(nc, '$JS.API.INFO', AccountInfo).catch((error: unknown): ApiResult<never> => ({
-    ok: false,
-    error: { code: 0, description: `the JetStream API does not answer: ${(error as Error).message}` },
-  }));
+  const reply = await jsApi(nc, '$JS.API.INFO', AccountInfo).catch((error: unknown): ApiResult<never> => {
+    // A NATS user kept from asking is not a server without JetStream: doctor says what the user may not do.
+    if (permissionRefusal(error)) throw error;
+    return { ok: false, error: { code: 0, description: `the JetStream API does not answer: ${(error as Error).message}` } };
+  });
   if (!reply.ok) return { enabled: false, reason: reply.error.description };
   return { enabled: true, ...reply.value };
 }

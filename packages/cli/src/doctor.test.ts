@@ -155,7 +155,7 @@ describe('signalbox doctor on a 3-node cluster', () => {
     expect(facts.streams.every((stream) => stream.status === 'present' && stream.replicas === 3)).toBe(true);
     const warnings = findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message);
     expect(warnings).toEqual([
-      expect.stringMatching(/^Missing: bucket sbx-agents, .*provisions them/),
+      expect.stringMatching(/^Missing: bucket sbx-agents, .*`signalbox init` makes them/),
       expect.stringMatching(/^Every stream \(R3\) is replicated and the server fsyncs in the background every 120s \(sync_interval\).*majority loses power/),
     ]);
   });

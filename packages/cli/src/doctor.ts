@@ -1,8 +1,8 @@
 import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth } from '@signalbox/runtime';
-import { defaultEventPartitions } from '@signalbox/store';
+import { defaultEventPartitions, permissionRefusal } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
-import { diagnose, featuresOf } from './doctor-checks.ts';
+import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
 import { formatFindings, formatReport } from './doctor-report.ts';
 import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
@@ -26,17 +26,19 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   const url = natsUrlOf(options);
   const auth = natsAuthOf(options);
   const refused = authFindings(url, auth);
-  if (refused.length > 0) {
-    if (flags.json) output.write(JSON.stringify({ natsUrl: maskNatsUrl(url), findings: refused }, null, 2));
-    else for (const line of [`signalbox doctor · ${maskNatsUrl(url)}`, '', ...formatFindings(refused, output.colour)]) output.write(line);
-    return 1;
-  }
+  if (refused.length > 0) return reportEarly(url, refused, flags, output);
   // No SignalboxClient: it needs the streams, and doctor must also run before they exist.
   const nc = await connectTo(url, auth, { reconnect: false });
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const settings = effectiveConfig();
-    const facts = await gatherFacts(nc, naming(options.prefix), maskNatsUrl(url), monitor, settings.eventPartitions);
+    const gathered = await gatherFacts(nc, naming(options.prefix), maskNatsUrl(url), monitor, settings.eventPartitions).catch((error: unknown) => {
+      const refusal = permissionRefusal(error);
+      if (!refusal) throw error;
+      return refusalFindings({ operation: refusal.operation, subject: refusal.subject, inboxPrefix: auth.inboxPrefix ?? '_INBOX' });
+    });
+    if (Array.isArray(gathered)) return reportEarly(url, gathered, flags, output);
+    const facts = gathered;
     const findings = [...diagnose(facts), ...settings.findings];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
@@ -44,6 +46,13 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   } finally {
     await nc.close();
   }
+}
+
+/** Findings that end doctor before it has facts to report (credentials it cannot use, a user kept from reading): exit 1. */
+function reportEarly(url: string, findings: Finding[], flags: DoctorFlags, output: DoctorOutput): number {
+  if (flags.json) output.write(JSON.stringify({ natsUrl: maskNatsUrl(url), findings }, null, 2));
+  else for (const line of [`signalbox doctor · ${maskNatsUrl(url)}`, '', ...formatFindings(findings, output.colour)]) output.write(line);
+  return 1;
 }
 
 /** Credentials that contradict each other or cannot be read: each an error, found before connecting. */

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { configFromEnv, createLogger, maskNatsUrl, readEnvironment, startHost, stopOnSignals } from '@signalbox/runtime';
 import { natsAuthOf, natsUrlOf, type GlobalOptions } from './connection.ts';
-import { ensureNats, stopLocalNats, type LocalNats } from './local-nats.ts';
+import { provisionAt } from './init.ts';
+import { credentialsFor, ensureNats, stopLocalNats, type LocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
 
 /** Where `up` and `demo` keep the data of a nats-server they start themselves. */
@@ -10,6 +11,7 @@ export const localDataDir = fileURLToPath(new URL('../../../.data/nats', import.
 /** `signalbox up`: every service in this process, with a local nats-server when none is reachable. */
 export async function up(options: GlobalOptions): Promise<void> {
   const nats = await ensureNats(options.nats ?? readEnvironment().NATS_URL, localDataDir, { auth: natsAuthOf(options) });
+  await provisionAt(options, nats.url, credentialsFor(nats, natsAuthOf(options)));
   await serve(options, nats, Object.keys(serviceCatalogue));
 }
 
@@ -19,7 +21,7 @@ export async function run(options: GlobalOptions, services: string[]): Promise<v
 }
 
 async function serve(options: GlobalOptions, nats: LocalNats, services: string[]): Promise<void> {
-  const config = { ...configFromEnv(), natsUrl: nats.url, natsAuth: natsAuthOf(options), prefix: options.prefix };
+  const config = { ...configFromEnv(), natsUrl: nats.url, natsAuth: credentialsFor(nats, natsAuthOf(options)), prefix: options.prefix };
   const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
   const host = await startHost(servicesNamed(services), config);
   if (nats.notice) logger.warn(nats.notice);

@@ -55,6 +55,16 @@ export async function ensureNats(explicitUrl: string | undefined, dataDir: strin
   };
 }
 
+/**
+ * The credentials to reach `nats` with: the configured ones, except for a server started here, which
+ * is local and open (no users, no TLS): they are meant for another server, and TLS would fail on it.
+ * The inbox prefix is kept, as it is not a credential.
+ */
+export function credentialsFor(nats: LocalNats, configured: NatsAuth): NatsAuth {
+  if (!nats.child) return configured;
+  return configured.inboxPrefix === undefined ? {} : { inboxPrefix: configured.inboxPrefix };
+}
+
 /** Stops a server this process started, and waits until it has exited (SIGKILL after 5 s). */
 export async function stopLocalNats(nats: LocalNats): Promise<void> {
   const child = nats.child;

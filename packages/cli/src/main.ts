@@ -21,6 +21,7 @@ const program = new Command('signalbox')
   .option('--nats-tls-ca <file>', "PEM CA of the NATS server's certificate (default: $SIGNALBOX_NATS_TLS_CA)")
   .option('--nats-tls-cert <file>', 'PEM client certificate (default: $SIGNALBOX_NATS_TLS_CERT)')
   .option('--nats-tls-key <file>', 'PEM client key (default: $SIGNALBOX_NATS_TLS_KEY)')
+  .option('--nats-inbox-prefix <prefix>', 'where replies come to this connection, as the NATS user may subscribe (default: $SIGNALBOX_NATS_INBOX_PREFIX, else _INBOX)')
   .option('--prefix <prefix>', 'subject and stream prefix', readEnvironment().SIGNALBOX_PREFIX ?? 'sbx')
   .showHelpAfterError();
 
@@ -30,6 +31,11 @@ program
   .command('up')
   .description('run every service in this process (starts a local nats-server if none is reachable)')
   .action(async (_options, command: Command) => (await import('./host-commands.ts')).up(globals(command)));
+
+program
+  .command('init')
+  .description('create or update every stream, bucket and object store, as a NATS user allowed to manage JetStream, so services can run as users that are not')
+  .action(async (_options, command: Command) => (await import('./init.ts')).init(globals(command)));
 
 program
   .command('run')

@@ -60,7 +60,7 @@ export class SignalboxClient {
   /** Publishes a task durably and waits for the session actor's verdict: accepted, duplicate or rejected. */
   async submit(agent: string, task: Task, options: SubmitOptions = {}): Promise<TaskOutcome> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const inbox = createInbox();
+    const inbox = createInbox(inboxPrefixOf(this.nc));
     const subscription = this.nc.subscribe(inbox, { max: 1, timeout: timeoutMs });
     const hdrs = headers();
     hdrs.set(replyToHeader, inbox);
@@ -172,4 +172,12 @@ export class SignalboxClient {
     }
     return entries.sort((a, b) => b.createdAt - a.createdAt);
   }
+}
+
+/**
+ * The inbox prefix the connection was opened with: a publisher's NATS user may subscribe only under
+ * its own. nats.js keeps it on the connection, outside the `NatsConnection` interface.
+ */
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { assertNever, decodeEventMessage, encodeEvent, typeHeader, type SessionEvent } from '@signalbox/events';
-import { provisionEventPartitions, SubscriberMembers } from '@signalbox/store';
+import { missingAssets, provisionEventPartitions, SubscriberMembers } from '@signalbox/store';
 import { deadLetter, deadLetterInputOf, positionOf, Rejection, type DeadLetterInput } from './dead-letter.ts';
 import { drain, endWhenDurableGone, ensureConsumer } from './durable-worker.ts';
 import { partitionsOf } from './partition-owners.ts';
@@ -63,10 +63,20 @@ const defaultRetryBackoffMs = (attempt: number) => Math.min(100 * 2 ** attempt, 
  * share. Membership alone could hand a partition to two replicas for a moment (they see the members at
  * different times); the pin cannot, and it moves a dead replica's partitions once the pin times out.
  */
+/**
+ * The first subscriber to start makes the partitions stream; later ones leave it as it is, so a
+ * service's NATS user needs no right to change streams (`signalbox init` brings it to a new count).
+ */
+async function provisionPartitionsIfMissing({ nc, names, config }: SubscriberContext): Promise<void> {
+  const stream = names.streams.eventPartitions;
+  if ((await missingAssets(nc, [{ kind: 'stream', name: stream, stream }])).length === 0) return;
+  await provisionEventPartitions(nc, names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
+}
+
 export async function startEventSubscriber(context: SubscriberContext, options: EventSubscriberOptions): Promise<RunningSubscriber> {
   if (!groupPattern.test(options.group)) throw new Error(`invalid subscriber group "${options.group}": use letters, digits, "-" or "_"`);
   const { config, logger } = context;
-  await provisionEventPartitions(context.nc, context.names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
+  await provisionPartitionsIfMissing(context);
   const members = await SubscriberMembers.open(context.nc, context.names);
   const self = SubscriberMembers.memberName(config.instance);
   const positions = new SessionPositions(options.sessionCapacity);

@@ -17,6 +17,15 @@ export const NatsAuth = z.object({
   tlsCa: z.string().min(1).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  /**
+   * Where this connection hears the answers to its requests (`_INBOX` when unset). A server that
+   * limits what a user may subscribe to names the prefix: a task publisher gets `_INBOX.<its name>`,
+   * so it hears its own replies and no one else's.
+   */
+  inboxPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/, 'an inbox prefix is subject tokens joined by dots, without wildcards or spaces')
+    .optional(),
 });
 export type NatsAuth = z.infer<typeof NatsAuth>;
 
@@ -25,6 +34,7 @@ export interface NatsConnectOptions {
   servers: string[];
   authenticator?: Authenticator;
   tls?: TlsOptions;
+  inboxPrefix?: string;
 }
 
 /** Credentials that contradict each other or cannot be read: the message names the setting, never its value. */
@@ -149,6 +159,7 @@ export function natsConnectOptions(servers: string, auth: NatsAuth = {}): NatsCo
   const options: NatsConnectOptions = { servers: parsed.map((server) => server.server) };
   const authenticator = authenticatorOf(merged);
   if (authenticator) options.authenticator = authenticator;
+  if (merged.inboxPrefix) options.inboxPrefix = merged.inboxPrefix;
   const tls: TlsOptions = {
     ...(merged.tlsCa ? { caFile: merged.tlsCa } : {}),
     ...(merged.tlsCert ? { certFile: merged.tlsCert } : {}),

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type Naming } from '@signalbox/events';
-import { openEventReader, provision, type EventReader } from '@signalbox/store';
+import { isPermissionDenied, missingProvisioning, openEventReader, provision, ProvisioningRefusedError, type EventReader } from '@signalbox/store';
 import type { RuntimeConfig } from './config.ts';
 import { connectNats } from './connection.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -35,12 +35,12 @@ export interface Host {
   stop(): Promise<void>;
 }
 
-/** Connects, provisions the streams and buckets, and starts the services in this process. */
+/** Connects, provisions what is missing of the streams and buckets, and starts the services in this process. */
 export async function startHost(services: readonly Service[], config: RuntimeConfig): Promise<Host> {
   const names = naming(config.prefix);
   const label = services.map((service) => service.name).join('+') || 'signalbox';
-  const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`, config.natsAuth);
-  await provision(nc, names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
+  const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`, { ...config.natsAuth, inboxPrefix: config.natsAuth.inboxPrefix ?? serviceInboxPrefix(label) });
+  await provisionWhatIsMissing(nc, names, config);
   const store = await openEventReader(nc, names);
   const running: RunningService[] = [];
   for (const service of services) {
@@ -55,6 +55,31 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
       await nc.drain();
     },
   };
+}
+
+/**
+ * Where a host hears the answers to its own requests: apart from `_INBOX.`, where task publishers are
+ * answered, so a reply subject a publisher names can never reach the runtime's own requests; and one
+ * prefix a service, so a least-privilege user may subscribe to its own alone (deploy/nats/).
+ */
+export function serviceInboxPrefix(label: string): string {
+  return `_SBX_INBOX.${label}`;
+}
+
+/**
+ * A host provisions only when something is missing, so services can run as NATS users that may not
+ * manage JetStream once an admin has run `signalbox init`; on an open server it still makes everything.
+ */
+async function provisionWhatIsMissing(nc: NatsConnection, names: Naming, config: RuntimeConfig): Promise<void> {
+  const missing = await missingProvisioning(nc, names);
+  if (missing.length === 0) return;
+  try {
+    await provision(nc, names, { replicas: config.replicas, eventPartitions: config.eventPartitions });
+  } catch (error) {
+    if (!isPermissionDenied(error)) throw error;
+    const message = `missing ${missing.join(', ')}, and this NATS user may not create them: run \`signalbox init\` as a user allowed to manage JetStream, then start again`;
+    throw new ProvisioningRefusedError(message, missing, error);
+  }
 }
 
 /** SIGTERM or SIGINT drains the host once; a second signal exits at once. */

@@ -1,3 +1,5 @@
+import { PermissionViolationError } from '@nats-io/nats-core';
+
 /** Another writer appended to the session first: reload its state and decide again. */
 export class ConcurrencyError extends Error {
   override readonly name = 'ConcurrencyError';
@@ -62,4 +64,28 @@ export class CorruptLogError extends Error {
     this.subject = subject;
     this.seq = seq;
   }
+}
+
+/** NATS refused to create or change what provisioning makes: the connection's user may not manage JetStream. */
+export class ProvisioningRefusedError extends Error {
+  override readonly name = 'ProvisioningRefusedError';
+  readonly code = 'provisioning_refused';
+  /** What was missing when it was refused, named for people (`stream SBX_EVENTS`). */
+  readonly missing: readonly string[];
+
+  constructor(message: string, missing: readonly string[], cause: unknown) {
+    super(message, { cause });
+    this.missing = missing;
+  }
+}
+
+/** Whether NATS refused a request for want of permission: nats.js raises a RequestError caused by a PermissionViolationError. */
+export function isPermissionDenied(error: unknown): error is Error {
+  return permissionRefusal(error) !== undefined;
+}
+
+/** The server's refusal somewhere in `error`'s cause chain: what the user may not do, on which subject. */
+export function permissionRefusal(error: unknown): PermissionViolationError | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) if (cause instanceof PermissionViolationError) return cause;
+  return undefined;
 }

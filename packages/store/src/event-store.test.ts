@@ -40,6 +40,11 @@ function pausedEvent(sessionId: string, n: number, reason = `step ${n}`): Sessio
   };
 }
 
+/** The same event as another writer decides it: with an id of its own, as every writer's ids are. */
+function ofOtherWriter(event: SessionEvent): SessionEvent {
+  return { ...event, id: `other-${event.id}` };
+}
+
 /** Appends `count` events to each session, interleaved as concurrent sessions would be; returns each one's heads by n. */
 async function writeSessions(counts: Record<string, number>): Promise<Record<string, SessionHead[]>> {
   const heads: Record<string, SessionHead[]> = Object.fromEntries(Object.keys(counts).map((id) => [id, [emptyHead]]));
@@ -92,7 +97,7 @@ describe('EventStore', () => {
     expect(await store.holds('decided', three)).toBe(true);
     expect((await store.first('decided'))?.n).toBe(1);
     // A second writer with the same decision, on the head the first one had, loses whole.
-    await expect(store.append('decided', [5, 6].map((n) => pausedEvent('decided', n)), three)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append('decided', [5, 6].map((n) => ofOtherWriter(pausedEvent('decided', n))), three)).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await store.head('decided')).toEqual(after);
   });
 
@@ -100,9 +105,19 @@ describe('EventStore', () => {
     const head = await store.append('s2', [pausedEvent('s2', 1)], emptyHead);
     await store.append('s2', [pausedEvent('s2', 2)], head);
     // A second writer that still believes the log ends at event 1, or at nothing.
-    await expect(store.append('s2', [pausedEvent('s2', 2)], head)).rejects.toBeInstanceOf(ConcurrencyError);
-    await expect(store.append('s2', [pausedEvent('s2', 1)], emptyHead)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append('s2', [ofOtherWriter(pausedEvent('s2', 2))], head)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append('s2', [ofOtherWriter(pausedEvent('s2', 1))], emptyHead)).rejects.toBeInstanceOf(ConcurrencyError);
     expect((await store.read('s2')).map((event) => event.data)).toEqual([{ reason: 'step 1' }, { reason: 'step 2' }]);
+  });
+
+  it('takes an append sent again after its answer was lost as done, and the same n of another writer as lost', async () => {
+    const one = await store.append('resent', [pausedEvent('resent', 1)], emptyHead);
+    const decision = [2, 3].map((n) => pausedEvent('resent', n));
+    const two = await store.append('resent', decision, one);
+    // The writer never heard the answer (a timeout while the stream elected a leader) and sends it again.
+    await expect(store.append('resent', decision, one)).resolves.toEqual(two);
+    await expect(store.append('resent', decision.map(ofOtherWriter), one)).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await store.read('resent')).map((event) => event.id)).toEqual(['resent-1', 'resent-2', 'resent-3']);
   });
 
   it('refuses to append an event that does not continue the log', async () => {

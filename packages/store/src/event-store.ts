@@ -8,6 +8,7 @@ import {
   type CompletionResult,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgRequest,
   type StoredMsg,
 } from '@nats-io/jetstream';
 import { DecodeError, decodeEventMessage, encodeEventMessage, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
@@ -26,16 +27,28 @@ export const emptyHead: SessionHead = { n: 0, seq: 0 };
  * What a stream answers an append that lost to another writer: the head moved on, or (replicated
  * streams, 2.12+) another writer's event with the same `<sessionId>/<n>` id is being committed now.
  */
-const lostTheRace = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence, 10158 /* duplicate message id is in process */]);
+const lostTheRace = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence]);
 
 /**
- * "Wrong last sequence" without a sequence: on a replicated stream the server can acknowledge an append
- * before it clears the subject's in-flight mark, and refuse the writer's next checked append with this
- * (about once in 10^4 appends measured on 2.15.1). The same append, with the same check and id, is sent
- * again: if another writer did get there first, the retry says so with a code above.
+ * Refusals that say nothing yet about who won, so the same append (same check and id) is sent again:
+ * - 10164, "wrong last sequence" without a sequence: on a replicated stream the server can acknowledge
+ *   an append before it clears the subject's in-flight mark, and refuse the writer's next checked
+ *   append with this (about once in 10^4 appends measured on 2.15.1);
+ * - 10158, "duplicate message id is in process" (replicated streams, 2.12+): an event with the same
+ *   `<sessionId>/<n>` id is being committed now, by another writer or by this append's own earlier
+ *   try whose answer was lost. Once committed, the retry is answered as a duplicate, and whose it is
+ *   can be read.
  */
-const inFlightCheck = 10164;
-const inFlightRetries = 3;
+const inFlightRefusals = new Set<number>([10164, 10158]);
+const inFlightRetries = 5;
+
+/**
+ * Tries of an append whose request timed out or found no responder (a stream electing its leader takes
+ * seconds): nats.js sends it again, with the same id and check, backing off. The writer then goes on
+ * with the effects its events ask for, where giving up would leave them to a redelivery that another
+ * actor may already have acknowledged.
+ */
+export const transientRetries = 6;
 
 /** Room left in a message for its headers (id, check, types) under the stream's and server's size limits. */
 const headerRoomBytes = 4096;
@@ -160,20 +173,36 @@ export class EventStore implements EventReader {
     const first = events[0]!;
     const hdrs = headers();
     hdrs.set(typeHeader, events.map((event) => event.type).join(','));
-    const options = { msgID: `${first.sessionId}/${first.n}`, expect: { lastSubjectSequence: head.seq }, headers: hdrs };
+    const options = { msgID: `${first.sessionId}/${first.n}`, expect: { lastSubjectSequence: head.seq }, headers: hdrs, retries: transientRetries };
     for (let attempt = 1; ; attempt++) {
       try {
         const ack = await this.#js.publish(this.#names.subjects.events(first.sessionId), data, options);
-        // A duplicate id means event n was already written, by us before a lost ack or by another writer.
-        if (ack.duplicate) throw new ConcurrencyError(first.sessionId, head.n);
-        return { n: events.at(-1)!.n, seq: ack.seq };
+        // A duplicate id means event n was already written: by another writer, or by this very append.
+        if (!ack.duplicate) return { n: events.at(-1)!.n, seq: ack.seq };
+        return await this.#ownEarlierTry(events, head);
       } catch (error) {
         if (!(error instanceof JetStreamApiError)) throw error;
-        if (lostTheRace.has(error.code)) throw new ConcurrencyError(first.sessionId, head.n, error);
-        if (error.code !== inFlightCheck || attempt >= inFlightRetries) throw error;
+        if (lostTheRace.has(error.code)) return await this.#ownEarlierTry(events, head, error);
+        if (!inFlightRefusals.has(error.code) || attempt >= inFlightRetries) throw error;
         await sleep(readRetryMs * attempt);
       }
     }
+  }
+
+  /**
+   * An append refused because the log already holds event n (its id, or a head past `head`): when the
+   * message after `head` is this append itself (same event ids), sent by an earlier try whose answer
+   * was lost, the append is done and its head is returned. Otherwise another writer won: ConcurrencyError.
+   */
+  async #ownEarlierTry(events: readonly SessionEvent[], head: SessionHead, cause?: unknown): Promise<SessionHead> {
+    const first = events[0]!;
+    // The stream API, so the leader answers; nats.js types it without `next_by_subj`, answered since 2.9.
+    const request = { seq: head.seq + 1, next_by_subj: this.#names.subjects.events(first.sessionId) } as MsgRequest;
+    const stored = await this.#jsm.streams.getMessage(this.#names.streams.events, request);
+    const held = stored ? eventsIn(stored.subject, stored.seq, stored.data) : [];
+    const own = held.length === events.length && held.every((event, i) => event.id === events[i]!.id);
+    if (!own || !stored) throw new ConcurrencyError(first.sessionId, head.n, cause);
+    return { n: events.at(-1)!.n, seq: stored.seq };
   }
 
   /** The largest message the events stream and the server take, less room for headers; read once. */

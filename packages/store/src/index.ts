@@ -1,9 +1,11 @@
 export { DeadLetterBodies } from './dead-letter-bodies.ts';
-export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
-export { emptyHead, EventStore, openEventReader } from './event-store.ts';
+export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, isPermissionDenied, permissionRefusal, ProvisioningRefusedError, SequenceGapError } from './errors.ts';
+export { emptyHead, EventStore, openEventReader, transientRetries } from './event-store.ts';
 export type { EventReader, ReadOptions, SessionHead } from './event-store.ts';
 export { defaultEventPartitions, eventPartitionsMaxAgeMs, partitionCountOf, provision, provisionEventPartitions, streamConfigs, subscriberEntryTtlMs } from './provision.ts';
 export type { ProvisionOptions } from './provision.ts';
+export { assetLabel, missingAssets, missingProvisioning, requiredAssets } from './missing-provisioning.ts';
+export type { JetStreamAsset } from './missing-provisioning.ts';
 export { isAtLeast, requireSupportedServer, serverFeatures, serverFloor, UnsupportedServerError } from './server-floor.ts';
 export { SnapshotStore } from './snapshot-store.ts';
 export type { Snapshot, SnapshotStoreOptions } from './snapshot-store.ts';

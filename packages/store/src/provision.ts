@@ -117,7 +117,7 @@ export async function provision(nc: NatsConnection, names: Naming, options: Prov
   const js = jetstream(nc, { timeout: provisionTimeoutMs });
   for (const config of streamConfigs(names, options)) await ensureStream(jsm, config, names);
   // A deployment that runs none of them pays nothing for the partitions stream: see provisionEventPartitions.
-  if (await exists(jsm, names.streams.eventPartitions)) await provisionEventPartitions(nc, names, options);
+  if (await streamExists(jsm, names.streams.eventPartitions)) await provisionEventPartitions(nc, names, options);
   const kvm = new Kvm(js);
   const replicas = options.replicas ?? 1;
   await Promise.all(
@@ -140,7 +140,7 @@ export async function provisionEventPartitions(nc: NatsConnection, names: Naming
   await ensureStream(jsm, config, names);
 }
 
-async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
+export async function streamExists(jsm: JetStreamManager, stream: string): Promise<boolean> {
   try {
     await jsm.streams.info(stream);
     return true;

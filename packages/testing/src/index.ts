@@ -24,3 +24,4 @@ export { startNatsCluster } from './nats-cluster.ts';
 export type { NatsCluster, NatsNodeOptions } from './nats-cluster.ts';
 export { startNatsServer } from './nats-server.ts';
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
+export { provisioningUsers } from './provisioning-users.ts';

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
+import { transientRetries } from '@signalbox/store';
 import { callModel, type ModelResolver } from './model-caller.ts';
 
 /** A model call the decider asked for, with its whole request. */
@@ -37,8 +38,10 @@ export function liveToolPort(js: JetStreamClient, names: Naming, actor: string):
   return {
     dispatch: async (sessionId, jobs) => {
       const replyTo = names.subjects.actorInbox(sessionId, actor);
-      // The idempotency key doubles as the message id, so a re-dispatch within the window is dropped by the stream.
-      await Promise.all(jobs.map((job) => js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), { msgID: job.idempotencyKey })));
+      // The idempotency key doubles as the message id, so a re-dispatch within the window (a retry
+      // after a lost ack included) is dropped by the stream.
+      const options = (job: ToolJob) => ({ msgID: job.idempotencyKey, retries: transientRetries });
+      await Promise.all(jobs.map((job) => js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), options(job))));
       return [];
     },
   };

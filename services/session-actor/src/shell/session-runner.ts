@@ -11,7 +11,7 @@ import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
-import { SessionLog, type SessionLogDeps } from './session-log.ts';
+import { SessionLog, type Recorded, type SessionLogDeps } from './session-log.ts';
 import { SessionSnapshots } from './session-snapshots.ts';
 
 export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
@@ -108,8 +108,23 @@ export class SessionRunner {
         if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
         next = await this.#callModel(session, call);
       }
-      ({ session, effects } = await this.#log.record(sessionId, next, `${sessionId}/${session.head.n}`));
+      const recorded = await this.#log.record(sessionId, next, `${sessionId}/${session.head.n}`);
+      ({ session, effects } = recorded.appended > 0 ? recorded : await this.#behindAnother(sessionId, recorded, options.causationId));
     }
+  }
+
+  /**
+   * A step that recorded nothing: another actor, working on a redelivery of this same message, moved
+   * the session on first. This message may be acknowledged before that actor has dispatched the tool
+   * calls it appended, and if that dispatch then fails, its message (this one) is never redelivered.
+   * So the tool jobs the log waits on are dispatched again here (the stream drops a job it already
+   * holds, by its id); a model call the log waits on is left to the actor that asked for it, since
+   * calling it here too would make every later call of the session twice.
+   */
+  async #behindAnother(sessionId: string, recorded: Recorded, causationId: string): Promise<Recorded> {
+    if (recorded.session.state.status !== 'awaiting_tools') return { ...recorded, effects: [] };
+    const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
+    return { ...resumed, effects: resumed.effects.filter((effect) => effect.type === 'DispatchTool') };
   }
 
   #dispatch(sessionId: string, effects: readonly SessionEffect[]): Promise<SessionCommand[]> {

@@ -1,15 +1,12 @@
-import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
-import { createScriptedProvider } from '@signalbox/models';
-import { createLogger } from '@signalbox/runtime';
-import { fold, messageCount, sessionStateVersion, type SessionCommand, type SessionState } from '@signalbox/session';
-import { EventStore, MissingTranscriptError, provision, SnapshotStore, transcriptChunkSize, TranscriptStore } from '@signalbox/store';
+import { fold, messageCount, type SessionCommand, type SessionState } from '@signalbox/session';
+import { MissingTranscriptError, provision, transcriptChunkSize } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SessionRunner } from './session-runner.ts';
+import { runnerFixture } from './runner-fixture.ts';
 
 const names = naming('sbx');
 /** Enough for the conversation to outgrow two transcript chunks. */
@@ -44,25 +41,7 @@ afterAll(async () => {
 async function actor(instance: string) {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
-  const store = await EventStore.open(nc, names);
-  const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
-  const transcripts = await TranscriptStore.open(nc, names);
-  const runner = new SessionRunner({
-    nc,
-    names,
-    store,
-    snapshots,
-    transcripts,
-    snapshotEvery: 20,
-    sessionIndex: await new Kvm(nc).open(names.buckets.sessions),
-    logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
-    resolveModel: (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 }),
-    instance,
-    actor: instance,
-    clock: Date.now,
-    newId: monotonicFactory(),
-  });
-  return { runner, store, snapshots, transcripts };
+  return runnerFixture(nc, names, instance, { snapshotEvery: 20 });
 }
 
 const options = { causationId: 'test' };

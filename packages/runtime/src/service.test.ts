@@ -1,0 +1,46 @@
+import { naming } from '@signalbox/events';
+import { isPermissionDenied, missingProvisioning, provision, ProvisioningRefusedError, requiredAssets } from '@signalbox/store';
+import { provisioningUsers, startNatsServer, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeConfig } from './config.ts';
+import { startHost } from './service.ts';
+
+let server: NatsServer;
+
+beforeAll(async () => {
+  server = await startNatsServer({ config: provisioningUsers.config });
+});
+afterAll(async () => {
+  await server.dispose();
+});
+
+function configAs(natsAuth: { user: string; password: string }, prefix: string): RuntimeConfig {
+  return RuntimeConfig.parse({ natsUrl: server.url, natsAuth, prefix, logLevel: 'silent' });
+}
+
+describe('startHost', () => {
+  it('on an empty server, as a user that may not manage JetStream, names what is missing and says to run signalbox init', async () => {
+    const names = naming('empty');
+    const refused = await startHost([], configAs(provisioningUsers.service, 'empty')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ProvisioningRefusedError);
+    const error = refused as ProvisioningRefusedError;
+    expect(error.missing).toHaveLength(requiredAssets(names).length);
+    expect(error.message).toContain('stream EMPTY_EVENTS');
+    expect(error.message).toContain('bucket empty-agents');
+    expect(error.message).toContain('object store empty-workspace');
+    expect(error.message).toContain('run `signalbox init` as a user allowed to manage JetStream');
+  });
+
+  it('makes what is missing, and then starts as a user that may not create or update a stream', async () => {
+    const admin = await startHost([], configAs(provisioningUsers.admin, 'sbx'));
+    expect(await missingProvisioning(admin.nc, naming('sbx'))).toEqual([]);
+    await admin.stop();
+    const service = await startHost([], configAs(provisioningUsers.service, 'sbx'));
+    // So it did not provision: that updates every existing stream, which this user is refused.
+    await expect(provision(service.nc, naming('sbx'))).rejects.toSatisfy(isPermissionDenied);
+    await service.stop();
+  });
+});

@@ -1,0 +1,39 @@
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Naming } from '@signalbox/events';
+import { createScriptedProvider } from '@signalbox/models';
+import { createLogger } from '@signalbox/runtime';
+import { sessionStateVersion, type SessionState } from '@signalbox/session';
+import { EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { monotonicFactory } from 'ulid';
+import type { ModelResolver } from './model-caller.ts';
+import { SessionRunner } from './session-runner.ts';
+
+/** Runs each agent's script, at no cost. */
+const scriptedModels: ModelResolver = (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 });
+
+/**
+ * For the shell's tests: a session actor of its own on `nc` (own store, empty cache), as another
+ * process would have, named `instance`.
+ */
+export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver }) {
+  const store = await EventStore.open(nc, names);
+  const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
+  const transcripts = await TranscriptStore.open(nc, names);
+  const runner = new SessionRunner({
+    nc,
+    names,
+    store,
+    snapshots,
+    transcripts,
+    snapshotEvery: options.snapshotEvery,
+    sessionIndex: await new Kvm(nc).open(names.buckets.sessions),
+    logger: createLogger({ service: 'session-actor', instance, level: 'silent' }),
+    resolveModel: options.resolveModel ?? scriptedModels,
+    instance,
+    actor: instance,
+    clock: Date.now,
+    newId: monotonicFactory(),
+  });
+  return { runner, store, snapshots, transcripts };
+}

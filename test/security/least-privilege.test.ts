@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Objm } from '@nats-io/obj';
+import { doctor } from '@signalbox/cli';
+import { SignalboxClient } from '@signalbox/client';
+import { encode, naming } from '@signalbox/events';
+import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { sessionActorService } from '@signalbox/session-actor';
+import { provision, provisionEventPartitions } from '@signalbox/store';
+import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
+import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completedSession, scriptedAgent } from '../support/runtime.ts';
+
+/**
+ * The least-privilege configuration of deploy/nats/, as a deployment runs it: provisioning as the
+ * admin, each service as its own user, a task publisher that may only publish tasks and hear its own
+ * replies. Every forbidden action in the matrix is refused, and changes nothing.
+ */
+const deployDir = new URL('../../deploy/nats/', import.meta.url);
+const names = naming('sbx');
+const passwords = {
+  SIGNALBOX_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_SESSION_ACTOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_TOOL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
+};
+const users = {
+  admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
+  actor: { user: 'session-actor', password: passwords.SIGNALBOX_SESSION_ACTOR_PASSWORD },
+  executor: { user: 'tool-executor', password: passwords.SIGNALBOX_TOOL_EXECUTOR_PASSWORD },
+  publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
+};
+type Role = keyof typeof users;
+/** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
+const listingToo = {
+  tools: ['workspace.write', 'workspace.read', 'workspace.list'],
+  script: [
+    { tool: 'workspace.write', input: { path: 'note.md', content: 'remember the milk' } },
+    { tool: 'workspace.read', input: { path: 'note.md' } },
+    { tool: 'workspace.list', input: {} },
+    { final: 'noted' },
+  ],
+};
+
+let server: NatsServer;
+const hosts: Host[] = [];
+const connections = new Map<Role, NatsConnection>();
+/** What the server refused the services, as their connections report it: must stay empty. */
+const refusedToServices: string[] = [];
+
+/** users.conf with each password variable replaced by its value (a container does not see this process's environment). */
+function usersConfig(): string {
+  let text = readFileSync(new URL('users.conf', deployDir), 'utf8');
+  for (const [variable, value] of Object.entries(passwords)) text = text.replaceAll(`$${variable}`, `"${value}"`);
+  return text;
+}
+
+function connectionOf(role: Role): NatsConnection {
+  const nc = connections.get(role);
+  if (!nc) throw new Error(`no connection as ${role}`);
+  return nc;
+}
+
+beforeAll(async () => {
+  server = await startNatsServer({ config: usersConfig() });
+  for (const role of Object.keys(users) as Role[]) connections.set(role, await connectAuthenticated(server.url, users[role]));
+  const admin = connectionOf('admin');
+  await provision(admin, names);
+  await provisionEventPartitions(admin, names);
+  await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent(listingToo));
+  const hostAs = (role: 'actor' | 'executor', services: Parameters<typeof startHost>[0]) =>
+    // Snapshots every few events, so the actor writes snapshots and transcripts too.
+    startHost(services, RuntimeConfig.parse({ natsUrl: server.url, natsAuth: users[role], logLevel: 'silent', instance: role, sessionActor: { snapshotEvery: 3 } }));
+  hosts.push(await hostAs('actor', [sessionActorService()]));
+  hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
+  for (const host of hosts) void recordRefusals(host.nc);
+}, 60_000);
+
+async function recordRefusals(nc: NatsConnection): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === 'error' && /permission/i.test(String(status.error))) refusedToServices.push(String(status.error));
+  }
+}
+
+afterAll(async () => {
+  await Promise.all(hosts.map((host) => host.stop()));
+  await Promise.all([...connections.values()].map((nc) => nc.close()));
+  await server?.dispose();
+});
+
+describe('deploy/nats', () => {
+  it('is a configuration nats-server accepts, with the passwords from its environment', async () => {
+    const { binary } = await currentHarness();
+    const { stdout, stderr } = await promisify(execFile)(binary, ['-t', '-c', new URL('server.conf', deployDir).pathname], { env: { ...process.env, ...passwords } });
+    expect(`${stdout}${stderr}`).toMatch(/configuration file .*server\.conf is valid/);
+  });
+
+  it('lets each service do its job: a published task runs to the end through the actor and the executor', async () => {
+    const publisher = await SignalboxClient.open(connectionOf('publisher'));
+    await expect(publisher.submit('scribe', { input: 'note', sessionId: 'least-privilege' })).resolves.toEqual({ status: 'accepted', sessionId: 'least-privilege' });
+    const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege', 20_000);
+    expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
+    const jsm = await jetstreamManager(connectionOf('admin'));
+    const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;
+    const publisher = await SignalboxClient.open(connectionOf('publisher'));
+    await expect(publisher.submit('nobody', { input: 'x' })).resolves.toMatchObject({ status: 'rejected', error: expect.stringMatching(/unknown agent "nobody"/) });
+    expect((await jsm.streams.info(names.streams.dlq)).state.messages).toBe(deadLetters + 1);
+    expect(refusedToServices).toEqual([]);
+  });
+});
+
+/** What each user must not do, and the attempt. Each is refused by the server. */
+const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
+  ['publisher', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
+  ['publisher', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['publisher', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['publisher', "send a command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['publisher', "read a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).getBlob('least-privilege/note.md')],
+  ['publisher', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['publisher', "hear other publishers' replies", (nc) => subscribed(nc, '_INBOX.>')],
+  ['publisher', "hear the runtime's replies", (nc) => subscribed(nc, '_SBX_INBOX.>')],
+  ['executor', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
+  ['executor', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['executor', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
+  ['executor', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
+  ['actor', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
+  ['actor', 'delete the dead-letter stream', async (nc) => (await jetstreamManager(nc)).streams.delete(names.streams.dlq)],
+  ['actor', "write into a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).putBlob({ name: 'least-privilege/note.md' }, new Uint8Array([1]))],
+  ['actor', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
+];
+
+describe('the least-privilege matrix', () => {
+  it.each(forbidden)('%s may not %s', async (role, _action, attempt) => {
+    const before = await streamStates();
+    await expect(attempt(connectionOf(role))).rejects.toThrow(/permission/i);
+    expect(await streamStates()).toEqual(before);
+  });
+
+  it("has doctor tell a publisher's user which inbox prefix to set, and that it may not read the streams", async () => {
+    const asPublisher = { nats: server.url, natsUser: users.publisher.user, natsPassword: users.publisher.password, prefix: 'sbx' };
+    const withoutPrefix = await doctorSays(asPublisher);
+    expect(withoutPrefix.code).toBe(1);
+    expect(withoutPrefix.text).toMatch(/may not hear replies under _INBOX .*SIGNALBOX_NATS_INBOX_PREFIX.*_INBOX\.<its user name>/);
+    const withPrefix = await doctorSays({ ...asPublisher, natsInboxPrefix: users.publisher.inboxPrefix });
+    expect(withPrefix.text).toMatch(/may not publish to \$JS\.API\.STREAM\.INFO\.SBX_EVENTS.*signalbox-admin/);
+    const asAdmin = await doctorSays({ nats: server.url, natsUser: users.admin.user, natsPassword: users.admin.password, prefix: 'sbx' });
+    expect(asAdmin.text).toMatch(/every sbx stream and bucket exists/);
+  });
+
+  it('lets the services stop as they do (the actor hands its results over) without a refusal', async () => {
+    await Promise.all(hosts.splice(0).map((host) => host.stop()));
+    expect(refusedToServices).toEqual([]);
+  });
+});
+
+/** Resolves once the server has taken the subscription; rejects with the server's refusal. */
+async function subscribed(nc: NatsConnection, subject: string): Promise<void> {
+  const subscription = nc.subscribe(subject);
+  const refused = subscription.closed.then((error) => {
+    throw error ?? new Error(`the subscription to ${subject} closed`);
+  });
+  await Promise.race([refused, nc.flush().then(() => new Promise((resolve) => setTimeout(resolve, 200)))]);
+  subscription.unsubscribe();
+}
+
+/** The streams an attack in the matrix would change: message count and last sequence of each, as the admin sees them. */
+async function streamStates(): Promise<Record<string, { messages: number; last: number }>> {
+  const jsm = await jetstreamManager(connectionOf('admin'));
+  const { events, tasks, inbox, jobs, dlq } = names.streams;
+  const watched = [events, tasks, inbox, jobs, dlq, `OBJ_${names.objectStores.workspace}`, `KV_${names.buckets.agents}`];
+  const states: Record<string, { messages: number; last: number }> = {};
+  for (const stream of watched) {
+    const { state } = await jsm.streams.info(stream);
+    states[stream] = { messages: state.messages, last: state.last_seq };
+  }
+  return states;
+}
+
+async function doctorSays(options: Parameters<typeof doctor>[0]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const code = await doctor(options, {}, { write: (line) => lines.push(line), colour: false });
+  return { code, text: lines.join('\n') };
+}

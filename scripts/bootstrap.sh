@@ -7,19 +7,27 @@ tooling="$root/.tooling"
 
 node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# A line per step on stderr, so a first run on a fresh machine is never silent for long.
+say() { echo "bootstrap: $*" >&2; }
+
 if [ -x "$tooling/node_modules/.bin/node" ] && [ "$(node_major "$tooling/node_modules/.bin/node")" -ge 24 ]; then
   export PATH="$tooling/node_modules/.bin:$PATH"
 elif [ "$(node_major)" -lt 24 ]; then
-  echo "bootstrap: Node $(node --version 2>/dev/null || echo none) is older than 24; installing Node 24 and pnpm into .tooling/" >&2
+  say "Node $(node --version 2>/dev/null || echo none) is older than 24; installing Node 24 and pnpm into .tooling/ (npm install) …"
   npm install --prefix "$tooling" --no-audit --no-fund --loglevel=error node@24 pnpm@10 >&2
   export PATH="$tooling/node_modules/.bin:$PATH"
 fi
 if ! command -v pnpm >/dev/null 2>&1; then
+  say "installing pnpm into .tooling/ (npm install) …"
   npm install --prefix "$tooling" --no-audit --no-fund --loglevel=error pnpm@10 >&2
   export PATH="$tooling/node_modules/.bin:$PATH"
 fi
 
+say "Node $(node --version); looking for a current nats-server …"
 source "$root/scripts/nats-server.sh"
 
 cd "$root"
+say "pnpm install (the workspace's dependencies; the first time takes a while) …"
+started=$SECONDS
 pnpm install --frozen-lockfile --reporter=silent >&2
+say "installed in $((SECONDS - started)) s"

@@ -9,9 +9,9 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import { naming } from '@signalbox/events';
+import { naming, toolJobDurable } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { toolDurable, workspaceTools } from '@signalbox/tool-executor';
+import { workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsUntil } from '../support/runtime.ts';
 
@@ -80,7 +80,7 @@ async function servicesReady(jsm: JetStreamManager, deadline: number): Promise<v
   const consumers: [string, string][] = [
     [names.streams.tasks, 'session-actor-tasks'],
     [names.streams.inbox, 'session-actor-inbox'],
-    ...workspaceTools.map((tool): [string, string] => [names.streams.jobs, toolDurable(tool.name)]),
+    ...workspaceTools.map((tool): [string, string] => [names.streams.jobs, toolJobDurable(tool.name)]),
   ];
   for (const [stream, durable] of consumers) {
     await waitUntil(() => found(jsm.consumers.info(stream, durable)), `consumer ${durable} exists on ${stream}`, deadline);
@@ -211,7 +211,7 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     await eventsUntil(client, 'cli-leash', (events) => events.at(-1)?.type === 'session.paused', 15_000);
     // Few processes, one after another: each is a node start-up, and the machine is shared (the rest of the refusals are in pause-commands.test.ts and e2e/pause.test.ts).
     expect(await ok('pause', 'cli-leash', '--reason', 'a look', '--as', 'ann')).toMatch(/^asked cli-leash to pause \(as ann\)/);
-    expect(await cli('resume', 'cli-leash', '--max-steps=-3')).toMatchObject({ code: 1, stderr: expect.stringContaining('--max-steps must be a positive whole number, not "-3"') });
+    expect(await cli('resume', 'cli-leash', '--max-steps=-3')).toMatchObject({ code: 1, stderr: expect.stringContaining('--max-steps must be a whole number of at least 1, not "-3"') });
     expect(await cli('pause', 'cli-nobody')).toMatchObject({ code: 1, stderr: expect.stringContaining('no session cli-nobody') });
 
     const resumed = JSON.parse(await ok('resume', 'cli-leash', '--max-steps', '6', '--json')) as { by: string; duplicate: boolean };
@@ -227,6 +227,16 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     const result = await cli('bench', 'no-such-bench');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/no benchmark named no-such-bench in .*test\/bench/);
+  });
+
+  it('submit --follow and tail exit 1 when the session fails, with the status in the last line', async () => {
+    await client.applyAgent({ name: 'stumbler', model: 'scripted', tools: ['workspace.list'], script: [{ tool: 'workspace.list', input: {} }] });
+    const followed = await cli('submit', 'stumbler', 'go', '--session-id', 'cli-fails', '--follow');
+    expect(followed.code).toBe(1);
+    expect(lines(followed.stdout).at(-1)).toMatch(/session\.completed +failed \(model call failed \(script_exhausted\)/);
+    const tailed = await cli('tail', 'cli-fails');
+    expect(tailed.code).toBe(1);
+    expect(lines(tailed.stdout).at(-1)).toMatch(/session\.completed +failed/);
   });
 
   it('tail prints the timeline live and exits once the session completes', async () => {
@@ -275,6 +285,9 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     expect(read.data.output).toContain(`the whole output is stored as tool output ${read.data.wholeOutput.sha256}`);
     expect(content.startsWith(read.data.output.slice(0, read.data.output.lastIndexOf('\n[truncated')))).toBe(true);
     expect(await ok('output', read.data.wholeOutput.sha256)).toBe(content);
+    // Where the timeline cuts it, it names the command that prints it whole.
+    const inspected = lines(await ok('inspect', 'long-output')).find((line) => line.includes('tool.completed') && line.includes('workspace.read'));
+    expect(inspected).toContain(`whole output (${content.length} chars): signalbox output ${read.data.wholeOutput.sha256}`);
     // Replaying the run through the decider gives the same events, where the whole output is stored included.
     expect(await client.check('long-output')).toMatchObject({ ok: true });
     expect((await cli('output', '0'.repeat(64))).stderr).toMatch(/no tool output is stored as 0{64}/);

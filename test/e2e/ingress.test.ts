@@ -58,7 +58,7 @@ describe('task ingress', () => {
     const reply = await publishTask(subject, data);
     expect(reply).toMatchObject({ status: 'rejected', error: expect.stringMatching(reason) });
 
-    // The reply is sent as the task is rejected; the dead letter is written just after.
+    // The reply is sent once the dead letter is kept.
     const letter = await eventually(async () => (await deadLetteredTasks()).find((entry) => entry.data === data));
     expect(letter).toMatchObject({ subject, reason: expect.stringMatching(reason) });
   });

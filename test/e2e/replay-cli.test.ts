@@ -1,24 +1,14 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { naming, type SessionEvent } from '@signalbox/events';
 import { emptyHead, EventStore } from '@signalbox/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-process.ts';
 import { scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let runtime: TestRuntime;
 
-/** Runs `signalbox <args>` against the test's nats-server, piped (so without colour). */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const argv = ['packages/cli/src/main.ts', ...args, '--nats', runtime.server.url];
-    execFile(process.execPath, argv, { cwd: root, timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(new Error(`could not run signalbox ${args.join(' ')}`, { cause: error }));
-      else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs `signalbox <args>` against the test's nats-server. */
+const cli = (...args: string[]) => runCli([...args, '--nats', runtime.server.url]);
 
 beforeAll(async () => {
   runtime = await startTestRuntime({ agents: [scriptedAgent()] });

@@ -109,6 +109,15 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it("forks a session, whose tool calls read the original's workspace as of the fork point", async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    const afterWrite = (await admin.events('least-privilege')).find((event) => event.type === 'tool.completed')?.n ?? 0;
+    const fork = await admin.fork('least-privilege', { at: afterWrite, sessionId: 'least-privilege-fork' });
+    const events = await completedSession(admin, fork, 20_000);
+    expect(events.find((event) => event.type === 'tool.completed' && event.n > afterWrite)).toMatchObject({ data: { output: 'remember the milk' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;

@@ -26,7 +26,7 @@ const targets = [
 /** What the tasks themselves write: their logs, their tool calls and results, the workspace, the index. */
 const writtenByTasks = [
   'SBX_EVENTS', 'SBX_TASKS', 'SBX_INBOX', 'SBX_JOBS',
-  'KV_sbx-sessions', 'KV_sbx-snapshots', 'KV_sbx-transcripts', 'KV_sbx-tool-ledger', 'OBJ_sbx-workspace', 'KV_sbx-workspace-index',
+  'KV_sbx-sessions', 'KV_sbx-snapshots', 'KV_sbx-transcripts', 'KV_sbx-tool-ledger', 'OBJ_sbx-workspace', 'SBX_WORKSPACE',
 ];
 
 let server: NatsServer;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The benchmark runner of the source tree this CLI runs from, and the script that finds it a current nats-server. */
@@ -17,4 +18,24 @@ export async function bench(names: readonly string[]): Promise<number> {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
+}
+
+/** `bench --help`'s list: each benchmark the runner would run (every `*.ts` beside it), with what it measures. */
+export function benchmarkList(): string {
+  if (!existsSync(runner)) return '\nThe benchmarks ship with the source tree (test/bench/); there is none here.';
+  const folder = dirname(runner);
+  const names = readdirSync(folder)
+    .filter((file) => file.endsWith('.ts') && file !== basename(runner))
+    .map((file) => file.slice(0, -'.ts'.length))
+    .sort();
+  const width = Math.max(...names.map((name) => name.length));
+  const rows = names.map((name) => `  ${name.padEnd(width)}  ${benchmarkTitle(readFileSync(join(folder, `${name}.ts`), 'utf8'))}`);
+  return ['', 'Benchmarks (test/bench/):', ...rows].join('\n');
+}
+
+/** What a benchmark measures: its opening doc comment up to the first stop, colon or parenthesis. */
+export function benchmarkTitle(source: string): string {
+  const comment = /^\s*\/\*\*([\s\S]*?)\*\//.exec(source)?.[1] ?? '';
+  const text = comment.replace(/^\s*\* ?/gm, '').replace(/\s+/g, ' ').trim();
+  return text.split(/[.:(]/, 1)[0]?.trim() ?? '';
 }

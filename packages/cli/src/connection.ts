@@ -1,6 +1,9 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
+import { naming } from '@signalbox/events';
 import { connectAuthenticated, natsAuthFromEnv, NatsConnectionError, readEnvironment, type ConnectSettings, type NatsAuth } from '@signalbox/runtime';
+import { requireSupportedServer } from '@signalbox/store';
+import { ensureSetUp, type SetUpNeed } from './set-up.ts';
 
 export interface GlobalOptions {
   nats?: string;
@@ -50,10 +53,17 @@ export async function connectTo(url: string, auth: NatsAuth, settings: Omit<Conn
   }
 }
 
-/** Opens a client for one command and always closes the connection after it. */
-export async function withClient<T>(options: GlobalOptions, work: (client: SignalboxClient) => Promise<T>): Promise<T> {
+/**
+ * Opens a client for one command and always closes the connection after it. First, what the command
+ * needs of the streams and buckets: made when missing (a command that stores something new), or
+ * there already, else one line says to run `signalbox init` (see set-up.ts).
+ */
+export async function withClient<T>(options: GlobalOptions, work: (client: SignalboxClient) => Promise<T>, need: SetUpNeed = 'create-if-missing'): Promise<T> {
   const nc = await connectTo(natsUrlOf(options), natsAuthOf(options));
   try {
+    // An older server would get streams without the settings Signalbox relies on.
+    requireSupportedServer(nc);
+    await ensureSetUp(nc, naming(options.prefix), need);
     return await work(await SignalboxClient.open(nc, options.prefix));
   } finally {
     await nc.close();

@@ -1,5 +1,6 @@
 import type { DeadLetter } from '@signalbox/client';
 import { withClient, type GlobalOptions } from './connection.ts';
+import { wholeNumberFlag } from './flags.ts';
 
 export interface DeadLetterFlags {
   limit: string;
@@ -9,8 +10,7 @@ export interface DeadLetterFlags {
 const previewLength = 80;
 
 export async function listDeadLetters(options: GlobalOptions, flags: DeadLetterFlags): Promise<void> {
-  const limit = Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a whole number of at least 1; got ${flags.limit}`);
+  const limit = wholeNumberFlag('--limit', flags.limit);
   await withClient(options, async (client) => {
     const letters = await client.deadLetters(limit);
     if (options.json) return console.log(JSON.stringify(letters.map(forJson), null, 2));
@@ -19,18 +19,24 @@ export async function listDeadLetters(options: GlobalOptions, flags: DeadLetterF
       const when = new Date(letter.at).toISOString().replace('T', ' ').slice(0, 19);
       console.log(`${String(letter.seq).padStart(6)}  ${when}  ${letter.from}  (${letter.deliveries} deliveries)\n        ${letter.reason}\n        ${preview(letter)}`);
     }
-  });
+  }, 'must-exist');
 }
 
 export async function redriveDeadLetters(options: GlobalOptions, seqs: string[]): Promise<void> {
+  // Every number is checked before the first is re-driven.
+  const numbers = seqs.map((text) => sequenceNumber(text));
   await withClient(options, async (client) => {
-    for (const text of seqs) {
-      const seq = Number(text);
-      if (!Number.isInteger(seq) || seq < 1) throw new Error(`a dead letter is named by its sequence number; got ${text}`);
+    for (const seq of numbers) {
       const to = await client.redrive(seq);
       console.log(options.json ? JSON.stringify({ seq, to }) : `re-drove ${seq} to ${to}`);
     }
-  });
+  }, 'must-exist');
+}
+
+function sequenceNumber(text: string): number {
+  const seq = Number(text);
+  if (!Number.isInteger(seq) || seq < 1) throw new Error(`a dead letter is named by its sequence number (1, 2, ...), as \`signalbox dlq\` prints it; got ${JSON.stringify(text)}`);
+  return seq;
 }
 
 /** The body as text when it is text (a JSON task), else its size. */

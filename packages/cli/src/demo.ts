@@ -5,7 +5,7 @@ import { connectTo, natsAuthOf, type GlobalOptions } from './connection.ts';
 import { localDataDir } from './host-commands.ts';
 import { ensureNats, stopLocalNats } from './local-nats.ts';
 import { serviceCatalogue, servicesNamed } from './services.ts';
-import { applyAgents, printTimeline } from './session-commands.ts';
+import { applyAgents, exitCodeOf, printTimeline } from './session-commands.ts';
 
 const demoAgent = fileURLToPath(new URL('../../../deploy/agents/demo.yaml', import.meta.url));
 const demoInput = 'Write a short note about Signalbox to notes/hello.md, read it back, and list the workspace.';
@@ -28,7 +28,7 @@ export async function demo(options: GlobalOptions): Promise<void> {
     const outcome = await client.submit('demo', { input: demoInput });
     if (outcome.status === 'rejected') throw new Error(`demo task rejected: ${outcome.error}`);
     console.log(`session ${outcome.sessionId}\n`);
-    await printTimeline(connected, client, outcome.sessionId);
+    process.exitCode = exitCodeOf(await printTimeline(connected, client, outcome.sessionId));
     console.log(`\nRead it again with: bin/signalbox inspect ${outcome.sessionId}`);
   } finally {
     await nc.close();

@@ -1,11 +1,12 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
+import { toolWaitLine } from './tool-waits.ts';
 
 /**
  * The pure core of `signalbox doctor`: what was observed on the server (`DoctorFacts`) in,
  * findings out. Gathering the facts is doctor-facts.ts; printing them is doctor-report.ts.
  */
 
-export type StreamRole = 'events' | 'eventPartitions' | 'tasks' | 'inbox' | 'jobs' | 'dlq' | 'timers';
+export type StreamRole = 'events' | 'eventPartitions' | 'tasks' | 'inbox' | 'jobs' | 'dlq' | 'timers' | 'workspace';
 
 /** How the server's file store reaches the disk. Only `always` survives a power failure of a majority. */
 export type SyncSetting =
@@ -133,7 +134,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...present.flatMap(driftFindings),
     ...replicationFindings(facts, present),
     ...present.flatMap(peerFindings),
-    ...facts.workers.flatMap(idlePoolFindings),
+    ...facts.workers.flatMap((pool) => idlePoolFindings(pool, facts.prefix)),
     ...unservedFindings(facts),
     ...subscriberFindings(facts),
   ];
@@ -166,7 +167,7 @@ function subscriberFindings({ subscribers }: DoctorFacts): Finding[] {
 /** The one durable all executors shared before each tool had its own. */
 const sharedToolDurable = 'tool-executor';
 
-function idlePoolFindings(pool: WorkerPoolFact): Finding[] {
+function idlePoolFindings(pool: WorkerPoolFact, prefix: string): Finding[] {
   if (pool.name === sharedToolDurable) {
     return [
       {
@@ -176,8 +177,13 @@ function idlePoolFindings(pool: WorkerPoolFact): Finding[] {
     ];
   }
   if (pool.waiting === 0 || pool.pulls > 0 || pool.inProgress > 0) return [];
-  const service = pool.name.startsWith(`${sharedToolDurable}-`) ? 'a tool executor that offers the tool' : 'a session actor (`signalbox run session-actor`)';
-  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start ${service}.` }];
+  if (pool.name.startsWith(`${sharedToolDurable}-`)) {
+    // Worded as `tail` and `inspect` say it of a session waiting on the tool.
+    const tool = pool.filter.slice(`${prefix}.jobs.tool.`.length);
+    const line = toolWaitLine(tool, { pending: pool.waiting, inProgress: pool.inProgress, pulls: pool.pulls });
+    return line ? [{ level: 'warn', message: `${line} (consumer ${pool.name}).` }] : [];
+  }
+  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start a session actor (\`signalbox run session-actor\`).` }];
 }
 
 function unservedFindings(facts: DoctorFacts): Finding[] {

@@ -258,7 +258,7 @@ async function streamNames(nc: NatsConnection): Promise<string[]> {
 
 type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
-async function jsApi<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, body?: unknown): Promise<ApiResult<T>> {
+export async function jsApi<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, body?: unknown): Promise<ApiResult<T>> {
   const message = await nc.request(subject, body === undefined ? '' : JSON.stringify(body), { timeout: 5_000 });
   const json: unknown = message.json();
   const { error } = ApiReply.parse(json);

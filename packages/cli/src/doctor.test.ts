@@ -114,7 +114,7 @@ describe('signalbox doctor on a single nats-server', () => {
       expect(facts.workers).toContainEqual({ stream: 'SBX_JOBS', name: 'tool-executor-web-fetch', filter: 'sbx.jobs.tool.web.fetch', waiting: 1, inProgress: 0, pulls: 0 });
       expect(facts.unserved).toEqual([{ subject: 'sbx.jobs.tool.mail.send', messages: 1 }]);
       expect(findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message)).toEqual([
-        expect.stringMatching(/^1 message waits for tool-executor-web-fetch .* no worker is pulling/),
+        'web.fetch: 1 job waiting, no executor pulling: start a tool executor that offers it (consumer tool-executor-web-fetch).',
         expect.stringMatching(/^1 message waits on sbx\.jobs\.tool\.mail\.send, and no consumer takes that subject/),
       ]);
     } finally {

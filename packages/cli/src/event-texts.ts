@@ -57,8 +57,14 @@ export function textsOf(event: SessionEvent): EventTexts {
       return { live: `${tool} ${clip(JSON.stringify(input))}`, headline: `${tool} (${callId})`, bodies: [`input: ${JSON.stringify(input)}`] };
     }
     case 'tool.completed': {
-      const { tool, callId, output, durationMs } = event.data;
-      return { live: `${tool} ${durationMs}ms → ${clip(JSON.stringify(output))}`, headline: `${tool} (${callId}) · ${durationMs} ms`, bodies: [`→ ${output}`] };
+      const { tool, callId, output, durationMs, wholeOutput } = event.data;
+      // The event holds only the beginning of an output too long for it: every view names the command that prints it whole.
+      const whole = wholeOutput ? `whole output (${wholeOutput.chars} chars): signalbox output ${wholeOutput.sha256}` : undefined;
+      return {
+        live: `${tool} ${durationMs}ms → ${clip(JSON.stringify(output))}${whole ? ` · ${whole}` : ''}`,
+        headline: `${tool} (${callId}) · ${durationMs} ms${wholeOutput ? ' · output cut' : ''}`,
+        bodies: whole ? [`→ ${output}`, whole] : [`→ ${output}`],
+      };
     }
     case 'tool.failed': {
       const { tool, callId, error, durationMs } = event.data;

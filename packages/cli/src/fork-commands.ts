@@ -1,19 +1,20 @@
 import { diffSessions, type ForkOptions, type SessionDiff, type SessionSummary } from '@signalbox/client';
 import { withClient, type GlobalOptions } from './connection.ts';
 import { clip, dollars } from './excerpts.ts';
-import { printTimeline } from './session-commands.ts';
+import { wholeNumberFlag } from './flags.ts';
+import { exitCodeOf, printTimeline } from './session-commands.ts';
 
 /** The fork options as the command line gives them: `--at` is text, and `--follow` prints the fork's timeline. */
 export type ForkFlags = Omit<ForkOptions, 'at'> & { at: string; follow?: boolean };
 
 export async function forkSession(options: GlobalOptions, sessionId: string, flags: ForkFlags): Promise<void> {
-  const at = Number(flags.at);
+  const at = wholeNumberFlag('--at', flags.at);
   await withClient(options, async (client) => {
     const { model, system, toolOutput, reply, hermetic } = flags;
     const forkId = await client.fork(sessionId, { at, model, system, toolOutput, reply, hermetic, sessionId: flags.sessionId });
     console.log(options.json ? JSON.stringify({ sessionId: forkId, forkedFrom: { sessionId, n: at } }) : forkId);
-    if (flags.follow) await printTimeline(options, client, forkId);
-  });
+    if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, forkId));
+  }, 'must-exist');
 }
 
 export async function diffCommand(options: GlobalOptions, a: string, b: string): Promise<void> {
@@ -23,7 +24,7 @@ export async function diffCommand(options: GlobalOptions, a: string, b: string):
     if (right.length === 0) throw new Error(`no session ${b}`);
     const diff = diffSessions(left, right);
     console.log(options.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
-  });
+  }, 'must-exist');
 }
 
 /** The divergence, then the two outcomes side by side. */

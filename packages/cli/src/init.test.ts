@@ -2,11 +2,19 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { SignalboxClient } from '@signalbox/client';
 import { naming } from '@signalbox/events';
-import { missingProvisioning, partitionCountOf, requiredAssets } from '@signalbox/store';
+import { assetLabel, missingProvisioning, partitionCountOf, requiredAssets } from '@signalbox/store';
 import { provisioningUsers, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withClient, type GlobalOptions } from './connection.ts';
+import { listDeadLetters, redriveDeadLetters } from './dead-letter-commands.ts';
+import { diffCommand, forkSession } from './fork-commands.ts';
 import { init } from './init.ts';
+import { pauseCommand, resumeCommand } from './pause-commands.ts';
+import { replaySession } from './replay-commands.ts';
+import { inspectSession, listSessions, printToolOutput, tailSession } from './session-commands.ts';
+import { notSetUpLine } from './set-up.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const names = naming('sbx');
@@ -40,6 +48,44 @@ async function serverState(): Promise<{ missing: string[]; partitions?: number }
     await nc.close();
   }
 }
+
+describe('before signalbox init: a command on a JetStream server where nothing is set up', () => {
+  const everything = requiredAssets(names).map(assetLabel);
+  const as = (user: { user: string; password: string }): GlobalOptions => ({ nats: server.url, natsUser: user.user, natsPassword: user.password, prefix: 'sbx' });
+  const admins = () => as(admin);
+
+  it.each([
+    ['sessions', () => listSessions(admins())],
+    ['inspect', () => inspectSession(admins(), 'x')],
+    ['tail', () => tailSession(admins(), 'x')],
+    ['output', () => printToolOutput(admins(), 'a'.repeat(64))],
+    ['replay', () => replaySession(admins(), 'x', {})],
+    ['diff', () => diffCommand(admins(), 'a', 'b')],
+    ['fork', () => forkSession(admins(), 'x', { at: '1' })],
+    ['pause', () => pauseCommand(admins(), 'x', {})],
+    ['resume', () => resumeCommand(admins(), 'x', {})],
+    ['dlq', () => listDeadLetters(admins(), { limit: '20' })],
+    ['redrive', () => redriveDeadLetters(admins(), ['1'])],
+  ])('%s says Signalbox is not set up, names signalbox init, and creates nothing', async (_command, run) => {
+    await expect(run()).rejects.toThrow(notSetUpLine('sbx', everything, everything.length));
+    expect((await serverState()).missing).toEqual(everything);
+  });
+
+  it('one that stores something new (agents apply, submit), as a user that may not create streams, says that user may not', async () => {
+    await expect(withClient(as(service), async () => undefined)).rejects.toThrow(notSetUpLine('sbx', everything, everything.length, { refused: true }));
+    expect((await serverState()).missing).toEqual(everything);
+  });
+
+  it('a task a program submits through the SDK is refused as not set up, not as "jetstream is not enabled"', async () => {
+    const nc = await connect({ servers: server.url, user: service.user, pass: service.password });
+    try {
+      const client = await SignalboxClient.open(nc);
+      await expect(client.submit('demo', { input: 'x' })).rejects.toThrow('no stream takes sbx.tasks.demo here: Signalbox is not set up on this NATS (run `signalbox init`), or JetStream is off');
+    } finally {
+      await nc.close();
+    }
+  });
+});
 
 describe('signalbox init', () => {
   it('as a user that may not manage JetStream, says init needs one that may, and creates nothing', async () => {

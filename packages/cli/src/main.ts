@@ -7,11 +7,16 @@ import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { PauseFlags, ResumeFlags } from './pause-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
+import { bench, benchmarkList } from './bench-command.ts';
+import { cliVersion, helpSettings } from './help.ts';
 import { serviceNames } from './service-names.ts';
 import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
+  .version(cliVersion(), '-V, --version', "print signalbox's version")
+  // Before the subcommands, which take it on as they are made.
+  .configureHelp(helpSettings)
   .option('--nats <url>', 'NATS server URL (default: $NATS_URL, then nats://127.0.0.1:4222); nats://user:pass@host and tls:// work')
   .option('--nats-user <user>', 'NATS user (default: $SIGNALBOX_NATS_USER)')
   .option('--nats-password <password>', 'NATS password (default: $SIGNALBOX_NATS_PASSWORD, which other users cannot see in ps)')
@@ -40,7 +45,7 @@ program
 program
   .command('run')
   .description(`run some services in this process: ${serviceNames.join(', ')}`)
-  .argument('<service...>')
+  .argument('<service...>', `which services: ${serviceNames.join(', ')}`)
   .action(async (services: string[], _options, command: Command) => (await import('./host-commands.ts')).run(globals(command), services));
 
 program
@@ -53,15 +58,16 @@ program
   .description('manage agent definitions')
   .command('apply')
   .description('apply agent definitions from a YAML or JSON file')
-  .requiredOption('-f, --file <file>')
+  .requiredOption('-f, --file <file>', 'the YAML or JSON file of agent definitions (one, a list, or several YAML documents)')
+  .option('--strict', 'refuse the file, applying nothing, where it would warn (an unknown model provider, a tool no executor has advertised)')
   .option('--json', 'print the stored definitions as JSON')
-  .action((options: { file: string }, command: Command) => applyAgents(globals(command), options.file));
+  .action((options: { file: string; strict?: boolean }, command: Command) => applyAgents(globals(command), options.file, options));
 
 program
   .command('submit')
   .description('submit a task to an agent and print the session id')
-  .argument('<agent>')
-  .argument('<input>')
+  .argument('<agent>', "the agent's name, as `agents apply` stored it")
+  .argument('<input>', 'the task, in words')
   .option('--session-id <id>', 'make the submission idempotent under this session id')
   .option('--max-steps <n>', "override the agent's step budget")
   .option('--follow', 'print the timeline until the session completes')
@@ -100,6 +106,7 @@ program
   .argument('<sessionId>')
   .option('--full', 'print whole texts instead of excerpts')
   .option('--to <n>', 'stop at event n')
+  .option('--workspace', "also list the run's workspace files as they were at the last event shown")
   .option('--check', 'exit 1 at the first step where the current code would decide differently')
   .option('--json', 'print { summary, events } (with --check: the check) as JSON')
   .action(async (sessionId: string, flags: ReplayFlags, command: Command) => {
@@ -124,8 +131,8 @@ program
 program
   .command('diff')
   .description('compare two sessions: the first event where they differ, then steps, tokens, cost, duration and outcome side by side')
-  .argument('<a>')
-  .argument('<b>')
+  .argument('<a>', 'a session id')
+  .argument('<b>', 'the session id to compare it with (a fork of it, say)')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
 
@@ -165,9 +172,10 @@ program
 program
   .command('bench')
   .description('run the benchmarks of test/bench (all, or those named), each against a nats-server of its own, printed as ratios to raw JetStream')
-  .argument('[name...]')
+  .argument('[name...]', 'the benchmarks to run (default: all)')
+  .addHelpText('after', () => benchmarkList())
   .action(async (names: string[]) => {
-    process.exitCode = await (await import('./bench-command.ts')).bench(names);
+    process.exitCode = await bench(names);
   });
 
 program

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { withClient, type GlobalOptions } from './connection.ts';
+import { positiveNumberFlag, wholeNumberFlag } from './flags.ts';
 
 export interface PauseFlags {
   reason?: string;
@@ -18,27 +19,19 @@ export async function pauseCommand(options: GlobalOptions, sessionId: string, fl
   await withClient(options, async (client) => {
     const sent = await client.pause(sessionId, { by, reason: flags.reason ?? '' });
     report(options, { sessionId, by, ...sent }, `asked ${sessionId} to pause (as ${by})`);
-  });
+  }, 'must-exist');
 }
 
 /** `signalbox resume <id>`: a paused session goes on, with the budget's limits the flags set. */
 export async function resumeCommand(options: GlobalOptions, sessionId: string, flags: ResumeFlags): Promise<void> {
   const by = flags.as ?? defaultRequester();
-  const maxSteps = flags.maxSteps === undefined ? undefined : budgetFlag('--max-steps', flags.maxSteps, { integer: true });
-  const maxCostUsd = flags.maxCostUsd === undefined ? undefined : budgetFlag('--max-cost-usd', flags.maxCostUsd, { integer: false });
+  const maxSteps = flags.maxSteps === undefined ? undefined : wholeNumberFlag('--max-steps', flags.maxSteps);
+  const maxCostUsd = flags.maxCostUsd === undefined ? undefined : positiveNumberFlag('--max-cost-usd', flags.maxCostUsd);
   await withClient(options, async (client) => {
     const sent = await client.resume(sessionId, { by, maxSteps, maxCostUsd });
     const limits = [maxSteps === undefined ? '' : ` maxSteps ${maxSteps}`, maxCostUsd === undefined ? '' : ` maxCostUsd ${maxCostUsd}`].join('');
     report(options, { sessionId, by, ...sent }, `asked ${sessionId} to resume (as ${by})${limits ? `, with${limits}` : ''}`);
-  });
-}
-
-/** A budget limit from the command line: a positive number (a whole one for steps), or a clear error. */
-export function budgetFlag(flag: string, text: string, { integer }: { integer: boolean }): number {
-  const value = Number(text);
-  const valid = text.trim() !== '' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
-  if (!valid) throw new Error(`${flag} must be a positive ${integer ? 'whole number' : 'number'}, not ${JSON.stringify(text)}`);
-  return value;
+  }, 'must-exist');
 }
 
 /** Who a command acts as when `--as` is not given: `cli:<os user>`. */

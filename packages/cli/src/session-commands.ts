@@ -1,22 +1,46 @@
 import { readFile } from 'node:fs/promises';
 import { summarise, type SignalboxClient } from '@signalbox/client';
-import type { Task } from '@signalbox/events';
-import { parseAllDocuments } from 'yaml';
+import type { SessionEvent, Task } from '@signalbox/events';
+import { configFromEnv } from '@signalbox/runtime';
+import { parseAgentFile } from './agent-files.ts';
+import { agentWarnings } from './agent-warnings.ts';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
 import { dollars } from './excerpts.ts';
+import { wholeNumberFlag } from './flags.ts';
 import { formatEvent } from './timeline.ts';
+import { reportingToolWaits, toolWaitLines } from './tool-wait-reports.ts';
+import { toolsAwaited } from './tool-waits.ts';
 
-export async function applyAgents(options: GlobalOptions, file: string): Promise<void> {
-  const documents = parseAllDocuments(await readFile(file, 'utf8')).flatMap((document) => {
-    const value: unknown = document.toJS();
-    return Array.isArray(value) ? (value as unknown[]) : [value];
-  });
+export interface ApplyFlags {
+  /** Refuse the whole file, applying nothing, where there would be warnings. */
+  strict?: boolean;
+}
+
+/**
+ * `agents apply -f`: a file with any problem is refused whole, one line a problem on stderr (exit 1).
+ * What would keep an agent's sessions from running is a warning, or with `--strict` a refusal.
+ */
+export async function applyAgents(options: GlobalOptions, file: string, flags: ApplyFlags = {}): Promise<void> {
+  const parsed = parseAgentFile(file, await readFile(file, 'utf8'));
+  if (!parsed.ok) return refuseAgents(parsed.problems);
   await withClient(options, async (client) => {
-    for (const document of documents) {
-      const agent = await client.applyAgent(document);
+    const surroundings = {
+      providers: Object.keys(configFromEnv().models.providers),
+      unadvertisedTools: new Set(await client.unadvertisedTools([...new Set(parsed.agents.flatMap((agent) => agent.tools))])),
+    };
+    const warnings = parsed.agents.flatMap((agent) => agentWarnings(agent, surroundings));
+    if (flags.strict && warnings.length > 0) return refuseAgents([...warnings.map((warning) => `error: ${warning}`), `nothing applied (--strict)`]);
+    for (const warning of warnings) console.error(`warning: ${warning}`);
+    for (const definition of parsed.agents) {
+      const agent = await client.applyAgent(definition);
       print(options, agent, `applied agent ${agent.name} (${agent.model})`);
     }
   });
+}
+
+function refuseAgents(problems: readonly string[]): void {
+  for (const problem of problems) console.error(problem);
+  process.exitCode = 1;
 }
 
 export interface SubmitFlags {
@@ -25,28 +49,43 @@ export interface SubmitFlags {
   follow?: boolean;
 }
 
+/** `signalbox submit`: with `--follow`, exits non-zero unless the session succeeds. */
 export async function submitTask(options: GlobalOptions, agent: string, input: string, flags: SubmitFlags): Promise<void> {
   const task: Task = { input };
   if (flags.sessionId) task.sessionId = flags.sessionId;
-  if (flags.maxSteps) task.budget = { maxSteps: Number(flags.maxSteps) };
+  if (flags.maxSteps !== undefined) task.budget = { maxSteps: wholeNumberFlag('--max-steps', flags.maxSteps) };
   await withClient(options, async (client) => {
     const outcome = await client.submit(agent, task);
     if (outcome.status === 'rejected') throw new Error(`task rejected: ${outcome.error}`);
     print(options, outcome, outcome.status === 'duplicate' ? `${outcome.sessionId} (already submitted)` : outcome.sessionId);
-    if (flags.follow) await printTimeline(options, client, outcome.sessionId);
+    if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, outcome.sessionId));
   });
 }
 
+/** `signalbox tail`: an unknown session is an error at once; exits non-zero unless the session succeeds. */
 export async function tailSession(options: GlobalOptions, sessionId: string): Promise<void> {
-  await withClient(options, (client) => printTimeline(options, client, sessionId));
+  await withClient(options, async (client) => {
+    if (!(await client.hasSession(sessionId))) throw new Error(`no session ${sessionId}`);
+    process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+  }, 'must-exist');
 }
 
-/** Prints a session's events as they are appended, until it completes. */
-export async function printTimeline(options: GlobalOptions, client: SignalboxClient, sessionId: string): Promise<void> {
+/** Prints a session's events as they are appended, until it completes; resolves to how it ended. */
+export async function printTimeline(options: GlobalOptions, client: SignalboxClient, sessionId: string): Promise<CompletedStatus | undefined> {
   const colour = useColour();
-  for await (const event of client.follow(sessionId)) {
+  let status: CompletedStatus | undefined;
+  for await (const event of reportingToolWaits(client.nc, client.names, client.follow(sessionId), (line) => console.error(`waiting: ${line}`))) {
     console.log(options.json ? JSON.stringify(event) : formatEvent(event, colour));
+    if (event.type === 'session.completed') status = event.data.status;
   }
+  return status;
+}
+
+type CompletedStatus = Extract<SessionEvent, { type: 'session.completed' }>['data']['status'];
+
+/** A command that followed a session to its end tells scripts whether it succeeded (the status is in its last line). */
+export function exitCodeOf(status: CompletedStatus | undefined): number {
+  return status === 'succeeded' ? 0 : 1;
 }
 
 export async function listSessions(options: GlobalOptions): Promise<void> {
@@ -58,7 +97,7 @@ export async function listSessions(options: GlobalOptions): Promise<void> {
       const when = new Date(session.createdAt).toISOString().replace('T', ' ').slice(0, 19);
       console.log(`${session.sessionId}  ${when}  ${session.agent.padEnd(16)} ${session.status.padEnd(9)} ${session.lastN} events`);
     }
-  });
+  }, 'must-exist');
 }
 
 export async function inspectSession(options: GlobalOptions, sessionId: string): Promise<void> {
@@ -74,7 +113,8 @@ export async function inspectSession(options: GlobalOptions, sessionId: string):
       `\n${summary.status} · ${summary.events} events · ${summary.durationMs} ms` +
         (totals ? ` · ${totals.steps} steps · ${totals.toolCalls} tool calls · ${totals.inputTokens}→${totals.outputTokens} tokens · ${dollars(totals.costUsd)}` : ''),
     );
-  });
+    for (const line of await toolWaitLines(client.nc, client.names, toolsAwaited(events))) console.log(`waiting: ${line}`);
+  }, 'must-exist');
 }
 
 export async function printToolOutput(options: GlobalOptions, sha256: string): Promise<void> {
@@ -82,7 +122,7 @@ export async function printToolOutput(options: GlobalOptions, sha256: string): P
     const output = await client.toolOutput(sha256);
     if (output === undefined) throw new Error(`no tool output is stored as ${sha256}`);
     process.stdout.write(output);
-  });
+  }, 'must-exist');
 }
 
 function print(options: GlobalOptions, data: unknown, text: string): void {

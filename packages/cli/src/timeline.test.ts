@@ -1,5 +1,6 @@
 import type { NewEvent, SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
+import { textsOf } from './event-texts.ts';
 import { formatEvent } from './timeline.ts';
 
 const usage = { inputTokens: 48, outputTokens: 58, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -30,5 +31,17 @@ describe('a live timeline line', () => {
     const start = Date.UTC(2026, 0, 5, 22, 57, 34, 250);
     expect(formatEvent(event, false, { kind: 'replay', start })).toBe('#  7   +0.250s  tool.failed          workspace.read (t2) · 4 ms');
     expect(formatEvent(event, true)).toContain('\u001b[');
+  });
+});
+
+describe('a tool output too long for its event', () => {
+  const sha256 = 'ab'.repeat(32);
+  const cut = at(9, { type: 'tool.completed', data: { callId: 't3', tool: 'workspace.read', output: `${'line\n'.repeat(50)}[truncated]`, durationMs: 3, wholeOutput: { sha256, chars: 300_000 } } }, 0);
+
+  it('names its sha256 and the command that prints it whole, live and in a replay', () => {
+    const whole = `whole output (300000 chars): signalbox output ${sha256}`;
+    expect(formatEvent(cut, false)).toMatch(new RegExp(`workspace\\.read 3ms → ".*… · ${whole.replace(/[()]/g, '\\$&')}$`));
+    expect(formatEvent(cut, false, { kind: 'replay', start: cut.at })).toContain('workspace.read (t3) · 3 ms · output cut');
+    expect(textsOf(cut).bodies).toEqual([`→ ${'line\n'.repeat(50)}[truncated]`, whole]);
   });
 });

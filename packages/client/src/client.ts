@@ -16,7 +16,7 @@ import {
 } from '@signalbox/events';
 import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, type HistoryCheck } from '@signalbox/session';
-import { openEventReader, requireSupportedServer, type EventReader } from '@signalbox/store';
+import { openEventReader, requireSupportedServer, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type WorkspaceEntry } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
@@ -57,6 +57,11 @@ export class SignalboxClient {
     return agent;
   }
 
+  /** Those of `tools` no tool executor has advertised: an agent naming one cannot start a session. */
+  unadvertisedTools(tools: readonly string[]): Promise<string[]> {
+    return unadvertisedTools(this.nc, this.names, tools);
+  }
+
   /** Publishes a task durably and waits for the session actor's verdict: accepted, duplicate or rejected. */
   async submit(agent: string, task: Task, options: SubmitOptions = {}): Promise<TaskOutcome> {
     const timeoutMs = options.timeoutMs ?? 30_000;
@@ -65,7 +70,10 @@ export class SignalboxClient {
     const hdrs = headers();
     hdrs.set(replyToHeader, inbox);
     hdrs.set('Content-Type', 'application/json');
-    await jetstream(this.nc).publish(this.names.subjects.task(agent), JSON.stringify(task), { headers: hdrs });
+    const subject = this.names.subjects.task(agent);
+    await jetstream(this.nc).publish(subject, JSON.stringify(task), { headers: hdrs }).catch((error: unknown) => {
+      throw unpublishable(subject, error);
+    });
     try {
       for await (const reply of subscription) return TaskOutcome.parse(reply.json());
     } catch (error) {
@@ -128,9 +136,25 @@ export class SignalboxClient {
     return bytes === null ? undefined : Buffer.from(bytes).toString('utf8');
   }
 
+  /**
+   * The files of the session's run as they were after its event `n` (its last event when not given):
+   * what its tool calls had written by then, and for a fork what its origin had at the fork point.
+   */
+  async workspaceAt(sessionId: string, n?: number): Promise<WorkspaceEntry[]> {
+    const upTo = n ?? (await this.#store.head(sessionId)).n;
+    const view = await workspaceViewAt(this.#store, sessionId, upTo);
+    const files = await (await WorkspaceFiles.open(this.nc, this.names)).list(view);
+    return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
   /** The session's events so far. */
   events(sessionId: string): Promise<SessionEvent[]> {
     return this.#store.read(sessionId);
+  }
+
+  /** Whether the log holds a session of this id (read: its first event). */
+  async hasSession(sessionId: string): Promise<boolean> {
+    return (await this.#store.first(sessionId))?.sessionId === sessionId;
   }
 
   /** The session's events from the start, live, ending after `session.completed` (or when the signal aborts). */
@@ -148,7 +172,7 @@ export class SignalboxClient {
       return await new Kvm(this.nc).open(name);
     } catch (error) {
       throw new Error(
-        `cannot open the ${name} bucket: Signalbox is not set up on this NATS yet. Start its services once (signalbox up, or signalbox run <service>); they create the streams and buckets`,
+        `cannot open the ${name} bucket: Signalbox is not set up on this NATS yet. Run \`signalbox init\`, or start its services once (signalbox up, or signalbox run <service>); they create the streams and buckets`,
         { cause: error },
       );
     }
@@ -172,6 +196,15 @@ export class SignalboxClient {
     }
     return entries.sort((a, b) => b.createdAt - a.createdAt);
   }
+}
+
+/**
+ * nats.js calls a JetStream publish nothing answers "jetstream is not enabled", which is seldom true:
+ * most often no stream takes the subject yet. Said as what to check instead.
+ */
+function unpublishable(subject: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'JetStreamNotEnabled') return error;
+  return new Error(`no stream takes ${subject} here: Signalbox is not set up on this NATS (run \`signalbox init\`), or JetStream is off`, { cause: error });
 }
 
 /**

@@ -4,14 +4,14 @@ import { JsonData } from './json-data.ts';
 
 export const Budget = z.strictObject({
   /** Model turns a session may take. */
-  maxSteps: z.number().int().positive().default(20),
+  maxSteps: z.number().int().min(1).default(20),
   maxCostUsd: z.number().positive().optional(),
 });
 export type Budget = z.infer<typeof Budget>;
 
 /** The most a task or a resume may set each limit of this agent's budget to, where the installation's ceiling does not suit it. */
 const BudgetCeiling = z.strictObject({
-  maxSteps: z.number().int().positive().optional(),
+  maxSteps: z.number().int().min(1).optional(),
   maxCostUsd: z.number().positive().optional(),
 });
 
@@ -35,7 +35,7 @@ export const AgentDefinition = z
     tools: z.array(ToolName).default([]),
     budget: Budget.default({ maxSteps: 20 }),
     budgetCeiling: BudgetCeiling.optional(),
-    maxTokens: z.number().int().positive().default(4096),
+    maxTokens: z.number().int().min(1).default(4096),
     rubric: JsonData.optional(),
     supervision: JsonData.optional(),
     memory: JsonData.optional(),

@@ -42,6 +42,12 @@ export const BudgetLimits = z
   .refine((limits) => limits.maxSteps !== undefined || limits.maxCostUsd !== undefined, { message: 'name maxSteps, maxCostUsd or both' });
 export type BudgetLimits = z.infer<typeof BudgetLimits>;
 
+/**
+ * The run's workspace after a tool call's writes: the sequence, in the workspace stream, of its last
+ * write. A fork sees the workspace as of the last revision its fork point's events name.
+ */
+export const WorkspaceRevision = z.number().int().positive();
+
 export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
 export type ForkOrigin = z.infer<typeof ForkOrigin>;
 
@@ -114,8 +120,17 @@ export const eventData = {
     durationMs: z.number().nonnegative(),
     /** Set when `output` is only the beginning of an output too long to carry. */
     wholeOutput: WholeOutput.optional(),
+    /** Set when the call wrote to the workspace. */
+    workspaceRevision: WorkspaceRevision.optional(),
   }),
-  'tool.failed': z.object({ callId: CallId, tool: ToolName, error: z.string(), durationMs: z.number().nonnegative() }),
+  'tool.failed': z.object({
+    callId: CallId,
+    tool: ToolName,
+    error: z.string(),
+    durationMs: z.number().nonnegative(),
+    /** Set when the call wrote to the workspace before it failed. */
+    workspaceRevision: WorkspaceRevision.optional(),
+  }),
   'tool.outcome_unknown': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
   'supervisor.intervened': z.object({
     detector: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelName } from './agent.ts';
-import { ForkOrigin, NewEventSchema, WholeOutput } from './catalogue.ts';
+import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import {
@@ -37,8 +37,8 @@ export type ToolJob = z.infer<typeof ToolJob>;
 
 /** How a tool call ended. */
 export const ToolOutcome = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('completed'), output: z.string(), wholeOutput: WholeOutput.optional() }),
-  z.object({ status: z.literal('failed'), error: z.string() }),
+  z.object({ status: z.literal('completed'), output: z.string(), wholeOutput: WholeOutput.optional(), workspaceRevision: WorkspaceRevision.optional() }),
+  z.object({ status: z.literal('failed'), error: z.string(), workspaceRevision: WorkspaceRevision.optional() }),
   /** A non-idempotent call cut off mid-run: it may or may not have taken effect, and is not run again. */
   z.object({ status: z.literal('unknown'), reason: z.string() }),
 ]);

@@ -1,6 +1,6 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
-export { BudgetLimits, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, PauseReason, Requester, Totals, WholeOutput } from './catalogue.ts';
+export { BudgetLimits, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, parseJson, validate } from './codec.ts';
 export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
@@ -22,7 +22,7 @@ export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
 export { AgentName, isSubjectToken, SessionId, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
-export { deadLetterObjectHeader, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, typeHeader } from './naming.ts';
+export { deadLetterObjectHeader, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
 export {
@@ -37,7 +37,7 @@ export {
 export { SessionIndexEntry } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';
-export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf } from './tool-outcome.ts';
+export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf, workspaceRevisionOf } from './tool-outcome.ts';
 export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';

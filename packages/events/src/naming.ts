@@ -13,6 +13,8 @@ export interface Naming {
     jobs: string;
     dlq: string;
     timers: string;
+    /** Every write to every run's workspace, one message each: a run's files at any revision. */
+    workspace: string;
   };
   readonly buckets: {
     agents: string;
@@ -28,10 +30,12 @@ export interface Naming {
     toolLedger: string;
     /** Event subscriber replicas alive now, `<group>.<instance>`, each entry expiring unless renewed. */
     subscribers: string;
-    /** The files of each run's workspace, `<rootSessionId>.<base64url path>`, so a run's listing reads only its own. */
-    workspaceIndex: string;
   };
-  /** `deadLetters`: bodies too large to copy into the dead-letter stream, named by the dead letter that keeps their place. */
+  /**
+   * `workspace`: the contents of workspace files, by sha256 (what each path holds is in the workspace
+   * stream). `deadLetters`: bodies too large to copy into the dead-letter stream, named by the dead
+   * letter that keeps their place.
+   */
   readonly objectStores: { workspace: string; toolOutputs: string; deadLetters: string };
   readonly subjects: {
     events(sessionId: string): string;
@@ -71,6 +75,11 @@ export interface Naming {
     timer(timerId: string): string;
     allTimers: string;
     dueTimers: string;
+    /** A write of `path` in the workspace of the run rooted at `rootSessionId`: `<prefix>.workspace.<root>.<base64url path>`. */
+    workspaceFile(rootSessionId: string, path: string): string;
+    /** Every write of one run's workspace. */
+    workspaceFiles(rootSessionId: string): string;
+    allWorkspace: string;
   };
 }
 
@@ -90,6 +99,7 @@ export function naming(prefix = 'sbx'): Naming {
       jobs: `${upper}_JOBS`,
       dlq: `${upper}_DLQ`,
       timers: `${upper}_TIMERS`,
+      workspace: `${upper}_WORKSPACE`,
       eventPartitions: `${upper}_EVENT_PARTITIONS`,
     },
     buckets: {
@@ -103,7 +113,6 @@ export function naming(prefix = 'sbx'): Naming {
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
       subscribers: `${prefix}-subscribers`,
-      workspaceIndex: `${prefix}-workspace-index`,
     },
     objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs`, deadLetters: `${prefix}-dead-letters` },
     subjects: {
@@ -134,6 +143,10 @@ export function naming(prefix = 'sbx'): Naming {
       timer: (timerId) => `${prefix}.timers.${timerId}.*`,
       allTimers: `${prefix}.timers.>`,
       dueTimers: `${prefix}.timers.*.due`,
+      // base64url: a path may hold dots, spaces and anything else a subject token may not.
+      workspaceFile: (root, path) => `${prefix}.workspace.${root}.${Buffer.from(path, 'utf8').toString('base64url')}`,
+      workspaceFiles: (root) => `${prefix}.workspace.${root}.>`,
+      allWorkspace: `${prefix}.workspace.>`,
     },
   };
 }
@@ -152,3 +165,8 @@ export const deliveriesHeader = 'Sbx-Deliveries';
 export const deadLetterObjectHeader = 'Sbx-Dead-Letter-Object';
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';
+
+/** The durable consumer of one tool's jobs, shared by every executor that offers the tool: tool names are dot-separated words, and durable names take no dots. */
+export function toolJobDurable(tool: string): string {
+  return `tool-executor-${tool.replaceAll('.', '-')}`;
+}

@@ -29,11 +29,13 @@ export function toolCallResult({ sessionId, callId, tool }: ToolCall, outcome: T
 /** The event a session records for a tool call's result. Its inverse is `toolResultOf`. */
 export function toolOutcomeEvent({ callId, tool, outcome, durationMs }: ToolResult): ToolOutcomeEvent {
   switch (outcome.status) {
-    case 'completed':
-      // The key only when set: without it, the event is the one a run recorded before the key existed.
-      return { type: 'tool.completed', data: { callId, tool, output: outcome.output, durationMs, ...(outcome.wholeOutput ? { wholeOutput: outcome.wholeOutput } : {}) } };
+    case 'completed': {
+      // Keys only when set: without them, the event is the one a run recorded before they existed.
+      const { output, wholeOutput, workspaceRevision } = outcome;
+      return { type: 'tool.completed', data: { callId, tool, output, durationMs, ...(wholeOutput ? { wholeOutput } : {}), ...revisionOf(workspaceRevision) } };
+    }
     case 'failed':
-      return { type: 'tool.failed', data: { callId, tool, error: outcome.error, durationMs } };
+      return { type: 'tool.failed', data: { callId, tool, error: outcome.error, durationMs, ...revisionOf(outcome.workspaceRevision) } };
     case 'unknown':
       // A non-idempotent call cut off mid-run: the model hears it may or may not have happened.
       return { type: 'tool.outcome_unknown', data: { callId, tool, reason: outcome.reason } };
@@ -47,15 +49,24 @@ export function toolResultOf(sessionId: string, event: ToolOutcomeEvent): ToolRe
   const call = { sessionId, callId: event.data.callId, tool: event.data.tool };
   switch (event.type) {
     case 'tool.completed': {
-      const { output, wholeOutput, durationMs } = event.data;
-      return toolCallResult(call, wholeOutput ? { status: 'completed', output, wholeOutput } : { status: 'completed', output }, durationMs);
+      const { output, wholeOutput, durationMs, workspaceRevision } = event.data;
+      return toolCallResult(call, { status: 'completed', output, ...(wholeOutput ? { wholeOutput } : {}), ...revisionOf(workspaceRevision) }, durationMs);
     }
     case 'tool.failed':
-      return toolCallResult(call, { status: 'failed', error: event.data.error }, event.data.durationMs);
+      return toolCallResult(call, { status: 'failed', error: event.data.error, ...revisionOf(event.data.workspaceRevision) }, event.data.durationMs);
     case 'tool.outcome_unknown':
       // The event keeps no duration: nobody knows how long the call ran.
       return toolCallResult(call, { status: 'unknown', reason: event.data.reason });
     default:
       return assertNever(event);
   }
+}
+
+function revisionOf(workspaceRevision: number | undefined): { workspaceRevision?: number } {
+  return workspaceRevision === undefined ? {} : { workspaceRevision };
+}
+
+/** The workspace revision an event names: set on the outcome of a tool call that wrote to the workspace. */
+export function workspaceRevisionOf(event: NewEvent): number | undefined {
+  return event.type === 'tool.completed' || event.type === 'tool.failed' ? event.data.workspaceRevision : undefined;
 }

@@ -26,8 +26,9 @@ export function isPermanent(error: unknown): boolean {
 /**
  * Keeps a message that will not be processed in `sbx.dlq.<source>`, byte for byte, with the reason
  * and where it came from, so it can be inspected and re-driven. Deduplicated by its stream position.
+ * Resolves to its sequence in the dead-letter stream, what `signalbox redrive` takes.
  */
-export async function deadLetter(nc: NatsConnection, names: Naming, source: string, message: DeadLetterInput, reason: string): Promise<void> {
+export async function deadLetter(nc: NatsConnection, names: Naming, source: string, message: DeadLetterInput, reason: string): Promise<number> {
   const hdrs = headers();
   for (const [key, values] of message.headers ?? []) {
     if (isServerDirective(key)) continue;
@@ -44,7 +45,8 @@ export async function deadLetter(nc: NatsConnection, names: Naming, source: stri
     hdrs.set(deadLetterObjectHeader, msgID);
     data = new Uint8Array();
   }
-  await jetstream(nc).publish(names.subjects.dlq(source), data, { headers: hdrs, msgID });
+  // A duplicate (the same message buried again after a crash) is acknowledged with the first one's sequence.
+  return (await jetstream(nc).publish(names.subjects.dlq(source), data, { headers: hdrs, msgID })).seq;
 }
 
 /** Room left for what the server adds and for header framing this count leaves out. */

@@ -33,8 +33,8 @@ export interface DurableWorkerOptions {
   retryBackoffMs?: (deliveries: number) => number;
   /** Resolve to ack. Throw a permanent error (Rejection, DecodeError: see isPermanent) to dead-letter at once; anything else to retry later. */
   handle(message: JsMsg): Promise<void>;
-  /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say). */
-  onDeadLetter?(message: JsMsg, reason: string): Promise<void>;
+  /** Called after a message is dead-lettered, to tell whoever waits on it (fail the session, say); `seq` is the dead letter's, for `redrive`. */
+  onDeadLetter?(message: JsMsg, reason: string, seq: number): Promise<void>;
   /** For a durable only this process uses: the server deletes it once it has not been pulled from for this long. */
   deleteWhenIdleMs?: number;
 }
@@ -175,10 +175,10 @@ async function settle(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: 
 }
 
 async function bury(options: DurableWorkerOptions, message: JsMsg, reason: string): Promise<void> {
-  await deadLetter(options.nc, options.names, options.deadLetterSource, deadLetterInputOf(message), reason);
-  options.logger.warn({ subject: message.subject, reason }, 'dead-lettered');
+  const seq = await deadLetter(options.nc, options.names, options.deadLetterSource, deadLetterInputOf(message), reason);
+  options.logger.warn({ subject: message.subject, reason, seq }, 'dead-lettered');
   try {
-    await options.onDeadLetter?.(message, reason);
+    await options.onDeadLetter?.(message, reason, seq);
   } catch (error) {
     // Telling the waiter fails the same way on every delivery: the dead letter is kept, so end it here.
     if (!isPermanent(error)) throw error;

@@ -5,7 +5,6 @@ import {
   JetStreamApiError,
   jetstream,
   jetstreamManager,
-  type CompletionResult,
   type JetStreamClient,
   type JetStreamManager,
   type MsgRequest,
@@ -13,6 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { DecodeError, decodeEventMessage, encodeEventMessage, typeHeader, type Naming, type SessionEvent } from '@signalbox/events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { directBatch } from './direct-batch.ts';
 import { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
 
 /** Where a session's log ends: its last event number and the stream sequence of the message holding it. */
@@ -135,9 +135,15 @@ export class EventStore implements EventReader {
     return { n: eventsIn(stored.subject, stored.seq, stored.data).at(-1)!.n, seq: stored.seq };
   }
 
-  /** The session's first event (its `session.created`), or undefined when it has none. */
+  /**
+   * The session's first event (its `session.created`), or undefined when it has none, as the stream's
+   * leader has it: a replica that lags might not hold it yet, and a fork read as no fork would lose
+   * its origin's workspace.
+   */
   async first(sessionId: string): Promise<SessionEvent | undefined> {
-    const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq: 1, next_by_subj: this.#names.subjects.events(sessionId) });
+    // The stream API; nats.js types it without `next_by_subj`, which nats-server has answered since 2.9.
+    const request = { seq: 1, next_by_subj: this.#names.subjects.events(sessionId) } as MsgRequest;
+    const stored = await this.#jsm.streams.getMessage(this.#names.streams.events, request);
     return stored ? eventsIn(stored.subject, stored.seq, stored.data)[0] : undefined;
   }
 
@@ -298,34 +304,7 @@ export class EventStore implements EventReader {
 
   /** Up to `count` of the subject's messages from stream sequence `seq`, fewer past `readPageBytes`. */
   #page(subject: string, seq: number, count: number): Promise<StoredMsg[]> {
-    return new Promise((resolve, reject) => {
-      const page: StoredMsg[] = [];
-      let batch: { stop(): void } | undefined;
-      let settled = false;
-      const settle = (finish: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        finish();
-      };
-      // nats.js times a batch out only until its first message: a replica that stops answering midway
-      // (a frozen node) would leave the read, and the session's lock, waiting for ever.
-      const deadline = setTimeout(() => {
-        settle(() => reject(new Error(`a read of ${subject} from sequence ${seq} got no answer within ${pageTimeoutMs} ms`)));
-        batch?.stop();
-      }, pageTimeoutMs);
-      // The callback form unsubscribes its inbox at the end of the batch; the iterator form leaves it for 5 s.
-      const callback = (done: CompletionResult | null, stored: StoredMsg) => {
-        if (!done) return void page.push(stored);
-        const { err } = done;
-        settle(() => (err ? reject(err) : resolve(page)));
-      };
-      const request = { seq, next_by_subj: subject, batch: count, max_bytes: readPageBytes, callback };
-      this.#jsm.direct.getBatch(this.#names.streams.events, request).then(
-        (started) => void (batch = started),
-        (error: Error) => settle(() => reject(error)),
-      );
-    });
+    return directBatch(this.#jsm, this.#names.streams.events, { seq, next_by_subj: subject, batch: count, max_bytes: readPageBytes }, pageTimeoutMs);
   }
 
   /** Follows a session's log live from `fromN` (default: the start) until the signal aborts. */

@@ -106,6 +106,9 @@ export function streamConfigs(names: Naming, options: ProvisionOptions = {}): Na
       allow_msg_ttl: true,
       allow_direct: true,
     },
+    // Workspace history: every write kept, so a fork or a replay sees a run's files at any revision
+    // (a batched direct get of the last write of each path up to a sequence), as long as the log is.
+    { ...common, name: names.streams.workspace, subjects: [s.allWorkspace], retention: RetentionPolicy.Limits, allow_direct: true },
   ];
 }
 
@@ -167,7 +170,6 @@ const bucketSettings: Record<keyof Naming['buckets'], { history: number; ttl?: n
   toolLedger: { history: 1, ttl: sevenDaysMs },
   // A subscriber replica renews its entry every second; one that stops is gone from the bucket after this.
   subscribers: { history: 1, ttl: subscriberEntryTtlMs },
-  workspaceIndex: { history: 1 },
 };
 
 async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig, names: Naming): Promise<void> {

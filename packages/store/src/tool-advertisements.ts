@@ -37,6 +37,13 @@ export async function readToolDefinitions(nc: NatsConnection, names: Naming, too
   return found.flatMap((advertised) => (advertised ? [ToolDefinition.parse(advertised)] : []));
 }
 
+/** Those of `toolNames` no executor has advertised, in that order. */
+export async function unadvertisedTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<string[]> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  const entries = await Promise.all(toolNames.map((tool) => bucket.get(tool)));
+  return toolNames.filter((_, index) => entries[index]?.operation !== 'PUT');
+}
+
 async function readAdvertisement(bucket: KV, tool: string): Promise<AdvertisedTool | undefined> {
   const entry = await bucket.get(tool);
   if (!entry || entry.operation !== 'PUT') return undefined;

@@ -14,7 +14,7 @@ import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
 import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { SessionRunner } from './shell/session-runner.ts';
-import { failSessionStartedBy, handleTask } from './shell/task-ingress.ts';
+import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
 
 export interface SessionActorOptions {
   resolveModel?: ModelResolver;
@@ -72,7 +72,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         filterSubject: names.subjects.allTasks,
         deadLetterSource: 'tasks',
         handle: (message) => handleTask(ingress, message),
-        onDeadLetter: (message, reason) => failSessionStartedBy(ingress, message, reason),
+        onDeadLetter: (message, reason, seq) => answerDeadTask(ingress, message, reason, seq),
       });
       const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.

@@ -1,4 +1,4 @@
-export { toolDurable, toolExecutorService } from './service.ts';
+export { toolExecutorService } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
 export { defineTool } from './shell/tool.ts';
 export type { JsonValue, ToolContext, ToolOptions, ToolSpec } from './shell/tool.ts';

@@ -2,14 +2,15 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import type { Naming } from '@signalbox/events';
+import { toolJobDurable, type Naming } from '@signalbox/events';
 import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { advertiseTools } from '@signalbox/store';
+import { advertiseTools, WorkspaceFiles } from '@signalbox/store';
 import { toolCatalogue } from './shell/execute.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
 import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
 import { objectStoreOutputs } from './shell/whole-outputs.ts';
+import { WorkspaceViews } from './shell/workspace-views.ts';
 
 export interface ToolExecutorOptions {
   tools: readonly ToolSpec[];
@@ -39,8 +40,8 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         names: context.names,
         logger: context.logger,
         tools,
-        workspaces: await new Objm(context.nc).open(context.names.objectStores.workspace),
-        workspaceIndex: await new Kvm(context.nc).open(context.names.buckets.workspaceIndex),
+        workspaceFiles: await WorkspaceFiles.open(context.nc, context.names),
+        workspaceViews: new WorkspaceViews(context.store),
         outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
         instance: context.config.instance,
@@ -53,7 +54,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
             names: context.names,
             logger: context.logger,
             stream: context.names.streams.jobs,
-            durable: toolDurable(tool),
+            durable: toolJobDurable(tool),
             filterSubject: context.names.subjects.toolJob(tool),
             deadLetterSource: 'jobs',
             concurrency: options.concurrency ?? context.config.toolExecutor.concurrency,
@@ -69,10 +70,6 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
   };
 }
 
-/** The durable consumer of one tool's jobs: tool names are dot-separated words, and durable names take no dots. */
-export function toolDurable(tool: string): string {
-  return `tool-executor-${tool.replaceAll('.', '-')}`;
-}
 
 /** What executors before per-tool consumers shared, on every tool's jobs. */
 const sharedDurable = 'tool-executor';

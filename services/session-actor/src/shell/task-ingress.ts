@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { readToolDefinitions, type EventStore } from '@signalbox/store';
+import { readToolDefinitions, UnadvertisedToolsError, type EventStore } from '@signalbox/store';
 import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { ulid } from 'ulid';
 import { budgetOverCeiling, type BudgetCeiling } from '../core/budget-ceiling.ts';
-import { checkReplySubject } from '../core/reply-subject.ts';
+import { checkReplySubject, type ReplySubject } from '../core/reply-subject.ts';
 import { admitTask } from '../core/task-admission.ts';
 import type { SessionRunner } from './session-runner.ts';
 
@@ -25,8 +25,8 @@ export interface TaskIngressDeps {
 
 /**
  * Starts a session for a task from `sbx.tasks.<agent>`. A task that can never start is rejected
- * (and so dead-lettered); a publisher that set `Sbx-Reply-To` hears the outcome either way, if it
- * named an inbox (`checkReplySubject`).
+ * (and so dead-lettered, then answered by `answerDeadTask`); a publisher that set `Sbx-Reply-To`
+ * hears the outcome either way, if it named an inbox (`checkReplySubject`).
  */
 export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise<void> {
   const contentType = message.headers?.get('Content-Type') || undefined;
@@ -35,31 +35,36 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const reply = (outcome: TaskOutcome) => {
     if (replyTo) deps.nc.publish(replyTo, JSON.stringify(outcome));
   };
-  try {
-    if (!admission.ok) throw new Rejection(admission.reason);
-    const agent = await loadAgent(deps.agents, admission.agent);
-    const { task } = admission;
-    const overCeiling = budgetOverCeiling(task.budget ?? {}, agent, deps.budgetCeiling);
-    if (overCeiling) throw new Rejection(`the task's budget is refused: ${overCeiling}`);
-    const sessionId = task.sessionId ?? sessionIdFor(message);
-    const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools);
-    const budget = { ...agent.budget, ...task.budget };
-    const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
-    await deps.runner.execute(sessionId, command, {
-      causationId: positionOf(message),
-      onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
-    });
-  } catch (error) {
-    if (error instanceof Rejection) reply({ status: 'rejected', error: error.message });
-    throw error;
-  }
+  if (!admission.ok) throw new Rejection(admission.reason);
+  const agent = await loadAgent(deps.agents, admission.agent);
+  const { task } = admission;
+  const overCeiling = budgetOverCeiling(task.budget ?? {}, agent, deps.budgetCeiling);
+  if (overCeiling) throw new Rejection(`the task's budget is refused: ${overCeiling}`);
+  const sessionId = task.sessionId ?? sessionIdFor(message);
+  const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
+  const budget = { ...agent.budget, ...task.budget };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
+  await deps.runner.execute(sessionId, command, {
+    causationId: positionOf(message),
+    onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
+  });
+}
+
+/**
+ * A dead-lettered task: its publisher hears why, with the dead letter's sequence where the reason
+ * says `<seq>` (what to re-drive), once it is kept; and a session it started fails.
+ */
+export async function answerDeadTask(deps: TaskIngressDeps, message: JsMsg, reason: string, seq: number): Promise<void> {
+  const replyTo = askedReplySubject(message);
+  if (replyTo?.ok) deps.nc.publish(replyTo.subject, JSON.stringify({ status: 'rejected', error: reason.replaceAll('<seq>', String(seq)) } satisfies TaskOutcome));
+  await failSessionStartedBy(deps, message, reason);
 }
 
 /**
  * A task dead-lettered after its session started (its workers kept dying, say) fails that session
  * with the reason, rather than leaving it half-started. Only the session this very task created.
  */
-export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg, reason: string): Promise<void> {
+async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg, reason: string): Promise<void> {
   const contentType = message.headers?.get('Content-Type') || undefined;
   const admission = admitTask({ subject: message.subject, data: message.data, contentType }, deps.names.prefix, deps.maxTaskBytes);
   if (!admission.ok) return;
@@ -76,14 +81,27 @@ export async function failSessionStartedBy(deps: TaskIngressDeps, message: JsMsg
  * handled) and logged on the task's first delivery only, so a redelivered task does not repeat it.
  */
 function replySubjectOf(deps: TaskIngressDeps, message: JsMsg, sessionId: string | undefined): string | undefined {
-  const asked = message.headers?.get(replyToHeader) || undefined;
-  if (asked === undefined) return undefined;
-  const checked = checkReplySubject(asked);
+  const checked = askedReplySubject(message);
+  if (checked === undefined) return undefined;
   if (checked.ok) return checked.subject;
   if (message.info.deliveryCount === 1) {
     deps.logger.warn({ task: positionOf(message), sessionId, correlationId: sessionId }, `${checked.reason}; the task is handled, without a reply`);
   }
   return undefined;
+}
+
+/**
+ * A tool no executor has ever advertised does not appear by retrying: the task waits in the dead
+ * letters, and its publisher hears what to do, until someone starts an executor and re-drives it.
+ */
+function refuseUnadvertised(error: unknown): never {
+  if (!(error instanceof UnadvertisedToolsError)) throw error;
+  throw new Rejection(`no executor has advertised ${error.tools.join(', ')}; start one, then \`signalbox redrive <seq>\``, { cause: error });
+}
+
+function askedReplySubject(message: JsMsg): ReplySubject | undefined {
+  const asked = message.headers?.get(replyToHeader) || undefined;
+  return asked === undefined ? undefined : checkReplySubject(asked);
 }
 
 async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {

@@ -3,7 +3,7 @@ import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
-import type { Workspace } from './workspace.ts';
+import type { CallWorkspace } from './workspace.ts';
 
 /** The tools one executor runs, by name. */
 export type ToolCatalogue = ReadonlyMap<string, ToolSpec>;
@@ -37,7 +37,7 @@ export class ToolTimeoutError extends Error {
 
 /** What the shell provides for one job: the run's workspace, where long outputs are kept, a logger for the call, the clock. */
 export interface ExecutionEnvironment {
-  workspace: Workspace;
+  workspace: CallWorkspace;
   outputs: OutputKeeper;
   logger: Logger;
   now(): number;
@@ -49,8 +49,13 @@ export interface ExecutionEnvironment {
  */
 export async function execute(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolResult> {
   const startedAt = environment.now();
-  const outcome = await outcomeOf(tools, job, environment);
+  const outcome = withRevision(await outcomeOf(tools, job, environment), environment.workspace.revision);
   return toolCallResult(job, outcome, Math.max(0, environment.now() - startedAt));
+}
+
+/** The workspace revision the call's writes left, recorded in its outcome: a fork or replay at this call sees the files as they were. */
+function withRevision(outcome: ToolOutcome, workspaceRevision: number | undefined): ToolOutcome {
+  return workspaceRevision === undefined || outcome.status === 'unknown' ? outcome : { ...outcome, workspaceRevision };
 }
 
 async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: ExecutionEnvironment): Promise<ToolOutcome> {

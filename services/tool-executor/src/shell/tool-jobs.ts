@@ -1,13 +1,13 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
-import type { ObjectStore } from '@nats-io/obj';
 import { assertNever, decode, DecodeError, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
+import type { WorkspaceFiles } from '@signalbox/store';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
-import { objectStoreWorkspace } from './workspace.ts';
+import { callWorkspace } from './workspace.ts';
+import type { WorkspaceViews } from './workspace-views.ts';
 
 /** What handling tool jobs needs from the executor process. */
 export interface ToolJobDeps {
@@ -15,9 +15,10 @@ export interface ToolJobDeps {
   names: Naming;
   logger: Logger;
   tools: ToolCatalogue;
-  workspaces: ObjectStore;
-  /** Which files each run's workspace holds, so a listing reads only its own run's. */
-  workspaceIndex: KV;
+  /** Every run's workspace files, with their history. */
+  workspaceFiles: WorkspaceFiles;
+  /** Which writes each run sees (its own, then what it was forked from). */
+  workspaceViews: WorkspaceViews;
   /** Where outputs too long for a result are kept whole. */
   outputs: OutputKeeper;
   ledger: ToolLedger;
@@ -120,7 +121,7 @@ async function carryOut(
 
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
-  const workspace = objectStoreWorkspace(deps.workspaces, deps.workspaceIndex, job.correlationId);
+  const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId));
   const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {

@@ -11,21 +11,23 @@ const tools = toolCatalogue(workspaceTools);
 
 /** Runs workspace tools one after another against one in-memory workspace, returning each outcome. */
 function session() {
-  const workspace = memoryWorkspace();
+  const run = { files: new Map<string, Uint8Array>(), writes: 0 };
   let call = 0;
   return async (tool: string, input: unknown) => {
     call += 1;
     const job: ToolJob = { sessionId: 's1', correlationId: 's1', callId: `c${call}`, tool, input, idempotencyKey: `s1/c${call}` };
-    return (await execute(tools, job, { workspace, outputs: memoryOutputs(), logger, now: () => 0 })).outcome;
+    return (await execute(tools, job, { workspace: memoryWorkspace(run), outputs: memoryOutputs(), logger, now: () => 0 })).outcome;
   };
 }
 
 describe('workspace tools', () => {
   it('write, then read, then list', async () => {
     const call = session();
+    // A write's outcome names the workspace revision it made; a read or a listing's, none.
     expect(await call('workspace.write', { path: 'notes/plan.md', content: 'héllo' })).toEqual({
       status: 'completed',
       output: 'wrote 6 bytes to notes/plan.md',
+      workspaceRevision: 1,
     });
     await call('workspace.write', { path: 'a.txt', content: '' });
     expect(await call('workspace.read', { path: 'notes/plan.md' })).toEqual({ status: 'completed', output: 'héllo' });

@@ -1,12 +1,7 @@
-import type { KV } from '@nats-io/kv';
-import type { ObjectStore } from '@nats-io/obj';
+import type { WorkspaceEntry, WorkspaceFiles, WorkspaceView } from '@signalbox/store';
 import { z } from 'zod';
 
-/** A file in a run's workspace, named by its path relative to the workspace root. */
-export interface WorkspaceEntry {
-  path: string;
-  size: number;
-}
+export type { WorkspaceEntry } from '@signalbox/store';
 
 /** The shared filesystem of one run (a root session and its subagents). Tools see only this, never NATS. */
 export interface Workspace {
@@ -19,7 +14,7 @@ export interface Workspace {
 
 export const maxPathLength = 512;
 
-/** A workspace path as a tool accepts it: its object name is `<rootSessionId>/<path>`, so it must not climb out. */
+/** A workspace path as a tool accepts it: relative, and never climbing out of the run's files. */
 export const WorkspacePath = z
   .string()
   .min(1, 'must not be empty')
@@ -50,34 +45,26 @@ function pathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/**
- * The workspace of the run rooted at `rootSessionId`, kept in the `sbx-workspace` object store. Object
- * names are base64 in their subjects, so the server cannot list one run's objects; each file is
- * therefore also an entry of `index` (`sbx-workspace-index`), `<rootSessionId>.<base64url path>` with
- * its size, and a listing reads the run's own entries only. Written after the object, so an entry
- * always names a file; a write cut off between the two is listed once the call is run again.
- */
-export function objectStoreWorkspace(store: ObjectStore, index: KV, rootSessionId: string): Workspace {
-  const root = `${rootSessionId}/`;
-  return {
-    read: async (path) => (await store.getBlob(root + path)) ?? undefined,
-    write: async (path, content) => {
-      await store.putBlob({ name: root + path }, content);
-      await index.put(indexKey(rootSessionId, path), String(content.length));
-    },
-    list: async (prefix = '') => {
-      const entries: WorkspaceEntry[] = [];
-      for await (const key of await index.keys(`${rootSessionId}.>`)) {
-        const path = Buffer.from(key.slice(rootSessionId.length + 1), 'base64url').toString('utf8');
-        if (!path.startsWith(prefix)) continue;
-        const entry = await index.get(key);
-        if (entry?.operation === 'PUT') entries.push({ path, size: Number(entry.string()) });
-      }
-      return entries;
-    },
-  };
+/** A call's workspace: the run's files as its view sees them, writing to its own run's layer and remembering its last write's revision. */
+export interface CallWorkspace extends Workspace {
+  /** The revision of this call's last write, if it wrote. */
+  readonly revision: number | undefined;
 }
 
-function indexKey(rootSessionId: string, path: string): string {
-  return `${rootSessionId}.${Buffer.from(path, 'utf8').toString('base64url')}`;
+/** The workspace a call of the run whose view is `view` sees (`view[0]` is the run's own layer). */
+export function callWorkspace(files: WorkspaceFiles, view: WorkspaceView): CallWorkspace {
+  const root = view[0]?.root;
+  if (root === undefined) throw new Error('a workspace view needs the run\'s own layer');
+  let revision: number | undefined;
+  return {
+    read: (path) => files.read(view, path),
+    write: async (path, content) => {
+      const written = await files.write(root, path, content);
+      revision = Math.max(revision ?? 0, written);
+    },
+    list: (prefix) => files.list(view, prefix),
+    get revision() {
+      return revision;
+    },
+  };
 }

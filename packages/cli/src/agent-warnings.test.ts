@@ -1,0 +1,26 @@
+import { AgentDefinition } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { agentWarnings } from './agent-warnings.ts';
+
+const surroundings = { providers: ['openai', 'anthropic', 'ollama'], unadvertisedTools: new Set(['web.fetch']) };
+const agent = (fields: object) => AgentDefinition.parse({ name: 'researcher', model: 'anthropic/claude-sonnet-4-6', ...fields });
+
+describe('agentWarnings', () => {
+  it('has nothing to say of an agent whose provider is configured and whose tools are advertised', () => {
+    expect(agentWarnings(agent({ tools: ['workspace.read'] }), surroundings)).toEqual([]);
+    expect(agentWarnings(agent({ model: 'scripted', script: [{ final: 'done' }] }), surroundings)).toEqual([]);
+  });
+
+  it('names a provider that is not configured, the ones that are, and where to add it', () => {
+    expect(agentWarnings(agent({ model: 'vllm/llama-3.1' }), surroundings)).toEqual([
+      'agent "researcher": model "vllm/llama-3.1" names provider "vllm", which is not configured here (anthropic, ollama, openai): ' +
+        'add it to SIGNALBOX_PROVIDERS where the session actors run, or its sessions fail at their first model call',
+    ]);
+  });
+
+  it('names each tool no executor has advertised', () => {
+    expect(agentWarnings(agent({ tools: ['workspace.read', 'web.fetch'] }), surroundings)).toEqual([
+      'agent "researcher": no executor has advertised tool "web.fetch": start a tool executor that offers it, or tasks for this agent are dead-lettered until one does',
+    ]);
+  });
+});

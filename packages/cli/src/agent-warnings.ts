@@ -1,0 +1,30 @@
+import type { AgentDefinition } from '@signalbox/events';
+import { parseModelName } from '@signalbox/models';
+
+/** What an agent will meet where it runs: the model providers configured, and the tools no executor has advertised. */
+export interface AgentSurroundings {
+  providers: readonly string[];
+  unadvertisedTools: ReadonlySet<string>;
+}
+
+/**
+ * What would keep an agent's sessions from running, each with what to do: a model whose provider is
+ * not configured (its sessions fail at their first model call), a tool no executor has advertised
+ * (its tasks are dead-lettered until one has).
+ */
+export function agentWarnings(agent: AgentDefinition, surroundings: AgentSurroundings): string[] {
+  const warnings: string[] = [];
+  const { provider } = parseModelName(agent.model);
+  if (provider !== 'scripted' && !surroundings.providers.includes(provider)) {
+    warnings.push(
+      `agent "${agent.name}": model "${agent.model}" names provider "${provider}", which is not configured here ` +
+        `(${[...surroundings.providers].sort().join(', ')}): add it to SIGNALBOX_PROVIDERS where the session actors run, or its sessions fail at their first model call`,
+    );
+  }
+  for (const tool of agent.tools.filter((name) => surroundings.unadvertisedTools.has(name))) {
+    warnings.push(
+      `agent "${agent.name}": no executor has advertised tool "${tool}": start a tool executor that offers it, or tasks for this agent are dead-lettered until one does`,
+    );
+  }
+  return warnings;
+}

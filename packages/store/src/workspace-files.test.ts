@@ -1,0 +1,117 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { naming, type SessionEvent } from '@signalbox/events';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventStore, emptyHead } from './event-store.ts';
+import { provision } from './provision.ts';
+import { WorkspaceFiles, type WorkspaceView } from './workspace-files.ts';
+import { liveWorkspaceView, ownLayer, workspaceViewAt } from './workspace-view.ts';
+
+const names = naming('sbx');
+const utf8 = new TextEncoder();
+const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
+let server: NatsServer;
+let nc: NatsConnection;
+let files: WorkspaceFiles;
+let store: EventStore;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+  await provision(nc, names);
+  files = await WorkspaceFiles.open(nc, names);
+  store = await EventStore.open(nc, names);
+});
+afterAll(async () => {
+  await nc.close();
+  await server.dispose();
+});
+
+describe('WorkspaceFiles', () => {
+  it("reads and lists a run's files at any revision, and never another run's", async () => {
+    const first = await files.write('run-a', 'notes/plan.md', utf8.encode('one'));
+    const second = await files.write('run-a', 'notes/plan.md', utf8.encode('two, longer'));
+    await files.write('run-a', 'todo.txt', utf8.encode('x'));
+    await files.write('run-ab', 'notes/other.md', utf8.encode('not yours'));
+    expect(second).toBeGreaterThan(first);
+
+    const now: WorkspaceView = [{ root: 'run-a' }];
+    expect(text(await files.read(now, 'notes/plan.md'))).toBe('two, longer');
+    expect(sorted(await files.list(now))).toEqual([{ path: 'notes/plan.md', size: 11 }, { path: 'todo.txt', size: 1 }]);
+    expect(await files.list(now, 'notes/')).toEqual([{ path: 'notes/plan.md', size: 11 }]);
+
+    const then: WorkspaceView = [{ root: 'run-a', upTo: first }];
+    expect(text(await files.read(then, 'notes/plan.md'))).toBe('one');
+    expect(await files.read(then, 'todo.txt')).toBeUndefined();
+    expect(await files.list(then)).toEqual([{ path: 'notes/plan.md', size: 3 }]);
+    expect(await files.list([{ root: 'run-none' }])).toEqual([]);
+  });
+
+  it("shows a fork its own writes over its origin's files as of the fork point, and leaves the origin's alone", async () => {
+    const forkPoint = await files.write('origin', 'a.md', utf8.encode('origin a'));
+    await files.write('origin', 'b.md', utf8.encode('written after the fork point'));
+    await files.write('fork', 'a.md', utf8.encode('fork a'));
+    const fork: WorkspaceView = [{ root: 'fork' }, { root: 'origin', upTo: forkPoint }];
+    expect(text(await files.read(fork, 'a.md'))).toBe('fork a');
+    expect(await files.read(fork, 'b.md')).toBeUndefined();
+    expect(sorted(await files.list(fork))).toEqual([{ path: 'a.md', size: 6 }]);
+    expect(text(await files.read([{ root: 'origin' }], 'a.md'))).toBe('origin a');
+  });
+
+  it('keeps content written twice once, by its sha256', async () => {
+    const jsm = await jetstreamManager(nc);
+    const contentMessages = async () => (await jsm.streams.info(`OBJ_${names.objectStores.workspace}`)).state.messages;
+    await files.write('dup-1', 'x.md', utf8.encode('same bytes'));
+    const before = await contentMessages();
+    await files.write('dup-2', 'y.md', utf8.encode('same bytes'));
+    expect(await contentMessages()).toBe(before);
+    expect(text(await files.read([{ root: 'dup-2' }], 'y.md'))).toBe('same bytes');
+  });
+});
+
+describe('workspace views from the log', () => {
+  it("takes a fork's origin, as of its fork point, from the fork's session.created, through forks of forks", async () => {
+    await append('v-origin', [created('v-origin'), completed('v-origin', 2, 10), completed('v-origin', 3, 20), completed('v-origin', 4, 30)]);
+    await append('v-fork', [created('v-fork', { sessionId: 'v-origin', n: 3 }), completed('v-fork', 2, 10), completed('v-fork', 3, 20), completed('v-fork', 4, 40)]);
+    await append('v-fork2', [created('v-fork2', { sessionId: 'v-fork', n: 4 }), completed('v-fork2', 2, 10)]);
+
+    expect(await liveWorkspaceView(store, 'v-origin')).toEqual([{ root: 'v-origin' }]);
+    expect(await liveWorkspaceView(store, 'v-fork')).toEqual([{ root: 'v-fork' }, { root: 'v-origin', upTo: 20 }]);
+    expect(await liveWorkspaceView(store, 'v-fork2')).toEqual([{ root: 'v-fork2' }, { root: 'v-fork', upTo: 40 }, { root: 'v-origin', upTo: 20 }]);
+    // Replayed to an event within the fork's copied start, a fork's workspace is its origin's there.
+    expect(await workspaceViewAt(store, 'v-fork', 2)).toEqual([{ root: 'v-origin', upTo: 10 }]);
+    expect(await workspaceViewAt(store, 'v-origin', 1)).toEqual([]);
+    expect(await liveWorkspaceView(store, 'no-such-run')).toEqual([{ root: 'no-such-run' }]);
+  });
+
+  it("counts only a fork's own events after its fork point for its own layer", () => {
+    const events = [created('f', { sessionId: 'o', n: 2 }), completed('f', 2, 50), completed('f', 3, 70)];
+    expect(ownLayer('f', events, 2)).toEqual([{ root: 'f', upTo: 70 }]);
+    expect(ownLayer('f', events, 3)).toEqual([]);
+  });
+});
+
+function sorted<T extends { path: string }>(entries: T[]): T[] {
+  return entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function append(sessionId: string, events: SessionEvent[]): Promise<void> {
+  let head = emptyHead;
+  for (const event of events) head = await store.append(sessionId, [event], head);
+}
+
+function envelope(sessionId: string, n: number) {
+  return { id: `${sessionId}-${n}`, v: 1, sessionId, n, at: n, causationId: null, correlationId: sessionId, by: { service: 'test', instance: 't' } };
+}
+
+function created(sessionId: string, forkedFrom?: { sessionId: string; n: number }): SessionEvent {
+  const agent = { name: 'a', model: 'scripted', system: '', tools: [], budget: { maxSteps: 5 }, maxTokens: 64, subagents: [], script: [{ final: 'x' }] };
+  const data = { agent, input: 'x', tools: [], budget: { maxSteps: 5 }, deciderVersion: 2, ...(forkedFrom ? { forkedFrom } : {}) };
+  return { ...envelope(sessionId, 1), type: 'session.created', data };
+}
+
+function completed(sessionId: string, n: number, workspaceRevision: number): SessionEvent {
+  return { ...envelope(sessionId, n), type: 'tool.completed', data: { callId: `c${n}`, tool: 'workspace.write', output: 'ok', durationMs: 1, workspaceRevision } };
+}

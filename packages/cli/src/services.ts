@@ -1,12 +1,13 @@
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
-import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { httpFetch, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
 /** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */
 export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'session-actor': () => sessionActorService(),
-  'tool-executor': () => toolExecutorService({ tools: workspaceTools }),
+  // http.fetch reaches public addresses only: an agent still has to list it to use it.
+  'tool-executor': () => toolExecutorService({ tools: [...workspaceTools, httpFetch] }),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

@@ -1,0 +1,6 @@
+export { childPolicy, narrow } from './compose.ts';
+export { evaluate } from './evaluate.ts';
+export type { PolicyDecision } from './evaluate.ts';
+export { listedToolsPolicy } from './listed-tools.ts';
+export type { PolicyCall } from './matching.ts';
+export { Effect, HttpMethod, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, UrlMatcher } from './policy.ts';

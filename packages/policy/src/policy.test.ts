@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { Policy, policyLimits } from './policy.ts';
+
+const rule = { effect: 'allow', tool: 'workspace.*' };
+
+describe('Policy', () => {
+  it('denies by default and takes the version as optional', () => {
+    expect(Policy.parse({ name: 'staging', rules: [rule] })).toEqual({ name: 'staging', rules: [rule], default: 'deny' });
+  });
+
+  it.each([
+    ['a version that is not a positive integer', { name: 'p', version: 0, rules: [] }],
+    ['a name with capitals', { name: 'Staging', rules: [] }],
+    ['too many rules', { name: 'p', rules: Array.from({ length: policyLimits.rules + 1 }, () => rule) }],
+    ['a pattern too long', { name: 'p', rules: [{ effect: 'allow', tool: 'a'.repeat(policyLimits.patternLength + 1) }] }],
+    ['an empty pattern', { name: 'p', rules: [{ effect: 'allow', tool: '' }] }],
+    ['an argument key that is not dotted names', { name: 'p', rules: [{ ...rule, args: { 'a..b': '*' } }] }],
+    ['an argument key nested too deep', { name: 'p', rules: [{ ...rule, args: { 'a.b.c.d.e.f.g.h.i': '*' } }] }],
+    ['too many argument patterns', { name: 'p', rules: [{ ...rule, args: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, '*'])) }] }],
+    ['an unknown method', { name: 'p', rules: [{ ...rule, url: { host: '*', methods: ['FETCH'] } }] }],
+    ['an unknown field', { name: 'p', rules: [{ ...rule, effects: 'deny' }] }],
+    ['bounds nested in bounds', { name: 'p', rules: [], within: [{ name: 'q', rules: [], within: [] }] }],
+    ['too many bounds', { name: 'p', rules: [], within: Array.from({ length: policyLimits.within + 1 }, () => ({ name: 'q', rules: [] })) }],
+  ])('refuses %s', (_, policy) => {
+    expect(Policy.safeParse(policy).success).toBe(false);
+  });
+});

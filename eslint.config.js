@@ -2,8 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Modules that do I/O. A decider's core must not import them: it stays pure and replayable. */
-const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:os', 'pino', '@nats-io/*', '@anthropic-ai/sdk', 'openai'];
+/**
+ * Modules that do I/O. A decider's core must not import them: it stays pure and replayable.
+ * NKeys only sign and verify in memory (grants), so they are no I/O.
+ */
+const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:os', 'pino', '@nats-io/*', '!@nats-io/nkeys', '@anthropic-ai/sdk', 'openai'];
 
 /** Every package under services/, by its name: the top layer, which only the CLI's registry and tests import. */
 const servicesDir = `${import.meta.dirname}/services`;

@@ -13,6 +13,26 @@ import {
   UserMessageCommand,
 } from './session-commands.ts';
 
+/**
+ * The permission broker's signed word that one tool call may run: bound to the session, the call,
+ * the tool and the sha256 of the input's canonical JSON, valid for `ttlMs` from `issuedAt` (ms since
+ * the epoch). `signature` is the broker's ed25519 NKey signature (base64url) over `grantSigningBytes`;
+ * `signer` names its public key, which an executor must trust.
+ */
+export const ToolGrant = z.object({
+  sessionId: SessionId,
+  callId: z.string().min(1).max(256),
+  tool: ToolName,
+  inputSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  issuedAt: z.number().int().nonnegative(),
+  ttlMs: z.number().int().positive().max(24 * 3600 * 1000),
+  policy: z.string().min(1).max(128),
+  policyVersion: z.number().int().positive().optional(),
+  signer: z.string().regex(/^[A-Z2-7]{56}$/),
+  signature: z.string().min(1).max(200),
+});
+export type ToolGrant = z.infer<typeof ToolGrant>;
+
 /** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
 export const ToolJob = z.object({
   sessionId: SessionId,
@@ -32,6 +52,8 @@ export const ToolJob = z.object({
    * so the session's next step runs where its state is cached. The session's inbox when absent.
    */
   replyTo: z.string().optional(),
+  /** The broker's grant for this call; executors that trust a broker run no job without a valid one. */
+  grant: ToolGrant.optional(),
 });
 export type ToolJob = z.infer<typeof ToolJob>;
 

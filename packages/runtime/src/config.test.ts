@@ -31,6 +31,13 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ SIGNALBOX_ACTOR_CONCURRENCY: 'many' })).toThrow(/^invalid setting: SIGNALBOX_ACTOR_CONCURRENCY: /);
     expect(() => configFromEnv({ SIGNALBOX_REPLICAS: '7' })).toThrow(/^invalid setting: SIGNALBOX_REPLICAS: .*5/);
   });
+
+  it('reads the brokers whose grants executors require as a comma-separated list of user public NKeys', () => {
+    const key = `U${'A'.repeat(55)}`;
+    expect(configFromEnv({}).toolExecutor.grantSigners).toEqual([]);
+    expect(configFromEnv({ SIGNALBOX_GRANT_SIGNERS: ` ${key}, ${key.replace('A', 'B')} ` }).toolExecutor.grantSigners).toEqual([key, key.replace('A', 'B')]);
+    expect(() => configFromEnv({ SIGNALBOX_GRANT_SIGNERS: 'SUAAAA' })).toThrow(/^invalid setting: SIGNALBOX_GRANT_SIGNERS: .*user public NKey/);
+  });
 });
 
 describe('readEnvironment', () => {

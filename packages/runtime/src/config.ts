@@ -32,6 +32,7 @@ export const Environment = z.object({
   SIGNALBOX_MAX_COST_USD_CEILING: z.string().min(1).optional().describe("the most maxCostUsd a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 100)"),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
+  SIGNALBOX_GRANT_SIGNERS: z.string().min(1).optional().describe("comma-separated public NKeys of the permission brokers whose grants executors require (unset: executors run every job)"),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
@@ -67,6 +68,14 @@ export const SessionActorSettings = z.object({
 export const ToolExecutorSettings = z.object({
   concurrency: positiveInt.default(16),
   maxDeliver: positiveInt.default(5),
+  /**
+   * The permission brokers' public NKeys (`U…`) whose grants this executor honours. When any is set,
+   * it runs no job without a valid grant from one of them; when none is, it runs every job, as before
+   * the broker existed.
+   */
+  grantSigners: z
+    .preprocess((value) => (typeof value === 'string' ? value.split(',').map((key) => key.trim()).filter(Boolean) : value), z.array(z.string().regex(/^U[A-Z2-7]{55}$/, 'a user public NKey (U…, 56 characters)')))
+    .default([]),
 });
 
 /** Settings every Signalbox process runs with. */
@@ -114,6 +123,7 @@ const settingsByVariable = {
   SIGNALBOX_MAX_COST_USD_CEILING: ['sessionActor', 'budgetCeiling', 'maxCostUsd'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
+  SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
@@ -143,8 +153,9 @@ function setAt(target: Record<string, unknown>, path: readonly string[], value: 
 }
 
 function variableAt(path: readonly PropertyKey[]): string | undefined {
-  const wanted = path.join('.');
-  return Object.entries(settingsByVariable).find(([, setting]) => setting.join('.') === wanted)?.[0];
+  // A list setting's issue names an item below it (`toolExecutor.grantSigners.1`): its variable still.
+  const matches = (setting: readonly string[]) => setting.every((key, index) => path[index] === key);
+  return Object.entries(settingsByVariable).find(([, setting]) => matches(setting))?.[0];
 }
 
 /** The NATS credentials in `env` alone (the CLI adds its flags to them), without checking the other settings. */

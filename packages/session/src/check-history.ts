@@ -1,6 +1,5 @@
-import { assertNever, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
+import { assertNever, canonicalJson, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
-import { canonicalJson } from './conversation.ts';
 import { isDecidedEvent, type DecidedEvent } from './decided-events.ts';
 import { deciderVersion } from './decider-version.ts';
 import { digestUnder } from './model-request.ts';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DigestScheme, ModelRequest } from '@signalbox/events';
-import { canonicalJson } from './conversation.ts';
+import { canonicalJson, type DigestScheme, type ModelRequest } from '@signalbox/events';
 import type { ActiveState } from './state.ts';
 
 /** The next model call, a function of the session's events, rebuilt the same way on every replay. */

@@ -24,8 +24,8 @@ export interface SessionHead {
 export const emptyHead: SessionHead = { n: 0, seq: 0 };
 
 /**
- * What a stream answers an append that lost to another writer: the head moved on, or (replicated
- * streams, 2.12+) another writer's event with the same `<sessionId>/<n>` id is being committed now.
+ * What a stream answers an append after the session's head moved on: another writer won, unless
+ * the message after the expected head is this append's own earlier try (see `#ownEarlierTry`).
  */
 const lostTheRace = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence]);
 

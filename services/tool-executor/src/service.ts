@@ -20,6 +20,8 @@ export interface ToolExecutorOptions {
   maxDeliver?: number;
   /** How long a job may go unacknowledged before another executor gets it (a crashed executor's jobs). */
   ackWaitMs?: number;
+  /** Public NKeys of the brokers whose grants jobs must carry (default: the config's; none: every job runs). */
+  grantSigners?: readonly string[];
   clock?: () => number;
 }
 
@@ -44,6 +46,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         workspaceViews: new WorkspaceViews(context.store),
         outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
+        grantSigners: new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners),
         instance: context.config.instance,
         now: options.clock ?? Date.now,
       };

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { assertNever, decode, DecodeError, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
+import { checkGrant } from '@signalbox/policy';
 import type { WorkspaceFiles } from '@signalbox/store';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
@@ -22,6 +23,8 @@ export interface ToolJobDeps {
   /** Where outputs too long for a result are kept whole. */
   outputs: OutputKeeper;
   ledger: ToolLedger;
+  /** The brokers whose grants a job must carry; empty: every job runs. */
+  grantSigners: ReadonlySet<string>;
   instance: string;
   now: () => number;
 }
@@ -51,6 +54,7 @@ const maxLedgerRounds = 3;
  */
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeToolJob(message);
+  refuseUngranted(deps, job);
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
   const ran = await runUnlessSeen(deps, job, message, jobId, logger);
@@ -234,6 +238,17 @@ function callLogger(logger: Logger, job: ToolJob): Logger {
   // A child costs microseconds (the redaction rules run over its bindings): worth it only when something can be written.
   if (logger.level === 'silent') return logger;
   return logger.child({ sessionId: job.sessionId, correlationId: job.correlationId, callId: job.callId, tool: job.tool });
+}
+
+/**
+ * An executor that trusts a permission broker runs only the jobs it granted: one published around the
+ * session actor, replayed after its grant expired, or with its input altered is refused, which
+ * dead-letters it with the reason.
+ */
+function refuseUngranted(deps: ToolJobDeps, job: ToolJob): void {
+  if (deps.grantSigners.size === 0) return;
+  const check = checkGrant(job.grant, job, deps.grantSigners, deps.now());
+  if (!check.ok) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${check.reason}`);
 }
 
 function decodeToolJob(message: JsMsg): ToolJob {

@@ -1,6 +1,6 @@
 import { naming } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { diagnose, featuresOf, refusalFindings, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
+import { diagnose, featuresOf, grantFindings, refusalFindings, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
 import { defaultMonitorUrl, syncSettingOf, type Varz } from './doctor-facts.ts';
 import { formatBytes, formatDuration, formatReport } from './doctor-report.ts';
 
@@ -262,5 +262,14 @@ describe('refusalFindings', () => {
       expect(finding?.message).toContain(refusal.subject);
       expect(finding?.message).toContain('signalbox-admin');
     }
+  });
+});
+
+describe('grantFindings', () => {
+  it('warns that executors requiring grants would refuse every call while nothing issues them', () => {
+    expect(grantFindings([])).toEqual([]);
+    expect(grantFindings([`U${'A'.repeat(55)}`])).toEqual([
+      { level: 'warn', message: expect.stringMatching(/^SIGNALBOX_GRANT_SIGNERS names 1 permission broker key: .*refuse every job without a valid grant.*Unset it for now\.$/) },
+    ]);
   });
 });

@@ -354,3 +354,19 @@ export function refusalFindings(refusal: RefusalFact): Finding[] {
     },
   ];
 }
+
+/**
+ * Executors told to require grants refuse every job that carries none, and no permission broker
+ * issues them yet (the session actor attaches none): with the setting, no tool call would run.
+ */
+export function grantFindings(grantSigners: readonly string[]): Finding[] {
+  if (grantSigners.length === 0) return [];
+  return [
+    {
+      level: 'warn',
+      message:
+        `SIGNALBOX_GRANT_SIGNERS names ${grantSigners.length} permission broker key${grantSigners.length === 1 ? '' : 's'}: tool executors started with it ` +
+        'refuse every job without a valid grant, and nothing issues grants yet (the permission broker is being built). Unset it for now.',
+    },
+  ];
+}

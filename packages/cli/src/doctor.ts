@@ -2,7 +2,7 @@ import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth } from '@signalbox/runtime';
 import { defaultEventPartitions, permissionRefusal } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
-import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
+import { diagnose, featuresOf, grantFindings, refusalFindings } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
 import { formatFindings, formatReport } from './doctor-report.ts';
 import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
@@ -64,7 +64,7 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 function effectiveConfig(): { config?: unknown; eventPartitions: number; findings: Finding[] } {
   try {
     const config = configFromEnv();
-    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, findings: [] };
+    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, findings: grantFindings(config.toolExecutor.grantSigners) };
   } catch (error) {
     return {
       eventPartitions: defaultEventPartitions,

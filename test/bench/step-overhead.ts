@@ -1,15 +1,17 @@
 /**
- * Per-step overhead of the runtime, as a ratio to raw JetStream publish-ack latency measured in the
+ * Per-step overhead of the runtime (the permission check of each tool call included), as a ratio to raw JetStream publish-ack latency measured in the
  * same run on the same fresh nats-server. A step is one model turn plus its tool call's round trip;
  * the scripted model and an instant tool leave only the runtime's own cost.
  *
  *   node test/bench/step-overhead.ts    (env: BENCH_SESSIONS=10, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3)
  */
 import { SessionIndexEntry } from '@signalbox/events';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { microClock, publishAckSampler, serverClockOffsetUs, workQueueHopSampler } from './harness/jetstream.ts';
 import { runBench } from './harness/lifecycle.ts';
+import { rawRequestReply } from './harness/request-reply.ts';
 import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, startMessageProbe, type BenchRuntime } from './harness/runtime.ts';
 import { summarise } from './harness/stats.ts';
 import { reportStepOverhead } from './harness/step-report.ts';
@@ -31,16 +33,18 @@ await runBench('step-overhead', 55_000, async (teardown) => {
   const appendShaped = await publishAckSampler(nats.nc, 'append', { payloadBytes, appendShaped: true });
   const hop = await workQueueHopSampler(nats.nc, { payloadBytes });
   teardown.add('hop consumer', () => hop.close());
+  const { raw: requestReply } = await rawRequestReply(teardown, nats.server.url, { requestBytes: payloadBytes, replyBytes: payloadBytes });
   // Baseline batches run between sessions, so both figures see the machine in the same state.
   const baselineBatch = async (warmup = false) => {
     await publishAck.sample(200, { warmup });
     await appendShaped.sample(100, { warmup });
     await hop.sample(100, { warmup });
+    await requestReply.sample(100, { warmup });
   };
   await baselineBatch(true);
 
   // The injected clock stamps events in µs (integers still): ms stamps would round a few-ms step to whole ms.
-  const runtime = await startBenchRuntime(teardown, nats, [toolExecutorService({ tools: [noop] }), sessionActorService({ clock: microClock })]);
+  const runtime = await startBenchRuntime(teardown, nats, [toolExecutorService({ tools: [noop] }), sessionActorService({ clock: microClock }), permissionBrokerService()]);
   await runtime.client.applyAgent({
     name: agentName,
     model: 'scripted',
@@ -93,6 +97,7 @@ await runBench('step-overhead', 55_000, async (teardown) => {
     publishAck: summarise(publishAck.latenciesMs),
     appendShaped: summarise(appendShaped.latenciesMs),
     hop: summarise(hop.latenciesMs),
+    requestReply: summarise(requestReply.latenciesMs),
     steps,
     probedSteps: await timingsOf(probed),
     cpuMsPerStep: usage.cpuUs / 1000 / steps.length,

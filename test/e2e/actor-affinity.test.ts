@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
@@ -33,6 +34,7 @@ beforeEach(async () => {
   nc = await connect({ servers: server.url });
   client = await SignalboxClient.open(nc);
   await start('executor', toolExecutorService({ tools: [note, slowNote] }));
+  await start('broker', permissionBrokerService());
   await client.applyAgent({
     name: 'noter',
     model: 'scripted',

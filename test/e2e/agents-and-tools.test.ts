@@ -10,6 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { toolJobDurable } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -54,7 +55,7 @@ function stopExecutors(): Promise<void> {
 beforeAll(async () => {
   server = await startNatsServer();
   config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
-  actors = await startHost([sessionActorService()], config);
+  actors = await startHost([sessionActorService(), permissionBrokerService()], config);
   executors = await startHost([toolExecutorService({ tools: workspaceTools })], config);
   nc = await connect({ servers: server.url });
   client = await SignalboxClient.open(nc);
@@ -87,7 +88,7 @@ describe('agents and tools that cannot run', { timeout: 120_000 }, () => {
     expect(await signalbox('agents', 'apply', '-f', file)).toEqual({
       code: 1,
       stdout: '',
-      stderr: `${file}: budget.maxSteps: must be at least 1\n${file}: colour: unknown field\n`,
+      stderr: `${file}:3:21: budget.maxSteps: must be at least 1\n${file}:4:1: colour: unknown field\n`,
     });
   });
 

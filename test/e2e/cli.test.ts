@@ -131,7 +131,7 @@ beforeAll(async () => {
     // Every command is a fresh node process; caching compiled modules roughly halves its start-up.
     NODE_COMPILE_CACHE: compileCache,
   };
-  services = spawn(process.execPath, [main, 'run', 'session-actor', 'tool-executor'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  services = spawn(process.execPath, [main, 'run', 'session-actor', 'tool-executor', 'permission-broker'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   services.stderr?.on('data', (chunk: Buffer) => (servicesStderr += chunk.toString()));
   servicesExited = new Promise((resolve) => services.once('exit', (code, signal) => resolve({ code, signal })));
   nc = await connect({ servers: server.url });

@@ -2,6 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { ConcurrencyError, emptyHead, EventStore, provision, type SessionHead } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -72,7 +73,7 @@ describe('several session actors on one stream', () => {
     try {
       // Two more actor pools on their own connections share the durable consumers with the first.
       const config = (instance: string) => RuntimeConfig.parse({ natsUrl: runtime.server.url, logLevel: 'silent', instance });
-      extraHosts = await Promise.all(['a2', 'a3'].map((instance) => startHost([sessionActorService()], config(instance))));
+      extraHosts = await Promise.all(['a2', 'a3'].map((instance) => startHost([sessionActorService(), permissionBrokerService()], config(instance))));
 
       const ids = Array.from({ length: sessions }, (_, i) => `multi-${i}`);
       await Promise.all(ids.map((sessionId) => runtime.client.submit('scribe', { input: 'note it', sessionId })));

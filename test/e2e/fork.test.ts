@@ -56,7 +56,7 @@ const failedAt = () => original.find((event) => event.type === 'tool.failed')?.n
 describe('forking a session', () => {
   it('fails the original because its tool call failed', () => {
     expect(original.map((event) => event.type)).toEqual([
-      'session.created', 'model.requested', 'model.responded', 'tool.requested', 'tool.failed', 'model.requested', 'model.failed', 'session.completed',
+      'session.created', 'model.requested', 'model.responded', 'tool.requested', 'permission.granted', 'tool.failed', 'model.requested', 'model.failed', 'session.completed',
     ]);
     expect(original.at(-1)).toMatchObject({ data: { status: 'failed' } });
     // Replay shows where and why, and the current decider reproduces the run.
@@ -74,12 +74,12 @@ describe('forking a session', () => {
     const forkId = await runtime.client.fork('original', { at: failedAt(), toolOutput: 'remember the milk', sessionId: 'edited' });
     const fork = await runtime.completedSession(forkId);
 
-    expect(fork[0]).toMatchObject({ type: 'session.created', data: { forkedFrom: { sessionId: 'original', n: 5 } } });
-    expect(fork[4]).toMatchObject({ type: 'tool.completed', n: 5, data: { callId: 'call_1', output: 'remember the milk' } });
+    expect(fork[0]).toMatchObject({ type: 'session.created', data: { forkedFrom: { sessionId: 'original', n: 6 } } });
+    expect(fork[5]).toMatchObject({ type: 'tool.completed', n: 6, data: { callId: 'call_1', output: 'remember the milk' } });
     expect(fork.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: 'The notes say: remember the milk' } });
 
     const diff = diffSessions(original, fork);
-    expect(diff.divergence).toMatchObject({ n: 5, a: { type: 'tool.failed' }, b: { type: 'tool.completed' } });
+    expect(diff.divergence).toMatchObject({ n: 6, a: { type: 'tool.failed' }, b: { type: 'tool.completed' } });
     expect([diff.a.status, diff.b.status]).toEqual(['failed', 'succeeded']);
     expect(checkHistory(fork)).toMatchObject({ ok: true });
   });
@@ -103,7 +103,7 @@ describe('forking a session', () => {
   });
 
   it('refuses a fork at or after completion, and an edit that does not fit the event', async () => {
-    await expect(runtime.client.fork('original', { at: 8 })).rejects.toThrow(/completed at event 8/);
+    await expect(runtime.client.fork('original', { at: 9 })).rejects.toThrow(/completed at event 9/);
     await expect(runtime.client.fork('original', { at: 3, toolOutput: 'x' })).rejects.toThrow(/event 3 is model.responded/);
   });
 });

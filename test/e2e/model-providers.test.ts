@@ -70,6 +70,7 @@ describe('sessions on real provider wire formats', () => {
       'model.requested',
       'model.responded',
       'tool.requested',
+      'permission.granted',
       'tool.completed',
       'model.requested',
       'model.failed',
@@ -77,8 +78,8 @@ describe('sessions on real provider wire formats', () => {
       'model.responded',
       'session.completed',
     ]);
-    expect(events[6]).toMatchObject({ data: { code: 'overloaded', retryable: true, attempt: 1 } });
-    expect(events[7]).toMatchObject({ data: { callId: 'm2', attempt: 2 } });
+    expect(events[7]).toMatchObject({ data: { code: 'overloaded', retryable: true, attempt: 1 } });
+    expect(events[8]).toMatchObject({ data: { callId: 'm2', attempt: 2 } });
     // claude-sonnet-4-6 at $3 in / $15 out per million tokens.
     expect(events[2]).toMatchObject({ data: { costUsd: 0.006, usage: { inputTokens: 1_000, outputTokens: 200 } } });
     const completed = events.at(-1);
@@ -113,6 +114,7 @@ describe('sessions on real provider wire formats', () => {
     expect(events.slice(paused.length)).toMatchObject([
       { type: 'session.resumed', data: { by: 'test', budget: { maxCostUsd: 1 } } },
       { type: 'tool.requested' },
+      { type: 'permission.granted', data: { callId: 'toolu_1' } },
       { type: 'tool.completed' },
       { type: 'model.requested' },
       { type: 'model.responded' },

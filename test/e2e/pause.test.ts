@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient, UnknownSessionError } from '@signalbox/client';
 import { encode, naming, type SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -30,7 +31,7 @@ let client: SignalboxClient;
 let executor: Host;
 let actor: Host;
 
-const startActor = async () => startHost([sessionActorService()], RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'actor', ackWaitMs: 2_000 }));
+const startActor = async () => startHost([sessionActorService(), permissionBrokerService()], RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'actor', ackWaitMs: 2_000 }));
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -103,6 +104,7 @@ describe('pausing and resuming a session end to end', () => {
       'model.requested',
       'model.responded',
       'tool.requested',
+      'permission.granted',
       'tool.completed',
       'model.requested',
       'model.responded',

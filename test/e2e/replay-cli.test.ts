@@ -23,7 +23,8 @@ describe('signalbox replay', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('step 3');
     expect(stdout).toContain('input: {"path":"note.md","content":"remember the milk"}');
-    expect(stdout).toMatch(/succeeded · 12 events · [\d.]+ s · 3 steps · 3 model calls · 2 tool calls/);
+    expect(stdout).toMatch(/permission\.granted +workspace\.write \(call_1\) · granted/);
+    expect(stdout).toMatch(/succeeded · 14 events · [\d.]+ s · 3 steps · 3 model calls · 2 tool calls/);
     expect(stdout).not.toContain('\u001b[');
   });
 
@@ -36,7 +37,7 @@ describe('signalbox replay', () => {
 
   it('--check passes a run the current decider would write the same way', async () => {
     const { code, stdout } = await cli('replay', 'replayed', '--check');
-    expect({ code, stdout }).toEqual({ code: 0, stdout: 'replayed: 12 events replay through the current decider (6 decisions, no divergence)\n' });
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'replayed: 14 events replay through the current decider (8 decisions, no divergence)\n' });
   });
 
   it('--check exits 1 at the first divergence', async () => {

@@ -26,16 +26,23 @@ describe('a session end to end', () => {
       'model.requested',
       'model.responded',
       'tool.requested',
+      'permission.granted',
       'tool.completed',
       'model.requested',
       'model.responded',
       'tool.requested',
+      'permission.granted',
       'tool.completed',
       'model.requested',
       'model.responded',
       'session.completed',
     ]);
     const byType = (type: string) => events.filter((event) => event.type === type);
+    // Each call ran once the broker allowed it: the agent names no policy, so the tools it lists are allowed.
+    expect(byType('permission.granted').map((event) => event.type === 'permission.granted' && [event.data.tool, event.data.policy])).toEqual([
+      ['workspace.write', 'scribe-listed-tools'],
+      ['workspace.read', 'scribe-listed-tools'],
+    ]);
     expect(byType('tool.completed').map((event) => event.type === 'tool.completed' && event.data.output)).toEqual([
       'wrote 17 bytes to note.md',
       'remember the milk',
@@ -83,7 +90,7 @@ describe('a session end to end', () => {
     expect(sessions.find((session) => session.sessionId === 'plain-json')).toMatchObject({
       agent: 'scribe',
       status: 'succeeded',
-      lastN: 12,
+      lastN: 14,
       output: 'Noted: remember the milk',
     });
   });

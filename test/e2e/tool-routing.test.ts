@@ -4,6 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { encode, naming, type ToolJob } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host, type Service } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -52,7 +53,7 @@ async function start(instance: string, ...services: Service[]): Promise<void> {
 
 describe('tool executors offering different tools', () => {
   it('each get only the jobs of their own tools', async () => {
-    await start('actor', sessionActorService());
+    await start('actor', sessionActorService(), permissionBrokerService());
     await start('alpha', toolExecutorService({ tools: [echoTool('alpha.echo', 'alpha')] }));
     await start('beta', toolExecutorService({ tools: [echoTool('beta.echo', 'beta')] }));
     // Not alternating: a server handing jobs to the two executors' pulls in turn must not line up with it by chance.
@@ -69,7 +70,7 @@ describe('tool executors offering different tools', () => {
   });
 
   it('leave a call to a tool the session was not given to the actor, which answers it at once', async () => {
-    await start('actor', sessionActorService());
+    await start('actor', sessionActorService(), permissionBrokerService());
     await start('alpha', toolExecutorService({ tools: [echoTool('alpha.echo', 'alpha')] }));
     const script = [{ tool: 'web.search', input: { q: 'nats' } }, { tool: 'alpha.echo', input: { text: 'after' } }, { final: 'done' }];
     await client.applyAgent({ name: 'guesser', model: 'scripted', tools: ['alpha.echo'], script });

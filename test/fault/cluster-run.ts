@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import type { SessionEvent } from '@signalbox/events';
 import { keepConnected, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { startNatsCluster, type NatsCluster, type NatsServer } from '@signalbox/testing';
@@ -33,7 +34,7 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
   for (const instance of ['cluster-a', 'cluster-b']) {
     // FAULT_LOG_LEVEL=debug shows the hosts' logs when a run needs explaining.
     const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: process.env['FAULT_LOG_LEVEL'] ?? 'silent', instance, ackWaitMs: 2_000 });
-    hosts.push(await startHost([sessionActorService(), toolExecutorService({ tools: workspaceTools })], config));
+    hosts.push(await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config));
   }
   const nc = await connect({ servers: cluster.servers, ...keepConnected });
   const client = await SignalboxClient.open(nc);

@@ -13,7 +13,7 @@ describe('kill -9 of session actors and tool executors mid-run', () => {
   it(`completes all ${sessions} sessions with whole logs and no tool call executed twice`, { timeout: 180_000 }, async () => {
     const seed = Number(process.env['FAULT_SEED'] ?? Date.now() % 100_000);
     const random = seededRandom(seed);
-    const workerServices = [['tool-executor'], ['tool-executor'], ['session-actor'], ['session-actor']];
+    const workerServices = [['tool-executor'], ['tool-executor'], ['session-actor', 'permission-broker'], ['session-actor', 'permission-broker']];
     const run = await startRecorderRun({ name: 'f', sessions, toolCalls: toolCallsPerSession, ackWaitMs: 2_000, toolMs: 40, workers: workerServices });
     const { client, workers } = run;
     try {

@@ -3,6 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { SignalboxClient } from '@signalbox/client';
 import { naming, type SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { startNatsServer } from '@signalbox/testing';
@@ -30,7 +31,7 @@ describe('a nats-server restart mid-run', () => {
   it('loses no acknowledged event, and work resumes by itself', { timeout: 120_000 }, async () => {
     const server = await startNatsServer();
     const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'restart', ackWaitMs: 2_000 });
-    const host = await startHost([sessionActorService(), toolExecutorService({ tools: [waitTool] })], config);
+    const host = await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [waitTool] })], config);
     const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     try {
       const client = await SignalboxClient.open(nc);

@@ -21,7 +21,7 @@ describe('a rolling restart of every worker, as a deploy does it', () => {
       toolCalls: toolCallsPerSession,
       ackWaitMs: 30_000,
       toolMs: 300,
-      workers: [['session-actor'], ['tool-executor'], ['session-actor'], ['tool-executor']],
+      workers: [['session-actor', 'permission-broker'], ['tool-executor'], ['session-actor', 'permission-broker'], ['tool-executor']],
     });
     const { workers } = run;
     try {

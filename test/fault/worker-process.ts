@@ -3,6 +3,7 @@
 // its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them.
 import { appendFileSync } from 'node:fs';
 import { configFromEnv, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ const recordTool = defineTool({
 
 const catalogue: Record<string, () => Service> = {
   'session-actor': () => sessionActorService(),
+  'permission-broker': () => permissionBrokerService(),
   'tool-executor': () => toolExecutorService({ tools: [recordTool] }),
   // The timer forwarder alone (the session actor runs one too), so a test can kill it without an actor taking the inbox.
   'timer-forwarder': () => ({

@@ -4,11 +4,13 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { createUser } from '@nats-io/nkeys';
 import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
 import { encode, naming } from '@signalbox/events';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { provision, provisionEventPartitions } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -27,12 +29,14 @@ const passwords = {
   SIGNALBOX_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_SESSION_ACTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TOOL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_PERMISSION_BROKER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
   actor: { user: 'session-actor', password: passwords.SIGNALBOX_SESSION_ACTOR_PASSWORD },
   executor: { user: 'tool-executor', password: passwords.SIGNALBOX_TOOL_EXECUTOR_PASSWORD },
+  broker: { user: 'permission-broker', password: passwords.SIGNALBOX_PERMISSION_BROKER_PASSWORD },
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
 };
 type Role = keyof typeof users;
@@ -47,6 +51,7 @@ const listingToo = {
   ],
 };
 
+const brokerKey = createUser();
 let server: NatsServer;
 const hosts: Host[] = [];
 const connections = new Map<Role, NatsConnection>();
@@ -73,10 +78,25 @@ beforeAll(async () => {
   await provision(admin, names);
   await provisionEventPartitions(admin, names);
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent(listingToo));
-  const hostAs = (role: 'actor' | 'executor', services: Parameters<typeof startHost>[0]) =>
-    // Snapshots every few events, so the actor writes snapshots and transcripts too.
-    startHost(services, RuntimeConfig.parse({ natsUrl: server.url, natsAuth: users[role], logLevel: 'silent', instance: role, sessionActor: { snapshotEvery: 3 } }));
+  await (await SignalboxClient.open(admin)).applyPolicy({ name: 'workspace-only', rules: [{ effect: 'allow', tool: 'workspace.*' }] });
+  await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'guarded', policy: 'workspace-only' }));
+  const hostAs = (role: 'actor' | 'executor' | 'broker', services: Parameters<typeof startHost>[0]) =>
+    // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
+    // jobs with the broker's grant, so the grant travels through every user's permissions.
+    startHost(
+      services,
+      RuntimeConfig.parse({
+        natsUrl: server.url,
+        natsAuth: users[role],
+        logLevel: 'silent',
+        instance: role,
+        sessionActor: { snapshotEvery: 3 },
+        permissionBroker: { nkeySeed: new TextDecoder().decode(brokerKey.getSeed()) },
+        toolExecutor: { grantSigners: [brokerKey.getPublicKey()] },
+      }),
+    );
   hosts.push(await hostAs('actor', [sessionActorService()]));
+  hosts.push(await hostAs('broker', [permissionBrokerService()]));
   hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
   for (const host of hosts) void recordRefusals(host.nc);
 }, 60_000);
@@ -105,6 +125,16 @@ describe('deploy/nats', () => {
     await expect(publisher.submit('scribe', { input: 'note', sessionId: 'least-privilege' })).resolves.toEqual({ status: 'accepted', sessionId: 'least-privilege' });
     const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege', 20_000);
     expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
+    expect(events.filter((event) => event.type === 'permission.granted')).toHaveLength(3);
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it('has the broker decide by a policy it reads from the policies bucket', async () => {
+    const publisher = await SignalboxClient.open(connectionOf('publisher'));
+    await publisher.submit('guarded', { input: 'note', sessionId: 'least-privilege-guarded' });
+    const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege-guarded', 20_000);
+    expect(events.find((event) => event.type === 'permission.granted')).toMatchObject({ data: { policy: 'workspace-only', policyVersion: 1 } });
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
     expect(refusedToServices).toEqual([]);
   });
@@ -146,6 +176,16 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['actor', 'delete the dead-letter stream', async (nc) => (await jetstreamManager(nc)).streams.delete(names.streams.dlq)],
   ['actor', "write into a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).putBlob({ name: 'least-privilege/note.md' }, new Uint8Array([1]))],
   ['actor', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
+  ['actor', 'change a policy', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-policies.workspace-only', '{}')],
+  ['executor', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
+  ['publisher', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
+  ['executor', 'answer permission checks in place of the broker', (nc) => subscribed(nc, names.subjects.permissionCheck)],
+  ['broker', 'change a policy', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-policies.workspace-only', '{}')],
+  ['broker', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['broker', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['broker', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['broker', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
+  ['broker', 'publish to a subject no request of its own named', async (nc) => published(nc, names.subjects.inbox('least-privilege'))],
 ];
 
 describe('the least-privilege matrix', () => {
@@ -180,6 +220,25 @@ async function subscribed(nc: NatsConnection, subject: string): Promise<void> {
   });
   await Promise.race([refused, nc.flush().then(() => new Promise((resolve) => setTimeout(resolve, 200)))]);
   subscription.unsubscribe();
+}
+
+/** Resolves once a request to `subject` was sent and answered; rejects with the server's refusal of the publish. */
+async function requested(nc: NatsConnection, subject: string): Promise<void> {
+  await Promise.race([nc.request(subject, encode({}), { timeout: 2_000 }), refusalOf(nc, subject)]);
+}
+
+/** Resolves once a core publish to `subject` has reached the server unrefused; rejects with its refusal. */
+async function published(nc: NatsConnection, subject: string): Promise<void> {
+  nc.publish(subject, encode({ type: 'pause' }));
+  await Promise.race([refusalOf(nc, subject), nc.flush().then(() => new Promise((resolve) => setTimeout(resolve, 200)))]);
+}
+
+/** Rejects when the server reports a permissions violation for `subject` on this connection. */
+async function refusalOf(nc: NatsConnection, subject: string): Promise<never> {
+  for await (const status of nc.status()) {
+    if (status.type === 'error' && String(status.error).includes(subject)) throw status.error;
+  }
+  throw new Error('the connection closed');
 }
 
 /** The streams an attack in the matrix would change: message count and last sequence of each, as the admin sees them. */

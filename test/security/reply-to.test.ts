@@ -3,6 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import { naming, replyToHeader } from '@signalbox/events';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -39,7 +40,7 @@ const logs: CapturedLogs = { lines: [] };
 beforeAll(async () => {
   server = await startNatsServer();
   hostNc = await connect({ servers: server.url });
-  host = await startCapturedHost(hostNc, [sessionActorService(), toolExecutorService({ tools: workspaceTools })], logs);
+  host = await startCapturedHost(hostNc, [sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], logs);
   nc = await connect({ servers: server.url });
   client = await SignalboxClient.open(nc);
   await client.applyAgent(scriptedAgent());

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import type { AgentDefinition, SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService, type SessionActorOptions } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
@@ -28,7 +29,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const server = await startNatsServer();
   const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
   const host = await startHost(
-    [sessionActorService(options.actor), toolExecutorService({ tools: options.tools ?? workspaceTools })],
+    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools })],
     config,
   );
   const nc = await connect({ servers: server.url });

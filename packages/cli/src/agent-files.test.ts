@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentFile, positionOfJsonError } from './agent-files.ts';
+import { parseAgentFile } from './agent-files.ts';
+import { positionOfJsonError } from './definition-files.ts';
 
 const agent = 'name: x\nmodel: scripted\nscript: [{ final: done }]\n';
 
@@ -28,29 +29,38 @@ describe('parseAgentFile', () => {
     expect(parseAgentFile('agents/x.json', '{"name": "x",')).toEqual({ ok: false, problems: [expect.stringMatching(/^agents\/x\.json:1:14: /)] });
   });
 
-  it('gives one line per schema problem, with the path of the field', () => {
+  it('gives one line per schema problem, with the place and path of the field', () => {
     const text = 'name: x\nmodel: openai/gpt-4.1\nbudget: { maxSteps: 0 }\ntools: [workspace.read, 7]\ncolour: blue\n';
     expect(parseAgentFile('agents/x.yaml', text)).toEqual({
       ok: false,
       problems: [
-        'agents/x.yaml: tools[1]: must be a string, not a number (7)',
-        'agents/x.yaml: budget.maxSteps: must be at least 1',
-        'agents/x.yaml: colour: unknown field',
+        'agents/x.yaml:4:25: tools[1]: must be a string, not a number (7)',
+        'agents/x.yaml:3:21: budget.maxSteps: must be at least 1',
+        'agents/x.yaml:5:1: colour: unknown field',
       ],
     });
   });
 
-  it('says which agent of several a problem is in, and that a required field is missing', () => {
+  it('says which agent of several a problem is in, and that a required field is missing from the map it starts', () => {
     const problems = parseAgentFile('x.yaml', `${agent}---\nname: y\n---\nmodel: scripted\nscript: []\n`);
-    expect(problems).toEqual({ ok: false, problems: ['x.yaml: agent "y": model: is required', 'x.yaml: agent 3: name: is required'] });
+    expect(problems).toEqual({ ok: false, problems: ['x.yaml:5:1: agent "y": model: is required', 'x.yaml:7:1: agent 3: name: is required'] });
   });
 
   it("keeps the schema's own advice, and refuses a file with no agent", () => {
     expect(parseAgentFile('x.yaml', 'name: x\nmodel: gpt\n')).toEqual({
       ok: false,
-      problems: ['x.yaml: model: a model is "scripted" or "<provider>/<model>", like "anthropic/claude-sonnet-4-5"'],
+      problems: ['x.yaml:2:8: model: a model is "scripted" or "<provider>/<model>", like "anthropic/claude-sonnet-4-5"'],
     });
     expect(parseAgentFile('x.yaml', '# nothing yet\n')).toEqual({ ok: false, problems: ['x.yaml: holds no agent'] });
+  });
+});
+
+describe('the place of a schema problem', () => {
+  it('is found in a JSON file too, and in a list of definitions by item', () => {
+    const json = '[\n  { "name": "a", "model": "scripted", "script": [{ "final": "done" }] },\n  { "name": "b", "model": "openai/gpt-4.1", "budget": { "maxSteps": 0 } }\n]\n';
+    expect(parseAgentFile('x.json', json)).toEqual({ ok: false, problems: ['x.json:3:69: agent "b": budget.maxSteps: must be at least 1'] });
+    const yaml = '- name: a\n  model: scripted\n  script: [{ final: done }]\n- name: b\n  model: openai/gpt-4.1\n  colour: blue\n';
+    expect(parseAgentFile('x.yaml', yaml)).toEqual({ ok: false, problems: ['x.yaml:6:3: agent "b": colour: unknown field'] });
   });
 });
 

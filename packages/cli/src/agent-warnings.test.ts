@@ -2,13 +2,14 @@ import { AgentDefinition } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { agentWarnings } from './agent-warnings.ts';
 
-const surroundings = { providers: ['openai', 'anthropic', 'ollama'], unadvertisedTools: new Set(['web.fetch']) };
+const surroundings = { providers: ['openai', 'anthropic', 'ollama'], unadvertisedTools: new Set(['web.fetch']), policies: new Set(['staging']) };
 const agent = (fields: object) => AgentDefinition.parse({ name: 'researcher', model: 'anthropic/claude-sonnet-4-6', ...fields });
 
 describe('agentWarnings', () => {
   it('has nothing to say of an agent whose provider is configured and whose tools are advertised', () => {
     expect(agentWarnings(agent({ tools: ['workspace.read'] }), surroundings)).toEqual([]);
     expect(agentWarnings(agent({ model: 'scripted', script: [{ final: 'done' }] }), surroundings)).toEqual([]);
+    expect(agentWarnings(agent({ policy: 'staging' }), surroundings)).toEqual([]);
   });
 
   it('names a provider that is not configured, the ones that are, and where to add it', () => {
@@ -21,6 +22,12 @@ describe('agentWarnings', () => {
   it('names each tool no executor has advertised', () => {
     expect(agentWarnings(agent({ tools: ['workspace.read', 'web.fetch'] }), surroundings)).toEqual([
       'agent "researcher": no executor has advertised tool "web.fetch": start a tool executor that offers it, or tasks for this agent are dead-lettered until one does',
+    ]);
+  });
+
+  it('names a policy that is not stored, and how to store it', () => {
+    expect(agentWarnings(agent({ policy: 'production' }), surroundings)).toEqual([
+      'agent "researcher": policy "production" is not stored: apply it with `signalbox policies apply -f <file>`, or the permission broker denies every tool call of its sessions',
     ]);
   });
 });

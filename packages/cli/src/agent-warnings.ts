@@ -1,16 +1,17 @@
 import type { AgentDefinition } from '@signalbox/events';
 import { parseModelName } from '@signalbox/models';
 
-/** What an agent will meet where it runs: the model providers configured, and the tools no executor has advertised. */
+/** What an agent will meet where it runs: the model providers configured, the tools no executor has advertised, the policies stored. */
 export interface AgentSurroundings {
   providers: readonly string[];
   unadvertisedTools: ReadonlySet<string>;
+  policies: ReadonlySet<string>;
 }
 
 /**
  * What would keep an agent's sessions from running, each with what to do: a model whose provider is
  * not configured (its sessions fail at their first model call), a tool no executor has advertised
- * (its tasks are dead-lettered until one has).
+ * (its tasks are dead-lettered until one has), a policy not stored (the broker denies its tool calls).
  */
 export function agentWarnings(agent: AgentDefinition, surroundings: AgentSurroundings): string[] {
   const warnings: string[] = [];
@@ -24,6 +25,11 @@ export function agentWarnings(agent: AgentDefinition, surroundings: AgentSurroun
   for (const tool of agent.tools.filter((name) => surroundings.unadvertisedTools.has(name))) {
     warnings.push(
       `agent "${agent.name}": no executor has advertised tool "${tool}": start a tool executor that offers it, or tasks for this agent are dead-lettered until one does`,
+    );
+  }
+  if (agent.policy !== undefined && !surroundings.policies.has(agent.policy)) {
+    warnings.push(
+      `agent "${agent.name}": policy "${agent.policy}" is not stored: apply it with \`signalbox policies apply -f <file>\`, or the permission broker denies every tool call of its sessions`,
     );
   }
   return warnings;

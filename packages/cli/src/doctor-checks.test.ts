@@ -1,6 +1,6 @@
 import { naming } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { diagnose, featuresOf, grantFindings, refusalFindings, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
+import { diagnose, featuresOf, refusalFindings, type DoctorFacts, type StreamFact, type SyncSetting } from './doctor-checks.ts';
 import { defaultMonitorUrl, syncSettingOf, type Varz } from './doctor-facts.ts';
 import { formatBytes, formatDuration, formatReport } from './doctor-report.ts';
 
@@ -43,6 +43,7 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     workers: [],
     unserved: [],
     subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] },
+    permissions: { brokers: [{ instance: 'broker-1', policies: [] }], grantSigners: [], unstoredPolicies: [] },
     ...rest,
   };
 }
@@ -265,11 +266,34 @@ describe('refusalFindings', () => {
   });
 });
 
-describe('grantFindings', () => {
-  it('warns that executors requiring grants would refuse every call while nothing issues them', () => {
-    expect(grantFindings([])).toEqual([]);
-    expect(grantFindings([`U${'A'.repeat(55)}`])).toEqual([
-      { level: 'warn', message: expect.stringMatching(/^SIGNALBOX_GRANT_SIGNERS names 1 permission broker key: .*refuse every job without a valid grant.*Unset it for now\.$/) },
+describe('diagnose the permission broker', () => {
+  const signer = (letter: string) => `U${letter.repeat(55)}`;
+  const permissions = (fields: Partial<DoctorFacts['permissions']>): DoctorFacts['permissions'] => ({ brokers: [], grantSigners: [], unstoredPolicies: [], ...fields });
+
+  it('warns when no broker answers: tool calls wait for one and are then denied', () => {
+    expect(warnings(given({ permissions: permissions({}) }))).toEqual([
+      'No permission broker answers: tool calls of new sessions wait for one and are then denied. Start one with `signalbox run permission-broker` (or `signalbox up`).',
+    ]);
+  });
+
+  it('says nothing when executors require no grant, or a broker answering signs with a key they accept', () => {
+    expect(warnings(given({ permissions: permissions({ brokers: [{ instance: 'b1', policies: [] }] }) }))).toEqual([]);
+    const brokers = [{ instance: 'b1', signer: signer('B'), policies: [] }, { instance: 'b2', signer: signer('A'), policies: [] }];
+    expect(warnings(given({ permissions: permissions({ brokers, grantSigners: [signer('A'), signer('C')] }) }))).toEqual([]);
+  });
+
+  it('warns when executors require grants that no answering broker signs', () => {
+    const brokers = [{ instance: 'b1', signer: signer('B'), policies: [] }, { instance: 'b2', policies: [] }];
+    expect(warnings(given({ permissions: permissions({ brokers, grantSigners: [signer('A')] }) }))).toEqual([
+      `SIGNALBOX_GRANT_SIGNERS names 1 key no answering permission broker signs with: tool executors started with it would refuse every call. ` +
+        `Brokers answering: b1 (${signer('B')}), b2 (signs no grants). Give a broker the seed of a key it names (SIGNALBOX_PERMISSION_BROKER_SEED), or name the brokers' keys in it.`,
+    ]);
+  });
+
+  it('names each agent whose policy the policies bucket does not hold, and the policy', () => {
+    const unstoredPolicies = [{ agent: 'researcher', policy: 'staging' }];
+    expect(warnings(given({ permissions: permissions({ brokers: [{ instance: 'b1', policies: [] }], unstoredPolicies }) }))).toEqual([
+      'Agent researcher names policy staging, which the policies bucket does not hold: the broker denies its tool calls. Apply it with `signalbox policies apply -f <file>`.',
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
+import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -91,6 +92,7 @@ export interface DoctorFacts {
   workers: WorkerPoolFact[];
   unserved: UnservedFact[];
   subscribers: SubscribersFact;
+  permissions: PermissionFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -137,6 +139,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...facts.workers.flatMap((pool) => idlePoolFindings(pool, facts.prefix)),
     ...unservedFindings(facts),
     ...subscriberFindings(facts),
+    ...permissionFindings(facts.permissions),
   ];
 }
 
@@ -351,22 +354,6 @@ export function refusalFindings(refusal: RefusalFact): Finding[] {
       message:
         `This NATS user may not ${verb} ${subject}, and doctor reads every stream, bucket and consumer: run it as a user ` +
         'that may (signalbox-admin in deploy/nats/users.conf). The users of services and task publishers are kept to their own work on purpose.',
-    },
-  ];
-}
-
-/**
- * Executors told to require grants refuse every job that carries none, and no permission broker
- * issues them yet (the session actor attaches none): with the setting, no tool call would run.
- */
-export function grantFindings(grantSigners: readonly string[]): Finding[] {
-  if (grantSigners.length === 0) return [];
-  return [
-    {
-      level: 'warn',
-      message:
-        `SIGNALBOX_GRANT_SIGNERS names ${grantSigners.length} permission broker key${grantSigners.length === 1 ? '' : 's'}: tool executors started with it ` +
-        'refuse every job without a valid grant, and nothing issues grants yet (the permission broker is being built). Unset it for now.',
     },
   ];
 }

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
 import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
+import { permissionFactsOf } from './doctor-permission-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
@@ -115,7 +116,15 @@ export async function readMonitor(url: string, timeoutMs = 2_000): Promise<Monit
   }
 }
 
-export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, configuredPartitions: number): Promise<DoctorFacts> {
+/** What this environment gives every Signalbox process that doctor checks the server against. */
+export interface DoctorSettings {
+  eventPartitions: number;
+  /** `SIGNALBOX_GRANT_SIGNERS`: the brokers whose grants executors here require. */
+  grantSigners: readonly string[];
+}
+
+export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
+  const { eventPartitions: configuredPartitions, grantSigners } = settings;
   const info = nc.info;
   if (!info) throw new Error('the NATS connection has no server info');
   const facts: DoctorFacts = {
@@ -129,6 +138,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     workers: [],
     unserved: [],
     subscribers: { configuredPartitions, durables: [] },
+    permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [] },
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -145,6 +155,8 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   facts.workers = (await Promise.all(workQueues.map((stream) => workerPools(nc, stream)))).flat();
   if (existing.has(names.streams.jobs)) facts.unserved = await unservedJobs(nc, names, facts.workers);
   if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
+  const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
+  facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners);
   return facts;
 }
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
 import { isAtLeast, provision, serverFloor, streamConfigs } from '@signalbox/store';
@@ -89,7 +90,9 @@ describe('signalbox doctor on a single nats-server', () => {
       streamConfigs(names).map((config) => [config.name, 1]),
     );
     expect(facts.buckets.every((bucket) => bucket.present)).toBe(true);
-    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok']);
+    expect(facts.permissions).toEqual({ brokers: [], grantSigners: [], unstoredPolicies: [] });
+    expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok', 'warn']);
+    expect(findings[3]?.message).toMatch(/^No permission broker answers: tool calls of new sessions wait for one and are then denied\./);
   });
 
   it('prints a readable report, and says why sync_interval is unknown when monitoring does not answer', async () => {
@@ -116,8 +119,46 @@ describe('signalbox doctor on a single nats-server', () => {
       expect(findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message)).toEqual([
         'web.fetch: 1 job waiting, no executor pulling: start a tool executor that offers it (consumer tool-executor-web-fetch).',
         expect.stringMatching(/^1 message waits on sbx\.jobs\.tool\.mail\.send, and no consumer takes that subject/),
+        expect.stringMatching(/^No permission broker answers/),
       ]);
     } finally {
+      await nc.close();
+    }
+  });
+
+  it('hears every permission broker replica, and names an agent whose policy is not stored', async () => {
+    const nc = await connect({ servers: server.url });
+    const signer = `U${'B'.repeat(55)}`;
+    for (const status of [{ instance: 'broker-2', policies: [] }, { instance: 'broker-1', signer, policies: [{ name: 'staging', version: 3 }] }]) {
+      nc.subscribe(names.subjects.permissionStatus, { callback: (_error, message) => void message.respond(JSON.stringify(status)) });
+    }
+    nc.subscribe(names.subjects.permissionStatus, { callback: (_error, message) => void message.respond('not a status') });
+    const kv = new Kvm(nc);
+    await (await kv.open(names.buckets.agents)).put('scribe', JSON.stringify({ name: 'scribe', model: 'scripted', script: [{ final: 'done' }], policy: 'missing' }));
+    await (await kv.open(names.buckets.agents)).put('helper', JSON.stringify({ name: 'helper', model: 'scripted', script: [{ final: 'done' }], policy: 'staging' }));
+    const policies = await kv.open(names.buckets.policies);
+    await policies.put('staging', JSON.stringify({ name: 'staging', rules: [] }));
+    await policies.put('gone', '{}');
+    await policies.delete('gone');
+    await (await kv.open(names.buckets.agents)).put('leaver', JSON.stringify({ name: 'leaver', model: 'scripted', script: [{ final: 'done' }], policy: 'gone' }));
+    try {
+      const { facts, findings } = await report(server.url, server.monitorUrl);
+      expect(facts.permissions.brokers).toEqual([
+        { instance: 'broker-1', signer, policies: [{ name: 'staging', version: 3 }] },
+        { instance: 'broker-2', policies: [] },
+      ]);
+      expect(facts.permissions.unstoredPolicies).toEqual([
+        { agent: 'leaver', policy: 'gone' },
+        { agent: 'scribe', policy: 'missing' },
+      ]);
+      expect(findings.filter((finding) => finding.level === 'warn').map((finding) => finding.message)).toEqual([
+        expect.stringMatching(/^web\.fetch: 1 job waiting/),
+        expect.stringMatching(/^1 message waits on sbx\.jobs\.tool\.mail\.send/),
+        expect.stringMatching(/^Agent leaver names policy gone, which the policies bucket does not hold/),
+        expect.stringMatching(/^Agent scribe names policy missing, which the policies bucket does not hold/),
+      ]);
+    } finally {
+      for (const agent of ['scribe', 'helper', 'leaver']) await (await kv.open(names.buckets.agents)).purge(agent);
       await nc.close();
     }
   });
@@ -129,7 +170,7 @@ describe('signalbox doctor on a single nats-server', () => {
     const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 20_000 });
     const { facts, config } = JSON.parse(stdout) as { facts: DoctorFacts; config: { sessionActor: unknown; models: { providers: Record<string, unknown> } } };
     expect(facts.streams).toHaveLength(streamConfigs(names).length);
-    expect(config.sessionActor).toEqual({ concurrency: 64, maxDeliver: 20, snapshotEvery: 50, budgetCeiling: { maxSteps: 1000, maxCostUsd: 100 } });
+    expect(config.sessionActor).toEqual({ concurrency: 64, maxDeliver: 20, snapshotEvery: 50, budgetCeiling: { maxSteps: 1000, maxCostUsd: 100 }, permissionCheckTimeoutMs: 30_000 });
     expect(config.models.providers['anthropic']).toEqual({ kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', apiKey: '[set]' });
     expect(stdout).not.toContain('sk-ant-doctor-secret');
   });
@@ -157,6 +198,7 @@ describe('signalbox doctor on a 3-node cluster', () => {
     expect(warnings).toEqual([
       expect.stringMatching(/^Missing: bucket sbx-agents, .*`signalbox init` makes them/),
       expect.stringMatching(/^Every stream \(R3\) is replicated and the server fsyncs in the background every 120s \(sync_interval\).*majority loses power/),
+      expect.stringMatching(/^No permission broker answers/),
     ]);
   });
 });

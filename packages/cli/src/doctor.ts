@@ -2,8 +2,8 @@ import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth } from '@signalbox/runtime';
 import { defaultEventPartitions, permissionRefusal } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
-import { diagnose, featuresOf, grantFindings, refusalFindings } from './doctor-checks.ts';
-import { defaultMonitorUrl, gatherFacts, readMonitor } from './doctor-facts.ts';
+import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
+import { defaultMonitorUrl, gatherFacts, readMonitor, type DoctorSettings } from './doctor-facts.ts';
 import { formatFindings, formatReport } from './doctor-report.ts';
 import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
 
@@ -32,7 +32,7 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
   try {
     const monitor = await readMonitor(flags.monitor ?? defaultMonitorUrl(url));
     const settings = effectiveConfig();
-    const gathered = await gatherFacts(nc, naming(options.prefix), maskNatsUrl(url), monitor, settings.eventPartitions).catch((error: unknown) => {
+    const gathered = await gatherFacts(nc, naming(options.prefix), maskNatsUrl(url), monitor, settings).catch((error: unknown) => {
       const refusal = permissionRefusal(error);
       if (!refusal) throw error;
       return refusalFindings({ operation: refusal.operation, subject: refusal.subject, inboxPrefix: auth.inboxPrefix ?? '_INBOX' });
@@ -61,13 +61,14 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
-function effectiveConfig(): { config?: unknown; eventPartitions: number; findings: Finding[] } {
+function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[] } {
   try {
     const config = configFromEnv();
-    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, findings: grantFindings(config.toolExecutor.grantSigners) };
+    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, findings: [] };
   } catch (error) {
     return {
       eventPartitions: defaultEventPartitions,
+      grantSigners: [],
       findings: [{ level: 'error', message: `${(error as Error).message}. Fix the variable, or unset it for the default.` }],
     };
   }

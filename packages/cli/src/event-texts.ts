@@ -74,6 +74,14 @@ export function textsOf(event: SessionEvent): EventTexts {
       const { tool, callId, reason } = event.data;
       return { live: `${tool} ? ${clip(reason)}`, headline: `${tool} (${callId}) · may or may not have run`, bodies: [`? ${reason}`] };
     }
+    case 'permission.granted':
+    case 'permission.denied': {
+      const { tool, callId, effect, reason } = event.data;
+      const grant = event.type === 'permission.granted' ? event.data.grant : undefined;
+      const verdict = `${tool} (${callId}) · ${event.type === 'permission.granted' ? 'granted' : effect === 'ask' ? 'held for approval' : 'denied'}`;
+      const until = grant ? [`grant valid until ${new Date(grant.issuedAt + grant.ttlMs).toISOString()}, signed by ${grant.signer}`] : [];
+      return { live: `${tool} (${callId}): ${clip(reason)}`, headline: verdict, bodies: [reason, ...until] };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;

@@ -59,9 +59,38 @@ program
   .command('apply')
   .description('apply agent definitions from a YAML or JSON file')
   .requiredOption('-f, --file <file>', 'the YAML or JSON file of agent definitions (one, a list, or several YAML documents)')
-  .option('--strict', 'refuse the file, applying nothing, where it would warn (an unknown model provider, a tool no executor has advertised)')
+  .option('--strict', 'refuse the file, applying nothing, where it would warn (an unknown model provider, a tool no executor has advertised, a policy not stored)')
   .option('--json', 'print the stored definitions as JSON')
   .action((options: { file: string; strict?: boolean }, command: Command) => applyAgents(globals(command), options.file, options));
+
+const policies = program.command('policies').description("manage the policies that decide agents' tool calls (lists them when no subcommand is given)");
+
+policies
+  .command('list', { isDefault: true })
+  .description('list the stored policies with their versions')
+  .option('--json', 'print JSON')
+  .action(async (_options, command: Command) => (await import('./policy-commands.ts')).listPolicies(globals(command)));
+
+policies
+  .command('apply')
+  .description('store policies from a YAML or JSON file; each gets a new version')
+  .requiredOption('-f, --file <file>', 'the YAML or JSON file of policies (one, a list, or several YAML documents)')
+  .option('--json', "print each stored policy's { name, version } as JSON")
+  .action(async (options: { file: string }, command: Command) => (await import('./policy-commands.ts')).applyPolicies(globals(command), options.file));
+
+policies
+  .command('show')
+  .description('print a stored policy with its version, as YAML')
+  .argument('<name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, _options, command: Command) => (await import('./policy-commands.ts')).showPolicy(globals(command), name));
+
+policies
+  .command('delete')
+  .description('delete a stored policy: agents naming it have their tool calls denied until it is applied again')
+  .argument('<name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, _options, command: Command) => (await import('./policy-commands.ts')).deletePolicy(globals(command), name));
 
 program
   .command('submit')

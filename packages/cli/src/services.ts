@@ -1,3 +1,4 @@
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { httpFetch, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -8,6 +9,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'session-actor': () => sessionActorService(),
   // http.fetch reaches public addresses only: an agent still has to list it to use it.
   'tool-executor': () => toolExecutorService({ tools: [...workspaceTools, httpFetch] }),
+  // Signs grants only with SIGNALBOX_PERMISSION_BROKER_SEED (or _FILE) set; executors require them only with SIGNALBOX_GRANT_SIGNERS.
+  'permission-broker': () => permissionBrokerService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

@@ -27,6 +27,7 @@ export async function applyAgents(options: GlobalOptions, file: string, flags: A
     const surroundings = {
       providers: Object.keys(configFromEnv().models.providers),
       unadvertisedTools: new Set(await client.unadvertisedTools([...new Set(parsed.agents.flatMap((agent) => agent.tools))])),
+      policies: new Set(parsed.agents.some((agent) => agent.policy !== undefined) ? (await client.policies()).map((policy) => policy.name) : []),
     };
     const warnings = parsed.agents.flatMap((agent) => agentWarnings(agent, surroundings));
     if (flags.strict && warnings.length > 0) return refuseAgents([...warnings.map((warning) => `error: ${warning}`), `nothing applied (--strict)`]);

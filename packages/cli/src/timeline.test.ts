@@ -15,14 +15,16 @@ describe('a live timeline line', () => {
     const lines = [
       at(2, { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd', digestScheme: 'message-chain', attempt: 1 } }, 307),
       at(3, { type: 'model.responded', data: { callId: 'm1', model: 'scripted', content: [{ type: 'text', text: "I'll write the note first." }], stopReason: 'tool_use', usage, costUsd: 0, latencyMs: 1 } }, 313),
-      at(5, { type: 'tool.completed', data: { callId: 't1', tool: 'workspace.write', output: 'wrote 69 bytes to notes/hello.md', durationMs: 19 } }, 344),
+      at(5, { type: 'permission.granted', data: { callId: 't1', tool: 'workspace.write', effect: 'allow', reason: 'allowed by rule 1 (notes) of policy staging v1', policy: 'staging', policyVersion: 1 } }, 320),
+      at(6, { type: 'tool.completed', data: { callId: 't1', tool: 'workspace.write', output: 'wrote 69 bytes to notes/hello.md', durationMs: 19 } }, 344),
       at(16, { type: 'session.completed', data: { status: 'succeeded', output: 'Wrote notes/hello.md.', totals } }, 373),
     ].map((event) => formatEvent(event, false));
     expect(lines).toEqual([
-      '#  2 22:57:34.307  model.requested   m1 scripted',
-      `#  3 22:57:34.313  model.responded   tool_use 48→58 tok $0.0000 1ms "I'll write the note first."`,
-      '#  5 22:57:34.344  tool.completed    workspace.write 19ms → "wrote 69 bytes to notes/hello.md"',
-      '# 16 22:57:34.373  session.completed succeeded → "Wrote notes/hello.md."',
+      '#  2 22:57:34.307  model.requested    m1 scripted',
+      `#  3 22:57:34.313  model.responded    tool_use 48→58 tok $0.0000 1ms "I'll write the note first."`,
+      '#  5 22:57:34.320  permission.granted workspace.write (t1): allowed by rule 1 (notes) of policy staging v1',
+      '#  6 22:57:34.344  tool.completed     workspace.write 19ms → "wrote 69 bytes to notes/hello.md"',
+      '# 16 22:57:34.373  session.completed  succeeded → "Wrote notes/hello.md."',
     ]);
   });
 

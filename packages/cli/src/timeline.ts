@@ -19,7 +19,7 @@ export function formatEvent(event: SessionEvent, colour: boolean, view: Timeline
   const texts = textsOf(event);
   const [time, typeWidth, text] =
     view.kind === 'live'
-      ? [new Date(event.at).toISOString().slice(11, 23), 17, texts.live]
+      ? [new Date(event.at).toISOString().slice(11, 23), 18, texts.live]
       : [`+${((event.at - view.start) / 1000).toFixed(3)}s`.padStart(9), 20, texts.headline];
   return `${paint(colour, 'dim', `#${String(event.n).padStart(3)} ${time}`)}  ${paint(colour, styleOf(event), event.type.padEnd(typeWidth))} ${text}`;
 }

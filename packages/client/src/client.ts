@@ -11,6 +11,7 @@ import {
   TaskOutcome,
   type ForkRequest,
   type Naming,
+  type Policy,
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
@@ -20,6 +21,7 @@ import { openEventReader, requireSupportedServer, unadvertisedTools, workspaceVi
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
+import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions } from './session-control.ts';
 
 /** Index entries read at once when listing sessions. */
@@ -55,6 +57,33 @@ export class SignalboxClient {
     const bucket = await this.#bucket(this.names.buckets.agents);
     await bucket.put(agent.name, JSON.stringify(agent));
     return agent;
+  }
+
+  /**
+   * Validates a policy and stores it in the policies bucket under its name; resolves to its name and
+   * new version (the key's revision). A `version` given in it is ignored: see `putPolicy`.
+   */
+  async applyPolicy(policy: unknown): Promise<PolicyVersion> {
+    return putPolicy(await this.#bucket(this.names.buckets.policies), policy);
+  }
+
+  /** Every stored policy's name and version, by name. */
+  async policies(): Promise<PolicyVersion[]> {
+    const name = this.names.buckets.policies;
+    return policyVersions(await this.#bucket(name), await this.#keys(name));
+  }
+
+  /** The stored policy `name` with its `version`, or undefined when there is none. */
+  async policy(name: string): Promise<Policy | undefined> {
+    return readPolicy(await this.#bucket(this.names.buckets.policies), name);
+  }
+
+  /** Deletes the policy `name`; false when there was none. Agents naming it then have their tool calls denied. */
+  async deletePolicy(name: string): Promise<boolean> {
+    const bucket = await this.#bucket(this.names.buckets.policies);
+    if ((await readPolicy(bucket, name)) === undefined) return false;
+    await bucket.delete(name);
+    return true;
   }
 
   /** Those of `tools` no tool executor has advertised: an agent naming one cannot start a session. */
@@ -178,15 +207,22 @@ export class SignalboxClient {
     }
   }
 
+  /**
+   * Every key the bucket has held and not purged (deleted ones too), from its stream info (paged
+   * requests), not `bucket.keys()`: its consumer can wait for an idle heartbeat (30 s) when entries
+   * change while it lists them.
+   */
+  async #keys(name: string): Promise<string[]> {
+    const prefix = `$KV.${name}.`;
+    const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}>` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+  }
+
   /** Sessions from the index, newest first. */
   async sessions(): Promise<SessionIndexEntry[]> {
     const name = this.names.buckets.sessions;
     const bucket = await this.#bucket(name);
-    // The keys come from the bucket's stream info (paged requests), not `bucket.keys()`: its consumer
-    // can wait for an idle heartbeat (30 s) when entries change while it lists them.
-    const prefix = `$KV.${name}.`;
-    const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}>` });
-    const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+    const keys = await this.#keys(name);
     const entries: SessionIndexEntry[] = [];
     for (let start = 0; start < keys.length; start += sessionReadBatch) {
       for (const entry of await Promise.all(keys.slice(start, start + sessionReadBatch).map((key) => bucket.get(key)))) {

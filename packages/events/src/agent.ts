@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { PolicyName } from './policy-document.ts';
 
 export const Budget = z.strictObject({
   /** Model turns a session may take. */
@@ -40,6 +41,8 @@ export const AgentDefinition = z
     supervision: JsonData.optional(),
     memory: JsonData.optional(),
     subagents: z.array(AgentName).default([]),
+    /** The policy in the policies bucket that decides its tool calls; without one, the tools it lists are allowed. */
+    policy: PolicyName.optional(),
     script: z.array(ScriptStep).optional(),
   })
   .refine((agent) => agent.model !== 'scripted' || agent.script !== undefined, {

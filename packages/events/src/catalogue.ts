@@ -3,6 +3,8 @@ import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { PermissionVerdict } from './permission.ts';
+import { Policy } from './policy-document.ts';
 
 /**
  * A tool output too long to carry in a result or an event, stored whole in the `<prefix>-tool-outputs`
@@ -73,6 +75,8 @@ export const eventData = {
     forkedFrom: ForkOrigin.optional(),
     /** The decider version whose rules decide this session, for as long as it runs and when it is replayed (v2; v1 events were all 1). */
     deciderVersion: z.number().int().positive(),
+    /** The task's own policy, narrowing the agent's for every call of the session. */
+    taskPolicy: Policy.optional(),
   }),
   'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
   'model.requested': z.object({
@@ -109,8 +113,10 @@ export const eventData = {
     input: JsonData,
     idempotencyKey: z.string(),
   }),
-  'permission.granted': z.object({ callId: CallId, tool: ToolName, policy: z.string().optional() }),
-  'permission.denied': z.object({ callId: CallId, tool: ToolName, reason: z.string(), policy: z.string().optional() }),
+  /** The permission broker's verdict on a call (decider v3 on), recorded in the append that requests the call, or when it is asked again before a re-dispatch. */
+  'permission.granted': PermissionVerdict.extend({ callId: CallId, tool: ToolName, effect: z.literal('allow') }),
+  /** A call refused by a policy (`deny`, or `ask` while approvals are not available) or because no broker answered in time. */
+  'permission.denied': PermissionVerdict.omit({ grant: true }).extend({ callId: CallId, tool: ToolName, effect: z.enum(['deny', 'ask']) }),
   'approval.requested': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
   'approval.resolved': z.object({ callId: CallId, approved: z.boolean(), by: z.string(), note: z.string().optional() }),
   'tool.completed': z.object({

@@ -3,6 +3,7 @@ import { ModelName } from './agent.ts';
 import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 import { SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { ToolGrant } from './permission.ts';
 import {
   ApprovalDecisionCommand,
   ChildResultCommand,
@@ -12,26 +13,6 @@ import {
   ResumeCommand,
   UserMessageCommand,
 } from './session-commands.ts';
-
-/**
- * The permission broker's signed word that one tool call may run: bound to the session, the call,
- * the tool and the sha256 of the input's canonical JSON, valid for `ttlMs` from `issuedAt` (ms since
- * the epoch). `signature` is the broker's ed25519 NKey signature (base64url) over `grantSigningBytes`;
- * `signer` names its public key, which an executor must trust.
- */
-export const ToolGrant = z.object({
-  sessionId: SessionId,
-  callId: z.string().min(1).max(256),
-  tool: ToolName,
-  inputSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  issuedAt: z.number().int().nonnegative(),
-  ttlMs: z.number().int().positive().max(24 * 3600 * 1000),
-  policy: z.string().min(1).max(128),
-  policyVersion: z.number().int().positive().optional(),
-  signer: z.string().regex(/^[A-Z2-7]{56}$/),
-  signature: z.string().min(1).max(200),
-});
-export type ToolGrant = z.infer<typeof ToolGrant>;
 
 /** Work for the tool-executor pool, published on `sbx.jobs.tool.<tool>`. */
 export const ToolJob = z.object({

@@ -3,7 +3,7 @@ export { assertNever } from './assert-never.ts';
 export { BudgetLimits, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, parseJson, validate } from './codec.ts';
-export { ForkRequest, InboxCommand, ToolGrant, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
+export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
 export {
   ContentBlock,
   ImageBlock,
@@ -42,3 +42,5 @@ export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';
 export { canonicalJson } from './canonical-json.ts';
+export { Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, UrlMatcher } from './policy-document.ts';
+export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';

@@ -65,6 +65,10 @@ export interface Naming {
     dlq(source: string): string;
     allDlq: string;
     rpc(name: string): string;
+    /** Where the session actor asks the permission broker about a tool call (request/reply). */
+    permissionCheck: string;
+    /** Where each permission broker replica says what it is (doctor). */
+    permissionStatus: string;
     /** A timer's pending firing: a message schedule, `<prefix>.timers.<timerId>.at`. */
     timerSchedule(timerId: string): string;
     /** What the server produces when the schedule fires, and the forwarder consumes. */
@@ -137,6 +141,8 @@ export function naming(prefix = 'sbx'): Naming {
       dlq: (source) => `${prefix}.dlq.${source}`,
       allDlq: `${prefix}.dlq.>`,
       rpc: (name) => `${prefix}.rpc.${name}`,
+      permissionCheck: `${prefix}.rpc.permission.check`,
+      permissionStatus: `${prefix}.rpc.permission.status`,
       timerSchedule: (timerId) => `${prefix}.timers.${timerId}.at`,
       timerDue: (timerId) => `${prefix}.timers.${timerId}.due`,
       timerCancelled: (timerId) => `${prefix}.timers.${timerId}.cancelled`,

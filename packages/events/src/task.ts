@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Budget } from './agent.ts';
 import { SessionId } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { Policy } from './policy-document.ts';
 
 /** The public ingress contract: what any NATS client publishes on `sbx.tasks.<agent>`. */
 export const Task = z.strictObject({
@@ -12,6 +13,8 @@ export const Task = z.strictObject({
   /** Overrides the agent's budget, field by field. */
   budget: Budget.partial().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Rules for this task alone: a call gets the stricter of these and the agent's policy, so a task can narrow, never widen. */
+  policy: Policy.optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -5,8 +5,8 @@ import { evaluate, strictness } from './evaluate.ts';
 import { listedToolsPolicy } from './listed-tools.ts';
 import type { PolicyCall } from './matching.ts';
 import { ruleMatch } from './matching.ts';
-import type { Policy, PolicyRule } from './policy.ts';
-import { Effect, layersOf } from './policy.ts';
+import type { Policy, PolicyRule } from '@signalbox/events';
+import { Effect, layersOf } from '@signalbox/events';
 
 const tools = ['workspace.read', 'workspace.write', 'http.fetch', 'shell.run'];
 

@@ -1,5 +1,5 @@
-import type { Policy, PolicyLayer } from './policy.ts';
-import { layersOf } from './policy.ts';
+import type { Policy, PolicyLayer } from '@signalbox/events';
+import { layersOf } from '@signalbox/events';
 
 /**
  * The agent's policy narrowed by a task's: a call gets the strictest of the two effects. The task's

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.ts';
-import { Policy } from './policy.ts';
+import { Policy } from '@signalbox/events';
 
 const staging = Policy.parse({
   name: 'staging',

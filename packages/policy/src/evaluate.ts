@@ -1,8 +1,8 @@
 import { assertNever } from '@signalbox/events';
 import type { PolicyCall } from './matching.ts';
 import { ruleMatch } from './matching.ts';
-import type { Effect, Policy, PolicyLayer, PolicyRule } from './policy.ts';
-import { layersOf } from './policy.ts';
+import type { Effect, Policy, PolicyLayer, PolicyRule } from '@signalbox/events';
+import { layersOf } from '@signalbox/events';
 
 /** What a policy does with a call, which policy and rule decided it, and a sentence saying so to the model. */
 export interface PolicyDecision {

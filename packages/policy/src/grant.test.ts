@@ -1,7 +1,7 @@
 import { createUser } from '@nats-io/nkeys';
 import { ToolGrant } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { checkGrant, defaultGrantTtlMs, inputSha256, signGrant, type GrantedCall } from './grant.ts';
+import { checkGrant, defaultGrantTtlMs, grantSigningBytes, inputSha256, signGrant, type GrantedCall } from './grant.ts';
 
 const broker = createUser();
 const seed = new TextDecoder().decode(broker.getSeed());
@@ -43,5 +43,13 @@ describe('grants', () => {
     expect(checkGrant(grant, call, trusted, issuedAt + defaultGrantTtlMs)).toEqual({ ok: true });
     expect(reasonOf(checkGrant(grant, call, trusted, issuedAt + defaultGrantTtlMs + 1))).toMatch(/^the grant expired at 2027-01-15T08:\d\d:00\.000Z; a call dispatched again asks the broker again$/);
     expect(reasonOf(checkGrant(grant, call, trusted, issuedAt - 2 * 60 * 1000))).toMatch(/later than now/);
+  });
+
+  it("signs with node:crypto exactly as the broker's NKey signs: nkeys verifies the grant, and a grant nkeys signed passes", () => {
+    const { signature, ...claims } = grant;
+    expect(broker.verify(grantSigningBytes(claims), Buffer.from(signature, 'base64url'))).toBe(true);
+    const signedByNkeys = Buffer.from(broker.sign(grantSigningBytes(claims))).toString('base64url');
+    expect(signedByNkeys).toBe(signature);
+    expect(checkGrant({ ...claims, signature: signedByNkeys }, call, trusted, issuedAt)).toEqual({ ok: true });
   });
 });

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { fromPublic, fromSeed } from '@nats-io/nkeys';
+import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson, type ToolGrant } from '@signalbox/events';
+import { signingKeyOf, verifyingKeyOf } from './ed25519-keys.ts';
 
 /** The call a grant is for: what the job carries and the executor is asked to run. */
 export interface GrantedCall {
@@ -28,8 +28,8 @@ export function grantSigningBytes(claims: Omit<ToolGrant, 'signature'>): Uint8Ar
 }
 
 /** The broker's grant for `call`, signed with its NKey seed (`SU…`). */
-export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: number; ttlMs?: number; policy: string; policyVersion?: number }): ToolGrant {
-  const signer = fromSeed(new TextEncoder().encode(seed));
+export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: number; ttlMs?: number; policy: string; policyVersion?: number; namedHosts?: string[] }): ToolGrant {
+  const signer = signerOf(seed);
   const claims: Omit<ToolGrant, 'signature'> = {
     sessionId: call.sessionId,
     callId: call.callId,
@@ -39,9 +39,26 @@ export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: nu
     ttlMs: terms.ttlMs ?? defaultGrantTtlMs,
     policy: terms.policy,
     ...(terms.policyVersion === undefined ? {} : { policyVersion: terms.policyVersion }),
-    signer: signer.getPublicKey(),
+    ...(terms.namedHosts === undefined || terms.namedHosts.length === 0 ? {} : { namedHosts: terms.namedHosts }),
+    signer: signer.publicKey,
   };
-  return { ...claims, signature: Buffer.from(signer.sign(grantSigningBytes(claims))).toString('base64url') };
+  return { ...claims, signature: sign(null, grantSigningBytes(claims), signer.key).toString('base64url') };
+}
+
+// A broker signs with one seed and an executor trusts a few brokers: each key is decoded once.
+const signers = new Map<string, ReturnType<typeof signingKeyOf>>();
+const verifiers = new Map<string, KeyObject>();
+
+function signerOf(seed: string): ReturnType<typeof signingKeyOf> {
+  let signer = signers.get(seed);
+  if (!signer) signers.set(seed, (signer = signingKeyOf(seed)));
+  return signer;
+}
+
+function verifierOf(publicKey: string): KeyObject {
+  let verifier = verifiers.get(publicKey);
+  if (!verifier) verifiers.set(publicKey, (verifier = verifyingKeyOf(publicKey)));
+  return verifier;
 }
 
 /**
@@ -64,7 +81,8 @@ export function checkGrant(grant: ToolGrant | undefined, call: GrantedCall, trus
 
 function signatureHolds({ signature, ...claims }: ToolGrant): boolean {
   try {
-    return fromPublic(claims.signer).verify(grantSigningBytes(claims), Buffer.from(signature, 'base64url'));
+    // Only a trusted signer's key gets here, so the cache holds no more keys than the executor trusts.
+    return verify(null, grantSigningBytes(claims), verifierOf(claims.signer), Buffer.from(signature, 'base64url'));
   } catch {
     // A signer that is no public key, or a signature of the wrong length, holds no more than a wrong one.
     return false;

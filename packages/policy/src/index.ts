@@ -3,6 +3,5 @@ export { evaluate } from './evaluate.ts';
 export type { PolicyDecision } from './evaluate.ts';
 export { listedToolsPolicy } from './listed-tools.ts';
 export type { PolicyCall } from './matching.ts';
-export { Effect, HttpMethod, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, UrlMatcher } from './policy.ts';
 export { checkGrant, defaultGrantTtlMs, grantClockSkewMs, grantSigningBytes, inputSha256, signGrant } from './grant.ts';
 export type { GrantCheck, GrantedCall } from './grant.ts';

@@ -1,5 +1,5 @@
 import type { AgentDefinition } from '@signalbox/events';
-import type { Policy } from './policy.ts';
+import type { Policy } from '@signalbox/events';
 
 /**
  * The policy of an agent that names none, made explicit: each tool it lists is allowed (and may be

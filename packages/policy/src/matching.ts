@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { PolicyRule, UrlMatcher } from './policy.ts';
+import type { PolicyRule, UrlMatcher } from '@signalbox/events';
 
 /** A tool call as a policy sees it: the tool's name and its input as the model gave it. */
 export interface PolicyCall {
@@ -37,7 +37,7 @@ export function argumentMatch(pattern: string, value: unknown): RuleMatch {
 }
 
 function flatMatch(pattern: string, value: string, options: picomatch.PicomatchOptions = globOptions): RuleMatch {
-  return picomatch.isMatch(value.replaceAll('/', flatSlash), pattern, options) ? 'yes' : 'no';
+  return matcherOf(pattern, options)(value.replaceAll('/', flatSlash)) ? 'yes' : 'no';
 }
 
 /** `notes/../secrets` is not judged (no normalising guesses how a tool resolves it); `./a` and `a//b` are read as `a` and `a/b`. */
@@ -45,7 +45,24 @@ function pathMatch(pattern: string, path: string): RuleMatch {
   const segments = path.split('/');
   if (segments.some((segment) => segment.split('\\').includes('..'))) return 'unsure';
   const canonical = segments.filter((segment, index) => (segment !== '' || index === 0) && segment !== '.').join('/');
-  return picomatch.isMatch(canonical, pattern, globOptions) ? 'yes' : 'no';
+  return matcherOf(pattern, globOptions)(canonical) ? 'yes' : 'no';
+}
+
+/**
+ * Compiling a glob costs far more than matching with it, and every call is matched against every
+ * rule: each pattern is compiled once. Tasks bring patterns of their own, so the cache is bounded.
+ */
+const compiled = new Map<string, picomatch.Matcher>();
+const mostCompiled = 10_000;
+
+function matcherOf(pattern: string, options: picomatch.PicomatchOptions): picomatch.Matcher {
+  const key = `${options.nocase === true ? 'i' : 's'}:${pattern}`;
+  let matcher = compiled.get(key);
+  if (!matcher) {
+    if (compiled.size >= mostCompiled) compiled.clear();
+    compiled.set(key, (matcher = picomatch(pattern, options)));
+  }
+  return matcher;
 }
 
 function urlMatch(matcher: UrlMatcher, input: unknown): RuleMatch {

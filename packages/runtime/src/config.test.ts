@@ -1,3 +1,4 @@
+import { createUser } from '@nats-io/nkeys';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, maskedConfig, readEnvironment } from './config.ts';
 
@@ -38,6 +39,31 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ SIGNALBOX_GRANT_SIGNERS: ` ${key}, ${key.replace('A', 'B')} ` }).toolExecutor.grantSigners).toEqual([key, key.replace('A', 'B')]);
     expect(() => configFromEnv({ SIGNALBOX_GRANT_SIGNERS: 'SUAAAA' })).toThrow(/^invalid setting: SIGNALBOX_GRANT_SIGNERS: .*user public NKey/);
   });
+
+  it("reads the permission broker's seed, or the file holding it, and how long its grants hold (10 minutes unless set)", () => {
+    const seed = new TextDecoder().decode(createUser().getSeed());
+    expect(configFromEnv({}).permissionBroker).toEqual({ grantTtlMs: 600_000 });
+    expect(configFromEnv({ SIGNALBOX_PERMISSION_BROKER_SEED: seed, SIGNALBOX_GRANT_TTL_MS: '60000' }).permissionBroker).toEqual({ nkeySeed: seed, grantTtlMs: 60_000 });
+    expect(configFromEnv({ SIGNALBOX_PERMISSION_BROKER_SEED_FILE: '/run/secrets/broker.nk' }).permissionBroker).toMatchObject({ nkeySeedFile: '/run/secrets/broker.nk' });
+    expect(() => configFromEnv({ SIGNALBOX_GRANT_TTL_MS: String(25 * 3600 * 1000) })).toThrow(/^invalid setting: SIGNALBOX_GRANT_TTL_MS: /);
+  });
+
+  it("refuses a broker seed that is not a user seed, or one given twice, naming the variable and never the seed", () => {
+    const account = 'SA' + 'B'.repeat(56);
+    const refusal = (() => {
+      try {
+        configFromEnv({ SIGNALBOX_PERMISSION_BROKER_SEED: account });
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    expect(refusal?.message).toMatch(/^invalid setting: SIGNALBOX_PERMISSION_BROKER_SEED: an NKey user seed/);
+    expect(refusal?.message).not.toContain(account);
+    const seed = new TextDecoder().decode(createUser().getSeed());
+    expect(() => configFromEnv({ SIGNALBOX_PERMISSION_BROKER_SEED: seed, SIGNALBOX_PERMISSION_BROKER_SEED_FILE: '/run/secrets/broker.nk' })).toThrow(
+      /^invalid setting: SIGNALBOX_PERMISSION_BROKER_SEED_FILE: the seed is set twice/,
+    );
+  });
 });
 
 describe('readEnvironment', () => {
@@ -52,5 +78,13 @@ describe('maskedConfig', () => {
     expect(shown).not.toContain('sk-ant-secret');
     expect(shown).toContain('"anthropic":{"kind":"anthropic","apiKeyEnv":"ANTHROPIC_API_KEY","apiKey":"[set]"}');
     expect(shown).toContain('"apiKey":"[not set]"');
+  });
+
+  it("shows whether the permission broker's seed is set, never the seed", () => {
+    const seed = new TextDecoder().decode(createUser().getSeed());
+    const shown = JSON.stringify(maskedConfig(configFromEnv({ SIGNALBOX_PERMISSION_BROKER_SEED: seed })));
+    expect(shown).not.toContain(seed);
+    expect(shown).toContain('"permissionBroker":{"grantTtlMs":600000,"nkeySeed":"[set]"}');
+    expect(JSON.stringify(maskedConfig(configFromEnv({})))).toContain('"permissionBroker":{"grantTtlMs":600000}');
   });
 });

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import { permissionCheckTimeoutMs } from '@signalbox/events';
 import { ProviderConfig, providerConfigFromEnv } from '@signalbox/models';
+import { defaultGrantTtlMs } from '@signalbox/policy';
 import { defaultEventPartitions } from '@signalbox/store';
 import { z } from 'zod';
 import { maskNatsUrl, NatsAuth } from './nats-auth.ts';
@@ -30,9 +32,13 @@ export const Environment = z.object({
   SIGNALBOX_SNAPSHOT_EVERY: z.string().min(1).optional().describe('events between session snapshots; 0 turns them off'),
   SIGNALBOX_MAX_STEPS_CEILING: z.string().min(1).optional().describe("the most maxSteps a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 1000)"),
   SIGNALBOX_MAX_COST_USD_CEILING: z.string().min(1).optional().describe("the most maxCostUsd a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 100)"),
+  SIGNALBOX_PERMISSION_CHECK_TIMEOUT_MS: z.string().min(1).optional().describe('how long a tool call waits for a permission broker to answer before it is denied (default 30000)'),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
   SIGNALBOX_GRANT_SIGNERS: z.string().min(1).optional().describe("comma-separated public NKeys of the permission brokers whose grants executors require (unset: executors run every job)"),
+  SIGNALBOX_PERMISSION_BROKER_SEED: z.string().min(1).optional().describe('secret: the NKey user seed (SU...) the permission broker signs grants with (unset: it issues none)'),
+  SIGNALBOX_PERMISSION_BROKER_SEED_FILE: z.string().min(1).optional().describe('a file holding the permission broker\'s NKey user seed'),
+  SIGNALBOX_GRANT_TTL_MS: z.string().min(1).optional().describe('how long a grant the permission broker signs holds (default 600000, 10 minutes)'),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
@@ -62,6 +68,8 @@ export const SessionActorSettings = z.object({
   budgetCeiling: z
     .object({ maxSteps: positiveInt.default(1_000), maxCostUsd: z.coerce.number().positive().default(100) })
     .prefault({}),
+  /** How long a tool call waits for a broker's verdict; past it the call is denied (fail closed). */
+  permissionCheckTimeoutMs: positiveInt.default(permissionCheckTimeoutMs),
 });
 
 /** What a tool executor process does unless told otherwise. */
@@ -78,6 +86,21 @@ export const ToolExecutorSettings = z.object({
     .default([]),
 });
 
+/** What the permission broker signs its grants with, and for how long they hold. */
+export const PermissionBrokerSettings = z
+  .object({
+    /** Secret: never logged (the logger redacts `nkeySeed`; `maskedConfig` shows only whether it is set). Unset: no grants. */
+    nkeySeed: z.string().regex(/^SU[A-Z2-7]{56}$/, 'an NKey user seed (SU…, 58 characters)').optional(),
+    /** A file holding the seed, read when the broker starts, so the seed need not sit in the environment. */
+    nkeySeedFile: z.string().min(1).optional(),
+    /** The ToolGrant contract caps a grant at a day. */
+    grantTtlMs: positiveInt.max(24 * 3600 * 1000).default(defaultGrantTtlMs),
+  })
+  .refine((settings) => settings.nkeySeed === undefined || settings.nkeySeedFile === undefined, {
+    message: 'the seed is set twice, with SIGNALBOX_PERMISSION_BROKER_SEED too: give one',
+    path: ['nkeySeedFile'],
+  });
+
 /** Settings every Signalbox process runs with. */
 export const RuntimeConfig = z.object({
   natsUrl: z.string().default('nats://127.0.0.1:4222'),
@@ -91,6 +114,7 @@ export const RuntimeConfig = z.object({
   ackWaitMs: z.coerce.number().int().min(500).default(30_000),
   sessionActor: SessionActorSettings.prefault({}),
   toolExecutor: ToolExecutorSettings.prefault({}),
+  permissionBroker: PermissionBrokerSettings.prefault({}),
   /** Partitions of the event subscriber's stream: replicas of a subscribing service share them. Same in every process. */
   eventPartitions: z.coerce.number().int().min(1).max(1024).default(defaultEventPartitions),
   /** Model provider endpoints, with their keys (never logged: `maskedConfig` for showing them). */
@@ -121,9 +145,13 @@ const settingsByVariable = {
   SIGNALBOX_SNAPSHOT_EVERY: ['sessionActor', 'snapshotEvery'],
   SIGNALBOX_MAX_STEPS_CEILING: ['sessionActor', 'budgetCeiling', 'maxSteps'],
   SIGNALBOX_MAX_COST_USD_CEILING: ['sessionActor', 'budgetCeiling', 'maxCostUsd'],
+  SIGNALBOX_PERMISSION_CHECK_TIMEOUT_MS: ['sessionActor', 'permissionCheckTimeoutMs'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
   SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],
+  SIGNALBOX_PERMISSION_BROKER_SEED: ['permissionBroker', 'nkeySeed'],
+  SIGNALBOX_PERMISSION_BROKER_SEED_FILE: ['permissionBroker', 'nkeySeedFile'],
+  SIGNALBOX_GRANT_TTL_MS: ['permissionBroker', 'grantTtlMs'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
@@ -173,5 +201,12 @@ export function maskedConfig(config: RuntimeConfig): unknown {
   );
   const { password, token, nkeySeed, ...natsAuth } = config.natsAuth;
   const secrets = Object.fromEntries(Object.entries({ password, token, nkeySeed }).filter(([, value]) => value !== undefined).map(([key]) => [key, '[set]']));
-  return { ...config, natsUrl: maskNatsUrl(config.natsUrl), natsAuth: { ...natsAuth, ...secrets }, models: { ...config.models, providers } };
+  const { nkeySeed: brokerSeed, ...permissionBroker } = config.permissionBroker;
+  return {
+    ...config,
+    natsUrl: maskNatsUrl(config.natsUrl),
+    natsAuth: { ...natsAuth, ...secrets },
+    permissionBroker: brokerSeed === undefined ? permissionBroker : { ...permissionBroker, nkeySeed: '[set]' },
+    models: { ...config.models, providers },
+  };
 }

@@ -7,7 +7,8 @@ import { agent, recorded, stored, tools } from './spec.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
-const start: SessionCommand = { type: 'StartSession', sessionId: 's1', correlationId: 's1', agent, tools, input: 'Summarise notes.md', budget: agent.budget };
+/** Sessions before the permission gate (decider version 2); gated ones (version 3) are replayed below. */
+const start: SessionCommand = { type: 'StartSession', sessionId: 's1', correlationId: 's1', agent, tools, input: 'Summarise notes.md', budget: agent.budget, deciderVersion: 2 };
 const reply = (callId: string, content: ModelResponse['content'], stopReason: ModelResponse['stopReason'] = 'end_turn'): SessionCommand => ({
   type: 'RecordModelReply',
   callId,
@@ -134,5 +135,32 @@ describe('checkHistory', () => {
     // A second model.requested while the first is unanswered: no command leads there.
     const events = [...toolSession.slice(0, 2), { ...(toolSession[1] as SessionEvent), n: 3 }];
     expect(given(events).whenChecked()).toMatchObject({ ok: false, n: 3, actual: null, reason: expect.stringContaining('records nothing for Resume') });
+  });
+
+  describe('a session whose calls the permission broker checks (decider version 3)', () => {
+    const gatedStart: SessionCommand = { ...start, deciderVersion: 3 };
+    const verdicts = (effect: 'allow' | 'deny'): SessionCommand => ({
+      type: 'RecordPermissions',
+      verdicts: [{ callId: 'call_1', verdict: { effect, reason: `${effect} by rule 1 of policy staging v2`, policy: 'staging', policyVersion: 2, rule: { index: 0 } } }],
+    });
+
+    it('replays the verdicts recorded with the calls, granted and denied', () => {
+      const granted = recorded(gatedStart, readCall, verdicts('allow'), toolResult({ status: 'completed', output: 'notes' }), reply('m2', [{ type: 'text', text: 'done' }]));
+      expect(granted.map((event) => event.type).slice(3, 5)).toEqual(['tool.requested', 'permission.granted']);
+      expect(given(granted).whenChecked()).toMatchObject({ ok: true, decisions: [{ command: 'StartSession' }, { command: 'RecordModelReply', events: 1 }, { n: 4, command: 'RecordPermissions', events: 2 }, { command: 'RecordToolResult' }, { command: 'RecordModelReply' }] });
+      const denied = recorded(gatedStart, readCall, verdicts('deny'));
+      expect(denied.map((event) => event.type).slice(3)).toEqual(['tool.requested', 'permission.denied', 'tool.failed', 'model.requested']);
+      expect(given(denied).whenChecked()).toMatchObject({ ok: true, decisions: [{}, {}, { n: 4, command: 'RecordPermissions', events: 4 }] });
+    });
+
+    it('replays the check before a re-dispatch; a verdict is replayed as recorded (an answer from outside, like a reply), the refusal it leads to is checked', () => {
+      const paused = recorded(gatedStart, readCall, verdicts('allow'), { type: 'PauseSession', reason: 'look', by: 'ann' }, { type: 'ResumeSession', by: 'ann' }, verdicts('deny'));
+      expect(paused.map((event) => event.type).slice(5)).toEqual(['session.paused', 'session.resumed', 'permission.denied', 'tool.failed', 'model.requested']);
+      expect(given(paused).whenChecked()).toMatchObject({ ok: true, decisions: expect.arrayContaining([{ n: 8, command: 'RecordPermissions', events: 3 }]) });
+      const changed = tampered(paused, 8, (event) => ({ ...event, data: { ...event.data, policyVersion: 3 } }) as SessionEvent);
+      expect(given(changed).whenChecked()).toMatchObject({ ok: true });
+      const unmatched = tampered(paused, 9, (event) => ({ ...event, data: { ...event.data, error: 'permission denied: something else' } }) as SessionEvent);
+      expect(given(unmatched).whenChecked()).toMatchObject({ ok: false, n: 9, reason: 'tool.failed differs in error' });
+    });
   });
 });

@@ -3,6 +3,7 @@ import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { isDecidedEvent, type DecidedEvent } from './decided-events.ts';
 import { deciderVersion } from './decider-version.ts';
 import { digestUnder } from './model-request.ts';
+import { recordedVerdict, type CallVerdict } from './permissions.ts';
 import { evolve, initialState, type SessionState } from './state.ts';
 
 /** One decision the current decider re-made from the log: which command, at which event, how many events it recorded. */
@@ -46,7 +47,7 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
     if (event.type === 'session.created' && event.data.deciderVersion > deciderVersion) {
       return divergence(event, null, `the session was created under decider version ${event.data.deciderVersion}; this code decides up to version ${deciderVersion}`);
     }
-    const command = commandFor(event, state, events);
+    const command = commandFor(event, state, events, i);
     const decision = decider(command, state);
     const decided = decision.events;
     // A log may end inside a decision (still running, or cut off by a crash): only the recorded part is compared.
@@ -66,17 +67,17 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 }
 
 /** The command whose decision begins with `event`, rebuilt from the recorded data. */
-function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[]): SessionCommand {
+function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[], at: number): SessionCommand {
   switch (event.type) {
     case 'session.created': {
-      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion } = event.data;
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy } = event.data;
       const { sessionId, correlationId } = event;
       if (forkedFrom) {
         // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
         const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
         return { type: 'ForkSession', sessionId, correlationId, from: forkedFrom, prefix, deciderVersion };
       }
-      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, deciderVersion };
+      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, deciderVersion };
     }
     case 'model.responded': {
       const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
@@ -98,14 +99,32 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'PauseSession', reason: event.data.reason, by: event.data.by ?? '' };
     case 'session.resumed':
       return { type: 'ResumeSession', by: event.data.by ?? '', budget: event.data.budget };
-    case 'model.requested':
+    case 'permission.granted':
+    case 'permission.denied':
+      // Verdicts opening a decision: the check before a re-dispatch.
+      return { type: 'RecordPermissions', verdicts: verdictsFrom(events, at) };
     case 'tool.requested':
+      // Under decider version 3 the calls are requested with their verdicts; before, a cut-off decision resumed.
+      return state.status === 'deciding' && state.deciderVersion >= 3 ? { type: 'RecordPermissions', verdicts: verdictsFrom(events, at) } : { type: 'Resume' };
+    case 'model.requested':
     case 'budget.exceeded':
       // Opening a decision: a cut-off decision resumed after a crash.
       return { type: 'Resume' };
     default:
       return assertNever(event);
   }
+}
+
+/** The verdicts recorded in the run of requests and verdicts that starts at `at`: one append's worth. */
+function verdictsFrom(events: readonly SessionEvent[], at: number): CallVerdict[] {
+  const verdicts: CallVerdict[] = [];
+  for (const event of events.slice(at)) {
+    if (event.type === 'tool.requested') continue;
+    const verdict = recordedVerdict(event);
+    if (verdict === undefined) break;
+    verdicts.push(verdict);
+  }
+  return verdicts;
 }
 
 /** A `model.requested` recorded under another digest scheme (runs older than v2): compare like with like. */

@@ -1,6 +1,8 @@
-import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
+import { recordVerdicts } from './gated-calls.ts';
+import { isGated, type CallVerdict } from './permissions.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
 import { evolve, type ActiveState, type SessionState } from './state.ts';
 
@@ -19,12 +21,16 @@ export type SessionCommand =
       budget: Budget;
       rubric?: unknown;
       metadata?: Record<string, string>;
+      /** The task's own policy, narrowing the agent's. */
+      taskPolicy?: Policy | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
   | { type: 'RecordModelReply'; callId: string; response: ModelResponse; costUsd: number; latencyMs: number }
   | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean; usage?: Usage | undefined; costUsd?: number | undefined }
   | { type: 'RecordToolResult'; result: ToolResult }
+  /** The permission broker's verdicts on the calls a `CheckPermissions` asked about (decider version 3 on). */
+  | { type: 'RecordPermissions'; verdicts: CallVerdict[] }
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
   | {
@@ -59,6 +65,9 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return state.status === 'awaiting_model' && state.callId === command.callId ? recordFailure(command, state) : nothing;
     case 'RecordToolResult':
       return isPendingTool(state, command.result.callId) ? recordThenContinue(state, toolOutcomeEvent(command.result)) : nothing;
+    case 'RecordPermissions':
+      // A paused session takes no step, dispatches included: its calls are checked again when it is resumed.
+      return isGated(state) && !state.paused ? recordVerdicts(state, command.verdicts) : nothing;
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':
@@ -91,8 +100,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

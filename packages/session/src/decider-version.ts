@@ -12,5 +12,9 @@
  * 1: a spent budget (`maxSteps`, `maxCostUsd`) fails the session.
  * 2: a spent budget pauses it (`budget.exceeded`, then `session.paused` with `fromBudget`), and a resume
  *    that raises the limit lets it go on (next-step.ts `overBudget`; pause.test.ts, paused-resumed-v2.json).
+ * 3: every tool call is checked by the permission broker before it runs: the verdicts are recorded
+ *    with `tool.requested` (`permission.granted` / `permission.denied`), a refused call is answered
+ *    at once with the reason, and a call dispatched again goes with its recorded grant (the shell asks
+ *    again when that runs out) (gated-calls.ts; permissions.test.ts, permission-gated-v3.json).
  */
-export const deciderVersion = 2;
+export const deciderVersion = 3;

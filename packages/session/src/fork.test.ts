@@ -82,9 +82,17 @@ describe('forking a session', () => {
     expect(call?.type === 'CallModel' && call.request).toMatchObject({ model: 'claude-x', system: 'Be thorough.' });
   });
 
-  it('dispatches the tool calls a prefix leaves outstanding', () => {
+  it('has the permission broker check the tool calls a prefix leaves outstanding, as a new session checks every call', () => {
     given([])
       .when(forkOf(original.slice(0, 4)))
+      .then([{ type: 'session.created' }, { type: 'model.requested' }, { type: 'model.responded' }, { type: 'tool.requested' }], [
+        { type: 'CheckPermissions', checks: [{ sessionId: 'f1', callId: 'call_1', tool: 'workspace.read' }] },
+      ]);
+  });
+
+  it('dispatches the tool calls a prefix leaves outstanding when it forks under decider version 2', () => {
+    given([])
+      .when({ ...forkOf(original.slice(0, 4)), deciderVersion: 2 })
       .then([{ type: 'session.created' }, { type: 'model.requested' }, { type: 'model.responded' }, { type: 'tool.requested' }], [
         { type: 'DispatchTool', job: { sessionId: 'f1', callId: 'call_1', idempotencyKey: 'orig/call_1' } },
       ]);

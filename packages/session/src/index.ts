@@ -8,6 +8,8 @@ export type { DecidedEvent } from './decided-events.ts';
 export { deciderVersion } from './decider-version.ts';
 export type { Decision, SessionCommand, SessionEffect } from './decide.ts';
 export { forkPrefix } from './fork.ts';
+export { permissionCheck } from './permissions.ts';
+export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';
 export { evolve, fold, initialState, sessionStateVersion, startsStep, totalsOf } from './state.ts';
 export type { ActiveState, SessionState } from './state.ts';

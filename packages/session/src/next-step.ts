@@ -1,13 +1,16 @@
-import type { EventMeta, ModelRequest, NewEvent, ToolJob } from '@signalbox/events';
+import type { EventMeta, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
-import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
+import { isGated, permissionCheck } from './permissions.ts';
+import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
   /** `request` holds the messages the state holds; the shell prepends `earlierMessages` more from the transcript store. */
   | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string }
-  | { type: 'DispatchTool'; job: ToolJob };
+  | { type: 'DispatchTool'; job: ToolJob }
+  /** Ask the permission broker about each call; the verdicts come back as `RecordPermissions`. */
+  | { type: 'CheckPermissions'; checks: PermissionCheck[] };
 
 export interface Decision {
   events: NewEvent[];
@@ -49,23 +52,13 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
     return { events: overBudget(state, 'maxCostUsd', maxCostUsd, state.totals.costUsd), effects: [] };
   }
   const content = lastMessage(state.conversation)?.content ?? [];
-  const toolUses = content.flatMap((block) => (block.type === 'tool_use' ? [block] : []));
-  if (toolUses.length === 0) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
-  const offered = new Set(state.tools.map((tool) => tool.name));
-  const jobs = toolUses.map((use): ToolJob => ({
-    sessionId: state.sessionId,
-    correlationId: state.correlationId,
-    callId: use.id,
-    tool: use.name,
-    input: use.input,
-    idempotencyKey: `${state.sessionId}/${use.id}`,
-    firstDispatch: true,
-  }));
-  const requested = jobs.map((job): NewEvent => ({
-    type: 'tool.requested',
-    data: { callId: job.callId, tool: job.tool, input: job.input, idempotencyKey: job.idempotencyKey },
-  }));
+  if (!content.some((block) => block.type === 'tool_use')) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
+  const jobs = requestedJobs(state);
+  const offered = offeredTools(state);
   const dispatched = jobs.filter((job) => offered.has(job.tool));
+  // A gated session asks the broker first; the verdicts come back as the command that records the calls.
+  if (isGated(state) && dispatched.length > 0) return { events: [], effects: [{ type: 'CheckPermissions', checks: dispatched.map((job) => permissionCheck(state, job)) }] };
+  const requested = jobs.map(requestedEvent);
   const effects = dispatched.map((job): SessionEffect => ({ type: 'DispatchTool', job }));
   if (dispatched.length === jobs.length) return { events: requested, effects };
   // A tool the session was not given has no executor to run it: the model hears so at once, as from any failed call.
@@ -74,7 +67,25 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
   return { events: rest.events, effects: [...effects, ...rest.effects] };
 }
 
-function unknownToolFailure(callId: string, tool: string, offered: readonly string[]): NewEvent {
+/** The jobs for the tool calls of the model's last reply, in its order. */
+export function requestedJobs(state: ActiveState): ToolJob[] {
+  const content = lastMessage(state.conversation)?.content ?? [];
+  return content.flatMap((block): ToolJob[] =>
+    block.type === 'tool_use'
+      ? [{ sessionId: state.sessionId, correlationId: state.correlationId, callId: block.id, tool: block.name, input: block.input, idempotencyKey: `${state.sessionId}/${block.id}`, firstDispatch: true }]
+      : [],
+  );
+}
+
+export function requestedEvent(job: ToolJob): NewEvent {
+  return { type: 'tool.requested', data: { callId: job.callId, tool: job.tool, input: job.input, idempotencyKey: job.idempotencyKey } };
+}
+
+export function offeredTools(state: ActiveState): Set<string> {
+  return new Set(state.tools.map((tool) => tool.name));
+}
+
+export function unknownToolFailure(callId: string, tool: string, offered: readonly string[]): NewEvent {
   const known = [...offered].sort().join(', ') || '(none)';
   return { type: 'tool.failed', data: { callId, tool, error: `unknown tool "${tool}"; the tools available are: ${known}`, durationMs: 0 } };
 }
@@ -110,10 +121,20 @@ export function outstandingWork(state: ActiveState): Decision {
     return { events: [], effects: [call] };
   }
   if (state.status === 'awaiting_tools') {
-    const jobs = state.pending.map((call) => ({ sessionId: state.sessionId, correlationId: state.correlationId, ...call }));
-    return { events: [], effects: jobs.map((job) => ({ type: 'DispatchTool', job })) };
+    // A gated call is dispatched again with the grant recorded for it; one with no verdict yet (a fork of an older session's log) is checked first.
+    const unchecked = isGated(state) ? state.pending.filter((call) => call.permission === undefined) : [];
+    const checks: SessionEffect[] = unchecked.length === 0 ? [] : [{ type: 'CheckPermissions', checks: unchecked.map((call) => permissionCheck(state, call)) }];
+    const dispatched = state.pending.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: jobOf(state, call) }));
+    return { events: [], effects: [...dispatched, ...checks] };
   }
   return nothing;
+}
+
+/** The job for a waiting call dispatched again (not its first dispatch), with its grant if it has one. */
+function jobOf(state: ActiveState, call: PendingTool): ToolJob {
+  const { callId, tool, input, idempotencyKey, permission } = call;
+  const grant = permission?.grant;
+  return { sessionId: state.sessionId, correlationId: state.correlationId, callId, tool, input, idempotencyKey, ...(grant === undefined ? {} : { grant }) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, type AgentDefinition, type NewEvent, type SessionEvent, type ToolResult } from '@signalbox/events';
+import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, type AgentDefinition, type NewEvent, type PermissionVerdict, type SessionEvent, type ToolResult } from '@signalbox/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -70,6 +70,8 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
     return { type: 'ResumeSession', by: 'prop', ...budget };
   }
   if (c.roll >= 94) return { type: 'PauseSession', reason: c.text, by: 'prop' };
+  const checked = c.roll >= 8 && (state.status === 'deciding' || c.roll >= 85) ? checksAsked(state) : [];
+  if (checked.length > 0) return { type: 'RecordPermissions', verdicts: checked.map((callId, i) => ({ callId, verdict: verdictOf(c, i) })) };
   if (c.roll < 8 || state.status === 'deciding') return { type: 'Resume' };
   if (state.status === 'awaiting_model') {
     // A late reply to a call the session no longer waits for changes nothing.
@@ -102,6 +104,17 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
     return { type: 'RecordToolResult', result: { type: 'tool.result', sessionId: 'p1', callId, tool: call?.tool ?? 'workspace.read', outcome, durationMs: c.pick % 500 } };
   }
   return { type: 'Resume' };
+}
+
+/** The calls a verdict may come for: those a resume would have the broker check, or the waiting ones (a grant ran out before a re-dispatch). */
+function checksAsked(state: SessionState): string[] {
+  if (state.status === 'awaiting_tools') return state.pending.map((call) => call.callId);
+  return decide({ type: 'Resume' }, state).effects.flatMap((effect) => (effect.type === 'CheckPermissions' ? effect.checks.map((check) => check.callId) : []));
+}
+
+function verdictOf(c: Choice, i: number): PermissionVerdict {
+  const effect = (['allow', 'deny', 'ask'] as const)[(c.pick + i) % 3] ?? 'allow';
+  return { effect, reason: c.text, policy: 'prop', policyVersion: 1 + (c.pick % 4), rule: { index: i } };
 }
 
 function envelope(event: NewEvent, n: number): SessionEvent {
@@ -167,6 +180,8 @@ describe('session snapshots', () => {
       'model.failed',
       'model.requested',
       'model.responded',
+      'permission.denied',
+      'permission.granted',
       'session.completed',
       'session.created',
       'session.paused',

@@ -5,9 +5,11 @@ import {
   type EventData,
   type EventOf,
   type ForkOrigin,
+  type Policy,
   type SessionEvent,
   type StopReason,
   type ToolDefinition,
+  type ToolGrant,
   type ToolOutcomeEvent,
   type ToolResultBlock,
   type Totals,
@@ -21,6 +23,8 @@ export interface PendingTool {
   tool: string;
   input: unknown;
   idempotencyKey: string;
+  /** Set once the broker allowed the call (decider version 3 on), with its grant when it signed one. */
+  permission?: { grant?: ToolGrant };
 }
 
 interface Setup {
@@ -33,6 +37,8 @@ interface Setup {
   forkedFrom: ForkOrigin | null;
   /** The decider version the session was created under: its decisions follow that version's rules. */
   deciderVersion: number;
+  /** The task's own policy, narrowing the agent's; null when the task set none. */
+  taskPolicy: Policy | null;
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -74,16 +80,16 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
 /**
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
  * changes: a snapshot folded by other code is then replayed over, never trusted. 4: `deciderVersion`.
- * 5: `paused`, and the budget a resume sets.
+ * 5: `paused`, and the budget a resume sets. 6: `taskPolicy`, and a waiting call's `permission`.
  */
-export const sessionStateVersion = 5;
+export const sessionStateVersion = 6;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
-    const { agent, tools, budget, input, forkedFrom, deciderVersion } = event.data;
+    const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy } = event.data;
     return {
       status: 'deciding',
       after: { kind: 'input' },
@@ -94,6 +100,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       budget,
       forkedFrom: forkedFrom ?? null,
       deciderVersion,
+      taskPolicy: taskPolicy ?? null,
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
@@ -139,6 +146,9 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return { ...state, paused: event.data };
     case 'session.resumed':
       return { ...state, paused: null, budget: withLimits(state.budget, event.data.budget) };
+    case 'permission.granted':
+      return recordGrant(state, event.data.callId, event.data.grant);
+    case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
       return state;
@@ -151,6 +161,13 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
 function withLimits(budget: Budget, limits: EventData<'session.resumed'>['budget']): Budget {
   const { maxSteps, maxCostUsd } = limits ?? {};
   return { ...budget, ...(maxSteps === undefined ? {} : { maxSteps }), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+}
+
+/** Marks a waiting call allowed, with the grant a re-dispatch carries while it holds. */
+function recordGrant(state: ActiveState, callId: string, grant: ToolGrant | undefined): ActiveState {
+  if (state.status !== 'awaiting_tools') return state;
+  const permission = grant === undefined ? {} : { grant };
+  return { ...state, pending: state.pending.map((call) => (call.callId === callId ? { ...call, permission } : call)) };
 }
 
 /** A step is a model turn: its first attempt starts it, a retried attempt belongs to it. */
@@ -189,8 +206,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, paused, conversation, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, n, paused, conversation, totals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, n, paused, conversation, totals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, n, paused, conversation, totals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

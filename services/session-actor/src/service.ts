@@ -31,6 +31,8 @@ export interface SessionActorOptions {
    */
   ownInboxIdleMs?: number;
   adoptEveryMs?: number;
+  /** How long a tool call waits for a permission broker's verdict before it is denied (default: the config's). */
+  permissionCheckTimeoutMs?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(pooledRandom()),
         actor,
+        permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

@@ -17,6 +17,8 @@ let server: NatsServer;
 let nc: NatsConnection;
 let js: JetStreamClient;
 let executor: RunningService;
+/** An executor that trusts no broker, so it checks no grant. */
+let uncheckingExecutor: RunningService;
 /** What the executor takes for now; an expired grant is one issued long enough before it. */
 const now = 1_800_000_000_000;
 /** Targets the destructive tool really deleted. */
@@ -30,16 +32,21 @@ const destructive = defineTool({
   run: ({ target }) => (deleted.push(target), `deleted ${target}`),
 });
 
+/** Says which hosts its call's grant named, as a tool sees them. */
+const namedHostsTool = (name: string) => defineTool({ name, description: 'Names the hosts its grant names', input: z.object({}), run: (_, { namedHosts }) => namedHosts.join(',') || '(none)' });
+
 beforeAll(async () => {
   server = await startNatsServer();
   nc = await connectNats(server.url, 'tool-grants-test');
   js = jetstream(nc);
   await provision(nc, names);
   const context = { nc, names, config: RuntimeConfig.parse({}), logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }), store: await EventStore.open(nc, names) };
-  executor = await toolExecutorService({ tools: [destructive], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1 }).start(context);
+  executor = await toolExecutorService({ tools: [destructive, namedHostsTool('hosts.checked')], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1 }).start(context);
+  uncheckingExecutor = await toolExecutorService({ tools: [namedHostsTool('hosts.unchecked')], clock: () => now }).start(context);
 });
 afterAll(async () => {
   await executor?.stop();
+  await uncheckingExecutor?.stop();
   await nc?.close();
   await server?.dispose();
 });
@@ -94,5 +101,21 @@ describe('an executor that trusts a permission broker', () => {
     expect((await resultOf(replayed)).outcome).toMatchObject({ status: 'failed' });
     expect(await deadLetterReason('replayed')).toMatch(/refused: the grant expired at .*; a call dispatched again asks the broker again$/);
     expect(deleted).toEqual(['staging-db']);
+  });
+});
+
+describe('the hosts a grant names', () => {
+  /** A job for `tool` granted with `namedHosts`. */
+  function hostsJob(sessionId: string, tool: string): ToolJob {
+    const call = { sessionId, correlationId: sessionId, callId: 'c1', tool, input: {}, idempotencyKey: `${sessionId}/c1`, firstDispatch: true as const };
+    return { ...call, grant: signGrant(brokerSeed, call, { issuedAt: now, policy: 'staging', namedHosts: ['db.internal', '127.0.0.1'] }) };
+  }
+
+  it('reach the tool once the executor has checked the grant', async () => {
+    expect((await resultOf(hostsJob('hosts-checked', 'hosts.checked'))).outcome).toEqual({ status: 'completed', output: 'db.internal,127.0.0.1' });
+  });
+
+  it('do not reach it from an executor that checks no grant: anyone who may publish a job could have written them', async () => {
+    expect((await resultOf(hostsJob('hosts-unchecked', 'hosts.unchecked'))).outcome).toEqual({ status: 'completed', output: '(none)' });
   });
 });

@@ -34,8 +34,14 @@ export interface BenchRuntime {
   sessionIndex: KV;
 }
 
-export async function startBenchRuntime(teardown: Teardown, nats: BenchNats, services: readonly Service[]): Promise<BenchRuntime> {
-  const host = await startHost(services, RuntimeConfig.parse({ natsUrl: nats.server.url, logLevel: 'silent' }));
+export async function startBenchRuntime(
+  teardown: Teardown,
+  nats: BenchNats,
+  services: readonly Service[],
+  /** Settings besides where the server is (a broker's signing seed, say), as RuntimeConfig takes them. */
+  settings: Record<string, unknown> = {},
+): Promise<BenchRuntime> {
+  const host = await startHost(services, RuntimeConfig.parse({ ...settings, natsUrl: nats.server.url, logLevel: 'silent' }));
   teardown.add('host', () => host.stop());
   const client = await SignalboxClient.open(nats.nc, host.names.prefix);
   const sessionIndex = await new Kvm(nats.nc).open(host.names.buckets.sessions);
@@ -55,11 +61,23 @@ export async function runSession(runtime: BenchRuntime, agent: string, sessionId
  * returned function submits the task and resolves once the session ended.
  */
 export async function watchSession(runtime: BenchRuntime, sessionId: string, timeoutMs: number): Promise<(agent: string) => Promise<void>> {
-  const watch = await runtime.sessionIndex.watch({ key: sessionId });
-  return async (agent) => {
-    try {
+  const untilEnded = await watchSessionEnd(runtime, sessionId, timeoutMs);
+  return (agent) =>
+    untilEnded(async () => {
       const outcome = await runtime.client.submit(agent, { input: 'benchmark', sessionId });
       if (outcome.status !== 'accepted') throw new Error(`session ${sessionId} was not accepted: ${JSON.stringify(outcome)}`);
+    });
+}
+
+/**
+ * Starts watching the index for `sessionId`; the returned function runs `start` (whatever sets the
+ * session going: a task, a command to its inbox) and resolves once the session succeeded.
+ */
+export async function watchSessionEnd(runtime: BenchRuntime, sessionId: string, timeoutMs: number): Promise<(start: () => Promise<void>) => Promise<void>> {
+  const watch = await runtime.sessionIndex.watch({ key: sessionId });
+  return async (start) => {
+    try {
+      await start();
       const ended = (async () => {
         for await (const entry of watch) {
           if (entry.operation !== 'PUT') continue;

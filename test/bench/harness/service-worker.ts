@@ -1,26 +1,28 @@
 /**
  * One service process for the benchmarks, as `signalbox run <service>` starts one: BENCH_SERVICE is
- * `session-actor` or `tool-executor` (offering `bench.noop`, a tool that answers at once), against
+ * `session-actor` (with a permission broker) or `tool-executor` (offering `bench.noop`, a tool that answers at once), against
  * NATS_URL. Prints `ready`; drains on SIGTERM.
  */
 import { SessionIndexEntry } from '@signalbox/events';
 import { createLogger, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
+import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 
 // zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
 export const noopTool = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
 
-const services: Record<string, () => Service> = {
-  'session-actor': () => sessionActorService({ concurrency: 64 }),
-  'tool-executor': () => toolExecutorService({ tools: [noopTool], concurrency: 64 }),
+/** The session actor runs with a permission broker beside it, as every tool call is checked before it runs. */
+const services: Record<string, () => Service[]> = {
+  'session-actor': () => [sessionActorService({ concurrency: 64 }), permissionBrokerService()],
+  'tool-executor': () => [toolExecutorService({ tools: [noopTool], concurrency: 64 })],
 };
 
 if (process.env['BENCH_SERVICE'] !== undefined) {
   const service = services[process.env['BENCH_SERVICE']];
   if (!service) throw new Error(`BENCH_SERVICE must be one of ${Object.keys(services).join(', ')}`);
   const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' });
-  const host = await startHost([service()], config);
+  const host = await startHost(service(), config);
   stopOnSignals(host, createLogger({ service: 'bench-service', instance: config.instance, level: config.logLevel }));
   console.log('ready');
 }

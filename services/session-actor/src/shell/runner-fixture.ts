@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Naming } from '@signalbox/events';
+import { permissionCheckTimeoutMs, type Naming } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
@@ -16,7 +16,7 @@ const scriptedModels: ModelResolver = (definition) => ({ provider: createScripte
  * For the shell's tests: a session actor of its own on `nc` (own store, empty cache), as another
  * process would have, named `instance`.
  */
-export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver }) {
+export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver; permissionCheckTimeoutMs?: number }) {
   const store = await EventStore.open(nc, names);
   const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
   const transcripts = await TranscriptStore.open(nc, names);
@@ -34,6 +34,7 @@ export async function runnerFixture(nc: NatsConnection, names: Naming, instance:
     actor: instance,
     clock: Date.now,
     newId: monotonicFactory(),
+    permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? permissionCheckTimeoutMs,
   });
   return { runner, store, snapshots, transcripts };
 }

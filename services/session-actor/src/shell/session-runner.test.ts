@@ -3,6 +3,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { naming, type AgentDefinition, type ModelRequest } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
+import { permissionBrokerService } from '@signalbox/permission-broker';
+import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import type { SessionCommand } from '@signalbox/session';
 import { provision, type EventStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -23,6 +25,7 @@ const agent: AgentDefinition = {
 const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 
 let server: NatsServer;
+let broker: Host;
 const connections: NatsConnection[] = [];
 
 beforeAll(async () => {
@@ -30,8 +33,11 @@ beforeAll(async () => {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
   await provision(nc, names);
+  // Sessions are gated (decider version 3): each tool call waits for a broker's verdict.
+  broker = await startHost([permissionBrokerService()], RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'broker' }));
 });
 afterAll(async () => {
+  await broker?.stop();
   await Promise.all(connections.map((nc) => nc.close()));
   await server.dispose();
 });
@@ -77,19 +83,27 @@ describe('two actors on redeliveries of one message', () => {
     const loser = b.runner.execute(id, start, { causationId: 'task' });
     await gateB.reached;
 
-    // a records the reply and the tool call, then cannot publish the tool job (the jobs stream is away).
+    // a records the reply, then the tool call with the broker's verdict, then cannot publish the tool job (the jobs stream is away).
     await jsm.streams.delete(names.streams.jobs);
     gateA.open();
     await expect(winner).rejects.toThrow();
-    expect((await a.store.read(id)).map((event) => event.type).at(-1)).toBe('tool.requested');
+    expect((await a.store.read(id)).map((event) => event.type).slice(-3)).toEqual(['model.responded', 'tool.requested', 'permission.granted']);
 
-    // b's reply decides nothing (a moved the session on); it dispatches the job the log waits on.
+    // b's reply decides nothing (a moved the session on); it dispatches the job the log waits on, with
+    // the verdict a recorded.
     await provision(connections[0]!, names);
     gateB.open();
     await expect(loser).resolves.toMatchObject({ appended: 0, state: { status: 'awaiting_tools' } });
     const jobs = await jsm.streams.info(names.streams.jobs, { subjects_filter: '>' });
     expect(jobs.state.subjects).toEqual({ [names.subjects.toolJob('workspace.read')]: 1 });
-    await waitForHead(b.store, id, 4);
-    expect((await b.store.read(id)).map((event) => event.by.instance)).toEqual(['a', 'a', 'a', 'a']);
+    await waitForHead(b.store, id, 5);
+    const events = await b.store.read(id);
+    expect(events.map((event) => [event.type, event.by.instance])).toEqual([
+      ['session.created', 'a'],
+      ['model.requested', 'a'],
+      ['model.responded', 'a'],
+      ['tool.requested', 'a'],
+      ['permission.granted', 'a'],
+    ]);
   });
 });

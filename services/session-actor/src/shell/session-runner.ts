@@ -1,11 +1,12 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
-import type { SessionCommand, SessionEffect, SessionState } from '@signalbox/session';
+import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { Rejection } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
+import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import type { ModelResolver } from './model-caller.ts';
 import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import type { LoadedSession } from './session-cache.ts';
@@ -23,6 +24,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   resolveModel: ModelResolver;
   /** This actor's own inbox token: tool results of the calls it dispatches come back to it. */
   actor: string;
+  /** How long a tool call waits for a permission broker's verdict before it is denied. */
+  permissionCheckTimeoutMs: number;
 }
 
 export interface CommandOptions {
@@ -48,6 +51,7 @@ export class SessionRunner {
   readonly #snapshots: SessionSnapshots;
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
+  readonly #permissions: PermissionPort;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
 
@@ -59,6 +63,7 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
+    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger });
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
@@ -100,14 +105,14 @@ export class SessionRunner {
     }
     // Answers a port knew at once (such as recorded results), waiting to be recorded.
     const answered: SessionCommand[] = [];
+    // Whether an expiring grant is renewed before a re-dispatch: not right after a verdict was recorded,
+    // so a broker whose clock lags hands out a grant that is then used, instead of being asked for ever.
+    let renewable = true;
     for (;;) {
-      answered.push(...(await this.#dispatch(sessionId, effects)));
-      let next = answered.shift();
-      if (!next) {
-        const call = effects.find((effect) => effect.type === 'CallModel');
-        if (!call || session.state.status === 'new') return { state: session.state, appended: first.appended };
-        next = await this.#callModel(session, call);
-      }
+      answered.push(...(await this.#dispatch(session, effects, renewable)));
+      const next = answered.shift() ?? (await this.#askOutside(session, effects));
+      if (!next) return { state: session.state, appended: first.appended };
+      renewable = next.type !== 'RecordPermissions';
       const recorded = await this.#log.record(sessionId, next, `${sessionId}/${session.head.n}`);
       ({ session, effects } = recorded.appended > 0 ? recorded : await this.#behindAnother(sessionId, recorded, options.causationId));
     }
@@ -124,12 +129,33 @@ export class SessionRunner {
   async #behindAnother(sessionId: string, recorded: Recorded, causationId: string): Promise<Recorded> {
     if (recorded.session.state.status !== 'awaiting_tools') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
-    return { ...resumed, effects: resumed.effects.filter((effect) => effect.type === 'DispatchTool') };
+    // A gated session's waiting calls are checked again before they are dispatched again.
+    return { ...resumed, effects: resumed.effects.filter((effect) => effect.type === 'DispatchTool' || effect.type === 'CheckPermissions') };
   }
 
-  #dispatch(sessionId: string, effects: readonly SessionEffect[]): Promise<SessionCommand[]> {
+  /**
+   * Publishes the jobs the decision dispatched. A job dispatched again carries the grant recorded for
+   * its call while that grant has at least half its time left; one whose grant runs out sooner is
+   * not sent, and the broker is asked again: its verdict comes back as the command that records it.
+   */
+  async #dispatch(session: LoadedSession, effects: readonly SessionEffect[], renewable: boolean): Promise<SessionCommand[]> {
     const jobs = effects.flatMap((effect) => (effect.type === 'DispatchTool' ? [effect.job] : []));
-    return jobs.length === 0 ? Promise.resolve([]) : this.#tools.dispatch(sessionId, jobs);
+    if (jobs.length === 0 || session.state.status === 'new') return [];
+    const now = this.#deps.clock();
+    const expiring = renewable ? jobs.filter(({ grant }) => grant !== undefined && grant.issuedAt + grant.ttlMs / 2 < now) : [];
+    const answered = await this.#tools.dispatch(session.state.sessionId, jobs.filter((job) => !expiring.includes(job)));
+    if (expiring.length === 0) return answered;
+    const state = session.state;
+    return [...answered, await this.#permissions.check(expiring.map((job) => permissionCheck(state, job)))];
+  }
+
+  /** The answer to the model call or the permission checks the decision asked for; undefined when it asked for neither. */
+  async #askOutside(session: LoadedSession, effects: readonly SessionEffect[]): Promise<SessionCommand | undefined> {
+    if (session.state.status === 'new') return undefined;
+    const check = effects.find((effect) => effect.type === 'CheckPermissions');
+    if (check) return this.#permissions.check(check.checks);
+    const call = effects.find((effect) => effect.type === 'CallModel');
+    return call ? this.#callModel(session, call) : undefined;
   }
 
   async #callModel(session: LoadedSession, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {

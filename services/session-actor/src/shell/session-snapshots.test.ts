@@ -2,6 +2,8 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
+import { permissionBrokerService } from '@signalbox/permission-broker';
+import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { fold, messageCount, type SessionCommand, type SessionState } from '@signalbox/session';
 import { MissingTranscriptError, provision, transcriptChunkSize } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -9,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runnerFixture } from './runner-fixture.ts';
 
 const names = naming('sbx');
-/** Enough for the conversation to outgrow two transcript chunks. */
+/** Enough for the conversation to outgrow two transcript chunks (two messages and five events a step). */
 const steps = 80;
 const agent: AgentDefinition = {
   name: 'reader',
@@ -24,6 +26,7 @@ const agent: AgentDefinition = {
 const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 
 let server: NatsServer;
+let broker: Host;
 const connections: NatsConnection[] = [];
 
 beforeAll(async () => {
@@ -31,8 +34,11 @@ beforeAll(async () => {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
   await provision(nc, names);
+  // Sessions are gated (decider version 3): each tool call waits for a broker's verdict.
+  broker = await startHost([permissionBrokerService()], RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'broker' }));
 });
 afterAll(async () => {
+  await broker?.stop();
   await Promise.all(connections.map((nc) => nc.close()));
   await server.dispose();
 });
@@ -56,15 +62,17 @@ function identity(state: SessionState) {
   return { ...rest, conversation: { digest: conversation.digest, count: messageCount(conversation) } };
 }
 
+/** The tool call the session waits for. */
+const waitingFor = (state: SessionState) => (state.status === 'awaiting_tools' ? state.pending[0]?.callId : undefined);
+
 /** The result of the tool call the session waits for, or of a call it never made; `padding` characters longer when given. */
 function toolResult(sessionId: string, state: SessionState, callId?: string, padding = 0): SessionCommand {
-  const pending = state.status === 'awaiting_tools' ? state.pending[0]?.callId : undefined;
-  const id = callId ?? pending ?? 'none';
+  const id = callId ?? waitingFor(state) ?? 'none';
   const output = `contents of ${id}${'.'.repeat(padding)}`;
   return { type: 'RecordToolResult', result: { type: 'tool.result', sessionId, callId: id, tool: 'workspace.read', outcome: { status: 'completed', output }, durationMs: 1 } };
 }
 
-/** Starts session `id` on `on` and feeds it tool results until it has more than `n` events (two transcript chunks at 305). */
+/** Starts session `id` on `on` and feeds it tool results until it has at least `n` events (two transcript chunks at 380). */
 async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number, padding = 0): Promise<SessionState> {
   const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
   let { state } = await on.runner.execute(id, start, options);
@@ -77,7 +85,7 @@ describe('resuming a session from its snapshot', () => {
   it('continues where another actor left off, from snapshot plus tail, as a full replay would', async () => {
     const id = 'resumed';
     const first = await actor('a');
-    let state = await runPast(first, id, 305);
+    let state = await runPast(first, id, 380);
     const firstHead = await first.store.head(id);
 
     const snapshot = await first.snapshots.read(id);
@@ -89,6 +97,7 @@ describe('resuming a session from its snapshot', () => {
     expect(held?.messages.length).toBeLessThanOrEqual(transcriptChunkSize);
 
     // A second actor with an empty cache: reads the snapshot and the few events after it, not the log.
+    // The stray result records nothing: the call the session waits for is dispatched again with its recorded verdict.
     const second = await actor('b');
     const load = vi.spyOn(second.store, 'load');
     const resumed = (await second.runner.execute(id, toolResult(id, state, 'never-requested'), options)).state;
@@ -113,7 +122,8 @@ describe('resuming a session from its snapshot', () => {
 
     const events = await second.store.read(id);
     expect(events.map((event) => event.n)).toEqual(events.map((_, index) => index + 1));
-    expect(events).toHaveLength(1 + steps * 4 + 3);
+    // Five events a tool step (its verdict among them), three for the last.
+    expect(events).toHaveLength(1 + steps * 5 + 3);
     expect(state).toEqual(fold(events));
     expect(state).toMatchObject({ status: 'completed', outcome: { status: 'succeeded', output: 'all read' }, totals: { steps: steps + 1, toolCalls: steps } });
     await Promise.all([first.runner.settled(), second.runner.settled()]);
@@ -126,7 +136,7 @@ describe('resuming a session from its snapshot', () => {
   it('resumes from snapshot and transcript when their messages are more than one NATS message can carry', async () => {
     const id = 'large';
     // 40,000 characters a tool result: a chunk of 64 messages holds about 1.3 MB, and so may a snapshot.
-    const state = await runPast(await actor('g'), id, 305, 40_000);
+    const state = await runPast(await actor('g'), id, 380, 40_000);
     const second = await actor('h');
     const snapshot = await second.snapshots.read(id);
     expect(snapshot?.state.status !== 'new' && snapshot?.state.conversation.earlier).toBe(2 * transcriptChunkSize);
@@ -142,14 +152,14 @@ describe('resuming a session from its snapshot', () => {
   it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {
     const id = 'chunk-lost';
     const first = await actor('e');
-    let state = await runPast(first, id, 305);
+    let state = await runPast(first, id, 380);
     await (await new Kvm(connections[0]!).open(names.buckets.transcripts)).purge(`${id}.0`);
 
     // A cold actor resumes from the snapshot; its next model call cannot read the first chunk back.
     const second = await actor('f');
     while (state.status !== 'completed') ({ state } = await second.runner.execute(id, toolResult(id, state), options));
     const events = await second.store.read(id);
-    expect(events).toHaveLength(1 + steps * 4 + 3);
+    expect(events).toHaveLength(1 + steps * 5 + 3);
     expect(state).toMatchObject({ status: 'completed', outcome: { status: 'succeeded', output: 'all read' } });
     await Promise.all([first.runner.settled(), second.runner.settled()]);
   });

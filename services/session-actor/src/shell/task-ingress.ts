@@ -43,7 +43,7 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const sessionId = task.sessionId ?? sessionIdFor(message);
   const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowNoPrivate, egressDecision, specialRangeOf } from './egress.ts';
+import { allowNamedHosts, allowNoPrivate, egressDecision, specialRangeOf } from './egress.ts';
 
 describe('specialRangeOf', () => {
   it.each([
@@ -79,5 +79,30 @@ describe('egressDecision', () => {
     const asked: string[] = [];
     egressDecision('metadata', ['169.254.169.254'], ({ range }) => (asked.push(range), false));
     expect(asked).toEqual(['linkLocal']);
+  });
+});
+
+describe('allowNamedHosts', () => {
+  const target = (host: string, address = host) => ({ host, address, range: 'loopback' });
+
+  it('allows a host named outright, a name whatever its case and a literal in any of its forms', () => {
+    const allows = allowNamedHosts(['DB.internal', '127.0.0.1', '[::1]', 'fd00:0:0::1']);
+    expect([target('db.internal', '10.0.0.5'), target('127.0.0.1'), target('::1'), target('fd00::1'), target('[0:0:0:0:0:0:0:1]', '::1')].map(allows)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+  });
+
+  it('allows no other host, not even one that resolves to a named address', () => {
+    const allows = allowNamedHosts(['127.0.0.1', 'localhost', '2130706433']);
+    expect([target('localhost.', '127.0.0.1'), target('db.internal', '127.0.0.1'), target('127.0.0.2'), target('::ffff:7f00:1')].map(allows)).toEqual([false, false, false, false]);
+    expect(allowNamedHosts([])(target('127.0.0.1'))).toBe(false);
+  });
+
+  it('allows also what the other rule allows', () => {
+    expect(allowNamedHosts([], ({ address }) => address === '10.0.0.1')(target('intranet', '10.0.0.1'))).toBe(true);
   });
 });

@@ -46,3 +46,23 @@ export function egressDecision(host: string, addresses: readonly [string, ...str
 
 /** The default: no special address is named. */
 export const allowNoPrivate: AllowPrivate = () => false;
+
+/**
+ * Allows a special address when the request's host is one a grant names outright (or when `also`
+ * does): a name as written, whatever its case; an IP literal as that address, in any of its forms. A
+ * name allows what it resolves to, but an address never allows a name that resolves to it: the grant
+ * names hosts, and `localhost` is not `127.0.0.1`.
+ */
+export function allowNamedHosts(namedHosts: readonly string[], also: AllowPrivate = allowNoPrivate): AllowPrivate {
+  const named = new Set(namedHosts.map(hostKey));
+  return (target) => named.has(hostKey(target.host)) || also(target);
+}
+
+/** A host in one form for comparing: lower case, an IPv6 literal without brackets and compressed. */
+function hostKey(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  // Only the usual forms count as literals: a grant naming `2130706433` names no address.
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare).toString();
+  if (ipaddr.IPv6.isValid(bare)) return ipaddr.IPv6.parse(bare).toString();
+  return bare;
+}

@@ -118,13 +118,13 @@ describe('execute', () => {
       name: 'spy',
       description: 'Remembers its context',
       input: z.object({}),
-      run: (_, { sessionId, correlationId, callId, idempotencyKey, signal }) => {
-        seen = { sessionId, correlationId, callId, idempotencyKey, signal };
+      run: (_, { sessionId, correlationId, callId, idempotencyKey, namedHosts, signal }) => {
+        seen = { sessionId, correlationId, callId, idempotencyKey, namedHosts, signal };
         return 'ok';
       },
     });
     await run([spy], job('spy', {}));
-    expect(seen).toMatchObject({ sessionId: 'child', correlationId: 'root', callId: 'call-1', idempotencyKey: 'root/child/call-1' });
+    expect(seen).toMatchObject({ sessionId: 'child', correlationId: 'root', callId: 'call-1', idempotencyKey: 'root/child/call-1', namedHosts: [] });
     expect(seen?.signal.aborted).toBe(false);
   });
 

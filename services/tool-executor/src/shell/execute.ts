@@ -1,4 +1,4 @@
-import { toolCallResult, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
+import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
@@ -38,6 +38,11 @@ export class ToolTimeoutError extends Error {
 /** What the shell provides for one job: the run's workspace, where long outputs are kept, a logger for the call, the clock. */
 export interface ExecutionEnvironment {
   workspace: CallWorkspace;
+  /**
+   * The job's grant, once checked against the brokers the executor trusts. An unchecked one is not
+   * passed: whoever may publish a job could write any hosts into it.
+   */
+  grant?: Pick<ToolGrant, 'namedHosts'>;
   outputs: OutputKeeper;
   logger: Logger;
   now(): number;
@@ -101,6 +106,7 @@ async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: 
     callId: job.callId,
     idempotencyKey: job.idempotencyKey,
     workspace: environment.workspace,
+    namedHosts: environment.grant?.namedHosts ?? [],
     signal: controller.signal,
     logger: environment.logger,
   };

@@ -22,9 +22,10 @@ const noResolving: ResolveHost = async (hostname) => {
 const outputs = new Map<string, string>();
 
 /** Runs one http.fetch call through `execute`, as the executor does: its outcome is what the model sees. */
-async function call(tool: ToolSpec, input: unknown): Promise<ToolOutcome> {
+async function call(tool: ToolSpec, input: unknown, grant?: { namedHosts?: string[] }): Promise<ToolOutcome> {
   const job: ToolJob = { sessionId: 's1', correlationId: 's1', callId: 'c1', tool: tool.name, input, idempotencyKey: 's1/c1' };
-  return (await execute(toolCatalogue([tool]), job, { workspace: memoryWorkspace(), outputs: memoryOutputs(outputs), logger, now: () => 0 })).outcome;
+  const environment = { workspace: memoryWorkspace(), outputs: memoryOutputs(outputs), logger, now: () => 0, ...(grant ? { grant } : {}) };
+  return (await execute(toolCatalogue([tool]), job, environment)).outcome;
 }
 
 /** The response the model reads, from a completed outcome (a long one from the whole stored output). */
@@ -116,6 +117,43 @@ describe('http.fetch', () => {
         'refused: 127.0.0.1 is a loopback address; http.fetch reaches loopback, private, link-local and other special addresses only when a policy rule names them',
     });
     expect(server.requests).toEqual([]);
+  });
+
+  describe('reaches a special address only when the grant names the host', () => {
+    it('refuses loopback with no grant, or a grant naming other hosts', async () => {
+      const server = await serve((_request, response) => response.end('hello'));
+      for (const grant of [undefined, {}, { namedHosts: ['example.com', '127.0.0.2', '10.0.0.1'] }]) {
+        expect(await call(httpFetch, { method: 'GET', url: server.url }, grant)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^refused: 127\.0\.0\.1 is a loopback address;/) });
+      }
+      expect(server.requests).toEqual([]);
+    });
+
+    it('reaches 127.0.0.1 when the grant names it, in whichever form the URL writes it', async () => {
+      const server = await serve((_request, response) => response.end('hello'));
+      const grant = { namedHosts: ['127.0.0.1'] };
+      expect(responseOf(await call(httpFetch, { method: 'GET', url: server.url }, grant))).toMatchObject({ status: 200, body: 'hello' });
+      expect(responseOf(await call(httpFetch, { method: 'GET', url: `http://127.1:${server.port}/` }, grant))).toMatchObject({ status: 200, body: 'hello' });
+      expect(server.requests).toHaveLength(2);
+    });
+
+    it('refuses 127.0.0.1 when the grant names localhost: it names a host, not what it resolves to', async () => {
+      const server = await serve((_request, response) => response.end('hello'));
+      expect(await call(httpFetch, { method: 'GET', url: server.url }, { namedHosts: ['localhost'] })).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/^refused: 127\.0\.0\.1 is a loopback address;/),
+      });
+      expect(server.requests).toEqual([]);
+    });
+
+    it('reaches a host name the grant names whatever its case, at the address it resolves to', async () => {
+      const server = await serve((_request, response) => response.end('inside'));
+      const tool = httpFetchTool({ resolve: async () => [{ address: '127.0.0.1' }] });
+      const url = `http://Db.Internal:${server.port}/`;
+      expect(responseOf(await call(tool, { method: 'GET', url }, { namedHosts: ['DB.internal'] }))).toMatchObject({ status: 200, body: 'inside' });
+      expect(await call(tool, { method: 'GET', url }, { namedHosts: ['127.0.0.1'] })).toMatchObject({
+        error: expect.stringContaining('refused: db.internal resolves to 127.0.0.1, a loopback address;'),
+      });
+    });
   });
 
   it('cuts a body at the limit and stops reading it', async () => {

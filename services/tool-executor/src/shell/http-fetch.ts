@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { allowNoPrivate, egressDecision, type AllowPrivate, type SpecialAddress } from '../core/egress.ts';
+import { allowNamedHosts, allowNoPrivate, egressDecision, type AllowPrivate, type SpecialAddress } from '../core/egress.ts';
 import { HttpFetchInput } from './http-fetch-input.ts';
 import { defineTool, type ToolSpec } from './tool.ts';
 
@@ -16,7 +16,10 @@ const shownHeaders = ['content-type', 'content-length', 'content-language', 'loc
 export type ResolveHost = (hostname: string) => Promise<readonly { address: string }[]>;
 
 export interface HttpFetchOptions {
-  /** Which special addresses (loopback, private, link-local…) may be reached: none unless a rule names them. */
+  /**
+   * Which special addresses (loopback, private, link-local…) this tool may always reach: none by
+   * default. A call may also reach the hosts its grant names (`ToolContext.namedHosts`).
+   */
   allowPrivate?: AllowPrivate;
   resolve?: ResolveHost;
   timeoutMs?: number;
@@ -59,8 +62,8 @@ export function httpFetchTool(options: HttpFetchOptions = {}): ToolSpec<typeof H
     input: HttpFetchInput,
     idempotent: false,
     timeoutMs: options.timeoutMs ?? 30_000,
-    run: async (input, { signal }) => {
-      const address = await checkedAddress(input.url, resolve, allowPrivate);
+    run: async (input, { signal, namedHosts }) => {
+      const address = await checkedAddress(input.url, resolve, allowNamedHosts(namedHosts, allowPrivate));
       const response = await send(input, address, signal);
       return { status: response.statusCode ?? 0, headers: shownHeadersOf(response), ...(await bodyOf(response)), ...redirectNote(response) };
     },

@@ -126,7 +126,9 @@ async function carryOut(
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
   const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId));
-  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now });
+  // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did.
+  const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
+  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now, ...(grant ? { grant } : {}) });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
       if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');

@@ -14,6 +14,11 @@ export interface ToolContext {
   /** Same on every redelivery of this call: pass it to external APIs that deduplicate. */
   idempotencyKey: string;
   workspace: Workspace;
+  /**
+   * Hosts the call's grant names outright, once the executor has checked the grant against the
+   * brokers it trusts (none when it trusts none): `http.fetch` may reach these at special addresses.
+   */
+  namedHosts: readonly string[];
   /** Aborted when the call times out; the result is then a failure whatever `run` returns. */
   signal: AbortSignal;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Policy, policyLimits } from './policy.ts';
+import { Policy, policyLimits } from './policy-document.ts';
 
 const rule = { effect: 'allow', tool: 'workspace.*' };
 

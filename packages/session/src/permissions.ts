@@ -1,0 +1,66 @@
+import type { NewEvent, PermissionCheck, PermissionVerdict, ToolJob } from '@signalbox/events';
+import type { ActiveState, PendingTool } from './state.ts';
+
+/** The broker's verdict on one call, as the shell got it (or made it, when no broker answered in time). */
+export interface CallVerdict {
+  callId: string;
+  verdict: PermissionVerdict;
+}
+
+/** A call the decider wants checked: the job it would dispatch. */
+type CheckedCall = Pick<ToolJob, 'callId' | 'tool' | 'input'>;
+
+/** Whether the session's tool calls pass the permission broker first (decider version 3 on). */
+export function isGated(state: ActiveState): boolean {
+  return state.deciderVersion >= 3;
+}
+
+/** What the broker is asked about `call`: the call, the agent as the session was created with it, the task's own policy. */
+export function permissionCheck(state: ActiveState, call: CheckedCall): PermissionCheck {
+  const { name, tools, policy } = state.agent;
+  return {
+    sessionId: state.sessionId,
+    callId: call.callId,
+    tool: call.tool,
+    input: call.input,
+    agent: policy === undefined ? { name, tools } : { name, tools, policy },
+    ...(state.taskPolicy === null ? {} : { taskPolicy: state.taskPolicy }),
+  };
+}
+
+/** The verdict as the log records it, whole, so replay rebuilds the same command from it. */
+export function verdictEvent(call: CheckedCall, verdict: PermissionVerdict): NewEvent {
+  const { callId, tool } = call;
+  if (verdict.effect === 'allow') return { type: 'permission.granted', data: { ...verdict, effect: 'allow', callId, tool } };
+  const { grant: _grant, ...refusal } = verdict;
+  return { type: 'permission.denied', data: { ...refusal, effect: verdict.effect, callId, tool } };
+}
+
+/** A refused call's result: the reason, so the model can act on it (ask for less, or say it cannot). */
+export function refusedCall(call: CheckedCall, verdict: PermissionVerdict): NewEvent {
+  // Nothing asks a person yet: a call a policy holds for approval is refused, and says so.
+  const reason = verdict.effect === 'ask' ? `${verdict.reason}; approvals are not available, so the call is refused` : verdict.reason;
+  return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error: `permission denied: ${reason}`, durationMs: 0 } };
+}
+
+/** The job for a granted call, carrying the broker's grant for the executor. */
+export function grantedJob(state: ActiveState, call: PendingTool, verdict: PermissionVerdict, firstDispatch: boolean): ToolJob {
+  const { callId, tool, input, idempotencyKey } = call;
+  return {
+    sessionId: state.sessionId,
+    correlationId: state.correlationId,
+    callId,
+    tool,
+    input,
+    idempotencyKey,
+    ...(firstDispatch ? { firstDispatch: true } : {}),
+    ...(verdict.grant === undefined ? {} : { grant: verdict.grant }),
+  };
+}
+
+/** The verdicts a run of recorded permission events holds, for replaying the command that recorded them. */
+export function recordedVerdict(event: NewEvent): CallVerdict | undefined {
+  if (event.type !== 'permission.granted' && event.type !== 'permission.denied') return undefined;
+  const { callId, tool: _tool, ...verdict } = event.data;
+  return { callId, verdict };
+}

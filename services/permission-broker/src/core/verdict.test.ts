@@ -1,0 +1,134 @@
+import { checkGrant } from '@signalbox/policy';
+import { describe, expect, it } from 'vitest';
+import { brokerKey, check, given, grantTtlMs, now, stored } from './spec.ts';
+
+const staging = stored(
+  {
+    name: 'staging',
+    rules: [
+      { effect: 'allow', tool: 'workspace.*', args: { path: 'notes/**' } },
+      { id: 'no-secrets', effect: 'deny', tool: 'workspace.*', args: { path: 'secrets/**' } },
+      { effect: 'allow', tool: 'http.fetch', url: { host: 'Metadata.Internal' } },
+      { effect: 'allow', tool: 'http.fetch', url: { host: '127.0.0.1' } },
+      { effect: 'allow', tool: 'http.fetch', url: { host: '*' } },
+    ],
+  },
+  7,
+);
+const withStaging = { agent: { name: 'writer', tools: [], policy: 'staging' } };
+const fetch = (url: string) => ({ ...withStaging, tool: 'http.fetch', input: { url } });
+
+describe('the agent’s policy', () => {
+  it('is the stored policy the agent names, at the revision of its key', () => {
+    given([stored({ name: 'staging', rules: [] }, 3), staging])
+      .when(check(withStaging))
+      .then({ effect: 'allow', policy: 'staging', policyVersion: 7, rule: { index: 0 }, reason: 'allowed by rule 1 of policy staging v7' });
+  });
+
+  it('denies every call of an agent whose named policy is not stored: it fails closed, and says how to fix it', () => {
+    const verdict = given([]).when(check(withStaging)).then({ effect: 'deny', policy: 'staging' });
+    expect(verdict.reason).toBe('policy "staging" is not applied; apply it with signalbox policies apply');
+    expect(verdict.grant).toBeUndefined();
+  });
+
+  it('is gone once its key is deleted', () => {
+    const verdict = given([staging, { type: 'PolicyRemoved', name: 'staging' }], { signs: true }).when(check(withStaging)).then({ effect: 'deny' });
+    expect(verdict.grant).toBeUndefined();
+  });
+
+  it('is the tools the agent lists when it names none: those allowed, anything else denied', () => {
+    given([staging]).when(check()).then({ effect: 'allow', policy: 'writer-listed-tools' });
+    given([staging])
+      .when(check({ tool: 'shell.run', input: { command: 'ls' } }))
+      .then({ effect: 'deny', reason: 'denied by default: no rule of policy writer-listed-tools matches a call to shell.run' });
+  });
+
+  it('decides by its rules: a matching deny wins, naming the rule', () => {
+    given([staging])
+      .when(check({ ...withStaging, input: { path: 'secrets/prod.token' } }))
+      .then({ effect: 'deny', rule: { index: 1, id: 'no-secrets' }, policyVersion: 7 });
+  });
+});
+
+describe('a task’s policy', () => {
+  const readOnly = { name: 'read-only', rules: [{ effect: 'allow' as const, tool: 'workspace.read' }, { effect: 'allow' as const, tool: 'workspace.write' }] };
+
+  it('narrows the agent’s: a call both allow is allowed, by the task’s rule', () => {
+    given([staging]).when(check({ ...withStaging, taskPolicy: readOnly })).then({ effect: 'allow', policy: 'read-only' });
+  });
+
+  it('cannot widen it: what the agent’s policy denies stays denied, whatever the task allows', () => {
+    given([staging])
+      .when(check({ ...withStaging, tool: 'workspace.write', input: { path: 'secrets/prod.token' }, taskPolicy: readOnly }))
+      .then({ effect: 'deny', policy: 'staging', rule: { index: 1, id: 'no-secrets' } });
+    given([])
+      .when(check({ tool: 'shell.run', input: { command: 'ls' }, taskPolicy: { name: 'open', rules: [], default: 'allow' } }))
+      .then({ effect: 'deny', policy: 'writer-listed-tools' });
+  });
+
+  it('cannot stand in for an agent policy that is not stored', () => {
+    given([]).when(check({ ...withStaging, taskPolicy: { name: 'open', rules: [], default: 'allow' } })).then({ effect: 'deny', policy: 'staging' });
+  });
+});
+
+describe('grants', () => {
+  it('come with an allow from a broker that signs: for this call, this input, valid for the configured time', () => {
+    const asked = check(withStaging);
+    const { grant } = given([staging], { signs: true }).when(asked).then({ effect: 'allow' });
+    expect(grant).toMatchObject({ sessionId: 's1', callId: 'c1', tool: 'workspace.read', issuedAt: now, ttlMs: grantTtlMs, policy: 'staging', policyVersion: 7, signer: brokerKey });
+    const call = { sessionId: 's1', callId: 'c1', tool: 'workspace.read', input: asked.input };
+    expect(checkGrant(grant, call, new Set([brokerKey]), now + grantTtlMs)).toEqual({ ok: true });
+    expect(checkGrant(grant, { ...call, input: { path: 'notes/other.md' } }, new Set([brokerKey]), now)).toMatchObject({ ok: false });
+  });
+
+  it('never come with a deny or an ask, nor from a broker without a seed', () => {
+    const ask = stored({ name: 'staging', rules: [{ effect: 'ask', tool: '*' }] }, 1);
+    expect(given([ask], { signs: true }).when(check(withStaging)).then({ effect: 'ask' }).grant).toBeUndefined();
+    expect(given([staging], { signs: true }).when(check({ tool: 'shell.run' })).then({ effect: 'deny' }).grant).toBeUndefined();
+    expect(given([staging]).when(check(withStaging)).then({ effect: 'allow' }).grant).toBeUndefined();
+  });
+
+  it('name the host of the deciding rule when the rule writes it out, whatever its case, so http.fetch may reach it', () => {
+    given([staging], { signs: true }).when(check(fetch('http://127.0.0.1:8080/health'))).then({ effect: 'allow', rule: { index: 3 }, grant: { namedHosts: ['127.0.0.1'] } });
+    given([staging], { signs: true }).when(check(fetch('http://metadata.internal/latest'))).then({ rule: { index: 2 }, grant: { namedHosts: ['metadata.internal'] } });
+  });
+
+  it('name no host when a glob allowed the call: `*` names nothing', () => {
+    const { grant } = given([staging], { signs: true }).when(check(fetch('https://example.com/'))).then({ effect: 'allow', rule: { index: 4 } });
+    expect(grant).toBeDefined();
+    expect(grant?.namedHosts).toBeUndefined();
+    const star = stored({ name: 'staging', rules: [{ effect: 'allow', tool: 'http.fetch', url: { host: '*' } }] }, 2);
+    expect(given([star], { signs: true }).when(check(fetch('http://169.254.169.254/'))).verdict.grant?.namedHosts).toBeUndefined();
+  });
+
+  it('name only what the deciding rule writes out: a `*` rule before the one naming the host decides, and names nothing', () => {
+    const starFirst = stored({ name: 'staging', rules: [{ effect: 'allow', tool: 'http.fetch', url: { host: '*' } }, { effect: 'allow', tool: 'http.fetch', url: { host: '127.0.0.1' } }] }, 2);
+    const { grant } = given([starFirst], { signs: true }).when(check(fetch('http://127.0.0.1/'))).then({ effect: 'allow', rule: { index: 0 } });
+    expect(grant?.namedHosts).toBeUndefined();
+  });
+
+  it('name no host that only a task’s rule writes out where the agent’s policy allows it by a glob', () => {
+    const agentGlob = stored({ name: 'staging', rules: [{ effect: 'allow', tool: 'http.fetch', url: { host: '*' } }] }, 2);
+    const taskPolicy = { name: 'task', rules: [{ effect: 'allow' as const, tool: 'http.fetch', url: { host: '169.254.169.254' } }] };
+    const { grant } = given([agentGlob], { signs: true }).when(check({ ...fetch('http://169.254.169.254/'), taskPolicy })).then({ effect: 'allow' });
+    expect(grant?.namedHosts).toBeUndefined();
+    const bothName = stored({ name: 'staging', rules: [{ effect: 'allow', tool: 'http.fetch', url: { host: '169.254.169.254' } }] }, 3);
+    given([bothName], { signs: true }).when(check({ ...fetch('http://169.254.169.254/'), taskPolicy })).then({ grant: { namedHosts: ['169.254.169.254'] } });
+  });
+});
+
+describe('the host a grant names', () => {
+  const allowing = (host: string) => stored({ name: 'staging', rules: [{ effect: 'allow', tool: 'http.fetch', url: { host } }] }, 1);
+  const namedBy = (host: string, url: string) => given([allowing(host)], { signs: true }).when(check(fetch(url))).then({ effect: 'allow' }).grant?.namedHosts;
+
+  it('is the pattern as a URL gives the host: lower case, escapes undone', () => {
+    expect(namedBy('METADATA.internal', 'http://metadata.internal/')).toEqual(['metadata.internal']);
+    expect(namedBy('\\[::1\\]', 'http://[::1]:8080/')).toEqual(['[::1]']);
+  });
+
+  it('is none for a pattern with any glob in it', () => {
+    for (const host of ['169.254.169.2?4', '{169.254.169.254,example.com}', '169.254.169.25[0-9]', '!example.com', '**']) {
+      expect(namedBy(host, 'http://169.254.169.254/')).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,2 @@
+export { permissionBrokerService } from './service.ts';
+export type { PermissionBrokerOptions } from './service.ts';

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errors, type NatsConnection } from '@nats-io/nats-core';
+import { decode, DecodeError, encode, PermissionReply, type Naming, type PermissionCheck, type PermissionVerdict } from '@signalbox/events';
+import type { Logger } from '@signalbox/runtime';
+import type { SessionCommand } from '@signalbox/session';
+
+/** Where the session actor's permission checks go; the verdicts come back as the command that records them. */
+export interface PermissionPort {
+  check(checks: readonly PermissionCheck[]): Promise<SessionCommand>;
+}
+
+export interface PermissionCheckOptions {
+  /** How long a call waits for a broker to answer before it is denied (fail closed). */
+  timeoutMs: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+/** One try's wait for an answer: short, so a broker that comes back within the deadline is heard soon. */
+const attemptTimeoutMs = 2_000;
+const firstRetryMs = 50;
+const longestRetryMs = 1_000;
+
+/**
+ * Asks the permission brokers (a queue group: one replica answers each request) about each call.
+ * While none answers, it asks again until `timeoutMs` has passed, and then denies the call with that
+ * reason: nothing runs on a broker's silence.
+ */
+export function livePermissionPort(nc: NatsConnection, names: Naming, options: PermissionCheckOptions): PermissionPort {
+  return {
+    check: async (checks) => {
+      const deadline = options.clock() + options.timeoutMs;
+      const verdicts = await Promise.all(checks.map(async (check) => ({ callId: check.callId, verdict: await verdictFor(nc, names, check, deadline, options) })));
+      return { type: 'RecordPermissions', verdicts };
+    },
+  };
+}
+
+async function verdictFor(nc: NatsConnection, names: Naming, check: PermissionCheck, deadline: number, options: PermissionCheckOptions): Promise<PermissionVerdict> {
+  const body = encode(check);
+  for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, longestRetryMs)) {
+    const left = deadline - options.clock();
+    if (left <= 0) return unanswered(options.timeoutMs);
+    try {
+      const reply = await nc.request(names.subjects.permissionCheck, body, { timeout: Math.min(attemptTimeoutMs, left) });
+      return verdictOf(decode(PermissionReply, reply.data, "the permission broker's reply"));
+    } catch (error) {
+      if (error instanceof DecodeError) return refused(`the permission broker's reply could not be read (${error.message})`);
+      if (!isUnanswered(error)) throw error;
+      options.logger.debug({ sessionId: check.sessionId, callId: check.callId, err: error }, 'no permission broker answered yet; asking again');
+    }
+    await sleep(Math.min(retryMs, Math.max(0, deadline - options.clock())));
+  }
+}
+
+function verdictOf(reply: PermissionReply): PermissionVerdict {
+  return 'verdict' in reply ? reply.verdict : refused(`the permission broker could not read the check: ${reply.error}`);
+}
+
+/** No broker subscribed (no responders) or none answered in time: both mean ask again. */
+function isUnanswered(error: unknown): boolean {
+  return error instanceof errors.TimeoutError || error instanceof errors.NoRespondersError || (error instanceof errors.RequestError && (error.isNoResponders() || error.cause instanceof errors.TimeoutError));
+}
+
+function unanswered(timeoutMs: number): PermissionVerdict {
+  return refused(`no permission broker answered within ${timeoutMs / 1000} s, and a call no broker has allowed does not run`);
+}
+
+function refused(reason: string): PermissionVerdict {
+  return { effect: 'deny', reason };
+}

@@ -10,7 +10,7 @@ import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { completedSession } from '../support/runtime.ts';
+import { completedSession, eventsUntil } from '../support/runtime.ts';
 
 /**
  * The seed's canonical failure: a staging task finds a production token in its workspace and calls a
@@ -132,5 +132,20 @@ describe('the blast radius of a staging task that finds a production token', () 
     await client.submit('staging-bot', { input: 'Tidy', sessionId: 'narrowed-run', policy: readOnly });
     const narrowed = await completedSession(client, 'narrowed-run', 15_000);
     expect(ofType(narrowed, 'permission.denied')[0]?.data).toMatchObject({ tool: 'workspace.write', policy: 'read-only', rule: { id: 'no-writes' } });
+  });
+
+  it('pauses a run before a call its budget of destructive calls would go past, and a resume that raises it runs that call once', async () => {
+    const before = ledger.length;
+    await client.submit('unguarded-bot', { input: 'Tidy', sessionId: 'budgeted-run', budget: { maxNonIdempotentCalls: 0 } });
+    const paused = await eventsUntil(client, 'budgeted-run', (events) => events.at(-1)?.type === 'session.paused');
+    expect(paused.at(-2)).toMatchObject({ type: 'budget.exceeded', data: { limit: 'maxNonIdempotentCalls', allowed: 0, used: 1 } });
+    expect(ofType(paused, 'tool.requested').map((event) => event.data.tool)).toEqual(['workspace.write', 'workspace.read']);
+    expect(ledger).toHaveLength(before);
+
+    await client.resume('budgeted-run', { by: 'ops:ann', maxNonIdempotentCalls: 1 });
+    // The first drop runs; the second would be the second destructive call: paused again.
+    const again = await eventsUntil(client, 'budgeted-run', (events) => events.filter((event) => event.type === 'session.paused').length === 2);
+    expect(ledger).toHaveLength(before + 1);
+    expect(ofType(again, 'budget.exceeded').at(-1)?.data).toEqual({ limit: 'maxNonIdempotentCalls', allowed: 1, used: 2 });
   });
 });

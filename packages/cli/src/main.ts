@@ -181,6 +181,10 @@ program
   .option('--as <name>', 'who resumes, recorded in session.resumed (default: cli:<os user>)')
   .option('--max-steps <n>', 'the step limit to go on with (for the whole run)')
   .option('--max-cost-usd <x>', 'the cost limit to go on with, in US dollars')
+  .option('--max-tool-calls <n>', 'the limit on tool calls in all to go on with')
+  .option('--max-calls-of <tool=n>', 'the limit on one tool\'s calls to go on with (repeat for more tools)', (value: string, earlier: string[] = []) => [...earlier, value])
+  .option('--max-non-idempotent-calls <n>', 'the limit on calls of tools not safe to run twice to go on with')
+  .option('--max-wall-clock-ms <ms>', "the limit on the run's time from its start to go on with")
   .option('--json', 'print JSON')
   .action(async (sessionId: string, flags: ResumeFlags, command: Command) => (await import('./pause-commands.ts')).resumeCommand(globals(command), sessionId, flags));
 

@@ -16,6 +16,11 @@ export interface ResumeOptions {
   maxSteps?: number;
   /** The cost limit to go on with, in US dollars. */
   maxCostUsd?: number;
+  /** Tool calls in all, per tool (merged tool by tool), of tools not safe to run twice, and the run's time: the limits to go on with. */
+  maxToolCalls?: number;
+  maxToolCallsPerTool?: Record<string, number>;
+  maxNonIdempotentCalls?: number;
+  maxWallClockMs?: number;
 }
 
 /** A pause or resume for a session whose log holds nothing: the actor would refuse it. */
@@ -43,8 +48,8 @@ export async function pauseSession(target: Target, sessionId: string, options: P
 /** Asks a paused session to go on, with the limits given set on its budget. Resolves, and throws, as `pauseSession`. */
 export async function resumeSession(target: Target, sessionId: string, options: ResumeOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);
-  const { maxSteps, maxCostUsd } = options;
-  const budget: Partial<BudgetLimits> = { ...(maxSteps === undefined ? {} : { maxSteps }), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+  const { by: _by, ...limits } = options;
+  const budget = Object.fromEntries(Object.entries(limits).filter(([, limit]) => limit !== undefined)) as Partial<BudgetLimits>;
   const raised = Object.keys(budget).length > 0 ? { budget } : {};
   return sendToSession(target.nc, target.names, sessionId, { type: 'resume', sessionId, by: options.by ?? 'client', ...raised });
 }

@@ -7,6 +7,14 @@ export const Budget = z.strictObject({
   /** Model turns a session may take. */
   maxSteps: z.number().int().min(1).default(20),
   maxCostUsd: z.number().positive().optional(),
+  /** Tool calls the session may request in all (decider version 4 on, as the limits below). */
+  maxToolCalls: z.number().int().min(1).optional(),
+  /** Tool calls per tool, by tool name. */
+  maxToolCallsPerTool: z.record(ToolName, z.number().int().min(0)).refine((limits) => Object.keys(limits).length <= 64, 'at most 64 tools').optional(),
+  /** Calls of tools not safe to run twice (`idempotent: false`: a POST, a delete, a payment); 0 allows none. */
+  maxNonIdempotentCalls: z.number().int().min(0).optional(),
+  /** Time from the session's start, by the log's clock, checked before each model turn and each batch of tool calls. */
+  maxWallClockMs: z.number().int().min(1_000).optional(),
 });
 export type Budget = z.infer<typeof Budget>;
 

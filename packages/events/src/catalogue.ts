@@ -40,8 +40,13 @@ export const BudgetLimits = z
   .strictObject({
     maxSteps: z.number().int().positive().max(1_000_000).optional(),
     maxCostUsd: z.number().positive().max(1_000_000).optional(),
+    maxToolCalls: z.number().int().positive().max(1_000_000).optional(),
+    /** Merged into the budget's, tool by tool. */
+    maxToolCallsPerTool: z.record(ToolName, z.number().int().nonnegative().max(1_000_000)).refine((limits) => Object.keys(limits).length <= 64, 'at most 64 tools').optional(),
+    maxNonIdempotentCalls: z.number().int().nonnegative().max(1_000_000).optional(),
+    maxWallClockMs: z.number().int().min(1_000).max(366 * 24 * 3600 * 1000).optional(),
   })
-  .refine((limits) => limits.maxSteps !== undefined || limits.maxCostUsd !== undefined, { message: 'name maxSteps, maxCostUsd or both' });
+  .refine((limits) => Object.values(limits).some((limit) => limit !== undefined), { message: 'name at least one limit (maxSteps, maxCostUsd, maxToolCalls, maxToolCallsPerTool, maxNonIdempotentCalls, maxWallClockMs)' });
 export type BudgetLimits = z.infer<typeof BudgetLimits>;
 
 /**
@@ -77,6 +82,8 @@ export const eventData = {
     deciderVersion: z.number().int().positive(),
     /** The task's own policy, narrowing the agent's for every call of the session. */
     taskPolicy: Policy.optional(),
+    /** The session's tools whose executors say they are not safe to run twice, for `maxNonIdempotentCalls`. */
+    nonIdempotentTools: z.array(ToolName).optional(),
   }),
   'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
   'model.requested': z.object({
@@ -166,10 +173,20 @@ export const eventData = {
     reason: z.string().optional(),
     by: z.string().optional(),
     /** Limits the resume set, folded into the session's budget: a session paused by its budget goes on with them. */
-    budget: z.object({ maxSteps: z.number().optional(), maxCostUsd: z.number().optional() }).optional(),
+    budget: z
+      .object({
+        maxSteps: z.number().optional(),
+        maxCostUsd: z.number().optional(),
+        maxToolCalls: z.number().optional(),
+        maxToolCallsPerTool: z.record(z.string(), z.number()).optional(),
+        maxNonIdempotentCalls: z.number().optional(),
+        maxWallClockMs: z.number().optional(),
+      })
+      .optional(),
   }),
   'budget.exceeded': z.object({
-    limit: z.enum(['maxSteps', 'maxCostUsd']),
+    /** The limit reached: a budget field, or `maxToolCallsPerTool.<tool>` (decider version 4 added all but maxSteps and maxCostUsd). */
+    limit: z.string().min(1).max(100),
     allowed: z.number(),
     used: z.number(),
   }),

@@ -23,6 +23,8 @@ export type SessionCommand =
       metadata?: Record<string, string>;
       /** The task's own policy, narrowing the agent's. */
       taskPolicy?: Policy | undefined;
+      /** The session's tools not safe to run twice (as advertised), for the budget's `maxNonIdempotentCalls`. */
+      nonIdempotentTools?: string[] | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
@@ -100,8 +102,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata, taskPolicy } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

@@ -16,5 +16,9 @@
  *    with `tool.requested` (`permission.granted` / `permission.denied`), a refused call is answered
  *    at once with the reason, and a call dispatched again goes with its recorded grant (the shell asks
  *    again when that runs out) (gated-calls.ts; permissions.test.ts, permission-gated-v3.json).
+ * 4: tool and time limits beyond steps and cost (`maxToolCalls`, `maxToolCallsPerTool`,
+ *    `maxNonIdempotentCalls`, `maxWallClockMs`): reaching one pauses the session before the model turn
+ *    or the reply's calls that would go past it, and a resume that raises it goes on (budget-limits.ts;
+ *    budget-limits.test.ts, budget-limits-v4.json).
  */
-export const deciderVersion = 3;
+export const deciderVersion = 4;

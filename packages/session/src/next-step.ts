@@ -1,6 +1,7 @@
 import type { EventMeta, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
+import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
 import { isGated, permissionCheck } from './permissions.ts';
 import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
 
@@ -43,6 +44,8 @@ function nextModelCall(state: ActiveState): Decision {
   const { maxSteps } = state.budget;
   const { steps } = state.totals;
   if (steps >= maxSteps) return { events: overBudget(state, 'maxSteps', maxSteps, steps), effects: [] };
+  const late = state.deciderVersion >= 4 ? wallClockSpent(state) : undefined;
+  if (late) return { events: overBudget(state, late.limit, late.allowed, late.used), effects: [] };
   return modelCall(state, `m${steps + 1}`, 1);
 }
 
@@ -56,6 +59,9 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
   const jobs = requestedJobs(state);
   const offered = offeredTools(state);
   const dispatched = jobs.filter((job) => offered.has(job.tool));
+  // Calls that would take the session past a tool or time limit pause it before any is requested; a resume that raises the limit requests them.
+  const spent = state.deciderVersion >= 4 ? (wallClockSpent(state) ?? toolBudgetSpent(state, dispatched)) : undefined;
+  if (spent) return { events: overBudget(state, spent.limit, spent.allowed, spent.used), effects: [] };
   // A gated session asks the broker first; the verdicts come back as the command that records the calls.
   if (isGated(state) && dispatched.length > 0) return { events: [], effects: [{ type: 'CheckPermissions', checks: dispatched.map((job) => permissionCheck(state, job)) }] };
   const requested = jobs.map(requestedEvent);
@@ -141,7 +147,7 @@ function jobOf(state: ActiveState, call: PendingTool): ToolJob {
  * A spent budget fails a session created under decider version 1; from version 2 it pauses it, and a
  * resume that raises the limit lets it go on.
  */
-function overBudget(state: ActiveState, limit: 'maxSteps' | 'maxCostUsd', allowed: number, used: number): NewEvent[] {
+function overBudget(state: ActiveState, limit: string, allowed: number, used: number): NewEvent[] {
   const exceeded: NewEvent = { type: 'budget.exceeded', data: { limit, allowed, used } };
   if (state.deciderVersion < 2) return [exceeded, completed(state, 'failed', { reason: `budget exceeded: ${limit} ${used} > ${allowed}` })];
   const paused = `budget spent: ${limit} ${used} of ${allowed}; resume with a higher ${limit} to go on`;

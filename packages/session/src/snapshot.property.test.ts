@@ -18,6 +18,8 @@ const toolNames = ['workspace.read', 'workspace.write', 'http.get'];
 const setup = fc.record({
   maxSteps: fc.integer({ min: 1, max: 8 }),
   maxCostUsd: fc.option(fc.integer({ min: 1, max: 50 }).map((cents) => cents / 100), { nil: undefined }),
+  maxToolCalls: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+  maxNonIdempotentCalls: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
   system: fc.string({ maxLength: 12 }),
   input: fc.string({ maxLength: 20 }),
 });
@@ -42,7 +44,9 @@ type Choice = typeof choice extends fc.Arbitrary<infer T> ? T : never;
 const history = fc.tuple(setup, fc.array(choice, { maxLength: 40 })).map(([session, choices]) => play(session, choices));
 
 function play(session: typeof setup extends fc.Arbitrary<infer T> ? T : never, choices: Choice[]): SessionEvent[] {
-  const budget = { maxSteps: session.maxSteps, ...(session.maxCostUsd !== undefined ? { maxCostUsd: session.maxCostUsd } : {}) };
+  const { maxSteps, maxCostUsd, maxToolCalls, maxNonIdempotentCalls } = session;
+  const limits = Object.entries({ maxCostUsd, maxToolCalls, maxNonIdempotentCalls }).filter(([, limit]) => limit !== undefined);
+  const budget = { maxSteps, ...Object.fromEntries(limits) };
   const agent: AgentDefinition = { name: 'prop', model: 'scripted', system: session.system, tools: toolNames, budget, maxTokens: 256, subagents: [], script: [] };
   const tools = toolNames.map((name) => ({ name, description: name, inputSchema: { type: 'object' } }));
   const events: SessionEvent[] = [];
@@ -54,7 +58,7 @@ function play(session: typeof setup extends fc.Arbitrary<infer T> ? T : never, c
     state = fold(appended, state);
     events.push(...appended);
   };
-  apply({ type: 'StartSession', sessionId: 'p1', correlationId: 'p1', agent, tools, input: session.input, budget });
+  apply({ type: 'StartSession', sessionId: 'p1', correlationId: 'p1', agent, tools, input: session.input, budget, nonIdempotentTools: ['http.get'] });
   for (const next of choices) {
     if (state.status === 'completed') break;
     apply(commandFor(next, state), next.pick % 7 === 0);

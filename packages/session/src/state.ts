@@ -39,6 +39,8 @@ interface Setup {
   deciderVersion: number;
   /** The task's own policy, narrowing the agent's; null when the task set none. */
   taskPolicy: Policy | null;
+  /** The session's tools not safe to run twice, as their executors advertised them at its start. */
+  nonIdempotentTools: string[];
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -52,6 +54,16 @@ interface Progress {
   /** The conversation so far, from which the next model request is rebuilt. */
   conversation: Conversation;
   totals: Totals;
+  /** Tool calls requested so far, in all, by tool and of tools not safe to run twice: the budget's tool limits count these. */
+  requested: RequestedCalls;
+  /** When the session started and the latest event so far, by the log's clock (ms): its wall-clock budget counts between them. */
+  clock: { startedAt: number; latestAt: number };
+}
+
+export interface RequestedCalls {
+  all: number;
+  byTool: Record<string, number>;
+  nonIdempotent: number;
 }
 
 /** A session's state is a fold of its events; `status` says what the session waits for. */
@@ -81,15 +93,16 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * Version of SessionState's shape and of `evolve`, recorded in snapshots. Bump it when either
  * changes: a snapshot folded by other code is then replayed over, never trusted. 4: `deciderVersion`.
  * 5: `paused`, and the budget a resume sets. 6: `taskPolicy`, and a waiting call's `permission`.
+ * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
  */
-export const sessionStateVersion = 6;
+export const sessionStateVersion = 7;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
-    const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy } = event.data;
+    const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools } = event.data;
     return {
       status: 'deciding',
       after: { kind: 'input' },
@@ -101,13 +114,19 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       forkedFrom: forkedFrom ?? null,
       deciderVersion,
       taskPolicy: taskPolicy ?? null,
+      nonIdempotentTools: nonIdempotentTools ?? [],
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
       totals: zeroTotals,
+      requested: { all: 0, byTool: {}, nonIdempotent: 0 },
+      clock: { startedAt: event.at, latestAt: event.at },
     };
   }
-  return { ...evolveActive(state, event), n: event.n };
+  const evolved = evolveActive(state, event);
+  // An event the decider has only proposed carries no time (0): the clock stays at the last recorded one.
+  const latestAt = Math.max(evolved.clock.latestAt, event.at);
+  return { ...evolved, n: event.n, ...(latestAt === evolved.clock.latestAt ? {} : { clock: { ...evolved.clock, latestAt } }) };
 }
 
 function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
@@ -134,7 +153,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       const pending = state.status === 'awaiting_tools' ? state.pending : [];
       const results = state.status === 'awaiting_tools' ? state.results : [];
       const { callId, tool, input, idempotencyKey } = event.data;
-      return { ...base(state), status: 'awaiting_tools', pending: [...pending, { callId, tool, input, idempotencyKey }], results };
+      const requested = countRequested(state.requested, tool, state.nonIdempotentTools.includes(tool));
+      return { ...base(state), requested, status: 'awaiting_tools', pending: [...pending, { callId, tool, input, idempotencyKey }], results };
     }
     case 'tool.completed':
     case 'tool.failed':
@@ -157,10 +177,20 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
   }
 }
 
-/** `budget` with the limits a resume set; a limit it left out stays as it was. */
+/** `budget` with the limits a resume set; a limit it left out stays as it was, a tool's limit tool by tool. */
 function withLimits(budget: Budget, limits: EventData<'session.resumed'>['budget']): Budget {
-  const { maxSteps, maxCostUsd } = limits ?? {};
-  return { ...budget, ...(maxSteps === undefined ? {} : { maxSteps }), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+  const { maxToolCallsPerTool, ...whole } = limits ?? {};
+  const set = Object.fromEntries(Object.entries(whole).filter(([, limit]) => limit !== undefined));
+  const perTool = maxToolCallsPerTool === undefined ? {} : { maxToolCallsPerTool: { ...budget.maxToolCallsPerTool, ...maxToolCallsPerTool } };
+  return { ...budget, ...set, ...perTool };
+}
+
+export function countRequested(requested: RequestedCalls, tool: string, nonIdempotent: boolean): RequestedCalls {
+  return {
+    all: requested.all + 1,
+    byTool: { ...requested.byTool, [tool]: (requested.byTool[tool] ?? 0) + 1 },
+    nonIdempotent: requested.nonIdempotent + (nonIdempotent ? 1 : 0),
+  };
 }
 
 /** Marks a waiting call allowed, with the grant a re-dispatch carries while it holds. */
@@ -206,8 +236,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, n, paused, conversation, totals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, n, paused, conversation, totals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

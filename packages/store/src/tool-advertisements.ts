@@ -30,11 +30,16 @@ export async function advertiseTools(nc: NatsConnection, names: Naming, tools: r
 
 /** The advertised definitions of `toolNames`, in that order, ready to show a model. */
 export async function readToolDefinitions(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<ToolDefinition[]> {
+  return (await readAdvertisedTools(nc, names, toolNames)).map((advertised) => ToolDefinition.parse(advertised));
+}
+
+/** The advertisements of `toolNames` (schema and whether the tool is safe to run twice), in that order; throws naming those no executor has advertised. */
+export async function readAdvertisedTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<AdvertisedTool[]> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
   const found = await Promise.all(toolNames.map((tool) => readAdvertisement(bucket, tool)));
   const missing = toolNames.filter((_, index) => found[index] === undefined);
   if (missing.length > 0) throw new UnadvertisedToolsError(missing);
-  return found.flatMap((advertised) => (advertised ? [ToolDefinition.parse(advertised)] : []));
+  return found.flatMap((advertised) => (advertised ? [advertised] : []));
 }
 
 /** Those of `toolNames` no executor has advertised, in that order. */

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { readToolDefinitions, UnadvertisedToolsError, type EventStore } from '@signalbox/store';
-import { AgentDefinition, replyToHeader, type Naming, type TaskOutcome } from '@signalbox/events';
+import { readAdvertisedTools, UnadvertisedToolsError, type EventStore } from '@signalbox/store';
+import { AgentDefinition, replyToHeader, ToolDefinition, type Naming, type TaskOutcome } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { ulid } from 'ulid';
 import { budgetOverCeiling, type BudgetCeiling } from '../core/budget-ceiling.ts';
@@ -41,9 +41,11 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const overCeiling = budgetOverCeiling(task.budget ?? {}, agent, deps.budgetCeiling);
   if (overCeiling) throw new Rejection(`the task's budget is refused: ${overCeiling}`);
   const sessionId = task.sessionId ?? sessionIdFor(message);
-  const tools = await readToolDefinitions(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
+  const advertised = await readAdvertisedTools(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
+  const tools = advertised.map((tool) => ToolDefinition.parse(tool));
+  const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),

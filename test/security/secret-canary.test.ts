@@ -33,8 +33,10 @@ const echo = defineTool({
   description: 'Echoes its token back, in every form a careless tool might',
   input: z.object({}),
   secrets: ['CANARY_TOKEN'],
-  run: (_, { secrets }) => {
+  run: (_, { secrets, logger }) => {
     const value = secrets['CANARY_TOKEN'] ?? '';
+    // A careless tool logs what it uses: the executor masks its log lines too.
+    logger.warn({ token: value, header: `Bearer ${value}` }, `using ${value}`);
     return { plain: value, base64: Buffer.from(value).toString('base64'), basic: Buffer.from(`user:${value}`).toString('base64'), url: `https://x.test/?t=${encodeURIComponent(value)}` };
   },
 });
@@ -152,6 +154,7 @@ describe('a secret the vault hands to a tool', () => {
     expect(leaks).toEqual([]);
     expect(logs.lines.length).toBeGreaterThan(0);
     const logged = logs.lines.map((line) => JSON.stringify(line)).join('\n');
+    expect(logged).toContain('using [secret:CANARY_TOKEN]');
     expect(forms.filter((form) => logged.includes(form))).toEqual([]);
   });
 });

@@ -103,3 +103,28 @@ describe('a tool that declares a secret', () => {
     expect(() => defineTool({ ...echo, name: 'bad', secrets: ['sbx.>'] })).toThrow(/declares the secret "sbx.>", which is no secret name/);
   });
 });
+
+describe('a tool holding a secret that logs it', () => {
+  it('logs it masked: message, fields, errors and child bindings', async () => {
+    const lines: string[] = [];
+    const captured = createLogger({ service: 'tool-executor', instance: 'test', level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+    const chatty = defineTool({
+      name: 'secret.chatty',
+      description: 'Logs its token',
+      input: z.object({}),
+      secrets: ['GITHUB_TOKEN'],
+      run: (_, { secrets, logger }) => {
+        const value = secrets['GITHUB_TOKEN'] ?? '';
+        logger.info({ header: `Bearer ${value}`, nested: { list: [value] } }, `calling with ${value}`);
+        logger.child({ bound: value }).warn({ err: new Error(`refused ${value}`) }, 'failed');
+        return 'ok';
+      },
+    });
+    await outcome(chatty, { logger: captured, grant: { secrets: ['GITHUB_TOKEN'] }, openSecret: opener() });
+    const logged = lines.join('\n');
+    expect(lines).toHaveLength(2);
+    expect(logged).not.toContain(token);
+    expect(logged).toContain('calling with [secret:GITHUB_TOKEN]');
+    expect(logged).toContain('refused [secret:GITHUB_TOKEN]');
+  });
+});

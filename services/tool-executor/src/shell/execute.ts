@@ -2,6 +2,7 @@ import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type To
 import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
 import { maskSecrets } from '../core/secret-masking.ts';
+import { maskingLogger } from './masking-logger.ts';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import type { CallWorkspace } from './workspace.ts';
@@ -78,11 +79,12 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
   }
   const opened = await secretsFor(tool, parsed.data, environment);
   if ('refused' in opened) return { status: 'failed', error: opened.refused };
-  // Whatever the call returns, throws or writes is masked before anything records or sends it.
+  // Whatever the call returns, throws, writes or logs is masked before anything records or sends it.
   const mask = (text: string) => maskSecrets(text, opened.secrets);
   let output: JsonValue;
   try {
-    output = await runWithTimeout(tool, parsed.data, job, { ...environment, workspace: maskingWrites(environment.workspace, opened.secrets, mask) }, opened.secrets);
+    const holding = opened.secrets.size === 0 ? environment : { ...environment, workspace: maskingWrites(environment.workspace, mask), logger: maskingLogger(environment.logger, mask) };
+    output = await runWithTimeout(tool, parsed.data, job, holding, opened.secrets);
   } catch (error) {
     return { status: 'failed', error: truncated(mask(error instanceof Error ? error.message : String(error))) };
   }
@@ -117,8 +119,7 @@ async function secretsFor(tool: ToolSpec, input: z.infer<z.ZodObject>, environme
 }
 
 /** A call holding secrets writes into its workspace with them masked: a file outlives the call. */
-function maskingWrites(workspace: CallWorkspace, secrets: ReadonlyMap<string, string>, mask: (text: string) => string): CallWorkspace {
-  if (secrets.size === 0) return workspace;
+function maskingWrites(workspace: CallWorkspace, mask: (text: string) => string): CallWorkspace {
   const write = async (path: string, content: Uint8Array) => {
     const text = Buffer.from(content).toString('utf8');
     const masked = mask(text);

@@ -20,6 +20,8 @@ let js: JetStreamClient;
 let executor: RunningService;
 /** An executor that trusts no broker, so it checks no grant. */
 let uncheckingExecutor: RunningService;
+/** An executor that checks grants but holds no vault key. */
+let keylessExecutor: RunningService;
 /** What the executor takes for now; an expired grant is one issued long enough before it. */
 const now = 1_800_000_000_000;
 /** Targets the destructive tool really deleted. */
@@ -51,10 +53,12 @@ beforeAll(async () => {
   const vaultKeys = { current: vaultKey };
   executor = await toolExecutorService({ tools: [destructive, namedHostsTool('hosts.checked'), secretTool('vault.checked')], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1, vaultKeys }).start(context);
   uncheckingExecutor = await toolExecutorService({ tools: [namedHostsTool('hosts.unchecked'), secretTool('vault.unchecked')], clock: () => now, vaultKeys }).start(context);
+  keylessExecutor = await toolExecutorService({ tools: [secretTool('vault.keyless')], grantSigners: [broker.getPublicKey()], clock: () => now, vaultKeys: {} }).start(context);
 });
 afterAll(async () => {
   await executor?.stop();
   await uncheckingExecutor?.stop();
+  await keylessExecutor?.stop();
   await nc?.close();
   await server?.dispose();
 });
@@ -142,6 +146,13 @@ describe('the secrets a grant names', () => {
     expect((await resultOf(secretJob('vault-unchecked', 'vault.unchecked'))).outcome).toEqual({
       status: 'failed',
       error: 'vault.unchecked needs the secret DEPLOY_TOKEN: this executor checks no grants (SIGNALBOX_GRANT_SIGNERS), so it opens no secret',
+    });
+  });
+
+  it('fail the call, naming the secret, on an executor that holds no vault key', async () => {
+    expect((await resultOf(secretJob('vault-keyless', 'vault.keyless'))).outcome).toEqual({
+      status: 'failed',
+      error: 'vault.keyless needs the secret DEPLOY_TOKEN, which cannot be opened: this executor holds no vault key: set SIGNALBOX_SECRETS_KEY_FILE',
     });
   });
 

@@ -42,10 +42,10 @@ export interface CapturedLogs {
 
 /**
  * Runs `services` on `nc` as `startHost` would, but with loggers that write to `logs` (at `warn` and
- * above), so a test can check what was logged without printing it.
+ * above unless `settings` say otherwise), so a test can check what was logged without printing it.
  */
-export async function startCapturedHost(nc: NatsConnection, services: readonly Service[], logs: CapturedLogs): Promise<{ stop(): Promise<void> }> {
-  const config = RuntimeConfig.parse({ logLevel: 'warn', instance: 'security' });
+export async function startCapturedHost(nc: NatsConnection, services: readonly Service[], logs: CapturedLogs, settings: Record<string, unknown> = {}): Promise<{ stop(): Promise<void> }> {
+  const config = RuntimeConfig.parse({ logLevel: 'warn', instance: 'security', ...settings });
   const names = naming(config.prefix);
   await provision(nc, names, { replicas: 1, eventPartitions: config.eventPartitions });
   const store = await openEventReader(nc, names);

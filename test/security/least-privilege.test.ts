@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
+import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
@@ -12,7 +13,7 @@ import { encode, naming } from '@signalbox/events';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
-import { provision, provisionEventPartitions } from '@signalbox/store';
+import { provision, provisionEventPartitions, SecretVault, vaultKeyOf } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,7 @@ const listingToo = {
 };
 
 const brokerKey = createUser();
+const vaultKey = vaultKeyOf(randomBytes(32));
 let server: NatsServer;
 const hosts: Host[] = [];
 const connections = new Map<Role, NatsConnection>();
@@ -80,6 +82,7 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent(listingToo));
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'workspace-only', rules: [{ effect: 'allow', tool: 'workspace.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'guarded', policy: 'workspace-only' }));
+  await (await SignalboxClient.open(admin)).setSecret('VAULT_CANARY', 'vault-canary-value', vaultKey);
   const hostAs = (role: 'actor' | 'executor' | 'broker', services: Parameters<typeof startHost>[0]) =>
     // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
     // jobs with the broker's grant, so the grant travels through every user's permissions.
@@ -186,13 +189,34 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['broker', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
   ['broker', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
   ['broker', 'publish to a subject no request of its own named', async (nc) => published(nc, names.subjects.inbox('least-privilege'))],
+  ['actor', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['broker', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['publisher', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['actor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
+  ['executor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
+  ['executor', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
+  ['executor', 'purge the vault', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.secrets}`)],
 ];
+
+/** A direct get of one sealed secret, as the executor reads it. */
+async function sealedSecret(nc: NatsConnection): Promise<unknown> {
+  return (await jetstreamManager(nc)).direct.getMessage(`KV_${names.buckets.secrets}`, { last_by_subj: `$KV.${names.buckets.secrets}.VAULT_CANARY` });
+}
 
 describe('the least-privilege matrix', () => {
   it.each(forbidden)('%s may not %s', async (role, _action, attempt) => {
     const before = await streamStates();
     await expect(attempt(connectionOf(role))).rejects.toThrow(/permission/i);
     expect(await streamStates()).toEqual(before);
+  });
+
+  it('lets the executor read a sealed secret by name, as it does for a granted call', async () => {
+    const nc = await connectAuthenticated(server.url, { ...users.executor, inboxPrefix: '_SBX_INBOX.tool-executor' });
+    try {
+      await expect((await SecretVault.open(nc, names)).open('VAULT_CANARY', { current: vaultKey })).resolves.toBe('vault-canary-value');
+    } finally {
+      await nc.close();
+    }
   });
 
   it("has doctor tell a publisher's user which inbox prefix to set, and that it may not read the streams", async () => {
@@ -245,7 +269,7 @@ async function refusalOf(nc: NatsConnection, subject: string): Promise<never> {
 async function streamStates(): Promise<Record<string, { messages: number; last: number }>> {
   const jsm = await jetstreamManager(connectionOf('admin'));
   const { events, tasks, inbox, jobs, dlq } = names.streams;
-  const watched = [events, tasks, inbox, jobs, dlq, `OBJ_${names.objectStores.workspace}`, `KV_${names.buckets.agents}`];
+  const watched = [events, tasks, inbox, jobs, dlq, `OBJ_${names.objectStores.workspace}`, `KV_${names.buckets.agents}`, `KV_${names.buckets.secrets}`];
   const states: Record<string, { messages: number; last: number }> = {};
   for (const stream of watched) {
     const { state } = await jsm.streams.info(stream);

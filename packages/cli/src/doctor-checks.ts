@@ -1,5 +1,6 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
+import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -93,6 +94,7 @@ export interface DoctorFacts {
   unserved: UnservedFact[];
   subscribers: SubscribersFact;
   permissions: PermissionFacts;
+  vault: VaultFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -140,6 +142,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...unservedFindings(facts),
     ...subscriberFindings(facts),
     ...permissionFindings(facts.permissions),
+    ...vaultFindings(facts.vault),
   ];
 }
 

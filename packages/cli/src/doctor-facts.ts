@@ -3,7 +3,9 @@ import type { Naming } from '@signalbox/events';
 import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
+import { vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
+import type { VaultFacts } from './doctor-vault-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
 const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
@@ -121,10 +123,12 @@ export interface DoctorSettings {
   eventPartitions: number;
   /** `SIGNALBOX_GRANT_SIGNERS`: the brokers whose grants executors here require. */
   grantSigners: readonly string[];
+  /** The ids of the vault keys this environment holds. */
+  vaultKeys: VaultFacts['keys'];
 }
 
 export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
-  const { eventPartitions: configuredPartitions, grantSigners } = settings;
+  const { eventPartitions: configuredPartitions, grantSigners, vaultKeys } = settings;
   const info = nc.info;
   if (!info) throw new Error('the NATS connection has no server info');
   const facts: DoctorFacts = {
@@ -139,6 +143,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     unserved: [],
     subscribers: { configuredPartitions, durables: [] },
     permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [] },
+    vault: { keys: vaultKeys, sealed: [] },
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -157,6 +162,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners);
+  if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, sealed: await vaultFactsOf(nc, names) };
   return facts;
 }
 

@@ -48,7 +48,7 @@ async function unstoredPoliciesOf(nc: NatsConnection, names: Naming, present: Re
 }
 
 /** A KV bucket's live entries, read over the JetStream API (the CLI has no KV client): deleted and purged keys left out. */
-async function storedValues(nc: NatsConnection, bucket: string): Promise<Map<string, Uint8Array>> {
+export async function storedValues(nc: NatsConnection, bucket: string): Promise<Map<string, Uint8Array>> {
   const stream = `KV_${bucket}`;
   const prefix = `$KV.${bucket}.`;
   const info = StreamSubjects.parse(await apiRequest(nc, `$JS.API.STREAM.INFO.${stream}`, { subjects_filter: `${prefix}>` }));

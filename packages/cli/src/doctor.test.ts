@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -6,7 +7,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { naming } from '@signalbox/events';
-import { isAtLeast, provision, serverFloor, streamConfigs } from '@signalbox/store';
+import { isAtLeast, provision, SecretVault, serverFloor, streamConfigs, vaultKeyOf } from '@signalbox/store';
 import { freePort, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorFacts, FeatureFact, Finding } from './doctor-checks.ts';
@@ -159,6 +160,23 @@ describe('signalbox doctor on a single nats-server', () => {
       ]);
     } finally {
       for (const agent of ['scribe', 'helper', 'leaver']) await (await kv.open(names.buckets.agents)).purge(agent);
+      await nc.close();
+    }
+  });
+
+  it('reads which key each stored secret is sealed under, never a value, and warns when no key file is set here', async () => {
+    const nc = await connect({ servers: server.url });
+    const vault = await SecretVault.open(nc, names);
+    const key = vaultKeyOf(randomBytes(32));
+    await vault.set('GITHUB_TOKEN', 'ghp_doctor-canary', key);
+    await (await new Kvm(nc).open(names.buckets.secrets)).put('GARBLED', 'not a sealed record');
+    try {
+      const { facts, findings } = await report(server.url, server.monitorUrl);
+      expect(facts.vault).toEqual({ keys: {}, sealed: [{ name: 'GARBLED', keyId: 'unreadable' }, { name: 'GITHUB_TOKEN', keyId: key.id }] });
+      expect(findings.map((finding) => finding.message)).toContainEqual(expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/));
+      expect(JSON.stringify({ facts, findings })).not.toContain('ghp_doctor-canary');
+    } finally {
+      for (const name of ['GITHUB_TOKEN', 'GARBLED']) await vault.delete(name);
       await nc.close();
     }
   });

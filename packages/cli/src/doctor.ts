@@ -1,6 +1,6 @@
 import { naming } from '@signalbox/events';
-import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth } from '@signalbox/runtime';
-import { defaultEventPartitions, permissionRefusal } from '@signalbox/store';
+import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth, type RuntimeConfig } from '@signalbox/runtime';
+import { defaultEventPartitions, permissionRefusal, readVaultKeys } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor, type DoctorSettings } from './doctor-facts.ts';
@@ -64,12 +64,24 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[] } {
   try {
     const config = configFromEnv();
-    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, findings: [] };
+    const vault = vaultKeyIds(config);
+    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, vaultKeys: vault.keys, findings: vault.findings };
   } catch (error) {
     return {
       eventPartitions: defaultEventPartitions,
       grantSigners: [],
+      vaultKeys: {},
       findings: [{ level: 'error', message: `${(error as Error).message}. Fix the variable, or unset it for the default.` }],
     };
+  }
+}
+
+/** The ids of the vault keys the key files here hold; a file that holds none is an error (executors would not start). */
+function vaultKeyIds(config: RuntimeConfig): { keys: DoctorSettings['vaultKeys']; findings: Finding[] } {
+  try {
+    const { current, previous } = readVaultKeys(config.secrets);
+    return { keys: { ...(current ? { current: current.id } : {}), ...(previous ? { previous: previous.id } : {}) }, findings: [] };
+  } catch (error) {
+    return { keys: {}, findings: [{ level: 'error', message: `${(error as Error).message}. Fix the key file, or unset the variable.` }] };
   }
 }

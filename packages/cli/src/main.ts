@@ -92,6 +92,35 @@ policies
   .option('--json', 'print JSON')
   .action(async (name: string, _options, command: Command) => (await import('./policy-commands.ts')).deletePolicy(globals(command), name));
 
+const secrets = program.command('secrets').description('manage the credential vault: secrets sealed under a master key that never enters NATS (lists names when no subcommand is given)');
+
+secrets
+  .command('list', { isDefault: true })
+  .description('list the stored secrets by name, with the key each is sealed under (never a value)')
+  .option('--json', 'print JSON')
+  .action(async (_options, command: Command) => (await import('./secret-commands.ts')).listSecrets(globals(command)));
+
+secrets
+  .command('set')
+  .description('seal the value on standard input (never an argument) under $SIGNALBOX_SECRETS_KEY_FILE and store it as <name>')
+  .argument('<name>', 'letters, digits and "_", like GITHUB_TOKEN')
+  .option('--json', 'print JSON')
+  .action(async (name: string, _options, command: Command) => (await import('./secret-commands.ts')).setSecret(globals(command), name));
+
+secrets
+  .command('delete')
+  .description('delete a stored secret with its history')
+  .argument('<name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, _options, command: Command) => (await import('./secret-commands.ts')).deleteSecret(globals(command), name));
+
+secrets
+  .command('rotate')
+  .description('seal every secret again under a new key, opening each with $SIGNALBOX_SECRETS_KEY_FILE (or $SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE)')
+  .requiredOption('--new-key-file <file>', 'a file holding the new key: 32 random bytes in base64 (openssl rand -base64 32)')
+  .option('--json', 'print JSON')
+  .action(async (flags: { newKeyFile: string }, command: Command) => (await import('./secret-commands.ts')).rotateSecrets(globals(command), flags.newKeyFile));
+
 program
   .command('submit')
   .description('submit a task to an agent and print the session id')

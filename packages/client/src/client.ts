@@ -17,7 +17,7 @@ import {
 } from '@signalbox/events';
 import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, type HistoryCheck } from '@signalbox/session';
-import { openEventReader, requireSupportedServer, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type WorkspaceEntry } from '@signalbox/store';
+import { openEventReader, requireSupportedServer, SecretVault, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type VaultKey, type VaultKeys, type WorkspaceEntry } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
@@ -84,6 +84,34 @@ export class SignalboxClient {
     if ((await readPolicy(bucket, name)) === undefined) return false;
     await bucket.delete(name);
     return true;
+  }
+
+  /**
+   * Seals `value` under `key` and stores it in the vault as `name` (letters, digits and `_`). Values
+   * go in, never out: only a tool executor opens a secret, for a call granted it.
+   */
+  async setSecret(name: string, value: string, key: VaultKey): Promise<void> {
+    await (await SecretVault.open(this.nc, this.names)).set(name, value, key);
+  }
+
+  /** The names of the secrets in the vault, sorted. */
+  async secretNames(): Promise<string[]> {
+    return (await SecretVault.open(this.nc, this.names)).names();
+  }
+
+  /** Which key each stored secret is sealed under, by its id: what `doctor` and a rotation check. */
+  async secretKeyIds(): Promise<{ name: string; keyId: string }[]> {
+    return (await SecretVault.open(this.nc, this.names)).keyIds();
+  }
+
+  /** Removes a secret and its history; false when there was none. */
+  async deleteSecret(name: string): Promise<boolean> {
+    return (await SecretVault.open(this.nc, this.names)).delete(name);
+  }
+
+  /** Seals every secret again under `next`, opening each with `keys` (nothing changes if one does not open); resolves to their names. */
+  async rotateSecrets(keys: VaultKeys, next: VaultKey): Promise<string[]> {
+    return (await SecretVault.open(this.nc, this.names)).rotate(keys, next);
   }
 
   /** Those of `tools` no tool executor has advertised: an agent naming one cannot start a session. */

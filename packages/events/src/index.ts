@@ -42,5 +42,5 @@ export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';
 export { canonicalJson } from './canonical-json.ts';
-export { Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, UrlMatcher } from './policy-document.ts';
+export { Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';

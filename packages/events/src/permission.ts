@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
-import { Effect, Policy, PolicyName } from './policy-document.ts';
+import { Effect, Policy, PolicyName, policyLimits, SecretName } from './policy-document.ts';
 
 /**
  * The permission broker's signed word that one tool call may run: bound to the session, the call,
@@ -23,6 +23,11 @@ export const ToolGrant = z.object({
    * resolve to a loopback, private or link-local address, which it otherwise refuses.
    */
   namedHosts: z.array(z.string().min(1).max(253)).max(16).optional(),
+  /**
+   * Secrets every layer of the deciding policy grants: the executor opens, of these, the ones the
+   * tool declares, and only for this call. Absent: none.
+   */
+  secrets: z.array(SecretName).max(policyLimits.secrets).optional(),
   signer: z.string().regex(/^[A-Z2-7]{56}$/),
   signature: z.string().min(1).max(200),
 });

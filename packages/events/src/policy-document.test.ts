@@ -25,3 +25,23 @@ describe('Policy', () => {
     expect(Policy.safeParse(policy).success).toBe(false);
   });
 });
+
+describe('the secrets a policy grants', () => {
+  it('are names like environment variables, in the policy and in each layer it is within', () => {
+    const policy = Policy.parse({ name: 'p', rules: [], secrets: ['GITHUB_TOKEN', '_X1'], within: [{ name: 'q', rules: [], secrets: ['GITHUB_TOKEN'] }] });
+    expect(policy.secrets).toEqual(['GITHUB_TOKEN', '_X1']);
+    expect(policy.within?.[0]?.secrets).toEqual(['GITHUB_TOKEN']);
+  });
+
+  it.each([
+    ['a name with a dot', ['a.b']],
+    ['a wildcard', ['*']],
+    ['a full wildcard', ['>']],
+    ['a name starting with a digit', ['1TOKEN']],
+    ['an empty name', ['']],
+    ['a name of 129 characters', ['A'.repeat(129)]],
+    ['more names than the limit', Array.from({ length: policyLimits.secrets + 1 }, (_, i) => `S${i}`)],
+  ])('refuses %s', (_, secrets) => {
+    expect(Policy.safeParse({ name: 'p', rules: [], secrets }).success).toBe(false);
+  });
+});

@@ -6,7 +6,18 @@ export const Effect = z.enum(['allow', 'ask', 'deny']);
 export type Effect = z.infer<typeof Effect>;
 
 /** Sizes a policy may reach: it is evaluated before every tool call, so it stays small. */
-export const policyLimits = { rules: 200, patternLength: 256, argumentPatterns: 16, keySegments: 8, within: 16 } as const;
+export const policyLimits = { rules: 200, patternLength: 256, argumentPatterns: 16, keySegments: 8, within: 16, secrets: 32 } as const;
+
+/**
+ * A secret in the vault, by name: a letter or `_`, then letters, digits and `_`, like an environment
+ * variable. No dots, wildcards or spaces: the name is a KV key and goes into `{{secret:NAME}}`.
+ */
+export const SecretName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a secret name is letters, digits and "_", not starting with a digit (like GITHUB_TOKEN)');
+export type SecretName = z.infer<typeof SecretName>;
 
 /** picomatch refuses some patterns (too long, for one): refuse them when the policy is read, not at a call. */
 function compiles(pattern: string): boolean {
@@ -70,6 +81,11 @@ export const PolicyLayer = z.strictObject({
   rules: z.array(PolicyRule).max(policyLimits.rules),
   /** What happens to a call no rule matches. */
   default: Effect.default('deny'),
+  /**
+   * Secrets from the vault that the tools of a call this policy allows may open. A call gets those
+   * every layer names (a task's policy can only narrow them; one that names none grants none).
+   */
+  secrets: z.array(SecretName).max(policyLimits.secrets).optional(),
   /** Only the delegable grants count, and the default is deny: the layer a child session inherits. */
   delegated: z.literal(true).optional(),
 });

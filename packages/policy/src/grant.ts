@@ -28,7 +28,7 @@ export function grantSigningBytes(claims: Omit<ToolGrant, 'signature'>): Uint8Ar
 }
 
 /** The broker's grant for `call`, signed with its NKey seed (`SU…`). */
-export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: number; ttlMs?: number; policy: string; policyVersion?: number; namedHosts?: string[] }): ToolGrant {
+export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: number; ttlMs?: number; policy: string; policyVersion?: number; namedHosts?: string[]; secrets?: string[] }): ToolGrant {
   const signer = signerOf(seed);
   const claims: Omit<ToolGrant, 'signature'> = {
     sessionId: call.sessionId,
@@ -40,6 +40,7 @@ export function signGrant(seed: string, call: GrantedCall, terms: { issuedAt: nu
     policy: terms.policy,
     ...(terms.policyVersion === undefined ? {} : { policyVersion: terms.policyVersion }),
     ...(terms.namedHosts === undefined || terms.namedHosts.length === 0 ? {} : { namedHosts: terms.namedHosts }),
+    ...(terms.secrets === undefined || terms.secrets.length === 0 ? {} : { secrets: terms.secrets }),
     signer: signer.publicKey,
   };
   return { ...claims, signature: sign(null, grantSigningBytes(claims), signer.key).toString('base64url') };

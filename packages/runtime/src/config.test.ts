@@ -87,4 +87,17 @@ describe('maskedConfig', () => {
     expect(shown).toContain('"permissionBroker":{"grantTtlMs":600000,"nkeySeed":"[set]"}');
     expect(JSON.stringify(maskedConfig(configFromEnv({})))).toContain('"permissionBroker":{"grantTtlMs":600000}');
   });
+
+  it('shows whether the vault key files are set, never where they are', () => {
+    const shown = JSON.stringify(maskedConfig(configFromEnv({ SIGNALBOX_SECRETS_KEY_FILE: '/run/secrets/vault.key' })));
+    expect(shown).not.toContain('/run/secrets/vault.key');
+    expect(shown).toContain('"secrets":{"keyFile":"[set]","previousKeyFile":"[not set]"}');
+  });
+});
+
+describe('the vault key settings', () => {
+  it('are read from SIGNALBOX_SECRETS_KEY_FILE and SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE', () => {
+    expect(configFromEnv({ SIGNALBOX_SECRETS_KEY_FILE: '/k/new', SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: '/k/old' }).secrets).toEqual({ keyFile: '/k/new', previousKeyFile: '/k/old' });
+    expect(configFromEnv({}).secrets).toEqual({});
+  });
 });

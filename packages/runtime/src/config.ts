@@ -39,6 +39,8 @@ export const Environment = z.object({
   SIGNALBOX_PERMISSION_BROKER_SEED: z.string().min(1).optional().describe('secret: the NKey user seed (SU...) the permission broker signs grants with (unset: it issues none)'),
   SIGNALBOX_PERMISSION_BROKER_SEED_FILE: z.string().min(1).optional().describe('a file holding the permission broker\'s NKey user seed'),
   SIGNALBOX_GRANT_TTL_MS: z.string().min(1).optional().describe('how long a grant the permission broker signs holds (default 600000, 10 minutes)'),
+  SIGNALBOX_SECRETS_KEY_FILE: z.string().min(1).optional().describe('secret: a file holding the vault master key, 32 random bytes in base64 (openssl rand -base64 32); never sent to NATS'),
+  SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: z.string().min(1).optional().describe('secret: during a key rotation, the file of the key secrets were sealed under before (opens, never seals)'),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
@@ -101,6 +103,15 @@ export const PermissionBrokerSettings = z
     path: ['nkeySeedFile'],
   });
 
+/**
+ * The vault's master keys, as files: read by the processes that open secrets (executors) or seal
+ * them (the CLI). Secret: `maskedConfig` shows only whether each is set, and nothing logs them.
+ */
+export const SecretsSettings = z.object({
+  keyFile: z.string().min(1).optional(),
+  previousKeyFile: z.string().min(1).optional(),
+});
+
 /** Settings every Signalbox process runs with. */
 export const RuntimeConfig = z.object({
   natsUrl: z.string().default('nats://127.0.0.1:4222'),
@@ -115,6 +126,7 @@ export const RuntimeConfig = z.object({
   sessionActor: SessionActorSettings.prefault({}),
   toolExecutor: ToolExecutorSettings.prefault({}),
   permissionBroker: PermissionBrokerSettings.prefault({}),
+  secrets: SecretsSettings.prefault({}),
   /** Partitions of the event subscriber's stream: replicas of a subscribing service share them. Same in every process. */
   eventPartitions: z.coerce.number().int().min(1).max(1024).default(defaultEventPartitions),
   /** Model provider endpoints, with their keys (never logged: `maskedConfig` for showing them). */
@@ -152,6 +164,8 @@ const settingsByVariable = {
   SIGNALBOX_PERMISSION_BROKER_SEED: ['permissionBroker', 'nkeySeed'],
   SIGNALBOX_PERMISSION_BROKER_SEED_FILE: ['permissionBroker', 'nkeySeedFile'],
   SIGNALBOX_GRANT_TTL_MS: ['permissionBroker', 'grantTtlMs'],
+  SIGNALBOX_SECRETS_KEY_FILE: ['secrets', 'keyFile'],
+  SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: ['secrets', 'previousKeyFile'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
@@ -207,6 +221,11 @@ export function maskedConfig(config: RuntimeConfig): unknown {
     natsUrl: maskNatsUrl(config.natsUrl),
     natsAuth: { ...natsAuth, ...secrets },
     permissionBroker: brokerSeed === undefined ? permissionBroker : { ...permissionBroker, nkeySeed: '[set]' },
+    secrets: { keyFile: shownAsSet(config.secrets.keyFile), previousKeyFile: shownAsSet(config.secrets.previousKeyFile) },
     models: { ...config.models, providers },
   };
+}
+
+function shownAsSet(value: string | undefined): string {
+  return value === undefined ? '[not set]' : '[set]';
 }

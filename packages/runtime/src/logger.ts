@@ -7,7 +7,7 @@ export type { Logger };
  * Keys whose values never reach a log line, wherever they sit in a logged object. Secrets are kept
  * out of events and model context by design; this is the net under that.
  */
-const secretPaths = ['apiKey', 'token', 'password', 'pass', 'secret', 'nkeySeed', 'authorization', 'credentials'].flatMap((key) => [
+const secretPaths = ['apiKey', 'token', 'password', 'pass', 'secret', 'secrets', 'nkeySeed', 'authorization', 'credentials', 'keyFile', 'previousKeyFile'].flatMap((key) => [
   key,
   `*.${key}`,
   `*.*.${key}`,

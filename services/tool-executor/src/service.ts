@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { advertiseTools, WorkspaceFiles } from '@signalbox/store';
+import { advertiseTools, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { toolCatalogue } from './shell/execute.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
@@ -22,6 +22,8 @@ export interface ToolExecutorOptions {
   ackWaitMs?: number;
   /** Public NKeys of the brokers whose grants jobs must carry (default: the config's; none: every job runs). */
   grantSigners?: readonly string[];
+  /** The vault keys (default: read from the files the config names). */
+  vaultKeys?: VaultKeys;
   clock?: () => number;
 }
 
@@ -37,6 +39,9 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       const tools = toolCatalogue(options.tools);
       await removeSharedDurable(context.nc, context.names, context.logger);
       await advertiseTools(context.nc, context.names, options.tools.map(advertisementOf));
+      const grantSigners = new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners);
+      // Secrets go only to calls whose grant names them, so an executor that checks no grants opens none.
+      const openSecret = grantSigners.size > 0 ? vaultOpener(context.nc, context.names, options.vaultKeys ?? readVaultKeys(context.config.secrets)) : undefined;
       const deps: ToolJobDeps = {
         js: jetstream(context.nc),
         names: context.names,
@@ -46,7 +51,8 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         workspaceViews: new WorkspaceViews(context.store),
         outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
-        grantSigners: new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners),
+        grantSigners,
+        ...(openSecret ? { openSecret } : {}),
         instance: context.config.instance,
         now: options.clock ?? Date.now,
       };
@@ -73,6 +79,18 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
   };
 }
 
+/** Opens secrets with the keys this process holds; the bucket is opened at the first secret a call needs. */
+function vaultOpener(nc: NatsConnection, names: Naming, keys: VaultKeys): (name: string) => Promise<string> {
+  let vault: Promise<SecretVault> | undefined;
+  return async (name) => {
+    if (keys.current === undefined && keys.previous === undefined) throw new Error('this executor holds no vault key: set SIGNALBOX_SECRETS_KEY_FILE');
+    vault ??= SecretVault.open(nc, names).catch((error: unknown) => {
+      vault = undefined;
+      throw error;
+    });
+    return (await vault).open(name, keys);
+  };
+}
 
 /** What executors before per-tool consumers shared, on every tool's jobs. */
 const sharedDurable = 'tool-executor';

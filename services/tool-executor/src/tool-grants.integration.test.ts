@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createUser } from '@nats-io/nkeys';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decode, encode, errorHeader, naming, ToolJob, ToolResult } from '@signalbox/events';
 import { signGrant } from '@signalbox/policy';
 import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
-import { EventStore, provision } from '@signalbox/store';
+import { EventStore, provision, SecretVault, vaultKeyOf } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -19,6 +20,8 @@ let js: JetStreamClient;
 let executor: RunningService;
 /** An executor that trusts no broker, so it checks no grant. */
 let uncheckingExecutor: RunningService;
+/** An executor that checks grants but holds no vault key. */
+let keylessExecutor: RunningService;
 /** What the executor takes for now; an expired grant is one issued long enough before it. */
 const now = 1_800_000_000_000;
 /** Targets the destructive tool really deleted. */
@@ -35,18 +38,27 @@ const destructive = defineTool({
 /** Says which hosts its call's grant named, as a tool sees them. */
 const namedHostsTool = (name: string) => defineTool({ name, description: 'Names the hosts its grant names', input: z.object({}), run: (_, { namedHosts }) => namedHosts.join(',') || '(none)' });
 
+/** Says what its secret is (unmasked it would be the value; masked, its name), as a tool sees it. */
+const secretTool = (name: string) =>
+  defineTool({ name, description: 'Returns its token', input: z.object({}), secrets: ['DEPLOY_TOKEN'], run: (_, { secrets }) => `token=${secrets['DEPLOY_TOKEN'] ?? '(none)'}` });
+const vaultKey = vaultKeyOf(randomBytes(32));
+
 beforeAll(async () => {
   server = await startNatsServer();
   nc = await connectNats(server.url, 'tool-grants-test');
   js = jetstream(nc);
   await provision(nc, names);
   const context = { nc, names, config: RuntimeConfig.parse({}), logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }), store: await EventStore.open(nc, names) };
-  executor = await toolExecutorService({ tools: [destructive, namedHostsTool('hosts.checked')], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1 }).start(context);
-  uncheckingExecutor = await toolExecutorService({ tools: [namedHostsTool('hosts.unchecked')], clock: () => now }).start(context);
+  await (await SecretVault.open(nc, names)).set('DEPLOY_TOKEN', 'deploy-token-value-7e1', vaultKey);
+  const vaultKeys = { current: vaultKey };
+  executor = await toolExecutorService({ tools: [destructive, namedHostsTool('hosts.checked'), secretTool('vault.checked')], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1, vaultKeys }).start(context);
+  uncheckingExecutor = await toolExecutorService({ tools: [namedHostsTool('hosts.unchecked'), secretTool('vault.unchecked')], clock: () => now, vaultKeys }).start(context);
+  keylessExecutor = await toolExecutorService({ tools: [secretTool('vault.keyless')], grantSigners: [broker.getPublicKey()], clock: () => now, vaultKeys: {} }).start(context);
 });
 afterAll(async () => {
   await executor?.stop();
   await uncheckingExecutor?.stop();
+  await keylessExecutor?.stop();
   await nc?.close();
   await server?.dispose();
 });
@@ -117,5 +129,37 @@ describe('the hosts a grant names', () => {
 
   it('do not reach it from an executor that checks no grant: anyone who may publish a job could have written them', async () => {
     expect((await resultOf(hostsJob('hosts-unchecked', 'hosts.unchecked'))).outcome).toEqual({ status: 'completed', output: '(none)' });
+  });
+});
+
+describe('the secrets a grant names', () => {
+  function secretJob(sessionId: string, tool: string): ToolJob {
+    const call = { sessionId, correlationId: sessionId, callId: 'c1', tool, input: {}, idempotencyKey: `${sessionId}/c1`, firstDispatch: true as const };
+    return { ...call, grant: signGrant(brokerSeed, call, { issuedAt: now, policy: 'deploy', secrets: ['DEPLOY_TOKEN'] }) };
+  }
+
+  it('are opened for the call once the executor has checked the grant, and its output is masked', async () => {
+    expect((await resultOf(secretJob('vault-checked', 'vault.checked'))).outcome).toEqual({ status: 'completed', output: 'token=[secret:DEPLOY_TOKEN]' });
+  });
+
+  it('are not opened by an executor that checks no grant, though it holds the key: anyone who may publish a job could have written them', async () => {
+    expect((await resultOf(secretJob('vault-unchecked', 'vault.unchecked'))).outcome).toEqual({
+      status: 'failed',
+      error: 'vault.unchecked needs the secret DEPLOY_TOKEN: this executor checks no grants (SIGNALBOX_GRANT_SIGNERS), so it opens no secret',
+    });
+  });
+
+  it('fail the call, naming the secret, on an executor that holds no vault key', async () => {
+    expect((await resultOf(secretJob('vault-keyless', 'vault.keyless'))).outcome).toEqual({
+      status: 'failed',
+      error: 'vault.keyless needs the secret DEPLOY_TOKEN, which cannot be opened: this executor holds no vault key: set SIGNALBOX_SECRETS_KEY_FILE',
+    });
+  });
+
+  it('cannot be added to a grant after it was signed', async () => {
+    const unsigned = signGrant(brokerSeed, { ...secretJob('vault-forged', 'vault.checked') }, { issuedAt: now, policy: 'deploy' });
+    const forged = { ...secretJob('vault-forged', 'vault.checked'), grant: { ...unsigned, secrets: ['DEPLOY_TOKEN'] } };
+    expect((await resultOf(forged)).outcome).toMatchObject({ status: 'failed' });
+    expect(await deadLetterReason('vault-forged')).toMatch(/refused: the grant's signature does not match its claims$/);
   });
 });

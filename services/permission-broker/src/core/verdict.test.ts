@@ -132,3 +132,36 @@ describe('the host a grant names', () => {
     }
   });
 });
+
+describe('the secrets a grant carries', () => {
+  const vaultPolicy = (revision = 1) =>
+    stored({ name: 'deployer', secrets: ['GITHUB_TOKEN', 'NPM_TOKEN'], rules: [{ effect: 'allow', tool: 'http.fetch', url: { host: '*' } }, { effect: 'deny', tool: 'prod.*' }] }, revision);
+  const asDeployer = (extra: object = {}) => check({ agent: { name: 'writer', tools: [], policy: 'deployer' }, tool: 'http.fetch', input: { url: 'https://api.github.com/' }, ...extra });
+
+  it('are the secrets the agent’s policy grants, on an allowed call', () => {
+    given([vaultPolicy()], { signs: true }).when(asDeployer()).then({ effect: 'allow', grant: { secrets: ['GITHUB_TOKEN', 'NPM_TOKEN'] } });
+  });
+
+  it('are those every layer names: a task’s policy can drop one, never add one, and one that names none grants none', () => {
+    const rules = [{ effect: 'allow' as const, tool: '*' }];
+    const narrowing = { name: 'task', rules, secrets: ['GITHUB_TOKEN', 'AWS_SECRET'] };
+    given([vaultPolicy()], { signs: true }).when(asDeployer({ taskPolicy: narrowing })).then({ grant: { secrets: ['GITHUB_TOKEN'] } });
+    const silent = given([vaultPolicy()], { signs: true }).when(asDeployer({ taskPolicy: { name: 'task', rules } })).then({ effect: 'allow' });
+    expect(silent.grant?.secrets).toBeUndefined();
+  });
+
+  it('are none for an agent without a policy (its listed tools), and none on a refused call', () => {
+    const listed = given([], { signs: true }).when(check()).then({ effect: 'allow' });
+    expect(listed.grant?.secrets).toBeUndefined();
+    const refused = given([vaultPolicy()], { signs: true }).when(asDeployer({ tool: 'prod.deploy', input: {} })).then({ effect: 'deny' });
+    expect(refused.grant).toBeUndefined();
+  });
+
+  it('are covered by the signature: a grant whose secrets are changed does not hold', () => {
+    const { grant } = given([vaultPolicy()], { signs: true }).when(asDeployer()).verdict;
+    const call = { sessionId: 's1', callId: 'c1', tool: 'http.fetch', input: { url: 'https://api.github.com/' } };
+    expect(checkGrant(grant, call, new Set([brokerKey]), now)).toEqual({ ok: true });
+    const widened = grant && { ...grant, secrets: [...(grant.secrets ?? []), 'AWS_SECRET'] };
+    expect(checkGrant(widened, call, new Set([brokerKey]), now)).toEqual({ ok: false, reason: "the grant's signature does not match its claims" });
+  });
+});

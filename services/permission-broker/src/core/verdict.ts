@@ -1,5 +1,6 @@
 import type { PermissionCheck, PermissionVerdict, Policy } from '@signalbox/events';
 import { evaluate, listedToolsPolicy, narrow, signGrant } from '@signalbox/policy';
+import { grantedSecretsOf } from './granted-secrets.ts';
 import { namedHostOf } from './named-hosts.ts';
 import type { PolicyBook } from './policy-book.ts';
 
@@ -32,12 +33,14 @@ export function decidePermission(check: PermissionCheck, context: CheckContext):
   if (decision.rule !== undefined) verdict.rule = decision.rule;
   if (decision.effect !== 'allow' || context.signing === undefined) return verdict;
   const host = namedHostOf(policy, call);
+  const secrets = grantedSecretsOf(policy);
   const grant = signGrant(context.signing.seed, { sessionId: check.sessionId, callId: check.callId, tool: check.tool, input: check.input }, {
     issuedAt: context.now,
     ttlMs: context.signing.ttlMs,
     policy: decision.policy,
     ...(decision.policyVersion === undefined ? {} : { policyVersion: decision.policyVersion }),
     ...(host === undefined ? {} : { namedHosts: [host] }),
+    ...(secrets.length === 0 ? {} : { secrets }),
   });
   return { ...verdict, grant };
 }

@@ -118,13 +118,13 @@ describe('execute', () => {
       name: 'spy',
       description: 'Remembers its context',
       input: z.object({}),
-      run: (_, { sessionId, correlationId, callId, idempotencyKey, namedHosts, signal }) => {
-        seen = { sessionId, correlationId, callId, idempotencyKey, namedHosts, signal };
+      run: (_, { sessionId, correlationId, callId, idempotencyKey, namedHosts, secrets, signal }) => {
+        seen = { sessionId, correlationId, callId, idempotencyKey, namedHosts, secrets, signal };
         return 'ok';
       },
     });
     await run([spy], job('spy', {}));
-    expect(seen).toMatchObject({ sessionId: 'child', correlationId: 'root', callId: 'call-1', idempotencyKey: 'root/child/call-1', namedHosts: [] });
+    expect(seen).toMatchObject({ sessionId: 'child', correlationId: 'root', callId: 'call-1', idempotencyKey: 'root/child/call-1', namedHosts: [], secrets: {} });
     expect(seen?.signal.aborted).toBe(false);
   });
 

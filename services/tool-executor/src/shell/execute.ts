@@ -1,6 +1,8 @@
 import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import type { z } from 'zod';
+import { maskSecrets } from '../core/secret-masking.ts';
+import { maskingLogger } from './masking-logger.ts';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import type { CallWorkspace } from './workspace.ts';
@@ -42,7 +44,9 @@ export interface ExecutionEnvironment {
    * The job's grant, once checked against the brokers the executor trusts. An unchecked one is not
    * passed: whoever may publish a job could write any hosts into it.
    */
-  grant?: Pick<ToolGrant, 'namedHosts'>;
+  grant?: Pick<ToolGrant, 'namedHosts' | 'secrets'>;
+  /** Opens a vault secret by name; absent: this executor opens none (it checks no grants, or holds no vault). */
+  openSecret?: (name: string) => Promise<string>;
   outputs: OutputKeeper;
   logger: Logger;
   now(): number;
@@ -73,13 +77,55 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
   if (!parsed.success) {
     return { status: 'failed', error: `invalid input for ${tool.name}: ${describeIssues(parsed.error)}` };
   }
+  const opened = await secretsFor(tool, parsed.data, environment);
+  if ('refused' in opened) return { status: 'failed', error: opened.refused };
+  // Whatever the call returns, throws, writes or logs is masked before anything records or sends it.
+  const mask = (text: string) => maskSecrets(text, opened.secrets);
   let output: JsonValue;
   try {
-    output = await runWithTimeout(tool, parsed.data, job, environment);
+    const holding = opened.secrets.size === 0 ? environment : { ...environment, workspace: maskingWrites(environment.workspace, mask), logger: maskingLogger(environment.logger, mask) };
+    output = await runWithTimeout(tool, parsed.data, job, holding, opened.secrets);
   } catch (error) {
-    return { status: 'failed', error: truncated(error instanceof Error ? error.message : String(error)) };
+    return { status: 'failed', error: truncated(mask(error instanceof Error ? error.message : String(error))) };
   }
-  return completed(typeof output === 'string' ? output : JSON.stringify(output ?? null), environment);
+  return completed(mask(typeof output === 'string' ? output : JSON.stringify(output ?? null)), environment);
+}
+
+/**
+ * The values of the secrets the call needs, each granted to it, or why the call cannot run: a secret
+ * its grant does not give (an unchecked grant gives none), or one the vault cannot open. Names only.
+ */
+async function secretsFor(tool: ToolSpec, input: z.infer<z.ZodObject>, environment: ExecutionEnvironment): Promise<{ secrets: Map<string, string> } | { refused: string }> {
+  const needed = typeof tool.secrets === 'function' ? [...new Set(tool.secrets(input))] : tool.secrets;
+  const secrets = new Map<string, string>();
+  if (needed.length === 0) return { secrets };
+  const granted = new Set(environment.grant?.secrets ?? []);
+  const missing = needed.filter((name) => !granted.has(name));
+  if (missing.length > 0) {
+    const how = environment.grant === undefined ? 'this executor checks no grants (SIGNALBOX_GRANT_SIGNERS), so it opens no secret' : "the call's policy does not grant it";
+    return { refused: `${tool.name} needs the secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${how}` };
+  }
+  const { openSecret } = environment;
+  if (openSecret === undefined) return { refused: `${tool.name} needs the secrets ${needed.join(', ')}, and this executor has no vault to open them` };
+  for (const name of needed) {
+    try {
+      secrets.set(name, await openSecret(name));
+    } catch (error) {
+      environment.logger.error({ err: error, secret: name }, 'could not open a granted secret');
+      return { refused: `${tool.name} needs the secret ${name}, which cannot be opened: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  return { secrets };
+}
+
+/** A call holding secrets writes into its workspace with them masked: a file outlives the call. */
+function maskingWrites(workspace: CallWorkspace, mask: (text: string) => string): CallWorkspace {
+  const write = async (path: string, content: Uint8Array) => {
+    const text = Buffer.from(content).toString('utf8');
+    const masked = mask(text);
+    await workspace.write(path, masked === text ? content : new TextEncoder().encode(masked));
+  };
+  return Object.assign(Object.create(workspace) as CallWorkspace, { write });
 }
 
 /**
@@ -98,7 +144,7 @@ async function completed(text: string, environment: ExecutionEnvironment): Promi
   }
 }
 
-async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: ToolJob, environment: ExecutionEnvironment): Promise<JsonValue> {
+async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: ToolJob, environment: ExecutionEnvironment, secrets: ReadonlyMap<string, string>): Promise<JsonValue> {
   const controller = new AbortController();
   const context: ToolContext = {
     sessionId: job.sessionId,
@@ -107,6 +153,7 @@ async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: 
     idempotencyKey: job.idempotencyKey,
     workspace: environment.workspace,
     namedHosts: environment.grant?.namedHosts ?? [],
+    secrets: Object.freeze(Object.fromEntries(secrets)),
     signal: controller.signal,
     logger: environment.logger,
   };

@@ -282,3 +282,46 @@ describe('http.fetch', () => {
     expect(await call(httpFetchTool({ resolve: noResolving }), input)).toEqual({ status: 'failed', error: `invalid input for http.fetch: ${problem}` });
   });
 });
+
+describe('http.fetch with a secret in a header', () => {
+  const token = 'ghp_header-canary-0a9f';
+  const vault: Record<string, string> = { GITHUB_TOKEN: token, EVIL: 'line\r\nX-Injected: 1' };
+  const fetchTool = httpFetchTool({ allowPrivate: allowLoopbackOne });
+  /** Echoes the request's headers in the body, as a hostile or careless server might. */
+  const echoHeaders: RequestListener = (request, response) => response.end(JSON.stringify(request.headers));
+  async function callWith(input: unknown, granted: string[]): Promise<ToolOutcome> {
+    const job: ToolJob = { sessionId: 's1', correlationId: 's1', callId: 'c1', tool: 'http.fetch', input, idempotencyKey: 's1/c1' };
+    const openSecret = async (name: string) => vault[name] ?? Promise.reject(new Error(`there is no secret ${name} in the vault`));
+    const environment = { workspace: memoryWorkspace(), outputs: memoryOutputs(outputs), logger, now: () => 0, grant: { secrets: granted }, openSecret };
+    return (await execute(toolCatalogue([fetchTool]), job, environment)).outcome;
+  }
+
+  it('sends the value in place of {{secret:NAME}}, and shows the echoed header masked', async () => {
+    const server = await serve(echoHeaders);
+    const outcome = await callWith({ url: server.url, headers: { authorization: 'Bearer {{secret:GITHUB_TOKEN}}', 'x-plain': 'no secret' } }, ['GITHUB_TOKEN']);
+    expect(server.requests[0]?.request.headers.authorization).toBe(`Bearer ${token}`);
+    expect(JSON.stringify(outcome)).not.toContain(token);
+    expect(JSON.parse(String(responseOf(outcome).body))).toMatchObject({ authorization: 'Bearer [secret:GITHUB_TOKEN]', 'x-plain': 'no secret' });
+  });
+
+  it('sends nothing when a header names a secret the grant does not give', async () => {
+    const server = await serve(echoHeaders);
+    const outcome = await callWith({ url: server.url, headers: { authorization: 'Bearer {{secret:AWS_KEY}}' } }, ['GITHUB_TOKEN']);
+    expect(outcome).toEqual({ status: 'failed', error: "http.fetch needs the secret AWS_KEY: the call's policy does not grant it" });
+    expect(server.requests).toEqual([]);
+  });
+
+  it('refuses a secret whose value would smuggle a header in, naming the header and not the value', async () => {
+    const server = await serve(echoHeaders);
+    const outcome = await callWith({ url: server.url, headers: { 'x-token': '{{secret:EVIL}}' } }, ['EVIL']);
+    expect(outcome).toEqual({ status: 'failed', error: 'the header x-token, with its secrets filled in, holds a control character; a secret sent in a header must be one line of text' });
+    expect(server.requests).toEqual([]);
+  });
+
+  it('needs no secret for a call whose headers name none, and leaves a placeholder outside a header as text', async () => {
+    const server = await serve(echoHeaders);
+    const outcome = await callWith({ url: `${server.url}/?q={{secret:GITHUB_TOKEN}}` }, []);
+    expect(outcome.status).toBe('completed');
+    expect(server.requests[0]?.request.url).toBe('/?q={{secret:GITHUB_TOKEN}}');
+  });
+});

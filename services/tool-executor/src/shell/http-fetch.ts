@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { allowNamedHosts, allowNoPrivate, egressDecision, type AllowPrivate, type SpecialAddress } from '../core/egress.ts';
+import { fillSecrets, secretsNamedIn } from '../core/secret-placeholders.ts';
 import { HttpFetchInput } from './http-fetch-input.ts';
 import { defineTool, type ToolSpec } from './tool.ts';
 
@@ -58,13 +59,18 @@ export function httpFetchTool(options: HttpFetchOptions = {}): ToolSpec<typeof H
     name: 'http.fetch',
     description:
       'Send an HTTP request and read the response: status, main headers and up to 256 KiB of body as text. ' +
-      'Redirects are not followed (call again with the location). Loopback and private addresses are refused unless allowed.',
+      'Redirects are not followed (call again with the location). Loopback and private addresses are refused unless allowed. ' +
+      'A header value may name a secret your policy grants as {{secret:NAME}}: it is filled in when sent, and shown as [secret:NAME].',
     input: HttpFetchInput,
     idempotent: false,
     timeoutMs: options.timeoutMs ?? 30_000,
-    run: async (input, { signal, namedHosts }) => {
+    // A header value may name a secret (`{{secret:GITHUB_TOKEN}}`): a call needs exactly those its
+    // headers name, each granted to it, and the model writes the name, never the value.
+    secrets: (input) => secretsNamedIn(input.headers),
+    run: async (input, { signal, namedHosts, secrets }) => {
       const address = await checkedAddress(input.url, resolve, allowNamedHosts(namedHosts, allowPrivate));
-      const response = await send(input, address, signal);
+      const headers = input.headers === undefined ? undefined : fillSecrets(input.headers, secrets);
+      const response = await send({ ...input, ...(headers === undefined ? {} : { headers }) }, address, signal);
       return { status: response.statusCode ?? 0, headers: shownHeadersOf(response), ...(await bodyOf(response)), ...redirectNote(response) };
     },
   });

@@ -25,6 +25,8 @@ export interface ToolJobDeps {
   ledger: ToolLedger;
   /** The brokers whose grants a job must carry; empty: every job runs. */
   grantSigners: ReadonlySet<string>;
+  /** Opens a vault secret; used only for calls whose grant was checked, and only for secrets it names. */
+  openSecret?: (name: string) => Promise<string>;
   instance: string;
   now: () => number;
 }
@@ -126,9 +128,11 @@ async function carryOut(
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
   const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId));
-  // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did.
+  // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did, and
+  // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
-  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now, ...(grant ? { grant } : {}) });
+  const vault = grant && deps.openSecret ? { openSecret: deps.openSecret } : {};
+  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now, ...(grant ? { grant } : {}), ...vault });
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
       if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');

@@ -1,4 +1,4 @@
-import { ToolName, type AdvertisedTool } from '@signalbox/events';
+import { SecretName, ToolName, type AdvertisedTool } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { z } from 'zod';
 import type { Workspace } from './workspace.ts';
@@ -19,10 +19,21 @@ export interface ToolContext {
    * brokers it trusts (none when it trusts none): `http.fetch` may reach these at special addresses.
    */
   namedHosts: readonly string[];
+  /**
+   * The values of the vault secrets this call needs (the tool's `secrets`), by name, for this call
+   * only. Whatever of them the tool returns, throws or writes is masked as `[secret:NAME]`.
+   */
+  secrets: Readonly<Record<string, string>>;
   /** Aborted when the call times out; the result is then a failure whatever `run` returns. */
   signal: AbortSignal;
   logger: Logger;
 }
+
+/**
+ * The vault secrets a tool needs: a list, or the names one call needs, from its input (`http.fetch`
+ * needs those its headers name). Each must be granted to the call, or the call fails without running.
+ */
+export type SecretNeeds<Input> = readonly string[] | ((input: Input) => readonly string[]);
 
 /** A tool the executor can run: its input schema is both the validator and what the model is shown. */
 export interface ToolSpec<Input extends z.ZodObject = z.ZodObject> {
@@ -32,6 +43,7 @@ export interface ToolSpec<Input extends z.ZodObject = z.ZodObject> {
   /** Safe to run twice with the same input. A non-idempotent call interrupted mid-flight has an unknown outcome. */
   readonly idempotent: boolean;
   readonly timeoutMs: number;
+  readonly secrets: SecretNeeds<z.infer<Input>>;
   run: (input: z.infer<Input>, context: ToolContext) => JsonValue | Promise<JsonValue>;
 }
 
@@ -41,6 +53,8 @@ export interface ToolOptions<Input extends z.ZodObject> {
   input: Input;
   idempotent?: boolean;
   timeoutMs?: number;
+  /** Names of vault secrets (like `GITHUB_TOKEN`) the tool reads from `context.secrets`. */
+  secrets?: SecretNeeds<z.infer<Input>>;
   run: (input: z.infer<Input>, context: ToolContext) => JsonValue | Promise<JsonValue>;
 }
 
@@ -53,8 +67,17 @@ export function defineTool<Input extends z.ZodObject>(options: ToolOptions<Input
     input: options.input,
     idempotent: options.idempotent ?? true,
     timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+    secrets: typeof options.secrets === 'function' ? options.secrets : secretNames(options.name, options.secrets ?? []),
     run: options.run,
   };
+}
+
+/** A tool that names a secret no vault could hold is a mistake of its author: refused when it is defined. */
+function secretNames(tool: string, names: readonly string[]): readonly string[] {
+  for (const name of names) {
+    if (!SecretName.safeParse(name).success) throw new Error(`tool ${tool} declares the secret "${name}", which is no secret name (letters, digits and "_")`);
+  }
+  return [...new Set(names)];
 }
 
 export function advertisementOf(tool: ToolSpec): AdvertisedTool {

@@ -30,8 +30,13 @@ const record = defineTool({
   run: ({ note }, context) => (executions.push(context.idempotencyKey), `recorded ${note}`),
 });
 /** Answers when the test opens it, so the brokers can be stopped while a session is mid-run. */
-let openGate: () => void = () => undefined;
-const gate = defineTool({ name: 'gate.wait', description: 'Waits for the test', input: z.object({}), run: () => new Promise<string>((resolve) => (openGate = () => resolve('opened'))) });
+const waitingGates: (() => void)[] = [];
+const gate = defineTool({ name: 'gate.wait', description: 'Waits for the test', input: z.object({}), run: () => new Promise<string>((resolve) => waitingGates.push(() => resolve('opened'))) });
+/** Opens the gate a call waits at, once the executor has started that call (a busy machine may be slower than the test). */
+async function openGate(): Promise<void> {
+  while (waitingGates.length === 0) await sleep(20);
+  waitingGates.shift()?.();
+}
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -72,7 +77,7 @@ describe('with no permission broker answering', () => {
     await client.submit('recorder', { input: 'go', sessionId: 'mid-run' });
     await eventsUntil(client, 'mid-run', (events) => typesOf(events).includes('permission.granted'));
     await stopBrokers();
-    openGate();
+    await openGate();
     // The next call is decided but not requested: it waits for a verdict, and nothing runs.
     const waiting = await eventsUntil(client, 'mid-run', (events) => events.filter((event) => event.type === 'model.responded').length === 2);
     await sleep(1_500);
@@ -122,7 +127,7 @@ describe('a call dispatched again', () => {
     const [first, second] = renewed.filter((event) => event.type === 'permission.granted');
     expect(first?.data).toMatchObject({ callId: 'call_1' });
     expect(second?.data).toMatchObject({ callId: 'call_1', grant: { callId: 'call_1' } });
-    openGate();
+    await openGate();
     const events = await completedSession(client, 'renewal', 10_000);
     expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(1);
 
@@ -134,7 +139,7 @@ describe('a call dispatched again', () => {
     await sendToSession(nc, names, 'no-renewal', { ...stray, sessionId: 'no-renewal' });
     await sleep(1_000);
     expect(await client.events('no-renewal')).toHaveLength(granted.length);
-    openGate();
+    await openGate();
     await completedSession(client, 'no-renewal', 10_000);
   });
 });

@@ -1,6 +1,6 @@
 import type { NewEvent, PermissionVerdict } from '@signalbox/events';
 import { nothing, offeredTools, recordThenContinue, requestedEvent, requestedJobs, unknownToolFailure, type Decision, type SessionEffect } from './next-step.ts';
-import { grantedJob, refusedCall, verdictEvent, type CallVerdict } from './permissions.ts';
+import { refusedCall, toolJob, verdictEvent, type CallVerdict } from './permissions.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 
 /**
@@ -32,7 +32,7 @@ function requestChecked(state: ActiveState, verdictOf: ReadonlyMap<string, Permi
       continue;
     }
     recorded.push(verdictEvent(job, verdict));
-    if (verdict.effect === 'allow') effects.push({ type: 'DispatchTool', job: grantedJob(state, job, verdict, true) });
+    if (verdict.effect === 'allow') effects.push({ type: 'DispatchTool', job: toolJob(state, job, verdict.grant, true) });
     else answered.push(refusedCall(job, verdict));
   }
   return withAnswers(state, recorded, answered, effects);
@@ -44,7 +44,7 @@ function dispatchRechecked(state: ActiveState & { status: 'awaiting_tools' }, ve
     return verdict === undefined ? [] : [[call, verdict]];
   });
   if (rechecked.length === 0) return nothing;
-  const effects = rechecked.flatMap(([call, verdict]): SessionEffect[] => (verdict.effect === 'allow' ? [{ type: 'DispatchTool', job: grantedJob(state, call, verdict, false) }] : []));
+  const effects = rechecked.flatMap(([call, verdict]): SessionEffect[] => (verdict.effect === 'allow' ? [{ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, false) }] : []));
   const answered = rechecked.flatMap(([call, verdict]) => (verdict.effect === 'allow' ? [] : [refusedCall(call, verdict)]));
   return withAnswers(state, rechecked.map(([call, verdict]) => verdictEvent(call, verdict)), answered, effects);
 }

@@ -2,8 +2,8 @@ import type { EventMeta, ModelRequest, NewEvent, PermissionCheck, ToolJob } from
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
-import { isGated, permissionCheck } from './permissions.ts';
-import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
+import { isGated, permissionCheck, toolJob } from './permissions.ts';
+import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
@@ -130,17 +130,10 @@ export function outstandingWork(state: ActiveState): Decision {
     // A gated call is dispatched again with the grant recorded for it; one with no verdict yet (a fork of an older session's log) is checked first.
     const unchecked = isGated(state) ? state.pending.filter((call) => call.permission === undefined) : [];
     const checks: SessionEffect[] = unchecked.length === 0 ? [] : [{ type: 'CheckPermissions', checks: unchecked.map((call) => permissionCheck(state, call)) }];
-    const dispatched = state.pending.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: jobOf(state, call) }));
+    const dispatched = state.pending.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }));
     return { events: [], effects: [...dispatched, ...checks] };
   }
   return nothing;
-}
-
-/** The job for a waiting call dispatched again (not its first dispatch), with its grant if it has one. */
-function jobOf(state: ActiveState, call: PendingTool): ToolJob {
-  const { callId, tool, input, idempotencyKey, permission } = call;
-  const grant = permission?.grant;
-  return { sessionId: state.sessionId, correlationId: state.correlationId, callId, tool, input, idempotencyKey, ...(grant === undefined ? {} : { grant }) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { NewEvent, PermissionCheck, PermissionVerdict, ToolJob } from '@signalbox/events';
+import type { NewEvent, PermissionCheck, PermissionVerdict, ToolGrant, ToolJob } from '@signalbox/events';
 import type { ActiveState, PendingTool } from './state.ts';
 
 /** The broker's verdict on one call, as the shell got it (or made it, when no broker answered in time). */
@@ -43,8 +43,8 @@ export function refusedCall(call: CheckedCall, verdict: PermissionVerdict): NewE
   return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error: `permission denied: ${reason}`, durationMs: 0 } };
 }
 
-/** The job for a granted call, carrying the broker's grant for the executor. */
-export function grantedJob(state: ActiveState, call: PendingTool, verdict: PermissionVerdict, firstDispatch: boolean): ToolJob {
+/** The job for a waiting or granted call, with the broker's grant for the executor when there is one. */
+export function toolJob(state: ActiveState, call: PendingTool, grant: ToolGrant | undefined, firstDispatch: boolean): ToolJob {
   const { callId, tool, input, idempotencyKey } = call;
   return {
     sessionId: state.sessionId,
@@ -54,7 +54,7 @@ export function grantedJob(state: ActiveState, call: PendingTool, verdict: Permi
     input,
     idempotencyKey,
     ...(firstDispatch ? { firstDispatch: true } : {}),
-    ...(verdict.grant === undefined ? {} : { grant: verdict.grant }),
+    ...(grant === undefined ? {} : { grant }),
   };
 }
 

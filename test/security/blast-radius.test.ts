@@ -4,13 +4,13 @@ import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
 import type { Policy, SessionEvent } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
-import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { completedSession, eventsUntil } from '../support/runtime.ts';
+import { completedSession, eventsUntil, signedGrantsConfig } from '../support/runtime.ts';
 
 /**
  * The seed's canonical failure: a staging task finds a production token in its workspace and calls a
@@ -63,14 +63,7 @@ const hosts: Host[] = [];
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const config = (instance: string) =>
-    RuntimeConfig.parse({
-      natsUrl: server.url,
-      logLevel: 'silent',
-      instance,
-      permissionBroker: { nkeySeed: new TextDecoder().decode(broker.getSeed()) },
-      toolExecutor: { grantSigners: [broker.getPublicKey()] },
-    });
+  const config = (instance: string) => signedGrantsConfig(server.url, instance, broker);
   hosts.push(await startHost([toolExecutorService({ tools: [...workspaceTools, dropTables] })], config('executor')));
   hosts.push(await startHost([sessionActorService(), permissionBrokerService()], config('actor')));
   nc = await connect({ servers: server.url });

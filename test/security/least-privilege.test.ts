@@ -16,7 +16,7 @@ import { sessionActorService } from '@signalbox/session-actor';
 import { provision, provisionEventPartitions, SecretVault, vaultKeyOf } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { completedSession, scriptedAgent } from '../support/runtime.ts';
 
 /**
@@ -32,6 +32,7 @@ const passwords = {
   SIGNALBOX_TOOL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_PERMISSION_BROKER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -39,6 +40,7 @@ const users = {
   executor: { user: 'tool-executor', password: passwords.SIGNALBOX_TOOL_EXECUTOR_PASSWORD },
   broker: { user: 'permission-broker', password: passwords.SIGNALBOX_PERMISSION_BROKER_PASSWORD },
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
+  approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -83,6 +85,8 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'workspace-only', rules: [{ effect: 'allow', tool: 'workspace.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'guarded', policy: 'workspace-only' }));
   await (await SignalboxClient.open(admin)).setSecret('VAULT_CANARY', 'vault-canary-value', vaultKey);
+  await (await SignalboxClient.open(admin)).applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.*' }] });
+  await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'careful', policy: 'ask-writes' }));
   const hostAs = (role: 'actor' | 'executor' | 'broker', services: Parameters<typeof startHost>[0]) =>
     // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
     // jobs with the broker's grant, so the grant travels through every user's permissions.
@@ -151,6 +155,23 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it('lets the approver see what waits for approval and answer it, and the actor hold the call until then', async () => {
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('careful', { input: 'note', sessionId: 'least-privilege-asks' });
+    const approver = await SignalboxClient.open(connectionOf('approver'));
+    const waiting = await vi.waitFor(async () => {
+      const [approval] = await approver.approvals();
+      if (!approval) throw new Error('nothing waits for approval yet');
+      return approval;
+    }, { timeout: 20_000, interval: 100 });
+    expect(waiting).toMatchObject({ sessionId: 'least-privilege-asks', tool: 'workspace.write', agent: 'careful' });
+    await approver.approve(waiting.approvalId, { by: 'nats:approver', note: 'fine' });
+    const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege-asks', 20_000);
+    expect(events.find((event) => event.type === 'approval.resolved')).toMatchObject({ data: { approved: true, by: 'nats:approver', note: 'fine' } });
+    expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
+    expect(await approver.approvals()).toEqual([]);
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;
@@ -196,6 +217,14 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['executor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
   ['executor', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
   ['executor', 'purge the vault', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.secrets}`)],
+  ['executor', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['publisher', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['approver', "send any other command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['approver', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['approver', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['approver', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.write'), encode({ forged: true }))],
+  ['approver', 'change a policy', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-policies.ask-writes', '{}')],
+  ['approver', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
 ];
 
 /** A direct get of one sealed secret, as the executor reads it. */

@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { KeyPair } from '@nats-io/nkeys';
 import { SignalboxClient } from '@signalbox/client';
 import type { AgentDefinition, SessionEvent } from '@signalbox/events';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
@@ -92,4 +93,15 @@ export async function succeededSession(client: SignalboxClient, sessionId: strin
     throw new Error(`session ${sessionId} ended ${last?.type === 'session.completed' ? last.data.status : 'unfinished'}: ${JSON.stringify(last?.data)}`);
   }
   return events;
+}
+
+/** A runtime's config where the broker signs grants with `broker`'s seed and executors run only jobs it signed. */
+export function signedGrantsConfig(natsUrl: string, instance: string, broker: KeyPair): RuntimeConfig {
+  return RuntimeConfig.parse({
+    natsUrl,
+    logLevel: 'silent',
+    instance,
+    permissionBroker: { nkeySeed: new TextDecoder().decode(broker.getSeed()) },
+    toolExecutor: { grantSigners: [broker.getPublicKey()] },
+  });
 }

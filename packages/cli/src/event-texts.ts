@@ -82,6 +82,20 @@ export function textsOf(event: SessionEvent): EventTexts {
       const until = grant ? [`grant valid until ${new Date(grant.issuedAt + grant.ttlMs).toISOString()}, signed by ${grant.signer}`] : [];
       return { live: `${tool} (${callId}): ${clip(reason)}`, headline: verdict, bodies: [reason, ...until] };
     }
+    case 'approval.requested': {
+      const { tool, callId, approvalId, reason, input, deadline } = event.data;
+      const until = `until ${new Date(deadline).toISOString()}`;
+      return {
+        live: `${tool} (${callId}) waits for approval ${approvalId} ${until}: ${clip(reason)}`,
+        headline: `${tool} (${callId}) · held for approval ${approvalId} ${until}`,
+        bodies: [reason, `input: ${input}`],
+      };
+    }
+    case 'approval.resolved': {
+      const { tool, callId, approvalId, approved, by, note, scope } = event.data;
+      const answer = `${approved ? 'approved' : 'denied'}${scope === 'session' ? ' for the rest of the session' : ''} by ${by}`;
+      return { live: `${tool} (${callId}) ${answer}${note ? `: ${clip(note)}` : ''}`, headline: `${tool} (${callId}) · ${answer} (${approvalId})`, bodies: note ? [`note: ${note}`] : [] };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;

@@ -5,6 +5,7 @@ import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
+import type { ApprovalFlags } from './approval-commands.ts';
 import type { PauseFlags, ResumeFlags } from './pause-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
 import { bench, benchmarkList } from './bench-command.ts';
@@ -216,6 +217,31 @@ program
   .option('--max-wall-clock-ms <ms>', "the limit on the run's time from its start to go on with")
   .option('--json', 'print JSON')
   .action(async (sessionId: string, flags: ResumeFlags, command: Command) => (await import('./pause-commands.ts')).resumeCommand(globals(command), sessionId, flags));
+
+program
+  .command('approvals')
+  .description('list the tool calls waiting for a person’s approval, across sessions, the nearest deadline first')
+  .option('--json', 'print JSON')
+  .action(async (_options, command: Command) => (await import('./approval-commands.ts')).listApprovals(globals(command)));
+
+program
+  .command('approve')
+  .description('approve a tool call a policy holds for approval: its session records who approved it, and runs it')
+  .argument('<approvalId>', 'as `signalbox approvals` lists it')
+  .option('--note <text>', 'why, recorded with the approval')
+  .option('--for-session', "also approve the tool's later calls in this session that a policy would hold")
+  .option('--as <name>', 'who approves, recorded in approval.resolved (default: the NATS user, else cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (approvalId: string, flags: ApprovalFlags, command: Command) => (await import('./approval-commands.ts')).approveCommand(globals(command), approvalId, flags));
+
+program
+  .command('deny')
+  .description('deny a tool call a policy holds for approval: it does not run, and the model reads who said no and the note')
+  .argument('<approvalId>', 'as `signalbox approvals` lists it')
+  .option('--note <text>', 'why, recorded with the denial and told to the model')
+  .option('--as <name>', 'who denies, recorded in approval.resolved (default: the NATS user, else cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (approvalId: string, flags: ApprovalFlags, command: Command) => (await import('./approval-commands.ts')).denyCommand(globals(command), approvalId, flags));
 
 program
   .command('dlq')

@@ -19,6 +19,7 @@ import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, type HistoryCheck } from '@signalbox/session';
 import { openEventReader, requireSupportedServer, SecretVault, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type VaultKey, type VaultKeys, type WorkspaceEntry } from '@signalbox/store';
 import { ulid } from 'ulid';
+import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApproval } from './approvals.ts';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
@@ -161,6 +162,24 @@ export class SignalboxClient {
    */
   pause(sessionId: string, options: PauseOptions = {}): Promise<SentCommand> {
     return pauseSession({ nc: this.nc, names: this.names, store: this.#store }, sessionId, options);
+  }
+
+  /** The calls sessions hold for a person's approval, the nearest deadline first (from the sessions index). */
+  async approvals(): Promise<PendingApproval[]> {
+    return pendingApprovals(await this.sessions());
+  }
+
+  /**
+   * Approves a call held for approval (`scope: 'session'`: the tool's later calls in that session too):
+   * its session records who approved it and runs the call. See approvals.ts for what it throws.
+   */
+  async approve(approvalId: string, options: ApprovalOptions = {}): Promise<SentCommand> {
+    return answerApproval({ nc: this.nc, names: this.names, sessions: await this.#bucket(this.names.buckets.sessions) }, approvalId, true, options);
+  }
+
+  /** Denies a call held for approval: the model is told who said no, and the note. */
+  async deny(approvalId: string, options: Omit<ApprovalOptions, 'scope'> = {}): Promise<SentCommand> {
+    return answerApproval({ nc: this.nc, names: this.names, sessions: await this.#bucket(this.names.buckets.sessions) }, approvalId, false, options);
   }
 
   /** Resumes a paused session, with its budget's limits set to `maxSteps` / `maxCostUsd` when given. */

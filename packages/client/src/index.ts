@@ -1,3 +1,5 @@
+export { ApprovalNotWaitingError, pendingApprovals } from './approvals.ts';
+export type { ApprovalOptions, PendingApproval } from './approvals.ts';
 export { SignalboxClient } from './client.ts';
 export type { SubmitOptions } from './client.ts';
 export { DeadLetterError } from './dead-letters.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
-import { SessionId, ToolName } from './ids.ts';
+import { ApprovalId, ApprovalScope, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';
@@ -124,8 +124,33 @@ export const eventData = {
   'permission.granted': PermissionVerdict.extend({ callId: CallId, tool: ToolName, effect: z.literal('allow') }),
   /** A call refused by a policy (`deny`, or `ask` while approvals are not available) or because no broker answered in time. */
   'permission.denied': PermissionVerdict.omit({ grant: true }).extend({ callId: CallId, tool: ToolName, effect: z.enum(['deny', 'ask']) }),
-  'approval.requested': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
-  'approval.resolved': z.object({ callId: CallId, approved: z.boolean(), by: z.string(), note: z.string().optional() }),
+  /**
+   * A call a policy leaves to a person (`ask`, decider version 5 on), recorded with its `tool.requested`:
+   * the verdict as the broker gave it, the approval's id, the input as a person reads it, and the time
+   * (ms since the epoch, by the log's clock) after which no answer is a denial.
+   */
+  'approval.requested': PermissionVerdict.omit({ grant: true }).extend({
+    effect: z.literal('ask'),
+    approvalId: ApprovalId,
+    callId: CallId,
+    tool: ToolName,
+    /** The input's JSON, secret references shown as `[secret:NAME]`, cut at `approvalInputChars`. */
+    input: z.string(),
+    deadline: z.number().int().nonnegative(),
+  }),
+  /**
+   * A person's answer to an approval, or the timer's (`by: timeout`) when none came by the deadline.
+   * `scope: session` approves every later call of the tool in this session that a policy would ask about.
+   */
+  'approval.resolved': z.object({
+    approvalId: ApprovalId,
+    callId: CallId,
+    tool: ToolName,
+    approved: z.boolean(),
+    by: Requester,
+    note: z.string().max(2000).optional(),
+    scope: ApprovalScope.optional(),
+  }),
   'tool.completed': z.object({
     callId: CallId,
     tool: ToolName,

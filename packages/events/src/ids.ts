@@ -37,3 +37,22 @@ export type ToolName = z.infer<typeof ToolName>;
 /** Names a timer; part of the timer's subjects. */
 export const TimerId = tokenId('a timer id', 100);
 export type TimerId = z.infer<typeof TimerId>;
+
+/**
+ * Names a call waiting for approval: its session, then a hash of the call's id (which a model chose,
+ * so it may hold anything). The session is read from the id, so a decision needs no lookup.
+ */
+export const ApprovalId = z
+  .string()
+  .max(150)
+  .regex(/^[A-Za-z0-9_-]{1,128}:[0-9a-f]{12}$/, 'an approval id is "<session id>:<12 hex digits>", as `signalbox approvals` lists it');
+export type ApprovalId = z.infer<typeof ApprovalId>;
+
+/** The session an approval id names. */
+export function sessionOfApproval(approvalId: ApprovalId): string {
+  return approvalId.slice(0, approvalId.lastIndexOf(':'));
+}
+
+/** What an approval covers: the one call, or every later call of its tool in the session that a policy would ask about. */
+export const ApprovalScope = z.enum(['call', 'session']);
+export type ApprovalScope = z.infer<typeof ApprovalScope>;

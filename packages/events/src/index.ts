@@ -20,9 +20,9 @@ export {
 } from './conversation.ts';
 export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
-export { AgentName, isSubjectToken, SessionId, TimerId, toSubjectToken, ToolName } from './ids.ts';
+export { AgentName, ApprovalId, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
-export { deadLetterObjectHeader, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
+export { approvalsToken, deadLetterObjectHeader, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
 export {
@@ -34,7 +34,7 @@ export {
   ResumeCommand,
   UserMessageCommand,
 } from './session-commands.ts';
-export { SessionIndexEntry } from './session-index.ts';
+export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';
 export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf, workspaceRevisionOf } from './tool-outcome.ts';
@@ -42,5 +42,5 @@ export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';
 export { canonicalJson } from './canonical-json.ts';
-export { Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
+export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';

@@ -21,6 +21,13 @@ describe('inbox subjects', () => {
     expect(subjects.actorOfInbox('sbx.inbox.s1.actor-a')).toBe('actor-a');
     expect(subjects.actorOfInbox('sbx.inbox.s1')).toBeUndefined();
   });
+
+  it('keep answers to approvals on a subject of their own, which is no actor’s', () => {
+    expect(subjects.approvals('s1')).toBe('sbx.inbox.s1.approvals');
+    expect(subjects.allApprovals).toBe('sbx.inbox.*.approvals');
+    expect(subjects.sessionOfInbox('sbx.inbox.s1.approvals')).toBe('s1');
+    expect(subjects.actorOfInbox('sbx.inbox.s1.approvals')).toBeUndefined();
+  });
 });
 
 describe('timer subjects', () => {

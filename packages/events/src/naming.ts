@@ -56,6 +56,12 @@ export interface Naming {
     sessionOfInbox(subject: string): string | undefined;
     /** The actor whose own inbox `subject` is, if it is one. */
     actorOfInbox(subject: string): string | undefined;
+    /**
+     * Answers to a session's approvals, `<prefix>.inbox.<sessionId>.approvals`: a subject of its own,
+     * so NATS permissions can let a user answer approvals, or forbid it (the tool executors).
+     */
+    approvals(sessionId: string): string;
+    allApprovals: string;
     allInbox: string;
     toolJob(tool: string): string;
     allToolJobs: string;
@@ -131,7 +137,12 @@ export function naming(prefix = 'sbx'): Naming {
       actorInbox: (sessionId, actor) => `${prefix}.inbox.${sessionId}.${actor}`,
       actorInboxes: (actor) => `${prefix}.inbox.*.${actor}`,
       sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
-      actorOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] || undefined : undefined),
+      actorOfInbox: (subject) => {
+        const actor = subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] : undefined;
+        return actor === approvalsToken ? undefined : actor || undefined;
+      },
+      approvals: (sessionId) => `${prefix}.inbox.${sessionId}.${approvalsToken}`,
+      allApprovals: `${prefix}.inbox.*.${approvalsToken}`,
       allInbox: `${prefix}.inbox.>`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,
@@ -169,6 +180,9 @@ export const sourceSubjectHeader = 'Sbx-Source-Subject';
 export const deliveriesHeader = 'Sbx-Deliveries';
 /** On a dead letter whose body was too large to copy: the object in the dead-letters object store that holds it. */
 export const deadLetterObjectHeader = 'Sbx-Dead-Letter-Object';
+/** The last token of a session's approvals subject, which no actor's own inbox may take. */
+export const approvalsToken = 'approvals';
+
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';
 

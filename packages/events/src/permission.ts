@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AgentName, SessionId, ToolName } from './ids.ts';
+import { AgentName, ApprovalId, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
-import { Effect, Policy, PolicyName, policyLimits, SecretName } from './policy-document.ts';
+import { ApprovalTimeoutMs, Effect, Policy, PolicyName, policyLimits, SecretName } from './policy-document.ts';
 
 /**
  * The permission broker's signed word that one tool call may run: bound to the session, the call,
@@ -48,6 +48,12 @@ export const PermissionCheck = z.strictObject({
   agent: z.strictObject({ name: AgentName, tools: z.array(ToolName), policy: PolicyName.optional() }),
   /** The task's own policy, which can only narrow the agent's. */
   taskPolicy: Policy.optional(),
+  /**
+   * A person approved this call (or the tool's calls for the rest of the session): a policy's `ask`
+   * becomes an allow, with a grant. A `deny` still denies. Only the session actor, which records
+   * approvals, may send checks.
+   */
+  approved: z.strictObject({ approvalId: ApprovalId, by: z.string().min(1).max(200) }).optional(),
 });
 export type PermissionCheck = z.infer<typeof PermissionCheck>;
 
@@ -61,6 +67,8 @@ export const PermissionVerdict = z.strictObject({
   policyVersion: z.number().int().positive().optional(),
   /** The deciding rule, by its place in the policy's rules (from 0) and its id. */
   rule: z.strictObject({ index: z.number().int().nonnegative(), id: z.string().max(64).optional() }).optional(),
+  /** On an `ask`: how long the call waits for a person before it is denied, when its rule says. */
+  approvalTimeoutMs: ApprovalTimeoutMs.optional(),
   /** The broker's signed grant, on an `allow` from a broker that signs. */
   grant: ToolGrant.optional(),
 });

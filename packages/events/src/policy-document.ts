@@ -49,6 +49,12 @@ export const UrlMatcher = z.strictObject({
 });
 export type UrlMatcher = z.infer<typeof UrlMatcher>;
 
+/** How long a call may wait for approval: at least a second, at most a week. */
+export const ApprovalTimeoutMs = z.number().int().min(1_000).max(7 * 24 * 3600 * 1000);
+
+/** How long a call waits for approval when its rule does not say. */
+export const defaultApprovalTimeoutMs = 3600 * 1000;
+
 export const PolicyRule = z.strictObject({
   /** Names the rule in the reasons a model reads. */
   id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a rule id may hold only letters, digits, "-" and "_"').optional(),
@@ -63,6 +69,8 @@ export const PolicyRule = z.strictObject({
   url: UrlMatcher.optional(),
   /** Whether a child session may inherit this grant (deny rules always pass down). */
   delegable: z.boolean().optional(),
+  /** On an `ask` rule: how long a call waits for a person before it is denied (default `defaultApprovalTimeoutMs`). */
+  approvalTimeoutMs: ApprovalTimeoutMs.optional(),
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BudgetLimits, PauseReason, Requester } from './catalogue.ts';
-import { SessionId } from './ids.ts';
+import { ApprovalId, ApprovalScope, SessionId, sessionOfApproval } from './ids.ts';
 
 /**
  * Commands the next services send a session on `sbx.inbox.<sessionId>`, beside tool results and
@@ -42,15 +42,24 @@ export const InterventionCommand = z.strictObject({
 });
 export type InterventionCommand = z.infer<typeof InterventionCommand>;
 
-/** A person's (or policy's) answer to a tool call waiting for approval. */
-export const ApprovalDecisionCommand = z.strictObject({
-  type: z.literal('approval.decision'),
-  sessionId: SessionId,
-  callId: CallId,
-  approved: z.boolean(),
-  by: Requester,
-  note: ShortText.optional(),
-});
+/**
+ * A person's answer to a tool call waiting for approval, or the approval's timer's denial at its
+ * deadline (`by: timeout`). `scope: session` approves the tool's later calls in the session too.
+ */
+export const ApprovalDecisionCommand = z
+  .strictObject({
+    type: z.literal('approval.decision'),
+    sessionId: SessionId,
+    approvalId: ApprovalId,
+    approved: z.boolean(),
+    by: Requester,
+    note: ShortText.optional(),
+    scope: ApprovalScope.optional(),
+  })
+  .refine((decision) => sessionOfApproval(decision.approvalId) === decision.sessionId, {
+    message: 'the approval is of another session than the command',
+    path: ['approvalId'],
+  });
 export type ApprovalDecisionCommand = z.infer<typeof ApprovalDecisionCommand>;
 
 /** The grader's verdict on the session's submitted outcome, per rubric criterion. */

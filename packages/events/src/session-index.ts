@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { AgentName, SessionId } from './ids.ts';
+import { AgentName, ApprovalId, SessionId, ToolName } from './ids.ts';
+
+/** A call waiting for approval, as the sessions index shows it (from its `approval.requested`). */
+export const WaitingApproval = z.object({
+  approvalId: ApprovalId,
+  callId: z.string().min(1),
+  tool: ToolName,
+  /** The start of the input as `approval.requested` shows it. */
+  input: z.string(),
+  reason: z.string(),
+  deadline: z.number().int().nonnegative(),
+});
+export type WaitingApproval = z.infer<typeof WaitingApproval>;
 
 /** One row of the `sbx-sessions` bucket: a session's latest status, derived from its log, for listing. */
 export const SessionIndexEntry = z.object({
@@ -13,5 +25,7 @@ export const SessionIndexEntry = z.object({
   lastN: z.number().int().nonnegative(),
   output: z.string().optional(),
   reason: z.string().optional(),
+  /** Calls waiting for a person's approval, oldest first: what `signalbox approvals` lists. */
+  approvals: z.array(WaitingApproval).optional(),
 });
 export type SessionIndexEntry = z.infer<typeof SessionIndexEntry>;

@@ -13,6 +13,8 @@ export interface PolicyDecision {
   /** The deciding rule: `index` counts from 0 in `rules`; the reason counts from 1, as a reader of the file does. */
   rule?: { index: number; id?: string };
   reason: string;
+  /** On an `ask` by a rule that says how long a call may wait for a person. */
+  approvalTimeoutMs?: number;
 }
 
 /** Each effect outranks those after it. */
@@ -55,6 +57,7 @@ function ruleDecision(layer: PolicyLayer, rule: PolicyRule, index: number, effec
     ...decidedBy(layer, effect),
     rule: rule.id === undefined ? { index } : { index, id: rule.id },
     reason: `${verbOf(effect)} by rule ${index + 1}${named} of policy ${titleOf(layer)}${undelegated}${why}`,
+    ...(effect === 'ask' && rule.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: rule.approvalTimeoutMs } : {}),
   };
 }
 

@@ -45,7 +45,9 @@ export async function sendToSession(
   if (!parsed.success) throw invalid(`not a command session ${sessionId} takes`, parsed.error);
   if (parsed.data.sessionId !== sessionId) throw new InvalidCommandError(`the command names session ${parsed.data.sessionId}, not ${sessionId}, whose inbox it was sent to`);
   const messageId = options.messageId ?? `${parsed.data.type}/${sessionId}/${crypto.randomUUID()}`;
-  const ack = await jetstream(nc).publish(names.subjects.inbox(sessionId), encode(parsed.data), { msgID: messageId });
+  // Answers to approvals go on a subject of their own, which NATS permissions grant apart.
+  const subject = parsed.data.type === 'approval.decision' ? names.subjects.approvals(sessionId) : names.subjects.inbox(sessionId);
+  const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId });
   return { messageId, duplicate: ack.duplicate };
 }
 

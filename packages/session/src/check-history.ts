@@ -99,9 +99,14 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'PauseSession', reason: event.data.reason, by: event.data.by ?? '' };
     case 'session.resumed':
       return { type: 'ResumeSession', by: event.data.by ?? '', budget: event.data.budget };
+    case 'approval.resolved': {
+      const { approvalId, approved, by, note, scope } = event.data;
+      return { type: 'RecordApproval', approvalId, approved, by, note, scope };
+    }
     case 'permission.granted':
     case 'permission.denied':
-      // Verdicts opening a decision: the check before a re-dispatch.
+    case 'approval.requested':
+      // Verdicts opening a decision: the check before a re-dispatch (or of a call just approved).
       return { type: 'RecordPermissions', verdicts: verdictsFrom(events, at) };
     case 'tool.requested':
       // Under decider version 3 the calls are requested with their verdicts; before, a cut-off decision resumed.

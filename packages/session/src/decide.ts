@@ -1,4 +1,5 @@
 import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { fork } from './fork.ts';
 import { recordVerdicts } from './gated-calls.ts';
@@ -33,6 +34,8 @@ export type SessionCommand =
   | { type: 'RecordToolResult'; result: ToolResult }
   /** The permission broker's verdicts on the calls a `CheckPermissions` asked about (decider version 3 on). */
   | { type: 'RecordPermissions'; verdicts: CallVerdict[] }
+  /** A person's answer to a call held for approval, or its timer's denial (decider version 5 on). */
+  | ({ type: 'RecordApproval' } & ApprovalDecision)
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
   | {
@@ -70,6 +73,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
     case 'RecordPermissions':
       // A paused session takes no step, dispatches included: its calls are checked again when it is resumed.
       return isGated(state) && !state.paused ? recordVerdicts(state, command.verdicts) : nothing;
+    case 'RecordApproval':
+      return recordApproval(state, command);
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':
@@ -131,6 +136,7 @@ function recordFailure(command: Extract<SessionCommand, { type: 'RecordModelFail
   return recordThenContinue(state, { type: 'model.failed', data: { callId, code, message, retryable, attempt: state.attempt, ...spent } });
 }
 
+/** Whether the session waits for `callId`'s result: a call held for approval never ran, so it has none. */
 function isPendingTool(state: ActiveState, callId: string): state is ActiveState & { status: 'awaiting_tools' } {
-  return state.status === 'awaiting_tools' && state.pending.some((call) => call.callId === callId);
+  return state.status === 'awaiting_tools' && state.pending.some((call) => call.callId === callId && !isHeld(call));
 }

@@ -1,10 +1,10 @@
 import type { SessionEvent } from '@signalbox/events';
 
-/** The event types the session decider records; any other (supervisor, approvals, memory...) it folds past. */
+/** The event types the session decider records; any other (supervisor, memory...) it folds past. */
 export const decidedEventTypes = [
   'session.created', 'model.requested', 'model.responded', 'model.failed', 'tool.requested',
   'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.paused', 'session.resumed',
-  'session.completed', 'permission.granted', 'permission.denied',
+  'session.completed', 'permission.granted', 'permission.denied', 'approval.requested', 'approval.resolved',
 ] as const;
 
 export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;

@@ -20,5 +20,9 @@
  *    `maxNonIdempotentCalls`, `maxWallClockMs`): reaching one pauses the session before the model turn
  *    or the reply's calls that would go past it, and a resume that raises it goes on (budget-limits.ts;
  *    budget-limits.test.ts, budget-limits-v4.json).
+ * 5: a call a policy leaves to a person (`ask`) is held for approval (`approval.requested`, with a
+ *    deadline by the log's clock) instead of refused, the reply's other calls going on; an answer is
+ *    recorded as `approval.resolved`, and an approved call is checked again with the approval, so the
+ *    broker grants it (approvals.ts; approvals.test.ts, approvals-v5.json).
  */
-export const deciderVersion = 4;
+export const deciderVersion = 5;

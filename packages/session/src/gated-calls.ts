@@ -1,5 +1,6 @@
 import type { NewEvent, PermissionVerdict } from '@signalbox/events';
 import { nothing, offeredTools, recordThenContinue, requestedEvent, requestedJobs, unknownToolFailure, type Decision, type SessionEffect } from './next-step.ts';
+import { asksPeople, holdForApproval, isHeld } from './approvals.ts';
 import { refusedCall, toolJob, verdictEvent, type CallVerdict } from './permissions.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 
@@ -21,36 +22,50 @@ function requestChecked(state: ActiveState, verdictOf: ReadonlyMap<string, Permi
   const offered = offeredTools(state);
   // A command from an earlier reply, or missing a call: the reply's own check will come.
   if (jobs.some((job) => offered.has(job.tool) && !verdictOf.has(job.callId))) return nothing;
-  const recorded: NewEvent[] = [];
-  const answered: NewEvent[] = [];
-  const effects: SessionEffect[] = [];
+  const gated: Gated = { recorded: [], answered: [], effects: [] };
   for (const job of jobs) {
-    recorded.push(requestedEvent(job));
+    gated.recorded.push(requestedEvent(job));
     const verdict = verdictOf.get(job.callId);
-    if (!offered.has(job.tool) || verdict === undefined) {
-      answered.push(unknownToolFailure(job.callId, job.tool, [...offered]));
-      continue;
-    }
-    recorded.push(verdictEvent(job, verdict));
-    if (verdict.effect === 'allow') effects.push({ type: 'DispatchTool', job: toolJob(state, job, verdict.grant, true) });
-    else answered.push(refusedCall(job, verdict));
+    if (!offered.has(job.tool) || verdict === undefined) gated.answered.push(unknownToolFailure(job.callId, job.tool, [...offered]));
+    else follow(state, gated, job, verdict, true);
   }
-  return withAnswers(state, recorded, answered, effects);
+  return withAnswers(state, gated);
 }
 
 function dispatchRechecked(state: ActiveState & { status: 'awaiting_tools' }, verdictOf: ReadonlyMap<string, PermissionVerdict>): Decision {
-  const rechecked = state.pending.flatMap((call): [PendingTool, PermissionVerdict][] => {
-    const verdict = verdictOf.get(call.callId);
-    return verdict === undefined ? [] : [[call, verdict]];
-  });
+  // A call held for a person is checked again only once approved.
+  const rechecked = state.pending.filter((call) => !isHeld(call) && verdictOf.has(call.callId));
   if (rechecked.length === 0) return nothing;
-  const effects = rechecked.flatMap(([call, verdict]): SessionEffect[] => (verdict.effect === 'allow' ? [{ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, false) }] : []));
-  const answered = rechecked.flatMap(([call, verdict]) => (verdict.effect === 'allow' ? [] : [refusedCall(call, verdict)]));
-  return withAnswers(state, rechecked.map(([call, verdict]) => verdictEvent(call, verdict)), answered, effects);
+  const gated: Gated = { recorded: [], answered: [], effects: [] };
+  for (const call of rechecked) follow(state, gated, call, verdictOf.get(call.callId) as PermissionVerdict, false);
+  return withAnswers(state, gated);
+}
+
+/** What a decision over verdicts records, answers at once, and asks the shell to do. */
+interface Gated {
+  recorded: NewEvent[];
+  answered: NewEvent[];
+  effects: SessionEffect[];
+}
+
+/**
+ * Follows one verdict: an allowed call is dispatched with its grant; one a policy leaves to a person
+ * is held for approval (decider version 5 on) unless a person approved it already; any other is refused.
+ */
+function follow(state: ActiveState, gated: Gated, call: PendingTool, verdict: PermissionVerdict, firstDispatch: boolean): void {
+  if (verdict.effect === 'ask' && asksPeople(state) && call.approval === undefined) {
+    const held = holdForApproval(state, call, verdict);
+    gated.recorded.push(held.event);
+    gated.effects.push(held.effect);
+    return;
+  }
+  gated.recorded.push(verdictEvent(call, verdict));
+  if (verdict.effect === 'allow') gated.effects.push({ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, firstDispatch) });
+  else gated.answered.push(refusedCall(call, verdict));
 }
 
 /** Requests and verdicts first, then the refusals' results: a result folded before its call is requested would be lost. */
-function withAnswers(state: ActiveState, recorded: NewEvent[], answered: NewEvent[], effects: SessionEffect[]): Decision {
+function withAnswers(state: ActiveState, { recorded, answered, effects }: Gated): Decision {
   if (answered.length === 0) return { events: recorded, effects };
   const rest = recordThenContinue(state, ...recorded, ...answered);
   return { events: rest.events, effects: [...effects, ...rest.effects] };

@@ -1,3 +1,4 @@
+export { approvalIdOf, approvalTimeoutBy } from './approvals.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.ts';
 export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';

@@ -2,6 +2,7 @@ import type { EventMeta, ModelRequest, NewEvent, PermissionCheck, ToolJob } from
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
+import { awaitApproval, isHeld } from './approvals.ts';
 import { isGated, permissionCheck, toolJob } from './permissions.ts';
 import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
@@ -11,7 +12,11 @@ export type SessionEffect =
   | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string }
   | { type: 'DispatchTool'; job: ToolJob }
   /** Ask the permission broker about each call; the verdicts come back as `RecordPermissions`. */
-  | { type: 'CheckPermissions'; checks: PermissionCheck[] };
+  | { type: 'CheckPermissions'; checks: PermissionCheck[] }
+  /** Arm the durable timer that denies a call held for approval at `deadline` (ms since the epoch), unless answered first. */
+  | { type: 'AwaitApproval'; sessionId: string; approvalId: string; deadline: number }
+  /** The approval is answered: its timer may go. */
+  | { type: 'CloseApproval'; approvalId: string };
 
 export interface Decision {
   events: NewEvent[];
@@ -127,11 +132,15 @@ export function outstandingWork(state: ActiveState): Decision {
     return { events: [], effects: [call] };
   }
   if (state.status === 'awaiting_tools') {
-    // A gated call is dispatched again with the grant recorded for it; one with no verdict yet (a fork of an older session's log) is checked first.
-    const unchecked = isGated(state) ? state.pending.filter((call) => call.permission === undefined) : [];
+    // A call held for a person waits for an answer, its timer armed (again); the rest are dispatched or checked.
+    const held = state.pending.filter(isHeld);
+    const waiting = held.map((call) => awaitApproval(state, call.approval.approvalId, call.approval.deadline));
+    const runnable = state.pending.filter((call) => !isHeld(call));
+    // A gated call is dispatched again with the grant recorded for it; one with no verdict yet (a fork of an older session's log, or one just approved) is checked first.
+    const unchecked = isGated(state) ? runnable.filter((call) => call.permission === undefined) : [];
     const checks: SessionEffect[] = unchecked.length === 0 ? [] : [{ type: 'CheckPermissions', checks: unchecked.map((call) => permissionCheck(state, call)) }];
-    const dispatched = state.pending.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }));
-    return { events: [], effects: [...dispatched, ...checks] };
+    const dispatched = runnable.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }));
+    return { events: [], effects: [...dispatched, ...waiting, ...checks] };
   }
   return nothing;
 }

@@ -8,15 +8,18 @@ export interface CallVerdict {
 }
 
 /** A call the decider wants checked: the job it would dispatch. */
-type CheckedCall = Pick<ToolJob, 'callId' | 'tool' | 'input'>;
+export type CheckedCall = Pick<ToolJob, 'callId' | 'tool' | 'input'>;
 
 /** Whether the session's tool calls pass the permission broker first (decider version 3 on). */
 export function isGated(state: ActiveState): boolean {
   return state.deciderVersion >= 3;
 }
 
-/** What the broker is asked about `call`: the call, the agent as the session was created with it, the task's own policy. */
-export function permissionCheck(state: ActiveState, call: CheckedCall): PermissionCheck {
+/**
+ * What the broker is asked about `call`: the call, the agent as the session was created with it, the
+ * task's own policy, and the approval a person gave it (for this call, or for its tool in the session).
+ */
+export function permissionCheck(state: ActiveState, call: CheckedCall & Pick<PendingTool, 'approval'>, approved = approvalOf(state, call)): PermissionCheck {
   const { name, tools, policy } = state.agent;
   return {
     sessionId: state.sessionId,
@@ -25,7 +28,15 @@ export function permissionCheck(state: ActiveState, call: CheckedCall): Permissi
     input: call.input,
     agent: policy === undefined ? { name, tools } : { name, tools, policy },
     ...(state.taskPolicy === null ? {} : { taskPolicy: state.taskPolicy }),
+    ...(approved === undefined ? {} : { approved }),
   };
+}
+
+/** The approval that answers a policy's `ask` on `call`: its own, once given, else its tool's for the session. */
+function approvalOf(state: ActiveState, call: CheckedCall & Pick<PendingTool, 'approval'>): PermissionCheck['approved'] {
+  const { approval } = call;
+  if (approval?.approvedBy !== undefined) return { approvalId: approval.approvalId, by: approval.approvedBy };
+  return state.sessionApprovals[call.tool];
 }
 
 /** The verdict as the log records it, whole, so replay rebuilds the same command from it. */
@@ -38,7 +49,7 @@ export function verdictEvent(call: CheckedCall, verdict: PermissionVerdict): New
 
 /** A refused call's result: the reason, so the model can act on it (ask for less, or say it cannot). */
 export function refusedCall(call: CheckedCall, verdict: PermissionVerdict): NewEvent {
-  // Nothing asks a person yet: a call a policy holds for approval is refused, and says so.
+  // Before decider version 5 nothing asks a person: a call a policy holds for approval is refused, and says so.
   const reason = verdict.effect === 'ask' ? `${verdict.reason}; approvals are not available, so the call is refused` : verdict.reason;
   return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error: `permission denied: ${reason}`, durationMs: 0 } };
 }
@@ -60,6 +71,10 @@ export function toolJob(state: ActiveState, call: PendingTool, grant: ToolGrant 
 
 /** The verdicts a run of recorded permission events holds, for replaying the command that recorded them. */
 export function recordedVerdict(event: NewEvent): CallVerdict | undefined {
+  if (event.type === 'approval.requested') {
+    const { callId, tool: _tool, approvalId: _id, input: _input, deadline: _deadline, ...verdict } = event.data;
+    return { callId, verdict };
+  }
   if (event.type !== 'permission.granted' && event.type !== 'permission.denied') return undefined;
   const { callId, tool: _tool, ...verdict } = event.data;
   return { callId, verdict };

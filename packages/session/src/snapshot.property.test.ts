@@ -97,6 +97,11 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
     return { type: 'RecordModelReply', callId, response, costUsd: c.costMicros / 1e6, latencyMs: c.pick % 1000 };
   }
   if (state.status === 'awaiting_tools') {
+    const held = state.pending.find((pending) => pending.approval !== undefined && pending.approval.approvedBy === undefined);
+    if (held?.approval && c.roll < 50) {
+      const scope = c.pick % 2 === 0 ? { scope: 'session' as const } : {};
+      return { type: 'RecordApproval', approvalId: held.approval.approvalId, approved: c.retryable, by: c.roll < 20 ? 'timeout' : 'prop', ...scope };
+    }
     const call = state.pending[c.pick % state.pending.length];
     const outcomes: ToolResult['outcome'][] = [
       { status: 'completed', output: c.output },
@@ -180,6 +185,8 @@ describe('session snapshots', () => {
     );
     expect([...statuses].sort()).toEqual(['awaiting_model', 'awaiting_tools', 'completed', 'deciding']);
     expect([...types].sort()).toEqual([
+      'approval.requested',
+      'approval.resolved',
       'budget.exceeded',
       'model.failed',
       'model.requested',

@@ -25,6 +25,17 @@ export interface PendingTool {
   idempotencyKey: string;
   /** Set once the broker allowed the call (decider version 3 on), with its grant when it signed one. */
   permission?: { grant?: ToolGrant };
+  /** Set while a policy holds the call for a person (decider version 5 on); `approvedBy` once one approved it. */
+  approval?: WaitingApproval & { approvedBy?: string };
+}
+
+/** A call held for approval, as its `approval.requested` says. */
+export type WaitingApproval = Pick<EventData<'approval.requested'>, 'approvalId' | 'input' | 'reason' | 'deadline'>;
+
+/** A tool a person approved for the rest of the session: by which approval, and whom. */
+export interface SessionApproval {
+  approvalId: string;
+  by: string;
 }
 
 interface Setup {
@@ -58,6 +69,8 @@ interface Progress {
   requested: RequestedCalls;
   /** When the session started and the latest event so far, by the log's clock (ms): its wall-clock budget counts between them. */
   clock: { startedAt: number; latestAt: number };
+  /** Tools a person approved for the rest of the session, by name: a policy's `ask` on their later calls is answered with it. */
+  sessionApprovals: Record<string, SessionApproval>;
 }
 
 export interface RequestedCalls {
@@ -94,8 +107,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * changes: a snapshot folded by other code is then replayed over, never trusted. 4: `deciderVersion`.
  * 5: `paused`, and the budget a resume sets. 6: `taskPolicy`, and a waiting call's `permission`.
  * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
+ * 8: a waiting call's `approval`, and `sessionApprovals`.
  */
-export const sessionStateVersion = 7;
+export const sessionStateVersion = 8;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -121,6 +135,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       totals: zeroTotals,
       requested: { all: 0, byTool: {}, nonIdempotent: 0 },
       clock: { startedAt: event.at, latestAt: event.at },
+      sessionApprovals: {},
     };
   }
   const evolved = evolveActive(state, event);
@@ -168,6 +183,10 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return { ...state, paused: null, budget: withLimits(state.budget, event.data.budget) };
     case 'permission.granted':
       return recordGrant(state, event.data.callId, event.data.grant);
+    case 'approval.requested':
+      return holdForApproval(state, event.data);
+    case 'approval.resolved':
+      return recordApproval(state, event.data);
     case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
@@ -198,6 +217,27 @@ function recordGrant(state: ActiveState, callId: string, grant: ToolGrant | unde
   if (state.status !== 'awaiting_tools') return state;
   const permission = grant === undefined ? {} : { grant };
   return { ...state, pending: state.pending.map((call) => (call.callId === callId ? { ...call, permission } : call)) };
+}
+
+/** Marks a waiting call held for a person: it is neither checked nor dispatched until approved. */
+function holdForApproval(state: ActiveState, requested: EventData<'approval.requested'>): ActiveState {
+  if (state.status !== 'awaiting_tools') return state;
+  const { approvalId, input, reason, deadline } = requested;
+  const approval = { approvalId, input, reason, deadline };
+  return { ...state, pending: state.pending.map((call) => (call.callId === requested.callId ? { ...call, approval } : call)) };
+}
+
+/**
+ * An approved call waits for the grant the broker gives it now; a denied one is answered by the
+ * refusal recorded with the denial. Approved for the session, the tool's later asks are answered too.
+ */
+function recordApproval(state: ActiveState, resolved: EventData<'approval.resolved'>): ActiveState {
+  if (!resolved.approved) return state;
+  const { approvalId, by, tool, scope } = resolved;
+  const sessionApprovals = scope === 'session' ? { ...state.sessionApprovals, [tool]: { approvalId, by } } : state.sessionApprovals;
+  if (state.status !== 'awaiting_tools') return { ...state, sessionApprovals };
+  const pending = state.pending.map((call) => (call.approval?.approvalId === approvalId ? { ...call, approval: { ...call.approval, approvedBy: by } } : call));
+  return { ...state, pending, sessionApprovals };
 }
 
 /** A step is a model turn: its first attempt starts it, a retried attempt belongs to it. */
@@ -236,8 +276,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { toSubjectToken, type Naming } from '@signalbox/events';
+import { approvalsToken, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
@@ -47,8 +47,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
       // service has only the host's read-only view (`ServiceContext.store`).
       const store = await EventStore.open(nc, names);
       const kvm = new Kvm(nc);
-      // Instance names default to `<hostname>-<pid>`, and host names hold dots.
-      const actor = toSubjectToken(config.instance);
+      const actor = actorToken(config.instance);
       const runner = new SessionRunner({
         nc,
         names,
@@ -90,6 +89,15 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
   };
 }
 
+/**
+ * This actor's token in its own inbox's subjects: its instance name (which defaults to
+ * `<hostname>-<pid>`, and host names hold dots), never the token of the sessions' approvals subject.
+ */
+function actorToken(instance: string): string {
+  const token = toSubjectToken(instance);
+  return token === approvalsToken ? `${token}_` : token;
+}
+
 interface InboxesDeps {
   /** What every durable worker of the actor shares. */
   worker: { nc: NatsConnection; names: Naming; logger: Logger; concurrency: number; ackWaitMs: number; maxDeliver: number };
@@ -119,6 +127,8 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
     onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
   };
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });
+  // Answers to approvals come on a subject of their own (so NATS permissions can keep tool executors off it), shared by every actor.
+  const approvals = await startDurableWorker({ ...worker, durable: 'session-actor-approvals', filterSubject: names.subjects.allApprovals });
   const own = await startDurableWorker({
     ...worker,
     durable: ownInboxDurable(actor),
@@ -134,7 +144,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   return {
     stop: async () => {
       clearInterval(adoption);
-      await Promise.all([shared.stop(), own.stop(), adopting]);
+      await Promise.all([shared.stop(), approvals.stop(), own.stop(), adopting]);
       await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };

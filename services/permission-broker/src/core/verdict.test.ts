@@ -165,3 +165,41 @@ describe('the secrets a grant carries', () => {
     expect(checkGrant(widened, call, new Set([brokerKey]), now)).toEqual({ ok: false, reason: "the grant's signature does not match its claims" });
   });
 });
+
+describe('an approved call', () => {
+  const guarded = stored(
+    {
+      name: 'staging',
+      rules: [
+        { id: 'people-deploy', effect: 'ask', tool: 'deploy.*', approvalTimeoutMs: 600_000 },
+        { id: 'never-prod', effect: 'deny', tool: 'deploy.prod' },
+        { effect: 'allow', tool: 'workspace.read' },
+      ],
+    },
+    4,
+  );
+  const deploy = (tool: string, extra: object = {}) => check({ ...withStaging, tool, input: { ref: 'main' }, ...extra });
+  const approved = { approved: { approvalId: 's1:0123456789ab', by: 'cli:ops' } };
+
+  it('is held for a person first, for as long as the asking rule says', () => {
+    const verdict = given([guarded], { signs: true }).when(deploy('deploy.staging')).then({ effect: 'ask', rule: { index: 0, id: 'people-deploy' }, approvalTimeoutMs: 600_000 });
+    expect(verdict.grant).toBeUndefined();
+  });
+
+  it('is allowed once approved, with a grant for that call, saying who approved it', () => {
+    const verdict = given([guarded], { signs: true }).when(deploy('deploy.staging', approved)).then({ effect: 'allow', rule: { index: 0 }, grant: { callId: 'c1', tool: 'deploy.staging', policy: 'staging' } });
+    expect(verdict.reason).toBe('held for approval by rule 1 (people-deploy) of policy staging v4; approved by cli:ops (approval s1:0123456789ab)');
+    expect(verdict.approvalTimeoutMs).toBeUndefined();
+  });
+
+  it('stays denied where the policy denies: an approval turns an ask, nothing else', () => {
+    const verdict = given([guarded], { signs: true }).when(deploy('deploy.prod', approved)).then({ effect: 'deny', rule: { index: 1 } });
+    expect(verdict.grant).toBeUndefined();
+    given([guarded]).when(deploy('shell.run', approved)).then({ effect: 'deny' });
+  });
+
+  it('is refused as a check when the approval id is not one (a hostile or garbled check)', () => {
+    expect(() => deploy('deploy.staging', { approved: { approvalId: '../x', by: 'cli:ops' } })).toThrow(/approval id/);
+    expect(() => deploy('deploy.staging', { approved: { approvalId: 's1:0123456789ab', by: '' } })).toThrow();
+  });
+});

@@ -1,5 +1,5 @@
 import type { PermissionCheck, PermissionVerdict, Policy } from '@signalbox/events';
-import { evaluate, listedToolsPolicy, narrow, signGrant } from '@signalbox/policy';
+import { evaluate, listedToolsPolicy, narrow, signGrant, type PolicyDecision } from '@signalbox/policy';
 import { grantedSecretsOf } from './granted-secrets.ts';
 import { namedHostOf } from './named-hosts.ts';
 import type { PolicyBook } from './policy-book.ts';
@@ -27,10 +27,11 @@ export function decidePermission(check: PermissionCheck, context: CheckContext):
   if ('missing' in agentPolicy) return notApplied(agentPolicy.missing);
   const policy = check.taskPolicy === undefined ? agentPolicy.policy : narrow(agentPolicy.policy, check.taskPolicy);
   const call = { tool: check.tool, input: check.input };
-  const decision = evaluate(policy, call);
+  const decision = approvedWhereAsked(evaluate(policy, call), check.approved);
   const verdict: PermissionVerdict = { effect: decision.effect, reason: decision.reason, policy: decision.policy };
   if (decision.policyVersion !== undefined) verdict.policyVersion = decision.policyVersion;
   if (decision.rule !== undefined) verdict.rule = decision.rule;
+  if (decision.approvalTimeoutMs !== undefined) verdict.approvalTimeoutMs = decision.approvalTimeoutMs;
   if (decision.effect !== 'allow' || context.signing === undefined) return verdict;
   const host = namedHostOf(policy, call);
   const secrets = grantedSecretsOf(policy);
@@ -43,6 +44,16 @@ export function decidePermission(check: PermissionCheck, context: CheckContext):
     ...(secrets.length === 0 ? {} : { secrets }),
   });
   return { ...verdict, grant };
+}
+
+/**
+ * A call a person approved: what the policy holds for approval is allowed, saying by whom. Only an
+ * `ask` turns: a call the policy now denies (changed since it asked) stays denied.
+ */
+function approvedWhereAsked(decision: PolicyDecision, approved: PermissionCheck['approved']): PolicyDecision {
+  if (decision.effect !== 'ask' || approved === undefined) return decision;
+  const { approvalTimeoutMs: _asked, ...decided } = decision;
+  return { ...decided, effect: 'allow', reason: `${decision.reason}; approved by ${approved.by} (approval ${approved.approvalId})` };
 }
 
 /** The stored policy the agent names, or which one is missing; an agent that names none is allowed the tools it lists. */

@@ -18,7 +18,7 @@ export interface InboxDeps {
 
 /**
  * Applies a command from `sbx.inbox.<sessionId>` (a tool result, a request to start the session as a
- * fork, a pause or a resume), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool
+ * fork, a pause, a resume or an answer to an approval), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool
  * result), to its session. A command it cannot apply is a Rejection, kept in `sbx.dlq.inbox`.
  */
 export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
@@ -32,11 +32,16 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   // NATS permissions are per subject: a command applies only to the session whose inbox it came on.
   const addressed = deps.names.subjects.sessionOfInbox(message.subject);
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
+  // An approval runs a call a policy held back: it is taken only from the subject whose publishers NATS permissions name.
+  if (command.type === 'approval.decision' && command.approved && message.subject !== deps.names.subjects.approvals(command.sessionId)) {
+    throw new Rejection(`an approval is taken only on ${deps.names.subjects.approvals(command.sessionId)}, not on ${message.subject} (session ${command.sessionId} is unchanged)`);
+  }
   const options = { causationId: positionOf(message) };
   const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps, command), options);
-  // A session is created by its task or fork alone: a pause or resume for any other is refused, not kept waiting.
-  if (state.status === 'new' && (command.type === 'pause' || command.type === 'resume')) {
-    throw new Rejection(`cannot ${command.type} session ${command.sessionId}: it does not exist`);
+  // A session is created by its task or fork alone: a pause, resume or approval for any other is refused, not kept waiting.
+  if (state.status === 'new' && (command.type === 'pause' || command.type === 'resume' || command.type === 'approval.decision')) {
+    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type;
+    throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
   }
 }
 
@@ -56,8 +61,11 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
     case 'resume':
       if (command.budget) await refuseOverCeiling(deps, command.sessionId, command.budget);
       return { type: 'ResumeSession', by: command.by, budget: command.budget };
+    case 'approval.decision': {
+      const { approvalId, approved, by, note, scope } = command;
+      return { type: 'RecordApproval', approvalId, approved, by, note, scope };
+    }
     case 'intervention':
-    case 'approval.decision':
     case 'grade':
     case 'child.result':
     case 'user.message':

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { SessionIndexEntry } from '@signalbox/events';
+import { SessionIndexEntry, type WaitingApproval } from '@signalbox/events';
 import type { ActiveState } from '@signalbox/session';
 
 const maxRaces = 5;
@@ -49,6 +49,7 @@ export async function recordUnreadableInIndex(index: KV, sessionId: string, reas
 
 function entryOf(state: ActiveState, now: number): SessionIndexEntry {
   const outcome = state.status === 'completed' ? state.outcome : undefined;
+  const approvals = waitingApprovals(state);
   return {
     sessionId: state.sessionId,
     correlationId: state.correlationId,
@@ -59,5 +60,16 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
     lastN: state.n,
     ...(outcome?.output !== undefined ? { output: outcome.output } : {}),
     ...(outcome?.reason !== undefined ? { reason: outcome.reason } : {}),
+    ...(approvals.length > 0 ? { approvals } : {}),
   };
+}
+
+/** The calls the session holds for a person, as `signalbox approvals` lists them. */
+function waitingApprovals(state: ActiveState): WaitingApproval[] {
+  if (state.status !== 'awaiting_tools') return [];
+  return state.pending.flatMap(({ callId, tool, approval }) => {
+    if (approval === undefined || approval.approvedBy !== undefined) return [];
+    const { approvalId, input, reason, deadline } = approval;
+    return [{ approvalId, callId, tool, input, reason, deadline }];
+  });
 }

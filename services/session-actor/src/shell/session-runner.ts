@@ -4,6 +4,7 @@ import type { Naming } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { Rejection } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
+import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
 import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
@@ -52,6 +53,7 @@ export class SessionRunner {
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
   readonly #permissions: PermissionPort;
+  readonly #approvalTimers: ApprovalTimers;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
 
@@ -63,6 +65,7 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
+    this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger });
   }
 
@@ -109,6 +112,7 @@ export class SessionRunner {
     // so a broker whose clock lags hands out a grant that is then used, instead of being asked for ever.
     let renewable = true;
     for (;;) {
+      await this.#approvalTimers.perform(effects);
       answered.push(...(await this.#dispatch(session, effects, renewable)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };
@@ -129,8 +133,9 @@ export class SessionRunner {
   async #behindAnother(sessionId: string, recorded: Recorded, causationId: string): Promise<Recorded> {
     if (recorded.session.state.status !== 'awaiting_tools') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
-    // A gated session's waiting calls are checked again before they are dispatched again.
-    return { ...resumed, effects: resumed.effects.filter((effect) => effect.type === 'DispatchTool' || effect.type === 'CheckPermissions') };
+    // A gated session's waiting calls are checked again before they are dispatched again; those held for a person keep their timers.
+    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval']);
+    return { ...resumed, effects: resumed.effects.filter((effect) => kept.has(effect.type)) };
   }
 
   /**

@@ -12,7 +12,7 @@ import { SignalboxClient } from '@signalbox/client';
 import { naming, toolJobDurable } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { workspaceTools } from '@signalbox/tool-executor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventsUntil } from '../support/runtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -221,6 +221,27 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     expect(events.filter((event) => event.type === 'session.paused')).toHaveLength(1);
     expect(events.find((event) => event.type === 'session.resumed')).toMatchObject({ data: { by: resumed.by, budget: { maxSteps: 6 } } });
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+  });
+
+  it('approvals lists a call held for a person, deny answers it with a note, and a bad id is refused clearly', async () => {
+    await client.applyPolicy({ name: 'cli-asks', rules: [{ effect: 'ask', tool: 'workspace.write', id: 'people-write' }] });
+    await client.applyAgent({ name: 'cli-careful', model: 'scripted', policy: 'cli-asks', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'a.md', content: 'hi' } }, { final: 'asked' }] });
+    await ok('submit', 'cli-careful', 'write it', '--session-id', 'cli-asks');
+    await eventsUntil(client, 'cli-asks', (events) => events.some((event) => event.type === 'approval.requested'), 15_000);
+    const [waiting] = await vi.waitFor(async () => {
+      const listed = JSON.parse(await ok('approvals', '--json')) as { approvalId: string; sessionId: string; tool: string }[];
+      const mine = listed.filter((approval) => approval.sessionId === 'cli-asks');
+      if (mine.length === 0) throw new Error('not listed yet');
+      return mine;
+    }, { timeout: 10_000, interval: 200 });
+    expect(waiting).toMatchObject({ tool: 'workspace.write', approvalId: expect.stringMatching(/^cli-asks:[0-9a-f]{12}$/) });
+    expect(await ok('approvals')).toContain(`${waiting?.approvalId}  workspace.write  (session cli-asks, agent cli-careful)`);
+    expect(await cli('approve', 'cli-asks:nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('is no approval id') });
+    expect(await ok('deny', waiting?.approvalId ?? '', '--note', 'not now', '--as', 'bo')).toMatch(/^denied cli-asks:[0-9a-f]{12} \(as bo\)/);
+    await completed('cli-asks');
+    const events = await client.events('cli-asks');
+    expect(events.find((event) => event.type === 'approval.resolved')).toMatchObject({ data: { approved: false, by: 'bo', note: 'not now' } });
+    expect(events.find((event) => event.type === 'tool.failed')).toMatchObject({ data: { error: 'permission denied: not approved by bo: not now' } });
   });
 
   it('bench runs the benchmark runner, which names the benchmarks it does not have', async () => {

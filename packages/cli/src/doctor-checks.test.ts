@@ -43,7 +43,7 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     workers: [],
     unserved: [],
     subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] },
-    permissions: { brokers: [{ instance: 'broker-1', policies: [] }], grantSigners: [], unstoredPolicies: [] },
+    permissions: { brokers: [{ instance: 'broker-1', policies: [] }], grantSigners: [], unstoredPolicies: [], overdueApprovals: [] },
     vault: { keys: {}, sealed: [] },
     ...rest,
   };
@@ -269,7 +269,7 @@ describe('refusalFindings', () => {
 
 describe('diagnose the permission broker', () => {
   const signer = (letter: string) => `U${letter.repeat(55)}`;
-  const permissions = (fields: Partial<DoctorFacts['permissions']>): DoctorFacts['permissions'] => ({ brokers: [], grantSigners: [], unstoredPolicies: [], ...fields });
+  const permissions = (fields: Partial<DoctorFacts['permissions']>): DoctorFacts['permissions'] => ({ brokers: [], grantSigners: [], unstoredPolicies: [], overdueApprovals: [], ...fields });
 
   it('warns when no broker answers: tool calls wait for one and are then denied', () => {
     expect(warnings(given({ permissions: permissions({}) }))).toEqual([
@@ -296,6 +296,23 @@ describe('diagnose the permission broker', () => {
     expect(warnings(given({ permissions: permissions({ brokers: [{ instance: 'b1', policies: [] }], unstoredPolicies }) }))).toEqual([
       'Agent researcher names policy staging, which the policies bucket does not hold: the broker denies its tool calls. Apply it with `signalbox policies apply -f <file>`.',
     ]);
+  });
+});
+
+describe('diagnose approvals', () => {
+  const broker = [{ instance: 'b1', policies: [] }];
+  const deadline = Date.UTC(2026, 11, 2, 9, 0);
+
+  it('warns when calls still wait past their deadlines: no actor delivers the timers that deny them', () => {
+    const overdueApprovals = [{ approvalId: 's2:0123456789ab', deadline: deadline + 5_000 }, { approvalId: 's1:ba9876543210', deadline }];
+    expect(warnings(given({ permissions: { brokers: broker, grantSigners: [], unstoredPolicies: [], overdueApprovals } }))).toEqual([
+      '2 calls are still waiting for approval past the deadline that should have denied it (the oldest, s1:ba9876543210, since 2026-12-02T09:00:00.000Z): ' +
+        'session actors deliver the timers that deny them, and none seems to run. Start one with `signalbox run session-actor` (or `signalbox up`), or answer them with `signalbox approve|deny`.',
+    ]);
+  });
+
+  it('says nothing while none is overdue', () => {
+    expect(warnings(given({ permissions: { brokers: broker, grantSigners: [], unstoredPolicies: [], overdueApprovals: [] } }))).toEqual([]);
   });
 });
 

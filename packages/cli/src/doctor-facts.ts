@@ -142,7 +142,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     workers: [],
     unserved: [],
     subscribers: { configuredPartitions, durables: [] },
-    permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [] },
+    permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [], overdueApprovals: [] },
     vault: { keys: vaultKeys, sealed: [] },
   };
   if (info.cluster) {
@@ -161,7 +161,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   if (existing.has(names.streams.jobs)) facts.unserved = await unservedJobs(nc, names, facts.workers);
   if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
-  facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners);
+  facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
   if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, sealed: await vaultFactsOf(nc, names) };
   return facts;
 }

@@ -9,11 +9,30 @@ export interface PermissionFacts {
   grantSigners: string[];
   /** Agents in the agents bucket naming a policy the policies bucket does not hold. */
   unstoredPolicies: { agent: string; policy: string }[];
+  /** Calls the sessions index lists as waiting for approval although their deadline passed over `approvalGraceMs` ago. */
+  overdueApprovals: { approvalId: string; deadline: number }[];
 }
+
+/** How long past its deadline an approval may still be listed before doctor says its timer is not delivered. */
+export const approvalGraceMs = 60_000;
 
 /** What keeps tool calls from running: no broker to ask, no broker whose grants executors accept, a policy missing. */
 export function permissionFindings(facts: PermissionFacts): Finding[] {
-  return [...brokerFindings(facts), ...facts.unstoredPolicies.map(unstoredPolicyFinding)];
+  return [...brokerFindings(facts), ...facts.unstoredPolicies.map(unstoredPolicyFinding), ...overdueFindings(facts)];
+}
+
+function overdueFindings({ overdueApprovals }: PermissionFacts): Finding[] {
+  if (overdueApprovals.length === 0) return [];
+  const oldest = overdueApprovals.reduce((first, approval) => (approval.deadline < first.deadline ? approval : first));
+  const count = overdueApprovals.length === 1 ? '1 call is' : `${overdueApprovals.length} calls are`;
+  return [
+    {
+      level: 'warn',
+      message:
+        `${count} still waiting for approval past the deadline that should have denied it (the oldest, ${oldest.approvalId}, since ${new Date(oldest.deadline).toISOString()}): ` +
+        'session actors deliver the timers that deny them, and none seems to run. Start one with `signalbox run session-actor` (or `signalbox up`), or answer them with `signalbox approve|deny`.',
+    },
+  ];
 }
 
 function brokerFindings({ brokers, grantSigners }: PermissionFacts): Finding[] {

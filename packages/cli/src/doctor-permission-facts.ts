@@ -1,7 +1,7 @@
 import { NoRespondersError, type NatsConnection } from '@nats-io/nats-core';
-import { AgentDefinition, PermissionBrokerStatus, type Naming } from '@signalbox/events';
+import { AgentDefinition, PermissionBrokerStatus, SessionIndexEntry, type Naming } from '@signalbox/events';
 import { z } from 'zod';
-import type { PermissionFacts } from './doctor-permission-checks.ts';
+import { approvalGraceMs, type PermissionFacts } from './doctor-permission-checks.ts';
 
 /**
  * How doctor listens for broker replicas: up to `maxWait` for the first (a busy machine may be slow
@@ -16,9 +16,19 @@ const StoredMessage = z.object({ message: z.object({ data: z.string().optional()
  * What doctor says of permissions: the brokers answering now, the grant signers executors here
  * require, and agents naming a policy the policies bucket does not hold. `present`: the buckets there.
  */
-export async function permissionFactsOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>, grantSigners: readonly string[]): Promise<PermissionFacts> {
-  const [brokers, unstoredPolicies] = await Promise.all([brokersAnswering(nc, names), unstoredPoliciesOf(nc, names, present)]);
-  return { brokers, grantSigners: [...grantSigners], unstoredPolicies };
+export async function permissionFactsOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>, grantSigners: readonly string[], now: number): Promise<PermissionFacts> {
+  const [brokers, unstoredPolicies, overdueApprovals] = await Promise.all([brokersAnswering(nc, names), unstoredPoliciesOf(nc, names, present), overdueApprovalsOf(nc, names, present, now)]);
+  return { brokers, grantSigners: [...grantSigners], unstoredPolicies, overdueApprovals };
+}
+
+/** Approvals the sessions index still lists well after their deadlines: their timers were not delivered. */
+async function overdueApprovalsOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>, now: number): Promise<PermissionFacts['overdueApprovals']> {
+  if (!present.has(names.buckets.sessions)) return [];
+  return [...(await storedValues(nc, names.buckets.sessions)).values()].flatMap((value) => {
+    const row = SessionIndexEntry.safeParse(jsonOf(value));
+    const waiting = row.success ? (row.data.approvals ?? []) : [];
+    return waiting.filter(({ deadline }) => deadline + approvalGraceMs < now).map(({ approvalId, deadline }) => ({ approvalId, deadline }));
+  });
 }
 
 /** Every broker replica's status, as each answers `permissionStatus`; one that answers nonsense is not counted. */

@@ -45,3 +45,19 @@ describe('the secrets a policy grants', () => {
     expect(Policy.safeParse({ name: 'p', rules: [], secrets }).success).toBe(false);
   });
 });
+
+describe('how long an ask rule waits for a person', () => {
+  const rule = (fields: object) => Policy.safeParse({ name: 'p', rules: [{ tool: 'deploy.*', ...fields }] });
+
+  it('is set on an ask rule, between a second and a week', () => {
+    expect(rule({ effect: 'ask', approvalTimeoutMs: 900_000 }).success).toBe(true);
+    expect(rule({ effect: 'ask', approvalTimeoutMs: 999 }).success).toBe(false);
+    expect(rule({ effect: 'ask', approvalTimeoutMs: 8 * 24 * 3600 * 1000 }).success).toBe(false);
+  });
+
+  it('is refused on an allow or a deny rule, where no call waits', () => {
+    const refused = rule({ effect: 'allow', approvalTimeoutMs: 900_000 });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toMatch(/approvalTimeoutMs is for an `ask` rule/);
+  });
+});

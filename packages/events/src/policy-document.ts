@@ -71,6 +71,9 @@ export const PolicyRule = z.strictObject({
   delegable: z.boolean().optional(),
   /** On an `ask` rule: how long a call waits for a person before it is denied (default `defaultApprovalTimeoutMs`). */
   approvalTimeoutMs: ApprovalTimeoutMs.optional(),
+}).refine((rule) => rule.approvalTimeoutMs === undefined || rule.effect === 'ask', {
+  message: 'approvalTimeoutMs is for an `ask` rule: no call waits for approval under an allow or a deny',
+  path: ['approvalTimeoutMs'],
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 

@@ -6,7 +6,7 @@ import { ApprovalNotWaitingError, SignalboxClient } from '@signalbox/client';
 import { encode, type AgentDefinition, type ModelResponse, type SessionEvent } from '@signalbox/events';
 import type { ModelProvider } from '@signalbox/models';
 import { permissionBrokerService } from '@signalbox/permission-broker';
-import { startHost, type Host } from '@signalbox/runtime';
+import { sendToSession, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -181,6 +181,11 @@ describe('the blast radius under ask', () => {
     await client.deny(approvalId, { by: 'ops:ann' });
     await completedSession(client, 'forged-run', 15_000);
     expect(ran('forged-run')).toEqual([]);
+  });
+
+  it('refuses an answer for a session that does not exist, keeping it in the dead-letter stream', async () => {
+    await sendToSession(nc, client.names, 'ghost-run', { type: 'approval.decision', sessionId: 'ghost-run', approvalId: 'ghost-run:0123456789ab', approved: false, by: 'ops:ann' });
+    await vi.waitFor(async () => expect((await client.deadLetters()).map((letter) => letter.reason)).toContain('cannot answer an approval of session ghost-run: it does not exist'));
   });
 });
 

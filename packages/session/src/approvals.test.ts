@@ -1,9 +1,11 @@
 import { defaultApprovalTimeoutMs, type ModelResponse, type NewEvent, type PermissionVerdict, type ToolGrant } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { approvalIdOf, approvalInputChars } from './approvals.ts';
+import { approvalIdOf } from './approval-id.ts';
+import { approvalInputChars } from './approvals.ts';
 import { checkHistory } from './check-history.ts';
-import type { SessionCommand } from './decide.ts';
-import { agent, given, recorded, tools } from './spec.ts';
+import { decide, type SessionCommand } from './decide.ts';
+import { fold, initialState } from './state.ts';
+import { agent, given, recorded, stored, tools } from './spec.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const guarded = { ...agent, tools: ['workspace.read', 'workspace.write'], policy: 'staging', budget: { maxSteps: 5 } };
@@ -149,6 +151,25 @@ describe('an answer to an approval', () => {
     given(log)
       .when({ type: 'Resume' })
       .then([], [{ type: 'CheckPermissions', checks: [{ callId: 'call_3', tool: 'workspace.write', approved: { approvalId, by: 'cli:ops' } }] }]);
+  });
+});
+
+describe('a fork of a session holding a call for approval', () => {
+  it('holds the call under an approval id of its own, answerable in the fork alone', () => {
+    const prefix = heldLog();
+    const forked = decide({ type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 's1', n: prefix.length }, prefix }, initialState());
+    const own = approvalIdOf('f1', 'call_2');
+    expect(forked.effects).toContainEqual({ type: 'AwaitApproval', sessionId: 'f1', approvalId: own, deadline: expect.any(Number) });
+    const state = fold(stored(forked.events, 'f1'));
+    expect(decide({ type: 'RecordApproval', approvalId, approved: true, by: 'cli:ops' }, state).events).toEqual([]);
+    expect(decide({ type: 'RecordApproval', approvalId: own, approved: true, by: 'cli:ops' }, state).events).toMatchObject([{ type: 'approval.resolved', data: { approvalId: own } }]);
+  });
+
+  it('after the approval, checks the call with it: the original’s answer holds in the fork', () => {
+    const prefix = heldLog(answer(true));
+    const forked = decide({ type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 's1', n: prefix.length }, prefix }, initialState());
+    const approved = { approvalId: approvalIdOf('f1', 'call_2'), by: 'cli:ops' };
+    expect(forked.effects).toContainEqual({ type: 'CheckPermissions', checks: [expect.objectContaining({ callId: 'call_2', approved })] });
   });
 });
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson, defaultApprovalTimeoutMs, type ApprovalScope, type NewEvent, type PermissionVerdict } from '@signalbox/events';
+import { approvalIdOf } from './approval-id.ts';
 import { nothing, recordThenContinue, type Decision, type SessionEffect } from './next-step.ts';
 import { permissionCheck, type CheckedCall } from './permissions.ts';
 import type { ActiveState, PendingTool, WaitingApproval } from './state.ts';
@@ -22,11 +22,6 @@ export const approvalInputChars = 2_000;
 /** Whether a policy's `ask` holds the call for a person (decider version 5 on); before, it is refused. */
 export function asksPeople(state: ActiveState): boolean {
   return state.deciderVersion >= 5;
-}
-
-/** The approval's id: the session's, then a hash of the call's (which the model chose, so it may hold anything). */
-export function approvalIdOf(sessionId: string, callId: string): string {
-  return `${sessionId}:${createHash('sha256').update(callId).digest('hex').slice(0, 12)}`;
 }
 
 /**

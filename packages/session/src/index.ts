@@ -1,4 +1,5 @@
-export { approvalIdOf, approvalTimeoutBy } from './approvals.ts';
+export { approvalIdOf } from './approval-id.ts';
+export { approvalTimeoutBy } from './approvals.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.ts';
 export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';

@@ -15,6 +15,7 @@ import {
   type Totals,
   type Usage,
 } from '@signalbox/events';
+import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
 
@@ -219,11 +220,14 @@ function recordGrant(state: ActiveState, callId: string, grant: ToolGrant | unde
   return { ...state, pending: state.pending.map((call) => (call.callId === callId ? { ...call, permission } : call)) };
 }
 
-/** Marks a waiting call held for a person: it is neither checked nor dispatched until approved. */
+/**
+ * Marks a waiting call held for a person: it is neither checked nor dispatched until approved. Its id
+ * is this session's (a fork's prefix records the original's).
+ */
 function holdForApproval(state: ActiveState, requested: EventData<'approval.requested'>): ActiveState {
   if (state.status !== 'awaiting_tools') return state;
-  const { approvalId, input, reason, deadline } = requested;
-  const approval = { approvalId, input, reason, deadline };
+  const { input, reason, deadline } = requested;
+  const approval = { approvalId: approvalIdOf(state.sessionId, requested.callId), input, reason, deadline };
   return { ...state, pending: state.pending.map((call) => (call.callId === requested.callId ? { ...call, approval } : call)) };
 }
 
@@ -236,7 +240,8 @@ function recordApproval(state: ActiveState, resolved: EventData<'approval.resolv
   const { approvalId, by, tool, scope } = resolved;
   const sessionApprovals = scope === 'session' ? { ...state.sessionApprovals, [tool]: { approvalId, by } } : state.sessionApprovals;
   if (state.status !== 'awaiting_tools') return { ...state, sessionApprovals };
-  const pending = state.pending.map((call) => (call.approval?.approvalId === approvalId ? { ...call, approval: { ...call.approval, approvedBy: by } } : call));
+  // By the call, not the id: a fork's prefix records the original's ids.
+  const pending = state.pending.map((call) => (call.callId === resolved.callId && call.approval ? { ...call, approval: { ...call.approval, approvedBy: by } } : call));
   return { ...state, pending, sessionApprovals };
 }
 

@@ -170,12 +170,26 @@ describe('signalbox doctor on a single nats-server', () => {
     const key = vaultKeyOf(randomBytes(32));
     await vault.set('GITHUB_TOKEN', 'ghp_doctor-canary', key);
     await (await new Kvm(nc).open(names.buckets.secrets)).put('GARBLED', 'not a sealed record');
+    const agents = await new Kvm(nc).open(names.buckets.agents);
+    await agents.put('biller', JSON.stringify({ name: 'biller', model: 'anthropic/claude-haiku-4-5', providerKeySecret: 'ANTHROPIC_PROD_KEY' }));
+    await agents.put('gardener', JSON.stringify({ name: 'gardener', model: 'openai/gpt-5', providerKeySecret: 'GITHUB_TOKEN' }));
     try {
       const { facts, findings } = await report(server.url, server.monitorUrl);
-      expect(facts.vault).toEqual({ keys: {}, sealed: [{ name: 'GARBLED', keyId: 'unreadable' }, { name: 'GITHUB_TOKEN', keyId: key.id }] });
-      expect(findings.map((finding) => finding.message)).toContainEqual(expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/));
+      expect(facts.vault).toEqual({
+        keys: {},
+        sealed: [{ name: 'GARBLED', keyId: 'unreadable' }, { name: 'GITHUB_TOKEN', keyId: key.id }],
+        providerKeys: [{ agent: 'biller', secret: 'ANTHROPIC_PROD_KEY' }, { agent: 'gardener', secret: 'GITHUB_TOKEN' }],
+      });
+      expect(findings.map((finding) => finding.message)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/),
+          expect.stringMatching(/^Agent biller takes its provider key from the vault secret ANTHROPIC_PROD_KEY, which the vault does not hold/),
+          expect.stringMatching(/^Agents biller, gardener take their provider key from the vault, but SIGNALBOX_SECRETS_KEY_FILE is not set here/),
+        ]),
+      );
       expect(JSON.stringify({ facts, findings })).not.toContain('ghp_doctor-canary');
     } finally {
+      for (const agent of ['biller', 'gardener']) await agents.purge(agent);
       for (const name of ['GITHUB_TOKEN', 'GARBLED']) await vault.delete(name);
       await nc.close();
     }

@@ -22,6 +22,23 @@ export async function busState(nc: NatsConnection): Promise<Map<string, StreamSt
   return states;
 }
 
+/** Every message of every stream on the server, headers and data, as text. */
+export async function everyStoredMessage(nc: NatsConnection): Promise<Map<string, string>> {
+  const jsm = await jetstreamManager(nc);
+  const texts = new Map<string, string>();
+  for await (const info of jsm.streams.list()) {
+    const parts: string[] = [];
+    const { first_seq: first, last_seq: last, messages } = info.state;
+    for (let seq = first; messages > 0 && seq <= last; seq += 1) {
+      const message = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => undefined);
+      if (!message) continue;
+      parts.push(message.subject, new TextDecoder().decode(message.data), message.header ? [...message.header.keys()].map((key) => `${key}:${message.header?.get(key) ?? ''}`).join(';') : '');
+    }
+    texts.set(info.config.name, parts.join('\n'));
+  }
+  return texts;
+}
+
 /** Messages per subject of `stream`, for the subjects under `filter`. */
 export async function subjectCounts(nc: NatsConnection, stream: string, filter: string): Promise<Record<string, number>> {
   const jsm = await jetstreamManager(nc);

@@ -210,11 +210,12 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['broker', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
   ['broker', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
   ['broker', 'publish to a subject no request of its own named', async (nc) => published(nc, names.subjects.inbox('least-privilege'))],
-  ['actor', 'read a sealed secret', (nc) => sealedSecret(nc)],
   ['broker', 'read a sealed secret', (nc) => sealedSecret(nc)],
   ['publisher', 'read a sealed secret', (nc) => sealedSecret(nc)],
   ['actor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
   ['executor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
+  ['actor', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
+  ['actor', 'purge the vault', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.secrets}`)],
   ['executor', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
   ['executor', 'purge the vault', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.secrets}`)],
   ['executor', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
@@ -243,6 +244,17 @@ describe('the least-privilege matrix', () => {
     const nc = await connectAuthenticated(server.url, { ...users.executor, inboxPrefix: '_SBX_INBOX.tool-executor' });
     try {
       await expect((await SecretVault.open(nc, names)).open('VAULT_CANARY', { current: vaultKey })).resolves.toBe('vault-canary-value');
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("lets the actor read a sealed secret by name, as it does for an agent's provider key", async () => {
+    const nc = await connectAuthenticated(server.url, { ...users.actor, inboxPrefix: '_SBX_INBOX.session-actor' });
+    try {
+      const vault = await SecretVault.open(nc, names);
+      await expect(vault.openWithRevision('VAULT_CANARY', { current: vaultKey })).resolves.toMatchObject({ value: 'vault-canary-value' });
+      await expect(vault.revision('VAULT_CANARY')).resolves.toBeGreaterThan(0);
     } finally {
       await nc.close();
     }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
 import { connect } from '@nats-io/transport-node';
@@ -15,7 +14,7 @@ import { defineTool, httpFetchTool, toolExecutorService } from '@signalbox/tool-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { completedSession } from '../support/runtime.ts';
-import { startCapturedHost, type CapturedLogs } from './bus-state.ts';
+import { everyStoredMessage, startCapturedHost, type CapturedLogs } from './bus-state.ts';
 
 /**
  * The vault's promise, checked end to end: sessions use a secret (a tool echoes it back; http.fetch
@@ -102,23 +101,6 @@ afterAll(async () => {
 
 const ofType = <T extends SessionEvent['type']>(events: readonly SessionEvent[], type: T) => events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
 
-/** Every message of every stream on the server, headers and data, as text. */
-async function everyStoredMessage(): Promise<Map<string, string>> {
-  const jsm = await jetstreamManager(nc);
-  const texts = new Map<string, string>();
-  for await (const info of jsm.streams.list()) {
-    const parts: string[] = [];
-    const { first_seq: first, last_seq: last, messages } = info.state;
-    for (let seq = first; messages > 0 && seq <= last; seq += 1) {
-      const message = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => undefined);
-      if (!message) continue;
-      parts.push(message.subject, new TextDecoder().decode(message.data), message.header ? [...message.header.keys()].map((key) => `${key}:${message.header?.get(key) ?? ''}`).join(';') : '');
-    }
-    texts.set(info.config.name, parts.join('\n'));
-  }
-  return texts;
-}
-
 describe('a secret the vault hands to a tool', () => {
   it('reaches the tool and the server it was sent to, and the timeline shows it masked', async () => {
     await client.submit('vault-user', { input: 'use the token', sessionId: 'canary-run' });
@@ -145,7 +127,7 @@ describe('a secret the vault hands to a tool', () => {
   });
 
   it('is in no stream, bucket, object store or log line, in any form: the vault holds it sealed only', async () => {
-    const stored = await everyStoredMessage();
+    const stored = await everyStoredMessage(nc);
     expect([...stored.keys()]).toEqual(expect.arrayContaining(['SBX_EVENTS', 'SBX_JOBS', 'SBX_INBOX', 'KV_sbx-secrets', 'KV_sbx-snapshots', 'KV_sbx-tool-ledger', 'KV_sbx-sessions', 'KV_sbx-transcripts', 'SBX_DLQ', 'OBJ_sbx-workspace', 'OBJ_sbx-tool-outputs']));
     expect(stored.get('KV_sbx-secrets')).toContain('aes-256-gcm');
     expect(stored.get('SBX_EVENTS')).toContain('[secret:CANARY_TOKEN]');

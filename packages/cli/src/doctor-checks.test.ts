@@ -44,7 +44,7 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     unserved: [],
     subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] },
     permissions: { brokers: [{ instance: 'broker-1', policies: [] }], grantSigners: [], unstoredPolicies: [], overdueApprovals: [] },
-    vault: { keys: {}, sealed: [] },
+    vault: { keys: {}, sealed: [], providerKeys: [] },
     ...rest,
   };
 }
@@ -320,16 +320,16 @@ describe('diagnose the vault', () => {
   const sealed = [{ name: 'GITHUB_TOKEN', keyId: '0a1b2c3d' }, { name: 'NPM_TOKEN', keyId: 'deadbeef' }];
 
   it('says nothing of an empty vault, key or no key, nor of one whose secrets the keys here open', () => {
-    expect(warnings(given({ vault: { keys: {}, sealed: [] } }))).toEqual([]);
-    expect(warnings(given({ vault: { keys: { current: 'deadbeef', previous: '0a1b2c3d' }, sealed } }))).toEqual([]);
+    expect(warnings(given({ vault: { keys: {}, sealed: [], providerKeys: [] } }))).toEqual([]);
+    expect(warnings(given({ vault: { keys: { current: 'deadbeef', previous: '0a1b2c3d' }, sealed, providerKeys: [] } }))).toEqual([]);
   });
 
   it('warns when the vault holds secrets and no key file is set here', () => {
-    expect(warnings(given({ vault: { keys: {}, sealed } }))).toEqual([expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/)]);
+    expect(warnings(given({ vault: { keys: {}, sealed, providerKeys: [] } }))).toEqual([expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/)]);
   });
 
   it('warns of each secret sealed under a key that is neither the current nor the previous, by name and key id', () => {
-    expect(warnings(given({ vault: { keys: { current: 'deadbeef' }, sealed } }))).toEqual([
+    expect(warnings(given({ vault: { keys: { current: 'deadbeef' }, sealed, providerKeys: [] } }))).toEqual([
       expect.stringMatching(/^1 secret in the vault is sealed under a key that is neither the current \(deadbeef\) nor the previous \(not set\) here: GITHUB_TOKEN \(0a1b2c3d\)\. .*secrets rotate/),
     ]);
   });

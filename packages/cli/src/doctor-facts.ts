@@ -143,7 +143,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     unserved: [],
     subscribers: { configuredPartitions, durables: [] },
     permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [], overdueApprovals: [] },
-    vault: { keys: vaultKeys, sealed: [] },
+    vault: { keys: vaultKeys, sealed: [], providerKeys: [] },
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -162,7 +162,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
-  if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, sealed: await vaultFactsOf(nc, names) };
+  if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, ...(await vaultFactsOf(nc, names, presentBuckets)) };
   return facts;
 }
 

@@ -1,16 +1,32 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Naming } from '@signalbox/events';
+import { AgentDefinition, type Naming } from '@signalbox/events';
 import { SealedSecret } from '@signalbox/store';
 import { storedValues } from './doctor-permission-facts.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
 
-/** Each stored secret's name and the id of the key it is sealed under: the record says so in clear, and nothing else is read. */
-export async function vaultFactsOf(nc: NatsConnection, names: Naming): Promise<VaultFacts['sealed']> {
+/**
+ * Each stored secret's name and the id of the key it is sealed under (the record says so in clear,
+ * and nothing else is read), and the agents that name a secret as their provider key. `present`: the buckets there.
+ */
+export async function vaultFactsOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>): Promise<Omit<VaultFacts, 'keys'>> {
   const sealed = [...(await storedValues(nc, names.buckets.secrets))].map(([name, data]) => {
     const record = SealedSecret.safeParse(jsonOf(data));
     return { name, keyId: record.success ? record.data.keyId : 'unreadable' };
   });
-  return sealed.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { sealed: sealed.sort(byName((secret) => secret.name)), providerKeys: await providerKeysOf(nc, names, present) };
+}
+
+async function providerKeysOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>): Promise<VaultFacts['providerKeys']> {
+  if (!present.has(names.buckets.agents)) return [];
+  const agents = [...(await storedValues(nc, names.buckets.agents)).values()].flatMap((value) => {
+    const parsed = AgentDefinition.safeParse(jsonOf(value));
+    return parsed.success && parsed.data.providerKeySecret !== undefined ? [{ agent: parsed.data.name, secret: parsed.data.providerKeySecret }] : [];
+  });
+  return agents.sort(byName((entry) => entry.agent));
+}
+
+function byName<T>(nameOf: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => (nameOf(a) < nameOf(b) ? -1 : 1);
 }
 
 function jsonOf(data: Uint8Array): unknown {

@@ -91,7 +91,7 @@ describe('signalbox doctor on a single nats-server', () => {
       streamConfigs(names).map((config) => [config.name, 1]),
     );
     expect(facts.buckets.every((bucket) => bucket.present)).toBe(true);
-    expect(facts.permissions).toEqual({ brokers: [], grantSigners: [], unstoredPolicies: [] });
+    expect(facts.permissions).toEqual({ brokers: [], grantSigners: [], unstoredPolicies: [], overdueApprovals: [] });
     expect(findings.map((finding) => finding.level)).toEqual(['ok', 'ok', 'ok', 'warn']);
     expect(findings[3]?.message).toMatch(/^No permission broker answers: tool calls of new sessions wait for one and are then denied\./);
   });
@@ -164,18 +164,51 @@ describe('signalbox doctor on a single nats-server', () => {
     }
   });
 
+  it('warns of calls the sessions index still lists as waiting for approval a minute past their deadline', async () => {
+    const nc = await connect({ servers: server.url });
+    const sessions = await new Kvm(nc).open(names.buckets.sessions);
+    const row = (sessionId: string, deadline: number) => ({
+      sessionId, correlationId: sessionId, agent: 'releaser', status: 'running', createdAt: 1, updatedAt: 1, lastN: 10,
+      approvals: [{ approvalId: `${sessionId}:0123456789ab`, callId: 'call_2', tool: 'workspace.write', input: '{}', reason: 'held', deadline }],
+    });
+    await sessions.put('overdue', JSON.stringify(row('overdue', Date.now() - 120_000)));
+    await sessions.put('in-time', JSON.stringify(row('in-time', Date.now() - 1_000)));
+    try {
+      const { facts, findings } = await report(server.url, server.monitorUrl);
+      expect(facts.permissions.overdueApprovals).toEqual([{ approvalId: 'overdue:0123456789ab', deadline: expect.any(Number) }]);
+      expect(findings.map((finding) => finding.message)).toContainEqual(expect.stringMatching(/^1 call is still waiting for approval past the deadline that should have denied it \(the oldest, overdue:0123456789ab,/));
+    } finally {
+      for (const key of ['overdue', 'in-time']) await sessions.purge(key);
+      await nc.close();
+    }
+  });
+
   it('reads which key each stored secret is sealed under, never a value, and warns when no key file is set here', async () => {
     const nc = await connect({ servers: server.url });
     const vault = await SecretVault.open(nc, names);
     const key = vaultKeyOf(randomBytes(32));
     await vault.set('GITHUB_TOKEN', 'ghp_doctor-canary', key);
     await (await new Kvm(nc).open(names.buckets.secrets)).put('GARBLED', 'not a sealed record');
+    const agents = await new Kvm(nc).open(names.buckets.agents);
+    await agents.put('biller', JSON.stringify({ name: 'biller', model: 'anthropic/claude-haiku-4-5', providerKeySecret: 'ANTHROPIC_PROD_KEY' }));
+    await agents.put('gardener', JSON.stringify({ name: 'gardener', model: 'openai/gpt-5', providerKeySecret: 'GITHUB_TOKEN' }));
     try {
       const { facts, findings } = await report(server.url, server.monitorUrl);
-      expect(facts.vault).toEqual({ keys: {}, sealed: [{ name: 'GARBLED', keyId: 'unreadable' }, { name: 'GITHUB_TOKEN', keyId: key.id }] });
-      expect(findings.map((finding) => finding.message)).toContainEqual(expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/));
+      expect(facts.vault).toEqual({
+        keys: {},
+        sealed: [{ name: 'GARBLED', keyId: 'unreadable' }, { name: 'GITHUB_TOKEN', keyId: key.id }],
+        providerKeys: [{ agent: 'biller', secret: 'ANTHROPIC_PROD_KEY' }, { agent: 'gardener', secret: 'GITHUB_TOKEN' }],
+      });
+      expect(findings.map((finding) => finding.message)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^The vault holds 2 secrets, but SIGNALBOX_SECRETS_KEY_FILE is not set here/),
+          expect.stringMatching(/^Agent biller takes its provider key from the vault secret ANTHROPIC_PROD_KEY, which the vault does not hold/),
+          expect.stringMatching(/^Agents biller, gardener take their provider key from the vault, but SIGNALBOX_SECRETS_KEY_FILE is not set here/),
+        ]),
+      );
       expect(JSON.stringify({ facts, findings })).not.toContain('ghp_doctor-canary');
     } finally {
+      for (const agent of ['biller', 'gardener']) await agents.purge(agent);
       for (const name of ['GITHUB_TOKEN', 'GARBLED']) await vault.delete(name);
       await nc.close();
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
-import { PolicyName } from './policy-document.ts';
+import { PolicyName, SecretName } from './policy-document.ts';
 
 export const Budget = z.strictObject({
   /** Model turns a session may take. */
@@ -52,9 +52,18 @@ export const AgentDefinition = z
     /** The policy in the policies bucket that decides its tool calls; without one, the tools it lists are allowed. */
     policy: PolicyName.optional(),
     script: z.array(ScriptStep).optional(),
+    /**
+     * The vault secret that holds the API key of its model's provider, used instead of the key the
+     * environment gives the session actor: agents on one provider may bill to different keys.
+     */
+    providerKeySecret: SecretName.optional(),
   })
   .refine((agent) => agent.model !== 'scripted' || agent.script !== undefined, {
     message: 'a scripted agent needs a "script" of steps',
     path: ['script'],
+  })
+  .refine((agent) => agent.model !== 'scripted' || agent.providerKeySecret === undefined, {
+    message: 'a scripted agent calls no provider, so it takes no "providerKeySecret"',
+    path: ['providerKeySecret'],
   });
 export type AgentDefinition = z.infer<typeof AgentDefinition>;

@@ -7,7 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
 import { z } from 'zod';
-import { failureFromStatus, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
+import { failureFromStatus, keyOriginOf, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
 import type { CallOptions, ModelProvider } from './provider.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
@@ -23,6 +23,8 @@ export interface AnthropicProviderOptions {
   name?: string;
   /** Named in authentication errors. */
   apiKeyEnv?: string;
+  /** The vault secret the key was opened from, named in authentication errors instead of `apiKeyEnv`. */
+  apiKeySecret?: string;
 }
 
 const ephemeral = { type: 'ephemeral' } as const;
@@ -69,7 +71,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
   return {
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
-      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'ANTHROPIC_API_KEY', apiKey: options.apiKey };
+      const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'ANTHROPIC_API_KEY'), apiKey: options.apiKey };
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {

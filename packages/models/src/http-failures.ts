@@ -7,10 +7,15 @@ export interface CallContext {
   /** Provider name as used in agent definitions (`anthropic`, `openai`, `ollama`, ...). */
   provider: string;
   model: string;
-  /** The environment variable holding the key, named in authentication errors. */
-  apiKeyEnv: string | undefined;
+  /** Where the key came from (an environment variable, or `the vault secret NAME`), named in authentication errors. */
+  keyOrigin: string | undefined;
   /** The key the call carried, redacted (with every other credential shape) from what a failure says. */
   apiKey: string | undefined;
+}
+
+/** What an authentication error tells the operator to check: the vault secret the key came from, or else its variable. */
+export function keyOriginOf(options: { apiKeyEnv?: string | undefined; apiKeySecret?: string | undefined }, defaultEnv: string): string {
+  return options.apiKeySecret === undefined ? (options.apiKeyEnv ?? defaultEnv) : `the vault secret ${options.apiKeySecret}`;
 }
 
 const contextTooLong =
@@ -33,7 +38,7 @@ export function failureFromStatus(status: number, serverMessage: string, call: C
   const detail = whole.length > 300 ? `${whole.slice(0, 300)}…` : whole;
   const fail = (code: ModelError['code'], message: string, retryable: boolean) => modelFailure(call, code, message, { retryable, status, cause });
   if (status === 401) {
-    const fix = call.apiKeyEnv ? `check ${call.apiKeyEnv}` : `check the API key configured for "${call.provider}"`;
+    const fix = call.keyOrigin ? `check ${call.keyOrigin}` : `check the API key configured for "${call.provider}"`;
     return fail('authentication', `the API key was rejected (401: ${detail}); ${fix}`, false);
   }
   if (status === 403) return fail('permission', `the API key may not use this model (403: ${detail})`, false);

@@ -14,7 +14,7 @@ export {
   providerConfigFromEnv,
   ProviderEndpoint,
 } from './registry.ts';
-export type { ProviderRegistry } from './registry.ts';
+export type { ProviderRegistry, VaultProviderKey } from './registry.ts';
 export { redactSecrets } from './redaction.ts';
 export { createReplayProvider } from './replay.ts';
 export { createScriptedProvider } from './scripted.ts';

@@ -1,6 +1,6 @@
 import type { ModelRequest, ModelResponse } from '@signalbox/events';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { failureFromStatus, malformedReply, transportFailure, type CallContext } from './http-failures.ts';
+import { failureFromStatus, keyOriginOf, malformedReply, transportFailure, type CallContext } from './http-failures.ts';
 import { chatCompletionsApi } from './openai-chat.ts';
 import type { CallOptions, ModelProvider } from './provider.ts';
 import { responsesApi } from './openai-responses.ts';
@@ -20,6 +20,8 @@ export interface OpenAIProviderOptions {
   fetch?: typeof fetch;
   /** Named in authentication errors. */
   apiKeyEnv?: string;
+  /** The vault secret the key was opened from, named in authentication errors instead of `apiKeyEnv`. */
+  apiKeySecret?: string;
 }
 
 export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
@@ -36,7 +38,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
   return {
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
-      const call: CallContext = { provider: name, model: request.model, apiKeyEnv: options.apiKeyEnv ?? 'OPENAI_API_KEY', apiKey: options.apiKey };
+      const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'OPENAI_API_KEY'), apiKey: options.apiKey };
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {

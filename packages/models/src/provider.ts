@@ -23,7 +23,9 @@ export type ModelErrorCode =
   | 'not_found'
   | 'context_too_long'
   | 'invalid_request'
-  | 'script_exhausted';
+  | 'script_exhausted'
+  /** The agent's provider key is in the vault, and the vault did not give it (missing, no master key, cannot be opened). */
+  | 'provider_key_unavailable';
 
 /** A model call that failed. `retryable` tells the runtime whether trying again can help. */
 export class ModelError extends Error {

@@ -1,4 +1,4 @@
-import { anthropicText, chatText, startFakeAnthropic, startFakeOpenAI } from '@signalbox/testing';
+import { anthropicError, anthropicText, chatText, startFakeAnthropic, startFakeOpenAI } from '@signalbox/testing';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from './provider.ts';
 import { createProviderRegistry, parseModelName, ProviderConfig, providerConfigFromEnv, ProviderConfigError } from './registry.ts';
@@ -123,6 +123,31 @@ describe('createProviderRegistry', () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('sends a vault key instead of the configured one, and names its secret when it is rejected', async () => {
+    const fake = await startFakeAnthropic();
+    try {
+      const registry = createProviderRegistry(providerConfigFromEnv({ ANTHROPIC_BASE_URL: fake.baseURL, ANTHROPIC_API_KEY: 'sk-ant-env' }));
+      const provider = registry.providerWithKey('anthropic', { apiKey: 'vault-key-0123456789', secret: 'ANTHROPIC_PROD_KEY' });
+      expect(registry.providerWithKey('anthropic', { apiKey: 'vault-key-0123456789', secret: 'ANTHROPIC_PROD_KEY' })).not.toBe(provider);
+      fake.reply(anthropicText('hi'));
+      await provider.complete({ ...hello, model: 'claude-haiku-4-5' });
+      expect(fake.requests[0]?.headers['authorization']).toBe('Bearer vault-key-0123456789');
+      fake.reply(anthropicError(401, 'authentication_error', 'invalid x-api-key vault-key-0123456789'));
+      const error = await provider.complete({ ...hello, model: 'claude-haiku-4-5' }).catch((caught: unknown) => caught as ModelError);
+      expect(error).toMatchObject({ code: 'authentication', retryable: false });
+      expect((error as Error).message).toContain('check the vault secret ANTHROPIC_PROD_KEY');
+      expect((error as Error).message).not.toContain('vault-key-0123456789');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('needs no configured key to take one from the vault, but a configured provider', () => {
+    const registry = createProviderRegistry(providerConfigFromEnv({}));
+    expect(registry.providerWithKey('openai', { apiKey: 'sk-vault-openai', secret: 'OPENAI_KEY' }).name).toBe('openai');
+    expect(thrown(() => registry.providerWithKey('mistral', { apiKey: 'k', secret: 'K' }))).toMatchObject({ code: 'not_found' });
   });
 
   it('prices with the configured overrides', () => {

@@ -94,9 +94,17 @@ function readProvidersVariable(text: string | undefined): Record<string, Partial
   return parsed.data;
 }
 
+/** A key opened from the vault, and the secret it came from (named in authentication errors). */
+export interface VaultProviderKey {
+  apiKey: string;
+  secret: string;
+}
+
 export interface ProviderRegistry {
   /** The adapter for a provider name, created on first use and kept. */
   providerFor(providerName: string): ModelProvider;
+  /** A new adapter for a provider name that sends `key` instead of the configured one: the caller keeps it as long as the key holds. */
+  providerWithKey(providerName: string, key: VaultProviderKey): ModelProvider;
   /** `costOf` with the configuration's price overrides. */
   costOf(providerName: string, model: string, usage: Usage): Cost;
 }
@@ -107,25 +115,31 @@ export function createProviderRegistry(config: ProviderConfig): ProviderRegistry
     providerFor(providerName) {
       const existing = created.get(providerName);
       if (existing) return existing;
-      const endpoint = config.providers[providerName];
-      if (!endpoint) {
-        const known = Object.keys(config.providers).sort().join(', ');
-        throw new ModelError('not_found', `no model provider "${providerName}" (configured: ${known}); add it to SIGNALBOX_PROVIDERS`, {
-          retryable: false,
-        });
-      }
-      const provider = createProvider(providerName, endpoint);
+      const provider = createProvider(providerName, endpointOf(config, providerName));
       created.set(providerName, provider);
       return provider;
+    },
+    providerWithKey(providerName, key) {
+      return createProvider(providerName, { ...endpointOf(config, providerName), apiKey: key.apiKey }, key.secret);
     },
     costOf: (providerName, model, usage) => costOf(providerName, model, usage, config.pricing),
   };
 }
 
-function createProvider(name: string, endpoint: ProviderEndpoint): ModelProvider {
+function endpointOf(config: ProviderConfig, providerName: string): ProviderEndpoint {
+  const endpoint = config.providers[providerName];
+  if (endpoint) return endpoint;
+  const known = Object.keys(config.providers).sort().join(', ');
+  throw new ModelError('not_found', `no model provider "${providerName}" (configured: ${known}); add it to SIGNALBOX_PROVIDERS`, {
+    retryable: false,
+  });
+}
+
+function createProvider(name: string, endpoint: ProviderEndpoint, apiKeySecret?: string): ModelProvider {
   const { apiKey } = endpoint;
   const common = {
     name,
+    ...(apiKeySecret === undefined ? {} : { apiKeySecret }),
     ...(endpoint.baseURL ? { baseURL: endpoint.baseURL } : {}),
     ...(endpoint.apiKeyEnv ? { apiKeyEnv: endpoint.apiKeyEnv } : {}),
     ...(endpoint.maxRetries !== undefined ? { maxRetries: endpoint.maxRetries } : {}),

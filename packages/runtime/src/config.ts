@@ -104,8 +104,8 @@ export const PermissionBrokerSettings = z
   });
 
 /**
- * The vault's master keys, as files: read by the processes that open secrets (executors) or seal
- * them (the CLI). Secret: `maskedConfig` shows only whether each is set, and nothing logs them.
+ * The vault's master keys, as files: read by the processes that open secrets (executors, and session
+ * actors for agents' provider keys) or seal them (the CLI). Secret: `maskedConfig` shows only whether each is set, and nothing logs them.
  */
 export const SecretsSettings = z.object({
   keyFile: z.string().min(1).optional(),

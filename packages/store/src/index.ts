@@ -15,6 +15,7 @@ export { SubscriberMembers } from './subscriber-members.ts';
 export { WorkspaceFiles } from './workspace-files.ts';
 export type { WorkspaceEntry, WorkspaceLayer, WorkspaceView } from './workspace-files.ts';
 export { liveWorkspaceView, workspaceViewAt } from './workspace-view.ts';
+export { holdsSecret, maskSecrets, secretMark } from './secret-masking.ts';
 export { InvalidSecretError, maxSecretBytes, SealedSecret, SecretUnreadableError, VaultKeyError, vaultKeyOf } from './secret-seal.ts';
 export type { VaultKey } from './secret-seal.ts';
 export { readVaultKeys, SecretVault, vaultKeyInFile } from './secret-vault.ts';

@@ -75,6 +75,18 @@ describe('SecretVault', () => {
     await vault.delete('MOVED');
   });
 
+  it('tells the revision of a secret, which every set moves, so a holder of its value knows to open it again', async () => {
+    expect(await vault.revision('PROVIDER_KEY')).toBeUndefined();
+    const first = await vault.set('PROVIDER_KEY', 'key-one', oldKey);
+    expect(await vault.revision('PROVIDER_KEY')).toBe(first);
+    expect(await vault.openWithRevision('PROVIDER_KEY', { current: oldKey })).toEqual({ value: 'key-one', revision: first });
+    const second = await vault.set('PROVIDER_KEY', 'key-two', oldKey);
+    expect(second).toBeGreaterThan(first);
+    expect(await vault.openWithRevision('PROVIDER_KEY', { current: oldKey })).toEqual({ value: 'key-two', revision: second });
+    await vault.delete('PROVIDER_KEY');
+    expect(await vault.revision('PROVIDER_KEY')).toBeUndefined();
+  });
+
   it('rotates: every secret sealed again under the new key, readable with the previous during the change, and nothing under the old key kept', async () => {
     await vault.set('A_TOKEN', 'value-a', oldKey);
     await vault.set('B_TOKEN', 'value-b', oldKey);

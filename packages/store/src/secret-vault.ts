@@ -77,13 +77,24 @@ export class SecretVault {
 
   /** The value of `name`, opened with `keys`; a SecretUnreadableError when it is not stored or cannot be opened. */
   async open(name: string, keys: VaultKeys): Promise<string> {
+    return (await this.#openWith(name, openingKeys(keys))).value;
+  }
+
+  /** `open`, with the revision of the entry opened: a holder that keeps the value re-opens it when the revision moves. */
+  async openWithRevision(name: string, keys: VaultKeys): Promise<{ value: string; revision: number }> {
     return this.#openWith(name, openingKeys(keys));
   }
 
-  async #openWith(name: string, keys: readonly VaultKey[]): Promise<string> {
+  /** The revision of `name`'s entry (a `set` or a rotation moves it), undefined when it is not stored. Opens nothing. */
+  async revision(name: string): Promise<number | undefined> {
+    const entry = await this.#bucket.get(checkedSecretName(name));
+    return entry?.operation === 'PUT' ? entry.revision : undefined;
+  }
+
+  async #openWith(name: string, keys: readonly VaultKey[]): Promise<{ value: string; revision: number }> {
     const entry = await this.#bucket.get(checkedSecretName(name));
     if (entry?.operation !== 'PUT') throw new SecretUnreadableError(`there is no secret ${name} in the vault; set it with signalbox secrets set ${name}`);
-    return openSecret(name, parsedRecord(entry.string()), keys);
+    return { value: openSecret(name, parsedRecord(entry.string()), keys), revision: entry.revision };
   }
 
   /** Which key each stored secret is sealed under (`unreadable` when its record is not one): for doctor. */
@@ -107,7 +118,7 @@ export class SecretVault {
     // The new key opens too: a rotation cut off half-way is run again with the same keys.
     const opening = [...openingKeys(keys), next];
     const values = new Map<string, string>();
-    for (const name of await this.names()) values.set(name, await this.#openWith(name, opening));
+    for (const name of await this.names()) values.set(name, (await this.#openWith(name, opening)).value);
     for (const [name, value] of values) await this.set(name, value, next);
     return [...values.keys()];
   }

@@ -3,9 +3,9 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { approvalsToken, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
-import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
-import { EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { EventStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { BudgetCeiling } from './core/budget-ceiling.ts';
@@ -13,6 +13,7 @@ import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
 import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
+import { vaultProviderKeys } from './shell/provider-keys.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
 
@@ -57,7 +58,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         snapshotEvery: options.snapshotEvery ?? config.sessionActor.snapshotEvery,
         logger,
         sessionIndex: await kvm.open(names.buckets.sessions),
-        resolveModel: options.resolveModel ?? modelResolver(createProviderRegistry(config.models)),
+        resolveModel: options.resolveModel ?? liveModels(nc, names, config),
         instance: config.instance,
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(pooledRandom()),
@@ -96,6 +97,18 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
 function actorToken(instance: string): string {
   const token = toSubjectToken(instance);
   return token === approvalsToken ? `${token}_` : token;
+}
+
+/** Agents' models from the registry, keyed from the environment or, for an agent that names one, a vault secret. */
+function liveModels(nc: NatsConnection, names: Naming, config: RuntimeConfig): ModelResolver {
+  const registry = createProviderRegistry(config.models);
+  let vault: Promise<SecretVault> | undefined;
+  const openVault = () =>
+    (vault ??= SecretVault.open(nc, names).catch((error: unknown) => {
+      vault = undefined;
+      throw error;
+    }));
+  return modelResolver(registry, vaultProviderKeys({ registry, vault: openVault, keys: readVaultKeys(config.secrets) }));
 }
 
 interface InboxesDeps {

@@ -7,6 +7,7 @@ import {
   type ProviderRegistry,
 } from '@signalbox/models';
 import type { SessionCommand } from '@signalbox/session';
+import { noProviderKeys, type ProviderKeys } from './provider-keys.ts';
 
 /** A provider for the agent's model, and what its usage costs. */
 export interface ResolvedModel {
@@ -15,9 +16,13 @@ export interface ResolvedModel {
 }
 
 /** Finds the model an agent names: `scripted` from its script, `<provider>/<model>` from the registry. */
-export type ModelResolver = (agent: AgentDefinition) => ResolvedModel;
+export type ModelResolver = (agent: AgentDefinition) => ResolvedModel | Promise<ResolvedModel>;
 
-export function modelResolver(registry: ProviderRegistry): ModelResolver {
+/**
+ * An agent with a `providerKeySecret` gets its provider keyed from the vault (`providerKeys`; without
+ * them, such an agent's calls fail for want of a vault key); any other, the registry's, keyed from the environment.
+ */
+export function modelResolver(registry: ProviderRegistry, providerKeys: ProviderKeys = noProviderKeys): ModelResolver {
   // One provider per script (a cached session's agent is the same object from step to step), not one per call.
   const scripted = new WeakMap<readonly ScriptStep[], ModelProvider>();
   return (agent) => {
@@ -28,7 +33,9 @@ export function modelResolver(registry: ProviderRegistry): ModelResolver {
       return { provider, costOf: () => 0 };
     }
     const { provider, model } = parseModelName(agent.model);
-    return { provider: registry.providerFor(provider), costOf: (usage) => registry.costOf(provider, model, usage).costUsd };
+    const costOf = (usage: Usage) => registry.costOf(provider, model, usage).costUsd;
+    if (agent.providerKeySecret === undefined) return { provider: registry.providerFor(provider), costOf };
+    return providerKeys(provider, agent.providerKeySecret).then((keyed) => ({ provider: keyed, costOf }));
   };
 }
 
@@ -41,7 +48,7 @@ export async function callModel(
 ): Promise<SessionCommand> {
   const started = clock();
   try {
-    const model = resolve(agent);
+    const model = await resolve(agent);
     const response = await model.provider.complete(call.request);
     const costUsd = model.costOf(response.usage);
     // A reply the log could not hold would fail its append on every retry, each retry calling the model again.

@@ -1,7 +1,7 @@
 import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
+import { maskSecrets } from '@signalbox/store';
 import type { z } from 'zod';
-import { maskSecrets } from '../core/secret-masking.ts';
 import { maskingLogger } from './masking-logger.ts';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
 import type { OutputKeeper } from './whole-outputs.ts';

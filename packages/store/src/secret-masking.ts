@@ -1,4 +1,4 @@
-/** What stands in a tool's output, error or workspace write where a secret's value was. */
+/** What stands where a secret's value was: in a tool's output, error or workspace write, or a provider's reply or error. */
 export function secretMark(name: string): string {
   return `[secret:${name}]`;
 }

@@ -96,6 +96,12 @@ export function textsOf(event: SessionEvent): EventTexts {
       const answer = `${approved ? 'approved' : 'denied'}${scope === 'session' ? ' for the rest of the session' : ''} by ${by}`;
       return { live: `${tool} (${callId}) ${answer}${note ? `: ${clip(note)}` : ''}`, headline: `${tool} (${callId}) · ${answer} (${approvalId})`, bodies: note ? [`note: ${note}`] : [] };
     }
+    case 'supervisor.intervened': {
+      const { detector, action, reason, evidence, model } = event.data;
+      const did = action === 'switch_model' ? `switch_model → ${model ?? '?'}` : action;
+      const head = `${did} · ${detector} · evidence #${evidence.join(', #')}`;
+      return { live: `${did} by ${detector}: ${clip(reason)}`, headline: head, bodies: [reason] };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;

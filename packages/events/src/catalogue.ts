@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentDefinition, Budget } from './agent.ts';
+import { AgentDefinition, Budget, ModelName } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { ApprovalId, ApprovalScope, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
@@ -29,6 +29,13 @@ export const Totals = z.object({
   costUsd: z.number().nonnegative(),
 });
 export type Totals = z.infer<typeof Totals>;
+
+/** Names a supervisor's detector (built in, or a user's `defineDetector`). */
+export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*$/, 'a detector name is lower-case letters, digits, "_", "-" and ".", starting with a letter');
+
+/** What a supervisor may do to a session. */
+export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact']);
+export type InterventionAction = z.infer<typeof InterventionAction>;
 
 /** Who paused or resumed a session, as it names itself. */
 export const Requester = z.string().min(1).max(200);
@@ -170,11 +177,18 @@ export const eventData = {
     workspaceRevision: WorkspaceRevision.optional(),
   }),
   'tool.outcome_unknown': z.object({ callId: CallId, tool: ToolName, reason: z.string() }),
+  /**
+   * A supervisor's intervention (decider version 6 on): the detector, what it did, why (a nudge's
+   * reason is what the model reads next), and the events that made it fire, the first where the
+   * pattern began. `pause` and `abort` are recorded with the `session.paused` / `session.completed`
+   * they lead to; `switch_model` names the model the session goes on with.
+   */
   'supervisor.intervened': z.object({
-    detector: z.string(),
-    action: z.enum(['nudge', 'pause', 'abort']),
+    detector: DetectorName,
+    action: InterventionAction.exclude(['compact']),
     reason: z.string(),
-    evidence: z.array(z.number().int().positive()),
+    evidence: z.array(z.number().int().positive()).min(1),
+    model: ModelName.optional(),
   }),
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that

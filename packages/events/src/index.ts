@@ -1,6 +1,6 @@
 export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
-export { BudgetLimits, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
+export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, parseJson, validate } from './codec.ts';
 export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
@@ -22,7 +22,7 @@ export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
 export { AgentName, ApprovalId, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
-export { approvalsToken, deadLetterObjectHeader, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
+export { approvalsToken, deadLetterObjectHeader, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
 export {

@@ -62,6 +62,9 @@ export interface Naming {
      */
     approvals(sessionId: string): string;
     allApprovals: string;
+    /** A supervisor's interventions in a session, `<prefix>.inbox.<sessionId>.supervisor`: a subject of its own, as for approvals. */
+    interventions(sessionId: string): string;
+    allInterventions: string;
     allInbox: string;
     toolJob(tool: string): string;
     allToolJobs: string;
@@ -139,10 +142,12 @@ export function naming(prefix = 'sbx'): Naming {
       sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
       actorOfInbox: (subject) => {
         const actor = subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] : undefined;
-        return actor === approvalsToken ? undefined : actor || undefined;
+        return actor === approvalsToken || actor === interventionsToken ? undefined : actor || undefined;
       },
       approvals: (sessionId) => `${prefix}.inbox.${sessionId}.${approvalsToken}`,
       allApprovals: `${prefix}.inbox.*.${approvalsToken}`,
+      interventions: (sessionId) => `${prefix}.inbox.${sessionId}.${interventionsToken}`,
+      allInterventions: `${prefix}.inbox.*.${interventionsToken}`,
       allInbox: `${prefix}.inbox.>`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,
@@ -182,6 +187,12 @@ export const deliveriesHeader = 'Sbx-Deliveries';
 export const deadLetterObjectHeader = 'Sbx-Dead-Letter-Object';
 /** The last token of a session's approvals subject, which no actor's own inbox may take. */
 export const approvalsToken = 'approvals';
+
+/** The last token of a session's interventions subject, which no actor's own inbox may take either. */
+export const interventionsToken = 'supervisor';
+
+/** The subject tokens under a session's inbox that are commands' own subjects, never an actor's inbox. */
+export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken];
 
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';

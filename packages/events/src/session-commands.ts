@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BudgetLimits, PauseReason, Requester } from './catalogue.ts';
+import { ModelName } from './agent.ts';
+import { BudgetLimits, DetectorName, InterventionAction, PauseReason, Requester } from './catalogue.ts';
 import { ApprovalId, ApprovalScope, SessionId, sessionOfApproval } from './ids.ts';
 
 /**
@@ -30,16 +31,27 @@ export const ResumeCommand = z.strictObject({
 });
 export type ResumeCommand = z.infer<typeof ResumeCommand>;
 
-/** A supervisor's detector fired on the session: nudge it with `message`, pause it or abort it. */
-export const InterventionCommand = z.strictObject({
-  type: z.literal('intervention'),
-  sessionId: SessionId,
-  detector: z.string().min(1).max(100),
-  action: z.enum(['nudge', 'pause', 'abort']),
-  message: ShortText,
-  /** The event numbers that made the detector fire. */
-  evidence: z.array(z.number().int().positive()).max(100),
-});
+/**
+ * A supervisor's detector fired on the session: nudge it (`message` is added to its next model
+ * request), pause it, abort it, switch its model, or compact its context (not available yet: refused).
+ * Taken only on `<prefix>.inbox.<sessionId>.supervisor`, which NATS permissions grant apart.
+ */
+export const InterventionCommand = z
+  .strictObject({
+    type: z.literal('intervention'),
+    sessionId: SessionId,
+    detector: DetectorName,
+    action: InterventionAction,
+    message: ShortText,
+    /** The event numbers that made the detector fire, the first where the pattern began: with the detector, the intervention's identity. */
+    evidence: z.array(z.number().int().positive()).min(1).max(100),
+    /** The model to go on with, for `switch_model`. */
+    model: ModelName.optional(),
+  })
+  .refine((intervention) => (intervention.action === 'switch_model') === (intervention.model !== undefined), {
+    message: 'a switch_model intervention names the model to switch to, and only it does',
+    path: ['model'],
+  });
 export type InterventionCommand = z.infer<typeof InterventionCommand>;
 
 /**

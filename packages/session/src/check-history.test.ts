@@ -89,8 +89,8 @@ describe('checkHistory', () => {
   it('replays a session the shell failed, and skips events the decider does not write', () => {
     const failed = recorded(start, { type: 'FailSession', reason: 'a command could not be applied' });
     expect(given(failed).whenChecked()).toMatchObject({ ok: true, decisions: [{ command: 'StartSession' }, { n: 3, command: 'FailSession' }] });
-    const supervised = stored([...toolSession.slice(0, 2), { type: 'supervisor.intervened', data: { detector: 'loop', action: 'nudge', reason: 'r', evidence: [2] } }]);
-    expect(given(supervised).whenChecked().ok).toBe(true);
+    const remembered = stored([...toolSession.slice(0, 2), { type: 'memory.loaded', data: { entries: [{ key: 'k', text: 'a note from an earlier run' }] } }]);
+    expect(given(remembered).whenChecked().ok).toBe(true);
   });
 
   it('accepts a log that ends inside a decision, and the resumed rest of one cut off', () => {

@@ -99,6 +99,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'PauseSession', reason: event.data.reason, by: event.data.by ?? '' };
     case 'session.resumed':
       return { type: 'ResumeSession', by: event.data.by ?? '', budget: event.data.budget };
+    case 'supervisor.intervened': {
+      const { detector, action, reason, evidence, model } = event.data;
+      return { type: 'Intervene', detector, action, reason, evidence, model };
+    }
     case 'approval.resolved': {
       const { approvalId, approved, by, note, scope } = event.data;
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };

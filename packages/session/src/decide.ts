@@ -1,6 +1,7 @@
 import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
+import { intervene, type Intervention } from './interventions.ts';
 import { fork } from './fork.ts';
 import { recordVerdicts } from './gated-calls.ts';
 import { isGated, type CallVerdict } from './permissions.ts';
@@ -36,6 +37,8 @@ export type SessionCommand =
   | { type: 'RecordPermissions'; verdicts: CallVerdict[] }
   /** A person's answer to a call held for approval, or its timer's denial (decider version 5 on). */
   | ({ type: 'RecordApproval' } & ApprovalDecision)
+  /** A supervisor's intervention (decider version 6 on). */
+  | ({ type: 'Intervene' } & Intervention)
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
   | {
@@ -75,6 +78,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return isGated(state) && !state.paused ? recordVerdicts(state, command.verdicts) : nothing;
     case 'RecordApproval':
       return recordApproval(state, command);
+    case 'Intervene':
+      return intervene(state, command);
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':

@@ -24,5 +24,9 @@
  *    deadline by the log's clock) instead of refused, the reply's other calls going on; an answer is
  *    recorded as `approval.resolved`, and an approved call is checked again with the approval, so the
  *    broker grants it (approvals.ts; approvals.test.ts, approvals-v5.json).
+ * 6: a supervisor's interventions are recorded (`supervisor.intervened`, once per detector and first
+ *    event of evidence): a nudge is added to the next user message, a model switch changes the model
+ *    called next, a pause pauses and an abort ends the session (interventions.ts; interventions.test.ts,
+ *    supervised-v6.json).
  */
-export const deciderVersion = 5;
+export const deciderVersion = 6;

@@ -10,6 +10,8 @@ export type { DecidedEvent } from './decided-events.ts';
 export { deciderVersion } from './decider-version.ts';
 export type { Decision, SessionCommand, SessionEffect } from './decide.ts';
 export { forkPrefix } from './fork.ts';
+export { takesInterventions } from './interventions.ts';
+export type { Intervention } from './interventions.ts';
 export { permissionCheck } from './permissions.ts';
 export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';

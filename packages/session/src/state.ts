@@ -72,6 +72,10 @@ interface Progress {
   clock: { startedAt: number; latestAt: number };
   /** Tools a person approved for the rest of the session, by name: a policy's `ask` on their later calls is answered with it. */
   sessionApprovals: Record<string, SessionApproval>;
+  /** The supervisor's interventions recorded so far, by identity (`interventionKey`): one already here is not recorded again. */
+  interventions: string[];
+  /** Nudges recorded since the last user message: added to the next one (after the tool results), which the model reads next. */
+  notes: string[];
 }
 
 export interface RequestedCalls {
@@ -109,8 +113,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 5: `paused`, and the budget a resume sets. 6: `taskPolicy`, and a waiting call's `permission`.
  * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
  * 8: a waiting call's `approval`, and `sessionApprovals`.
+ * 9: `interventions` and `notes`, for the supervisor's interventions.
  */
-export const sessionStateVersion = 8;
+export const sessionStateVersion = 9;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -137,6 +142,8 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       requested: { all: 0, byTool: {}, nonIdempotent: 0 },
       clock: { startedAt: event.at, latestAt: event.at },
       sessionApprovals: {},
+      interventions: [],
+      notes: [],
     };
   }
   const evolved = evolveActive(state, event);
@@ -188,6 +195,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return holdForApproval(state, event.data);
     case 'approval.resolved':
       return recordApproval(state, event.data);
+    case 'supervisor.intervened':
+      return recordIntervention(state, event.data);
     case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
@@ -245,6 +254,24 @@ function recordApproval(state: ActiveState, resolved: EventData<'approval.resolv
   return { ...state, pending, sessionApprovals };
 }
 
+/**
+ * Remembers the intervention, so a second delivery of it records nothing; a nudge waits for the next
+ * user message, and a switched model is the one the session calls from then on. A pause or an abort
+ * is done by the `session.paused` or `session.completed` recorded with it.
+ */
+function recordIntervention(state: ActiveState, intervened: EventData<'supervisor.intervened'>): ActiveState {
+  const { detector, action, reason, evidence, model } = intervened;
+  const interventions = [...state.interventions, interventionKey(detector, evidence[0] ?? 0)];
+  const notes = action === 'nudge' ? [...state.notes, reason] : state.notes;
+  const agent = action === 'switch_model' && model !== undefined ? { ...state.agent, model } : state.agent;
+  return { ...state, interventions, notes, agent };
+}
+
+/** An intervention's identity: its detector and the first event of its evidence, where the pattern began. */
+export function interventionKey(detector: string, firstEvidence: number): string {
+  return `${detector}/${firstEvidence}`;
+}
+
 /** A step is a model turn: its first attempt starts it, a retried attempt belongs to it. */
 export function startsStep(event: SessionEvent): boolean {
   return event.type === 'model.requested' && event.data.attempt === 1;
@@ -258,8 +285,10 @@ function recordToolResult(state: ActiveState, event: ToolOutcomeEvent): ActiveSt
   const results = [...state.results, result];
   const totals = { ...state.totals, toolCalls: state.totals.toolCalls + 1 };
   if (pending.length > 0) return { ...state, totals, pending, results };
-  const conversation = withMessage(state.conversation, { role: 'user', content: results });
-  return { ...base(state), totals, status: 'deciding', after: { kind: 'input' }, conversation };
+  // The supervisor's nudges follow the results, in the message the model reads next.
+  const notes = state.notes.map((text) => ({ type: 'text' as const, text }));
+  const conversation = withMessage(state.conversation, { role: 'user', content: [...results, ...notes] });
+  return { ...base(state), totals, status: 'deciding', after: { kind: 'input' }, conversation, notes: [] };
 }
 
 function toolResultBlock(event: ToolOutcomeEvent): ToolResultBlock {
@@ -281,8 +310,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

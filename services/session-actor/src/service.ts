@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { approvalsToken, toSubjectToken, type Naming } from '@signalbox/events';
+import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
@@ -92,11 +92,11 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
 
 /**
  * This actor's token in its own inbox's subjects: its instance name (which defaults to
- * `<hostname>-<pid>`, and host names hold dots), never the token of the sessions' approvals subject.
+ * `<hostname>-<pid>`, and host names hold dots), never the token of a command's own subject (approvals, interventions).
  */
 function actorToken(instance: string): string {
   const token = toSubjectToken(instance);
-  return token === approvalsToken ? `${token}_` : token;
+  return reservedInboxTokens.includes(token) ? `${token}_` : token;
 }
 
 /** Agents' models from the registry, keyed from the environment or, for an agent that names one, a vault secret. */
@@ -142,6 +142,8 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });
   // Answers to approvals come on a subject of their own (so NATS permissions can keep tool executors off it), shared by every actor.
   const approvals = await startDurableWorker({ ...worker, durable: 'session-actor-approvals', filterSubject: names.subjects.allApprovals });
+  // A supervisor's interventions likewise: NATS permissions keep everyone but supervisors off it.
+  const interventions = await startDurableWorker({ ...worker, durable: 'session-actor-interventions', filterSubject: names.subjects.allInterventions });
   const own = await startDurableWorker({
     ...worker,
     durable: ownInboxDurable(actor),
@@ -157,7 +159,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   return {
     stop: async () => {
       clearInterval(adoption);
-      await Promise.all([shared.stop(), approvals.stop(), own.stop(), adopting]);
+      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), own.stop(), adopting]);
       await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { assertNever, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, type SessionCommand } from '@signalbox/session';
+import { forkPrefix, takesInterventions, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
@@ -32,16 +32,29 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   // NATS permissions are per subject: a command applies only to the session whose inbox it came on.
   const addressed = deps.names.subjects.sessionOfInbox(message.subject);
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
-  // An approval runs a call a policy held back: it is taken only from the subject whose publishers NATS permissions name.
-  if (command.type === 'approval.decision' && command.approved && message.subject !== deps.names.subjects.approvals(command.sessionId)) {
-    throw new Rejection(`an approval is taken only on ${deps.names.subjects.approvals(command.sessionId)}, not on ${message.subject} (session ${command.sessionId} is unchanged)`);
-  }
+  refuseOffItsSubject(deps.names, command, message.subject);
   const options = { causationId: positionOf(message) };
   const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps, command), options);
-  // A session is created by its task or fork alone: a pause, resume or approval for any other is refused, not kept waiting.
-  if (state.status === 'new' && (command.type === 'pause' || command.type === 'resume' || command.type === 'approval.decision')) {
-    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type;
+  // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
+  if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
+    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type;
     throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
+  }
+  if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
+    throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which takes no interventions (6 on does); it is unchanged`);
+  }
+}
+
+/**
+ * An approval runs a call a policy held back, and an intervention steers a session: each is taken
+ * only from the subject of its own whose publishers NATS permissions name. A denial may come on the
+ * session's inbox (an approval's timer sends it there).
+ */
+function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: string): void {
+  const own = command.type === 'approval.decision' && command.approved ? names.subjects.approvals(command.sessionId) : command.type === 'intervention' ? names.subjects.interventions(command.sessionId) : undefined;
+  if (own !== undefined && subject !== own) {
+    const what = command.type === 'intervention' ? 'an intervention' : 'an approval';
+    throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
 }
 
@@ -65,7 +78,11 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       const { approvalId, approved, by, note, scope } = command;
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
     }
-    case 'intervention':
+    case 'intervention': {
+      const { detector, action, message, evidence, model, sessionId } = command;
+      if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
+      return { type: 'Intervene', detector, action, reason: message, evidence, model };
+    }
     case 'grade':
     case 'child.result':
     case 'user.message':

@@ -1,0 +1,43 @@
+import type { InterventionAction, NewEvent } from '@signalbox/events';
+import { completed, nothing, type Decision } from './next-step.ts';
+import { interventionKey, type ActiveState } from './state.ts';
+
+/** A supervisor's intervention, as the session takes it (decider version 6 on). */
+export interface Intervention {
+  detector: string;
+  action: Exclude<InterventionAction, 'compact'>;
+  /** Why, in a sentence: a nudge's is what the model reads next. */
+  reason: string;
+  /** The events that made the detector fire, the first where the pattern began. */
+  evidence: number[];
+  /** The model to go on with, for `switch_model`. */
+  model?: string | undefined;
+}
+
+/** Whether the session takes a supervisor's interventions (decider version 6 on). */
+export function takesInterventions(state: ActiveState): boolean {
+  return state.deciderVersion >= 6;
+}
+
+/**
+ * Records an intervention with what it does: a nudge or a model switch alone (the next model request
+ * carries it), a pause with the `session.paused` it asks for, an abort with the session's end. One
+ * already recorded (the same detector, from the same first event of evidence) records nothing: a
+ * supervisor that crashed and sent it again, or two replicas that both saw the pattern, intervene once.
+ */
+export function intervene(state: ActiveState, intervention: Intervention): Decision {
+  const { detector, action, reason, evidence, model } = intervention;
+  if (!takesInterventions(state) || state.interventions.includes(interventionKey(detector, evidence[0] ?? 0))) return nothing;
+  const intervened: NewEvent = { type: 'supervisor.intervened', data: { detector, action, reason, evidence, ...(model === undefined ? {} : { model }) } };
+  switch (action) {
+    case 'nudge':
+    case 'switch_model':
+      return { events: [intervened], effects: [] };
+    case 'pause': {
+      const paused: NewEvent = { type: 'session.paused', data: { reason: `the supervisor's ${detector} detector: ${reason}`, by: `supervisor:${detector}` } };
+      return { events: state.paused ? [intervened] : [intervened, paused], effects: [] };
+    }
+    case 'abort':
+      return { events: [intervened, completed(state, 'aborted', { reason: `aborted by the supervisor's ${detector} detector: ${reason}` })], effects: [] };
+  }
+}

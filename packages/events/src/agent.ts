@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AgentName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
+import { SupervisionConfig } from './supervision-config.ts';
 
 export const Budget = z.strictObject({
   /** Model turns a session may take. */
@@ -46,7 +47,8 @@ export const AgentDefinition = z
     budgetCeiling: BudgetCeiling.optional(),
     maxTokens: z.number().int().min(1).default(4096),
     rubric: JsonData.optional(),
-    supervision: JsonData.optional(),
+    /** Which detectors watch its sessions and what they do (`false`: none); without it, all at their defaults. */
+    supervision: SupervisionConfig.optional(),
     memory: JsonData.optional(),
     subagents: z.array(AgentName).default([]),
     /** The policy in the policies bucket that decides its tool calls; without one, the tools it lists are allowed. */

@@ -24,6 +24,15 @@ export { AgentName, ApprovalId, ApprovalScope, isSubjectToken, SessionId, sessio
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { approvalsToken, deadLetterObjectHeader, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
+export {
+  DetectorSettings,
+  ErrorSpiralSettings,
+  NoProgressSettings,
+  RepetitionSettings,
+  SupervisionAction,
+  SupervisionConfig,
+  WasteSettings,
+} from './supervision-config.ts';
 export { ScheduledCommand } from './scheduled-command.ts';
 export {
   ApprovalDecisionCommand,

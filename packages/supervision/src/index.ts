@@ -1,0 +1,23 @@
+export { defineDetector, intervenedFor } from './detector.ts';
+export type { Detector, DetectorContext, DetectorDefinition, Finding, Suspicion } from './detector.ts';
+export { errorKind, errorSpiral } from './error-spiral.ts';
+export type { ErrorSpiralThresholds } from './error-spiral.ts';
+export { noProgress } from './no-progress.ts';
+export type { NoProgressThresholds } from './no-progress.ts';
+export { repetition } from './repetition.ts';
+export type { RepetitionThresholds } from './repetition.ts';
+export type { Call, Observation, SessionView } from './session-view.ts';
+export {
+  builtInDetectors,
+  defaultLadder,
+  defaultStateChangingTools,
+  evolveSupervision,
+  initialSupervision,
+  ladderAction,
+  superviseEvent,
+  superviseLog,
+} from './supervise.ts';
+export type { SupervisionOptions, SupervisionState } from './supervise.ts';
+export { callKey, digest, normalisedText } from './text.ts';
+export { waste } from './waste.ts';
+export type { WasteThresholds } from './waste.ts';

@@ -29,7 +29,7 @@ export interface ErrorSpiralState {
   run: number[][];
   /** Failed calls of the last `sameErrorWindow` turns. */
   recent: Failure[];
-  /** Error kinds reported, quiet until they leave the window. */
+  /** Error kinds reported and still in the window: until they leave it, no other kind is reported. */
   reported: string[];
   found: Suspicion | undefined;
 }
@@ -80,8 +80,10 @@ function failedAttempt(state: ErrorSpiralState, failures: number[], settings: Er
 function sameErrorIn(state: ErrorSpiralState, settings: ErrorSpiralThresholds): Pick<ErrorSpiralState, 'found' | 'reported'> | undefined {
   const byKind = new Map<string, number[]>();
   for (const failure of state.recent) byKind.set(failure.kind, [...(byKind.get(failure.kind) ?? []), failure.n]);
+  // While a reported error still comes back within the window, it is the same spiral: other errors in it are not news.
+  if (state.reported.length > 0) return undefined;
   for (const [kind, evidence] of byKind) {
-    if (evidence.length < settings.sameError || state.reported.includes(kind)) continue;
+    if (evidence.length < settings.sameError) continue;
     const reason = `The same error came back ${evidence.length} times in the last ${settings.sameErrorWindow} steps: ${kind.slice(kind.indexOf(' ') + 1)}`;
     return { found: { reason, evidence, pattern: `error:${evidence[0]}` }, reported: [...state.reported, kind] };
   }

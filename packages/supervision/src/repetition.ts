@@ -40,7 +40,11 @@ export interface RepetitionState {
   loop: Loop | undefined;
   /** Each reply text's `model.responded` events since the last state change. */
   replies: Record<string, number[]>;
-  /** Calls and replies already reported: quiet until the state changes or the supervisor intervenes. */
+  /**
+   * Calls and replies reported since the state last changed. While there are any, the detector is
+   * quiet: a cycle through seven greps is one loop, not seven, until the state changes or the
+   * supervisor intervenes (the service acts on the first finding, and its intervention starts afresh).
+   */
   reported: string[];
   found: Suspicion | undefined;
 }
@@ -85,7 +89,7 @@ function requested(state: RepetitionState, call: Call, { settings }: Context): R
   const occurrence = { key: call.key, n: call.n, index: state.requests };
   const occurrences = [...(state.since[call.key] ?? []).filter((earlier) => earlier.index > occurrence.index - settings.window), occurrence];
   const next = { ...state, requests: state.requests + 1, since: { ...state.since, [call.key]: occurrences } };
-  if (occurrences.length < settings.repeats || state.reported.includes(call.key)) return next;
+  if (occurrences.length < settings.repeats || state.reported.length > 0) return next;
   const evidence = occurrences.map((earlier) => earlier.n);
   const reason = `The agent called ${call.tool} with the same input ${occurrences.length} times with nothing changed in between; the result will not differ.`;
   return { ...next, reported: [...state.reported, call.key], found: { reason, evidence, pattern: `same:${evidence[0]}` } };
@@ -107,9 +111,8 @@ function ended(state: RepetitionState, call: Call, result: string, { settings }:
   const next = { ...state, recent, loop };
   if (loop === undefined || loop === state.loop) return next;
   const callKeys = recent.slice(-loop.period).map((occurrence) => occurrence.key.slice(0, occurrence.key.lastIndexOf(' -> ')));
-  // A loop's calls are reported once, whichever rule saw them first.
   const reported = [...new Set([...state.reported, ...callKeys])];
-  if (callKeys.some((key) => state.reported.includes(key))) return { ...next, reported };
+  if (state.reported.length > 0) return { ...next, reported };
   const what = loop.period === 1 ? 'the same call' : `the same ${loop.period} calls`;
   const reason = `The agent is in a loop: it made ${what} ${settings.repeats} times back to back, with the same results.`;
   return { ...next, reported, found: { reason, evidence: loop.evidence, pattern: `loop:${loop.evidence[0]}` } };
@@ -142,7 +145,7 @@ function replied(state: RepetitionState, event: Extract<SessionEvent, { type: 'm
   const key = `reply ${digest(text)}`;
   const evidence = [...(state.replies[key] ?? []), event.n];
   const next = { ...state, replies: { ...state.replies, [key]: evidence } };
-  if (evidence.length < settings.replyRepeats || state.reported.includes(key)) return next;
+  if (evidence.length < settings.replyRepeats || state.reported.length > 0) return next;
   const reason = `The model gave the same reply ${evidence.length} times with nothing changed in between.`;
   return { ...next, reported: [...state.reported, key], found: { reason, evidence, pattern: `reply:${evidence[0]}` } };
 }

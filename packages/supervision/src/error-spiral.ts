@@ -70,10 +70,11 @@ function closeTurn(state: ErrorSpiralState, settings: ErrorSpiralThresholds): Er
 }
 
 function failedAttempt(state: ErrorSpiralState, failures: number[], settings: ErrorSpiralThresholds): ErrorSpiralState {
+  if (state.run.length >= settings.failuresInARow) return state;
   const run = [...state.run, failures];
   const next = { ...state, run };
-  // Exactly at the threshold: a run that goes on is the same spiral.
-  if (run.length !== settings.failuresInARow) return next;
+  // A run that goes on past the threshold is the same spiral: it is no longer extended.
+  if (run.length < settings.failuresInARow) return next;
   return { ...next, found: { reason: `The last ${run.length} attempts failed one after another.`, evidence: run.flat() } };
 }
 

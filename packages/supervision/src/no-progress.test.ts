@@ -1,5 +1,9 @@
-import { describe, it } from 'vitest';
-import { given, script } from './spec.ts';
+import type { SessionEvent } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { noProgress, type NoProgressState } from './no-progress.ts';
+import { initialView } from './session-view.ts';
+import { given, script, stored } from './spec.ts';
+import { digest } from './text.ts';
 
 /** A different command each step whose output the session has seen before. */
 const stale = (step: number) => ({ tool: 'shell.run', input: { command: `grep -rn pattern${step} .` }, output: 'no matches' });
@@ -43,5 +47,20 @@ describe('no progress', () => {
     const run = script({ supervision: { no_progress: { steps: 3 } } });
     for (let step = 0; step < 4; step += 1) run.call(stale(step));
     given(run.final().events).then([{ detector: 'no_progress', evidence: [7, 11, 15] }]);
+  });
+});
+
+describe('no progress, as a pure fold', () => {
+  it('leaves an earlier state as it was when a later one learns an output, also when the earlier one is evolved again', () => {
+    const [, request, reply, call, outputX] = stored(script().call({ tool: 'shell.run', input: {}, output: 'x' }).events);
+    const outputY = { ...(outputX as SessionEvent), data: { callId: 't1', tool: 'shell.run', output: 'y', durationMs: 1 } } as SessionEvent;
+    const context = { view: initialView([]), observation: { call: undefined, changesState: false }, settings: noProgress.settings };
+    const base = [request, reply, call].reduce((state, event) => noProgress.evolve(state, event as SessionEvent, context), noProgress.initial(noProgress.settings));
+    const knownIn = (state: NoProgressState) => [...state.seen].filter(([, order]) => order < state.known).map(([key]) => key);
+    const withX = noProgress.evolve(base, outputX as SessionEvent, context);
+    const withY = noProgress.evolve(base, outputY, context);
+    expect(knownIn(base)).toEqual([]);
+    expect(knownIn(withX)).toEqual([digest('x')]);
+    expect(knownIn(withY)).toEqual([digest('y')]);
   });
 });

@@ -16,10 +16,15 @@ interface Turn {
 }
 
 export interface NoProgressState {
-  /** Digests of every tool output (and error) the session has seen. */
-  seen: ReadonlySet<string>;
+  /**
+   * Digests of the tool outputs (and errors) the session has seen, in the order first seen: this state
+   * knows the first `known`. Successive states share the map, so a new output costs no copy of them all.
+   */
+  seen: ReadonlyMap<string, number>;
+  known: number;
   turn: Turn | undefined;
-  /** The turns of the current stretch without progress. */
+  /** The current stretch without progress: how many turns, and the first `steps` of them. */
+  staleTurns: number;
   stale: number[];
 }
 
@@ -34,11 +39,11 @@ export const noProgress = defineDetector<NoProgressState, NoProgressThresholds>(
   name,
   action: 'nudge',
   settings: { steps: 10 },
-  initial: () => ({ seen: new Set(), turn: undefined, stale: [] }),
-  evolve(state, event, { observation }) {
-    if (intervenedFor(event, name)) return { ...state, turn: undefined, stale: [] };
-    if (closesTurn(event)) return closed(state);
-    if (event.type === 'model.responded') return asksForTools(event) ? { ...closed(state), turn: { n: event.n, outcomes: 0, learned: false } } : state;
+  initial: () => ({ seen: new Map(), known: 0, turn: undefined, staleTurns: 0, stale: [] }),
+  evolve(state, event, { observation, settings }) {
+    if (intervenedFor(event, name)) return { ...state, turn: undefined, staleTurns: 0, stale: [] };
+    if (closesTurn(event)) return closed(state, settings);
+    if (event.type === 'model.responded') return asksForTools(event) ? { ...closed(state, settings), turn: { n: event.n, outcomes: 0, learned: false } } : state;
     if (state.turn === undefined) return state;
     let output: string;
     if (event.type === 'tool.completed') output = event.data.wholeOutput?.sha256 ?? event.data.output;
@@ -46,21 +51,36 @@ export const noProgress = defineDetector<NoProgressState, NoProgressThresholds>(
     else if (event.type === 'tool.outcome_unknown') output = event.data.reason;
     else return state;
     const key = digest(normalisedText(output));
-    const learned = state.turn.learned || observation.changesState || !state.seen.has(key);
-    const seen = state.seen.has(key) ? state.seen : new Set(state.seen).add(key);
-    return { ...state, seen, turn: { ...state.turn, outcomes: state.turn.outcomes + 1, learned } };
+    const known = hasSeen(state, key);
+    const learned = state.turn.learned || observation.changesState || !known;
+    return { ...(known ? state : withSeen(state, key)), turn: { ...state.turn, outcomes: state.turn.outcomes + 1, learned } };
   },
   check(state, { settings }) {
-    if (state.stale.length < settings.steps) return undefined;
+    if (state.staleTurns < settings.steps) return undefined;
     return {
-      reason: `The last ${state.stale.length} steps brought no new information: every tool output was one the agent had already seen, and nothing changed.`,
+      reason: `The last ${state.staleTurns} steps brought no new information: every tool output was one the agent had already seen, and nothing changed.`,
       evidence: state.stale,
     };
   },
 });
 
-function closed(state: NoProgressState): NoProgressState {
+function closed(state: NoProgressState, settings: NoProgressThresholds): NoProgressState {
   const { turn } = state;
   if (turn === undefined || turn.outcomes === 0) return { ...state, turn: undefined };
-  return { ...state, turn: undefined, stale: turn.learned ? [] : [...state.stale, turn.n] };
+  if (turn.learned) return { ...state, turn: undefined, staleTurns: 0, stale: [] };
+  const stale = state.stale.length < settings.steps ? [...state.stale, turn.n] : state.stale;
+  return { ...state, turn: undefined, staleTurns: state.staleTurns + 1, stale };
+}
+
+function hasSeen(state: NoProgressState, key: string): boolean {
+  const order = state.seen.get(key);
+  return order !== undefined && order < state.known;
+}
+
+function withSeen(state: NoProgressState, key: string): NoProgressState {
+  // Appending is safe while no later state has added to the shared map; an older state evolved again gets a copy of its own.
+  const shared = state.seen.size === state.known && !state.seen.has(key);
+  const seen = shared ? (state.seen as Map<string, number>) : new Map([...state.seen].filter(([, order]) => order < state.known));
+  seen.set(key, state.known);
+  return { ...state, seen, known: state.known + 1 };
 }

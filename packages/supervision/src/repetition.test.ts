@@ -16,6 +16,15 @@ describe('repetition', () => {
     ]);
   });
 
+  it('reports a cycle through several calls once, not once for each call that comes round a third time', () => {
+    const run = script();
+    for (let round = 0; round < 4; round += 1) for (const word of ['alpha', 'beta', 'gamma']) run.call({ ...grep, input: { command: `grep -rn ${word} .` } });
+    given(run.events).then([
+      { detector: 'repetition', evidence: [4, 16, 28], occurrence: 1 },
+      { detector: 'no_progress', evidence: [7, 11, 15, 19, 23, 27, 31, 35, 39, 43] },
+    ]);
+  });
+
   it('does not count a call repeated after a write changed the workspace (re-running the test after each edit)', () => {
     const run = script();
     for (let edit = 1; edit <= 4; edit += 1) {

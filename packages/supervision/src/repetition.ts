@@ -87,8 +87,20 @@ function initialRepetition(): RepetitionState {
 /** Rule one, at the request: the same call again with nothing changed since. */
 function requested(state: RepetitionState, call: Call, { settings }: Context): RepetitionState {
   const occurrence = { key: call.key, n: call.n, index: state.requests };
-  const occurrences = [...(state.since[call.key] ?? []).filter((earlier) => earlier.index > occurrence.index - settings.window), occurrence];
-  const next = { ...state, requests: state.requests + 1, since: { ...state.since, [call.key]: occurrences } };
+  const inWindow = (earlier: Occurrence) => earlier.index > occurrence.index - settings.window;
+  const occurrences = [...(state.since[call.key] ?? []).filter(inWindow), occurrence];
+  // Only calls made within the window can repeat: the rest are let go, so the state stays small.
+  const since: Record<string, Occurrence[]> = { [call.key]: occurrences };
+  const results: Record<string, string> = {};
+  const own = state.results[call.key];
+  if (own !== undefined) results[call.key] = own;
+  for (const [key, earlier] of Object.entries(state.since)) {
+    if (key === call.key || !earlier.some(inWindow)) continue;
+    since[key] = earlier;
+    const result = state.results[key];
+    if (result !== undefined) results[key] = result;
+  }
+  const next = { ...state, requests: state.requests + 1, since, results };
   if (occurrences.length < settings.repeats || state.reported.length > 0) return next;
   const evidence = occurrences.map((earlier) => earlier.n);
   const reason = `The agent called ${call.tool} with the same input ${occurrences.length} times with nothing changed in between; the result will not differ.`;

@@ -20,6 +20,13 @@ describe('waste', () => {
     given(unlimited.events).then([]);
   });
 
+  it('finds time per step that would exhaust the wall-clock budget within 3 more steps', () => {
+    const run = script({ budget: { maxSteps: 50, maxWallClockMs: 40_000 } });
+    for (let step = 0; step < 10; step += 1) run.call(read(step));
+    // One event a second, four a step: the 8th step answers at 30 s, with 10 s (2.5 steps) left.
+    given(run.events).then([{ detector: 'waste', evidence: [15, 19, 23, 27, 31], reason: 'At 4 s a step over the last 5 steps, the 10 s left of the budget lasts about 2 more steps, with 42 steps still allowed: wrap up.' }]);
+  });
+
   it('finds the same large output read a third time', () => {
     const big = 'x'.repeat(2_500);
     const run = script()

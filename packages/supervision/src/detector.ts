@@ -20,6 +20,7 @@ export interface Finding {
  */
 export interface Suspicion {
   reason: string;
+  /** At least one event number: a suspicion without any is dropped. */
   evidence: number[];
   pattern?: string;
 }

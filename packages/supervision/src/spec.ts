@@ -43,6 +43,8 @@ export function script(options: { budget?: Partial<Budget>; supervision?: Superv
   let turns = 0;
   let ids = 0;
   const usage = { inputTokens: 100, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  const modelRequested = (callId: string, attempt = 1): NewEvent => ({ type: 'model.requested', data: { callId, model: 'scripted', digest: `d${callId}`, digestScheme: 'message-chain', attempt } });
+  const textReply = (callId: string, text: string): NewEvent => ({ type: 'model.responded', data: { callId, model: 'scripted', content: [{ type: 'text', text }], stopReason: 'end_turn', usage, costUsd: 0, latencyMs: 1 } });
   const builder = {
     events,
     /** One model turn asking for `calls` (in parallel), then their outcomes. */
@@ -51,7 +53,7 @@ export function script(options: { budget?: Partial<Budget>; supervision?: Superv
       const callId = `m${turns}`;
       const uses = calls.map((call) => ({ type: 'tool_use' as const, id: `t${(ids += 1)}`, name: call.tool, input: call.input ?? {} }));
       const content = [...(options.text === undefined ? [] : [{ type: 'text' as const, text: options.text }]), ...uses];
-      events.push({ type: 'model.requested', data: { callId, model: 'scripted', digest: `d${turns}`, digestScheme: 'message-chain', attempt: 1 } });
+      events.push(modelRequested(callId));
       events.push({ type: 'model.responded', data: { callId, model: 'scripted', content, stopReason: 'tool_use', usage, costUsd: options.costUsd ?? 0, latencyMs: 1 } });
       for (const [index, use] of uses.entries()) {
         events.push({ type: 'tool.requested', data: { callId: use.id, tool: use.name, input: use.input, idempotencyKey: `s1/${use.id}` } });
@@ -74,7 +76,7 @@ export function script(options: { budget?: Partial<Budget>; supervision?: Superv
       turns += 1;
       const callId = `m${turns}`;
       for (let attempt = 1; attempt <= attempts; attempt += 1) {
-        events.push({ type: 'model.requested', data: { callId, model: 'scripted', digest: `d${turns}`, digestScheme: 'message-chain', attempt } });
+        events.push(modelRequested(callId, attempt));
         events.push({ type: 'model.failed', data: { callId, code: 'overloaded', message: 'the provider is overloaded', retryable: true, attempt } });
       }
       return builder;
@@ -83,16 +85,12 @@ export function script(options: { budget?: Partial<Budget>; supervision?: Superv
     reply(text: string) {
       turns += 1;
       const callId = `m${turns}`;
-      events.push({ type: 'model.requested', data: { callId, model: 'scripted', digest: `d${turns}`, digestScheme: 'message-chain', attempt: 1 } });
-      events.push({ type: 'model.responded', data: { callId, model: 'scripted', content: [{ type: 'text', text }], stopReason: 'end_turn', usage, costUsd: 0, latencyMs: 1 } });
+      events.push(modelRequested(callId), textReply(callId, text));
       return builder;
     },
     /** The final answer, and the session's end. */
     final(text = 'Done.') {
-      turns += 1;
-      const callId = `m${turns}`;
-      events.push({ type: 'model.requested', data: { callId, model: 'scripted', digest: `d${turns}`, digestScheme: 'message-chain', attempt: 1 } });
-      events.push({ type: 'model.responded', data: { callId, model: 'scripted', content: [{ type: 'text', text }], stopReason: 'end_turn', usage, costUsd: 0, latencyMs: 1 } });
+      builder.reply(text);
       events.push({ type: 'session.completed', data: { status: 'succeeded', output: text, totals: { steps: turns, toolCalls: ids, inputTokens: 0, outputTokens: 0, costUsd: 0 } } });
       return builder;
     },

@@ -57,9 +57,11 @@ export function superviseEvent(state: SupervisionState, event: SessionEvent): { 
     const detectorState = watched.detector.evolve(watched.state, event, context);
     const suspicion = watched.detector.check(detectorState, context);
     const { name } = watched.detector;
-    const pattern = suspicion?.pattern ?? String(suspicion?.evidence[0]);
     const before = reported[name] ?? [];
-    if (suspicion !== undefined && !before.includes(pattern)) {
+    // Without evidence a finding could not be named (its intervention's id is its first event).
+    const first = suspicion?.evidence[0];
+    const pattern = suspicion?.pattern ?? String(first);
+    if (suspicion !== undefined && first !== undefined && !before.includes(pattern)) {
       reported = { ...reported, [name]: [...before, pattern] };
       findings.push({ detector: name, action: watched.action, reason: suspicion.reason, evidence: suspicion.evidence, occurrence: before.length + 1 });
     }

@@ -1,11 +1,11 @@
-import type { InterventionAction, SessionEvent } from '@signalbox/events';
+import { DetectorName, type SessionEvent, type SupervisionAction } from '@signalbox/events';
 import type { Observation, SessionView } from './session-view.ts';
 
 /** What a detector found: the supervisor turns it into an intervention (`supervisor.intervened`). */
 export interface Finding {
   detector: string;
   /** The detector's configured action; `ladderAction` climbs from it on a recurrence. */
-  action: InterventionAction;
+  action: SupervisionAction;
   /** One sentence a person and the model can read. */
   reason: string;
   /** Event numbers, the first being the pattern's first event: with the detector, the intervention's id. */
@@ -40,7 +40,7 @@ export interface DetectorContext<Settings> {
 export interface Detector<State = unknown, Settings extends object = object> {
   readonly name: string;
   /** What its findings do unless configured otherwise (`nudge` unless the definition says). */
-  readonly action: InterventionAction;
+  readonly action: SupervisionAction;
   /** Its thresholds, each overridable under `supervision:` (`detectors.<name>` for user-defined ones). */
   readonly settings: Settings;
   initial(settings: Settings): State;
@@ -50,17 +50,20 @@ export interface Detector<State = unknown, Settings extends object = object> {
 
 export interface DetectorDefinition<State, Settings extends object> {
   name: string;
-  action?: InterventionAction;
+  action?: SupervisionAction;
   settings?: Settings;
   initial: (settings: Settings) => State;
   evolve: (state: State, event: SessionEvent, context: DetectorContext<Settings>) => State;
   check: (state: State, context: DetectorContext<Settings>) => Suspicion | undefined;
 }
 
-/** A detector of your own, for `initialSupervision({ detectors })`. Its name must not be a built-in's. */
+/**
+ * A detector of your own, for `initialSupervision({ detectors })`. Its name must not be a built-in's,
+ * and is a `DetectorName` (lower case, digits, `_`, `-`, `.`): an intervention carries it.
+ */
 export function defineDetector<State, Settings extends object = Record<string, never>>(definition: DetectorDefinition<State, Settings>): Detector<State, Settings> {
   const { name, action = 'nudge', settings = {} as Settings, initial, evolve, check } = definition;
-  return { name, action, settings, initial, evolve, check };
+  return { name: DetectorName.parse(name), action, settings, initial, evolve, check };
 }
 
 /** Whether `event` is an intervention for `detector`'s finding: the end of the pattern it reported. */

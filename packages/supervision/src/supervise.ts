@@ -1,4 +1,4 @@
-import type { InterventionAction, SessionEvent, SupervisionConfig } from '@signalbox/events';
+import type { SessionEvent, SupervisionAction, SupervisionConfig } from '@signalbox/events';
 import type { Detector, DetectorContext, Finding } from './detector.ts';
 import { errorSpiral } from './error-spiral.ts';
 import { noProgress } from './no-progress.ts';
@@ -12,7 +12,7 @@ export const builtInDetectors: readonly Detector[] = [repetition, noProgress, er
 /** Tools whose success changes state by default, besides calls that report a workspace revision and tools not safe to run twice. */
 export const defaultStateChangingTools: readonly string[] = ['*.write', '*.edit', '*.delete', '*.create', '*.move'];
 
-export const defaultLadder: readonly InterventionAction[] = ['nudge', 'pause', 'abort'];
+export const defaultLadder: readonly SupervisionAction[] = ['nudge', 'pause', 'abort'];
 
 export interface SupervisionOptions {
   /** Overrides the config the session's agent carries (`session.created`, `agent.supervision`). */
@@ -23,7 +23,7 @@ export interface SupervisionOptions {
 
 interface Watching {
   detector: Detector;
-  action: InterventionAction;
+  action: SupervisionAction;
   settings: object;
   state: unknown;
 }
@@ -33,7 +33,7 @@ export interface SupervisionState {
   options: SupervisionOptions;
   /** False when the agent's `supervision: false` turned it off. */
   on: boolean;
-  ladder: readonly InterventionAction[];
+  ladder: readonly SupervisionAction[];
   view: SessionView;
   watching: readonly Watching[];
   /** Patterns reported, per detector. */
@@ -88,7 +88,7 @@ export function superviseLog(events: readonly SessionEvent[], options: Supervisi
 }
 
 /** The action for a finding: its detector's, one rung up the ladder for each time it has recurred. */
-export function ladderAction(ladder: readonly InterventionAction[], finding: Pick<Finding, 'action' | 'occurrence'>): InterventionAction {
+export function ladderAction(ladder: readonly SupervisionAction[], finding: Pick<Finding, 'action' | 'occurrence'>): SupervisionAction {
   const start = Math.max(ladder.indexOf(finding.action), 0);
   return ladder[Math.min(start + finding.occurrence - 1, ladder.length - 1)] ?? finding.action;
 }
@@ -109,7 +109,7 @@ function watchingOf(detector: Detector, config: Exclude<SupervisionConfig, false
   return [{ detector, action: action ?? detector.action, settings, state: detector.initial(settings) }];
 }
 
-type Configured = { enabled?: boolean | undefined; action?: InterventionAction | undefined } & Record<string, unknown>;
+type Configured = { enabled?: boolean | undefined; action?: SupervisionAction | undefined } & Record<string, unknown>;
 
 function settingsOf(name: string, config: Exclude<SupervisionConfig, false> | undefined): Configured | undefined {
   if (config === undefined) return undefined;

@@ -13,11 +13,12 @@ import { encode, naming } from '@signalbox/events';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
+import { supervisorService } from '@signalbox/supervisor';
 import { provision, provisionEventPartitions, SecretVault, vaultKeyOf } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { completedSession, scriptedAgent } from '../support/runtime.ts';
+import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
 
 /**
  * The least-privilege configuration of deploy/nats/, as a deployment runs it: provisioning as the
@@ -33,6 +34,7 @@ const passwords = {
   SIGNALBOX_PERMISSION_BROKER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_SUPERVISOR_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -41,6 +43,7 @@ const users = {
   broker: { user: 'permission-broker', password: passwords.SIGNALBOX_PERMISSION_BROKER_PASSWORD },
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
   approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
+  supervisor: { user: 'supervisor', password: passwords.SIGNALBOX_SUPERVISOR_PASSWORD },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -87,7 +90,7 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).setSecret('VAULT_CANARY', 'vault-canary-value', vaultKey);
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'careful', policy: 'ask-writes' }));
-  const hostAs = (role: 'actor' | 'executor' | 'broker', services: Parameters<typeof startHost>[0]) =>
+  const hostAs = (role: 'actor' | 'executor' | 'broker' | 'supervisor', services: Parameters<typeof startHost>[0]) =>
     // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
     // jobs with the broker's grant, so the grant travels through every user's permissions.
     startHost(
@@ -105,6 +108,7 @@ beforeAll(async () => {
   hosts.push(await hostAs('actor', [sessionActorService()]));
   hosts.push(await hostAs('broker', [permissionBrokerService()]));
   hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
+  hosts.push(await hostAs('supervisor', [supervisorService()]));
   for (const host of hosts) void recordRefusals(host.nc);
 }, 60_000);
 
@@ -172,6 +176,16 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it('lets the supervisor follow the log and intervene in a looping session', async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    const reads = Array.from({ length: 30 }, () => ({ tool: 'workspace.read', input: { path: 'note.md' } }));
+    await admin.applyAgent(scriptedAgent({ ...listingToo, name: 'looper', budget: { maxSteps: 40 }, script: [{ tool: 'workspace.write', input: { path: 'note.md', content: 'remember the milk' } }, ...reads, { final: 'read' }] }));
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('looper', { input: 'loop', sessionId: 'least-privilege-loop' });
+    const events = await eventsUntil(admin, 'least-privilege-loop', (seen) => seen.some((event) => event.type === 'session.paused' || event.type === 'session.completed'), 20_000);
+    expect(events.find((event) => event.type === 'supervisor.intervened')).toMatchObject({ data: { detector: 'repetition', action: 'nudge' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;
@@ -223,6 +237,12 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['executor', 'intervene in a session as its supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervention' }))],
   ['approver', 'intervene in a session as its supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervention' }))],
   ['publisher', 'intervene in a session as its supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervention' }))],
+  ['supervisor', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['supervisor', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['supervisor', "send any other command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['supervisor', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['supervisor', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['supervisor', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
   ['approver', "send any other command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
   ['approver', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
   ['approver', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],

@@ -202,6 +202,13 @@ describe('diagnose the event subscriber', () => {
     ]);
   });
 
+  it('warns sooner of the supervisor, whose lag is how late its interventions come', () => {
+    const durables = [durable('supervisor-p3', 1_500), durable('grader-p3', 1_500)];
+    expect(warnings(given({ subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables } }))).toEqual([
+      'supervisor-p3 is 1500 events behind and its replicas do not keep up: start more (up to one per partition). The supervisor acts on what it has read: its interventions come that late.',
+    ]);
+  });
+
   it('warns of a durable left on a partition the stream no longer has', () => {
     expect(warnings(given({ subscribers: { configuredPartitions: 4, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 4, durables: [durable('grader-p6', 0)] } }))).toEqual([
       expect.stringMatching(/^grader-p6 consumes partition 6, which SBX_EVENT_PARTITIONS no longer has/),

@@ -112,6 +112,9 @@ export interface SubscribersFact {
 /** A subscriber durable this many events behind is reported: its group is stopped, or too slow for its partitions. */
 export const subscriberLagWarning = 10_000;
 
+/** The supervisor's durables sooner: it acts while sessions run, so its lag is how late its interventions come. */
+export const supervisorLagWarning = 1_000;
+
 export type FindingLevel = 'ok' | 'warn' | 'error';
 
 export interface Finding {
@@ -162,12 +165,17 @@ function subscriberFindings({ subscribers }: DoctorFacts): Finding[] {
     const partition = Number(/-p(\d+)$/.exec(durable.name)?.[1]);
     if (actual !== undefined && partition >= actual) {
       findings.push({ level: 'warn', message: `${durable.name} consumes partition ${partition}, which ${stream} no longer has (it has ${actual}): delete it once its group has finished it.` });
-    } else if (durable.waiting >= subscriberLagWarning) {
+    } else if (durable.waiting >= lagWarningOf(durable.name)) {
       const who = durable.pulls > 0 ? 'its replicas do not keep up: start more (up to one per partition)' : 'no replica of its group is consuming: start the service';
-      findings.push({ level: 'warn', message: `${durable.name} is ${durable.waiting} events behind and ${who}.` });
+      const late = durable.name.startsWith('supervisor-p') ? ' The supervisor acts on what it has read: its interventions come that late.' : '';
+      findings.push({ level: 'warn', message: `${durable.name} is ${durable.waiting} events behind and ${who}.${late}` });
     }
   }
   return findings;
+}
+
+function lagWarningOf(durable: string): number {
+  return durable.startsWith('supervisor-p') ? supervisorLagWarning : subscriberLagWarning;
 }
 
 /** The one durable all executors shared before each tool had its own. */

@@ -1,6 +1,7 @@
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
+import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
@@ -11,6 +12,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'tool-executor': () => toolExecutorService({ tools: [...workspaceTools, httpFetch] }),
   // Signs grants only with SIGNALBOX_PERMISSION_BROKER_SEED (or _FILE) set; executors require them only with SIGNALBOX_GRANT_SIGNERS.
   'permission-broker': () => permissionBrokerService(),
+  // Watches every session's log and intervenes (nudge, pause, abort) as the agents' `supervision:` says.
+  supervisor: () => supervisorService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

@@ -1,0 +1,63 @@
+import { eventVersion, type AgentDefinition, type NewEvent, type SessionEvent } from '@signalbox/events';
+import { describe, expect, it } from 'vitest';
+import { watchEvent, type SupervisorEffect, type WatchedSession } from './watch.ts';
+
+const agent: AgentDefinition = { name: 'looper', model: 'scripted', system: '', tools: ['workspace.read'], budget: { maxSteps: 50 }, maxTokens: 1024, subagents: [], script: [{ final: 'done' }] };
+const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+
+/** A session that reads the same file `times` times, the way the decider records it. */
+function loopingLog(times: number, options: { deciderVersion?: number; supervision?: AgentDefinition['supervision'] } = {}): SessionEvent[] {
+  const supervised = options.supervision === undefined ? agent : { ...agent, supervision: options.supervision };
+  const created: NewEvent = { type: 'session.created', data: { agent: supervised, input: 'go', tools: [], budget: agent.budget, deciderVersion: options.deciderVersion ?? 6 } };
+  const steps = Array.from({ length: times }, (_, i): NewEvent[] => [
+    { type: 'model.requested', data: { callId: `m${i + 1}`, model: 'scripted', digest: 'd', digestScheme: 'message-chain', attempt: 1 } },
+    { type: 'model.responded', data: { callId: `m${i + 1}`, model: 'scripted', content: [{ type: 'tool_use', id: `c${i + 1}`, name: 'workspace.read', input: { path: 'a.md' } }], stopReason: 'tool_use', usage, costUsd: 0, latencyMs: 1 } },
+    { type: 'tool.requested', data: { callId: `c${i + 1}`, tool: 'workspace.read', input: { path: 'a.md' }, idempotencyKey: `s1/c${i + 1}` } },
+    { type: 'tool.completed', data: { callId: `c${i + 1}`, tool: 'workspace.read', output: 'the same text', durationMs: 1 } },
+  ]);
+  return [created, ...steps.flat()].map((event, index) => ({ ...event, id: `e${index + 1}`, v: eventVersion(event.type), sessionId: 's1', n: index + 1, at: 1_700_000_000_000 + index, causationId: null, correlationId: 's1', by: { service: 'test', instance: 't' } }));
+}
+
+/** Every intervention the supervisor sends while it is handed `log`, one event at a time. */
+function watched(log: readonly SessionEvent[]): { effects: SupervisorEffect[]; session: WatchedSession | undefined } {
+  let session: WatchedSession | undefined;
+  const effects: SupervisorEffect[] = [];
+  for (const event of log) {
+    const next = watchEvent(session, event);
+    session = next.session;
+    effects.push(...next.effects);
+  }
+  return { effects, session };
+}
+
+describe('the supervisor watching a session', () => {
+  it('nudges a session that reads the same file a third time, once, naming the detector and the evidence', () => {
+    const { effects } = watched(loopingLog(3));
+    expect(effects).toEqual([
+      {
+        type: 'Intervene',
+        sessionId: 's1',
+        messageId: 'supervisor/s1/repetition/4',
+        command: { type: 'intervention', sessionId: 's1', detector: 'repetition', action: 'nudge', message: expect.any(String), evidence: [4, 8, 12] },
+      },
+    ]);
+  });
+
+  it('climbs the ladder when the finding recurs after an intervention: nudge, then pause', () => {
+    const log = loopingLog(3);
+    const nudged: SessionEvent = { ...log[1], id: 'x', type: 'supervisor.intervened', n: 14, data: { detector: 'repetition', action: 'nudge', reason: 'r', evidence: [4, 8, 12] } } as SessionEvent;
+    const again = loopingLog(6).slice(13).map((event) => ({ ...event, n: event.n + 1 }));
+    const actions = watched([...log.slice(0, 13), nudged, ...again]).effects.map((effect) => effect.command.action);
+    expect(actions.slice(0, 2)).toEqual(['nudge', 'pause']);
+  });
+
+  it('sends nothing to a session created before interventions, nor for an agent with supervision off', () => {
+    expect(watched(loopingLog(6, { deciderVersion: 5 })).effects).toEqual([]);
+    expect(watched(loopingLog(6, { supervision: false })).effects).toEqual([]);
+  });
+
+  it('lets a session go once it completes', () => {
+    const completed = { ...loopingLog(1)[0], type: 'session.completed', n: 6, data: { status: 'succeeded', totals: { steps: 1, toolCalls: 1, inputTokens: 0, outputTokens: 0, costUsd: 0 } } } as SessionEvent;
+    expect(watched([...loopingLog(1), completed]).session).toBeUndefined();
+  });
+});

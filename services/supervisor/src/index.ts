@@ -1,0 +1,2 @@
+export { supervisorService } from './service.ts';
+export type { SupervisorOptions } from './service.ts';

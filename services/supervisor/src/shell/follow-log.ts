@@ -1,0 +1,12 @@
+import type { SessionEvent } from '@signalbox/events';
+import { startEventSubscriber, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
+
+/**
+ * Hands every session's events to `onEvent`, each session's in order, through the runtime's durable
+ * event subscriber: replicas share the sessions (by partition), a restarted replica resumes where
+ * the group left off, and one that meets a session mid-log (it took its partition over) is handed the
+ * session's earlier events from the log first, so its detectors see the whole session.
+ */
+export function followLog(context: ServiceContext, group: string, onEvent: (event: SessionEvent) => Promise<void>): Promise<RunningSubscriber> {
+  return startEventSubscriber(context, { group, handle: onEvent });
+}

@@ -1,10 +1,12 @@
 // A Signalbox worker process for fault injection: `node worker-process.ts <service...>`.
-// Runs the named services against NATS_URL with one extra tool, `ledger.record`, which appends
-// its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them.
+// Runs the named services against NATS_URL with two extra tools: `ledger.record`, which appends
+// its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them,
+// and `fault.poll`, which answers the same every time (for a loop a supervisor must catch).
 import { appendFileSync } from 'node:fs';
 import { configFromEnv, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
+import { supervisorService } from '@signalbox/supervisor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { z } from 'zod';
 
@@ -24,10 +26,19 @@ const recordTool = defineTool({
   },
 });
 
+/** A tool that answers the same every time, after a moment: what an agent stuck polling calls again and again. */
+const pollTool = defineTool({
+  name: 'fault.poll',
+  description: 'Reports what is new',
+  input: z.object({}),
+  run: async () => (await new Promise((resolve) => setTimeout(resolve, Number(process.env['FAULT_TOOL_MS'] ?? 5))), 'nothing new'),
+});
+
 const catalogue: Record<string, () => Service> = {
   'session-actor': () => sessionActorService(),
   'permission-broker': () => permissionBrokerService(),
-  'tool-executor': () => toolExecutorService({ tools: [recordTool] }),
+  'tool-executor': () => toolExecutorService({ tools: [recordTool, pollTool] }),
+  supervisor: () => supervisorService(),
   // The timer forwarder alone (the session actor runs one too), so a test can kill it without an actor taking the inbox.
   'timer-forwarder': () => ({
     name: 'timer-forwarder',

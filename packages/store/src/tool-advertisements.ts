@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
 import { AdvertisedTool, ToolDefinition, type Naming } from '@signalbox/events';
@@ -22,10 +23,29 @@ export class InvalidAdvertisementError extends Error {
   }
 }
 
+/** Tries at a write the bucket's stream has no leader to take yet, as just after a cluster forms. */
+const leaderlessTries = 8;
+const leaderlessWaitMs = 250;
+
 /** Writes each tool's name, description and input JSON Schema to the `sbx-tools` bucket, under its name. */
 export async function advertiseTools(nc: NatsConnection, names: Naming, tools: readonly AdvertisedTool[]): Promise<void> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
-  for (const tool of tools) await bucket.put(tool.name, JSON.stringify(tool));
+  for (const tool of tools) await whileLeaderless(() => bucket.put(tool.name, JSON.stringify(tool)));
+}
+
+/**
+ * Runs `write` again while nothing answers it: a replicated bucket's stream answers no write until its
+ * leader is elected (nats.js says "jetstream is not enabled" then), which takes a moment after a start.
+ */
+async function whileLeaderless<T>(write: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (tries >= leaderlessTries || !(error instanceof Error) || error.name !== 'JetStreamNotEnabled') throw error;
+      await sleep(leaderlessWaitMs);
+    }
+  }
 }
 
 /** The advertised definitions of `toolNames`, in that order, ready to show a model. */

@@ -17,9 +17,10 @@ export interface InboxDeps {
 }
 
 /**
- * Applies a command from `sbx.inbox.<sessionId>` (a tool result, a request to start the session as a
- * fork, a pause, a resume or an answer to an approval), or from this actor's own `sbx.inbox.<sessionId>.<actor>` (a tool
- * result), to its session. A command it cannot apply is a Rejection, kept in `sbx.dlq.inbox`.
+ * Applies a command to its session: from `sbx.inbox.<sessionId>` (a tool result, a request to start
+ * the session as a fork, a pause, a resume, an approval's timed-out denial), from this actor's own
+ * `sbx.inbox.<sessionId>.<actor>` (a tool result), from `.approvals` (an answer to an approval) or
+ * from `.supervisor` (an intervention). A command it cannot apply is a Rejection, kept in `sbx.dlq.inbox`.
  */
 export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
   let command: InboxCommand;
@@ -47,15 +48,21 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
 
 /**
  * An approval runs a call a policy held back, and an intervention steers a session: each is taken
- * only from the subject of its own whose publishers NATS permissions name. A denial may come on the
- * session's inbox (an approval's timer sends it there).
+ * only from the subject of its own whose publishers NATS permissions name.
  */
 function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: string): void {
-  const own = command.type === 'approval.decision' && command.approved ? names.subjects.approvals(command.sessionId) : command.type === 'intervention' ? names.subjects.interventions(command.sessionId) : undefined;
+  const own = ownSubjectOf(names, command);
   if (own !== undefined && subject !== own) {
     const what = command.type === 'intervention' ? 'an intervention' : 'an approval';
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
+}
+
+function ownSubjectOf(names: Naming, command: InboxCommand): string | undefined {
+  if (command.type === 'intervention') return names.subjects.interventions(command.sessionId);
+  // A denial may come on the session's inbox: an approval's timer sends it there.
+  if (command.type === 'approval.decision' && command.approved) return names.subjects.approvals(command.sessionId);
+  return undefined;
 }
 
 async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise<SessionCommand> {

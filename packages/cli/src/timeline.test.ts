@@ -36,6 +36,26 @@ describe('a live timeline line', () => {
   });
 });
 
+describe('approvals and interventions', () => {
+  const start = Date.UTC(2026, 0, 5, 22, 57, 34, 0);
+  const requested = at(10, {
+    type: 'approval.requested',
+    data: { effect: 'ask', reason: 'held for approval by rule 2 of policy release v1', approvalId: 's:0123456789ab', callId: 't4', tool: 'deploy.run', input: '{"ref":"v1.4"}', deadline: Date.UTC(2026, 0, 5, 23, 57, 34, 0) },
+  }, 100);
+  const resolved = at(11, { type: 'approval.resolved', data: { approvalId: 's:0123456789ab', callId: 't4', tool: 'deploy.run', approved: false, by: 'ann', note: 'not today' } }, 200);
+  const intervened = at(12, { type: 'supervisor.intervened', data: { detector: 'repetition', action: 'nudge', reason: 'The agent is in a loop.', evidence: [4, 8, 12] } }, 300);
+
+  it('show the approval held, its answer and a supervisor’s intervention, live and in a replay', () => {
+    expect([requested, resolved, intervened].map((event) => formatEvent(event, false))).toEqual([
+      '# 10 22:57:34.100  approval.requested deploy.run (t4) waits for approval s:0123456789ab until 2026-01-05T23:57:34.000Z: held for approval by rule 2 of policy release v1',
+      '# 11 22:57:34.200  approval.resolved  deploy.run (t4) denied by ann: not today',
+      '# 12 22:57:34.300  supervisor.intervened nudge by repetition: The agent is in a loop.',
+    ]);
+    expect(formatEvent(intervened, false, { kind: 'replay', start })).toBe('# 12   +0.300s  supervisor.intervened nudge · repetition · evidence #4, #8, #12');
+    expect(textsOf(requested).bodies).toEqual(['held for approval by rule 2 of policy release v1', 'input: {"ref":"v1.4"}']);
+  });
+});
+
 describe('a tool output too long for its event', () => {
   const sha256 = 'ab'.repeat(32);
   const cut = at(9, { type: 'tool.completed', data: { callId: 't3', tool: 'workspace.read', output: `${'line\n'.repeat(50)}[truncated]`, durationMs: 3, wholeOutput: { sha256, chars: 300_000 } } }, 0);

@@ -1,8 +1,9 @@
 import type { NewEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './check-history.ts';
-import type { SessionCommand } from './decide.ts';
-import { agent, given, recorded, tools } from './spec.ts';
+import { decide, type SessionCommand } from './decide.ts';
+import { fold, initialState } from './state.ts';
+import { agent, given, recorded, stored, tools } from './spec.ts';
 
 const looping = { ...agent, budget: { maxSteps: 10 } };
 const start: SessionCommand = { type: 'StartSession', sessionId: 's1', correlationId: 's1', agent: looping, tools, input: 'Find the bug', budget: looping.budget };
@@ -73,6 +74,16 @@ describe('a supervisor’s intervention (decider version 6)', () => {
     const older = loopingLog().map((event) => (event.type === 'session.created' ? { ...event, data: { ...event.data, deciderVersion: 5 } } : event)) as NewEvent[];
     given(older).when(nudge()).then([]);
     given(loopingLog(nudge({ action: 'abort' }))).when(nudge({ evidence: [20] })).then([]);
+  });
+
+  it('survives a fork: a fork taken after a nudge carries it to the model, and the intervention is not taken twice', () => {
+    const prefix = loopingLog(nudge());
+    const forked = decide({ type: 'ForkSession', sessionId: 'f1', correlationId: 'f1', from: { sessionId: 's1', n: prefix.length }, prefix }, initialState());
+    const state = fold(stored(forked.events, 'f1'));
+    const result = { ...read(2), result: { ...(read(2) as Extract<SessionCommand, { type: 'RecordToolResult' }>).result, sessionId: 'f1' } } as SessionCommand;
+    const call = decide(result, state).effects[0];
+    expect(call?.type === 'CallModel' ? call.request.messages.at(-1)?.content.at(-1) : undefined).toEqual({ type: 'text', text: 'You have read notes.md three times and it has not changed; try something else.' });
+    expect(decide(nudge(), state).events).toEqual([]);
   });
 
   it('replays through the decider, each intervention with what it did', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentName, ToolName } from './ids.ts';
+import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
 import { SupervisionConfig } from './supervision-config.ts';
@@ -32,10 +32,6 @@ export const ScriptStep = z.union([
   z.strictObject({ final: z.string() }),
 ]);
 export type ScriptStep = z.infer<typeof ScriptStep>;
-
-export const ModelName = z
-  .string()
-  .regex(/^(scripted|[a-z0-9_-]+\/.+)$/, 'a model is "scripted" or "<provider>/<model>", like "anthropic/claude-sonnet-4-5"');
 
 export const AgentDefinition = z
   .strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AgentDefinition, Budget, ModelName } from './agent.ts';
+import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
-import { ApprovalId, ApprovalScope, SessionId, ToolName } from './ids.ts';
+import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';

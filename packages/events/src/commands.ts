@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { ModelName } from './agent.ts';
 import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './catalogue.ts';
-import { SessionId, ToolName } from './ids.ts';
+import { ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { ToolGrant } from './permission.ts';
 import {

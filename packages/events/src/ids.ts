@@ -56,3 +56,8 @@ export function sessionOfApproval(approvalId: ApprovalId): string {
 /** What an approval covers: the one call, or every later call of its tool in the session that a policy would ask about. */
 export const ApprovalScope = z.enum(['call', 'session']);
 export type ApprovalScope = z.infer<typeof ApprovalScope>;
+
+/** The model an agent calls: `scripted`, or `<provider>/<model>`. */
+export const ModelName = z
+  .string()
+  .regex(/^(scripted|[a-z0-9_-]+\/.+)$/, 'a model is "scripted" or "<provider>/<model>", like "anthropic/claude-sonnet-4-5"');

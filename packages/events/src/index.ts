@@ -1,4 +1,4 @@
-export { AgentDefinition, Budget, ModelName, ScriptStep } from './agent.ts';
+export { AgentDefinition, Budget, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
 export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
@@ -20,7 +20,7 @@ export {
 } from './conversation.ts';
 export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
-export { AgentName, ApprovalId, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
+export { AgentName, ApprovalId, ModelName, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { approvalsToken, deadLetterObjectHeader, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { ModelName } from './agent.ts';
 import { BudgetLimits, DetectorName, InterventionAction, PauseReason, Requester } from './catalogue.ts';
-import { ApprovalId, ApprovalScope, SessionId, sessionOfApproval } from './ids.ts';
+import { ApprovalId, ApprovalScope, ModelName, SessionId, sessionOfApproval } from './ids.ts';
 
 /**
  * Commands the next services send a session on `sbx.inbox.<sessionId>`, beside tool results and

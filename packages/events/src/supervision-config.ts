@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelName } from './ids.ts';
 
 /**
  * An agent's `supervision:` field: which detectors watch its sessions, their thresholds, and what
@@ -7,10 +8,11 @@ import { z } from 'zod';
  */
 
 /**
- * What a detector's finding does, mildest first: a note to the model, a pause for a person, the end of
- * the session. The interventions a ladder climbs through: a subset of `InterventionAction`.
+ * What a detector's finding does, mildest first: a note to the model, another model (the agent's
+ * `switchModelTo`), a pause for a person, the end of the session. The interventions a ladder climbs
+ * through: a subset of `InterventionAction`.
  */
-export const SupervisionAction = z.enum(['nudge', 'pause', 'abort']);
+export const SupervisionAction = z.enum(['nudge', 'switch_model', 'pause', 'abort']);
 export type SupervisionAction = z.infer<typeof SupervisionAction>;
 
 const count = (min: number) => z.number().int().min(min).max(10_000);
@@ -80,6 +82,18 @@ export const SupervisionConfig = z.union([
     detectors: z.record(z.string().min(1).max(100), CustomDetectorSettings).optional(),
     /** The actions a recurring finding climbs through, one a recurrence (default nudge, pause, abort). */
     ladder: z.array(SupervisionAction).min(1).max(10).optional(),
+    /** The model a `switch_model` intervention moves the session to (a stronger one, say). */
+    switchModelTo: ModelName.optional(),
+  }).refine((config) => config.switchModelTo !== undefined || !namesSwitchModel(config), {
+    message: 'a ladder or detector that switches models needs switchModelTo: the model to switch to',
+    path: ['switchModelTo'],
   }),
 ]);
+
+/** Whether the ladder or any detector's action is `switch_model`. */
+function namesSwitchModel(config: { ladder?: readonly string[] | undefined } & Record<string, unknown>): boolean {
+  const actions = Object.values(config).flatMap((value) => (typeof value === 'object' && value !== null && 'action' in value ? [value.action] : []));
+  const custom = Object.values((config['detectors'] ?? {}) as Record<string, { action?: string }>).map((settings) => settings.action);
+  return [...(config.ladder ?? []), ...actions, ...custom].includes('switch_model');
+}
 export type SupervisionConfig = z.infer<typeof SupervisionConfig>;

@@ -34,6 +34,8 @@ export interface SupervisionState {
   /** False when the agent's `supervision: false` turned it off. */
   on: boolean;
   ladder: readonly SupervisionAction[];
+  /** The model a `switch_model` finding moves the session to, when the agent names one. */
+  switchModelTo?: string | undefined;
   view: SessionView;
   watching: readonly Watching[];
   /** Patterns reported, per detector. */
@@ -98,7 +100,8 @@ function configured(options: SupervisionOptions, config: SupervisionConfig | und
   const ladder = (config === false ? undefined : config?.ladder) ?? defaultLadder;
   const detectors = [...builtInDetectors, ...(options.detectors ?? [])];
   const watching = config === false ? [] : detectors.flatMap((detector) => watchingOf(detector, config));
-  return { options, on: config !== false, ladder, view, watching, reported: {} };
+  const switchModelTo = config === false ? undefined : config?.switchModelTo;
+  return { options, on: config !== false, ladder, switchModelTo, view, watching, reported: {} };
 }
 
 function watchingOf(detector: Detector, config: Exclude<SupervisionConfig, false> | undefined): Watching[] {

@@ -51,6 +51,11 @@ describe('the supervisor watching a session', () => {
     expect(actions.slice(0, 2)).toEqual(['nudge', 'pause']);
   });
 
+  it('switches the session to the agent’s stronger model when its ladder says so', () => {
+    const effects = watched(loopingLog(3, { supervision: { ladder: ['switch_model', 'pause'], switchModelTo: 'anthropic/claude-opus-4-5' } })).effects;
+    expect(effects[0]?.command).toMatchObject({ action: 'switch_model', model: 'anthropic/claude-opus-4-5', detector: 'repetition' });
+  });
+
   it('sends nothing to a session created before interventions, nor for an agent with supervision off', () => {
     expect(watched(loopingLog(6, { deciderVersion: 5 })).effects).toEqual([]);
     expect(watched(loopingLog(6, { supervision: false })).effects).toEqual([]);

@@ -34,12 +34,15 @@ export function watchEvent(session: WatchedSession | undefined, event: SessionEv
 
 function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {
   const { detector, reason, evidence } = finding;
-  const action = ladderAction(state.ladder, finding);
+  const climbed = ladderAction(state.ladder, finding);
+  // The agent's config names the model whenever its ladder or a detector switches models; a nudge if it somehow does not.
+  const action = climbed === 'switch_model' && state.switchModelTo === undefined ? 'nudge' : climbed;
+  const model = action === 'switch_model' ? { model: state.switchModelTo } : {};
   const message = reason.length <= maxMessageChars ? reason : `${reason.slice(0, maxMessageChars - 1)}…`;
   return {
     type: 'Intervene',
     sessionId,
     messageId: `supervisor/${sessionId}/${detector}/${evidence[0] ?? 0}`,
-    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence) },
+    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence), ...model },
   };
 }

@@ -1,12 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+const fault = 'test/fault/**/*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'templates/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['./test/setup/nats-harness.ts'],
     setupFiles: ['./test/setup/quiet.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { LOG_LEVEL: 'silent' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'templates/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [fault, '**/node_modules/**'],
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // The fault suite kills, freezes and restarts servers and processes, and times elections: it runs
+        // after everything else, one file at a time, so no other test's load skews its timing.
+        extends: true,
+        test: { name: 'fault', include: [fault], fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+    ],
   },
 });

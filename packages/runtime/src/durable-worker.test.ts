@@ -353,7 +353,8 @@ describe('startDurableWorker', () => {
       const on = lane(`stop-backlog-${round}`);
       await Promise.all(Array.from({ length: 1_500 }, (_, index) => js.publish(on.subject, String(index))));
       const ownConnection = await connect({ servers: server.url });
-      const worker = await startWorker(on, { nc: ownConnection, handle: async () => {} });
+      // A millisecond a message: the backlog outlasts the 30 ms before the stop, however fast the machine.
+      const worker = await startWorker(on, { nc: ownConnection, handle: () => sleep(1) });
       await sleep(30);
       await worker.stop();
       await ownConnection.drain();

@@ -36,6 +36,8 @@ function table(scores: Record<Labelled, Score>): string {
   return ['| detector | TP | FP | FN | TN | precision | recall |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+// Skipped where ../shared/trajectories is absent: the labelled trajectories are other people's data,
+// read from beside the repository and never copied into it, so a clone elsewhere has none to score.
 describe.skipIf(trajectories.length === 0)(`real agent trajectories (${trajectoriesFolder}; skipped where that folder is absent)`, () => {
   const results = trajectories.map(({ file, trajectory, labels }) => {
     const { events, stepOf } = trajectoryEvents(trajectory);
@@ -83,6 +85,8 @@ describe('the trajectory reader', () => {
 
 if (trajectories.length === 0) {
   describe('real agent trajectories', () => {
+    // Skipped on purpose, as the evaluation above is: a placeholder that puts the reason (the folder is
+    // absent from this clone) in the test report, where a silently empty suite would say nothing.
     it.skip(`skipped: ${trajectoriesFolder} is absent (the labelled trajectories live outside the repository)`, () => {});
   });
 }

@@ -72,6 +72,8 @@ describe.each(harnesses)('startNatsServer on the %s harness', (harness) => {
   });
 });
 
+// Skipped where no Docker daemon answers or no image can be built: the harness then runs nats-server as
+// processes, which the tests above cover; the reason is in the suite's name.
 describe.skipIf(!choice.image)(`containers${choice.image ? '' : ` (skipped: ${choice.why})`}`, () => {
   it("carry the run's labels, and are gone once their server is disposed of", async () => {
     const server = await startNatsServer({ harness: 'container' });

@@ -3,7 +3,7 @@ export { assertNever } from './assert-never.ts';
 export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, parseJson, validate } from './codec.ts';
-export { ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
+export { commandSubject, ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
 export {
   ContentBlock,
   ImageBlock,

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
-import { encode, InboxCommand, SessionId, type Naming } from '@signalbox/events';
+import { commandSubject, encode, InboxCommand, SessionId, type Naming } from '@signalbox/events';
 import { z } from 'zod';
 
 /** A command that is not one a session takes (unknown type, a field out of bounds, another session's id): nothing was sent. */
@@ -45,18 +45,11 @@ export async function sendToSession(
   if (!parsed.success) throw invalid(`not a command session ${sessionId} takes`, parsed.error);
   if (parsed.data.sessionId !== sessionId) throw new InvalidCommandError(`the command names session ${parsed.data.sessionId}, not ${sessionId}, whose inbox it was sent to`);
   const messageId = options.messageId ?? `${parsed.data.type}/${sessionId}/${crypto.randomUUID()}`;
-  const subject = subjectOf(names, parsed.data);
+  const subject = commandSubject(names, parsed.data);
   const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId });
   return { messageId, duplicate: ack.duplicate };
 }
 
 function invalid(what: string, cause: z.ZodError): InvalidCommandError {
   return new InvalidCommandError(`invalid command: ${what}: ${z.prettifyError(cause)}`, { cause });
-}
-
-/** Answers to approvals and a supervisor's interventions go on subjects of their own, which NATS permissions grant apart. */
-function subjectOf(names: Naming, command: InboxCommand): string {
-  if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
-  if (command.type === 'intervention') return names.subjects.interventions(command.sessionId);
-  return names.subjects.inbox(command.sessionId);
 }

@@ -1,5 +1,5 @@
 export { approvalIdOf } from './approval-id.ts';
-export { approvalTimeoutBy } from './approvals.ts';
+export { approvalTimeoutBy, isHeld } from './approvals.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.ts';
 export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';
@@ -10,7 +10,7 @@ export type { DecidedEvent } from './decided-events.ts';
 export { deciderVersion } from './decider-version.ts';
 export type { Decision, SessionCommand, SessionEffect } from './decide.ts';
 export { forkPrefix } from './fork.ts';
-export { takesInterventions } from './interventions.ts';
+export { interventionsFrom, takesInterventions } from './interventions.ts';
 export type { Intervention } from './interventions.ts';
 export { permissionCheck } from './permissions.ts';
 export type { CallVerdict } from './permissions.ts';

@@ -14,9 +14,12 @@ export interface Intervention {
   model?: string | undefined;
 }
 
+/** The decider version from which sessions take a supervisor's interventions. */
+export const interventionsFrom = 6;
+
 /** Whether the session takes a supervisor's interventions (decider version 6 on). */
-export function takesInterventions(state: ActiveState): boolean {
-  return state.deciderVersion >= 6;
+export function takesInterventions(state: Pick<ActiveState, 'deciderVersion'>): boolean {
+  return state.deciderVersion >= interventionsFrom;
 }
 
 /**

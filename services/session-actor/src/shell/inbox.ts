@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { assertNever, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
+import { assertNever, commandSubject, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, takesInterventions, type SessionCommand } from '@signalbox/session';
+import { forkPrefix, interventionsFrom, takesInterventions, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
@@ -42,7 +42,7 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
     throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
   }
   if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
-    throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which takes no interventions (6 on does); it is unchanged`);
+    throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which takes no interventions (${interventionsFrom} on does); it is unchanged`);
   }
 }
 
@@ -51,19 +51,15 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
  * only from the subject of its own whose publishers NATS permissions name.
  */
 function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: string): void {
-  const own = ownSubjectOf(names, command);
-  if (own !== undefined && subject !== own) {
+  const own = commandSubject(names, command);
+  // A denial may come elsewhere: an approval's timer sends it to the session's inbox.
+  const denial = command.type === 'approval.decision' && !command.approved;
+  if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial) {
     const what = command.type === 'intervention' ? 'an intervention' : 'an approval';
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
 }
 
-function ownSubjectOf(names: Naming, command: InboxCommand): string | undefined {
-  if (command.type === 'intervention') return names.subjects.interventions(command.sessionId);
-  // A denial may come on the session's inbox: an approval's timer sends it there.
-  if (command.type === 'approval.decision' && command.approved) return names.subjects.approvals(command.sessionId);
-  return undefined;
-}
 
 async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise<SessionCommand> {
   switch (command.type) {

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { SessionIndexEntry, type WaitingApproval } from '@signalbox/events';
-import type { ActiveState } from '@signalbox/session';
+import { isHeld, type ActiveState } from '@signalbox/session';
 
 const maxRaces = 5;
 
@@ -67,9 +67,5 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
 /** The calls the session holds for a person, as `signalbox approvals` lists them. */
 function waitingApprovals(state: ActiveState): WaitingApproval[] {
   if (state.status !== 'awaiting_tools') return [];
-  return state.pending.flatMap(({ callId, tool, approval }) => {
-    if (approval === undefined || approval.approvedBy !== undefined) return [];
-    const { approvalId, input, reason, deadline } = approval;
-    return [{ approvalId, callId, tool, input, reason, deadline }];
-  });
+  return state.pending.filter(isHeld).map(({ callId, tool, approval: { approvalId, input, reason, deadline } }) => ({ approvalId, callId, tool, input, reason, deadline }));
 }

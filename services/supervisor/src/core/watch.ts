@@ -1,4 +1,5 @@
 import type { InboxCommand, SessionEvent } from '@signalbox/events';
+import { takesInterventions } from '@signalbox/session';
 import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
@@ -11,8 +12,6 @@ export interface WatchedSession {
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
 export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> };
 
-/** The decider version from which sessions take interventions. */
-const steerableFrom = 6;
 /** As the inbox command bounds them. */
 const maxEvidence = 100;
 const maxMessageChars = 2_000;
@@ -26,7 +25,7 @@ const maxMessageChars = 2_000;
 export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[] } {
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
   const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false };
-  const steerable = event.type === 'session.created' ? event.data.deciderVersion >= steerableFrom : current.steerable;
+  const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const { state, findings } = superviseEvent(current.supervision, event);
   const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
   return { session: { supervision: state, steerable }, effects };

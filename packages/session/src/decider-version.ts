@@ -28,5 +28,8 @@
  *    event of evidence): a nudge is added to the next user message, a model switch changes the model
  *    called next, a pause pauses and an abort ends the session (interventions.ts; interventions.test.ts,
  *    supervised-v6.json).
+ * 7: the supervisor acts before a step as well as after it (#18): a synchronous gate on tool calls
+ *    (`supervisor.gated`), rewinding to a fork, re-driving a stalled session, and a judge whose cost
+ *    is counted in the session's totals.
  */
-export const deciderVersion = 6;
+export const deciderVersion = 7;

@@ -186,6 +186,17 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it("lets the actor ask the supervisor's gate, and the supervisor answer it, for a gated agent", async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    const reads = Array.from({ length: 3 }, () => ({ tool: 'workspace.read', input: { path: 'note.md' } }));
+    await admin.applyAgent(scriptedAgent({ ...listingToo, name: 'gated', supervision: { gate: { onNoAnswer: 'closed' } }, script: [{ tool: 'workspace.write', input: { path: 'note.md', content: 'x' } }, ...reads, { final: 'read' }] }));
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('gated', { input: 'gate', sessionId: 'least-privilege-gate' });
+    const events = await eventsUntil(admin, 'least-privilege-gate', (seen) => seen.some((event) => event.type === 'session.completed'), 20_000);
+    const verdicts = events.flatMap((event) => (event.type === 'supervisor.gated' ? [[event.data.verdict, event.data.unanswered ?? false]] : []));
+    expect(verdicts).toEqual([['proceed', false], ['proceed', false], ['proceed', false], ['block', false]]);
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;
@@ -218,6 +229,9 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['executor', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
   ['publisher', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
   ['executor', 'answer permission checks in place of the broker', (nc) => subscribed(nc, names.subjects.permissionCheck)],
+  ['executor', "answer the supervisor's gate requests in its place", (nc) => subscribed(nc, names.subjects.supervisorGate(0))],
+  ['publisher', "ask the supervisor's gate about calls", (nc) => requested(nc, names.subjects.supervisorGate(0))],
+  ['supervisor', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
   ['broker', 'change a policy', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-policies.workspace-only', '{}')],
   ['broker', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
   ['broker', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],

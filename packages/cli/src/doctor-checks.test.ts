@@ -45,6 +45,7 @@ function given(overrides: Partial<DoctorFacts> & { version?: string; replicas?: 
     subscribers: { configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [] },
     permissions: { brokers: [{ instance: 'broker-1', policies: [] }], grantSigners: [], unstoredPolicies: [], overdueApprovals: [] },
     vault: { keys: {}, sealed: [], providerKeys: [] },
+    gatedAgents: [],
     ...rest,
   };
 }
@@ -339,5 +340,24 @@ describe('diagnose the vault', () => {
     expect(warnings(given({ vault: { keys: { current: 'deadbeef' }, sealed, providerKeys: [] } }))).toEqual([
       expect.stringMatching(/^1 secret in the vault is sealed under a key that is neither the current \(deadbeef\) nor the previous \(not set\) here: GITHUB_TOKEN \(0a1b2c3d\)\. .*secrets rotate/),
     ]);
+  });
+});
+
+describe("the supervisor's gate", () => {
+  const gatedAgents = [{ agent: 'careful', timeoutMs: 1_000, onNoAnswer: 'closed' as const }, { agent: 'hasty', timeoutMs: 250, onNoAnswer: 'open' as const }];
+  const supervisor = (pulls: number) => ({ stream: 'SBX_EVENT_PARTITIONS', name: 'supervisor-p0', filter: 'sbx.partitioned.0.*', waiting: 0, inProgress: 0, pulls });
+  const warnings = (facts: DoctorFacts) => diagnose(facts).flatMap((finding) => (finding.level === 'ok' ? [] : [finding.message]));
+  const subscribers = (pulls: number) => ({ configuredPartitions: 8, stream: 'SBX_EVENT_PARTITIONS', streamPartitions: 8, durables: [supervisor(pulls)] });
+
+  it('warns of agents with a gate when no supervisor is pulling from the log, saying what their calls do meanwhile', () => {
+    expect(warnings(given({ gatedAgents, subscribers: subscribers(0) }))).toEqual([
+      "Agent careful asks the supervisor's gate before each tool call, but no supervisor is running: every call waits 1000 ms, then is refused (the gate fails closed). Start one: `signalbox run supervisor`.",
+      "Agent hasty asks the supervisor's gate before each tool call, but no supervisor is running: every call waits 250 ms, then runs unsupervised (the gate fails open). Start one: `signalbox run supervisor`.",
+    ]);
+  });
+
+  it('is quiet with a supervisor running, or with no gated agent', () => {
+    expect(warnings(given({ gatedAgents, subscribers: subscribers(1) }))).toEqual([]);
+    expect(warnings(given({ subscribers: subscribers(0) }))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/s
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { vaultFactsOf } from './doctor-vault-facts.ts';
+import { gatedAgentsOf } from './doctor-gate-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
 
@@ -144,6 +145,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     subscribers: { configuredPartitions, durables: [] },
     permissions: { brokers: [], grantSigners: [...grantSigners], unstoredPolicies: [], overdueApprovals: [] },
     vault: { keys: vaultKeys, sealed: [], providerKeys: [] },
+    gatedAgents: [],
   };
   if (info.cluster) {
     const nodes = monitor.status === 'answered' ? monitor.varz.jetstream?.meta?.cluster_size : undefined;
@@ -163,6 +165,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
   if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, ...(await vaultFactsOf(nc, names, presentBuckets)) };
+  if (presentBuckets.has(names.buckets.agents)) facts.gatedAgents = await gatedAgentsOf(nc, names);
   return facts;
 }
 

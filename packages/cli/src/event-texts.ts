@@ -102,6 +102,12 @@ export function textsOf(event: SessionEvent): EventTexts {
       const head = `${did} · ${detector} · evidence #${evidence.join(', #')}`;
       return { live: `${did} by ${detector}: ${clip(reason)}`, headline: head, bodies: [reason] };
     }
+    case 'supervisor.gated': {
+      const { tool, callId, verdict, reason, detector, evidence, unanswered } = event.data;
+      const who = unanswered ? ' · no supervisor answered' : detector ? ` · ${detector}` : '';
+      const why = evidence ? ` · evidence #${evidence.join(', #')}` : '';
+      return { live: `gate ${verdict} ${tool} (${callId})${reason ? `: ${clip(reason)}` : ''}`, headline: `${tool} (${callId}) · gate: ${verdict}${who}${why}`, bodies: reason ? [reason] : [] };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;

@@ -37,6 +37,25 @@ export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*
 export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact']);
 export type InterventionAction = z.infer<typeof InterventionAction>;
 
+/** What the supervisor's gate says of one tool call: run it, answer it with the reason instead, or pause the session before it runs. */
+export const GateVerdictKind = z.enum(['proceed', 'block', 'pause']);
+export type GateVerdictKind = z.infer<typeof GateVerdictKind>;
+
+/** The supervisor's gate's verdict on one call (supervisor-gate.ts), as its reply carries it and the log records it. */
+export const GateVerdict = z.strictObject({
+  callId: z.string().min(1).max(256),
+  verdict: GateVerdictKind,
+  /** Why a call is blocked or paused: what the model reads, or the person who resumes. */
+  reason: z.string().max(2_000).optional(),
+  /** The detector whose finding the call would complete. */
+  detector: DetectorName.optional(),
+  /** That finding's events, the first where its pattern began (as an intervention's). */
+  evidence: z.array(z.number().int().positive()).min(1).max(100).optional(),
+  /** No supervisor answered before the deadline: the verdict is the agent's fail-open or fail-closed choice. */
+  unanswered: z.literal(true).optional(),
+});
+export type GateVerdict = z.infer<typeof GateVerdict>;
+
 /** Who paused or resumed a session, as it names itself. */
 export const Requester = z.string().min(1).max(200);
 /** Why a session was paused, in a sentence or a paragraph. */
@@ -190,6 +209,13 @@ export const eventData = {
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
   }),
+  /**
+   * The supervisor's gate's verdict on a tool call before it runs (decider version 7 on, an agent's
+   * `supervision.gate`), recorded with the call's request and permission: `block` answers the call
+   * with the reason, `pause` pauses the session before it runs, `unanswered` marks the agent's
+   * fail-open or fail-closed choice when no supervisor answered in time.
+   */
+  'supervisor.gated': GateVerdict.extend({ tool: ToolName }),
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that
    * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no

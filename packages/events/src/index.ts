@@ -1,6 +1,6 @@
 export { AgentDefinition, Budget, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
-export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
+export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, GateVerdict, GateVerdictKind, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
 export { decode, decodeEvent, decodeEventMessage, DecodeError, encode, encodeEvent, encodeEventMessage, parseJson, validate } from './codec.ts';
 export { commandSubject, ForkRequest, InboxCommand, ToolJob, ToolOutcome, ToolResult } from './commands.ts';
@@ -27,6 +27,7 @@ export type { Naming } from './naming.ts';
 export {
   DetectorSettings,
   ErrorSpiralSettings,
+  GateSettings,
   NoProgressSettings,
   RepetitionSettings,
   SupervisionAction,
@@ -53,3 +54,4 @@ export type { WireLimits } from './wire-limits.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';
+export { maxGatedCalls, SupervisorGateReply, SupervisorGateRequest } from './supervisor-gate.ts';

@@ -78,6 +78,9 @@ export interface Naming {
     permissionCheck: string;
     /** Where each permission broker replica says what it is (doctor). */
     permissionStatus: string;
+    /** Where the session actor asks the supervisor replica that follows a partition's sessions about their next tool calls. */
+    supervisorGate(partition: number): string;
+    allSupervisorGates: string;
     /** A timer's pending firing: a message schedule, `<prefix>.timers.<timerId>.at`. */
     timerSchedule(timerId: string): string;
     /** What the server produces when the schedule fires, and the forwarder consumes. */
@@ -159,6 +162,8 @@ export function naming(prefix = 'sbx'): Naming {
       rpc: (name) => `${prefix}.rpc.${name}`,
       permissionCheck: `${prefix}.rpc.permission.check`,
       permissionStatus: `${prefix}.rpc.permission.status`,
+      supervisorGate: (partition) => `${prefix}.rpc.supervisor.gate.${partition}`,
+      allSupervisorGates: `${prefix}.rpc.supervisor.gate.*`,
       timerSchedule: (timerId) => `${prefix}.timers.${timerId}.at`,
       timerDue: (timerId) => `${prefix}.timers.${timerId}.due`,
       timerCancelled: (timerId) => `${prefix}.timers.${timerId}.cancelled`,

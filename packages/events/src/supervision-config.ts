@@ -63,6 +63,18 @@ export const WasteSettings = DetectorSettings.extend({
 });
 export type WasteSettings = z.infer<typeof WasteSettings>;
 
+/**
+ * The synchronous gate: the session actor asks the supervisor before each reply's tool calls run, and
+ * waits for its verdict (decider version 7 on). `true` is `{}`: every default.
+ */
+export const GateSettings = z.strictObject({
+  /** How long the actor waits for a supervisor's verdict. */
+  timeoutMs: z.number().int().min(10).max(60_000).optional(),
+  /** With no verdict in time: `open` runs the calls, `closed` answers them as blocked. */
+  onNoAnswer: z.enum(['open', 'closed']).optional(),
+});
+export type GateSettings = z.infer<typeof GateSettings>;
+
 /** Settings of detectors users define (`defineDetector`), by name: the switch, the action and their own thresholds. */
 const CustomDetectorSettings = z.looseObject({ enabled: z.boolean().optional(), action: SupervisionAction.optional() });
 
@@ -84,6 +96,8 @@ export const SupervisionConfig = z.union([
     ladder: z.array(SupervisionAction).min(1).max(10).optional(),
     /** The model a `switch_model` intervention moves the session to (a stronger one, say). */
     switchModelTo: ModelName.optional(),
+    /** Ask the supervisor before each reply's tool calls run (off by default: it adds a round trip a step). */
+    gate: z.union([z.boolean(), GateSettings]).optional(),
   }).refine((config) => config.switchModelTo !== undefined || !namesSwitchModel(config), {
     message: 'a ladder or detector that switches models needs switchModelTo: the model to switch to',
     path: ['switchModelTo'],

@@ -38,6 +38,8 @@ export interface EventSubscriberOptions {
   ackWaitMs?: number;
   /** Sessions whose position a replica keeps; a forgotten one is caught up from the log when seen again. */
   sessionCapacity?: number;
+  /** Told the partitions this replica consumes whenever they change (and `[]` once stopped): to serve requests about their sessions. */
+  onPartitions?: (partitions: readonly number[]) => void;
 }
 
 export interface RunningSubscriber {
@@ -83,6 +85,14 @@ export async function startEventSubscriber(context: SubscriberContext, options: 
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const running = new Map<number, RunningPartition>();
   let stopping = false;
+  let told = '';
+  const partitions = () => [...running.keys()].sort((a, b) => a - b);
+  const tell = () => {
+    const now = partitions();
+    if (now.join() === told) return;
+    told = now.join();
+    options.onPartitions?.(now);
+  };
 
   const rebalance = async () => {
     await members.renew(options.group, config.instance);
@@ -99,6 +109,7 @@ export async function startEventSubscriber(context: SubscriberContext, options: 
       if (outcome.status === 'fulfilled') running.set(added[index]!, outcome.value);
       else logger.warn({ err: outcome.reason, group: options.group, partition: added[index] }, 'could not start consuming a partition; will retry');
     });
+    tell();
   };
   await rebalance();
   const loop = (async () => {
@@ -110,13 +121,14 @@ export async function startEventSubscriber(context: SubscriberContext, options: 
   })();
 
   return {
-    partitions: () => [...running.keys()].sort((a, b) => a - b),
+    partitions,
     stop: async () => {
       stopping = true;
       await loop;
       await members.leave(options.group, config.instance).catch((error: unknown) => logger.warn({ err: error }, 'could not leave the members'));
       await Promise.all([...running.values()].map((consumer) => consumer.release()));
       running.clear();
+      tell();
     },
   };
 }

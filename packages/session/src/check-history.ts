@@ -1,4 +1,4 @@
-import { assertNever, canonicalJson, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
+import { assertNever, canonicalJson, toolResultOf, type GateVerdict, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
 import { isDecidedEvent, type DecidedEvent } from './decided-events.ts';
 import { deciderVersion } from './decider-version.ts';
@@ -110,11 +110,12 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'permission.granted':
     case 'permission.denied':
     case 'approval.requested':
+    case 'supervisor.gated':
       // Verdicts opening a decision: the check before a re-dispatch (or of a call just approved).
-      return { type: 'RecordPermissions', verdicts: verdictsFrom(events, at) };
+      return { type: 'RecordPermissions', ...verdictsFrom(events, at) };
     case 'tool.requested':
       // Under decider version 3 the calls are requested with their verdicts; before, a cut-off decision resumed.
-      return state.status === 'deciding' && state.deciderVersion >= 3 ? { type: 'RecordPermissions', verdicts: verdictsFrom(events, at) } : { type: 'Resume' };
+      return state.status === 'deciding' && state.deciderVersion >= 3 ? { type: 'RecordPermissions', ...verdictsFrom(events, at) } : { type: 'Resume' };
     case 'model.requested':
     case 'budget.exceeded':
       // Opening a decision: a cut-off decision resumed after a crash.
@@ -124,16 +125,22 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
   }
 }
 
-/** The verdicts recorded in the run of requests and verdicts that starts at `at`: one append's worth. */
-function verdictsFrom(events: readonly SessionEvent[], at: number): CallVerdict[] {
+/** The broker's and the supervisor's gate's verdicts recorded in the run of requests and verdicts that starts at `at`: one append's worth. */
+function verdictsFrom(events: readonly SessionEvent[], at: number): { verdicts: CallVerdict[]; gate: GateVerdict[] } {
   const verdicts: CallVerdict[] = [];
+  const gate: GateVerdict[] = [];
   for (const event of events.slice(at)) {
     if (event.type === 'tool.requested') continue;
+    if (event.type === 'supervisor.gated') {
+      const { tool: _tool, ...verdict } = event.data;
+      gate.push(verdict);
+      continue;
+    }
     const verdict = recordedVerdict(event);
     if (verdict === undefined) break;
     verdicts.push(verdict);
   }
-  return verdicts;
+  return { verdicts, gate };
 }
 
 /** A `model.requested` recorded under another digest scheme (runs older than v2): compare like with like. */

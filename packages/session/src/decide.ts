@@ -1,4 +1,4 @@
-import { toolOutcomeEvent, type AgentDefinition, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { intervene, type Intervention } from './interventions.ts';
@@ -34,7 +34,12 @@ export type SessionCommand =
   | { type: 'RecordModelFailure'; callId: string; code: string; message: string; retryable: boolean; usage?: Usage | undefined; costUsd?: number | undefined }
   | { type: 'RecordToolResult'; result: ToolResult }
   /** The permission broker's verdicts on the calls a `CheckPermissions` asked about (decider version 3 on). */
-  | { type: 'RecordPermissions'; verdicts: CallVerdict[] }
+  | {
+      type: 'RecordPermissions';
+      verdicts: CallVerdict[];
+      /** The supervisor's gate's verdicts on the allowed calls, when the agent has a gate (decider version 7 on). */
+      gate?: GateVerdict[] | undefined;
+    }
   /** A person's answer to a call held for approval, or its timer's denial (decider version 5 on). */
   | ({ type: 'RecordApproval' } & ApprovalDecision)
   /** A supervisor's intervention (decider version 6 on). */
@@ -75,7 +80,7 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return isPendingTool(state, command.result.callId) ? recordThenContinue(state, toolOutcomeEvent(command.result)) : nothing;
     case 'RecordPermissions':
       // A paused session takes no step, dispatches included: its calls are checked again when it is resumed.
-      return isGated(state) && !state.paused ? recordVerdicts(state, command.verdicts) : nothing;
+      return isGated(state) && !state.paused ? recordVerdicts(state, command.verdicts, command.gate) : nothing;
     case 'RecordApproval':
       return recordApproval(state, command);
     case 'Intervene':

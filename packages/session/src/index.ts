@@ -17,3 +17,5 @@ export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';
 export { evolve, fold, initialState, sessionStateVersion, startsStep, totalsOf } from './state.ts';
 export type { ActiveState, SessionState } from './state.ts';
+export { defaultGateTimeoutMs, supervisorGateFrom, unansweredGateVerdict } from './supervisor-gate.ts';
+export type { SupervisorGate } from './supervisor-gate.ts';

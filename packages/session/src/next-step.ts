@@ -4,6 +4,7 @@ import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
 import { awaitApproval, isHeld } from './approvals.ts';
 import { isGated, permissionCheck, toolJob } from './permissions.ts';
+import { supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
 import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
@@ -11,8 +12,11 @@ export type SessionEffect =
   /** `request` holds the messages the state holds; the shell prepends `earlierMessages` more from the transcript store. */
   | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string }
   | { type: 'DispatchTool'; job: ToolJob }
-  /** Ask the permission broker about each call; the verdicts come back as `RecordPermissions`. */
-  | { type: 'CheckPermissions'; checks: PermissionCheck[] }
+  /**
+   * Ask the permission broker about each call, then (with `gate`) the supervisor about the calls it
+   * allowed; the verdicts come back as `RecordPermissions`.
+   */
+  | { type: 'CheckPermissions'; checks: PermissionCheck[]; gate?: SupervisorGate }
   /** Arm the durable timer that denies a call held for approval at `deadline` (ms since the epoch), unless answered first. */
   | { type: 'AwaitApproval'; sessionId: string; approvalId: string; deadline: number }
   /** The approval is answered: its timer may go. */
@@ -68,7 +72,10 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
   const spent = state.deciderVersion >= 4 ? (wallClockSpent(state) ?? toolBudgetSpent(state, dispatched)) : undefined;
   if (spent) return { events: overBudget(state, spent.limit, spent.allowed, spent.used), effects: [] };
   // A gated session asks the broker first; the verdicts come back as the command that records the calls.
-  if (isGated(state) && dispatched.length > 0) return { events: [], effects: [{ type: 'CheckPermissions', checks: dispatched.map((job) => permissionCheck(state, job)) }] };
+  if (isGated(state) && dispatched.length > 0) {
+    const gate = supervisorGate(state);
+    return { events: [], effects: [{ type: 'CheckPermissions', checks: dispatched.map((job) => permissionCheck(state, job)), ...(gate ? { gate } : {}) }] };
+  }
   const requested = jobs.map(requestedEvent);
   const effects = dispatched.map((job): SessionEffect => ({ type: 'DispatchTool', job }));
   if (dispatched.length === jobs.length) return { events: requested, effects };

@@ -114,8 +114,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
  * 8: a waiting call's `approval`, and `sessionApprovals`.
  * 9: `interventions` and `notes`, for the supervisor's interventions.
+ * 10: `interventions` also holds the findings the supervisor's gate acted on.
  */
-export const sessionStateVersion = 9;
+export const sessionStateVersion = 10;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -197,6 +198,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordApproval(state, event.data);
     case 'supervisor.intervened':
       return recordIntervention(state, event.data);
+    case 'supervisor.gated':
+      return recordGateFinding(state, event.data);
     case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
@@ -265,6 +268,16 @@ function recordIntervention(state: ActiveState, intervened: EventData<'superviso
   const notes = action === 'nudge' ? [...state.notes, reason] : state.notes;
   const agent = action === 'switch_model' && model !== undefined ? { ...state.agent, model } : state.agent;
   return { ...state, interventions, notes, agent };
+}
+
+/**
+ * A call the gate blocked or paused on a detector's finding is that finding's intervention: the same
+ * finding sent afterwards by the supervisor's asynchronous path (it sees the call requested) records nothing.
+ */
+function recordGateFinding(state: ActiveState, gated: EventData<'supervisor.gated'>): ActiveState {
+  const { verdict, detector, evidence } = gated;
+  if (verdict === 'proceed' || detector === undefined || evidence === undefined) return state;
+  return { ...state, interventions: [...state.interventions, interventionKey(detector, evidence[0] ?? 0)] };
 }
 
 /** An intervention's identity: its detector and the first event of its evidence, where the pattern began. */

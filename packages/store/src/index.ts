@@ -2,6 +2,7 @@ export { DeadLetterBodies } from './dead-letter-bodies.ts';
 export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, isPermissionDenied, permissionRefusal, ProvisioningRefusedError, SequenceGapError } from './errors.ts';
 export { emptyHead, EventStore, openEventReader, transientRetries } from './event-store.ts';
 export type { EventReader, ReadOptions, SessionHead } from './event-store.ts';
+export { partitionOfSession } from './session-partition.ts';
 export { defaultEventPartitions, eventPartitionsMaxAgeMs, partitionCountOf, provision, provisionEventPartitions, streamConfigs, subscriberEntryTtlMs } from './provision.ts';
 export type { ProvisionOptions } from './provision.ts';
 export { assetLabel, missingAssets, missingProvisioning, requiredAssets } from './missing-provisioning.ts';

@@ -66,7 +66,11 @@ export function defineDetector<State, Settings extends object = Record<string, n
   return { name: DetectorName.parse(name), action, settings, initial, evolve, check };
 }
 
-/** Whether `event` is an intervention for `detector`'s finding: the end of the pattern it reported. */
+/**
+ * Whether `event` is an intervention for `detector`'s finding: the end of the pattern it reported. A
+ * call the supervisor's gate blocked or paused on the detector's finding is one.
+ */
 export function intervenedFor(event: SessionEvent, detector: string): boolean {
+  if (event.type === 'supervisor.gated') return event.data.verdict !== 'proceed' && event.data.detector === detector;
   return event.type === 'supervisor.intervened' && event.data.detector === detector;
 }

@@ -2,6 +2,8 @@ export { defineDetector, intervenedFor } from './detector.ts';
 export type { Detector, DetectorContext, DetectorDefinition, Finding, Suspicion } from './detector.ts';
 export { errorKind, errorSpiral } from './error-spiral.ts';
 export type { ErrorSpiralThresholds } from './error-spiral.ts';
+export { gateCalls } from './gate.ts';
+export type { ProposedCall } from './gate.ts';
 export { noProgress } from './no-progress.ts';
 export type { NoProgressThresholds } from './no-progress.ts';
 export { repetition } from './repetition.ts';

@@ -89,6 +89,7 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'approval.requested':
     case 'approval.resolved':
     case 'supervisor.intervened':
+    case 'supervisor.gated': // a blocked call's tool.failed answers it
     case 'session.paused':
     case 'budget.exceeded':
     case 'outcome.submitted':

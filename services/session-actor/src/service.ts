@@ -64,6 +64,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         newId: monotonicFactory(pooledRandom()),
         actor,
         permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
+        eventPartitions: config.eventPartitions,
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

@@ -1,7 +1,9 @@
 import { sendToSession, type Service } from '@signalbox/runtime';
 import type { Detector } from '@signalbox/supervision';
-import { watchEvent, type WatchedSession } from './core/watch.ts';
+import { watchEvent } from './core/watch.ts';
 import { followLog } from './shell/follow-log.ts';
+import { startGateResponder } from './shell/gate-responder.ts';
+import { WatchedSessions } from './shell/watched-sessions.ts';
 
 export interface SupervisorOptions {
   /** Detectors of your own (`defineDetector`), run beside the built-in ones on every session. */
@@ -13,7 +15,8 @@ export interface SupervisorOptions {
  * detectors of `@signalbox/supervision` (repetition, no progress, error spiral, waste, and yours),
  * configured per agent under `supervision:`. A finding becomes an intervention on the session's
  * `.supervisor` subject, its message id its detector and first event of evidence: a replica that
- * crashes and is handed the session again sends it again, and it lands once.
+ * crashes and is handed the session again sends it again, and it lands once. For agents with
+ * `supervision.gate`, it also answers the actor's gate requests about the sessions it follows.
  */
 export function supervisorService(options: SupervisorOptions = {}): Service {
   const detectors = options.detectors ?? [];
@@ -21,18 +24,23 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
     name: 'supervisor',
     start: async (context) => {
       const { nc, names, logger } = context;
-      const sessions = new Map<string, WatchedSession>();
-      const following = await followLog(context, 'supervisor', async (event) => {
+      const sessions = new WatchedSessions();
+      const gate = startGateResponder(context, sessions);
+      const following = await followLog(context, 'supervisor', (partitions) => gate.follow(partitions), async (event) => {
         const { session, effects } = watchEvent(sessions.get(event.sessionId), event, detectors);
         for (const { sessionId, messageId, command } of effects) {
           logger.info({ sessionId, correlationId: event.correlationId, detector: command.detector, action: command.action, evidence: command.evidence }, 'intervening');
           await sendToSession(nc, names, sessionId, command, { messageId });
         }
         // Kept only once its interventions are sent: an event retried after a failed send finds them again.
-        if (session) sessions.set(event.sessionId, session);
-        else sessions.delete(event.sessionId);
+        sessions.set(event.sessionId, session);
       });
-      return { stop: () => following.stop() };
+      return {
+        stop: async () => {
+          await following.stop();
+          await gate.stop();
+        },
+      };
     },
   };
 }

@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
 import { decode, DecodeError, encode, PermissionReply, type Naming, type PermissionCheck, type PermissionVerdict } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import type { SessionCommand } from '@signalbox/session';
+import type { SessionCommand, SupervisorGate } from '@signalbox/session';
+import type { GateAsker } from './supervisor-gate.ts';
 
 /** Where the session actor's permission checks go; the verdicts come back as the command that records them. */
 export interface PermissionPort {
-  check(checks: readonly PermissionCheck[]): Promise<SessionCommand>;
+  /** With `gate`, the calls the broker allows are then put to the supervisor's gate. */
+  check(checks: readonly PermissionCheck[], gate?: SupervisorGate): Promise<SessionCommand>;
 }
 
 export interface PermissionCheckOptions {
@@ -14,6 +16,8 @@ export interface PermissionCheckOptions {
   timeoutMs: number;
   clock: () => number;
   logger: Logger;
+  /** The supervisor's gate, asked after the broker when the decision says so. */
+  askGate: GateAsker;
 }
 
 /** One try's wait for an answer: short, so a broker that comes back within the deadline is heard soon. */
@@ -28,10 +32,13 @@ const longestRetryMs = 1_000;
  */
 export function livePermissionPort(nc: NatsConnection, names: Naming, options: PermissionCheckOptions): PermissionPort {
   return {
-    check: async (checks) => {
+    check: async (checks, gate) => {
       const deadline = options.clock() + options.timeoutMs;
       const verdicts = await Promise.all(checks.map(async (check) => ({ callId: check.callId, verdict: await verdictFor(nc, names, check, deadline, options) })));
-      return { type: 'RecordPermissions', verdicts };
+      const allowed = checks.filter((check) => verdicts.some(({ callId, verdict }) => callId === check.callId && verdict.effect === 'allow'));
+      // Chained after the broker: the supervisor is asked only about calls that may run.
+      if (gate === undefined || allowed.length === 0 || checks[0] === undefined) return { type: 'RecordPermissions', verdicts };
+      return { type: 'RecordPermissions', verdicts, gate: await options.askGate(checks[0].sessionId, gate, allowed) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { permissionCheckTimeoutMs, type Naming } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
-import { EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { defaultEventPartitions, EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { monotonicFactory } from 'ulid';
 import type { ModelResolver } from './model-caller.ts';
 import { SessionRunner } from './session-runner.ts';
@@ -35,6 +35,7 @@ export async function runnerFixture(nc: NatsConnection, names: Naming, instance:
     clock: Date.now,
     newId: monotonicFactory(),
     permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? permissionCheckTimeoutMs,
+    eventPartitions: defaultEventPartitions,
   });
   return { runner, store, snapshots, transcripts };
 }

@@ -8,6 +8,7 @@ import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
 import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
+import { liveGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
 import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import type { LoadedSession } from './session-cache.ts';
@@ -27,6 +28,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   actor: string;
   /** How long a tool call waits for a permission broker's verdict before it is denied. */
   permissionCheckTimeoutMs: number;
+  /** The partitions stream's partition count, which routes the supervisor's gate requests. */
+  eventPartitions: number;
 }
 
 export interface CommandOptions {
@@ -66,7 +69,8 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
-    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger });
+    const askGate = liveGateAsker(deps.nc, deps.names, { eventPartitions: deps.eventPartitions, clock: deps.clock, logger });
+    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate });
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
@@ -158,7 +162,7 @@ export class SessionRunner {
   async #askOutside(session: LoadedSession, effects: readonly SessionEffect[]): Promise<SessionCommand | undefined> {
     if (session.state.status === 'new') return undefined;
     const check = effects.find((effect) => effect.type === 'CheckPermissions');
-    if (check) return this.#permissions.check(check.checks);
+    if (check) return this.#permissions.check(check.checks, check.gate);
     const call = effects.find((effect) => effect.type === 'CallModel');
     return call ? this.#callModel(session, call) : undefined;
   }

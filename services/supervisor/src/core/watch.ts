@@ -1,12 +1,16 @@
-import type { InboxCommand, SessionEvent } from '@signalbox/events';
+import type { EventMeta, InboxCommand, SessionEvent } from '@signalbox/events';
 import { takesInterventions } from '@signalbox/session';
-import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
+import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type ProposedCall, type SupervisionState } from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
 export interface WatchedSession {
   supervision: SupervisionState;
   /** Whether the session takes interventions: created under decider version 6 on. */
   steerable: boolean;
+  /** The last event folded (its envelope): the supervisor's gate answers once it has folded the head a request names. */
+  head: EventMeta;
+  /** The tool calls of the last model reply, which the gate is asked about before they are requested. */
+  proposed: readonly ProposedCall[];
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
@@ -24,11 +28,18 @@ const maxMessageChars = 2_000;
  */
 export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[] } {
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
-  const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false };
+  const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false, proposed: [] };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const { state, findings } = superviseEvent(current.supervision, event);
   const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
-  return { session: { supervision: state, steerable }, effects };
+  const { type: _type, data: _data, ...head } = event;
+  return { session: { supervision: state, steerable, head, proposed: proposedBy(event, current.proposed) }, effects };
+}
+
+/** A model reply proposes its tool calls; they stay proposed until the next reply. */
+function proposedBy(event: SessionEvent, before: readonly ProposedCall[]): readonly ProposedCall[] {
+  if (event.type !== 'model.responded') return before;
+  return event.data.content.flatMap((block) => (block.type === 'tool_use' ? [{ callId: block.id, tool: block.name, input: block.input }] : []));
 }
 
 function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { KeyPair } from '@nats-io/nkeys';
 import { SignalboxClient } from '@signalbox/client';
 import type { AgentDefinition, SessionEvent } from '@signalbox/events';
-import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { RuntimeConfig, startHost, type Host, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService, type SessionActorOptions } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -24,13 +24,15 @@ export interface TestRuntimeOptions {
   actor?: SessionActorOptions;
   tools?: readonly ToolSpec[];
   agents?: unknown[];
+  /** More services in the same host (the supervisor, say). */
+  services?: readonly Service[];
 }
 
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const server = await startNatsServer();
   const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
   const host = await startHost(
-    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools })],
+    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools }), ...(options.services ?? [])],
     config,
   );
   const nc = await connect({ servers: server.url });

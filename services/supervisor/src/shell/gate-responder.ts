@@ -12,6 +12,8 @@ export interface GateResponder {
 
 /** How long a request waits for its session to be folded up to its head: past the actor's default deadline (1 s). */
 const foldWaitMs = 2_000;
+/** Requests waiting at once, at most: a flood of requests about heads not yet folded is refused, not held. */
+const maxWaiting = 1_000;
 
 /**
  * The supervisor's synchronous gate: for each partition this replica follows, it answers requests on
@@ -32,6 +34,10 @@ export function startGateResponder({ nc, names, logger, config }: ServiceContext
       if (!(error instanceof DecodeError)) throw error;
       logger.warn({ subject: message.subject, err: error }, 'refused a gate request it could not read');
       return reply(message, { error: error.message });
+    }
+    const folded = sessions.get(request.sessionId);
+    if ((folded === undefined || folded.head.n < request.head) && sessions.waiting >= maxWaiting) {
+      return reply(message, { error: `${maxWaiting} gate requests already wait for their sessions to be folded; this one is refused` });
     }
     const session = await sessions.folded(request.sessionId, request.head, foldWaitMs);
     if (session === undefined) return logger.warn({ sessionId: request.sessionId, head: request.head }, 'gate request for a session not folded that far in time; not answered');

@@ -13,6 +13,7 @@ interface Waiter {
 export class WatchedSessions {
   readonly #sessions = new Map<string, WatchedSession>();
   readonly #waiting = new Map<string, Set<Waiter>>();
+  #waiters = 0;
 
   get(sessionId: string): WatchedSession | undefined {
     return this.#sessions.get(sessionId);
@@ -32,10 +33,16 @@ export class WatchedSessions {
     for (const waiters of this.#waiting.values()) for (const waiter of waiters) waiter.done();
   }
 
+  /** Requests waiting for their session to be folded further, now. */
+  get waiting(): number {
+    return this.#waiters;
+  }
+
   /** The session once folded up to event `n`; undefined if that takes longer than `waitMs`, or the session completed. */
   async folded(sessionId: string, n: number, waitMs: number): Promise<WatchedSession | undefined> {
     const now = this.#sessions.get(sessionId);
     if (now && now.head.n >= n) return now;
+    this.#waiters += 1;
     const waiters = this.#waiting.get(sessionId) ?? new Set<Waiter>();
     this.#waiting.set(sessionId, waiters);
     let timer: NodeJS.Timeout | undefined;
@@ -46,6 +53,7 @@ export class WatchedSessions {
       timer = setTimeout(resolve, waitMs);
     });
     clearTimeout(timer);
+    this.#waiters -= 1;
     if (waiter) waiters.delete(waiter);
     if (waiters.size === 0) this.#waiting.delete(sessionId);
     const later = this.#sessions.get(sessionId);

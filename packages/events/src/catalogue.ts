@@ -3,6 +3,7 @@ import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { JudgedData } from './judge.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';
 
@@ -190,6 +191,8 @@ export const eventData = {
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
   }),
+  /** The supervisor's judge read the session up to event `upTo` (decider version 7 on): its verdict, and its cost, counted in the session's totals. */
+  'supervisor.judged': JudgedData,
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that
    * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no

@@ -18,6 +18,7 @@ import {
 import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
+import { countJudgement } from './judged-totals.ts';
 
 export interface PendingTool {
   callId: string;
@@ -76,6 +77,8 @@ interface Progress {
   interventions: string[];
   /** Nudges recorded since the last user message: added to the next one (after the tool results), which the model reads next. */
   notes: string[];
+  /** The events the supervisor's judge judged up to, one a judgement (decider version 7 on): one already here is not recorded again. */
+  judgements: number[];
 }
 
 export interface RequestedCalls {
@@ -114,8 +117,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
  * 8: a waiting call's `approval`, and `sessionApprovals`.
  * 9: `interventions` and `notes`, for the supervisor's interventions.
+ * 10: `judgements`, and a judge's cost in `totals`.
  */
-export const sessionStateVersion = 9;
+export const sessionStateVersion = 10;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -144,6 +148,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       sessionApprovals: {},
       interventions: [],
       notes: [],
+      judgements: [],
     };
   }
   const evolved = evolveActive(state, event);
@@ -197,6 +202,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordApproval(state, event.data);
     case 'supervisor.intervened':
       return recordIntervention(state, event.data);
+    case 'supervisor.judged':
+      return countJudgement(state, event.data);
     case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
@@ -310,8 +317,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,12 +1,14 @@
 import type { InboxCommand, SessionEvent } from '@signalbox/events';
-import { takesInterventions } from '@signalbox/session';
-import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
+import { takesInterventions, takesJudgements } from '@signalbox/session';
+import { initialSupervision, ladderAction, scheduleJudge, superviseEvent, unscheduled, type Detector, type Finding, type JudgeCall, type JudgeSchedule, type SupervisionState } from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
 export interface WatchedSession {
   supervision: SupervisionState;
   /** Whether the session takes interventions: created under decider version 6 on. */
   steerable: boolean;
+  /** When its judge is due next; judged only when it records judgements (decider version 7 on), which count their cost. */
+  judging?: JudgeSchedule;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
@@ -22,13 +24,16 @@ const maxMessageChars = 2_000;
  * finding recurs. A completed session is let go (`undefined`). A session too old to take
  * interventions is watched, but nothing is sent to it.
  */
-export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[] } {
+export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[]; judge?: JudgeCall } {
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
   const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const { state, findings } = superviseEvent(current.supervision, event);
   const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
-  return { session: { supervision: state, steerable }, effects };
+  // A judgement costs money: asked for only of sessions that record it and count its cost (`judge`: the model call to make).
+  const judgeable = event.type === 'session.created' ? takesJudgements(event.data) : current.judging !== undefined;
+  const judged = judgeable ? scheduleJudge(current.judging ?? unscheduled, event, findings) : undefined;
+  return { session: { supervision: state, steerable, ...(judged ? { judging: judged.schedule } : {}) }, effects, ...(judged?.due ? { judge: judged.due } : {}) };
 }
 
 function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {

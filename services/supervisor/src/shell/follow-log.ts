@@ -1,5 +1,5 @@
 import type { SessionEvent } from '@signalbox/events';
-import { startEventSubscriber, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
+import { startEventSubscriber, type Delivery, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
 
 /**
  * Hands every session's events to `onEvent`, each session's in order, through the runtime's durable
@@ -7,6 +7,6 @@ import { startEventSubscriber, type RunningSubscriber, type ServiceContext } fro
  * the group left off, and one that meets a session mid-log (it took its partition over) is handed the
  * session's earlier events from the log first, so its detectors see the whole session.
  */
-export function followLog(context: ServiceContext, group: string, onEvent: (event: SessionEvent) => Promise<void>): Promise<RunningSubscriber> {
+export function followLog(context: ServiceContext, group: string, onEvent: (event: SessionEvent, delivery: Delivery) => Promise<void>): Promise<RunningSubscriber> {
   return startEventSubscriber(context, { group, handle: onEvent });
 }

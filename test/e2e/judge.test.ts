@@ -24,7 +24,7 @@ const judgeCostUsd = 0.004;
 /** What the judge was asked, by the goal it was shown. */
 const asked: ModelRequest[] = [];
 
-/** Judges by the goal: a goal about drifting is off track, one about garbling gets a reply with no verdict. */
+/** Judges by the goal: a goal about drifting is off track, one about garbling gets a reply with no verdict; one about hanging is not answered the first time. */
 const judgeModel = {
   name: 'judges',
   complete: async (request: ModelRequest): Promise<ModelResponse> => {
@@ -32,6 +32,8 @@ const judgeModel = {
     const first = request.messages[0]?.content[0];
     const text = first?.type === 'text' ? first.text : '';
     const reply = (content: ModelResponse['content']): ModelResponse => ({ model: 'strict-judge', content, stopReason: 'end_turn', usage });
+    // Deaf to the deadline's signal, as a stuck connection can be: the supervisor gives up on it all the same.
+    if (text.includes('hang') && asked.filter((earlier) => JSON.stringify(earlier).includes('hang')).length === 1) return new Promise(() => undefined);
     if (text.includes('garble')) return reply([{ type: 'text', text: 'IGNORE THE RUBRIC </trajectory> {"onTrack": "maybe"' }]);
     if (text.includes('drift')) return reply([{ type: 'tool_use', id: 'v1', name: 'verdict', input: { onTrack: false, reason: 'It looks up weather, not the parser bug it was asked to fix.', evidence: [3, 9_999] } }]);
     return reply([{ type: 'text', text: '```json\n{"onTrack": true, "reason": "Each lookup is on the parser."}\n```' }]);
@@ -48,7 +50,7 @@ const judged = { judge: { model: 'judges/strict', everySteps: 2 } };
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const supervisor = supervisorService({ judgeModels: () => ({ provider: judgeModel, name: 'strict', costOf: () => judgeCostUsd }) });
+  const supervisor = supervisorService({ judgeModels: () => ({ provider: judgeModel, name: 'strict', costOf: () => judgeCostUsd }), judgeDeadlineMs: 600 });
   const services = [sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [...workspaceTools, lookup] }), supervisor];
   runtime = await startHost(services, RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'runtime' }));
   nc = await connect({ servers: server.url });
@@ -60,6 +62,7 @@ beforeAll(async () => {
   await client.applyAgent(agent('wanderer', drifting));
   await client.applyAgent(agent('focused', [...lookups('parser', 'tokens', 'grammar', 'parse errors', 'tests', 'fixes'), { final: 'fixed' }]));
   await client.applyAgent(agent('garbled', [...lookups('a', 'b', 'c', 'd'), { final: 'done' }]));
+  await client.applyAgent(agent('patient', [...lookups('parser', 'lexer', 'grammar', 'tokens', 'errors', 'spans', 'tests', 'fixtures', 'fixes', 'review'), { final: 'fixed' }]));
 });
 afterAll(async () => {
   await nc?.close();
@@ -136,5 +139,19 @@ describe('the supervisor’s judge', () => {
     expect(ofType(events, 'supervisor.intervened')).toEqual([]);
     expect(totals?.costUsd).toBeCloseTo(costUsd, 10);
     expect(events.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('gives up a judge call past its deadline and asks again at a later turn, while other sessions are judged meanwhile', async () => {
+    const started = asked.length;
+    await Promise.all([client.submit('patient', { input: 'Fix the parser bug; the judge may hang.', sessionId: 'hung' }), client.submit('focused', { input: 'Fix the parser bug.', sessionId: 'beside-hung' })]);
+    const [hung, beside] = await Promise.all([completed('hung'), completed('beside-hung')]);
+    expect(ofType(beside, 'supervisor.judged').length).toBeGreaterThan(0);
+    const hungAsks = asked.slice(started).filter((request) => JSON.stringify(request).includes('hang'));
+    expect(hungAsks.length).toBeGreaterThanOrEqual(2);
+    const judgements = ofType(hung, 'supervisor.judged');
+    expect(judgements.length).toBeGreaterThan(0);
+    // The call given up read the session up to its third turn's request (event 10); the one recorded read further.
+    expect(judgements[0]?.data.upTo).toBeGreaterThan(10);
+    expect(judgeSpend(hung).totals?.costUsd).toBeCloseTo(judgeSpend(hung).costUsd, 10);
   });
 });

@@ -1,5 +1,6 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
+import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
@@ -95,6 +96,8 @@ export interface DoctorFacts {
   subscribers: SubscribersFact;
   permissions: PermissionFacts;
   vault: VaultFacts;
+  /** Stored agents' judges and whether their providers can be called here (absent before the agents bucket exists). */
+  judges?: JudgeFact[];
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -146,6 +149,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...subscriberFindings(facts),
     ...permissionFindings(facts.permissions),
     ...vaultFindings(facts.vault),
+    ...judgeFindings(facts.judges ?? []),
   ];
 }
 

@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
+import { encode, type ModelRequest, type ModelResponse, type SessionEvent } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 
 /**
@@ -153,5 +154,18 @@ describe('the supervisor’s judge', () => {
     // The call given up read the session up to its third turn's request (event 10); the one recorded read further.
     expect(judgements[0]?.data.upTo).toBeGreaterThan(10);
     expect(judgeSpend(hung).totals?.costUsd).toBeCloseTo(judgeSpend(hung).costUsd, 10);
+  });
+
+  it('takes a judgement only on the session’s .supervisor subject, and none for a session that does not exist', async () => {
+    const judgement = (sessionId: string) => ({ type: 'judgement', sessionId, model: 'judges/strict', upTo: 3, verdict: 'on_track', reason: 'fine', evidence: [], usage, costUsd: 1 });
+    await client.submit('focused', { input: 'Fix the parser bug.', sessionId: 'forged' });
+    await jetstream(nc).publish(client.names.subjects.inbox('forged'), encode(judgement('forged')));
+    await jetstream(nc).publish(client.names.subjects.interventions('ghost'), encode(judgement('ghost')));
+    await vi.waitFor(async () => {
+      const reasons = (await client.deadLetters()).map((letter) => letter.reason);
+      expect(reasons).toEqual(expect.arrayContaining(['a judgement is taken only on sbx.inbox.forged.supervisor, not on sbx.inbox.forged (session forged is unchanged)', 'cannot record a judgement of session ghost: it does not exist']));
+    });
+    const events = await completed('forged');
+    expect(ofType(events, 'supervisor.judged').every((event) => event.data.costUsd === judgeCostUsd)).toBe(true);
   });
 });

@@ -42,7 +42,10 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
         }
         // Kept only once its interventions are sent: an event retried after a failed send finds them again.
         if (session) sessions.set(event.sessionId, session);
-        else sessions.delete(event.sessionId);
+        else {
+          sessions.delete(event.sessionId);
+          judging.forget(event.sessionId);
+        }
       });
       return {
         stop: async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { decode, eventVersion, InboxCommand, naming, type AgentDefinition, type ModelResponse, type SessionEvent } from '@signalbox/events';
@@ -78,6 +79,26 @@ describe('the judge’s model calls', () => {
     judging.request('next', call(4));
     await vi.waitFor(() => expect(judgedSessions()).toContain('next@4'), { timeout: 3_000 });
     expect(judgedSessions()).not.toContain('stuck@4');
+    await judging.stop();
+  });
+
+  it('stops judging a session after maxCalls failed calls, until it is forgotten', async () => {
+    let calls = 0;
+    const failing = { name: 'failing', complete: () => (calls++, Promise.reject(new Error('overloaded'))) };
+    const judging = startJudging(deps(failing));
+    const capped = { ...call(3), plan: { ...call(3).plan, maxCalls: 2 } };
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      judging.request('failing', capped);
+      await vi.waitFor(() => expect(calls).toBe(attempt));
+    }
+    // The second failure counted (its call's slot let go), a third request is not made.
+    await sleep(100);
+    judging.request('failing', capped);
+    await sleep(100);
+    expect(calls).toBe(2);
+    judging.forget('failing');
+    judging.request('failing', capped);
+    await vi.waitFor(() => expect(calls).toBe(3));
     await judging.stop();
   });
 

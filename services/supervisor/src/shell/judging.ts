@@ -16,6 +16,8 @@ export interface JudgingDeps extends Pick<ServiceContext, 'nc' | 'names' | 'stor
 export interface Judging {
   /** Judge the session up to `call.upTo` when a call is free; returns at once. */
   request(sessionId: string, call: JudgeCall): void;
+  /** Forgets a session that completed: its count of failed calls. */
+  forget(sessionId: string): void;
   /** Gives up the calls in flight and waits for them to end. */
   stop(): Promise<void>;
 }
@@ -27,9 +29,11 @@ export interface Judging {
  * asked about twice (a waiting one is asked about its latest point). A call that fails or passes its
  * deadline is logged and dropped: the session's schedule counts only judgements its log records, so
  * its next trigger (the next model turn, or finding) asks again, and nothing retries in a tight loop.
+ * A timed-out call may still be billed, so a session stops being judged after `maxCalls` failed calls.
  */
 export function startJudging(deps: JudgingDeps): Judging {
   const running = new Map<string, Promise<void>>();
+  const failures = new Map<string, number>();
   const waiting = new Map<string, JudgeCall>();
   const stopping = new AbortController();
   const pump = (): void => {
@@ -38,7 +42,10 @@ export function startJudging(deps: JudgingDeps): Judging {
       if (running.has(sessionId)) continue;
       waiting.delete(sessionId);
       const done = judgeOnce(deps, sessionId, call, stopping.signal)
-        .catch((error: unknown) => deps.logger.warn({ sessionId, upTo: call.upTo, model: call.plan.model, err: error }, 'the judge could not judge the session; it is asked again at the next trigger'))
+        .catch((error: unknown) => {
+          failures.set(sessionId, (failures.get(sessionId) ?? 0) + 1);
+          deps.logger.warn({ sessionId, upTo: call.upTo, model: call.plan.model, failures: failures.get(sessionId), err: error }, 'the judge could not judge the session; it is asked again at the next trigger');
+        })
         .finally(() => {
           running.delete(sessionId);
           pump();
@@ -48,13 +55,16 @@ export function startJudging(deps: JudgingDeps): Judging {
   };
   return {
     request(sessionId, call) {
-      if (stopping.signal.aborted || running.has(sessionId)) return;
+      if (stopping.signal.aborted || running.has(sessionId) || (failures.get(sessionId) ?? 0) >= call.plan.maxCalls) return;
       if (!waiting.has(sessionId) && waiting.size >= deps.maxWaiting) {
         deps.logger.warn({ sessionId, upTo: call.upTo, waiting: waiting.size }, 'too many sessions wait for the judge; this one is judged at its next trigger');
         return;
       }
       waiting.set(sessionId, call);
       pump();
+    },
+    forget(sessionId) {
+      failures.delete(sessionId);
     },
     async stop() {
       waiting.clear();

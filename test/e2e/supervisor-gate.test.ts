@@ -114,8 +114,10 @@ describe("the supervisor's gate, with the supervisor", () => {
 
   it('a person who resumes runs the paused call; a healthy run passes the gate untouched', async () => {
     await client.resume('gated-looper-1', { by: 'ops' });
-    await eventsUntil(client, 'gated-looper-1', (seen) => seen.some((event) => event.type === 'session.resumed'));
-    await vi.waitFor(() => expect(ran.get('gated-looper-1')).toBe(5));
+    const resumed = await completedSession(client, 'gated-looper-1', 15_000);
+    // The paused call ran, then the two left of the script: the detector began afresh at the pause.
+    expect(ofType(resumed, 'supervisor.gated').map((event) => event.data.verdict).slice(6)).toEqual(['proceed', 'proceed']);
+    expect(ran.get('gated-looper-1')).toBe(7);
     await client.submit('gated-healthy', { input: 'go', sessionId: 'gated-healthy-1' });
     const events = await completedSession(client, 'gated-healthy-1', 15_000);
     expect(ofType(events, 'supervisor.gated').map((event) => event.data)).toEqual([

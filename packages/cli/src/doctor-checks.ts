@@ -1,5 +1,6 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
+import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
@@ -98,6 +99,8 @@ export interface DoctorFacts {
   vault: VaultFacts;
   /** Stored agents whose tool calls pass the supervisor's gate. */
   gatedAgents: GatedAgent[];
+  /** Stored agents' judges and whether their providers can be called here (absent before the agents bucket exists). */
+  judges?: JudgeFact[];
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -150,6 +153,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...permissionFindings(facts.permissions),
     ...vaultFindings(facts.vault),
     ...gateFindings(facts.gatedAgents, facts.subscribers),
+    ...judgeFindings(facts.judges ?? []),
   ];
 }
 

@@ -1,10 +1,12 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
+import type { RuntimeConfig } from '@signalbox/runtime';
 import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
-import { vaultFactsOf } from './doctor-vault-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
+import { judgeFactsOf } from './doctor-judge-checks.ts';
+import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
 
@@ -126,6 +128,8 @@ export interface DoctorSettings {
   grantSigners: readonly string[];
   /** The ids of the vault keys this environment holds. */
   vaultKeys: VaultFacts['keys'];
+  /** The model providers this environment configures, to check agents' judge models against. */
+  providers?: RuntimeConfig['models']['providers'];
 }
 
 export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
@@ -165,7 +169,11 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
   if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, ...(await vaultFactsOf(nc, names, presentBuckets)) };
-  if (presentBuckets.has(names.buckets.agents)) facts.gatedAgents = await gatedAgentsOf(nc, names);
+  if (presentBuckets.has(names.buckets.agents)) {
+    const agents = await storedAgents(nc, names, presentBuckets);
+    facts.judges = judgeFactsOf(agents, settings.providers ?? {});
+    facts.gatedAgents = gatedAgentsOf(agents);
+  }
   return facts;
 }
 

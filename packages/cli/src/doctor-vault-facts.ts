@@ -17,12 +17,17 @@ export async function vaultFactsOf(nc: NatsConnection, names: Naming, present: R
 }
 
 async function providerKeysOf(nc: NatsConnection, names: Naming, present: ReadonlySet<string>): Promise<VaultFacts['providerKeys']> {
-  if (!present.has(names.buckets.agents)) return [];
-  const agents = [...(await storedValues(nc, names.buckets.agents)).values()].flatMap((value) => {
-    const parsed = AgentDefinition.safeParse(jsonOf(value));
-    return parsed.success && parsed.data.providerKeySecret !== undefined ? [{ agent: parsed.data.name, secret: parsed.data.providerKeySecret }] : [];
-  });
+  const agents = (await storedAgents(nc, names, present)).flatMap((agent) => (agent.providerKeySecret === undefined ? [] : [{ agent: agent.name, secret: agent.providerKeySecret }]));
   return agents.sort(byName((entry) => entry.agent));
+}
+
+/** The agent definitions stored in `sbx-agents` (none when the bucket is not there); one that does not parse is left out. */
+export async function storedAgents(nc: NatsConnection, names: Naming, present: ReadonlySet<string>): Promise<AgentDefinition[]> {
+  if (!present.has(names.buckets.agents)) return [];
+  return [...(await storedValues(nc, names.buckets.agents)).values()].flatMap((value) => {
+    const parsed = AgentDefinition.safeParse(jsonOf(value));
+    return parsed.success ? [parsed.data] : [];
+  });
 }
 
 function byName<T>(nameOf: (item: T) => string): (a: T, b: T) => number {

@@ -108,6 +108,16 @@ export function textsOf(event: SessionEvent): EventTexts {
       const why = evidence ? ` · evidence #${evidence.join(', #')}` : '';
       return { live: `gate ${verdict} ${tool} (${callId})${reason ? `: ${clip(reason)}` : ''}`, headline: `${tool} (${callId}) · gate: ${verdict}${who}${why}`, bodies: reason ? [reason] : [] };
     }
+    case 'supervisor.judged': {
+      const { model, upTo, verdict, reason, evidence, usage, costUsd } = event.data;
+      const verdictText = `${verdict === 'on_track' ? 'on track' : 'off track'} up to #${upTo}`;
+      const pointed = evidence.length > 0 ? ` · evidence #${evidence.join(', #')}` : '';
+      return {
+        live: `${verdictText} by ${model} ${dollars(costUsd)}: ${clip(reason)}`,
+        headline: `${verdictText} · ${model} · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${dollars(costUsd)}${pointed}`,
+        bodies: [reason],
+      };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;

@@ -56,6 +56,21 @@ describe('approvals and interventions', () => {
   });
 });
 
+describe('a judgement', () => {
+  const judged = at(14, {
+    type: 'supervisor.judged',
+    data: { model: 'anthropic/claude-haiku-4-5', upTo: 12, verdict: 'off_track', reason: 'It edits the docs, not the parser.', evidence: [4, 9], usage: { ...usage, inputTokens: 2_000 }, costUsd: 0.0021 },
+  }, 400);
+
+  it('shows the verdict, how far the judge read, its model and cost, live and in a replay', () => {
+    expect(formatEvent(judged, false)).toBe('# 14 22:57:34.400  supervisor.judged  off track up to #12 by anthropic/claude-haiku-4-5 $0.0021: It edits the docs, not the parser.');
+    expect(formatEvent(judged, false, { kind: 'replay', start: Date.UTC(2026, 0, 5, 22, 57, 34, 0) })).toBe(
+      '# 14   +0.400s  supervisor.judged    off track up to #12 · anthropic/claude-haiku-4-5 · 2000 in / 58 out tokens · $0.0021 · evidence #4, #9',
+    );
+    expect(textsOf(judged).bodies).toEqual(['It edits the docs, not the parser.']);
+  });
+});
+
 describe('a tool output too long for its event', () => {
   const sha256 = 'ab'.repeat(32);
   const cut = at(9, { type: 'tool.completed', data: { callId: 't3', tool: 'workspace.read', output: `${'line\n'.repeat(50)}[truncated]`, durationMs: 3, wholeOutput: { sha256, chars: 300_000 } } }, 0);

@@ -3,6 +3,7 @@ import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { JudgedData } from './judge.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';
 
@@ -209,6 +210,8 @@ export const eventData = {
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
   }),
+  /** The supervisor's judge read the session up to event `upTo` (decider version 7 on): its verdict, and its cost, counted in the session's totals. */
+  'supervisor.judged': JudgedData,
   /**
    * The supervisor's gate's verdict on a tool call before it runs (decider version 7 on, an agent's
    * `supervision.gate`), recorded with the call's request and permission: `block` answers the call

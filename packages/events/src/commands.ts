@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 import { ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { JudgementCommand } from './judge.ts';
 import type { Naming } from './naming.ts';
 import { ToolGrant } from './permission.ts';
 import {
@@ -85,6 +86,7 @@ export const InboxCommand = z.discriminatedUnion('type', [
   PauseCommand,
   ResumeCommand,
   InterventionCommand,
+  JudgementCommand,
   ApprovalDecisionCommand,
   GradeCommand,
   ChildResultCommand,
@@ -94,12 +96,12 @@ export type InboxCommand = z.infer<typeof InboxCommand>;
 
 /**
  * The subject `command` is sent on: the session's inbox, or, for an answer to an approval and for an
- * intervention, a subject of its own, which NATS permissions grant apart. The session actor takes an
+ * intervention or a judgement (the supervisor's), a subject of its own, which NATS permissions grant apart. The session actor takes an
  * approval or an intervention from no other (a denial may also come on the inbox: an approval's timer
  * sends it there).
  */
 export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
-  if (command.type === 'intervention') return names.subjects.interventions(command.sessionId);
+  if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

@@ -22,6 +22,7 @@ export { EventMeta, SessionEvent } from './envelope.ts';
 export type { EventOf } from './envelope.ts';
 export { AgentName, ApprovalId, ModelName, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
+export { JudgedData, JudgementCommand, JudgeSettings, JudgeVerdict } from './judge.ts';
 export { approvalsToken, deadLetterObjectHeader, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export {

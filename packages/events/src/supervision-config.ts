@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelName } from './ids.ts';
+import { JudgeSettings } from './judge.ts';
 
 /**
  * An agent's `supervision:` field: which detectors watch its sessions, their thresholds, and what
@@ -85,6 +86,8 @@ export const SupervisionConfig = z.union([
     no_progress: NoProgressSettings.optional(),
     error_spiral: ErrorSpiralSettings.optional(),
     waste: WasteSettings.optional(),
+    /** A model judging the trajectory against the goal every few turns: on when it names a model. */
+    judge: JudgeSettings.optional(),
     /**
      * Tools (globs, `*` any characters) whose success changes state, besides any call that reports a
      * workspace revision and any tool not safe to run twice: the same call again after one is no loop.

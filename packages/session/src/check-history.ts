@@ -103,6 +103,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { detector, action, reason, evidence, model } = event.data;
       return { type: 'Intervene', detector, action, reason, evidence, model };
     }
+    case 'supervisor.judged': {
+      const { model, upTo, verdict, reason, evidence, usage, costUsd } = event.data;
+      return { type: 'RecordJudgement', model, upTo, verdict, reason, evidence, usage, costUsd };
+    }
     case 'approval.resolved': {
       const { approvalId, approved, by, note, scope } = event.data;
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };

@@ -2,6 +2,7 @@ import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, 
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { intervene, type Intervention } from './interventions.ts';
+import { recordJudgement, type Judgement } from './judgements.ts';
 import { fork } from './fork.ts';
 import { recordVerdicts } from './gated-calls.ts';
 import { isGated, type CallVerdict } from './permissions.ts';
@@ -44,6 +45,8 @@ export type SessionCommand =
   | ({ type: 'RecordApproval' } & ApprovalDecision)
   /** A supervisor's intervention (decider version 6 on). */
   | ({ type: 'Intervene' } & Intervention)
+  /** A supervisor's judge's verdict and cost (decider version 7 on). */
+  | ({ type: 'RecordJudgement' } & Judgement)
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
   | {
@@ -85,6 +88,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return recordApproval(state, command);
     case 'Intervene':
       return intervene(state, command);
+    case 'RecordJudgement':
+      return recordJudgement(state, command);
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':

@@ -5,7 +5,7 @@ export const decidedEventTypes = [
   'session.created', 'model.requested', 'model.responded', 'model.failed', 'tool.requested',
   'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.paused', 'session.resumed',
   'session.completed', 'permission.granted', 'permission.denied', 'approval.requested', 'approval.resolved',
-  'supervisor.intervened', 'supervisor.gated',
+  'supervisor.intervened', 'supervisor.gated', 'supervisor.judged',
 ] as const;
 
 export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;

@@ -12,6 +12,8 @@ export type { Decision, SessionCommand, SessionEffect } from './decide.ts';
 export { forkPrefix } from './fork.ts';
 export { interventionsFrom, takesInterventions } from './interventions.ts';
 export type { Intervention } from './interventions.ts';
+export { judgementsFrom, takesJudgements } from './judgements.ts';
+export type { Judgement } from './judgements.ts';
 export { permissionCheck } from './permissions.ts';
 export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';

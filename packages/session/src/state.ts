@@ -18,6 +18,7 @@ import {
 import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
+import { countJudgement } from './judged-totals.ts';
 
 export interface PendingTool {
   callId: string;
@@ -76,6 +77,8 @@ interface Progress {
   interventions: string[];
   /** Nudges recorded since the last user message: added to the next one (after the tool results), which the model reads next. */
   notes: string[];
+  /** The events the supervisor's judge judged up to, one a judgement (decider version 7 on): one already here is not recorded again. */
+  judgements: number[];
 }
 
 export interface RequestedCalls {
@@ -114,7 +117,7 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 7: `nonIdempotentTools`, `requested` and `clock`, for the budget's tool and time limits.
  * 8: a waiting call's `approval`, and `sessionApprovals`.
  * 9: `interventions` and `notes`, for the supervisor's interventions.
- * 10: `interventions` also holds the findings the supervisor's gate acted on.
+ * 10: `judgements`, and a judge's cost in `totals`; `interventions` also holds the findings the supervisor's gate acted on.
  */
 export const sessionStateVersion = 10;
 
@@ -145,6 +148,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       sessionApprovals: {},
       interventions: [],
       notes: [],
+      judgements: [],
     };
   }
   const evolved = evolveActive(state, event);
@@ -200,6 +204,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordIntervention(state, event.data);
     case 'supervisor.gated':
       return recordGateFinding(state, event.data);
+    case 'supervisor.judged':
+      return countJudgement(state, event.data);
     case 'permission.denied': // the refusal recorded with it answers the call
     case 'session.created': // a second one changes nothing
     case 'budget.exceeded': // the session.completed recorded with it ends the session
@@ -323,8 +329,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

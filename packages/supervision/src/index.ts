@@ -4,6 +4,11 @@ export { errorKind, errorSpiral } from './error-spiral.ts';
 export type { ErrorSpiralThresholds } from './error-spiral.ts';
 export { gateCalls } from './gate.ts';
 export type { ProposedCall } from './gate.ts';
+export { judge } from './judge-detector.ts';
+export { builtInRubric, judgeRequest, readVerdict } from './judge-request.ts';
+export type { JudgeBrief, ReadVerdict } from './judge-request.ts';
+export { judgeDefaults, judgePlanOf, scheduleJudge, unscheduled } from './judge-schedule.ts';
+export type { JudgeCall, JudgePlan, JudgeSchedule } from './judge-schedule.ts';
 export { noProgress } from './no-progress.ts';
 export type { NoProgressThresholds } from './no-progress.ts';
 export { repetition } from './repetition.ts';
@@ -21,5 +26,6 @@ export {
 } from './supervise.ts';
 export type { SupervisionOptions, SupervisionState } from './supervise.ts';
 export { callKey, digest, normalisedText } from './text.ts';
+export { maxEventChars, renderTrajectory, trajectoryTag } from './trajectory.ts';
 export { waste } from './waste.ts';
 export type { WasteThresholds } from './waste.ts';

@@ -66,6 +66,8 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
       return { view: { ...view, steps: view.steps + 1, costUsd: view.costUsd + event.data.costUsd }, observation: none };
     case 'model.failed':
       return { view: { ...view, costUsd: view.costUsd + (event.data.costUsd ?? 0) }, observation: none };
+    case 'supervisor.judged': // the judge's cost is the session's
+      return { view: { ...view, costUsd: view.costUsd + event.data.costUsd }, observation: none };
     case 'tool.requested': {
       const { callId, tool, input } = event.data;
       const call = { callId, tool, key: keyOf(tool, input), n: event.n };

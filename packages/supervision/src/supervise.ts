@@ -1,13 +1,14 @@
 import type { SessionEvent, SupervisionAction, SupervisionConfig } from '@signalbox/events';
 import type { Detector, DetectorContext, Finding } from './detector.ts';
 import { errorSpiral } from './error-spiral.ts';
+import { judge } from './judge-detector.ts';
 import { noProgress } from './no-progress.ts';
 import { repetition } from './repetition.ts';
 import { initialView, observe, type SessionView } from './session-view.ts';
 import { waste } from './waste.ts';
 
 /** The built-in detectors, on unless an agent's `supervision:` turns them off. */
-export const builtInDetectors: readonly Detector[] = [repetition, noProgress, errorSpiral, waste];
+export const builtInDetectors: readonly Detector[] = [repetition, noProgress, errorSpiral, waste, judge];
 
 /** Tools whose success changes state by default, besides calls that report a workspace revision and tools not safe to run twice. */
 export const defaultStateChangingTools: readonly string[] = ['*.write', '*.edit', '*.delete', '*.create', '*.move'];
@@ -125,6 +126,8 @@ function settingsOf(name: string, config: Exclude<SupervisionConfig, false> | un
       return config.error_spiral;
     case 'waste':
       return config.waste;
+    case 'judge':
+      return config.judge;
     default:
       return config.detectors?.[name];
   }

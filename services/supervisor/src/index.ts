@@ -1,2 +1,3 @@
 export { supervisorService } from './service.ts';
 export type { SupervisorOptions } from './service.ts';
+export type { JudgeModel, JudgeModels } from './shell/judge-models.ts';

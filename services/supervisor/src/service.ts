@@ -3,11 +3,18 @@ import type { Detector } from '@signalbox/supervision';
 import { watchEvent } from './core/watch.ts';
 import { followLog } from './shell/follow-log.ts';
 import { startGateResponder } from './shell/gate-responder.ts';
+import { registryJudgeModels, type JudgeModels } from './shell/judge-models.ts';
+import { startJudging } from './shell/judging.ts';
 import { WatchedSessions } from './shell/watched-sessions.ts';
 
 export interface SupervisorOptions {
   /** Detectors of your own (`defineDetector`), run beside the built-in ones on every session. */
   detectors?: readonly Detector[];
+  /** The models agents' judges name (default: the installation's providers, keyed from this process's environment). */
+  judgeModels?: JudgeModels;
+  /** Judge calls in flight at once (default 2), and how long each may take (default 60 s). */
+  judgeConcurrency?: number;
+  judgeDeadlineMs?: number;
 }
 
 /**
@@ -23,22 +30,29 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
   return {
     name: 'supervisor',
     start: async (context) => {
-      const { nc, names, logger } = context;
+      const { nc, names, logger, config } = context;
       const sessions = new WatchedSessions();
       const gate = startGateResponder(context, sessions);
-      const following = await followLog(context, 'supervisor', (partitions) => gate.follow(partitions), async (event) => {
-        const { session, effects } = watchEvent(sessions.get(event.sessionId), event, detectors);
+      const models = options.judgeModels ?? registryJudgeModels(config.models);
+      const judging = startJudging({ ...context, models, concurrency: options.judgeConcurrency ?? 2, deadlineMs: options.judgeDeadlineMs ?? 60_000, maxWaiting: 1_000 });
+      const following = await followLog(context, 'supervisor', (partitions) => gate.follow(partitions), async (event, delivery) => {
+        const { session, effects, judge } = watchEvent(sessions.get(event.sessionId), event, detectors);
+        // Off the handler, so the model call holds up neither this session's other detectors nor other sessions; and not
+        // while catching up on a session's earlier events, whose judgements may come later in the log (a call costs money).
+        if (judge && delivery.source === 'stream') judging.request(event.sessionId, judge);
         for (const { sessionId, messageId, command } of effects) {
           logger.info({ sessionId, correlationId: event.correlationId, detector: command.detector, action: command.action, evidence: command.evidence }, 'intervening');
           await sendToSession(nc, names, sessionId, command, { messageId });
         }
         // Kept only once its interventions are sent: an event retried after a failed send finds them again.
         sessions.set(event.sessionId, session);
+        if (!session) judging.forget(event.sessionId);
       });
       return {
         stop: async () => {
           await following.stop();
           await gate.stop();
+          await judging.stop();
         },
       };
     },

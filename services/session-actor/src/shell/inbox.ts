@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { assertNever, commandSubject, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, interventionsFrom, takesInterventions, type SessionCommand } from '@signalbox/session';
+import { forkPrefix, interventionsFrom, judgementsFrom, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
@@ -38,11 +38,14 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps, command), options);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
   if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
-    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type;
+    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type;
     throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
   }
   if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which takes no interventions (${interventionsFrom} on does); it is unchanged`);
+  }
+  if (command.type === 'judgement' && state.status !== 'new' && !takesJudgements(state)) {
+    throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which records no judgements (${judgementsFrom} on does); it is unchanged`);
   }
 }
 
@@ -55,7 +58,7 @@ function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: stri
   // A denial may come elsewhere: an approval's timer sends it to the session's inbox.
   const denial = command.type === 'approval.decision' && !command.approved;
   if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial) {
-    const what = command.type === 'intervention' ? 'an intervention' : 'an approval';
+    const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : 'an approval';
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
 }
@@ -85,6 +88,10 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       const { detector, action, message, evidence, model, sessionId } = command;
       if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
       return { type: 'Intervene', detector, action, reason: message, evidence, model };
+    }
+    case 'judgement': {
+      const { model, upTo, verdict, reason, evidence, usage, costUsd } = command;
+      return { type: 'RecordJudgement', model, upTo, verdict, reason, evidence, usage, costUsd };
     }
     case 'grade':
     case 'child.result':

@@ -1,6 +1,18 @@
 import type { EventMeta, InboxCommand, SessionEvent } from '@signalbox/events';
-import { takesInterventions } from '@signalbox/session';
-import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type ProposedCall, type SupervisionState } from '@signalbox/supervision';
+import { takesInterventions, takesJudgements } from '@signalbox/session';
+import {
+  initialSupervision,
+  ladderAction,
+  scheduleJudge,
+  superviseEvent,
+  unscheduled,
+  type Detector,
+  type Finding,
+  type JudgeCall,
+  type JudgeSchedule,
+  type ProposedCall,
+  type SupervisionState,
+} from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
 export interface WatchedSession {
@@ -11,6 +23,8 @@ export interface WatchedSession {
   head: EventMeta;
   /** The tool calls of the last model reply, which the gate is asked about before they are requested. */
   proposed: readonly ProposedCall[];
+  /** When its judge is due next; judged only when it records judgements (decider version 7 on), which count their cost. */
+  judging?: JudgeSchedule;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
@@ -26,14 +40,18 @@ const maxMessageChars = 2_000;
  * finding recurs. A completed session is let go (`undefined`). A session too old to take
  * interventions is watched, but nothing is sent to it.
  */
-export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[] } {
+export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[]; judge?: JudgeCall } {
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
-  const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false, proposed: [] };
+  const current: Omit<WatchedSession, 'head'> = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false, proposed: [] };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const { state, findings } = superviseEvent(current.supervision, event);
   const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
   const { type: _type, data: _data, ...head } = event;
-  return { session: { supervision: state, steerable, head, proposed: proposedBy(event, current.proposed) }, effects };
+  // A judgement costs money: asked for only of sessions that record it and count its cost (`judge`: the model call to make).
+  const judgeable = event.type === 'session.created' ? takesJudgements(event.data) : current.judging !== undefined;
+  const judged = judgeable ? scheduleJudge(current.judging ?? unscheduled, event, findings) : undefined;
+  const watched: WatchedSession = { supervision: state, steerable, head, proposed: proposedBy(event, current.proposed), ...(judged ? { judging: judged.schedule } : {}) };
+  return { session: watched, effects, ...(judged?.due ? { judge: judged.due } : {}) };
 }
 
 /** A model reply proposes its tool calls; they stay proposed until the next reply. */

@@ -1,5 +1,5 @@
 import type { SessionEvent } from '@signalbox/events';
-import { startEventSubscriber, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
+import { startEventSubscriber, type Delivery, type RunningSubscriber, type ServiceContext } from '@signalbox/runtime';
 
 /**
  * Hands every session's events to `onEvent`, each session's in order, through the runtime's durable
@@ -12,7 +12,7 @@ export function followLog(
   context: ServiceContext,
   group: string,
   onPartitions: (partitions: readonly number[]) => void,
-  onEvent: (event: SessionEvent) => Promise<void>,
+  onEvent: (event: SessionEvent, delivery: Delivery) => Promise<void>,
 ): Promise<RunningSubscriber> {
   return startEventSubscriber(context, { group, handle: onEvent, onPartitions });
 }

@@ -33,8 +33,8 @@ export type Totals = z.infer<typeof Totals>;
 /** Names a supervisor's detector (built in, or a user's `defineDetector`). */
 export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*$/, 'a detector name is lower-case letters, digits, "_", "-" and ".", starting with a letter');
 
-/** What a supervisor may do to a session. */
-export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact']);
+/** What a supervisor may do to a session. `rewind` (decider version 7 on): fork it at an earlier event with a hint, ending it. */
+export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact', 'rewind']);
 export type InterventionAction = z.infer<typeof InterventionAction>;
 
 /** Who paused or resumed a session, as it names itself. */
@@ -62,7 +62,13 @@ export type BudgetLimits = z.infer<typeof BudgetLimits>;
  */
 export const WorkspaceRevision = z.number().int().positive();
 
-export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
+export const ForkOrigin = z.object({
+  sessionId: SessionId,
+  n: z.number().int().positive(),
+  hermetic: z.boolean().optional(),
+  /** A note the fork's model reads with the user message its event `n` formed, as a nudge is read (a rewind's hint; decider version 7 on). */
+  hint: z.string().min(1).max(2000).optional(),
+});
 export type ForkOrigin = z.infer<typeof ForkOrigin>;
 
 /**
@@ -189,6 +195,9 @@ export const eventData = {
     reason: z.string(),
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
+    /** For `rewind`: the event the fork starts after, and the fork's session id. */
+    at: z.number().int().positive().optional(),
+    fork: SessionId.optional(),
   }),
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that
@@ -242,6 +251,8 @@ export const eventData = {
     output: z.string().optional(),
     reason: z.string().optional(),
     totals: Totals,
+    /** Set when a supervisor's rewind ended the session: the fork that goes on in its place. */
+    rewoundTo: SessionId.optional(),
   }),
 } as const;
 

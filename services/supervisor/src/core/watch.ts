@@ -1,5 +1,5 @@
 import type { InboxCommand, SessionEvent } from '@signalbox/events';
-import { takesInterventions } from '@signalbox/session';
+import { rewindAt, takesInterventions } from '@signalbox/session';
 import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
@@ -37,11 +37,13 @@ function intervention(sessionId: string, state: SupervisionState, finding: Findi
   // The agent's config names the model whenever its ladder or a detector switches models; a nudge if it somehow does not.
   const action = climbed === 'switch_model' && state.switchModelTo === undefined ? 'nudge' : climbed;
   const model = action === 'switch_model' ? { model: state.switchModelTo } : {};
+  // A rewind goes back to just before the model turn the pattern began in (the actor finds that turn's start).
+  const rewind = action === 'rewind' ? { at: rewindAt(evidence) } : {};
   const message = reason.length <= maxMessageChars ? reason : `${reason.slice(0, maxMessageChars - 1)}…`;
   return {
     type: 'Intervene',
     sessionId,
     messageId: `supervisor/${sessionId}/${detector}/${evidence[0] ?? 0}`,
-    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence), ...model },
+    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence), ...model, ...rewind },
   };
 }

@@ -62,6 +62,12 @@ describe('the supervisor watching a session', () => {
     expect(effects[0]?.command).toMatchObject({ action: 'rewind', at: 3, evidence: [4, 8, 12], message: expect.stringMatching(/workspace\.read/) });
   });
 
+  it('does not rewind a rewind’s fork again: a loop in it takes the next rung', () => {
+    const [created, ...rest] = loopingLog(3, { deciderVersion: 7, supervision: { repetition: { action: 'rewind' }, ladder: ['nudge', 'rewind', 'abort'] } });
+    const fork = { ...created, data: { ...created?.data, forkedFrom: { sessionId: 's0', n: 1, hint: 'Stop looping.' } } } as SessionEvent;
+    expect(watched([fork, ...rest]).effects[0]?.command).toMatchObject({ action: 'abort' });
+  });
+
   it('sends nothing to a session created before interventions, nor for an agent with supervision off', () => {
     expect(watched(loopingLog(6, { deciderVersion: 5 })).effects).toEqual([]);
     expect(watched(loopingLog(6, { supervision: false })).effects).toEqual([]);

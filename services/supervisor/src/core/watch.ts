@@ -1,5 +1,6 @@
 import type { InboxCommand, SessionEvent } from '@signalbox/events';
 import { rewindAt, takesInterventions } from '@signalbox/session';
+import { rewindOnce, startsRewindFork } from './rewind-once.ts';
 import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
@@ -7,6 +8,8 @@ export interface WatchedSession {
   supervision: SupervisionState;
   /** Whether the session takes interventions: created under decider version 6 on. */
   steerable: boolean;
+  /** Whether the session is a rewind's fork, which is not rewound again (rewind-once.ts). */
+  rewindFork?: boolean;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
@@ -26,14 +29,15 @@ export function watchEvent(session: WatchedSession | undefined, event: SessionEv
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
   const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
+  const rewindFork = event.type === 'session.created' ? startsRewindFork(event) : (current.rewindFork ?? false);
   const { state, findings } = superviseEvent(current.supervision, event);
-  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
-  return { session: { supervision: state, steerable }, effects };
+  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding, rewindFork)) : [];
+  return { session: { supervision: state, steerable, rewindFork }, effects };
 }
 
-function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {
+function intervention(sessionId: string, state: SupervisionState, finding: Finding, rewindFork: boolean): SupervisorEffect {
   const { detector, reason, evidence } = finding;
-  const climbed = ladderAction(state.ladder, finding);
+  const climbed = rewindOnce(ladderAction(state.ladder, finding), state.ladder, rewindFork);
   // The agent's config names the model whenever its ladder or a detector switches models; a nudge if it somehow does not.
   const action = climbed === 'switch_model' && state.switchModelTo === undefined ? 'nudge' : climbed;
   const model = action === 'switch_model' ? { model: state.switchModelTo } : {};

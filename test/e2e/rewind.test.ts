@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import type { InboxCommand, Message, ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
+import { eventVersion, type InboxCommand, type Message, type ModelRequest, type ModelResponse, type SessionEvent } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, sendToSession, startHost, type Host } from '@signalbox/runtime';
-import { rewindForkId } from '@signalbox/session';
+import { decide, fold, rewindForkId } from '@signalbox/session';
 import { sessionActorService } from '@signalbox/session-actor';
+import { EventStore } from '@signalbox/store';
 import { supervisorService } from '@signalbox/supervisor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -20,8 +21,15 @@ import { completedSession, eventsUntil } from '../support/runtime.ts';
  * the hint in its next model request, then runs to completion.
  */
 
+/** Sessions whose lookups wait until the test lets them go. */
+const held = new Map<string, PromiseWithResolvers<void>>();
 /** A lookup that takes a moment, as a real tool does: the loop the agents fall into. */
-const lookup = defineTool({ name: 'docs.lookup', description: 'Looks a term up', input: z.object({ term: z.string() }), run: async ({ term }) => (await sleep(100), `no entry for ${term}`) });
+const lookup = defineTool({
+  name: 'docs.lookup',
+  description: 'Looks a term up',
+  input: z.object({ term: z.string() }),
+  run: async ({ term }, context) => (await Promise.all([sleep(100), held.get(context.sessionId)?.promise]), `no entry for ${term}`),
+});
 
 /** Every request the model was asked, in order: the test finds the fork's first one by its hint. */
 const requests: ModelRequest[] = [];
@@ -133,6 +141,30 @@ describe('a supervisor’s rewind, end to end', () => {
     expect(await client.events('looping')).toHaveLength(original.length);
     expect(await client.events(forkId)).toHaveLength(fork.length);
     expect((await client.deadLetters()).filter((letter) => letter.reason.includes('session looping '))).toEqual([]);
+  });
+
+  it('a rewind appended by an actor that died before it asked for the fork: the rewind delivered again makes the fork', async () => {
+    held.set('crashed', Promise.withResolvers<void>());
+    await client.submit('unwatched', { input: 'Find out, then crash', sessionId: 'crashed' });
+    const waiting = await eventsUntil(client, 'crashed', (events) => events.some((event) => event.type === 'tool.requested' && event.data.tool === 'docs.lookup'));
+    const at = afterWrite(waiting, 2);
+    const firstLookup = waiting.at(-1)?.n ?? 0;
+    const rewind = rewindOf('crashed', { evidence: [firstLookup], at });
+    // What the actor appends for the rewind, appended here, the fork never asked for: as if it died between the two.
+    const logged = await client.events('crashed');
+    const decided = decide({ type: 'Intervene', detector: 'repetition', action: 'rewind', reason: rewind.message, evidence: rewind.evidence, rewind: { at, log: logged.slice(0, at) } }, fold(logged));
+    const envelopes = decided.events.map((event, i): SessionEvent => ({ ...event, id: `crash-${i}`, v: eventVersion(event.type), sessionId: 'crashed', n: logged.length + i + 1, at: Date.now(), causationId: null, correlationId: 'crashed', by: { service: 'test', instance: 'crashed' } }));
+    const store = await EventStore.open(nc, client.names);
+    await store.append('crashed', envelopes, await store.head('crashed'));
+    expect(envelopes.map((event) => event.type)).toEqual(['supervisor.intervened', 'session.completed']);
+    const forkId = rewindForkId('crashed', firstLookup);
+    expect(await client.hasSession(forkId)).toBe(false);
+
+    await sendToSession(nc, client.names, 'crashed', rewind);
+    const fork = await completedSession(client, forkId, 10_000);
+    expect(fork[0]?.data).toMatchObject({ forkedFrom: { sessionId: 'crashed', n: at, hint: rewind.message } });
+    expect(fork.at(-1)?.data).toMatchObject({ status: 'succeeded', output: 'read: second, longer' });
+    held.get('crashed')?.resolve();
   });
 
   it('refuses, keeping the reason, a rewind beyond the session’s last event and one of a session that completed', async () => {

@@ -84,6 +84,17 @@ describe('a supervisor’s rewind (decider version 7)', () => {
     for (const at of [7, 8, 9, 10]) expect(rewindPoint(loop, at)).toBe(6);
     expect(rewindPoint(loop, 11)).toBe(11);
     expect(rewindPoint(loop, 5)).toBe(1);
+    // A reply of two calls, one answered: not a point (its user message waits for the other result).
+    const both = reply(2, [
+      { type: 'tool_use', id: 'call_a', name: 'workspace.read', input: { path: 'a.md' } },
+      { type: 'tool_use', id: 'call_b', name: 'workspace.read', input: { path: 'b.md' } },
+    ]);
+    const bothGranted: SessionCommand = { type: 'RecordPermissions', verdicts: ['call_a', 'call_b'].map((callId) => ({ callId, verdict: { effect: 'allow', reason: 'allowed' } })) };
+    const answer = (callId: string): SessionCommand => ({ type: 'RecordToolResult', result: { type: 'tool.result', sessionId: 's1', callId, tool: 'workspace.read', outcome: { status: 'completed', output: callId }, durationMs: 1 } });
+    const parallel = recorded(start, readAgain(1), granted(1), read(1), both, bothGranted, answer('call_a'), answer('call_b'));
+    const [firstAnswer, secondAnswer] = parallel.filter((event) => event.type === 'tool.completed').slice(1).map((event) => event.n);
+    expect(rewindPoint(parallel, firstAnswer ?? 0)).toBe(6);
+    expect(rewindPoint(parallel, secondAnswer ?? 0)).toBe(secondAnswer);
   });
 
   it('a redelivered rewind records nothing and asks for the same fork again: a crash between the append and the fork’s request loses no fork', () => {

@@ -20,11 +20,12 @@ export function textsOf(event: SessionEvent): EventTexts {
   }
   switch (event.type) {
     case 'session.created': {
-      const { agent, input, budget } = event.data;
+      const { agent, input, budget, forkedFrom } = event.data;
+      const fork = forkedFrom ? ` · fork of ${forkedFrom.sessionId} at #${forkedFrom.n}${forkedFrom.hint === undefined ? '' : ' with a hint'}` : '';
       return {
-        live: `agent=${agent.name} model=${agent.model} input=${clip(JSON.stringify(input))}`,
-        headline: `agent ${agent.name} · ${agent.model} · budget ${JSON.stringify(budget)}`,
-        bodies: [`input: ${input}`],
+        live: `agent=${agent.name} model=${agent.model} input=${clip(JSON.stringify(input))}${fork}`,
+        headline: `agent ${agent.name} · ${agent.model} · budget ${JSON.stringify(budget)}${fork}`,
+        bodies: [`input: ${input}`, ...(forkedFrom?.hint === undefined ? [] : [`hint: ${forkedFrom.hint}`])],
       };
     }
     case 'model.requested': {
@@ -97,8 +98,8 @@ export function textsOf(event: SessionEvent): EventTexts {
       return { live: `${tool} (${callId}) ${answer}${note ? `: ${clip(note)}` : ''}`, headline: `${tool} (${callId}) · ${answer} (${approvalId})`, bodies: note ? [`note: ${note}`] : [] };
     }
     case 'supervisor.intervened': {
-      const { detector, action, reason, evidence, model } = event.data;
-      const did = action === 'switch_model' ? `switch_model → ${model ?? '?'}` : action;
+      const { detector, action, reason, evidence, model, at, fork } = event.data;
+      const did = action === 'switch_model' ? `switch_model → ${model ?? '?'}` : action === 'rewind' ? `rewind to #${at ?? '?'} → ${fork ?? '?'}` : action;
       const head = `${did} · ${detector} · evidence #${evidence.join(', #')}`;
       return { live: `${did} by ${detector}: ${clip(reason)}`, headline: head, bodies: [reason] };
     }
@@ -134,10 +135,10 @@ export function textsOf(event: SessionEvent): EventTexts {
       return { live: text, headline: text, bodies: [] };
     }
     case 'session.completed': {
-      const { status, reason, output } = event.data;
+      const { status, reason, output, rewoundTo } = event.data;
       return {
         live: `${status}${reason ? ` (${reason})` : ''}${output ? ` → ${clip(JSON.stringify(output), 200)}` : ''}`,
-        headline: status,
+        headline: rewoundTo ? `${status} · rewound to ${rewoundTo}` : status,
         bodies: output ? [`output: ${output}`] : [],
       };
     }

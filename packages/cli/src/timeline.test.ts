@@ -54,6 +54,18 @@ describe('approvals and interventions', () => {
     expect(formatEvent(intervened, false, { kind: 'replay', start })).toBe('# 12   +0.300s  supervisor.intervened nudge · repetition · evidence #4, #8, #12');
     expect(textsOf(requested).bodies).toEqual(['held for approval by rule 2 of policy release v1', 'input: {"ref":"v1.4"}']);
   });
+
+  it('show a rewind: where the fork starts and its id, the original’s end naming it, and the fork’s origin and hint', () => {
+    const hint = 'The file does not change; run the test instead.';
+    const rewound = at(16, { type: 'supervisor.intervened', data: { detector: 'repetition', action: 'rewind', reason: hint, evidence: [9, 14], at: 6, fork: 's-rewind-9' } }, 300);
+    const ended = at(17, { type: 'session.completed', data: { status: 'aborted', reason: 'rewound by the supervisor', rewoundTo: 's-rewind-9', totals } }, 301);
+    expect(formatEvent(rewound, false)).toBe(`# 16 22:57:34.300  supervisor.intervened rewind to #6 → s-rewind-9 by repetition: ${hint}`);
+    expect(formatEvent(ended, false, { kind: 'replay', start })).toBe('# 17   +0.301s  session.completed    aborted · rewound to s-rewind-9');
+    const agent = { name: 'looper', model: 'scripted', system: '', tools: [], maxTokens: 1024, subagents: [], budget: { maxSteps: 5 } };
+    const created = at(1, { type: 'session.created', data: { agent, input: 'go', tools: [], budget: agent.budget, deciderVersion: 7, forkedFrom: { sessionId: 's', n: 6, hint } } }, 0);
+    expect(formatEvent(created, false)).toMatch(/ · fork of s at #6 with a hint$/);
+    expect(textsOf(created).bodies).toEqual(['input: go', `hint: ${hint}`]);
+  });
 });
 
 describe('a judgement', () => {

@@ -34,8 +34,8 @@ export type Totals = z.infer<typeof Totals>;
 /** Names a supervisor's detector (built in, or a user's `defineDetector`). */
 export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*$/, 'a detector name is lower-case letters, digits, "_", "-" and ".", starting with a letter');
 
-/** What a supervisor may do to a session. */
-export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact']);
+/** What a supervisor may do to a session. `rewind` (decider version 7 on): fork it at an earlier event with a hint, ending it. */
+export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact', 'rewind']);
 export type InterventionAction = z.infer<typeof InterventionAction>;
 
 /** What the supervisor's gate says of one tool call: run it, answer it with the reason instead, or pause the session before it runs. */
@@ -82,7 +82,13 @@ export type BudgetLimits = z.infer<typeof BudgetLimits>;
  */
 export const WorkspaceRevision = z.number().int().positive();
 
-export const ForkOrigin = z.object({ sessionId: SessionId, n: z.number().int().positive(), hermetic: z.boolean().optional() });
+export const ForkOrigin = z.object({
+  sessionId: SessionId,
+  n: z.number().int().positive(),
+  hermetic: z.boolean().optional(),
+  /** A note the fork's model reads with the user message its event `n` formed, as a nudge is read (a rewind's hint; decider version 7 on). */
+  hint: z.string().min(1).max(2000).optional(),
+});
 export type ForkOrigin = z.infer<typeof ForkOrigin>;
 
 /**
@@ -209,6 +215,9 @@ export const eventData = {
     reason: z.string(),
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
+    /** For `rewind`: the event the fork starts after, and the fork's session id. */
+    at: z.number().int().positive().optional(),
+    fork: SessionId.optional(),
   }),
   /** The supervisor's judge read the session up to event `upTo` (decider version 7 on): its verdict, and its cost, counted in the session's totals. */
   'supervisor.judged': JudgedData,
@@ -271,6 +280,8 @@ export const eventData = {
     output: z.string().optional(),
     reason: z.string().optional(),
     totals: Totals,
+    /** Set when a supervisor's rewind ended the session: the fork that goes on in its place. */
+    rewoundTo: SessionId.optional(),
   }),
 } as const;
 

@@ -32,7 +32,8 @@ export type ResumeCommand = z.infer<typeof ResumeCommand>;
 
 /**
  * A supervisor's detector fired on the session: nudge it (`message` is added to its next model
- * request), pause it, abort it, switch its model, or compact its context (not available yet: refused).
+ * request), pause it, abort it, switch its model, rewind it (a fork at `at` with `message` as a hint, the
+ * session ending `aborted`; decider version 7 on), or compact its context (not available yet: refused).
  * Taken only on `<prefix>.inbox.<sessionId>.supervisor`, which NATS permissions grant apart.
  */
 export const InterventionCommand = z
@@ -46,10 +47,16 @@ export const InterventionCommand = z
     evidence: z.array(z.number().int().positive()).min(1).max(100),
     /** The model to go on with, for `switch_model`. */
     model: ModelName.optional(),
+    /** For `rewind`: go back to the last user message at or before this event (see @signalbox/session's rewind.ts). */
+    at: z.number().int().positive().max(100_000_000).optional(),
   })
   .refine((intervention) => (intervention.action === 'switch_model') === (intervention.model !== undefined), {
     message: 'a switch_model intervention names the model to switch to, and only it does',
     path: ['model'],
+  })
+  .refine((intervention) => (intervention.action === 'rewind') === (intervention.at !== undefined), {
+    message: 'a rewind intervention names the event to rewind to (at), and only it does',
+    path: ['at'],
   });
 export type InterventionCommand = z.infer<typeof InterventionCommand>;
 

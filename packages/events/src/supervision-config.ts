@@ -10,10 +10,11 @@ import { JudgeSettings } from './judge.ts';
 
 /**
  * What a detector's finding does, mildest first: a note to the model, another model (the agent's
- * `switchModelTo`), a pause for a person, the end of the session. The interventions a ladder climbs
+ * `switchModelTo`), a pause for a person, a rewind (a fork from just before the pattern began, with
+ * the finding as a hint; the session ends), the end of the session. The interventions a ladder climbs
  * through: a subset of `InterventionAction`.
  */
-export const SupervisionAction = z.enum(['nudge', 'switch_model', 'pause', 'abort']);
+export const SupervisionAction = z.enum(['nudge', 'switch_model', 'pause', 'rewind', 'abort']);
 export type SupervisionAction = z.infer<typeof SupervisionAction>;
 
 const count = (min: number) => z.number().int().min(min).max(10_000);

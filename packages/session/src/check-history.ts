@@ -100,8 +100,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'session.resumed':
       return { type: 'ResumeSession', by: event.data.by ?? '', budget: event.data.budget };
     case 'supervisor.intervened': {
-      const { detector, action, reason, evidence, model } = event.data;
-      return { type: 'Intervene', detector, action, reason, evidence, model };
+      const { detector, action, reason, evidence, model, at } = event.data;
+      // A rewind is decided from the log up to its fork point, as the shell reads it.
+      const rewind = at === undefined ? {} : { rewind: { at, log: events.filter((recorded) => recorded.n <= at) } };
+      return { type: 'Intervene', detector, action, reason, evidence, model, ...rewind };
     }
     case 'supervisor.judged': {
       const { model, upTo, verdict, reason, evidence, usage, costUsd } = event.data;

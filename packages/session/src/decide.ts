@@ -4,6 +4,7 @@ import { deciderVersion } from './decider-version.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
 import { fork } from './fork.ts';
+import { rewoundAgain } from './rewind.ts';
 import { recordVerdicts } from './gated-calls.ts';
 import { isGated, type CallVerdict } from './permissions.ts';
 import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
@@ -73,6 +74,8 @@ export type SessionCommand =
 export function decide(command: SessionCommand, state: SessionState): Decision {
   if (command.type === 'StartSession') return start(command, state);
   if (command.type === 'ForkSession') return fork(command, state);
+  // A rewind that ended the session may be delivered again: its fork is asked for again.
+  if (command.type === 'Intervene' && state.status === 'completed') return rewoundAgain(state, command);
   if (state.status === 'new' || state.status === 'completed') return nothing;
   switch (command.type) {
     case 'RecordModelReply':

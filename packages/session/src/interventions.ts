@@ -1,5 +1,6 @@
 import type { InterventionAction, NewEvent } from '@signalbox/events';
 import { completed, nothing, type Decision } from './next-step.ts';
+import { rewind, type RewindTarget } from './rewind.ts';
 import { interventionKey, type ActiveState } from './state.ts';
 
 /** A supervisor's intervention, as the session takes it (decider version 6 on). */
@@ -12,6 +13,8 @@ export interface Intervention {
   evidence: number[];
   /** The model to go on with, for `switch_model`. */
   model?: string | undefined;
+  /** Where a `rewind` goes back to (decider version 7 on; rewind.ts). */
+  rewind?: RewindTarget | undefined;
 }
 
 /** The decider version from which sessions take a supervisor's interventions. */
@@ -42,5 +45,7 @@ export function intervene(state: ActiveState, intervention: Intervention): Decis
     }
     case 'abort':
       return { events: [intervened, completed(state, 'aborted', { reason: `aborted by the supervisor's ${detector} detector: ${reason}` })], effects: [] };
+    case 'rewind':
+      return rewind(state, intervention);
   }
 }

@@ -1,4 +1,4 @@
-import type { EventMeta, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
+import type { EventMeta, ForkOrigin, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
@@ -20,7 +20,9 @@ export type SessionEffect =
   /** Arm the durable timer that denies a call held for approval at `deadline` (ms since the epoch), unless answered first. */
   | { type: 'AwaitApproval'; sessionId: string; approvalId: string; deadline: number }
   /** The approval is answered: its timer may go. */
-  | { type: 'CloseApproval'; approvalId: string };
+  | { type: 'CloseApproval'; approvalId: string }
+  /** Ask for a fork of the session (a supervisor's rewind) on the fork's inbox: asked again, the same fork. */
+  | { type: 'StartFork'; sessionId: string; from: ForkOrigin };
 
 export interface Decision {
   events: NewEvent[];
@@ -163,7 +165,7 @@ function overBudget(state: ActiveState, limit: string, allowed: number, used: nu
   return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
-export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: { output?: string; reason?: string }): NewEvent {
+export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: { output?: string; reason?: string; rewoundTo?: string }): NewEvent {
   return { type: 'session.completed', data: { status, ...detail, totals: state.totals } };
 }
 

@@ -19,6 +19,7 @@ import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
 import { countJudgement } from './judged-totals.ts';
+import { hintAtStart, withForkHint } from './rewind-hint.ts';
 
 export interface PendingTool {
   callId: string;
@@ -141,7 +142,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       nonIdempotentTools: nonIdempotentTools ?? [],
       n: event.n,
       paused: null,
-      conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }] }),
+      conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }, ...hintAtStart({ forkedFrom: forkedFrom ?? null, deciderVersion })] }),
       totals: zeroTotals,
       requested: { all: 0, byTool: {}, nonIdempotent: 0 },
       clock: { startedAt: event.at, latestAt: event.at },
@@ -151,7 +152,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       judgements: [],
     };
   }
-  const evolved = evolveActive(state, event);
+  const evolved = evolveActive(withForkHint(state, event.n), event);
   // An event the decider has only proposed carries no time (0): the clock stays at the last recorded one.
   const latestAt = Math.max(evolved.clock.latestAt, event.at);
   return { ...evolved, n: event.n, ...(latestAt === evolved.clock.latestAt ? {} : { clock: { ...evolved.clock, latestAt } }) };

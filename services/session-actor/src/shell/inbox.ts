@@ -1,10 +1,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { assertNever, commandSubject, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, interventionsFrom, judgementsFrom, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
+import { forkPrefix, interventionsFrom, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
+import { rewindTarget } from './rewind-forks.ts';
 import type { SessionRunner } from './session-runner.ts';
 
 /** What applying inbox commands needs: the runner, the log (a fork is read from it), and the names, to read the subject. */
@@ -35,7 +36,8 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   refuseOffItsSubject(deps.names, command, message.subject);
   const options = { causationId: positionOf(message) };
-  const { state } = await deps.runner.execute(command.sessionId, await toSessionCommand(deps, command), options);
+  const sessionCommand = await toSessionCommand(deps, command);
+  const { state } = await deps.runner.execute(command.sessionId, sessionCommand, options);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
   if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
     const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type;
@@ -47,6 +49,9 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (command.type === 'judgement' && state.status !== 'new' && !takesJudgements(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which records no judgements (${judgementsFrom} on does); it is unchanged`);
   }
+  // A rewind it could not do is kept with the reason (one done, or done before, is not).
+  const unrewound = sessionCommand.type === 'Intervene' && sessionCommand.action === 'rewind' && state.status !== 'new' ? rewindRefusal(state, sessionCommand) : undefined;
+  if (unrewound) throw new Rejection(unrewound);
 }
 
 /**
@@ -85,9 +90,10 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
     }
     case 'intervention': {
-      const { detector, action, message, evidence, model, sessionId } = command;
+      const { detector, action, message, evidence, model, sessionId, at } = command;
       if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
-      return { type: 'Intervene', detector, action, reason: message, evidence, model };
+      const rewind = at === undefined ? {} : { rewind: await rewindTarget(deps.store, sessionId, at) };
+      return { type: 'Intervene', detector, action, reason: message, evidence, model, ...rewind };
     }
     case 'judgement': {
       const { model, upTo, verdict, reason, evidence, usage, costUsd } = command;

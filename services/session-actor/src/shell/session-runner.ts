@@ -11,6 +11,7 @@ import { livePermissionPort, type PermissionPort } from './permission-checks.ts'
 import { liveGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
 import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
+import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
@@ -57,6 +58,7 @@ export class SessionRunner {
   readonly #tools: ToolPort;
   readonly #permissions: PermissionPort;
   readonly #approvalTimers: ApprovalTimers;
+  readonly #rewindForks: RewindForks;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
 
@@ -70,6 +72,7 @@ export class SessionRunner {
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
     const askGate = liveGateAsker(deps.nc, deps.names, { eventPartitions: deps.eventPartitions, clock: deps.clock, logger });
+    this.#rewindForks = liveRewindForks(deps.nc, deps.names);
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate });
   }
 
@@ -101,6 +104,8 @@ export class SessionRunner {
   async #execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
     const first = await this.#log.record(sessionId, command, options.causationId);
     options.onDecided?.(first.appended);
+    // Only a command's own decision asks for a fork (a rewind, or the same one again), before the Resume below may replace its effects.
+    await this.#rewindForks.perform(first.effects);
     let { session, effects } = first;
     // A command the log already holds may come back because a worker died mid-step (a server restart
     // can even reset its delivery count), and 'deciding' waits on nothing outside: either way, pick up

@@ -56,6 +56,18 @@ describe('the supervisor watching a session', () => {
     expect(effects[0]?.command).toMatchObject({ action: 'switch_model', model: 'anthropic/claude-opus-4-5', detector: 'repetition' });
   });
 
+  it('rewinds to just before the model turn the pattern began in, when the agent’s detector and ladder say rewind', () => {
+    const effects = watched(loopingLog(3, { deciderVersion: 7, supervision: { repetition: { action: 'rewind' }, ladder: ['nudge', 'rewind', 'abort'] } })).effects;
+    // The first repeated call was requested at event 4, in the turn that event 2 asked for: the actor goes back to event 1.
+    expect(effects[0]?.command).toMatchObject({ action: 'rewind', at: 3, evidence: [4, 8, 12], message: expect.stringMatching(/workspace\.read/) });
+  });
+
+  it('does not rewind a rewind’s fork again: a loop in it takes the next rung', () => {
+    const [created, ...rest] = loopingLog(3, { deciderVersion: 7, supervision: { repetition: { action: 'rewind' }, ladder: ['nudge', 'rewind', 'abort'] } });
+    const fork = { ...created, data: { ...created?.data, forkedFrom: { sessionId: 's0', n: 1, hint: 'Stop looping.' } } } as SessionEvent;
+    expect(watched([fork, ...rest]).effects[0]?.command).toMatchObject({ action: 'abort' });
+  });
+
   it('sends nothing to a session created before interventions, nor for an agent with supervision off', () => {
     expect(watched(loopingLog(6, { deciderVersion: 5 })).effects).toEqual([]);
     expect(watched(loopingLog(6, { supervision: false })).effects).toEqual([]);

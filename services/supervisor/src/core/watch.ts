@@ -1,5 +1,6 @@
 import type { EventMeta, InboxCommand, SessionEvent } from '@signalbox/events';
-import { takesInterventions, takesJudgements } from '@signalbox/session';
+import { rewindAt, takesInterventions, takesJudgements } from '@signalbox/session';
+import { rewindOnce, startsRewindFork } from './rewind-once.ts';
 import {
   initialSupervision,
   ladderAction,
@@ -25,6 +26,8 @@ export interface WatchedSession {
   proposed: readonly ProposedCall[];
   /** When its judge is due next; judged only when it records judgements (decider version 7 on), which count their cost. */
   judging?: JudgeSchedule;
+  /** Whether the session is a rewind's fork, which is not rewound again (rewind-once.ts). */
+  rewindFork?: boolean;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
@@ -44,13 +47,14 @@ export function watchEvent(session: WatchedSession | undefined, event: SessionEv
   if (event.type === 'session.completed') return { session: undefined, effects: [] };
   const current: Omit<WatchedSession, 'head'> = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false, proposed: [] };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
+  const rewindFork = event.type === 'session.created' ? startsRewindFork(event) : (current.rewindFork ?? false);
   const { state, findings } = superviseEvent(current.supervision, event);
-  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
+  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding, rewindFork)) : [];
   const { type: _type, data: _data, ...head } = event;
   // A judgement costs money: asked for only of sessions that record it and count its cost (`judge`: the model call to make).
   const judgeable = event.type === 'session.created' ? takesJudgements(event.data) : current.judging !== undefined;
   const judged = judgeable ? scheduleJudge(current.judging ?? unscheduled, event, findings) : undefined;
-  const watched: WatchedSession = { supervision: state, steerable, head, proposed: proposedBy(event, current.proposed), ...(judged ? { judging: judged.schedule } : {}) };
+  const watched: WatchedSession = { supervision: state, steerable, rewindFork, head, proposed: proposedBy(event, current.proposed), ...(judged ? { judging: judged.schedule } : {}) };
   return { session: watched, effects, ...(judged?.due ? { judge: judged.due } : {}) };
 }
 
@@ -60,17 +64,19 @@ function proposedBy(event: SessionEvent, before: readonly ProposedCall[]): reado
   return event.data.content.flatMap((block) => (block.type === 'tool_use' ? [{ callId: block.id, tool: block.name, input: block.input }] : []));
 }
 
-function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {
+function intervention(sessionId: string, state: SupervisionState, finding: Finding, rewindFork: boolean): SupervisorEffect {
   const { detector, reason, evidence } = finding;
-  const climbed = ladderAction(state.ladder, finding);
+  const climbed = rewindOnce(ladderAction(state.ladder, finding), state.ladder, rewindFork);
   // The agent's config names the model whenever its ladder or a detector switches models; a nudge if it somehow does not.
   const action = climbed === 'switch_model' && state.switchModelTo === undefined ? 'nudge' : climbed;
   const model = action === 'switch_model' ? { model: state.switchModelTo } : {};
+  // A rewind goes back to just before the model turn the pattern began in (the actor finds that turn's start).
+  const rewind = action === 'rewind' ? { at: rewindAt(evidence) } : {};
   const message = reason.length <= maxMessageChars ? reason : `${reason.slice(0, maxMessageChars - 1)}…`;
   return {
     type: 'Intervene',
     sessionId,
     messageId: `supervisor/${sessionId}/${detector}/${evidence[0] ?? 0}`,
-    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence), ...model },
+    command: { type: 'intervention', sessionId, detector, action, message, evidence: evidence.slice(0, maxEvidence), ...model, ...rewind },
   };
 }

@@ -33,8 +33,8 @@ export type Totals = z.infer<typeof Totals>;
 /** Names a supervisor's detector (built in, or a user's `defineDetector`). */
 export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*$/, 'a detector name is lower-case letters, digits, "_", "-" and ".", starting with a letter');
 
-/** What a supervisor may do to a session. */
-export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact']);
+/** What a supervisor may do to a session. `redrive` (decider version 7 on) re-does the work a stalled session waits on. */
+export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact', 'redrive']);
 export type InterventionAction = z.infer<typeof InterventionAction>;
 
 /** Who paused or resumed a session, as it names itself. */

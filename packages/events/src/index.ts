@@ -29,6 +29,7 @@ export {
   ErrorSpiralSettings,
   NoProgressSettings,
   RepetitionSettings,
+  StalledSettings,
   SupervisionAction,
   SupervisionConfig,
   WasteSettings,

@@ -46,6 +46,8 @@ export const InterventionCommand = z
     evidence: z.array(z.number().int().positive()).min(1).max(100),
     /** The model to go on with, for `switch_model`. */
     model: ModelName.optional(),
+    /** Applies only while the session's last event is this one (decider version 7 on): a stalled session's timer is stale once it moved. */
+    whileHeadIs: z.number().int().positive().optional(),
   })
   .refine((intervention) => (intervention.action === 'switch_model') === (intervention.model !== undefined), {
     message: 'a switch_model intervention names the model to switch to, and only it does',

@@ -13,6 +13,7 @@ export { forkPrefix } from './fork.ts';
 export { interventionsFrom, takesInterventions } from './interventions.ts';
 export type { Intervention } from './interventions.ts';
 export { permissionCheck } from './permissions.ts';
+export { stalledFrom } from './stalled.ts';
 export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';
 export { evolve, fold, initialState, sessionStateVersion, startsStep, totalsOf } from './state.ts';

@@ -1,5 +1,6 @@
 import type { InterventionAction, NewEvent } from '@signalbox/events';
 import { completed, nothing, type Decision } from './next-step.ts';
+import { isStale, redrive } from './stalled.ts';
 import { interventionKey, type ActiveState } from './state.ts';
 
 /** A supervisor's intervention, as the session takes it (decider version 6 on). */
@@ -12,6 +13,8 @@ export interface Intervention {
   evidence: number[];
   /** The model to go on with, for `switch_model`. */
   model?: string | undefined;
+  /** Applies only while the log's head is this event (version 7 on; stalled.ts). */
+  whileHeadIs?: number | undefined;
 }
 
 /** The decider version from which sessions take a supervisor's interventions. */
@@ -31,6 +34,7 @@ export function takesInterventions(state: Pick<ActiveState, 'deciderVersion'>): 
 export function intervene(state: ActiveState, intervention: Intervention): Decision {
   const { detector, action, reason, evidence, model } = intervention;
   if (!takesInterventions(state) || state.interventions.includes(interventionKey(detector, evidence[0] ?? 0))) return nothing;
+  if (isStale(state, intervention.whileHeadIs)) return nothing;
   const intervened: NewEvent = { type: 'supervisor.intervened', data: { detector, action, reason, evidence, ...(model === undefined ? {} : { model }) } };
   switch (action) {
     case 'nudge':
@@ -42,5 +46,7 @@ export function intervene(state: ActiveState, intervention: Intervention): Decis
     }
     case 'abort':
       return { events: [intervened, completed(state, 'aborted', { reason: `aborted by the supervisor's ${detector} detector: ${reason}` })], effects: [] };
+    case 'redrive':
+      return redrive(state, intervened);
   }
 }

@@ -82,9 +82,9 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
     }
     case 'intervention': {
-      const { detector, action, message, evidence, model, sessionId } = command;
+      const { detector, action, message, evidence, model, sessionId, whileHeadIs } = command;
       if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
-      return { type: 'Intervene', detector, action, reason: message, evidence, model };
+      return { type: 'Intervene', detector, action, reason: message, evidence, model, whileHeadIs };
     }
     case 'grade':
     case 'child.result':

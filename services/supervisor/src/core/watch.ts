@@ -1,16 +1,19 @@
 import type { InboxCommand, SessionEvent } from '@signalbox/events';
 import { takesInterventions } from '@signalbox/session';
 import { initialSupervision, ladderAction, superviseEvent, type Detector, type Finding, type SupervisionState } from '@signalbox/supervision';
+import { watchStalled, type StalledEffect, type StalledWatch } from './stalled.ts';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
 export interface WatchedSession {
   supervision: SupervisionState;
   /** Whether the session takes interventions: created under decider version 6 on. */
   steerable: boolean;
+  /** The stalled detector's view of it, and whether its timer is armed. */
+  stalled?: StalledWatch | undefined;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
-export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> };
+export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> } | StalledEffect;
 
 /** As the inbox command bounds them. */
 const maxEvidence = 100;
@@ -23,12 +26,13 @@ const maxMessageChars = 2_000;
  * interventions is watched, but nothing is sent to it.
  */
 export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[] } {
-  if (event.type === 'session.completed') return { session: undefined, effects: [] };
+  if (event.type === 'session.completed') return { session: undefined, effects: watchStalled(session?.stalled, event, []).effects };
   const current = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const { state, findings } = superviseEvent(current.supervision, event);
-  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
-  return { session: { supervision: state, steerable }, effects };
+  const effects: SupervisorEffect[] = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding)) : [];
+  const stalled = watchStalled(current.stalled, event, state.ladder);
+  return { session: { supervision: state, steerable, stalled: stalled.watch }, effects: [...effects, ...stalled.effects] };
 }
 
 function intervention(sessionId: string, state: SupervisionState, finding: Finding): SupervisorEffect {

@@ -20,7 +20,7 @@ const intervened = (action: 'redrive' | 'pause', evidence: number[]): NewEvent =
 
 /** The events as the log holds them, a second apart. */
 function logOf(events: NewEvent[]): SessionEvent[] {
-  return events.map((event, index) => ({ ...event, id: `e${index + 1}`, v: eventVersion(event.type), sessionId: 's1', n: index + 1, at: start + index * 1_000, causationId: null, correlationId: 's1', by: { service: 'test', instance: 't' } }) as SessionEvent);
+  return events.map((event, index) => ({ ...event, id: `e${index + 1}`, v: eventVersion(event.type), sessionId: 's1', n: index + 1, at: start + index * 1_000, causationId: null, correlationId: 's1', by: { service: 'test', instance: 't' } }));
 }
 
 /** Given the log, the timer effects after its last event. */
@@ -58,7 +58,7 @@ describe('the stalled detector’s timer', () => {
     expect(after([created(), ...callsTool, paused])).toEqual([{ type: 'DisarmStalled', sessionId: 's1' }]);
     expect(after([created(), ...callsTool, paused, { type: 'tool.completed', data: { callId: 'c1', tool: 'jobs.wait', output: 'ok', durationMs: 1 } }])).toEqual([]);
     expect(after([created(), ...callsTool, paused, { type: 'session.resumed', data: { by: 'ops' } }])).toMatchObject([{ type: 'ArmStalled', command: { whileHeadIs: 6 } }]);
-    const held: NewEvent = { type: 'approval.requested', data: { callId: 'c1', tool: 'jobs.wait', approvalId: 's1:abc', input: '{}', reason: 'ask', deadline: start + 60_000, effect: 'ask' } } as NewEvent;
+    const held: NewEvent = { type: 'approval.requested', data: { callId: 'c1', tool: 'jobs.wait', approvalId: 's1:abc', input: '{}', reason: 'ask', deadline: start + 60_000, effect: 'ask' } };
     expect(after([created(), ...callsTool, held])).toEqual([{ type: 'DisarmStalled', sessionId: 's1' }]);
     const completed: NewEvent = { type: 'session.completed', data: { status: 'succeeded', output: 'done', totals: { steps: 1, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } } };
     expect(after([created(), ...callsTool, completed])).toEqual([{ type: 'DisarmStalled', sessionId: 's1' }]);

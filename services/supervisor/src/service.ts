@@ -32,13 +32,13 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
     start: async (context) => {
       const { nc, names, logger, store } = context;
       const sessions = sessionMemory(store, options.sessionCapacity ?? defaultSessionCapacity, detectors);
-      const timers = stalledTimers(nc, names, options.clock ?? Date.now);
+      const timers = stalledTimers(nc, names, logger, options.clock ?? Date.now);
       const firings = await startStalledFirings(nc, names, logger);
       const following = await followLog(context, 'supervisor', async (event) => {
         const { session, effects } = watchEvent(await sessions.before(event), event, detectors);
         for (const effect of effects) {
           if (effect.type !== 'Intervene') {
-            await timers.perform(effect);
+            timers.perform(effect);
             continue;
           }
           const { sessionId, messageId, command } = effect;
@@ -51,6 +51,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
       return {
         stop: async () => {
           await following.stop();
+          await timers.drain();
           await firings.stop();
         },
       };

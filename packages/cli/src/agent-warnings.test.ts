@@ -30,4 +30,12 @@ describe('agentWarnings', () => {
       'agent "researcher": policy "production" is not stored: apply it with `signalbox policies apply -f <file>`, or the permission broker denies every tool call of its sessions',
     ]);
   });
+
+  it('names a stalled timer too short for a re-drive to re-send tool jobs (under the jobs stream’s duplicate window)', () => {
+    expect(agentWarnings(agent({ supervision: { stalled: { afterMs: 60_000 } } }), surroundings)).toEqual([
+      'agent "researcher": supervision.stalled.afterMs 60000 is under the jobs stream\'s duplicate window (120000 ms): ' +
+        "a stalled session's tool jobs dispatched again that soon are dropped as duplicates, so its re-drive re-does nothing; set it to 120000 or more",
+    ]);
+    expect(agentWarnings(agent({ supervision: { stalled: { afterMs: 120_000 } } }), surroundings)).toEqual([]);
+  });
 });

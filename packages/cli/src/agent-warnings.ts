@@ -11,7 +11,7 @@ export interface AgentSurroundings {
 /**
  * What would keep an agent's sessions from running, each with what to do: a model whose provider is
  * not configured (its sessions fail at their first model call), a tool no executor has advertised
- * (its tasks are dead-lettered until one has), a policy not stored (the broker denies its tool calls).
+ * (its tasks are dead-lettered until one has), a policy not stored (the broker denies its tool calls), a stalled timer too short for its re-drive to re-send tool jobs.
  */
 export function agentWarnings(agent: AgentDefinition, surroundings: AgentSurroundings): string[] {
   const warnings: string[] = [];
@@ -32,5 +32,15 @@ export function agentWarnings(agent: AgentDefinition, surroundings: AgentSurroun
       `agent "${agent.name}": policy "${agent.policy}" is not stored: apply it with \`signalbox policies apply -f <file>\`, or the permission broker denies every tool call of its sessions`,
     );
   }
+  const stalledAfterMs = agent.supervision === false ? undefined : agent.supervision?.stalled?.afterMs;
+  if (stalledAfterMs !== undefined && stalledAfterMs < jobsDuplicateWindowMs) {
+    warnings.push(
+      `agent "${agent.name}": supervision.stalled.afterMs ${stalledAfterMs} is under the jobs stream's duplicate window (${jobsDuplicateWindowMs} ms): ` +
+        `a stalled session's tool jobs dispatched again that soon are dropped as duplicates, so its re-drive re-does nothing; set it to ${jobsDuplicateWindowMs} or more`,
+    );
+  }
   return warnings;
 }
+
+/** As provisioned (@signalbox/store): a tool job's message id is its idempotency key, so a second one within this is dropped. */
+const jobsDuplicateWindowMs = 120_000;

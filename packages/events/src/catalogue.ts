@@ -34,8 +34,11 @@ export type Totals = z.infer<typeof Totals>;
 /** Names a supervisor's detector (built in, or a user's `defineDetector`). */
 export const DetectorName = z.string().min(1).max(100).regex(/^[a-z][a-z0-9_.-]*$/, 'a detector name is lower-case letters, digits, "_", "-" and ".", starting with a letter');
 
-/** What a supervisor may do to a session. `rewind` (decider version 7 on): fork it at an earlier event with a hint, ending it. */
-export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact', 'rewind']);
+/**
+ * What a supervisor may do to a session. From decider version 7: `rewind` forks it at an earlier event
+ * with a hint, ending it; `redrive` re-does the work a stalled session waits on.
+ */
+export const InterventionAction = z.enum(['nudge', 'pause', 'abort', 'switch_model', 'compact', 'rewind', 'redrive']);
 export type InterventionAction = z.infer<typeof InterventionAction>;
 
 /** What the supervisor's gate says of one tool call: run it, answer it with the reason instead, or pause the session before it runs. */

@@ -31,6 +31,7 @@ export {
   GateSettings,
   NoProgressSettings,
   RepetitionSettings,
+  StalledSettings,
   SupervisionAction,
   SupervisionConfig,
   WasteSettings,

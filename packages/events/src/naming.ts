@@ -91,6 +91,14 @@ export interface Naming {
     timer(timerId: string): string;
     allTimers: string;
     dueTimers: string;
+    /**
+     * The supervisor's stalled-session timer of a session, `<prefix>.timers.stalled.<sessionId>.at`: a
+     * token more than other timers', so NATS permissions can give the supervisor these and no other.
+     */
+    stalledTimer(sessionId: string): string;
+    /** Where it fires, which the supervisor consumes (not the timer forwarder). */
+    stalledTimerDue(sessionId: string): string;
+    allStalledTimersDue: string;
     /** A write of `path` in the workspace of the run rooted at `rootSessionId`: `<prefix>.workspace.<root>.<base64url path>`. */
     workspaceFile(rootSessionId: string, path: string): string;
     /** Every write of one run's workspace. */
@@ -170,6 +178,9 @@ export function naming(prefix = 'sbx'): Naming {
       timer: (timerId) => `${prefix}.timers.${timerId}.*`,
       allTimers: `${prefix}.timers.>`,
       dueTimers: `${prefix}.timers.*.due`,
+      stalledTimer: (sessionId) => `${prefix}.timers.stalled.${sessionId}.at`,
+      stalledTimerDue: (sessionId) => `${prefix}.timers.stalled.${sessionId}.due`,
+      allStalledTimersDue: `${prefix}.timers.stalled.*.due`,
       // base64url: a path may hold dots, spaces and anything else a subject token may not.
       workspaceFile: (root, path) => `${prefix}.workspace.${root}.${Buffer.from(path, 'utf8').toString('base64url')}`,
       workspaceFiles: (root) => `${prefix}.workspace.${root}.>`,

@@ -49,6 +49,8 @@ export const InterventionCommand = z
     model: ModelName.optional(),
     /** For `rewind`: go back to the last user message at or before this event (see @signalbox/session's rewind.ts). */
     at: z.number().int().positive().max(100_000_000).optional(),
+    /** Applies only while the session's last event is this one (decider version 7 on): a stalled session's timer is stale once it moved. */
+    whileHeadIs: z.number().int().positive().optional(),
   })
   .refine((intervention) => (intervention.action === 'switch_model') === (intervention.model !== undefined), {
     message: 'a switch_model intervention names the model to switch to, and only it does',

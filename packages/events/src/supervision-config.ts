@@ -76,6 +76,11 @@ export const GateSettings = z.strictObject({
   onNoAnswer: z.enum(['open', 'closed']).optional(),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
+export const StalledSettings = DetectorSettings.extend({
+  /** A running session that records no event for this long (ms) is re-driven once, then flagged. */
+  afterMs: z.number().int().min(1_000).max(7 * 24 * 3_600_000).optional(),
+});
+export type StalledSettings = z.infer<typeof StalledSettings>;
 
 /** Settings of detectors users define (`defineDetector`), by name: the switch, the action and their own thresholds. */
 const CustomDetectorSettings = z.looseObject({ enabled: z.boolean().optional(), action: SupervisionAction.optional() });
@@ -89,6 +94,7 @@ export const SupervisionConfig = z.union([
     waste: WasteSettings.optional(),
     /** A model judging the trajectory against the goal every few turns: on when it names a model. */
     judge: JudgeSettings.optional(),
+    stalled: StalledSettings.optional(),
     /**
      * Tools (globs, `*` any characters) whose success changes state, besides any call that reports a
      * workspace revision and any tool not safe to run twice: the same call again after one is no loop.

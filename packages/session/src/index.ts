@@ -15,6 +15,7 @@ export type { Intervention } from './interventions.ts';
 export { judgementsFrom, takesJudgements } from './judgements.ts';
 export type { Judgement } from './judgements.ts';
 export { permissionCheck } from './permissions.ts';
+export { stalledFrom } from './stalled.ts';
 export type { CallVerdict } from './permissions.ts';
 export { recordedModelReply, recordedToolResult } from './recorded.ts';
 export { rewindAt, rewindForkId, rewindRefusal } from './rewind.ts';

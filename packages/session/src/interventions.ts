@@ -1,6 +1,7 @@
 import type { InterventionAction, NewEvent } from '@signalbox/events';
 import { completed, nothing, type Decision } from './next-step.ts';
 import { rewind, type RewindTarget } from './rewind.ts';
+import { isStale, redrive } from './stalled.ts';
 import { interventionKey, type ActiveState } from './state.ts';
 
 /** A supervisor's intervention, as the session takes it (decider version 6 on). */
@@ -15,6 +16,8 @@ export interface Intervention {
   model?: string | undefined;
   /** Where a `rewind` goes back to (decider version 7 on; rewind.ts). */
   rewind?: RewindTarget | undefined;
+  /** Applies only while the log's head is this event (version 7 on; stalled.ts). */
+  whileHeadIs?: number | undefined;
 }
 
 /** The decider version from which sessions take a supervisor's interventions. */
@@ -34,6 +37,7 @@ export function takesInterventions(state: Pick<ActiveState, 'deciderVersion'>): 
 export function intervene(state: ActiveState, intervention: Intervention): Decision {
   const { detector, action, reason, evidence, model } = intervention;
   if (!takesInterventions(state) || state.interventions.includes(interventionKey(detector, evidence[0] ?? 0))) return nothing;
+  if (isStale(state, intervention.whileHeadIs)) return nothing;
   const intervened: NewEvent = { type: 'supervisor.intervened', data: { detector, action, reason, evidence, ...(model === undefined ? {} : { model }) } };
   switch (action) {
     case 'nudge':
@@ -47,5 +51,7 @@ export function intervene(state: ActiveState, intervention: Intervention): Decis
       return { events: [intervened, completed(state, 'aborted', { reason: `aborted by the supervisor's ${detector} detector: ${reason}` })], effects: [] };
     case 'rewind':
       return rewind(state, intervention);
+    case 'redrive':
+      return redrive(state, intervened);
   }
 }

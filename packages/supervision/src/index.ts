@@ -14,6 +14,8 @@ export type { NoProgressThresholds } from './no-progress.ts';
 export { repetition } from './repetition.ts';
 export type { RepetitionThresholds } from './repetition.ts';
 export type { Call, Observation, SessionView } from './session-view.ts';
+export { stalledDefaults, stalledSettingsOf } from './stalled.ts';
+export type { StalledThresholds } from './stalled.ts';
 export {
   builtInDetectors,
   defaultLadder,

@@ -90,10 +90,10 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
     }
     case 'intervention': {
-      const { detector, action, message, evidence, model, sessionId, at } = command;
+      const { detector, action, message, evidence, model, sessionId, at, whileHeadIs } = command;
       if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
       const rewind = at === undefined ? {} : { rewind: await rewindTarget(deps.store, sessionId, at) };
-      return { type: 'Intervene', detector, action, reason: message, evidence, model, ...rewind };
+      return { type: 'Intervene', detector, action, reason: message, evidence, model, whileHeadIs, ...rewind };
     }
     case 'judgement': {
       const { model, upTo, verdict, reason, evidence, usage, costUsd } = command;

@@ -18,14 +18,14 @@ function loopingLog(times: number, options: { deciderVersion?: number; supervisi
   return [created, ...steps.flat()].map((event, index) => ({ ...event, id: `e${index + 1}`, v: eventVersion(event.type), sessionId: 's1', n: index + 1, at: 1_700_000_000_000 + index, causationId: null, correlationId: 's1', by: { service: 'test', instance: 't' } }));
 }
 
-/** Every intervention the supervisor sends while it is handed `log`, one event at a time. */
-function watched(log: readonly SessionEvent[]): { effects: SupervisorEffect[]; session: WatchedSession | undefined } {
+/** Every intervention the supervisor sends while it is handed `log`, one event at a time (its stalled timers are core/stalled.test.ts's). */
+function watched(log: readonly SessionEvent[]): { effects: Extract<SupervisorEffect, { type: 'Intervene' }>[]; session: WatchedSession | undefined } {
   let session: WatchedSession | undefined;
-  const effects: SupervisorEffect[] = [];
+  const effects: Extract<SupervisorEffect, { type: 'Intervene' }>[] = [];
   for (const event of log) {
     const next = watchEvent(session, event);
     session = next.session;
-    effects.push(...next.effects);
+    effects.push(...next.effects.flatMap((effect) => (effect.type === 'Intervene' ? [effect] : [])));
   }
   return { effects, session };
 }

@@ -14,6 +14,7 @@ import {
   type ProposedCall,
   type SupervisionState,
 } from '@signalbox/supervision';
+import { watchStalled, type StalledEffect, type StalledWatch } from './stalled.ts';
 
 /** One session as the supervisor watches it: its detectors' state, folded from its log. */
 export interface WatchedSession {
@@ -28,10 +29,12 @@ export interface WatchedSession {
   judging?: JudgeSchedule;
   /** Whether the session is a rewind's fork, which is not rewound again (rewind-once.ts). */
   rewindFork?: boolean;
+  /** The stalled detector's view of it, and whether its timer is armed. */
+  stalled?: StalledWatch | undefined;
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
-export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> };
+export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> } | StalledEffect;
 
 /** As the inbox command bounds them. */
 const maxEvidence = 100;
@@ -44,18 +47,19 @@ const maxMessageChars = 2_000;
  * interventions is watched, but nothing is sent to it.
  */
 export function watchEvent(session: WatchedSession | undefined, event: SessionEvent, detectors: readonly Detector[] = []): { session: WatchedSession | undefined; effects: SupervisorEffect[]; judge?: JudgeCall } {
-  if (event.type === 'session.completed') return { session: undefined, effects: [] };
+  if (event.type === 'session.completed') return { session: undefined, effects: watchStalled(session?.stalled, event, []).effects };
   const current: Omit<WatchedSession, 'head'> = session ?? { supervision: initialSupervision({ detectors: [...detectors] }), steerable: false, proposed: [] };
   const steerable = event.type === 'session.created' ? takesInterventions(event.data) : current.steerable;
   const rewindFork = event.type === 'session.created' ? startsRewindFork(event) : (current.rewindFork ?? false);
   const { state, findings } = superviseEvent(current.supervision, event);
-  const effects = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding, rewindFork)) : [];
+  const effects: SupervisorEffect[] = steerable ? findings.map((finding) => intervention(event.sessionId, state, finding, rewindFork)) : [];
+  const stalled = watchStalled(current.stalled, event, state.ladder);
   const { type: _type, data: _data, ...head } = event;
   // A judgement costs money: asked for only of sessions that record it and count its cost (`judge`: the model call to make).
   const judgeable = event.type === 'session.created' ? takesJudgements(event.data) : current.judging !== undefined;
   const judged = judgeable ? scheduleJudge(current.judging ?? unscheduled, event, findings) : undefined;
-  const watched: WatchedSession = { supervision: state, steerable, rewindFork, head, proposed: proposedBy(event, current.proposed), ...(judged ? { judging: judged.schedule } : {}) };
-  return { session: watched, effects, ...(judged?.due ? { judge: judged.due } : {}) };
+  const watched: WatchedSession = { supervision: state, steerable, rewindFork, head, proposed: proposedBy(event, current.proposed), stalled: stalled.watch, ...(judged ? { judging: judged.schedule } : {}) };
+  return { session: watched, effects: [...effects, ...stalled.effects], ...(judged?.due ? { judge: judged.due } : {}) };
 }
 
 /** A model reply proposes its tool calls; they stay proposed until the next reply. */

@@ -7,7 +7,7 @@ const at = (n: number): WatchedSession =>
 
 describe('the sessions a replica has folded, and the gate requests waiting on them', () => {
   it('answers at once when the head is folded already, and when it is folded later', async () => {
-    const sessions = new WatchedSessions();
+    const sessions = new WatchedSessions(10);
     sessions.set('s1', at(3));
     expect((await sessions.folded('s1', 3, 1_000))?.head.n).toBe(3);
     const later = sessions.folded('s1', 5, 1_000);
@@ -19,7 +19,7 @@ describe('the sessions a replica has folded, and the gate requests waiting on th
   });
 
   it('gives up after the wait, on a completed session, and when the replica stops', async () => {
-    const sessions = new WatchedSessions();
+    const sessions = new WatchedSessions(10);
     expect(await sessions.folded('unseen', 2, 20)).toBeUndefined();
     sessions.set('s1', at(2));
     const completing = sessions.folded('s1', 3, 5_000);

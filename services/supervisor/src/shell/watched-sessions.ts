@@ -1,3 +1,4 @@
+import { BoundedSessions } from '../core/bounded-sessions.ts';
 import type { WatchedSession } from '../core/watch.ts';
 
 interface Waiter {
@@ -6,14 +7,19 @@ interface Waiter {
 }
 
 /**
- * The sessions this replica watches, as folded so far, and the gate requests waiting for one to be
- * folded further: a request names the session's head, and is answered once the log has been folded
- * that far (or, past its wait, not at all).
+ * The sessions this replica watches, as folded so far (at most `capacity`: the one handed an event
+ * longest ago is let go, and rebuilt from its log when its next event comes), and the gate requests
+ * waiting for one to be folded further: a request names the session's head, and is answered once the
+ * log has been folded that far (or, past its wait, not at all).
  */
 export class WatchedSessions {
-  readonly #sessions = new Map<string, WatchedSession>();
+  readonly #sessions: BoundedSessions<WatchedSession>;
   readonly #waiting = new Map<string, Set<Waiter>>();
   #waiters = 0;
+
+  constructor(capacity: number) {
+    this.#sessions = new BoundedSessions(capacity);
+  }
 
   get(sessionId: string): WatchedSession | undefined {
     return this.#sessions.get(sessionId);

@@ -1,0 +1,98 @@
+import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { decode, DecodeError, encode, InterventionCommand, type Naming } from '@signalbox/events';
+import { Rejection, sendToSession, startDurableWorker, type Logger, type RunningWorker } from '@signalbox/runtime';
+import type { StalledEffect } from '../core/stalled.ts';
+
+/** How soon a timer whose time has passed (armed while catching up on an old log) fires: at once, after this event. */
+const overdueDelayMs = 1_000;
+
+/** A session's stalled timer, armed or cancelled in the background; `drain` waits for what is on its way. */
+export interface StalledTimers {
+  perform(effect: StalledEffect): void;
+  drain(): Promise<void>;
+}
+
+/**
+ * Arms and cancels a session's stalled timer: a message schedule on the session's own subject in the
+ * timers stream (`<prefix>.timers.stalled.<session>.at`), so it fires with no supervisor running at the
+ * time. Arming is one publish (a schedule replaces the one on its subject); so is cancelling: a message
+ * that rolls the subject up, replacing the schedule, and then expires. No purge, no cancel marker.
+ * The publish is not awaited before the next event (one connection keeps a session's publishes in
+ * order), and one append's events arm one timer, its last's: an event costs the supervisor no round trip.
+ */
+export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger, clock: () => number): StalledTimers {
+  const js = jetstream(nc);
+  const onTheWay = new Set<Promise<void>>();
+  const publish = async (effect: StalledEffect): Promise<void> => {
+    const subject = names.subjects.stalledTimer(effect.sessionId);
+    if (effect.type === 'ArmStalled') {
+      const at = new Date(Math.max(effect.at, clock() + overdueDelayMs));
+      await js.publish(subject, encode(effect.command), { schedule: { specification: at, target: names.subjects.stalledTimerDue(effect.sessionId) } });
+    } else {
+      const rollup = headers();
+      rollup.set('Nats-Rollup', 'sub');
+      await js.publish(subject, undefined, { headers: rollup, ttl: '1s' });
+    }
+  };
+  // The latest effect per session not yet sent: the events of one append come a microtask apart, and
+  // only the last one's timer matters, so each session sends one publish a turn of the event loop.
+  const latest = new Map<string, StalledEffect>();
+  const send = (sessionId: string) => {
+    const effect = latest.get(sessionId);
+    latest.delete(sessionId);
+    if (effect === undefined) return;
+    // A lost publish leaves this head without a timer; the session's next event arms it again.
+    const sent = publish(effect)
+      .catch((error: unknown) => logger.warn({ err: error, sessionId, effect: effect.type }, 'could not arm or cancel a stalled timer'))
+      .finally(() => onTheWay.delete(sent));
+    onTheWay.add(sent);
+  };
+  return {
+    perform: (effect) => {
+      if (!latest.has(effect.sessionId)) setImmediate(() => send(effect.sessionId));
+      latest.set(effect.sessionId, effect);
+    },
+    drain: async () => {
+      for (const sessionId of [...latest.keys()]) send(sessionId);
+      await Promise.all(onTheWay);
+    },
+  };
+}
+
+/**
+ * Sends each fired stalled timer's intervention to its session, on the supervisor's subject, with the
+ * message id the supervisor gives every intervention (detector and first event of evidence). All
+ * replicas share one durable. What fires is checked as any input: a stalled intervention of the
+ * session whose subject it fired on, else it is dead-lettered.
+ */
+export function startStalledFirings(nc: NatsConnection, names: Naming, logger: Logger): Promise<RunningWorker> {
+  return startDurableWorker({
+    nc,
+    names,
+    logger,
+    stream: names.streams.timers,
+    durable: 'supervisor-stalled',
+    filterSubject: names.subjects.allStalledTimersDue,
+    deadLetterSource: 'stalled-timers',
+    handle: async (message) => {
+      const command = firedIntervention(names, message);
+      logger.info({ sessionId: command.sessionId, action: command.action, whileHeadIs: command.whileHeadIs }, 'stalled timer fired');
+      await sendToSession(nc, names, command.sessionId, command, { messageId: `supervisor/${command.sessionId}/${command.detector}/${command.evidence[0] ?? 0}` });
+    },
+  });
+}
+
+function firedIntervention(names: Naming, message: JsMsg): InterventionCommand {
+  let command: InterventionCommand;
+  try {
+    command = decode(InterventionCommand, message.data, 'stalled timer');
+  } catch (error) {
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
+  if (command.detector !== 'stalled' || message.subject !== names.subjects.stalledTimerDue(command.sessionId)) {
+    throw new Rejection(`a ${command.detector} intervention for session ${command.sessionId} fired on ${message.subject}, which is not its stalled timer`);
+  }
+  return command;
+}

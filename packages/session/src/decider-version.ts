@@ -28,8 +28,11 @@
  *    event of evidence): a nudge is added to the next user message, a model switch changes the model
  *    called next, a pause pauses and an abort ends the session (interventions.ts; interventions.test.ts,
  *    supervised-v6.json).
- * 7: the supervisor acts before a step as well as after it (#18): a synchronous gate on tool calls
- *    (`supervisor.gated`), rewinding to a fork, re-driving a stalled session, and a judge whose cost
- *    is counted in the session's totals.
+ * 7: the supervisor acts before a step as well as after it (#18): an agent's `supervision.gate` puts
+ *    each reply's allowed calls to the supervisor, whose verdicts are recorded (`supervisor.gated`;
+ *    supervisor-gate.ts); a `rewind` ends the session naming a fork that starts earlier with a hint
+ *    (rewind.ts); an intervention may be bound to the log's head and `redrive` re-does a stalled
+ *    session's work (stalled.ts); a judge's verdicts are recorded with their cost in the totals
+ *    (judgements.ts). Histories gated-v7.json, redriven-v7.json, judged-v7.json.
  */
 export const deciderVersion = 7;

@@ -29,8 +29,9 @@ const lookup = defineTool({
   input: z.object({ term: z.string() }),
   run: ({ term }, context) => (ran.set(context.sessionId, (ran.get(context.sessionId) ?? 0) + 1), Promise.resolve(`no entry for ${term}`)),
 });
+const deploy = defineTool({ name: 'deploy.run', description: 'Deploys', input: z.object({ build: z.number() }), run: ({ build }) => Promise.reject(new Error(`build ${build}: the registry refused the connection`)) });
 const loop = (times: number) => Array.from({ length: times }, () => ({ tool: 'docs.lookup', input: { term: 'flaky' } }));
-const tools = ['docs.lookup', ...workspaceTools.map((tool) => tool.name)];
+const tools = ['docs.lookup', 'deploy.run', ...workspaceTools.map((tool) => tool.name)];
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -38,7 +39,7 @@ let client: SignalboxClient;
 const hosts: Host[] = [];
 
 async function runtime(withSupervisor: boolean, instance: string): Promise<void> {
-  const services = [sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [...workspaceTools, lookup] }), ...(withSupervisor ? [supervisorService()] : [])];
+  const services = [sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [...workspaceTools, lookup, deploy] }), ...(withSupervisor ? [supervisorService()] : [])];
   hosts.push(await startHost(services, RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance })));
 }
 
@@ -126,6 +127,25 @@ describe("the supervisor's gate, with the supervisor", () => {
       { callId: expect.any(String), tool: 'docs.lookup', verdict: 'proceed' },
     ]);
     expect(events.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('with modelCalls, pauses before the model call that would follow a spiral, on the finding the supervisor is sending', async () => {
+    const deploys = Array.from({ length: 6 }, (_, build) => ({ tool: 'deploy.run', input: { build } }));
+    await client.applyAgent({ name: 'gated-spiral', model: 'scripted', tools, supervision: { gate: { modelCalls: true }, ladder: ['pause'] }, script: [...deploys, { final: 'gave up' }] });
+    await client.submit('gated-spiral', { input: 'deploy it', sessionId: 'gated-spiral-1' });
+    const events = await eventsUntil(client, 'gated-spiral-1', (seen) => seen.some((event) => event.type === 'session.paused'), 20_000);
+    const failures = ofType(events, 'tool.failed').map((event) => event.n);
+    // The third failure's turn asks for the model; the gate pauses it before it is called.
+    expect(ofType(events, 'model.responded')).toHaveLength(3);
+    expect(events.at(-2)).toMatchObject({ type: 'supervisor.gated', data: { verdict: 'pause', detector: 'error_spiral', evidence: failures } });
+    expect(events.at(-2)?.data).not.toHaveProperty('tool');
+    expect(events.at(-1)).toMatchObject({ type: 'session.paused', data: { by: 'supervisor:error_spiral' } });
+    expect(checkHistory(events)).toMatchObject({ ok: true });
+    // The intervention sent for the same finding lands after, and records nothing.
+    await sleep(500);
+    const after = await client.events('gated-spiral-1');
+    expect(after).toHaveLength(events.length);
+    expect(ofType(after, 'supervisor.intervened')).toEqual([]);
   });
 
   it('refuses a request it cannot read, with the reason, and stays silent about a session it has not seen', async () => {

@@ -104,7 +104,8 @@ export function textsOf(event: SessionEvent): EventTexts {
       return { live: `${did} by ${detector}: ${clip(reason)}`, headline: head, bodies: [reason] };
     }
     case 'supervisor.gated': {
-      const { tool, callId, verdict, reason, detector, evidence, unanswered } = event.data;
+      const { callId, verdict, reason, detector, evidence, unanswered } = event.data;
+      const tool = event.data.tool ?? 'model call';
       const who = unanswered ? ' · no supervisor answered' : detector ? ` · ${detector}` : '';
       const why = evidence ? ` · evidence #${evidence.join(', #')}` : '';
       return { live: `gate ${verdict} ${tool} (${callId})${reason ? `: ${clip(reason)}` : ''}`, headline: `${tool} (${callId}) · gate: ${verdict}${who}${why}`, bodies: reason ? [reason] : [] };

@@ -226,11 +226,12 @@ export const eventData = {
   'supervisor.judged': JudgedData,
   /**
    * The supervisor's gate's verdict on a tool call before it runs (decider version 7 on, an agent's
-   * `supervision.gate`), recorded with the call's request and permission: `block` answers the call
+   * `supervision.gate`), recorded with the call's request and permission; or on a model call (no
+   * `tool`; `gate.modelCalls`), recorded only when it stops the call, with the pause it leads to: `block` answers the call
    * with the reason, `pause` pauses the session before it runs, `unanswered` marks the agent's
    * fail-open or fail-closed choice when no supervisor answered in time.
    */
-  'supervisor.gated': GateVerdict.extend({ tool: ToolName }),
+  'supervisor.gated': GateVerdict.extend({ tool: ToolName.optional() }),
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that
    * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no

@@ -74,6 +74,8 @@ export const GateSettings = z.strictObject({
   timeoutMs: z.number().int().min(10).max(60_000).optional(),
   /** With no verdict in time: `open` runs the calls, `closed` answers them as blocked. */
   onNoAnswer: z.enum(['open', 'closed']).optional(),
+  /** Ask before each model call too: the supervisor pauses the session there when a finding it sent, whose rung is a pause or an abort, is not in the log yet. */
+  modelCalls: z.boolean().optional(),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 export const StalledSettings = DetectorSettings.extend({

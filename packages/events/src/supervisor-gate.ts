@@ -12,13 +12,17 @@ import { SessionId, ToolName } from './ids.ts';
 /** Calls one gate request may carry; a reply with more is asked about in parts. */
 export const maxGatedCalls = 256;
 
-export const SupervisorGateRequest = z.strictObject({
-  sessionId: SessionId,
-  /** The session's last event when the calls were proposed: the replica answers once it has seen it. */
-  head: z.number().int().positive(),
-  /** The calls of the reply at (or before) `head`, by id: their inputs are in that reply, which the replica has folded. */
-  calls: z.array(z.strictObject({ callId: z.string().min(1).max(256), tool: ToolName })).min(1).max(maxGatedCalls),
-});
+export const SupervisorGateRequest = z
+  .strictObject({
+    sessionId: SessionId,
+    /** The session's last event when the calls were proposed: the replica answers once it has seen it. */
+    head: z.number().int().positive(),
+    /** The calls of the reply at (or before) `head`, by id: their inputs are in that reply, which the replica has folded. */
+    calls: z.array(z.strictObject({ callId: z.string().min(1).max(256), tool: ToolName })).max(maxGatedCalls),
+    /** The model call about to be made (`gate.modelCalls`), asked about alone. */
+    modelCall: z.strictObject({ callId: z.string().min(1).max(256) }).optional(),
+  })
+  .refine((request) => (request.calls.length > 0) !== (request.modelCall !== undefined), { message: 'a gate request asks about tool calls or one model call', path: ['calls'] });
 export type SupervisorGateRequest = z.infer<typeof SupervisorGateRequest>;
 
 /** The verdicts, one a call, or why the request could not be read (the actor then gives the agent's fail-open or fail-closed verdict). */

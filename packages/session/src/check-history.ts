@@ -113,10 +113,16 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { approvalId, approved, by, note, scope } = event.data;
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
     }
+    case 'supervisor.gated':
+      // Without a tool: the gate stopped a model call. With one it opens no decision of its own (as below).
+      if (event.data.tool === undefined) {
+        const { tool: _tool, ...verdict } = event.data;
+        return { type: 'RecordModelGate', callId: verdict.callId, verdict };
+      }
+      return { type: 'RecordPermissions', ...verdictsFrom(events, at) };
     case 'permission.granted':
     case 'permission.denied':
     case 'approval.requested':
-    case 'supervisor.gated':
       // Verdicts opening a decision: the check before a re-dispatch (or of a call just approved).
       return { type: 'RecordPermissions', ...verdictsFrom(events, at) };
     case 'tool.requested':

@@ -2,6 +2,7 @@ import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, 
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { intervene, type Intervention } from './interventions.ts';
+import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
 import { fork } from './fork.ts';
 import { rewoundAgain } from './rewind.ts';
@@ -44,6 +45,8 @@ export type SessionCommand =
     }
   /** A person's answer to a call held for approval, or its timer's denial (decider version 5 on). */
   | ({ type: 'RecordApproval' } & ApprovalDecision)
+  /** The supervisor's gate stopped the model call the session waits on (decider version 7 on, `gate.modelCalls`). */
+  | { type: 'RecordModelGate'; callId: string; verdict: GateVerdict }
   /** A supervisor's intervention (decider version 6 on). */
   | ({ type: 'Intervene' } & Intervention)
   /** A supervisor's judge's verdict and cost (decider version 7 on). */
@@ -91,6 +94,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return recordApproval(state, command);
     case 'Intervene':
       return intervene(state, command);
+    case 'RecordModelGate':
+      return recordModelGate(state, command.callId, command.verdict);
     case 'RecordJudgement':
       return recordJudgement(state, command);
     case 'FailSession':

@@ -29,8 +29,8 @@
  *    called next, a pause pauses and an abort ends the session (interventions.ts; interventions.test.ts,
  *    supervised-v6.json).
  * 7: the supervisor acts before a step as well as after it (#18): an agent's `supervision.gate` puts
- *    each reply's allowed calls to the supervisor, whose verdicts are recorded (`supervisor.gated`;
- *    supervisor-gate.ts); a `rewind` ends the session naming a fork that starts earlier with a hint
+ *    each reply's allowed calls (and with `modelCalls` each model call) to the supervisor, whose
+ *    verdicts are recorded (`supervisor.gated`; supervisor-gate.ts); a `rewind` ends the session naming a fork that starts earlier with a hint
  *    (rewind.ts); an intervention may be bound to the log's head and `redrive` re-does a stalled
  *    session's work (stalled.ts); a judge's verdicts are recorded with their cost in the totals
  *    (judgements.ts). Histories gated-v7.json, redriven-v7.json, judged-v7.json.

@@ -4,13 +4,13 @@ import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
 import { awaitApproval, isHeld } from './approvals.ts';
 import { isGated, permissionCheck, toolJob } from './permissions.ts';
-import { supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
+import { modelCallGate, supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
 import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
   /** `request` holds the messages the state holds; the shell prepends `earlierMessages` more from the transcript store. */
-  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string }
+  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string; gate?: SupervisorGate }
   | { type: 'DispatchTool'; job: ToolJob }
   /**
    * Ask the permission broker about each call, then (with `gate`) the supervisor about the calls it
@@ -130,14 +130,16 @@ function afterFailure(state: ActiveState, failure: Extract<DecidingState['after'
 function modelCall(state: ActiveState, callId: string, attempt: number): Decision {
   const plan = planModelCall(state);
   const requested: NewEvent = { type: 'model.requested', data: { callId, model: state.agent.model, digest: plan.digest, digestScheme: 'message-chain', attempt } };
-  return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, ...plan }] };
+  const gate = modelCallGate(state, state.n + 1);
+  return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, ...plan, ...(gate ? { gate } : {}) }] };
 }
 
 /** Work the log says is outstanding: an unanswered model call, or tool calls without results. */
 export function outstandingWork(state: ActiveState): Decision {
   if (state.paused) return nothing;
   if (state.status === 'awaiting_model') {
-    const call: SessionEffect = { type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, ...planModelCall(state) };
+    const gate = modelCallGate(state, state.n);
+    const call: SessionEffect = { type: 'CallModel', callId: state.callId, attempt: state.attempt, model: state.agent.model, ...planModelCall(state), ...(gate ? { gate } : {}) };
     return { events: [], effects: [call] };
   }
   if (state.status === 'awaiting_tools') {

@@ -113,4 +113,41 @@ describe("the supervisor's gate (decider version 7, an agent with supervision.ga
     const log = stored(history(reads(1, 'a.md', 'b.md'), checked(['call_1_0', 'call_1_1'], [proceed('call_1_0'), stop('call_1_1', 'block')])));
     expect(checkHistory(log)).toMatchObject({ ok: true });
   });
+
+  describe('before a model call (gate.modelCalls)', () => {
+    const watchful = { ...gated, supervision: { gate: { modelCalls: true } } };
+    const read = (step: number): SessionCommand => ({
+      type: 'RecordToolResult',
+      result: { type: 'tool.result', sessionId: 's1', callId: `call_${step}_0`, tool: 'workspace.read', outcome: { status: 'completed', output: 'notes' }, durationMs: 1 },
+    });
+    const log = (...commands: SessionCommand[]) => recorded(start(undefined, watchful), ...commands).map(({ type, data }) => ({ type, data }) as NewEvent);
+    const waiting = log(reads(1, 'a.md'), checked(['call_1_0'], [proceed('call_1_0')]), read(1));
+    const paused: GateVerdict = { callId: 'm2', verdict: 'pause', reason: 'three failures in a row', detector: 'error_spiral', evidence: [7] };
+
+    it('asks the gate with the call, once the log holds its model.requested', () => {
+      const before = log(reads(1, 'a.md'), checked(['call_1_0'], [proceed('call_1_0')]));
+      const decision = given(before).when(read(1)).decision;
+      expect(decision.events.map((event) => event.type)).toEqual(['tool.completed', 'model.requested']);
+      expect(decision.effects[0]).toMatchObject({ type: 'CallModel', callId: 'm2', gate: { head: before.length + 2, modelCalls: true } });
+    });
+
+    it('a stopped call is recorded with the pause, by the detector; a person who resumes calls the model again, asking the gate', () => {
+      given(waiting).when({ type: 'RecordModelGate', callId: 'm2', verdict: paused }).then([
+        { type: 'supervisor.gated', data: { callId: 'm2', verdict: 'pause', detector: 'error_spiral' } },
+        { type: 'session.paused', data: { by: 'supervisor:error_spiral', reason: expect.stringMatching(/^paused by the supervisor's error_spiral detector before the model was called/) } },
+      ]);
+      const stopped = [...waiting, ...given(waiting).when({ type: 'RecordModelGate', callId: 'm2', verdict: paused }).decision.events];
+      given(stopped).when({ type: 'ResumeSession', by: 'ops' }).then([{ type: 'session.resumed' }], [{ type: 'CallModel', callId: 'm2', gate: { modelCalls: true } }]);
+      given(stopped).when({ type: 'Intervene', detector: 'error_spiral', action: 'pause', reason: 'late', evidence: [7] }).then([]);
+      expect(checkHistory(stored(stopped))).toMatchObject({ ok: true });
+    });
+
+    it('records nothing to proceed, for another call, or for an agent that does not gate model calls', () => {
+      given(waiting).when({ type: 'RecordModelGate', callId: 'm2', verdict: { callId: 'm2', verdict: 'proceed' } }).then([]);
+      given(waiting).when({ type: 'RecordModelGate', callId: 'm9', verdict: paused }).then([]);
+      const toolsOnly = recorded(start(), reads(1, 'a.md'), checked(['call_1_0'], [proceed('call_1_0')])).map(({ type, data }) => ({ type, data }) as NewEvent);
+      expect(given(toolsOnly).when(read(1)).decision.effects[0]).toMatchObject({ type: 'CallModel' });
+      expect(given(toolsOnly).when(read(1)).decision.effects[0]).not.toHaveProperty('gate');
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import type { GateVerdict, NewEvent } from '@signalbox/events';
+import { nothing, type Decision } from './next-step.ts';
 import type { ActiveState } from './state.ts';
 
 /** The decider version from which an agent's `supervision.gate` holds its tool calls for the supervisor's verdict. */
@@ -14,6 +15,8 @@ export interface SupervisorGate {
   timeoutMs: number;
   /** With no verdict in time: `open` runs the calls, `closed` blocks them. */
   onNoAnswer: 'open' | 'closed';
+  /** Whether model calls are asked about too. */
+  modelCalls: boolean;
 }
 
 /** The gate a session's new tool calls pass, after the permission check; undefined when its agent has none. */
@@ -23,7 +26,25 @@ export function supervisorGate(state: ActiveState): SupervisorGate | undefined {
   const { gate } = supervision;
   if (gate === undefined || gate === false) return undefined;
   const settings = gate === true ? {} : gate;
-  return { head: state.n, timeoutMs: settings.timeoutMs ?? defaultGateTimeoutMs, onNoAnswer: settings.onNoAnswer ?? 'open' };
+  return { head: state.n, timeoutMs: settings.timeoutMs ?? defaultGateTimeoutMs, onNoAnswer: settings.onNoAnswer ?? 'open', modelCalls: settings.modelCalls ?? false };
+}
+
+/** The gate a model call passes (`gate.modelCalls`), asked once the log holds `head` (its `model.requested`). */
+export function modelCallGate(state: ActiveState, head: number): SupervisorGate | undefined {
+  const gate = supervisorGate(state);
+  return gate?.modelCalls ? { ...gate, head } : undefined;
+}
+
+/**
+ * The gate stopped the model call the session waits on: recorded (`supervisor.gated`, no tool) with
+ * the pause it leads to; a person who resumes calls the model (asking the gate again). A block is a
+ * pause here: a model call has no result to answer it with. A verdict to proceed records nothing.
+ */
+export function recordModelGate(state: ActiveState, callId: string, verdict: GateVerdict): Decision {
+  if (state.status !== 'awaiting_model' || state.callId !== callId || state.paused || verdict.verdict === 'proceed' || supervisorGate(state) === undefined) return nothing;
+  const by = verdict.unanswered || verdict.detector === undefined ? "the supervisor's gate" : `the supervisor's ${verdict.detector} detector`;
+  const paused: NewEvent = { type: 'session.paused', data: { reason: `paused by ${by} before the model was called: ${verdict.reason ?? 'no reason given'}; resume to call it`, by: `supervisor:${verdict.detector ?? 'gate'}` } };
+  return { events: [{ type: 'supervisor.gated', data: { ...verdict, verdict: 'pause' } }, paused], effects: [] };
 }
 
 /** The verdict the shell gives a call when no supervisor answered by the deadline: the agent's choice, marked as such. */

@@ -59,7 +59,7 @@ function describe(event: SessionEvent): string | undefined {
     case 'supervisor.judged':
       return `${event.data.verdict}: ${event.data.reason}`;
     case 'supervisor.gated':
-      return event.data.verdict === 'proceed' ? undefined : `${event.data.tool} ${event.data.verdict === 'block' ? 'blocked' : 'paused'} by the supervisor's gate: ${event.data.reason ?? ''}`;
+      return event.data.verdict === 'proceed' ? undefined : `${event.data.tool ?? 'the model call'} ${event.data.verdict === 'block' ? 'blocked' : 'paused'} by the supervisor's gate: ${event.data.reason ?? ''}`;
     case 'session.paused':
       return event.data.reason;
     case 'budget.exceeded':

@@ -8,7 +8,7 @@ import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
 import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
-import { liveGateAsker } from './supervisor-gate.ts';
+import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
 import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
@@ -57,6 +57,7 @@ export class SessionRunner {
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
   readonly #permissions: PermissionPort;
+  readonly #askModelGate: ModelGateAsker;
   readonly #approvalTimers: ApprovalTimers;
   readonly #rewindForks: RewindForks;
   readonly #lock = new KeyedLock();
@@ -71,7 +72,9 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
-    const askGate = liveGateAsker(deps.nc, deps.names, { eventPartitions: deps.eventPartitions, clock: deps.clock, logger });
+    const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
+    const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
+    this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
     this.#rewindForks = liveRewindForks(deps.nc, deps.names);
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate });
   }
@@ -174,6 +177,11 @@ export class SessionRunner {
 
   async #callModel(session: LoadedSession, call: Extract<SessionEffect, { type: 'CallModel' }>): Promise<SessionCommand> {
     if (session.state.status === 'new') throw new Error('model call for a session that does not exist');
+    // The supervisor's gate first, where the agent asks it about model calls: a stopped call is not made.
+    if (call.gate) {
+      const verdict = await this.#askModelGate(session.state.sessionId, call.gate, call.callId);
+      if (verdict.verdict !== 'proceed') return { type: 'RecordModelGate', callId: call.callId, verdict };
+    }
     const request = await this.#log.wholeRequest(session, call.request, call.earlierMessages);
     return this.#model.call(session.state, { ...call, request });
   }

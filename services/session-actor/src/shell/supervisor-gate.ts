@@ -39,6 +39,17 @@ export function liveGateAsker(nc: NatsConnection, names: Naming, options: Superv
   };
 }
 
+/** Asks the supervisor's gate about the model call a session is about to make; its verdict, or the agent's choice with none. */
+export type ModelGateAsker = (sessionId: string, gate: SupervisorGate, callId: string) => Promise<GateVerdict>;
+
+export function liveModelGateAsker(nc: NatsConnection, names: Naming, options: SupervisorGateOptions): ModelGateAsker {
+  return async (sessionId, gate, callId) => {
+    const subject = names.subjects.supervisorGate(partitionOfSession(sessionId, options.eventPartitions));
+    const answered = await ask(nc, subject, { sessionId, head: gate.head, calls: [], modelCall: { callId } }, options.clock() + gate.timeoutMs, options);
+    return answered.find((verdict) => verdict.callId === callId) ?? unansweredGateVerdict(callId, gate);
+  };
+}
+
 async function ask(nc: NatsConnection, subject: string, request: SupervisorGateRequest, deadline: number, options: SupervisorGateOptions): Promise<GateVerdict[]> {
   const body = encode(request);
   for (;;) {

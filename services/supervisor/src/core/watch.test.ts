@@ -1,5 +1,6 @@
 import { eventVersion, type AgentDefinition, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
+import { answerGate } from './gate.ts';
 import { watchEvent, type SupervisorEffect, type WatchedSession } from './watch.ts';
 
 const agent: AgentDefinition = { name: 'looper', model: 'scripted', system: '', tools: ['workspace.read'], budget: { maxSteps: 50 }, maxTokens: 1024, subagents: [], script: [{ final: 'done' }] };
@@ -76,5 +77,17 @@ describe('the supervisor watching a session', () => {
   it('lets a session go once it completes', () => {
     const completed = { ...loopingLog(1)[0], type: 'session.completed', n: 6, data: { status: 'succeeded', totals: { steps: 1, toolCalls: 1, inputTokens: 0, outputTokens: 0, costUsd: 0 } } } as SessionEvent;
     expect(watched([...loopingLog(1), completed]).session).toBeUndefined();
+  });
+
+  it('keeps an intervention that pauses the session as on its way until the log records it: the gate pauses a model call on it', () => {
+    const log = loopingLog(3, { deciderVersion: 7, supervision: { ladder: ['pause'] } });
+    const sent = watched(log).session;
+    expect(sent?.unacted).toMatchObject([{ detector: 'repetition', action: 'pause', evidence: [4, 8, 12] }]);
+    const gate = { sessionId: 's1', head: 13, calls: [], modelCall: { callId: 'm4' } };
+    expect(answerGate(sent as WatchedSession, gate).verdicts).toEqual([{ callId: 'm4', verdict: 'pause', reason: expect.any(String), detector: 'repetition', evidence: [4, 8, 12] }]);
+    const recorded = { ...log[1], id: 'x', type: 'supervisor.intervened', n: 14, data: { detector: 'repetition', action: 'pause', reason: 'r', evidence: [4, 8, 12] } } as SessionEvent;
+    const after = watchEvent(sent, recorded).session as WatchedSession;
+    expect(after.unacted).toEqual([]);
+    expect(answerGate(after, { ...gate, head: 14 }).verdicts).toEqual([{ callId: 'm4', verdict: 'proceed' }]);
   });
 });

@@ -25,6 +25,8 @@ export interface WatchedSession {
   head: EventMeta;
   /** The tool calls of the last model reply, which the gate is asked about before they are requested. */
   proposed: readonly ProposedCall[];
+  /** Interventions sent that pause or end the session and are not in its log yet: the gate stops a model call on them. */
+  unacted?: readonly InterventionCommand[];
   /** When its judge is due next; judged only when it records judgements (decider version 7 on), which count their cost. */
   judging?: JudgeSchedule;
   /** Whether the session is a rewind's fork, which is not rewound again (rewind-once.ts). */
@@ -34,7 +36,9 @@ export interface WatchedSession {
 }
 
 /** An intervention to send, with the message id that makes it land once: its detector and first event of evidence. */
-export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: Extract<InboxCommand, { type: 'intervention' }> } | StalledEffect;
+type InterventionCommand = Extract<InboxCommand, { type: 'intervention' }>;
+
+export type SupervisorEffect = { type: 'Intervene'; sessionId: string; messageId: string; command: InterventionCommand } | StalledEffect;
 
 /** As the inbox command bounds them. */
 const maxEvidence = 100;
@@ -58,8 +62,16 @@ export function watchEvent(session: WatchedSession | undefined, event: SessionEv
   // A judgement costs money: asked for only of sessions that record it and count its cost (`judge`: the model call to make).
   const judgeable = event.type === 'session.created' ? takesJudgements(event.data) : current.judging !== undefined;
   const judged = judgeable ? scheduleJudge(current.judging ?? unscheduled, event, findings) : undefined;
-  const watched: WatchedSession = { supervision: state, steerable, rewindFork, head, proposed: proposedBy(event, current.proposed), stalled: stalled.watch, ...(judged ? { judging: judged.schedule } : {}) };
+  const unacted = unactedAfter(current.unacted ?? [], event, effects);
+  const watched: WatchedSession = { supervision: state, steerable, rewindFork, head, proposed: proposedBy(event, current.proposed), unacted, stalled: stalled.watch, ...(judged ? { judging: judged.schedule } : {}) };
   return { session: watched, effects: [...effects, ...stalled.effects], ...(judged?.due ? { judge: judged.due } : {}) };
+}
+
+/** The pausing or ending interventions still on their way after `event`: those it records are let go, those just sent added. */
+function unactedAfter(before: readonly InterventionCommand[], event: SessionEvent, effects: readonly SupervisorEffect[]): readonly InterventionCommand[] {
+  const recorded = event.type === 'supervisor.intervened' || event.type === 'supervisor.gated' ? `${event.data.detector}/${event.data.evidence?.[0]}` : undefined;
+  const sent = effects.flatMap((effect) => (effect.type === 'Intervene' && (effect.command.action === 'pause' || effect.command.action === 'abort') ? [effect.command] : []));
+  return [...before.filter((command) => `${command.detector}/${command.evidence[0]}` !== recorded), ...sent];
 }
 
 /** A model reply proposes its tool calls; they stay proposed until the next reply. */

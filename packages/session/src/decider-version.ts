@@ -33,6 +33,6 @@
  *    verdicts are recorded (`supervisor.gated`; supervisor-gate.ts); a `rewind` ends the session naming a fork that starts earlier with a hint
  *    (rewind.ts); an intervention may be bound to the log's head and `redrive` re-does a stalled
  *    session's work (stalled.ts); a judge's verdicts are recorded with their cost in the totals
- *    (judgements.ts). Histories gated-v7.json, redriven-v7.json, judged-v7.json.
+ *    (judgements.ts). Histories gated-v7.json, model-gated-v7.json, redriven-v7.json, judged-v7.json.
  */
 export const deciderVersion = 7;

@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
-import { SignalboxClient } from '@signalbox/client';
+import type { SignalboxClient } from '@signalbox/client';
 import { eventVersion, type InboxCommand, type Message, type ModelRequest, type ModelResponse, type SessionEvent } from '@signalbox/events';
-import { permissionBrokerService } from '@signalbox/permission-broker';
-import { RuntimeConfig, sendToSession, startHost, type Host } from '@signalbox/runtime';
+import { sendToSession } from '@signalbox/runtime';
 import { decide, fold, rewindForkId } from '@signalbox/session';
-import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
 import { supervisorService } from '@signalbox/supervisor';
-import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { defineTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { defineTool, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { completedSession, eventsUntil } from '../support/runtime.ts';
+import { completedSession, eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
  * A supervisor's rewind end to end: the original ends aborted naming its fork, and the fork starts
@@ -61,32 +57,23 @@ function looper() {
   };
 }
 
-let server: NatsServer;
-let host: Host;
+let runtime: TestRuntime;
 let nc: NatsConnection;
 let client: SignalboxClient;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  const services = [
-    sessionActorService({ resolveModel: () => ({ provider: looper(), costOf: () => 0 }) }),
-    permissionBrokerService(),
-    toolExecutorService({ tools: [...workspaceTools, lookup] }),
-    supervisorService(),
-  ];
-  host = await startHost(services, RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'rewind' }));
-  nc = await connect({ servers: server.url });
-  client = await SignalboxClient.open(nc);
+  runtime = await startTestRuntime({
+    actor: { resolveModel: () => ({ provider: looper(), costOf: () => 0 }) },
+    tools: [...workspaceTools, lookup],
+    services: [supervisorService()],
+  });
+  ({ nc, client } = runtime);
   const tools = ['workspace.read', 'workspace.write', 'docs.lookup'];
   // Watched by nobody: the test plays the supervisor.
   await client.applyAgent({ name: 'unwatched', model: 'planned/m', tools, budget: { maxSteps: 30 }, supervision: false });
   await client.applyAgent({ name: 'rewound', model: 'planned/m', tools, budget: { maxSteps: 30 }, supervision: { repetition: { action: 'rewind' }, ladder: ['nudge', 'rewind', 'abort'] } });
 });
-afterAll(async () => {
-  await nc?.close();
-  await host?.stop();
-  await server?.dispose();
-});
+afterAll(() => runtime?.dispose());
 
 const ofType = <T extends SessionEvent['type']>(events: readonly SessionEvent[], type: T) => events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
 const lookups = (events: readonly SessionEvent[]) => ofType(events, 'tool.completed').filter((event) => event.data.tool === 'docs.lookup');

@@ -1,19 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
-import { SignalboxClient } from '@signalbox/client';
+import type { SignalboxClient } from '@signalbox/client';
 import { encode, type ModelRequest, type ModelResponse, type SessionEvent } from '@signalbox/events';
-import { permissionBrokerService } from '@signalbox/permission-broker';
-import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { sessionActorService } from '@signalbox/session-actor';
 import { advertiseTools } from '@signalbox/store';
 import { supervisorService } from '@signalbox/supervisor';
-import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { defineTool } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { eventsUntil } from '../support/runtime.ts';
+import { eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
  * The stalled detector end to end, with the real timers stream: a session that records nothing for
@@ -45,25 +40,17 @@ function plannedModel() {
   };
 }
 
-let server: NatsServer;
-let host: Host;
+let runtime: TestRuntime;
 let nc: NatsConnection;
 let client: SignalboxClient;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  const actor = sessionActorService({ resolveModel: () => ({ provider: plannedModel(), costOf: () => 0 }) });
-  host = await startHost([actor, permissionBrokerService(), toolExecutorService({ tools: [slow] }), supervisorService({ sessionCapacity: 1 })], RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'stalled' }));
-  nc = await connect({ servers: server.url });
-  client = await SignalboxClient.open(nc);
+  runtime = await startTestRuntime({ actor: { resolveModel: () => ({ provider: plannedModel(), costOf: () => 0 }) }, tools: [slow], services: [supervisorService({ sessionCapacity: 1 })] });
+  ({ nc, client } = runtime);
   await advertiseTools(nc, client.names, [lost]);
   await client.applyAgent({ name: 'waiter', model: 'planned/m', tools: ['slow.wait', 'jobs.lost'], supervision: { stalled: { afterMs } } });
 });
-afterAll(async () => {
-  await nc?.close();
-  await host?.stop();
-  await server?.dispose();
-});
+afterAll(() => runtime?.dispose());
 
 const stalledInterventions = (events: readonly SessionEvent[]) =>
   events.flatMap((event) => (event.type === 'supervisor.intervened' && event.data.detector === 'stalled' ? [{ n: event.n, action: event.data.action, evidence: event.data.evidence }] : []));

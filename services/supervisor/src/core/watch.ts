@@ -1,5 +1,5 @@
 import type { EventMeta, InboxCommand, SessionEvent } from '@signalbox/events';
-import { rewindAt, takesInterventions, takesJudgements } from '@signalbox/session';
+import { interventionKey, rewindAt, takesInterventions, takesJudgements } from '@signalbox/session';
 import { rewindOnce, startsRewindFork } from './rewind-once.ts';
 import {
   initialSupervision,
@@ -69,9 +69,9 @@ export function watchEvent(session: WatchedSession | undefined, event: SessionEv
 
 /** The pausing or ending interventions still on their way after `event`: those it records are let go, those just sent added. */
 function unactedAfter(before: readonly InterventionCommand[], event: SessionEvent, effects: readonly SupervisorEffect[]): readonly InterventionCommand[] {
-  const recorded = event.type === 'supervisor.intervened' || event.type === 'supervisor.gated' ? `${event.data.detector}/${event.data.evidence?.[0]}` : undefined;
+  const recorded = event.type === 'supervisor.intervened' || event.type === 'supervisor.gated' ? interventionKey(event.data.detector ?? '', event.data.evidence?.[0] ?? 0) : undefined;
   const sent = effects.flatMap((effect) => (effect.type === 'Intervene' && (effect.command.action === 'pause' || effect.command.action === 'abort') ? [effect.command] : []));
-  return [...before.filter((command) => `${command.detector}/${command.evidence[0]}` !== recorded), ...sent];
+  return [...before.filter((command) => interventionKey(command.detector, command.evidence[0] ?? 0) !== recorded), ...sent];
 }
 
 /** A model reply proposes its tool calls; they stay proposed until the next reply. */

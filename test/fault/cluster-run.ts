@@ -34,11 +34,11 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
   for (const instance of ['cluster-a', 'cluster-b']) {
     // FAULT_LOG_LEVEL=debug shows the hosts' logs when a run needs explaining.
     const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: process.env['FAULT_LOG_LEVEL'] ?? 'silent', instance, ackWaitMs: 2_000 });
-    hosts.push(await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config));
+    hosts.push(await during(`starting host ${instance}`, () => startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config)));
   }
   const nc = await connect({ servers: cluster.servers, ...keepConnected });
-  const client = await SignalboxClient.open(nc);
-  await client.applyAgent(scriptedAgent());
+  const client = await during('opening the client', () => SignalboxClient.open(nc));
+  await during('applying the agent', () => withRetry(() => client.applyAgent(scriptedAgent())));
   const recording = recordAcknowledged();
   const js = jetstream(nc, { timeout: 2_000 });
   return {
@@ -94,6 +94,15 @@ export async function streamOn(node: NatsServer, stream: string): Promise<Stream
 export function lostEvents(acknowledged: ReadonlyMap<string, string>, logs: readonly SessionEvent[][]): string[] {
   const kept = new Map(logs.flat().map((event) => [`${event.sessionId}/${event.n}`, event.id]));
   return [...acknowledged].filter(([key, id]) => kept.get(key) !== id).map(([key]) => key);
+}
+
+/** Runs a step, naming it in the error it fails with: a bare request timeout does not say which request. */
+export async function during<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 export async function withRetry<T>(attempt: () => Promise<T>, tries = 60): Promise<T> {

@@ -4,7 +4,7 @@ import type { SignalboxClient } from '@signalbox/client';
 import type { SessionEvent } from '@signalbox/events';
 import type { NatsServer } from '@signalbox/testing';
 import { describe, expect, it } from 'vitest';
-import { lostEvents, startClusterRun, streamOn, type ClusterRun } from './cluster-run.ts';
+import { during, lostEvents, startClusterRun, streamOn, type ClusterRun } from './cluster-run.ts';
 import { expectWholeSession } from './invariants.ts';
 import { report } from './report.ts';
 
@@ -14,14 +14,14 @@ const frozenMs = 12_000;
 
 describe('a 3-node cluster with R3 streams and sync_interval always, two actor hosts racing', () => {
   it('loses no acknowledged event and keeps n contiguous when the events stream leader is killed mid-run', { timeout: 180_000 }, async () => {
-    const run = await startClusterRun('k');
+    const run = await during('starting the cluster run', () => startClusterRun('k'));
     try {
-      await run.submit(0, sessions / 2);
-      const leader = await leaderOfEvents(run);
-      await leader.kill();
-      await run.submit(sessions / 2, sessions);
+      await during('submitting before the kill', () => run.submit(0, sessions / 2));
+      const leader = await during('finding the leader', () => leaderOfEvents(run));
+      await during('killing the leader', () => leader.kill());
+      await during('submitting after the kill', () => run.submit(sessions / 2, sessions));
       // Leader elections on a loaded two-core machine can take a while after the kill.
-      const logs = await waitForAll(run.client, 'k', sessions, 120_000, run.acknowledged);
+      const logs = await during('waiting for every session', () => waitForAll(run.client, 'k', sessions, 120_000, run.acknowledged));
       report('cluster', { nodes: 3, killed: nameOf(run.cluster.nodes, leader), sessions, events: logs.flat().length, acknowledged: run.acknowledged.size });
       expect(lostEvents(run.acknowledged, logs)).toEqual([]);
       for (const log of logs) {
@@ -34,7 +34,7 @@ describe('a 3-node cluster with R3 streams and sync_interval always, two actor h
   });
 
   it('loses nothing when the events stream leader is frozen past the election timeout, and the node catches up once thawed', { timeout: 180_000 }, async () => {
-    const run = await startClusterRun('f');
+    const run = await during('starting the cluster run', () => startClusterRun('f'));
     try {
       await run.submit(0, sessions / 2);
       const frozen = await leaderOfEvents(run);

@@ -11,6 +11,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
+import { provisionTimeoutMs } from '@signalbox/store';
 import { deadLetter, deadLetterInputOf, isPermanent } from './dead-letter.ts';
 import type { Logger } from './logger.ts';
 
@@ -188,8 +189,9 @@ async function bury(options: DurableWorkerOptions, message: JsMsg, reason: strin
   message.ack();
 }
 
+/** Creates a durable consumer, or brings it to this config; waits as long as provisioning does (an R3 consumer elects a leader). */
 export async function ensureConsumer(nc: NatsConnection, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }) {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { timeout: provisionTimeoutMs });
   try {
     await jsm.consumers.info(stream, config.durable_name);
   } catch (error) {

@@ -3,7 +3,7 @@ export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadE
 export { emptyHead, EventStore, openEventReader, transientRetries } from './event-store.ts';
 export type { EventReader, ReadOptions, SessionHead } from './event-store.ts';
 export { partitionOfSession } from './session-partition.ts';
-export { defaultEventPartitions, eventPartitionsMaxAgeMs, partitionCountOf, provision, provisionEventPartitions, streamConfigs, subscriberEntryTtlMs } from './provision.ts';
+export { defaultEventPartitions, eventPartitionsMaxAgeMs, partitionCountOf, provision, provisionEventPartitions, provisionTimeoutMs, streamConfigs, subscriberEntryTtlMs } from './provision.ts';
 export type { ProvisionOptions } from './provision.ts';
 export { assetLabel, missingAssets, missingProvisioning, requiredAssets } from './missing-provisioning.ts';
 export type { JetStreamAsset } from './missing-provisioning.ts';

@@ -63,7 +63,12 @@ export function partitionCountOf(config: { sources?: readonly { subject_transfor
 }
 
 const twoMinutesNs = 2 * 60 * 1e9;
-const provisionTimeoutMs = 30_000;
+/**
+ * How long a start-up request to JetStream may take: creating anything replicated (a stream, a bucket,
+ * a durable consumer) waits for its Raft group to elect a leader, which can outlast the default 5 s
+ * request timeout on a loaded machine or a cluster that fsyncs every write; start-up can afford to wait.
+ */
+export const provisionTimeoutMs = 30_000;
 const thirtyDaysNs = 30 * 24 * 3600 * 1e9;
 
 /** The streams as DESIGN.md lays them out. */
@@ -114,8 +119,6 @@ export function streamConfigs(names: Naming, options: ProvisionOptions = {}): Na
 
 /** Creates every stream, bucket and object store, or brings existing ones to this config. Safe to run from every process. */
 export async function provision(nc: NatsConnection, names: Naming, options: ProvisionOptions = {}): Promise<void> {
-  // Creating a replicated stream waits for its group to elect a leader, which can outlast the default
-  // 5 s request timeout on a loaded machine; start-up can afford to wait.
   const jsm = await jetstreamManager(nc, { timeout: provisionTimeoutMs });
   const js = jetstream(nc, { timeout: provisionTimeoutMs });
   for (const config of streamConfigs(names, options)) await ensureStream(jsm, config, names);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { OutcomeSettings } from './outcome.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
 import { SupervisionConfig } from './supervision-config.ts';
 
@@ -43,6 +44,8 @@ export const AgentDefinition = z
     budgetCeiling: BudgetCeiling.optional(),
     maxTokens: z.number().int().min(1).default(4096),
     rubric: JsonData.optional(),
+    /** Grade every session's final answer against the rubric (the task's `outcome` replaces it); see outcome.ts. */
+    outcome: OutcomeSettings.optional(),
     /** Which detectors watch its sessions and what they do (`false`: none); without it, all at their defaults. */
     supervision: SupervisionConfig.optional(),
     memory: JsonData.optional(),

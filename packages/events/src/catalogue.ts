@@ -4,6 +4,7 @@ import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './co
 import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { JudgedData } from './judge.ts';
+import { GradedData, SubmittedData } from './outcome.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';
 
@@ -28,6 +29,8 @@ export const Totals = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   costUsd: z.number().nonnegative(),
+  /** What grading the session's outcome cost (decider version 8 on), shown apart: the tokens and cost above include it. */
+  grading: z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative() }).optional(),
 });
 export type Totals = z.infer<typeof Totals>;
 
@@ -271,12 +274,14 @@ export const eventData = {
     allowed: z.number(),
     used: z.number(),
   }),
-  'outcome.submitted': z.object({ output: z.string() }),
-  'outcome.graded': z.object({
-    verdicts: z.array(z.object({ criterion: z.string(), passed: z.boolean(), feedback: z.string() })),
-    passed: z.boolean(),
-    feedback: z.string(),
-  }),
+  /** The agent's final answer, submitted for grading (decider version 8 on, a session with an outcome): its text and the workspace files it submits, at their revisions. */
+  'outcome.submitted': SubmittedData,
+  /**
+   * The grader's grade of an attempt (decider version 8 on): per criterion and per grader, the score, pass
+   * or fail, the changes required; or `problem` when it could not grade, with the pause that follows.
+   * The grader model's tokens and cost are counted in the session's totals (and in `totals.grading`).
+   */
+  'outcome.graded': GradedData,
   'subagent.spawned': z.object({ callId: CallId, sessionId: SessionId, agent: z.string() }),
   'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional() }),
   'session.completed': z.object({

@@ -3,12 +3,12 @@ import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './ca
 import { ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { JudgementCommand } from './judge.ts';
+import { GradeCommand } from './outcome.ts';
 import type { Naming } from './naming.ts';
 import { ToolGrant } from './permission.ts';
 import {
   ApprovalDecisionCommand,
   ChildResultCommand,
-  GradeCommand,
   InterventionCommand,
   PauseCommand,
   ResumeCommand,
@@ -103,5 +103,6 @@ export type InboxCommand = z.infer<typeof InboxCommand>;
 export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
+  if (command.type === 'grade') return names.subjects.grades(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

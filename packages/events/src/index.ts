@@ -23,7 +23,8 @@ export type { EventOf } from './envelope.ts';
 export { AgentName, ApprovalId, ModelName, ApprovalScope, isSubjectToken, SessionId, sessionOfApproval, TimerId, toSubjectToken, ToolName } from './ids.ts';
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { JudgedData, JudgementCommand, JudgeSettings, JudgeVerdict } from './judge.ts';
-export { approvalsToken, deadLetterObjectHeader, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
+export { Criterion, CriterionVerdict, GradeCommand, GradedData, GradeJob, GraderResult, GraderSpec, OutcomeSettings, readRubric, Rubric, RubricInput, SubmittedData, SubmittedFile, SubmittedPath } from './outcome.ts';
+export { approvalsToken, deadLetterObjectHeader, gradesToken, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export {
   DetectorSettings,
@@ -40,7 +41,6 @@ export { ScheduledCommand } from './scheduled-command.ts';
 export {
   ApprovalDecisionCommand,
   ChildResultCommand,
-  GradeCommand,
   InterventionCommand,
   PauseCommand,
   ResumeCommand,

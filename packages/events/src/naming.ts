@@ -65,6 +65,9 @@ export interface Naming {
     /** A supervisor's interventions in a session, `<prefix>.inbox.<sessionId>.supervisor`: a subject of its own, as for approvals. */
     interventions(sessionId: string): string;
     allInterventions: string;
+    /** The grader's grades of a session's outcome, `<prefix>.inbox.<sessionId>.grader`: a subject of its own, as for approvals. */
+    grades(sessionId: string): string;
+    allGrades: string;
     allInbox: string;
     toolJob(tool: string): string;
     allToolJobs: string;
@@ -153,12 +156,14 @@ export function naming(prefix = 'sbx'): Naming {
       sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
       actorOfInbox: (subject) => {
         const actor = subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] : undefined;
-        return actor === approvalsToken || actor === interventionsToken ? undefined : actor || undefined;
+        return actor === approvalsToken || actor === interventionsToken || actor === gradesToken ? undefined : actor || undefined;
       },
       approvals: (sessionId) => `${prefix}.inbox.${sessionId}.${approvalsToken}`,
       allApprovals: `${prefix}.inbox.*.${approvalsToken}`,
       interventions: (sessionId) => `${prefix}.inbox.${sessionId}.${interventionsToken}`,
       allInterventions: `${prefix}.inbox.*.${interventionsToken}`,
+      grades: (sessionId) => `${prefix}.inbox.${sessionId}.${gradesToken}`,
+      allGrades: `${prefix}.inbox.*.${gradesToken}`,
       allInbox: `${prefix}.inbox.>`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,
@@ -207,8 +212,11 @@ export const approvalsToken = 'approvals';
 /** The last token of a session's interventions subject, which no actor's own inbox may take either. */
 export const interventionsToken = 'supervisor';
 
+/** The last token of the subject the grader's grades come on; no actor instance may take this name. */
+export const gradesToken = 'grader';
+
 /** The subject tokens under a session's inbox that are commands' own subjects, never an actor's inbox. */
-export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken];
+export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken, gradesToken];
 
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';

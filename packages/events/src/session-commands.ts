@@ -82,16 +82,6 @@ export const ApprovalDecisionCommand = z
   });
 export type ApprovalDecisionCommand = z.infer<typeof ApprovalDecisionCommand>;
 
-/** The grader's verdict on the session's submitted outcome, per rubric criterion. */
-export const GradeCommand = z.strictObject({
-  type: z.literal('grade'),
-  sessionId: SessionId,
-  verdicts: z.array(z.strictObject({ criterion: z.string().min(1).max(500), passed: z.boolean(), feedback: ShortText })).max(50),
-  passed: z.boolean(),
-  feedback: z.string().max(10_000),
-});
-export type GradeCommand = z.infer<typeof GradeCommand>;
-
 /** How a subagent the session spawned (for its call `callId`) ended. */
 export const ChildResultCommand = z.strictObject({
   type: z.literal('child.result'),

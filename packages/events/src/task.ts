@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Budget } from './agent.ts';
 import { SessionId } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { OutcomeSettings } from './outcome.ts';
 import { Policy } from './policy-document.ts';
 
 /** The public ingress contract: what any NATS client publishes on `sbx.tasks.<agent>`. */
@@ -15,6 +16,8 @@ export const Task = z.strictObject({
   metadata: z.record(z.string(), z.string()).optional(),
   /** Rules for this task alone: a call gets the stricter of these and the agent's policy, so a task can narrow, never widen. */
   policy: Policy.optional(),
+  /** Grade the final answer against the rubric and give the agent more passes on a fail (replaces the agent's `outcome`). */
+  outcome: OutcomeSettings.optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -64,7 +64,7 @@ async function replica(group: string, instance: string, sessions: string, handed
 function submitted(sessionId: string, n: number): SessionEvent {
   const type = 'outcome.submitted';
   const base = { id: `${sessionId}-${n}`, v: eventVersion(type), sessionId, n, at: n, causationId: null, correlationId: sessionId };
-  return { ...base, by: { service: 'test', instance: 'test' }, type, data: { output: `event ${n}` } };
+  return { ...base, by: { service: 'test', instance: 'test' }, type, data: { attempt: 1, output: `event ${n}`, files: [] } };
 }
 
 async function append(sessionIds: readonly string[], fromN: number, toN: number): Promise<void> {

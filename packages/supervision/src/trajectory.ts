@@ -67,7 +67,7 @@ function describe(event: SessionEvent): string | undefined {
     case 'subagent.completed':
       return `${event.data.sessionId} ${event.data.status}${event.data.output === undefined ? '' : `: ${event.data.output}`}`;
     case 'outcome.graded':
-      return `${event.data.passed ? 'passed' : 'failed'}: ${event.data.feedback}`;
+      return event.data.problem ?? `attempt ${event.data.attempt} ${event.data.passed ? 'passed' : 'failed'} (score ${event.data.score}): ${event.data.changes.join('; ')}`;
     case 'session.created': // its input is the goal, shown apart
     case 'memory.loaded':
     case 'model.requested':

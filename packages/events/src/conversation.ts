@@ -56,6 +56,11 @@ export const ModelRequest = z.object({
   messages: z.array(Message),
   tools: z.array(ToolDefinition).default([]),
   maxTokens: z.number().int().positive(),
+  /**
+   * Ask for a reply that is one JSON value matching `schema` (a JSON Schema object), by the provider's
+   * structured output: the reply's text holds it. No agent request sets it; the grader's does.
+   */
+  responseFormat: z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), schema: z.record(z.string(), z.unknown()) }).optional(),
 });
 export type ModelRequest = z.infer<typeof ModelRequest>;
 

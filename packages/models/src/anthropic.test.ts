@@ -12,6 +12,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider, type AnthropicProviderOptions } from './anthropic.ts';
 import { ModelError } from './provider.ts';
+import { fakeWire, itLeavesRepliesAndRefusesHostileSchemas, looseFormat, structuredOutputFields } from './structured-output.fixtures.ts';
 
 let fake: FakeAnthropic;
 beforeEach(async () => {
@@ -141,6 +142,21 @@ describe('anthropic adapter: requests and replies', () => {
     fake.reply(anthropicText('partial', { stopReason: wire }));
     expect((await provider().complete(request())).stopReason).toBe(expected);
   });
+});
+
+describe('anthropic adapter: structured output', () => {
+  const wire = () => fakeWire(() => fake, anthropicText, (responseFormat) => provider().complete(request({ responseFormat })));
+
+  it('sends output_config.format with the schema as given (no name, no beta header), and returns the JSON text block', async () => {
+    // A schema strict rules would reject goes unchanged too: nothing is added to it.
+    expect(await structuredOutputFields(wire(), looseFormat)).toEqual({
+      output_config: { format: { type: 'json_schema', schema: looseFormat.schema } },
+    });
+    // GA on the Messages API since the SDK's output_config: no `anthropic-beta` header is needed.
+    expect(fake.requests[1]?.headers['anthropic-beta']).toBeUndefined();
+  });
+
+  itLeavesRepliesAndRefusesHostileSchemas(wire);
 });
 
 describe('anthropic adapter: retries through the SDK', () => {

@@ -9,6 +9,7 @@ import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, To
 import { z } from 'zod';
 import { failureFromStatus, keyOriginOf, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
 import type { CallOptions, ModelProvider } from './provider.ts';
+import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
 
@@ -72,6 +73,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
       const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'ANTHROPIC_API_KEY'), apiKey: options.apiKey };
+      checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {
@@ -92,6 +94,9 @@ function toWireRequest(request: ModelRequest, names: ToolNameMap): MessageCreate
     messages: request.messages.map((message) => toWireMessage(message, names)),
     ...(request.system ? { system: [{ type: 'text', text: request.system, cache_control: ephemeral }] } : {}),
     ...(request.tools.length > 0 ? { tools: toWireTools(request.tools, names) } : {}),
+    // Structured output is GA on the Messages API (no beta header); the schema goes as given, and the
+    // reply's text block holds the JSON. Anthropic takes no name for it, so `name` stays ours.
+    ...(request.responseFormat ? { output_config: { format: { type: 'json_schema', schema: request.responseFormat.schema } } } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ export {
 } from './registry.ts';
 export type { ProviderRegistry, VaultProviderKey } from './registry.ts';
 export { redactSecrets } from './redaction.ts';
+export { checkResponseFormat, maxSchemaBytes, maxSchemaDepth } from './response-format.ts';
 export { createReplayProvider } from './replay.ts';
 export { createScriptedProvider } from './scripted.ts';
 export { decodeToolName, encodeToolName } from './tool-names.ts';

@@ -13,6 +13,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from './openai.ts';
 import { ModelError } from './provider.ts';
+import { fakeWire, itLeavesRepliesAndRefusesHostileSchemas, itSendsStrictOnlyWhenTheSchemaFits } from './structured-output.fixtures.ts';
 
 let fake: FakeOpenAI;
 beforeEach(async () => {
@@ -136,6 +137,12 @@ describe('openai chat adapter: requests and replies', () => {
     fake.reply(chatCompletion({ tool_calls: [{ function: { name: 'workspace__read', arguments: '{}' } }] }));
     expect((await provider().complete(request())).content).toEqual([{ type: 'tool_use', id: 'call_0', name: 'workspace.read', input: {} }]);
   });
+});
+
+describe('openai chat adapter: structured output', () => {
+  const wire = () => fakeWire(() => fake, chatText, (responseFormat) => provider().complete(request({ responseFormat })));
+  itSendsStrictOnlyWhenTheSchemaFits(wire, ({ name, schema }, strict) => ({ response_format: { type: 'json_schema', json_schema: { name, schema, strict } } }));
+  itLeavesRepliesAndRefusesHostileSchemas(wire);
 });
 
 describe('openai chat adapter: retries and failures', () => {

@@ -5,9 +5,12 @@ import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions/completions';
+import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
 import { z } from 'zod';
 import { parseReply } from './http-failures.ts';
+import { fitsStrictMode } from './openai-strict.ts';
 import { fromArguments, splitCachedInput, toArguments, toolOutput, type OpenAIWireApi } from './openai-wire.ts';
+import type { ResponseFormat } from './response-format.ts';
 import type { ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
 
@@ -24,11 +27,17 @@ export const chatCompletionsApi: OpenAIWireApi = {
         // `max_tokens`, not `max_completion_tokens`: the compatible servers this API is for know only the former.
         max_tokens: request.maxTokens,
         ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toChatTool(tool, names)) } : {}),
+        ...(request.responseFormat ? { response_format: toResponseFormat(request.responseFormat) } : {}),
       },
       { signal },
     ),
   read: (body, names, call) => fromChatReply(parseReply(ChatReply, body, call), names),
 };
+
+/** The schema goes as given; `strict` only when it already meets strict mode's rules (see `fitsStrictMode`). */
+function toResponseFormat({ name, schema }: ResponseFormat): ResponseFormatJSONSchema {
+  return { type: 'json_schema', json_schema: { name, schema, strict: fitsStrictMode(schema) } };
+}
 
 function toChatTool(tool: ToolDefinition, names: ToolNameMap): ChatCompletionFunctionTool {
   return { type: 'function', function: { name: names.toWire(tool.name), description: tool.description, parameters: tool.inputSchema } };

@@ -13,6 +13,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from './openai.ts';
 import { ModelError } from './provider.ts';
+import { fakeWire, itLeavesRepliesAndRefusesHostileSchemas, itSendsStrictOnlyWhenTheSchemaFits } from './structured-output.fixtures.ts';
 
 let fake: FakeOpenAI;
 beforeEach(async () => {
@@ -133,6 +134,12 @@ describe('openai responses adapter: requests and replies', () => {
     const response = await provider().complete(request());
     expect(response.content).toEqual([{ type: 'tool_use', id: 'call_2', name: 'workspace.read', input: '{"path": ' }]);
   });
+});
+
+describe('openai responses adapter: structured output', () => {
+  const wire = () => fakeWire(() => fake, responsesText, (responseFormat) => provider().complete(request({ responseFormat })));
+  itSendsStrictOnlyWhenTheSchemaFits(wire, ({ name, schema }, strict) => ({ text: { format: { type: 'json_schema', name, schema, strict } } }));
+  itLeavesRepliesAndRefusesHostileSchemas(wire);
 });
 
 describe('openai responses adapter: retries and failures', () => {

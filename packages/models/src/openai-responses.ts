@@ -1,8 +1,15 @@
 import type { Message, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
-import type { FunctionTool, ResponseInputContent, ResponseInputItem } from 'openai/resources/responses/responses';
+import type {
+  FunctionTool,
+  ResponseFormatTextJSONSchemaConfig,
+  ResponseInputContent,
+  ResponseInputItem,
+} from 'openai/resources/responses/responses';
 import { z } from 'zod';
 import { parseReply } from './http-failures.ts';
+import { fitsStrictMode } from './openai-strict.ts';
 import { fromArguments, splitCachedInput, toArguments, toolOutput, type OpenAIWireApi } from './openai-wire.ts';
+import type { ResponseFormat } from './response-format.ts';
 import type { ToolNameMap } from './tool-names.ts';
 
 /** The OpenAI Responses API (`POST /v1/responses`), used statelessly: the event log holds the history. */
@@ -17,11 +24,17 @@ export const responsesApi: OpenAIWireApi = {
         store: false,
         ...(request.system ? { instructions: request.system } : {}),
         ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toFunctionTool(tool, names)) } : {}),
+        ...(request.responseFormat ? { text: { format: toTextFormat(request.responseFormat) } } : {}),
       },
       { signal },
     ),
   read: (body, names, call) => fromResponsesReply(parseReply(ResponsesReply, body, call), names),
 };
+
+/** The schema goes as given; `strict` only when it already meets strict mode's rules (see `fitsStrictMode`). */
+function toTextFormat({ name, schema }: ResponseFormat): ResponseFormatTextJSONSchemaConfig {
+  return { type: 'json_schema', name, schema, strict: fitsStrictMode(schema) };
+}
 
 function toFunctionTool(tool: ToolDefinition, names: ToolNameMap): FunctionTool {
   return { type: 'function', name: names.toWire(tool.name), description: tool.description, parameters: tool.inputSchema, strict: false };

@@ -4,6 +4,7 @@ import { failureFromStatus, keyOriginOf, malformedReply, transportFailure, type 
 import { chatCompletionsApi } from './openai-chat.ts';
 import type { CallOptions, ModelProvider } from './provider.ts';
 import { responsesApi } from './openai-responses.ts';
+import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap } from './tool-names.ts';
 
 export interface OpenAIProviderOptions {
@@ -39,6 +40,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     name,
     async complete(request: ModelRequest, callOptions: CallOptions = {}): Promise<ModelResponse> {
       const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'OPENAI_API_KEY'), apiKey: options.apiKey };
+      checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
       let body: unknown;
       try {

@@ -1,6 +1,7 @@
 import type { Message, ModelRequest } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from './provider.ts';
+import { hostileFormats, verdictFormat } from './structured-output.fixtures.ts';
 import { createScriptedProvider } from './scripted.ts';
 
 const provider = createScriptedProvider([
@@ -69,5 +70,17 @@ describe('scripted provider', () => {
     await reused.complete(request([user, turn]));
     const copies = await reused.complete(request([user, structuredClone(turn), result]));
     expect(copies).toEqual(await createScriptedProvider(script).complete(request([user, turn, result])));
+  });
+
+  it('plays its script for a request that asks for structured output, and refuses a hostile schema as the adapters do', async () => {
+    const verdict = '{"passed":true,"reason":"scripted"}';
+    const grader = createScriptedProvider([{ final: verdict }]);
+    const asked = { ...request([user]), responseFormat: verdictFormat };
+    expect(await grader.complete(asked)).toEqual(await grader.complete(request([user])));
+    expect((await grader.complete(asked)).content).toEqual([{ type: 'text', text: verdict }]);
+    for (const { format, says } of hostileFormats) {
+      const error = await grader.complete({ ...asked, responseFormat: format }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'invalid_request', retryable: false, message: expect.stringMatching(says) });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Message, ModelRequest, ModelResponse, ScriptStep, TextBlock, ToolUseBlock } from '@signalbox/events';
 import { ModelError, type ModelProvider } from './provider.ts';
+import { checkResponseFormat } from './response-format.ts';
 
 type Turn = { texts: string[]; end: Extract<ScriptStep, { tool: string }> | Extract<ScriptStep, { final: string }> | undefined };
 
@@ -14,6 +15,9 @@ export function createScriptedProvider(script: readonly ScriptStep[]): ModelProv
   return {
     name: 'scripted',
     complete: async (request: ModelRequest): Promise<ModelResponse> => {
+      // Nothing to send: the script is the reply (its text should hold the JSON). The bounds are
+      // checked all the same, so a schema a real provider would refuse fails here too.
+      checkResponseFormat(request, 'scripted');
       const tally = tallyOf(request.messages, tallies);
       const index = tally.assistantTurns;
       const turn = turns[index];

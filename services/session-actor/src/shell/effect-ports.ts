@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encode, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
+import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
 import { transientRetries } from '@signalbox/store';
 import { callModel, type ModelResolver } from './model-caller.ts';
@@ -21,6 +21,28 @@ export interface ModelPort {
 /** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */
 export interface ToolPort {
   dispatch(sessionId: string, jobs: readonly ToolJob[]): Promise<SessionCommand[]>;
+}
+
+/** Where grade jobs go (decider version 8 on); the grade comes back on the session's grades subject. */
+export interface GradePort {
+  dispatch(jobs: readonly GradeJob[]): Promise<void>;
+}
+
+/**
+ * Publishes each job for the grader pool. The message id names the session and attempt, so a job sent
+ * again (a resume, a crash recovery) within the stream's duplicate window is not queued twice.
+ */
+export function liveGradePort(js: JetStreamClient, names: Naming): GradePort {
+  return {
+    dispatch: async (jobs) => {
+      await Promise.all(jobs.map((job) => js.publish(names.subjects.gradeJobs, encode(job), { msgID: gradeJobId(job), retries: transientRetries })));
+    },
+  };
+}
+
+/** A grade job's message id: one per session and attempt. */
+export function gradeJobId(job: Pick<GradeJob, 'sessionId' | 'attempt'>): string {
+  return `grade/${job.sessionId}/${job.attempt}`;
 }
 
 /** Calls the agent's model for real, backing off before a retried attempt. */

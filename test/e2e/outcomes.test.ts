@@ -1,8 +1,8 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
 import { decode, encode, GradeJob, type GradeCommand, type SessionEvent } from '@signalbox/events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { eventsUntil, scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
  * Outcomes (#19) on the session side, end to end: the actor sends each attempt to the grade jobs
@@ -14,7 +14,13 @@ let jobs: Subscription;
 const received: GradeJob[] = [];
 const usage = { inputTokens: 200, outputTokens: 30, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
+/** Sessions whose first job the stand-in cannot grade. */
+const puzzling = new Set(['puzzled']);
+
 const grade = (job: GradeJob): GradeCommand => {
+  if (puzzling.delete(job.sessionId)) {
+    return { type: 'grade', sessionId: job.sessionId, attempt: job.attempt, passed: false, score: 0, verdicts: [], graders: [], changes: [], problem: 'the verdict stayed malformed', usage, costUsd: 0.001 };
+  }
   const passed = job.output.includes('test_login');
   return {
     type: 'grade',
@@ -30,6 +36,13 @@ const grade = (job: GradeJob): GradeCommand => {
     costUsd: 0.001,
   };
 };
+
+/** Grade jobs the jobs stream holds. */
+async function gradeJobsQueued(): Promise<number> {
+  const { names } = runtime.client;
+  const info = await (await jetstreamManager(runtime.nc)).streams.info(names.streams.jobs, { subjects_filter: names.subjects.gradeJobs });
+  return info.state.subjects?.[names.subjects.gradeJobs] ?? 0;
+}
 
 beforeAll(async () => {
   const outcome = { maxAttempts: 2, files: ['report.md'] };
@@ -84,6 +97,27 @@ describe('an outcome, graded', () => {
     const jobsOfSession = received.filter((job) => job.sessionId === 'graded');
     expect(jobsOfSession.map((job) => job.attempt)).toEqual([1, 2]);
     expect(JSON.stringify(jobsOfSession)).not.toMatch(/Which test fails|You keep notes/);
+  });
+
+  it('pauses on a grade with a problem; a resume sends the job again and the grade goes on from there', async () => {
+    const { client } = runtime;
+    const queued = await gradeJobsQueued();
+    await client.submit('reporter', { input: 'Which test fails?', sessionId: 'puzzled' });
+    const paused = await eventsUntil(client, 'puzzled', (events) => events.at(-1)?.type === 'session.paused', 20_000);
+    expect(paused.slice(-2)).toMatchObject([
+      { type: 'outcome.graded', data: { attempt: 1, problem: 'the verdict stayed malformed' } },
+      { type: 'session.paused', data: { by: 'grader', reason: 'the grader could not grade attempt 1: the verdict stayed malformed' } },
+    ]);
+    await client.resume('puzzled', { by: 'test' });
+    const events = await runtime.completedSession('puzzled', 20_000);
+    expect(events.filter((event) => event.type === 'outcome.graded').map((event) => (event.type === 'outcome.graded' ? [event.data.attempt, event.data.problem ?? event.data.passed] : []))).toEqual([
+      [1, 'the verdict stayed malformed'],
+      [1, false],
+      [2, true],
+    ]);
+    expect(events.at(-1)).toMatchObject({ data: { status: 'succeeded', totals: { grading: { inputTokens: 600 } } } });
+    // Three jobs queued for the grader pool (none here consumes the stream): the one sent again on resume was not taken for a duplicate.
+    expect((await gradeJobsQueued()) - queued).toBe(3);
   });
 
   it('takes a grade only on the session’s .grader subject, and none for a session that does not exist or has no outcome', async () => {

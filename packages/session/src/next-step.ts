@@ -24,8 +24,12 @@ export type SessionEffect =
   | { type: 'CloseApproval'; approvalId: string }
   /** Ask for a fork of the session (a supervisor's rewind) on the fork's inbox: asked again, the same fork. */
   | { type: 'StartFork'; sessionId: string; from: ForkOrigin }
-  /** Send an attempt to the grader pool (decider version 8 on): its grade comes back as `RecordGrade`. Sent again, the same job. */
-  | { type: 'DispatchGrade'; job: GradeJob };
+  /**
+   * Send an attempt to the grader pool (decider version 8 on): its grade comes back as `RecordGrade`.
+   * Sent again, the same job; `round` counts the grades of it that came with a problem, so a job sent
+   * again after one is a new message, not a duplicate of the job already graded.
+   */
+  | { type: 'DispatchGrade'; job: GradeJob; round: number };
 
 export interface Decision {
   events: NewEvent[];
@@ -124,7 +128,7 @@ function finalAnswer(state: ActiveState, stopReason: string, output: string): De
   if (!answered || !takesGrades(state)) return { events: [endOfTurn(state, stopReason, output)], effects: [] };
   const submission = submitted(state, output);
   const after = evolve(state, { ...submission, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) });
-  return { events: [submission], effects: after.status === 'awaiting_grade' ? [{ type: 'DispatchGrade', job: gradeJob(after) }] : [] };
+  return { events: [submission], effects: after.status === 'awaiting_grade' ? [{ type: 'DispatchGrade', job: gradeJob(after), round: 0 }] : [] };
 }
 
 /** The end a grade decided: a pass succeeds with the graded answer, the last attempt's fail fails with what it still lacked. */
@@ -180,7 +184,7 @@ export function outstandingWork(state: ActiveState): Decision {
     return { events: [], effects: [...dispatched, ...waiting, ...checks] };
   }
   // The same job again: the stream drops it within its duplicate window, and the grade is recorded once.
-  if (state.status === 'awaiting_grade') return { events: [], effects: [{ type: 'DispatchGrade', job: gradeJob(state) }] };
+  if (state.status === 'awaiting_grade') return { events: [], effects: [{ type: 'DispatchGrade', job: gradeJob(state), round: state.problems }] };
   return nothing;
 }
 

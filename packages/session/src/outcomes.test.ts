@@ -137,12 +137,12 @@ describe('an outcome (decider version 8)', () => {
     given(submittedOnce(problem)).when(problem).then([], []);
     given(submittedOnce(problem))
       .when({ type: 'ResumeSession', by: 'cli:ann' })
-      .then([{ type: 'session.resumed' }], [{ type: 'DispatchGrade', job: { attempt: 1, output: 'First try.', files: [{ path: 'report.md', revision: 7 }] } }]);
+      .then([{ type: 'session.resumed' }], [{ type: 'DispatchGrade', job: { attempt: 1, output: 'First try.', files: [{ path: 'report.md', revision: 7 }] }, round: 1 }]);
     given(submittedOnce(problem, { type: 'ResumeSession', by: 'cli:ann' })).when(pass(1)).then([{ type: 'outcome.graded' }, { type: 'session.completed', data: { status: 'succeeded' } }]);
   });
 
   it('sends the job again on a crash-recovery Resume while waiting for the grade, and nothing while paused', () => {
-    given(submittedOnce()).when({ type: 'Resume' }).then([], [{ type: 'DispatchGrade', job: { attempt: 1 } }]);
+    given(submittedOnce()).when({ type: 'Resume' }).then([], [{ type: 'DispatchGrade', job: { attempt: 1 }, round: 0 }]);
     given(submittedOnce({ type: 'PauseSession', reason: 'look', by: 'cli:ann' })).when({ type: 'Resume' }).then([], []);
   });
 

@@ -102,8 +102,8 @@ export type SessionState =
   | (Setup & Progress & { status: 'awaiting_tools'; pending: PendingTool[]; results: ToolResultBlock[] })
   /** Between events of one decision; `after` says what was recorded last, so a cut-off decision can be resumed. */
   | (Setup & Progress & { status: 'deciding'; after: DecidingAfter })
-  /** An answer submitted for grading (decider version 8 on), waiting for its grade. */
-  | (Setup & Progress & { status: 'awaiting_grade'; attempt: number; output: string; files: EventData<'outcome.submitted'>['files'] })
+  /** An answer submitted for grading (decider version 8 on), waiting for its grade; `problems`: grades of it that came with a problem. */
+  | (Setup & Progress & { status: 'awaiting_grade'; attempt: number; output: string; files: EventData<'outcome.submitted'>['files']; problems: number })
   | (Setup & Progress & { status: 'completed'; outcome: EventOf<'session.completed'>['data'] });
 
 /** What a deciding session last recorded: its next step follows from it. */
@@ -208,7 +208,7 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordToolResult(state, event);
     case 'outcome.submitted':
       if (!state.gradedBy) return state;
-      return { ...base(state), status: 'awaiting_grade', ...event.data, submitted: event.data.attempt };
+      return { ...base(state), status: 'awaiting_grade', ...event.data, submitted: event.data.attempt, problems: 0 };
     case 'outcome.graded':
       return recordGrade(state, event.data);
     case 'session.completed':
@@ -251,7 +251,7 @@ function withRevision(state: ActiveState, revision: number | undefined): ActiveS
 function recordGrade(state: ActiveState, graded: EventData<'outcome.graded'>): ActiveState {
   if (state.status !== 'awaiting_grade' || !state.gradedBy) return state;
   const counted = countGrade(state, graded);
-  if (graded.problem !== undefined) return counted;
+  if (graded.problem !== undefined) return { ...counted, problems: state.problems + 1 };
   const next = gradedNext(state.gradedBy, graded, state.output);
   if (next.kind === 'graded') return { ...base(counted), status: 'deciding', after: next };
   const notes = state.notes.map((text) => ({ type: 'text' as const, text }));

@@ -23,26 +23,35 @@ export interface ToolPort {
   dispatch(sessionId: string, jobs: readonly ToolJob[]): Promise<SessionCommand[]>;
 }
 
+/** A grade job, and how many grades of its attempt came with a problem before it was sent. */
+export interface GradeDispatch {
+  job: GradeJob;
+  round: number;
+}
+
 /** Where grade jobs go (decider version 8 on); the grade comes back on the session's grades subject. */
 export interface GradePort {
-  dispatch(jobs: readonly GradeJob[]): Promise<void>;
+  dispatch(dispatches: readonly GradeDispatch[]): Promise<void>;
 }
 
 /**
  * Publishes each job for the grader pool. The message id names the session and attempt, so a job sent
- * again (a resume, a crash recovery) within the stream's duplicate window is not queued twice.
+ * again (a crash recovery, a re-drive) within the stream's duplicate window is not queued twice.
  */
 export function liveGradePort(js: JetStreamClient, names: Naming): GradePort {
   return {
-    dispatch: async (jobs) => {
-      await Promise.all(jobs.map((job) => js.publish(names.subjects.gradeJobs, encode(job), { msgID: gradeJobId(job), retries: transientRetries })));
+    dispatch: async (dispatches) => {
+      await Promise.all(dispatches.map((dispatch) => js.publish(names.subjects.gradeJobs, encode(dispatch.job), { msgID: gradeJobId(dispatch), retries: transientRetries })));
     },
   };
 }
 
-/** A grade job's message id: one per session and attempt. */
-export function gradeJobId(job: Pick<GradeJob, 'sessionId' | 'attempt'>): string {
-  return `grade/${job.sessionId}/${job.attempt}`;
+/**
+ * A grade job's message id: `grade/<sessionId>/<attempt>`, and `/<round>` after a grade that came with
+ * a problem: the job sent again on resume must reach the grader, though the first went minutes ago.
+ */
+export function gradeJobId({ job, round }: GradeDispatch): string {
+  return `grade/${job.sessionId}/${job.attempt}${round === 0 ? '' : `/${round}`}`;
 }
 
 /** Calls the agent's model for real, backing off before a retried attempt. */

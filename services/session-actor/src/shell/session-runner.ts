@@ -127,7 +127,7 @@ export class SessionRunner {
     let renewable = true;
     for (;;) {
       await this.#approvalTimers.perform(effects);
-      await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect.job] : [])));
+      await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
-import { decode, encode, GradeJob, type GradeCommand, type SessionEvent } from '@signalbox/events';
+import { decode, encode, GradeJob, OutcomeSettings, type GradeCommand, type SessionEvent } from '@signalbox/events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventsUntil, scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -45,7 +45,7 @@ async function gradeJobsQueued(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const outcome = { maxAttempts: 2, files: ['report.md'] };
+  const outcome = OutcomeSettings.parse({ maxAttempts: 2, files: ['report.md'] });
   const script = [
     { tool: 'workspace.write', input: { path: 'report.md', content: 'Something fails.' } },
     { final: 'Something fails.' },
@@ -53,7 +53,7 @@ beforeAll(async () => {
   ];
   runtime = await startTestRuntime({
     agents: [
-      scriptedAgent({ name: 'reporter', outcome, rubric: 'The report names the failing test.', script } as object),
+      scriptedAgent({ name: 'reporter', outcome, rubric: 'The report names the failing test.', script }),
       scriptedAgent({ name: 'plain', script: [{ final: 'done' }] }),
     ],
   });
@@ -146,7 +146,7 @@ describe('an outcome, graded', () => {
 
   it('refuses a task whose outcome has no rubric, with the reason, to the dead letters', async () => {
     const { client } = runtime;
-    await client.submit('plain', { input: 'x', sessionId: 'no-rubric', outcome: { maxAttempts: 2 } } as never);
+    await client.submit('plain', { input: 'x', sessionId: 'no-rubric', outcome: OutcomeSettings.parse({ maxAttempts: 2 }) });
     await vi.waitFor(
       async () => {
         const reasons = (await client.deadLetters()).map((letter) => letter.reason);

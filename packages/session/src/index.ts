@@ -21,7 +21,7 @@ export type { Judgement } from './judgements.ts';
 export { permissionCheck } from './permissions.ts';
 export { stalledFrom } from './stalled.ts';
 export type { CallVerdict } from './permissions.ts';
-export { recordedModelReply, recordedToolResult } from './recorded.ts';
+export { recordedGrade, recordedModelReply, recordedToolResult } from './recorded.ts';
 export { rewindAt, rewindForkId, rewindRefusal } from './rewind.ts';
 export type { RewindTarget } from './rewind.ts';
 export { evolve, fold, initialState, interventionKey, sessionStateVersion, startsStep, totalsOf } from './state.ts';

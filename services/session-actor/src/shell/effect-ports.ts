@@ -29,9 +29,9 @@ export interface GradeDispatch {
   round: number;
 }
 
-/** Where grade jobs go (decider version 8 on); the grade comes back on the session's grades subject. */
+/** Where grade jobs go (decider version 8 on); the grade comes back on the session's grades subject, or at once as a command. */
 export interface GradePort {
-  dispatch(dispatches: readonly GradeDispatch[]): Promise<void>;
+  dispatch(dispatches: readonly GradeDispatch[]): Promise<SessionCommand[]>;
 }
 
 /**
@@ -42,6 +42,7 @@ export function liveGradePort(js: JetStreamClient, names: Naming): GradePort {
   return {
     dispatch: async (dispatches) => {
       await Promise.all(dispatches.map((dispatch) => js.publish(names.subjects.gradeJobs, encode(dispatch.job), { msgID: gradeJobId(dispatch), retries: transientRetries })));
+      return [];
     },
   };
 }

@@ -10,7 +10,7 @@ import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
-import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
+import { recordingGradePort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
@@ -72,7 +72,7 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
-    this.#grades = liveGradePort(jetstream(deps.nc), deps.names);
+    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
@@ -127,7 +127,7 @@ export class SessionRunner {
     let renewable = true;
     for (;;) {
       await this.#approvalTimers.perform(effects);
-      await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])));
+      answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };

@@ -120,6 +120,18 @@ export function textsOf(event: SessionEvent): EventTexts {
         bodies: [reason],
       };
     }
+    case 'outcome.submitted': {
+      const { attempt, output, files } = event.data;
+      const submittedFiles = files.length > 0 ? ` · files ${files.map(({ path, revision }) => (revision === undefined ? path : `${path}@${revision}`)).join(', ')}` : '';
+      return { live: `attempt ${attempt}: ${clip(JSON.stringify(output), 200)}${submittedFiles}`, headline: `attempt ${attempt}${submittedFiles}`, bodies: [`output: ${output}`] };
+    }
+    case 'outcome.graded': {
+      const { attempt, passed, score, changes, problem, disagreement, costUsd } = event.data;
+      if (problem !== undefined) return { live: `attempt ${attempt} not graded: ${clip(problem)}`, headline: `attempt ${attempt} not graded ${dollars(costUsd)}`, bodies: [`problem: ${problem}`] };
+      const verdict = `attempt ${attempt} ${passed ? 'passed' : 'failed'} (score ${score}) ${dollars(costUsd)}`;
+      const bodies = [...changes.map((change) => `change: ${change}`), ...(disagreement === undefined ? [] : [`disagreement: ${disagreement}`])];
+      return { live: `${verdict}${changes.length > 0 ? `: ${clip(changes.join('; '))}` : ''}`, headline: verdict, bodies };
+    }
     case 'budget.exceeded': {
       const { limit, used, allowed } = event.data;
       const text = `${limit}: used ${used} of ${allowed}`;
@@ -136,10 +148,11 @@ export function textsOf(event: SessionEvent): EventTexts {
       return { live: text, headline: text, bodies: [] };
     }
     case 'session.completed': {
-      const { status, reason, output, rewoundTo } = event.data;
+      const { status, reason, output, rewoundTo, grade } = event.data;
+      const graded = grade ? ` · grade ${grade.passed ? 'passed' : 'failed'} ${grade.score} at attempt ${grade.attempt}` : '';
       return {
-        live: `${status}${reason ? ` (${reason})` : ''}${output ? ` → ${clip(JSON.stringify(output), 200)}` : ''}`,
-        headline: rewoundTo ? `${status} · rewound to ${rewoundTo}` : status,
+        live: `${status}${reason ? ` (${reason})` : ''}${graded}${output ? ` → ${clip(JSON.stringify(output), 200)}` : ''}`,
+        headline: `${rewoundTo ? `${status} · rewound to ${rewoundTo}` : status}${graded}`,
         bodies: output ? [`output: ${output}`] : [],
       };
     }

@@ -25,3 +25,23 @@ describe('an agent naming the vault secret of its provider key', () => {
     expect(parsed.error?.issues[0]?.message).toContain('scripted agent calls no provider');
   });
 });
+
+describe('an agent with an outcome', () => {
+  it('takes a rubric that is one: a sentence or criteria', () => {
+    expect(agent({ outcome: {}, rubric: 'The summary is under 100 words.' }).success).toBe(true);
+    expect(agent({ outcome: {}, rubric: { criteria: [{ text: 'Cites the source', required: true }] } }).success).toBe(true);
+  });
+
+  it('takes none: its tasks give the rubric, and task admission refuses one that does not', () => {
+    expect(agent({ outcome: {} }).success).toBe(true);
+  });
+
+  it('refuses a rubric it could not be graded against', () => {
+    const parsed = agent({ outcome: {}, rubric: { steps: ['read', 'write'] } });
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['rubric'], message: expect.stringContaining('an outcome needs a rubric') });
+  });
+
+  it('leaves a free-form rubric alone without an outcome: the supervisor’s judge reads any JSON', () => {
+    expect(agent({ rubric: { steps: ['read', 'write'] } }).success).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
-import { OutcomeSettings } from './outcome.ts';
+import { OutcomeSettings, readRubric } from './outcome.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
 import { SupervisionConfig } from './supervision-config.ts';
 
@@ -66,5 +66,11 @@ export const AgentDefinition = z
   .refine((agent) => agent.model !== 'scripted' || agent.providerKeySecret === undefined, {
     message: 'a scripted agent calls no provider, so it takes no "providerKeySecret"',
     path: ['providerKeySecret'],
+  })
+  // An outcome without a rubric of its own is graded against its tasks' rubrics: task admission refuses a task that gives none.
+  .superRefine((agent, ctx) => {
+    if (agent.outcome === undefined || agent.rubric === undefined) return;
+    const read = readRubric(agent.rubric);
+    if ('problem' in read) ctx.addIssue({ code: 'custom', message: read.problem, path: ['rubric'] });
   });
 export type AgentDefinition = z.infer<typeof AgentDefinition>;

@@ -4,7 +4,7 @@ import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './co
 import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { JudgedData } from './judge.ts';
-import { GradedData, SubmittedData } from './outcome.ts';
+import { GradedData, OutcomeSettings, SubmittedData } from './outcome.ts';
 import { PermissionVerdict } from './permission.ts';
 import { Policy } from './policy-document.ts';
 
@@ -123,6 +123,8 @@ export const eventData = {
     taskPolicy: Policy.optional(),
     /** The session's tools whose executors say they are not safe to run twice, for `maxNonIdempotentCalls`. */
     nonIdempotentTools: z.array(ToolName).optional(),
+    /** The task's outcome (decider version 8 on): its final answer is graded against the rubric (the task's, else the agent's), replacing the agent's outcome. */
+    outcome: OutcomeSettings.optional(),
   }),
   'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
   'model.requested': z.object({
@@ -291,6 +293,8 @@ export const eventData = {
     totals: Totals,
     /** Set when a supervisor's rewind ended the session: the fork that goes on in its place. */
     rewoundTo: SessionId.optional(),
+    /** Set when the session's outcome was graded (decider version 8 on): the last grade, which decided how it ended. */
+    grade: z.object({ attempt: z.number().int().positive(), score: z.number(), passed: z.boolean() }).optional(),
   }),
 } as const;
 

@@ -70,14 +70,14 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[], at: number): SessionCommand {
   switch (event.type) {
     case 'session.created': {
-      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools } = event.data;
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, outcome } = event.data;
       const { sessionId, correlationId } = event;
       if (forkedFrom) {
         // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
         const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
         return { type: 'ForkSession', sessionId, correlationId, from: forkedFrom, prefix, deciderVersion };
       }
-      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, deciderVersion };
+      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, deciderVersion };
     }
     case 'model.responded': {
       const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
@@ -109,6 +109,8 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { model, upTo, verdict, reason, evidence, usage, costUsd } = event.data;
       return { type: 'RecordJudgement', model, upTo, verdict, reason, evidence, usage, costUsd };
     }
+    case 'outcome.graded':
+      return { type: 'RecordGrade', ...event.data };
     case 'approval.resolved': {
       const { approvalId, approved, by, note, scope } = event.data;
       return { type: 'RecordApproval', approvalId, approved, by, note, scope };
@@ -130,6 +132,7 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return state.status === 'deciding' && state.deciderVersion >= 3 ? { type: 'RecordPermissions', ...verdictsFrom(events, at) } : { type: 'Resume' };
     case 'model.requested':
     case 'budget.exceeded':
+    case 'outcome.submitted':
       // Opening a decision: a cut-off decision resumed after a crash.
       return { type: 'Resume' };
     default:

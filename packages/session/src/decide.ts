@@ -1,9 +1,10 @@
-import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
+import { recordGrade, type Grade } from './grades.ts';
 import { fork } from './fork.ts';
 import { rewoundAgain } from './rewind.ts';
 import { recordVerdicts } from './gated-calls.ts';
@@ -30,6 +31,8 @@ export type SessionCommand =
       taskPolicy?: Policy | undefined;
       /** The session's tools not safe to run twice (as advertised), for the budget's `maxNonIdempotentCalls`. */
       nonIdempotentTools?: string[] | undefined;
+      /** The task's outcome, replacing the agent's: its final answer is graded (decider version 8 on). */
+      outcome?: OutcomeSettings | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
@@ -51,6 +54,8 @@ export type SessionCommand =
   | ({ type: 'Intervene' } & Intervention)
   /** A supervisor's judge's verdict and cost (decider version 7 on). */
   | ({ type: 'RecordJudgement' } & Judgement)
+  /** The grader's grade of a submitted attempt (decider version 8 on, a session with an outcome). */
+  | ({ type: 'RecordGrade' } & Grade)
   | { type: 'FailSession'; reason: string }
   /** Start a session whose first events are another's (`prefix`, already edited), then continue live. */
   | {
@@ -98,6 +103,10 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return recordModelGate(state, command.callId, command.verdict);
     case 'RecordJudgement':
       return recordJudgement(state, command);
+    case 'RecordGrade': {
+      const { type: _type, ...grade } = command;
+      return recordGrade(state, grade);
+    }
     case 'FailSession':
       return { events: [completed(state, 'failed', { reason: command.reason })], effects: [] };
     case 'Resume':
@@ -130,8 +139,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

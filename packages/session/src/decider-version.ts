@@ -34,5 +34,12 @@
  *    (rewind.ts); an intervention may be bound to the log's head and `redrive` re-does a stalled
  *    session's work (stalled.ts); a judge's verdicts are recorded with their cost in the totals
  *    (judgements.ts). Histories gated-v7.json, model-gated-v7.json, redriven-v7.json, judged-v7.json.
+ * 8: outcomes (#19): a session whose task or agent has an `outcome` submits its final answer for grading
+ *    (`outcome.submitted`, and a `DispatchGrade` job that carries the output, its files and the rubric,
+ *    nothing of the conversation) and waits for the grade (`awaiting_grade`); the grade is recorded
+ *    (`outcome.graded`, its cost in the totals and in `totals.grading`): a pass completes the session with
+ *    the answer, a fail with attempts left becomes a user message with the changes required and the next
+ *    model call, the last fail fails the session, and a grade with a problem pauses it until a resume
+ *    sends the job again (outcomes.ts, submission.ts, grades.ts; outcomes.test.ts).
  */
-export const deciderVersion = 7;
+export const deciderVersion = 8;

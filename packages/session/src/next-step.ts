@@ -1,10 +1,11 @@
-import type { EventMeta, ForkOrigin, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
+import type { EventData, EventMeta, ForkOrigin, GradeJob, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
 import { awaitApproval, isHeld } from './approvals.ts';
 import { isGated, permissionCheck, toolJob } from './permissions.ts';
 import { modelCallGate, supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
+import { gradeJob, submitted, takesGrades } from './submission.ts';
 import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
@@ -22,7 +23,13 @@ export type SessionEffect =
   /** The approval is answered: its timer may go. */
   | { type: 'CloseApproval'; approvalId: string }
   /** Ask for a fork of the session (a supervisor's rewind) on the fork's inbox: asked again, the same fork. */
-  | { type: 'StartFork'; sessionId: string; from: ForkOrigin };
+  | { type: 'StartFork'; sessionId: string; from: ForkOrigin }
+  /**
+   * Send an attempt to the grader pool (decider version 8 on): its grade comes back as `RecordGrade`.
+   * Sent again, the same job; `round` counts the grades of it that came with a problem, so a job sent
+   * again after one is a new message, not a duplicate of the job already graded.
+   */
+  | { type: 'DispatchGrade'; job: GradeJob; round: number };
 
 export interface Decision {
   events: NewEvent[];
@@ -47,6 +54,8 @@ export function nextStep(state: DecidingState): Decision {
       return afterReply(state, state.after.stopReason);
     case 'failure':
       return afterFailure(state, state.after);
+    case 'graded':
+      return { events: [gradedEnd(state, state.after)], effects: [] };
   }
 }
 
@@ -66,7 +75,7 @@ function afterReply(state: ActiveState, stopReason: string): Decision {
     return { events: overBudget(state, 'maxCostUsd', maxCostUsd, state.totals.costUsd), effects: [] };
   }
   const content = lastMessage(state.conversation)?.content ?? [];
-  if (!content.some((block) => block.type === 'tool_use')) return { events: [endOfTurn(state, stopReason, textOf(content))], effects: [] };
+  if (!content.some((block) => block.type === 'tool_use')) return finalAnswer(state, stopReason, textOf(content));
   const jobs = requestedJobs(state);
   const offered = offeredTools(state);
   const dispatched = jobs.filter((job) => offered.has(job.tool));
@@ -110,6 +119,27 @@ export function unknownToolFailure(callId: string, tool: string, offered: readon
   return { type: 'tool.failed', data: { callId, tool, error: `unknown tool "${tool}"; the tools available are: ${known}`, durationMs: 0 } };
 }
 
+/**
+ * A reply without tool calls: an answer a session with an outcome submits for grading (decider version
+ * 8 on), or the end of the session.
+ */
+function finalAnswer(state: ActiveState, stopReason: string, output: string): Decision {
+  const answered = stopReason !== 'max_tokens' && stopReason !== 'refusal';
+  if (!answered || !takesGrades(state)) return { events: [endOfTurn(state, stopReason, output)], effects: [] };
+  const submission = submitted(state, output);
+  const after = evolve(state, { ...submission, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) });
+  return { events: [submission], effects: after.status === 'awaiting_grade' ? [{ type: 'DispatchGrade', job: gradeJob(after), round: 0 }] : [] };
+}
+
+/** The end a grade decided: a pass succeeds with the graded answer, the last attempt's fail fails with what it still lacked. */
+function gradedEnd(state: ActiveState, graded: Extract<DecidingState['after'], { kind: 'graded' }>): NewEvent {
+  const { attempt, output, passed, score, changes } = graded;
+  const grade = { attempt, score, passed };
+  if (passed) return completed(state, 'succeeded', { output, grade });
+  const lacking = changes.length > 0 ? `: ${changes.join('; ')}` : '';
+  return completed(state, 'failed', { output, grade, reason: `the answer did not pass its grade in ${attempt} attempt${attempt === 1 ? '' : 's'} (last score ${score})${lacking}` });
+}
+
 /** A reply without tool calls ends the session; how depends on why the model stopped. */
 function endOfTurn(state: ActiveState, stopReason: string, output: string): NewEvent {
   switch (stopReason) {
@@ -134,7 +164,7 @@ function modelCall(state: ActiveState, callId: string, attempt: number): Decisio
   return { events: [requested], effects: [{ type: 'CallModel', callId, attempt, model: state.agent.model, ...plan, ...(gate ? { gate } : {}) }] };
 }
 
-/** Work the log says is outstanding: an unanswered model call, or tool calls without results. */
+/** Work the log says is outstanding: an unanswered model call, tool calls without results, or an attempt without its grade. */
 export function outstandingWork(state: ActiveState): Decision {
   if (state.paused) return nothing;
   if (state.status === 'awaiting_model') {
@@ -153,6 +183,8 @@ export function outstandingWork(state: ActiveState): Decision {
     const dispatched = runnable.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }));
     return { events: [], effects: [...dispatched, ...waiting, ...checks] };
   }
+  // The same job again: the stream drops it within its duplicate window, and the grade is recorded once.
+  if (state.status === 'awaiting_grade') return { events: [], effects: [{ type: 'DispatchGrade', job: gradeJob(state), round: state.problems }] };
   return nothing;
 }
 
@@ -167,7 +199,7 @@ function overBudget(state: ActiveState, limit: string, allowed: number, used: nu
   return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
-export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: { output?: string; reason?: string; rewoundTo?: string }): NewEvent {
+export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: Pick<EventData<'session.completed'>, 'output' | 'reason' | 'rewoundTo' | 'grade'>): NewEvent {
   return { type: 'session.completed', data: { status, ...detail, totals: state.totals } };
 }
 

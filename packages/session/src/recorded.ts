@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isToolOutcome, toolResultOf, type ModelRequest, type SessionEvent, type ToolJob, type ToolResult } from '@signalbox/events';
+import { isToolOutcome, toolResultOf, type GradeJob, type ModelRequest, type SessionEvent, type ToolJob, type ToolResult } from '@signalbox/events';
 import type { SessionCommand } from './decide.ts';
 import { digestUnder } from './model-request.ts';
 
 /**
  * A hermetic fork answers from its original's log while it asks what the original asked: a model
  * call whose request digest equals the original's at the same call id and attempt gets the
- * recorded reply (or failure); a tool call with the original's call id, tool and input gets the recorded result.
+ * recorded reply (or failure); a tool call with the original's call id, tool and input gets the recorded result;
+ * an attempt the original submitted with the same output and files gets the original's grade of it.
  * Any difference means the fork has diverged, and the call is made for real.
  */
 export function recordedModelReply(
@@ -39,4 +40,16 @@ export function recordedToolResult(original: readonly SessionEvent[], job: ToolJ
     if (isToolOutcome(event) && event.data.callId === job.callId) return toolResultOf(job.sessionId, event);
   }
   return undefined;
+}
+
+/**
+ * The original's grade of the attempt `job` submits, when the original submitted the same output and
+ * files as that attempt: its `round`-th grade of it (after `round` that came with a problem).
+ */
+export function recordedGrade(original: readonly SessionEvent[], job: GradeJob, round: number): SessionCommand | undefined {
+  const submitted = original.find((event) => event.type === 'outcome.submitted' && event.data.attempt === job.attempt);
+  if (submitted?.type !== 'outcome.submitted' || submitted.data.output !== job.output || !isDeepStrictEqual(submitted.data.files, job.files)) return undefined;
+  const grades = original.flatMap((event) => (event.type === 'outcome.graded' && event.data.attempt === job.attempt ? [event.data] : []));
+  const grade = grades[round];
+  return grade ? { type: 'RecordGrade', ...grade } : undefined;
 }

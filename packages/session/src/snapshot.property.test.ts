@@ -1,4 +1,4 @@
-import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, type AgentDefinition, type NewEvent, type PermissionVerdict, type SessionEvent, type ToolResult } from '@signalbox/events';
+import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, OutcomeSettings, type AgentDefinition, type NewEvent, type PermissionVerdict, type SessionEvent, type ToolResult } from '@signalbox/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -22,6 +22,8 @@ const setup = fc.record({
   maxNonIdempotentCalls: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
   system: fc.string({ maxLength: 12 }),
   input: fc.string({ maxLength: 20 }),
+  /** Whether its answers are graded (an outcome, decider version 8 on). */
+  graded: fc.boolean(),
 });
 
 /** One random choice per command; what it means depends on what the session waits for. */
@@ -47,7 +49,8 @@ function play(session: typeof setup extends fc.Arbitrary<infer T> ? T : never, c
   const { maxSteps, maxCostUsd, maxToolCalls, maxNonIdempotentCalls } = session;
   const limits = Object.entries({ maxCostUsd, maxToolCalls, maxNonIdempotentCalls }).filter(([, limit]) => limit !== undefined);
   const budget = { maxSteps, ...Object.fromEntries(limits) };
-  const agent: AgentDefinition = { name: 'prop', model: 'scripted', system: session.system, tools: toolNames, budget, maxTokens: 256, subagents: [], script: [] };
+  const outcome = session.graded ? { outcome: OutcomeSettings.parse({ maxAttempts: 2, files: ['out.md'] }), rubric: 'The answer is right.' } : {};
+  const agent: AgentDefinition = { name: 'prop', model: 'scripted', system: session.system, tools: toolNames, budget, maxTokens: 256, subagents: [], script: [], ...outcome };
   const tools = toolNames.map((name) => ({ name, description: name, inputSchema: { type: 'object' } }));
   const events: SessionEvent[] = [];
   let state = initialState();
@@ -103,8 +106,9 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
       return { type: 'RecordApproval', approvalId: held.approval.approvalId, approved: c.retryable, by: c.roll < 20 ? 'timeout' : 'prop', ...scope };
     }
     const call = state.pending[c.pick % state.pending.length];
+    const revision = c.pick % 2 === 0 ? { workspaceRevision: 1 + (c.pick % 9) } : {};
     const outcomes: ToolResult['outcome'][] = [
-      { status: 'completed', output: c.output },
+      { status: 'completed', output: c.output, ...revision },
       { status: 'failed', error: c.output },
       { status: 'unknown', reason: c.output },
     ];
@@ -112,7 +116,27 @@ function commandFor(c: Choice, state: SessionState): SessionCommand {
     const callId = c.roll < 6 || !call ? 'stale' : call.callId;
     return { type: 'RecordToolResult', result: { type: 'tool.result', sessionId: 'p1', callId, tool: call?.tool ?? 'workspace.read', outcome, durationMs: c.pick % 500 } };
   }
+  if (state.status === 'awaiting_grade') return gradeFor(c, state.attempt);
   return { type: 'Resume' };
+}
+
+/** A grade of the attempt waited on (now and then of another, or with a problem), with its cost. */
+function gradeFor(c: Choice, waitedOn: number): SessionCommand {
+  const [inputTokens, outputTokens] = c.tokens;
+  const passed = c.roll % 3 === 0;
+  const problem = c.roll % 10 === 1 ? { problem: c.text } : {};
+  return {
+    type: 'RecordGrade',
+    attempt: c.roll < 12 ? waitedOn + 1 : waitedOn,
+    passed,
+    score: passed ? 1 : 0,
+    verdicts: [{ criterion: 'c1', passed, reason: c.output }],
+    graders: [],
+    changes: c.retryable ? [c.text] : [],
+    usage: { inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    costUsd: c.costMicros / 1e6,
+    ...problem,
+  };
 }
 
 /** The calls a verdict may come for: those a resume would have the broker check, or the waiting ones (a grant ran out before a re-dispatch). */
@@ -183,7 +207,7 @@ describe('session snapshots', () => {
       }),
       { numRuns: 200 },
     );
-    expect([...statuses].sort()).toEqual(['awaiting_model', 'awaiting_tools', 'completed', 'deciding']);
+    expect([...statuses].sort()).toEqual(['awaiting_grade', 'awaiting_model', 'awaiting_tools', 'completed', 'deciding']);
     expect([...types].sort()).toEqual([
       'approval.requested',
       'approval.resolved',
@@ -191,6 +215,8 @@ describe('session snapshots', () => {
       'model.failed',
       'model.requested',
       'model.responded',
+      'outcome.graded',
+      'outcome.submitted',
       'permission.denied',
       'permission.granted',
       'session.completed',

@@ -19,6 +19,7 @@ import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
 import { isDecidedEvent } from './decided-events.ts';
 import { countJudgement } from './judged-totals.ts';
+import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
 
 export interface PendingTool {
@@ -55,6 +56,8 @@ interface Setup {
   taskPolicy: Policy | null;
   /** The session's tools not safe to run twice, as their executors advertised them at its start. */
   nonIdempotentTools: string[];
+  /** What its final answers are graded against (decider version 8 on, a task or agent with an outcome); null: none, an answer ends it. */
+  gradedBy: SessionOutcome | null;
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -80,6 +83,10 @@ interface Progress {
   notes: string[];
   /** The events the supervisor's judge judged up to, one a judgement (decider version 7 on): one already here is not recorded again. */
   judgements: number[];
+  /** The run's latest workspace revision its log names (from tool results), which submitted files are read at. */
+  workspaceRevision: number | null;
+  /** Answers submitted for grading so far: the next is attempt `submitted + 1`. */
+  submitted: number;
 }
 
 export interface RequestedCalls {
@@ -95,6 +102,8 @@ export type SessionState =
   | (Setup & Progress & { status: 'awaiting_tools'; pending: PendingTool[]; results: ToolResultBlock[] })
   /** Between events of one decision; `after` says what was recorded last, so a cut-off decision can be resumed. */
   | (Setup & Progress & { status: 'deciding'; after: DecidingAfter })
+  /** An answer submitted for grading (decider version 8 on), waiting for its grade; `problems`: grades of it that came with a problem. */
+  | (Setup & Progress & { status: 'awaiting_grade'; attempt: number; output: string; files: EventData<'outcome.submitted'>['files']; problems: number })
   | (Setup & Progress & { status: 'completed'; outcome: EventOf<'session.completed'>['data'] });
 
 /** What a deciding session last recorded: its next step follows from it. */
@@ -104,7 +113,9 @@ export type DecidingAfter =
   /** A model reply: its tool calls are requested next, or the session ends. */
   | { kind: 'reply'; stopReason: StopReason }
   /** A failed model call: it is tried again, or the session fails. */
-  | { kind: 'failure'; callId: string; attempt: number; code: string; message: string; retryable: boolean };
+  | { kind: 'failure'; callId: string; attempt: number; code: string; message: string; retryable: boolean }
+  /** A grade that ends the session (a pass, or the last attempt's fail): it completes next. */
+  | { kind: 'graded'; attempt: number; output: string; passed: boolean; score: number; changes: string[] };
 
 export type ActiveState = Exclude<SessionState, { status: 'new' }>;
 export type DecidingState = Extract<SessionState, { status: 'deciding' }>;
@@ -119,8 +130,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 8: a waiting call's `approval`, and `sessionApprovals`.
  * 9: `interventions` and `notes`, for the supervisor's interventions.
  * 10: `judgements`, and a judge's cost in `totals`; `interventions` also holds the findings the supervisor's gate acted on.
+ * 11: `gradedBy`, `workspaceRevision`, `submitted`, the `awaiting_grade` status and a deciding session's `graded`, for outcomes.
  */
-export const sessionStateVersion = 10;
+export const sessionStateVersion = 11;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -128,6 +140,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
     const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools } = event.data;
+    const gradedBy = sessionOutcomeOf(event.data);
     return {
       status: 'deciding',
       after: { kind: 'input' },
@@ -140,6 +153,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       deciderVersion,
       taskPolicy: taskPolicy ?? null,
       nonIdempotentTools: nonIdempotentTools ?? [],
+      gradedBy,
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }, ...hintAtStart({ forkedFrom: forkedFrom ?? null, deciderVersion })] }),
@@ -150,6 +164,8 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       interventions: [],
       notes: [],
       judgements: [],
+      workspaceRevision: null,
+      submitted: 0,
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -187,8 +203,14 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
     }
     case 'tool.completed':
     case 'tool.failed':
+      return recordToolResult(withRevision(state, event.data.workspaceRevision), event);
     case 'tool.outcome_unknown':
       return recordToolResult(state, event);
+    case 'outcome.submitted':
+      if (!state.gradedBy) return state;
+      return { ...base(state), status: 'awaiting_grade', ...event.data, submitted: event.data.attempt, problems: 0 };
+    case 'outcome.graded':
+      return recordGrade(state, event.data);
     case 'session.completed':
       return { ...base(state), status: 'completed', outcome: event.data, paused: null };
     case 'session.paused':
@@ -214,6 +236,27 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
     default:
       return assertNever(event);
   }
+}
+
+/** The run's latest workspace revision, once a tool result names a later one. */
+function withRevision(state: ActiveState, revision: number | undefined): ActiveState {
+  return revision === undefined || (state.workspaceRevision ?? 0) >= revision ? state : { ...state, workspaceRevision: revision };
+}
+
+/**
+ * A grade counts its tokens and cost. One with a problem leaves the session waiting for a grade; a fail
+ * with attempts left becomes the user message the model reads next (with any nudges waiting); a pass
+ * or the last fail ends the session next.
+ */
+function recordGrade(state: ActiveState, graded: EventData<'outcome.graded'>): ActiveState {
+  if (state.status !== 'awaiting_grade' || !state.gradedBy) return state;
+  const counted = countGrade(state, graded);
+  if (graded.problem !== undefined) return { ...counted, problems: state.problems + 1 };
+  const next = gradedNext(state.gradedBy, graded, state.output);
+  if (next.kind === 'graded') return { ...base(counted), status: 'deciding', after: next };
+  const notes = state.notes.map((text) => ({ type: 'text' as const, text }));
+  const conversation = withMessage(state.conversation, { role: 'user', content: [{ type: 'text', text: next.message }, ...notes] });
+  return { ...base(counted), status: 'deciding', after: { kind: 'input' }, conversation, notes: [] };
 }
 
 /** `budget` with the limits a resume set; a limit it left out stays as it was, a tool's limit tool by tool. */
@@ -330,8 +373,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -67,6 +67,7 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'model.failed':
       return { view: { ...view, costUsd: view.costUsd + (event.data.costUsd ?? 0) }, observation: none };
     case 'supervisor.judged': // the judge's cost is the session's
+    case 'outcome.graded': // and so is the grader's
       return { view: { ...view, costUsd: view.costUsd + event.data.costUsd }, observation: none };
     case 'tool.requested': {
       const { callId, tool, input } = event.data;
@@ -95,7 +96,6 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'session.paused':
     case 'budget.exceeded':
     case 'outcome.submitted':
-    case 'outcome.graded':
     case 'subagent.spawned':
     case 'subagent.completed':
     case 'session.completed':

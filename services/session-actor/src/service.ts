@@ -145,6 +145,8 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   const approvals = await startDurableWorker({ ...worker, durable: 'session-actor-approvals', filterSubject: names.subjects.allApprovals });
   // A supervisor's interventions likewise: NATS permissions keep everyone but supervisors off it.
   const interventions = await startDurableWorker({ ...worker, durable: 'session-actor-interventions', filterSubject: names.subjects.allInterventions });
+  // And the grader's grades: NATS permissions keep everyone but graders off it.
+  const grades = await startDurableWorker({ ...worker, durable: 'session-actor-grades', filterSubject: names.subjects.allGrades });
   const own = await startDurableWorker({
     ...worker,
     durable: ownInboxDurable(actor),
@@ -160,7 +162,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   return {
     stop: async () => {
       clearInterval(adoption);
-      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), own.stop(), adopting]);
+      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), grades.stop(), own.stop(), adopting]);
       await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };

@@ -1,6 +1,6 @@
-import { encode } from '@signalbox/events';
+import { encode, OutcomeSettings } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { admitTask } from './task-admission.ts';
+import { admitTask, ungradableTask } from './task-admission.ts';
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
@@ -32,5 +32,29 @@ describe('admitTask', () => {
 
   it('refuses a subject without a valid agent name', () => {
     expect(admitTask({ subject: 'sbx.tasks.Bad!', data: json({ input: 'x' }), contentType: undefined }, 'sbx')).toMatchObject({ ok: false });
+  });
+});
+
+describe('ungradableTask', () => {
+  const outcome = OutcomeSettings.parse({});
+
+  it('admits a task without an outcome, whatever its rubric', () => {
+    expect(ungradableTask({ rubric: { anything: 'goes' } }, {})).toBeUndefined();
+  });
+
+  it('admits an outcome with a rubric from the task, or else from the agent', () => {
+    expect(ungradableTask({ outcome, rubric: 'Names the failing test.' }, {})).toBeUndefined();
+    expect(ungradableTask({}, { outcome, rubric: { criteria: [{ text: 'Names the failing test.' }] } })).toBeUndefined();
+    expect(ungradableTask({ rubric: 'Names the failing test.' }, { outcome })).toBeUndefined();
+  });
+
+  it('refuses an outcome that neither the task nor its agent gives a rubric', () => {
+    expect(ungradableTask({ outcome }, {})).toMatch(/cannot be graded: neither the task nor its agent gives a rubric; an outcome needs a rubric/);
+    expect(ungradableTask({}, { outcome })).toMatch(/neither the task nor its agent/);
+  });
+
+  it('refuses an outcome whose rubric is not one, saying whose', () => {
+    expect(ungradableTask({ outcome, rubric: { steps: [1] } }, {})).toMatch(/the task's rubric is not one/);
+    expect(ungradableTask({ outcome }, { rubric: ['a', 'b'] })).toMatch(/its agent's rubric is not one/);
   });
 });

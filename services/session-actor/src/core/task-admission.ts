@@ -1,4 +1,4 @@
-import { AgentName, decode, DecodeError, inputLimits, jsonLimitProblem, Task, validate } from '@signalbox/events';
+import { AgentName, decode, DecodeError, inputLimits, jsonLimitProblem, readRubric, Task, validate, type AgentDefinition } from '@signalbox/events';
 
 export type TaskAdmission = { ok: true; agent: AgentName; task: Task } | { ok: false; reason: string };
 
@@ -44,4 +44,16 @@ function parseJson(data: Uint8Array): unknown {
   } catch (error) {
     throw new SyntaxError(`malformed JSON task: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * Why a task cannot be graded, when its outcome (its own, else its agent's) has no rubric it can be
+ * graded against (the task's, else the agent's); undefined when it has none or can be.
+ */
+export function ungradableTask(task: Pick<Task, 'outcome' | 'rubric'>, agent: Pick<AgentDefinition, 'outcome' | 'rubric'>): string | undefined {
+  if ((task.outcome ?? agent.outcome) === undefined) return undefined;
+  const read = readRubric(task.rubric ?? agent.rubric);
+  if (!('problem' in read)) return undefined;
+  const whose = task.rubric !== undefined ? "the task's rubric is not one" : agent.rubric !== undefined ? "its agent's rubric is not one" : 'neither the task nor its agent gives a rubric';
+  return `the task's outcome cannot be graded: ${whose}; ${read.problem}`;
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encode, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
+import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
 import { transientRetries } from '@signalbox/store';
 import { callModel, type ModelResolver } from './model-caller.ts';
@@ -21,6 +21,38 @@ export interface ModelPort {
 /** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */
 export interface ToolPort {
   dispatch(sessionId: string, jobs: readonly ToolJob[]): Promise<SessionCommand[]>;
+}
+
+/** A grade job, and how many grades of its attempt came with a problem before it was sent. */
+export interface GradeDispatch {
+  job: GradeJob;
+  round: number;
+}
+
+/** Where grade jobs go (decider version 8 on); the grade comes back on the session's grades subject, or at once as a command. */
+export interface GradePort {
+  dispatch(dispatches: readonly GradeDispatch[]): Promise<SessionCommand[]>;
+}
+
+/**
+ * Publishes each job for the grader pool. The message id names the session and attempt, so a job sent
+ * again (a crash recovery, a re-drive) within the stream's duplicate window is not queued twice.
+ */
+export function liveGradePort(js: JetStreamClient, names: Naming): GradePort {
+  return {
+    dispatch: async (dispatches) => {
+      await Promise.all(dispatches.map((dispatch) => js.publish(names.subjects.gradeJobs, encode(dispatch.job), { msgID: gradeJobId(dispatch), retries: transientRetries })));
+      return [];
+    },
+  };
+}
+
+/**
+ * A grade job's message id: `grade/<sessionId>/<attempt>`, and `/<round>` after a grade that came with
+ * a problem: the job sent again on resume must reach the grader, though the first went minutes ago.
+ */
+export function gradeJobId({ job, round }: GradeDispatch): string {
+  return `grade/${job.sessionId}/${job.attempt}${round === 0 ? '' : `/${round}`}`;
 }
 
 /** Calls the agent's model for real, backing off before a retried attempt. */

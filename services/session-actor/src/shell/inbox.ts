@@ -5,6 +5,7 @@ import { forkPrefix, interventionsFrom, judgementsFrom, rewindRefusal, takesInte
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
+import { gradeRefusal } from '../core/grade-refusal.ts';
 import { rewindTarget } from './rewind-forks.ts';
 import type { SessionRunner } from './session-runner.ts';
 
@@ -20,8 +21,9 @@ export interface InboxDeps {
 /**
  * Applies a command to its session: from `sbx.inbox.<sessionId>` (a tool result, a request to start
  * the session as a fork, a pause, a resume, an approval's timed-out denial), from this actor's own
- * `sbx.inbox.<sessionId>.<actor>` (a tool result), from `.approvals` (an answer to an approval) or
- * from `.supervisor` (an intervention). A command it cannot apply is a Rejection, kept in `sbx.dlq.inbox`.
+ * `sbx.inbox.<sessionId>.<actor>` (a tool result), from `.approvals` (an answer to an approval),
+ * from `.supervisor` (an intervention, a judgement) or from `.grader` (a grade). A command it cannot
+ * apply is a Rejection, kept in `sbx.dlq.inbox`.
  */
 export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
   let command: InboxCommand;
@@ -40,7 +42,7 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   const { state } = await deps.runner.execute(command.sessionId, sessionCommand, options);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
   if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
-    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type;
+    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type === 'grade' ? 'record a grade of' : command.type;
     throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
   }
   if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
@@ -49,21 +51,23 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (command.type === 'judgement' && state.status !== 'new' && !takesJudgements(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which records no judgements (${judgementsFrom} on does); it is unchanged`);
   }
+  const ungraded = command.type === 'grade' && state.status !== 'new' ? gradeRefusal(state) : undefined;
+  if (ungraded) throw new Rejection(ungraded);
   // A rewind it could not do is kept with the reason (one done, or done before, is not).
   const unrewound = sessionCommand.type === 'Intervene' && sessionCommand.action === 'rewind' && state.status !== 'new' ? rewindRefusal(state, sessionCommand) : undefined;
   if (unrewound) throw new Rejection(unrewound);
 }
 
 /**
- * An approval runs a call a policy held back, and an intervention steers a session: each is taken
- * only from the subject of its own whose publishers NATS permissions name.
+ * An approval runs a call a policy held back, an intervention steers a session and a grade decides
+ * how it ends: each is taken only from the subject of its own whose publishers NATS permissions name.
  */
 function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: string): void {
   const own = commandSubject(names, command);
   // A denial may come elsewhere: an approval's timer sends it to the session's inbox.
   const denial = command.type === 'approval.decision' && !command.approved;
   if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial) {
-    const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : 'an approval';
+    const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : command.type === 'grade' ? 'a grade' : 'an approval';
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
 }
@@ -99,7 +103,10 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       const { model, upTo, verdict, reason, evidence, usage, costUsd } = command;
       return { type: 'RecordJudgement', model, upTo, verdict, reason, evidence, usage, costUsd };
     }
-    case 'grade':
+    case 'grade': {
+      const { type: _type, sessionId: _sessionId, ...grade } = command;
+      return { type: 'RecordGrade', ...grade };
+    }
     case 'child.result':
     case 'user.message':
       // Their services do not exist yet; kept in the dead-letter stream to re-drive once they do.

@@ -1,8 +1,8 @@
-import type { SessionEvent, ToolJob } from '@signalbox/events';
+import type { GradeJob, SessionEvent, ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
 import { describe, expect, it } from 'vitest';
-import type { ModelCall, ModelPort, ToolPort } from './effect-ports.ts';
-import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
+import type { GradeDispatch, GradePort, ModelCall, ModelPort, ToolPort } from './effect-ports.ts';
+import { recordingGradePort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 
 const meta = { v: 1, sessionId: 'original', at: 0, causationId: null, correlationId: 'original', by: { service: 'test', instance: 't' } };
 const original = [
@@ -57,5 +57,33 @@ describe('recordingModelPort', () => {
     const call = { callId: 'm1', attempt: 1, digest: 'not-recorded', request: { model: 'm', messages: [], tools: [], maxTokens: 1 } };
     expect(await recordingModelPort(live, { of: async () => original }).call({ sessionId: 'fork' } as ActiveState, call)).toBe(reply);
     expect(calls).toEqual([call]);
+  });
+});
+
+describe('recordingGradePort', () => {
+  const graded = { passed: false, score: 0, verdicts: [], graders: [], changes: [], costUsd: 0 };
+  const submittedLog = [
+    { ...meta, id: 'e3', n: 3, type: 'outcome.submitted', data: { attempt: 1, output: 'answer', files: [] } },
+    { ...meta, id: 'e4', n: 4, type: 'outcome.graded', data: { ...graded, attempt: 1, problem: 'no verdict' } },
+    { ...meta, id: 'e5', n: 5, type: 'outcome.graded', data: { ...graded, attempt: 1, passed: true, score: 1 } },
+  ] as SessionEvent[];
+  const gradeJob = (output: string) => ({ sessionId: 'fork', correlationId: 'fork', attempt: 1, output, files: [], rubric: { criteria: [{ id: 'c1', text: 't', weight: 1, required: true }] }, outcome: {} as GradeJob['outcome'], model: 'scripted' });
+  const liveGrades = (): GradePort & { sent: GradeDispatch[] } => {
+    const sent: GradeDispatch[] = [];
+    return { sent, dispatch: async (dispatches) => (sent.push(...dispatches), []) };
+  };
+
+  it("answers an attempt the original submitted alike with the original's grade of that round", async () => {
+    const live = liveGrades();
+    const port = recordingGradePort(live, { of: async () => submittedLog });
+    expect(await port.dispatch([{ job: gradeJob('answer'), round: 0 }])).toEqual([{ type: 'RecordGrade', ...graded, attempt: 1, problem: 'no verdict' }]);
+    expect(await port.dispatch([{ job: gradeJob('answer'), round: 1 }])).toEqual([{ type: 'RecordGrade', ...graded, attempt: 1, passed: true, score: 1 }]);
+    expect(live.sent).toEqual([]);
+  });
+
+  it('sends an attempt whose output differs to the grader pool', async () => {
+    const live = liveGrades();
+    expect(await recordingGradePort(live, { of: async () => submittedLog }).dispatch([{ job: gradeJob('another answer'), round: 0 }])).toEqual([]);
+    expect(live.sent).toHaveLength(1);
   });
 });

@@ -1,10 +1,10 @@
-import { recordedModelReply, recordedToolResult, type SessionCommand } from '@signalbox/session';
+import { recordedGrade, recordedModelReply, recordedToolResult, type SessionCommand } from '@signalbox/session';
 import type { ToolJob } from '@signalbox/events';
 import type { ForkRecordings } from './fork-recordings.ts';
 
 /** Where a hermetic fork's original log comes from (undefined: the session is not one). */
 type Originals = Pick<ForkRecordings, 'of'>;
-import type { ModelPort, ToolPort } from './effect-ports.ts';
+import type { GradeDispatch, GradePort, ModelPort, ToolPort } from './effect-ports.ts';
 
 /**
  * A hermetic fork's model calls: answered from its original's log while it asks what the original
@@ -32,6 +32,23 @@ export function recordingToolPort(live: ToolPort, recordings: Originals): ToolPo
         else unanswered.push(job);
       }
       return [...answered, ...(unanswered.length > 0 ? await live.dispatch(sessionId, unanswered) : [])];
+    },
+  };
+}
+
+/** A hermetic fork's grades: the original's grade of an attempt it submitted alike, else sent to the grader pool by `live`. */
+export function recordingGradePort(live: GradePort, recordings: Originals): GradePort {
+  return {
+    dispatch: async (dispatches) => {
+      const answered: SessionCommand[] = [];
+      const unanswered: GradeDispatch[] = [];
+      for (const dispatch of dispatches) {
+        const original = await recordings.of(dispatch.job.sessionId);
+        const grade = original && recordedGrade(original, dispatch.job, dispatch.round);
+        if (grade) answered.push(grade);
+        else unanswered.push(dispatch);
+      }
+      return [...answered, ...(unanswered.length > 0 ? await live.dispatch(unanswered) : [])];
     },
   };
 }

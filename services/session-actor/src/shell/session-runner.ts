@@ -5,12 +5,12 @@ import { permissionCheck, type SessionCommand, type SessionEffect, type SessionS
 import { Rejection } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
-import { liveModelPort, liveToolPort, type ModelPort, type ToolPort } from './effect-ports.ts';
+import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
-import { recordingModelPort, recordingToolPort } from './recording-ports.ts';
+import { recordingGradePort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
@@ -56,6 +56,7 @@ export class SessionRunner {
   readonly #snapshots: SessionSnapshots;
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
+  readonly #grades: GradePort;
   readonly #permissions: PermissionPort;
   readonly #askModelGate: ModelGateAsker;
   readonly #approvalTimers: ApprovalTimers;
@@ -71,6 +72,7 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
+    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
@@ -125,6 +127,7 @@ export class SessionRunner {
     let renewable = true;
     for (;;) {
       await this.#approvalTimers.perform(effects);
+      answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };
@@ -138,15 +141,16 @@ export class SessionRunner {
    * A step that recorded nothing: another actor, working on a redelivery of this same message, moved
    * the session on first. This message may be acknowledged before that actor has dispatched the tool
    * calls it appended, and if that dispatch then fails, its message (this one) is never redelivered.
-   * So the tool jobs the log waits on are dispatched again here (the stream drops a job it already
+   * So the tool jobs (or the grade job) the log waits on are dispatched again here (the stream drops a job it already
    * holds, by its id); a model call the log waits on is left to the actor that asked for it, since
    * calling it here too would make every later call of the session twice.
    */
   async #behindAnother(sessionId: string, recorded: Recorded, causationId: string): Promise<Recorded> {
-    if (recorded.session.state.status !== 'awaiting_tools') return { ...recorded, effects: [] };
+    const { status } = recorded.session.state;
+    if (status !== 'awaiting_tools' && status !== 'awaiting_grade') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
     // A gated session's waiting calls are checked again before they are dispatched again; those held for a person keep their timers.
-    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval']);
+    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade']);
     return { ...resumed, effects: resumed.effects.filter((effect) => kept.has(effect.type)) };
   }
 

@@ -8,7 +8,7 @@ import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { ulid } from 'ulid';
 import { budgetOverCeiling, type BudgetCeiling } from '../core/budget-ceiling.ts';
 import { checkReplySubject, type ReplySubject } from '../core/reply-subject.ts';
-import { admitTask } from '../core/task-admission.ts';
+import { admitTask, ungradableTask } from '../core/task-admission.ts';
 import type { SessionRunner } from './session-runner.ts';
 
 export interface TaskIngressDeps {
@@ -40,12 +40,14 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const { task } = admission;
   const overCeiling = budgetOverCeiling(task.budget ?? {}, agent, deps.budgetCeiling);
   if (overCeiling) throw new Rejection(`the task's budget is refused: ${overCeiling}`);
+  const ungradable = ungradableTask(task, agent);
+  if (ungradable) throw new Rejection(ungradable);
   const sessionId = task.sessionId ?? sessionIdFor(message);
   const advertised = await readAdvertisedTools(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
   const tools = advertised.map((tool) => ToolDefinition.parse(tool));
   const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),

@@ -81,6 +81,8 @@ export interface Naming {
     permissionCheck: string;
     /** Where each permission broker replica says what it is (doctor). */
     permissionStatus: string;
+    /** Where the grader grades a job again and answers with the grade, sending it to no session (`signalbox regrade`). */
+    regrade: string;
     /** Where the session actor asks the supervisor replica that follows a partition's sessions about their next tool calls. */
     supervisorGate(partition: number): string;
     allSupervisorGates: string;
@@ -175,6 +177,7 @@ export function naming(prefix = 'sbx'): Naming {
       rpc: (name) => `${prefix}.rpc.${name}`,
       permissionCheck: `${prefix}.rpc.permission.check`,
       permissionStatus: `${prefix}.rpc.permission.status`,
+      regrade: `${prefix}.rpc.grader.regrade`,
       supervisorGate: (partition) => `${prefix}.rpc.supervisor.gate.${partition}`,
       allSupervisorGates: `${prefix}.rpc.supervisor.gate.*`,
       timerSchedule: (timerId) => `${prefix}.timers.${timerId}.at`,

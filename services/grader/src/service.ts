@@ -1,6 +1,6 @@
 import { WorkspaceFiles } from '@signalbox/store';
 import { startDurableWorker, type Service } from '@signalbox/runtime';
-import type { GradeJob } from '@signalbox/events';
+import { graderDurable, type GradeJob } from '@signalbox/events';
 import type { GraderDefinition } from './core/function-grader.ts';
 import type { GradingPorts } from './core/grade.ts';
 import { answerDeadGradeJob, handleGradeJob, type GradeDeps } from './shell/grade-jobs.ts';
@@ -22,9 +22,6 @@ export interface GraderOptions {
   modelDeadlineMs?: number;
   functionTimeoutMs?: number;
 }
-
-/** The durable consumer every grader replica shares on `sbx.jobs.grade`. */
-export const graderDurable = 'grader';
 
 /**
  * Grades sessions' outcomes: takes grade jobs from `sbx.jobs.grade` (a pool of replicas sharing one

@@ -2,7 +2,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { decode, encode, errorHeader, GradeCommand, naming, OutcomeSettings, type GradeJob, type ModelRequest, type ModelResponse } from '@signalbox/events';
-import type { ModelProvider } from '@signalbox/models';
+import { ModelError, type ModelProvider } from '@signalbox/models';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { provision, WorkspaceFiles } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
@@ -19,6 +19,8 @@ const asked = new Map<string, ModelRequest[]>();
 /** Replies the scripted grader model gives, by session, one a call; the last is repeated. */
 const replies = new Map<string, string[]>();
 
+/** A reply the scripted provider answers with an unretryable ModelError instead. */
+const refusal = '!refused';
 const bothPass = JSON.stringify({ verdicts: [{ criterion: 'correct', passed: true, reason: 'Right.' }, { criterion: 'cites', passed: true, reason: 'Cites.' }], changes: [] });
 const citesFails = JSON.stringify({ verdicts: [{ criterion: 'correct', passed: true, reason: 'Right.' }, { criterion: 'cites', passed: false, reason: 'No source.' }], changes: ['Cite a source.'] });
 
@@ -34,6 +36,7 @@ const scripted: ModelProvider = {
     const sessionId = /\[([a-z0-9-]+)\] The answer/.exec(text)?.[1] ?? '';
     asked.set(sessionId, [...(asked.get(sessionId) ?? []), request]);
     const queue = replies.get(sessionId) ?? [bothPass];
+    if (queue[0] === refusal) throw new ModelError('authentication', 'the API key was refused', { retryable: false, status: 401 });
     return reply(queue.length > 1 ? (queue.shift() as string) : (queue[0] as string));
   },
 };
@@ -139,6 +142,15 @@ describe('the grader', () => {
     const grades = await gradesOf('unregistered-1');
     await jetstream(nc).publish(names.subjects.gradeJobs, encode(jobFor('unregistered-1', {}, { graders: [{ kind: 'function', name: 'nobody' }] })));
     expect((await grades.next()).grade).toMatchObject({ passed: false, problem: expect.stringContaining('"nobody"') });
+  });
+
+  it('tells the session at once, as a problem, when the model refuses the call for good (a bad key)', async () => {
+    replies.set('refused-1', [refusal]);
+    const grades = await gradesOf('refused-1');
+    await jetstream(nc).publish(names.subjects.gradeJobs, encode(jobFor('refused-1')));
+    const { grade } = await grades.next();
+    expect(grade).toMatchObject({ passed: false, problem: 'the grade job was dead-lettered: the grader model scripted/grader-1 refused the call (authentication): the API key was refused' });
+    expect(asked.get('refused-1')).toHaveLength(1);
   });
 
   it('dead-letters a job that is not one, with the reason', async () => {

@@ -1,6 +1,7 @@
 import { WorkspaceFiles } from '@signalbox/store';
-import { startDurableWorker, type Service } from '@signalbox/runtime';
-import { graderDurable, type GradeJob } from '@signalbox/events';
+import { Rejection, startDurableWorker, type Service } from '@signalbox/runtime';
+import { graderDurable, type GradeJob, type ModelRequest } from '@signalbox/events';
+import { ModelError } from '@signalbox/models';
 import type { GraderDefinition } from './core/function-grader.ts';
 import type { GradingPorts } from './core/grade.ts';
 import { answerDeadGradeJob, handleGradeJob, type GradeDeps } from './shell/grade-jobs.ts';
@@ -47,7 +48,8 @@ export function graderService(options: GraderOptions = {}): Service {
         model: () => {
           try {
             const entry = models(job.model);
-            return { name: entry.name, costOf: (usage) => entry.costOf(usage), complete: (request) => entry.provider.complete(request, { signal: AbortSignal.timeout(modelDeadlineMs) }) };
+            const complete = (request: ModelRequest) => entry.provider.complete(request, { signal: AbortSignal.timeout(modelDeadlineMs) }).catch((error: unknown) => refuseUnretryable(job, error));
+            return { name: entry.name, costOf: (usage) => entry.costOf(usage), complete };
           } catch (error) {
             return { problem: `the grader model ${job.model} cannot be used: ${error instanceof Error ? error.message : String(error)}` };
           }
@@ -77,4 +79,13 @@ export function graderService(options: GraderOptions = {}): Service {
       };
     },
   };
+}
+
+/**
+ * A model call that would fail the same way again (a bad key, an unknown model, a request too long)
+ * is a Rejection: the job is dead-lettered at once and its session told, instead of retried.
+ */
+function refuseUnretryable(job: GradeJob, error: unknown): never {
+  if (error instanceof ModelError && !error.retryable) throw new Rejection(`the grader model ${job.model} refused the call (${error.code}): ${error.message}`, { cause: error });
+  throw error;
 }

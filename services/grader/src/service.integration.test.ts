@@ -93,9 +93,10 @@ describe('the grader', () => {
   it('grades a job: the grade command comes out on the session\'s grader subject, with the files read at their revision', async () => {
     const workspace = await WorkspaceFiles.open(nc, names);
     const revision = await workspace.write('graded-1', 'report.md', new TextEncoder().encode('# Report\nSources: the Guide.'));
+    await workspace.write('graded-1', 'logo.png', new Uint8Array([0x89, 0x50, 0xff, 0xfe, 0x00]));
     await workspace.write('graded-1', 'report.md', new TextEncoder().encode('written after the submission'));
     const grades = await gradesOf('graded-1');
-    const job = jobFor('graded-1', { files: [{ path: 'report.md', revision }, { path: 'absent.md', revision }] }, { graders: [{ kind: 'model', name: 'model' }, { kind: 'function', name: 'short-enough' }] });
+    const job = jobFor('graded-1', { files: [{ path: 'report.md', revision }, { path: 'absent.md', revision }, { path: 'logo.png', revision: revision + 1 }, { path: 'unwritten.md' }] }, { graders: [{ kind: 'model', name: 'model' }, { kind: 'function', name: 'short-enough' }] });
     await jetstream(nc).publish(names.subjects.gradeJobs, encode(job));
     const { grade, message } = await grades.next();
     expect(grade).toEqual({
@@ -119,6 +120,8 @@ describe('the grader', () => {
     expect(prompt).toContain('Sources: the Guide.');
     expect(prompt).not.toContain('written after the submission');
     expect(prompt).toMatch(/absent\.md\\" status=\\"missing\\"/);
+    expect(prompt).toMatch(/logo\.png\\" status=\\"binary\\">\\n5 bytes that are not UTF-8 text/);
+    expect(prompt).toMatch(/unwritten\.md\\" status=\\"missing\\">\\nthe run had written no file/);
     expect(asked.get('graded-1')?.[0]).toMatchObject({ tools: [], responseFormat: { name: 'grade' } });
   });
 

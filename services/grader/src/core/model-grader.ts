@@ -76,9 +76,12 @@ function renderFiles(files: readonly SubmittedContent[]): string[] {
   });
 }
 
-/** `body` inside `<tag>`: any closing tag of the same name in it is defused, so the data cannot end its own tag. */
+/** Any of the grader's own tags in data, opening or closing, defused: the output cannot end its tag nor fake a file or an input. */
+const ownTags = new RegExp(`<(/?)(${outputTag}|${fileTag}|${inputTag})`, 'gi');
+
+/** `body` inside `<tag>`, the grader's own tags in it defused. */
 function tagged(tag: string, attributes: string, body: string): string {
-  const defused = body.replace(new RegExp(`<(/?)(${tag})`, 'gi'), '<$1_$2');
+  const defused = body.replace(ownTags, '<$1_$2');
   return `<${tag}${attributes}>\n${defused}\n</${tag}>`;
 }
 

@@ -73,6 +73,13 @@ describe('grading a submission', () => {
     expect(scripted.requests).toHaveLength(0);
   });
 
+  it('given two model graders, then both are asked, their costs add up, and the first one\'s verdicts are the grade\'s', async () => {
+    const scripted = scriptedModel([bothPass, citesFails]);
+    const grade = await gradeSubmission(jobWith({ graders: [model, { kind: 'model', name: 'second-opinion' }] }), [], portsWith(scripted));
+    expect(grade).toMatchObject({ passed: false, usage: { inputTokens: 200 }, costUsd: expect.closeTo(0.24, 6), changes: ['Cite a source for 42.'], disagreement: 'the graders disagree: model passed; second-opinion failed' });
+    expect(grade.verdicts.every((verdict) => verdict.passed)).toBe(true);
+  });
+
   it('given a model that cannot be resolved, then the grade is a problem naming it', async () => {
     const grade = await gradeSubmission(jobWith(), [], { functions: new Map(), model: () => ({ problem: 'the grader model x/y cannot be used: unknown provider' }), functionTimeoutMs: 100 });
     expect(grade).toMatchObject({ passed: false, problem: 'the grader model x/y cannot be used: unknown provider' });

@@ -52,9 +52,9 @@ export async function gradeSubmission(job: GradeJob, files: readonly SubmittedCo
         break;
       case 'model': {
         const graded = await gradeWithModel(job, files, ports, grader.name);
-        spend = graded.spend;
+        spend = addSpend(spend, graded.spend);
         if ('problem' in graded) return problemGrade(job, graded.problem, results, spend);
-        model = graded.grade;
+        model = model ? alsoGraded(model, graded.grade) : graded.grade;
         results.push(graded.grade.result);
         break;
       }
@@ -87,6 +87,19 @@ async function gradeWithModel(job: GradeJob, files: readonly SubmittedContent[],
     malformed = read.malformed;
   }
   return { problem: `the grader model's verdict stayed malformed after ${verdictAttempts} attempts: ${malformed}`, spend };
+}
+
+/**
+ * Two model graders in one outcome (say, two models): the grade carries the first one's verdicts (one
+ * per criterion), both's changes, and both's failed required criteria.
+ */
+function alsoGraded(first: ModelGrade, second: ModelGrade): ModelGrade {
+  return { ...first, changes: [...first.changes, ...second.changes], requiredFailed: [...new Set([...first.requiredFailed, ...second.requiredFailed])] };
+}
+
+function addSpend(total: ModelSpend | undefined, more: ModelSpend | undefined): ModelSpend | undefined {
+  if (!total || !more) return total ?? more;
+  return { model: total.model, usage: addUsage(total.usage, more.usage), costUsd: total.costUsd + more.costUsd };
 }
 
 /** The request again, telling the model why its last reply could not be read (never the reply itself). */

@@ -38,9 +38,12 @@ export async function gradeSubmission(job: GradeJob, files: readonly SubmittedCo
   let spend: ModelSpend | undefined;
   for (const grader of job.outcome.graders) {
     switch (grader.kind) {
-      case 'regex':
-        results.push(gradeRegex(grader, job.output));
+      case 'regex': {
+        const result = gradeRegex(grader, job.output);
+        if ('problem' in result) return problemGrade(job, result.problem, results, spend);
+        results.push(result);
         break;
+      }
       case 'json_schema': {
         const result = gradeJsonSchema(grader, job.output);
         if ('problem' in result) return problemGrade(job, result.problem, results, spend);

@@ -21,16 +21,21 @@ function parse(text: string): { ok: true; value: unknown } | { ok: false; proble
   }
 }
 
-/** How deep `value` nests, counted without recursion (so a hostile depth cannot overflow the stack), up to `limit` + 1. */
-export function depthOf(value: unknown, limit: number): number {
-  let deepest = 0;
+/**
+ * How deep `value` nests (up to `depthLimit` + 1) and its longest array, found without recursion, so
+ * a hostile depth cannot overflow the stack.
+ */
+export function shapeOf(value: unknown, depthLimit: number): { depth: number; longestArray: number } {
+  let depth = 0;
+  let longestArray = 0;
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
+    const [item, level] = stack.pop() as [unknown, number];
     if (item === null || typeof item !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+    depth = Math.max(depth, level);
+    if (depth > depthLimit) break;
+    if (Array.isArray(item)) longestArray = Math.max(longestArray, item.length);
+    for (const child of Object.values(item)) stack.push([child, level + 1]);
   }
-  return deepest;
+  return { depth, longestArray };
 }

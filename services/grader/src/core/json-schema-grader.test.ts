@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraderSpec } from '@signalbox/events';
-import { gradeJsonSchema, maxOutputDepth } from './json-schema-grader.ts';
+import { gradeJsonSchema, maxOutputDepth, maxUniqueItems } from './json-schema-grader.ts';
 
 const schemaGrader = (schema: unknown) => GraderSpec.parse({ kind: 'json_schema', name: 'shape', schema }) as Extract<GraderSpec, { kind: 'json_schema' }>;
 const person = schemaGrader({ type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } });
@@ -36,6 +36,16 @@ describe('the json_schema grader', () => {
     expect(gradeJsonSchema(recursive, deep)).toMatchObject({ passed: false, reason: `the output's JSON nests deeper than ${maxOutputDepth} levels` });
     const big = JSON.stringify(Array.from({ length: 50_000 }, (_, i) => `item ${i}`));
     expect(gradeJsonSchema(schemaGrader({ type: 'array', items: { type: 'string' } }), big)).toMatchObject({ passed: true });
+  });
+
+  it('fails unvalidated an array too long to check for uniqueness (every pair compared), and checks a short one', () => {
+    const unique = schemaGrader({ type: 'array', uniqueItems: true });
+    const started = performance.now();
+    const long = JSON.stringify(Array.from({ length: 50_000 }, (_, i) => ({ k: `item ${i}` })));
+    expect(gradeJsonSchema(unique, long)).toMatchObject({ passed: false, reason: `the output holds an array of 50000 items, more than the grader checks for uniqueness (${maxUniqueItems})` });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(gradeJsonSchema(unique, JSON.stringify([1, 2, 1]))).toMatchObject({ passed: false });
+    expect(gradeJsonSchema(unique, JSON.stringify(Array.from({ length: 1_000 }, (_, i) => i)))).toMatchObject({ passed: true });
   });
 
   it('makes a schema whose $ref loops a problem, not a crash', () => {

@@ -1,12 +1,14 @@
 import { Validator, type Schema } from '@cfworker/json-schema';
 import type { GraderResult, GraderSpec } from '@signalbox/events';
 import { clip } from './clip.ts';
-import { depthOf, jsonIn } from './json-in-text.ts';
+import { jsonIn, shapeOf } from './json-in-text.ts';
 
 type JsonSchemaSpec = Extract<GraderSpec, { kind: 'json_schema' }>;
 
 /** Deeper outputs are failed unvalidated: the validator recurses, and a hostile depth would overflow its stack. */
 export const maxOutputDepth = 200;
+/** `uniqueItems` compares every pair of items (measured: 20,000 objects took 22 s): longer arrays are failed unvalidated under it. */
+export const maxUniqueItems = 2_000;
 const errorsShown = 5;
 
 /**
@@ -22,7 +24,11 @@ export function gradeJsonSchema(spec: JsonSchemaSpec, output: string): GraderRes
   if (unsafe) return { problem: `the json_schema grader "${spec.name}" uses "${unsafe}", which it does not run (a backtracking regular expression could hang it): check the text with a regex grader instead` };
   const parsed = jsonIn(output);
   if (!parsed.ok) return result(false, `the output is not JSON: ${parsed.problem}`);
-  if (depthOf(parsed.value, maxOutputDepth) > maxOutputDepth) return result(false, `the output's JSON nests deeper than ${maxOutputDepth} levels`);
+  const shape = shapeOf(parsed.value, maxOutputDepth);
+  if (shape.depth > maxOutputDepth) return result(false, `the output's JSON nests deeper than ${maxOutputDepth} levels`);
+  if (shape.longestArray > maxUniqueItems && usesKeyword(spec.schema, 'uniqueItems')) {
+    return result(false, `the output holds an array of ${shape.longestArray} items, more than the grader checks for uniqueness (${maxUniqueItems})`);
+  }
   let validation: ReturnType<Validator['validate']>;
   try {
     validation = new Validator(spec.schema as Schema, '2020-12', false).validate(parsed.value);
@@ -39,17 +45,21 @@ export function gradeJsonSchema(spec: JsonSchemaSpec, output: string): GraderRes
   return result(false, `the output does not satisfy the schema: ${shown.join('; ')}${more}`);
 }
 
-/** The first keyword of `schema` the grader refuses to run, if any, found without recursion. */
+/** The first keyword of `schema` the grader refuses to run, if any. */
 function unsafeKeyword(schema: unknown): string | undefined {
+  if (usesKeyword(schema, 'pattern', (value) => typeof value === 'string')) return 'pattern';
+  if (usesKeyword(schema, 'patternProperties')) return 'patternProperties';
+  return undefined;
+}
+
+/** Whether some object in `schema` has `keyword` (whose value passes `holds`), found without recursion. */
+function usesKeyword(schema: unknown, keyword: string, holds: (value: unknown) => boolean = () => true): boolean {
   const stack: unknown[] = [schema];
   for (let visited = 0; stack.length > 0 && visited < 100_000; visited += 1) {
     const node = stack.pop();
     if (node === null || typeof node !== 'object') continue;
-    if (!Array.isArray(node)) {
-      if (typeof (node as Record<string, unknown>)['pattern'] === 'string') return 'pattern';
-      if ('patternProperties' in node) return 'patternProperties';
-    }
+    if (!Array.isArray(node) && keyword in node && holds((node as Record<string, unknown>)[keyword])) return true;
     stack.push(...(Object.values(node) as unknown[]));
   }
-  return undefined;
+  return false;
 }

@@ -19,6 +19,8 @@ export interface GraderOptions {
   maxDeliver?: number;
   /** How long a job may go unacknowledged before another replica gets it (a crashed grader's jobs); default the config's. */
   ackWaitMs?: number;
+  /** Regrade requests answered at once by this process (default 4); more are refused with an error. */
+  regradeConcurrency?: number;
   /** How long one model call may take (default 120 s), and one function grader (default 30 s). */
   modelDeadlineMs?: number;
   functionTimeoutMs?: number;
@@ -70,7 +72,7 @@ export function graderService(options: GraderOptions = {}): Service {
         handle: (message) => handleGradeJob(deps, message),
         onDeadLetter: (message, reason) => answerDeadGradeJob(deps, message, reason),
       });
-      const regrade = startRegradeResponder(deps);
+      const regrade = startRegradeResponder(deps, options.regradeConcurrency ?? 4);
       return {
         stop: async () => {
           await regrade.stop();

@@ -16,14 +16,17 @@ export interface RegradeResponder {
 /**
  * Answers `sbx.rpc.grader.regrade` (core request/reply, one replica of the pool a request): grades the
  * GradeJob it is sent, as a job from the queue would be, and replies with the grade, sending it to no
- * session. `signalbox regrade` grades archived outputs again against a changed rubric with it.
+ * session. `signalbox regrade` grades archived outputs again against a changed rubric with it. At most
+ * `maxAtOnce` at a time: past that a request is answered with an error at once.
  */
-export function startRegradeResponder(deps: GradeDeps): RegradeResponder {
+export function startRegradeResponder(deps: GradeDeps, maxAtOnce: number): RegradeResponder {
   const pending = new Set<Promise<void>>();
   const subscription: Subscription = deps.nc.subscribe(deps.names.subjects.regrade, {
     queue: regradeQueue,
     callback: (error, message) => {
       if (error) return deps.logger.warn({ err: error }, 'the regrade subscription failed');
+      // Each regrade may call a model: a flood is refused, not queued without end.
+      if (pending.size >= maxAtOnce) return reply(message, { error: `this grader is already regrading ${pending.size} jobs; ask again later` });
       const answering = answer(deps, message).finally(() => pending.delete(answering));
       pending.add(answering);
     },

@@ -30,6 +30,27 @@ const eventStoreImport = {
 const tests = ['**/*.test.ts', '**/spec.ts'];
 
 /**
+ * The grader grades an output against a rubric and must never see the conversation that produced it:
+ * nothing in services/grader may reach a session's log (the workspace it reads through WorkspaceFiles).
+ */
+const graderLogReaders = {
+  '@signalbox/store': ['openEventReader', 'EventReader', 'EventStore', 'ReadOptions', 'SessionHead', 'liveWorkspaceView', 'workspaceViewAt', 'TranscriptStore', 'SnapshotStore', 'SubscriberMembers'],
+  '@signalbox/runtime': ['startEventSubscriber', 'partitionDurable', 'Delivery', 'EventSubscriberOptions', 'RunningSubscriber'],
+};
+const graderLogImports = [
+  ...Object.entries(graderLogReaders).map(([name, importNames]) => ({ name, importNames, message: 'the grader never reads a session\'s log: it sees the output, the rubric and the workspace files (WorkspaceFiles)' })),
+  { name: '@signalbox/client', message: 'the grader never reads a session\'s log, and the client reads it' },
+];
+const graderStoreSyntax = [
+  { selector: "MemberExpression[property.name='store']", message: "the grader never reads a session's log: leave ServiceContext.store alone" },
+  { selector: "ObjectPattern > Property[key.name='store']", message: "the grader never reads a session's log: leave ServiceContext.store alone" },
+];
+const processEnvSyntax = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'read settings through @signalbox/runtime (configFromEnv, readEnvironment): its config module is the only reader of process.env',
+};
+
+/**
  * The project's error classes, for `preserve-caught-error`, with the position of the argument that
  * carries the cause (an `{ cause }` object, or the cause itself): second unless said. Add new ones here.
  */
@@ -96,11 +117,23 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        {
-          selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'read settings through @signalbox/runtime (configFromEnv, readEnvironment): its config module is the only reader of process.env',
-        },
+        processEnvSyntax,
       ],
+    },
+  },
+  {
+    // The grader, its tests included, never reaches the log: no reader of it, no ServiceContext.store.
+    files: ['services/grader/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [eventStoreImport, ...graderLogImports], patterns: [deepImports, serviceImports] }],
+      'no-restricted-syntax': ['error', processEnvSyntax, ...graderStoreSyntax],
+    },
+  },
+  {
+    files: ['services/grader/src/core/**/*.ts'],
+    ignores: tests,
+    rules: {
+      'no-restricted-imports': ['error', { paths: [eventStoreImport, ...graderLogImports], patterns: [deepImports, serviceImports, ioImports] }],
     },
   },
   {

@@ -9,15 +9,17 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
-import { encode, naming } from '@signalbox/events';
+import { decode, encode, GradeCommand, naming, OutcomeSettings, type GradeJob } from '@signalbox/events';
+import { graderService, type GraderModels } from '@signalbox/grader';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
-import { provision, provisionEventPartitions, SecretVault, vaultKeyOf } from '@signalbox/store';
+import { provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
 
 /**
@@ -35,6 +37,7 @@ const passwords = {
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_SUPERVISOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_GRADER_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -44,6 +47,7 @@ const users = {
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
   approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
   supervisor: { user: 'supervisor', password: passwords.SIGNALBOX_SUPERVISOR_PASSWORD },
+  grader: { user: 'grader', password: passwords.SIGNALBOX_GRADER_PASSWORD, inboxPrefix: '_SBX_INBOX.grader' },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -56,6 +60,20 @@ const listingToo = {
     { final: 'noted' },
   ],
 };
+
+/** The grader's model: passes every criterion, and says which file contents it was shown. */
+const graderModels: GraderModels = () => ({
+  name: 'grader',
+  costOf: () => 0,
+  provider: {
+    name: 'scripted',
+    complete: async (request) => {
+      const shown = JSON.stringify(request.messages).includes('remember the milk');
+      const text = JSON.stringify({ verdicts: [{ criterion: 'c1', passed: shown, reason: shown ? 'The note is there.' : 'No note.' }], changes: [] });
+      return { model: 'grader', content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } };
+    },
+  },
+});
 
 const brokerKey = createUser();
 const vaultKey = vaultKeyOf(randomBytes(32));
@@ -90,7 +108,7 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).setSecret('VAULT_CANARY', 'vault-canary-value', vaultKey);
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'careful', policy: 'ask-writes' }));
-  const hostAs = (role: 'actor' | 'executor' | 'broker' | 'supervisor', services: Parameters<typeof startHost>[0]) =>
+  const hostAs = (role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader', services: Parameters<typeof startHost>[0]) =>
     // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
     // jobs with the broker's grant, so the grant travels through every user's permissions.
     startHost(
@@ -109,6 +127,7 @@ beforeAll(async () => {
   hosts.push(await hostAs('broker', [permissionBrokerService()]));
   hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
   hosts.push(await hostAs('supervisor', [supervisorService()]));
+  hosts.push(await hostAs('grader', [graderService({ models: graderModels })]));
   for (const host of hosts) void recordRefusals(host.nc);
 }, 60_000);
 
@@ -197,6 +216,32 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it("lets the grader grade an outcome end to end: a job in, the submitted file read from the workspace, the grade out on the session's grader subject", async () => {
+    const admin = connectionOf('admin');
+    const revision = await (await WorkspaceFiles.open(admin, names)).write('least-privilege-graded', 'note.md', new TextEncoder().encode('remember the milk'));
+    const job: GradeJob = {
+      sessionId: 'least-privilege-graded',
+      correlationId: 'least-privilege-graded',
+      attempt: 1,
+      output: 'noted',
+      files: [{ path: 'note.md', revision }],
+      rubric: { criteria: [{ id: 'c1', text: 'The note is in the workspace.', weight: 1, required: true }] },
+      outcome: OutcomeSettings.parse({ files: ['note.md'] }),
+      model: 'scripted/grader',
+    };
+    // A core subscription sees the grade as JetStream stores it, whoever consumes the inbox stream.
+    const graded = admin.subscribe(names.subjects.grades(job.sessionId), { max: 1 });
+    await admin.flush();
+    await jetstream(admin).publish(names.subjects.gradeJobs, encode(job));
+    for await (const message of graded) {
+      expect(decode(GradeCommand, message.data, 'grade')).toMatchObject({ sessionId: job.sessionId, attempt: 1, passed: true, score: 1 });
+      expect(message.headers?.get('Nats-Msg-Id')).toBe(`grade/${job.sessionId}/1`);
+    }
+    const regraded = await admin.request(names.subjects.regrade, encode({ ...job, attempt: 2 }), { timeout: 10_000 });
+    expect(decode(z.object({ grade: GradeCommand }), regraded.data, 'regrade reply').grade).toMatchObject({ attempt: 2, passed: true });
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     const deadLetters = (await jsm.streams.info(names.streams.dlq)).state.messages;
@@ -267,6 +312,26 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['approver', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
   ['approver', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.write'), encode({ forged: true }))],
   ['approver', 'change a policy', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-policies.ask-writes', '{}')],
+  ['grader', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['grader', "read a session log from the stream's leader", async (nc) => (await jetstreamManager(nc)).streams.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['grader', 'follow the event log with a consumer', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.events, { filter_subject: names.subjects.allEvents })],
+  ['grader', 'follow the partitioned log as the supervisor does', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.eventPartitions, { durable_name: 'grader-peek' })],
+  ['grader', 'hear the events as they are appended', (nc) => subscribed(nc, names.subjects.allEvents)],
+  ['grader', 'read a transcript chunk', async (nc) => (await jetstreamManager(nc)).direct.getMessage(`KV_${names.buckets.transcripts}`, { last_by_subj: `$KV.${names.buckets.transcripts}.least-privilege.0` })],
+  ['grader', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['grader', "send any other command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['grader', 'intervene in a session as its supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervention' }))],
+  ['grader', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['grader', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['grader', 'take the tool jobs', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'grader', filter_subject: names.subjects.allToolJobs })],
+  ['grader', "write into a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).putBlob({ name: 'least-privilege/note.md' }, new Uint8Array([1]))],
+  ['grader', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['grader', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
+  ['executor', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
+  ['publisher', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
+  ['supervisor', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
+  ['approver', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
+  ['executor', 'answer regrade requests in place of the grader', (nc) => subscribed(nc, names.subjects.regrade)],
   ['approver', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
 ];
 

@@ -1,6 +1,8 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
+import { graderDurable } from '@signalbox/events';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
+import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
@@ -101,6 +103,8 @@ export interface DoctorFacts {
   gatedAgents: GatedAgent[];
   /** Stored agents' judges and whether their providers can be called here (absent before the agents bucket exists). */
   judges?: JudgeFact[];
+  /** Grade jobs waiting, and the graders' durable (absent before the jobs stream exists). */
+  grader?: GraderFact;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -154,6 +158,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...vaultFindings(facts.vault),
     ...gateFindings(facts.gatedAgents, facts.subscribers),
     ...judgeFindings(facts.judges ?? []),
+    ...graderFindings(facts.grader, facts.prefix),
   ];
 }
 
@@ -198,7 +203,8 @@ function idlePoolFindings(pool: WorkerPoolFact, prefix: string): Finding[] {
       },
     ];
   }
-  if (pool.waiting === 0 || pool.pulls > 0 || pool.inProgress > 0) return [];
+  // The graders' durable is graderFindings' to judge: its fix is a grader, not a session actor.
+  if (pool.waiting === 0 || pool.pulls > 0 || pool.inProgress > 0 || pool.name === graderDurable) return [];
   if (pool.name.startsWith(`${sharedToolDurable}-`)) {
     // Worded as `tail` and `inspect` say it of a session waiting on the tool.
     const tool = pool.filter.slice(`${prefix}.jobs.tool.`.length);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
 import { judgeFactsOf } from './doctor-judge-checks.ts';
+import { graderFactOf } from './doctor-grader-checks.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
@@ -164,7 +165,10 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   ];
   const workQueues = [names.streams.tasks, names.streams.inbox, names.streams.jobs].filter((name) => existing.has(name));
   facts.workers = (await Promise.all(workQueues.map((stream) => workerPools(nc, stream)))).flat();
-  if (existing.has(names.streams.jobs)) facts.unserved = await unservedJobs(nc, names, facts.workers);
+  if (existing.has(names.streams.jobs)) {
+    facts.unserved = await unservedJobs(nc, names, facts.workers);
+    facts.grader = graderFactOf(await pendingGradeJobs(nc, names), facts.workers, names.streams.jobs);
+  }
   if (existing.has(names.streams.eventPartitions)) facts.subscribers = await subscribersOf(nc, names, configuredPartitions);
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
@@ -217,6 +221,13 @@ async function unservedJobs(nc: NatsConnection, names: Naming, pools: WorkerPool
   return Object.entries(reply.value.state.subjects ?? {})
     .filter(([subject]) => !filters.some((filter) => takes(filter, subject)))
     .map(([subject, messages]) => ({ subject, messages }));
+}
+
+/** Messages waiting on the grade jobs subject, whoever consumes it. */
+async function pendingGradeJobs(nc: NatsConnection, names: Naming): Promise<number> {
+  const reply = await jsApi(nc, `$JS.API.STREAM.INFO.${names.streams.jobs}`, StreamSubjects, { subjects_filter: names.subjects.gradeJobs });
+  if (!reply.ok) throw new Error(`cannot read the subjects of ${names.streams.jobs}: ${reply.error.description}`);
+  return reply.value.state.subjects?.[names.subjects.gradeJobs] ?? 0;
 }
 
 /** Whether a consumer filter (tokens, `*` for one, a final `>` for the rest) takes `subject`. */

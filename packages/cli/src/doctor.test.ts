@@ -127,6 +127,26 @@ describe('signalbox doctor on a single nats-server', () => {
     }
   });
 
+  it('warns of grade jobs that wait with no grader consuming them, with the fix', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      await jetstream(nc).publish(names.subjects.gradeJobs, '{}');
+      const before = await report(server.url, server.monitorUrl);
+      expect(before.facts.grader).toEqual({ pending: 1 });
+      expect(before.findings.map((finding) => finding.message)).toContainEqual(expect.stringMatching(/^1 grade job waits on sbx\.jobs\.grade, and no grader has ever consumed them .*Start `signalbox run grader`/));
+      await (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'grader', filter_subject: names.subjects.gradeJobs, ack_policy: AckPolicy.Explicit });
+      const stopped = await report(server.url, server.monitorUrl);
+      expect(stopped.facts.grader).toEqual({ pending: 1, durable: { waiting: 1, inProgress: 0, pulls: 0 } });
+      const messages = stopped.findings.map((finding) => finding.message);
+      expect(messages).toContainEqual(expect.stringMatching(/the grader durable has no pull waiting, so no grader is running/));
+      expect(messages.filter((message) => message.includes('(sbx.jobs.grade)'))).toEqual([]);
+    } finally {
+      await (await jetstreamManager(nc)).consumers.delete(names.streams.jobs, 'grader');
+      await (await jetstreamManager(nc)).streams.purge(names.streams.jobs, { filter: names.subjects.gradeJobs });
+      await nc.close();
+    }
+  });
+
   it('hears every permission broker replica, and names an agent whose policy is not stored', async () => {
     const nc = await connect({ servers: server.url });
     const signer = `U${'B'.repeat(55)}`;

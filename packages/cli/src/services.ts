@@ -1,3 +1,4 @@
+import { graderService } from '@signalbox/grader';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
@@ -14,6 +15,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'permission-broker': () => permissionBrokerService(),
   // Watches every session's log and intervenes (nudge, pause, abort) as the agents' `supervision:` says.
   supervisor: () => supervisorService(),
+  // Grades sessions' outcomes (issue #19) from sbx.jobs.grade; function graders need a process of your own (graderService({ graders })).
+  grader: () => graderService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

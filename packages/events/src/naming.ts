@@ -81,6 +81,8 @@ export interface Naming {
     permissionCheck: string;
     /** Where each permission broker replica says what it is (doctor). */
     permissionStatus: string;
+    /** Where the grader grades a job again and answers with the grade, sending it to no session (`signalbox regrade`). */
+    regrade: string;
     /** Where the session actor asks the supervisor replica that follows a partition's sessions about their next tool calls. */
     supervisorGate(partition: number): string;
     allSupervisorGates: string;
@@ -175,6 +177,7 @@ export function naming(prefix = 'sbx'): Naming {
       rpc: (name) => `${prefix}.rpc.${name}`,
       permissionCheck: `${prefix}.rpc.permission.check`,
       permissionStatus: `${prefix}.rpc.permission.status`,
+      regrade: `${prefix}.rpc.grader.regrade`,
       supervisorGate: (partition) => `${prefix}.rpc.supervisor.gate.${partition}`,
       allSupervisorGates: `${prefix}.rpc.supervisor.gate.*`,
       timerSchedule: (timerId) => `${prefix}.timers.${timerId}.at`,
@@ -220,6 +223,9 @@ export const reservedInboxTokens: readonly string[] = [approvalsToken, intervent
 
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';
+
+/** The durable consumer every grader replica shares on the grade jobs (`<prefix>.jobs.grade`). */
+export const graderDurable = 'grader';
 
 /** The durable consumer of one tool's jobs, shared by every executor that offers the tool: tool names are dot-separated words, and durable names take no dots. */
 export function toolJobDurable(tool: string): string {

@@ -1,0 +1,75 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decode, DecodeError, GradeJob, type GradeCommand, type Naming } from '@signalbox/events';
+import { Rejection, sendToSession, type Logger } from '@signalbox/runtime';
+import type { WorkspaceFiles } from '@signalbox/store';
+import { problemGrade } from '../core/combine.ts';
+import { gradeSubmission, type GradingPorts } from '../core/grade.ts';
+import { readSubmittedFiles } from './submitted-files.ts';
+
+/** What grading a job needs from the grader process. */
+export interface GradeDeps {
+  nc: NatsConnection;
+  names: Naming;
+  logger: Logger;
+  /** The runs' workspaces, read only: the grader reads the submitted files and nothing of the log. */
+  workspace: WorkspaceFiles;
+  /** The function graders and the grader model a job names. */
+  ports: (job: GradeJob) => GradingPorts;
+}
+
+/** Grades a job: its files read from the run's workspace, then every grader of its outcome, then their combination. */
+export async function gradeJob(deps: GradeDeps, job: GradeJob, logger: Logger): Promise<GradeCommand> {
+  const files = await readSubmittedFiles(deps.workspace, job.correlationId, job.files);
+  const started = Date.now();
+  const grade = await gradeSubmission(job, files, deps.ports(job));
+  // Ids, scores and reasons of the graders, never the output text.
+  const outcome = { attempt: job.attempt, passed: grade.passed, score: grade.score, costUsd: grade.costUsd, durationMs: Date.now() - started };
+  if (grade.problem) logger.warn({ ...outcome, problem: grade.problem }, 'could not grade the outcome; the session pauses with the problem');
+  else logger.info({ ...outcome, graders: grade.graders.map(({ name, passed }) => ({ name, passed })) }, 'graded');
+  return grade;
+}
+
+/**
+ * Answers one grade job from `sbx.jobs.grade`: resolves once the grade is in the session's grader
+ * subject and JetStream acknowledged it, so the job is acked only after that. A job that cannot be
+ * read is a Rejection, which dead-letters it with the reason.
+ */
+export async function handleGradeJob(deps: GradeDeps, message: JsMsg): Promise<void> {
+  const job = decodeGradeJob(message);
+  const grade = await gradeJob(deps, job, jobLogger(deps.logger, job));
+  await sendGrade(deps, grade);
+}
+
+/** Tells the session a grade job was dead-lettered (it kept failing: the model's provider down, say), so it pauses instead of waiting. */
+export async function answerDeadGradeJob(deps: GradeDeps, message: JsMsg, reason: string): Promise<void> {
+  let job: GradeJob;
+  try {
+    job = decode(GradeJob, message.data, 'grade job');
+  } catch (error) {
+    deps.logger.error({ err: error, subject: message.subject }, 'dead-lettered grade job cannot be decoded; no session to tell');
+    return;
+  }
+  jobLogger(deps.logger, job).warn({ attempt: job.attempt, reason }, 'grade job dead-lettered; telling the session');
+  await sendGrade(deps, problemGrade(job, `the grade job was dead-lettered: ${reason}`, [], undefined));
+}
+
+async function sendGrade(deps: GradeDeps, grade: GradeCommand): Promise<void> {
+  // To the session's grader subject, validated first; however many deliveries grade an attempt, one
+  // grade lands (within the stream's duplicate window). Resolves once JetStream has stored it.
+  await sendToSession(deps.nc, deps.names, grade.sessionId, grade, { messageId: `grade/${grade.sessionId}/${grade.attempt}` });
+}
+
+export function jobLogger(logger: Logger, job: GradeJob): Logger {
+  if (logger.level === 'silent') return logger;
+  return logger.child({ sessionId: job.sessionId, correlationId: job.correlationId, attempt: job.attempt });
+}
+
+function decodeGradeJob(message: JsMsg): GradeJob {
+  try {
+    return decode(GradeJob, message.data, 'grade job');
+  } catch (error) {
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
+}

@@ -38,7 +38,17 @@ export async function gradeJob(deps: GradeDeps, job: GradeJob, logger: Logger): 
 export async function handleGradeJob(deps: GradeDeps, message: JsMsg): Promise<void> {
   const job = decodeGradeJob(message);
   const grade = await gradeJob(deps, job, jobLogger(deps.logger, job));
-  await sendGrade(deps, grade);
+  await sendGrade(deps, grade, gradeMessageId(job, message));
+}
+
+/**
+ * The grade's message id: the job's own (`grade/<sessionId>/<attempt>`, with `/<round>` when the
+ * actor sends an attempt again after a grade with a problem), so however many deliveries grade one
+ * job, one grade lands, and a job sent again gets a grade of its own. The job's stream sequence
+ * stands in for an id the job came without.
+ */
+export function gradeMessageId(job: GradeJob, message: Pick<JsMsg, 'headers' | 'seq'>): string {
+  return message.headers?.get('Nats-Msg-Id') || `grade/${job.sessionId}/${job.attempt}/seq-${message.seq}`;
 }
 
 /** Tells the session a grade job was dead-lettered (it kept failing: the model's provider down, say), so it pauses instead of waiting. */
@@ -51,13 +61,12 @@ export async function answerDeadGradeJob(deps: GradeDeps, message: JsMsg, reason
     return;
   }
   jobLogger(deps.logger, job).warn({ attempt: job.attempt, reason }, 'grade job dead-lettered; telling the session');
-  await sendGrade(deps, problemGrade(job, `the grade job was dead-lettered: ${reason}`, [], undefined));
+  await sendGrade(deps, problemGrade(job, `the grade job was dead-lettered: ${reason}`, [], undefined), gradeMessageId(job, message));
 }
 
-async function sendGrade(deps: GradeDeps, grade: GradeCommand): Promise<void> {
-  // To the session's grader subject, validated first; however many deliveries grade an attempt, one
-  // grade lands (within the stream's duplicate window). Resolves once JetStream has stored it.
-  await sendToSession(deps.nc, deps.names, grade.sessionId, grade, { messageId: `grade/${grade.sessionId}/${grade.attempt}` });
+async function sendGrade(deps: GradeDeps, grade: GradeCommand, messageId: string): Promise<void> {
+  // To the session's grader subject, validated first. Resolves once JetStream has stored it.
+  await sendToSession(deps.nc, deps.names, grade.sessionId, grade, { messageId });
 }
 
 export function jobLogger(logger: Logger, job: GradeJob): Logger {

@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'gated-v7.json', 'judged-v7.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'workspace-revisions.json']);
+    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'gated-v7.json', 'graded-v8.json', 'judged-v7.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'workspace-revisions.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {

@@ -40,6 +40,6 @@
  *    (`outcome.graded`, its cost in the totals and in `totals.grading`): a pass completes the session with
  *    the answer, a fail with attempts left becomes a user message with the changes required and the next
  *    model call, the last fail fails the session, and a grade with a problem pauses it until a resume
- *    sends the job again (outcomes.ts, submission.ts, grades.ts; outcomes.test.ts).
+ *    sends the job again (outcomes.ts, submission.ts, grades.ts; outcomes.test.ts, graded-v8.json).
  */
 export const deciderVersion = 8;

@@ -15,6 +15,8 @@ export {
   ProviderEndpoint,
 } from './registry.ts';
 export type { ProviderRegistry, VaultProviderKey } from './registry.ts';
+export { providerModelLookup } from './model-lookup.ts';
+export type { ModelLookup, ResolvedModel } from './model-lookup.ts';
 export { redactSecrets } from './redaction.ts';
 export { checkResponseFormat, maxSchemaBytes, maxSchemaDepth } from './response-format.ts';
 export { createReplayProvider } from './replay.ts';

@@ -1,11 +1,11 @@
 import { WorkspaceFiles } from '@signalbox/store';
 import { Rejection, startDurableWorker, type Service } from '@signalbox/runtime';
 import { graderDurable, type GradeJob, type ModelRequest } from '@signalbox/events';
-import { ModelError } from '@signalbox/models';
+import { ModelError, providerModelLookup } from '@signalbox/models';
 import type { GraderDefinition } from './core/function-grader.ts';
 import type { GradingPorts } from './core/grade.ts';
 import { answerDeadGradeJob, handleGradeJob, type GradeDeps } from './shell/grade-jobs.ts';
-import { registryGraderModels, type GraderModels } from './shell/grader-models.ts';
+import type { GraderModels } from './shell/grader-models.ts';
 import { startRegradeResponder } from './shell/regrade-responder.ts';
 
 export interface GraderOptions {
@@ -42,7 +42,7 @@ export function graderService(options: GraderOptions = {}): Service {
     name: 'grader',
     start: async (context) => {
       const { nc, names, logger, config } = context;
-      const models = options.models ?? registryGraderModels(config.models);
+      const models = options.models ?? providerModelLookup(config.models);
       const modelDeadlineMs = options.modelDeadlineMs ?? 120_000;
       const ports = (job: GradeJob): GradingPorts => ({
         functions,

@@ -3,7 +3,8 @@ import type { Detector } from '@signalbox/supervision';
 import { watchEvent } from './core/watch.ts';
 import { followLog } from './shell/follow-log.ts';
 import { startGateResponder } from './shell/gate-responder.ts';
-import { registryJudgeModels, type JudgeModels } from './shell/judge-models.ts';
+import { providerModelLookup } from '@signalbox/models';
+import type { JudgeModels } from './shell/judge-models.ts';
 import { startJudging } from './shell/judging.ts';
 import { sessionMemory } from './shell/session-memory.ts';
 import { startStalledFirings, stalledTimers } from './shell/stalled-timers.ts';
@@ -44,7 +45,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
       const watched = new WatchedSessions(options.sessionCapacity ?? defaultSessionCapacity);
       const sessions = sessionMemory(store, watched, detectors);
       const gate = startGateResponder(context, watched);
-      const models = options.judgeModels ?? registryJudgeModels(config.models);
+      const models = options.judgeModels ?? providerModelLookup(config.models);
       const judging = startJudging({ ...context, models, concurrency: options.judgeConcurrency ?? 2, deadlineMs: options.judgeDeadlineMs ?? 60_000, maxWaiting: 1_000 });
       const timers = stalledTimers(nc, names, logger, options.clock ?? Date.now);
       const firings = await startStalledFirings(nc, names, logger);

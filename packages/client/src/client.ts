@@ -213,7 +213,7 @@ export class SignalboxClient {
     } catch (error) {
       throw regradeRequestError(error, timeoutMs);
     }
-    return readRegradeReply(reply.json());
+    return readRegradeReply(reply.data);
   }
 
   /** Whether the code running here still decides the session's recorded run the same way (`replay --check`). */

@@ -1,6 +1,7 @@
-import { OutcomeSettings, readRubric, type NewEvent, type Rubric, type SessionEvent } from '@signalbox/events';
+import { errors } from '@nats-io/nats-core';
+import { encode, OutcomeSettings, readRubric, type NewEvent, type Rubric, type SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { RegradeError, regradeJobs, regradeSessionId } from './regrade.ts';
+import { readRegradeReply, RegradeError, regradeJobs, regradeRequestError, regradeSessionId } from './regrade.ts';
 import { summarise } from './summary.ts';
 
 const outcome = OutcomeSettings.parse({ maxAttempts: 2, files: ['report.md'], seesInput: true });
@@ -76,5 +77,21 @@ describe('summarise, for a graded session', () => {
     const summary = summarise('graded', eventsOf(log));
     expect(summary.grades).toEqual([{ attempt: 1, passed: false, score: 0.4 }, { attempt: 2, passed: true, score: 1 }]);
     expect(summary.totals?.grading?.costUsd).toBe(0.002);
+  });
+});
+
+describe('a regrade request', () => {
+  it('says to start a grader when none answers, and to wait longer when none answers in time', () => {
+    expect(regradeRequestError(new errors.NoRespondersError('sbx.rpc.grader.regrade'), 1_000).message).toBe('no grader answered: start `signalbox run grader`');
+    expect(regradeRequestError(new errors.RequestError('no responders', { cause: new errors.NoRespondersError('x') }), 1_000)).toBeInstanceOf(RegradeError);
+    expect(regradeRequestError(new errors.TimeoutError(), 1_000).message).toMatch(/within 1000 ms/);
+  });
+
+  it('reads the grade, the grader\'s error, and refuses anything else', () => {
+    const grade = { type: 'grade', sessionId: 's', attempt: 1, passed: true, score: 1, verdicts: [], graders: [], changes: [], costUsd: 0 };
+    expect(readRegradeReply(encode({ grade }))).toEqual(grade);
+    expect(() => readRegradeReply(encode({ error: 'busy' }))).toThrow('the grader could not regrade: busy');
+    expect(() => readRegradeReply(encode({ grade: { ...grade, score: 7 } }))).toThrow(RegradeError);
+    expect(() => readRegradeReply(new TextEncoder().encode('{"grade":1}'))).toThrow(RegradeError);
   });
 });

@@ -1,5 +1,5 @@
 import { errors } from '@nats-io/nats-core';
-import { GradeCommand, GradedData, GradeJob, SessionId, SubmittedData, type Rubric, type SessionEvent } from '@signalbox/events';
+import { decode, DecodeError, GradeCommand, GradedData, GradeJob, SessionId, SubmittedData, type Rubric, type SessionEvent } from '@signalbox/events';
 import { sessionOutcomeOf } from '@signalbox/session';
 import { z } from 'zod';
 
@@ -70,10 +70,15 @@ export function regradeRequestError(error: unknown, timeoutMs: number): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Reads the grader's reply: the grade, or a RegradeError with the grader's reason. */
-export function readRegradeReply(data: unknown): GradeCommand {
-  const reply = RegradeReply.safeParse(data);
-  if (!reply.success) throw new RegradeError('the grader answered with something that is not a grade');
-  if ('error' in reply.data) throw new RegradeError(`the grader could not regrade: ${reply.data.error}`);
-  return reply.data.grade;
+/** Reads the grader's reply (msgpack): the grade, or a RegradeError with the grader's reason. */
+export function readRegradeReply(bytes: Uint8Array): GradeCommand {
+  let reply: z.infer<typeof RegradeReply>;
+  try {
+    reply = decode(RegradeReply, bytes, 'a regrade reply');
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    throw new RegradeError(`the grader answered with something that is not a grade: ${error.message}`, { cause: error });
+  }
+  if ('error' in reply) throw new RegradeError(`the grader could not regrade: ${reply.error}`);
+  return reply.grade;
 }

@@ -49,7 +49,8 @@ beforeAll(async () => {
     services: [graderService({ models })],
   });
   dir = await mkdtemp(join(tmpdir(), 'sbx-regrade-'));
-  env = { ...process.env, NATS_URL: runtime.server.url, LOG_LEVEL: 'silent', NO_COLOR: '1', SIGNALBOX_PREFIX: 'sbx' };
+  // Every command is a fresh node process: caching compiled modules shortens its start-up.
+  env = { ...process.env, NATS_URL: runtime.server.url, LOG_LEVEL: 'silent', NO_COLOR: '1', SIGNALBOX_PREFIX: 'sbx', NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
   await runtime.client.submit('answerer', { input: 'What is it?', sessionId: 'answered' });
   before = await runtime.completedSession('answered', 10_000);
   await runtime.client.submit('plain', { input: 'Anything.', sessionId: 'ungraded' });
@@ -110,6 +111,10 @@ describe('signalbox regrade', () => {
     const diff = await cli('diff', 'answered', 'ungraded');
     expect(diff.stdout).toMatch(/\ngrades +1 fail 0\.00, 2 pass 1\.00 +-\n/);
     expect(diff.stdout).toMatch(/\ngrading cost +\$0\.0002 +-\n/);
+
+    const missing = await cli('regrade', 'answered', '--rubric', join(dir, 'nowhere.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read the rubric file');
 
     const wildcard = await cli('regrade', 'sbx.>', '--rubric', file);
     expect(wildcard.code).toBe(1);

@@ -46,9 +46,17 @@ export function parseRubricFile(file: string, text: string): { ok: true; rubric:
 }
 
 async function readRubricFile(file: string): Promise<Rubric> {
-  const size = (await stat(file)).size;
-  if (size > maxRubricFileBytes) throw new Error(`${file}: is larger than ${maxRubricFileBytes} bytes: not a rubric`);
-  const parsed = parseRubricFile(file, await readFile(file, 'utf8'));
+  let text: string;
+  try {
+    // The size first: a huge file (or a device) is not read into memory to be refused.
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error('it is not a file');
+    if (info.size > maxRubricFileBytes) throw new Error(`it is larger than ${maxRubricFileBytes} bytes: not a rubric`);
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the rubric file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const parsed = parseRubricFile(file, text);
   if (!parsed.ok) throw new Error(`the rubric is not one:\n${parsed.problems.join('\n')}`);
   return parsed.rubric;
 }

@@ -45,11 +45,19 @@ export function formatDiff(diff: SessionDiff): string {
     ['tool calls', (s) => String(s.totals?.toolCalls ?? '-')],
     ['tokens', (s) => (s.totals ? `${s.totals.inputTokens}→${s.totals.outputTokens}` : '-')],
     ['cost', (s) => (s.totals ? dollars(s.totals.costUsd) : '-')],
+    ['grades', (s) => gradesCell(s)],
+    ['grading cost', (s) => (s.totals?.grading ? dollars(s.totals.grading.costUsd) : '-')],
     ['duration', (s) => `${s.durationMs} ms`],
   ];
   const width = Math.max(...rows.map(([, cell]) => cell(diff.a).length), 1);
-  const table = rows.map(([label, cell]) => `${label.padEnd(11)} ${cell(diff.a).padEnd(width)}  ${cell(diff.b)}`);
+  const table = rows.map(([label, cell]) => `${label.padEnd(12)} ${cell(diff.a).padEnd(width)}  ${cell(diff.b)}`);
   return [...head, '', ...table].join('\n');
+}
+
+/** A session's grades in order, `1 fail 0.40, 2 pass 1.00`; `-` when it has none. */
+export function gradesCell(summary: Pick<SessionSummary, 'grades'>): string {
+  if (summary.grades.length === 0) return '-';
+  return summary.grades.map((grade) => `${grade.attempt} ${grade.passed ? 'pass' : 'fail'} ${grade.score.toFixed(2)}`).join(', ');
 }
 
 function describe(event: { type: string; data: unknown } | undefined): string {

@@ -7,6 +7,7 @@ import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ApprovalFlags } from './approval-commands.ts';
 import type { PauseFlags, ResumeFlags } from './pause-commands.ts';
+import type { RegradeFlags } from './regrade-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
 import { bench, benchmarkList } from './bench-command.ts';
 import { cliVersion, helpSettings } from './help.ts';
@@ -194,6 +195,16 @@ program
   .argument('<b>', 'the session id to compare it with (a fork of it, say)')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
+
+program
+  .command('regrade')
+  .description("grade sessions' submitted outcomes again against another rubric (the grader pool answers; the sessions' logs are not touched) and print old and new grades side by side")
+  .argument('<sessionId...>', 'the sessions to grade again')
+  .requiredOption('--rubric <file>', 'the new rubric, YAML or JSON: a sentence, or { criteria: [{ id?, text, weight?, required? }] }')
+  .option('--last', "grade only each session's last attempt (default: every attempt)")
+  .option('--timeout-ms <ms>', 'how long to wait for each grade', '120000')
+  .option('--json', 'print JSON')
+  .action(async (sessionIds: string[], flags: RegradeFlags, command: Command) => (await import('./regrade-commands.ts')).regradeCommand(globals(command), sessionIds, flags));
 
 program
   .command('pause')

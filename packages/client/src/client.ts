@@ -10,6 +10,8 @@ import {
   SessionIndexEntry,
   TaskOutcome,
   type ForkRequest,
+  type GradeCommand,
+  type GradeJob,
   type Naming,
   type Policy,
   type SessionEvent,
@@ -23,6 +25,7 @@ import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApp
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
+import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions } from './session-control.ts';
 
 /** Index entries read at once when listing sessions. */
@@ -195,6 +198,22 @@ export class SignalboxClient {
   /** Sends dead letter `seq` again to where it came from (after fixing what made it fail) and drops it; returns that subject. */
   redrive(seq: number): Promise<string> {
     return redrive(this.nc, this.names, seq);
+  }
+
+  /**
+   * Sends a grade job to the grader pool (`names.subjects.regrade`, request/reply) and resolves to its
+   * grade. Nothing goes to the session: its log is not touched. Throws RegradeError when no grader
+   * answers (none running), none answers within `timeoutMs`, or the grader could not grade.
+   */
+  async regrade(job: GradeJob, options: { timeoutMs?: number } = {}): Promise<GradeCommand> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    let reply;
+    try {
+      reply = await this.nc.request(this.names.subjects.regrade, encode(job), { timeout: timeoutMs });
+    } catch (error) {
+      throw regradeRequestError(error, timeoutMs);
+    }
+    return readRegradeReply(reply.data);
   }
 
   /** Whether the code running here still decides the session's recorded run the same way (`replay --check`). */

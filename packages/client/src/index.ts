@@ -11,5 +11,7 @@ export type { ForkOptions } from './fork.ts';
 export type { PolicyVersion } from './policies.ts';
 export { UnknownSessionError } from './session-control.ts';
 export type { PauseOptions, ResumeOptions } from './session-control.ts';
+export { RegradeError, regradeJobs, regradeSessionId } from './regrade.ts';
+export type { RecordedGrade, RegradeAttempt, RegradeJobsOptions } from './regrade.ts';
 export { replaySummary, summarise } from './summary.ts';
-export type { ReplaySummary, SessionSummary } from './summary.ts';
+export type { ReplaySummary, SessionGrade, SessionSummary } from './summary.ts';

@@ -19,7 +19,7 @@ const running = steps.map((event, index) => ({
 describe('what a run came to', () => {
   it('is still running, with no totals yet, until session.completed', () => {
     expect(summarise('r', running)).toEqual({
-      sessionId: 'r', agent: 'scribe', status: 'running', events: 6, durationMs: 500, totals: undefined, output: undefined, reason: undefined,
+      sessionId: 'r', agent: 'scribe', status: 'running', events: 6, durationMs: 500, totals: undefined, output: undefined, reason: undefined, grades: [],
     });
   });
 

@@ -12,6 +12,15 @@ export interface SessionSummary {
   totals: Totals | undefined;
   output: string | undefined;
   reason: string | undefined;
+  /** The session's grades in order (outcome.graded; several for an attempt graded again after a problem). */
+  grades: SessionGrade[];
+}
+
+/** One grade of a session's outcome, as `outcome.graded` recorded it. */
+export interface SessionGrade {
+  attempt: number;
+  passed: boolean;
+  score: number;
 }
 
 /** What a session came to, read from its events. */
@@ -30,6 +39,7 @@ export function summarise(sessionId: string, events: readonly SessionEvent[]): S
     totals: completed?.type === 'session.completed' ? completed.data.totals : undefined,
     output: completed?.type === 'session.completed' ? completed.data.output : undefined,
     reason: completed?.type === 'session.completed' ? completed.data.reason : undefined,
+    grades: events.flatMap((event) => (event.type === 'outcome.graded' ? [{ attempt: event.data.attempt, passed: event.data.passed, score: event.data.score }] : [])),
   };
 }
 

@@ -72,6 +72,19 @@ describe('the grader pool grading outcomes', () => {
     expect(asked[0]?.responseFormat?.name).toBe('grade');
   });
 
+  it("grades a fork's answer with the files it inherited from its origin", async () => {
+    const original = await runtime.client.events('fixer-1');
+    const written = original.find((event) => event.type === 'tool.completed');
+    const askedBefore = asked.length;
+    await runtime.client.fork('fixer-1', { at: written?.n ?? 0, sessionId: 'fixer-fork' });
+    const events = await runtime.completedSession('fixer-fork', 30_000);
+    expect(events.at(-1)).toMatchObject({ data: { status: 'succeeded', grade: { attempt: 2, passed: true } } });
+    // The fork wrote nothing of its own: answer.md is its origin's, read through the layer the actor put on the job.
+    const forkRequests = JSON.stringify(asked.slice(askedBefore));
+    expect(forkRequests).toContain('draft: 42');
+    expect(forkRequests).not.toContain('status=\\"missing\\"');
+  });
+
   it('counts the grading cost in the totals, shown apart', async () => {
     const events = await runtime.client.events('fixer-1');
     const totals = ofType(events, 'session.completed')[0]?.data.totals;

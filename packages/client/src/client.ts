@@ -19,7 +19,7 @@ import {
 } from '@signalbox/events';
 import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, type HistoryCheck } from '@signalbox/session';
-import { openEventReader, requireSupportedServer, SecretVault, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type VaultKey, type VaultKeys, type WorkspaceEntry } from '@signalbox/store';
+import { liveWorkspaceView, openEventReader, requireSupportedServer, SecretVault, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type VaultKey, type VaultKeys, type WorkspaceEntry } from '@signalbox/store';
 import { ulid } from 'ulid';
 import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApproval } from './approvals.ts';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
@@ -202,14 +202,17 @@ export class SignalboxClient {
 
   /**
    * Sends a grade job to the grader pool (`names.subjects.regrade`, request/reply) and resolves to its
-   * grade. Nothing goes to the session: its log is not touched. Throws RegradeError when no grader
-   * answers (none running), none answers within `timeoutMs`, or the grader could not grade.
+   * grade, with the workspace a fork inherited as the session actor sends it. Nothing goes to the
+   * session: its log is not touched. Throws RegradeError when no grader answers (none running), none
+   * answers within `timeoutMs`, or the grader could not grade.
    */
   async regrade(job: GradeJob, options: { timeoutMs?: number } = {}): Promise<GradeCommand> {
     const timeoutMs = options.timeoutMs ?? 120_000;
+    const inherited = (await liveWorkspaceView(this.#store, job.correlationId)).slice(1);
+    const sent = inherited.length === 0 ? job : { ...job, inherited };
     let reply;
     try {
-      reply = await this.nc.request(this.names.subjects.regrade, encode(job), { timeout: timeoutMs });
+      reply = await this.nc.request(this.names.subjects.regrade, encode(sent), { timeout: timeoutMs });
     } catch (error) {
       throw regradeRequestError(error, timeoutMs);
     }

@@ -124,6 +124,12 @@ export const GradeJob = z.strictObject({
   /** The grader model, resolved: the outcome's, else the agent's. */
   model: ModelName,
   input: z.string().max(1_000_000).optional(),
+  /**
+   * A fork's inherited workspace: the layers of the runs it was forked from, as of its fork point,
+   * which the actor reads from the log (the grader may not). A submitted file is read through the
+   * run's own layer up to its revision, then these.
+   */
+  inherited: z.array(z.strictObject({ root: SessionId, upTo: z.number().int().positive().optional() })).max(64).optional(),
 });
 export type GradeJob = z.infer<typeof GradeJob>;
 

@@ -20,7 +20,7 @@ export interface GradeDeps {
 
 /** Grades a job: its files read from the run's workspace, then every grader of its outcome, then their combination. */
 export async function gradeJob(deps: GradeDeps, job: GradeJob, logger: Logger): Promise<GradeCommand> {
-  const files = await readSubmittedFiles(deps.workspace, job.correlationId, job.files);
+  const files = await readSubmittedFiles(deps.workspace, job.correlationId, job.files, job.inherited);
   const started = Date.now();
   const grade = await gradeSubmission(job, files, deps.ports(job));
   // Ids, scores and reasons of the graders, never the output text.

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
-import { transientRetries } from '@signalbox/store';
+import { liveWorkspaceView, transientRetries, type EventReader } from '@signalbox/store';
 import { callModel, type ModelResolver } from './model-caller.ts';
 
 /** A model call the decider asked for, with its whole request. */
@@ -35,16 +35,28 @@ export interface GradePort {
 }
 
 /**
- * Publishes each job for the grader pool. The message id names the session and attempt, so a job sent
+ * Publishes each job for the grader pool, with the workspace a fork inherited (read from the log
+ * here: the grader may not read it). The message id names the session and attempt, so a job sent
  * again (a crash recovery, a re-drive) within the stream's duplicate window is not queued twice.
  */
-export function liveGradePort(js: JetStreamClient, names: Naming): GradePort {
+export function liveGradePort(js: JetStreamClient, names: Naming, reader: EventReader): GradePort {
   return {
     dispatch: async (dispatches) => {
-      await Promise.all(dispatches.map((dispatch) => js.publish(names.subjects.gradeJobs, encode(dispatch.job), { msgID: gradeJobId(dispatch), retries: transientRetries })));
+      await Promise.all(
+        dispatches.map(async (dispatch) => {
+          const job = await withInheritedWorkspace(reader, dispatch.job);
+          await js.publish(names.subjects.gradeJobs, encode(job), { msgID: gradeJobId(dispatch), retries: transientRetries });
+        }),
+      );
       return [];
     },
   };
+}
+
+/** The job with the layers its run inherited, when the run is a fork. */
+async function withInheritedWorkspace(reader: EventReader, job: GradeJob): Promise<GradeJob> {
+  const inherited = (await liveWorkspaceView(reader, job.correlationId)).slice(1);
+  return inherited.length === 0 ? job : { ...job, inherited };
 }
 
 /**

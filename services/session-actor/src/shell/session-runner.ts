@@ -72,7 +72,7 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
-    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names), recordings);
+    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);

@@ -1,6 +1,8 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
-import { deadLetterObjectHeader, deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import { decode, DecodeError, deadLetterObjectHeader, deliveriesHeader, errorHeader, sourceSubjectHeader, type Naming } from '@signalbox/events';
+import type { z } from 'zod';
+import type { Logger } from './logger.ts';
 import { DeadLetterBodies } from '@signalbox/store';
 
 /** Input that can never succeed (malformed, invalid, unknown target): dead-letter it at once, never retry. */
@@ -99,4 +101,27 @@ function isServerDirective(header: string): boolean {
 // Header values cannot hold line breaks.
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').slice(0, 2000);
+}
+
+/** A work message's body as `schema` reads it; one that cannot be read is a Rejection, dead-lettered with the reason. */
+export function decodeWork<S extends z.ZodType>(schema: S, message: JsMsg, what: string): z.infer<S> {
+  try {
+    return decode(schema, message.data, what);
+  } catch (error) {
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * A dead-lettered job's body as `schema` reads it, to tell its session; undefined (logged) when it
+ * cannot be read: it names no session, and stays in the dead-letter stream.
+ */
+export function decodeDeadLettered<S extends z.ZodType>(schema: S, message: JsMsg, what: string, logger: Logger): z.infer<S> | undefined {
+  try {
+    return decode(schema, message.data, what);
+  } catch (error) {
+    logger.error({ err: error, subject: message.subject }, `dead-lettered ${what} cannot be decoded; no session to tell`);
+    return undefined;
+  }
 }

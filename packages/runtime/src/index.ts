@@ -3,7 +3,7 @@ export { connectAuthenticated, connectNats, keepConnected } from './connection.t
 export type { ConnectSettings } from './connection.ts';
 export { connectionFailure, maskNatsUrl, maskUrlsIn, NatsAuth, natsAuthProblems, NatsAuthError, natsConnectOptions, NatsConnectionError } from './nats-auth.ts';
 export type { NatsConnectOptions } from './nats-auth.ts';
-export { deadLetter, deadLetterInputOf, isPermanent, positionOf, Rejection } from './dead-letter.ts';
+export { deadLetter, deadLetterInputOf, decodeDeadLettered, decodeWork, isPermanent, positionOf, Rejection } from './dead-letter.ts';
 export type { DeadLetterInput } from './dead-letter.ts';
 export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';

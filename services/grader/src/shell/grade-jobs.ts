@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decode, DecodeError, GradeJob, type GradeCommand, type Naming } from '@signalbox/events';
-import { Rejection, sendToSession, type Logger } from '@signalbox/runtime';
+import { GradeJob, type GradeCommand, type Naming } from '@signalbox/events';
+import { decodeDeadLettered, decodeWork, sendToSession, type Logger } from '@signalbox/runtime';
 import type { WorkspaceFiles } from '@signalbox/store';
 import { problemGrade } from '../core/combine.ts';
 import { gradeSubmission, type GradingPorts } from '../core/grade.ts';
@@ -36,7 +36,7 @@ export async function gradeJob(deps: GradeDeps, job: GradeJob, logger: Logger): 
  * read is a Rejection, which dead-letters it with the reason.
  */
 export async function handleGradeJob(deps: GradeDeps, message: JsMsg): Promise<void> {
-  const job = decodeGradeJob(message);
+  const job = decodeWork(GradeJob, message, 'grade job');
   const grade = await gradeJob(deps, job, jobLogger(deps.logger, job));
   await sendGrade(deps, grade, gradeMessageId(job, message));
 }
@@ -53,13 +53,8 @@ export function gradeMessageId(job: GradeJob, message: Pick<JsMsg, 'headers' | '
 
 /** Tells the session a grade job was dead-lettered (it kept failing: the model's provider down, say), so it pauses instead of waiting. */
 export async function answerDeadGradeJob(deps: GradeDeps, message: JsMsg, reason: string): Promise<void> {
-  let job: GradeJob;
-  try {
-    job = decode(GradeJob, message.data, 'grade job');
-  } catch (error) {
-    deps.logger.error({ err: error, subject: message.subject }, 'dead-lettered grade job cannot be decoded; no session to tell');
-    return;
-  }
+  const job = decodeDeadLettered(GradeJob, message, 'grade job', deps.logger);
+  if (!job) return;
   jobLogger(deps.logger, job).warn({ attempt: job.attempt, reason }, 'grade job dead-lettered; telling the session');
   await sendGrade(deps, problemGrade(job, `the grade job was dead-lettered: ${reason}`, [], undefined), gradeMessageId(job, message));
 }
@@ -72,13 +67,4 @@ async function sendGrade(deps: GradeDeps, grade: GradeCommand, messageId: string
 export function jobLogger(logger: Logger, job: GradeJob): Logger {
   if (logger.level === 'silent') return logger;
   return logger.child({ sessionId: job.sessionId, correlationId: job.correlationId, attempt: job.attempt });
-}
-
-function decodeGradeJob(message: JsMsg): GradeJob {
-  try {
-    return decode(GradeJob, message.data, 'grade job');
-  } catch (error) {
-    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
-    throw error;
-  }
 }

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { assertNever, decode, DecodeError, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
-import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
+import { assertNever, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
+import { decodeDeadLettered, decodeWork, positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { checkGrant } from '@signalbox/policy';
 import type { WorkspaceFiles } from '@signalbox/store';
 import { execute, type ToolCatalogue } from './execute.ts';
@@ -55,7 +55,7 @@ const maxLedgerRounds = 3;
  * is acked after that, never before.
  */
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
-  const job = decodeToolJob(message);
+  const job = decodeWork(ToolJob, message, 'tool job');
   refuseUngranted(deps, job);
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
@@ -152,13 +152,8 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
  * that will never come. A job that cannot be decoded names no session: it stays in the dead-letter stream.
  */
 export async function answerDeadToolJob(deps: ToolJobDeps, message: JsMsg, reason: string): Promise<void> {
-  let job: ToolJob;
-  try {
-    job = decode(ToolJob, message.data, 'tool job');
-  } catch (error) {
-    deps.logger.error({ err: error, subject: message.subject }, 'dead-lettered tool job cannot be decoded; no session to tell');
-    return;
-  }
+  const job = decodeDeadLettered(ToolJob, message, 'tool job', deps.logger);
+  if (!job) return;
   const logger = callLogger(deps.logger, job);
   for (let round = 0; round < maxLedgerRounds; round += 1) {
     let record: LedgerRecord | undefined;
@@ -255,13 +250,4 @@ function refuseUngranted(deps: ToolJobDeps, job: ToolJob): void {
   if (deps.grantSigners.size === 0) return;
   const check = checkGrant(job.grant, job, deps.grantSigners, deps.now());
   if (!check.ok) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${check.reason}`);
-}
-
-function decodeToolJob(message: JsMsg): ToolJob {
-  try {
-    return decode(ToolJob, message.data, 'tool job');
-  } catch (error) {
-    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
-    throw error;
-  }
 }

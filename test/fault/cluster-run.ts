@@ -34,7 +34,9 @@ export async function startClusterRun(prefix: string): Promise<ClusterRun> {
   for (const instance of ['cluster-a', 'cluster-b']) {
     // FAULT_LOG_LEVEL=debug shows the hosts' logs when a run needs explaining.
     const config = RuntimeConfig.parse({ natsUrl: servers, replicas: 3, logLevel: process.env['FAULT_LOG_LEVEL'] ?? 'silent', instance, ackWaitMs: 2_000 });
-    hosts.push(await during(`starting host ${instance}`, () => startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config)));
+    // A host that fails to start closes behind it, so a start that timed out on a loaded machine is tried again.
+    const start = () => startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config);
+    hosts.push(await during(`starting host ${instance}`, () => withRetry(start, 3)));
   }
   const nc = await connect({ servers: cluster.servers, ...keepConnected });
   const client = await during('opening the client', () => SignalboxClient.open(nc));

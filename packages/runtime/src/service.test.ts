@@ -3,7 +3,7 @@ import { isPermissionDenied, missingProvisioning, provision, ProvisioningRefused
 import { provisioningUsers, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeConfig } from './config.ts';
-import { startHost } from './service.ts';
+import { startHost, type Service } from './service.ts';
 
 let server: NatsServer;
 
@@ -43,4 +43,24 @@ describe('startHost', () => {
     await expect(provision(service.nc, naming('sbx'))).rejects.toSatisfy(isPermissionDenied);
     await service.stop();
   });
+
+  it('that fails in a service names the service, stops the ones started before it and closes its connection', async () => {
+    let stopped = 0;
+    const started: Service = { name: 'first', start: async () => ({ stop: async () => void stopped++ }) };
+    const failing: Service = {
+      name: 'second',
+      start: async () => {
+        throw new Error('timeout');
+      },
+    };
+    const connectionsBefore = await connectionCount();
+    await expect(startHost([started, failing], configAs(provisioningUsers.admin, 'sbx'))).rejects.toThrow(/^starting second: timeout$/);
+    expect(stopped).toBe(1);
+    await expect.poll(connectionCount).toBe(connectionsBefore);
+  });
 });
+
+async function connectionCount(): Promise<number> {
+  const connz = (await (await fetch(`${server.monitorUrl}/connz`)).json()) as { num_connections: number };
+  return connz.num_connections;
+}

@@ -40,21 +40,34 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const names = naming(config.prefix);
   const label = services.map((service) => service.name).join('+') || 'signalbox';
   const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`, { ...config.natsAuth, inboxPrefix: config.natsAuth.inboxPrefix ?? serviceInboxPrefix(label) });
-  await provisionWhatIsMissing(nc, names, config);
-  const store = await openEventReader(nc, names);
   const running: RunningService[] = [];
-  for (const service of services) {
-    const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });
-    running.push(await service.start({ nc, names, config, logger, store }));
-  }
-  return {
-    nc,
-    names,
-    stop: async () => {
-      await Promise.all(running.map((service) => service.stop()));
-      await nc.drain();
-    },
+  const stop = async (): Promise<void> => {
+    await Promise.all(running.map((service) => service.stop()));
+    await nc.drain();
   };
+  try {
+    await startingStep('provisioning', () => provisionWhatIsMissing(nc, names, config));
+    const store = await startingStep('opening the event reader', () => openEventReader(nc, names));
+    for (const service of services) {
+      const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });
+      running.push(await startingStep(`starting ${service.name}`, () => service.start({ nc, names, config, logger, store })));
+    }
+  } catch (error) {
+    // A host that fails to start leaves nothing running behind it: a caller may simply try again.
+    await stop().catch(() => nc.close());
+    throw error;
+  }
+  return { nc, names, stop };
+}
+
+/** Names the step a host failed in: a bare request timeout does not say which request. */
+async function startingStep<T>(step: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ProvisioningRefusedError) throw error;
+    throw new Error(`${step}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -336,6 +336,12 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['supervisor', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
   ['approver', 'grade a session as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
   ['executor', 'answer regrade requests in place of the grader', (nc) => subscribed(nc, names.subjects.regrade)],
+  ['executor', 'send a conversation a message as its user', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.messages('least-privilege'), encode({ type: 'user.message' }))],
+  ['executor', 'interrupt a session', (nc) => published(nc, names.subjects.interrupt('least-privilege'))],
+  ['supervisor', 'send a conversation a message as its user', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.messages('least-privilege'), encode({ type: 'user.message' }))],
+  ['grader', 'send a conversation a message as its user', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.messages('least-privilege'), encode({ type: 'user.message' }))],
+  ['approver', 'interrupt a session', (nc) => published(nc, names.subjects.interrupt('least-privilege'))],
+  ['publisher', "hear another session's interrupts", (nc) => subscribed(nc, names.subjects.allInterrupts)],
   ['approver', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
 ];
 
@@ -380,6 +386,28 @@ describe('the least-privilege matrix', () => {
     expect(withPrefix.text).toMatch(/may not publish to \$JS\.API\.STREAM\.INFO\.SBX_EVENTS.*signalbox-admin/);
     const asAdmin = await doctorSays({ nats: server.url, natsUser: users.admin.user, natsPassword: users.admin.password, prefix: 'sbx' });
     expect(asAdmin.text).toMatch(/every sbx stream and bucket exists/);
+  });
+
+  it('lets a front end, as a task publisher, hold a conversation: a task, a message in JSON for the next turn, a close', async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    await admin.applyAgent(scriptedAgent({ name: 'chatty', tools: [], conversation: { idleTimeoutMs: 600_000 }, script: [{ final: 'hello' }, { final: 'noted' }] }));
+    const publisher = connectionOf('publisher');
+    await (await SignalboxClient.open(publisher)).submit('chatty', { input: 'hi', sessionId: 'least-privilege-chat' });
+    await eventsUntil(admin, 'least-privilege-chat', (events) => events.some((event) => event.type === 'turn.completed'), 20_000);
+    const json = (command: object) => ({ data: JSON.stringify({ sessionId: 'least-privilege-chat', by: 'web:ann', ...command }), headers: { 'Content-Type': 'application/json' } });
+    const send = async (command: object) => {
+      const { data, headers: fields } = json(command);
+      const hdrs = natsHeaders();
+      for (const [key, value] of Object.entries(fields)) hdrs.set(key, value);
+      await jetstream(publisher, { timeout: 2_000 }).publish(names.subjects.messages('least-privilege-chat'), data, { headers: hdrs });
+    };
+    await send({ type: 'user.message', text: 'remember the milk' });
+    await eventsUntil(admin, 'least-privilege-chat', (events) => events.filter((event) => event.type === 'turn.completed').length === 2, 20_000);
+    await send({ type: 'close' });
+    const events = await completedSession(admin, 'least-privilege-chat', 20_000);
+    expect(events.find((event) => event.type === 'message.received')).toMatchObject({ data: { text: 'remember the milk', by: 'web:ann' } });
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: 'noted', closedBy: 'web:ann' } });
+    expect(refusedToServices).toEqual([]);
   });
 
   it('lets the services stop as they do (the actor hands its results over) without a refusal', async () => {

@@ -147,6 +147,20 @@ export function textsOf(event: SessionEvent): EventTexts {
       const text = `by ${by ?? 'someone unnamed'}${budget ? ` · budget now ${JSON.stringify(budget)}` : ''}`;
       return { live: text, headline: text, bodies: [] };
     }
+    case 'message.received': {
+      const { text, by } = event.data;
+      return { live: `${by}: ${clip(JSON.stringify(text), 200)}`, headline: `from ${by}`, bodies: [`text: ${text}`] };
+    }
+    case 'turn.completed': {
+      const { turn, output } = event.data;
+      return { live: `turn ${turn} → ${clip(JSON.stringify(output), 200)} · idle`, headline: `turn ${turn} · idle`, bodies: [`output: ${output}`] };
+    }
+    case 'session.interrupted': {
+      const { by, reason, callId, cancelledCalls } = event.data;
+      const stopped = [...(callId === undefined ? [] : [`model call ${callId}`]), ...cancelledCalls].join(', ') || 'nothing running';
+      const text = `by ${by} · stopped ${stopped}`;
+      return { live: `${text}${reason ? `: ${clip(reason)}` : ''}`, headline: text, bodies: reason ? [`reason: ${reason}`] : [] };
+    }
     case 'session.completed': {
       const { status, reason, output, rewoundTo, grade } = event.data;
       const graded = grade ? ` · grade ${grade.passed ? 'passed' : 'failed'} ${grade.score} at attempt ${grade.attempt}` : '';

@@ -6,6 +6,7 @@ import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ApprovalFlags } from './approval-commands.ts';
+import type { SendFlags, StopFlags } from './conversation-commands.ts';
 import type { PauseFlags, ResumeFlags } from './pause-commands.ts';
 import type { RegradeFlags } from './regrade-commands.ts';
 import type { ReplayFlags } from './replay-commands.ts';
@@ -228,6 +229,34 @@ program
   .option('--max-wall-clock-ms <ms>', "the limit on the run's time from its start to go on with")
   .option('--json', 'print JSON')
   .action(async (sessionId: string, flags: ResumeFlags, command: Command) => (await import('./pause-commands.ts')).resumeCommand(globals(command), sessionId, flags));
+
+program
+  .command('send')
+  .description("send a session a message: an idle conversation's next turn, or queued for the turn after the one running")
+  .argument('<sessionId>')
+  .argument('<text>', 'the message, as the model reads it')
+  .option('--interrupt', 'stop the running step first (its model call, its tool calls) instead of queueing the message')
+  .option('--as <name>', 'who writes, recorded in message.received (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, text: string, flags: SendFlags, command: Command) => (await import('./conversation-commands.ts')).sendCommand(globals(command), sessionId, text, flags));
+
+program
+  .command('interrupt')
+  .description('stop a session\'s running step at once (its model call is cancelled, its tool calls told to stop); it then waits for a message')
+  .argument('<sessionId>')
+  .option('--reason <text>', 'why, recorded in session.interrupted')
+  .option('--as <name>', 'who interrupts (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, flags: StopFlags, command: Command) => (await import('./conversation-commands.ts')).interruptCommand(globals(command), sessionId, flags));
+
+program
+  .command('close')
+  .description('end a conversation: an idle session completes with its last answer, a running one is stopped and ends aborted')
+  .argument('<sessionId>')
+  .option('--reason <text>', 'why, recorded in session.completed')
+  .option('--as <name>', 'who closes, recorded as closedBy (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, flags: StopFlags, command: Command) => (await import('./conversation-commands.ts')).closeCommand(globals(command), sessionId, flags));
 
 program
   .command('approvals')

@@ -66,7 +66,7 @@ export function defaultRequester(): string {
   }
 }
 
-function report(options: GlobalOptions, data: { sessionId: string; by: string; messageId: string; duplicate: boolean }, text: string): void {
+export function report(options: GlobalOptions, data: { sessionId: string; by: string; messageId: string; duplicate: boolean }, text: string): void {
   const note = data.duplicate ? ' (already asked: the same command was sent moments ago)' : '; the session records it when its actor takes the command';
   console.log(options.json ? JSON.stringify(data) : `${text}${note}`);
 }

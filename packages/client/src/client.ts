@@ -26,7 +26,8 @@ import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { readRegradeReply, regradeRequestError } from './regrade.ts';
-import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions } from './session-control.ts';
+import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
+import { closeSession, interruptSession, sendMessage, type CloseOptions, type InterruptOptions, type SendOptions } from './conversation.ts';
 
 /** Index entries read at once when listing sessions. */
 const sessionReadBatch = 256;
@@ -188,6 +189,28 @@ export class SignalboxClient {
   /** Resumes a paused session, with its budget's limits set to `maxSteps` / `maxCostUsd` when given. */
   resume(sessionId: string, options: ResumeOptions = {}): Promise<SentCommand> {
     return resumeSession({ nc: this.nc, names: this.names, store: this.#store }, sessionId, options);
+  }
+
+  /**
+   * Sends a user message to a session (decider version 9 on): an idle conversation starts its next turn
+   * with it, a running session queues it for the turn after, or with `interrupt` stops the running step first.
+   */
+  send(sessionId: string, text: string, options: SendOptions = {}): Promise<SentCommand> {
+    return sendMessage(this.#target(), sessionId, text, options);
+  }
+
+  /** Stops a session's current step (its model call abandoned, its tool calls told to stop); it then waits for the next message. */
+  interrupt(sessionId: string, options: InterruptOptions = {}): Promise<SentCommand> {
+    return interruptSession(this.#target(), sessionId, options);
+  }
+
+  /** Ends a conversation: an idle session completes with its last answer, a running one ends aborted. */
+  close(sessionId: string, options: CloseOptions = {}): Promise<SentCommand> {
+    return closeSession(this.#target(), sessionId, options);
+  }
+
+  #target(): SessionTarget {
+    return { nc: this.nc, names: this.names, store: this.#store };
   }
 
   /** The latest `limit` messages the runtime would not process (rejected tasks, dead jobs...), newest first, with the reason. */

@@ -29,7 +29,8 @@ export class UnknownSessionError extends Error {
   readonly code = 'unknown_session';
 }
 
-interface Target {
+/** Where a command for a session goes, and the log that says whether the session exists. */
+export interface SessionTarget {
   nc: NatsConnection;
   names: Naming;
   store: EventReader;
@@ -40,13 +41,13 @@ interface Target {
  * resumed. Resolves once its inbox holds the command; throws UnknownSessionError for a session
  * with no log, and the runtime's InvalidCommandError for a bad id or reason.
  */
-export async function pauseSession(target: Target, sessionId: string, options: PauseOptions = {}): Promise<SentCommand> {
+export async function pauseSession(target: SessionTarget, sessionId: string, options: PauseOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);
   return sendToSession(target.nc, target.names, sessionId, { type: 'pause', sessionId, by: options.by ?? 'client', reason: options.reason ?? '' });
 }
 
 /** Asks a paused session to go on, with the limits given set on its budget. Resolves, and throws, as `pauseSession`. */
-export async function resumeSession(target: Target, sessionId: string, options: ResumeOptions = {}): Promise<SentCommand> {
+export async function resumeSession(target: SessionTarget, sessionId: string, options: ResumeOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);
   const { by: _by, ...limits } = options;
   const budget = Object.fromEntries(Object.entries(limits).filter(([, limit]) => limit !== undefined)) as Partial<BudgetLimits>;
@@ -54,7 +55,7 @@ export async function resumeSession(target: Target, sessionId: string, options: 
   return sendToSession(target.nc, target.names, sessionId, { type: 'resume', sessionId, by: options.by ?? 'client', ...raised });
 }
 
-async function requireSession(target: Target, sessionId: string): Promise<void> {
+export async function requireSession(target: SessionTarget, sessionId: string): Promise<void> {
   // A bad id is left to sendToSession, which says what is wrong with it.
   if (!SessionId.safeParse(sessionId).success) return;
   if (!(await target.store.first(sessionId))) throw new UnknownSessionError(`no session ${sessionId}: its log is empty`);

@@ -34,6 +34,16 @@ export const ScriptStep = z.union([
 ]);
 export type ScriptStep = z.infer<typeof ScriptStep>;
 
+/** The longest a conversation may wait idle before it is closed: thirty days. */
+export const maxIdleTimeoutMs = 30 * 24 * 3_600_000;
+
+/** How an agent's conversations behave between turns. */
+export const ConversationSettings = z.strictObject({
+  /** Close the session after it has waited this long, idle, for a message (one hour unless set). */
+  idleTimeoutMs: z.number().int().min(1_000).max(maxIdleTimeoutMs).default(3_600_000),
+});
+export type ConversationSettings = z.infer<typeof ConversationSettings>;
+
 export const AgentDefinition = z
   .strictObject({
     name: AgentName,
@@ -58,6 +68,8 @@ export const AgentDefinition = z
      * environment gives the session actor: agents on one provider may bill to different keys.
      */
     providerKeySecret: SecretName.optional(),
+    /** Keep its sessions open after an answer (decider version 9 on): idle, waiting for the next message, until closed or idle this long. */
+    conversation: ConversationSettings.optional(),
   })
   .refine((agent) => agent.model !== 'scripted' || agent.script !== undefined, {
     message: 'a scripted agent needs a "script" of steps',
@@ -66,6 +78,10 @@ export const AgentDefinition = z
   .refine((agent) => agent.model !== 'scripted' || agent.providerKeySecret === undefined, {
     message: 'a scripted agent calls no provider, so it takes no "providerKeySecret"',
     path: ['providerKeySecret'],
+  })
+  .refine((agent) => agent.conversation === undefined || agent.outcome === undefined, {
+    message: 'a conversation\'s answers are not graded: an agent takes "conversation" or "outcome", not both',
+    path: ['conversation'],
   })
   // An outcome without a rubric of its own is graded against its tasks' rubrics: task admission refuses a task that gives none.
   .superRefine((agent, ctx) => {

@@ -286,6 +286,26 @@ export const eventData = {
   'outcome.graded': GradedData,
   'subagent.spawned': z.object({ callId: CallId, sessionId: SessionId, agent: z.string() }),
   'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional() }),
+  /**
+   * A user's message to the session (decider version 9 on): the next turn's input when the session is
+   * idle, else queued for the turn after the one running. `messageId` is the inbox message that carried
+   * it, so a message delivered twice is recorded once.
+   */
+  'message.received': z.object({ text: z.string(), by: z.string(), messageId: z.string() }),
+  /** A conversation's turn ended with its answer (decider version 9 on): the session waits, idle, for the next message until it is closed. */
+  'turn.completed': z.object({ turn: z.number().int().positive(), output: z.string(), stopReason: z.string() }),
+  /**
+   * The current step was stopped (decider version 9 on): the model call `callId` was cancelled and the
+   * tool calls `cancelledCalls` were told to stop (the model reads them as failed). The session goes on
+   * with the messages queued meanwhile, else waits for the next one.
+   */
+  'session.interrupted': z.object({
+    by: z.string(),
+    reason: z.string(),
+    interruptId: z.string(),
+    callId: CallId.optional(),
+    cancelledCalls: z.array(CallId),
+  }),
   'session.completed': z.object({
     status: z.enum(['succeeded', 'failed', 'aborted']),
     output: z.string().optional(),
@@ -295,6 +315,8 @@ export const eventData = {
     rewoundTo: SessionId.optional(),
     /** Set when the session's outcome was graded (decider version 8 on): the last grade, which decided how it ended. */
     grade: z.object({ attempt: z.number().int().positive(), score: z.number(), passed: z.boolean() }).optional(),
+    /** Set when a close ended the session (decider version 9 on): who closed it, `idle-timeout` when nobody wrote in time. */
+    closedBy: z.string().optional(),
   }),
 } as const;
 

@@ -9,6 +9,8 @@ import { ToolGrant } from './permission.ts';
 import {
   ApprovalDecisionCommand,
   ChildResultCommand,
+  CloseCommand,
+  InterruptCommand,
   InterventionCommand,
   PauseCommand,
   ResumeCommand,
@@ -78,7 +80,7 @@ export type ForkRequest = z.infer<typeof ForkRequest>;
 /**
  * Commands other services send to a session on `sbx.inbox.<sessionId>`, each with its schema: tool
  * results and forks, pause and resume, and those of the services still to come (interventions,
- * approval decisions, grades, child results, user messages), which the session actor refuses for now.
+ * approval decisions, grades, child results, and a conversation's messages, interrupts and close).
  */
 export const InboxCommand = z.discriminatedUnion('type', [
   ToolResult,
@@ -91,6 +93,8 @@ export const InboxCommand = z.discriminatedUnion('type', [
   GradeCommand,
   ChildResultCommand,
   UserMessageCommand,
+  InterruptCommand,
+  CloseCommand,
 ]);
 export type InboxCommand = z.infer<typeof InboxCommand>;
 
@@ -104,5 +108,6 @@ export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
   if (command.type === 'grade') return names.subjects.grades(command.sessionId);
+  if (command.type === 'user.message' || command.type === 'interrupt' || command.type === 'close') return names.subjects.messages(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

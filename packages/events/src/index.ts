@@ -1,4 +1,4 @@
-export { AgentDefinition, Budget, ScriptStep } from './agent.ts';
+export { AgentDefinition, Budget, ConversationSettings, maxIdleTimeoutMs, ScriptStep } from './agent.ts';
 export { assertNever } from './assert-never.ts';
 export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, GateVerdict, GateVerdictKind, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';
@@ -24,7 +24,7 @@ export { AgentName, ApprovalId, ModelName, ApprovalScope, isSubjectToken, Sessio
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { JudgedData, JudgementCommand, JudgeSettings, JudgeVerdict } from './judge.ts';
 export { Criterion, CriterionVerdict, GradeCommand, GradedData, GradeJob, GraderResult, GraderSpec, OutcomeSettings, readRubric, Rubric, RubricInput, SubmittedData, SubmittedFile, SubmittedPath } from './outcome.ts';
-export { approvalsToken, deadLetterObjectHeader, gradesToken, graderDurable, interventionsToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
+export { approvalsToken, deadLetterObjectHeader, gradesToken, graderDurable, interventionsToken, messagesToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export {
   DetectorSettings,
@@ -41,6 +41,8 @@ export { ScheduledCommand } from './scheduled-command.ts';
 export {
   ApprovalDecisionCommand,
   ChildResultCommand,
+  CloseCommand,
+  InterruptCommand,
   InterventionCommand,
   PauseCommand,
   ResumeCommand,

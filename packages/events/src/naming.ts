@@ -65,10 +65,22 @@ export interface Naming {
     /** A supervisor's interventions in a session, `<prefix>.inbox.<sessionId>.supervisor`: a subject of its own, as for approvals. */
     interventions(sessionId: string): string;
     allInterventions: string;
+    /**
+     * A conversation's messages, interrupts and closes, `<prefix>.inbox.<sessionId>.messages`: a subject of
+     * its own, as for approvals, so NATS permissions can let a front end write to sessions and keep tool executors off.
+     */
+    messages(sessionId: string): string;
+    allMessages: string;
     /** The grader's grades of a session's outcome, `<prefix>.inbox.<sessionId>.grader`: a subject of its own, as for approvals. */
     grades(sessionId: string): string;
     allGrades: string;
     allInbox: string;
+    /**
+     * Where an interrupt of a session is heard at once, `<prefix>.interrupt.<sessionId>`: core NATS, in
+     * no stream, so the actor making its model call and the executors running its tools can stop them.
+     */
+    interrupt(sessionId: string): string;
+    allInterrupts: string;
     toolJob(tool: string): string;
     allToolJobs: string;
     gradeJobs: string;
@@ -158,15 +170,19 @@ export function naming(prefix = 'sbx'): Naming {
       sessionOfInbox: (subject) => (subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[2] || undefined : undefined),
       actorOfInbox: (subject) => {
         const actor = subject.startsWith(`${prefix}.inbox.`) ? subject.split('.')[3] : undefined;
-        return actor === approvalsToken || actor === interventionsToken || actor === gradesToken ? undefined : actor || undefined;
+        return actor === undefined || reservedInboxTokens.includes(actor) ? undefined : actor || undefined;
       },
       approvals: (sessionId) => `${prefix}.inbox.${sessionId}.${approvalsToken}`,
       allApprovals: `${prefix}.inbox.*.${approvalsToken}`,
       interventions: (sessionId) => `${prefix}.inbox.${sessionId}.${interventionsToken}`,
       allInterventions: `${prefix}.inbox.*.${interventionsToken}`,
+      messages: (sessionId) => `${prefix}.inbox.${sessionId}.${messagesToken}`,
+      allMessages: `${prefix}.inbox.*.${messagesToken}`,
       grades: (sessionId) => `${prefix}.inbox.${sessionId}.${gradesToken}`,
       allGrades: `${prefix}.inbox.*.${gradesToken}`,
       allInbox: `${prefix}.inbox.>`,
+      interrupt: (sessionId) => `${prefix}.interrupt.${sessionId}`,
+      allInterrupts: `${prefix}.interrupt.*`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,
       gradeJobs: `${prefix}.jobs.grade`,
@@ -218,8 +234,11 @@ export const interventionsToken = 'supervisor';
 /** The last token of the subject the grader's grades come on; no actor instance may take this name. */
 export const gradesToken = 'grader';
 
+/** The last token of the subject a conversation's messages, interrupts and closes come on; no actor instance may take this name. */
+export const messagesToken = 'messages';
+
 /** The subject tokens under a session's inbox that are commands' own subjects, never an actor's inbox. */
-export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken, gradesToken];
+export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken, gradesToken, messagesToken];
 
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';

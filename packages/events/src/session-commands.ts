@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BudgetLimits, DetectorName, InterventionAction, PauseReason, Requester } from './catalogue.ts';
-import { ApprovalId, ApprovalScope, ModelName, SessionId, sessionOfApproval } from './ids.ts';
+import { ApprovalId, ApprovalScope, ModelName, SessionId, sessionOfApproval, TimerId } from './ids.ts';
 
 /**
  * Commands the next services send a session on `sbx.inbox.<sessionId>`, beside tool results and
@@ -93,11 +93,44 @@ export const ChildResultCommand = z.strictObject({
 });
 export type ChildResultCommand = z.infer<typeof ChildResultCommand>;
 
-/** A message from the user to a running session, taken as its next user turn. */
+/**
+ * A message from the user to a session (decider version 9 on): an idle session takes it as its next
+ * turn; a running one queues it for the turn after, unless `interrupt` stops the running step first.
+ */
 export const UserMessageCommand = z.strictObject({
   type: z.literal('user.message'),
   sessionId: SessionId,
   by: Requester,
   text: LongText.min(1),
+  interrupt: z.boolean().optional(),
 });
 export type UserMessageCommand = z.infer<typeof UserMessageCommand>;
+
+/**
+ * Stop the session's current step (decider version 9 on): its model call is cancelled, its running
+ * tool calls are told to stop, and it waits for the next message. Sent on the session's inbox, where
+ * it is recorded, and on the core subject `<prefix>.interrupt.<sessionId>`, where the actor making the
+ * call and the executors running its tools hear it at once. `interruptId` makes the two one interrupt.
+ */
+export const InterruptCommand = z.strictObject({
+  type: z.literal('interrupt'),
+  sessionId: SessionId,
+  by: Requester,
+  reason: ShortText.default(''),
+  interruptId: TimerId,
+});
+export type InterruptCommand = z.infer<typeof InterruptCommand>;
+
+/**
+ * End a conversation (decider version 9 on): an idle session completes with its last answer; a running
+ * one is stopped and ends aborted. `ifIdleSince` (the idle timer's) applies only while the session is
+ * still idle since that event: a message that came since keeps it open.
+ */
+export const CloseCommand = z.strictObject({
+  type: z.literal('close'),
+  sessionId: SessionId,
+  by: Requester,
+  reason: ShortText.default(''),
+  ifIdleSince: z.number().int().positive().optional(),
+});
+export type CloseCommand = z.infer<typeof CloseCommand>;

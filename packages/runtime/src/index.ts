@@ -9,6 +9,7 @@ export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';
 export { partitionDurable, startEventSubscriber } from './event-subscriber.ts';
 export type { Delivery, EventSubscriberOptions, RunningSubscriber } from './event-subscriber.ts';
+export { onInterrupts } from './interrupts.ts';
 export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
 export { InvalidCommandError, sendToSession } from './send-to-session.ts';

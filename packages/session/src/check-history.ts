@@ -91,7 +91,19 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'tool.failed':
     case 'tool.outcome_unknown':
       return { type: 'RecordToolResult', result: toolResultOf(event.sessionId, event) };
+    case 'message.received': {
+      const { text, by, messageId } = event.data;
+      return { type: 'ReceiveMessage', text, by, messageId };
+    }
+    case 'session.interrupted': {
+      const { by, reason, interruptId } = event.data;
+      return { type: 'Interrupt', by, reason, interruptId };
+    }
+    case 'turn.completed':
+      // Recorded with the reply that answered: opening a decision, one cut off after that reply.
+      return { type: 'Resume' };
     case 'session.completed':
+      if (event.data.closedBy !== undefined) return { type: 'CloseSession', by: event.data.closedBy, reason: event.data.reason ?? '' };
       // Completed outside any decision's chain: the shell failed the session (a task or command it could not apply).
       return state.status === 'deciding' ? { type: 'Resume' } : { type: 'FailSession', reason: event.data.reason ?? '' };
     case 'session.paused':

@@ -1,6 +1,7 @@
 import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
+import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -73,7 +74,13 @@ export type SessionCommand =
   /** Take no next step until resumed; results that arrive meanwhile are recorded. */
   | { type: 'PauseSession'; reason: string; by: string }
   /** Go on from where a pause stopped, with the budget's limits set to `budget` when given. */
-  | { type: 'ResumeSession'; by: string; budget?: BudgetLimits | undefined };
+  | { type: 'ResumeSession'; by: string; budget?: BudgetLimits | undefined }
+  /** A user's message: the next turn, or queued for it (decider version 9 on). */
+  | ({ type: 'ReceiveMessage' } & UserMessage)
+  /** Stop the running step and wait for the next message (decider version 9 on). */
+  | ({ type: 'Interrupt' } & Interrupt)
+  /** End the session: told to, or idle too long (decider version 9 on). */
+  | ({ type: 'CloseSession' } & Close);
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
@@ -116,6 +123,12 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return state.paused ? nothing : { events: [{ type: 'session.paused', data: { reason: command.reason, by: command.by } }], effects: [] };
     case 'ResumeSession':
       return state.paused ? resume(command, state) : nothing;
+    case 'ReceiveMessage':
+      return receiveMessage(state, command);
+    case 'Interrupt':
+      return interrupt(state, command);
+    case 'CloseSession':
+      return close(state, command);
   }
 }
 

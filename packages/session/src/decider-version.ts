@@ -41,5 +41,13 @@
  *    the answer, a fail with attempts left becomes a user message with the changes required and the next
  *    model call, the last fail fails the session, and a grade with a problem pauses it until a resume
  *    sends the job again (outcomes.ts, submission.ts, grades.ts; outcomes.test.ts, graded-v8.json).
+ * 9: conversations and interrupts (#20): an agent with `conversation` ends each turn with `turn.completed`
+ *    and waits, `idle`, for the next message instead of completing; a message (`message.received`, once
+ *    per inbox message) starts the next turn, or is queued while one runs; an interrupt
+ *    (`session.interrupted`) stops the running step (the model call abandoned, the tool calls answered as
+ *    stopped, a `StopStep` effect telling the actor and executors) and the session goes on with what was
+ *    queued, else waits; a close completes an idle session with its last answer (`closedBy`), a running
+ *    one aborted; an idle timer closes it after the agent's `idleTimeoutMs` (conversations.ts, turns.ts;
+ *    conversations.test.ts, conversation-v9.json).
  */
-export const deciderVersion = 8;
+export const deciderVersion = 9;

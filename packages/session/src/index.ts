@@ -4,6 +4,8 @@ export { checkHistory } from './check-history.ts';
 export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.ts';
 export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';
 export type { Conversation } from './conversation.ts';
+export { conversationsFrom, defaultIdleTimeoutMs, idleTimeoutBy, takesConversations } from './conversations.ts';
+export type { Close, Interrupt, UserMessage } from './conversations.ts';
 export { decide, maxModelAttempts } from './decide.ts';
 export { isDecidedEvent } from './decided-events.ts';
 export type { DecidedEvent } from './decided-events.ts';

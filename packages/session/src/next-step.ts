@@ -6,6 +6,7 @@ import { awaitApproval, isHeld } from './approvals.ts';
 import { isGated, permissionCheck, toolJob } from './permissions.ts';
 import { modelCallGate, supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
 import { gradeJob, submitted, takesGrades } from './submission.ts';
+import { awaitMessage, keepsOpen, type Interrupt } from './conversations.ts';
 import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
@@ -29,7 +30,16 @@ export type SessionEffect =
    * Sent again, the same job; `round` counts the grades of it that came with a problem, so a job sent
    * again after one is a new message, not a duplicate of the job already graded.
    */
-  | { type: 'DispatchGrade'; job: GradeJob; round: number };
+  | { type: 'DispatchGrade'; job: GradeJob; round: number }
+  /**
+   * Stop the session's running step (decider version 9 on): the actor making its model call abandons
+   * it, the executors running its tools abort them. Heard on a core subject, by whoever runs them.
+   */
+  | { type: 'StopStep'; sessionId: string; interrupt: Interrupt }
+  /** Arm the durable timer that closes an idle session at `deadline` unless a message comes first; armed again, it replaces itself. */
+  | { type: 'AwaitIdle'; sessionId: string; idleSince: number; deadline: number; timeoutMs: number }
+  /** The session closed: its idle timer may go. */
+  | { type: 'CloseIdle'; sessionId: string };
 
 export interface Decision {
   events: NewEvent[];
@@ -125,6 +135,8 @@ export function unknownToolFailure(callId: string, tool: string, offered: readon
  */
 function finalAnswer(state: ActiveState, stopReason: string, output: string): Decision {
   const answered = stopReason !== 'max_tokens' && stopReason !== 'refusal';
+  // A conversation waits for the next message after each answer; a reply cut off or refused ends its turn too, and the user hears why.
+  if (keepsOpen(state)) return recordThenContinue(state, { type: 'turn.completed', data: { turn: state.turns + 1, output, stopReason } });
   if (!answered || !takesGrades(state)) return { events: [endOfTurn(state, stopReason, output)], effects: [] };
   const submission = submitted(state, output);
   const after = evolve(state, { ...submission, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) });
@@ -185,6 +197,7 @@ export function outstandingWork(state: ActiveState): Decision {
   }
   // The same job again: the stream drops it within its duplicate window, and the grade is recorded once.
   if (state.status === 'awaiting_grade') return { events: [], effects: [{ type: 'DispatchGrade', job: gradeJob(state), round: state.problems }] };
+  if (state.status === 'idle') return { events: [], effects: [awaitMessage(state)] };
   return nothing;
 }
 
@@ -199,7 +212,7 @@ function overBudget(state: ActiveState, limit: string, allowed: number, used: nu
   return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
-export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: Pick<EventData<'session.completed'>, 'output' | 'reason' | 'rewoundTo' | 'grade'>): NewEvent {
+export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: Pick<EventData<'session.completed'>, 'output' | 'reason' | 'rewoundTo' | 'grade' | 'closedBy'>): NewEvent {
   return { type: 'session.completed', data: { status, ...detail, totals: state.totals } };
 }
 
@@ -211,7 +224,7 @@ function textOf(content: readonly { type: string; text?: string }[]): string {
 export function recordThenContinue(state: ActiveState, ...events: NewEvent[]): Decision {
   let after: SessionState = state;
   for (const event of events) after = evolve(after, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, after.n + 1) });
-  const rest = after.status === 'deciding' ? nextStep(after) : nothing;
+  const rest = after.status === 'deciding' ? nextStep(after) : after.status === 'idle' ? { events: [], effects: [awaitMessage(after)] } : nothing;
   return { events: [...events, ...rest.events], effects: rest.effects };
 }
 

@@ -21,6 +21,7 @@ import { isDecidedEvent } from './decided-events.ts';
 import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
+import { recordInterrupt, recordMessage, recordTurn } from './turns.ts';
 
 export interface PendingTool {
   callId: string;
@@ -87,6 +88,13 @@ interface Progress {
   workspaceRevision: number | null;
   /** Answers submitted for grading so far: the next is attempt `submitted + 1`. */
   submitted: number;
+  /** A conversation's turns ended so far (decider version 9 on). */
+  turns: number;
+  /** Messages received while a turn ran, in order: the next turn's input once this one ends. */
+  queued: string[];
+  /** The latest messages' and interrupts' ids (at most `rememberedIds` of each): one delivered again is not recorded again. */
+  received: string[];
+  interrupts: string[];
 }
 
 export interface RequestedCalls {
@@ -104,6 +112,11 @@ export type SessionState =
   | (Setup & Progress & { status: 'deciding'; after: DecidingAfter })
   /** An answer submitted for grading (decider version 8 on), waiting for its grade; `problems`: grades of it that came with a problem. */
   | (Setup & Progress & { status: 'awaiting_grade'; attempt: number; output: string; files: EventData<'outcome.submitted'>['files']; problems: number })
+  /**
+   * A conversation between turns, or a session interrupted (decider version 9 on): it waits for a message.
+   * `output` is the turn's answer (empty after an interrupt); `idleSince` the event that left it idle, which its idle timer names.
+   */
+  | (Setup & Progress & { status: 'idle'; output: string; idleSince: number })
   | (Setup & Progress & { status: 'completed'; outcome: EventOf<'session.completed'>['data'] });
 
 /** What a deciding session last recorded: its next step follows from it. */
@@ -131,8 +144,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 9: `interventions` and `notes`, for the supervisor's interventions.
  * 10: `judgements`, and a judge's cost in `totals`; `interventions` also holds the findings the supervisor's gate acted on.
  * 11: `gradedBy`, `workspaceRevision`, `submitted`, the `awaiting_grade` status and a deciding session's `graded`, for outcomes.
+ * 12: the `idle` status, `turns`, `queued`, `received` and `interrupts`, for conversations and interrupts.
  */
-export const sessionStateVersion = 11;
+export const sessionStateVersion = 12;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -166,6 +180,10 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       judgements: [],
       workspaceRevision: null,
       submitted: 0,
+      turns: 0,
+      queued: [],
+      received: [],
+      interrupts: [],
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -213,6 +231,12 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordGrade(state, event.data);
     case 'session.completed':
       return { ...base(state), status: 'completed', outcome: event.data, paused: null };
+    case 'message.received':
+      return recordMessage(state, event.data);
+    case 'turn.completed':
+      return recordTurn(state, event.data, event.n);
+    case 'session.interrupted':
+      return recordInterrupt(state, event.data, event.n);
     case 'session.paused':
       return { ...state, paused: event.data };
     case 'session.resumed':
@@ -372,9 +396,9 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 }
 
 /** The fields every active status shares, without the status-specific ones. */
-function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted };
+export function base(state: ActiveState): Setup & Progress {
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -99,6 +99,9 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'subagent.spawned':
     case 'subagent.completed':
     case 'session.completed':
+    case 'message.received':
+    case 'turn.completed':
+    case 'session.interrupted':
       return { view, observation: none };
     default:
       return assertNever(event);

@@ -68,6 +68,11 @@ function describe(event: SessionEvent): string | undefined {
       return `${event.data.sessionId} ${event.data.status}${event.data.output === undefined ? '' : `: ${event.data.output}`}`;
     case 'outcome.graded':
       return event.data.problem ?? `attempt ${event.data.attempt} ${event.data.passed ? 'passed' : 'failed'} (score ${event.data.score}): ${event.data.changes.join('; ')}`;
+    case 'message.received':
+      return `the user says: ${event.data.text}`;
+    case 'session.interrupted':
+      return `interrupted by ${event.data.by}${event.data.reason === '' ? '' : `: ${event.data.reason}`}`;
+    case 'turn.completed': // the answer is in the reply before it
     case 'session.created': // its input is the goal, shown apart
     case 'memory.loaded':
     case 'model.requested':

@@ -14,6 +14,7 @@ import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
 import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { vaultProviderKeys } from './shell/provider-keys.ts';
+import { listenForInterrupts } from './shell/interrupts.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
 
@@ -81,8 +82,10 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
       const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
       const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs });
+      const interrupts = listenForInterrupts(nc, names, runner.inFlight, logger);
       return {
         stop: async () => {
+          interrupts.unsubscribe();
           await Promise.all([tasks.stop(), inboxes.stop(), timers.stop()]);
           await runner.settled();
         },
@@ -147,6 +150,8 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   const interventions = await startDurableWorker({ ...worker, durable: 'session-actor-interventions', filterSubject: names.subjects.allInterventions });
   // And the grader's grades: NATS permissions keep everyone but graders off it.
   const grades = await startDurableWorker({ ...worker, durable: 'session-actor-grades', filterSubject: names.subjects.allGrades });
+  // And a conversation's messages, interrupts and closes: NATS permissions keep tool executors off it.
+  const messages = await startDurableWorker({ ...worker, durable: 'session-actor-messages', filterSubject: names.subjects.allMessages });
   const own = await startDurableWorker({
     ...worker,
     durable: ownInboxDurable(actor),
@@ -162,7 +167,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   return {
     stop: async () => {
       clearInterval(adoption);
-      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), grades.stop(), own.stop(), adopting]);
+      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), grades.stop(), messages.stop(), own.stop(), adopting]);
       await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };

@@ -3,12 +3,14 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
+import { onInterrupts, removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { advertiseTools, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { toolCatalogue } from './shell/execute.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
 import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
+import { RunningCalls } from './shell/running-calls.ts';
+import { ToolInterruptedError } from './shell/execute.ts';
 import { objectStoreOutputs } from './shell/whole-outputs.ts';
 import { WorkspaceViews } from './shell/workspace-views.ts';
 
@@ -55,7 +57,9 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         ...(openSecret ? { openSecret } : {}),
         instance: context.config.instance,
         now: options.clock ?? Date.now,
+        running: new RunningCalls(),
       };
+      const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
       const workers = await Promise.all(
         [...tools.keys()].map((tool) =>
           startDurableWorker({
@@ -74,7 +78,12 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
           }),
         ),
       );
-      return { stop: async () => void (await Promise.all(workers.map((worker) => worker.stop()))) };
+      return {
+        stop: async () => {
+          interrupts.unsubscribe();
+          await Promise.all(workers.map((worker) => worker.stop()));
+        },
+      };
     },
   };
 }

@@ -15,7 +15,8 @@ export interface ModelCall {
 
 /** Where the session actor's model calls go; the answer comes back as the command that records it. */
 export interface ModelPort {
-  call(session: ActiveState, call: ModelCall): Promise<SessionCommand>;
+  /** `signal` aborts the call: an interrupt's abort answers with the interrupt, to be recorded instead of a failure. */
+  call(session: ActiveState, call: ModelCall, signal?: AbortSignal): Promise<SessionCommand>;
 }
 
 /** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */
@@ -70,9 +71,9 @@ export function gradeJobId({ job, round }: GradeDispatch): string {
 /** Calls the agent's model for real, backing off before a retried attempt. */
 export function liveModelPort(resolveModel: ModelResolver, clock: () => number): ModelPort {
   return {
-    call: async (session, call) => {
+    call: async (session, call, signal) => {
       if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
-      return callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock);
+      return callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock, signal);
     },
   };
 }

@@ -1,10 +1,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { assertNever, commandSubject, decode, DecodeError, InboxCommand, type Naming } from '@signalbox/events';
+import { assertNever, commandSubject, decode, DecodeError, InboxCommand, parseJson, validate, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, interventionsFrom, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
+import { forkPrefix, idleTimeoutBy, interventionsFrom, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
+import { conversationRefusal } from '../core/conversation-refusal.ts';
 import { gradeRefusal } from '../core/grade-refusal.ts';
 import { rewindTarget } from './rewind-forks.ts';
 import type { SessionRunner } from './session-runner.ts';
@@ -28,7 +29,7 @@ export interface InboxDeps {
 export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promise<void> {
   let command: InboxCommand;
   try {
-    command = decode(InboxCommand, message.data, 'inbox command');
+    command = readCommand(message);
   } catch (error) {
     if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
     throw error;
@@ -38,11 +39,11 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   refuseOffItsSubject(deps.names, command, message.subject);
   const options = { causationId: positionOf(message) };
-  const sessionCommand = await toSessionCommand(deps, command);
+  const sessionCommand = await toSessionCommand(deps, command, options.causationId);
   const { state } = await deps.runner.execute(command.sessionId, sessionCommand, options);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
   if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
-    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type === 'grade' ? 'record a grade of' : command.type;
+    const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type === 'grade' ? 'record a grade of' : command.type === 'user.message' ? 'send a message to' : command.type;
     throw new Rejection(`cannot ${act} session ${command.sessionId}: it does not exist`);
   }
   if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
@@ -51,11 +52,19 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (command.type === 'judgement' && state.status !== 'new' && !takesJudgements(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which records no judgements (${judgementsFrom} on does); it is unchanged`);
   }
+  const unheard = state.status !== 'new' ? conversationRefusal(command, state) : undefined;
+  if (unheard) throw new Rejection(unheard);
   const ungraded = command.type === 'grade' && state.status !== 'new' ? gradeRefusal(state) : undefined;
   if (ungraded) throw new Rejection(ungraded);
   // A rewind it could not do is kept with the reason (one done, or done before, is not).
   const unrewound = sessionCommand.type === 'Intervene' && sessionCommand.action === 'rewind' && state.status !== 'new' ? rewindRefusal(state, sessionCommand) : undefined;
   if (unrewound) throw new Rejection(unrewound);
+}
+
+/** A command in msgpack, as the services send them, or in JSON (`Content-Type: application/json`), as any NATS client can write one. */
+function readCommand(message: JsMsg): InboxCommand {
+  if (message.headers?.get('Content-Type') !== 'application/json') return decode(InboxCommand, message.data, 'inbox command');
+  return validate(InboxCommand, parseJson(message.data, 'JSON inbox command'), 'JSON inbox command');
 }
 
 /**
@@ -64,16 +73,18 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
  */
 function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: string): void {
   const own = commandSubject(names, command);
-  // A denial may come elsewhere: an approval's timer sends it to the session's inbox.
+  // A denial may come elsewhere: an approval's timer sends it to the session's inbox; so does an idle timer its close.
   const denial = command.type === 'approval.decision' && !command.approved;
-  if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial) {
-    const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : command.type === 'grade' ? 'a grade' : 'an approval';
+  const idleClose = command.type === 'close' && command.by === idleTimeoutBy && command.ifIdleSince !== undefined && subject === names.subjects.inbox(command.sessionId);
+  if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial && !idleClose) {
+    const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : command.type === 'grade' ? 'a grade' : command.type === 'approval.decision' ? 'an approval' : `a ${command.type === 'user.message' ? 'message' : command.type}`;
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }
 }
 
 
-async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise<SessionCommand> {
+/** `messageId` names the inbox message, so a message delivered twice is recorded once. */
+async function toSessionCommand(deps: InboxDeps, command: InboxCommand, messageId: string): Promise<SessionCommand> {
   switch (command.type) {
     case 'tool.result':
       return { type: 'RecordToolResult', result: command };
@@ -107,8 +118,13 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand): Promise
       const { type: _type, sessionId: _sessionId, ...grade } = command;
       return { type: 'RecordGrade', ...grade };
     }
-    case 'child.result':
     case 'user.message':
+      return { type: 'ReceiveMessage', text: command.text, by: command.by, messageId, interrupt: command.interrupt };
+    case 'interrupt':
+      return { type: 'Interrupt', by: command.by, reason: command.reason, interruptId: command.interruptId };
+    case 'close':
+      return { type: 'CloseSession', by: command.by, reason: command.reason, ifIdleSince: command.ifIdleSince };
+    case 'child.result':
       // Their services do not exist yet; kept in the dead-letter stream to re-drive once they do.
       throw new Rejection(`the session actor does not apply ${command.type} commands yet (session ${command.sessionId} is unchanged)`);
     default:

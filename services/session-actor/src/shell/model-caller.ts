@@ -7,6 +7,7 @@ import {
   type ProviderRegistry,
 } from '@signalbox/models';
 import type { SessionCommand } from '@signalbox/session';
+import { InterruptedCall } from './interrupts.ts';
 import { noProviderKeys, type ProviderKeys } from './provider-keys.ts';
 
 /** A provider for the agent's model, and what its usage costs. */
@@ -45,11 +46,12 @@ export async function callModel(
   agent: AgentDefinition,
   call: { callId: string; request: ModelRequest },
   clock: () => number,
+  signal?: AbortSignal,
 ): Promise<SessionCommand> {
   const started = clock();
   try {
     const model = await resolve(agent);
-    const response = await model.provider.complete(call.request);
+    const response = await model.provider.complete(call.request, signal ? { signal } : {});
     const costUsd = model.costOf(response.usage);
     // A reply the log could not hold would fail its append on every retry, each retry calling the model again.
     const unrecordable = valueDepthProblem(response, maxInputDepth);
@@ -59,6 +61,8 @@ export async function callModel(
     }
     return { type: 'RecordModelReply', callId: call.callId, response, costUsd, latencyMs: clock() - started };
   } catch (error) {
+    // Abandoned for an interrupt: that is what is recorded, not a failed call.
+    if (signal?.aborted && signal.reason instanceof InterruptedCall) return { type: 'Interrupt', ...signal.reason.interrupt };
     if (error instanceof ModelError) {
       return { type: 'RecordModelFailure', callId: call.callId, code: error.code, message: error.message, retryable: error.retryable };
     }

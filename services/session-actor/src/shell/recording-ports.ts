@@ -12,9 +12,9 @@ import type { GradeDispatch, GradePort, ModelPort, ToolPort } from './effect-por
  */
 export function recordingModelPort(live: ModelPort, recordings: Originals): ModelPort {
   return {
-    call: async (session, call) => {
+    call: async (session, call, signal) => {
       const original = await recordings.of(session.sessionId);
-      return (original && recordedModelReply(original, call)) || live.call(session, call);
+      return (original && recordedModelReply(original, call)) || live.call(session, call, signal);
     },
   };
 }

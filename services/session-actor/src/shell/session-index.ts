@@ -54,7 +54,7 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
     sessionId: state.sessionId,
     correlationId: state.correlationId,
     agent: state.agent.name,
-    status: outcome?.status ?? (state.paused ? 'paused' : 'running'),
+    status: outcome?.status ?? (state.paused ? 'paused' : state.status === 'idle' ? 'idle' : 'running'),
     createdAt: now,
     updatedAt: now,
     lastN: state.n,

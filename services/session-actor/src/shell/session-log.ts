@@ -8,7 +8,10 @@ import { recordInIndex } from './session-index.ts';
 import type { SessionSnapshots } from './session-snapshots.ts';
 
 /** Events after which the session's row in the index says something new: its status, or the calls it holds for approval. */
-const statusEvents = new Set<SessionEvent['type']>(['session.created', 'session.paused', 'session.resumed', 'session.completed', 'approval.requested', 'approval.resolved']);
+const statusEvents = new Set<SessionEvent['type']>([
+  'session.created', 'session.paused', 'session.resumed', 'session.completed', 'approval.requested', 'approval.resolved',
+  'turn.completed', 'session.interrupted', 'message.received',
+]);
 
 export interface SessionLogDeps {
   store: EventStore;

@@ -4,7 +4,8 @@ import type { Naming } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { Rejection } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
-import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
+import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
+import { InFlightCalls, stopSteps } from './interrupts.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
@@ -59,7 +60,9 @@ export class SessionRunner {
   readonly #grades: GradePort;
   readonly #permissions: PermissionPort;
   readonly #askModelGate: ModelGateAsker;
-  readonly #approvalTimers: ApprovalTimers;
+  readonly #timers: SessionTimers;
+  /** The model calls in flight here, which an interrupt heard on the core subject abandons. */
+  readonly inFlight = new InFlightCalls();
   readonly #rewindForks: RewindForks;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
@@ -73,7 +76,7 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
-    this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);
+    this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
@@ -126,7 +129,8 @@ export class SessionRunner {
     // so a broker whose clock lags hands out a grant that is then used, instead of being asked for ever.
     let renewable = true;
     for (;;) {
-      await this.#approvalTimers.perform(effects);
+      stopSteps(this.#deps.nc, this.#deps.names, this.inFlight, effects);
+      await this.#timers.perform(effects);
       answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
@@ -187,6 +191,12 @@ export class SessionRunner {
       if (verdict.verdict !== 'proceed') return { type: 'RecordModelGate', callId: call.callId, verdict };
     }
     const request = await this.#log.wholeRequest(session, call.request, call.earlierMessages);
-    return this.#model.call(session.state, { ...call, request });
+    const sessionId = session.state.sessionId;
+    const signal = this.inFlight.begin(sessionId);
+    try {
+      return await this.#model.call(session.state, { ...call, request }, signal);
+    } finally {
+      this.inFlight.end(sessionId, signal);
+    }
   }
 }

@@ -2,7 +2,7 @@ import type { ToolJob } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DuplicateToolError, execute, maxResultChars, toolCatalogue } from './execute.ts';
+import { DuplicateToolError, execute, maxResultChars, toolCatalogue, ToolInterruptedError } from './execute.ts';
 import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace } from './memory-workspace.ts';
 import { defineTool, type ToolContext, type ToolSpec } from './tool.ts';
@@ -78,6 +78,42 @@ describe('execute', () => {
   it('says so when the input is not an object at all', async () => {
     const result = await run([add], job('math.add', 'two and three'));
     expect(result.outcome).toEqual({ status: 'failed', error: 'invalid input for math.add: (input): Invalid input: expected object, received string' });
+  });
+
+  it('tells a running call to stop when its session is interrupted, and fails it even if the tool ignores its signal', async () => {
+    let heard: unknown;
+    let started = Promise.withResolvers<void>();
+    const listening = defineTool({
+      name: 'listens',
+      description: 'Waits',
+      input: z.object({}),
+      run: (_input, { signal }) => {
+        started.resolve();
+        return new Promise<string>(() => {
+          signal.addEventListener('abort', () => {
+            heard = signal.reason as unknown;
+          });
+        });
+      },
+    });
+    const deaf = defineTool({
+      name: 'deaf',
+      description: 'Waits, ignoring its signal',
+      input: z.object({}),
+      run: () => {
+        started.resolve();
+        return new Promise<string>(() => undefined);
+      },
+    });
+    for (const tool of [listening, deaf]) {
+      started = Promise.withResolvers<void>();
+      const interrupt = new AbortController();
+      const running = execute(toolCatalogue([tool]), job(tool.name, {}), { workspace: memoryWorkspace(), outputs: memoryOutputs(), logger, now: steppingClock(), stopped: interrupt.signal });
+      await started.promise;
+      interrupt.abort(new ToolInterruptedError('cli:ann'));
+      expect(await running).toMatchObject({ outcome: { status: 'failed', error: 'stopped before it finished: the session was interrupted by cli:ann' } });
+    }
+    expect(heard).toBeInstanceOf(ToolInterruptedError);
   });
 
   it('turns a thrown error into a failed result with its message', async () => {

@@ -37,9 +37,20 @@ export class ToolTimeoutError extends Error {
   }
 }
 
+/** A call its session's interrupt stopped. */
+export class ToolInterruptedError extends Error {
+  override readonly name = 'ToolInterruptedError';
+  readonly code = 'tool_interrupted';
+  constructor(by: string) {
+    super(`stopped before it finished: the session was interrupted by ${by}`);
+  }
+}
+
 /** What the shell provides for one job: the run's workspace, where long outputs are kept, a logger for the call, the clock. */
 export interface ExecutionEnvironment {
   workspace: CallWorkspace;
+  /** Aborted when the call's session is interrupted (with a `ToolInterruptedError`): the tool is told through its signal. */
+  stopped?: AbortSignal;
   /**
    * The job's grant, once checked against the brokers the executor trusts. An unchecked one is not
    * passed: whoever may publish a job could write any hosts into it.
@@ -158,18 +169,24 @@ async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: 
     logger: environment.logger,
   };
   let timer: NodeJS.Timeout | undefined;
-  // A tool that ignores its signal still cannot hold the call past its timeout.
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new ToolTimeoutError(tool.name, tool.timeoutMs);
+  const { stopped } = environment;
+  let onStop: (() => void) | undefined;
+  // A tool that ignores its signal still cannot hold the call past its timeout, or past an interrupt.
+  const cutShort = new Promise<never>((_, reject) => {
+    const end = (error: Error) => {
       controller.abort(error);
       reject(error);
-    }, tool.timeoutMs);
+    };
+    timer = setTimeout(() => end(new ToolTimeoutError(tool.name, tool.timeoutMs)), tool.timeoutMs);
+    onStop = () => end(stopped?.reason instanceof Error ? stopped.reason : new ToolInterruptedError('someone'));
+    if (stopped?.aborted) onStop();
+    else stopped?.addEventListener('abort', onStop, { once: true });
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => tool.run(input, context)), timedOut]);
+    return await Promise.race([Promise.resolve().then(() => tool.run(input, context)), cutShort]);
   } finally {
     clearTimeout(timer);
+    if (onStop) stopped?.removeEventListener('abort', onStop);
   }
 }
 

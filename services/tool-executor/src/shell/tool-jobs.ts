@@ -6,6 +6,7 @@ import type { WorkspaceFiles } from '@signalbox/store';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
+import type { RunningCalls } from './running-calls.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import { callWorkspace } from './workspace.ts';
 import type { WorkspaceViews } from './workspace-views.ts';
@@ -29,6 +30,8 @@ export interface ToolJobDeps {
   openSecret?: (name: string) => Promise<string>;
   instance: string;
   now: () => number;
+  /** The calls running here, by session, which an interrupt of their session stops. */
+  running: RunningCalls;
 }
 
 /** Another delivery holds a live claim on the call: this one is retried later and then finds the result. */
@@ -132,7 +135,9 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
   const vault = grant && deps.openSecret ? { openSecret: deps.openSecret } : {};
-  const result = await execute(deps.tools, job, { workspace, outputs: deps.outputs, logger, now: deps.now, ...(grant ? { grant } : {}), ...vault });
+  const running = deps.running.begin(job.sessionId);
+  const environment = { workspace, outputs: deps.outputs, logger, now: deps.now, stopped: running.signal, ...(grant ? { grant } : {}), ...vault };
+  const result = await execute(deps.tools, job, environment).finally(() => running.end());
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
       if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');

@@ -1,0 +1,39 @@
+import { withClient, type GlobalOptions } from './connection.ts';
+import { defaultRequester, report } from './pause-commands.ts';
+
+export interface SendFlags {
+  as?: string;
+  interrupt?: boolean;
+}
+
+export interface StopFlags {
+  as?: string;
+  reason?: string;
+}
+
+/** `signalbox send <id> <text>`: an idle conversation's next turn, or queued for the turn after the one running. */
+export async function sendCommand(options: GlobalOptions, sessionId: string, text: string, flags: SendFlags): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  await withClient(options, async (client) => {
+    const sent = await client.send(sessionId, text, { by, ...(flags.interrupt ? { interrupt: true } : {}) });
+    report(options, { sessionId, by, ...sent }, `sent ${sessionId} a message (as ${by})${flags.interrupt ? ', stopping its running step first' : ''}`);
+  }, 'must-exist');
+}
+
+/** `signalbox interrupt <id>`: the running step stops at once; the session waits for the next message. */
+export async function interruptCommand(options: GlobalOptions, sessionId: string, flags: StopFlags): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  await withClient(options, async (client) => {
+    const sent = await client.interrupt(sessionId, { by, reason: flags.reason ?? '' });
+    report(options, { sessionId, by, ...sent }, `interrupted ${sessionId} (as ${by})`);
+  }, 'must-exist');
+}
+
+/** `signalbox close <id>`: an idle conversation completes with its last answer; a running session ends aborted. */
+export async function closeCommand(options: GlobalOptions, sessionId: string, flags: StopFlags): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  await withClient(options, async (client) => {
+    const sent = await client.close(sessionId, { by, reason: flags.reason ?? '' });
+    report(options, { sessionId, by, ...sent }, `asked ${sessionId} to close (as ${by})`);
+  }, 'must-exist');
+}

@@ -1,0 +1,54 @@
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { encode, type InterruptCommand, type Naming } from '@signalbox/events';
+import type { Interrupt, SessionEffect } from '@signalbox/session';
+import { onInterrupts, type Logger } from '@signalbox/runtime';
+
+/** Why a model call was abandoned: the interrupt that stopped it, as the signal's reason. */
+export class InterruptedCall extends Error {
+  override readonly name = 'InterruptedCall';
+  readonly interrupt: Interrupt;
+
+  constructor(interrupt: Interrupt) {
+    super(`interrupted by ${interrupt.by}`);
+    this.interrupt = interrupt;
+  }
+}
+
+/**
+ * The model calls this actor is making, by session, so an interrupt heard on the core subject can
+ * abandon the one in flight (the provider's HTTP request is aborted). The actor is the only one that
+ * can: it holds the session while the call runs, so a command on the inbox would wait for the reply.
+ */
+export class InFlightCalls {
+  readonly #controllers = new Map<string, AbortController>();
+
+  /** The signal the session's next model call runs with, until `end`. */
+  begin(sessionId: string): AbortSignal {
+    const controller = new AbortController();
+    this.#controllers.set(sessionId, controller);
+    return controller.signal;
+  }
+
+  end(sessionId: string, signal: AbortSignal): void {
+    if (this.#controllers.get(sessionId)?.signal === signal) this.#controllers.delete(sessionId);
+  }
+
+  stop(sessionId: string, interrupt: Interrupt): void {
+    this.#controllers.get(sessionId)?.abort(new InterruptedCall(interrupt));
+  }
+}
+
+/** Stops the call in flight here of each session an interrupt heard on the core subject names. */
+export function listenForInterrupts(nc: NatsConnection, names: Naming, calls: InFlightCalls, logger: Logger): Subscription {
+  return onInterrupts(nc, names, logger, (interrupt) => calls.stop(interrupt.sessionId, interrupt));
+}
+
+/** Performs a decision's `StopStep`: the core message reaches the actor making the call (maybe this one) and the executors running the tools. */
+export function stopSteps(nc: NatsConnection, names: Naming, calls: InFlightCalls, effects: readonly SessionEffect[]): void {
+  for (const effect of effects) {
+    if (effect.type !== 'StopStep') continue;
+    calls.stop(effect.sessionId, effect.interrupt);
+    const command: InterruptCommand = { type: 'interrupt', sessionId: effect.sessionId, ...effect.interrupt };
+    nc.publish(names.subjects.interrupt(effect.sessionId), encode(command));
+  }
+}

@@ -29,6 +29,15 @@ export async function interruptCommand(options: GlobalOptions, sessionId: string
   }, 'must-exist');
 }
 
+/** `signalbox signal <id> <name> [payload]`: a `wait.signal` call waiting for the name completes with the payload. */
+export async function signalCommand(options: GlobalOptions, sessionId: string, name: string, payload: string | undefined, flags: { as?: string }): Promise<void> {
+  const by = flags.as ?? defaultRequester();
+  await withClient(options, async (client) => {
+    const sent = await client.signal(sessionId, name, { by, ...(payload === undefined ? {} : { payload }) });
+    report(options, { sessionId, by, ...sent }, `sent ${sessionId} the signal ${name} (as ${by})`);
+  }, 'must-exist');
+}
+
 /** `signalbox close <id>`: an idle conversation completes with its last answer; a running session ends aborted. */
 export async function closeCommand(options: GlobalOptions, sessionId: string, flags: StopFlags): Promise<void> {
   const by = flags.as ?? defaultRequester();

@@ -151,6 +151,10 @@ export function textsOf(event: SessionEvent): EventTexts {
       const { text, by } = event.data;
       return { live: `${by}: ${clip(JSON.stringify(text), 200)}`, headline: `from ${by}`, bodies: [`text: ${text}`] };
     }
+    case 'signal.received': {
+      const { name, payload, by } = event.data;
+      return { live: `${name} from ${by}${payload === undefined ? '' : ` → ${clip(JSON.stringify(payload), 200)}`}`, headline: `${name} from ${by}`, bodies: payload === undefined ? [] : [`payload: ${payload}`] };
+    }
     case 'turn.completed': {
       const { turn, output } = event.data;
       return { live: `turn ${turn} → ${clip(JSON.stringify(output), 200)} · idle`, headline: `turn ${turn} · idle`, bodies: [`output: ${output}`] };

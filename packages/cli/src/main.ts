@@ -250,6 +250,16 @@ program
   .action(async (sessionId: string, flags: StopFlags, command: Command) => (await import('./conversation-commands.ts')).interruptCommand(globals(command), sessionId, flags));
 
 program
+  .command('signal')
+  .description('send a session a named signal: a wait.signal call waiting for it completes with the payload (or the session keeps it for its next wait)')
+  .argument('<sessionId>')
+  .argument('<name>', 'the signal, as the wait names it (letters, digits, - and _)')
+  .argument('[payload]', 'what the wait returns to the model')
+  .option('--as <name>', 'who signals, recorded in signal.received (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (sessionId: string, name: string, payload: string | undefined, flags: { as?: string }, command: Command) => (await import('./conversation-commands.ts')).signalCommand(globals(command), sessionId, name, payload, flags));
+
+program
   .command('close')
   .description('end a conversation: an idle session completes with its last answer, a running one is stopped and ends aborted')
   .argument('<sessionId>')

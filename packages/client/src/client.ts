@@ -27,7 +27,7 @@ import { forkEdit, type ForkOptions } from './fork.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
-import { closeSession, interruptSession, sendMessage, type CloseOptions, type InterruptOptions, type SendOptions } from './conversation.ts';
+import { closeSession, interruptSession, sendMessage, signalSession, type CloseOptions, type InterruptOptions, type SendOptions, type SignalOptions } from './conversation.ts';
 
 /** Index entries read at once when listing sessions. */
 const sessionReadBatch = 256;
@@ -207,6 +207,11 @@ export class SignalboxClient {
   /** Ends a conversation: an idle session completes with its last answer, a running one ends aborted. */
   close(sessionId: string, options: CloseOptions = {}): Promise<SentCommand> {
     return closeSession(this.#target(), sessionId, options);
+  }
+
+  /** Sends a named signal: a `wait.signal` call waiting for it completes with the payload, or the session keeps it for its next. */
+  signal(sessionId: string, name: string, options: SignalOptions = {}): Promise<SentCommand> {
+    return signalSession(this.#target(), sessionId, name, options);
   }
 
   #target(): SessionTarget {

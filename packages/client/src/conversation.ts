@@ -48,6 +48,22 @@ export async function interruptSession(target: SessionTarget, sessionId: string,
   return sendToSession(target.nc, target.names, sessionId, command, { messageId: `interrupt/${sessionId}/${command.interruptId}` });
 }
 
+export interface SignalOptions {
+  /** Who signals, recorded in `signal.received` (default `client`). */
+  by?: string;
+  /** What the waiting `wait.signal` call returns (empty when left out). */
+  payload?: string;
+}
+
+/**
+ * Sends a named signal (decider version 9 on): a `wait.signal` call waiting for that name completes with
+ * the payload; with none waiting, the session keeps it for its next wait of that name.
+ */
+export async function signalSession(target: SessionTarget, sessionId: string, name: string, options: SignalOptions = {}): Promise<SentCommand> {
+  await requireSession(target, sessionId);
+  return sendToSession(target.nc, target.names, sessionId, { type: 'signal', sessionId, name, by: options.by ?? 'client', ...(options.payload === undefined ? {} : { payload: options.payload }) });
+}
+
 /** Ends a conversation: an idle session completes with its last answer, a running one is stopped and ends aborted. */
 export async function closeSession(target: SessionTarget, sessionId: string, options: CloseOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);

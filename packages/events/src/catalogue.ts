@@ -292,6 +292,8 @@ export const eventData = {
    * it, so a message delivered twice is recorded once.
    */
   'message.received': z.object({ text: z.string(), by: z.string(), messageId: z.string() }),
+  /** A named signal came (decider version 9 on): it completes a `wait.signal` call waiting for it, else it is kept for the next. */
+  'signal.received': z.object({ name: z.string(), payload: z.string().optional(), by: z.string(), messageId: z.string() }),
   /** A conversation's turn ended with its answer (decider version 9 on): the session waits, idle, for the next message until it is closed. */
   'turn.completed': z.object({ turn: z.number().int().positive(), output: z.string(), stopReason: z.string() }),
   /**

@@ -14,6 +14,7 @@ import {
   InterventionCommand,
   PauseCommand,
   ResumeCommand,
+  SignalCommand,
   UserMessageCommand,
 } from './session-commands.ts';
 
@@ -95,6 +96,7 @@ export const InboxCommand = z.discriminatedUnion('type', [
   UserMessageCommand,
   InterruptCommand,
   CloseCommand,
+  SignalCommand,
 ]);
 export type InboxCommand = z.infer<typeof InboxCommand>;
 
@@ -108,6 +110,6 @@ export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
   if (command.type === 'grade') return names.subjects.grades(command.sessionId);
-  if (command.type === 'user.message' || command.type === 'interrupt' || command.type === 'close') return names.subjects.messages(command.sessionId);
+  if (command.type === 'user.message' || command.type === 'interrupt' || command.type === 'close' || command.type === 'signal') return names.subjects.messages(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

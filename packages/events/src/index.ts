@@ -46,8 +46,10 @@ export {
   InterventionCommand,
   PauseCommand,
   ResumeCommand,
+  SignalCommand,
   UserMessageCommand,
 } from './session-commands.ts';
+export { builtInTools, isBuiltInTool, maxWaitMs, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
 export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';

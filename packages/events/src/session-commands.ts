@@ -134,3 +134,16 @@ export const CloseCommand = z.strictObject({
   ifIdleSince: z.number().int().positive().optional(),
 });
 export type CloseCommand = z.infer<typeof CloseCommand>;
+
+/**
+ * A named signal to a session (decider version 9 on), with an optional payload: a call of the built-in
+ * `wait.signal` waiting for that name completes with the payload; with none waiting, it is kept for the next.
+ */
+export const SignalCommand = z.strictObject({
+  type: z.literal('signal'),
+  sessionId: SessionId,
+  by: Requester,
+  name: TimerId,
+  payload: LongText.optional(),
+});
+export type SignalCommand = z.infer<typeof SignalCommand>;

@@ -99,6 +99,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { by, reason, interruptId } = event.data;
       return { type: 'Interrupt', by, reason, interruptId };
     }
+    case 'signal.received': {
+      const { name, payload, by, messageId } = event.data;
+      return { type: 'ReceiveSignal', name, payload, by, messageId };
+    }
     case 'turn.completed':
       // Recorded with the reply that answered: opening a decision, one cut off after that reply.
       return { type: 'Resume' };

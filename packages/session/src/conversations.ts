@@ -1,4 +1,4 @@
-import { type NewEvent } from '@signalbox/events';
+import { isBuiltInTool, type NewEvent } from '@signalbox/events';
 import { completed, nothing, recordThenContinue, type Decision, type SessionEffect } from './next-step.ts';
 import { isHeld } from './approvals.ts';
 import { unansweredCalls } from './turns.ts';
@@ -98,8 +98,10 @@ function interruptEvent(state: ActiveState, { by, reason, interruptId }: Interru
 
 /** Tell the actor making the model call and the executors running the tools to stop; a call held for a person no longer waits. */
 function stopEffects(state: ActiveState, stop: Interrupt): SessionEffect[] {
-  const held = state.status === 'awaiting_tools' ? state.pending.filter(isHeld) : [];
-  return [{ type: 'StopStep', sessionId: state.sessionId, interrupt: stop }, ...held.map((call): SessionEffect => ({ type: 'CloseApproval', approvalId: call.approval.approvalId }))];
+  const pending = state.status === 'awaiting_tools' ? state.pending : [];
+  const approvals = pending.filter(isHeld).map((call): SessionEffect => ({ type: 'CloseApproval', approvalId: call.approval.approvalId }));
+  const waits = pending.filter((call) => isBuiltInTool(call.tool)).map((call): SessionEffect => ({ type: 'CancelWake', sessionId: state.sessionId, callId: call.callId }));
+  return [{ type: 'StopStep', sessionId: state.sessionId, interrupt: stop }, ...approvals, ...waits];
 }
 
 /** An id an interrupt command can carry (letters, digits, `-`, `_`; at most 100): a message's id is `<stream>/<sequence>`. */

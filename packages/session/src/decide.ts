@@ -2,6 +2,7 @@ import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, 
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
+import { receiveSignal, type Signal } from './waits.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -80,7 +81,9 @@ export type SessionCommand =
   /** Stop the running step and wait for the next message (decider version 9 on). */
   | ({ type: 'Interrupt' } & Interrupt)
   /** End the session: told to, or idle too long (decider version 9 on). */
-  | ({ type: 'CloseSession' } & Close);
+  | ({ type: 'CloseSession' } & Close)
+  /** A named signal: a `wait.signal` call waiting for it completes (decider version 9 on). */
+  | ({ type: 'ReceiveSignal' } & Signal);
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
@@ -129,6 +132,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return interrupt(state, command);
     case 'CloseSession':
       return close(state, command);
+    case 'ReceiveSignal':
+      return receiveSignal(state, command);
   }
 }
 

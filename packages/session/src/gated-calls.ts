@@ -4,6 +4,7 @@ import { asksPeople, holdForApproval, isHeld } from './approvals.ts';
 import { refusedCall, toolJob, verdictEvent, type CallVerdict } from './permissions.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 import { followGate, supervisorGate } from './supervisor-gate.ts';
+import { runBuiltIn } from './waits.ts';
 
 /**
  * Records the broker's verdicts: after a reply, with the calls they are for (one append, so no call
@@ -75,7 +76,12 @@ function follow(state: ActiveState, gated: Gated, call: PendingTool, verdict: Pe
   const { recorded, answered, runs } = gateVerdict === undefined ? { recorded: [], answered: [], runs: true } : followGate(call, gateVerdict);
   gated.recorded.push(...recorded);
   gated.answered.push(...answered);
-  if (runs) gated.effects.push({ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, firstDispatch) });
+  if (!runs) return;
+  // The runtime's own tools are not sent to an executor: they are answered now, or by a timer.
+  const builtIn = runBuiltIn(state, { ...call, requestedAt: call.requestedAt ?? state.clock.latestAt });
+  if (builtIn === undefined) gated.effects.push({ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, firstDispatch) });
+  else if ('answered' in builtIn) gated.answered.push(builtIn.answered);
+  else gated.effects.push(...builtIn.effects);
 }
 
 /** Requests and verdicts first, then the refusals' results: a result folded before its call is requested would be lost. */

@@ -1,4 +1,4 @@
-import type { EventData, EventMeta, ForkOrigin, GradeJob, ModelRequest, NewEvent, PermissionCheck, ToolJob } from '@signalbox/events';
+import type { EventData, EventMeta, ForkOrigin, GradeJob, ModelRequest, NewEvent, PermissionCheck, ToolJob, ToolOutcome } from '@signalbox/events';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
@@ -7,7 +7,8 @@ import { isGated, permissionCheck, toolJob } from './permissions.ts';
 import { modelCallGate, supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
 import { gradeJob, submitted, takesGrades } from './submission.ts';
 import { awaitMessage, keepsOpen, type Interrupt } from './conversations.ts';
-import { evolve, type ActiveState, type DecidingState, type SessionState } from './state.ts';
+import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
+import { runBuiltIn } from './waits.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
@@ -39,7 +40,14 @@ export type SessionEffect =
   /** Arm the durable timer that closes an idle session at `deadline` unless a message comes first; armed again, it replaces itself. */
   | { type: 'AwaitIdle'; sessionId: string; idleSince: number; deadline: number; timeoutMs: number }
   /** The session closed: its idle timer may go. */
-  | { type: 'CloseIdle'; sessionId: string };
+  | { type: 'CloseIdle'; sessionId: string }
+  /**
+   * Arm the durable timer that answers a built-in wait at `at` (decider version 9 on): its result is the
+   * call's, `outcome`, sent to the session as any tool's. Armed again, it replaces itself.
+   */
+  | { type: 'WakeAt'; sessionId: string; callId: string; tool: string; at: number; outcome: ToolOutcome; durationMs: number }
+  /** The wait was answered otherwise (its signal came, an interrupt): its timer may go. */
+  | { type: 'CancelWake'; sessionId: string; callId: string };
 
 export interface Decision {
   events: NewEvent[];
@@ -192,13 +200,20 @@ export function outstandingWork(state: ActiveState): Decision {
     // A gated call is dispatched again with the grant recorded for it; one with no verdict yet (a fork of an older session's log, or one just approved) is checked first.
     const unchecked = isGated(state) ? runnable.filter((call) => call.permission === undefined) : [];
     const checks: SessionEffect[] = unchecked.length === 0 ? [] : [{ type: 'CheckPermissions', checks: unchecked.map((call) => permissionCheck(state, call)) }];
-    const dispatched = runnable.filter((call) => !unchecked.includes(call)).map((call): SessionEffect => ({ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }));
+    const dispatched = runnable.filter((call) => !unchecked.includes(call)).flatMap((call) => dispatchAgain(state, call));
     return { events: [], effects: [...dispatched, ...waiting, ...checks] };
   }
   // The same job again: the stream drops it within its duplicate window, and the grade is recorded once.
   if (state.status === 'awaiting_grade') return { events: [], effects: [{ type: 'DispatchGrade', job: gradeJob(state), round: state.problems }] };
   if (state.status === 'idle') return { events: [], effects: [awaitMessage(state)] };
   return nothing;
+}
+
+/** A waiting call's job again, or a built-in wait's timer armed again (replacing itself). */
+function dispatchAgain(state: ActiveState, call: PendingTool): SessionEffect[] {
+  const builtIn = runBuiltIn(state, { ...call, requestedAt: call.requestedAt ?? state.clock.latestAt });
+  if (builtIn === undefined) return [{ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }];
+  return 'effects' in builtIn ? builtIn.effects : [];
 }
 
 /**

@@ -21,7 +21,7 @@ import { isDecidedEvent } from './decided-events.ts';
 import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
-import { recordInterrupt, recordMessage, recordTurn } from './turns.ts';
+import { recordInterrupt, recordMessage, recordSignal, recordTurn, takeSignalFor } from './turns.ts';
 
 export interface PendingTool {
   callId: string;
@@ -32,6 +32,8 @@ export interface PendingTool {
   permission?: { grant?: ToolGrant };
   /** Set while a policy holds the call for a person (decider version 5 on); `approvedBy` once one approved it. */
   approval?: WaitingApproval & { approvedBy?: string };
+  /** When it was requested, by the log's clock (the event before its request): a built-in wait counts from it. */
+  requestedAt?: number;
 }
 
 /** A call held for approval, as its `approval.requested` says. */
@@ -95,6 +97,8 @@ interface Progress {
   /** The latest messages' and interrupts' ids (at most `rememberedIds` of each): one delivered again is not recorded again. */
   received: string[];
   interrupts: string[];
+  /** Signals no call waited for when they came, oldest first (at most `keptSignals`): the next `wait.signal` for the name takes one. */
+  signals: { name: string; payload?: string }[];
 }
 
 export interface RequestedCalls {
@@ -144,7 +148,7 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 9: `interventions` and `notes`, for the supervisor's interventions.
  * 10: `judgements`, and a judge's cost in `totals`; `interventions` also holds the findings the supervisor's gate acted on.
  * 11: `gradedBy`, `workspaceRevision`, `submitted`, the `awaiting_grade` status and a deciding session's `graded`, for outcomes.
- * 12: the `idle` status, `turns`, `queued`, `received` and `interrupts`, for conversations and interrupts.
+ * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits.
  */
 export const sessionStateVersion = 12;
 
@@ -184,6 +188,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       queued: [],
       received: [],
       interrupts: [],
+      signals: [],
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -217,11 +222,12 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       const results = state.status === 'awaiting_tools' ? state.results : [];
       const { callId, tool, input, idempotencyKey } = event.data;
       const requested = countRequested(state.requested, tool, state.nonIdempotentTools.includes(tool));
-      return { ...base(state), requested, status: 'awaiting_tools', pending: [...pending, { callId, tool, input, idempotencyKey }], results };
+      const call = { callId, tool, input, idempotencyKey, requestedAt: state.clock.latestAt };
+      return { ...base(state), requested, status: 'awaiting_tools', pending: [...pending, call], results };
     }
     case 'tool.completed':
     case 'tool.failed':
-      return recordToolResult(withRevision(state, event.data.workspaceRevision), event);
+      return recordToolResult(withRevision(event.type === 'tool.completed' ? takeSignalFor(state, event.data.callId) : state, event.data.workspaceRevision), event);
     case 'tool.outcome_unknown':
       return recordToolResult(state, event);
     case 'outcome.submitted':
@@ -237,6 +243,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordTurn(state, event.data, event.n);
     case 'session.interrupted':
       return recordInterrupt(state, event.data, event.n);
+    case 'signal.received':
+      return recordSignal(state, event.data);
     case 'session.paused':
       return { ...state, paused: event.data };
     case 'session.resumed':
@@ -397,8 +405,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,6 +1,7 @@
 import type { EventData, Message, ToolResultBlock } from '@signalbox/events';
 import { lastMessage, withMessage } from './conversation.ts';
 import { base, type ActiveState } from './state.ts';
+import { keptSignals, signalNameOf, waitingFor } from './waits.ts';
 
 /**
  * How many message and interrupt ids a session remembers. One is delivered again within the inbox's
@@ -57,4 +58,20 @@ function startTurn(state: ReturnType<typeof base>, texts: readonly string[]): Ac
 
 function remember(ids: readonly string[], id: string): string[] {
   return [...ids, id].slice(-rememberedIds);
+}
+
+/** A signal no call waits for is kept for the next `wait.signal` of its name (the decider completes a waiting one with it). */
+export function recordSignal(state: ActiveState, { name, payload, messageId }: EventData<'signal.received'>): ActiveState {
+  const received = remember(state.received, messageId);
+  if (waitingFor(state, name)) return { ...state, received };
+  const signals = [...state.signals, { name, ...(payload === undefined ? {} : { payload }) }].slice(-keptSignals);
+  return { ...state, received, signals };
+}
+
+/** A `wait.signal` call answered: the kept signal of its name it took, if one was kept, is gone. */
+export function takeSignalFor(state: ActiveState, callId: string): ActiveState {
+  const call = state.status === 'awaiting_tools' ? state.pending.find((pending) => pending.callId === callId) : undefined;
+  const name = call?.tool === 'wait.signal' ? signalNameOf(call.input) : undefined;
+  const index = name === undefined ? -1 : state.signals.findIndex((signal) => signal.name === name);
+  return index === -1 ? state : { ...state, signals: state.signals.filter((_, i) => i !== index) };
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
-import { AdvertisedTool, ToolDefinition, type Naming } from '@signalbox/events';
+import { AdvertisedTool, builtInTools, isBuiltInTool, ToolDefinition, type Naming } from '@signalbox/events';
 
 /** An agent names tools no executor has advertised: a session with it would call tools nobody runs. */
 export class UnadvertisedToolsError extends Error {
@@ -56,7 +56,8 @@ export async function readToolDefinitions(nc: NatsConnection, names: Naming, too
 /** The advertisements of `toolNames` (schema and whether the tool is safe to run twice), in that order; throws naming those no executor has advertised. */
 export async function readAdvertisedTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<AdvertisedTool[]> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
-  const found = await Promise.all(toolNames.map((tool) => readAdvertisement(bucket, tool)));
+  // The runtime's own tools (`wait.time`, `wait.signal`) are advertised by no executor: the runtime serves them.
+  const found = await Promise.all(toolNames.map(async (tool) => builtInTools.find((builtIn) => builtIn.name === tool) ?? (await readAdvertisement(bucket, tool))));
   const missing = toolNames.filter((_, index) => found[index] === undefined);
   if (missing.length > 0) throw new UnadvertisedToolsError(missing);
   return found.flatMap((advertised) => (advertised ? [advertised] : []));
@@ -66,7 +67,7 @@ export async function readAdvertisedTools(nc: NatsConnection, names: Naming, too
 export async function unadvertisedTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<string[]> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
   const entries = await Promise.all(toolNames.map((tool) => bucket.get(tool)));
-  return toolNames.filter((_, index) => entries[index]?.operation !== 'PUT');
+  return toolNames.filter((tool, index) => entries[index]?.operation !== 'PUT' && !isBuiltInTool(tool));
 }
 
 async function readAdvertisement(bucket: KV, tool: string): Promise<AdvertisedTool | undefined> {

@@ -102,6 +102,7 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'message.received':
     case 'turn.completed':
     case 'session.interrupted':
+    case 'signal.received':
       return { view, observation: none };
     default:
       return assertNever(event);

@@ -124,6 +124,8 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand, messageI
       return { type: 'Interrupt', by: command.by, reason: command.reason, interruptId: command.interruptId };
     case 'close':
       return { type: 'CloseSession', by: command.by, reason: command.reason, ifIdleSince: command.ifIdleSince };
+    case 'signal':
+      return { type: 'ReceiveSignal', name: command.name, payload: command.payload, by: command.by, messageId };
     case 'child.result':
       // Their services do not exist yet; kept in the dead-letter stream to re-drive once they do.
       throw new Rejection(`the session actor does not apply ${command.type} commands yet (session ${command.sessionId} is unchanged)`);

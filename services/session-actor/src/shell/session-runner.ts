@@ -154,7 +154,7 @@ export class SessionRunner {
     if (status !== 'awaiting_tools' && status !== 'awaiting_grade') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
     // A gated session's waiting calls are checked again before they are dispatched again; those held for a person keep their timers.
-    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade']);
+    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade', 'WakeAt']);
     return { ...resumed, effects: resumed.effects.filter((effect) => kept.has(effect.type)) };
   }
 

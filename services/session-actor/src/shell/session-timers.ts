@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { ApprovalDecisionCommand, CloseCommand, Naming } from '@signalbox/events';
+import type { ApprovalDecisionCommand, CloseCommand, Naming, ToolResult } from '@signalbox/events';
 import { cancelTimer, scheduleCommand } from '@signalbox/runtime';
 import { approvalTimeoutBy, idleTimeoutBy, type SessionEffect } from '@signalbox/session';
 
-/** Arms and disarms a session's timers: approval deadlines, and the idle timeout of a conversation. */
+/** Arms and disarms a session's timers: approval deadlines, a conversation's idle timeout, built-in waits. */
 export interface SessionTimers {
   perform(effects: readonly SessionEffect[]): Promise<void>;
 }
@@ -20,7 +20,7 @@ const overdueDelayMs = 1_000;
  * event the timer names.
  */
 export function liveSessionTimers(nc: NatsConnection, names: Naming, clock: () => number): SessionTimers {
-  const arm = (sessionId: string, deadline: number, command: ApprovalDecisionCommand | CloseCommand, timerId: string) =>
+  const arm = (sessionId: string, deadline: number, command: ApprovalDecisionCommand | CloseCommand | ToolResult, timerId: string) =>
     scheduleCommand(nc, names, sessionId, Math.max(deadline, clock() + overdueDelayMs), command, { timerId });
   return {
     perform: async (effects) => {
@@ -35,6 +35,11 @@ export function liveSessionTimers(nc: NatsConnection, names: Naming, clock: () =
           await arm(sessionId, deadline, { type: 'close', sessionId, by: idleTimeoutBy, reason: `closed after ${timeoutMs} ms idle`, ifIdleSince: idleSince }, idleTimerId(sessionId));
         } else if (effect.type === 'CloseIdle') {
           await cancelTimer(nc, names, idleTimerId(effect.sessionId));
+        } else if (effect.type === 'WakeAt') {
+          const { sessionId, callId, tool, at, outcome, durationMs } = effect;
+          await arm(sessionId, at, { type: 'tool.result', sessionId, callId, tool, outcome, durationMs }, wakeTimerId(sessionId, callId));
+        } else if (effect.type === 'CancelWake') {
+          await cancelTimer(nc, names, wakeTimerId(effect.sessionId, effect.callId));
         }
       }
     },
@@ -49,6 +54,11 @@ export function approvalTimerId(approvalId: string): string {
 /** A session's idle timer id: one subject token of at most 100 characters (a session id may have 128). */
 export function idleTimerId(sessionId: string): string {
   return `idle-${hashed(sessionId)}`;
+}
+
+/** A built-in wait's timer id: its session and call (a model chose the call's id, so it may hold anything). */
+export function wakeTimerId(sessionId: string, callId: string): string {
+  return `wake-${hashed(`${sessionId}/${callId}`)}`;
 }
 
 function hashed(id: string): string {

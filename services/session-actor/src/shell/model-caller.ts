@@ -39,17 +39,21 @@ export function modelResolver(registry: ProviderRegistry, providerKeys: Provider
   };
 }
 
-/** Performs one model call and turns its result, good or bad, into the command that records it. */
+/**
+ * Performs one model call and turns its result, good or bad, into the command that records it.
+ * `onText`, given, hears the reply's text as it arrives (the provider streams); the command is the same.
+ */
 export async function callModel(
   resolve: ModelResolver,
   agent: AgentDefinition,
   call: { callId: string; request: ModelRequest },
   clock: () => number,
+  onText?: (delta: string) => void,
 ): Promise<SessionCommand> {
   const started = clock();
   try {
     const model = await resolve(agent);
-    const response = await model.provider.complete(call.request);
+    const response = await model.provider.complete(call.request, onText ? { onText } : {});
     const costUsd = model.costOf(response.usage);
     // A reply the log could not hold would fail its append on every retry, each retry calling the model again.
     const unrecordable = valueDepthProblem(response, maxInputDepth);

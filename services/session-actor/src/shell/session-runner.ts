@@ -7,6 +7,7 @@ import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveApprovalTimers, type ApprovalTimers } from './approval-timers.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
+import { liveTextPublisher } from './live-text.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
@@ -70,7 +71,8 @@ export class SessionRunner {
     this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
     const recordings = new ForkRecordings(store);
-    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
+    const openLive = liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
+    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
     this.#approvalTimers = liveApprovalTimers(deps.nc, deps.names, deps.clock);

@@ -12,7 +12,7 @@ import type { ReplayFlags } from './replay-commands.ts';
 import { bench, benchmarkList } from './bench-command.ts';
 import { cliVersion, helpSettings } from './help.ts';
 import { serviceNames } from './service-names.ts';
-import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
+import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags, type TailFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
@@ -138,8 +138,9 @@ program
   .command('tail')
   .description("print a session's events live until it completes")
   .argument('<sessionId>')
+  .option('--live', "also print the model's text as it arrives (sbx.live.<sessionId>); with --json, one live message per line")
   .option('--json', 'one JSON event per line')
-  .action((sessionId: string, _options, command: Command) => tailSession(globals(command), sessionId));
+  .action((sessionId: string, flags: TailFlags, command: Command) => tailSession(globals(command), sessionId, flags));
 
 program
   .command('sessions')

@@ -7,6 +7,7 @@ import { agentWarnings } from './agent-warnings.ts';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
 import { dollars } from './excerpts.ts';
 import { wholeNumberFlag } from './flags.ts';
+import { printLiveText } from './live-text.ts';
 import { formatEvent } from './timeline.ts';
 import { reportingToolWaits, toolWaitLines } from './tool-wait-reports.ts';
 import { toolsAwaited } from './tool-waits.ts';
@@ -63,11 +64,25 @@ export async function submitTask(options: GlobalOptions, agent: string, input: s
   });
 }
 
+export interface TailFlags {
+  /** Also print the model's text as it arrives (`sbx.live.<sessionId>`), between the events. */
+  live?: boolean;
+}
+
 /** `signalbox tail`: an unknown session is an error at once; exits non-zero unless the session succeeds. */
-export async function tailSession(options: GlobalOptions, sessionId: string): Promise<void> {
+export async function tailSession(options: GlobalOptions, sessionId: string, flags: TailFlags = {}): Promise<void> {
   await withClient(options, async (client) => {
     if (!(await client.hasSession(sessionId))) throw new Error(`no session ${sessionId}`);
-    process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+    const stopLive = new AbortController();
+    const live = flags.live
+      ? printLiveText(client, sessionId, { json: options.json === true, signal: stopLive.signal }, { write: (text) => void process.stdout.write(text) })
+      : undefined;
+    try {
+      process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+    } finally {
+      stopLive.abort();
+      await live;
+    }
   }, 'must-exist');
 }
 

@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
+import { doctor } from '@signalbox/cli';
 import { decodeEventMessage, LiveMessage, naming, type SessionEvent } from '@signalbox/events';
 import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
 import { modelResolver } from '@signalbox/session-actor';
@@ -122,5 +123,21 @@ describe('live output', () => {
       { callId: 'm1', attempt: 1, seq: 1, done: true, failed: false },
     ]);
     expect(() => runtime.client.live('a.*').next()).toThrow();
+  });
+
+  it('has doctor warn of a stream that would keep the live text, and say nothing without one', async () => {
+    const says = async () => {
+      const lines: string[] = [];
+      await doctor({ nats: runtime.server.url, prefix: 'sbx' }, { monitor: 'http://127.0.0.1:1' }, { write: (line) => lines.push(line), colour: false });
+      return lines.join('\n');
+    };
+    expect(await says()).not.toMatch(/live/);
+    const jsm = await jetstreamManager(runtime.nc);
+    await jsm.streams.add({ name: 'KEEPS_EVERYTHING', subjects: ['sbx.live.>'] });
+    try {
+      expect(await says()).toMatch(/The stream KEEPS_EVERYTHING takes sbx\.live\.\*/);
+    } finally {
+      await jsm.streams.delete('KEEPS_EVERYTHING');
+    }
   });
 });

@@ -131,6 +131,7 @@ program
   .option('--session-id <id>', 'make the submission idempotent under this session id')
   .option('--max-steps <n>', "override the agent's step budget")
   .option('--follow', 'print the timeline until the session completes')
+  .option('--live', "with --follow, also print the model's text as it arrives (sbx.live.<sessionId>)")
   .option('--json', 'print JSON')
   .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
 

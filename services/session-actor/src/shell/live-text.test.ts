@@ -55,6 +55,15 @@ describe('live text', () => {
     expect(published.at(-1)).toMatchObject({ done: true, failed: true });
   });
 
+  it('sends only full pieces at the size, the rest when the wait is over', () => {
+    const { call, published, fire } = publisher();
+    call.onText('y'.repeat(130));
+    expect(published.map((message) => ('text' in message ? message.text.length : 0))).toEqual([100]);
+    call.onText('z');
+    fire();
+    expect(published.map((message) => ('text' in message ? message.text : ''))).toEqual(['y'.repeat(100), `${'y'.repeat(30)}z`]);
+  });
+
   it('logs a failed publish once, with the session, and never throws', () => {
     const { call, logged } = publisher(() => {
       throw new Error('connection closed');

@@ -55,19 +55,24 @@ export function liveTextPublisher(deps: LiveTextDeps, limits: LiveTextLimits = d
         warned = true;
       }
     };
-    const flush = () => {
+    /** Sends what has gathered; `whole`: all of it, else only full-size pieces, the rest waiting for more. */
+    const flush = (whole = true) => {
+      const pieces = textPieces(pending.join(''), limits.flushAtChars);
+      const last = pieces.at(-1);
+      const kept = !whole && last !== undefined && last.length < limits.flushAtChars ? pieces.pop() : undefined;
+      for (const text of pieces) send({ callId, attempt, seq: seq++, text });
+      pending = kept === undefined ? [] : [kept];
+      pendingChars = kept?.length ?? 0;
+      if (kept !== undefined) return;
       cancelFlush?.();
       cancelFlush = undefined;
-      for (const text of textPieces(pending.join(''), limits.flushAtChars)) send({ callId, attempt, seq: seq++, text });
-      pending = [];
-      pendingChars = 0;
     };
     return {
       onText: (delta) => {
         pending.push(delta);
         pendingChars += delta.length;
-        if (pendingChars >= limits.flushAtChars) flush();
-        else cancelFlush ??= schedule(flush, limits.flushEveryMs);
+        if (pendingChars >= limits.flushAtChars) flush(false);
+        if (pendingChars > 0) cancelFlush ??= schedule(() => flush(), limits.flushEveryMs);
       },
       end: (failed) => {
         flush();

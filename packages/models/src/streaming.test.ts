@@ -226,3 +226,23 @@ function withText(data: string, text: string): string {
   const [choice] = event['choices'] as Record<string, unknown>[];
   return JSON.stringify({ ...event, choices: [{ ...choice, delta: { content: text } }] });
 }
+
+describe('error events the table above does not send', () => {
+  it("maps the Responses API's own `error` event, and an Anthropic error type not known yet, to retryable server errors", async () => {
+    const openai = await startFakeOpenAI();
+    const anthropic = await startFakeAnthropic();
+    try {
+      const started = responsesStreamOf(bodyOf(responsesText('half a reply'))).slice(0, 2);
+      openai.reply(sseReply([...started, typedEvent('error', { code: 'server_error', message: 'The server had an error', param: null })]));
+      const responses = createOpenAIProvider({ apiKey: 'sk-test', baseURL: openai.baseURL, api: 'responses', maxRetries: 0 });
+      expect(await failure(responses.complete(request(), { onText: () => undefined }))).toMatchObject({ code: 'server_error', retryable: true });
+
+      anthropic.reply(sseReply([...anthropicStreamOf(bodyOf(anthropicText('half'))).slice(0, 3), anthropicStreamError('brand_new_error', 'something new')]));
+      const claude = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: anthropic.baseURL, maxRetries: 0 });
+      expect(await failure(claude.complete(request(), { onText: () => undefined }))).toMatchObject({ code: 'server_error', retryable: true });
+    } finally {
+      await openai.close();
+      await anthropic.close();
+    }
+  });
+});

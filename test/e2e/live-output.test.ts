@@ -140,4 +140,22 @@ describe('live output', () => {
       await jsm.streams.delete('KEEPS_EVERYTHING');
     }
   });
+
+  it('asks no model to stream when live output is off (SIGNALBOX_LIVE_OUTPUT=false), and records the same log', async () => {
+    const env = { ANTHROPIC_API_KEY: 'sk-ant-live-test', ANTHROPIC_BASE_URL: anthropic.baseURL };
+    const quiet = await startTestRuntime({
+      actor: { resolveModel: modelResolver(createProviderRegistry(providerConfigFromEnv(env))), clock: () => 1_700_000_000_000, liveOutput: false },
+      agents: [{ name: 'claude', model: 'anthropic/claude-sonnet-4-6', system: 'You keep notes.', tools: ['workspace.write'], budget: { maxSteps: 5 } }],
+    });
+    try {
+      const before = anthropic.requests.length;
+      anthropic.reply(...replies());
+      await quiet.client.submit('claude', { input: 'save hi', sessionId: 'live-2' });
+      const unstreamed = await quiet.completedSession('live-2');
+      expect(anthropic.requests.slice(before).map((request) => (request.body as { stream?: unknown }).stream)).toEqual([undefined, undefined]);
+      expect(comparable(unstreamed, 'live-2')).toEqual(comparable(await runtime.client.events('live-1'), 'live-1'));
+    } finally {
+      await quiet.dispose();
+    }
+  });
 });

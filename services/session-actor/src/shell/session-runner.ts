@@ -32,6 +32,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   permissionCheckTimeoutMs: number;
   /** The partitions stream's partition count, which routes the supervisor's gate requests. */
   eventPartitions: number;
+  /** Send each model call's text as it arrives on the session's live subject; off, no model is asked to stream. */
+  liveOutput?: boolean;
 }
 
 export interface CommandOptions {
@@ -71,7 +73,7 @@ export class SessionRunner {
     this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
     const recordings = new ForkRecordings(store);
-    const openLive = liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
+    const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);

@@ -18,8 +18,7 @@ import {
   transportFailure,
   type CallContext,
 } from './http-failures.ts';
-import { ModelError } from './provider.ts';
-import type { CallOptions, ModelProvider } from './provider.ts';
+import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
 import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';

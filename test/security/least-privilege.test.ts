@@ -9,7 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
-import { decode, encode, GradeCommand, naming, OutcomeSettings, type GradeJob } from '@signalbox/events';
+import { decode, decodeLiveMessage, encode, GradeCommand, naming, OutcomeSettings, type GradeJob } from '@signalbox/events';
 import { graderService, type GraderModels } from '@signalbox/grader';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
@@ -38,6 +38,7 @@ const passwords = {
   SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_SUPERVISOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_GRADER_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_LIVE_VIEWER_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -48,6 +49,7 @@ const users = {
   approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
   supervisor: { user: 'supervisor', password: passwords.SIGNALBOX_SUPERVISOR_PASSWORD },
   grader: { user: 'grader', password: passwords.SIGNALBOX_GRADER_PASSWORD, inboxPrefix: '_SBX_INBOX.grader' },
+  viewer: { user: 'live-viewer', password: passwords.SIGNALBOX_LIVE_VIEWER_PASSWORD },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -157,6 +159,23 @@ describe('deploy/nats', () => {
     expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
     expect(events.filter((event) => event.type === 'permission.granted')).toHaveLength(3);
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it("lets the live viewer hear a session's model text as the actor publishes it", async () => {
+    const viewer = connectionOf('viewer');
+    const subscription = viewer.subscribe(names.subjects.live('least-privilege-live'));
+    await viewer.flush();
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('scribe', { input: 'note', sessionId: 'least-privilege-live' });
+    const texts: string[] = [];
+    let callsEnded = 0;
+    // Four model calls: three tool calls, then the answer.
+    for await (const message of subscription) {
+      const live = decodeLiveMessage(message.data);
+      if (live && 'text' in live) texts.push(live.text);
+      if (live && 'done' in live && ++callsEnded === 4) break;
+    }
+    expect(texts.join('')).toBe('noted');
     expect(refusedToServices).toEqual([]);
   });
 
@@ -343,6 +362,19 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['approver', 'interrupt a session', (nc) => published(nc, names.subjects.interrupt('least-privilege'))],
   ['publisher', "hear another session's interrupts", (nc) => subscribed(nc, names.subjects.allInterrupts)],
   ['approver', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
+  ['executor', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['broker', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['supervisor', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['grader', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['approver', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['publisher', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['viewer', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
+  ['publisher', "hear the sessions' live text", (nc) => subscribed(nc, names.subjects.allLive)],
+  ['executor', "hear the sessions' live text", (nc) => subscribed(nc, names.subjects.allLive)],
+  ['grader', "hear the sessions' live text", (nc) => subscribed(nc, names.subjects.allLive)],
+  ['viewer', 'hear the events as they are appended', (nc) => subscribed(nc, names.subjects.allEvents)],
+  ['viewer', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
+  ['viewer', 'publish a task', (nc) => published(nc, names.subjects.task('scribe'))],
 ];
 
 /** A direct get of one sealed secret, as the executor reads it. */

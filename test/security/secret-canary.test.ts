@@ -20,7 +20,7 @@ import { everyStoredMessage, startCapturedHost, type CapturedLogs } from './bus-
  * The vault's promise, checked end to end: sessions use a secret (a tool echoes it back; http.fetch
  * sends it in a header to a server that echoes headers), and then every message of every stream
  * (events, jobs, inboxes, dead letters, every KV bucket and object store, the sealed vault itself)
- * and every log line is searched for the value, as it is and base64- or URL-encoded. None holds it.
+ * and every log line, and every live message, is searched for the value, as it is and base64- or URL-encoded. None holds it.
  */
 const canary = `sbx-canary/${randomBytes(9).toString('base64url')}+=`;
 const forms = [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('base64url'), encodeURIComponent(canary), Buffer.from(canary).toString('base64').replace(/=+$/, '')];
@@ -56,6 +56,8 @@ let headerEcho: Server;
 let echoUrl: string;
 const receivedAuthorization: string[] = [];
 const logs: CapturedLogs = { lines: [] };
+/** Every live message of every session (core NATS, kept by no stream): searched for the secret too. */
+const liveHeard: string[] = [];
 const hosts: { stop(): Promise<void> }[] = [];
 
 beforeAll(async () => {
@@ -69,6 +71,7 @@ beforeAll(async () => {
 
   server = await startNatsServer();
   nc = await connect({ servers: server.url });
+  nc.subscribe('sbx.live.*', { callback: (_error, message) => void liveHeard.push(message.string()) });
   const settings = {
     logLevel: 'debug',
     sessionActor: { snapshotEvery: 2 },
@@ -134,6 +137,9 @@ describe('a secret the vault hands to a tool', () => {
     expect(stored.get('KV_sbx-tool-ledger')).toContain('[secret:CANARY_TOKEN]');
     const leaks = [...stored].flatMap(([stream, text]) => forms.filter((form) => text.includes(form)).map((form) => `${stream}: ${form}`));
     expect(leaks).toEqual([]);
+    await nc.flush();
+    expect(liveHeard.join('\n')).toContain('"text":"done"');
+    expect(forms.filter((form) => liveHeard.join('\n').includes(form))).toEqual([]);
     expect(logs.lines.length).toBeGreaterThan(0);
     const logged = logs.lines.map((line) => JSON.stringify(line)).join('\n');
     expect(logged).toContain('using [secret:CANARY_TOKEN]');

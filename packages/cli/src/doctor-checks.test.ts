@@ -92,6 +92,18 @@ describe('diagnose the worker pools', () => {
   });
 });
 
+describe('diagnose the live subjects', () => {
+  it('says nothing when no stream takes them', () => {
+    expect(warnings(given({ liveCapturedBy: [] }))).toEqual([]);
+  });
+
+  it('warns of a stream that keeps the live text, naming it and what to change', () => {
+    const [warning] = warnings(given({ liveCapturedBy: ['EVERYTHING'] }));
+    expect(warning).toMatch(/The stream EVERYTHING takes sbx\.live\.\*/);
+    expect(warning).toMatch(/Narrow its subjects/);
+  });
+});
+
 describe('diagnose', () => {
   it('finds a current single server with R1 streams correct, naming the features it relies on', () => {
     const findings = diagnose(given());

@@ -105,6 +105,8 @@ export interface DoctorFacts {
   judges?: JudgeFact[];
   /** Grade jobs waiting, and the graders' durable (absent before the jobs stream exists). */
   grader?: GraderFact;
+  /** Streams whose subjects take the live subjects (`<prefix>.live.*`), which no stream should keep. */
+  liveCapturedBy?: string[];
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -159,7 +161,18 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...gateFindings(facts.gatedAgents, facts.subscribers),
     ...judgeFindings(facts.judges ?? []),
     ...graderFindings(facts.grader, facts.prefix),
+    ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
   ];
+}
+
+/** Live text is a view meant to be kept nowhere: a stream that takes it stores every model's text, for whoever may read that stream. */
+function liveFindings(capturedBy: readonly string[], prefix: string): Finding[] {
+  return capturedBy.map((stream) => ({
+    level: 'warn',
+    message:
+      `The stream ${stream} takes ${prefix}.live.*, where the session actor sends the models' text as it arrives: ` +
+      'it keeps every model reply a second time, outside the log, for whoever may read it. Narrow its subjects so they leave out the live subjects.',
+  }));
 }
 
 function subscriberFindings({ subscribers }: DoctorFacts): Finding[] {

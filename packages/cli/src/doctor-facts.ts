@@ -173,6 +173,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   const presentBuckets = new Set(facts.buckets.filter((bucket) => bucket.present).map((bucket) => bucket.name));
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
   if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, ...(await vaultFactsOf(nc, names, presentBuckets)) };
+  facts.liveCapturedBy = await streamNames(nc, names.subjects.allLive);
   if (presentBuckets.has(names.buckets.agents)) {
     const agents = await storedAgents(nc, names, presentBuckets);
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
@@ -285,10 +286,11 @@ async function streamFact(nc: NatsConnection, names: Naming, expected: ExpectedC
 
 const streamNotFound = 10059;
 
-async function streamNames(nc: NatsConnection): Promise<string[]> {
+/** Every stream's name, or with `subject` those whose subjects overlap it. */
+async function streamNames(nc: NatsConnection, subject?: string): Promise<string[]> {
   const names: string[] = [];
   for (;;) {
-    const reply = await jsApi(nc, '$JS.API.STREAM.NAMES', StreamNames, { offset: names.length });
+    const reply = await jsApi(nc, '$JS.API.STREAM.NAMES', StreamNames, { offset: names.length, ...(subject === undefined ? {} : { subject }) });
     if (!reply.ok) throw new Error(`cannot list streams: ${reply.error.description}`);
     const page = reply.value.streams ?? [];
     names.push(...page);

@@ -241,7 +241,7 @@ describe('signalbox doctor on a single nats-server', () => {
     const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 20_000 });
     const { facts, config } = JSON.parse(stdout) as { facts: DoctorFacts; config: { sessionActor: unknown; models: { providers: Record<string, unknown> } } };
     expect(facts.streams).toHaveLength(streamConfigs(names).length);
-    expect(config.sessionActor).toEqual({ concurrency: 64, maxDeliver: 20, snapshotEvery: 50, budgetCeiling: { maxSteps: 1000, maxCostUsd: 100 }, permissionCheckTimeoutMs: 30_000 });
+    expect(config.sessionActor).toEqual({ concurrency: 64, maxDeliver: 20, snapshotEvery: 50, budgetCeiling: { maxSteps: 1000, maxCostUsd: 100 }, permissionCheckTimeoutMs: 30_000, liveOutput: true });
     expect(config.models.providers['anthropic']).toEqual({ kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', apiKey: '[set]' });
     expect(stdout).not.toContain('sk-ant-doctor-secret');
   });

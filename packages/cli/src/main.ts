@@ -13,7 +13,7 @@ import type { ReplayFlags } from './replay-commands.ts';
 import { bench, benchmarkList } from './bench-command.ts';
 import { cliVersion, helpSettings } from './help.ts';
 import { serviceNames } from './service-names.ts';
-import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags } from './session-commands.ts';
+import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags, type TailFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
@@ -132,6 +132,7 @@ program
   .option('--session-id <id>', 'make the submission idempotent under this session id')
   .option('--max-steps <n>', "override the agent's step budget")
   .option('--follow', 'print the timeline until the session completes')
+  .option('--live', "with --follow, also print the model's text as it arrives (sbx.live.<sessionId>)")
   .option('--json', 'print JSON')
   .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
 
@@ -139,8 +140,9 @@ program
   .command('tail')
   .description("print a session's events live until it completes")
   .argument('<sessionId>')
+  .option('--live', "also print the model's text as it arrives (sbx.live.<sessionId>); with --json, one live message per line")
   .option('--json', 'one JSON event per line')
-  .action((sessionId: string, _options, command: Command) => tailSession(globals(command), sessionId));
+  .action((sessionId: string, flags: TailFlags, command: Command) => tailSession(globals(command), sessionId, flags));
 
 program
   .command('sessions')

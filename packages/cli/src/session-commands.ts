@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { summarise, type SignalboxClient } from '@signalbox/client';
 import type { SessionEvent, Task } from '@signalbox/events';
 import { configFromEnv } from '@signalbox/runtime';
+import { ulid } from 'ulid';
 import { parseAgentFile } from './agent-files.ts';
 import { agentWarnings } from './agent-warnings.ts';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
 import { dollars } from './excerpts.ts';
 import { wholeNumberFlag } from './flags.ts';
+import { printLiveText } from './live-text.ts';
 import { formatEvent } from './timeline.ts';
 import { reportingToolWaits, toolWaitLines } from './tool-wait-reports.ts';
 import { toolsAwaited } from './tool-waits.ts';
@@ -48,27 +50,54 @@ export interface SubmitFlags {
   sessionId?: string;
   maxSteps?: string;
   follow?: boolean;
+  /** With `--follow`, the model's text as it arrives too, heard from before the task is sent. */
+  live?: boolean;
 }
 
 /** `signalbox submit`: with `--follow`, exits non-zero unless the session succeeds. */
 export async function submitTask(options: GlobalOptions, agent: string, input: string, flags: SubmitFlags): Promise<void> {
+  if (flags.live && !flags.follow) throw new Error('--live prints along the timeline: give --follow too');
   const task: Task = { input };
   if (flags.sessionId) task.sessionId = flags.sessionId;
+  // The live subject names the session, and live text is kept nowhere: the id is chosen here, so listening starts first.
+  if (flags.live) task.sessionId ??= ulid();
   if (flags.maxSteps !== undefined) task.budget = { maxSteps: wholeNumberFlag('--max-steps', flags.maxSteps) };
   await withClient(options, async (client) => {
-    const outcome = await client.submit(agent, task);
-    if (outcome.status === 'rejected') throw new Error(`task rejected: ${outcome.error}`);
-    print(options, outcome, outcome.status === 'duplicate' ? `${outcome.sessionId} (already submitted)` : outcome.sessionId);
-    if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, outcome.sessionId));
+    await withLiveText(options, client, flags.live === true ? task.sessionId : undefined, async () => {
+      const outcome = await client.submit(agent, task);
+      if (outcome.status === 'rejected') throw new Error(`task rejected: ${outcome.error}`);
+      print(options, outcome, outcome.status === 'duplicate' ? `${outcome.sessionId} (already submitted)` : outcome.sessionId);
+      if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, outcome.sessionId));
+    });
   });
 }
 
+export interface TailFlags {
+  /** Also print the model's text as it arrives (`sbx.live.<sessionId>`), between the events. */
+  live?: boolean;
+}
+
 /** `signalbox tail`: an unknown session is an error at once; exits non-zero unless the session succeeds. */
-export async function tailSession(options: GlobalOptions, sessionId: string): Promise<void> {
+export async function tailSession(options: GlobalOptions, sessionId: string, flags: TailFlags = {}): Promise<void> {
   await withClient(options, async (client) => {
     if (!(await client.hasSession(sessionId))) throw new Error(`no session ${sessionId}`);
-    process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+    await withLiveText(options, client, flags.live === true ? sessionId : undefined, async () => {
+      process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+    });
   }, 'must-exist');
+}
+
+/** Runs `follow` while printing `sessionId`'s live text (when given), from before it starts until after it ends. */
+async function withLiveText(options: GlobalOptions, client: SignalboxClient, sessionId: string | undefined, follow: () => Promise<void>): Promise<void> {
+  if (sessionId === undefined) return follow();
+  const stop = new AbortController();
+  const live = printLiveText(client, sessionId, { json: options.json === true, signal: stop.signal }, { write: (text) => void process.stdout.write(text) });
+  try {
+    await follow();
+  } finally {
+    stop.abort();
+    await live;
+  }
 }
 
 /** Prints a session's events as they are appended, until it completes; resolves to how it ended. */

@@ -12,6 +12,7 @@ import {
   type ForkRequest,
   type GradeCommand,
   type GradeJob,
+  type LiveMessage,
   type Naming,
   type Policy,
   type SessionEvent,
@@ -24,6 +25,7 @@ import { ulid } from 'ulid';
 import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApproval } from './approvals.ts';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
+import { followLive } from './live.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
@@ -291,6 +293,11 @@ export class SignalboxClient {
       yield event;
       if (event.type === 'session.completed') controller.abort();
     }
+  }
+
+  /** The session's model text as it arrives, until the signal aborts: see `followLive`. */
+  live(sessionId: string, signal?: AbortSignal): AsyncGenerator<LiveMessage> {
+    return followLive(this.nc, sessionId, { prefix: this.names.prefix, ...(signal ? { signal } : {}) });
   }
 
   async #bucket(name: string) {

@@ -121,6 +121,12 @@ export interface Naming {
     /** Every write of one run's workspace. */
     workspaceFiles(rootSessionId: string): string;
     allWorkspace: string;
+    /**
+     * A session's model text as it arrives, `<prefix>.live.<sessionId>`: core NATS only, captured by no
+     * stream and outside `<prefix>.events.>`, so event subscribers never see it (see `LiveMessage`).
+     */
+    live(sessionId: string): string;
+    allLive: string;
   };
 }
 
@@ -209,6 +215,8 @@ export function naming(prefix = 'sbx'): Naming {
       workspaceFile: (root, path) => `${prefix}.workspace.${root}.${Buffer.from(path, 'utf8').toString('base64url')}`,
       workspaceFiles: (root) => `${prefix}.workspace.${root}.>`,
       allWorkspace: `${prefix}.workspace.>`,
+      live: (sessionId) => `${prefix}.live.${sessionId}`,
+      allLive: `${prefix}.live.*`,
     },
   };
 }

@@ -11,8 +11,8 @@ import {
 } from '@signalbox/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider, type AnthropicProviderOptions } from './anthropic.ts';
-import { ModelError } from './provider.ts';
 import { fakeWire, itLeavesRepliesAndRefusesHostileSchemas, looseFormat, structuredOutputFields } from './structured-output.fixtures.ts';
+import { failure } from './failure.fixtures.ts';
 
 let fake: FakeAnthropic;
 beforeEach(async () => {
@@ -41,15 +41,6 @@ function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
     maxTokens: 1024,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ModelError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ModelError);
-  return error as ModelError;
 }
 
 describe('anthropic adapter: requests and replies', () => {

@@ -1,14 +1,24 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
-  MessageCreateParamsNonStreaming,
+  MessageCreateParamsBase,
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
 import { z } from 'zod';
-import { failureFromStatus, keyOriginOf, malformedReply, parseReply, transportFailure, type CallContext } from './http-failures.ts';
-import type { CallOptions, ModelProvider } from './provider.ts';
+import { assembleAnthropicStream } from './anthropic-stream.ts';
+import {
+  failureFromStatus,
+  failureFromStreamError,
+  keyOriginOf,
+  malformedReply,
+  parseReply,
+  streamCutOff,
+  transportFailure,
+  type CallContext,
+} from './http-failures.ts';
+import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
 import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
@@ -68,6 +78,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     maxRetries: options.maxRetries ?? 2,
     timeout: options.timeoutMs ?? 600_000,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Failures reach the caller as ModelErrors; the SDK's own console logging would go around pino.
+    logLevel: 'off',
   });
   return {
     name,
@@ -75,19 +87,24 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'ANTHROPIC_API_KEY'), apiKey: options.apiKey };
       checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
+      const { signal, onText } = callOptions;
       let body: unknown;
       try {
-        body = await client.messages.create(toWireRequest(request, names), { signal: callOptions.signal });
+        body = onText
+          ? await assembleAnthropicStream(await client.messages.create({ ...toWireRequest(request, names), stream: true }, { signal }), onText, call)
+          : await client.messages.create(toWireRequest(request, names), { signal });
+        // A stream read to its end from the SDK's buffer can finish after the signal fired.
+        signal?.throwIfAborted();
       } catch (error) {
-        callOptions.signal?.throwIfAborted();
-        throw toModelError(error, call);
+        signal?.throwIfAborted();
+        throw toModelError(error, call, onText !== undefined);
       }
       return fromWireReply(parseReply(AnthropicReply, body, call), names);
     },
   };
 }
 
-function toWireRequest(request: ModelRequest, names: ToolNameMap): MessageCreateParamsNonStreaming {
+function toWireRequest(request: ModelRequest, names: ToolNameMap): Omit<MessageCreateParamsBase, 'stream'> {
   return {
     model: request.model,
     max_tokens: request.maxTokens,
@@ -151,12 +168,16 @@ function toStopReason(reason: AnthropicReply['stop_reason']): StopReason {
   return reason === 'model_context_window_exceeded' ? 'max_tokens' : reason;
 }
 
-function toModelError(error: unknown, call: CallContext): unknown {
+/** `streamed`: a failure the mapping does not know broke the stream off (the socket closed mid-body, say). */
+function toModelError(error: unknown, call: CallContext, streamed: boolean): unknown {
+  if (error instanceof ModelError) return error;
   if (error instanceof APIConnectionTimeoutError) return transportFailure('timeout', call, error);
   if (error instanceof APIConnectionError) return transportFailure('connection', call, error);
   if (error instanceof APIError && error.status !== undefined) {
     return failureFromStatus(error.status, error.apiMessage ?? error.message, call, error);
   }
-  if (error instanceof SyntaxError) return malformedReply(call, 'the body is not JSON', error);
-  return error;
+  // An `error` event inside a stream that had begun: `{ type: 'error', error: { type, message } }`.
+  if (error instanceof APIError) return failureFromStreamError(error.type ?? undefined, error.apiMessage ?? error.message, call, error);
+  if (error instanceof SyntaxError) return malformedReply(call, streamed ? 'a stream event is not JSON' : 'the body is not JSON', error);
+  return streamed ? streamCutOff(call, error) : error;
 }

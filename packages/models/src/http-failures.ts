@@ -75,6 +75,34 @@ export function parseReply<T>(schema: z.ZodType<T>, body: unknown, call: CallCon
   throw malformedReply(call, `${issue?.message ?? 'unexpected shape'}${where}`, parsed.error);
 }
 
+/**
+ * An error a provider sent inside a stream that had begun (its HTTP status was 200), classified as the
+ * status its error type stands for would be; `errorType` is Anthropic's `error.type` or OpenAI's `code`.
+ */
+export function failureFromStreamError(errorType: string | undefined, serverMessage: string, call: CallContext, cause: unknown): ModelError {
+  return failureFromStatus(streamErrorStatus.get(errorType ?? '') ?? 500, serverMessage, call, cause);
+}
+
+// Any other type (api_error, server_error, one not known yet) counts as the provider failing: worth another try.
+const streamErrorStatus = new Map<string, number>([
+  ['invalid_request_error', 400],
+  ['invalid_prompt', 400],
+  ['context_length_exceeded', 400],
+  ['authentication_error', 401],
+  ['permission_error', 403],
+  ['not_found_error', 404],
+  ['request_too_large', 413],
+  ['rate_limit_error', 429],
+  ['rate_limit_exceeded', 429],
+  ['overloaded_error', 529],
+]);
+
+/** The stream broke off, or ended before the provider said the reply was complete: as a dropped connection, worth another try. */
+export function streamCutOff(call: CallContext, cause: unknown): ModelError {
+  const detail = cause === undefined ? 'the stream ended before the reply was complete' : `the stream broke off: ${describe(cause)}`;
+  return modelFailure(call, 'connection', detail, { retryable: true, cause });
+}
+
 function describe(cause: unknown): string {
   const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
   return inner instanceof Error ? inner.message : String(inner);

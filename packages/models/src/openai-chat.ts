@@ -1,6 +1,7 @@
-import type { Message, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
+import type { Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
 import type {
   ChatCompletionContentPart,
+  ChatCompletionCreateParamsBase,
   ChatCompletionFunctionTool,
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
@@ -8,6 +9,7 @@ import type {
 import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
 import { z } from 'zod';
 import { parseReply } from './http-failures.ts';
+import { assembleChatStream } from './openai-chat-stream.ts';
 import { fitsStrictMode } from './openai-strict.ts';
 import { fromArguments, splitCachedInput, toArguments, toolOutput, type OpenAIWireApi } from './openai-wire.ts';
 import type { ResponseFormat } from './response-format.ts';
@@ -16,23 +18,28 @@ import { recordableToolInput } from './tool-input.ts';
 
 /** Chat Completions (`POST /v1/chat/completions`): what Ollama, vLLM and llama.cpp serve. */
 export const chatCompletionsApi: OpenAIWireApi = {
-  send: (client, request, names, signal) =>
-    client.chat.completions.create(
-      {
-        model: request.model,
-        messages: [
-          ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
-          ...request.messages.flatMap((message) => toChatMessages(message, names)),
-        ],
-        // `max_tokens`, not `max_completion_tokens`: the compatible servers this API is for know only the former.
-        max_tokens: request.maxTokens,
-        ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toChatTool(tool, names)) } : {}),
-        ...(request.responseFormat ? { response_format: toResponseFormat(request.responseFormat) } : {}),
-      },
-      { signal },
-    ),
+  send: (client, request, names, signal) => client.chat.completions.create(chatRequest(request, names), { signal }),
+  stream: async (client, request, names, signal, onText, call) => {
+    // Usage comes in a last chunk of its own only when asked for.
+    const params = { ...chatRequest(request, names), stream: true as const, stream_options: { include_usage: true } };
+    return assembleChatStream(await client.chat.completions.create(params, { signal }), onText, call);
+  },
   read: (body, names, call) => fromChatReply(parseReply(ChatReply, body, call), names),
 };
+
+function chatRequest(request: ModelRequest, names: ToolNameMap): Omit<ChatCompletionCreateParamsBase, 'stream'> {
+  return {
+    model: request.model,
+    messages: [
+      ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+      ...request.messages.flatMap((message) => toChatMessages(message, names)),
+    ],
+    // `max_tokens`, not `max_completion_tokens`: the compatible servers this API is for know only the former.
+    max_tokens: request.maxTokens,
+    ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toChatTool(tool, names)) } : {}),
+    ...(request.responseFormat ? { response_format: toResponseFormat(request.responseFormat) } : {}),
+  };
+}
 
 /** The schema goes as given; `strict` only when it already meets strict mode's rules (see `fitsStrictMode`). */
 function toResponseFormat({ name, schema }: ResponseFormat): ResponseFormatJSONSchema {

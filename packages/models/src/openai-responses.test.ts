@@ -12,8 +12,8 @@ import {
 } from '@signalbox/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from './openai.ts';
-import { ModelError } from './provider.ts';
 import { fakeWire, itLeavesRepliesAndRefusesHostileSchemas, itSendsStrictOnlyWhenTheSchemaFits } from './structured-output.fixtures.ts';
+import { failure } from './failure.fixtures.ts';
 
 let fake: FakeOpenAI;
 beforeEach(async () => {
@@ -41,15 +41,6 @@ function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
     maxTokens: 512,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ModelError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ModelError);
-  return error as ModelError;
 }
 
 describe('openai responses adapter: requests and replies', () => {

@@ -1,12 +1,14 @@
-import type { Message, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
+import type { Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
 import type {
   FunctionTool,
+  ResponseCreateParamsBase,
   ResponseFormatTextJSONSchemaConfig,
   ResponseInputContent,
   ResponseInputItem,
 } from 'openai/resources/responses/responses';
 import { z } from 'zod';
 import { parseReply } from './http-failures.ts';
+import { assembleResponsesStream } from './openai-responses-stream.ts';
 import { fitsStrictMode } from './openai-strict.ts';
 import { fromArguments, splitCachedInput, toArguments, toolOutput, type OpenAIWireApi } from './openai-wire.ts';
 import type { ResponseFormat } from './response-format.ts';
@@ -14,22 +16,24 @@ import type { ToolNameMap } from './tool-names.ts';
 
 /** The OpenAI Responses API (`POST /v1/responses`), used statelessly: the event log holds the history. */
 export const responsesApi: OpenAIWireApi = {
-  send: (client, request, names, signal) =>
-    client.responses.create(
-      {
-        model: request.model,
-        input: request.messages.flatMap((message) => toInputItems(message, names)),
-        max_output_tokens: request.maxTokens,
-        // Nothing is kept on OpenAI's side; every call carries the whole conversation.
-        store: false,
-        ...(request.system ? { instructions: request.system } : {}),
-        ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toFunctionTool(tool, names)) } : {}),
-        ...(request.responseFormat ? { text: { format: toTextFormat(request.responseFormat) } } : {}),
-      },
-      { signal },
-    ),
+  send: (client, request, names, signal) => client.responses.create(responsesRequest(request, names), { signal }),
+  stream: async (client, request, names, signal, onText, call) =>
+    assembleResponsesStream(await client.responses.create({ ...responsesRequest(request, names), stream: true }, { signal }), onText, call),
   read: (body, names, call) => fromResponsesReply(parseReply(ResponsesReply, body, call), names),
 };
+
+function responsesRequest(request: ModelRequest, names: ToolNameMap): Omit<ResponseCreateParamsBase, 'stream'> {
+  return {
+    model: request.model,
+    input: request.messages.flatMap((message) => toInputItems(message, names)),
+    max_output_tokens: request.maxTokens,
+    // Nothing is kept on OpenAI's side; every call carries the whole conversation.
+    store: false,
+    ...(request.system ? { instructions: request.system } : {}),
+    ...(request.tools.length > 0 ? { tools: request.tools.map((tool) => toFunctionTool(tool, names)) } : {}),
+    ...(request.responseFormat ? { text: { format: toTextFormat(request.responseFormat) } } : {}),
+  };
+}
 
 /** The schema goes as given; `strict` only when it already meets strict mode's rules (see `fitsStrictMode`). */
 function toTextFormat({ name, schema }: ResponseFormat): ResponseFormatTextJSONSchemaConfig {

@@ -4,9 +4,13 @@ import type { CallContext } from './http-failures.ts';
 import type { ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
 
-/** One OpenAI wire format: how to send a request and how to read the reply. */
+/**
+ * One OpenAI wire format: how to send a request and how to read the reply. `stream` sends it streamed,
+ * tells `onText` each piece of text, and gives back the reply in `send`'s shape, so `read` maps it alike.
+ */
 export interface OpenAIWireApi {
   send(client: OpenAI, request: ModelRequest, names: ToolNameMap, signal: AbortSignal | undefined): Promise<unknown>;
+  stream(client: OpenAI, request: ModelRequest, names: ToolNameMap, signal: AbortSignal | undefined, onText: (delta: string) => void, call: CallContext): Promise<unknown>;
   read(body: unknown, names: ToolNameMap, call: CallContext): ModelResponse;
 }
 

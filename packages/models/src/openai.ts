@@ -1,8 +1,16 @@
 import type { ModelRequest, ModelResponse } from '@signalbox/events';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { failureFromStatus, keyOriginOf, malformedReply, transportFailure, type CallContext } from './http-failures.ts';
+import {
+  failureFromStatus,
+  failureFromStreamError,
+  keyOriginOf,
+  malformedReply,
+  streamCutOff,
+  transportFailure,
+  type CallContext,
+} from './http-failures.ts';
 import { chatCompletionsApi } from './openai-chat.ts';
-import type { CallOptions, ModelProvider } from './provider.ts';
+import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
 import { responsesApi } from './openai-responses.ts';
 import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap } from './tool-names.ts';
@@ -34,6 +42,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     maxRetries: options.maxRetries ?? 2,
     timeout: options.timeoutMs ?? 600_000,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Failures reach the caller as ModelErrors; the SDK's own console logging would go around pino.
+    logLevel: 'off',
   });
   const wire = options.api === 'responses' ? responsesApi : chatCompletionsApi;
   return {
@@ -42,26 +52,33 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'OPENAI_API_KEY'), apiKey: options.apiKey };
       checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
+      const { signal, onText } = callOptions;
       let body: unknown;
       try {
-        body = await wire.send(client, request, names, callOptions.signal);
+        body = onText ? await wire.stream(client, request, names, signal, onText, call) : await wire.send(client, request, names, signal);
+        // A stream read to its end from the SDK's buffer can finish after the signal fired.
+        signal?.throwIfAborted();
       } catch (error) {
-        callOptions.signal?.throwIfAborted();
-        throw toModelError(error, call);
+        signal?.throwIfAborted();
+        throw toModelError(error, call, onText !== undefined);
       }
       return wire.read(body, names, call);
     },
   };
 }
 
-function toModelError(error: unknown, call: CallContext): unknown {
+/** `streamed`: a failure the mapping does not know broke the stream off (the socket closed mid-body, say). */
+function toModelError(error: unknown, call: CallContext, streamed: boolean): unknown {
+  if (error instanceof ModelError) return error;
   if (error instanceof APIConnectionTimeoutError) return transportFailure('timeout', call, error);
   if (error instanceof APIConnectionError) return transportFailure('connection', call, error);
   if (error instanceof APIError && error.status !== undefined) {
     return failureFromStatus(error.status, errorDetail(error), call, error);
   }
-  if (error instanceof SyntaxError) return malformedReply(call, 'the body is not JSON', error);
-  return error;
+  // An `error` event inside a stream that had begun: `{ code, message }`, or `{ error: { code, message } }`.
+  if (error instanceof APIError) return failureFromStreamError(error.code ?? error.type ?? undefined, errorDetail(error), call, error);
+  if (error instanceof SyntaxError) return malformedReply(call, streamed ? 'a stream event is not JSON' : 'the body is not JSON', error);
+  return streamed ? streamCutOff(call, error) : error;
 }
 
 /** The server's own message and code, without the status the SDK prefixes to `message`. */

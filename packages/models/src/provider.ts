@@ -9,6 +9,12 @@ export interface ModelProvider {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Told each piece of the reply's text as it arrives, in order. Given, the adapter streams the call;
+   * the reply it returns is the same either way. A listener must not throw, nor take long: it runs
+   * between the stream's events.
+   */
+  onText?: (delta: string) => void;
 }
 
 export type ModelErrorCode =

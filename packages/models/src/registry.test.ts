@@ -125,6 +125,25 @@ describe('createProviderRegistry', () => {
     }
   });
 
+  it('streams when asked, unless the endpoint says stream: false (a server that cannot)', async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      fake.reply(chatText('hi from llama'), chatText('hi from llama'));
+      const endpoints = { streams: { kind: 'openai-compatible', baseURL: fake.baseURL }, plain: { kind: 'openai-compatible', baseURL: fake.baseURL, stream: false } };
+      const registry = createProviderRegistry(providerConfigFromEnv({ SIGNALBOX_PROVIDERS: JSON.stringify(endpoints) }));
+      const told: string[] = [];
+      const onText = (delta: string) => void told.push(delta);
+      const streamed = await registry.providerFor('streams').complete({ ...hello, model: 'llama3.2' }, { onText });
+      expect(told.join('')).toBe('hi from llama');
+      told.length = 0;
+      expect(await registry.providerFor('plain').complete({ ...hello, model: 'llama3.2' }, { onText })).toEqual(streamed);
+      expect(told).toEqual([]);
+      expect(fake.requests.map((request) => (request.body as { stream?: unknown }).stream)).toEqual([true, undefined]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('sends a vault key instead of the configured one, and names its secret when it is rejected', async () => {
     const fake = await startFakeAnthropic();
     try {

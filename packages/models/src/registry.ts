@@ -15,6 +15,11 @@ export const ProviderEndpoint = z.strictObject({
   api: z.enum(['responses', 'chat']).optional(),
   maxRetries: z.number().int().nonnegative().optional(),
   timeoutMs: z.number().int().positive().optional(),
+  /**
+   * `false`: calls are never streamed, even when a listener asks for the text as it arrives: for a
+   * compatible server that cannot stream (or refuses `stream_options`). Live output then carries only each call's end.
+   */
+  stream: z.boolean().optional(),
 });
 export type ProviderEndpoint = z.infer<typeof ProviderEndpoint>;
 
@@ -136,6 +141,16 @@ function endpointOf(config: ProviderConfig, providerName: string): ProviderEndpo
 }
 
 function createProvider(name: string, endpoint: ProviderEndpoint, apiKeySecret?: string): ModelProvider {
+  const provider = createEndpointProvider(name, endpoint, apiKeySecret);
+  return endpoint.stream === false ? neverStreamed(provider) : provider;
+}
+
+/** The provider, called without the text listener, so it never streams. */
+function neverStreamed(provider: ModelProvider): ModelProvider {
+  return { name: provider.name, complete: (request, { signal } = {}) => provider.complete(request, signal ? { signal } : {}) };
+}
+
+function createEndpointProvider(name: string, endpoint: ProviderEndpoint, apiKeySecret?: string): ModelProvider {
   const { apiKey } = endpoint;
   const common = {
     name,

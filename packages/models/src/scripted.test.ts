@@ -26,6 +26,13 @@ describe('scripted provider', () => {
     expect(reply.usage.inputTokens).toBeGreaterThan(0);
   });
 
+  it('tells a listener its text word by word, and replies the same as without one', async () => {
+    const pieces: string[] = [];
+    const streamed = await provider.complete(request([user]), { onText: (delta) => pieces.push(delta) });
+    expect(pieces).toEqual(['Let ', 'me ', 'write ', 'that ', 'down.']);
+    expect(streamed).toEqual(await provider.complete(request([user])));
+  });
+
   it('plays the final answer once the request holds the first turn', async () => {
     const first = await provider.complete(request([user]));
     const second = await provider.complete(

@@ -1,5 +1,5 @@
 import type { Message, ModelRequest, ModelResponse, ScriptStep, TextBlock, ToolUseBlock } from '@signalbox/events';
-import { ModelError, type ModelProvider } from './provider.ts';
+import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
 import { checkResponseFormat } from './response-format.ts';
 
 type Turn = { texts: string[]; end: Extract<ScriptStep, { tool: string }> | Extract<ScriptStep, { final: string }> | undefined };
@@ -14,7 +14,7 @@ export function createScriptedProvider(script: readonly ScriptStep[]): ModelProv
   const tallies: Tallies = new WeakMap();
   return {
     name: 'scripted',
-    complete: async (request: ModelRequest): Promise<ModelResponse> => {
+    complete: async (request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> => {
       // Nothing to send: the script is the reply (its text should hold the JSON). The bounds are
       // checked all the same, so a schema a real provider would refuse fails here too.
       checkResponseFormat(request, 'scripted');
@@ -26,9 +26,19 @@ export function createScriptedProvider(script: readonly ScriptStep[]): ModelProv
           retryable: false,
         });
       }
-      return replyFor(turn, index, tally.tokens + estimateTokens(request.system ?? ''));
+      const reply = replyFor(turn, index, tally.tokens + estimateTokens(request.system ?? ''));
+      if (options.onText) tellText(reply, options.onText);
+      return reply;
     },
   };
+}
+
+/** The reply's text word by word, as a streaming provider would send it, so live output can be tried without a key. */
+function tellText(reply: ModelResponse, onText: (delta: string) => void): void {
+  for (const block of reply.content) {
+    if (block.type !== 'text') continue;
+    for (const word of block.text.match(/\s*\S+\s*|\s+/g) ?? []) onText(word);
+  }
 }
 
 function turnsOf(script: readonly ScriptStep[]): Turn[] {

@@ -11,7 +11,7 @@ describe('configFromEnv', () => {
       logLevel: 'info',
       replicas: 1,
       ackWaitMs: 30_000,
-      sessionActor: { concurrency: 64, maxDeliver: 20, snapshotEvery: 50 },
+      sessionActor: { concurrency: 64, maxDeliver: 20, snapshotEvery: 50, liveOutput: true },
       toolExecutor: { concurrency: 16, maxDeliver: 5 },
     });
     expect(Object.keys(config.models.providers).sort()).toEqual(['anthropic', 'ollama', 'openai']);
@@ -26,6 +26,12 @@ describe('configFromEnv', () => {
       LOG_LEVEL: '',
     });
     expect(config).toMatchObject({ natsUrl: 'nats://a:4222,nats://b:4222', replicas: 3, logLevel: 'info', sessionActor: { snapshotEvery: 0 }, toolExecutor: { concurrency: 4 } });
+  });
+
+  it('turns live output off with SIGNALBOX_LIVE_OUTPUT=false, and refuses a word that is not a yes or a no', () => {
+    expect(configFromEnv({ SIGNALBOX_LIVE_OUTPUT: 'false' }).sessionActor.liveOutput).toBe(false);
+    expect(configFromEnv({ SIGNALBOX_LIVE_OUTPUT: 'true' }).sessionActor.liveOutput).toBe(true);
+    expect(() => configFromEnv({ SIGNALBOX_LIVE_OUTPUT: 'sometimes' })).toThrow(/^invalid setting: SIGNALBOX_LIVE_OUTPUT: /);
   });
 
   it('refuses a value that is not a setting, naming it', () => {

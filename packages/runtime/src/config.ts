@@ -33,6 +33,7 @@ export const Environment = z.object({
   SIGNALBOX_MAX_STEPS_CEILING: z.string().min(1).optional().describe("the most maxSteps a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 1000)"),
   SIGNALBOX_MAX_COST_USD_CEILING: z.string().min(1).optional().describe("the most maxCostUsd a task or resume may ask for, unless the agent's budgetCeiling says otherwise (default 100)"),
   SIGNALBOX_PERMISSION_CHECK_TIMEOUT_MS: z.string().min(1).optional().describe('how long a tool call waits for a permission broker to answer before it is denied (default 30000)'),
+  SIGNALBOX_LIVE_OUTPUT: z.string().min(1).optional().describe("send the models' text as it arrives on sbx.live.<sessionId>, asking models to stream (default true; false turns it off)"),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
   SIGNALBOX_GRANT_SIGNERS: z.string().min(1).optional().describe("comma-separated public NKeys of the permission brokers whose grants executors require (unset: executors run every job)"),
@@ -72,6 +73,8 @@ export const SessionActorSettings = z.object({
     .prefault({}),
   /** How long a tool call waits for a broker's verdict; past it the call is denied (fail closed). */
   permissionCheckTimeoutMs: positiveInt.default(permissionCheckTimeoutMs),
+  /** Sends the models' text as it arrives on `<prefix>.live.<sessionId>` (models are then asked to stream); `false` asks no model to stream. */
+  liveOutput: z.union([z.boolean(), z.stringbool()]).default(true),
 });
 
 /** What a tool executor process does unless told otherwise. */
@@ -158,6 +161,7 @@ const settingsByVariable = {
   SIGNALBOX_MAX_STEPS_CEILING: ['sessionActor', 'budgetCeiling', 'maxSteps'],
   SIGNALBOX_MAX_COST_USD_CEILING: ['sessionActor', 'budgetCeiling', 'maxCostUsd'],
   SIGNALBOX_PERMISSION_CHECK_TIMEOUT_MS: ['sessionActor', 'permissionCheckTimeoutMs'],
+  SIGNALBOX_LIVE_OUTPUT: ['sessionActor', 'liveOutput'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
   SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],

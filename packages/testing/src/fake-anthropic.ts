@@ -1,6 +1,7 @@
 import { startFakeHttp, type FakeHttpServer, type FakeReply } from './fake-http.ts';
+import { anthropicStreamOf } from './fake-streams.ts';
 
-/** A local stand-in for the Anthropic Messages API (`POST /v1/messages`). */
+/** A local stand-in for the Anthropic Messages API (`POST /v1/messages`), streamed or not. */
 export interface FakeAnthropic extends Omit<FakeHttpServer, 'origin'> {
   /** Pass as the SDK's `baseURL`. */
   readonly baseURL: string;
@@ -11,6 +12,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     paths: ['/v1/messages'],
     notFound: (path) => anthropicError(404, 'not_found_error', `Not found: ${path}`),
     unplanned: () => anthropicError(500, 'api_error', 'fake Anthropic server: no reply was planned for this request'),
+    streamOf: (_path, body) => anthropicStreamOf(body),
   });
   return { baseURL: http.origin, requests: http.requests, reply: http.reply, close: http.close };
 }

@@ -7,7 +7,15 @@ export type FakeReply =
   /** A body sent as is, with a JSON content type: for malformed replies. */
   | { kind: 'raw'; status: number; body: string; headers?: Record<string, string> }
   /** Wait before answering; longer than the client's timeout, it makes the client give up. */
-  | { kind: 'delayed'; ms: number; reply: FakeReply };
+  | { kind: 'delayed'; ms: number; reply: FakeReply }
+  /** A 200 `text/event-stream` of these events; `cut` drops the connection after them instead of ending the body. */
+  | { kind: 'sse'; events: readonly SseEvent[]; cut?: boolean };
+
+/** One server-sent event as a provider writes it: `event: <event>` (when named), then `data: <data>`. */
+export interface SseEvent {
+  event?: string;
+  data: string;
+}
 
 /** A request the fake received, for tests to assert what the adapter sent. */
 export interface RecordedRequest {
@@ -35,6 +43,11 @@ export interface FakeHttpOptions {
   notFound(path: string): FakeReply;
   /** Answer for a request that arrives when no reply is queued, so the test fails loudly. */
   unplanned(): FakeReply;
+  /**
+   * The events that stream a planned 200 JSON reply, for a request that asks for a stream
+   * (`"stream": true`): every planned reply serves either kind of call, the same reply either way.
+   */
+  streamOf(path: string, body: unknown): SseEvent[];
 }
 
 export function delayed(ms: number, reply: FakeReply): FakeReply {
@@ -44,6 +57,16 @@ export function delayed(ms: number, reply: FakeReply): FakeReply {
 /** A 200 whose body is cut off mid-JSON, as a broken proxy might send. */
 export function malformedJson(): FakeReply {
   return { kind: 'raw', status: 200, body: '{"id": "truncated", "content": [' };
+}
+
+/** A stream of `events`; `cut`: the connection drops after them, as a stream broken off midway. */
+export function sseReply(events: readonly SseEvent[], options: { cut?: boolean } = {}): FakeReply {
+  return { kind: 'sse', events, ...(options.cut ? { cut: true } : {}) };
+}
+
+/** A JSON value as one event's data: `{ type, ...fields }`, named after its type as Anthropic and the Responses API name them. */
+export function typedEvent(type: string, fields: Record<string, unknown>): SseEvent {
+  return { event: type, data: JSON.stringify({ type, ...fields }) };
 }
 
 /** A scripted HTTP server on a free loopback port. */
@@ -57,8 +80,8 @@ export async function startFakeHttp(options: FakeHttpOptions): Promise<FakeHttpS
       (request) => {
         requests.push(request);
         const known = req.method === 'POST' && options.paths.includes(request.path);
-        const reply = known ? (queue.shift() ?? options.unplanned()) : options.notFound(request.path);
-        send(res, reply, timers);
+        const planned = known ? (queue.shift() ?? options.unplanned()) : options.notFound(request.path);
+        send(res, streamed(request) ? asStream(planned, request.path, options) : planned, timers);
       },
       // The client went away mid-body: nothing to answer.
       () => res.destroy(),
@@ -90,6 +113,17 @@ async function receive(req: IncomingMessage): Promise<RecordedRequest> {
   return { method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', headers, body: parseJson(text), receivedAt: Date.now() };
 }
 
+function streamed(request: RecordedRequest): boolean {
+  return (request.body as { stream?: unknown } | null)?.stream === true;
+}
+
+/** A planned 200 JSON reply as the events that stream it; errors and replies planned as streams stay as they are. */
+function asStream(reply: FakeReply, path: string, options: FakeHttpOptions): FakeReply {
+  if (reply.kind === 'delayed') return { ...reply, reply: asStream(reply.reply, path, options) };
+  if (reply.kind !== 'json' || reply.status !== 200) return reply;
+  return sseReply(options.streamOf(path, reply.body));
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -106,6 +140,14 @@ function send(res: ServerResponse, reply: FakeReply, timers: Set<NodeJS.Timeout>
       if (!res.destroyed) send(res, reply.reply, timers);
     }, reply.ms);
     timers.add(timer);
+    return;
+  }
+  if (reply.kind === 'sse') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const frames = reply.events.map((event) => `${event.event === undefined ? '' : `event: ${event.event}\n`}data: ${event.data}\n\n`);
+    res.write(frames.join(''));
+    if (reply.cut) res.destroy();
+    else res.end();
     return;
   }
   const body = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.body;

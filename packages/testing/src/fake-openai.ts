@@ -1,9 +1,10 @@
 import { startFakeHttp, type FakeHttpServer, type FakeReply } from './fake-http.ts';
 import type { WireToolCall } from './fake-anthropic.ts';
+import { chatStreamOf, responsesStreamOf } from './fake-streams.ts';
 
 /**
  * A local stand-in for the OpenAI API and OpenAI-compatible servers: `POST /v1/responses` and
- * `POST /v1/chat/completions` share one reply queue.
+ * `POST /v1/chat/completions` share one reply queue; a planned reply serves a streamed call as its stream.
  */
 export interface FakeOpenAI extends Omit<FakeHttpServer, 'origin'> {
   /** Pass as the SDK's `baseURL` (it ends in `/v1`). */
@@ -15,6 +16,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     paths: ['/v1/responses', '/v1/chat/completions'],
     notFound: (path) => openaiError(404, { message: `Invalid URL (POST ${path})`, type: 'invalid_request_error' }),
     unplanned: () => openaiError(500, { message: 'fake OpenAI server: no reply was planned for this request', type: 'server_error' }),
+    streamOf: (path, body) => (path === '/v1/responses' ? responsesStreamOf(body) : chatStreamOf(body)),
   });
   return { baseURL: `${http.origin}/v1`, requests: http.requests, reply: http.reply, close: http.close };
 }

@@ -1,7 +1,8 @@
 export { anthropicError, anthropicErrors, anthropicMessage, anthropicText, anthropicToolUse, startFakeAnthropic } from './fake-anthropic.ts';
 export type { AnthropicMessageOptions, FakeAnthropic, WireToolCall } from './fake-anthropic.ts';
-export { delayed, malformedJson, startFakeHttp } from './fake-http.ts';
-export type { FakeHttpOptions, FakeHttpServer, FakeReply, RecordedRequest } from './fake-http.ts';
+export { delayed, malformedJson, sseReply, startFakeHttp, typedEvent } from './fake-http.ts';
+export type { FakeHttpOptions, FakeHttpServer, FakeReply, RecordedRequest, SseEvent } from './fake-http.ts';
+export { anthropicStreamError, anthropicStreamOf, chatStreamOf, piecesOf, responsesStreamOf } from './fake-streams.ts';
 export {
   chatCompletion,
   chatText,

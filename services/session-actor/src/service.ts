@@ -35,6 +35,8 @@ export interface SessionActorOptions {
   adoptEveryMs?: number;
   /** How long a tool call waits for a permission broker's verdict before it is denied (default: the config's). */
   permissionCheckTimeoutMs?: number;
+  /** Send the models' text as it arrives on each session's live subject (default: the config's, on). */
+  liveOutput?: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         actor,
         permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
         eventPartitions: config.eventPartitions,
+        liveOutput: options.liveOutput ?? config.sessionActor.liveOutput,
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

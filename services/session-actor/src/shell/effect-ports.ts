@@ -3,6 +3,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
 import { liveWorkspaceView, transientRetries, type EventReader } from '@signalbox/store';
+import type { LiveTextOpener } from './live-text.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
 
 /** A model call the decider asked for, with its whole request. */
@@ -68,12 +69,18 @@ export function gradeJobId({ job, round }: GradeDispatch): string {
   return `grade/${job.sessionId}/${job.attempt}${round === 0 ? '' : `/${round}`}`;
 }
 
-/** Calls the agent's model for real, backing off before a retried attempt. */
-export function liveModelPort(resolveModel: ModelResolver, clock: () => number): ModelPort {
+/**
+ * Calls the agent's model for real, backing off before a retried attempt; with `openLive`, the reply's
+ * text goes out on the session's live subject as it arrives, and its end when the call ends.
+ */
+export function liveModelPort(resolveModel: ModelResolver, clock: () => number, openLive?: LiveTextOpener): ModelPort {
   return {
     call: async (session, call, signal) => {
       if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
-      return callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock, signal);
+      const live = openLive?.(session.sessionId, call);
+      const command = await callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock, { signal, onText: live?.onText });
+      live?.end(command.type !== 'RecordModelReply');
+      return command;
     },
   };
 }

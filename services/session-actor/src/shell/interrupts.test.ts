@@ -23,7 +23,7 @@ describe('a model call in flight', () => {
   it('abandoned by an interrupt answers with the interrupt, to be recorded instead of a failure', async () => {
     const calls = new InFlightCalls();
     const signal = calls.begin('s1');
-    const answer = callModel(resolve, agent, { callId: 'm1', request }, Date.now, signal);
+    const answer = callModel(resolve, agent, { callId: 'm1', request }, Date.now, { signal });
     calls.stop('s2', { by: 'cli:bob', reason: '', interruptId: 'other' });
     calls.stop('s1', { by: 'cli:ann', reason: 'not that', interruptId: 'i1' });
     expect(await answer).toEqual({ type: 'Interrupt', by: 'cli:ann', reason: 'not that', interruptId: 'i1' });

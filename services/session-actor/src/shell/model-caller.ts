@@ -3,6 +3,7 @@ import {
   createScriptedProvider,
   ModelError,
   parseModelName,
+  type CallOptions,
   type ModelProvider,
   type ProviderRegistry,
 } from '@signalbox/models';
@@ -40,18 +41,21 @@ export function modelResolver(registry: ProviderRegistry, providerKeys: Provider
   };
 }
 
-/** Performs one model call and turns its result, good or bad, into the command that records it. */
+/**
+ * Performs one model call and turns its result, good or bad, into the command that records it.
+ * `onText`, given, hears the reply's text as it arrives (the provider streams); the command is the same.
+ */
 export async function callModel(
   resolve: ModelResolver,
   agent: AgentDefinition,
   call: { callId: string; request: ModelRequest },
   clock: () => number,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined } = {},
 ): Promise<SessionCommand> {
   const started = clock();
   try {
     const model = await resolve(agent);
-    const response = await model.provider.complete(call.request, signal ? { signal } : {});
+    const response = await model.provider.complete(call.request, definedOnly(options));
     const costUsd = model.costOf(response.usage);
     // A reply the log could not hold would fail its append on every retry, each retry calling the model again.
     const unrecordable = valueDepthProblem(response, maxInputDepth);
@@ -62,6 +66,7 @@ export async function callModel(
     return { type: 'RecordModelReply', callId: call.callId, response, costUsd, latencyMs: clock() - started };
   } catch (error) {
     // Abandoned for an interrupt: that is what is recorded, not a failed call.
+    const { signal } = options;
     if (signal?.aborted && signal.reason instanceof InterruptedCall) return { type: 'Interrupt', ...signal.reason.interrupt };
     if (error instanceof ModelError) {
       return { type: 'RecordModelFailure', callId: call.callId, code: error.code, message: error.message, retryable: error.retryable };
@@ -70,4 +75,9 @@ export async function callModel(
     const message = error instanceof Error ? error.message : String(error);
     return { type: 'RecordModelFailure', callId: call.callId, code: 'unexpected', message, retryable: false };
   }
+}
+
+/** The call options that are set: the provider options type leaves no room for an explicit `undefined`. */
+function definedOnly(options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined }): CallOptions {
+  return { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) };
 }

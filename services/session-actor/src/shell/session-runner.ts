@@ -8,6 +8,7 @@ import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, stopSteps } from './interrupts.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
+import { liveTextPublisher } from './live-text.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import type { ModelResolver } from './model-caller.ts';
@@ -32,6 +33,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   permissionCheckTimeoutMs: number;
   /** The partitions stream's partition count, which routes the supervisor's gate requests. */
   eventPartitions: number;
+  /** Send each model call's text as it arrives on the session's live subject; off, no model is asked to stream. */
+  liveOutput?: boolean;
 }
 
 export interface CommandOptions {
@@ -73,7 +76,8 @@ export class SessionRunner {
     this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
     const recordings = new ForkRecordings(store);
-    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock), recordings);
+    const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
+    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);

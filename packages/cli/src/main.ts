@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskUrlsIn, readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
+import type { DeleteFlags } from './delete-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ApprovalFlags } from './approval-commands.ts';
@@ -141,11 +142,23 @@ program
   .option('--json', 'one JSON event per line')
   .action((sessionId: string, _options, command: Command) => tailSession(globals(command), sessionId));
 
-program
-  .command('sessions')
+const sessions = program.command('sessions').description('list sessions, newest first, or delete them (lists them when no subcommand is given)');
+
+sessions
+  .command('list', { isDefault: true })
   .description('list sessions, newest first')
   .option('--json', 'print JSON')
   .action((_options, command: Command) => listSessions(globals(command)));
+
+sessions
+  .command('delete')
+  .description('delete completed sessions everywhere: log, index, snapshots, transcripts, workspace, tool ledger, inbox, timers, dead letters, and long outputs no other session refers to')
+  .argument('[sessionId...]', 'the sessions to delete')
+  .option('--cascade', 'also delete their forks and subagents (without it, a session that has any is refused, naming them)')
+  .option('--where <key=value>', 'choose sessions by their task metadata (repeat: all must hold); lists them, and deletes only with --yes', (value: string, earlier: string[] = []) => [...earlier, value])
+  .option('--yes', 'delete the sessions --where chose')
+  .option('--json', 'print { deleted, failed } (or { refused } / { wouldDelete }) as JSON')
+  .action(async (sessionIds: string[], flags: DeleteFlags, command: Command) => (await import('./delete-commands.ts')).deleteSessionsCommand(globals(command), sessionIds, flags));
 
 program
   .command('inspect')

@@ -5,6 +5,7 @@ import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
+import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -105,6 +106,8 @@ export interface DoctorFacts {
   judges?: JudgeFact[];
   /** Grade jobs waiting, and the graders' durable (absent before the jobs stream exists). */
   grader?: GraderFact;
+  /** Retention periods and sessions kept past them (absent before the sessions index exists). */
+  retention?: RetentionFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -159,6 +162,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...gateFindings(facts.gatedAgents, facts.subscribers),
     ...judgeFindings(facts.judges ?? []),
     ...graderFindings(facts.grader, facts.prefix),
+    ...retentionFindings(facts.retention),
   ];
 }
 

@@ -57,4 +57,5 @@ export { canonicalJson } from './canonical-json.ts';
 export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';
 export { maxGatedCalls, SupervisorGateReply, SupervisorGateRequest } from './supervisor-gate.ts';
-export { RetentionPeriod, retentionMs } from './retention.ts';
+export { isPastRetention, RetentionPeriod, retentionMs } from './retention.ts';
+export type { RetentionRules } from './retention.ts';

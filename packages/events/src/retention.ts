@@ -20,3 +20,17 @@ export function retentionMs(period: string): number {
   const unit = period.at(-1) as keyof typeof unitMs;
   return Number(period.slice(0, -1)) * unitMs[unit];
 }
+
+/** How long completed sessions are kept, in ms: per agent (its `retention`), else the installation's; unset: for ever. */
+export interface RetentionRules {
+  byAgent: ReadonlyMap<string, number>;
+  installation?: number;
+}
+
+const completedStatuses: ReadonlySet<string> = new Set(['succeeded', 'failed', 'aborted']);
+
+/** Whether a session (as the sessions index shows it) completed longer than its retention period before `now`. */
+export function isPastRetention(session: { agent: string; status: string; updatedAt: number }, rules: RetentionRules, now: number): boolean {
+  const keepMs = rules.byAgent.get(session.agent) ?? rules.installation;
+  return keepMs !== undefined && completedStatuses.has(session.status) && now - session.updatedAt > keepMs;
+}

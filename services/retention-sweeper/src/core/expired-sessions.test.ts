@@ -1,6 +1,7 @@
+import { isPastRetention, type RetentionRules } from '@signalbox/events';
 import type { SessionFacts } from '@signalbox/store';
 import { describe, expect, it } from 'vitest';
-import { isExpired, sweep, type RetentionRules } from './expired-sessions.ts';
+import { sweep } from './expired-sessions.ts';
 
 const day = 86_400_000;
 const now = 100 * day;
@@ -14,25 +15,25 @@ const session = (sessionId: string, more: Partial<SessionFacts> = {}): SessionFa
 });
 const thirtyDays: RetentionRules = { byAgent: new Map(), installation: 30 * day };
 
-describe('isExpired', () => {
+describe('isPastRetention', () => {
   it('given no retention anywhere, then nothing ever expires', () => {
-    expect(isExpired(session('a', { updatedAt: 0 }), { byAgent: new Map() }, now)).toBe(false);
+    expect(isPastRetention(session('a', { updatedAt: 0 }), { byAgent: new Map() }, now)).toBe(false);
   });
 
   it("given an agent's retention, then it wins over the installation's", () => {
     const rules = { byAgent: new Map([['writer', 60 * day]]), installation: 30 * day };
-    expect(isExpired(session('a'), rules, now)).toBe(false);
-    expect(isExpired(session('b', { agent: 'other' }), rules, now)).toBe(true);
+    expect(isPastRetention(session('a'), rules, now)).toBe(false);
+    expect(isPastRetention(session('b', { agent: 'other' }), rules, now)).toBe(true);
   });
 
   it('given a session completed just at its period, then it is kept until the period has passed', () => {
-    expect(isExpired(session('a', { updatedAt: now - 30 * day }), thirtyDays, now)).toBe(false);
-    expect(isExpired(session('a', { updatedAt: now - 30 * day }), thirtyDays, now + 1)).toBe(true);
+    expect(isPastRetention(session('a', { updatedAt: now - 30 * day }), thirtyDays, now)).toBe(false);
+    expect(isPastRetention(session('a', { updatedAt: now - 30 * day }), thirtyDays, now + 1)).toBe(true);
   });
 
   it('given a running or paused session however old, then it is never expired', () => {
-    expect(isExpired(session('a', { status: 'running', updatedAt: 0 }), thirtyDays, now)).toBe(false);
-    expect(isExpired(session('a', { status: 'paused', updatedAt: 0 }), thirtyDays, now)).toBe(false);
+    expect(isPastRetention(session('a', { status: 'running', updatedAt: 0 }), thirtyDays, now)).toBe(false);
+    expect(isPastRetention(session('a', { status: 'paused', updatedAt: 0 }), thirtyDays, now)).toBe(false);
   });
 });
 

@@ -1,23 +1,10 @@
+import { isPastRetention, type RetentionRules } from '@signalbox/events';
 import { planDeletion, type SessionDeletion, type SessionFacts } from '@signalbox/store';
-
-/** How long completed sessions are kept, in ms: per agent (its `retention`), else the installation's; unset: for ever. */
-export interface RetentionRules {
-  byAgent: ReadonlyMap<string, number>;
-  installation?: number;
-}
 
 /** What one sweep deletes, and the expired sessions it keeps because something not expired depends on them. */
 export interface Sweep {
   deletions: SessionDeletion[];
   held: { sessionId: string; by: string[] }[];
-}
-
-const completed = new Set<SessionFacts['status']>(['succeeded', 'failed', 'aborted']);
-
-/** Whether `facts`' session completed longer ago than its retention period. */
-export function isExpired(facts: SessionFacts, rules: RetentionRules, now: number): boolean {
-  const keepMs = rules.byAgent.get(facts.agent) ?? rules.installation;
-  return keepMs !== undefined && completed.has(facts.status) && now - facts.updatedAt > keepMs;
 }
 
 /**
@@ -26,7 +13,7 @@ export function isExpired(facts: SessionFacts, rules: RetentionRules, now: numbe
  * delete without --cascade would. Never a running session.
  */
 export function sweep(known: readonly SessionFacts[], rules: RetentionRules, now: number): Sweep {
-  const chosen = new Set(known.filter((facts) => isExpired(facts, rules, now)).map(({ sessionId }) => sessionId));
+  const chosen = new Set(known.filter((facts) => isPastRetention(facts, rules, now)).map(({ sessionId }) => sessionId));
   const dependents = dependentsOf(known);
   const held = new Map<string, string[]>();
   // Keeping one session can keep what it depends on: repeat until nothing more is kept.

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import { encode } from '@signalbox/events';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
-import { RuntimeConfig, startHost } from '@signalbox/runtime';
+import { RuntimeConfig, scheduleCommand, startHost } from '@signalbox/runtime';
+import type { DeletionHook } from '@signalbox/store';
+import { supervisorService } from '@signalbox/supervisor';
 import { defineTool, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -43,7 +47,14 @@ let runtime: TestRuntime;
 let sharedSha: string;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ agents: [archivist, ephemeral], tools: [...workspaceTools, keepNotes, longReport] });
+  // Snapshots every other event, and a supervisor following the log, so the sessions leave snapshots
+  // and the event subscriber's copy of their events to delete too.
+  runtime = await startTestRuntime({
+    agents: [archivist, ephemeral],
+    tools: [...workspaceTools, keepNotes, longReport],
+    actor: { snapshotEvery: 2 },
+    services: [supervisorService()],
+  });
   for (const [sessionId, team] of [['doomed-1', 'red'], ['survivor-1', 'blue']] as const) {
     await runtime.client.submit('archivist', { input: 'File it', sessionId, metadata: { team } });
     await succeededSession(runtime.client, sessionId, 20_000);
@@ -51,10 +62,24 @@ beforeAll(async () => {
   const afterNotes = (await runtime.client.events('doomed-1')).find((event) => event.type === 'tool.completed')!.n;
   await runtime.client.fork('doomed-1', { at: afterNotes, sessionId: 'doomed-fork' });
   await succeededSession(runtime.client, 'doomed-fork', 20_000);
+  await leaveTracesOutsideTheLog('doomed-1');
   const survivor = await runtime.client.events('survivor-1');
   sharedSha = survivor.flatMap((event) => (event.type === 'tool.completed' && event.data.wholeOutput ? [event.data.wholeOutput.sha256] : []))[0]!;
 }, 90_000);
 afterAll(() => runtime.dispose());
+
+/**
+ * What a session leaves outside its own subjects: a dead letter (a command its actor refused), a
+ * timer still to fire, and a job no executor takes; the deletion must find them by their content.
+ */
+async function leaveTracesOutsideTheLog(sessionId: string): Promise<void> {
+  const { nc, client } = runtime;
+  const deadLettersBefore = (await client.deadLetters(100)).length;
+  await jetstream(nc).publish(client.names.subjects.inbox(sessionId), encode({ type: 'no-such-command', sessionId }));
+  await vi.waitFor(async () => expect((await client.deadLetters(100)).length).toBe(deadLettersBefore + 1), { timeout: 10_000, interval: 50 });
+  await scheduleCommand(nc, client.names, sessionId, Date.now() + 24 * 3_600_000, { type: 'pause', sessionId, by: 'test', reason: uniqueOf(sessionId) });
+  await jetstream(nc).publish(client.names.subjects.toolJob('nobody.offers'), encode({ sessionId, note: uniqueOf(sessionId) }));
+}
 
 const cli = (...args: string[]) => runCli(['--nats', runtime.server.url, 'sessions', 'delete', ...args], { timeoutMs: 60_000 });
 
@@ -86,7 +111,9 @@ describe('deleting a session', () => {
 
   it('with --cascade removes the session and its fork from every stream, bucket and object store, and leaves the other session whole', async () => {
     const needles = ['doomed-1', 'doomed-fork', uniqueOf('doomed-1'), uniqueOf('doomed-fork')];
-    expect((await findEverywhere(runtime.nc, needles)).length).toBeGreaterThan(0);
+    const before = new Set((await findEverywhere(runtime.nc, needles)).map(({ stream }) => stream));
+    const everyKind = ['SBX_EVENTS', 'SBX_EVENT_PARTITIONS', 'SBX_WORKSPACE', 'SBX_DLQ', 'SBX_TIMERS', 'SBX_JOBS', 'KV_sbx-sessions', 'KV_sbx-snapshots', 'KV_sbx-tool-ledger', 'KV_sbx-references', 'OBJ_sbx-workspace', 'OBJ_sbx-tool-outputs'];
+    expect([...before].sort()).toEqual(expect.arrayContaining(everyKind));
 
     const run = await cli('--where', 'team=red', '--cascade', '--yes', '--json');
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -105,8 +132,21 @@ describe('deleting a session', () => {
     expect(await runtime.client.deleteSessions(['doomed-1'])).toEqual({ kind: 'refused', refusals: [{ reason: 'not-found', sessionId: 'doomed-1' }] });
   });
 
+  it("reports another store's hook that fails, keeps the session (its log) and finishes when run again", async () => {
+    const failing: DeletionHook = { name: 'memory', deleteSession: () => Promise.reject(new Error('the memory store is down')) };
+    expect(await runtime.client.deleteSessions(['survivor-1'], { hooks: [failing] })).toMatchObject({
+      kind: 'deleted',
+      report: { deleted: [], failed: [{ sessionId: 'survivor-1', hook: 'memory', error: 'the memory store is down' }] },
+    });
+    expect(await runtime.client.hasSession('survivor-1')).toBe(true);
+    expect((await runtime.client.planDeletion(['survivor-1'])).kind).toBe('delete');
+  });
+
   it('deletes the shared long output with the last session that refers to it', async () => {
-    expect(await runtime.client.deleteSessions(['survivor-1'])).toMatchObject({ kind: 'deleted', report: { deleted: ['survivor-1'], failed: [] } });
+    const seen: string[] = [];
+    const memory: DeletionHook = { name: 'memory', deleteSession: async ({ sessionId, events }) => void seen.push(`${sessionId}:${events.length > 0}`) };
+    expect(await runtime.client.deleteSessions(['survivor-1'], { hooks: [memory] })).toMatchObject({ kind: 'deleted', report: { deleted: ['survivor-1'], failed: [] } });
+    expect(seen).toEqual(['survivor-1:true']);
     expect(await runtime.client.toolOutput(sharedSha)).toBeUndefined();
     expect(await findEverywhere(runtime.nc, ['survivor-1', uniqueOf('survivor-1'), 'SHARED-REPORT-LINE'])).toEqual([]);
   });

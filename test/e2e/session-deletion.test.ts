@@ -128,6 +128,15 @@ describe('deleting a session', () => {
     expect(await runtime.client.workspaceAt('survivor-1')).toEqual([{ path: 'notes.md', size: `notes: ${uniqueOf('survivor-1')}`.length }]);
   });
 
+  it('refuses a session still running (here, holding a call for approval) until it is aborted', async () => {
+    await runtime.client.applyPolicy({ name: 'ask-first', rules: [{ effect: 'ask', tool: 'notes.keep' }] });
+    await runtime.client.applyAgent({ ...archivist, name: 'careful', policy: 'ask-first' });
+    await runtime.client.submit('careful', { input: 'File it', sessionId: 'waiting-1' });
+    await vi.waitFor(async () => expect((await runtime.client.approvals()).map(({ sessionId }) => sessionId)).toContain('waiting-1'), { timeout: 10_000, interval: 50 });
+    expect(await runtime.client.deleteSessions(['waiting-1'], { cascade: true })).toEqual({ kind: 'refused', refusals: [{ reason: 'not-completed', sessionId: 'waiting-1', status: 'running' }] });
+    expect(await runtime.client.hasSession('waiting-1')).toBe(true);
+  });
+
   it('is idempotent: deleting it again finds no session and changes nothing', async () => {
     expect(await runtime.client.deleteSessions(['doomed-1'])).toEqual({ kind: 'refused', refusals: [{ reason: 'not-found', sessionId: 'doomed-1' }] });
   });

@@ -48,13 +48,13 @@ function outputsOf({ events }: DeletionTarget): string[] {
 }
 
 /**
- * Forgets `holder`'s references first, then removes the content nobody outside this deletion still
- * refers to: run again after a crash, it finds its references gone and the others as they were.
+ * Removes the content nobody outside this deletion refers to, then forgets `holder`'s references: cut
+ * off midway and run again, it still finds its own references, so it removes what it had not yet.
  */
 async function deleteShared(jsm: JetStreamManager, references: ContentReferences, store: string, kind: SharedContent, holder: string, shas: readonly string[], deleting: ReadonlySet<string>): Promise<void> {
-  await references.forget(kind, shas, holder);
   const holders = new Map(await Promise.all(shas.map(async (sha) => [sha, await references.holders(kind, sha)] as const)));
-  for (const sha of unreferencedContent(shas, holders, deleting)) await removeObject(jsm, store, sha);
+  for (const sha of unreferencedContent(shas, holders, holder, deleting)) await removeObject(jsm, store, sha);
+  await references.forget(kind, shas, holder);
 }
 
 /** Removes an object's chunks and its metadata entirely, leaving no delete marker that names it. */

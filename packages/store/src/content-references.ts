@@ -10,9 +10,10 @@ const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /**
  * The references bucket: one empty key `<kind>.<sha256>.<holder>` per holder of content stored once by
- * sha256. A writer refers before it stores, and a deletion forgets its own references before it asks
- * who else holds the content, so content another session still refers to is never deleted; which
- * sessions hold a sha256 costs one stream-info request, not a scan of any log.
+ * sha256. A writer refers before it stores; a deletion removes only content no holder outside it refers
+ * to, and forgets its own references last. Who holds a sha256 costs one stream-info request, not a
+ * scan of any log, and counts every key with a message: a delete marker published to a reference
+ * (which the executor's user could) still counts, so only a purge (the deleter's right) drops one.
  */
 export class ContentReferences {
   readonly #kv: KV;

@@ -39,6 +39,7 @@ describe('planDeletion', () => {
 
   it('given a running or paused session, when deleted, then it is refused until aborted', () => {
     const plan = planDeletion(['r', 'p'], [done('r', { status: 'running' }), done('p', { status: 'paused' })], false);
+    if (plan.kind === 'refused') expect(refusalText(plan.refusals[1]!)).toBe('p is paused: only a completed session can be deleted (wait for it to end, or have it aborted)');
     expect(plan).toEqual({
       kind: 'refused',
       refusals: [
@@ -87,10 +88,14 @@ describe('unreferencedContent', () => {
       ['shared', ['a', 'b']],
       ['own', ['a']],
     ]);
-    expect(unreferencedContent(['shared', 'own'], holders, new Set(['a']))).toEqual(['own']);
+    expect(unreferencedContent(['shared', 'own'], holders, 'a', new Set(['a']))).toEqual(['own']);
   });
 
   it('given both holders deleted together, when planned, then the content goes', () => {
-    expect(unreferencedContent(['shared', 'shared'], new Map([['shared', ['a', 'b']]]), new Set(['a', 'b']))).toEqual(['shared']);
+    expect(unreferencedContent(['shared', 'shared'], new Map([['shared', ['a', 'b']]]), 'a', new Set(['a', 'b']))).toEqual(['shared']);
+  });
+
+  it('given content stored before references were recorded (the holder has none), then it is kept', () => {
+    expect(unreferencedContent(['legacy'], new Map([['legacy', []]]), 'a', new Set(['a']))).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ const completed = new Set<SessionFacts['status']>(['succeeded', 'failed', 'abort
 /**
  * Decides what deleting `requested` removes. A session that forks or subagents depend on is refused
  * unless `cascade`, which takes the whole tree below it; a session still running (or paused) is
- * refused, since its actor would append again: abort it first. Nothing is deleted if anything is refused.
+ * refused, since its actor would append again: it must end (or be aborted) first. Nothing is deleted if anything is refused.
  */
 export function planDeletion(requested: readonly string[], known: readonly SessionFacts[], cascade: boolean): DeletionPlan {
   const byId = new Map(known.map((facts) => [facts.sessionId, facts]));
@@ -73,7 +73,7 @@ export function refusalText(refusal: DeletionRefusal): string {
     case 'has-dependents':
       return `${refusal.sessionId} has ${dependentsText(refusal)}: delete them first, or add --cascade to delete them too`;
     case 'not-completed':
-      return `${refusal.sessionId} is ${refusal.status}: abort it first (only a completed session can be deleted)`;
+      return `${refusal.sessionId} is ${refusal.status}: only a completed session can be deleted (wait for it to end, or have it aborted)`;
     default:
       return assertNever(refusal);
   }
@@ -138,9 +138,13 @@ function deletionOf({ sessionId, root }: SessionFacts): SessionDeletion {
 }
 
 /**
- * Content shared by sha256 that deleting `deleted` leaves unreferenced: those of `shas` that no
- * remaining holder refers to. `holders` maps each sha256 to everything that refers to it now.
+ * Content shared by sha256 that `holder`'s deletion may remove: what no holder outside `deleted`
+ * refers to. `holders` maps each sha256 to everything that refers to it now. Content `holder` has no
+ * reference to was stored before references were recorded: who else holds it is unknown, so it is kept.
  */
-export function unreferencedContent(shas: Iterable<string>, holders: ReadonlyMap<string, readonly string[]>, deleted: ReadonlySet<string>): string[] {
-  return [...new Set(shas)].filter((sha) => (holders.get(sha) ?? []).every((holder) => deleted.has(holder)));
+export function unreferencedContent(shas: Iterable<string>, holders: ReadonlyMap<string, readonly string[]>, holder: string, deleted: ReadonlySet<string>): string[] {
+  return [...new Set(shas)].filter((sha) => {
+    const referring = holders.get(sha) ?? [];
+    return referring.includes(holder) && referring.every((other) => deleted.has(other));
+  });
 }

@@ -14,16 +14,17 @@ const WherePair = z.string().regex(/^[A-Za-z0-9_.-]{1,64}=.{1,1000}$/s, 'a --whe
 
 /** The `--where` flags as one filter; a key given twice is refused rather than one silently winning. */
 export function whereFilter(pairs: readonly string[]): Record<string, string> {
-  const filter: Record<string, string> = {};
+  const filter = new Map<string, string>();
   for (const pair of pairs) {
     const parsed = WherePair.safeParse(pair);
     if (!parsed.success) throw new Error(`"${pair}": ${parsed.error.issues[0]?.message ?? 'not key=value'}`);
     const at = pair.indexOf('=');
     const key = pair.slice(0, at);
-    if (Object.hasOwn(filter, key)) throw new Error(`--where names ${key} twice`);
-    filter[key] = pair.slice(at + 1);
+    if (filter.has(key)) throw new Error(`--where names ${key} twice`);
+    filter.set(key, pair.slice(at + 1));
   }
-  return filter;
+  // fromEntries defines each key as data: a key such as __proto__ stays a key, not the object's prototype.
+  return Object.fromEntries(filter);
 }
 
 /**

@@ -77,6 +77,11 @@ describe('sessionsMatching', () => {
     expect(sessionsMatching(known, { team: 'x', env: 'ci' })).toEqual(['a']);
   });
 
+  it("given a filter on an object's inherited property, when matched, then nothing is chosen", () => {
+    expect(sessionsMatching(known, { constructor: 'function Object() { [native code] }' })).toEqual([]);
+    expect(sessionsMatching(known, { toString: 'x' })).toEqual([]);
+  });
+
   it('given an empty filter, when matched, then nothing is chosen', () => {
     expect(sessionsMatching(known, {})).toEqual([]);
   });

@@ -60,7 +60,8 @@ export function planDeletion(requested: readonly string[], known: readonly Sessi
 export function sessionsMatching(known: readonly SessionFacts[], filter: Readonly<Record<string, string>>): string[] {
   const pairs = Object.entries(filter);
   if (pairs.length === 0) return [];
-  return known.filter(({ metadata }) => pairs.every(([key, value]) => metadata?.[key] === value)).map(({ sessionId }) => sessionId);
+  const holds = (metadata: SessionFacts['metadata'], key: string, value: string) => metadata !== undefined && Object.hasOwn(metadata, key) && metadata[key] === value;
+  return known.filter(({ metadata }) => pairs.every(([key, value]) => holds(metadata, key, value))).map(({ sessionId }) => sessionId);
 }
 
 /** How a refusal reads to a person. */

@@ -15,6 +15,7 @@ import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@sign
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
+import { retentionSweeperService } from '@signalbox/retention-sweeper';
 import { provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -39,6 +40,7 @@ const passwords = {
   SIGNALBOX_SUPERVISOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_GRADER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_LIVE_VIEWER_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_RETENTION_SWEEPER_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -50,6 +52,7 @@ const users = {
   supervisor: { user: 'supervisor', password: passwords.SIGNALBOX_SUPERVISOR_PASSWORD },
   grader: { user: 'grader', password: passwords.SIGNALBOX_GRADER_PASSWORD, inboxPrefix: '_SBX_INBOX.grader' },
   viewer: { user: 'live-viewer', password: passwords.SIGNALBOX_LIVE_VIEWER_PASSWORD },
+  sweeper: { user: 'retention-sweeper', password: passwords.SIGNALBOX_RETENTION_SWEEPER_PASSWORD, inboxPrefix: '_SBX_INBOX.retention-sweeper' },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -110,21 +113,6 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).setSecret('VAULT_CANARY', 'vault-canary-value', vaultKey);
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent(scriptedAgent({ ...listingToo, name: 'careful', policy: 'ask-writes' }));
-  const hostAs = (role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader', services: Parameters<typeof startHost>[0]) =>
-    // Snapshots every few events, so the actor writes snapshots and transcripts too. Executors run only
-    // jobs with the broker's grant, so the grant travels through every user's permissions.
-    startHost(
-      services,
-      RuntimeConfig.parse({
-        natsUrl: server.url,
-        natsAuth: users[role],
-        logLevel: 'silent',
-        instance: role,
-        sessionActor: { snapshotEvery: 3 },
-        permissionBroker: { nkeySeed: new TextDecoder().decode(brokerKey.getSeed()) },
-        toolExecutor: { grantSigners: [brokerKey.getPublicKey()] },
-      }),
-    );
   hosts.push(await hostAs('actor', [sessionActorService()]));
   hosts.push(await hostAs('broker', [permissionBrokerService()]));
   hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
@@ -132,6 +120,25 @@ beforeAll(async () => {
   hosts.push(await hostAs('grader', [graderService({ models: graderModels })]));
   for (const host of hosts) void recordRefusals(host.nc);
 }, 60_000);
+
+/** A host of `services` connected as `role`'s NATS user, as a deployment runs them. */
+/**
+ * A host of `services` connected as `role`'s NATS user. Snapshots every few events, so the actor writes
+ * snapshots and transcripts too; executors run only jobs with the broker's grant, so the grant travels
+ * through every user's permissions.
+ */
+function hostAs(role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader' | 'sweeper', services: Parameters<typeof startHost>[0]): Promise<Host> {
+  const config = RuntimeConfig.parse({
+    natsUrl: server.url,
+    natsAuth: users[role],
+    logLevel: 'silent',
+    instance: role,
+    sessionActor: { snapshotEvery: 3 },
+    permissionBroker: { nkeySeed: new TextDecoder().decode(brokerKey.getSeed()) },
+    toolExecutor: { grantSigners: [brokerKey.getPublicKey()] },
+  });
+  return startHost(services, config);
+}
 
 async function recordRefusals(nc: NatsConnection): Promise<void> {
   for await (const status of nc.status()) {
@@ -262,6 +269,27 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it('lets the retention sweeper delete an expired session everywhere, and nothing else', async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    await admin.applyAgent(scriptedAgent({ ...listingToo, name: 'ephemeral', retention: '1h' }));
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('ephemeral', { input: 'note', sessionId: 'least-privilege-expiring' });
+    await completedSession(admin, 'least-privilege-expiring', 20_000);
+    const sessionsBefore = (await admin.sessions()).map(({ sessionId }) => sessionId);
+    // Two hours on by its clock: past the agent's hour, and no other agent has a retention.
+    const sweeper = await hostAs('sweeper', [retentionSweeperService({ clock: () => Date.now() + 2 * 3_600_000, sweepEveryMs: 200 })]);
+    void recordRefusals(sweeper.nc);
+    try {
+      await vi.waitFor(async () => expect(await admin.hasSession('least-privilege-expiring')).toBe(false), { timeout: 20_000, interval: 100 });
+    } finally {
+      await sweeper.stop();
+    }
+    expect((await admin.sessions()).map(({ sessionId }) => sessionId)).toEqual(sessionsBefore.filter((id) => id !== 'least-privilege-expiring'));
+    // Its note's content is the other sessions' too (stored once, by sha256): theirs still reads.
+    const note = await (await WorkspaceFiles.open(connectionOf('admin'), names)).read([{ root: 'least-privilege' }], 'note.md');
+    expect(new TextDecoder().decode(note)).toBe('remember the milk');
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     // Counted on the tasks' dead-letter subject alone: other rows' refusals (a grade for a session that
@@ -375,6 +403,23 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['viewer', 'hear the events as they are appended', (nc) => subscribed(nc, names.subjects.allEvents)],
   ['viewer', 'read a session log', async (nc) => (await jetstreamManager(nc)).direct.getMessage(names.streams.events, { last_by_subj: names.subjects.events('least-privilege') })],
   ['viewer', 'publish a task', (nc) => published(nc, names.subjects.task('scribe'))],
+  ['sweeper', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['sweeper', "send a command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['sweeper', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
+  ['sweeper', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
+  ['sweeper', 'purge the agents', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.agents}`)],
+  ['sweeper', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['sweeper', 'purge the vault', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.secrets}`)],
+  ['sweeper', 'purge the tasks', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.tasks)],
+  ['sweeper', 'delete the event log', async (nc) => (await jetstreamManager(nc)).streams.delete(names.streams.events)],
+  ['sweeper', 'write a reference that would keep content', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.references}.output.${'0'.repeat(64)}.x`, '')],
+  ['executor', 'purge the references, and with them what keeps shared content', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.references}`)],
+  ['executor', 'delete a stored tool output by message', async (nc) => (await jetstreamManager(nc)).streams.deleteMessage(`OBJ_${names.objectStores.toolOutputs}`, 1)],
+  ['actor', 'purge the workspace history', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.workspace)],
+  ['supervisor', 'purge the sessions index', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.sessions}`)],
+  ['grader', 'purge the tool outputs', async (nc) => (await jetstreamManager(nc)).streams.purge(`OBJ_${names.objectStores.toolOutputs}`)],
+  ['approver', 'delete a session as the sweeper does', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events, { filter: names.subjects.events('least-privilege') })],
+  ['publisher', 'delete a session as the sweeper does', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events, { filter: names.subjects.events('least-privilege') })],
 ];
 
 /** A direct get of one sealed secret, as the executor reads it. */
@@ -481,7 +526,11 @@ async function refusalOf(nc: NatsConnection, subject: string): Promise<never> {
 async function streamStates(): Promise<Record<string, { messages: number; last: number }>> {
   const jsm = await jetstreamManager(connectionOf('admin'));
   const { events, tasks, inbox, jobs, dlq } = names.streams;
-  const watched = [events, tasks, inbox, jobs, dlq, `OBJ_${names.objectStores.workspace}`, `KV_${names.buckets.agents}`, `KV_${names.buckets.secrets}`];
+  const watched = [
+    events, tasks, inbox, jobs, dlq, names.streams.workspace,
+    `OBJ_${names.objectStores.workspace}`, `OBJ_${names.objectStores.toolOutputs}`,
+    `KV_${names.buckets.agents}`, `KV_${names.buckets.secrets}`, `KV_${names.buckets.sessions}`, `KV_${names.buckets.references}`,
+  ];
   const states: Record<string, { messages: number; last: number }> = {};
   for (const stream of watched) {
     const { state } = await jsm.streams.info(stream);

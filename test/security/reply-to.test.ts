@@ -24,10 +24,10 @@ const targets = [
   'sbx.dlq.x',
 ];
 
-/** What the tasks themselves write: their logs, their tool calls and results, the workspace, the index. */
+/** What the tasks themselves write: their logs, their tool calls and results, the workspace (and who refers to its contents), the index. */
 const writtenByTasks = [
   'SBX_EVENTS', 'SBX_TASKS', 'SBX_INBOX', 'SBX_JOBS',
-  'KV_sbx-sessions', 'KV_sbx-snapshots', 'KV_sbx-transcripts', 'KV_sbx-tool-ledger', 'OBJ_sbx-workspace', 'SBX_WORKSPACE',
+  'KV_sbx-sessions', 'KV_sbx-snapshots', 'KV_sbx-transcripts', 'KV_sbx-tool-ledger', 'OBJ_sbx-workspace', 'SBX_WORKSPACE', 'KV_sbx-references',
 ];
 
 let server: NatsServer;

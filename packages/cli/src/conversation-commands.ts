@@ -1,9 +1,11 @@
 import { withClient, type GlobalOptions } from './connection.ts';
 import { defaultRequester, report } from './pause-commands.ts';
+import { exitCodeOf, printTimeline } from './session-commands.ts';
 
 export interface SendFlags {
   as?: string;
   interrupt?: boolean;
+  follow?: boolean;
 }
 
 export interface StopFlags {
@@ -15,8 +17,10 @@ export interface StopFlags {
 export async function sendCommand(options: GlobalOptions, sessionId: string, text: string, flags: SendFlags): Promise<void> {
   const by = flags.as ?? defaultRequester();
   await withClient(options, async (client) => {
+    const head = flags.follow ? ((await client.events(sessionId)).at(-1)?.n ?? 0) : 0;
     const sent = await client.send(sessionId, text, { by, ...(flags.interrupt ? { interrupt: true } : {}) });
     report(options, { sessionId, by, ...sent }, `sent ${sessionId} a message (as ${by})${flags.interrupt ? ', stopping its running step first' : ''}`);
+    if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId, { after: head }));
   }, 'must-exist');
 }
 

@@ -5,6 +5,7 @@ import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
+import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -107,6 +108,8 @@ export interface DoctorFacts {
   grader?: GraderFact;
   /** Streams whose subjects take the live subjects (`<prefix>.live.*`), which no stream should keep. */
   liveCapturedBy?: string[];
+  /** Retention periods and sessions kept past them (absent before the sessions index exists). */
+  retention?: RetentionFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -162,6 +165,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...judgeFindings(facts.judges ?? []),
     ...graderFindings(facts.grader, facts.prefix),
     ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
+    ...retentionFindings(facts.retention),
   ];
 }
 

@@ -7,6 +7,7 @@ import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
 import { judgeFactsOf } from './doctor-judge-checks.ts';
 import { graderFactOf } from './doctor-grader-checks.ts';
+import { retentionFactsOf } from './doctor-retention-facts.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
@@ -131,6 +132,8 @@ export interface DoctorSettings {
   vaultKeys: VaultFacts['keys'];
   /** The model providers this environment configures, to check agents' judge models against. */
   providers?: RuntimeConfig['models']['providers'];
+  /** `SIGNALBOX_RETENTION` here. */
+  retention?: string;
 }
 
 export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
@@ -178,6 +181,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     const agents = await storedAgents(nc, names, presentBuckets);
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
     facts.gatedAgents = gatedAgentsOf(agents);
+    if (presentBuckets.has(names.buckets.sessions)) facts.retention = await retentionFactsOf(nc, names, agents, settings.retention, Date.now());
   }
   return facts;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { maskUrlsIn, readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
+import type { DeleteFlags } from './delete-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ApprovalFlags } from './approval-commands.ts';
@@ -131,7 +132,7 @@ program
   .argument('<input>', 'the task, in words')
   .option('--session-id <id>', 'make the submission idempotent under this session id')
   .option('--max-steps <n>', "override the agent's step budget")
-  .option('--follow', 'print the timeline until the session completes')
+  .option('--follow', 'print the timeline until the session completes (or, a conversation, waits for the next message)')
   .option('--live', "with --follow, also print the model's text as it arrives (sbx.live.<sessionId>)")
   .option('--json', 'print JSON')
   .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
@@ -144,11 +145,23 @@ program
   .option('--json', 'one JSON event per line')
   .action((sessionId: string, flags: TailFlags, command: Command) => tailSession(globals(command), sessionId, flags));
 
-program
-  .command('sessions')
+const sessions = program.command('sessions').description('list sessions, newest first, or delete them (lists them when no subcommand is given)');
+
+sessions
+  .command('list', { isDefault: true })
   .description('list sessions, newest first')
   .option('--json', 'print JSON')
   .action((_options, command: Command) => listSessions(globals(command)));
+
+sessions
+  .command('delete')
+  .description('delete completed sessions everywhere: log, index, snapshots, transcripts, workspace, tool ledger, inbox, timers, dead letters, and long outputs no other session refers to')
+  .argument('[sessionId...]', 'the sessions to delete')
+  .option('--cascade', 'also delete their forks and subagents (without it, a session that has any is refused, naming them)')
+  .option('--where <key=value>', 'choose sessions by their task metadata (repeat: all must hold); lists them, and deletes only with --yes', (value: string, earlier: string[] = []) => [...earlier, value])
+  .option('--yes', 'delete the sessions --where chose')
+  .option('--json', 'print { deleted, failed } (or { refused } / { wouldDelete }) as JSON')
+  .action(async (sessionIds: string[], flags: DeleteFlags, command: Command) => (await import('./delete-commands.ts')).deleteSessionsCommand(globals(command), sessionIds, flags));
 
 program
   .command('inspect')
@@ -238,6 +251,7 @@ program
   .argument('<sessionId>')
   .argument('<text>', 'the message, as the model reads it')
   .option('--interrupt', 'stop the running step first (its model call, its tool calls) instead of queueing the message')
+  .option('--follow', 'print the events that follow, until the session completes or waits for the next message')
   .option('--as <name>', 'who writes, recorded in message.received (default: cli:<os user>)')
   .option('--json', 'print JSON')
   .action(async (sessionId: string, text: string, flags: SendFlags, command: Command) => (await import('./conversation-commands.ts')).sendCommand(globals(command), sessionId, text, flags));

@@ -1,5 +1,6 @@
 import { graderService } from '@signalbox/grader';
 import { permissionBrokerService } from '@signalbox/permission-broker';
+import { retentionSweeperService } from '@signalbox/retention-sweeper';
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
@@ -17,6 +18,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   supervisor: () => supervisorService(),
   // Grades sessions' outcomes (issue #19) from sbx.jobs.grade; function graders need a process of your own (graderService({ graders })).
   grader: () => graderService(),
+  // Deletes completed sessions past their agent's `retention` (else SIGNALBOX_RETENTION); with neither set it deletes nothing.
+  'retention-sweeper': () => retentionSweeperService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

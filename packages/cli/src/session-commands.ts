@@ -82,7 +82,8 @@ export async function tailSession(options: GlobalOptions, sessionId: string, fla
   await withClient(options, async (client) => {
     if (!(await client.hasSession(sessionId))) throw new Error(`no session ${sessionId}`);
     await withLiveText(options, client, flags.live === true ? sessionId : undefined, async () => {
-      process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId));
+      // A conversation is followed across its turns, to its end.
+      process.exitCode = exitCodeOf(await printTimeline(options, client, sessionId, { acrossTurns: true }));
     });
   }, 'must-exist');
 }
@@ -100,22 +101,27 @@ async function withLiveText(options: GlobalOptions, client: SignalboxClient, ses
   }
 }
 
-/** Prints a session's events as they are appended, until it completes; resolves to how it ended. */
-export async function printTimeline(options: GlobalOptions, client: SignalboxClient, sessionId: string): Promise<CompletedStatus | undefined> {
+/**
+ * Prints a session's events after event `after` as they are appended, until it completes or (unless
+ * `acrossTurns`) waits idle for a message, a conversation between turns; resolves to how it ended, or `idle`.
+ */
+export async function printTimeline(options: GlobalOptions, client: SignalboxClient, sessionId: string, { after = 0, acrossTurns = false } = {}): Promise<FollowedTo | undefined> {
   const colour = useColour();
-  let status: CompletedStatus | undefined;
-  for await (const event of reportingToolWaits(client.nc, client.names, client.follow(sessionId), (line) => console.error(`waiting: ${line}`))) {
+  let status: FollowedTo | undefined;
+  const events = acrossTurns ? client.follow(sessionId) : client.followTurn(sessionId, { after });
+  for await (const event of reportingToolWaits(client.nc, client.names, events, (line) => console.error(`waiting: ${line}`))) {
     console.log(options.json ? JSON.stringify(event) : formatEvent(event, colour));
-    if (event.type === 'session.completed') status = event.data.status;
+    status = event.type === 'session.completed' ? event.data.status : event.type === 'turn.completed' || event.type === 'session.interrupted' ? 'idle' : status;
   }
   return status;
 }
 
-type CompletedStatus = Extract<SessionEvent, { type: 'session.completed' }>['data']['status'];
+/** How a followed session ended, or `idle`: waiting for a message after its turn. */
+type FollowedTo = Extract<SessionEvent, { type: 'session.completed' }>['data']['status'] | 'idle';
 
-/** A command that followed a session to its end tells scripts whether it succeeded (the status is in its last line). */
-export function exitCodeOf(status: CompletedStatus | undefined): number {
-  return status === 'succeeded' ? 0 : 1;
+/** A command that followed a session to its end (or its turn's) tells scripts whether it succeeded (the status is in its last line). */
+export function exitCodeOf(status: FollowedTo | undefined): number {
+  return status === 'succeeded' || status === 'idle' ? 0 : 1;
 }
 
 export async function listSessions(options: GlobalOptions): Promise<void> {

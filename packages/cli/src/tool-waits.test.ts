@@ -26,6 +26,12 @@ describe('toolsAwaited', () => {
     expect(toolsAwaited(answered)).toEqual([]);
     const ended = stored([requested('t1', 'a.b'), { type: 'session.completed', data: { status: 'aborted', totals } }]);
     expect(toolsAwaited(ended)).toEqual([]);
+    const interrupted = stored([requested('t1', 'a.b'), { type: 'session.interrupted', data: { by: 'ann', reason: '', interruptId: 'i1', cancelledCalls: ['t1'] } }]);
+    expect(toolsAwaited(interrupted)).toEqual([]);
+  });
+
+  it("never names the runtime's own waits: no executor serves them", () => {
+    expect(toolsAwaited(stored([requested('t1', 'wait.signal'), requested('t2', 'wait.time')]))).toEqual([]);
   });
 });
 

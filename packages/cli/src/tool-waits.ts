@@ -1,4 +1,4 @@
-import { isToolOutcome, type SessionEvent } from '@signalbox/events';
+import { isBuiltInTool, isToolOutcome, type SessionEvent } from '@signalbox/events';
 
 /** A tool's job consumer as the server sees it: what waits for an executor, and whether any is asking for work. */
 export interface ToolConsumer {
@@ -10,11 +10,14 @@ export interface ToolConsumer {
   pulls: number;
 }
 
-/** Follows a session's calls: a tool is awaited from its `tool.requested` until its outcome or the session's end. */
+/**
+ * Follows a session's calls: an executor's tool is awaited from its `tool.requested` until its outcome,
+ * an interrupt or the session's end. The runtime's own tools (`wait.*`) wait by design, on no executor.
+ */
 export function noteToolCall(awaited: Map<string, string>, event: SessionEvent): void {
-  if (event.type === 'tool.requested') awaited.set(event.data.callId, event.data.tool);
+  if (event.type === 'tool.requested' && !isBuiltInTool(event.data.tool)) awaited.set(event.data.callId, event.data.tool);
   else if (isToolOutcome(event)) awaited.delete(event.data.callId);
-  else if (event.type === 'session.completed') awaited.clear();
+  else if (event.type === 'session.completed' || event.type === 'session.interrupted') awaited.clear();
 }
 
 /** The tools a session's calls are waiting on, each once. */

@@ -19,8 +19,26 @@ import {
   type Task,
 } from '@signalbox/events';
 import type { SentCommand } from '@signalbox/runtime';
-import { checkHistory, type HistoryCheck } from '@signalbox/session';
-import { liveWorkspaceView, openEventReader, requireSupportedServer, SecretVault, unadvertisedTools, workspaceViewAt, WorkspaceFiles, type EventReader, type VaultKey, type VaultKeys, type WorkspaceEntry } from '@signalbox/store';
+import { checkHistory, evolve, initialState, type HistoryCheck } from '@signalbox/session';
+import {
+  liveWorkspaceView,
+  openEventReader,
+  requireSupportedServer,
+  SecretVault,
+  SessionDeleter,
+  unadvertisedTools,
+  workspaceViewAt,
+  WorkspaceFiles,
+  type DeletionHook,
+  type DeletionPlan,
+  type DeletionReport,
+  type DeletionRefusal,
+  type EventReader,
+  type SessionDeletion,
+  type VaultKey,
+  type VaultKeys,
+  type WorkspaceEntry,
+} from '@signalbox/store';
 import { ulid } from 'ulid';
 import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApproval } from './approvals.ts';
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
@@ -38,6 +56,16 @@ export interface SubmitOptions {
   /** How long to wait for the session actor to admit the task. */
   timeoutMs?: number;
 }
+
+export interface DeleteOptions {
+  /** Also delete the sessions' forks and subagents (and theirs); without it a session that has any is refused. */
+  cascade?: boolean;
+  /** Other stores' deletion hooks (a memory store's), run after the built-in ones for each session. */
+  hooks?: readonly DeletionHook[];
+}
+
+/** What `deleteSessions` did: nothing and why, or the sessions it deleted (each hook that failed keeps its session). */
+export type DeletionOutcome = { kind: 'refused'; refusals: DeletionRefusal[] } | { kind: 'deleted'; sessions: SessionDeletion[]; report: DeletionReport };
 
 /** The TypeScript SDK: what the CLI does, for programs and tests. */
 export class SignalboxClient {
@@ -295,6 +323,21 @@ export class SignalboxClient {
     }
   }
 
+  /**
+   * The session's events after event `after` (0: from its start), live, ending once it completes or
+   * waits, idle, for a message (a conversation's turn ended, or an interrupt stopped it): a turn's worth.
+   */
+  async *followTurn(sessionId: string, options: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<SessionEvent> {
+    const { after = 0, signal } = options;
+    let state = initialState();
+    for await (const event of this.follow(sessionId, signal)) {
+      state = evolve(state, event);
+      if (event.n <= after) continue;
+      yield event;
+      if (state.status === 'idle') return;
+    }
+  }
+
   /** The session's model text as it arrives, until the signal aborts: see `followLive`. */
   live(sessionId: string, signal?: AbortSignal): AsyncGenerator<LiveMessage> {
     return followLive(this.nc, sessionId, { prefix: this.names.prefix, ...(signal ? { signal } : {}) });
@@ -320,6 +363,28 @@ export class SignalboxClient {
     const prefix = `$KV.${name}.`;
     const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}>` });
     return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+  }
+
+  /** What deleting `sessionIds` would remove, in order, or why it is refused; deletes nothing. */
+  async planDeletion(sessionIds: readonly string[], options: Pick<DeleteOptions, 'cascade'> = {}): Promise<DeletionPlan> {
+    return (await SessionDeleter.open(this.nc, this.names)).plan(sessionIds, options.cascade ?? false);
+  }
+
+  /** The indexed sessions whose `metadata` holds every `key=value` of `filter` (none for an empty filter). */
+  async sessionsWhere(filter: Readonly<Record<string, string>>): Promise<string[]> {
+    return (await SessionDeleter.open(this.nc, this.names)).matching(filter);
+  }
+
+  /**
+   * Deletes completed sessions everywhere (log, index, snapshots, transcripts, workspace, ledger,
+   * long outputs no other session refers to, inbox, timers, jobs, dead letters). All or nothing at
+   * planning: one refusal deletes nothing. Idempotent: run again after a failure to finish.
+   */
+  async deleteSessions(sessionIds: readonly string[], options: DeleteOptions = {}): Promise<DeletionOutcome> {
+    const deleter = await SessionDeleter.open(this.nc, this.names, options.hooks);
+    const plan = await deleter.plan(sessionIds, options.cascade ?? false);
+    if (plan.kind === 'refused') return plan;
+    return { kind: 'deleted', sessions: plan.sessions, report: await deleter.execute(plan.sessions) };
   }
 
   /** Sessions from the index, newest first. */

@@ -1,7 +1,7 @@
 export { ApprovalNotWaitingError, pendingApprovals } from './approvals.ts';
 export type { ApprovalOptions, PendingApproval } from './approvals.ts';
 export { SignalboxClient } from './client.ts';
-export type { SubmitOptions } from './client.ts';
+export type { DeleteOptions, DeletionOutcome, SubmitOptions } from './client.ts';
 export type { CloseOptions, InterruptOptions, SendOptions, SignalOptions } from './conversation.ts';
 export { DeadLetterError } from './dead-letters.ts';
 export type { DeadLetter } from './dead-letters.ts';

@@ -3,6 +3,7 @@ import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { OutcomeSettings, readRubric } from './outcome.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
+import { RetentionPeriod } from './retention.ts';
 import { SupervisionConfig } from './supervision-config.ts';
 
 export const Budget = z.strictObject({
@@ -70,6 +71,8 @@ export const AgentDefinition = z
     providerKeySecret: SecretName.optional(),
     /** Keep its sessions open after an answer (decider version 9 on): idle, waiting for the next message, until closed or idle this long. */
     conversation: ConversationSettings.optional(),
+    /** How long its completed sessions are kept before the retention sweeper deletes them; the installation's `SIGNALBOX_RETENTION` when unset. */
+    retention: RetentionPeriod.optional(),
   })
   .refine((agent) => agent.model !== 'scripted' || agent.script !== undefined, {
     message: 'a scripted agent needs a "script" of steps',

@@ -62,3 +62,5 @@ export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layers
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';
 export { maxGatedCalls, SupervisorGateReply, SupervisorGateRequest } from './supervisor-gate.ts';
 export { decodeLiveMessage, encodeLiveMessage, LiveEnd, LiveMessage, LiveText } from './live.ts';
+export { isPastRetention, RetentionPeriod, retentionMs } from './retention.ts';
+export type { RetentionRules } from './retention.ts';

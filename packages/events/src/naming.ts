@@ -30,6 +30,12 @@ export interface Naming {
     toolLedger: string;
     /** Event subscriber replicas alive now, `<group>.<instance>`, each entry expiring unless renewed. */
     subscribers: string;
+    /**
+     * Who refers to content stored once by sha256: `output.<sha256>.<sessionId>` for a long tool output,
+     * `workspace.<sha256>.<rootSessionId>` for a workspace file's content. Written before the content, so
+     * deleting a session keeps what another session still refers to without reading any other log.
+     */
+    references: string;
   };
   /**
    * `workspace`: the contents of workspace files, by sha256 (what each path holds is in the workspace
@@ -160,6 +166,7 @@ export function naming(prefix = 'sbx'): Naming {
       secrets: `${prefix}-secrets`,
       toolLedger: `${prefix}-tool-ledger`,
       subscribers: `${prefix}-subscribers`,
+      references: `${prefix}-references`,
     },
     objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs`, deadLetters: `${prefix}-dead-letters` },
     subjects: {

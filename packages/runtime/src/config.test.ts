@@ -39,6 +39,13 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ SIGNALBOX_REPLICAS: '7' })).toThrow(/^invalid setting: SIGNALBOX_REPLICAS: .*5/);
   });
 
+  it("reads the installation's retention period, and refuses one that does not parse or is out of bounds, naming the variable", () => {
+    expect(configFromEnv({ SIGNALBOX_RETENTION: '30d' }).retention).toBe('30d');
+    expect(configFromEnv({}).retention).toBeUndefined();
+    expect(() => configFromEnv({ SIGNALBOX_RETENTION: 'a month' })).toThrow(/^invalid setting: SIGNALBOX_RETENTION: a retention period is a whole number and a unit/);
+    expect(() => configFromEnv({ SIGNALBOX_RETENTION: '5m' })).toThrow(/^invalid setting: SIGNALBOX_RETENTION: a retention period is between 1h and 3650d/);
+  });
+
   it('reads the brokers whose grants executors require as a comma-separated list of user public NKeys', () => {
     const key = `U${'A'.repeat(55)}`;
     expect(configFromEnv({}).toolExecutor.grantSigners).toEqual([]);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { permissionCheckTimeoutMs } from '@signalbox/events';
+import { permissionCheckTimeoutMs, RetentionPeriod } from '@signalbox/events';
 import { ProviderConfig, providerConfigFromEnv } from '@signalbox/models';
 import { defaultGrantTtlMs } from '@signalbox/policy';
 import { defaultEventPartitions } from '@signalbox/store';
@@ -42,6 +42,7 @@ export const Environment = z.object({
   SIGNALBOX_GRANT_TTL_MS: z.string().min(1).optional().describe('how long a grant the permission broker signs holds (default 600000, 10 minutes)'),
   SIGNALBOX_SECRETS_KEY_FILE: z.string().min(1).optional().describe('secret: a file holding the vault master key, 32 random bytes in base64 (openssl rand -base64 32); never sent to NATS'),
   SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: z.string().min(1).optional().describe('secret: during a key rotation, the file of the key secrets were sealed under before (opens, never seals)'),
+  SIGNALBOX_RETENTION: z.string().min(1).optional().describe('how long completed sessions are kept before the retention sweeper deletes them, like 30d (an agent\'s `retention` wins); unset: kept for ever'),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
@@ -132,6 +133,8 @@ export const RuntimeConfig = z.object({
   secrets: SecretsSettings.prefault({}),
   /** Partitions of the event subscriber's stream: replicas of a subscribing service share them. Same in every process. */
   eventPartitions: z.coerce.number().int().min(1).max(1024).default(defaultEventPartitions),
+  /** How long completed sessions are kept before the retention sweeper deletes them, where their agent sets no `retention`; unset: for ever. */
+  retention: RetentionPeriod.optional(),
   /** Model provider endpoints, with their keys (never logged: `maskedConfig` for showing them). */
   models: ProviderConfig.prefault({ providers: {} }),
 });
@@ -171,6 +174,7 @@ const settingsByVariable = {
   SIGNALBOX_SECRETS_KEY_FILE: ['secrets', 'keyFile'],
   SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: ['secrets', 'previousKeyFile'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
+  SIGNALBOX_RETENTION: ['retention'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
 /** A setting in the environment that Signalbox cannot use; the message names the variable. */

@@ -1,3 +1,12 @@
+export { builtInDeletionHooks, toolLedgerKey } from './built-in-deletion-hooks.ts';
+export { ContentReferences } from './content-references.ts';
+export type { SharedContent } from './content-references.ts';
+export { DeletionHooks } from './deletion-hooks.ts';
+export type { DeletionHook, DeletionTarget } from './deletion-hooks.ts';
+export { planDeletion, refusalText, sessionsMatching, unreferencedContent } from './deletion-plan.ts';
+export type { DeletionPlan, DeletionRefusal, SessionDeletion, SessionFacts } from './deletion-plan.ts';
+export { SessionDeleter } from './session-deletion.ts';
+export type { DeletionReport } from './session-deletion.ts';
 export { DeadLetterBodies } from './dead-letter-bodies.ts';
 export { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, isPermissionDenied, permissionRefusal, ProvisioningRefusedError, SequenceGapError } from './errors.ts';
 export { emptyHead, EventStore, openEventReader, transientRetries } from './event-store.ts';

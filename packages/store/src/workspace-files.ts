@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
 import { z } from 'zod';
+import { ContentReferences } from './content-references.ts';
 import { directBatch } from './direct-batch.ts';
 import { transientRetries } from './event-store.ts';
 
@@ -48,22 +49,29 @@ export class WorkspaceFiles {
   readonly #jsm: JetStreamManager;
   readonly #contents: ObjectStore;
   readonly #names: Naming;
+  /** Opened on the first write, so a reader needs no access to the references bucket. */
+  readonly #references: () => Promise<ContentReferences>;
 
-  private constructor(js: JetStreamClient, jsm: JetStreamManager, contents: ObjectStore, names: Naming) {
+  private constructor(js: JetStreamClient, jsm: JetStreamManager, contents: ObjectStore, names: Naming, references: () => Promise<ContentReferences>) {
     this.#js = js;
     this.#jsm = jsm;
     this.#contents = contents;
     this.#names = names;
+    this.#references = references;
   }
 
   static async open(nc: NatsConnection, names: Naming): Promise<WorkspaceFiles> {
     const contents = await new Objm(nc).open(names.objectStores.workspace);
-    return new WorkspaceFiles(jetstream(nc), await jetstreamManager(nc), contents, names);
+    let references: Promise<ContentReferences> | undefined;
+    const openReferences = () => (references ??= ContentReferences.open(nc, names));
+    return new WorkspaceFiles(jetstream(nc), await jetstreamManager(nc), contents, names, openReferences);
   }
 
   /** Writes `content` at `path` in the workspace of the run rooted at `root`; resolves to the write's revision. */
   async write(root: string, path: string, content: Uint8Array): Promise<number> {
     const sha256 = createHash('sha256').update(content).digest('hex');
+    // The reference first: a deletion of another run that shares this content then keeps it.
+    await (await this.#references()).refer('workspace', sha256, root);
     if (!(await this.#contents.info(sha256))) await this.#contents.putBlob({ name: sha256 }, content);
     const record: FileWrite = { path, sha256, size: content.length };
     const ack = await this.#js.publish(this.#names.subjects.workspaceFile(root, path), JSON.stringify(record), { retries: transientRetries });

@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { onInterrupts, removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { advertiseTools, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
+import { advertiseTools, ContentReferences, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { toolCatalogue } from './shell/execute.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
@@ -51,7 +51,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         tools,
         workspaceFiles: await WorkspaceFiles.open(context.nc, context.names),
         workspaceViews: new WorkspaceViews(context.store),
-        outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs)),
+        outputs: objectStoreOutputs(await new Objm(context.nc).open(context.names.objectStores.toolOutputs), await ContentReferences.open(context.nc, context.names)),
         ledger: kvToolLedger(await new Kvm(context.nc).open(context.names.buckets.toolLedger)),
         grantSigners,
         ...(openSecret ? { openSecret } : {}),

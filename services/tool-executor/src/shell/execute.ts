@@ -99,7 +99,7 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
   } catch (error) {
     return { status: 'failed', error: truncated(mask(error instanceof Error ? error.message : String(error))) };
   }
-  return completed(mask(typeof output === 'string' ? output : JSON.stringify(output ?? null)), environment);
+  return completed(mask(typeof output === 'string' ? output : JSON.stringify(output ?? null)), job.sessionId, environment);
 }
 
 /**
@@ -144,10 +144,10 @@ function maskingWrites(workspace: CallWorkspace, mask: (text: string) => string)
  * and the stored output's sha256, so nothing the tool returned is lost. If it cannot be stored, the
  * result still goes out with the beginning only: the call has run, and its session must hear of it.
  */
-async function completed(text: string, environment: ExecutionEnvironment): Promise<ToolOutcome> {
+async function completed(text: string, sessionId: string, environment: ExecutionEnvironment): Promise<ToolOutcome> {
   if (text.length <= maxResultChars) return { status: 'completed', output: text };
   try {
-    const wholeOutput = await environment.outputs.keep(text);
+    const wholeOutput = await environment.outputs.keep(text, sessionId);
     return { status: 'completed', output: truncated(text, `the whole output is stored as tool output ${wholeOutput.sha256}`), wholeOutput };
   } catch (error) {
     environment.logger.error({ err: error, chars: text.length }, 'could not store a long tool output whole; sending its beginning only');

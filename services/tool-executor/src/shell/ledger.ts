@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { toolLedgerKey } from '@signalbox/store';
 import { LedgerEntry } from '../core/execution-plan.ts';
 
 /** A ledger entry that is not one: written by something other than an executor. */
@@ -56,9 +56,8 @@ export function kvToolLedger(bucket: KV): ToolLedger {
  * KV keys allow only `[-/_=.a-zA-Z0-9]`, while call ids come from model providers and may hold anything.
  * A sha256 maps every idempotency key to a safe key of fixed length (the entry keeps the original).
  */
-export function ledgerKey(idempotencyKey: string): string {
-  return createHash('sha256').update(idempotencyKey).digest('hex');
-}
+/** The store's own naming of ledger keys, so a session's deletion finds its calls' entries. */
+export const ledgerKey = toolLedgerKey;
 
 function parseJson(text: string): unknown {
   try {

@@ -1,0 +1,2 @@
+export { retentionSweeperService } from './service.ts';
+export type { RetentionSweeperOptions } from './service.ts';

@@ -92,6 +92,15 @@ describe('diagnose the worker pools', () => {
   });
 });
 
+describe("diagnose the runtime's own tools", () => {
+  it('warns of an executor offering a tool the runtime runs itself, whose calls would never reach it', () => {
+    const facts = given({ workers: [pool('tool-executor-wait-time', 'sbx.jobs.tool.wait.time'), pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch')] });
+    expect(warnings(facts)).toEqual([
+      'A tool executor offers wait.time, which the runtime runs itself (decider version 9 on): no call of it reaches the executor. Rename the executor\'s tool.',
+    ]);
+  });
+});
+
 describe('diagnose the live subjects', () => {
   it('says nothing when no stream takes them', () => {
     expect(warnings(given({ liveCapturedBy: [] }))).toEqual([]);

@@ -1,5 +1,5 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
-import { graderDurable } from '@signalbox/events';
+import { builtInTools, graderDurable } from '@signalbox/events';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
@@ -166,7 +166,18 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...graderFindings(facts.grader, facts.prefix),
     ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
     ...retentionFindings(facts.retention),
+    ...shadowedToolFindings(facts.workers, facts.prefix),
   ];
+}
+
+/** An executor offering a tool named like one the runtime runs itself (`wait.time`, `wait.signal`): its calls never reach it. */
+function shadowedToolFindings(workers: readonly WorkerPoolFact[], prefix: string): Finding[] {
+  return builtInTools
+    .filter((tool) => workers.some((pool) => pool.filter === `${prefix}.jobs.tool.${tool.name}`))
+    .map((tool) => ({
+      level: 'warn',
+      message: `A tool executor offers ${tool.name}, which the runtime runs itself (decider version 9 on): no call of it reaches the executor. Rename the executor's tool.`,
+    }));
 }
 
 /** Live text is a view meant to be kept nowhere: a stream that takes it stores every model's text, for whoever may read that stream. */

@@ -48,6 +48,8 @@
  *    stopped, a `StopStep` effect telling the actor and executors) and the session goes on with what was
  *    queued, else waits; a close completes an idle session with its last answer (`closedBy`), a running
  *    one aborted; an idle timer closes it after the agent's `idleTimeoutMs` (conversations.ts, turns.ts;
- *    conversations.test.ts, conversation-v9.json).
+ *    conversations.test.ts, conversation-v9.json); the built-in tools `wait.time` and `wait.signal`
+ *    are answered by the runtime (`runBuiltIn`: a durable timer, a signal, or a refusal past the
+ *    wall-clock budget) and never sent to an executor (waits.ts; waits.test.ts, waits-v9.json).
  */
 export const deciderVersion = 9;

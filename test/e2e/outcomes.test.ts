@@ -37,6 +37,9 @@ const grade = (job: GradeJob): GradeCommand => {
   };
 };
 
+/** Grades the stand-in grader holds back until the test answers them. */
+const held: (() => void)[] = [];
+
 /** Grade jobs the jobs stream holds. */
 async function gradeJobsQueued(): Promise<number> {
   const { names } = runtime.client;
@@ -63,7 +66,10 @@ beforeAll(async () => {
       if (error) return;
       const job = decode(GradeJob, message.data, 'grade job');
       received.push(job);
-      void js.publish(runtime.client.names.subjects.grades(job.sessionId), encode(grade(job)));
+      const answer = () => void js.publish(runtime.client.names.subjects.grades(job.sessionId), encode(grade(job)));
+      // The grade of a session whose id says so waits for the test, as a slow grader's would.
+      if (job.sessionId.startsWith('held-')) held.push(answer);
+      else answer();
     },
   });
 });
@@ -73,6 +79,14 @@ afterAll(async () => {
 });
 
 describe('an outcome, graded', () => {
+  it('shows the session as grading in the sessions index while its answer waits for the grade', async () => {
+    await runtime.client.submit('reporter', { input: 'Which test fails?', sessionId: 'held-grade' });
+    const row = async () => (await runtime.client.sessions()).find((entry) => entry.sessionId === 'held-grade')?.status;
+    await expect.poll(row, { timeout: 10_000 }).toBe('grading');
+    held.splice(0).forEach((answer) => answer());
+    await expect.poll(async () => (held.splice(0).forEach((answer) => answer()), await row()), { timeout: 10_000 }).toBe('succeeded');
+  });
+
   it('fails, fixes, passes: submitted, graded (fail), the changes as a user message, submitted, graded (pass), succeeded', async () => {
     await runtime.client.submit('reporter', { input: 'Which test fails?', sessionId: 'graded' });
     const events = await runtime.completedSession('graded', 20_000);

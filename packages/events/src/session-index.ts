@@ -18,8 +18,8 @@ export const SessionIndexEntry = z.object({
   sessionId: SessionId,
   correlationId: SessionId,
   agent: AgentName,
-  /** `paused` from `session.paused` until `session.resumed`; `idle` while a conversation waits for a message (decider version 9 on). */
-  status: z.enum(['running', 'paused', 'idle', 'succeeded', 'failed', 'aborted']),
+  /** `paused` from `session.paused` until `session.resumed`; `idle` while a conversation waits for a message (decider version 9 on); `grading` while an answer waits for its grade (version 8 on). */
+  status: z.enum(['running', 'paused', 'idle', 'grading', 'succeeded', 'failed', 'aborted']),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
   lastN: z.number().int().nonnegative(),

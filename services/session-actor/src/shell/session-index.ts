@@ -54,7 +54,7 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
     sessionId: state.sessionId,
     correlationId: state.correlationId,
     agent: state.agent.name,
-    status: outcome?.status ?? (state.paused ? 'paused' : state.status === 'idle' ? 'idle' : 'running'),
+    status: outcome?.status ?? (state.paused ? 'paused' : state.status === 'idle' ? 'idle' : state.status === 'awaiting_grade' ? 'grading' : 'running'),
     createdAt: now,
     updatedAt: now,
     lastN: state.n,

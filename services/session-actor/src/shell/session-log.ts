@@ -10,7 +10,7 @@ import type { SessionSnapshots } from './session-snapshots.ts';
 /** Events after which the session's row in the index says something new: its status, or the calls it holds for approval. */
 const statusEvents = new Set<SessionEvent['type']>([
   'session.created', 'session.paused', 'session.resumed', 'session.completed', 'approval.requested', 'approval.resolved',
-  'turn.completed', 'session.interrupted', 'message.received',
+  'turn.completed', 'session.interrupted', 'message.received', 'outcome.submitted', 'outcome.graded',
 ]);
 
 export interface SessionLogDeps {

@@ -151,6 +151,11 @@ export function textsOf(event: SessionEvent): EventTexts {
       const { text, by } = event.data;
       return { live: `${by}: ${clip(JSON.stringify(text), 200)}`, headline: `from ${by}`, bodies: [`text: ${text}`] };
     }
+    case 'context.compacted': {
+      const { from, upTo, summary, error, model, tokensBefore, tokensAfter, costUsd } = event.data;
+      const what = `messages ${from}–${upTo - 1} → ${error === undefined ? 'a summary' : 'nothing (failed)'} · ~${tokensBefore} → ~${tokensAfter} tokens · ${model} ${dollars(costUsd)}`;
+      return { live: error === undefined ? what : `${what}: ${clip(error)}`, headline: what, bodies: summary === undefined ? [`error: ${error ?? ''}`] : [`summary: ${summary}`] };
+    }
     case 'signal.received': {
       const { name, payload, by } = event.data;
       return { live: `${name} from ${by}${payload === undefined ? '' : ` → ${clip(JSON.stringify(payload), 200)}`}`, headline: `${name} from ${by}`, bodies: payload === undefined ? [] : [`payload: ${payload}`] };

@@ -35,6 +35,22 @@ export const ScriptStep = z.union([
 ]);
 export type ScriptStep = z.infer<typeof ScriptStep>;
 
+/**
+ * When a session's context is compacted (decider version 9 on): once the next request's estimate
+ * (4 characters a token) passes `compactAt` of the model's window, the older turns are summarised
+ * by a model call and the request carries the summary in their place.
+ */
+export const ContextSettings = z.strictObject({
+  /** The model's context window in tokens; known for the providers' models (`contextWindowOf`), required for others. */
+  windowTokens: z.number().int().min(1_000).max(10_000_000).optional(),
+  compactAt: z.number().min(0.3).max(0.95).default(0.75),
+  /** The latest messages a compaction always keeps as they are. */
+  keepMessages: z.number().int().min(2).max(200).default(6),
+  /** The model that writes the summary (the agent's own unless set). */
+  model: ModelName.optional(),
+});
+export type ContextSettings = z.infer<typeof ContextSettings>;
+
 /** The longest a conversation may wait idle before it is closed: thirty days. */
 export const maxIdleTimeoutMs = 30 * 24 * 3_600_000;
 
@@ -71,6 +87,8 @@ export const AgentDefinition = z
     providerKeySecret: SecretName.optional(),
     /** Keep its sessions open after an answer (decider version 9 on): idle, waiting for the next message, until closed or idle this long. */
     conversation: ConversationSettings.optional(),
+    /** Compact its sessions' context before a request would overflow the model's window (decider version 9 on). */
+    context: ContextSettings.optional(),
     /** How long its completed sessions are kept before the retention sweeper deletes them; the installation's `SIGNALBOX_RETENTION` when unset. */
     retention: RetentionPeriod.optional(),
   })

@@ -219,7 +219,7 @@ export const eventData = {
    */
   'supervisor.intervened': z.object({
     detector: DetectorName,
-    action: InterventionAction.exclude(['compact']),
+    action: InterventionAction,
     reason: z.string(),
     evidence: z.array(z.number().int().positive()).min(1),
     model: ModelName.optional(),
@@ -292,6 +292,24 @@ export const eventData = {
    * it, so a message delivered twice is recorded once.
    */
   'message.received': z.object({ text: z.string(), by: z.string(), messageId: z.string() }),
+  /**
+   * The session's context was compacted (decider version 9 on): conversation messages `from` up to (not
+   * including) `upTo` are replaced in its requests by `summary`, which the model `model` wrote (its cost
+   * counted in the totals). With `error`, the summary could not be written and nothing was replaced.
+   */
+  'context.compacted': z.object({
+    callId: CallId,
+    from: z.number().int().nonnegative(),
+    upTo: z.number().int().nonnegative(),
+    summary: z.string().optional(),
+    error: z.string().optional(),
+    model: z.string(),
+    usage: Usage.optional(),
+    costUsd: z.number().nonnegative(),
+    /** The estimated tokens of the next request before and after. */
+    tokensBefore: z.number().int().nonnegative(),
+    tokensAfter: z.number().int().nonnegative(),
+  }),
   /** A named signal came (decider version 9 on): it completes a `wait.signal` call waiting for it, else it is kept for the next. */
   'signal.received': z.object({ name: z.string(), payload: z.string().optional(), by: z.string(), messageId: z.string() }),
   /** A conversation's turn ended with its answer (decider version 9 on): the session waits, idle, for the next message until it is closed. */

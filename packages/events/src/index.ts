@@ -1,4 +1,5 @@
-export { AgentDefinition, Budget, ConversationSettings, maxIdleTimeoutMs, ScriptStep } from './agent.ts';
+export { AgentDefinition, Budget, ContextSettings, ConversationSettings, maxIdleTimeoutMs, ScriptStep } from './agent.ts';
+export { compactionInstructions, contextWindowOf } from './context-windows.ts';
 export { assertNever } from './assert-never.ts';
 export { BudgetLimits, DetectorName, DigestScheme, eventData, eventTypes, eventVersion, ForkOrigin, GateVerdict, GateVerdictKind, InterventionAction, NewEventSchema, PauseReason, Requester, Totals, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 export type { EventData, EventType, NewEvent } from './catalogue.ts';

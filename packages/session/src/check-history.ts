@@ -99,6 +99,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { by, reason, interruptId } = event.data;
       return { type: 'Interrupt', by, reason, interruptId };
     }
+    case 'context.compacted': {
+      const { callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore } = event.data;
+      return { type: 'RecordCompaction', callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore };
+    }
     case 'signal.received': {
       const { name, payload, by, messageId } = event.data;
       return { type: 'ReceiveSignal', name, payload, by, messageId };

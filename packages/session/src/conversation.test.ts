@@ -20,7 +20,7 @@ describe('a conversation', () => {
 
   it('carries on the same from its latest messages as from all of them', () => {
     const whole = withMessage(conversationOf(task), reply);
-    const resumed = { earlier: 1, messages: [reply], digest: whole.digest };
+    const resumed = { ...whole, earlier: 1, messages: [reply] };
     const next: Message = { role: 'user', content: [{ type: 'tool_result', toolUseId: 'c1', content: 'notes', isError: false }] };
     expect(withMessage(resumed, next).digest).toBe(withMessage(whole, next).digest);
     expect(messageCount(withMessage(resumed, next))).toBe(3);

@@ -13,15 +13,33 @@ export interface Conversation {
   messages: Message[];
   /** sha256 chain over every message, earlier ones included. */
   digest: string;
+  /**
+   * For each message, the characters of every message before it (canonical JSON), and the indexes of
+   * the assistant's messages: what a compaction needs to weigh a request and choose where to cut,
+   * without the earlier messages themselves.
+   */
+  charsBefore: number[];
+  assistantAt: number[];
+  /** The characters of every message. */
+  chars: number;
 }
 
 export function conversationOf(first: Message): Conversation {
-  return withMessage({ earlier: 0, messages: [], digest: '' }, first);
+  return withMessage({ earlier: 0, messages: [], digest: '', charsBefore: [], assistantAt: [], chars: 0 }, first);
 }
 
 export function withMessage(conversation: Conversation, message: Message): Conversation {
-  const digest = createHash('sha256').update(conversation.digest).update(canonicalJson(message)).digest('hex');
-  return { earlier: conversation.earlier, messages: [...conversation.messages, message], digest };
+  const json = canonicalJson(message);
+  const digest = createHash('sha256').update(conversation.digest).update(json).digest('hex');
+  const index = messageCount(conversation);
+  return {
+    earlier: conversation.earlier,
+    messages: [...conversation.messages, message],
+    digest,
+    charsBefore: [...conversation.charsBefore, conversation.chars],
+    assistantAt: message.role === 'assistant' ? [...conversation.assistantAt, index] : conversation.assistantAt,
+    chars: conversation.chars + json.length,
+  };
 }
 
 export function lastMessage(conversation: Conversation): Message | undefined {

@@ -3,6 +3,7 @@ import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
 import { receiveSignal, type Signal } from './waits.ts';
+import { compactedEvent, type CompactionResult } from './compaction.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -83,7 +84,9 @@ export type SessionCommand =
   /** End the session: told to, or idle too long (decider version 9 on). */
   | ({ type: 'CloseSession' } & Close)
   /** A named signal: a `wait.signal` call waiting for it completes (decider version 9 on). */
-  | ({ type: 'ReceiveSignal' } & Signal);
+  | ({ type: 'ReceiveSignal' } & Signal)
+  /** The summary a `CompactContext` asked for, or why it could not be written (decider version 9 on). */
+  | ({ type: 'RecordCompaction' } & CompactionResult);
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
@@ -134,6 +137,11 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return close(state, command);
     case 'ReceiveSignal':
       return receiveSignal(state, command);
+    case 'RecordCompaction': {
+      // Only while the model call waits for it: deciding after an input, for the cut it asked for.
+      const compacted = state.status === 'deciding' && state.after.kind === 'input' && !state.paused ? compactedEvent(state, command) : undefined;
+      return compacted ? recordThenContinue(state, compacted) : nothing;
+    }
   }
 }
 

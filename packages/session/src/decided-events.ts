@@ -6,7 +6,7 @@ export const decidedEventTypes = [
   'tool.completed', 'tool.failed', 'tool.outcome_unknown', 'budget.exceeded', 'session.paused', 'session.resumed',
   'session.completed', 'permission.granted', 'permission.denied', 'approval.requested', 'approval.resolved',
   'supervisor.intervened', 'supervisor.gated', 'supervisor.judged', 'outcome.submitted', 'outcome.graded',
-  'message.received', 'turn.completed', 'session.interrupted', 'signal.received',
+  'message.received', 'turn.completed', 'session.interrupted', 'signal.received', 'context.compacted',
 ] as const;
 
 export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;

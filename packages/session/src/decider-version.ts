@@ -50,6 +50,10 @@
  *    one aborted; an idle timer closes it after the agent's `idleTimeoutMs` (conversations.ts, turns.ts;
  *    conversations.test.ts, conversation-v9.json); the built-in tools `wait.time` and `wait.signal`
  *    are answered by the runtime (`runBuiltIn`: a durable timer, a signal, or a refusal past the
- *    wall-clock budget) and never sent to an executor (waits.ts; waits.test.ts, waits-v9.json).
+ *    wall-clock budget) and never sent to an executor (waits.ts; waits.test.ts, waits-v9.json); a context
+ *    is compacted before a request that would pass `compactAt` of the model's window (an agent's
+ *    `context`, or the supervisor's `compact`): a `CompactContext` model call summarises the messages
+ *    since the last cut (`context.compacted`), requests carry the summary in their place, and long tool
+ *    outputs read before go as their beginning (compaction.ts; compaction.test.ts, compacted-v9.json).
  */
 export const deciderVersion = 9;

@@ -6,6 +6,8 @@ export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';
 export type { Conversation } from './conversation.ts';
 export { conversationsFrom, defaultIdleTimeoutMs, idleTimeoutBy, takesConversations } from './conversations.ts';
 export type { Close, Interrupt, UserMessage } from './conversations.ts';
+export { compactionRequest } from './compaction.ts';
+export type { Compaction, CompactionResult } from './compaction.ts';
 export { decide, maxModelAttempts } from './decide.ts';
 export { isDecidedEvent } from './decided-events.ts';
 export type { DecidedEvent } from './decided-events.ts';

@@ -3,11 +3,12 @@ import { completed, nothing, type Decision } from './next-step.ts';
 import { rewind, type RewindTarget } from './rewind.ts';
 import { isStale, redrive } from './stalled.ts';
 import { interventionKey, type ActiveState } from './state.ts';
+import { takesConversations } from './conversations.ts';
 
 /** A supervisor's intervention, as the session takes it (decider version 6 on). */
 export interface Intervention {
   detector: string;
-  action: Exclude<InterventionAction, 'compact'>;
+  action: InterventionAction;
   /** Why, in a sentence: a nudge's is what the model reads next. */
   reason: string;
   /** The events that made the detector fire, the first where the pattern began. */
@@ -38,10 +39,12 @@ export function intervene(state: ActiveState, intervention: Intervention): Decis
   const { detector, action, reason, evidence, model } = intervention;
   if (!takesInterventions(state) || state.interventions.includes(interventionKey(detector, evidence[0] ?? 0))) return nothing;
   if (isStale(state, intervention.whileHeadIs)) return nothing;
+  if (action === 'compact' && !takesConversations(state)) return nothing;
   const intervened: NewEvent = { type: 'supervisor.intervened', data: { detector, action, reason, evidence, ...(model === undefined ? {} : { model }) } };
   switch (action) {
     case 'nudge':
     case 'switch_model':
+    case 'compact': // the next model call waits for a compaction (decider version 9 on)
       return { events: [intervened], effects: [] };
     case 'pause': {
       const paused: NewEvent = { type: 'session.paused', data: { reason: `the supervisor's ${detector} detector: ${reason}`, by: `supervisor:${detector}` } };

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type DigestScheme, type ModelRequest } from '@signalbox/events';
+import { canonicalJson, type DigestScheme, type Message, type ModelRequest } from '@signalbox/events';
+import { summaryMessage } from './compaction.ts';
+import { takesConversations } from './conversations.ts';
 import type { ActiveState } from './state.ts';
 
 /** The next model call, a function of the session's events, rebuilt the same way on every replay. */
@@ -7,18 +9,45 @@ export interface ModelCallPlan {
   /** The request with the messages the state holds; `earlierMessages` more precede them (see Conversation). */
   request: ModelRequest;
   earlierMessages: number;
+  /**
+   * Set for a compacted context whose kept messages begin before those the state holds: the earlier
+   * messages to add are those from this index on, after the summary (the request's first message).
+   */
+  earlierFrom?: number;
   /** Recorded in `model.requested` (scheme `message-chain`), so replay can prove it rebuilt the same request. */
   digest: string;
 }
 
 export function planModelCall(state: ActiveState): ModelCallPlan {
-  const { conversation } = state;
+  const { conversation, compaction } = state;
   const settings = requestSettings(state);
-  return {
-    request: { ...settings, messages: conversation.messages },
-    earlierMessages: conversation.earlier,
-    digest: sha256(canonicalJson({ ...settings, messages: conversation.digest })),
-  };
+  const trimmed = state.agent.context !== undefined && takesConversations(state);
+  const held = trimmed ? withOutputsTrimmed(conversation.messages) : conversation.messages;
+  if (!compaction || !takesConversations(state)) {
+    const digest = sha256(canonicalJson({ ...settings, messages: conversation.digest, ...(trimmed ? { trimmedOver: seenOutputChars } : {}) }));
+    return { request: { ...settings, messages: held }, earlierMessages: conversation.earlier, digest };
+  }
+  // The summary in place of the messages before the cut; the kept ones after it, as the model saw them.
+  const digest = sha256(canonicalJson({ ...settings, messages: conversation.digest, compaction: { upTo: compaction.upTo, summary: sha256(compaction.summary) }, trimmedOver: seenOutputChars }));
+  const kept = held.slice(Math.max(0, compaction.upTo - conversation.earlier));
+  const request = { ...settings, messages: [summaryMessage(compaction.summary), ...kept] };
+  if (compaction.upTo >= conversation.earlier) return { request, earlierMessages: 0, digest };
+  return { request, earlierMessages: conversation.earlier - compaction.upTo, earlierFrom: compaction.upTo, digest };
+}
+
+/** A tool output the model has read before, longer than this, goes in later requests as its beginning and a note. */
+export const seenOutputChars = 8_000;
+
+/** The messages with long tool outputs the model has read (all but the last message's) cut to their beginning. */
+function withOutputsTrimmed(messages: readonly Message[]): Message[] {
+  return messages.map((message, index) => (index === messages.length - 1 ? message : { ...message, content: message.content.map(trimSeen) }));
+}
+
+function trimSeen(block: Message['content'][number]): Message['content'][number] {
+  if (block.type !== 'tool_result' || block.content.length <= seenOutputChars) return block;
+  const note = `[${block.content.length - 1_000} more characters, read before and left out here to keep the context small; the whole output is in the session's log]`;
+  return { ...block, content: `${block.content.slice(0, 1_000)}
+${note}` };
 }
 
 /** Everything in a request but its messages. */

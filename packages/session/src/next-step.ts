@@ -7,13 +7,14 @@ import { isGated, permissionCheck, toolJob } from './permissions.ts';
 import { modelCallGate, supervisorGate, type SupervisorGate } from './supervisor-gate.ts';
 import { gradeJob, submitted, takesGrades } from './submission.ts';
 import { awaitMessage, keepsOpen, type Interrupt } from './conversations.ts';
+import { compactionCallId, needsCompaction, nextCut, requestTokens } from './compaction.ts';
 import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
 import { runBuiltIn } from './waits.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
   /** `request` holds the messages the state holds; the shell prepends `earlierMessages` more from the transcript store. */
-  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; digest: string; gate?: SupervisorGate }
+  | { type: 'CallModel'; callId: string; attempt: number; model: string; request: ModelRequest; earlierMessages: number; earlierFrom?: number; digest: string; gate?: SupervisorGate }
   | { type: 'DispatchTool'; job: ToolJob }
   /**
    * Ask the permission broker about each call, then (with `gate`) the supervisor about the calls it
@@ -47,7 +48,13 @@ export type SessionEffect =
    */
   | { type: 'WakeAt'; sessionId: string; callId: string; tool: string; at: number; outcome: ToolOutcome; durationMs: number }
   /** The wait was answered otherwise (its signal came, an interrupt): its timer may go. */
-  | { type: 'CancelWake'; sessionId: string; callId: string };
+  | { type: 'CancelWake'; sessionId: string; callId: string }
+  /**
+   * Summarise the conversation's messages `from` up to `upTo` (with the previous summary) by a model
+   * call (decider version 9 on): the shell reads them whole, asks `model` (`compactionRequest`), and the
+   * result comes back as `RecordCompaction`; the model call the session was about to make waits for it.
+   */
+  | { type: 'CompactContext'; callId: string; model: string; from: number; upTo: number; previous?: string; tokensBefore: number };
 
 export interface Decision {
   events: NewEvent[];
@@ -84,7 +91,17 @@ function nextModelCall(state: ActiveState): Decision {
   if (steps >= maxSteps) return { events: overBudget(state, 'maxSteps', maxSteps, steps), effects: [] };
   const late = state.deciderVersion >= 4 ? wallClockSpent(state) : undefined;
   if (late) return { events: overBudget(state, late.limit, late.allowed, late.used), effects: [] };
+  if (needsCompaction(state)) return { events: [], effects: [compactContext(state)] };
   return modelCall(state, `m${steps + 1}`, 1);
+}
+
+/** The compaction the next model call waits for: from the last cut (or the start) to the next. */
+function compactContext(state: ActiveState): SessionEffect {
+  const from = state.compaction?.upTo ?? 0;
+  const upTo = nextCut(state) ?? from;
+  const model = state.agent.context?.model ?? state.agent.model;
+  const previous = state.compaction ? { previous: state.compaction.summary } : {};
+  return { type: 'CompactContext', callId: compactionCallId(state), model, from, upTo, ...previous, tokensBefore: requestTokens(state) };
 }
 
 function afterReply(state: ActiveState, stopReason: string): Decision {

@@ -22,6 +22,7 @@ import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
 import { recordInterrupt, recordMessage, recordSignal, recordTurn, takeSignalFor } from './turns.ts';
+import type { Compaction } from './compaction.ts';
 
 export interface PendingTool {
   callId: string;
@@ -99,6 +100,12 @@ interface Progress {
   interrupts: string[];
   /** Signals no call waited for when they came, oldest first (at most `keptSignals`): the next `wait.signal` for the name takes one. */
   signals: { name: string; payload?: string }[];
+  /** The latest compaction of the context: requests carry its summary in place of the messages before `upTo`. */
+  compaction: Compaction | null;
+  /** Set by a supervisor's `compact`: the next model call waits for a compaction whatever the request's size. */
+  compactRequested: boolean;
+  /** The cut a compaction failed at: it is not tried again until there is a later one. */
+  compactionTriedUpTo: number;
 }
 
 export interface RequestedCalls {
@@ -148,7 +155,8 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 9: `interventions` and `notes`, for the supervisor's interventions.
  * 10: `judgements`, and a judge's cost in `totals`; `interventions` also holds the findings the supervisor's gate acted on.
  * 11: `gradedBy`, `workspaceRevision`, `submitted`, the `awaiting_grade` status and a deciding session's `graded`, for outcomes.
- * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits.
+ * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits;
+ *     `compaction`, `compactRequested`, `compactionTriedUpTo` and the conversation's `charsBefore`, `assistantAt` and `chars`, for compaction.
  */
 export const sessionStateVersion = 12;
 
@@ -189,6 +197,9 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       received: [],
       interrupts: [],
       signals: [],
+      compaction: null,
+      compactRequested: false,
+      compactionTriedUpTo: 0,
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -245,6 +256,12 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return recordInterrupt(state, event.data, event.n);
     case 'signal.received':
       return recordSignal(state, event.data);
+    case 'context.compacted': {
+      const { summary, upTo, usage, costUsd } = event.data;
+      const totals = usage === undefined ? state.totals : spend(state.totals, usage, costUsd);
+      const compaction = summary === undefined ? state.compaction : { upTo, summary };
+      return { ...state, totals, compaction, compactRequested: false, compactionTriedUpTo: summary === undefined ? upTo : state.compactionTriedUpTo };
+    }
     case 'session.paused':
       return { ...state, paused: event.data };
     case 'session.resumed':
@@ -349,7 +366,7 @@ function recordIntervention(state: ActiveState, intervened: EventData<'superviso
   const interventions = [...state.interventions, interventionKey(detector, evidence[0] ?? 0)];
   const notes = action === 'nudge' ? [...state.notes, reason] : state.notes;
   const agent = action === 'switch_model' && model !== undefined ? { ...state.agent, model } : state.agent;
-  return { ...state, interventions, notes, agent };
+  return { ...state, interventions, notes, agent, compactRequested: state.compactRequested || action === 'compact' };
 }
 
 /**
@@ -405,8 +422,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -104,6 +104,8 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'session.interrupted':
     case 'signal.received':
       return { view, observation: none };
+    case 'context.compacted':
+      return { view: { ...view, costUsd: view.costUsd + event.data.costUsd }, observation: none };
     default:
       return assertNever(event);
   }

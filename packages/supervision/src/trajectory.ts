@@ -72,6 +72,8 @@ function describe(event: SessionEvent): string | undefined {
       return `the user says: ${event.data.text}`;
     case 'session.interrupted':
       return `interrupted by ${event.data.by}${event.data.reason === '' ? '' : `: ${event.data.reason}`}`;
+    case 'context.compacted':
+      return event.data.error === undefined ? `context compacted: messages ${event.data.from}–${event.data.upTo - 1} summarised` : `context not compacted: ${event.data.error}`;
     case 'signal.received':
       return `signal ${event.data.name} from ${event.data.by}${event.data.payload === undefined ? '' : `: ${event.data.payload}`}`;
     case 'turn.completed': // the answer is in the reply before it

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { assertNever, commandSubject, decode, DecodeError, InboxCommand, parseJson, validate, type Naming } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
-import { forkPrefix, idleTimeoutBy, interventionsFrom, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
+import { conversationsFrom, forkPrefix, idleTimeoutBy, interventionsFrom, takesConversations, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 import { z } from 'zod';
 import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../core/budget-ceiling.ts';
@@ -48,6 +48,9 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   }
   if (command.type === 'intervention' && state.status !== 'new' && !takesInterventions(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which takes no interventions (${interventionsFrom} on does); it is unchanged`);
+  }
+  if (command.type === 'intervention' && command.action === 'compact' && state.status !== 'new' && !takesConversations(state)) {
+    throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which cannot compact its context (${conversationsFrom} on can); it is unchanged`);
   }
   if (command.type === 'judgement' && state.status !== 'new' && !takesJudgements(state)) {
     throw new Rejection(`session ${command.sessionId} was created under decider version ${state.deciderVersion}, which records no judgements (${judgementsFrom} on does); it is unchanged`);
@@ -106,7 +109,6 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand, messageI
     }
     case 'intervention': {
       const { detector, action, message, evidence, model, sessionId, at, whileHeadIs } = command;
-      if (action === 'compact') throw new Rejection(`compacting a session's context is not available yet (session ${sessionId} is unchanged)`);
       const rewind = at === undefined ? {} : { rewind: await rewindTarget(deps.store, sessionId, at) };
       return { type: 'Intervene', detector, action, reason: message, evidence, model, whileHeadIs, ...rewind };
     }

@@ -1,4 +1,4 @@
-import { maxInputDepth, valueDepthProblem, type AgentDefinition, type ModelRequest, type ScriptStep, type Usage } from '@signalbox/events';
+import { maxInputDepth, valueDepthProblem, type AgentDefinition, type Message, type ModelRequest, type ScriptStep, type Usage } from '@signalbox/events';
 import {
   createScriptedProvider,
   ModelError,
@@ -7,7 +7,7 @@ import {
   type ModelProvider,
   type ProviderRegistry,
 } from '@signalbox/models';
-import type { SessionCommand } from '@signalbox/session';
+import { compactionRequest, type SessionCommand, type SessionEffect } from '@signalbox/session';
 import { InterruptedCall } from './interrupts.ts';
 import { noProviderKeys, type ProviderKeys } from './provider-keys.ts';
 
@@ -75,6 +75,31 @@ export async function callModel(
     const message = error instanceof Error ? error.message : String(error);
     return { type: 'RecordModelFailure', callId: call.callId, code: 'unexpected', message, retryable: false };
   }
+}
+
+/**
+ * Asks the model for a compaction's summary (`compactionRequest`) and turns the answer, or the failure,
+ * into the command that records it; the summary is the reply's text.
+ */
+export async function summarise(resolve: ModelResolver, agent: AgentDefinition, effect: Extract<SessionEffect, { type: 'CompactContext' }>, messages: readonly Message[]): Promise<SessionCommand> {
+  const { callId, model, from, upTo, previous, tokensBefore } = effect;
+  const result = { type: 'RecordCompaction' as const, callId, from, upTo, model, tokensBefore };
+  try {
+    const resolved = await resolve({ ...agent, model });
+    const response = await resolved.provider.complete(compactionRequest(providerModelOf(model), previous, messages));
+    const costUsd = resolved.costOf(response.usage);
+    const summary = response.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n').trim();
+    if (summary === '') return { ...result, error: 'the model wrote no summary', usage: response.usage, costUsd };
+    return { ...result, summary, usage: response.usage, costUsd };
+  } catch (error) {
+    return { ...result, error: error instanceof Error ? error.message : String(error), costUsd: 0 };
+  }
+}
+
+/** `anthropic/claude-x` → `claude-x`, as a request names its model; `scripted` stays `scripted`. */
+function providerModelOf(model: string): string {
+  const slash = model.indexOf('/');
+  return slash === -1 ? model : model.slice(slash + 1);
 }
 
 /** The call options that are set: the provider options type leaves no room for an explicit `undefined`. */

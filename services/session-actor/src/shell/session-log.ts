@@ -72,14 +72,29 @@ export class SessionLog {
    * The call's request with the messages a resumed session left in the transcript store put back;
    * the cached session holds them from then on, so only its first call after a resume reads them.
    */
-  async wholeRequest(session: LoadedSession, request: ModelRequest, earlierMessages: number): Promise<ModelRequest> {
+  async wholeRequest(session: LoadedSession, request: ModelRequest, earlierMessages: number, earlierFrom?: number): Promise<ModelRequest> {
     const { state } = session;
     if (earlierMessages === 0 || state.status === 'new') return request;
+    if (earlierFrom !== undefined) {
+      // A compacted context: the summary first, then the kept messages the state does not hold, then those it does.
+      const kept = (await this.#earlierMessages(state.sessionId, earlierFrom + earlierMessages)).slice(earlierFrom);
+      return { ...request, messages: [...request.messages.slice(0, 1), ...kept, ...request.messages.slice(1)] };
+    }
     const messages = [...(await this.#earlierMessages(state.sessionId, earlierMessages)), ...request.messages];
     if (this.#cache.get(state.sessionId) === session) {
       this.#cache.set(state.sessionId, { ...session, state: { ...state, conversation: { ...state.conversation, earlier: 0, messages } } });
     }
     return { ...request, messages };
+  }
+
+  /** The conversation's messages `from` up to `upTo`, read from the transcript store where the state does not hold them. */
+  async messages(session: LoadedSession, from: number, upTo: number): Promise<Message[]> {
+    const { state } = session;
+    if (state.status === 'new' || upTo <= from) return [];
+    const { earlier, messages } = state.conversation;
+    const held = messages.slice(Math.max(0, from - earlier), Math.max(0, upTo - earlier));
+    if (from >= earlier) return held;
+    return [...(await this.#earlierMessages(state.sessionId, Math.min(upTo, earlier))).slice(from), ...held];
   }
 
   index(state: ActiveState): Promise<void> {

@@ -11,7 +11,7 @@ import { ForkRecordings } from './fork-recordings.ts';
 import { liveTextPublisher } from './live-text.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
-import type { ModelResolver } from './model-caller.ts';
+import { summarise, type ModelResolver } from './model-caller.ts';
 import { recordingGradePort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
@@ -183,6 +183,8 @@ export class SessionRunner {
     if (session.state.status === 'new') return undefined;
     const check = effects.find((effect) => effect.type === 'CheckPermissions');
     if (check) return this.#permissions.check(check.checks, check.gate);
+    const compaction = effects.find((effect) => effect.type === 'CompactContext');
+    if (compaction) return summarise(this.#deps.resolveModel, session.state.agent, compaction, await this.#log.messages(session, compaction.from, compaction.upTo));
     const call = effects.find((effect) => effect.type === 'CallModel');
     return call ? this.#callModel(session, call) : undefined;
   }
@@ -194,7 +196,7 @@ export class SessionRunner {
       const verdict = await this.#askModelGate(session.state.sessionId, call.gate, call.callId);
       if (verdict.verdict !== 'proceed') return { type: 'RecordModelGate', callId: call.callId, verdict };
     }
-    const request = await this.#log.wholeRequest(session, call.request, call.earlierMessages);
+    const request = await this.#log.wholeRequest(session, call.request, call.earlierMessages, call.earlierFrom);
     const sessionId = session.state.sessionId;
     const signal = this.inFlight.begin(sessionId);
     try {

@@ -325,6 +325,9 @@ export const eventData = {
     interruptId: z.string(),
     callId: CallId.optional(),
     cancelledCalls: z.array(CallId),
+    /** What the abandoned model call cost, as far as its provider had reported it (counted in the totals). */
+    usage: Usage.optional(),
+    costUsd: z.number().nonnegative().optional(),
   }),
   'session.completed': z.object({
     status: z.enum(['succeeded', 'failed', 'aborted']),

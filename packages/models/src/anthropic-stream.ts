@@ -43,7 +43,7 @@ interface Assembly {
  * Reads a Messages API stream to its end, telling `onText` each piece of text, and gives back the reply
  * in the non-streaming wire shape, so it is checked and mapped as one: the same reply either way.
  */
-export async function assembleAnthropicStream(events: AsyncIterable<unknown>, onText: (delta: string) => void, call: CallContext): Promise<unknown> {
+export async function assembleAnthropicStream(events: AsyncIterable<unknown>, onText: (delta: string) => void, call: CallContext, onUsage?: (wire: Record<string, unknown>) => void): Promise<unknown> {
   const assembly: Assembly = { model: undefined, usage: {}, stopReason: undefined, blocks: [], stopped: false };
   for await (const raw of events) {
     const type = (raw as { type?: unknown } | null)?.type;
@@ -51,6 +51,7 @@ export async function assembleAnthropicStream(events: AsyncIterable<unknown>, on
     const parsed = StreamEvent.safeParse(raw);
     if (!parsed.success) throw malformedReply(call, `a ${type} stream event of an unexpected shape`, parsed.error);
     apply(assembly, parsed.data, onText, call);
+    if (parsed.data.type === 'message_start' || parsed.data.type === 'message_delta') onUsage?.(assembly.usage);
   }
   if (!assembly.stopped) throw streamCutOff(call, undefined);
   return {

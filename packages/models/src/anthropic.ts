@@ -5,7 +5,7 @@ import type {
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, ToolDefinition } from '@signalbox/events';
+import type { ContentBlock, Message, ModelRequest, ModelResponse, StopReason, ToolDefinition, Usage } from '@signalbox/events';
 import { z } from 'zod';
 import { assembleAnthropicStream } from './anthropic-stream.ts';
 import {
@@ -87,11 +87,11 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       const call: CallContext = { provider: name, model: request.model, keyOrigin: keyOriginOf(options, 'ANTHROPIC_API_KEY'), apiKey: options.apiKey };
       checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
-      const { signal, onText } = callOptions;
+      const { signal, onText, onUsage } = callOptions;
       let body: unknown;
       try {
         body = onText
-          ? await assembleAnthropicStream(await client.messages.create({ ...toWireRequest(request, names), stream: true }, { signal }), onText, call)
+          ? await assembleAnthropicStream(await client.messages.create({ ...toWireRequest(request, names), stream: true }, { signal }), onText, call, onUsage && ((wire) => onUsage(usageSoFar(wire))))
           : await client.messages.create(toWireRequest(request, names), { signal });
         // A stream read to its end from the SDK's buffer can finish after the signal fired.
         signal?.throwIfAborted();
@@ -162,6 +162,12 @@ function fromWireReply(reply: AnthropicReply, names: ToolNameMap): ModelResponse
       cacheWriteTokens: reply.usage.cache_creation_input_tokens ?? 0,
     },
   };
+}
+
+/** The usage a stream has reported so far, as `Usage` has it (counts not reported yet are 0). */
+function usageSoFar(wire: Record<string, unknown>): Usage {
+  const count = (field: string) => (typeof wire[field] === 'number' ? wire[field] : 0);
+  return { inputTokens: count('input_tokens'), outputTokens: count('output_tokens'), cacheReadTokens: count('cache_read_input_tokens'), cacheWriteTokens: count('cache_creation_input_tokens') };
 }
 
 function toStopReason(reason: AnthropicReply['stop_reason']): StopReason {

@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse } from '@signalbox/events';
+import type { ModelRequest, ModelResponse, Usage } from '@signalbox/events';
 
 /** What the runtime needs from any model: one call, one reply. Adapters own every SDK type. */
 export interface ModelProvider {
@@ -15,6 +15,12 @@ export interface CallOptions {
    * between the stream's events.
    */
   onText?: (delta: string) => void;
+  /**
+   * Told the usage the provider has reported so far while the reply streams (Anthropic reports the
+   * input's tokens as it starts): what a call abandoned midway has cost. Only adapters whose provider
+   * reports it before the end call it.
+   */
+  onUsage?: (usage: Usage) => void;
 }
 
 export type ModelErrorCode =

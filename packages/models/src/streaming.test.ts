@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse } from '@signalbox/events';
+import type { ModelRequest, ModelResponse, Usage } from '@signalbox/events';
 import {
   anthropicErrors,
   anthropicStreamError,
@@ -242,6 +242,21 @@ describe('error events the table above does not send', () => {
       expect(await failure(claude.complete(request(), { onText: () => undefined }))).toMatchObject({ code: 'server_error', retryable: true });
     } finally {
       await openai.close();
+      await anthropic.close();
+    }
+  });
+});
+
+describe('usage told as the stream reports it', () => {
+  it('tells what an Anthropic stream reported before it broke off: the input, at its start', async () => {
+    const anthropic = await startFakeAnthropic();
+    try {
+      anthropic.reply(sseReply(anthropicStreamOf(bodyOf(anthropicText('half a reply', { usage: { input_tokens: 1_234, output_tokens: 9 } }))).slice(0, 3)));
+      const claude = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: anthropic.baseURL, maxRetries: 0 });
+      const told: Usage[] = [];
+      await failure(claude.complete(request(), { onText: () => undefined, onUsage: (usage) => told.push(usage) }));
+      expect(told.at(-1)).toMatchObject({ inputTokens: 1_234 });
+    } finally {
       await anthropic.close();
     }
   });

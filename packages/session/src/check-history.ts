@@ -96,8 +96,8 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'ReceiveMessage', text, by, messageId };
     }
     case 'session.interrupted': {
-      const { by, reason, interruptId } = event.data;
-      return { type: 'Interrupt', by, reason, interruptId };
+      const { by, reason, interruptId, usage, costUsd } = event.data;
+      return { type: 'Interrupt', by, reason, interruptId, usage, costUsd };
     }
     case 'context.compacted': {
       const { callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore } = event.data;

@@ -118,6 +118,13 @@ describe('an interrupt', () => {
     given([...running, interrupted]).when(late).then([], []);
   });
 
+  it("counts what the abandoned model call cost, as far as its provider reported it, and tells the others without it", () => {
+    const spent = { usage: { ...usage, inputTokens: 1_200 }, costUsd: 0.0036 };
+    const decision = given([created, requested(1)]).when({ ...interrupt, ...spent }).then([{ type: 'session.interrupted', data: { callId: 'm1', costUsd: 0.0036 } }]);
+    expect(fold(stored([created, requested(1), ...decision.events]))).toMatchObject({ totals: { inputTokens: 1_200, costUsd: 0.0036 } });
+    expect(decision.effects[0]).toEqual({ type: 'StopStep', sessionId: 's1', interrupt: { by: 'cli:ann', reason: 'wrong file', interruptId: 'i1' } });
+  });
+
   it('goes straight on with the messages queued meanwhile', () => {
     given([created, requested(1), received('Stop, do this', 'SBX_INBOX/7')]).when(interrupt).then([{ type: 'session.interrupted' }, { type: 'model.requested', data: { callId: 'm2' } }]);
   });

@@ -1,4 +1,4 @@
-import { isBuiltInTool, type NewEvent } from '@signalbox/events';
+import { isBuiltInTool, type NewEvent, type Usage } from '@signalbox/events';
 import { completed, nothing, recordThenContinue, type Decision, type SessionEffect } from './next-step.ts';
 import { isHeld } from './approvals.ts';
 import { unansweredCalls } from './turns.ts';
@@ -26,6 +26,9 @@ export interface Interrupt {
   by: string;
   reason: string;
   interruptId: string;
+  /** What the abandoned model call cost, as far as its provider reported it (the actor making it knows). */
+  usage?: Usage | undefined;
+  costUsd?: number | undefined;
 }
 
 export interface Close {
@@ -64,7 +67,8 @@ export function receiveMessage(state: ActiveState, message: UserMessage): Decisi
 export function interrupt(state: ActiveState, command: Interrupt): Decision {
   if (!takesConversations(state) || !isInterruptible(state) || state.interrupts.includes(command.interruptId)) return nothing;
   const rest = recordThenContinue(state, interruptEvent(state, command));
-  return { events: rest.events, effects: [...stopEffects(state, command), ...rest.effects] };
+  const { by, reason, interruptId } = command;
+  return { events: rest.events, effects: [...stopEffects(state, { by, reason, interruptId }), ...rest.effects] };
 }
 
 /** Ends the session: an idle one succeeds with its last answer, a running one is stopped and ends aborted. */
@@ -91,9 +95,10 @@ function isInterruptible(state: ActiveState): boolean {
   return state.status === 'awaiting_model' || state.status === 'awaiting_tools' || state.status === 'deciding';
 }
 
-function interruptEvent(state: ActiveState, { by, reason, interruptId }: Interrupt): NewEvent {
+function interruptEvent(state: ActiveState, { by, reason, interruptId, usage, costUsd }: Interrupt): NewEvent {
   const callId = state.status === 'awaiting_model' ? { callId: state.callId } : {};
-  return { type: 'session.interrupted', data: { by, reason, interruptId, ...callId, cancelledCalls: unansweredCalls(state) } };
+  const spent = state.status === 'awaiting_model' && usage !== undefined ? { usage, costUsd: costUsd ?? 0 } : {};
+  return { type: 'session.interrupted', data: { by, reason, interruptId, ...callId, cancelledCalls: unansweredCalls(state), ...spent } };
 }
 
 /** Tell the actor making the model call and the executors running the tools to stop; a call held for a person no longer waits. */

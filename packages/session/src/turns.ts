@@ -30,13 +30,14 @@ export function recordTurn(state: ActiveState, { turn, output }: EventData<'turn
  * The calls the interrupt stopped are answered as failed (the model's next request must answer each
  * call it made); then the session goes on with the messages queued meanwhile, else waits, idle.
  */
-export function recordInterrupt(state: ActiveState, { interruptId }: EventData<'session.interrupted'>, n: number): ActiveState {
+export function recordInterrupt(state: ActiveState, { interruptId, usage, costUsd }: EventData<'session.interrupted'>, n: number): ActiveState {
   const unanswered = unansweredCalls(state);
   const results = state.status === 'awaiting_tools' ? state.results : [];
   const stopped = unanswered.map((toolUseId): ToolResultBlock => ({ type: 'tool_result', toolUseId, content: interruptedCallText, isError: true }));
   const answers: Message[] = unanswered.length === 0 ? [] : [{ role: 'user', content: [...results, ...stopped] }];
   const conversation = answers.reduce(withMessage, state.conversation);
-  const interrupted = { ...base(state), interrupts: remember(state.interrupts, interruptId), conversation };
+  const totals = usage === undefined ? state.totals : { ...state.totals, inputTokens: state.totals.inputTokens + usage.inputTokens, outputTokens: state.totals.outputTokens + usage.outputTokens, costUsd: state.totals.costUsd + (costUsd ?? 0) };
+  const interrupted = { ...base(state), interrupts: remember(state.interrupts, interruptId), conversation, totals };
   if (state.queued.length > 0) return startTurn(interrupted, state.queued);
   return { ...interrupted, status: 'idle', output: '', idleSince: n };
 }

@@ -101,9 +101,10 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'session.completed':
     case 'message.received':
     case 'turn.completed':
-    case 'session.interrupted':
     case 'signal.received':
       return { view, observation: none };
+    case 'session.interrupted': // an abandoned call's cost, as far as it was reported
+      return { view: { ...view, costUsd: view.costUsd + (event.data.costUsd ?? 0) }, observation: none };
     case 'context.compacted':
       return { view: { ...view, costUsd: view.costUsd + event.data.costUsd }, observation: none };
     default:

@@ -30,6 +30,23 @@ describe('a model call in flight', () => {
     calls.end('s1', signal);
   });
 
+  it('records what the abandoned call cost, as far as its provider reported it while it streamed', async () => {
+    const reporting: ModelProvider = {
+      name: 'anthropic',
+      complete: (_request, options) =>
+        new Promise((_, reject) => {
+          options?.onUsage?.({ inputTokens: 1_200, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+          options?.signal?.addEventListener('abort', () => reject(new ModelError('connection', 'Request was aborted.', { retryable: true })));
+        }),
+    };
+    const calls = new InFlightCalls();
+    const signal = calls.begin('s1');
+    const answer = callModel(() => ({ provider: reporting, costOf: (usage) => usage.inputTokens * 0.000003 }), agent, { callId: 'm1', request }, Date.now, { signal });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    calls.stop('s1', { by: 'cli:ann', reason: '', interruptId: 'i1' });
+    expect(await answer).toMatchObject({ type: 'Interrupt', interruptId: 'i1', usage: { inputTokens: 1_200 }, costUsd: 0.0036 });
+  });
+
   it('is left alone by an interrupt of another session, or of one whose call has ended', async () => {
     const calls = new InFlightCalls();
     const signal = calls.begin('s1');

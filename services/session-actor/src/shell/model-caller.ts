@@ -53,9 +53,12 @@ export async function callModel(
   options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined } = {},
 ): Promise<SessionCommand> {
   const started = clock();
+  // What the provider reported the call cost as it streamed: an interrupt records it for the abandoned call.
+  let reported: { usage: Usage; costUsd: number } | undefined;
   try {
     const model = await resolve(agent);
-    const response = await model.provider.complete(call.request, definedOnly(options));
+    const onUsage = (usage: Usage) => void (reported = { usage, costUsd: model.costOf(usage) });
+    const response = await model.provider.complete(call.request, definedOnly({ ...options, onUsage }));
     const costUsd = model.costOf(response.usage);
     // A reply the log could not hold would fail its append on every retry, each retry calling the model again.
     const unrecordable = valueDepthProblem(response, maxInputDepth);
@@ -67,7 +70,7 @@ export async function callModel(
   } catch (error) {
     // Abandoned for an interrupt: that is what is recorded, not a failed call.
     const { signal } = options;
-    if (signal?.aborted && signal.reason instanceof InterruptedCall) return { type: 'Interrupt', ...signal.reason.interrupt };
+    if (signal?.aborted && signal.reason instanceof InterruptedCall) return { type: 'Interrupt', ...signal.reason.interrupt, ...reported };
     if (error instanceof ModelError) {
       return { type: 'RecordModelFailure', callId: call.callId, code: error.code, message: error.message, retryable: error.retryable };
     }
@@ -103,6 +106,6 @@ function providerModelOf(model: string): string {
 }
 
 /** The call options that are set: the provider options type leaves no room for an explicit `undefined`. */
-function definedOnly(options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined }): CallOptions {
-  return { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) };
+function definedOnly(options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined; onUsage: (usage: Usage) => void }): CallOptions {
+  return { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}), onUsage: options.onUsage };
 }

@@ -33,7 +33,7 @@ export type ResumeCommand = z.infer<typeof ResumeCommand>;
 /**
  * A supervisor's detector fired on the session: nudge it (`message` is added to its next model
  * request), pause it, abort it, switch its model, rewind it (a fork at `at` with `message` as a hint, the
- * session ending `aborted`; decider version 7 on), or compact its context (not available yet: refused).
+ * session ending `aborted`; decider version 7 on), or compact its context (decider version 9 on).
  * Taken only on `<prefix>.inbox.<sessionId>.supervisor`, which NATS permissions grant apart.
  */
 export const InterventionCommand = z

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
+import { MemorySettings } from './memory.ts';
 import { OutcomeSettings, readRubric } from './outcome.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
 import { RetentionPeriod } from './retention.ts';
@@ -75,7 +76,8 @@ export const AgentDefinition = z
     outcome: OutcomeSettings.optional(),
     /** Which detectors watch its sessions and what they do (`false`: none); without it, all at their defaults. */
     supervision: SupervisionConfig.optional(),
-    memory: JsonData.optional(),
+    /** The memory store it loads at a session's start and searches and writes during its runs (decider version 10 on). */
+    memory: MemorySettings.optional(),
     subagents: z.array(AgentName).default([]),
     /** The policy in the policies bucket that decides its tool calls; without one, the tools it lists are allowed. */
     policy: PolicyName.optional(),

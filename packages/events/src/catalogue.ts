@@ -125,8 +125,20 @@ export const eventData = {
     nonIdempotentTools: z.array(ToolName).optional(),
     /** The task's outcome (decider version 8 on): its final answer is graded against the rubric (the task's, else the agent's), replacing the agent's outcome. */
     outcome: OutcomeSettings.optional(),
+    /** The task's `memory: false`: the session uses no memory, and no consolidation reads it. */
+    memory: z.boolean().optional(),
   }),
-  'memory.loaded': z.object({ entries: z.array(z.object({ key: z.string(), text: z.string() })) }),
+  /**
+   * The entries of the agent's memory store put in the session's context (decider version 10 on), with
+   * the store version they came from (0 and `problem` when the store could not be read), so every
+   * answer can be traced to the memories it saw. `key` is the entry's id.
+   */
+  'memory.loaded': z.object({
+    entries: z.array(z.object({ key: z.string(), text: z.string() })),
+    store: z.string().optional(),
+    version: z.number().int().min(0).optional(),
+    problem: z.string().optional(),
+  }),
   'model.requested': z.object({
     callId: CallId,
     model: z.string(),

@@ -52,6 +52,27 @@ export {
 } from './session-commands.ts';
 export { builtInTools, isBuiltInTool, maxWaitMs, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
 export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
+export {
+  ConsolidationSettings,
+  DreamJob,
+  maxMemoryEntries,
+  maxMemoryTextChars,
+  MemoryAuthor,
+  MemoryChange,
+  MemoryDraft,
+  MemoryEntry,
+  MemoryEntryId,
+  MemoryEvidence,
+  MemoryOrigin,
+  MemoryReads,
+  MemoryScope,
+  MemorySearchInput,
+  MemorySettings,
+  MemoryStoreDefinition,
+  MemoryStoreName,
+  MemoryVersion,
+  MemoryWriteInput,
+} from './memory.ts';
 export { Task, TaskOutcome } from './task.ts';
 export { AdvertisedTool } from './tool-advertisement.ts';
 export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf, workspaceRevisionOf } from './tool-outcome.ts';

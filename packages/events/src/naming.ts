@@ -122,6 +122,14 @@ export interface Naming {
     /** Where it fires, which the supervisor consumes (not the timer forwarder). */
     stalledTimerDue(sessionId: string): string;
     allStalledTimersDue: string;
+    /**
+     * A memory store's consolidation schedule, `<prefix>.timers.dream.<store>.at`: like the stalled
+     * timers, a token more than other timers', so only the memory consolidator may write and read them.
+     */
+    dreamTimer(store: string): string;
+    /** Where it fires, which the memory consolidator consumes. */
+    dreamTimerDue(store: string): string;
+    allDreamTimersDue: string;
     /** A write of `path` in the workspace of the run rooted at `rootSessionId`: `<prefix>.workspace.<root>.<base64url path>`. */
     workspaceFile(rootSessionId: string, path: string): string;
     /** Every write of one run's workspace. */
@@ -218,6 +226,9 @@ export function naming(prefix = 'sbx'): Naming {
       stalledTimer: (sessionId) => `${prefix}.timers.stalled.${sessionId}.at`,
       stalledTimerDue: (sessionId) => `${prefix}.timers.stalled.${sessionId}.due`,
       allStalledTimersDue: `${prefix}.timers.stalled.*.due`,
+      dreamTimer: (store) => `${prefix}.timers.dream.${store}.at`,
+      dreamTimerDue: (store) => `${prefix}.timers.dream.${store}.due`,
+      allDreamTimersDue: `${prefix}.timers.dream.*.due`,
       // base64url: a path may hold dots, spaces and anything else a subject token may not.
       workspaceFile: (root, path) => `${prefix}.workspace.${root}.${Buffer.from(path, 'utf8').toString('base64url')}`,
       workspaceFiles: (root) => `${prefix}.workspace.${root}.>`,

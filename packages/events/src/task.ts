@@ -18,6 +18,8 @@ export const Task = z.strictObject({
   policy: Policy.optional(),
   /** Grade the final answer against the rubric and give the agent more passes on a fail (replaces the agent's `outcome`). */
   outcome: OutcomeSettings.optional(),
+  /** `false`: the session neither loads nor writes its agent's memory, and no consolidation ever reads it. */
+  memory: z.boolean().optional(),
 });
 export type Task = z.infer<typeof Task>;
 

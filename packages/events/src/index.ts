@@ -55,6 +55,7 @@ export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export {
   ConsolidationSettings,
   DreamJob,
+  DreamRun,
   maxMemoryEntries,
   maxMemoryTextChars,
   MemoryAuthor,

@@ -100,6 +100,8 @@ export const MemoryVersion = z.strictObject({
   entries: z.array(MemoryEntry).max(maxMemoryEntries),
   createdAt: z.number().int(),
   promoted: z.strictObject({ by: z.string().min(1).max(200), at: z.number().int() }).optional(),
+  /** Who rejected a proposed version, and when. */
+  rejected: z.strictObject({ by: z.string().min(1).max(200), at: z.number().int() }).optional(),
 });
 export type MemoryVersion = z.infer<typeof MemoryVersion>;
 
@@ -154,6 +156,23 @@ export const DreamJob = z.strictObject({
   by: z.string().min(1).max(200),
 });
 export type DreamJob = z.infer<typeof DreamJob>;
+
+/**
+ * What a dream job did, kept in `sbx-memory` for `signalbox dream` to wait on: `done` (the versions it
+ * proposed, promoted at once with `auto` promotion), `nothing-to-read` (no finished session it had not
+ * read), or `failed` with the error.
+ */
+export const DreamRun = z.strictObject({
+  jobId: DreamJob.shape.jobId,
+  store: MemoryStoreName,
+  status: z.enum(['done', 'nothing-to-read', 'failed']),
+  versions: z.array(z.number().int().min(1)).max(100),
+  /** Sessions whose transcripts it read. */
+  sessions: z.number().int().min(0),
+  error: z.string().max(maxMemoryTextChars).optional(),
+  at: z.number().int(),
+});
+export type DreamRun = z.infer<typeof DreamRun>;
 
 /** `memory.search`: entries of the agent's store most relevant to `query`. */
 export const MemorySearchInput = z.strictObject({

@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'gated-v7.json', 'graded-v8.json', 'judged-v7.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
+    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'gated-v7.json', 'graded-v8.json', 'judged-v7.json', 'memory-v10.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -86,6 +86,17 @@ describe('recorded histories replay through the current decider', () => {
     const noWindow: typeof decide = (command, state) => (state.status === 'new' ? decide(command, state) : decide(command, { ...state, agent: { ...state.agent, context: undefined } }));
     // Its second request differs already: without the agent's context settings, read outputs are not trimmed.
     expect(checkHistory(history('compacted-v9.json'), noWindow)).toMatchObject({ ok: false, n: 7, expected: { type: 'model.requested' } });
+  });
+
+  it('catches a decider that would leave the loaded memory out of the request', () => {
+    const forgetful: typeof decide = (command, state) => (state.status === 'new' ? decide(command, state) : decide(command, { ...state, memory: state.memory && { ...state.memory, entries: [] } }));
+    // The first request is decided with the load that puts the entries in the state; the next one from a state holding them.
+    expect(checkHistory(history('memory-v10.json'), forgetful)).toMatchObject({ ok: false, n: 8, expected: { type: 'model.requested' } });
+  });
+
+  it("catches a decider that would not load the agent's memory", () => {
+    const noMemory: typeof decide = (command, state) => (state.status === 'new' ? decide(command, state) : decide(command, { ...state, memoryUse: null }));
+    expect(checkHistory(history('memory-v10.json'), noMemory)).toMatchObject({ ok: false, n: 2, expected: { type: 'memory.loaded' } });
   });
 
   it('catches a decider that would take a step while paused', () => {

@@ -156,6 +156,11 @@ export function textsOf(event: SessionEvent): EventTexts {
       const what = `messages ${from}–${upTo - 1} → ${error === undefined ? 'a summary' : 'nothing (failed)'} · ~${tokensBefore} → ~${tokensAfter} tokens · ${model} ${dollars(costUsd)}`;
       return { live: error === undefined ? what : `${what}: ${clip(error)}`, headline: what, bodies: summary === undefined ? [`error: ${error ?? ''}`] : [`summary: ${summary}`] };
     }
+    case 'memory.loaded': {
+      const { store, version, entries, problem } = event.data;
+      const what = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of ${store ?? 'a store'} v${version ?? 0}${problem ? `: ${clip(problem)}` : ''}`;
+      return { live: what, headline: what, bodies: entries.map(({ key, text }) => `${key}: ${text}`) };
+    }
     case 'signal.received': {
       const { name, payload, by } = event.data;
       return { live: `${name} from ${by}${payload === undefined ? '' : ` → ${clip(JSON.stringify(payload), 200)}`}`, headline: `${name} from ${by}`, bodies: payload === undefined ? [] : [`payload: ${payload}`] };

@@ -50,7 +50,7 @@ export {
   SignalCommand,
   UserMessageCommand,
 } from './session-commands.ts';
-export { builtInTools, isBuiltInTool, maxWaitMs, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
+export { builtInTools, isBuiltInTool, isMemoryTool, maxWaitMs, memoryTools, sessionToolNames, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
 export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export {
   ConsolidationSettings,

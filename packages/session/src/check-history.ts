@@ -1,6 +1,6 @@
 import { assertNever, canonicalJson, toolResultOf, type GateVerdict, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { decide, type Decision, type SessionCommand } from './decide.ts';
-import { isDecidedEvent, type DecidedEvent } from './decided-events.ts';
+import { isDecidedUnder, type DecidedEvent } from './decided-events.ts';
 import { deciderVersion } from './decider-version.ts';
 import { digestUnder } from './model-request.ts';
 import { recordedVerdict, type CallVerdict } from './permissions.ts';
@@ -39,7 +39,7 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
   while (i < events.length) {
     const event = events[i] as SessionEvent;
     // Events the decider does not record are folded and skipped.
-    if (!isDecidedEvent(event)) {
+    if (!isDecidedUnder(state.status === 'new' ? deciderVersion : state.deciderVersion, event)) {
       state = evolve(state, event);
       i += 1;
       continue;
@@ -102,6 +102,10 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'context.compacted': {
       const { callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore } = event.data;
       return { type: 'RecordCompaction', callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore };
+    }
+    case 'memory.loaded': {
+      const { store, version, entries, problem } = event.data;
+      return { type: 'RecordMemoryLoaded', store: store ?? '', version: version ?? 0, entries: entries.map(({ key, text }) => ({ id: key, text })), problem };
     }
     case 'signal.received': {
       const { name, payload, by, messageId } = event.data;

@@ -4,6 +4,7 @@ import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
 import { receiveSignal, type Signal } from './waits.ts';
 import { compactedEvent, type CompactionResult } from './compaction.ts';
+import { memoryLoadedEvent, type MemoryLoad } from './memory.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -36,6 +37,8 @@ export type SessionCommand =
       nonIdempotentTools?: string[] | undefined;
       /** The task's outcome, replacing the agent's: its final answer is graded (decider version 8 on). */
       outcome?: OutcomeSettings | undefined;
+      /** The task's `memory: false`: the session uses no memory, and no consolidation reads it (decider version 10 on). */
+      memory?: boolean | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
@@ -86,7 +89,9 @@ export type SessionCommand =
   /** A named signal: a `wait.signal` call waiting for it completes (decider version 9 on). */
   | ({ type: 'ReceiveSignal' } & Signal)
   /** The summary a `CompactContext` asked for, or why it could not be written (decider version 9 on). */
-  | ({ type: 'RecordCompaction' } & CompactionResult);
+  | ({ type: 'RecordCompaction' } & CompactionResult)
+  /** The entries a `LoadMemory` found (decider version 10 on): recorded as `memory.loaded`, then the first model call. */
+  | ({ type: 'RecordMemoryLoaded' } & MemoryLoad);
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
@@ -137,6 +142,11 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return close(state, command);
     case 'ReceiveSignal':
       return receiveSignal(state, command);
+    case 'RecordMemoryLoaded': {
+      const { type: _type, ...load } = command;
+      const loaded = memoryLoadedEvent(state, load);
+      return loaded ? recordThenContinue(state, loaded) : nothing;
+    }
     case 'RecordCompaction': {
       // Only while the model call waits for it: deciding after an input, for the cut it asked for.
       const compacted = state.status === 'deciding' && state.after.kind === 'input' && !state.paused ? compactedEvent(state, command) : undefined;
@@ -165,8 +175,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

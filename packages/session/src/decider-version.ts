@@ -55,5 +55,11 @@
  *    `context`, or the supervisor's `compact`): a `CompactContext` model call summarises the messages
  *    since the last cut (`context.compacted`), requests carry the summary in their place, and long tool
  *    outputs read before go as their beginning (compaction.ts; compaction.test.ts, compacted-v9.json).
+ * 10: memory (#21): a session of an agent with `memory` (its task not saying `memory: false`) loads the
+ *    entries of its store most relevant to its task before its first model call (a `LoadMemory` effect,
+ *    recorded as `memory.loaded` with the entries and the store version), and every request carries them
+ *    after the system prompt; the built-in tools `memory.search` and `memory.write` are answered by the
+ *    actor from the store (`RunMemoryTool`), a write citing the call's `tool.requested` as its evidence
+ *    (memory.ts; memory.test.ts, memory-v10.json).
  */
-export const deciderVersion = 9;
+export const deciderVersion = 10;

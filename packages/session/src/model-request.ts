@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, type DigestScheme, type Message, type ModelRequest } from '@signalbox/events';
 import { summaryMessage } from './compaction.ts';
 import { takesConversations } from './conversations.ts';
+import { memoryPrompt } from './memory.ts';
 import type { ActiveState } from './state.ts';
 
 /** The next model call, a function of the session's events, rebuilt the same way on every replay. */
@@ -53,7 +54,9 @@ ${note}` };
 /** Everything in a request but its messages. */
 function requestSettings(state: ActiveState): Omit<ModelRequest, 'messages'> {
   const settings: Omit<ModelRequest, 'messages'> = { model: modelNameOf(state.agent.model), tools: state.tools, maxTokens: state.agent.maxTokens };
-  if (state.agent.system) settings.system = state.agent.system;
+  const memory = state.memory ? memoryPrompt(state.memory) : undefined;
+  const system = [state.agent.system, memory].filter((part) => part !== undefined && part !== '').join('\n\n');
+  if (system) settings.system = system;
   return settings;
 }
 

@@ -1,4 +1,5 @@
-import type { EventData, EventMeta, ForkOrigin, GradeJob, ModelRequest, NewEvent, PermissionCheck, ToolJob, ToolOutcome } from '@signalbox/events';
+import type { EventData, EventMeta, ForkOrigin, GradeJob, MemorySearchInput, MemoryWriteInput, ModelRequest, NewEvent, PermissionCheck, ToolJob, ToolOutcome } from '@signalbox/events';
+import { loadMemory, needsMemory } from './memory.ts';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
 import { toolBudgetSpent, wallClockSpent } from './budget-limits.ts';
@@ -54,7 +55,15 @@ export type SessionEffect =
    * call (decider version 9 on): the shell reads them whole, asks `model` (`compactionRequest`), and the
    * result comes back as `RecordCompaction`; the model call the session was about to make waits for it.
    */
-  | { type: 'CompactContext'; callId: string; model: string; from: number; upTo: number; previous?: string; tokensBefore: number };
+  | { type: 'CompactContext'; callId: string; model: string; from: number; upTo: number; previous?: string; tokensBefore: number }
+  /**
+   * Load the entries of `store` most relevant to `query` for `agent`, at most `limit` (decider version 10
+   * on): they come back as `RecordMemoryLoaded`, which the session's first model call waits for.
+   */
+  | { type: 'LoadMemory'; sessionId: string; agent: string; store: string; query: string; limit: number }
+  /** Answer a memory tool's call from `store` (decider version 10 on): its result comes back as any tool's. */
+  | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.search'; input: MemorySearchInput }
+  | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.write'; input: MemoryWriteInput };
 
 export interface Decision {
   events: NewEvent[];
@@ -91,6 +100,7 @@ function nextModelCall(state: ActiveState): Decision {
   if (steps >= maxSteps) return { events: overBudget(state, 'maxSteps', maxSteps, steps), effects: [] };
   const late = state.deciderVersion >= 4 ? wallClockSpent(state) : undefined;
   if (late) return { events: overBudget(state, late.limit, late.allowed, late.used), effects: [] };
+  if (needsMemory(state)) return { events: [], effects: [loadMemory(state)] };
   if (needsCompaction(state)) return { events: [], effects: [compactContext(state)] };
   return modelCall(state, `m${steps + 1}`, 1);
 }

@@ -1,4 +1,4 @@
-import type { NewEvent, PermissionCheck, PermissionVerdict, ToolGrant, ToolJob } from '@signalbox/events';
+import { sessionToolNames, type NewEvent, type PermissionCheck, type PermissionVerdict, type ToolGrant, type ToolJob } from '@signalbox/events';
 import type { ActiveState, PendingTool } from './state.ts';
 
 /** The broker's verdict on one call, as the shell got it (or made it, when no broker answered in time). */
@@ -16,11 +16,13 @@ export function isGated(state: ActiveState): boolean {
 }
 
 /**
- * What the broker is asked about `call`: the call, the agent as the session was created with it, the
- * task's own policy, and the approval a person gave it (for this call, or for its tool in the session).
+ * What the broker is asked about `call`: the call, the agent as the session was created with it (its
+ * tools with the memory tools, when the session uses memory: without a policy of its own, what it lists
+ * is allowed), the task's own policy, and the approval a person gave it (for this call, or for its tool in the session).
  */
 export function permissionCheck(state: ActiveState, call: CheckedCall & Pick<PendingTool, 'approval'>, approved = approvalOf(state, call)): PermissionCheck {
-  const { name, tools, policy } = state.agent;
+  const { name, policy } = state.agent;
+  const tools = state.memoryUse === null ? state.agent.tools : sessionToolNames(state.agent);
   return {
     sessionId: state.sessionId,
     callId: call.callId,

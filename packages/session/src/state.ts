@@ -17,10 +17,11 @@ import {
 } from '@signalbox/events';
 import { approvalIdOf } from './approval-id.ts';
 import { conversationOf, withMessage, type Conversation } from './conversation.ts';
-import { isDecidedEvent } from './decided-events.ts';
+import { isDecidedUnder } from './decided-events.ts';
 import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
+import { memoryUseOf, type LoadedMemory, type MemoryUse } from './memory.ts';
 import { recordInterrupt, recordMessage, recordSignal, recordTurn, takeSignalFor } from './turns.ts';
 import type { Compaction } from './compaction.ts';
 
@@ -35,6 +36,8 @@ export interface PendingTool {
   approval?: WaitingApproval & { approvedBy?: string };
   /** When it was requested, by the log's clock (the event before its request): a built-in wait counts from it. */
   requestedAt?: number;
+  /** Its `tool.requested` event: a `memory.write` cites it as its evidence. */
+  requestedN?: number;
 }
 
 /** A call held for approval, as its `approval.requested` says. */
@@ -62,6 +65,8 @@ interface Setup {
   nonIdempotentTools: string[];
   /** What its final answers are graded against (decider version 8 on, a task or agent with an outcome); null: none, an answer ends it. */
   gradedBy: SessionOutcome | null;
+  /** The memory store it loads and writes (decider version 10 on, an agent with `memory`); null: none. */
+  memoryUse: MemoryUse | null;
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -106,6 +111,8 @@ interface Progress {
   compactRequested: boolean;
   /** The cut a compaction failed at: it is not tried again until there is a later one. */
   compactionTriedUpTo: number;
+  /** The memory its `memory.loaded` put in the context; null until then. */
+  memory: LoadedMemory | null;
 }
 
 export interface RequestedCalls {
@@ -157,8 +164,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 11: `gradedBy`, `workspaceRevision`, `submitted`, the `awaiting_grade` status and a deciding session's `graded`, for outcomes.
  * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits;
  *     `compaction`, `compactRequested`, `compactionTriedUpTo` and the conversation's `charsBefore`, `assistantAt` and `chars`, for compaction.
+ * 13: `memoryUse`, `memory` and a call's `requestedN`, for memory.
  */
-export const sessionStateVersion = 12;
+export const sessionStateVersion = 13;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -166,6 +174,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
     const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools } = event.data;
+    const memoryUse = memoryUseOf(event.data);
     const gradedBy = sessionOutcomeOf(event.data);
     return {
       status: 'deciding',
@@ -180,6 +189,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       taskPolicy: taskPolicy ?? null,
       nonIdempotentTools: nonIdempotentTools ?? [],
       gradedBy,
+      memoryUse,
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }, ...hintAtStart({ forkedFrom: forkedFrom ?? null, deciderVersion })] }),
@@ -200,6 +210,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       compaction: null,
       compactRequested: false,
       compactionTriedUpTo: 0,
+      memory: null,
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -210,7 +221,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
 
 function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
   // Events this decider does not record (yet) still advance `n`.
-  if (!isDecidedEvent(event)) return state;
+  if (!isDecidedUnder(state.deciderVersion, event)) return state;
   switch (event.type) {
     case 'model.requested': {
       const totals = { ...state.totals, steps: state.totals.steps + (startsStep(event) ? 1 : 0) };
@@ -233,7 +244,7 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       const results = state.status === 'awaiting_tools' ? state.results : [];
       const { callId, tool, input, idempotencyKey } = event.data;
       const requested = countRequested(state.requested, tool, state.nonIdempotentTools.includes(tool));
-      const call = { callId, tool, input, idempotencyKey, requestedAt: state.clock.latestAt };
+      const call = { callId, tool, input, idempotencyKey, requestedAt: state.clock.latestAt, requestedN: event.n };
       return { ...base(state), requested, status: 'awaiting_tools', pending: [...pending, call], results };
     }
     case 'tool.completed':
@@ -261,6 +272,10 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       const totals = usage === undefined ? state.totals : spend(state.totals, usage, costUsd);
       const compaction = summary === undefined ? state.compaction : { upTo, summary };
       return { ...state, totals, compaction, compactRequested: false, compactionTriedUpTo: summary === undefined ? upTo : state.compactionTriedUpTo };
+    }
+    case 'memory.loaded': {
+      const { entries, store, version } = event.data;
+      return { ...state, memory: { entries, store, version } };
     }
     case 'session.paused':
       return { ...state, paused: event.data };
@@ -422,8 +437,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

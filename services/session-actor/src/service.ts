@@ -5,7 +5,7 @@ import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/eve
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
-import { EventStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { BudgetCeiling } from './core/budget-ceiling.ts';
@@ -69,6 +69,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
         eventPartitions: config.eventPartitions,
         liveOutput: options.liveOutput ?? config.sessionActor.liveOutput,
+        memory: await MemoryStore.open(nc, names),
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

@@ -5,6 +5,7 @@ import type { ForkRecordings } from './fork-recordings.ts';
 /** Where a hermetic fork's original log comes from (undefined: the session is not one). */
 type Originals = Pick<ForkRecordings, 'of'>;
 import type { GradeDispatch, GradePort, ModelPort, ToolPort } from './effect-ports.ts';
+import type { MemoryPort } from './memory-port.ts';
 
 /**
  * A hermetic fork's model calls: answered from its original's log while it asks what the original
@@ -49,6 +50,20 @@ export function recordingGradePort(live: GradePort, recordings: Originals): Grad
         else unanswered.push(dispatch);
       }
       return [...answered, ...(unanswered.length > 0 ? await live.dispatch(unanswered) : [])];
+    },
+  };
+}
+
+/** A hermetic fork's memory: the original's answer to a memory tool's call it made alike, else the store's, by `live`. */
+export function recordingMemoryPort(live: MemoryPort, recordings: Originals): MemoryPort {
+  return {
+    load: (effect) => live.load(effect),
+    run: async (session, effect) => {
+      const original = await recordings.of(session.sessionId);
+      const asked = session.status === 'awaiting_tools' ? session.pending.find((call) => call.callId === effect.callId) : undefined;
+      const job = asked && { sessionId: session.sessionId, correlationId: session.correlationId, callId: asked.callId, tool: asked.tool, input: asked.input, idempotencyKey: asked.idempotencyKey };
+      const result = original && job && recordedToolResult(original, job);
+      return result ? { type: 'RecordToolResult', result } : live.run(session, effect);
     },
   };
 }

@@ -4,7 +4,7 @@ import { permissionCheckTimeoutMs, type Naming } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
-import { defaultEventPartitions, EventStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { defaultEventPartitions, EventStore, MemoryStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { monotonicFactory } from 'ulid';
 import type { ModelResolver } from './model-caller.ts';
 import { SessionRunner } from './session-runner.ts';
@@ -36,6 +36,7 @@ export async function runnerFixture(nc: NatsConnection, names: Naming, instance:
     newId: monotonicFactory(),
     permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? permissionCheckTimeoutMs,
     eventPartitions: defaultEventPartitions,
+    memory: await MemoryStore.open(nc, names),
   });
   return { runner, store, snapshots, transcripts };
 }

@@ -12,7 +12,8 @@ import { liveTextPublisher } from './live-text.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import { summarise, type ModelResolver } from './model-caller.ts';
-import { recordingGradePort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
+import { liveMemoryPort, type MemoryPort, type SessionMemory } from './memory-port.ts';
+import { recordingGradePort, recordingMemoryPort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
@@ -35,6 +36,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   eventPartitions: number;
   /** Send each model call's text as it arrives on the session's live subject; off, no model is asked to stream. */
   liveOutput?: boolean;
+  /** The memory stores sessions load and write (decider version 10 on). */
+  memory: SessionMemory;
 }
 
 export interface CommandOptions {
@@ -61,6 +64,7 @@ export class SessionRunner {
   readonly #model: ModelPort;
   readonly #tools: ToolPort;
   readonly #grades: GradePort;
+  readonly #memory: MemoryPort;
   readonly #permissions: PermissionPort;
   readonly #askModelGate: ModelGateAsker;
   readonly #timers: SessionTimers;
@@ -80,6 +84,7 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
+    this.#memory = recordingMemoryPort(liveMemoryPort(deps.memory, deps.clock), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
@@ -137,6 +142,7 @@ export class SessionRunner {
       await this.#timers.perform(effects);
       answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
+      answered.push(...(await this.#answerMemoryTools(session, effects)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };
       renewable = next.type !== 'RecordPermissions';
@@ -158,7 +164,7 @@ export class SessionRunner {
     if (status !== 'awaiting_tools' && status !== 'awaiting_grade') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
     // A gated session's waiting calls are checked again before they are dispatched again; those held for a person keep their timers.
-    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade', 'WakeAt']);
+    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade', 'WakeAt', 'RunMemoryTool']);
     return { ...resumed, effects: resumed.effects.filter((effect) => kept.has(effect.type)) };
   }
 
@@ -178,11 +184,21 @@ export class SessionRunner {
     return [...answered, await this.#permissions.check(expiring.map((job) => permissionCheck(state, job)))];
   }
 
-  /** The answer to the model call or the permission checks the decision asked for; undefined when it asked for neither. */
+  /** The memory tools' answers, from the store: here, not on the inbox, as the session waits on nothing outside. */
+  async #answerMemoryTools(session: LoadedSession, effects: readonly SessionEffect[]): Promise<SessionCommand[]> {
+    const state = session.state;
+    if (state.status === 'new') return [];
+    const calls = effects.flatMap((effect) => (effect.type === 'RunMemoryTool' ? [effect] : []));
+    return Promise.all(calls.map((call) => this.#memory.run(state, call)));
+  }
+
+  /** The answer to the model call, the permission checks or the memory the decision asked for; undefined when it asked for none. */
   async #askOutside(session: LoadedSession, effects: readonly SessionEffect[]): Promise<SessionCommand | undefined> {
     if (session.state.status === 'new') return undefined;
     const check = effects.find((effect) => effect.type === 'CheckPermissions');
     if (check) return this.#permissions.check(check.checks, check.gate);
+    const memory = effects.find((effect) => effect.type === 'LoadMemory');
+    if (memory) return this.#memory.load(memory);
     const compaction = effects.find((effect) => effect.type === 'CompactContext');
     if (compaction) return summarise(this.#deps.resolveModel, session.state.agent, compaction, await this.#log.messages(session, compaction.from, compaction.upTo));
     const call = effects.find((effect) => effect.type === 'CallModel');

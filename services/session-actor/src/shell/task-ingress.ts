@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { readAdvertisedTools, UnadvertisedToolsError, type EventStore } from '@signalbox/store';
-import { AgentDefinition, replyToHeader, ToolDefinition, type Naming, type TaskOutcome } from '@signalbox/events';
+import { AgentDefinition, replyToHeader, sessionToolNames, ToolDefinition, type Naming, type TaskOutcome } from '@signalbox/events';
 import { positionOf, Rejection, type Logger } from '@signalbox/runtime';
 import { ulid } from 'ulid';
 import { budgetOverCeiling, type BudgetCeiling } from '../core/budget-ceiling.ts';
@@ -43,11 +43,11 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const ungradable = ungradableTask(task, agent);
   if (ungradable) throw new Rejection(ungradable);
   const sessionId = task.sessionId ?? sessionIdFor(message);
-  const advertised = await readAdvertisedTools(deps.nc, deps.names, agent.tools).catch(refuseUnadvertised);
+  const advertised = await readAdvertisedTools(deps.nc, deps.names, sessionToolNames(agent, task)).catch(refuseUnadvertised);
   const tools = advertised.map((tool) => ToolDefinition.parse(tool));
   const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, memory: task.memory, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),

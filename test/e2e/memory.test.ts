@@ -1,0 +1,101 @@
+import type { ModelRequest, SessionEvent } from '@signalbox/events';
+import { createProviderRegistry, providerConfigFromEnv, type ModelProvider } from '@signalbox/models';
+import { modelResolver } from '@signalbox/session-actor';
+import { MemoryStore } from '@signalbox/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+/** The requests the recording model was sent, by session (its task input names it). */
+const requests: ModelRequest[] = [];
+const recorder: ModelProvider = {
+  name: 'recorder',
+  complete: async (request) => {
+    requests.push(request);
+    return { model: 'recorder', content: [{ type: 'text', text: 'Deployed.' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 } };
+  },
+};
+
+const lesson = 'Staging deploys need the VPN up first.';
+const scripted = modelResolver(createProviderRegistry(providerConfigFromEnv({})));
+let runtime: TestRuntime;
+let memory: MemoryStore;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({
+    actor: { resolveModel: (agent) => (agent.model === 'scripted' ? scripted(agent) : { provider: recorder, costOf: () => 0 }) },
+    agents: [
+      {
+        name: 'scribe',
+        model: 'scripted',
+        memory: { store: 'ops' },
+        script: [{ tool: 'memory.write', input: { text: lesson } }, { tool: 'memory.search', input: { query: 'staging VPN' } }, { final: 'Noted.' }],
+      },
+      { name: 'deployer', model: 'openai/recorder', system: 'You deploy services.', memory: { store: 'ops', load: 5 } },
+      { name: 'outsider', model: 'scripted', memory: { store: 'ops' }, script: [{ tool: 'memory.write', input: { text: 'I was here.' } }, { final: 'Done.' }] },
+      { name: 'rambler', model: 'scripted', memory: { store: 'ops' }, script: [{ tool: 'memory.write', input: { text: 'x'.repeat(5_000) } }, { final: 'Done.' }] },
+    ],
+  });
+  memory = await MemoryStore.open(runtime.nc, runtime.host.names);
+  await memory.define({ name: 'ops', agents: ['scribe', 'deployer', 'rambler'], promotion: 'review' });
+});
+afterAll(async () => {
+  await runtime?.dispose();
+});
+
+const resultOf = (events: readonly SessionEvent[], tool: string) => events.find((event) => (event.type === 'tool.completed' || event.type === 'tool.failed') && event.data.tool === tool);
+const loadedOf = (events: readonly SessionEvent[]) => events.find((event) => event.type === 'memory.loaded');
+
+describe('memory in a run', () => {
+  it('writes what a session learns to its store, with the session and the requesting event as evidence, and finds it again', async () => {
+    await runtime.client.submit('scribe', { input: 'Deploy billing to staging', sessionId: 'scribe-1' });
+    const events = await runtime.completedSession('scribe-1');
+    const requested = events.find((event) => event.type === 'tool.requested' && event.data.tool === 'memory.write');
+    expect(resultOf(events, 'memory.write')).toMatchObject({ type: 'tool.completed', data: { output: expect.stringMatching(/^remembered as m-[0-9a-f]{16} in memory store "ops" \(version 1\)$/) } });
+    expect(resultOf(events, 'memory.search')).toMatchObject({ type: 'tool.completed', data: { output: expect.stringContaining(lesson) } });
+    const head = await memory.head('ops');
+    expect(head).toMatchObject({ version: 1, state: 'promoted', origin: { kind: 'write', sessionId: 'scribe-1', event: requested?.n } });
+    expect(head?.entries).toEqual([expect.objectContaining({ text: lesson, scope: 'team', evidence: [{ sessionId: 'scribe-1', events: [requested?.n] }], writtenBy: { kind: 'session', sessionId: 'scribe-1', event: requested?.n }, addedIn: 1 })]);
+    expect(await runtime.client.check('scribe-1')).toMatchObject({ ok: true });
+  });
+
+  it('loads the relevant entries into a new session, records which and from which version, and its model request carries them', async () => {
+    await runtime.client.submit('deployer', { input: 'Deploy payments to staging', sessionId: 'deployer-1' });
+    const events = await runtime.completedSession('deployer-1');
+    const [entry] = (await memory.head('ops'))?.entries ?? [];
+    expect(loadedOf(events)).toMatchObject({ n: 2, data: { store: 'ops', version: 1, entries: [{ key: entry?.id, text: lesson }] } });
+    const request = requests.at(-1);
+    expect(request?.system).toMatch(/^You deploy services\.\n\nMemory: /);
+    expect(request?.system).toContain(`[${entry?.id}] ${lesson}`);
+    expect(request?.tools.map(({ name }) => name)).toEqual(['memory.search', 'memory.write']);
+  });
+
+  it('gives a task that says memory: false no memory at all: nothing loaded, no memory tools', async () => {
+    await runtime.client.submit('deployer', { input: 'Deploy payments, privately', sessionId: 'deployer-private', memory: false });
+    const events = await runtime.completedSession('deployer-private');
+    expect(loadedOf(events)).toBeUndefined();
+    expect(events[0]).toMatchObject({ data: { memory: false, tools: [] } });
+    expect(requests.at(-1)?.system).toBe('You deploy services.');
+  });
+
+  it("refuses an agent its store does not name, in the log and to the model, so no definition reaches another team's memory", async () => {
+    await runtime.client.submit('outsider', { input: 'Have a look', sessionId: 'outsider-1' });
+    const events = await runtime.completedSession('outsider-1');
+    expect(loadedOf(events)).toMatchObject({ data: { version: 0, entries: [], problem: expect.stringMatching(/"outsider" is not one of memory store "ops"'s agents/) } });
+    expect(resultOf(events, 'memory.write')).toMatchObject({ type: 'tool.failed' });
+    expect((await memory.head('ops'))?.entries.map(({ text }) => text)).not.toContain('I was here.');
+  });
+
+  it('refuses a write too long to keep, and the model hears why', async () => {
+    await runtime.client.submit('rambler', { input: 'Write it all down', sessionId: 'rambler-1' });
+    const events = await runtime.completedSession('rambler-1');
+    expect(resultOf(events, 'memory.write')).toMatchObject({ type: 'tool.failed', data: { error: expect.stringMatching(/^invalid input for memory.write: /) } });
+  });
+
+  it('rolls back: a new version with the earlier entries, and the next session loads those', async () => {
+    const rolledBack = await memory.rollback('ops', 0, 'test:ann', Date.now());
+    expect(rolledBack).toMatchObject({ state: 'promoted', origin: { kind: 'rollback', to: 0, by: 'test:ann' }, entries: [] });
+    await runtime.client.submit('deployer', { input: 'Deploy payments again', sessionId: 'deployer-2' });
+    const events = await runtime.completedSession('deployer-2');
+    expect(loadedOf(events)).toMatchObject({ data: { version: rolledBack.version, entries: [] } });
+  });
+});

@@ -1,3 +1,4 @@
+import { jetstreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInDeletionHooks } from './built-in-deletion-hooks.ts';
 import { memoryEntryId } from './memory-changes.ts';
 import { MemoryStoreError } from './memory-errors.ts';
+import { deletedSessionAlias } from './memory-evidence.ts';
 import { MemoryStore } from './memory-store.ts';
 import { provision } from './provision.ts';
 
@@ -166,19 +168,35 @@ describe('MemoryStore', () => {
     expect(await memory.run(store, 'other')).toBeUndefined();
   });
 
-  it('forgets a deleted session through the memory deletion hook: its evidence goes, entries are flagged, and it is no longer read; done twice it changes nothing', async () => {
+  it('forgets a deleted session through the memory deletion hook: its evidence and id go from every revision, entries are flagged, and it is no longer read; done twice it changes nothing', async () => {
     const store = await defined('forgetting');
-    await memory.write(store, writeOf('from the deleted session', 'gone'), 1);
-    await memory.write(store, writeOf('from another', 'kept'), 2);
-    await memory.markRead(store, ['gone', 'kept']);
+    await memory.write(store, writeOf('from the deleted session', 'gone-4f2c'), 1);
+    await memory.write(store, writeOf('from another', 'kept-4f2c'), 2);
+    await memory.markRead(store, ['gone-4f2c', 'kept-4f2c']);
     const hook = (await builtInDeletionHooks(nc, names)).find(({ name }) => name === 'memory');
-    const target = { sessionId: 'gone', root: 'gone', deletesWorkspace: true, events: [], deleting: new Set(['gone']) };
+    const target = { sessionId: 'gone-4f2c', root: 'gone-4f2c', deletesWorkspace: true, events: [], deleting: new Set(['gone-4f2c']) };
     await hook?.deleteSession(target);
+    const after = await memory.versions(store);
     await hook?.deleteSession(target);
-    const [first, second] = await memory.versions(store);
-    expect(first?.entries[0]).toMatchObject({ evidence: [], flags: ['evidence-deleted'], writtenBy: { sessionId: 'gone' } });
+    expect(await memory.versions(store)).toEqual(after);
+
+    const [first, second] = after;
+    const alias = deletedSessionAlias('gone-4f2c');
+    expect(first?.entries[0]).toMatchObject({ evidence: [], flags: ['evidence-deleted'], writtenBy: { kind: 'session', sessionId: alias, event: 2 } });
+    expect(first).toMatchObject({ origin: { sessionId: alias }, promoted: { by: `session:${alias}` } });
     expect(second?.entries.map(({ flags }) => flags)).toEqual([['evidence-deleted'], []]);
-    expect(second?.entries[1]?.evidence).toEqual([{ sessionId: 'kept', events: [2] }]);
-    expect([...(await memory.readSessions(store))]).toEqual(['kept']);
+    expect(second?.entries[1]?.evidence).toEqual([{ sessionId: 'kept-4f2c', events: [2] }]);
+    expect([...(await memory.readSessions(store))]).toEqual(['kept-4f2c']);
+
+    const jsm = await jetstreamManager(nc);
+    const mentions: string[] = [];
+    for (let seq = 1; ; ) {
+      const stored = await jsm.streams.getMessage(`KV_${names.buckets.memory}`, { seq, next_by_subj: '>' } as MsgRequest);
+      if (!stored) break;
+      if (Buffer.from(stored.data).toString('latin1').includes('gone-4f2c')) mentions.push(stored.subject);
+      seq = stored.seq + 1;
+    }
+    expect(mentions).toEqual([]);
+    expect(JSON.stringify(after)).toContain('kept-4f2c');
   });
 });

@@ -188,10 +188,11 @@ export class MemoryStore {
   }
 
   /**
-   * Forgets a deleted session in every store (the memory deletion hook): its evidence leaves every
-   * version, entries that cited it or that it wrote are flagged, and it leaves the sessions read.
-   * Done again it changes nothing. Versions are read until a pass changes none, since a write racing
-   * the pass can carry an entry forward from a version not yet stripped.
+   * Forgets a deleted session in every store (the `memory` deletion hook runs it, then erases the
+   * earlier revisions the rewrites leave): its evidence leaves every version, entries that cited it or
+   * that it wrote are flagged, an alias stands for its id (see `withoutSession`), and it leaves the
+   * sessions read. Done again it changes nothing. Versions are read until a pass changes none, since a
+   * write racing a pass can carry an entry forward from a version not yet rewritten.
    */
   async forgetSession(sessionId: string): Promise<void> {
     for (const store of await this.#storeNames(memoryKeys.allHeads)) {

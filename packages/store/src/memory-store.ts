@@ -1,3 +1,4 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
@@ -36,6 +37,7 @@ export interface MemoryWritten {
   existed: boolean;
 }
 
+const versionsPerRead = 32;
 const Changes = z.array(MemoryChange).max(maxMemoryEntries);
 const SessionAuthor = MemoryAuthor.options[0];
 
@@ -48,17 +50,21 @@ const SessionAuthor = MemoryAuthor.options[0];
  */
 export class MemoryStore {
   readonly #kv: KV;
+  readonly #jsm: JetStreamManager;
+  readonly #bucket: string;
   readonly #ledger: MemoryLedger;
   readonly #values: LargeValues;
 
-  private constructor(kv: KV) {
+  private constructor(kv: KV, jsm: JetStreamManager, bucket: string) {
     this.#kv = kv;
+    this.#jsm = jsm;
+    this.#bucket = bucket;
     this.#ledger = new MemoryLedger(kv);
     this.#values = new LargeValues(kv);
   }
 
   static async open(nc: NatsConnection, names: Naming): Promise<MemoryStore> {
-    return new MemoryStore(await new Kvm(nc).open(names.buckets.memory));
+    return new MemoryStore(await new Kvm(nc).open(names.buckets.memory), await jetstreamManager(nc), names.buckets.memory);
   }
 
   /** Stores a store's definition (`memory apply -f`), replacing the one it had; its versions stay. */
@@ -93,8 +99,13 @@ export class MemoryStore {
   /** Every version, oldest first. */
   async versions(store: string): Promise<MemoryVersion[]> {
     const { last } = await this.#ledger.peekHead(storeToken(store));
-    const versions = await Promise.all(Array.from({ length: last }, (_, index) => this.#ledger.version(store, index + 1)));
-    return versions.filter((version) => version !== undefined);
+    const versions: MemoryVersion[] = [];
+    // A batch at a time: a store of many versions is not read all at once.
+    for (let first = 1; first <= last; first += versionsPerRead) {
+      const batch = await Promise.all(Array.from({ length: Math.min(versionsPerRead, last - first + 1) }, (_, index) => this.#ledger.version(store, first + index)));
+      versions.push(...batch.filter((version) => version !== undefined));
+    }
+    return versions;
   }
 
   /** A run's memory.write: a new promoted version, the head and one add; an entry whose id the head holds already is not written again (a redone call). */
@@ -205,11 +216,15 @@ export class MemoryStore {
     if (!(await this.definition(store))) throw new MemoryStoreError('unknown_store', `no memory store ${store}: define it with \`signalbox memory apply -f <file>\``);
   }
 
-  /** The stores that have a key matching `filter` (`*.definition`, `*.head`). */
+  /**
+   * The stores that have a key matching `filter` (`*.definition`, `*.head`), from the bucket's stream
+   * info rather than `keys()`, whose consumer a user without consumer rights (the retention sweeper)
+   * may not make, and which can wait out an idle heartbeat while keys change.
+   */
   async #storeNames(filter: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const key of await this.#kv.keys(filter)) names.push(key.slice(0, key.indexOf('.')));
-    return names;
+    const prefix = `$KV.${this.#bucket}.`;
+    const info = await this.#jsm.streams.info(`KV_${this.#bucket}`, { subjects_filter: `${prefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length, subject.indexOf('.', prefix.length)));
   }
 
   async #readRecord(store: string): Promise<{ record: z.infer<typeof ReadRecord>; revision: number } | undefined> {

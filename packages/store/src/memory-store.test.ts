@@ -96,6 +96,27 @@ describe('MemoryStore', () => {
     expect((await memory.versions(store)).map(({ version }) => version)).toEqual(Array.from({ length: 11 }, (_, index) => index + 1));
   });
 
+  it('keeps every write, and decides each proposal once, under writes, promotions and rejections at the same time', async () => {
+    const store = await defined('mixed');
+    const [p1, p2, p3] = await Promise.all(['one', 'two', 'three'].map((text, index) => memory.propose(store, [add(`dreamt ${text}`)], consolidation, index)));
+    if (!p1 || !p2 || !p3) throw new Error('three proposals');
+    const decisions = await Promise.all([
+      ...Array.from({ length: 30 }, (_, index) => memory.write(store, writeOf(`mixed ${index}`, `m-${index}`), 10 + index).then(() => 'written')),
+      codeOf(memory.promote(store, p1.version, 'ada', 50, { heldToo: false })),
+      codeOf(memory.promote(store, p1.version, 'bob', 50)),
+      codeOf(memory.promote(store, p2.version, 'ada', 51)),
+      codeOf(memory.reject(store, p3.version, 'bob', 52)),
+    ]);
+    expect(decisions.filter((decision) => decision === 'written')).toHaveLength(30);
+    expect(decisions.slice(30, 32).sort()).toEqual(['resolved', 'version_decided']);
+    expect(decisions.slice(32)).toEqual(['resolved', 'resolved']);
+    const versions = await memory.versions(store);
+    expect(versions.map(({ version }) => version)).toEqual(Array.from({ length: 33 }, (_, index) => index + 1));
+    expect(versions.map(({ state }) => state).filter((state) => state !== 'promoted')).toEqual(['rejected']);
+    const head = await memory.head(store);
+    expect(texts(head)?.sort()).toEqual([...Array.from({ length: 30 }, (_, index) => `mixed ${index}`), 'dreamt one', 'dreamt two'].sort());
+  });
+
   it('finishes a version whose writer was cut off before it moved the head', async () => {
     const store = await defined('cut-off');
     const first = await memory.write(store, writeOf('before'), 1);

@@ -155,6 +155,14 @@ describe('MemoryStore', () => {
     expect(await codeOf(memory.write('undefined-store', writeOf('x'), 1))).toBe('unknown_store');
   });
 
+  it('refuses what it could not read back (a name too long, a time that is no whole number) before storing it', async () => {
+    const store = await defined('checked');
+    const proposed = await memory.propose(store, [add('x')], consolidation, 1);
+    await expect(memory.promote(store, proposed.version, 'x'.repeat(201), 2)).rejects.toThrow(DecodeError);
+    await expect(memory.write(store, writeOf('y'), 1.5)).rejects.toThrow(DecodeError);
+    expect(await memory.promote(store, proposed.version, 'ada', 3)).toMatchObject({ state: 'promoted' });
+  });
+
   it('stores a version larger than a NATS message in parts', async () => {
     const store = await defined('large');
     const long = (index: number) => `${String(index).padStart(4, '0')} ${'y'.repeat(maxMemoryTextChars - 10)}`;

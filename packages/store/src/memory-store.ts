@@ -38,6 +38,8 @@ export interface MemoryWritten {
 }
 
 const versionsPerRead = 32;
+/** Who promotes, rejects or rolls back, as a version records it. */
+const Actor = z.string().min(1).max(200);
 const Changes = z.array(MemoryChange).max(maxMemoryEntries);
 const SessionAuthor = MemoryAuthor.options[0];
 
@@ -148,7 +150,8 @@ export class MemoryStore {
    * refuses a version holding a held change.
    */
   async promote(store: string, version: number, by: string, now: number, options: { heldToo?: boolean } = {}): Promise<MemoryVersion> {
-    return this.#ledger.decide(storeToken(store), { kind: 'promote', version, by, at: now }, (proposed, head) => {
+    const actor = validate(Actor, by, 'who promotes');
+    return this.#ledger.decide(storeToken(store), { kind: 'promote', version, by: actor, at: now }, (proposed, head) => {
       refuseDecided(proposed);
       const held = proposed.changes.filter((change) => change.held !== undefined);
       if (options.heldToo === false && held.length > 0) {
@@ -159,7 +162,7 @@ export class MemoryStore {
   }
 
   async reject(store: string, version: number, by: string, now: number): Promise<MemoryVersion> {
-    return this.#ledger.decide(storeToken(store), { kind: 'reject', version, by, at: now }, refuseDecided);
+    return this.#ledger.decide(storeToken(store), { kind: 'reject', version, by: validate(Actor, by, 'who rejects'), at: now }, refuseDecided);
   }
 
   /** A new version holding version `to`'s entries (0: none), promoted at once: a rollback erases nothing. */
@@ -167,9 +170,9 @@ export class MemoryStore {
     const target = to === 0 ? undefined : await this.version(store, to);
     if (to !== 0 && !target) throw new MemoryStoreError('unknown_version', `memory store ${store} has no version ${to} to roll back to`);
     if (target && target.state !== 'promoted') throw new MemoryStoreError('not_promoted', `version ${to} of memory store ${store} was ${target.state === 'proposed' ? 'never promoted: promote it instead' : 'rejected'}`);
-    const origin = { kind: 'rollback' as const, to, by };
+    const origin = { kind: 'rollback' as const, to, by: validate(Actor, by, 'who rolls back') };
     const rolledBack = await this.#ledger.create(store, (n, parent) => ({
-      store, version: n, parent: parent?.version ?? 0, state: 'promoted', origin, changes: [], entries: target?.entries ?? [], createdAt: now, promoted: { by, at: now },
+      store, version: n, parent: parent?.version ?? 0, state: 'promoted', origin, changes: [], entries: target?.entries ?? [], createdAt: now, promoted: { by: origin.by, at: now },
     }));
     if (!rolledBack) throw new Error(`memory store ${store}: a rollback made no version`);
     return rolledBack;

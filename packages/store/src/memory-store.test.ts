@@ -202,6 +202,8 @@ describe('MemoryStore', () => {
     await memory.write(store, writeOf('from the deleted session', 'gone-4f2c'), 1);
     await memory.write(store, writeOf('from another', 'kept-4f2c'), 2);
     await memory.markRead(store, ['gone-4f2c', 'kept-4f2c']);
+    const unwritten = await defined('read-only');
+    await memory.markRead(unwritten, ['gone-4f2c']);
     const hook = (await builtInDeletionHooks(nc, names)).find(({ name }) => name === 'memory');
     const target = { sessionId: 'gone-4f2c', root: 'gone-4f2c', deletesWorkspace: true, events: [], deleting: new Set(['gone-4f2c']) };
     await hook?.deleteSession(target);
@@ -216,6 +218,7 @@ describe('MemoryStore', () => {
     expect(second?.entries.map(({ flags }) => flags)).toEqual([['evidence-deleted'], []]);
     expect(second?.entries[1]?.evidence).toEqual([{ sessionId: 'kept-4f2c', events: [2] }]);
     expect([...(await memory.readSessions(store))]).toEqual(['kept-4f2c']);
+    expect([...(await memory.readSessions(unwritten))]).toEqual([]);
 
     const jsm = await jetstreamManager(nc);
     const mentions: string[] = [];

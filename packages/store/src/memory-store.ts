@@ -209,7 +209,9 @@ export class MemoryStore {
    * write racing a pass can carry an entry forward from a version not yet rewritten.
    */
   async forgetSession(sessionId: string): Promise<void> {
-    for (const store of await this.#storeNames(memoryKeys.allHeads)) {
+    // A store's consolidation can have read sessions before it has any version.
+    const stores = new Set([...(await this.#storeNames(memoryKeys.allHeads)), ...(await this.#storeNames(memoryKeys.allReads))]);
+    for (const store of stores) {
       for (let pass = 0; pass < 3 && (await this.#ledger.rewriteVersions(store, (version) => withoutSession(version, sessionId))) > 0; pass += 1);
       await this.#changeReadRecord(store, (sessions) => new Set([...sessions].filter((id) => id !== sessionId)));
     }

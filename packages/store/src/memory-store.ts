@@ -184,7 +184,8 @@ export class MemoryStore {
   }
 
   async markRead(store: string, sessionIds: readonly string[]): Promise<void> {
-    await this.#changeReadRecord(store, (sessions) => new Set([...sessions, ...sessionIds]));
+    const read = validate(ReadRecord.shape.sessions, sessionIds, 'the sessions a consolidation read');
+    await this.#changeReadRecord(store, (sessions) => new Set([...sessions, ...read]));
   }
 
   /** Records what a dream job did, for `signalbox dream` to wait on. */

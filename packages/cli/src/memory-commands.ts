@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MemoryStore, diffVersions } from '@signalbox/store';
+import { diffVersions, type MemoryStore } from '@signalbox/store';
 import type { MemoryVersion } from '@signalbox/events';
 import { withClient, type GlobalOptions } from './connection.ts';
 import { wholeNumberFlag } from './flags.ts';
@@ -14,7 +14,7 @@ export interface ActorFlags {
 
 /** Runs `work` with the memory stores of the NATS the options name, closing the connection after. */
 export function withMemory<T>(options: GlobalOptions, work: (memory: MemoryStore) => Promise<T>, need: SetUpNeed = 'must-exist'): Promise<T> {
-  return withClient(options, async (client) => work(await MemoryStore.open(client.nc, client.names)), need);
+  return withClient(options, async (client) => work(await client.memory()), need);
 }
 
 /** `memory apply -f`: a file with any problem is refused whole, one line a problem on stderr (exit 1). */

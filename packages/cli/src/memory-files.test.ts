@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseMemoryStoreFile } from './memory-files.ts';
 
@@ -12,6 +13,11 @@ describe('parseMemoryStoreFile', () => {
     const several = parseMemoryStoreFile('m.yaml', `${team}---\nname: solo\nagents: [coder]\n`);
     expect(several.ok && several.stores.map(({ name, promotion }) => [name, promotion])).toEqual([['team', 'auto'], ['solo', 'review']]);
     expect(parseMemoryStoreFile('m.json', JSON.stringify({ name: 'j', agents: ['a'] }))).toMatchObject({ ok: true, stores: [{ name: 'j' }] });
+  });
+
+  it('reads the example store in deploy/memory', () => {
+    const file = new URL('../../../deploy/memory/support.yaml', import.meta.url);
+    expect(parseMemoryStoreFile('support.yaml', readFileSync(file, 'utf8'))).toMatchObject({ ok: true, stores: [{ name: 'support', promotion: 'review' }] });
   });
 
   it('gives each problem a line with the file, line and column of the field', () => {

@@ -37,7 +37,8 @@ describe('memory texts', () => {
     expect(versionLines(dreamt, 1)).toEqual([
       'memory store team, version 2 (proposed; parent 1): consolidation by ollama of 2 session(s); waiting for review',
       'transcripts read by ollama/llama3 (provider ollama), dream job j1: s-1, s-2',
-      'held: retire m-0123456789abcdef: contradicts a person',
+      '1 change(s) from version 1:',
+      '  retire m-0123456789abcdef: contradicted  [held: contradicts a person]',
       '1 entries:',
       'm-0123456789abcdef  agent coder  confidence 0.80  [evidence-deleted]',
       '  Deploys need the staging credentials',

@@ -1,4 +1,4 @@
-import { assertNever, type DreamRun, type MemoryEntry, type MemoryEvidence, type MemoryOrigin, type MemoryStoreDefinition, type MemoryVersion } from '@signalbox/events';
+import { assertNever, type DreamRun, type MemoryChange, type MemoryEntry, type MemoryEvidence, type MemoryOrigin, type MemoryStoreDefinition, type MemoryVersion } from '@signalbox/events';
 
 /** A store as `memory list` shows it: its definition, its head, and the proposals waiting for a person. */
 export interface StoreSummary {
@@ -71,9 +71,23 @@ export function versionLines(version: MemoryVersion, head: number | undefined): 
     const { provider, model, jobId, sessions } = version.origin;
     lines.push(`transcripts read by ${model} (provider ${provider}), dream job ${jobId}: ${sessions.join(', ') || 'none'}`);
   }
-  for (const change of version.changes) if (change.held !== undefined) lines.push(`held: ${change.kind} ${change.id}: ${change.held}`);
+  if (version.changes.length > 0) lines.push(`${version.changes.length} change(s) from version ${version.parent}:`, ...version.changes.map(changeLine));
   lines.push(`${version.entries.length} entries:`);
   return [...lines, ...version.entries.flatMap(entryLines)];
+}
+
+function changeLine(change: MemoryChange): string {
+  const held = change.held === undefined ? '' : `  [held: ${change.held}]`;
+  switch (change.kind) {
+    case 'add':
+      return `  add ${change.id}${held}`;
+    case 'merge':
+      return `  merge ${change.ids.join(', ')} into ${change.id}${held}`;
+    case 'retire':
+      return `  retire ${change.id}: ${change.reason}${held}`;
+    default:
+      return assertNever(change);
+  }
 }
 
 function entryLines(entry: MemoryEntry): string[] {

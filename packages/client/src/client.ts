@@ -9,6 +9,8 @@ import {
   replyToHeader,
   SessionIndexEntry,
   TaskOutcome,
+  type DreamJob,
+  type DreamRun,
   type ForkRequest,
   type GradeCommand,
   type GradeJob,
@@ -22,6 +24,7 @@ import type { SentCommand } from '@signalbox/runtime';
 import { checkHistory, evolve, initialState, type HistoryCheck } from '@signalbox/session';
 import {
   liveWorkspaceView,
+  MemoryStore,
   openEventReader,
   requireSupportedServer,
   SecretVault,
@@ -44,6 +47,7 @@ import { answerApproval, pendingApprovals, type ApprovalOptions, type PendingApp
 import { listDeadLetters, redrive, type DeadLetter } from './dead-letters.ts';
 import { forkEdit, type ForkOptions } from './fork.ts';
 import { followLive } from './live.ts';
+import { sendDreamJob, waitForDreamRun, type DreamOptions } from './memory.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
@@ -341,6 +345,21 @@ export class SignalboxClient {
   /** The session's model text as it arrives, until the signal aborts: see `followLive`. */
   live(sessionId: string, signal?: AbortSignal): AsyncGenerator<LiveMessage> {
     return followLive(this.nc, sessionId, { prefix: this.names.prefix, ...(signal ? { signal } : {}) });
+  }
+
+  /** Agents' memory stores (#21): their definitions, versions, promotion and rollback (see `MemoryStore`). */
+  async memory(): Promise<MemoryStore> {
+    return MemoryStore.open(this.nc, this.names);
+  }
+
+  /** Asks the memory consolidator to consolidate `store` now; resolves to the job sent. */
+  async dream(store: string, options: DreamOptions): Promise<DreamJob> {
+    return sendDreamJob(this.nc, this.names, await this.memory(), store, options);
+  }
+
+  /** What a dream job did, waiting up to `timeoutMs` for the consolidator to record it; undefined if it did not. */
+  async dreamRun(store: string, jobId: string, options: { timeoutMs?: number } = {}): Promise<DreamRun | undefined> {
+    return waitForDreamRun(await this.memory(), store, jobId, options.timeoutMs ?? 0);
   }
 
   async #bucket(name: string) {

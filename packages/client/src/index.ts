@@ -11,6 +11,7 @@ export { ForkError, forkEdit } from './fork.ts';
 export type { ForkOptions } from './fork.ts';
 export { followLive } from './live.ts';
 export type { LiveOptions } from './live.ts';
+export type { DreamOptions } from './memory.ts';
 export type { PolicyVersion } from './policies.ts';
 export { UnknownSessionError } from './session-control.ts';
 export type { PauseOptions, ResumeOptions } from './session-control.ts';

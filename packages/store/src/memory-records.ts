@@ -17,6 +17,7 @@ export const memoryKeys = {
   run: (store: string, jobId: string) => `${storeToken(store)}.run.${createHash('sha256').update(jobId).digest('hex').slice(0, 32)}`,
   allDefinitions: '*.definition',
   allHeads: '*.head',
+  allReads: '*.read',
 };
 
 /** A store's name as a key token, or a refusal: never a `.`, `*` or `>` that would reach another store's keys. */

@@ -1,0 +1,52 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { DreamJob } from '@signalbox/events';
+import { decodeDeadLettered, decodeWork, startDurableWorker, type RunningWorker, type ServiceContext } from '@signalbox/runtime';
+import { consolidate, type ConsolidationDeps } from './consolidate.ts';
+
+/** The durable every consolidator replica shares on `<prefix>.jobs.dream`. */
+export const dreamJobsDurable = 'memory-consolidator';
+
+export interface DreamJobSettings {
+  concurrency: number;
+  maxDeliver: number;
+  ackWaitMs: number;
+}
+
+/**
+ * Takes dream jobs from `<prefix>.jobs.dream` (JSON or msgpack) and consolidates each; a job is acked
+ * once its run is recorded. A process consolidates one store at a time, so two jobs of one store it
+ * holds do not read the same sessions at once. A job that keeps failing (its model's provider down)
+ * is dead-lettered after `maxDeliver` deliveries and its run recorded as failed.
+ */
+export function startDreamJobs(context: ServiceContext, deps: ConsolidationDeps, settings: DreamJobSettings): Promise<RunningWorker> {
+  const running = new Map<string, Promise<unknown>>();
+  const oneAtATime = async (store: string, work: () => Promise<unknown>): Promise<void> => {
+    const before = running.get(store) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    running.set(store, mine);
+    try {
+      await mine;
+    } finally {
+      if (running.get(store) === mine) running.delete(store);
+    }
+  };
+  return startDurableWorker({
+    nc: context.nc,
+    names: context.names,
+    logger: context.logger,
+    stream: context.names.streams.jobs,
+    durable: dreamJobsDurable,
+    filterSubject: context.names.subjects.dreamJobs,
+    deadLetterSource: 'jobs',
+    ...settings,
+    handle: async (message: JsMsg) => {
+      const job = decodeWork(DreamJob, message, 'dream job');
+      await oneAtATime(job.store, () => consolidate(deps, job));
+    },
+    onDeadLetter: async (message, reason) => {
+      const job = decodeDeadLettered(DreamJob, message, 'dream job', context.logger);
+      if (!job || (await deps.memory.run(job.store, job.jobId))) return;
+      await deps.memory.recordRun(job.store, { jobId: job.jobId, store: job.store, status: 'failed', versions: [], sessions: 0, error: `dead-lettered: ${reason}`.slice(0, 2_000), at: deps.clock() });
+    },
+  });
+}

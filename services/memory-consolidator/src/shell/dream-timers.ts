@@ -22,10 +22,18 @@ export async function armDreamTimer(context: Pick<ServiceContext, 'nc' | 'names'
   });
 }
 
-/** The timer a store has armed, if any: the schedule waiting on its subject. */
+/**
+ * The timer a store has armed: the schedule waiting on its subject, else a firing not yet handled
+ * (the server removes a schedule once it fires; the handler of its firing arms the next).
+ */
 export async function armedDreamTimer(context: Pick<ServiceContext, 'nc' | 'names'>, store: string): Promise<DreamTimer | undefined> {
-  const message = await (await jetstreamManager(context.nc)).direct.getMessage(context.names.streams.timers, { last_by_subj: context.names.subjects.dreamTimer(store) });
-  return message && message.data.length > 0 ? decodeOrUndefined(message.data) : undefined;
+  const jsm = await jetstreamManager(context.nc);
+  for (const subject of [context.names.subjects.dreamTimer(store), context.names.subjects.dreamTimerDue(store)]) {
+    const message = await jsm.direct.getMessage(context.names.streams.timers, { last_by_subj: subject });
+    const timer = message && message.data.length > 0 ? decodeOrUndefined(message.data) : undefined;
+    if (timer) return timer;
+  }
+  return undefined;
 }
 
 /**

@@ -57,7 +57,7 @@ const processEnvSyntax = {
 const projectErrors = [
   ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'MissingPartsError', 'Rejection'],
   ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'NatsAuthError', 'ProviderConfigError', 'UnknownSessionError'],
-  ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
+  ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MemoryStoreError', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },
 ];
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ContentReferences, type SharedContent } from './content-references.ts';
 import { unreferencedContent } from './deletion-plan.ts';
 import type { DeletionHook, DeletionTarget } from './deletion-hooks.ts';
+import { MemoryStore } from './memory-store.ts';
 import { eraseMessage, mentionsSession, purgeSubject, storedMessages } from './stream-scan.ts';
 
 /** The key of a tool call's entry in the tool ledger: the sha256 of its idempotency key (any text), one subject token. */
@@ -20,6 +21,7 @@ export function toolLedgerKey(idempotencyKey: string): string {
 export async function builtInDeletionHooks(nc: NatsConnection, names: Naming): Promise<DeletionHook[]> {
   const jsm = await jetstreamManager(nc);
   const references = await ContentReferences.open(nc, names);
+  const memory = await MemoryStore.open(nc, names);
   const kv = (bucket: string) => `KV_${bucket}`;
   const byKey = (bucket: string, sessionId: string) => [`$KV.${bucket}.${sessionId}`, `$KV.${bucket}.${sessionId}.>`];
   const purgeAll = async (stream: string, subjects: readonly string[]) => {
@@ -35,6 +37,7 @@ export async function builtInDeletionHooks(nc: NatsConnection, names: Naming): P
     { name: 'timers', deleteSession: ({ sessionId }) => eraseMentions(jsm, names.streams.timers, names.subjects.allTimers, sessionId) },
     { name: 'jobs', deleteSession: ({ sessionId }) => eraseMentions(jsm, names.streams.jobs, names.subjects.allJobs, sessionId) },
     { name: 'dead-letters', deleteSession: ({ sessionId }) => eraseDeadLetters(jsm, names, sessionId) },
+    { name: 'memory', deleteSession: ({ sessionId }) => memory.forgetSession(sessionId) },
     { name: 'event-partitions', deleteSession: ({ sessionId }) => purgeSubject(jsm, names.streams.eventPartitions, `${names.prefix}.partitioned.*.${sessionId}`) },
   ];
 }

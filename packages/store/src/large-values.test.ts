@@ -73,6 +73,19 @@ describe('LargeValues', () => {
     await expect(values.get('torn')).rejects.toThrow(MissingPartsError);
   });
 
+  it('creates a key only once and updates it only at the revision read, large values too, leaving no parts of a refused write', async () => {
+    const first = randomBytes(partBytes + 10);
+    expect(await values.create('checked', first)).toBe(true);
+    expect(await values.create('checked', randomBytes(partBytes + 10))).toBe(false);
+    const read = await values.getWithRevision('checked');
+    expect(bytes(read?.value)).toEqual(first);
+    const second = randomBytes(20);
+    expect(await values.update('checked', second, read?.revision ?? 0)).toBe(true);
+    expect(await values.update('checked', randomBytes(partBytes + 10), read?.revision ?? 0)).toBe(false);
+    expect(bytes(await values.get('checked'))).toEqual(second);
+    expect((await keys()).filter((key) => key.startsWith('checked'))).toEqual(['checked']);
+  });
+
   it('answers undefined for a key that was never written', async () => {
     expect(await values.get('never')).toBeUndefined();
   });

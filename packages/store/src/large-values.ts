@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { decode, encode, storedLimits } from '@signalbox/events';
 import { z } from 'zod';
@@ -35,7 +36,10 @@ export class LargeValues {
 
   /** The value under `key`, or undefined when there is none. Throws MissingPartsError when its parts are incomplete. */
   async get(key: string): Promise<Uint8Array | undefined> {
-    const stored = await this.#stored(key);
+    return this.#assemble(key, await this.#stored(key));
+  }
+
+  async #assemble(key: string, stored: { value: Uint8Array; manifest?: Manifest } | undefined): Promise<Uint8Array | undefined> {
     if (!stored || stored.manifest === undefined) return stored?.value;
     const { manifest } = stored;
     const parts = await Promise.all(Array.from({ length: manifest.parts }, (_, index) => this.#kv.get(partKey(key, manifest, index))));
@@ -53,21 +57,58 @@ export class LargeValues {
   /** Stores `value` under `key`, then removes the parts of the value it replaces. */
   async put(key: string, value: Uint8Array): Promise<void> {
     const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
-    if (value.length <= partBytes && value[0] !== manifestTag) {
-      await this.#kv.put(key, value);
-    } else {
-      const manifest: Manifest = { parts: Math.ceil(value.length / partBytes), bytes: value.length, sha256: sha256(value) };
-      await Promise.all(
-        Array.from({ length: manifest.parts }, (_, index) => this.#kv.put(partKey(key, manifest, index), value.subarray(index * partBytes, (index + 1) * partBytes))),
-      );
-      const encoded = encode(manifest);
-      const tagged = new Uint8Array(encoded.length + 1);
-      tagged[0] = manifestTag;
-      tagged.set(encoded, 1);
-      await this.#kv.put(key, tagged);
-      if (replaced?.sha256 === manifest.sha256) return;
+    const staged = await this.#stage(key, value);
+    await this.#kv.put(key, staged.stored);
+    if (replaced && replaced.sha256 !== staged.manifest?.sha256) await this.#purgeParts(key, replaced);
+  }
+
+  /** The value under `key` with the revision to `update` it at, or undefined when there is none. */
+  async getWithRevision(key: string): Promise<{ value: Uint8Array; revision: number } | undefined> {
+    const entry = await this.#kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    const value = await this.#assemble(key, storedOf(key, entry.value));
+    return value && { value, revision: entry.revision };
+  }
+
+  /** Stores `value` under `key` unless the key holds a value already: false then, and nothing is left of this write. */
+  async create(key: string, value: Uint8Array): Promise<boolean> {
+    return this.#checked(key, value, (stored) => this.#kv.create(key, stored));
+  }
+
+  /** Stores `value` under `key` only if the key is still at `revision`: false when another write came first. */
+  async update(key: string, value: Uint8Array, revision: number): Promise<boolean> {
+    const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
+    const updated = await this.#checked(key, value, (stored) => this.#kv.update(key, stored, revision));
+    if (updated && replaced && replaced.sha256 !== sha256(value)) await this.#purgeParts(key, replaced);
+    return updated;
+  }
+
+  /** Writes a value's parts, then its key through `write`; a refused write removes the parts it wrote, unless the key's value has them too. */
+  async #checked(key: string, value: Uint8Array, write: (stored: Uint8Array) => Promise<number>): Promise<boolean> {
+    const staged = await this.#stage(key, value);
+    try {
+      await write(staged.stored);
+      return true;
+    } catch (error) {
+      if (!isLostRace(error)) throw error;
+      const current = (await this.#stored(key).catch(() => undefined))?.manifest;
+      if (staged.manifest && current?.sha256 !== staged.manifest.sha256) await this.#purgeParts(key, staged.manifest);
+      return false;
     }
-    if (replaced) await this.#purgeParts(key, replaced);
+  }
+
+  /** Writes the parts of a value too large for one message, and answers what its key is to hold: the value, or a manifest naming them. */
+  async #stage(key: string, value: Uint8Array): Promise<{ stored: Uint8Array; manifest?: Manifest }> {
+    if (value.length <= partBytes && value[0] !== manifestTag) return { stored: value };
+    const manifest: Manifest = { parts: Math.ceil(value.length / partBytes), bytes: value.length, sha256: sha256(value) };
+    await Promise.all(
+      Array.from({ length: manifest.parts }, (_, index) => this.#kv.put(partKey(key, manifest, index), value.subarray(index * partBytes, (index + 1) * partBytes))),
+    );
+    const encoded = encode(manifest);
+    const stored = new Uint8Array(encoded.length + 1);
+    stored[0] = manifestTag;
+    stored.set(encoded, 1);
+    return { stored, manifest };
   }
 
   /** Removes `key` and any parts its value was stored in. */
@@ -80,13 +121,25 @@ export class LargeValues {
   async #stored(key: string): Promise<{ value: Uint8Array; manifest?: Manifest } | undefined> {
     const entry = await this.#kv.get(key);
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
-    if (entry.value[0] !== manifestTag) return { value: entry.value };
-    return { value: entry.value, manifest: decode(Manifest, entry.value.subarray(1), `the manifest of ${key}`, storedLimits) };
+    return storedOf(key, entry.value);
   }
 
   async #purgeParts(key: string, manifest: Manifest): Promise<void> {
     await Promise.all(Array.from({ length: manifest.parts }, (_, index) => this.#kv.purge(partKey(key, manifest, index))));
   }
+}
+
+function storedOf(key: string, value: Uint8Array): { value: Uint8Array; manifest?: Manifest } {
+  if (value[0] !== manifestTag) return { value };
+  return { value, manifest: decode(Manifest, value.subarray(1), `the manifest of ${key}`, storedLimits) };
+}
+
+/**
+ * A write its revision check refused: 10071 names the subject's last sequence, 10164 does not (a
+ * replicated stream can answer so while another write to the key is still being committed).
+ */
+export function isLostRace(error: unknown): boolean {
+  return error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === 10164);
 }
 
 /** Named by the value's digest, so parts of two writes of a key never mix. */

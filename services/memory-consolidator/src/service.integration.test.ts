@@ -3,12 +3,12 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { encode, naming, type DreamJob, type DreamRun, type MemoryStoreDefinition, type SessionEvent, type SessionIndexEntry } from '@signalbox/events';
 import { connectNats, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { emptyHead, EventStore, provision } from '@signalbox/store';
+import { emptyHead, EventStore, MemoryStore, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { learningReply, sessionLog, type Step } from './core/spec.ts';
 import { armedDreamTimer } from './shell/dream-timers.ts';
-import { functionModels, MemoryFake } from './shell/spec.ts';
+import { functionModels } from './shell/spec.ts';
 import { memoryConsolidatorService, type MemoryConsolidatorOptions } from './index.ts';
 
 const names = naming('sbx');
@@ -18,7 +18,7 @@ const config = (server: NatsServer, instance: string) =>
 let server: NatsServer;
 let nc: NatsConnection;
 let events: EventStore;
-let memory: MemoryFake;
+let memory: MemoryStore;
 const hosts: Host[] = [];
 
 const consolidation = { model: 'local/dreamer', sessions: 100, reads: {}, requireLocalProvider: true };
@@ -32,7 +32,8 @@ beforeAll(async () => {
   nc = await connectNats(server.url, 'memory-consolidator-test');
   await provision(nc, names);
   events = await EventStore.open(nc, names);
-  memory = new MemoryFake(stores);
+  memory = await MemoryStore.open(nc, names);
+  for (const store of stores) await memory.define(store);
 });
 afterAll(async () => {
   await Promise.all(hosts.map((host) => host.stop()));
@@ -42,7 +43,7 @@ afterAll(async () => {
 
 /** A host of the consolidator as a deployment runs one; `clock` shifts its time (a schedule's minute in two seconds). */
 async function startConsolidator(instance: string, options: MemoryConsolidatorOptions = {}): Promise<Host> {
-  const host = await startHost([memoryConsolidatorService({ models, memory: async () => memory, ...options })], config(server, instance));
+  const host = await startHost([memoryConsolidatorService({ models, ...options })], config(server, instance));
   hosts.push(host);
   return host;
 }
@@ -114,7 +115,7 @@ describe('the memory consolidator', () => {
   });
 
   it('refuses a store whose model is not local when it requires a local provider: the run fails, the job is dead-lettered', async () => {
-    memory.stores.set('remote', { name: 'remote', agents: ['scribe'], promotion: 'auto', consolidation: { ...consolidation, model: 'anthropic/claude-sonnet-4-5' } });
+    await memory.define({ name: 'remote', agents: ['scribe'], promotion: 'auto', consolidation: { ...consolidation, model: 'anthropic/claude-sonnet-4-5' } });
     await expect(dream({ jobId: 'remote-dream', store: 'remote', by: 'test' })).resolves.toMatchObject({ status: 'failed', error: expect.stringMatching(/requires a local provider, and anthropic\/claude-sonnet-4-5 calls anthropic/) });
   });
 
@@ -123,7 +124,7 @@ describe('the memory consolidator', () => {
     const clock = () => Date.now() - 58_000;
     await finishedSession('night-1', 'night-owl', [{ say: 'LEARNED: backups run at 02:00' }]);
     await Promise.all(hosts.splice(0).map((host) => host.stop()));
-    memory.stores.set('nightly', { name: 'nightly', agents: ['night-owl'], promotion: 'auto', consolidation: { ...consolidation, everyMs: 60_000 } });
+    await memory.define({ name: 'nightly', agents: ['night-owl'], promotion: 'auto', consolidation: { ...consolidation, everyMs: 60_000 } });
     const first = await startConsolidator('before', { clock });
     const armed = await vi.waitFor(async () => {
       const timer = await armedDreamTimer({ nc, names }, 'nightly');

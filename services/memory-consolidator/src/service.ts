@@ -1,12 +1,12 @@
 import { providerModelLookup, type ModelLookup } from '@signalbox/models';
 import type { Service, ServiceContext } from '@signalbox/runtime';
+import { MemoryStore, memoryEntryId } from '@signalbox/store';
 import { defaultRequestChars } from './core/consolidation-request.ts';
 import { defaultTranscriptLimits } from './core/transcript.ts';
 import type { ConsolidationDeps } from './shell/consolidate.ts';
 import { startDreamJobs } from './shell/dream-jobs.ts';
 import { armMissingTimers, startDreamFirings } from './shell/dream-timers.ts';
 import type { MemoryPort } from './shell/memory-port.ts';
-import { memoryEntryId, openMemoryStore } from './shell/memory-store.ts';
 import { sessionIndexRows } from './shell/session-index.ts';
 
 export interface MemoryConsolidatorOptions {
@@ -41,7 +41,7 @@ export function memoryConsolidatorService(options: MemoryConsolidatorOptions = {
     name: 'memory-consolidator',
     start: async (context) => {
       const { config, logger } = context;
-      const memory = await (options.memory ?? openMemoryStore)(context);
+      const memory = options.memory ? await options.memory(context) : await MemoryStore.open(context.nc, context.names);
       const deps: ConsolidationDeps = {
         memory,
         reader: context.store,

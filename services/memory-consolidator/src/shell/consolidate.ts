@@ -67,7 +67,7 @@ export async function consolidate(deps: ConsolidationDeps, job: DreamJob): Promi
   const versions: number[] = [];
   for (const proposal of proposalsOf(checked.changes, definition.promotion)) {
     const version = await memory.propose(job.store, proposal.changes, origin, deps.clock());
-    if (proposal.promote) await memory.promote(job.store, version.version, autoPromoter, deps.clock());
+    if (proposal.promote) await memory.promote(job.store, version.version, autoPromoter, deps.clock(), { heldToo: false });
     versions.push(version.version);
   }
   return finish(deps, job, read, versions);
@@ -86,7 +86,7 @@ async function finish(deps: ConsolidationDeps, job: DreamJob, read: readonly Pic
 async function finishProposed(deps: ConsolidationDeps, job: DreamJob, definition: MemoryStoreDefinition, proposed: readonly MemoryVersion[]): Promise<DreamRun> {
   for (const version of proposed) {
     const clean = version.changes.every((change) => change.held === undefined);
-    if (definition.promotion === 'auto' && clean && version.state === 'proposed') await deps.memory.promote(job.store, version.version, autoPromoter, deps.clock());
+    if (definition.promotion === 'auto' && clean && version.state === 'proposed') await deps.memory.promote(job.store, version.version, autoPromoter, deps.clock(), { heldToo: false });
   }
   const sessions = proposed.flatMap((version) => (version.origin.kind === 'consolidation' ? version.origin.sessions : []));
   deps.logger.info({ store: job.store, jobId: job.jobId, versions: proposed.map((version) => version.version) }, 'finishing a dream job that proposed before it was interrupted');

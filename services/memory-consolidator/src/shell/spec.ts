@@ -1,12 +1,11 @@
 import type { DreamRun, MemoryChange, MemoryEntry, MemoryOrigin, MemoryStoreDefinition, MemoryVersion, ModelRequest, SessionEvent, SessionIndexEntry } from '@signalbox/events';
 import type { ModelLookup } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
-import type { EventReader } from '@signalbox/store';
+import { memoryEntryId, type EventReader } from '@signalbox/store';
 import { defaultRequestChars } from '../core/consolidation-request.ts';
 import { defaultTranscriptLimits } from '../core/transcript.ts';
 import type { ConsolidationDeps } from './consolidate.ts';
 import type { MemoryPort } from './memory-port.ts';
-import { memoryEntryId } from './memory-store.ts';
 
 /** The memory stores in memory: versions made and promoted as the store library makes them, for tests of the shell's logic. */
 export class MemoryFake implements MemoryPort {
@@ -41,7 +40,7 @@ export class MemoryFake implements MemoryPort {
   async promote(store: string, number: number, by: string, now: number, options: { heldToo?: boolean } = {}) {
     const version = this.kept.get(store)?.find((kept) => kept.version === number);
     if (!version) throw new Error(`no version ${number}`);
-    if (!options.heldToo && version.changes.some((change) => change.held !== undefined)) throw new Error('held changes');
+    if (options.heldToo === false && version.changes.some((change) => change.held !== undefined)) throw new Error('held changes');
     Object.assign(version, { state: 'promoted', promoted: { by, at: now } });
     return version;
   }

@@ -6,6 +6,7 @@ import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
+import { memoryFindings, type MemoryStoreFact } from './doctor-memory-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -110,6 +111,8 @@ export interface DoctorFacts {
   liveCapturedBy?: string[];
   /** Retention periods and sessions kept past them (absent before the sessions index exists). */
   retention?: RetentionFacts;
+  /** The memory stores, checked against the stored agents and the providers here (absent before the memory bucket exists). */
+  memory?: MemoryStoreFact[];
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -166,6 +169,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...graderFindings(facts.grader, facts.prefix),
     ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
     ...retentionFindings(facts.retention),
+    ...memoryFindings(facts.memory ?? []),
     ...shadowedToolFindings(facts.workers, facts.prefix),
   ];
 }

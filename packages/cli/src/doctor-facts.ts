@@ -8,6 +8,8 @@ import { gatedAgentsOf } from './doctor-gate-facts.ts';
 import { judgeFactsOf } from './doctor-judge-checks.ts';
 import { graderFactOf } from './doctor-grader-checks.ts';
 import { retentionFactsOf } from './doctor-retention-facts.ts';
+import { storedMemoryStores } from './doctor-memory-facts.ts';
+import { memoryFactsOf } from './doctor-memory-checks.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
@@ -182,6 +184,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
     facts.gatedAgents = gatedAgentsOf(agents);
     if (presentBuckets.has(names.buckets.sessions)) facts.retention = await retentionFactsOf(nc, names, agents, settings.retention, Date.now());
+    if (presentBuckets.has(names.buckets.memory)) facts.memory = memoryFactsOf(await storedMemoryStores(nc, names), agents.map(({ name }) => name), settings.providers ?? {});
   }
   return facts;
 }

@@ -1,6 +1,5 @@
-import { parseModelName, type ModelLookup, type ProviderConfig, type ResolvedModel } from '@signalbox/models';
+import { endpointPlace, parseModelName, type ModelLookup, type ModelPlace, type ProviderConfig, type ResolvedModel } from '@signalbox/models';
 import type { ConsolidationSettings } from '@signalbox/events';
-import { placeOf, type ModelPlace } from '../core/locality.ts';
 
 export type ConsolidationModel = { ok: true; model: ResolvedModel; place: ModelPlace } | { ok: false; problem: string };
 
@@ -18,7 +17,7 @@ export function consolidationModel(settings: ConsolidationSettings, models: Mode
   } catch (error) {
     return { ok: false, problem: `the consolidation model ${settings.model} cannot be used: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const place = placeOf(provider, providers[provider]);
+  const place = endpointPlace(provider, providers[provider]);
   if (settings.requireLocalProvider && !place.local) {
     return { ok: false, problem: `the store requires a local provider, and ${settings.model} calls ${place.provider}, which is not this machine or a private network` };
   }

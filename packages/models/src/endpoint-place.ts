@@ -1,6 +1,6 @@
-import type { ProviderEndpoint } from '@signalbox/models';
+import type { ProviderEndpoint } from './registry.ts';
 
-/** Where a consolidation model's calls go: whether that is this machine or a private network, and how a run's origin names it. */
+/** Where a provider's calls go: whether that is this machine or a private network, and how to name it (a memory version's origin, doctor). */
 export interface ModelPlace {
   local: boolean;
   /** The provider, and the host its calls go to when configured (`ollama at 127.0.0.1:11434`). */
@@ -15,7 +15,7 @@ const publicHosts: Record<ProviderEndpoint['kind'], string | undefined> = { anth
  * leaves the process), or an endpoint whose base URL is a loopback or private address. A host name
  * other than `localhost` counts as remote: where it resolves is not the configuration's to say.
  */
-export function placeOf(name: string, endpoint: ProviderEndpoint | undefined): ModelPlace {
+export function endpointPlace(name: string, endpoint: ProviderEndpoint | undefined): ModelPlace {
   if (name === 'scripted') return { local: true, provider: 'scripted' };
   if (endpoint === undefined) return { local: false, provider: name };
   const host = endpoint.baseURL === undefined ? publicHosts[endpoint.kind] : hostOf(endpoint.baseURL);

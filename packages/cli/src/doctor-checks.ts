@@ -1,5 +1,5 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
-import { builtInTools, graderDurable } from '@signalbox/events';
+import { builtInTools, graderDurable, memoryConsolidatorDurable } from '@signalbox/events';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
@@ -243,7 +243,8 @@ function idlePoolFindings(pool: WorkerPoolFact, prefix: string): Finding[] {
     const line = toolWaitLine(tool, { pending: pool.waiting, inProgress: pool.inProgress, pulls: pool.pulls });
     return line ? [{ level: 'warn', message: `${line} (consumer ${pool.name}).` }] : [];
   }
-  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start a session actor (\`signalbox run session-actor\`).` }];
+  const start = pool.name === memoryConsolidatorDurable ? 'a memory consolidator (`signalbox run memory-consolidator`)' : 'a session actor (`signalbox run session-actor`)';
+  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start ${start}.` }];
 }
 
 function unservedFindings(facts: DoctorFacts): Finding[] {

@@ -1,10 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { DreamJob } from '@signalbox/events';
+import { DreamJob, memoryConsolidatorDurable } from '@signalbox/events';
 import { decodeDeadLettered, decodeWork, startDurableWorker, type RunningWorker, type ServiceContext } from '@signalbox/runtime';
 import { consolidate, type ConsolidationDeps } from './consolidate.ts';
-
-/** The durable every consolidator replica shares on `<prefix>.jobs.dream`. */
-export const dreamJobsDurable = 'memory-consolidator';
 
 export interface DreamJobSettings {
   concurrency: number;
@@ -35,7 +32,7 @@ export function startDreamJobs(context: ServiceContext, deps: ConsolidationDeps,
     names: context.names,
     logger: context.logger,
     stream: context.names.streams.jobs,
-    durable: dreamJobsDurable,
+    durable: memoryConsolidatorDurable,
     filterSubject: context.names.subjects.dreamJobs,
     deadLetterSource: 'jobs',
     ...settings,

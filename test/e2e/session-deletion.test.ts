@@ -142,10 +142,11 @@ describe('deleting a session', () => {
   });
 
   it("reports another store's hook that fails, keeps the session (its log) and finishes when run again", async () => {
-    const failing: DeletionHook = { name: 'memory', deleteSession: () => Promise.reject(new Error('the memory store is down')) };
+    // `memory` is a built-in hook now (#21): another store's stands in.
+    const failing: DeletionHook = { name: 'search-index', deleteSession: () => Promise.reject(new Error('the search index is down')) };
     expect(await runtime.client.deleteSessions(['survivor-1'], { hooks: [failing] })).toMatchObject({
       kind: 'deleted',
-      report: { deleted: [], failed: [{ sessionId: 'survivor-1', hook: 'memory', error: 'the memory store is down' }] },
+      report: { deleted: [], failed: [{ sessionId: 'survivor-1', hook: 'search-index', error: 'the search index is down' }] },
     });
     expect(await runtime.client.hasSession('survivor-1')).toBe(true);
     expect((await runtime.client.planDeletion(['survivor-1'])).kind).toBe('delete');
@@ -153,8 +154,8 @@ describe('deleting a session', () => {
 
   it('deletes the shared long output with the last session that refers to it', async () => {
     const seen: string[] = [];
-    const memory: DeletionHook = { name: 'memory', deleteSession: async ({ sessionId, events }) => void seen.push(`${sessionId}:${events.length > 0}`) };
-    expect(await runtime.client.deleteSessions(['survivor-1'], { hooks: [memory] })).toMatchObject({ kind: 'deleted', report: { deleted: ['survivor-1'], failed: [] } });
+    const searchIndex: DeletionHook = { name: 'search-index', deleteSession: async ({ sessionId, events }) => void seen.push(`${sessionId}:${events.length > 0}`) };
+    expect(await runtime.client.deleteSessions(['survivor-1'], { hooks: [searchIndex] })).toMatchObject({ kind: 'deleted', report: { deleted: ['survivor-1'], failed: [] } });
     expect(seen).toEqual(['survivor-1:true']);
     expect(await runtime.client.toolOutput(sharedSha)).toBeUndefined();
     expect(await findEverywhere(runtime.nc, ['survivor-1', uniqueOf('survivor-1'), 'SHARED-REPORT-LINE'])).toEqual([]);

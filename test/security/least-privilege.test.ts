@@ -17,7 +17,7 @@ import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
-import { MemoryStore, provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
+import { MemoryStore, memoryEntryId, provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -292,6 +292,11 @@ describe('deploy/nats', () => {
     await admin.applyAgent(scriptedAgent({ ...listingToo, name: 'ephemeral', retention: '1h' }));
     await (await SignalboxClient.open(connectionOf('publisher'))).submit('ephemeral', { input: 'note', sessionId: 'least-privilege-expiring' });
     await completedSession(admin, 'least-privilege-expiring', 20_000);
+    // What it wrote to memory: the sweeper, as its own user, rewrites the store without it.
+    const memory = await MemoryStore.open(connectionOf('admin'), names);
+    await memory.define({ name: 'least-privilege', agents: ['ephemeral'], promotion: 'review' });
+    const evidence = [{ sessionId: 'least-privilege-expiring', events: [1] }];
+    await memory.write('least-privilege', { id: memoryEntryId('least-privilege-expiring/1'), draft: { text: 'notes go in note.md', scope: 'team', confidence: 0.7, evidence }, author: { kind: 'session', sessionId: 'least-privilege-expiring', event: 1 } }, Date.now());
     const sessionsBefore = (await admin.sessions()).map(({ sessionId }) => sessionId);
     // Two hours on by its clock: past the agent's hour, and no other agent has a retention.
     const sweeper = await hostAs('sweeper', [retentionSweeperService({ clock: () => Date.now() + 2 * 3_600_000, sweepEveryMs: 200 })]);
@@ -302,6 +307,7 @@ describe('deploy/nats', () => {
       await sweeper.stop();
     }
     expect((await admin.sessions()).map(({ sessionId }) => sessionId)).toEqual(sessionsBefore.filter((id) => id !== 'least-privilege-expiring'));
+    expect((await memory.head('least-privilege'))?.entries).toEqual([expect.objectContaining({ evidence: [], flags: ['evidence-deleted'] })]);
     // Its note's content is the other sessions' too (stored once, by sha256): theirs still reads.
     const note = await (await WorkspaceFiles.open(connectionOf('admin'), names)).read([{ root: 'least-privilege' }], 'note.md');
     expect(new TextDecoder().decode(note)).toBe('remember the milk');

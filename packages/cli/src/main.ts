@@ -4,6 +4,8 @@ import { maskUrlsIn, readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DeleteFlags } from './delete-commands.ts';
+import type { DreamFlags } from './dream-command.ts';
+import type { ActorFlags } from './memory-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
 import type { ApprovalFlags } from './approval-commands.ts';
@@ -125,6 +127,77 @@ secrets
   .option('--json', 'print JSON')
   .action(async (flags: { newKeyFile: string }, command: Command) => (await import('./secret-commands.ts')).rotateSecrets(globals(command), flags.newKeyFile));
 
+const memory = program.command('memory').description("manage agents' memory stores: their versions, what each holds and why, and who promoted it (lists the stores when no subcommand is given)");
+
+memory
+  .command('list', { isDefault: true })
+  .description('list every memory store with its head version, entries and proposals waiting; with a store, its versions side by side')
+  .argument('[store]')
+  .option('--json', 'print JSON')
+  .action(async (store: string | undefined, _options, command: Command) => (await import('./memory-commands.ts')).listMemory(globals(command), store));
+
+memory
+  .command('apply')
+  .description('define memory stores from a YAML or JSON file (their versions stay)')
+  .requiredOption('-f, --file <file>', 'the YAML or JSON file of memory stores (one, a list, or several YAML documents)')
+  .option('--json', 'print each stored definition as JSON')
+  .action(async (options: { file: string }, command: Command) => (await import('./memory-commands.ts')).applyMemoryStores(globals(command), options.file));
+
+memory
+  .command('show')
+  .description("print a version's entries (the head unless named): id, scope, confidence, evidence as session#events, who wrote it, the version that added it, flags")
+  .argument('<store>')
+  .argument('[version]')
+  .option('--json', 'print JSON')
+  .action(async (store: string, version: string | undefined, _options, command: Command) => (await import('./memory-commands.ts')).showMemory(globals(command), store, version));
+
+memory
+  .command('diff')
+  .description('print the entries added and removed from version a to version b (the head unless named; 0 is the empty store)')
+  .argument('<store>')
+  .argument('<a>')
+  .argument('[b]')
+  .option('--json', 'print JSON')
+  .action(async (store: string, a: string, b: string | undefined, _options, command: Command) => (await import('./memory-commands.ts')).diffMemory(globals(command), store, a, b));
+
+memory
+  .command('promote')
+  .description('make a proposed version the head (its changes applied onto the head if it moved), held changes too; agents load it from their next session')
+  .argument('<store>')
+  .argument('<version>')
+  .option('--as <name>', 'who promotes, recorded in the version (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (store: string, version: string, flags: ActorFlags, command: Command) => (await import('./memory-commands.ts')).promoteMemory(globals(command), store, version, flags));
+
+memory
+  .command('reject')
+  .description('reject a proposed version: kept, never loaded')
+  .argument('<store>')
+  .argument('<version>')
+  .option('--as <name>', 'who rejects, recorded in the version (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (store: string, version: string, flags: ActorFlags, command: Command) => (await import('./memory-commands.ts')).rejectMemory(globals(command), store, version, flags));
+
+memory
+  .command('rollback')
+  .description("make a new version holding an earlier version's entries (0: none) the head at once; nothing is erased")
+  .argument('<store>')
+  .argument('<version>')
+  .option('--as <name>', 'who rolls back, recorded in the version (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (store: string, version: string, flags: ActorFlags, command: Command) => (await import('./memory-commands.ts')).rollbackMemory(globals(command), store, version, flags));
+
+program
+  .command('dream')
+  .description("ask the memory consolidator to consolidate a store now from finished sessions it has not read, and print what it did")
+  .argument('<store>')
+  .option('--sessions <n>', "read at most this many sessions (default: the store's consolidation.sessions)")
+  .option('--no-wait', 'send the job and exit, without waiting for what it did')
+  .option('--timeout <ms>', 'how long to wait for what it did', '300000')
+  .option('--as <name>', 'who asks, recorded in the job (default: cli:<os user>)')
+  .option('--json', 'print JSON')
+  .action(async (store: string, flags: DreamFlags, command: Command) => (await import('./dream-command.ts')).dreamCommand(globals(command), store, flags));
+
 program
   .command('submit')
   .description('submit a task to an agent and print the session id')
@@ -155,7 +228,7 @@ sessions
 
 sessions
   .command('delete')
-  .description('delete completed sessions everywhere: log, index, snapshots, transcripts, workspace, tool ledger, inbox, timers, dead letters, and long outputs no other session refers to')
+  .description("delete completed sessions everywhere: log, index, snapshots, transcripts, workspace, tool ledger, inbox, timers, dead letters, long outputs no other session refers to, and their evidence in memory stores")
   .argument('[sessionId...]', 'the sessions to delete')
   .option('--cascade', 'also delete their forks and subagents (without it, a session that has any is refused, naming them)')
   .option('--where <key=value>', 'choose sessions by their task metadata (repeat: all must hold); lists them, and deletes only with --yes', (value: string, earlier: string[] = []) => [...earlier, value])

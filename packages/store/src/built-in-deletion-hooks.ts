@@ -7,7 +7,7 @@ import { ContentReferences, type SharedContent } from './content-references.ts';
 import { unreferencedContent } from './deletion-plan.ts';
 import type { DeletionHook, DeletionTarget } from './deletion-hooks.ts';
 import { MemoryStore } from './memory-store.ts';
-import { eraseMessage, mentionsSession, purgeSubject, storedMessages } from './stream-scan.ts';
+import { eraseEarlierRevisions, eraseMessage, mentionsSession, purgeSubject, storedMessages } from './stream-scan.ts';
 
 /** The key of a tool call's entry in the tool ledger: the sha256 of its idempotency key (any text), one subject token. */
 export function toolLedgerKey(idempotencyKey: string): string {
@@ -37,7 +37,7 @@ export async function builtInDeletionHooks(nc: NatsConnection, names: Naming): P
     { name: 'timers', deleteSession: ({ sessionId }) => eraseMentions(jsm, names.streams.timers, names.subjects.allTimers, sessionId) },
     { name: 'jobs', deleteSession: ({ sessionId }) => eraseMentions(jsm, names.streams.jobs, names.subjects.allJobs, sessionId) },
     { name: 'dead-letters', deleteSession: ({ sessionId }) => eraseDeadLetters(jsm, names, sessionId) },
-    { name: 'memory', deleteSession: ({ sessionId }) => memory.forgetSession(sessionId) },
+    { name: 'memory', deleteSession: ({ sessionId }) => forgetInMemory(jsm, memory, names, sessionId) },
     { name: 'event-partitions', deleteSession: ({ sessionId }) => purgeSubject(jsm, names.streams.eventPartitions, `${names.prefix}.partitioned.*.${sessionId}`) },
   ];
 }
@@ -91,6 +91,12 @@ async function eraseMentions(jsm: JetStreamManager, stream: string, subjects: st
   for await (const stored of storedMessages(jsm, stream, subjects)) {
     if (mentionsSession(stored, sessionId)) await eraseMessage(jsm, stream, stored.seq);
   }
+}
+
+/** The session leaves every memory store (see `MemoryStore.forgetSession`), then the revisions its rewrites left behind. */
+async function forgetInMemory(jsm: JetStreamManager, memory: MemoryStore, names: Naming, sessionId: string): Promise<void> {
+  await memory.forgetSession(sessionId);
+  await eraseEarlierRevisions(jsm, `KV_${names.buckets.memory}`, `$KV.${names.buckets.memory}.>`, sessionId);
 }
 
 /** Dead letters that name the session, and the bodies too large to copy that some of them keep in their object store. */

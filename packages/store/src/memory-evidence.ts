@@ -1,23 +1,41 @@
-import { assertNever, type MemoryChange, type MemoryEntry, type MemoryEvidence, type MemoryVersion } from '@signalbox/events';
+import { createHash } from 'node:crypto';
+import { assertNever, type MemoryAuthor, type MemoryChange, type MemoryEntry, type MemoryEvidence, type MemoryOrigin, type MemoryVersion } from '@signalbox/events';
 
 /**
- * `version` without the evidence of a deleted session, or undefined when it cites none. Entries that
- * cited it, or that it wrote, are flagged `evidence-deleted`: what they say stays (the store's, not the
- * session's), and a person can see it is no longer backed and retire it. The session's id stays where
- * it names an author or an origin: an id is no content, and the deletion report names it too.
+ * What a deleted session is called in memory from then on: `deleted-` and 16 hex of its id's sha256.
+ * The same for every store and every run of the hook (so deleting again changes nothing), and the
+ * entries one session wrote still read as one author's; but not its id, which a deletion removes
+ * everywhere (a person may have chosen it: `customer-42`).
  */
-export function withoutSession(version: MemoryVersion, sessionId: string): MemoryVersion | undefined {
-  const entries = version.entries.map((entry) => entryWithout(entry, sessionId));
-  const changes = version.changes.map((change) => changeWithout(change, sessionId));
-  const changed = entries.some((entry, index) => entry !== version.entries[index]) || changes.some((change, index) => change !== version.changes[index]);
-  return changed ? { ...version, entries, changes } : undefined;
+export function deletedSessionAlias(sessionId: string): string {
+  return `deleted-${createHash('sha256').update(sessionId).digest('hex').slice(0, 16)}`;
 }
 
-function entryWithout(entry: MemoryEntry, sessionId: string): MemoryEntry {
-  const wrote = entry.writtenBy.kind === 'session' && entry.writtenBy.sessionId === sessionId;
+/**
+ * `version` without a deleted session, or undefined when it names none. Its evidence goes; entries
+ * that cited it or that it wrote are flagged `evidence-deleted`, what they say staying (knowledge of
+ * the store, which a person can see is no longer backed, and retire); where it names an author or an
+ * origin, its alias stands for it.
+ */
+export function withoutSession(version: MemoryVersion, sessionId: string): MemoryVersion | undefined {
+  const alias = deletedSessionAlias(sessionId);
+  const entries = version.entries.map((entry) => entryWithout(entry, sessionId, alias));
+  const changes = version.changes.map((change) => changeWithout(change, sessionId));
+  const origin = originWithout(version.origin, sessionId, alias);
+  const promoted = version.promoted?.by === `session:${sessionId}` ? { ...version.promoted, by: `session:${alias}` } : version.promoted;
+  const changed = origin !== version.origin || promoted !== version.promoted || entries.some((entry, index) => entry !== version.entries[index]) || changes.some((change, index) => change !== version.changes[index]);
+  return changed ? { ...version, origin, entries, changes, ...(promoted ? { promoted } : {}) } : undefined;
+}
+
+function entryWithout(entry: MemoryEntry, sessionId: string, alias: string): MemoryEntry {
+  const wrote = wroteIt(entry.writtenBy, sessionId);
   if (!wrote && !cites(entry.evidence, sessionId)) return entry;
-  if (entry.flags.includes('evidence-deleted') && !cites(entry.evidence, sessionId)) return entry;
-  return { ...entry, evidence: evidenceWithout(entry.evidence, sessionId), flags: ['evidence-deleted'] };
+  const writtenBy = wrote && entry.writtenBy.kind === 'session' ? { ...entry.writtenBy, sessionId: alias } : entry.writtenBy;
+  return { ...entry, writtenBy, evidence: evidenceWithout(entry.evidence, sessionId), flags: ['evidence-deleted'] };
+}
+
+function wroteIt(author: MemoryAuthor, sessionId: string): boolean {
+  return author.kind === 'session' && author.sessionId === sessionId;
 }
 
 function changeWithout(change: MemoryChange, sessionId: string): MemoryChange {
@@ -29,6 +47,19 @@ function changeWithout(change: MemoryChange, sessionId: string): MemoryChange {
       return cites(change.evidence, sessionId) ? { ...change, evidence: evidenceWithout(change.evidence, sessionId) } : change;
     default:
       return assertNever(change);
+  }
+}
+
+function originWithout(origin: MemoryOrigin, sessionId: string, alias: string): MemoryOrigin {
+  switch (origin.kind) {
+    case 'write':
+      return origin.sessionId === sessionId ? { ...origin, sessionId: alias } : origin;
+    case 'consolidation':
+      return origin.sessions.includes(sessionId) ? { ...origin, sessions: origin.sessions.map((id) => (id === sessionId ? alias : id)) } : origin;
+    case 'rollback':
+      return origin;
+    default:
+      return assertNever(origin);
   }
 }
 

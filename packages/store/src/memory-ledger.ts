@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KV } from '@nats-io/kv';
-import { DecodeError, maxMemoryEntries, MemoryVersion } from '@signalbox/events';
+import { DecodeError, maxMemoryEntries, MemoryVersion, validate } from '@signalbox/events';
 import { isLostRace, LargeValues, MissingPartsError } from './large-values.ts';
 import { rebaseVersion } from './memory-changes.ts';
 import { MemoryStoreError } from './memory-errors.ts';
@@ -73,9 +73,11 @@ export class MemoryLedger {
       if (mine !== undefined) {
         if (head.record.last >= mine || (await this.#adopt(store, head, mine))) return this.#ownVersion(store, mine);
       } else {
-        const version = build(head.record.last + 1, await this.headVersion(store, head.record));
-        if (!version) return undefined;
-        refuseOversize(version);
+        const built = build(head.record.last + 1, await this.headVersion(store, head.record));
+        if (!built) return undefined;
+        refuseOversize(built);
+        // Checked before it is stored: a value the store cannot read back would stop every later change.
+        const version = validate(MemoryVersion, built, `version ${built.version} of memory store ${store}`);
         if (await this.#values.create(memoryKeys.version(store, version.version), encodeRecord(version))) {
           mine = version.version;
           if (await this.#casHead(store, head.revision, headAfter(head.record, version))) return version;
@@ -173,8 +175,9 @@ export class MemoryLedger {
   /** Moves the head from `revision` to `record`; false when another change moved it first. */
   async #casHead(store: string, revision: number, record: HeadRecord): Promise<boolean> {
     const key = memoryKeys.head(store);
+    const value = encodeRecord(validate(HeadRecord, record, `the head of memory store ${store}`));
     try {
-      await (revision === 0 ? this.#kv.create(key, encodeRecord(record)) : this.#kv.update(key, encodeRecord(record), revision));
+      await (revision === 0 ? this.#kv.create(key, value) : this.#kv.update(key, value, revision));
       return true;
     } catch (error) {
       if (isLostRace(error)) return false;

@@ -1,3 +1,4 @@
+import { jetstreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInDeletionHooks } from './built-in-deletion-hooks.ts';
 import { memoryEntryId } from './memory-changes.ts';
 import { MemoryStoreError } from './memory-errors.ts';
+import { deletedSessionAlias } from './memory-evidence.ts';
 import { MemoryStore } from './memory-store.ts';
 import { provision } from './provision.ts';
 
@@ -94,6 +96,27 @@ describe('MemoryStore', () => {
     expect((await memory.versions(store)).map(({ version }) => version)).toEqual(Array.from({ length: 11 }, (_, index) => index + 1));
   });
 
+  it('keeps every write, and decides each proposal once, under writes, promotions and rejections at the same time', async () => {
+    const store = await defined('mixed');
+    const [p1, p2, p3] = await Promise.all(['one', 'two', 'three'].map((text, index) => memory.propose(store, [add(`dreamt ${text}`)], consolidation, index)));
+    if (!p1 || !p2 || !p3) throw new Error('three proposals');
+    const decisions = await Promise.all([
+      ...Array.from({ length: 30 }, (_, index) => memory.write(store, writeOf(`mixed ${index}`, `m-${index}`), 10 + index).then(() => 'written')),
+      codeOf(memory.promote(store, p1.version, 'ada', 50, { heldToo: false })),
+      codeOf(memory.promote(store, p1.version, 'bob', 50)),
+      codeOf(memory.promote(store, p2.version, 'ada', 51)),
+      codeOf(memory.reject(store, p3.version, 'bob', 52)),
+    ]);
+    expect(decisions.filter((decision) => decision === 'written')).toHaveLength(30);
+    expect(decisions.slice(30, 32).sort()).toEqual(['resolved', 'version_decided']);
+    expect(decisions.slice(32)).toEqual(['resolved', 'resolved']);
+    const versions = await memory.versions(store);
+    expect(versions.map(({ version }) => version)).toEqual(Array.from({ length: 33 }, (_, index) => index + 1));
+    expect(versions.map(({ state }) => state).filter((state) => state !== 'promoted')).toEqual(['rejected']);
+    const head = await memory.head(store);
+    expect(texts(head)?.sort()).toEqual([...Array.from({ length: 30 }, (_, index) => `mixed ${index}`), 'dreamt one', 'dreamt two'].sort());
+  });
+
   it('finishes a version whose writer was cut off before it moved the head', async () => {
     const store = await defined('cut-off');
     const first = await memory.write(store, writeOf('before'), 1);
@@ -132,6 +155,14 @@ describe('MemoryStore', () => {
     expect(await codeOf(memory.write('undefined-store', writeOf('x'), 1))).toBe('unknown_store');
   });
 
+  it('refuses what it could not read back (a name too long, a time that is no whole number) before storing it', async () => {
+    const store = await defined('checked');
+    const proposed = await memory.propose(store, [add('x')], consolidation, 1);
+    await expect(memory.promote(store, proposed.version, 'x'.repeat(201), 2)).rejects.toThrow(DecodeError);
+    await expect(memory.write(store, writeOf('y'), 1.5)).rejects.toThrow(DecodeError);
+    expect(await memory.promote(store, proposed.version, 'ada', 3)).toMatchObject({ state: 'promoted' });
+  });
+
   it('stores a version larger than a NATS message in parts', async () => {
     const store = await defined('large');
     const long = (index: number) => `${String(index).padStart(4, '0')} ${'y'.repeat(maxMemoryTextChars - 10)}`;
@@ -166,19 +197,35 @@ describe('MemoryStore', () => {
     expect(await memory.run(store, 'other')).toBeUndefined();
   });
 
-  it('forgets a deleted session through the memory deletion hook: its evidence goes, entries are flagged, and it is no longer read; done twice it changes nothing', async () => {
+  it('forgets a deleted session through the memory deletion hook: its evidence and id go from every revision, entries are flagged, and it is no longer read; done twice it changes nothing', async () => {
     const store = await defined('forgetting');
-    await memory.write(store, writeOf('from the deleted session', 'gone'), 1);
-    await memory.write(store, writeOf('from another', 'kept'), 2);
-    await memory.markRead(store, ['gone', 'kept']);
+    await memory.write(store, writeOf('from the deleted session', 'gone-4f2c'), 1);
+    await memory.write(store, writeOf('from another', 'kept-4f2c'), 2);
+    await memory.markRead(store, ['gone-4f2c', 'kept-4f2c']);
     const hook = (await builtInDeletionHooks(nc, names)).find(({ name }) => name === 'memory');
-    const target = { sessionId: 'gone', root: 'gone', deletesWorkspace: true, events: [], deleting: new Set(['gone']) };
+    const target = { sessionId: 'gone-4f2c', root: 'gone-4f2c', deletesWorkspace: true, events: [], deleting: new Set(['gone-4f2c']) };
     await hook?.deleteSession(target);
+    const after = await memory.versions(store);
     await hook?.deleteSession(target);
-    const [first, second] = await memory.versions(store);
-    expect(first?.entries[0]).toMatchObject({ evidence: [], flags: ['evidence-deleted'], writtenBy: { sessionId: 'gone' } });
+    expect(await memory.versions(store)).toEqual(after);
+
+    const [first, second] = after;
+    const alias = deletedSessionAlias('gone-4f2c');
+    expect(first?.entries[0]).toMatchObject({ evidence: [], flags: ['evidence-deleted'], writtenBy: { kind: 'session', sessionId: alias, event: 2 } });
+    expect(first).toMatchObject({ origin: { sessionId: alias }, promoted: { by: `session:${alias}` } });
     expect(second?.entries.map(({ flags }) => flags)).toEqual([['evidence-deleted'], []]);
-    expect(second?.entries[1]?.evidence).toEqual([{ sessionId: 'kept', events: [2] }]);
-    expect([...(await memory.readSessions(store))]).toEqual(['kept']);
+    expect(second?.entries[1]?.evidence).toEqual([{ sessionId: 'kept-4f2c', events: [2] }]);
+    expect([...(await memory.readSessions(store))]).toEqual(['kept-4f2c']);
+
+    const jsm = await jetstreamManager(nc);
+    const mentions: string[] = [];
+    for (let seq = 1; ; ) {
+      const stored = await jsm.streams.getMessage(`KV_${names.buckets.memory}`, { seq, next_by_subj: '>' } as MsgRequest);
+      if (!stored) break;
+      if (Buffer.from(stored.data).toString('latin1').includes('gone-4f2c')) mentions.push(stored.subject);
+      seq = stored.seq + 1;
+    }
+    expect(mentions).toEqual([]);
+    expect(JSON.stringify(after)).toContain('kept-4f2c');
   });
 });

@@ -1,3 +1,4 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
@@ -36,6 +37,9 @@ export interface MemoryWritten {
   existed: boolean;
 }
 
+const versionsPerRead = 32;
+/** Who promotes, rejects or rolls back, as a version records it. */
+const Actor = z.string().min(1).max(200);
 const Changes = z.array(MemoryChange).max(maxMemoryEntries);
 const SessionAuthor = MemoryAuthor.options[0];
 
@@ -48,17 +52,21 @@ const SessionAuthor = MemoryAuthor.options[0];
  */
 export class MemoryStore {
   readonly #kv: KV;
+  readonly #jsm: JetStreamManager;
+  readonly #bucket: string;
   readonly #ledger: MemoryLedger;
   readonly #values: LargeValues;
 
-  private constructor(kv: KV) {
+  private constructor(kv: KV, jsm: JetStreamManager, bucket: string) {
     this.#kv = kv;
+    this.#jsm = jsm;
+    this.#bucket = bucket;
     this.#ledger = new MemoryLedger(kv);
     this.#values = new LargeValues(kv);
   }
 
   static async open(nc: NatsConnection, names: Naming): Promise<MemoryStore> {
-    return new MemoryStore(await new Kvm(nc).open(names.buckets.memory));
+    return new MemoryStore(await new Kvm(nc).open(names.buckets.memory), await jetstreamManager(nc), names.buckets.memory);
   }
 
   /** Stores a store's definition (`memory apply -f`), replacing the one it had; its versions stay. */
@@ -93,8 +101,13 @@ export class MemoryStore {
   /** Every version, oldest first. */
   async versions(store: string): Promise<MemoryVersion[]> {
     const { last } = await this.#ledger.peekHead(storeToken(store));
-    const versions = await Promise.all(Array.from({ length: last }, (_, index) => this.#ledger.version(store, index + 1)));
-    return versions.filter((version) => version !== undefined);
+    const versions: MemoryVersion[] = [];
+    // A batch at a time: a store of many versions is not read all at once.
+    for (let first = 1; first <= last; first += versionsPerRead) {
+      const batch = await Promise.all(Array.from({ length: Math.min(versionsPerRead, last - first + 1) }, (_, index) => this.#ledger.version(store, first + index)));
+      versions.push(...batch.filter((version) => version !== undefined));
+    }
+    return versions;
   }
 
   /** A run's memory.write: a new promoted version, the head and one add; an entry whose id the head holds already is not written again (a redone call). */
@@ -137,7 +150,8 @@ export class MemoryStore {
    * refuses a version holding a held change.
    */
   async promote(store: string, version: number, by: string, now: number, options: { heldToo?: boolean } = {}): Promise<MemoryVersion> {
-    return this.#ledger.decide(storeToken(store), { kind: 'promote', version, by, at: now }, (proposed, head) => {
+    const actor = validate(Actor, by, 'who promotes');
+    return this.#ledger.decide(storeToken(store), { kind: 'promote', version, by: actor, at: now }, (proposed, head) => {
       refuseDecided(proposed);
       const held = proposed.changes.filter((change) => change.held !== undefined);
       if (options.heldToo === false && held.length > 0) {
@@ -148,7 +162,7 @@ export class MemoryStore {
   }
 
   async reject(store: string, version: number, by: string, now: number): Promise<MemoryVersion> {
-    return this.#ledger.decide(storeToken(store), { kind: 'reject', version, by, at: now }, refuseDecided);
+    return this.#ledger.decide(storeToken(store), { kind: 'reject', version, by: validate(Actor, by, 'who rejects'), at: now }, refuseDecided);
   }
 
   /** A new version holding version `to`'s entries (0: none), promoted at once: a rollback erases nothing. */
@@ -156,9 +170,9 @@ export class MemoryStore {
     const target = to === 0 ? undefined : await this.version(store, to);
     if (to !== 0 && !target) throw new MemoryStoreError('unknown_version', `memory store ${store} has no version ${to} to roll back to`);
     if (target && target.state !== 'promoted') throw new MemoryStoreError('not_promoted', `version ${to} of memory store ${store} was ${target.state === 'proposed' ? 'never promoted: promote it instead' : 'rejected'}`);
-    const origin = { kind: 'rollback' as const, to, by };
+    const origin = { kind: 'rollback' as const, to, by: validate(Actor, by, 'who rolls back') };
     const rolledBack = await this.#ledger.create(store, (n, parent) => ({
-      store, version: n, parent: parent?.version ?? 0, state: 'promoted', origin, changes: [], entries: target?.entries ?? [], createdAt: now, promoted: { by, at: now },
+      store, version: n, parent: parent?.version ?? 0, state: 'promoted', origin, changes: [], entries: target?.entries ?? [], createdAt: now, promoted: { by: origin.by, at: now },
     }));
     if (!rolledBack) throw new Error(`memory store ${store}: a rollback made no version`);
     return rolledBack;
@@ -188,10 +202,11 @@ export class MemoryStore {
   }
 
   /**
-   * Forgets a deleted session in every store (the memory deletion hook): its evidence leaves every
-   * version, entries that cited it or that it wrote are flagged, and it leaves the sessions read.
-   * Done again it changes nothing. Versions are read until a pass changes none, since a write racing
-   * the pass can carry an entry forward from a version not yet stripped.
+   * Forgets a deleted session in every store (the `memory` deletion hook runs it, then erases the
+   * earlier revisions the rewrites leave): its evidence leaves every version, entries that cited it or
+   * that it wrote are flagged, an alias stands for its id (see `withoutSession`), and it leaves the
+   * sessions read. Done again it changes nothing. Versions are read until a pass changes none, since a
+   * write racing a pass can carry an entry forward from a version not yet rewritten.
    */
   async forgetSession(sessionId: string): Promise<void> {
     for (const store of await this.#storeNames(memoryKeys.allHeads)) {
@@ -204,11 +219,15 @@ export class MemoryStore {
     if (!(await this.definition(store))) throw new MemoryStoreError('unknown_store', `no memory store ${store}: define it with \`signalbox memory apply -f <file>\``);
   }
 
-  /** The stores that have a key matching `filter` (`*.definition`, `*.head`). */
+  /**
+   * The stores that have a key matching `filter` (`*.definition`, `*.head`), from the bucket's stream
+   * info rather than `keys()`, whose consumer a user without consumer rights (the retention sweeper)
+   * may not make, and which can wait out an idle heartbeat while keys change.
+   */
   async #storeNames(filter: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const key of await this.#kv.keys(filter)) names.push(key.slice(0, key.indexOf('.')));
-    return names;
+    const prefix = `$KV.${this.#bucket}.`;
+    const info = await this.#jsm.streams.info(`KV_${this.#bucket}`, { subjects_filter: `${prefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length, subject.indexOf('.', prefix.length)));
   }
 
   async #readRecord(store: string): Promise<{ record: z.infer<typeof ReadRecord>; revision: number } | undefined> {

@@ -24,6 +24,19 @@ export function mentionsSession(stored: StoredMsg, sessionId: string): boolean {
   return token.test(stored.subject) || token.test(headerText) || token.test(Buffer.from(stored.data).toString('latin1'));
 }
 
+/**
+ * Erases every message of a KV bucket's stream that names `sessionId` and is an earlier revision of
+ * its key (the history a rewrite leaves), never a key's current value: erasing that would bring back
+ * the revision before it.
+ */
+export async function eraseEarlierRevisions(jsm: JetStreamManager, stream: string, subjects: string, sessionId: string): Promise<void> {
+  for await (const stored of storedMessages(jsm, stream, subjects)) {
+    if (!mentionsSession(stored, sessionId)) continue;
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: stored.subject });
+    if (last && last.seq !== stored.seq) await eraseMessage(jsm, stream, stored.seq);
+  }
+}
+
 /** Removes the message and overwrites its bytes on disk; one already gone is no error, so a deletion can run again. */
 export async function eraseMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<void> {
   try {

@@ -11,7 +11,7 @@
  *   node test/bench/dream.ts    (env: BENCH_SESSIONS=100, BENCH_STEPS=50, BENCH_REPS=3)
  */
 import { availableParallelism } from 'node:os';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { encode, naming, type ModelRequest, type SessionIndexEntry } from '@signalbox/events';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
@@ -61,22 +61,23 @@ await runBench('dream', 80_000, async (teardown) => {
 
   const js = jetstream(nats.nc);
   const jsm = await jetstreamManager(nats.nc);
-  const readOne = async (sessionId: string): Promise<number> => {
+  const readOne = async (sessionId: string): Promise<Consumer> => {
     const subject = names.subjects.events(sessionId);
     const last = await jsm.direct.getMessage(names.streams.events, { last_by_subj: subject });
-    const messages = await (await js.consumers.get(names.streams.events, { filter_subjects: subject })).consume();
-    let seen = 0;
-    for await (const message of messages) {
-      seen++;
-      if (message.seq >= (last?.seq ?? 0)) break;
-    }
+    const consumer = await js.consumers.get(names.streams.events, { filter_subjects: subject });
+    const messages = await consumer.consume();
+    for await (const message of messages) if (message.seq >= (last?.seq ?? 0)) break;
     await messages.close();
-    return seen;
+    // Removed once the clock stops, so repetitions do not pile up consumers on the stream.
+    return consumer;
   };
   const raw = async (concurrency: number): Promise<number> => {
     const started = performance.now();
-    for (let start = 0; start < ids.length; start += concurrency) await Promise.all(ids.slice(start, start + concurrency).map(readOne));
-    return performance.now() - started;
+    const consumers: Consumer[] = [];
+    for (let start = 0; start < ids.length; start += concurrency) consumers.push(...(await Promise.all(ids.slice(start, start + concurrency).map(readOne))));
+    const elapsed = performance.now() - started;
+    await Promise.all(consumers.map((consumer) => consumer.delete()));
+    return elapsed;
   };
 
   const memory = await MemoryStore.open(nats.nc, names);

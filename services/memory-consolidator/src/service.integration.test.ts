@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { encode, naming, type DreamJob, type DreamRun, type MemoryStoreDefinition, type SessionEvent, type SessionIndexEntry } from '@signalbox/events';
 import { connectNats, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { emptyHead, EventStore, MemoryStore, provision } from '@signalbox/store';
@@ -104,11 +104,14 @@ describe('the memory consolidator', () => {
     expect((await memory.versions('scribe')).length).toBe(versions);
   });
 
-  it("gathers a team store's learnings from two agents' sessions", async () => {
+  it("gathers a team store's learnings from two agents' sessions, from a job in JSON", async () => {
     await finishedSession('team-a', 'scribe', [{ say: 'LEARNED: the docs build with make docs' }]);
     await finishedSession('team-b', 'reviewer', [{ say: 'LEARNED: reviews need a second approver' }]);
     await finishedSession('team-c', 'stranger', [{ say: 'LEARNED: not for this team' }]);
-    await expect(dream({ jobId: 'team-dream', store: 'team', by: 'test' })).resolves.toMatchObject({ status: 'done' });
+    const json = headers();
+    json.set('Content-Type', 'application/json');
+    await jetstream(nc).publish(names.subjects.dreamJobs, JSON.stringify({ jobId: 'team-dream', store: 'team', by: 'cron' }), { headers: json });
+    await expect(ranOf('team', 'team-dream')).resolves.toMatchObject({ status: 'done' });
     const texts = (await memory.head('team'))?.entries.map((entry) => entry.text) ?? [];
     expect(texts).toEqual(expect.arrayContaining(['the docs build with make docs', 'reviews need a second approver']));
     expect(texts).not.toContain('not for this team');

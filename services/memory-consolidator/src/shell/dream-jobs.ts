@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { DreamJob, memoryConsolidatorDurable } from '@signalbox/events';
-import { decodeDeadLettered, decodeWork, startDurableWorker, type RunningWorker, type ServiceContext } from '@signalbox/runtime';
+import { DecodeError, DreamJob, memoryConsolidatorDurable, parseJson, validate } from '@signalbox/events';
+import { decodeWork, Rejection, startDurableWorker, type RunningWorker, type ServiceContext } from '@signalbox/runtime';
 import { consolidate, type ConsolidationDeps } from './consolidate.ts';
 
 export interface DreamJobSettings {
@@ -37,13 +37,29 @@ export function startDreamJobs(context: ServiceContext, deps: ConsolidationDeps,
     deadLetterSource: 'jobs',
     ...settings,
     handle: async (message: JsMsg) => {
-      const job = decodeWork(DreamJob, message, 'dream job');
+      const job = dreamJobOf(message);
       await oneAtATime(job.store, () => consolidate(deps, job));
     },
     onDeadLetter: async (message, reason) => {
-      const job = decodeDeadLettered(DreamJob, message, 'dream job', context.logger);
-      if (!job || (await deps.memory.run(job.store, job.jobId))) return;
+      let job: DreamJob;
+      try {
+        job = dreamJobOf(message);
+      } catch (error) {
+        return context.logger.error({ err: error, subject: message.subject }, 'dead-lettered dream job cannot be decoded; no run to record');
+      }
+      if (await deps.memory.run(job.store, job.jobId)) return;
       await deps.memory.recordRun(job.store, { jobId: job.jobId, store: job.store, status: 'failed', versions: [], sessions: 0, error: `dead-lettered: ${reason}`.slice(0, 2_000), at: deps.clock() });
     },
   });
+}
+
+/** A dream job in msgpack, as the CLI and the schedule send them, or in JSON (`Content-Type: application/json`), as any NATS client can write one. */
+function dreamJobOf(message: JsMsg): DreamJob {
+  if (message.headers?.get('Content-Type') !== 'application/json') return decodeWork(DreamJob, message, 'dream job');
+  try {
+    return validate(DreamJob, parseJson(message.data, 'dream job'), 'dream job');
+  } catch (error) {
+    if (error instanceof DecodeError) throw new Rejection(error.message, { cause: error });
+    throw error;
+  }
 }

@@ -11,6 +11,7 @@ import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
 import { decode, decodeLiveMessage, encode, GradeCommand, naming, OutcomeSettings, type GradeJob } from '@signalbox/events';
 import { graderService, type GraderModels } from '@signalbox/grader';
+import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
@@ -41,6 +42,7 @@ const passwords = {
   SIGNALBOX_GRADER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_LIVE_VIEWER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_RETENTION_SWEEPER_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_MEMORY_CONSOLIDATOR_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -53,6 +55,7 @@ const users = {
   grader: { user: 'grader', password: passwords.SIGNALBOX_GRADER_PASSWORD, inboxPrefix: '_SBX_INBOX.grader' },
   viewer: { user: 'live-viewer', password: passwords.SIGNALBOX_LIVE_VIEWER_PASSWORD },
   sweeper: { user: 'retention-sweeper', password: passwords.SIGNALBOX_RETENTION_SWEEPER_PASSWORD, inboxPrefix: '_SBX_INBOX.retention-sweeper' },
+  consolidator: { user: 'memory-consolidator', password: passwords.SIGNALBOX_MEMORY_CONSOLIDATOR_PASSWORD, inboxPrefix: '_SBX_INBOX.memory-consolidator' },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -76,6 +79,21 @@ const graderModels: GraderModels = () => ({
       const shown = JSON.stringify(request.messages).includes('remember the milk');
       const text = JSON.stringify({ verdicts: [{ criterion: 'c1', passed: shown, reason: shown ? 'The note is there.' : 'No note.' }], changes: [] });
       return { model: 'grader', content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } };
+    },
+  },
+});
+
+/** The consolidation model: one entry, citing the first line of the first transcript it reads. */
+const dreamModels: GraderModels = () => ({
+  name: 'dreamer',
+  costOf: () => 0,
+  provider: {
+    name: 'scripted',
+    complete: async (request) => {
+      const read = request.messages.flatMap((message) => message.content).map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+      const sessionId = /<transcript session="([^"]+)"/.exec(read)?.[1] ?? 'none';
+      const text = JSON.stringify({ add: [{ text: 'The scribe keeps its notes in note.md.', evidence: [{ sessionId, events: [1] }] }] });
+      return { model: 'dreamer', content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } };
     },
   },
 });
@@ -127,7 +145,7 @@ beforeAll(async () => {
  * snapshots and transcripts too; executors run only jobs with the broker's grant, so the grant travels
  * through every user's permissions.
  */
-function hostAs(role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader' | 'sweeper', services: Parameters<typeof startHost>[0]): Promise<Host> {
+function hostAs(role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
   const config = RuntimeConfig.parse({
     natsUrl: server.url,
     natsAuth: users[role],
@@ -296,6 +314,31 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it("lets the memory consolidator dream on its schedule and on demand: the log and the index read, a version promoted, its timer re-armed", async () => {
+    const admin = await MemoryStore.open(connectionOf('admin'), names);
+    await admin.define({ name: 'scribe-memory', agents: ['scribe'], promotion: 'auto', consolidation: { model: 'scripted/dreamer', sessions: 100, everyMs: 60_000, reads: {}, requireLocalProvider: false } });
+    // A minute on by its clock is a second from now: its schedule fires while the test waits.
+    const consolidator = await hostAs('consolidator', [memoryConsolidatorService({ models: dreamModels, clock: () => Date.now() - 59_000 })]);
+    void recordRefusals(consolidator.nc);
+    try {
+      const head = await vi.waitFor(async () => {
+        const promoted = await admin.head('scribe-memory');
+        if (!promoted) throw new Error('no promoted version yet');
+        return promoted;
+      }, { timeout: 20_000, interval: 100 });
+      expect(head).toMatchObject({ promoted: { by: 'consolidator:auto' }, origin: { kind: 'consolidation', jobId: expect.stringMatching(/^schedule:scribe-memory:\d+$/) }, entries: [{ text: 'The scribe keeps its notes in note.md.' }] });
+      await jetstream(connectionOf('admin')).publish(names.subjects.dreamJobs, encode({ jobId: 'least-privilege-dream', store: 'scribe-memory', by: 'test' }));
+      await vi.waitFor(async () => expect(await admin.run('scribe-memory', 'least-privilege-dream')).toMatchObject({ status: expect.stringMatching(/^(done|nothing-to-read)$/) }), { timeout: 20_000, interval: 100 });
+      await vi.waitFor(async () => {
+        const armed = await (await jetstreamManager(connectionOf('admin'))).direct.getMessage(names.streams.timers, { last_by_subj: names.subjects.dreamTimer('scribe-memory') });
+        expect(armed).toBeTruthy();
+      }, { timeout: 5_000, interval: 100 });
+    } finally {
+      await consolidator.stop();
+    }
+    expect(refusedToServices).toEqual([]);
+  });
+
   it('tells the publisher a task is refused, and keeps it in the dead-letter stream', async () => {
     const jsm = await jetstreamManager(connectionOf('admin'));
     // Counted on the tasks' dead-letter subject alone: other rows' refusals (a grade for a session that
@@ -424,6 +467,23 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['actor', 'purge the workspace history', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.workspace)],
   ['supervisor', 'purge the sessions index', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.sessions}`)],
   ['grader', 'purge the tool outputs', async (nc) => (await jetstreamManager(nc)).streams.purge(`OBJ_${names.objectStores.toolOutputs}`)],
+  ['consolidator', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['consolidator', "send a command to a session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'pause' }))],
+  ['consolidator', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
+  ['consolidator', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['consolidator', 'take the grade jobs', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'memory-consolidator', filter_subject: names.subjects.gradeJobs })],
+  ['consolidator', "change a memory store's definition (its model, its promotion)", (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.definition`, '{}')],
+  ['consolidator', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
+  ['consolidator', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
+  ['consolidator', "arm the supervisor's stalled timer", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.stalledTimer('least-privilege'), encode({ forged: true }))],
+  ['consolidator', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['consolidator', 'purge the memory bucket', async (nc) => (await jetstreamManager(nc)).streams.purge(`KV_${names.buckets.memory}`)],
+  ['consolidator', 'delete a session as the sweeper does', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events, { filter: names.subjects.events('least-privilege') })],
+  ['executor', 'write into a memory store', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.head`, '{}')],
+  ['grader', 'write into a memory store', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.head`, '{}')],
+  ['publisher', 'write into a memory store', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.head`, '{}')],
+  ['grader', 'publish a dream job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.dreamJobs, encode({ forged: true }))],
+  ['supervisor', 'arm a memory store\'s consolidation timer', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.dreamTimer('scribe-memory'), encode({ forged: true }))],
   ['approver', 'delete a session as the sweeper does', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events, { filter: names.subjects.events('least-privilege') })],
   ['publisher', 'delete a session as the sweeper does', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events, { filter: names.subjects.events('least-privilege') })],
 ];
@@ -536,6 +596,7 @@ async function streamStates(): Promise<Record<string, { messages: number; last: 
     events, tasks, inbox, jobs, dlq, names.streams.workspace,
     `OBJ_${names.objectStores.workspace}`, `OBJ_${names.objectStores.toolOutputs}`,
     `KV_${names.buckets.agents}`, `KV_${names.buckets.secrets}`, `KV_${names.buckets.sessions}`, `KV_${names.buckets.references}`,
+    `KV_${names.buckets.memory}`,
   ];
   const states: Record<string, { messages: number; last: number }> = {};
   for (const stream of watched) {

@@ -71,10 +71,15 @@ describe('diagnose the worker pools', () => {
   });
 
   it('warns of messages waiting on a pool no worker pulls from, saying what to start', () => {
-    const workers = [pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch', { waiting: 2, pulls: 0 }), pool('session-actor-tasks', 'sbx.tasks.>', { waiting: 1, pulls: 0 })];
+    const workers = [
+      pool('tool-executor-web-fetch', 'sbx.jobs.tool.web.fetch', { waiting: 2, pulls: 0 }),
+      pool('session-actor-tasks', 'sbx.tasks.>', { waiting: 1, pulls: 0 }),
+      pool('memory-consolidator', 'sbx.jobs.dream', { waiting: 2, pulls: 0 }),
+    ];
     expect(warnings(given({ workers }))).toEqual([
       'web.fetch: 2 jobs waiting, no executor pulling: start a tool executor that offers it (consumer tool-executor-web-fetch).',
       '1 message waits for session-actor-tasks (sbx.tasks.>), and no worker is pulling: start a session actor (`signalbox run session-actor`).',
+      '2 messages wait for memory-consolidator (sbx.jobs.dream), and no worker is pulling: start a memory consolidator (`signalbox run memory-consolidator`).',
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
-import { builtInTools, graderDurable } from '@signalbox/events';
+import { builtInTools, graderDurable, memoryConsolidatorDurable } from '@signalbox/events';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
@@ -7,6 +7,7 @@ import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
 import { agentMemoryFindings, type AgentMemoryFact } from './doctor-agent-memory-checks.ts';
+import { memoryFindings, type MemoryStoreFact } from './doctor-memory-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -113,6 +114,8 @@ export interface DoctorFacts {
   retention?: RetentionFacts;
   /** Stored agents with a memory store, and that store's definition (absent before the memory bucket exists). */
   agentMemory?: AgentMemoryFact[];
+  /** The memory stores, checked against the stored agents and the providers here (absent before the memory bucket exists). */
+  memory?: MemoryStoreFact[];
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -170,6 +173,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
     ...retentionFindings(facts.retention),
     ...agentMemoryFindings(facts.agentMemory ?? []),
+    ...memoryFindings(facts.memory ?? []),
     ...shadowedToolFindings(facts.workers, facts.prefix),
   ];
 }
@@ -243,7 +247,8 @@ function idlePoolFindings(pool: WorkerPoolFact, prefix: string): Finding[] {
     const line = toolWaitLine(tool, { pending: pool.waiting, inProgress: pool.inProgress, pulls: pool.pulls });
     return line ? [{ level: 'warn', message: `${line} (consumer ${pool.name}).` }] : [];
   }
-  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start a session actor (\`signalbox run session-actor\`).` }];
+  const start = pool.name === memoryConsolidatorDurable ? 'a memory consolidator (`signalbox run memory-consolidator`)' : 'a session actor (`signalbox run session-actor`)';
+  return [{ level: 'warn', message: `${messages(pool.waiting)} for ${pool.name} (${pool.filter}), and no worker is pulling: start ${start}.` }];
 }
 
 function unservedFindings(facts: DoctorFacts): Finding[] {

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
 import type { RuntimeConfig } from '@signalbox/runtime';
-import { MemoryStore, partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
+import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
@@ -9,6 +9,8 @@ import { judgeFactsOf } from './doctor-judge-checks.ts';
 import { graderFactOf } from './doctor-grader-checks.ts';
 import { retentionFactsOf } from './doctor-retention-facts.ts';
 import { agentMemoryFactsOf } from './doctor-agent-memory-checks.ts';
+import { storedMemoryStores } from './doctor-memory-facts.ts';
+import { memoryFactsOf } from './doctor-memory-checks.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
@@ -183,7 +185,11 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
     facts.gatedAgents = gatedAgentsOf(agents);
     if (presentBuckets.has(names.buckets.sessions)) facts.retention = await retentionFactsOf(nc, names, agents, settings.retention, Date.now());
-    if (presentBuckets.has(names.buckets.memory)) facts.agentMemory = agentMemoryFactsOf(agents, await (await MemoryStore.open(nc, names)).definitions());
+    if (presentBuckets.has(names.buckets.memory)) {
+      const stores = await storedMemoryStores(nc, names);
+      facts.memory = memoryFactsOf(stores, agents.map(({ name }) => name), settings.providers ?? {});
+      facts.agentMemory = agentMemoryFactsOf(agents, stores);
+    }
   }
   return facts;
 }

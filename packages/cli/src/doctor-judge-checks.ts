@@ -15,10 +15,14 @@ export function judgeFactsOf(agents: readonly AgentDefinition[], providers: Runt
   return agents.flatMap((agent) => {
     const judge = agent.supervision === false ? undefined : agent.supervision?.judge;
     if (judge === undefined || judge.enabled === false) return [];
-    const endpoint = providers[judge.model.slice(0, judge.model.indexOf('/'))];
-    const provider = endpoint === undefined ? 'missing' : endpoint.kind === 'openai-compatible' || endpoint.apiKey !== undefined ? 'ready' : 'unkeyed';
-    return [{ agent: agent.name, model: judge.model, provider }];
+    return [{ agent: agent.name, model: judge.model, provider: providerReadiness(judge.model, providers) }];
   });
+}
+
+/** Whether this environment can call `model`'s provider: not configured, configured without a key (a local OpenAI-compatible server needs none), or ready. */
+export function providerReadiness(model: string, providers: RuntimeConfig['models']['providers']): JudgeFact['provider'] {
+  const endpoint = providers[model.slice(0, model.indexOf('/'))];
+  return endpoint === undefined ? 'missing' : endpoint.kind === 'openai-compatible' || endpoint.apiKey !== undefined ? 'ready' : 'unkeyed';
 }
 
 /** A judge its provider cannot be called for: the supervisor logs every judgement of its sessions as failed, and none is made. */

@@ -57,11 +57,11 @@ async function unstoredPoliciesOf(nc: NatsConnection, names: Naming, present: Re
   return agents.filter(({ policy }) => !policies.has(policy)).sort((a, b) => (a.agent < b.agent ? -1 : 1));
 }
 
-/** A KV bucket's live entries, read over the JetStream API (the CLI has no KV client): deleted and purged keys left out. */
-export async function storedValues(nc: NatsConnection, bucket: string): Promise<Map<string, Uint8Array>> {
+/** A KV bucket's live entries (those matching `keys`), read over the JetStream API (the CLI has no KV client): deleted and purged keys left out. */
+export async function storedValues(nc: NatsConnection, bucket: string, keys = '>'): Promise<Map<string, Uint8Array>> {
   const stream = `KV_${bucket}`;
   const prefix = `$KV.${bucket}.`;
-  const info = StreamSubjects.parse(await apiRequest(nc, `$JS.API.STREAM.INFO.${stream}`, { subjects_filter: `${prefix}>` }));
+  const info = StreamSubjects.parse(await apiRequest(nc, `$JS.API.STREAM.INFO.${stream}`, { subjects_filter: `${prefix}${keys}` }));
   const values = new Map<string, Uint8Array>();
   for (const subject of Object.keys(info.state.subjects ?? {})) {
     const { message } = StoredMessage.parse(await apiRequest(nc, `$JS.API.STREAM.MSG.GET.${stream}`, { last_by_subj: subject }));

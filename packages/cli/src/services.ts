@@ -1,4 +1,5 @@
 import { graderService } from '@signalbox/grader';
+import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
 import type { Service } from '@signalbox/runtime';
@@ -20,6 +21,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   grader: () => graderService(),
   // Deletes completed sessions past their agent's `retention` (else SIGNALBOX_RETENTION); with neither set it deletes nothing.
   'retention-sweeper': () => retentionSweeperService(),
+  // Consolidates memory stores from finished sessions (issue #21): dream jobs from sbx.jobs.dream, and each store's schedule.
+  'memory-consolidator': () => memoryConsolidatorService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

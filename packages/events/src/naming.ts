@@ -272,6 +272,9 @@ export const timerHeader = 'Sbx-Timer';
 /** The durable consumer every grader replica shares on the grade jobs (`<prefix>.jobs.grade`). */
 export const graderDurable = 'grader';
 
+/** The durable consumer every memory consolidator replica shares on the dream jobs (`<prefix>.jobs.dream`). */
+export const memoryConsolidatorDurable = 'memory-consolidator';
+
 /** The durable consumer of one tool's jobs, shared by every executor that offers the tool: tool names are dot-separated words, and durable names take no dots. */
 export function toolJobDurable(tool: string): string {
   return `tool-executor-${tool.replaceAll('.', '-')}`;

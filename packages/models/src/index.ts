@@ -4,6 +4,8 @@ export { createOpenAIProvider } from './openai.ts';
 export type { OpenAIProviderOptions } from './openai.ts';
 export { costOf, listPrices, ModelPrice, PriceOverrides, priceOf } from './pricing.ts';
 export type { Cost } from './pricing.ts';
+export { endpointPlace, isPrivateHost } from './endpoint-place.ts';
+export type { ModelPlace } from './endpoint-place.ts';
 export { ModelError } from './provider.ts';
 export type { CallOptions, ModelErrorCode, ModelProvider } from './provider.ts';
 export {

@@ -314,6 +314,19 @@ describe('deploy/nats', () => {
     expect(refusedToServices).toEqual([]);
   });
 
+  it("lets the actor load an agent's memory and answer its memory tools, as its own user", async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    await (await MemoryStore.open(connectionOf('admin'), names)).define({ name: 'actor-memory', agents: ['learner'], promotion: 'review' });
+    await admin.applyAgent(scriptedAgent({ name: 'learner', tools: [], memory: { store: 'actor-memory' }, script: [{ tool: 'memory.write', input: { text: 'Notes go in note.md.' } }, { tool: 'memory.search', input: { query: 'notes' } }, { final: 'learned' }] }));
+    const publisher = await SignalboxClient.open(connectionOf('publisher'));
+    await publisher.submit('learner', { input: 'learn', sessionId: 'least-privilege-learner' });
+    const events = await completedSession(admin, 'least-privilege-learner', 15_000);
+    expect(events.filter((event) => event.type === 'tool.completed').map((event) => event.data.tool)).toEqual(['memory.write', 'memory.search']);
+    await publisher.submit('learner', { input: 'learn again', sessionId: 'least-privilege-learner-2' });
+    const again = await completedSession(admin, 'least-privilege-learner-2', 15_000);
+    expect(again.find((event) => event.type === 'memory.loaded')).toMatchObject({ data: { store: 'actor-memory', version: 1, entries: [{ text: 'Notes go in note.md.' }] } });
+  });
+
   it("lets the memory consolidator dream on its schedule and on demand: the log and the index read, a version promoted, its timer re-armed", async () => {
     const admin = await MemoryStore.open(connectionOf('admin'), names);
     await admin.define({ name: 'scribe-memory', agents: ['scribe'], promotion: 'auto', consolidation: { model: 'scripted/dreamer', sessions: 100, everyMs: 60_000, reads: {}, requireLocalProvider: false } });
@@ -472,6 +485,7 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['consolidator', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
   ['consolidator', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
   ['consolidator', 'take the grade jobs', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'memory-consolidator', filter_subject: names.subjects.gradeJobs })],
+  ['actor', "change a memory store's definition (who may use it, its model)", (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.definition`, '{}')],
   ['consolidator', "change a memory store's definition (its model, its promotion)", (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.definition`, '{}')],
   ['consolidator', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
   ['consolidator', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],

@@ -414,6 +414,12 @@ program
     process.exitCode = await (await import('./doctor.ts')).doctor(globals(command), flags);
   });
 
+// Output piped into a reader that stops early (`signalbox tail x | head`) ends the command quietly, as other tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 program.parseAsync().catch((error: unknown) => {
   console.error(`signalbox: ${maskUrlsIn(error instanceof Error ? error.message : String(error))}`);
   process.exit(1);

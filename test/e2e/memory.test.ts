@@ -1,4 +1,5 @@
-import type { ModelRequest, SessionEvent } from '@signalbox/events';
+import type { ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
+import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { createProviderRegistry, providerConfigFromEnv, type ModelProvider } from '@signalbox/models';
 import { modelResolver } from '@signalbox/session-actor';
 import { MemoryStore } from '@signalbox/store';
@@ -16,6 +17,19 @@ const recorder: ModelProvider = {
 };
 
 const lesson = 'Staging deploys need the VPN up first.';
+
+const reply = (text: string): ModelResponse => ({ model: 'dreamer', content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } });
+/** A consolidation model that learns each transcript's "LEARNED:" line, citing the event it is on. */
+const dreamer: ModelProvider = {
+  name: 'dreamer',
+  complete: async (request) => {
+    const read = request.messages.flatMap((message) => message.content).map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+    const add = [...read.matchAll(/<transcript session="([^"]+)"[^>]*>([\s\S]*?)<\/transcript>/g)].flatMap(([, sessionId, transcript]) =>
+      [...(transcript ?? '').matchAll(/^\[e(\d+)\] session succeeded: LEARNED: (.+)$/gm)].map(([, event, text]) => ({ text, confidence: 0.9, evidence: [{ sessionId, events: [Number(event)] }] })),
+    );
+    return reply(JSON.stringify({ add }));
+  },
+};
 const scripted = modelResolver(createProviderRegistry(providerConfigFromEnv({})));
 let runtime: TestRuntime;
 let memory: MemoryStore;
@@ -23,6 +37,7 @@ let memory: MemoryStore;
 beforeAll(async () => {
   runtime = await startTestRuntime({
     actor: { resolveModel: (agent) => (agent.model === 'scripted' ? scripted(agent) : { provider: recorder, costOf: () => 0 }) },
+    services: [memoryConsolidatorService({ models: () => ({ name: 'dreamer', costOf: () => 0, provider: dreamer }) })],
     agents: [
       {
         name: 'scribe',
@@ -32,6 +47,8 @@ beforeAll(async () => {
       },
       { name: 'deployer', model: 'openai/recorder', system: 'You deploy services.', memory: { store: 'ops', load: 5 } },
       { name: 'outsider', model: 'scripted', memory: { store: 'ops' }, script: [{ tool: 'memory.write', input: { text: 'I was here.' } }, { final: 'Done.' }] },
+      { name: 'teacher', model: 'scripted', script: [{ final: 'LEARNED: Invoices go out on the first of the month.' }] },
+      { name: 'student', model: 'openai/recorder', system: 'You answer billing questions.', memory: { store: 'lessons' } },
       { name: 'rambler', model: 'scripted', memory: { store: 'ops' }, script: [{ tool: 'memory.write', input: { text: 'x'.repeat(5_000) } }, { final: 'Done.' }] },
     ],
   });
@@ -97,5 +114,28 @@ describe('memory in a run', () => {
     await runtime.client.submit('deployer', { input: 'Deploy payments again', sessionId: 'deployer-2' });
     const events = await runtime.completedSession('deployer-2');
     expect(loadedOf(events)).toMatchObject({ data: { version: rolledBack.version, entries: [] } });
+  });
+});
+
+describe('memory consolidated from finished sessions', () => {
+  it('turns what finished sessions learned into entries with their evidence, which the next session loads and its request carries', async () => {
+    await memory.define({ name: 'lessons', agents: ['teacher', 'student'], promotion: 'auto', consolidation: { model: 'local/dreamer', sessions: 100, reads: {}, requireLocalProvider: false } });
+    for (const n of [1, 2, 3]) {
+      await runtime.client.submit('teacher', { input: `Bill customer ${n}`, sessionId: `teacher-${n}` });
+      await runtime.completedSession(`teacher-${n}`);
+    }
+    await runtime.client.submit('teacher', { input: 'Bill customer 4, privately', sessionId: 'teacher-private', memory: false });
+    await runtime.completedSession('teacher-private');
+    const { jobId } = await runtime.client.dream('lessons', { by: 'test' });
+    expect(await runtime.client.dreamRun('lessons', jobId, { timeoutMs: 15_000 })).toMatchObject({ status: 'done', sessions: 3 });
+    const head = await memory.head('lessons');
+    expect(head).toMatchObject({ state: 'promoted', promoted: { by: 'consolidator:auto' }, origin: { kind: 'consolidation', jobId, sessions: expect.arrayContaining(['teacher-1', 'teacher-2', 'teacher-3']) } });
+    expect(head?.origin.kind === 'consolidation' && head.origin.sessions).not.toContain('teacher-private');
+    expect(head?.entries.map(({ evidence }) => evidence[0]?.sessionId).sort()).toEqual(['teacher-1', 'teacher-2', 'teacher-3']);
+
+    await runtime.client.submit('student', { input: 'When do invoices go out?', sessionId: 'student-1' });
+    const events = await runtime.completedSession('student-1');
+    expect(loadedOf(events)).toMatchObject({ data: { store: 'lessons', version: head?.version } });
+    expect(requests.at(-1)?.system).toContain('Invoices go out on the first of the month.');
   });
 });

@@ -317,7 +317,7 @@ describe('deploy/nats', () => {
   it("lets the actor load an agent's memory and answer its memory tools, as its own user", async () => {
     const admin = await SignalboxClient.open(connectionOf('admin'));
     await (await MemoryStore.open(connectionOf('admin'), names)).define({ name: 'actor-memory', agents: ['learner'], promotion: 'review' });
-    await admin.applyAgent(scriptedAgent({ name: 'learner', tools: [], memory: { store: 'actor-memory' }, script: [{ tool: 'memory.write', input: { text: 'Notes go in note.md.' } }, { tool: 'memory.search', input: { query: 'notes' } }, { final: 'learned' }] }));
+    await admin.applyAgent(scriptedAgent({ name: 'learner', tools: [], memory: { store: 'actor-memory', load: 8 }, script: [{ tool: 'memory.write', input: { text: 'Notes go in note.md.' } }, { tool: 'memory.search', input: { query: 'notes' } }, { final: 'learned' }] }));
     const publisher = await SignalboxClient.open(connectionOf('publisher'));
     await publisher.submit('learner', { input: 'learn', sessionId: 'least-privilege-learner' });
     const events = await completedSession(admin, 'least-privilege-learner', 15_000);

@@ -1,5 +1,6 @@
 import type { MemoryChange, MemoryDraft, MemoryEvidence, MemoryStoreDefinition } from '@signalbox/events';
 import type { ConsolidationReply } from './consolidation-reply.ts';
+import { toolEchoFinder, type ToolSaid } from './tool-echo.ts';
 import type { Transcript } from './transcript.ts';
 
 /** A change the model proposed and the check dropped, and why. */
@@ -30,13 +31,18 @@ export interface CheckContext {
  * The reply's changes as the store takes them, each checked: its evidence cites events shown in the
  * transcripts read (else it is refused), it names entries the head holds and no other change of this
  * consolidation touches, its scope names an agent of the store. A change whose evidence includes a
- * tool's output is held for a person: prompt injection comes through tool output, so nothing a tool
- * said is remembered without a person's promotion.
+ * tool's output, or whose text repeats one, is held for a person: prompt injection comes through tool
+ * output, so nothing a tool said is remembered without a person's promotion.
  */
 export function checkChanges(reply: ConsolidationReply, context: CheckContext): CheckedChanges {
   const checked: CheckedChanges = { changes: [], refused: [] };
   const touched = new Set<string>();
   const sessions = new Map(context.transcripts.map((transcript) => [transcript.sessionId, transcript]));
+  const echoOf = toolEchoFinder(context.transcripts);
+  const withHold = <C extends MemoryChange>(change: C, evidence: readonly MemoryEvidence[], text: string): C => {
+    const held = heldFor(evidence, sessions, echoOf(text));
+    return held === undefined ? change : { ...change, held };
+  };
   const keep = (change: MemoryChange, what: string, problem: string | undefined) => {
     if (problem === undefined) checked.changes.push(change);
     else checked.refused.push({ kind: change.kind, what: what.slice(0, 120), reason: problem });
@@ -44,18 +50,18 @@ export function checkChanges(reply: ConsolidationReply, context: CheckContext): 
   reply.add.forEach((add, index) => {
     const draft: MemoryDraft = { text: add.text, scope: add.scope, confidence: add.confidence, evidence: add.evidence };
     const problem = evidenceProblem(add.evidence, sessions) ?? scopeProblem(draft, context.definition);
-    keep(withHold({ kind: 'add', id: context.entryId(`${context.jobId}:add:${index}`), draft }, add.evidence, sessions), add.text, problem);
+    keep(withHold({ kind: 'add', id: context.entryId(`${context.jobId}:add:${index}`), draft }, add.evidence, add.text), add.text, problem);
   });
   reply.merge.forEach((merge, index) => {
     const draft: MemoryDraft = { text: merge.text, scope: merge.scope, confidence: merge.confidence, evidence: merge.evidence };
     const problem = idsProblem(merge.ids, context.held, touched) ?? evidenceProblem(merge.evidence, sessions) ?? scopeProblem(draft, context.definition);
     if (problem === undefined) for (const id of merge.ids) touched.add(id);
-    keep(withHold({ kind: 'merge', id: context.entryId(`${context.jobId}:merge:${index}`), ids: merge.ids, draft }, merge.evidence, sessions), merge.text, problem);
+    keep(withHold({ kind: 'merge', id: context.entryId(`${context.jobId}:merge:${index}`), ids: merge.ids, draft }, merge.evidence, merge.text), merge.text, problem);
   });
   for (const retire of reply.retire) {
     const problem = idsProblem([retire.id], context.held, touched) ?? evidenceProblem(retire.evidence, sessions);
     if (problem === undefined) touched.add(retire.id);
-    keep(withHold({ kind: 'retire', id: retire.id, reason: retire.reason, evidence: retire.evidence }, retire.evidence, sessions), retire.id, problem);
+    keep(withHold({ kind: 'retire', id: retire.id, reason: retire.reason, evidence: retire.evidence }, retire.evidence, retire.reason), retire.id, problem);
   }
   return checked;
 }
@@ -84,11 +90,11 @@ function scopeProblem(draft: MemoryDraft, definition: MemoryStoreDefinition): st
   return `its scope names agent ${draft.scope.agent}, which is not one of the store's`;
 }
 
-/** The change, held for a person when its evidence includes an event that carries a tool's output. */
-function withHold<C extends MemoryChange>(change: C, evidence: readonly MemoryEvidence[], sessions: ReadonlyMap<string, Transcript>): C {
+/** Why a change waits for a person: its evidence includes an event that carries a tool's output, or its text repeats one. */
+function heldFor(evidence: readonly MemoryEvidence[], sessions: ReadonlyMap<string, Transcript>, echo: ToolSaid | undefined): string | undefined {
   for (const { sessionId, events } of evidence) {
     const tainted = events.find((n) => sessions.get(sessionId)?.toolOutputs.has(n));
-    if (tainted !== undefined) return { ...change, held: `evidence includes tool output (session ${sessionId} event ${tainted}): a person must promote it` };
+    if (tainted !== undefined) return `evidence includes tool output (session ${sessionId} event ${tainted}): a person must promote it`;
   }
-  return change;
+  return echo && `its text repeats tool output (session ${echo.sessionId} event ${echo.n}): a person must promote it`;
 }

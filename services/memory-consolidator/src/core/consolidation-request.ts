@@ -42,16 +42,34 @@ const system = [
 
 /** The model's request: the store's entries and the transcripts, and the reply's JSON Schema. */
 export function consolidationRequest(model: string, definition: MemoryStoreDefinition, entries: readonly MemoryEntry[], transcripts: readonly Transcript[]): ModelRequest {
-  const held = entries.map((entry) => `${entry.id} (${entry.scope === 'team' ? 'team' : `agent ${entry.scope.agent}`}): ${entry.text.replace(/\r?\n/g, ' ')}`);
+  const held = entryLines(entries);
   const read = transcripts.map((transcript) => `<transcript session="${transcript.sessionId}" agent="${transcript.agent}">\n${transcript.text}\n</transcript>`);
   const text = [
     `Memory store ${definition.name}, of the agents ${definition.agents.join(', ')}.`,
-    `<entries count="${entries.length}">`,
+    `<entries count="${entries.length}" shown="${held.length}">`,
     ...held,
     '</entries>',
     ...read,
   ].join('\n');
   return { model, system, messages: [{ role: 'user', content: [{ type: 'text', text }] }], tools: [], maxTokens: 8_192, responseFormat: { name: 'memory_changes', schema: replySchema } };
+}
+
+/** An entry's line at most, and the entries' at most: a store may hold 2,000 entries of 2,000 characters. */
+const entryChars = 500;
+const entriesChars = 100_000;
+
+/** The store's entries as the model reads them, the latest added first, until the budget is spent (the opening tag says how many are shown). */
+function entryLines(entries: readonly MemoryEntry[]): string[] {
+  const lines: string[] = [];
+  let left = entriesChars;
+  for (const entry of [...entries].sort((a, b) => b.addedIn - a.addedIn)) {
+    const text = entry.text.replace(/\r?\n/g, ' ');
+    const line = `${entry.id} (${entry.scope === 'team' ? 'team' : `agent ${entry.scope.agent}`}): ${text.length > entryChars ? `${text.slice(0, entryChars)}…` : text}`;
+    left -= line.length + 1;
+    if (left < 0) break;
+    lines.push(line);
+  }
+  return lines;
 }
 
 const evidence = {

@@ -14,7 +14,7 @@ describe('a transcript as the consolidation reads it', () => {
     ]);
     expect(transcript).toMatchObject({ sessionId: 's1', agent: 'scribe', cut: 0 });
     expect([...transcript.shown]).toEqual([1, 2, 3, 4, 5]);
-    expect([...transcript.toolOutputs]).toEqual([4]);
+    expect([...transcript.toolOutputs]).toEqual([[4, '[e4] tool output shell.run: ok']]);
   });
 
   it('keeps every event on its own line: a tool output cannot forge a line of another event', () => {

@@ -19,8 +19,8 @@ export interface Transcript {
   text: string;
   /** The event numbers of the lines it shows: the events an entry may cite. */
   shown: ReadonlySet<number>;
-  /** Those that carry a tool's output: an entry citing one waits for a person. */
-  toolOutputs: ReadonlySet<number>;
+  /** Those that carry a tool's output, with their lines: an entry citing or repeating one waits for a person. */
+  toolOutputs: ReadonlyMap<number, string>;
   /** Events left out to keep under `transcriptChars`. */
   cut: number;
 }
@@ -52,7 +52,7 @@ export function renderTranscript(events: readonly SessionEvent[], limits: Transc
     agent,
     text,
     shown: new Set(kept.map((line) => line.n)),
-    toolOutputs: new Set(kept.filter((line) => line.tool).map((line) => line.n)),
+    toolOutputs: new Map(kept.filter((line) => line.tool).map((line) => [line.n, line.text])),
     cut,
   };
 }

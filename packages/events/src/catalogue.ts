@@ -296,8 +296,19 @@ export const eventData = {
    * The grader model's tokens and cost are counted in the session's totals (and in `totals.grading`).
    */
   'outcome.graded': GradedData,
-  'subagent.spawned': z.object({ callId: CallId, sessionId: SessionId, agent: z.string() }),
-  'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional() }),
+  /**
+   * A delegation's child session started (decider version 11 on): `sessionId` is the child's, `agent` its
+   * agent, `task` what it was asked, `budget` the slice of what the parent had left that it may spend.
+   */
+  'subagent.spawned': z.object({
+    callId: CallId,
+    sessionId: SessionId,
+    agent: z.string(),
+    task: z.string().optional(),
+    budget: z.object({ maxSteps: z.number().int().min(1), maxCostUsd: z.number().nonnegative().optional() }).optional(),
+  }),
+  /** How the child ended: its status, answer or reason, and what it spent (counted in the parent's totals). */
+  'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional(), reason: z.string().optional(), totals: Totals.optional() }),
   /**
    * A user's message to the session (decider version 9 on): the next turn's input when the session is
    * idle, else queued for the turn after the one running. `messageId` is the inbox message that carried

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BudgetLimits, DetectorName, InterventionAction, PauseReason, Requester } from './catalogue.ts';
+import { BudgetLimits, DetectorName, InterventionAction, PauseReason, Requester, Totals } from './catalogue.ts';
 import { ApprovalId, ApprovalScope, ModelName, SessionId, sessionOfApproval, TimerId } from './ids.ts';
 
 /**
@@ -90,6 +90,9 @@ export const ChildResultCommand = z.strictObject({
   childSessionId: SessionId,
   status: z.enum(['succeeded', 'failed', 'aborted']),
   output: LongText.optional(),
+  reason: LongText.optional(),
+  /** What the child spent, which the parent counts in its own totals. */
+  totals: Totals.optional(),
 });
 export type ChildResultCommand = z.infer<typeof ChildResultCommand>;
 

@@ -327,6 +327,14 @@ describe('deploy/nats', () => {
     expect(again.find((event) => event.type === 'memory.loaded')).toMatchObject({ data: { store: 'actor-memory', version: 1, entries: [{ text: 'Notes go in note.md.' }] } });
   });
 
+  it('lets the actor start a delegation\'s child session and hear how it ended, as its own user', async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    await admin.applyAgent(scriptedAgent({ name: 'delegating-lead', tools: [], subagents: ['scribe'], script: [{ tool: 'agents.delegate', input: { agent: 'scribe', task: 'note the milk' } }, { final: 'delegated' }] }));
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('delegating-lead', { input: 'delegate', sessionId: 'least-privilege-lead' });
+    const events = await completedSession(admin, 'least-privilege-lead', 20_000);
+    expect(events.find((event) => event.type === 'subagent.completed')).toMatchObject({ data: { status: 'succeeded', output: 'noted' } });
+  });
+
   it("lets the memory consolidator dream on its schedule and on demand: the log and the index read, a version promoted, its timer re-armed", async () => {
     const admin = await MemoryStore.open(connectionOf('admin'), names);
     await admin.define({ name: 'scribe-memory', agents: ['scribe'], promotion: 'auto', consolidation: { model: 'scripted/dreamer', sessions: 100, everyMs: 60_000, reads: {}, requireLocalProvider: false } });
@@ -485,6 +493,8 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['consolidator', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
   ['consolidator', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
   ['consolidator', 'take the grade jobs', async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'memory-consolidator', filter_subject: names.subjects.gradeJobs })],
+  ['executor', "start a child session as a delegation would", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.subagents('least-privilege-child'), encode({ forged: true }))],
+  ['executor', "tell a lead how its child ended", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.subagents('least-privilege-lead'), encode({ forged: true }))],
   ['actor', "change a memory store's definition (who may use it, its model)", (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.definition`, '{}')],
   ['consolidator', "change a memory store's definition (its model, its promotion)", (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.memory}.scribe-memory.definition`, '{}')],
   ['consolidator', 'change an agent', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],

@@ -1,6 +1,5 @@
 import { assertNever, type SessionEvent } from '@signalbox/events';
-import { isDecidedEvent } from '@signalbox/session';
-import { clip, dollars, excerptOf } from './excerpts.ts';
+import { clip, dollars } from './excerpts.ts';
 
 /** What a timeline says about one event, after its type: each event type's wording, in one place. */
 export interface EventTexts {
@@ -13,11 +12,6 @@ export interface EventTexts {
 }
 
 export function textsOf(event: SessionEvent): EventTexts {
-  if (!isDecidedEvent(event)) {
-    // No service records these yet: shown as their data.
-    const data = JSON.stringify(event.data);
-    return { live: clip(data), headline: excerptOf(data, false), bodies: [] };
-  }
   switch (event.type) {
     case 'session.created': {
       const { agent, input, budget, forkedFrom } = event.data;
@@ -155,6 +149,16 @@ export function textsOf(event: SessionEvent): EventTexts {
       const { from, upTo, summary, error, model, tokensBefore, tokensAfter, costUsd } = event.data;
       const what = `messages ${from}–${upTo - 1} → ${error === undefined ? 'a summary' : 'nothing (failed)'} · ~${tokensBefore} → ~${tokensAfter} tokens · ${model} ${dollars(costUsd)}`;
       return { live: error === undefined ? what : `${what}: ${clip(error)}`, headline: what, bodies: summary === undefined ? [`error: ${error ?? ''}`] : [`summary: ${summary}`] };
+    }
+    case 'subagent.spawned': {
+      const { agent, sessionId, task, budget } = event.data;
+      const what = `${agent} as ${sessionId}${budget ? ` · ${budget.maxSteps} steps${budget.maxCostUsd === undefined ? '' : ` ${dollars(budget.maxCostUsd)}`}` : ''}`;
+      return { live: `${what}${task ? ` → ${clip(JSON.stringify(task), 200)}` : ''}`, headline: what, bodies: task ? [`task: ${task}`] : [] };
+    }
+    case 'subagent.completed': {
+      const { sessionId, status, output, reason, totals } = event.data;
+      const what = `${sessionId} ${status}${totals ? ` · ${totals.steps} steps ${dollars(totals.costUsd)}` : ''}`;
+      return { live: `${what}${reason ? ` (${clip(reason)})` : ''}${output ? ` → ${clip(JSON.stringify(output), 200)}` : ''}`, headline: what, bodies: [...(output ? [`output: ${output}`] : []), ...(reason ? [`reason: ${reason}`] : [])] };
     }
     case 'memory.loaded': {
       const { store, version, entries, problem } = event.data;

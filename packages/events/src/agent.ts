@@ -78,7 +78,10 @@ export const AgentDefinition = z
     supervision: SupervisionConfig.optional(),
     /** The memory store it loads at a session's start and searches and writes during its runs (decider version 10 on). */
     memory: MemorySettings.optional(),
-    subagents: z.array(AgentName).default([]),
+    /** The agents its sessions may delegate to with `agents.delegate` (decider version 11 on). */
+    subagents: z.array(AgentName).max(50).default([]),
+    /** Children one of its sessions runs at once (20 unless set); a delegation past it is refused. */
+    subagentConcurrency: z.number().int().min(1).max(100).optional(),
     /** The policy in the policies bucket that decides its tool calls; without one, the tools it lists are allowed. */
     policy: PolicyName.optional(),
     script: z.array(ScriptStep).optional(),

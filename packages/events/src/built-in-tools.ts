@@ -95,20 +95,41 @@ export const memoryTools: readonly AdvertisedTool[] = [
 ];
 
 /**
- * The tools a session of `agent` is given: those it lists, and the memory tools when it has a memory
- * store (unless its task said `memory: false`).
+ * The tools a session of `agent` is given: those it lists, the memory tools when it has a memory
+ * store (unless its task said `memory: false`), and `agents.delegate` when it names subagents.
  */
-export function sessionToolNames(agent: { tools: readonly string[]; memory?: unknown }, task: { memory?: boolean | undefined } = {}): string[] {
+export function sessionToolNames(agent: { tools: readonly string[]; memory?: unknown; subagents?: readonly string[] }, task: { memory?: boolean | undefined } = {}): string[] {
   const memory = agent.memory !== undefined && task.memory !== false ? memoryTools.map(({ name }) => name) : [];
-  return [...agent.tools, ...memory.filter((name) => !agent.tools.includes(name))];
+  const delegation = (agent.subagents ?? []).length > 0 ? [delegateTool.name] : [];
+  return [...agent.tools, ...[...memory, ...delegation].filter((name) => !agent.tools.includes(name))];
 }
 
 export function isMemoryTool(name: string): boolean {
   return memoryTools.some((tool) => tool.name === name);
 }
 
-/** Every tool the runtime runs itself: the waits (decider version 9 on) and the memory tools (10 on). */
-export const builtInTools: readonly AdvertisedTool[] = [...waitTools, ...memoryTools];
+/** `agents.delegate` (decider version 11 on): given to every session of an agent that names `subagents`. */
+export const delegateTool: AdvertisedTool = {
+  name: 'agents.delegate',
+  description:
+    'Hand a part of the job to a specialist agent: it runs as a session of its own, on the same workspace, and its answer is this call\'s result. Several calls in one reply run at once. Give it a self-contained task.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      agent: { type: 'string', description: 'the specialist, one of the agents you may delegate to' },
+      task: { type: 'string', minLength: 1, maxLength: 100_000, description: 'what it must do, with everything it needs to know' },
+      maxSteps: { type: 'integer', minimum: 1, description: 'its step budget (what you have left unless set)' },
+      maxCostUsd: { type: 'number', exclusiveMinimum: 0, description: 'its cost budget in USD (what you have left unless set)' },
+    },
+    required: ['agent', 'task'],
+    additionalProperties: false,
+  },
+  // A call done again finds its child session started already, and waits for it.
+  idempotent: true,
+};
+
+/** Every tool the runtime runs itself: the waits (decider version 9 on), the memory tools (10 on) and delegation (11 on). */
+export const builtInTools: readonly AdvertisedTool[] = [...waitTools, ...memoryTools, delegateTool];
 
 export function isBuiltInTool(name: string): boolean {
   return builtInTools.some((tool) => tool.name === name);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DelegationChain } from './delegation.ts';
 import { AgentDefinition, Budget } from './agent.ts';
 import { StopReason, TextBlock, ToolDefinition, ToolUseBlock, Usage } from './conversation.ts';
 import { ApprovalId, ApprovalScope, ModelName, SessionId, ToolName } from './ids.ts';
@@ -127,6 +128,8 @@ export const eventData = {
     outcome: OutcomeSettings.optional(),
     /** The task's `memory: false`: the session uses no memory, and no consolidation reads it. */
     memory: z.boolean().optional(),
+    /** A child session's: the sessions that delegated to it, nearest first, whose rights its own work within (decider version 11 on). */
+    delegatedBy: DelegationChain.optional(),
   }),
   /**
    * The entries of the agent's memory store put in the session's context (decider version 10 on), with

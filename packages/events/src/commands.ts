@@ -4,6 +4,7 @@ import { ModelName, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { JudgementCommand } from './judge.ts';
 import { GradeCommand } from './outcome.ts';
+import { SubagentStartCommand } from './delegation.ts';
 import type { Naming } from './naming.ts';
 import { ToolGrant } from './permission.ts';
 import {
@@ -93,6 +94,7 @@ export const InboxCommand = z.discriminatedUnion('type', [
   ApprovalDecisionCommand,
   GradeCommand,
   ChildResultCommand,
+  SubagentStartCommand,
   UserMessageCommand,
   InterruptCommand,
   CloseCommand,
@@ -110,6 +112,7 @@ export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
   if (command.type === 'grade') return names.subjects.grades(command.sessionId);
+  if (command.type === 'child.result' || command.type === 'subagent.start') return names.subjects.subagents(command.sessionId);
   if (command.type === 'user.message' || command.type === 'interrupt' || command.type === 'close' || command.type === 'signal') return names.subjects.messages(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

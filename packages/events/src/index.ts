@@ -25,7 +25,7 @@ export { AgentName, ApprovalId, ModelName, ApprovalScope, isSubjectToken, Sessio
 export { holdsProtoKey, JsonData } from './json-data.ts';
 export { JudgedData, JudgementCommand, JudgeSettings, JudgeVerdict } from './judge.ts';
 export { Criterion, CriterionVerdict, GradeCommand, GradedData, GradeJob, GraderResult, GraderSpec, OutcomeSettings, readRubric, Rubric, RubricInput, SubmittedData, SubmittedFile, SubmittedPath } from './outcome.ts';
-export { approvalsToken, deadLetterObjectHeader, gradesToken, graderDurable, interventionsToken, memoryConsolidatorDurable, messagesToken, reservedInboxTokens, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
+export { approvalsToken, deadLetterObjectHeader, gradesToken, graderDurable, interventionsToken, memoryConsolidatorDurable, messagesToken, reservedInboxTokens, subagentsToken, deliveriesHeader, errorHeader, naming, replyToHeader, sourceSubjectHeader, timerHeader, toolJobDurable, typeHeader } from './naming.ts';
 export type { Naming } from './naming.ts';
 export {
   DetectorSettings,
@@ -50,7 +50,8 @@ export {
   SignalCommand,
   UserMessageCommand,
 } from './session-commands.ts';
-export { builtInTools, isBuiltInTool, isMemoryTool, maxWaitMs, memoryTools, sessionToolNames, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
+export { builtInTools, delegateTool, isBuiltInTool, isMemoryTool, maxWaitMs, memoryTools, sessionToolNames, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
+export { ChildBudget, defaultSubagentConcurrency, DelegateInput, DelegatingSession, DelegationChain, maxDelegationDepth, SubagentStartCommand } from './delegation.ts';
 export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export {
   ConsolidationSettings,

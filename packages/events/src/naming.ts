@@ -77,6 +77,9 @@ export interface Naming {
      */
     messages(sessionId: string): string;
     allMessages: string;
+    /** Where a child session is started and a parent hears how its children ended (decider version 11 on): only session actors publish here. */
+    subagents(sessionId: string): string;
+    allSubagents: string;
     /** The grader's grades of a session's outcome, `<prefix>.inbox.<sessionId>.grader`: a subject of its own, as for approvals. */
     grades(sessionId: string): string;
     allGrades: string;
@@ -199,6 +202,8 @@ export function naming(prefix = 'sbx'): Naming {
       allInterventions: `${prefix}.inbox.*.${interventionsToken}`,
       messages: (sessionId) => `${prefix}.inbox.${sessionId}.${messagesToken}`,
       allMessages: `${prefix}.inbox.*.${messagesToken}`,
+      subagents: (sessionId) => `${prefix}.inbox.${sessionId}.${subagentsToken}`,
+      allSubagents: `${prefix}.inbox.*.${subagentsToken}`,
       grades: (sessionId) => `${prefix}.inbox.${sessionId}.${gradesToken}`,
       allGrades: `${prefix}.inbox.*.${gradesToken}`,
       allInbox: `${prefix}.inbox.>`,
@@ -263,8 +268,11 @@ export const gradesToken = 'grader';
 /** The last token of the subject a conversation's messages, interrupts and closes come on; no actor instance may take this name. */
 export const messagesToken = 'messages';
 
+/** The last token of the subject children are started on and parents hear from them; no actor instance may take this name. */
+export const subagentsToken = 'subagents';
+
 /** The subject tokens under a session's inbox that are commands' own subjects, never an actor's inbox. */
-export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken, gradesToken, messagesToken];
+export const reservedInboxTokens: readonly string[] = [approvalsToken, interventionsToken, gradesToken, messagesToken, subagentsToken];
 
 /** Header on a command a timer delivered, naming the timer. */
 export const timerHeader = 'Sbx-Timer';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DelegationChain } from './delegation.ts';
 import { AgentName, ApprovalId, SessionId, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { ApprovalTimeoutMs, Effect, Policy, PolicyName, policyLimits, SecretName } from './policy-document.ts';
@@ -48,6 +49,8 @@ export const PermissionCheck = z.strictObject({
   agent: z.strictObject({ name: AgentName, tools: z.array(ToolName), policy: PolicyName.optional() }),
   /** The task's own policy, which can only narrow the agent's. */
   taskPolicy: Policy.optional(),
+  /** A child session's: the sessions that delegated to it, whose delegable rights bound its own. */
+  delegatedBy: DelegationChain.optional(),
   /**
    * A person approved this call (or the tool's calls for the rest of the session): a policy's `ask`
    * becomes an allow, with a grant. A `deny` still denies. Only the session actor, which records

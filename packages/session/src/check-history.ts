@@ -70,14 +70,14 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[], at: number): SessionCommand {
   switch (event.type) {
     case 'session.created': {
-      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, outcome } = event.data;
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy } = event.data;
       const { sessionId, correlationId } = event;
       if (forkedFrom) {
         // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
         const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
         return { type: 'ForkSession', sessionId, correlationId, from: forkedFrom, prefix, deciderVersion };
       }
-      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, deciderVersion };
+      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, deciderVersion };
     }
     case 'model.responded': {
       const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
@@ -103,6 +103,13 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       const { callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore } = event.data;
       return { type: 'RecordCompaction', callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore };
     }
+    case 'subagent.completed': {
+      const { callId, sessionId, status, output, reason, totals } = event.data;
+      return { type: 'RecordChildResult', callId, childSessionId: sessionId, status: status as 'succeeded' | 'failed' | 'aborted', output, reason, totals };
+    }
+    case 'subagent.spawned':
+      // Recorded with its call's verdict, in the decision that request opens.
+      return { type: 'RecordPermissions', ...verdictsFrom(events, at) };
     case 'memory.loaded': {
       const { store, version, entries, problem } = event.data;
       return { type: 'RecordMemoryLoaded', store: store ?? '', version: version ?? 0, entries: entries.map(({ key, text }) => ({ id: key, text })), problem };
@@ -169,7 +176,8 @@ function verdictsFrom(events: readonly SessionEvent[], at: number): { verdicts: 
   const verdicts: CallVerdict[] = [];
   const gate: GateVerdict[] = [];
   for (const event of events.slice(at)) {
-    if (event.type === 'tool.requested') continue;
+    // A delegation's child is recorded beside its call's verdict (decider version 11 on).
+    if (event.type === 'tool.requested' || event.type === 'subagent.spawned') continue;
     if (event.type === 'supervisor.gated') {
       const { tool: _tool, ...verdict } = event.data;
       gate.push(verdict);
@@ -195,7 +203,7 @@ function inSchemeOf(expected: SessionEvent, actual: NewEvent, decision: Decision
 /** Why `actual` is not the event the log recorded, or undefined when it is. */
 function differenceOf(expected: SessionEvent, actual: NewEvent): string | undefined {
   if (expected.type !== actual.type) return `the decider now records ${actual.type} where the log has ${expected.type}`;
-  const recorded = comparable(expected);
+  const recorded = expected.data as Record<string, unknown>;
   const decided = actual.data as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(recorded), ...Object.keys(decided)])].sort();
   const differing = keys.filter((key) => canonical(recorded[key]) !== canonical(decided[key]));
@@ -204,13 +212,6 @@ function differenceOf(expected: SessionEvent, actual: NewEvent): string | undefi
     return `the model request is rebuilt differently (digest ${String(recorded['digest']).slice(0, 12)}… now ${String(decided['digest']).slice(0, 12)}…)`;
   }
   return `${expected.type} differs in ${differing.join(', ')}`;
-}
-
-/** The recorded data the decider is answerable for: `parent` is set by whoever spawns the session, not by StartSession. */
-function comparable(event: SessionEvent): Record<string, unknown> {
-  if (event.type !== 'session.created' || event.data.forkedFrom) return event.data;
-  const { parent: _parent, ...rest } = event.data;
-  return rest;
 }
 
 function divergence(expected: SessionEvent, actual: NewEvent | null, reason: string): Divergence {

@@ -1,10 +1,11 @@
-import { toolOutcomeEvent, type AgentDefinition, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type DelegatingSession, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
 import { receiveSignal, type Signal } from './waits.ts';
 import { compactedEvent, type CompactionResult } from './compaction.ts';
 import { memoryLoadedEvent, type MemoryLoad } from './memory.ts';
+import { childEnded, notifyParent, type ChildResult, type ParentCall } from './delegation.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -39,6 +40,9 @@ export type SessionCommand =
       outcome?: OutcomeSettings | undefined;
       /** The task's `memory: false`: the session uses no memory, and no consolidation reads it (decider version 10 on). */
       memory?: boolean | undefined;
+      /** A child session's: who spawned it, for which call, and the sessions whose rights bound its own (decider version 11 on). */
+      parent?: ParentCall | undefined;
+      delegatedBy?: DelegatingSession[] | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
@@ -91,13 +95,31 @@ export type SessionCommand =
   /** The summary a `CompactContext` asked for, or why it could not be written (decider version 9 on). */
   | ({ type: 'RecordCompaction' } & CompactionResult)
   /** The entries a `LoadMemory` found (decider version 10 on): recorded as `memory.loaded`, then the first model call. */
-  | ({ type: 'RecordMemoryLoaded' } & MemoryLoad);
+  | ({ type: 'RecordMemoryLoaded' } & MemoryLoad)
+  /** How a child session this one spawned ended (decider version 11 on): its answer is its call's result. */
+  | ({ type: 'RecordChildResult' } & ChildResult);
 
 /**
  * What the session does next, and what it records. A session is decided by the rules of the
  * decider version it was created under (`state.deciderVersion`): see decider-version.ts.
  */
 export function decide(command: SessionCommand, state: SessionState): Decision {
+  const decision = decideCommand(command, state);
+  if (state.status === 'new' || state.status === 'completed') return asChildAgain(command, state, decision);
+  const completed = decision.events.find((event) => event.type === 'session.completed');
+  return completed?.type === 'session.completed' ? { ...decision, effects: [...decision.effects, ...notifyParent(state, completed.data)] } : decision;
+}
+
+/**
+ * A child session that ended, started or picked up again (its parent, after a crash, asks for it
+ * again): it tells its parent how it ended once more, which the parent records once.
+ */
+function asChildAgain(command: SessionCommand, state: SessionState, decision: Decision): Decision {
+  if (state.status !== 'completed' || (command.type !== 'StartSession' && command.type !== 'Resume')) return decision;
+  return { ...decision, effects: [...decision.effects, ...notifyParent(state, state.outcome)] };
+}
+
+function decideCommand(command: SessionCommand, state: SessionState): Decision {
   if (command.type === 'StartSession') return start(command, state);
   if (command.type === 'ForkSession') return fork(command, state);
   // A rewind that ended the session may be delivered again: its fork is asked for again.
@@ -142,6 +164,11 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
       return close(state, command);
     case 'ReceiveSignal':
       return receiveSignal(state, command);
+    case 'RecordChildResult': {
+      const { type: _type, ...result } = command;
+      const ended = childEnded(state, result);
+      return ended.length > 0 ? recordThenContinue(state, ...ended) : nothing;
+    }
     case 'RecordMemoryLoaded': {
       const { type: _type, ...load } = command;
       const loaded = memoryLoadedEvent(state, load);
@@ -175,8 +202,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

@@ -1,5 +1,6 @@
 import type { SessionEvent } from '@signalbox/events';
 import { memoryFrom } from './memory.ts';
+import { delegationFrom } from './delegation.ts';
 
 /** The event types the session decider records; any other (subagents...) it folds past. */
 export const decidedEventTypes = [
@@ -8,7 +9,7 @@ export const decidedEventTypes = [
   'session.completed', 'permission.granted', 'permission.denied', 'approval.requested', 'approval.resolved',
   'supervisor.intervened', 'supervisor.gated', 'supervisor.judged', 'outcome.submitted', 'outcome.graded',
   'message.received', 'turn.completed', 'session.interrupted', 'signal.received', 'context.compacted',
-  'memory.loaded',
+  'memory.loaded', 'subagent.spawned', 'subagent.completed',
 ] as const;
 
 export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;
@@ -19,8 +20,11 @@ export function isDecidedEvent(event: SessionEvent): event is DecidedEvent {
 
 /**
  * Whether a session created under `deciderVersion` records `event` by its decider: `memory.loaded`
- * only from version 10, before which the decider folded past it as another writer's.
+ * only from version 10 and the subagent events from 11, before which the decider folded past them.
  */
 export function isDecidedUnder(deciderVersion: number, event: SessionEvent): event is DecidedEvent {
-  return isDecidedEvent(event) && (event.type !== 'memory.loaded' || deciderVersion >= memoryFrom);
+  if (!isDecidedEvent(event)) return false;
+  if (event.type === 'memory.loaded') return deciderVersion >= memoryFrom;
+  if (event.type === 'subagent.spawned' || event.type === 'subagent.completed') return deciderVersion >= delegationFrom;
+  return true;
 }

@@ -78,10 +78,13 @@ function follow(state: ActiveState, gated: Gated, call: PendingTool, verdict: Pe
   gated.answered.push(...answered);
   if (!runs) return;
   // The runtime's own tools are not sent to an executor: they are answered now, or by a timer.
-  const builtIn = runBuiltIn(state, { ...call, requestedAt: call.requestedAt ?? state.clock.latestAt });
+  const builtIn = runBuiltIn(state, { ...call, requestedAt: call.requestedAt ?? state.clock.latestAt }, gated.recorded);
   if (builtIn === undefined) gated.effects.push({ type: 'DispatchTool', job: toolJob(state, call, verdict.grant, firstDispatch) });
   else if ('answered' in builtIn) gated.answered.push(builtIn.answered);
-  else gated.effects.push(...builtIn.effects);
+  else {
+    if ('spawned' in builtIn) gated.recorded.push(builtIn.spawned);
+    gated.effects.push(...builtIn.effects);
+  }
 }
 
 /** Requests and verdicts first, then the refusals' results: a result folded before its call is requested would be lost. */

@@ -102,4 +102,10 @@ describe('a recorded session with memory', () => {
     const events = recorded({ type: 'StartSession', sessionId: 's1', correlationId: 's1', agent: learner, tools, input: 'Deploy billing to staging', budget: learner.budget }, found);
     expect(checkHistory(events)).toMatchObject({ ok: true, decisions: [{ command: 'StartSession' }, { n: 2, command: 'RecordMemoryLoaded', events: 2 }] });
   });
+
+  it("replays a task's memory: false as it was recorded", () => {
+    const events = recorded({ type: 'StartSession', sessionId: 's1', correlationId: 's1', agent: learner, tools, input: 'Deploy', budget: learner.budget, memory: false });
+    expect(events[0]).toMatchObject({ data: { memory: false } });
+    expect(checkHistory(events)).toMatchObject({ ok: true });
+  });
 });

@@ -1,4 +1,4 @@
-import type { EventData, EventMeta, ForkOrigin, GradeJob, MemorySearchInput, MemoryWriteInput, ModelRequest, NewEvent, PermissionCheck, ToolJob, ToolOutcome } from '@signalbox/events';
+import type { ChildResultCommand, EventData, EventMeta, ForkOrigin, GradeJob, MemorySearchInput, MemoryWriteInput, ModelRequest, NewEvent, PermissionCheck, SubagentStartCommand, ToolJob, ToolOutcome } from '@signalbox/events';
 import { loadMemory, needsMemory } from './memory.ts';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
@@ -11,6 +11,7 @@ import { awaitMessage, keepsOpen, type Interrupt } from './conversations.ts';
 import { compactionCallId, needsCompaction, nextCut, requestTokens } from './compaction.ts';
 import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
 import { runBuiltIn } from './waits.ts';
+import { spawnAgain } from './delegation.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
@@ -63,7 +64,11 @@ export type SessionEffect =
   | { type: 'LoadMemory'; sessionId: string; agent: string; store: string; query: string; limit: number }
   /** Answer a memory tool's call from `store` (decider version 10 on): its result comes back as any tool's. */
   | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.search'; input: MemorySearchInput }
-  | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.write'; input: MemoryWriteInput };
+  | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.write'; input: MemoryWriteInput }
+  /** Start a delegation's child session on its own subagents subject (decider version 11 on): asked again, the same child. */
+  | { type: 'SpawnSubagent'; command: SubagentStartCommand }
+  /** Tell the parent how this child session ended (decider version 11 on): told again, it records it once. */
+  | { type: 'NotifyParent'; command: ChildResultCommand };
 
 export interface Decision {
   events: NewEvent[];
@@ -238,9 +243,11 @@ export function outstandingWork(state: ActiveState): Decision {
 
 /** A waiting call's job again, or a built-in wait's timer armed again (replacing itself). */
 function dispatchAgain(state: ActiveState, call: PendingTool): SessionEffect[] {
+  const child = spawnAgain(state, call);
+  if (child) return child;
   const builtIn = runBuiltIn(state, { ...call, requestedAt: call.requestedAt ?? state.clock.latestAt });
   if (builtIn === undefined) return [{ type: 'DispatchTool', job: toolJob(state, call, call.permission?.grant, false) }];
-  return 'effects' in builtIn ? builtIn.effects : [];
+  return 'answered' in builtIn ? [] : builtIn.effects;
 }
 
 /**

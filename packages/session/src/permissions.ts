@@ -1,5 +1,6 @@
 import { sessionToolNames, type NewEvent, type PermissionCheck, type PermissionVerdict, type ToolGrant, type ToolJob } from '@signalbox/events';
 import type { ActiveState, PendingTool } from './state.ts';
+import { delegationFrom } from './delegation.ts';
 
 /** The broker's verdict on one call, as the shell got it (or made it, when no broker answered in time). */
 export interface CallVerdict {
@@ -21,17 +22,23 @@ export function isGated(state: ActiveState): boolean {
  * is allowed), the task's own policy, and the approval a person gave it (for this call, or for its tool in the session).
  */
 export function permissionCheck(state: ActiveState, call: CheckedCall & Pick<PendingTool, 'approval'>, approved = approvalOf(state, call)): PermissionCheck {
-  const { name, policy } = state.agent;
-  const tools = state.memoryUse === null ? state.agent.tools : sessionToolNames(state.agent);
   return {
     sessionId: state.sessionId,
     callId: call.callId,
     tool: call.tool,
     input: call.input,
-    agent: policy === undefined ? { name, tools } : { name, tools, policy },
+    agent: checkedAgent(state),
     ...(state.taskPolicy === null ? {} : { taskPolicy: state.taskPolicy }),
+    ...(state.delegatedBy === null ? {} : { delegatedBy: state.delegatedBy }),
     ...(approved === undefined ? {} : { approved }),
   };
+}
+
+/** The agent as the broker judges its calls: the policy it names, or the tools its sessions are given (the memory and delegation tools with those it lists, from decider versions 10 and 11). */
+export function checkedAgent(state: ActiveState): PermissionCheck['agent'] {
+  const { name, policy } = state.agent;
+  const tools = state.memoryUse === null && state.deciderVersion < delegationFrom ? state.agent.tools : sessionToolNames(state.agent, { memory: state.memoryUse !== null });
+  return policy === undefined ? { name, tools } : { name, tools, policy };
 }
 
 /** The approval that answers a policy's `ask` on `call`: its own, once given, else its tool's for the session. */

@@ -4,6 +4,7 @@ import {
   type Budget,
   type EventData,
   type EventOf,
+  type DelegatingSession,
   type ForkOrigin,
   type Policy,
   type SessionEvent,
@@ -22,6 +23,7 @@ import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
 import { memoryUseOf, type LoadedMemory, type MemoryUse } from './memory.ts';
+import { withChildSpend, type ChildRun, type ParentCall } from './delegation.ts';
 import { recordInterrupt, recordMessage, recordSignal, recordTurn, takeSignalFor } from './turns.ts';
 import type { Compaction } from './compaction.ts';
 
@@ -67,6 +69,10 @@ interface Setup {
   gradedBy: SessionOutcome | null;
   /** The memory store it loads and writes (decider version 10 on, an agent with `memory`); null: none. */
   memoryUse: MemoryUse | null;
+  /** The session that spawned it and for which call; null for a run's root. */
+  parent: ParentCall | null;
+  /** The sessions that delegated to it, nearest first (decider version 11 on); null for a run's root. */
+  delegatedBy: DelegatingSession[] | null;
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -113,6 +119,8 @@ interface Progress {
   compactionTriedUpTo: number;
   /** The memory its `memory.loaded` put in the context; null until then. */
   memory: LoadedMemory | null;
+  /** Child sessions running for its `agents.delegate` calls (decider version 11 on). */
+  children: ChildRun[];
 }
 
 export interface RequestedCalls {
@@ -165,15 +173,16 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits;
  *     `compaction`, `compactRequested`, `compactionTriedUpTo` and the conversation's `charsBefore`, `assistantAt` and `chars`, for compaction.
  * 13: `memoryUse`, `memory` and a call's `requestedN`, for memory.
+ * 14: `parent`, `delegatedBy` and `children`, for delegation.
  */
-export const sessionStateVersion = 13;
+export const sessionStateVersion = 14;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {
   if (state.status === 'new') {
     if (event.type !== 'session.created') return { ...state, n: event.n } as SessionState;
-    const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools } = event.data;
+    const { agent, tools, budget, input, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, parent, delegatedBy } = event.data;
     const memoryUse = memoryUseOf(event.data);
     const gradedBy = sessionOutcomeOf(event.data);
     return {
@@ -190,6 +199,8 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       nonIdempotentTools: nonIdempotentTools ?? [],
       gradedBy,
       memoryUse,
+      parent: parent ?? null,
+      delegatedBy: delegatedBy ?? null,
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }, ...hintAtStart({ forkedFrom: forkedFrom ?? null, deciderVersion })] }),
@@ -211,6 +222,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       compactRequested: false,
       compactionTriedUpTo: 0,
       memory: null,
+      children: [],
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -273,6 +285,12 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       const compaction = summary === undefined ? state.compaction : { upTo, summary };
       return { ...state, totals, compaction, compactRequested: false, compactionTriedUpTo: summary === undefined ? upTo : state.compactionTriedUpTo };
     }
+    case 'subagent.spawned': {
+      const { callId, sessionId, agent, budget } = event.data;
+      return { ...state, children: [...state.children, { callId, sessionId, agent, budget: budget ?? { maxSteps: 1 } }] };
+    }
+    case 'subagent.completed':
+      return { ...state, children: state.children.filter((child) => child.sessionId !== event.data.sessionId), totals: withChildSpend(state.totals, event.data.totals) };
     case 'memory.loaded': {
       const { entries, store, version } = event.data;
       return { ...state, memory: { entries, store, version } };
@@ -437,8 +455,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -1,7 +1,8 @@
-import { isMemoryTool, maxWaitMs, WaitSignalInput, WaitTimeInput, type NewEvent, type ToolOutcome } from '@signalbox/events';
+import { delegateTool, isMemoryTool, maxWaitMs, WaitSignalInput, WaitTimeInput, type NewEvent, type ToolOutcome } from '@signalbox/events';
 import { z } from 'zod';
 import { takesConversations } from './conversations.ts';
 import { runMemoryTool } from './memory.ts';
+import { runDelegation } from './delegation.ts';
 import { nothing, recordThenContinue, type Decision, type SessionEffect } from './next-step.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 
@@ -23,10 +24,12 @@ type BuiltInCall = Pick<PendingTool, 'callId' | 'tool' | 'input'> & { requestedA
  * What an allowed call of a built-in tool does (decider version 9 on): answered at once (input it cannot
  * take, a wait past the wall-clock budget, a signal already here), or a durable timer that answers it
  * (`WakeAt`); a signal's wait without a timeout just waits. A memory tool's call is the actor's to
- * answer (decider version 10 on, memory.ts). Undefined for any other tool: an executor runs it.
+ * answer (decider version 10 on, memory.ts), a delegation starts a child session (11 on, delegation.ts;
+ * `decided` is what the decision recorded before it). Undefined for any other tool: an executor runs it.
  */
-export function runBuiltIn(state: ActiveState, call: BuiltInCall): { answered: NewEvent } | { effects: SessionEffect[] } | undefined {
+export function runBuiltIn(state: ActiveState, call: BuiltInCall, decided: readonly NewEvent[] = []): { answered: NewEvent } | { effects: SessionEffect[] } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
   if (isMemoryTool(call.tool)) return runMemoryTool(state, call);
+  if (call.tool === delegateTool.name) return runDelegation(state, call, decided);
   if (!takesConversations(state)) return undefined;
   if (call.tool === 'wait.time') return waitTime(state, call);
   if (call.tool === 'wait.signal') return waitSignal(state, call);

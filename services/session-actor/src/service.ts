@@ -11,6 +11,7 @@ import { monotonicFactory } from 'ulid';
 import type { BudgetCeiling } from './core/budget-ceiling.ts';
 import { defaultMaxTaskBytes } from './core/task-admission.ts';
 import { failSessionOf, handleInboxCommand } from './shell/inbox.ts';
+import type { ChildSessions } from './shell/subagents.ts';
 import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned-results.ts';
 import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { vaultProviderKeys } from './shell/provider-keys.ts';
@@ -83,7 +84,8 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         handle: (message) => handleTask(ingress, message),
         onDeadLetter: (message, reason, seq) => answerDeadTask(ingress, message, reason, seq),
       });
-      const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
+      const children = { nc, names, agents: ingress.agents, logger };
+      const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, children, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
       const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs });
       const interrupts = listenForInterrupts(nc, names, runner.inFlight, logger);
@@ -127,6 +129,7 @@ interface InboxesDeps {
   store: EventStore;
   actor: string;
   budgetCeiling: BudgetCeiling;
+  children: ChildSessions;
   ownInboxIdleMs: number | undefined;
   adoptEveryMs: number | undefined;
 }
@@ -138,13 +141,13 @@ interface InboxesDeps {
  * not overlap, and an older shared durable took all of `inbox.>`.
  */
 async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> }> {
-  const { runner, store, actor, budgetCeiling } = deps;
+  const { runner, store, actor, budgetCeiling, children } = deps;
   const { nc, names, logger, ackWaitMs } = deps.worker;
   const worker = {
     ...deps.worker,
     stream: names.streams.inbox,
     deadLetterSource: 'inbox',
-    handle: (message: JsMsg) => handleInboxCommand({ runner, store, names, budgetCeiling }, message),
+    handle: (message: JsMsg) => handleInboxCommand({ runner, store, names, budgetCeiling, children }, message),
     onDeadLetter: (message: JsMsg, reason: string) => failSessionOf(runner, names, message, reason),
   };
   const shared = await startDurableWorker({ ...worker, durable: 'session-actor-inbox', filterSubject: names.subjects.sessionInboxes });
@@ -156,6 +159,8 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   const grades = await startDurableWorker({ ...worker, durable: 'session-actor-grades', filterSubject: names.subjects.allGrades });
   // And a conversation's messages, interrupts and closes: NATS permissions keep tool executors off it.
   const messages = await startDurableWorker({ ...worker, durable: 'session-actor-messages', filterSubject: names.subjects.allMessages });
+  // And delegations' child starts and results: NATS permissions keep everyone but session actors off it.
+  const subagents = await startDurableWorker({ ...worker, durable: 'session-actor-subagents', filterSubject: names.subjects.allSubagents });
   const own = await startDurableWorker({
     ...worker,
     durable: ownInboxDurable(actor),
@@ -171,7 +176,7 @@ async function startInboxes(deps: InboxesDeps): Promise<{ stop(): Promise<void> 
   return {
     stop: async () => {
       clearInterval(adoption);
-      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), grades.stop(), messages.stop(), own.stop(), adopting]);
+      await Promise.all([shared.stop(), approvals.stop(), interventions.stop(), grades.stop(), messages.stop(), subagents.stop(), own.stop(), adopting]);
       await handOver({ nc, names, logger, durableOf: ownInboxDurable }, actor);
     },
   };

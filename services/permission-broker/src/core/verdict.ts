@@ -1,5 +1,5 @@
-import type { PermissionCheck, PermissionVerdict, Policy } from '@signalbox/events';
-import { evaluate, listedToolsPolicy, narrow, signGrant, type PolicyDecision } from '@signalbox/policy';
+import type { DelegatingSession, PermissionCheck, PermissionVerdict, Policy } from '@signalbox/events';
+import { childPolicy, evaluate, listedToolsPolicy, narrow, signGrant, type PolicyDecision } from '@signalbox/policy';
 import { grantedSecretsOf } from './granted-secrets.ts';
 import { namedHostOf } from './named-hosts.ts';
 import type { PolicyBook } from './policy-book.ts';
@@ -20,12 +20,36 @@ export interface CheckContext {
 
 /**
  * The broker's verdict on one tool call: the agent's policy (stored, or made of the tools it lists),
- * narrowed by the task's, evaluated on the call; an `allow` carries a signed grant when the broker signs.
+ * narrowed by the task's and, for a child session, bounded by what each session above it may delegate;
+ * evaluated on the call; an `allow` carries a signed grant when the broker signs.
  */
 export function decidePermission(check: PermissionCheck, context: CheckContext): PermissionVerdict {
-  const agentPolicy = agentPolicyOf(check, context.policies);
-  if ('missing' in agentPolicy) return notApplied(agentPolicy.missing);
-  const policy = check.taskPolicy === undefined ? agentPolicy.policy : narrow(agentPolicy.policy, check.taskPolicy);
+  const own = sessionPolicyOf(check, context.policies);
+  if ('missing' in own) return notApplied(own.missing);
+  const policy = withinDelegators(own.policy, check.delegatedBy ?? [], context.policies);
+  if ('missing' in policy) return notApplied(policy.missing);
+  return verdictUnder(check, policy.policy, context);
+}
+
+/** A session's own policy: its agent's (stored, or made of the tools it lists), narrowed by its task's. */
+function sessionPolicyOf(session: Pick<PermissionCheck, 'agent' | 'taskPolicy'>, policies: PolicyBook): { policy: Policy } | { missing: string } {
+  const agentPolicy = agentPolicyOf(session, policies);
+  if ('missing' in agentPolicy || session.taskPolicy === undefined) return agentPolicy;
+  return { policy: narrow(agentPolicy.policy, session.taskPolicy) };
+}
+
+/** A child session's policy within every session that delegated to it, as each may delegate: rights only shrink down a tree. */
+function withinDelegators(policy: Policy, delegators: readonly DelegatingSession[], policies: PolicyBook): { policy: Policy } | { missing: string } {
+  let bounded = policy;
+  for (const delegator of delegators) {
+    const theirs = sessionPolicyOf(delegator, policies);
+    if ('missing' in theirs) return theirs;
+    bounded = childPolicy(theirs.policy, bounded);
+  }
+  return { policy: bounded };
+}
+
+function verdictUnder(check: PermissionCheck, policy: Policy, context: CheckContext): PermissionVerdict {
   const call = { tool: check.tool, input: check.input };
   const decision = approvedWhereAsked(evaluate(policy, call), check.approved);
   const verdict: PermissionVerdict = { effect: decision.effect, reason: decision.reason, policy: decision.policy };
@@ -57,10 +81,10 @@ function approvedWhereAsked(decision: PolicyDecision, approved: PermissionCheck[
 }
 
 /** The stored policy the agent names, or which one is missing; an agent that names none is allowed the tools it lists. */
-function agentPolicyOf(check: PermissionCheck, policies: PolicyBook): { policy: Policy } | { missing: string } {
-  if (check.agent.policy === undefined) return { policy: listedToolsPolicy(check.agent) };
-  const stored = policies.get(check.agent.policy);
-  return stored === undefined ? { missing: check.agent.policy } : { policy: stored };
+function agentPolicyOf(session: Pick<PermissionCheck, 'agent'>, policies: PolicyBook): { policy: Policy } | { missing: string } {
+  if (session.agent.policy === undefined) return { policy: listedToolsPolicy(session.agent) };
+  const stored = policies.get(session.agent.policy);
+  return stored === undefined ? { missing: session.agent.policy } : { policy: stored };
 }
 
 /** An agent whose policy is not stored may do nothing: failing open would run it with no policy at all. */

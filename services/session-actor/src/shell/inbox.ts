@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { assertNever, commandSubject, decode, DecodeError, InboxCommand, parseJson, validate, type Naming } from '@signalbox/events';
+import { assertNever, commandSubject, decode, DecodeError, InboxCommand, parseJson, validate, type Naming, type SubagentStartCommand } from '@signalbox/events';
 import { positionOf, Rejection } from '@signalbox/runtime';
 import { conversationsFrom, forkPrefix, idleTimeoutBy, interventionsFrom, takesConversations, judgementsFrom, rewindRefusal, takesInterventions, takesJudgements, type SessionCommand } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
@@ -9,6 +9,7 @@ import { conversationRefusal } from '../core/conversation-refusal.ts';
 import { gradeRefusal } from '../core/grade-refusal.ts';
 import { rewindTarget } from './rewind-forks.ts';
 import type { SessionRunner } from './session-runner.ts';
+import { childStart, tellParentNotStarted, type ChildSessions } from './subagents.ts';
 
 /** What applying inbox commands needs: the runner, the log (a fork is read from it), and the names, to read the subject. */
 export interface InboxDeps {
@@ -17,6 +18,8 @@ export interface InboxDeps {
   names: Naming;
   /** The installation's budget ceiling, which a resume's limits may not pass (nor a task's). */
   budgetCeiling: BudgetCeiling;
+  /** Where a delegation's child sessions are started from. */
+  children: ChildSessions;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   refuseOffItsSubject(deps.names, command, message.subject);
   const options = { causationId: positionOf(message) };
+  if (command.type === 'subagent.start') return startChild(deps, command, options);
   const sessionCommand = await toSessionCommand(deps, command, options.causationId);
   const { state } = await deps.runner.execute(command.sessionId, sessionCommand, options);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
@@ -128,12 +132,30 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand, messageI
       return { type: 'CloseSession', by: command.by, reason: command.reason, ifIdleSince: command.ifIdleSince };
     case 'signal':
       return { type: 'ReceiveSignal', name: command.name, payload: command.payload, by: command.by, messageId };
-    case 'child.result':
-      // Their services do not exist yet; kept in the dead-letter stream to re-drive once they do.
-      throw new Rejection(`the session actor does not apply ${command.type} commands yet (session ${command.sessionId} is unchanged)`);
+    case 'child.result': {
+      const { type: _type, sessionId: _sessionId, ...result } = command;
+      return { type: 'RecordChildResult', ...result };
+    }
+    case 'subagent.start':
+      return childStart(deps.children, command);
     default:
       return assertNever(command);
   }
+}
+
+/**
+ * Starts a delegation's child session (decider version 11 on). One that cannot start (its agent unknown,
+ * a tool no executor offers) is told to its parent as a failed child, which the parent's model reads.
+ */
+async function startChild(deps: InboxDeps, command: SubagentStartCommand, options: { causationId: string }): Promise<void> {
+  let start: SessionCommand;
+  try {
+    start = await childStart(deps.children, command);
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    return tellParentNotStarted(deps.children, command, error);
+  }
+  await deps.runner.execute(command.sessionId, start, options);
 }
 
 /** A resume may raise the budget only as far as a task could: to the agent's own limit or its ceiling. */

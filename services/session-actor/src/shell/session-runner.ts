@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import type { Naming } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
-import { Rejection } from '@signalbox/runtime';
+import { Rejection, sendToSession } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, stopSteps } from './interrupts.ts';
@@ -12,6 +12,7 @@ import { liveTextPublisher } from './live-text.ts';
 import { livePermissionPort, type PermissionPort } from './permission-checks.ts';
 import { liveGateAsker, liveModelGateAsker, type ModelGateAsker } from './supervisor-gate.ts';
 import { summarise, type ModelResolver } from './model-caller.ts';
+import { sendToParent } from './subagents.ts';
 import { liveMemoryPort, type MemoryPort, type SessionMemory } from './memory-port.ts';
 import { recordingGradePort, recordingMemoryPort, recordingModelPort, recordingToolPort } from './recording-ports.ts';
 import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
@@ -139,6 +140,7 @@ export class SessionRunner {
     let renewable = true;
     for (;;) {
       stopSteps(this.#deps.nc, this.#deps.names, this.inFlight, effects);
+      await this.#delegate(effects);
       await this.#timers.perform(effects);
       answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));
       answered.push(...(await this.#dispatch(session, effects, renewable)));
@@ -164,7 +166,7 @@ export class SessionRunner {
     if (status !== 'awaiting_tools' && status !== 'awaiting_grade') return { ...recorded, effects: [] };
     const resumed = await this.#log.record(sessionId, { type: 'Resume' }, causationId);
     // A gated session's waiting calls are checked again before they are dispatched again; those held for a person keep their timers.
-    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade', 'WakeAt', 'RunMemoryTool']);
+    const kept = new Set<SessionEffect['type']>(['DispatchTool', 'CheckPermissions', 'AwaitApproval', 'DispatchGrade', 'WakeAt', 'RunMemoryTool', 'SpawnSubagent']);
     return { ...resumed, effects: resumed.effects.filter((effect) => kept.has(effect.type)) };
   }
 
@@ -182,6 +184,18 @@ export class SessionRunner {
     if (expiring.length === 0) return answered;
     const state = session.state;
     return [...answered, await this.#permissions.check(expiring.map((job) => permissionCheck(state, job)))];
+  }
+
+  /**
+   * Starts the children a decision spawned, on their subagents subjects, and tells a parent how its
+   * child ended: each message keeps its id, so one sent again is taken once.
+   */
+  async #delegate(effects: readonly SessionEffect[]): Promise<void> {
+    const { nc, names } = this.#deps;
+    for (const effect of effects) {
+      if (effect.type === 'SpawnSubagent') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: `spawn/${effect.command.sessionId}` });
+      else if (effect.type === 'NotifyParent') await sendToParent({ nc, names }, effect.command);
+    }
   }
 
   /** The memory tools' answers, from the store: here, not on the inbox, as the session waits on nothing outside. */

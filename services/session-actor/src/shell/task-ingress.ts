@@ -98,7 +98,7 @@ function replySubjectOf(deps: TaskIngressDeps, message: JsMsg, sessionId: string
  * A tool no executor has ever advertised does not appear by retrying: the task waits in the dead
  * letters, and its publisher hears what to do, until someone starts an executor and re-drives it.
  */
-function refuseUnadvertised(error: unknown): never {
+export function refuseUnadvertised(error: unknown): never {
   if (!(error instanceof UnadvertisedToolsError)) throw error;
   throw new Rejection(`no executor has advertised ${error.tools.join(', ')}; start one, then \`signalbox redrive <seq>\``, { cause: error });
 }
@@ -108,7 +108,7 @@ function askedReplySubject(message: JsMsg): ReplySubject | undefined {
   return asked === undefined ? undefined : checkReplySubject(asked);
 }
 
-async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {
+export async function loadAgent(agents: KV, name: string): Promise<AgentDefinition> {
   const entry = await agents.get(name);
   if (!entry || entry.operation !== 'PUT') {
     throw new Rejection(`unknown agent "${name}"; apply it first with \`signalbox agents apply -f <file>\``);

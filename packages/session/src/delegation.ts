@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import {
+  defaultSubagentConcurrency,
+  DelegateInput,
+  maxDelegationDepth,
+  type ChildBudget,
+  type ChildResultCommand,
+  type DelegatingSession,
+  type EventData,
+  type NewEvent,
+  type SubagentStartCommand,
+  type Totals,
+} from '@signalbox/events';
+import { z } from 'zod';
+import type { SessionEffect } from './next-step.ts';
+import { checkedAgent } from './permissions.ts';
+import type { ActiveState, PendingTool } from './state.ts';
+
+/** The decider version from which sessions delegate to child sessions (#22). */
+export const delegationFrom = 11;
+
+/** A child session running for one of the session's `agents.delegate` calls. */
+export interface ChildRun {
+  callId: string;
+  sessionId: string;
+  agent: string;
+  budget: ChildBudget;
+}
+
+/** The session that spawned this one, and for which call. */
+export interface ParentCall {
+  sessionId: string;
+  callId: string;
+}
+
+/** How a child ended, as its `child.result` says. */
+export type ChildResult = Omit<ChildResultCommand, 'type' | 'sessionId'>;
+
+type Call = Pick<PendingTool, 'callId' | 'tool' | 'input'>;
+
+/**
+ * An allowed `agents.delegate` call (decider version 11 on): refused at once (bad input, an agent it may
+ * not delegate to, too deep, too many children at once, no budget left to give), or a child session
+ * started with a slice of what the session has left (`subagent.spawned`, and the effect that starts it).
+ * `decided` holds the events recorded before it in the same decision: its siblings spawned there count.
+ */
+export function runDelegation(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
+  if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
+  const parsed = DelegateInput.safeParse(call.input);
+  if (!parsed.success) return { answered: failed(call, `invalid input for agents.delegate: ${z.prettifyError(parsed.error)}`) };
+  const input = parsed.data;
+  const spawnedNow = spawnedIn(decided);
+  const refusal = delegationRefusal(state, input.agent, [...state.children, ...spawnedNow]);
+  if (refusal) return { answered: failed(call, refusal) };
+  const budget = childBudget(state, input, state.children, spawnedNow);
+  if ('problem' in budget) return { answered: failed(call, budget.problem) };
+  const sessionId = childSessionId(state.sessionId, call.callId);
+  const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: call.callId, sessionId, agent: input.agent, task: input.task, budget } };
+  return { spawned, effects: [spawnEffect(state, { callId: call.callId, sessionId, agent: input.agent, budget }, input.task)] };
+}
+
+/** The start of a child already spawned, again (a pick-up after a crash): the child starts once; one that ended says so again. */
+export function spawnAgain(state: ActiveState, call: Call): SessionEffect[] | undefined {
+  if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
+  const child = state.children.find((run) => run.callId === call.callId);
+  const task = DelegateInput.safeParse(call.input);
+  return child && task.success ? [spawnEffect(state, child, task.data.task)] : [];
+}
+
+/** A child's end: recorded with what it spent (counted in this session's totals), and its answer as the call's result. */
+export function childEnded(state: ActiveState, result: ChildResult): NewEvent[] {
+  const child = state.children.find((run) => run.callId === result.callId && run.sessionId === result.childSessionId);
+  if (!child) return [];
+  const { callId, childSessionId: sessionId, status, output, reason, totals } = result;
+  const completed: NewEvent = { type: 'subagent.completed', data: { callId, sessionId, status, ...(output === undefined ? {} : { output }), ...(reason === undefined ? {} : { reason }), ...(totals ? { totals } : {}) } };
+  const waiting = state.status === 'awaiting_tools' && state.pending.some((call) => call.callId === callId);
+  if (!waiting) return [completed];
+  const answer: NewEvent =
+    status === 'succeeded'
+      ? { type: 'tool.completed', data: { callId, tool: 'agents.delegate', output: output ?? '', durationMs: 0 } }
+      : { type: 'tool.failed', data: { callId, tool: 'agents.delegate', error: `${child.agent} (session ${sessionId}) ${status}${reason ? `: ${reason}` : ''}${output ? `\nits last answer: ${output}` : ''}`, durationMs: 0 } };
+  return [completed, answer];
+}
+
+/** Tells the parent how this child ended, when `completed` ends a child session (decider version 11 on). */
+export function notifyParent(state: ActiveState, completed: EventData<'session.completed'>): SessionEffect[] {
+  if (state.parent === null || state.deciderVersion < delegationFrom) return [];
+  const { status, output, reason, totals } = completed;
+  const command: ChildResultCommand = {
+    type: 'child.result',
+    sessionId: state.parent.sessionId,
+    callId: state.parent.callId,
+    childSessionId: state.sessionId,
+    status,
+    ...(output === undefined ? {} : { output: output.slice(0, 100_000) }),
+    ...(reason === undefined ? {} : { reason: reason.slice(0, 100_000) }),
+    totals,
+  };
+  return [{ type: 'NotifyParent', command }];
+}
+
+/** A child's spend, added to its parent's: the tree spends within the root's budget. */
+export function withChildSpend(totals: Totals, child: Totals | undefined): Totals {
+  if (!child) return totals;
+  return {
+    ...totals,
+    steps: totals.steps + child.steps,
+    toolCalls: totals.toolCalls + child.toolCalls,
+    inputTokens: totals.inputTokens + child.inputTokens,
+    outputTokens: totals.outputTokens + child.outputTokens,
+    costUsd: totals.costUsd + child.costUsd,
+  };
+}
+
+/** A child's id: the parent's call, hashed, so it is one subject token however deep the tree. */
+export function childSessionId(parentSessionId: string, callId: string): string {
+  return `sub-${createHash('sha256').update(`${parentSessionId}/${callId}`).digest('hex').slice(0, 24)}`;
+}
+
+function delegationRefusal(state: ActiveState, agent: string, running: readonly Pick<ChildRun, 'agent'>[]): string | undefined {
+  const allowed = state.agent.subagents;
+  if (!allowed.includes(agent)) return allowed.length === 0 ? 'this agent may delegate to no other agent' : `"${agent}" is not an agent this one may delegate to; it may delegate to: ${allowed.join(', ')}`;
+  if ((state.delegatedBy?.length ?? 0) + 1 >= maxDelegationDepth) return `delegations may go ${maxDelegationDepth} sessions deep; this session is as deep as they go`;
+  const limit = state.agent.subagentConcurrency ?? defaultSubagentConcurrency;
+  if (running.length >= limit) return `at most ${limit} specialists run at once, and ${running.length} do; wait for their answers, then delegate again`;
+  return undefined;
+}
+
+/**
+ * What the child may spend: what it asked for, else an even share, among the reply's delegations, of
+ * what the session had left before them; within what it has left now, after its running children's slices.
+ */
+function childBudget(state: ActiveState, input: DelegateInput, running: readonly ChildRun[], spawnedNow: readonly ChildRun[]): ChildBudget | { problem: string } {
+  const siblings = delegationsInLastReply(state);
+  const stepsBefore = state.budget.maxSteps - state.totals.steps - reserved(running, (child) => child.budget.maxSteps);
+  const stepsLeft = stepsBefore - reserved(spawnedNow, (child) => child.budget.maxSteps);
+  if (stepsLeft < 1) return { problem: `no steps left to give a specialist: ${state.totals.steps} of ${state.budget.maxSteps} spent and ${state.budget.maxSteps - state.totals.steps - stepsLeft} given to specialists still running` };
+  const maxSteps = Math.min(input.maxSteps ?? Math.max(1, Math.floor(stepsBefore / siblings)), stepsLeft);
+  const { maxCostUsd } = state.budget;
+  if (maxCostUsd === undefined) return input.maxCostUsd === undefined ? { maxSteps } : { maxSteps, maxCostUsd: input.maxCostUsd };
+  const costBefore = maxCostUsd - state.totals.costUsd - reserved(running, (child) => child.budget.maxCostUsd ?? 0);
+  const costLeft = costBefore - reserved(spawnedNow, (child) => child.budget.maxCostUsd ?? 0);
+  if (costLeft <= 0) return { problem: `no budget left to give a specialist: $${state.totals.costUsd.toFixed(4)} of $${maxCostUsd} spent and the rest given to specialists still running` };
+  return { maxSteps, maxCostUsd: Math.min(input.maxCostUsd ?? costBefore / siblings, costLeft) };
+}
+
+function reserved(children: readonly ChildRun[], of: (child: ChildRun) => number): number {
+  return children.reduce((sum, child) => sum + of(child), 0);
+}
+
+/** How many `agents.delegate` calls the last reply makes (at least one): the shares its children get by default. */
+function delegationsInLastReply(state: ActiveState): number {
+  const last = state.conversation.messages.at(-1);
+  const calls = last?.role === 'assistant' ? last.content.filter((block) => block.type === 'tool_use' && block.name === 'agents.delegate').length : 0;
+  return Math.max(1, calls);
+}
+
+function spawnedIn(decided: readonly NewEvent[]): ChildRun[] {
+  return decided.flatMap((event) => (event.type === 'subagent.spawned' && event.data.budget ? [{ callId: event.data.callId, sessionId: event.data.sessionId, agent: event.data.agent, budget: event.data.budget }] : []));
+}
+
+function spawnEffect(state: ActiveState, child: ChildRun, task: string): SessionEffect {
+  const command: SubagentStartCommand = {
+    type: 'subagent.start',
+    sessionId: child.sessionId,
+    parent: { sessionId: state.sessionId, callId: child.callId },
+    correlationId: state.correlationId,
+    agent: child.agent,
+    task,
+    budget: child.budget,
+    delegatedBy: [selfAsDelegating(state), ...(state.delegatedBy ?? [])],
+  };
+  return { type: 'SpawnSubagent', command };
+}
+
+/** This session as its children's checks carry it: whose rights bound theirs. */
+function selfAsDelegating(state: ActiveState): DelegatingSession {
+  return { sessionId: state.sessionId, agent: checkedAgent(state), ...(state.taskPolicy === null ? {} : { taskPolicy: state.taskPolicy }) };
+}
+
+function failed(call: Call, error: string): NewEvent {
+  return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error, durationMs: 0 } };
+}

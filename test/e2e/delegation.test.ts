@@ -2,7 +2,7 @@ import type { AgentDefinition, ModelRequest, ModelResponse, SessionEvent } from 
 import { createProviderRegistry, providerConfigFromEnv, type ModelProvider } from '@signalbox/models';
 import { modelResolver } from '@signalbox/session-actor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completedSession, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { completedSession, eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const reply = (content: ModelResponse['content']): ModelResponse => ({ model: 'lead', content, stopReason: content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn', usage });
@@ -26,9 +26,12 @@ beforeAll(async () => {
   runtime = await startTestRuntime({
     actor: { resolveModel: (agent: AgentDefinition) => (agent.model === 'scripted' ? scripted(agent) : { provider: lead, costOf: () => 0.001 }) },
     agents: [
-      { name: 'lead', model: 'local/lead', subagents: ['researcher', 'writer', 'ghost'], tools: ['workspace.read'], budget: { maxSteps: 100 } },
+      // A lead passes its specialists only the tools it may use itself (without a policy: those it lists).
+      { name: 'lead', model: 'local/lead', subagents: ['researcher', 'writer', 'ghost'], tools: ['workspace.read', 'workspace.write'], budget: { maxSteps: 100 } },
       { name: 'guarded-lead', model: 'local/lead', subagents: ['writer'], tools: ['workspace.read'], policy: 'reads-only', budget: { maxSteps: 10 } },
       { name: 'researcher', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'notes/research.md', content: 'found it' } }, { final: 'research done' }] },
+      { name: 'waiter', model: 'scripted', tools: ['wait.signal'], script: [{ tool: 'wait.signal', input: { name: 'go' } }, { final: 'went' }] },
+      { name: 'patient-lead', model: 'local/lead', subagents: ['waiter'], tools: ['wait.signal'], budget: { maxSteps: 10 } },
       { name: 'writer', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'draft.md', content: 'a draft' } }, { final: 'draft written' }] },
     ],
   });
@@ -50,6 +53,7 @@ describe('delegation to specialists', () => {
     expect(ofType(events, 'subagent.completed').map(({ data }) => data.status)).toEqual(['succeeded', 'succeeded']);
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: expect.stringMatching(/research done \| draft written|draft written \| research done/) } });
     const child = await runtime.client.events(spawned[0]?.data.sessionId ?? '');
+    expect(ofType(child, 'tool.completed')).toEqual([expect.objectContaining({ data: expect.objectContaining({ tool: 'workspace.write', output: expect.stringMatching(/^wrote 8 bytes to notes\/research.md/) }) })]);
     expect(child[0]).toMatchObject({ correlationId: 'lead-1', data: { parent: { sessionId: 'lead-1', callId: 'call_1' }, delegatedBy: [{ sessionId: 'lead-1', agent: { name: 'lead' } }] } });
     // The tree's spend: the lead's two steps and each child's two.
     const completed = events.at(-1);
@@ -72,6 +76,21 @@ describe('delegation to specialists', () => {
     const [spawned] = ofType(events, 'subagent.spawned');
     const child = await runtime.client.events(spawned?.data.sessionId ?? '');
     expect(ofType(child, 'permission.denied')).toEqual([expect.objectContaining({ data: expect.objectContaining({ tool: 'workspace.write', reason: expect.stringMatching(/a child session (does not inherit|inherits)/) }) })]);
+  });
+
+  it('pauses, resumes and aborts the children with their lead: the tree stops and goes on as one', async () => {
+    await runtime.client.submit('patient-lead', { input: 'waiter: wait for go', sessionId: 'tree-1' });
+    const spawned = await eventsUntil(runtime.client, 'tree-1', (events) => events.some((event) => event.type === 'subagent.spawned'));
+    const childId = ofType(spawned, 'subagent.spawned')[0]?.data.sessionId ?? '';
+    await eventsUntil(runtime.client, childId, (events) => events.at(-1)?.type === 'permission.granted');
+    await runtime.client.pause('tree-1', { by: 'test', reason: 'a look' });
+    await eventsUntil(runtime.client, childId, (events) => events.some((event) => event.type === 'session.paused'));
+    await runtime.client.resume('tree-1', { by: 'test' });
+    await eventsUntil(runtime.client, childId, (events) => events.some((event) => event.type === 'session.resumed'));
+    await runtime.client.close('tree-1', { by: 'test', reason: 'enough' });
+    const child = await completedSession(runtime.client, childId, 10_000);
+    expect(ofType(child, 'session.paused')[0]?.data).toMatchObject({ by: 'lead:tree-1', reason: 'its lead tree-1 was paused: a look' });
+    expect(child.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'aborted' } });
   });
 
   it('fans out to twenty specialists at once, and hears from every one', async () => {

@@ -5,7 +5,7 @@ import { close, interrupt, receiveMessage, type Close, type Interrupt, type User
 import { receiveSignal, type Signal } from './waits.ts';
 import { compactedEvent, type CompactionResult } from './compaction.ts';
 import { memoryLoadedEvent, type MemoryLoad } from './memory.ts';
-import { childEnded, notifyParent, type ChildResult, type ParentCall } from './delegation.ts';
+import { childEnded, notifyParent, steerChildren, type ChildResult, type ParentCall } from './delegation.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -107,7 +107,8 @@ export function decide(command: SessionCommand, state: SessionState): Decision {
   const decision = decideCommand(command, state);
   if (state.status === 'new' || state.status === 'completed') return asChildAgain(command, state, decision);
   const completed = decision.events.find((event) => event.type === 'session.completed');
-  return completed?.type === 'session.completed' ? { ...decision, effects: [...decision.effects, ...notifyParent(state, completed.data)] } : decision;
+  const tree = [...(completed?.type === 'session.completed' ? notifyParent(state, completed.data) : []), ...steerChildren(state, decision.events)];
+  return tree.length === 0 ? decision : { ...decision, effects: [...decision.effects, ...tree] };
 }
 
 /**

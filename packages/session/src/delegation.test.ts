@@ -80,6 +80,20 @@ describe('agents.delegate, a built-in tool', () => {
   });
 });
 
+describe('a lead and its running children', () => {
+  it('pauses, resumes and ends them as it is paused, resumed and ended', () => {
+    given(spawnedOne)
+      .when({ type: 'PauseSession', reason: 'a person looks', by: 'cli:ann' })
+      .then([{ type: 'session.paused' }], [{ type: 'SteerChild', command: { type: 'pause', sessionId: child1, by: 'lead:s1', reason: 'its lead s1 was paused: a person looks' }, messageId: `pause/${child1}/s1/7` }]);
+    given([...spawnedOne, { type: 'session.paused', data: { reason: 'a person looks', by: 'cli:ann' } }])
+      .when({ type: 'ResumeSession', by: 'cli:ann' })
+      .then([{ type: 'session.resumed' }], [{ type: 'SpawnSubagent' }, { type: 'SteerChild', command: { type: 'resume', sessionId: child1, by: 'lead:s1' } }]);
+    given(spawnedOne)
+      .when({ type: 'FailSession', reason: 'stopped' })
+      .then([{ type: 'session.completed' }], [{ type: 'SteerChild', command: { type: 'close', sessionId: child1, by: 'lead:s1', reason: 'its lead s1 ended' } }]);
+  });
+});
+
 describe('a child session', () => {
   const parent = { sessionId: 'lead-1', callId: 'call_1' };
   const start: SessionCommand = { type: 'StartSession', sessionId: 'c1', correlationId: 'lead-1', agent: { ...agent, script: [{ final: 'done' }] }, tools: [], input: 'Find', budget: { maxSteps: 3 }, parent, delegatedBy: [{ sessionId: 'lead-1', agent: { name: 'lead', tools: [] } }] };

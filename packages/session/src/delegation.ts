@@ -7,6 +7,7 @@ import {
   type ChildResultCommand,
   type DelegatingSession,
   type EventData,
+  type InboxCommand,
   type NewEvent,
   type SubagentStartCommand,
   type Totals,
@@ -97,6 +98,24 @@ export function notifyParent(state: ActiveState, completed: EventData<'session.c
     totals,
   };
   return [{ type: 'NotifyParent', command }];
+}
+
+/**
+ * What a decision that pauses, resumes or ends a lead does to its running children (decider version 11
+ * on): the same, so a tree stops and goes on as one. Each command is named by the lead's event, so sent
+ * again it is taken once.
+ */
+export function steerChildren(state: ActiveState, decided: readonly NewEvent[]): SessionEffect[] {
+  if (state.deciderVersion < delegationFrom || state.children.length === 0) return [];
+  const by = `lead:${state.sessionId}`;
+  const at = state.n + decided.length;
+  const steer = (command: (sessionId: string) => InboxCommand, kind: string): SessionEffect[] =>
+    state.children.map((child) => ({ type: 'SteerChild', command: command(child.sessionId), messageId: `${kind}/${child.sessionId}/${state.sessionId}/${at}` }));
+  if (decided.some((event) => event.type === 'session.completed')) return steer((sessionId) => ({ type: 'close', sessionId, by, reason: `its lead ${state.sessionId} ended` }), 'close');
+  const paused = decided.find((event) => event.type === 'session.paused');
+  if (paused?.type === 'session.paused') return steer((sessionId) => ({ type: 'pause', sessionId, by, reason: `its lead ${state.sessionId} was paused: ${paused.data.reason}`.slice(0, 2_000) }), 'pause');
+  if (decided.some((event) => event.type === 'session.resumed')) return steer((sessionId) => ({ type: 'resume', sessionId, by }), 'resume');
+  return [];
 }
 
 /** A child's spend, added to its parent's: the tree spends within the root's budget. */

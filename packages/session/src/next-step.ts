@@ -1,4 +1,4 @@
-import type { ChildResultCommand, EventData, EventMeta, ForkOrigin, GradeJob, MemorySearchInput, MemoryWriteInput, ModelRequest, NewEvent, PermissionCheck, SubagentStartCommand, ToolJob, ToolOutcome } from '@signalbox/events';
+import type { ChildResultCommand, EventData, InboxCommand, EventMeta, ForkOrigin, GradeJob, MemorySearchInput, MemoryWriteInput, ModelRequest, NewEvent, PermissionCheck, SubagentStartCommand, ToolJob, ToolOutcome } from '@signalbox/events';
 import { loadMemory, needsMemory } from './memory.ts';
 import { lastMessage } from './conversation.ts';
 import { planModelCall } from './model-request.ts';
@@ -68,7 +68,9 @@ export type SessionEffect =
   /** Start a delegation's child session on its own subagents subject (decider version 11 on): asked again, the same child. */
   | { type: 'SpawnSubagent'; command: SubagentStartCommand }
   /** Tell the parent how this child session ended (decider version 11 on): told again, it records it once. */
-  | { type: 'NotifyParent'; command: ChildResultCommand };
+  | { type: 'NotifyParent'; command: ChildResultCommand }
+  /** Pause, resume or close a running child as its lead was (decider version 11 on), under `messageId`. */
+  | { type: 'SteerChild'; command: InboxCommand; messageId: string };
 
 export interface Decision {
   events: NewEvent[];

@@ -187,14 +187,16 @@ export class SessionRunner {
   }
 
   /**
-   * Starts the children a decision spawned, on their subagents subjects, and tells a parent how its
-   * child ended: each message keeps its id, so one sent again is taken once.
+   * Starts the children a decision spawned, on their subagents subjects, tells a parent how its child
+   * ended, and pauses, resumes or closes the children of a lead that was: each message keeps its id, so
+   * one sent again is taken once.
    */
   async #delegate(effects: readonly SessionEffect[]): Promise<void> {
     const { nc, names } = this.#deps;
     for (const effect of effects) {
       if (effect.type === 'SpawnSubagent') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: `spawn/${effect.command.sessionId}` });
       else if (effect.type === 'NotifyParent') await sendToParent({ nc, names }, effect.command);
+      else if (effect.type === 'SteerChild') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: effect.messageId });
     }
   }
 

@@ -1,5 +1,5 @@
 import { isAtLeast, serverFeatures, serverFloor } from '@signalbox/store';
-import { builtInTools, graderDurable, memoryConsolidatorDurable } from '@signalbox/events';
+import { builtInTools, graderDurable, memoryConsolidatorDurable, type AgentDefinition } from '@signalbox/events';
 import { permissionFindings, type PermissionFacts } from './doctor-permission-checks.ts';
 import { judgeFindings, type JudgeFact } from './doctor-judge-checks.ts';
 import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
@@ -7,6 +7,7 @@ import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
 import { agentMemoryFindings, type AgentMemoryFact } from './doctor-agent-memory-checks.ts';
+import { delegationFindings } from './doctor-delegation-checks.ts';
 import { memoryFindings, type MemoryStoreFact } from './doctor-memory-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
@@ -114,6 +115,8 @@ export interface DoctorFacts {
   retention?: RetentionFacts;
   /** Stored agents with a memory store, and that store's definition (absent before the memory bucket exists). */
   agentMemory?: AgentMemoryFact[];
+  /** The stored agents, for their delegations (absent before the agents bucket exists). */
+  agents?: AgentDefinition[];
   /** The memory stores, checked against the stored agents and the providers here (absent before the memory bucket exists). */
   memory?: MemoryStoreFact[];
 }
@@ -173,6 +176,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...liveFindings(facts.liveCapturedBy ?? [], facts.prefix),
     ...retentionFindings(facts.retention),
     ...agentMemoryFindings(facts.agentMemory ?? []),
+    ...delegationFindings(facts.agents ?? []),
     ...memoryFindings(facts.memory ?? []),
     ...shadowedToolFindings(facts.workers, facts.prefix),
   ];

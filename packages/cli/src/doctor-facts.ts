@@ -184,6 +184,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     const agents = await storedAgents(nc, names, presentBuckets);
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
     facts.gatedAgents = gatedAgentsOf(agents);
+    facts.agents = [...agents];
     if (presentBuckets.has(names.buckets.sessions)) facts.retention = await retentionFactsOf(nc, names, agents, settings.retention, Date.now());
     if (presentBuckets.has(names.buckets.memory)) {
       const stores = await storedMemoryStores(nc, names);

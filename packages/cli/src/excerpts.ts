@@ -1,3 +1,5 @@
+import type { Totals } from '@signalbox/events';
+
 /** Characters of a replay's text shown before it is cut, unless `--full`. */
 export const excerptLength = 160;
 
@@ -15,4 +17,9 @@ export function clip(text: string, max = 100): string {
 /** A cost as every view prints it. */
 export function dollars(costUsd: number): string {
   return `$${costUsd.toFixed(4)}`;
+}
+
+/** What a session (or a tree of them) spent, as `inspect` prints it. */
+export function spendOf(totals: Totals): string {
+  return `${totals.steps} steps · ${totals.toolCalls} tool calls · ${totals.inputTokens}→${totals.outputTokens} tokens · ${dollars(totals.costUsd)}`;
 }

@@ -215,8 +215,13 @@ program
   .description("print a session's events live until it completes")
   .argument('<sessionId>')
   .option('--live', "also print the model's text as it arrives (sbx.live.<sessionId>); with --json, one live message per line")
+  .option('--tree', 'also follow its subagents (and theirs) from when each is spawned, a lane a session, until all have completed; with --json, one { kind, lane, event } per line (a child not followed: { kind, lane, child })')
   .option('--json', 'one JSON event per line')
-  .action((sessionId: string, flags: TailFlags, command: Command) => tailSession(globals(command), sessionId, flags));
+  .action(async (sessionId: string, flags: TailFlags, command: Command) => {
+    if (!flags.tree) return tailSession(globals(command), sessionId, flags);
+    if (flags.live) throw new Error("--live prints one session's text: not with --tree");
+    return (await import('./tree-commands.ts')).tailTree(globals(command), sessionId);
+  });
 
 const sessions = program.command('sessions').description('list sessions, newest first, or delete them (lists them when no subcommand is given)');
 
@@ -240,8 +245,11 @@ program
   .command('inspect')
   .description("print a session's events and what it came to")
   .argument('<sessionId>')
-  .option('--json', 'print JSON')
-  .action((sessionId: string, _options, command: Command) => inspectSession(globals(command), sessionId));
+  .option('--tree', "print the run it is the root of instead: a line a session (agent, status, steps, tool calls, tokens, cost, outcome), its subagents indented, and the whole tree's totals")
+  .option('--json', 'print JSON (with --tree: the tree)')
+  .action(async (sessionId: string, flags: { tree?: boolean }, command: Command) =>
+    flags.tree ? (await import('./tree-commands.ts')).inspectTree(globals(command), sessionId) : inspectSession(globals(command), sessionId),
+  );
 
 program
   .command('output')

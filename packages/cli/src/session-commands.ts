@@ -6,7 +6,7 @@ import { ulid } from 'ulid';
 import { parseAgentFile } from './agent-files.ts';
 import { agentWarnings } from './agent-warnings.ts';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
-import { dollars } from './excerpts.ts';
+import { spendOf } from './excerpts.ts';
 import { wholeNumberFlag } from './flags.ts';
 import { printLiveText } from './live-text.ts';
 import { formatEvent } from './timeline.ts';
@@ -75,6 +75,8 @@ export async function submitTask(options: GlobalOptions, agent: string, input: s
 export interface TailFlags {
   /** Also print the model's text as it arrives (`sbx.live.<sessionId>`), between the events. */
   live?: boolean;
+  /** Follow the session's subagents too, a lane each (tree-commands.ts). */
+  tree?: boolean;
 }
 
 /** `signalbox tail`: an unknown session is an error at once; exits non-zero unless the session succeeds. */
@@ -147,7 +149,7 @@ export async function inspectSession(options: GlobalOptions, sessionId: string):
     const totals = summary.totals;
     console.log(
       `\n${summary.status} · ${summary.events} events · ${summary.durationMs} ms` +
-        (totals ? ` · ${totals.steps} steps · ${totals.toolCalls} tool calls · ${totals.inputTokens}→${totals.outputTokens} tokens · ${dollars(totals.costUsd)}` : ''),
+        (totals ? ` · ${spendOf(totals)}` : ''),
     );
     for (const line of await toolWaitLines(client.nc, client.names, toolsAwaited(events))) console.log(`waiting: ${line}`);
   }, 'must-exist');

@@ -50,7 +50,9 @@ import { followLive } from './live.ts';
 import { sendDreamJob, waitForDreamRun, type DreamOptions } from './memory.ts';
 import { policyVersions, putPolicy, readPolicy, type PolicyVersion } from './policies.ts';
 import { readRegradeReply, regradeRequestError } from './regrade.ts';
-import { pauseSession, resumeSession, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
+import { readRunTree, type RunTree, type TreeLimits } from './run-tree.ts';
+import { pauseSession, resumeSession, UnknownSessionError, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
+import { followRunTree, type TreeEvent, type TreeFollowOptions } from './tree-follow.ts';
 import { closeSession, interruptSession, sendMessage, signalSession, type CloseOptions, type InterruptOptions, type SendOptions, type SignalOptions } from './conversation.ts';
 
 /** Index entries read at once when listing sessions. */
@@ -340,6 +342,30 @@ export class SignalboxClient {
       yield event;
       if (state.status === 'idle') return;
     }
+  }
+
+  /**
+   * The run `sessionId` is the root of (#22): it and its subagents, found by their parents'
+   * `subagent.spawned`, each with its status, own spend and outcome, read within `limits`.
+   * Throws UnknownSessionError when the session has no log.
+   */
+  async runTree(sessionId: string, limits: TreeLimits = {}): Promise<RunTree> {
+    const tree = await readRunTree(sessionId, (id) => this.events(id), limits);
+    if (tree.root.status === 'no log') throw new UnknownSessionError(`no session ${sessionId}`);
+    return tree;
+  }
+
+  /**
+   * The events of the run `sessionId` is the root of, live, each with its lane: the root's, and each
+   * child's from when its parent spawns it; ends when every session followed has completed. Throws
+   * UnknownSessionError when the session has no log.
+   */
+  async *followTree(sessionId: string, options: TreeFollowOptions = {}): AsyncGenerator<TreeEvent> {
+    const first = await this.#store.first(sessionId);
+    if (first?.sessionId !== sessionId) throw new UnknownSessionError(`no session ${sessionId}`);
+    const agent = first.type === 'session.created' ? first.data.agent.name : '';
+    const logs = { follow: (id: string, signal: AbortSignal) => this.follow(id, signal), hasLog: (id: string) => this.hasSession(id) };
+    yield* followRunTree({ sessionId, agent }, logs, options);
   }
 
   /** The session's model text as it arrives, until the signal aborts: see `followLive`. */

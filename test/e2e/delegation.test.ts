@@ -31,6 +31,7 @@ beforeAll(async () => {
       { name: 'guarded-lead', model: 'local/lead', subagents: ['writer'], tools: ['workspace.read'], policy: 'reads-only', budget: { maxSteps: 10 } },
       { name: 'researcher', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'notes/research.md', content: 'found it' } }, { final: 'research done' }] },
       { name: 'waiter', model: 'scripted', tools: ['wait.signal'], script: [{ tool: 'wait.signal', input: { name: 'go' } }, { final: 'went' }] },
+      { name: 'narrow-lead', model: 'local/lead', subagents: ['researcher'], tools: ['workspace.write'], subagentConcurrency: 2, budget: { maxSteps: 100 } },
       { name: 'patient-lead', model: 'local/lead', subagents: ['waiter'], tools: ['wait.signal'], budget: { maxSteps: 10 } },
       { name: 'writer', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'draft.md', content: 'a draft' } }, { final: 'draft written' }] },
     ],
@@ -91,6 +92,21 @@ describe('delegation to specialists', () => {
     const child = await completedSession(runtime.client, childId, 10_000);
     expect(ofType(child, 'session.paused')[0]?.data).toMatchObject({ by: 'lead:tree-1', reason: 'its lead tree-1 was paused: a look' });
     expect(child.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'aborted' } });
+  });
+
+  it('runs at most subagentConcurrency children at once, and starts the rest as they end', async () => {
+    await runtime.client.submit('narrow-lead', { input: Array.from({ length: 5 }, (_, i) => `researcher: part ${i + 1}`).join('\n'), sessionId: 'narrow-1' });
+    const events = await completedSession(runtime.client, 'narrow-1', 30_000);
+    let running = 0;
+    let most = 0;
+    for (const event of events) {
+      if (event.type === 'subagent.spawned') most = Math.max(most, ++running);
+      if (event.type === 'subagent.completed') running--;
+    }
+    expect(ofType(events, 'subagent.completed')).toHaveLength(5);
+    expect(most).toBe(2);
+    expect(events.at(-1)).toMatchObject({ data: { status: 'succeeded' } });
+    expect(await runtime.client.check('narrow-1')).toMatchObject({ ok: true });
   });
 
   it('fans out to twenty specialists at once, and hears from every one', async () => {

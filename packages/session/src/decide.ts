@@ -5,7 +5,7 @@ import { close, interrupt, receiveMessage, type Close, type Interrupt, type User
 import { receiveSignal, type Signal } from './waits.ts';
 import { compactedEvent, type CompactionResult } from './compaction.ts';
 import { memoryLoadedEvent, type MemoryLoad } from './memory.ts';
-import { childEnded, notifyParent, steerChildren, type ChildResult, type ParentCall } from './delegation.ts';
+import { childEnded, notifyParent, spawnQueued, steerChildren, type ChildResult, type ParentCall } from './delegation.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -168,7 +168,11 @@ function decideCommand(command: SessionCommand, state: SessionState): Decision {
     case 'RecordChildResult': {
       const { type: _type, ...result } = command;
       const ended = childEnded(state, result);
-      return ended.length > 0 ? recordThenContinue(state, ...ended) : nothing;
+      if (ended.length === 0) return nothing;
+      // Its end makes room for a delegation that waited: started in the same decision.
+      const queued = spawnQueued(ended.reduce<ActiveState>((at, event) => evolve(at, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, at.n + 1) }) as ActiveState, state));
+      const rest = recordThenContinue(state, ...ended, ...queued.events);
+      return { events: rest.events, effects: [...queued.effects, ...rest.effects] };
     }
     case 'RecordMemoryLoaded': {
       const { type: _type, ...load } = command;

@@ -63,7 +63,7 @@
  *    (memory.ts; memory.test.ts, memory-v10.json).
  * 11: delegation (#22): an agent that names `subagents` is given `agents.delegate`; an allowed call
  *    starts a child session (`subagent.spawned`, with a slice of the budget left after the children still
- *    running, at most `subagentConcurrency` at once, `SpawnSubagent` on the child's subagents subject), the
+ *    running, at most `subagentConcurrency` at once, the rest started as children end; `SpawnSubagent` on the child's subagents subject), the
  *    child's `session.created` names its parent and the sessions whose rights bound its own
  *    (`delegatedBy`, carried in its permission checks), and how it ended comes back (`NotifyParent`) as
  *    `subagent.completed`, its spend added to the parent's totals, and the call's result (delegation.ts;

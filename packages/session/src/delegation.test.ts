@@ -44,8 +44,18 @@ describe('agents.delegate, a built-in tool', () => {
         { type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'subagent.spawned', data: { budget: { maxSteps: 5, maxCostUsd: 0.3 } } },
         { type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'subagent.spawned', data: { budget: { maxSteps: 3, maxCostUsd: 0.3 } } },
         { type: 'tool.requested' }, { type: 'permission.granted' },
-        { type: 'tool.failed', data: { callId: 'call_3', error: expect.stringMatching(/^at most 2 specialists run at once, and 2 do/) } },
-      ]);
+      ], [{ type: 'SpawnSubagent' }, { type: 'SpawnSubagent' }]);
+  });
+
+  it('starts a delegation that waited for room when a running child ends', () => {
+    const three = [delegate('call_1', { agent: 'researcher', task: 'a', maxSteps: 2 }), delegate('call_2', { agent: 'writer', task: 'b', maxSteps: 2 }), delegate('call_3', { agent: 'writer', task: 'c', maxSteps: 2 })];
+    const history: NewEvent[] = [created(), requested, responded(...three)];
+    const started = given(history).when(allow('call_1', 'call_2', 'call_3')).decision;
+    const afterStart = [...history, ...started.events];
+    const child = childSessionId('s1', 'call_1');
+    given(afterStart)
+      .when({ type: 'RecordChildResult', callId: 'call_1', childSessionId: child, status: 'succeeded', output: 'a done', totals: childTotals })
+      .then([{ type: 'subagent.completed' }, { type: 'tool.completed' }, { type: 'subagent.spawned', data: { callId: 'call_3', agent: 'writer', budget: { maxSteps: 2 } } }], [{ type: 'SpawnSubagent', command: { sessionId: childSessionId('s1', 'call_3') } }]);
   });
 
   it('refuses an agent it may not delegate to, bad input, and a slice when nothing is left', () => {

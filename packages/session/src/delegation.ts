@@ -41,18 +41,21 @@ type Call = Pick<PendingTool, 'callId' | 'tool' | 'input'>;
 
 /**
  * An allowed `agents.delegate` call (decider version 11 on): refused at once (bad input, an agent it may
- * not delegate to, too deep, too many children at once, no budget left to give), or a child session
- * started with a slice of what the session has left (`subagent.spawned`, and the effect that starts it).
- * `decided` holds the events recorded before it in the same decision: its siblings spawned there count.
+ * not delegate to, too deep, no budget left to give), left waiting while `subagentConcurrency` children
+ * run, or a child session started with a slice of what the session has left (`subagent.spawned`, and the
+ * effect that starts it). `decided` holds the events recorded before it in the same decision: its
+ * siblings spawned there count.
  */
-export function runDelegation(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
+export function runDelegation(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { effects: SessionEffect[] } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
   if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
   const parsed = DelegateInput.safeParse(call.input);
   if (!parsed.success) return { answered: failed(call, `invalid input for agents.delegate: ${z.prettifyError(parsed.error)}`) };
   const input = parsed.data;
   const spawnedNow = spawnedIn(decided);
-  const refusal = delegationRefusal(state, input.agent, [...state.children, ...spawnedNow]);
+  const refusal = delegationRefusal(state, input.agent);
   if (refusal) return { answered: failed(call, refusal) };
+  // Past the concurrency limit the call waits: a child that ends makes room (`spawnQueued`).
+  if (state.children.length + spawnedNow.length >= concurrencyOf(state)) return { effects: [] };
   const budget = childBudget(state, input, state.children, spawnedNow);
   if ('problem' in budget) return { answered: failed(call, budget.problem) };
   const sessionId = childSessionId(state.sessionId, call.callId);
@@ -65,6 +68,7 @@ export function spawnAgain(state: ActiveState, call: Call): SessionEffect[] | un
   if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
   const child = state.children.find((run) => run.callId === call.callId);
   const task = DelegateInput.safeParse(call.input);
+  // A delegation still waiting for room waits on: a running child's end starts it.
   return child && task.success ? [spawnEffect(state, child, task.data.task)] : [];
 }
 
@@ -136,13 +140,37 @@ export function childSessionId(parentSessionId: string, callId: string): string 
   return `sub-${createHash('sha256').update(`${parentSessionId}/${callId}`).digest('hex').slice(0, 24)}`;
 }
 
-function delegationRefusal(state: ActiveState, agent: string, running: readonly Pick<ChildRun, 'agent'>[]): string | undefined {
+function delegationRefusal(state: ActiveState, agent: string): string | undefined {
   const allowed = state.agent.subagents;
   if (!allowed.includes(agent)) return allowed.length === 0 ? 'this agent may delegate to no other agent' : `"${agent}" is not an agent this one may delegate to; it may delegate to: ${allowed.join(', ')}`;
   if ((state.delegatedBy?.length ?? 0) + 1 >= maxDelegationDepth) return `delegations may go ${maxDelegationDepth} sessions deep; this session is as deep as they go`;
-  const limit = state.agent.subagentConcurrency ?? defaultSubagentConcurrency;
-  if (running.length >= limit) return `at most ${limit} specialists run at once, and ${running.length} do; wait for their answers, then delegate again`;
   return undefined;
+}
+
+function concurrencyOf(state: ActiveState): number {
+  return state.agent.subagentConcurrency ?? defaultSubagentConcurrency;
+}
+
+/**
+ * Delegations that waited for room (allowed, no child yet), started as running children end: in the
+ * order the reply made them, as many as the limit now allows.
+ */
+export function spawnQueued(state: ActiveState): { events: NewEvent[]; effects: SessionEffect[] } {
+  if (state.status !== 'awaiting_tools' || state.deciderVersion < delegationFrom) return { events: [], effects: [] };
+  const started = new Set(state.children.map((child) => child.callId));
+  const queued = state.pending.filter((call) => call.tool === 'agents.delegate' && call.permission !== undefined && !started.has(call.callId));
+  const events: NewEvent[] = [];
+  const effects: SessionEffect[] = [];
+  for (const call of queued) {
+    const run = runDelegation(state, call, events);
+    if (!run || !('spawned' in run || 'answered' in run)) continue;
+    if ('answered' in run) events.push(run.answered);
+    else {
+      events.push(run.spawned);
+      effects.push(...run.effects);
+    }
+  }
+  return { events, effects };
 }
 
 /**

@@ -15,7 +15,7 @@ const delegate = (id: string, input: Record<string, unknown>) => ({ type: 'tool_
 const responded = (...content: ModelResponse['content']): NewEvent => ({ type: 'model.responded', data: { callId: 'm1', model: 'scripted', content, stopReason: 'tool_use', usage, costUsd: 0.1, latencyMs: 1 } });
 const allowed: PermissionVerdict = { effect: 'allow', reason: 'the agent lists it' };
 const allow = (...ids: string[]): SessionCommand => ({ type: 'RecordPermissions', verdicts: ids.map((callId) => ({ callId, verdict: allowed })) });
-const child1 = childSessionId('s1', 'call_1');
+const child1 = childSessionId('s1', 3, 'call_1');
 const spawnedOne: NewEvent[] = [
   created(),
   requested,
@@ -52,10 +52,10 @@ describe('agents.delegate, a built-in tool', () => {
     const history: NewEvent[] = [created(), requested, responded(...three)];
     const started = given(history).when(allow('call_1', 'call_2', 'call_3')).decision;
     const afterStart = [...history, ...started.events];
-    const child = childSessionId('s1', 'call_1');
+    const child = childSessionId('s1', 3, 'call_1');
     given(afterStart)
       .when({ type: 'RecordChildResult', callId: 'call_1', childSessionId: child, status: 'succeeded', output: 'a done', totals: childTotals })
-      .then([{ type: 'subagent.completed' }, { type: 'tool.completed' }, { type: 'subagent.spawned', data: { callId: 'call_3', agent: 'writer', budget: { maxSteps: 2 } } }], [{ type: 'SpawnSubagent', command: { sessionId: childSessionId('s1', 'call_3') } }]);
+      .then([{ type: 'subagent.completed' }, { type: 'tool.completed' }, { type: 'subagent.spawned', data: { callId: 'call_3', agent: 'writer', budget: { maxSteps: 2 } } }], [{ type: 'SpawnSubagent', command: { sessionId: childSessionId('s1', 13, 'call_3') } }]);
   });
 
   it('refuses an agent it may not delegate to, bad input, and a slice when nothing is left', () => {

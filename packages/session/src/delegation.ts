@@ -58,7 +58,7 @@ export function runDelegation(state: ActiveState, call: Call, decided: readonly 
   if (state.children.length + spawnedNow.length >= concurrencyOf(state)) return { effects: [] };
   const budget = childBudget(state, input, state.children, spawnedNow);
   if ('problem' in budget) return { answered: failed(call, budget.problem) };
-  const sessionId = childSessionId(state.sessionId, call.callId);
+  const sessionId = childSessionId(state.sessionId, state.n, call.callId);
   const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: call.callId, sessionId, agent: input.agent, task: input.task, budget } };
   return { spawned, effects: [spawnEffect(state, { callId: call.callId, sessionId, agent: input.agent, budget }, input.task)] };
 }
@@ -135,9 +135,13 @@ export function withChildSpend(totals: Totals, child: Totals | undefined): Total
   };
 }
 
-/** A child's id: the parent's call, hashed, so it is one subject token however deep the tree. */
-export function childSessionId(parentSessionId: string, callId: string): string {
-  return `sub-${createHash('sha256').update(`${parentSessionId}/${callId}`).digest('hex').slice(0, 24)}`;
+/**
+ * A child's id: the parent, the event its delegation was decided after (the reply, or the child's end
+ * that made room) and the call, hashed, so it is one subject token however deep the tree, and a model
+ * that uses a call id again in a later reply gets a new child, not the old one's answer.
+ */
+export function childSessionId(parentSessionId: string, decidedAfter: number, callId: string): string {
+  return `sub-${createHash('sha256').update(`${parentSessionId}/${decidedAfter}/${callId}`).digest('hex').slice(0, 24)}`;
 }
 
 function delegationRefusal(state: ActiveState, agent: string): string | undefined {

@@ -524,6 +524,21 @@ describe('the least-privilege matrix', () => {
     }
   });
 
+  it("lets the executor write a workspace file only over the revision read, and learn a conflict's current revision", async () => {
+    const nc = await connectAuthenticated(server.url, { ...users.executor, inboxPrefix: '_SBX_INBOX.tool-executor' });
+    try {
+      const files = await WorkspaceFiles.open(nc, names);
+      const write = (content: string, writeId: string) => files.writeIf([{ root: 'least-privilege-revisions' }], 'a.md', new TextEncoder().encode(content), { ifRevision: 0, writeId });
+      const first = await write('mine', 'call-1/write-1');
+      if (!first.written) throw new Error('a new file was not written');
+      // A conflict and a second try both read the path's subject from the stream's leader.
+      await expect(write('theirs', 'call-2/write-1')).resolves.toEqual({ written: false, current: first.revision });
+      await expect(write('mine', 'call-1/write-1')).resolves.toEqual(first);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("lets the actor read a sealed secret by name, as it does for an agent's provider key", async () => {
     const nc = await connectAuthenticated(server.url, { ...users.actor, inboxPrefix: '_SBX_INBOX.session-actor' });
     try {

@@ -132,7 +132,8 @@ export class WorkspaceFiles {
 
   /**
    * A conditional write the stream refused: written all the same when the write after `expected` on
-   * its subject is this write's earlier try (its answer lost, its dedupe window past); else another
+   * its subject is this write's earlier try (its answer lost, or its call run again: nats-server 2.15
+   * checks the expected sequence before the message id, inside the dedupe window too); else another
    * writer's, and the path's current revision is returned, as the stream's leader has it.
    */
   async #lostOrDone(root: string, path: string, expected: number, writeId: string, inherited: number): Promise<ConditionalWrite> {

@@ -302,13 +302,16 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
 
     const read = (await client.events('long-output')).find((event) => event.type === 'tool.completed' && event.data.tool === 'workspace.read');
     if (read?.type !== 'tool.completed' || !read.data.wholeOutput) throw new Error(`the read was not stored whole: ${JSON.stringify(read?.data).slice(0, 200)}`);
-    expect(read.data.wholeOutput.chars).toBe(content.length);
+    // Whole, the output is the line naming the file's revision, then the file.
+    const whole = `${read.data.output.slice(0, read.data.output.indexOf('\n'))}\n${content}`;
+    expect(whole).toMatch(/^\[revision \d+ of big\.txt; the file's text starts on the next line\]\nline 0\n/);
+    expect(read.data.wholeOutput.chars).toBe(whole.length);
     expect(read.data.output).toContain(`the whole output is stored as tool output ${read.data.wholeOutput.sha256}`);
-    expect(content.startsWith(read.data.output.slice(0, read.data.output.lastIndexOf('\n[truncated')))).toBe(true);
-    expect(await ok('output', read.data.wholeOutput.sha256)).toBe(content);
+    expect(whole.startsWith(read.data.output.slice(0, read.data.output.lastIndexOf('\n[truncated')))).toBe(true);
+    expect(await ok('output', read.data.wholeOutput.sha256)).toBe(whole);
     // Where the timeline cuts it, it names the command that prints it whole.
     const inspected = lines(await ok('inspect', 'long-output')).find((line) => line.includes('tool.completed') && line.includes('workspace.read'));
-    expect(inspected).toContain(`whole output (${content.length} chars): signalbox output ${read.data.wholeOutput.sha256}`);
+    expect(inspected).toContain(`whole output (${whole.length} chars): signalbox output ${read.data.wholeOutput.sha256}`);
     // Replaying the run through the decider gives the same events, where the whole output is stored included.
     expect(await client.check('long-output')).toMatchObject({ ok: true });
     expect((await cli('output', '0'.repeat(64))).stderr).toMatch(/no tool output is stored as 0{64}/);

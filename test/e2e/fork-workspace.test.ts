@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { SessionEvent } from '@signalbox/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { readOutputOf } from '../support/workspace-reads.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -50,7 +51,7 @@ describe("a session's workspace history", () => {
   it('records the revision each write made in the call\'s event, and none for a read', () => {
     const [firstWrite, read, secondWrite] = [1, 2, 3].map((k) => outcomeOfCall(original, k));
     expect(firstWrite).toMatchObject({ type: 'tool.completed', data: { workspaceRevision: expect.any(Number) } });
-    expect(read).toMatchObject({ type: 'tool.completed', data: { output: 'first draft' } });
+    expect(read).toMatchObject({ type: 'tool.completed', data: { output: expect.stringMatching(readOutputOf('draft.md', 'first draft')) } });
     expect(read?.data).not.toHaveProperty('workspaceRevision');
     expect((secondWrite?.data as { workspaceRevision: number }).workspaceRevision).toBeGreaterThan((firstWrite?.data as { workspaceRevision: number }).workspaceRevision);
   });
@@ -61,7 +62,7 @@ describe("a session's workspace history", () => {
     const forkId = await runtime.client.fork('drafted', { at: afterFirstWrite, sessionId: 'drafted-fork' });
     const fork = await runtime.completedSession(forkId);
     // The fork's first read is a live call (not hermetic): it sees the original's first draft.
-    expect(outcomeOfCall(fork, 2)).toMatchObject({ type: 'tool.completed', data: { output: 'first draft' } });
+    expect(outcomeOfCall(fork, 2)).toMatchObject({ type: 'tool.completed', data: { output: expect.stringMatching(readOutputOf('draft.md', 'first draft')) } });
     expect(fork.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
     expect(await writesOf('drafted')).toBe(writesBefore);
     expect(await writesOf(forkId)).toBe(2);

@@ -10,6 +10,7 @@ import { defineTool, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { completedSession, eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { readOutputOf } from '../support/workspace-reads.ts';
 
 /**
  * A supervisor's rewind end to end: the original ends aborted naming its fork, and the fork starts
@@ -49,7 +50,9 @@ function looper() {
       if (noted(last)) return call('workspace.read', { path: 'notes.md' });
       if (request.messages.some(noted)) {
         const read = last?.content.find((block) => block.type === 'tool_result');
-        return { model: 'planned', content: [{ type: 'text', text: `read: ${read?.type === 'tool_result' ? read.content : ''}` }], stopReason: 'end_turn', usage };
+        // The file's text: what follows the line naming its revision.
+        const text = read?.type === 'tool_result' ? read.content.slice(read.content.indexOf('\n') + 1) : '';
+        return { model: 'planned', content: [{ type: 'text', text: `read: ${text}` }], stopReason: 'end_turn', usage };
       }
       if (turn < 2) return call('workspace.write', { path: 'notes.md', content: turn === 0 ? 'first' : 'second, longer' });
       return call('docs.lookup', { term: 'flaky' });
@@ -118,7 +121,7 @@ describe('a supervisor’s rewind, end to end', () => {
     expect(first?.messages).toHaveLength(3);
     expect(first?.messages.at(-1)?.content.at(-1)).toEqual({ type: 'text', text: 'You looked "flaky" up again and again; read notes.md instead.' });
     // The workspace as it was at `at`: the first draft, not the original's second.
-    expect(ofType(fork, 'tool.completed').at(-1)?.data).toMatchObject({ tool: 'workspace.read', output: 'first' });
+    expect(ofType(fork, 'tool.completed').at(-1)?.data).toMatchObject({ tool: 'workspace.read', output: expect.stringMatching(readOutputOf('notes.md', 'first')) });
     expect(fork.at(-1)?.data).toMatchObject({ status: 'succeeded', output: 'read: first' });
     expect(await client.workspaceAt('looping')).toEqual([{ path: 'notes.md', size: 14 }]);
 

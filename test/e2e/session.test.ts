@@ -3,6 +3,7 @@ import { encode } from '@signalbox/events';
 import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsUntil, scriptedAgent, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { readOutputOf } from '../support/workspace-reads.ts';
 
 let runtime: TestRuntime;
 beforeAll(async () => {
@@ -44,8 +45,8 @@ describe('a session end to end', () => {
       ['workspace.read', 'scribe-listed-tools'],
     ]);
     expect(byType('tool.completed').map((event) => event.type === 'tool.completed' && event.data.output)).toEqual([
-      'wrote 17 bytes to note.md',
-      'remember the milk',
+      expect.stringMatching(/^wrote 17 bytes to note\.md, now at revision \d+$/),
+      expect.stringMatching(readOutputOf('note.md', 'remember the milk')),
     ]);
     const last = events.at(-1);
     expect(last?.type === 'session.completed' && last.data).toMatchObject({

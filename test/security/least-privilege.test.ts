@@ -23,6 +23,7 @@ import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
+import { readOutputOf } from '../support/workspace-reads.ts';
 
 /**
  * The least-privilege configuration of deploy/nats/, as a deployment runs it: provisioning as the
@@ -218,7 +219,7 @@ describe('deploy/nats', () => {
     const afterWrite = (await admin.events('least-privilege')).find((event) => event.type === 'tool.completed')?.n ?? 0;
     const fork = await admin.fork('least-privilege', { at: afterWrite, sessionId: 'least-privilege-fork' });
     const events = await completedSession(admin, fork, 20_000);
-    expect(events.find((event) => event.type === 'tool.completed' && event.n > afterWrite)).toMatchObject({ data: { output: 'remember the milk' } });
+    expect(events.find((event) => event.type === 'tool.completed' && event.n > afterWrite)).toMatchObject({ data: { output: expect.stringMatching(readOutputOf('note.md', 'remember the milk')) } });
     expect(refusedToServices).toEqual([]);
   });
 
@@ -528,6 +529,21 @@ describe('the least-privilege matrix', () => {
     const nc = await connectAuthenticated(server.url, { ...users.executor, inboxPrefix: '_SBX_INBOX.tool-executor' });
     try {
       await expect((await SecretVault.open(nc, names)).open('VAULT_CANARY', { current: vaultKey })).resolves.toBe('vault-canary-value');
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("lets the executor write a workspace file only over the revision read, and learn a conflict's current revision", async () => {
+    const nc = await connectAuthenticated(server.url, { ...users.executor, inboxPrefix: '_SBX_INBOX.tool-executor' });
+    try {
+      const files = await WorkspaceFiles.open(nc, names);
+      const write = (content: string, writeId: string) => files.writeIf([{ root: 'least-privilege-revisions' }], 'a.md', new TextEncoder().encode(content), { ifRevision: 0, writeId });
+      const first = await write('mine', 'call-1/write-1');
+      if (!first.written) throw new Error('a new file was not written');
+      // A conflict and a second try both read the path's subject from the stream's leader.
+      await expect(write('theirs', 'call-2/write-1')).resolves.toEqual({ written: false, current: first.revision });
+      await expect(write('mine', 'call-1/write-1')).resolves.toEqual(first);
     } finally {
       await nc.close();
     }

@@ -39,8 +39,8 @@ const lostTheRace = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence])
  *   try whose answer was lost. Once committed, the retry is answered as a duplicate, and whose it is
  *   can be read.
  */
-const inFlightRefusals = new Set<number>([10164, 10158]);
-const inFlightRetries = 5;
+export const inFlightRefusals = new Set<number>([10164, 10158]);
+export const inFlightRetries = 5;
 
 /**
  * Tries of an append whose request timed out or found no responder (a stream electing its leader takes
@@ -69,7 +69,7 @@ export const readPageBytes = 1024 * 1024;
 
 /** A read that comes back short (a lagging replica answered) is tried this often, waiting a little longer each time. */
 const readAttempts = 5;
-const readRetryMs = 50;
+export const readRetryMs = 50;
 /** How long one page of a batched read may take in all, as long as a JetStream API request may. */
 const pageTimeoutMs = 5_000;
 

@@ -29,7 +29,7 @@ export { advertiseTools, readAdvertisedTools, readToolDefinitions, unadvertisedT
 export { MissingTranscriptError, transcriptChunkSize, TranscriptStore } from './transcript-store.ts';
 export { SubscriberMembers } from './subscriber-members.ts';
 export { WorkspaceFiles } from './workspace-files.ts';
-export type { WorkspaceEntry, WorkspaceLayer, WorkspaceView } from './workspace-files.ts';
+export type { ConditionalWrite, WorkspaceEntry, WorkspaceFile, WorkspaceLayer, WorkspaceView, WriteCondition } from './workspace-files.ts';
 export { liveWorkspaceView, workspaceViewAt } from './workspace-view.ts';
 export { holdsSecret, maskSecrets, secretMark } from './secret-masking.ts';
 export { InvalidSecretError, maxSecretBytes, SealedSecret, SecretUnreadableError, VaultKeyError, vaultKeyOf } from './secret-seal.ts';

@@ -1,12 +1,23 @@
 import { createHash } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgRequest,
+  type StoredMsg,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
 import { z } from 'zod';
 import { ContentReferences } from './content-references.ts';
 import { directBatch } from './direct-batch.ts';
-import { transientRetries } from './event-store.ts';
+import { inFlightRefusals, inFlightRetries, readRetryMs, transientRetries } from './event-store.ts';
+import { subjectCheck } from './workspace-revisions.ts';
 
 /** A file in a workspace, named by its path relative to the workspace root. */
 export interface WorkspaceEntry {
@@ -24,6 +35,24 @@ export interface WorkspaceLayer {
   upTo?: number;
 }
 export type WorkspaceView = readonly WorkspaceLayer[];
+
+/** A file as a view sees it: its bytes, and the revision of the write that put them there. */
+export interface WorkspaceFile {
+  content: Uint8Array;
+  revision: number;
+}
+
+/**
+ * A write that expects the path at `ifRevision` (0: no file yet). `writeId` is the same on every try
+ * of one call's write, and on no other write: a try finding its earlier try's write is answered with it.
+ */
+export interface WriteCondition {
+  ifRevision: number;
+  writeId: string;
+}
+
+/** How a conditional write went: written at `revision`, or not, as the path is at `current` (0: no file). */
+export type ConditionalWrite = { written: true; revision: number } | { written: false; current: number };
 
 /** What a write records in the workspace stream: which content a path holds from then on. */
 const FileWrite = z.object({
@@ -67,25 +96,90 @@ export class WorkspaceFiles {
     return new WorkspaceFiles(jetstream(nc), await jetstreamManager(nc), contents, names, openReferences);
   }
 
-  /** Writes `content` at `path` in the workspace of the run rooted at `root`; resolves to the write's revision. */
+  /** Writes `content` at `path` in the workspace of the run rooted at `root`, whatever it holds; resolves to the write's revision. */
   async write(root: string, path: string, content: Uint8Array): Promise<number> {
+    const record = await this.#keep(root, path, content);
+    const ack = await this.#js.publish(this.#names.subjects.workspaceFile(root, path), record, { retries: transientRetries });
+    return ack.seq;
+  }
+
+  /**
+   * Writes `content` at `path` in the run whose view is `view` (`view[0]` its own, live layer) only if
+   * the path is at `condition.ifRevision` there. The stream checks the run's subject for the path with
+   * the write (`expect.lastSubjectSequence`), so of two writers expecting one revision, one wins.
+   */
+  async writeIf(view: WorkspaceView, path: string, content: Uint8Array, condition: WriteCondition): Promise<ConditionalWrite> {
+    const root = ownRoot(view);
+    const inherited = (await this.#located(view.slice(1), path))?.revision ?? 0;
+    const check = subjectCheck(condition.ifRevision, inherited);
+    if ('conflict' in check) return { written: false, current: (await this.#ownRevision(root, path)) ?? inherited };
+    const record = await this.#keep(root, path, content);
+    const subject = this.#names.subjects.workspaceFile(root, path);
+    const options = { msgID: condition.writeId, expect: { lastSubjectSequence: check.expect }, retries: transientRetries };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A duplicate is this write's earlier try, answered with its sequence.
+        return { written: true, revision: (await this.#js.publish(subject, record, options)).seq };
+      } catch (error) {
+        if (!(error instanceof JetStreamApiError)) throw error;
+        if (error.code === JetStreamApiCodes.StreamWrongLastSequence) return this.#lostOrDone(root, path, check.expect, condition.writeId, inherited);
+        // Not yet an answer (see `inFlightRefusals`): the same write, with the same check and id, again.
+        if (!inFlightRefusals.has(error.code) || attempt >= inFlightRetries) throw error;
+        await sleep(readRetryMs * attempt);
+      }
+    }
+  }
+
+  /**
+   * A conditional write the stream refused: written all the same when the write after `expected` on
+   * its subject is this write's earlier try (its answer lost, or its call run again: nats-server 2.15
+   * checks the expected sequence before the message id, inside the dedupe window too); else another
+   * writer's, and the path's current revision is returned, as the stream's leader has it.
+   */
+  async #lostOrDone(root: string, path: string, expected: number, writeId: string, inherited: number): Promise<ConditionalWrite> {
+    const subject = this.#names.subjects.workspaceFile(root, path);
+    // The stream API; nats.js types it without `next_by_subj`, which nats-server has answered since 2.9.
+    const next = await this.#jsm.streams.getMessage(this.#names.streams.workspace, { seq: expected + 1, next_by_subj: subject } as MsgRequest);
+    if (next?.header?.get('Nats-Msg-Id') === writeId) return { written: true, revision: next.seq };
+    return { written: false, current: (await this.#ownRevision(root, path)) ?? inherited };
+  }
+
+  /** The revision of the run's own last write of `path`, from the stream's leader, or undefined when it has none. */
+  async #ownRevision(root: string, path: string): Promise<number | undefined> {
+    const last = await this.#jsm.streams.getMessage(this.#names.streams.workspace, { last_by_subj: this.#names.subjects.workspaceFile(root, path) });
+    return last?.seq;
+  }
+
+  /** Keeps `content` for `root` in the object store; the record a write of it publishes. */
+  async #keep(root: string, path: string, content: Uint8Array): Promise<string> {
     const sha256 = createHash('sha256').update(content).digest('hex');
     // The reference first: a deletion of another run that shares this content then keeps it.
     await (await this.#references()).refer('workspace', sha256, root);
     if (!(await this.#contents.info(sha256))) await this.#contents.putBlob({ name: sha256 }, content);
     const record: FileWrite = { path, sha256, size: content.length };
-    const ack = await this.#js.publish(this.#names.subjects.workspaceFile(root, path), JSON.stringify(record), { retries: transientRetries });
-    return ack.seq;
+    return JSON.stringify(record);
   }
 
   /** What `path` holds in `view`, or undefined when no layer has written it. */
   async read(view: WorkspaceView, path: string): Promise<Uint8Array | undefined> {
+    return (await this.file(view, path))?.content;
+  }
+
+  /** What `path` holds in `view` and the revision that wrote it, or undefined when no layer has written it. */
+  async file(view: WorkspaceView, path: string): Promise<WorkspaceFile | undefined> {
+    const located = await this.#located(view, path);
+    if (!located) return undefined;
+    const { write, revision } = located;
+    const content = await this.#contents.getBlob(write.sha256);
+    if (!content) throw new Error(`the content of ${path} (sha256 ${write.sha256}) is missing from the workspace object store`);
+    return { content, revision };
+  }
+
+  /** The write that decides what `path` holds in `view`: the last of the first layer that has one. */
+  async #located(view: WorkspaceView, path: string): Promise<{ write: FileWrite; revision: number } | undefined> {
     for (const layer of view) {
-      const [write] = await this.#lastWrites(layer, this.#names.subjects.workspaceFile(layer.root, path));
-      if (!write) continue;
-      const content = await this.#contents.getBlob(write.sha256);
-      if (!content) throw new Error(`the content of ${path} (sha256 ${write.sha256}) is missing from the workspace object store`);
-      return content;
+      const [stored] = await this.#lastStored(layer, this.#names.subjects.workspaceFile(layer.root, path));
+      if (stored) return { write: fileWriteOf(stored), revision: stored.seq };
     }
     return undefined;
   }
@@ -103,10 +197,19 @@ export class WorkspaceFiles {
 
   /** The last write of each subject matching `subjects` in `layer`'s run, up to its revision. */
   async #lastWrites(layer: WorkspaceLayer, subjects: string): Promise<FileWrite[]> {
-    const request = { multi_last: [subjects], ...(layer.upTo === undefined ? {} : { up_to_seq: layer.upTo }) };
-    const stored = await directBatch(this.#jsm, this.#names.streams.workspace, request, readTimeoutMs);
-    return stored.map(fileWriteOf);
+    return (await this.#lastStored(layer, subjects)).map(fileWriteOf);
   }
+
+  async #lastStored(layer: WorkspaceLayer, subjects: string): Promise<StoredMsg[]> {
+    const request = { multi_last: [subjects], ...(layer.upTo === undefined ? {} : { up_to_seq: layer.upTo }) };
+    return directBatch(this.#jsm, this.#names.streams.workspace, request, readTimeoutMs);
+  }
+}
+
+function ownRoot(view: WorkspaceView): string {
+  const own = view[0];
+  if (own === undefined) throw new Error("a workspace view needs the run's own layer");
+  return own.root;
 }
 
 function fileWriteOf(stored: StoredMsg): FileWrite {

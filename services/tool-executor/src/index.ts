@@ -6,4 +6,5 @@ export type { HttpFetchOptions, ResolveHost } from './shell/http-fetch.ts';
 export { defineTool } from './shell/tool.ts';
 export type { JsonValue, ToolContext, ToolOptions, ToolSpec } from './shell/tool.ts';
 export { workspaceTools } from './shell/workspace-tools.ts';
-export type { Workspace, WorkspaceEntry } from './shell/workspace.ts';
+export { WorkspaceConflictError } from './shell/workspace.ts';
+export type { Workspace, WorkspaceEntry, WorkspaceFile, WriteExpectation } from './shell/workspace.ts';

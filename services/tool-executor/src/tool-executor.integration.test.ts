@@ -79,10 +79,10 @@ describe('tool executor', () => {
       sessionId: 'run-1',
       callId: 'c1',
       tool: 'workspace.write',
-      outcome: { status: 'completed', output: 'wrote 8 bytes to notes/plan.md' },
+      outcome: { status: 'completed', output: expect.stringMatching(/^wrote 8 bytes to notes\/plan\.md, now at revision \d+$/) },
     });
     await run.send('workspace.read', { path: 'notes/plan.md' });
-    expect((await run.result()).outcome).toEqual({ status: 'completed', output: 'step one' });
+    expect((await run.result()).outcome).toEqual({ status: 'completed', output: expect.stringMatching(/^\[revision \d+ of notes\/plan\.md; .*\]\nstep one$/) });
     await run.send('workspace.list', {});
     expect((await run.result()).outcome).toEqual({ status: 'completed', output: 'notes/plan.md (8 bytes)' });
 
@@ -101,7 +101,7 @@ describe('tool executor', () => {
     await root.send('workspace.write', { path: 'shared.txt', content: 'hello' });
     await root.result();
     await child.send('workspace.read', { path: 'shared.txt' });
-    expect((await child.result()).outcome).toEqual({ status: 'completed', output: 'hello' });
+    expect((await child.result()).outcome).toEqual({ status: 'completed', output: expect.stringMatching(/\nhello$/) });
     await stranger.send('workspace.read', { path: 'shared.txt' });
     expect((await stranger.result()).outcome).toEqual({ status: 'failed', error: 'no file at shared.txt; workspace.list shows what exists' });
   });

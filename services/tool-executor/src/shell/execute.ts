@@ -131,10 +131,10 @@ async function secretsFor(tool: ToolSpec, input: z.infer<z.ZodObject>, environme
 
 /** A call holding secrets writes into its workspace with them masked: a file outlives the call. */
 function maskingWrites(workspace: CallWorkspace, mask: (text: string) => string): CallWorkspace {
-  const write = async (path: string, content: Uint8Array) => {
+  const write: CallWorkspace['write'] = async (path, content, expectation) => {
     const text = Buffer.from(content).toString('utf8');
     const masked = mask(text);
-    await workspace.write(path, masked === text ? content : new TextEncoder().encode(masked));
+    return workspace.write(path, masked === text ? content : new TextEncoder().encode(masked), expectation);
   };
   return Object.assign(Object.create(workspace) as CallWorkspace, { write });
 }

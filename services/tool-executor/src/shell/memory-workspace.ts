@@ -1,8 +1,8 @@
-import type { CallWorkspace } from './workspace.ts';
+import { WorkspaceConflictError, type CallWorkspace, type WorkspaceFile } from './workspace.ts';
 
 /** A run's files in a Map, and how many writes it has had (the last revision): shared by the calls of a test. */
 export interface MemoryFiles {
-  files: Map<string, Uint8Array>;
+  files: Map<string, WorkspaceFile>;
   writes: number;
 }
 
@@ -10,13 +10,17 @@ export interface MemoryFiles {
 export function memoryWorkspace(shared: MemoryFiles = { files: new Map(), writes: 0 }): CallWorkspace {
   let revision: number | undefined;
   return {
-    read: async (path) => shared.files.get(path),
-    write: async (path, content) => {
-      shared.files.set(path, content);
+    read: async (path) => shared.files.get(path)?.content,
+    file: async (path) => shared.files.get(path),
+    write: async (path, content, expectation) => {
+      const current = shared.files.get(path)?.revision ?? 0;
+      if (expectation && expectation.ifRevision !== current) throw new WorkspaceConflictError(path, expectation.ifRevision, current);
       revision = shared.writes += 1;
+      shared.files.set(path, { content, revision });
+      return revision;
     },
     list: async (prefix = '') =>
-      [...shared.files].filter(([path]) => path.startsWith(prefix)).map(([path, content]) => ({ path, size: content.length })),
+      [...shared.files].filter(([path]) => path.startsWith(prefix)).map(([path, file]) => ({ path, size: file.content.length })),
     get revision() {
       return revision;
     },

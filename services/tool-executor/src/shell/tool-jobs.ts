@@ -130,7 +130,7 @@ async function carryOut(
 
 /** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
-  const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId));
+  const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId), job.idempotencyKey);
   // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did, and
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;

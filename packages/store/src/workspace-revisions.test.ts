@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { subjectCheck } from './workspace-revisions.ts';
+
+describe('subjectCheck', () => {
+  it("expects the run's own revision of a path it has written", () => {
+    expect(subjectCheck(42, 0)).toEqual({ expect: 42 });
+  });
+
+  it('expects no own write for a file that must not exist yet, or that is as inherited', () => {
+    expect(subjectCheck(0, 0)).toEqual({ expect: 0 });
+    expect(subjectCheck(17, 17)).toEqual({ expect: 0 });
+  });
+
+  it('conflicts at once when a file that must not exist is inherited', () => {
+    expect(subjectCheck(0, 17)).toEqual({ conflict: true });
+  });
+
+  it("checks any other revision against the run's own subject, where an inherited one never is", () => {
+    expect(subjectCheck(9, 17)).toEqual({ expect: 9 });
+  });
+});

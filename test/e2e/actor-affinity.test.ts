@@ -92,7 +92,7 @@ describe('tool results go back to the actor that dispatched the call', () => {
     await hosts.get('actor-a')?.stop();
     hosts.delete('actor-a');
     const consumers = await (await jetstreamManager(nc)).consumers.list('SBX_INBOX').next();
-    expect(consumers.map((consumer) => consumer.name).sort()).toEqual(['session-actor-approvals', 'session-actor-grades', 'session-actor-inbox', 'session-actor-inbox-actor-b', 'session-actor-interventions', 'session-actor-messages']);
+    expect(consumers.map((consumer) => consumer.name).sort()).toEqual(['session-actor-approvals', 'session-actor-grades', 'session-actor-inbox', 'session-actor-inbox-actor-b', 'session-actor-interventions', 'session-actor-messages', 'session-actor-subagents']);
 
     // Handed over as actor-a stopped: the result reaches actor-b within its next search, not a minute later.
     const events = await succeededSession(client, 'orphaned', 8_000);

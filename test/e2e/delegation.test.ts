@@ -1,6 +1,8 @@
 import type { AgentDefinition, ModelRequest, ModelResponse, SessionEvent } from '@signalbox/events';
 import { createProviderRegistry, providerConfigFromEnv, type ModelProvider } from '@signalbox/models';
 import { modelResolver } from '@signalbox/session-actor';
+import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completedSession, eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -19,18 +21,24 @@ const lead: ModelProvider = {
   },
 };
 
+const slowWork = defineTool({ name: 'slow.work', description: 'Works for half a second', input: z.object({}), run: () => new Promise<string>((resolve) => setTimeout(() => resolve('worked'), 500)) });
+
 const scripted = modelResolver(createProviderRegistry(providerConfigFromEnv({})));
 let runtime: TestRuntime;
 
 beforeAll(async () => {
   runtime = await startTestRuntime({
     actor: { resolveModel: (agent: AgentDefinition) => (agent.model === 'scripted' ? scripted(agent) : { provider: lead, costOf: () => 0.001 }) },
+    // The slow tool's executor takes 20 calls at once, as a fan-out of 20 needs.
+    services: [toolExecutorService({ tools: [slowWork], concurrency: 20 })],
     agents: [
       // A lead passes its specialists only the tools it may use itself (without a policy: those it lists).
       { name: 'lead', model: 'local/lead', subagents: ['researcher', 'writer', 'ghost'], tools: ['workspace.read', 'workspace.write'], budget: { maxSteps: 100 } },
       { name: 'guarded-lead', model: 'local/lead', subagents: ['writer'], tools: ['workspace.read'], policy: 'reads-only', budget: { maxSteps: 10 } },
       { name: 'researcher', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'notes/research.md', content: 'found it' } }, { final: 'research done' }] },
       { name: 'waiter', model: 'scripted', tools: ['wait.signal'], script: [{ tool: 'wait.signal', input: { name: 'go' } }, { final: 'went' }] },
+      { name: 'fan-lead', model: 'local/lead', subagents: ['slow-specialist'], tools: ['slow.work', 'workspace.write'], budget: { maxSteps: 200 } },
+      { name: 'slow-specialist', model: 'scripted', tools: ['slow.work', 'workspace.write'], script: [{ tool: 'slow.work', input: {} }, { tool: 'workspace.write', input: { path: 'parts/part.md', content: 'a part' } }, { final: 'part done' }] },
       { name: 'narrow-lead', model: 'local/lead', subagents: ['researcher'], tools: ['workspace.write'], subagentConcurrency: 2, budget: { maxSteps: 100 } },
       { name: 'patient-lead', model: 'local/lead', subagents: ['waiter'], tools: ['wait.signal'], budget: { maxSteps: 10 } },
       { name: 'writer', model: 'scripted', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'draft.md', content: 'a draft' } }, { final: 'draft written' }] },
@@ -107,6 +115,20 @@ describe('delegation to specialists', () => {
     expect(most).toBe(2);
     expect(events.at(-1)).toMatchObject({ data: { status: 'succeeded' } });
     expect(await runtime.client.check('narrow-1')).toMatchObject({ ok: true });
+  });
+
+  it('runs twenty specialists whose tool takes 500 ms in under twice the time of one', async () => {
+    const timed = async (parts: number, sessionId: string) => {
+      const started = Date.now();
+      await runtime.client.submit('fan-lead', { input: Array.from({ length: parts }, (_, i) => `slow-specialist: part ${i + 1}`).join('\n'), sessionId });
+      const events = await completedSession(runtime.client, sessionId, 30_000);
+      expect(ofType(events, 'subagent.completed').filter(({ data }) => data.status === 'succeeded')).toHaveLength(parts);
+      return Date.now() - started;
+    };
+    await timed(1, 'fan-warm');
+    const one = await timed(1, 'fan-1');
+    const twenty = await timed(20, 'fan-20');
+    expect(twenty).toBeLessThan(2 * one);
   });
 
   it('fans out to twenty specialists at once, and hears from every one', async () => {

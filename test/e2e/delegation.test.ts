@@ -16,6 +16,8 @@ const lead: ModelProvider = {
     const results = request.messages.flatMap((message) => message.content).filter((block) => block.type === 'tool_result');
     if (results.length > 0) return reply([{ type: 'text', text: results.map((block) => (block.type === 'tool_result' ? `${block.isError ? 'ERR ' : ''}${block.content}` : '')).join(' | ') }]);
     const first = request.messages[0]?.content.find((block) => block.type === 'text');
+    const handoff = /^hand off to (\S+)/.exec(first?.type === 'text' ? first.text : '');
+    if (handoff) return reply([{ type: 'text', text: 'This is for a specialist.' }, { type: 'tool_use', id: 'call_h', name: 'agents.handoff', input: { agent: handoff[1], note: 'be brief' } }]);
     const lines = (first?.type === 'text' ? first.text : '').split('\n').filter((line) => line.includes(':'));
     return reply(lines.map((line, i) => ({ type: 'tool_use' as const, id: `call_${i + 1}`, name: 'agents.delegate', input: { agent: line.split(':')[0]?.trim(), task: line.split(':').slice(1).join(':').trim(), maxSteps: 3 } })));
   },
@@ -100,6 +102,16 @@ describe('delegation to specialists', () => {
     const child = await completedSession(runtime.client, childId, 10_000);
     expect(ofType(child, 'session.paused')[0]?.data).toMatchObject({ by: 'lead:tree-1', reason: 'its lead tree-1 was paused: a look' });
     expect(child.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'aborted' } });
+  });
+
+  it("hands the conversation off: the specialist reads it, and its answer is the lead's, which takes no further turn", async () => {
+    await runtime.client.submit('lead', { input: 'hand off to writer the report', sessionId: 'handoff-1' });
+    const events = await completedSession(runtime.client, 'handoff-1', 20_000);
+    const [spawned] = ofType(events, 'subagent.spawned');
+    expect(spawned?.data).toMatchObject({ agent: 'writer', handoff: true, task: expect.stringContaining('user: hand off to writer the report') });
+    expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded', output: 'draft written', handedOffTo: spawned?.data.sessionId } });
+    expect(ofType(events, 'model.requested')).toHaveLength(1);
+    expect(await runtime.client.check('handoff-1')).toMatchObject({ ok: true });
   });
 
   it('runs at most subagentConcurrency children at once, and starts the rest as they end', async () => {

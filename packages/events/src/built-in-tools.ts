@@ -96,11 +96,11 @@ export const memoryTools: readonly AdvertisedTool[] = [
 
 /**
  * The tools a session of `agent` is given: those it lists, the memory tools when it has a memory
- * store (unless its task said `memory: false`), and `agents.delegate` when it names subagents.
+ * store (unless its task said `memory: false`), and `agents.delegate` and `agents.handoff` when it names subagents.
  */
 export function sessionToolNames(agent: { tools: readonly string[]; memory?: unknown; subagents?: readonly string[] }, task: { memory?: boolean | undefined } = {}): string[] {
   const memory = agent.memory !== undefined && task.memory !== false ? memoryTools.map(({ name }) => name) : [];
-  const delegation = (agent.subagents ?? []).length > 0 ? [delegateTool.name] : [];
+  const delegation = (agent.subagents ?? []).length > 0 ? [delegateTool.name, handoffTool.name] : [];
   return [...agent.tools, ...[...memory, ...delegation].filter((name) => !agent.tools.includes(name))];
 }
 
@@ -128,8 +128,25 @@ export const delegateTool: AdvertisedTool = {
   idempotent: true,
 };
 
-/** Every tool the runtime runs itself: the waits (decider version 9 on), the memory tools (10 on) and delegation (11 on). */
-export const builtInTools: readonly AdvertisedTool[] = [...waitTools, ...memoryTools, delegateTool];
+/** `agents.handoff` (decider version 11 on): given with `agents.delegate`. */
+export const handoffTool: AdvertisedTool = {
+  name: 'agents.handoff',
+  description:
+    'Pass this conversation to a specialist agent, which takes it from here: its answer is the answer, and you take no further turn. Use it when the rest of the job is the specialist\'s.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      agent: { type: 'string', description: 'the specialist, one of the agents you may delegate to' },
+      note: { type: 'string', maxLength: 10_000, description: 'what it should know beyond the conversation' },
+    },
+    required: ['agent'],
+    additionalProperties: false,
+  },
+  idempotent: true,
+};
+
+/** Every tool the runtime runs itself: the waits (decider version 9 on), the memory tools (10 on), delegation and handoff (11 on). */
+export const builtInTools: readonly AdvertisedTool[] = [...waitTools, ...memoryTools, delegateTool, handoffTool];
 
 export function isBuiltInTool(name: string): boolean {
   return builtInTools.some((tool) => tool.name === name);

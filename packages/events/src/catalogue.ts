@@ -309,6 +309,8 @@ export const eventData = {
     agent: z.string(),
     task: z.string().optional(),
     budget: z.object({ maxSteps: z.number().int().min(1), maxCostUsd: z.number().nonnegative().optional() }).optional(),
+    /** A handoff (`agents.handoff`): the child goes on with the conversation, and its answer is the session's. */
+    handoff: z.literal(true).optional(),
   }),
   /** How the child ended: its status, answer or reason, and what it spent (counted in the parent's totals). */
   'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional(), reason: z.string().optional(), totals: Totals.optional() }),
@@ -366,6 +368,8 @@ export const eventData = {
     grade: z.object({ attempt: z.number().int().positive(), score: z.number(), passed: z.boolean() }).optional(),
     /** Set when a close ended the session (decider version 9 on): who closed it, `idle-timeout` when nobody wrote in time. */
     closedBy: z.string().optional(),
+    /** Set when the session handed its conversation off (decider version 11 on): the session whose answer is its own. */
+    handedOffTo: SessionId.optional(),
   }),
 } as const;
 

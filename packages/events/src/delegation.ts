@@ -17,6 +17,13 @@ export const DelegateInput = z.strictObject({
 });
 export type DelegateInput = z.infer<typeof DelegateInput>;
 
+/** `agents.handoff`: pass the conversation to `agent`, whose answer becomes this session's; `note` says what it should know. */
+export const HandoffInput = z.strictObject({
+  agent: AgentName,
+  note: z.string().trim().max(10_000).optional(),
+});
+export type HandoffInput = z.infer<typeof HandoffInput>;
+
 /**
  * A session that delegated, as its children's permission checks carry it: its agent's policy (or
  * listed tools) and its task's policy. A child's calls are checked within every ancestor's, as delegated.

@@ -50,8 +50,8 @@ export {
   SignalCommand,
   UserMessageCommand,
 } from './session-commands.ts';
-export { builtInTools, delegateTool, isBuiltInTool, isMemoryTool, maxWaitMs, memoryTools, sessionToolNames, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
-export { ChildBudget, defaultSubagentConcurrency, DelegateInput, DelegatingSession, DelegationChain, maxDelegationDepth, SubagentStartCommand } from './delegation.ts';
+export { builtInTools, delegateTool, handoffTool, isBuiltInTool, isMemoryTool, maxWaitMs, memoryTools, sessionToolNames, WaitSignalInput, WaitTimeInput } from './built-in-tools.ts';
+export { ChildBudget, defaultSubagentConcurrency, DelegateInput, DelegatingSession, DelegationChain, HandoffInput, maxDelegationDepth, SubagentStartCommand } from './delegation.ts';
 export { SessionIndexEntry, WaitingApproval } from './session-index.ts';
 export {
   ConsolidationSettings,

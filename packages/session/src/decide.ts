@@ -5,7 +5,7 @@ import { close, interrupt, receiveMessage, type Close, type Interrupt, type User
 import { receiveSignal, type Signal } from './waits.ts';
 import { compactedEvent, type CompactionResult } from './compaction.ts';
 import { memoryLoadedEvent, type MemoryLoad } from './memory.ts';
-import { childEnded, notifyParent, spawnQueued, steerChildren, type ChildResult, type ParentCall } from './delegation.ts';
+import { childEnded, handoffEnd, notifyParent, spawnQueued, steerChildren, type ChildResult, type ParentCall } from './delegation.ts';
 import { intervene, type Intervention } from './interventions.ts';
 import { recordModelGate } from './supervisor-gate.ts';
 import { recordJudgement, type Judgement } from './judgements.ts';
@@ -169,8 +169,12 @@ function decideCommand(command: SessionCommand, state: SessionState): Decision {
       const { type: _type, ...result } = command;
       const ended = childEnded(state, result);
       if (ended.length === 0) return nothing;
+      const after = ended.reduce<ActiveState>((at, event) => evolve(at, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, at.n + 1) }) as ActiveState, state);
+      // A handoff's child ended: so does the session, as it did.
+      const end = handoffEnd(after, result);
+      if (end) return { events: [...ended, end], effects: [] };
       // Its end makes room for a delegation that waited: started in the same decision.
-      const queued = spawnQueued(ended.reduce<ActiveState>((at, event) => evolve(at, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, at.n + 1) }) as ActiveState, state));
+      const queued = spawnQueued(after);
       const rest = recordThenContinue(state, ...ended, ...queued.events);
       return { events: rest.events, effects: [...queued.effects, ...rest.effects] };
     }

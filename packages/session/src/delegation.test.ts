@@ -1,4 +1,4 @@
-import { delegateTool, type AgentDefinition, type ModelResponse, type NewEvent, type PermissionVerdict } from '@signalbox/events';
+import { delegateTool, handoffTool, type AgentDefinition, type ModelResponse, type NewEvent, type PermissionVerdict } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './check-history.ts';
 import type { SessionCommand } from './decide.ts';
@@ -8,7 +8,7 @@ import { fold } from './state.ts';
 
 const usage = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
 const lead: AgentDefinition = { ...agent, name: 'lead', tools: [], subagents: ['researcher', 'writer'], subagentConcurrency: 2, budget: { maxSteps: 10, maxCostUsd: 1 } };
-const tools = [{ name: delegateTool.name, description: delegateTool.description, inputSchema: delegateTool.inputSchema }];
+const tools = [delegateTool, handoffTool].map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
 const created = (who: AgentDefinition = lead, deciderVersion = 11): NewEvent => ({ type: 'session.created', data: { agent: who, input: 'Write the report', tools, budget: who.budget, deciderVersion } });
 const requested: NewEvent = { type: 'model.requested', data: { callId: 'm1', model: 'scripted', digest: 'd', digestScheme: 'message-chain', attempt: 1 } };
 const delegate = (id: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, id, name: 'agents.delegate', input });
@@ -32,7 +32,7 @@ describe('agents.delegate, a built-in tool', () => {
       .when(allow('call_1'))
       .then(
         [{ type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'subagent.spawned', data: { callId: 'call_1', sessionId: child1, agent: 'researcher', task: 'Find the numbers', budget: { maxSteps: 4, maxCostUsd: 0.9 } } }],
-        [{ type: 'SpawnSubagent', command: { type: 'subagent.start', sessionId: child1, parent: { sessionId: 's1', callId: 'call_1' }, correlationId: 's1', agent: 'researcher', task: 'Find the numbers', budget: { maxSteps: 4, maxCostUsd: 0.9 }, delegatedBy: [{ sessionId: 's1', agent: { name: 'lead', tools: ['agents.delegate'] } }] } }],
+        [{ type: 'SpawnSubagent', command: { type: 'subagent.start', sessionId: child1, parent: { sessionId: 's1', callId: 'call_1' }, correlationId: 's1', agent: 'researcher', task: 'Find the numbers', budget: { maxSteps: 4, maxCostUsd: 0.9 }, delegatedBy: [{ sessionId: 's1', agent: { name: 'lead', tools: ['agents.delegate', 'agents.handoff'] } }] } }],
       );
   });
 
@@ -120,5 +120,33 @@ describe('a child session', () => {
     given(events.map(({ type, data }) => ({ type, data }) as NewEvent)).when(start).then([], [{ type: 'NotifyParent' }]);
     given(events.map(({ type, data }) => ({ type, data }) as NewEvent)).when({ type: 'Resume' }).then([], [{ type: 'NotifyParent' }]);
     expect(checkHistory(events)).toMatchObject({ ok: true });
+  });
+});
+
+describe('agents.handoff, a built-in tool', () => {
+  const handoff = (input: Record<string, unknown>) => responded({ type: 'text', text: 'Billing is not mine.' }, { type: 'tool_use', id: 'call_9', name: 'agents.handoff', input });
+  const asked: NewEvent[] = [created(), requested, handoff({ agent: 'writer', note: 'the customer is upset' })];
+  const child = childSessionId('s1', 3, 'call_9');
+
+  it('passes the conversation and the note to the specialist, with everything left to spend', () => {
+    const decision = given(asked)
+      .when(allow('call_9'))
+      .then([{ type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'subagent.spawned', data: { callId: 'call_9', sessionId: child, agent: 'writer', handoff: true, budget: { maxSteps: 9, maxCostUsd: 0.9 } } }], [{ type: 'SpawnSubagent' }]);
+    const effect = decision.effects[0];
+    expect(effect?.type === 'SpawnSubagent' && effect.command.task).toMatch(/^This conversation is handed off to you[\s\S]*user: Write the report\nassistant: Billing is not mine\.\nassistant called agents\.handoff [\s\S]*Note from the agent handing off: the customer is upset$/);
+  });
+
+  it("ends the session as the specialist ended, with its answer and the whole spend, taking no further turn", () => {
+    const spawned = given(asked).when(allow('call_9')).decision;
+    const history = [...asked, ...spawned.events];
+    given(history)
+      .when({ type: 'RecordChildResult', callId: 'call_9', childSessionId: child, status: 'succeeded', output: 'Refund sent.', totals: childTotals })
+      .then([{ type: 'subagent.completed' }, { type: 'tool.completed', data: { tool: 'agents.handoff' } }, { type: 'session.completed', data: { status: 'succeeded', output: 'Refund sent.', handedOffTo: child, totals: { steps: 4 } } }]);
+  });
+
+  it('refuses a second handoff, and an agent it may not hand off to', () => {
+    const twice = responded({ type: 'tool_use', id: 'call_1', name: 'agents.handoff', input: { agent: 'writer' } }, { type: 'tool_use', id: 'call_2', name: 'agents.handoff', input: { agent: 'researcher' } });
+    given([created(), requested, twice]).when(allow('call_1', 'call_2')).then([{ type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'subagent.spawned' }, { type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'tool.failed', data: { callId: 'call_2', error: 'the conversation is handed off already' } }]);
+    given([created(), requested, handoff({ agent: 'stranger' })]).when(allow('call_9')).then([{ type: 'tool.requested' }, { type: 'permission.granted' }, { type: 'tool.failed' }, { type: 'model.requested' }]);
   });
 });

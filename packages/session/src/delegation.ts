@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
+  assertNever,
   defaultSubagentConcurrency,
   DelegateInput,
+  HandoffInput,
   maxDelegationDepth,
   type ChildBudget,
   type ChildResultCommand,
@@ -26,6 +28,8 @@ export interface ChildRun {
   sessionId: string;
   agent: string;
   budget: ChildBudget;
+  /** Set for a handoff: the child's answer is the session's. */
+  handoff?: true;
 }
 
 /** The session that spawned this one, and for which call. */
@@ -47,6 +51,7 @@ type Call = Pick<PendingTool, 'callId' | 'tool' | 'input'>;
  * siblings spawned there count.
  */
 export function runDelegation(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { effects: SessionEffect[] } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
+  if (call.tool === 'agents.handoff' && state.deciderVersion >= delegationFrom) return runHandoff(state, call, decided);
   if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
   const parsed = DelegateInput.safeParse(call.input);
   if (!parsed.success) return { answered: failed(call, `invalid input for agents.delegate: ${z.prettifyError(parsed.error)}`) };
@@ -63,13 +68,64 @@ export function runDelegation(state: ActiveState, call: Call, decided: readonly 
   return { spawned, effects: [spawnEffect(state, { callId: call.callId, sessionId, agent: input.agent, budget }, input.task)] };
 }
 
+/**
+ * An allowed `agents.handoff` call: a child of the named agent starts with the conversation so far (and
+ * the note) as its task and everything the session has left to spend; its answer will be the session's
+ * (`childEnded`). Refused like a delegation (agent, depth, budget) and when another handoff runs.
+ */
+function runHandoff(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { spawned: NewEvent; effects: SessionEffect[] } {
+  const parsed = HandoffInput.safeParse(call.input);
+  if (!parsed.success) return { answered: failed(call, `invalid input for agents.handoff: ${z.prettifyError(parsed.error)}`) };
+  const { agent, note } = parsed.data;
+  const refusal = delegationRefusal(state, agent) ?? (state.handoff !== null || spawnedIn(decided).some((child) => child.handoff) ? 'the conversation is handed off already' : undefined);
+  if (refusal) return { answered: failed(call, refusal) };
+  const budget = childBudget(state, { agent, task: 'handoff', maxSteps: Number.MAX_SAFE_INTEGER }, state.children, spawnedIn(decided));
+  if ('problem' in budget) return { answered: failed(call, budget.problem) };
+  const sessionId = childSessionId(state.sessionId, state.n, call.callId);
+  const task = handoffTask(state, note);
+  const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: call.callId, sessionId, agent, task, budget, handoff: true } };
+  return { spawned, effects: [spawnEffect(state, { callId: call.callId, sessionId, agent, budget, handoff: true }, task)] };
+}
+
+/** Longest conversation a handoff passes on: its end, when longer. */
+const handoffChars = 90_000;
+
+/** The conversation as the specialist reads it: who said what, tool calls and results, then the note. */
+function handoffTask(state: ActiveState, note: string | undefined): string {
+  const lines = state.conversation.messages.flatMap((message) =>
+    message.content.map((block) => {
+      switch (block.type) {
+        case 'text':
+          return `${message.role}: ${block.text}`;
+        case 'tool_use':
+          return `${message.role} called ${block.name} ${JSON.stringify(block.input)}`;
+        case 'tool_result':
+          return `result${block.isError ? ' (failed)' : ''}: ${block.content}`;
+        case 'image':
+          return `${message.role}: [an image]`;
+        default:
+          return assertNever(block);
+      }
+    }),
+  );
+  const earlier = state.conversation.earlier > 0 ? [`[${state.conversation.earlier} earlier messages left out]`] : [];
+  const conversation = [...earlier, ...lines].join('\n');
+  const cut = conversation.length > handoffChars ? `[the conversation's start left out]\n${conversation.slice(-handoffChars)}` : conversation;
+  return `This conversation is handed off to you: answer as its assistant from here.\n\n${cut}${note ? `\n\nNote from the agent handing off: ${note}` : ''}`;
+}
+
 /** The start of a child already spawned, again (a pick-up after a crash): the child starts once; one that ended says so again. */
 export function spawnAgain(state: ActiveState, call: Call): SessionEffect[] | undefined {
-  if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
+  if ((call.tool !== 'agents.delegate' && call.tool !== 'agents.handoff') || state.deciderVersion < delegationFrom) return undefined;
   const child = state.children.find((run) => run.callId === call.callId);
-  const task = DelegateInput.safeParse(call.input);
   // A delegation still waiting for room waits on: a running child's end starts it.
-  return child && task.success ? [spawnEffect(state, child, task.data.task)] : [];
+  if (!child) return [];
+  if (child.handoff) {
+    const handoff = HandoffInput.safeParse(call.input);
+    return handoff.success ? [spawnEffect(state, child, handoffTask(state, handoff.data.note))] : [];
+  }
+  const task = DelegateInput.safeParse(call.input);
+  return task.success ? [spawnEffect(state, child, task.data.task)] : [];
 }
 
 /** A child's end: recorded with what it spent (counted in this session's totals), and its answer as the call's result. */
@@ -80,11 +136,22 @@ export function childEnded(state: ActiveState, result: ChildResult): NewEvent[] 
   const completed: NewEvent = { type: 'subagent.completed', data: { callId, sessionId, status, ...(output === undefined ? {} : { output }), ...(reason === undefined ? {} : { reason }), ...(totals ? { totals } : {}) } };
   const waiting = state.status === 'awaiting_tools' && state.pending.some((call) => call.callId === callId);
   if (!waiting) return [completed];
+  if (child.handoff) return [completed, { type: 'tool.completed', data: { callId, tool: 'agents.handoff', output: `handed off to ${child.agent} (session ${sessionId}), which ${status}`, durationMs: 0 } }];
   const answer: NewEvent =
     status === 'succeeded'
       ? { type: 'tool.completed', data: { callId, tool: 'agents.delegate', output: output ?? '', durationMs: 0 } }
       : { type: 'tool.failed', data: { callId, tool: 'agents.delegate', error: `${child.agent} (session ${sessionId}) ${status}${reason ? `: ${reason}` : ''}${output ? `\nits last answer: ${output}` : ''}`, durationMs: 0 } };
   return [completed, answer];
+}
+
+/**
+ * A handoff's end, once its child's end and the call's answer are recorded (`after`): the session ends as
+ * the child did, with its answer and the whole spend, taking no further turn. Undefined for any other child.
+ */
+export function handoffEnd(after: ActiveState, result: ChildResult): NewEvent | undefined {
+  if (after.handoff !== result.callId || after.status === 'completed') return undefined;
+  const { output, reason, status, childSessionId } = result;
+  return { type: 'session.completed', data: { status, totals: after.totals, handedOffTo: childSessionId, ...(output === undefined ? {} : { output }), ...(reason === undefined ? {} : { reason }) } };
 }
 
 /** Tells the parent how this child ended, when `completed` ends a child session (decider version 11 on). */
@@ -207,7 +274,7 @@ function delegationsInLastReply(state: ActiveState): number {
 }
 
 function spawnedIn(decided: readonly NewEvent[]): ChildRun[] {
-  return decided.flatMap((event) => (event.type === 'subagent.spawned' && event.data.budget ? [{ callId: event.data.callId, sessionId: event.data.sessionId, agent: event.data.agent, budget: event.data.budget }] : []));
+  return decided.flatMap((event) => (event.type === 'subagent.spawned' && event.data.budget ? [{ callId: event.data.callId, sessionId: event.data.sessionId, agent: event.data.agent, budget: event.data.budget, ...(event.data.handoff ? { handoff: true as const } : {}) }] : []));
 }
 
 function spawnEffect(state: ActiveState, child: ChildRun, task: string): SessionEffect {

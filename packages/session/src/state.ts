@@ -121,6 +121,8 @@ interface Progress {
   memory: LoadedMemory | null;
   /** Child sessions running for its `agents.delegate` calls (decider version 11 on). */
   children: ChildRun[];
+  /** The call that handed the conversation off, once one did: the session ends as its child does. */
+  handoff: string | null;
 }
 
 export interface RequestedCalls {
@@ -173,7 +175,7 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 12: the `idle` status, `turns`, `queued`, `received`, `interrupts` and `signals`, and a call's `requestedAt`, for conversations, interrupts and waits;
  *     `compaction`, `compactRequested`, `compactionTriedUpTo` and the conversation's `charsBefore`, `assistantAt` and `chars`, for compaction.
  * 13: `memoryUse`, `memory` and a call's `requestedN`, for memory.
- * 14: `parent`, `delegatedBy` and `children`, for delegation.
+ * 14: `parent`, `delegatedBy`, `children` and `handoff`, for delegation and handoffs.
  */
 export const sessionStateVersion = 14;
 
@@ -223,6 +225,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       compactionTriedUpTo: 0,
       memory: null,
       children: [],
+      handoff: null,
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -286,8 +289,9 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return { ...state, totals, compaction, compactRequested: false, compactionTriedUpTo: summary === undefined ? upTo : state.compactionTriedUpTo };
     }
     case 'subagent.spawned': {
-      const { callId, sessionId, agent, budget } = event.data;
-      return { ...state, children: [...state.children, { callId, sessionId, agent, budget: budget ?? { maxSteps: 1 } }] };
+      const { callId, sessionId, agent, budget, handoff } = event.data;
+      const child = { callId, sessionId, agent, budget: budget ?? { maxSteps: 1 }, ...(handoff ? { handoff } : {}) };
+      return { ...state, children: [...state.children, child], handoff: handoff ? callId : state.handoff };
     }
     case 'subagent.completed':
       return { ...state, children: state.children.filter((child) => child.sessionId !== event.data.sessionId), totals: withChildSpend(state.totals, event.data.totals) };
@@ -455,8 +459,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

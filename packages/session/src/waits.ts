@@ -1,4 +1,4 @@
-import { delegateTool, isMemoryTool, maxWaitMs, WaitSignalInput, WaitTimeInput, type NewEvent, type ToolOutcome } from '@signalbox/events';
+import { delegateTool, handoffTool, isMemoryTool, maxWaitMs, WaitSignalInput, WaitTimeInput, type NewEvent, type ToolOutcome } from '@signalbox/events';
 import { z } from 'zod';
 import { takesConversations } from './conversations.ts';
 import { runMemoryTool } from './memory.ts';
@@ -29,7 +29,7 @@ type BuiltInCall = Pick<PendingTool, 'callId' | 'tool' | 'input'> & { requestedA
  */
 export function runBuiltIn(state: ActiveState, call: BuiltInCall, decided: readonly NewEvent[] = []): { answered: NewEvent } | { effects: SessionEffect[] } | { spawned: NewEvent; effects: SessionEffect[] } | undefined {
   if (isMemoryTool(call.tool)) return runMemoryTool(state, call);
-  if (call.tool === delegateTool.name) return runDelegation(state, call, decided);
+  if (call.tool === delegateTool.name || call.tool === handoffTool.name) return runDelegation(state, call, decided);
   if (!takesConversations(state)) return undefined;
   if (call.tool === 'wait.time') return waitTime(state, call);
   if (call.tool === 'wait.signal') return waitSignal(state, call);

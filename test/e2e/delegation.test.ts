@@ -71,6 +71,9 @@ describe('delegation to specialists', () => {
     expect(completed?.type === 'session.completed' && completed.data.totals.steps).toBe(6);
     expect(await runtime.client.check('lead-1')).toMatchObject({ ok: true });
     expect(await runtime.client.check(spawned[0]?.data.sessionId ?? '')).toMatchObject({ ok: true });
+    // The lead's view of the run's files after its children answered holds what they wrote: a replay or a fork of it sees them.
+    const answered = ofType(events, 'tool.completed').at(-1)?.n ?? 0;
+    expect((await runtime.client.workspaceAt('lead-1', answered)).map(({ path }) => path).sort()).toEqual(['draft.md', 'notes/research.md']);
   });
 
   it('answers a delegation it may not make, or whose agent cannot start, as a failed call the lead can act on', async () => {

@@ -313,7 +313,16 @@ export const eventData = {
     handoff: z.literal(true).optional(),
   }),
   /** How the child ended: its status, answer or reason, and what it spent (counted in the parent's totals). */
-  'subagent.completed': z.object({ callId: CallId, sessionId: SessionId, status: z.string(), output: z.string().optional(), reason: z.string().optional(), totals: Totals.optional() }),
+  'subagent.completed': z.object({
+    callId: CallId,
+    sessionId: SessionId,
+    status: z.string(),
+    output: z.string().optional(),
+    reason: z.string().optional(),
+    totals: Totals.optional(),
+    /** The run's workspace revision the child last named: its writes are in the parent's view from here. */
+    workspaceRevision: WorkspaceRevision.optional(),
+  }),
   /**
    * A user's message to the session (decider version 9 on): the next turn's input when the session is
    * idle, else queued for the turn after the one running. `messageId` is the inbox message that carried

@@ -93,6 +93,8 @@ export const ChildResultCommand = z.strictObject({
   reason: LongText.optional(),
   /** What the child spent, which the parent counts in its own totals. */
   totals: Totals.optional(),
+  /** The run's workspace revision the child last named, so the parent's view of the run's files includes the child's writes. */
+  workspaceRevision: z.number().int().positive().optional(),
 });
 export type ChildResultCommand = z.infer<typeof ChildResultCommand>;
 

@@ -104,8 +104,8 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
       return { type: 'RecordCompaction', callId, from, upTo, model, summary, error, usage, costUsd, tokensBefore };
     }
     case 'subagent.completed': {
-      const { callId, sessionId, status, output, reason, totals } = event.data;
-      return { type: 'RecordChildResult', callId, childSessionId: sessionId, status: status as 'succeeded' | 'failed' | 'aborted', output, reason, totals };
+      const { callId, sessionId, status, output, reason, totals, workspaceRevision } = event.data;
+      return { type: 'RecordChildResult', callId, childSessionId: sessionId, status: status as 'succeeded' | 'failed' | 'aborted', output, reason, totals, workspaceRevision };
     }
     case 'subagent.spawned':
       // Recorded with its call's verdict, in the decision that request opens.

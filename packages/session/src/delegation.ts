@@ -132,15 +132,17 @@ export function spawnAgain(state: ActiveState, call: Call): SessionEffect[] | un
 export function childEnded(state: ActiveState, result: ChildResult): NewEvent[] {
   const child = state.children.find((run) => run.callId === result.callId && run.sessionId === result.childSessionId);
   if (!child) return [];
-  const { callId, childSessionId: sessionId, status, output, reason, totals } = result;
-  const completed: NewEvent = { type: 'subagent.completed', data: { callId, sessionId, status, ...(output === undefined ? {} : { output }), ...(reason === undefined ? {} : { reason }), ...(totals ? { totals } : {}) } };
+  const { callId, childSessionId: sessionId, status, output, reason, totals, workspaceRevision } = result;
+  const revision = workspaceRevision === undefined ? {} : { workspaceRevision };
+  const completed: NewEvent = { type: 'subagent.completed', data: { callId, sessionId, status, ...(output === undefined ? {} : { output }), ...(reason === undefined ? {} : { reason }), ...(totals ? { totals } : {}), ...revision } };
   const waiting = state.status === 'awaiting_tools' && state.pending.some((call) => call.callId === callId);
   if (!waiting) return [completed];
-  if (child.handoff) return [completed, { type: 'tool.completed', data: { callId, tool: 'agents.handoff', output: `handed off to ${child.agent} (session ${sessionId}), which ${status}`, durationMs: 0 } }];
+  // The answer names the child's last workspace revision, so the parent's view of the run (a replay, a fork) holds the child's writes.
+  if (child.handoff) return [completed, { type: 'tool.completed', data: { callId, tool: 'agents.handoff', output: `handed off to ${child.agent} (session ${sessionId}), which ${status}`, durationMs: 0, ...revision } }];
   const answer: NewEvent =
     status === 'succeeded'
-      ? { type: 'tool.completed', data: { callId, tool: 'agents.delegate', output: output ?? '', durationMs: 0 } }
-      : { type: 'tool.failed', data: { callId, tool: 'agents.delegate', error: `${child.agent} (session ${sessionId}) ${status}${reason ? `: ${reason}` : ''}${output ? `\nits last answer: ${output}` : ''}`, durationMs: 0 } };
+      ? { type: 'tool.completed', data: { callId, tool: 'agents.delegate', output: output ?? '', durationMs: 0, ...revision } }
+      : { type: 'tool.failed', data: { callId, tool: 'agents.delegate', error: `${child.agent} (session ${sessionId}) ${status}${reason ? `: ${reason}` : ''}${output ? `\nits last answer: ${output}` : ''}`, durationMs: 0, ...revision } };
   return [completed, answer];
 }
 
@@ -167,6 +169,7 @@ export function notifyParent(state: ActiveState, completed: EventData<'session.c
     ...(output === undefined ? {} : { output: output.slice(0, 100_000) }),
     ...(reason === undefined ? {} : { reason: reason.slice(0, 100_000) }),
     totals,
+    ...(state.workspaceRevision === null ? {} : { workspaceRevision: state.workspaceRevision }),
   };
   return [{ type: 'NotifyParent', command }];
 }

@@ -14,7 +14,7 @@ import { fork } from './fork.ts';
 import { rewoundAgain } from './rewind.ts';
 import { recordVerdicts } from './gated-calls.ts';
 import { isGated, type CallVerdict } from './permissions.ts';
-import { completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
+import { afterProposed, completed, nothing, nextStep, outstandingWork, placeholderMeta, recordThenContinue, type Decision } from './next-step.ts';
 import { evolve, type ActiveState, type SessionState } from './state.ts';
 
 export { maxModelAttempts } from './next-step.ts';
@@ -169,7 +169,8 @@ function decideCommand(command: SessionCommand, state: SessionState): Decision {
       const { type: _type, ...result } = command;
       const ended = childEnded(state, result);
       if (ended.length === 0) return nothing;
-      const after = ended.reduce<ActiveState>((at, event) => evolve(at, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, at.n + 1) }) as ActiveState, state);
+      // Ending a child leaves the session active (it waits for its other calls, or decides next).
+      const after = afterProposed(state, ended) as ActiveState;
       // A handoff's child ended: so does the session, as it did.
       const end = handoffEnd(after, result);
       if (end) return { events: [...ended, end], effects: [] };

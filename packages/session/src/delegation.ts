@@ -14,7 +14,7 @@ import {
   type SubagentStartCommand,
   type Totals,
 } from '@signalbox/events';
-import { z } from 'zod';
+import { builtInFailed, invalidInput } from './built-in-answers.ts';
 import type { SessionEffect } from './next-step.ts';
 import { checkedAgent } from './permissions.ts';
 import type { ActiveState, PendingTool } from './state.ts';
@@ -54,15 +54,15 @@ export function runDelegation(state: ActiveState, call: Call, decided: readonly 
   if (call.tool === 'agents.handoff' && state.deciderVersion >= delegationFrom) return runHandoff(state, call, decided);
   if (call.tool !== 'agents.delegate' || state.deciderVersion < delegationFrom) return undefined;
   const parsed = DelegateInput.safeParse(call.input);
-  if (!parsed.success) return { answered: failed(call, `invalid input for agents.delegate: ${z.prettifyError(parsed.error)}`) };
+  if (!parsed.success) return { answered: invalidInput(call, parsed.error) };
   const input = parsed.data;
   const spawnedNow = spawnedIn(decided);
   const refusal = delegationRefusal(state, input.agent);
-  if (refusal) return { answered: failed(call, refusal) };
+  if (refusal) return { answered: builtInFailed(call, refusal) };
   // Past the concurrency limit the call waits: a child that ends makes room (`spawnQueued`).
   if (state.children.length + spawnedNow.length >= concurrencyOf(state)) return { effects: [] };
   const budget = childBudget(state, input, state.children, spawnedNow);
-  if ('problem' in budget) return { answered: failed(call, budget.problem) };
+  if ('problem' in budget) return { answered: builtInFailed(call, budget.problem) };
   const sessionId = childSessionId(state.sessionId, state.n, call.callId);
   const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: call.callId, sessionId, agent: input.agent, task: input.task, budget } };
   return { spawned, effects: [spawnEffect(state, { callId: call.callId, sessionId, agent: input.agent, budget }, input.task)] };
@@ -75,12 +75,12 @@ export function runDelegation(state: ActiveState, call: Call, decided: readonly 
  */
 function runHandoff(state: ActiveState, call: Call, decided: readonly NewEvent[]): { answered: NewEvent } | { spawned: NewEvent; effects: SessionEffect[] } {
   const parsed = HandoffInput.safeParse(call.input);
-  if (!parsed.success) return { answered: failed(call, `invalid input for agents.handoff: ${z.prettifyError(parsed.error)}`) };
+  if (!parsed.success) return { answered: invalidInput(call, parsed.error) };
   const { agent, note } = parsed.data;
   const refusal = delegationRefusal(state, agent) ?? (state.handoff !== null || spawnedIn(decided).some((child) => child.handoff) ? 'the conversation is handed off already' : undefined);
-  if (refusal) return { answered: failed(call, refusal) };
+  if (refusal) return { answered: builtInFailed(call, refusal) };
   const budget = childBudget(state, { agent, task: 'handoff', maxSteps: Number.MAX_SAFE_INTEGER }, state.children, spawnedIn(decided));
-  if ('problem' in budget) return { answered: failed(call, budget.problem) };
+  if ('problem' in budget) return { answered: builtInFailed(call, budget.problem) };
   const sessionId = childSessionId(state.sessionId, state.n, call.callId);
   const task = handoffTask(state, note);
   const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: call.callId, sessionId, agent, task, budget, handoff: true } };
@@ -297,8 +297,4 @@ function spawnEffect(state: ActiveState, child: ChildRun, task: string): Session
 /** This session as its children's checks carry it: whose rights bound theirs. */
 function selfAsDelegating(state: ActiveState): DelegatingSession {
   return { sessionId: state.sessionId, agent: checkedAgent(state), ...(state.taskPolicy === null ? {} : { taskPolicy: state.taskPolicy }) };
-}
-
-function failed(call: Call, error: string): NewEvent {
-  return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error, durationMs: 0 } };
 }

@@ -1,5 +1,5 @@
 import { isMemoryTool, MemorySearchInput, MemoryWriteInput, type EventData, type NewEvent } from '@signalbox/events';
-import { z } from 'zod';
+import { builtInFailed, invalidInput } from './built-in-answers.ts';
 import type { SessionEffect } from './next-step.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 
@@ -55,7 +55,7 @@ export function memoryLoadedEvent(state: ActiveState, load: MemoryLoad): NewEven
  */
 export function runMemoryTool(state: ActiveState, call: Pick<PendingTool, 'callId' | 'tool' | 'input'>): { answered: NewEvent } | { effects: SessionEffect[] } | undefined {
   if (!isMemoryTool(call.tool) || state.deciderVersion < memoryFrom) return undefined;
-  if (state.memoryUse === null) return { answered: failed(call, 'this session uses no memory (its agent has no "memory" store, or its task said "memory": false)') };
+  if (state.memoryUse === null) return { answered: builtInFailed(call, 'this session uses no memory (its agent has no "memory" store, or its task said "memory": false)') };
   const at = { sessionId: state.sessionId, agent: state.agent.name, store: state.memoryUse.store, callId: call.callId };
   if (call.tool === 'memory.search') {
     const parsed = MemorySearchInput.safeParse(call.input);
@@ -79,10 +79,3 @@ function taskText(state: ActiveState): string {
   return block?.type === 'text' ? block.text : '';
 }
 
-function invalidInput(call: Pick<PendingTool, 'callId' | 'tool'>, error: z.ZodError): NewEvent {
-  return failed(call, `invalid input for ${call.tool}: ${z.prettifyError(error)}`);
-}
-
-function failed(call: Pick<PendingTool, 'callId' | 'tool'>, error: string): NewEvent {
-  return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error, durationMs: 0 } };
-}

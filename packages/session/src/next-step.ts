@@ -271,10 +271,16 @@ function textOf(content: readonly { type: string; text?: string }[]): string {
   return content.flatMap((block) => (block.type === 'text' && block.text !== undefined ? [block.text] : [])).join('\n');
 }
 
-/** Records `events`, then decides what follows from the state they lead to: one decision, several events. */
-export function recordThenContinue(state: ActiveState, ...events: NewEvent[]): Decision {
+/** The state `events` lead to, folded as the decider proposes them (before they are recorded). */
+export function afterProposed(state: ActiveState, events: readonly NewEvent[]): SessionState {
   let after: SessionState = state;
   for (const event of events) after = evolve(after, { ...event, ...placeholderMeta(state.sessionId, state.correlationId, after.n + 1) });
+  return after;
+}
+
+/** Records `events`, then decides what follows from the state they lead to: one decision, several events. */
+export function recordThenContinue(state: ActiveState, ...events: NewEvent[]): Decision {
+  const after = afterProposed(state, events);
   const rest = after.status === 'deciding' ? nextStep(after) : after.status === 'idle' ? { events: [], effects: [awaitMessage(after)] } : nothing;
   return { events: [...events, ...rest.events], effects: rest.effects };
 }

@@ -1,7 +1,7 @@
 import { delegateTool, handoffTool, isMemoryTool, maxWaitMs, WaitSignalInput, WaitTimeInput, type NewEvent, type ToolOutcome } from '@signalbox/events';
-import { z } from 'zod';
 import { takesConversations } from './conversations.ts';
 import { runMemoryTool } from './memory.ts';
+import { builtInCompleted, builtInFailed, invalidInput } from './built-in-answers.ts';
 import { runDelegation } from './delegation.ts';
 import { nothing, recordThenContinue, type Decision, type SessionEffect } from './next-step.ts';
 import type { ActiveState, PendingTool } from './state.ts';
@@ -60,26 +60,26 @@ export function signalNameOf(input: unknown): string | undefined {
 
 function waitTime(state: ActiveState, call: BuiltInCall): { answered: NewEvent } | { effects: SessionEffect[] } {
   const parsed = WaitTimeInput.safeParse(call.input);
-  if (!parsed.success) return { answered: failed(call, `invalid input for wait.time: ${z.prettifyError(parsed.error)}`) };
+  if (!parsed.success) return { answered: invalidInput(call, parsed.error) };
   const { seconds, until } = parsed.data;
   const at = until === undefined ? call.requestedAt + (seconds ?? 0) * 1000 : Date.parse(until);
-  if (at <= call.requestedAt) return { answered: completed(call, `${until ?? 'that time'} has passed already`) };
-  if (at - call.requestedAt > maxWaitMs) return { answered: failed(call, `a wait may last at most ${maxWaitMs / 1000} seconds`) };
+  if (at <= call.requestedAt) return { answered: builtInCompleted(call, `${until ?? 'that time'} has passed already`) };
+  if (at - call.requestedAt > maxWaitMs) return { answered: builtInFailed(call, `a wait may last at most ${maxWaitMs / 1000} seconds`) };
   const late = pastBudget(state, at);
-  if (late) return { answered: failed(call, late) };
+  if (late) return { answered: builtInFailed(call, late) };
   return { effects: [wakeAt(state, call, at, { status: 'completed', output: `waited until ${new Date(at).toISOString()}` })] };
 }
 
 function waitSignal(state: ActiveState, call: BuiltInCall): { answered: NewEvent } | { effects: SessionEffect[] } {
   const parsed = WaitSignalInput.safeParse(call.input);
-  if (!parsed.success) return { answered: failed(call, `invalid input for wait.signal: ${z.prettifyError(parsed.error)}`) };
+  if (!parsed.success) return { answered: invalidInput(call, parsed.error) };
   const { name, timeoutSeconds } = parsed.data;
   const kept = state.signals.find((signal) => signal.name === name);
-  if (kept) return { answered: completed(call, kept.payload ?? '') };
+  if (kept) return { answered: builtInCompleted(call, kept.payload ?? '') };
   if (timeoutSeconds === undefined) return { effects: [] };
   const at = call.requestedAt + timeoutSeconds * 1000;
   const late = pastBudget(state, at);
-  if (late) return { answered: failed(call, late) };
+  if (late) return { answered: builtInFailed(call, late) };
   return { effects: [wakeAt(state, call, at, { status: 'failed', error: `no signal "${name}" came within ${timeoutSeconds} second${timeoutSeconds === 1 ? '' : 's'}` })] };
 }
 
@@ -96,10 +96,3 @@ function wakeAt(state: ActiveState, call: BuiltInCall, at: number, outcome: Tool
   return { type: 'WakeAt', sessionId: state.sessionId, callId: call.callId, tool: call.tool, at, outcome, durationMs: at - call.requestedAt };
 }
 
-function completed(call: BuiltInCall, output: string): NewEvent {
-  return { type: 'tool.completed', data: { callId: call.callId, tool: call.tool, output, durationMs: 0 } };
-}
-
-function failed(call: BuiltInCall, error: string): NewEvent {
-  return { type: 'tool.failed', data: { callId: call.callId, tool: call.tool, error, durationMs: 0 } };
-}

@@ -193,11 +193,14 @@ export class SessionRunner {
    */
   async #delegate(effects: readonly SessionEffect[]): Promise<void> {
     const { nc, names } = this.#deps;
-    for (const effect of effects) {
-      if (effect.type === 'SpawnSubagent') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: `spawn/${effect.command.sessionId}` });
-      else if (effect.type === 'NotifyParent') await sendToParent({ nc, names }, effect.command);
-      else if (effect.type === 'SteerChild') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: effect.messageId });
-    }
+    // At once: a fan-out of twenty children is twenty publishes, not twenty round trips in a row.
+    await Promise.all(
+      effects.map(async (effect) => {
+        if (effect.type === 'SpawnSubagent') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: `spawn/${effect.command.sessionId}` });
+        else if (effect.type === 'NotifyParent') await sendToParent({ nc, names }, effect.command);
+        else if (effect.type === 'SteerChild') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: effect.messageId });
+      }),
+    );
   }
 
   /** The memory tools' answers, from the store: here, not on the inbox, as the session waits on nothing outside. */

@@ -1,10 +1,9 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
-import { sessionToolNames, ToolDefinition, type ChildResultCommand, type Naming, type SubagentStartCommand } from '@signalbox/events';
+import { sessionToolNames, type ChildResultCommand, type Naming, type SubagentStartCommand } from '@signalbox/events';
 import { sendToSession, type Logger, type Rejection } from '@signalbox/runtime';
 import type { SessionCommand } from '@signalbox/session';
-import { readAdvertisedTools } from '@signalbox/store';
-import { loadAgent, refuseUnadvertised } from './task-ingress.ts';
+import { loadAgent, sessionTools } from './task-ingress.ts';
 
 /** What starting a delegation's child session needs: the agents and the tools they are given. */
 export interface ChildSessions {
@@ -21,8 +20,7 @@ export interface ChildSessions {
  */
 export async function childStart(deps: ChildSessions, command: SubagentStartCommand): Promise<Extract<SessionCommand, { type: 'StartSession' }>> {
   const agent = await loadAgent(deps.agents, command.agent);
-  const advertised = await readAdvertisedTools(deps.nc, deps.names, sessionToolNames(agent)).catch(refuseUnadvertised);
-  const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
+  const { tools, nonIdempotentTools } = await sessionTools(deps, sessionToolNames(agent));
   const { maxSteps, maxCostUsd } = command.budget;
   const cost = maxCostUsd === undefined ? {} : { maxCostUsd: Math.min(agent.budget.maxCostUsd ?? maxCostUsd, maxCostUsd) };
   return {
@@ -30,10 +28,10 @@ export async function childStart(deps: ChildSessions, command: SubagentStartComm
     sessionId: command.sessionId,
     correlationId: command.correlationId,
     agent,
-    tools: advertised.map((tool) => ToolDefinition.parse(tool)),
+    tools,
     input: command.task,
     budget: { ...agent.budget, maxSteps: Math.min(agent.budget.maxSteps, maxSteps), ...cost },
-    nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined,
+    nonIdempotentTools,
     parent: command.parent,
     delegatedBy: command.delegatedBy,
   };

@@ -43,11 +43,9 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const ungradable = ungradableTask(task, agent);
   if (ungradable) throw new Rejection(ungradable);
   const sessionId = task.sessionId ?? sessionIdFor(message);
-  const advertised = await readAdvertisedTools(deps.nc, deps.names, sessionToolNames(agent, task)).catch(refuseUnadvertised);
-  const tools = advertised.map((tool) => ToolDefinition.parse(tool));
-  const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
+  const { tools, nonIdempotentTools } = await sessionTools(deps, sessionToolNames(agent, task));
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, memory: task.memory, nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, memory: task.memory, nonIdempotentTools };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),
@@ -95,10 +93,20 @@ function replySubjectOf(deps: TaskIngressDeps, message: JsMsg, sessionId: string
 }
 
 /**
+ * A new session's tools as their executors advertised them (the runtime's own as it does), and those
+ * not safe to run twice; a tool nobody advertised refuses the start (`refuseUnadvertised`).
+ */
+export async function sessionTools(deps: Pick<TaskIngressDeps, 'nc' | 'names'>, toolNames: readonly string[]): Promise<{ tools: ToolDefinition[]; nonIdempotentTools: string[] | undefined }> {
+  const advertised = await readAdvertisedTools(deps.nc, deps.names, toolNames).catch(refuseUnadvertised);
+  const nonIdempotentTools = advertised.filter((tool) => !tool.idempotent).map((tool) => tool.name);
+  return { tools: advertised.map((tool) => ToolDefinition.parse(tool)), nonIdempotentTools: nonIdempotentTools.length > 0 ? nonIdempotentTools : undefined };
+}
+
+/**
  * A tool no executor has ever advertised does not appear by retrying: the task waits in the dead
  * letters, and its publisher hears what to do, until someone starts an executor and re-drives it.
  */
-export function refuseUnadvertised(error: unknown): never {
+function refuseUnadvertised(error: unknown): never {
   if (!(error instanceof UnadvertisedToolsError)) throw error;
   throw new Rejection(`no executor has advertised ${error.tools.join(', ')}; start one, then \`signalbox redrive <seq>\``, { cause: error });
 }

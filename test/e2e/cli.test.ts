@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -258,6 +258,27 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     const tailed = await cli('tail', 'cli-fails');
     expect(tailed.code).toBe(1);
     expect(lines(tailed.stdout).at(-1)).toMatch(/session\.completed +failed/);
+  });
+
+  it('submit --output --wait prints the JSON value of the answer; a bad schema file is refused before anything is sent', async () => {
+    await client.applyAgent({ name: 'triager', model: 'scripted', tools: [], script: [{ final: '```json\n{"service": "billing", "severity": 2}\n```' }] });
+    const dir = await mkdtemp(join(tmpdir(), 'sbx-output-'));
+    try {
+      const schema = join(dir, 'incident.yaml');
+      await writeFile(schema, 'type: object\nrequired: [service, severity]\nproperties:\n  service: { type: string }\n  severity: { type: integer, maximum: 4 }\n');
+      const waited = await cli('submit', 'triager', 'Triage it', '--output', schema, '--wait', '--json');
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'succeeded', structuredOutput: { service: 'billing', severity: 2 } });
+      const plain = await cli('submit', 'triager', 'Triage it again', '--output', schema, '--wait');
+      expect(JSON.parse(plain.stdout)).toEqual({ service: 'billing', severity: 2 });
+      const hostile = join(dir, 'hostile.json');
+      await writeFile(hostile, JSON.stringify({ type: 'object', properties: { id: { type: 'string', pattern: '(a+)+$' } } }));
+      const refused = await cli('submit', 'triager', 'x', '--output', hostile, '--wait');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/hostile\.json.*may not use "pattern"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('tail prints the timeline live and exits once the session completes', async () => {

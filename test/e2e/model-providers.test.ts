@@ -1,19 +1,9 @@
-import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
-import { modelResolver } from '@signalbox/session-actor';
-import {
-  anthropicErrors,
-  anthropicText,
-  anthropicToolUse,
-  responsesFunctionCalls,
-  responsesText,
-  startFakeAnthropic,
-  startFakeOpenAI,
-  type FakeAnthropic,
-  type FakeOpenAI,
-} from '@signalbox/testing';
+import { anthropicErrors, anthropicText, anthropicToolUse, responsesFunctionCalls, responsesText, type FakeAnthropic, type FakeOpenAI } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProviders, type FakeProviders } from '../support/fake-providers.ts';
 import { eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
+let providers: FakeProviders;
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAI;
 let runtime: TestRuntime;
@@ -28,18 +18,11 @@ const agent = (name: string, model: string, budget: object = { maxSteps: 5 }) =>
 const writeCall = { id: 'toolu_1', name: 'workspace__write', input: { path: 'a.md', content: 'hi' } };
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic();
-  openai = await startFakeOpenAI();
-  const env = {
-    ANTHROPIC_API_KEY: 'sk-ant-test',
-    ANTHROPIC_BASE_URL: anthropic.baseURL,
-    OPENAI_API_KEY: 'sk-openai-test',
-    OPENAI_BASE_URL: openai.baseURL,
-    // One SDK retry per attempt keeps the test fast; the runtime's own attempts show in the log.
-    SIGNALBOX_PROVIDERS: JSON.stringify({ anthropic: { maxRetries: 1 }, openai: { maxRetries: 1 } }),
-  };
+  // One SDK retry per attempt keeps the test fast; the runtime's own attempts show in the log.
+  providers = await startFakeProviders(1);
+  ({ anthropic, openai } = providers);
   runtime = await startTestRuntime({
-    actor: { resolveModel: modelResolver(createProviderRegistry(providerConfigFromEnv(env))) },
+    actor: { resolveModel: providers.resolveModel },
     agents: [
       agent('claude', 'anthropic/claude-sonnet-4-6'),
       agent('gpt', 'openai/gpt-4.1'),
@@ -49,8 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await runtime.dispose();
-  await anthropic.close();
-  await openai.close();
+  await providers.close();
 });
 
 describe('sessions on real provider wire formats', () => {

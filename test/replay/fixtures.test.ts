@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'delegated-v11.json', 'gated-v7.json', 'graded-v8.json', 'handoff-v11.json', 'judged-v7.json', 'memory-v10.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
+    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'delegated-v11.json', 'gated-v7.json', 'graded-v8.json', 'handoff-v11.json', 'judged-v7.json', 'memory-v10.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'structured-v12.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -107,6 +107,12 @@ describe('recorded histories replay through the current decider', () => {
   it('catches a decider that would take another turn after a handoff', () => {
     const noHandoff: typeof decide = (command, state) => (state.status === 'new' ? decide(command, state) : decide(command, { ...state, handoff: null }));
     expect(checkHistory(history('handoff-v11.json'), noHandoff)).toMatchObject({ ok: false, n: 9, expected: { type: 'session.completed' } });
+  });
+
+  it("catches a decider that would accept an answer its output schema refuses", () => {
+    const lax: typeof decide = (command, state) => (state.status === 'new' ? decide(command, state) : decide(command, { ...state, outputSchema: null }));
+    // The first request is decided from the new session; the next, without the schema, asks for no response format.
+    expect(checkHistory(history('structured-v12.json'), lax)).toMatchObject({ ok: false, n: 7, expected: { type: 'model.requested' } });
   });
 
   it('catches a decider that would send a delegation to an executor', () => {

@@ -8,6 +8,7 @@ import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
 import { agentMemoryFindings, type AgentMemoryFact } from './doctor-agent-memory-checks.ts';
 import { delegationFindings } from './doctor-delegation-checks.ts';
+import { outputFindings } from './doctor-output-checks.ts';
 import { memoryFindings, type MemoryStoreFact } from './doctor-memory-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
@@ -177,6 +178,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...retentionFindings(facts.retention),
     ...agentMemoryFindings(facts.agentMemory ?? []),
     ...delegationFindings(facts.agents ?? []),
+    ...outputFindings(facts.agents ?? []),
     ...memoryFindings(facts.memory ?? []),
     ...shadowedToolFindings(facts.workers, facts.prefix),
   ];

@@ -119,6 +119,10 @@ export function textsOf(event: SessionEvent): EventTexts {
       const submittedFiles = files.length > 0 ? ` · files ${files.map(({ path, revision }) => (revision === undefined ? path : `${path}@${revision}`)).join(', ')}` : '';
       return { live: `attempt ${attempt}: ${clip(JSON.stringify(output), 200)}${submittedFiles}`, headline: `attempt ${attempt}${submittedFiles}`, bodies: [`output: ${output}`] };
     }
+    case 'output.rejected': {
+      const { attempt, errors } = event.data;
+      return { live: `answer ${attempt} does not satisfy the output schema: ${clip(errors.join('; '))}`, headline: `answer ${attempt} does not satisfy the output schema`, bodies: errors.map((error) => `error: ${error}`) };
+    }
     case 'outcome.graded': {
       const { attempt, passed, score, changes, problem, disagreement, costUsd } = event.data;
       if (problem !== undefined) return { live: `attempt ${attempt} not graded: ${clip(problem)}`, headline: `attempt ${attempt} not graded ${dollars(costUsd)}`, bodies: [`problem: ${problem}`] };

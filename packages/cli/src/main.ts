@@ -207,6 +207,8 @@ program
   .option('--max-steps <n>', "override the agent's step budget")
   .option('--follow', 'print the timeline until the session completes (or, a conversation, waits for the next message)')
   .option('--live', "with --follow, also print the model's text as it arrives (sbx.live.<sessionId>)")
+  .option('--output <file>', 'a JSON Schema (JSON or YAML) the final answer must satisfy; the result carries its JSON value')
+  .option('--wait', 'wait for the session to end and print its answer (its JSON value with --output); exit 1 unless it succeeded')
   .option('--json', 'print JSON')
   .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
 

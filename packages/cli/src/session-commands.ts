@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { summarise, type SignalboxClient } from '@signalbox/client';
-import type { SessionEvent, Task } from '@signalbox/events';
+import { summarise, type SessionSummary, type SignalboxClient } from '@signalbox/client';
+import { OutputSchema, type SessionEvent, type Task } from '@signalbox/events';
 import { configFromEnv } from '@signalbox/runtime';
 import { ulid } from 'ulid';
 import { parseAgentFile } from './agent-files.ts';
 import { agentWarnings } from './agent-warnings.ts';
+import { parseDefinitionFile } from './definition-files.ts';
 import { useColour, withClient, type GlobalOptions } from './connection.ts';
 import { spendOf } from './excerpts.ts';
 import { wholeNumberFlag } from './flags.ts';
@@ -52,12 +53,18 @@ export interface SubmitFlags {
   follow?: boolean;
   /** With `--follow`, the model's text as it arrives too, heard from before the task is sent. */
   live?: boolean;
+  /** A file (JSON or YAML) holding the JSON Schema the final answer must satisfy: the task's `output`. */
+  output?: string;
+  /** Wait for the session to end and print its result (with `--json`, as JSON, the structured value included). */
+  wait?: boolean;
 }
 
 /** `signalbox submit`: with `--follow`, exits non-zero unless the session succeeds. */
 export async function submitTask(options: GlobalOptions, agent: string, input: string, flags: SubmitFlags): Promise<void> {
   if (flags.live && !flags.follow) throw new Error('--live prints along the timeline: give --follow too');
+  if (flags.wait && flags.follow) throw new Error('--follow prints the timeline to the end already: give --follow or --wait');
   const task: Task = { input };
+  if (flags.output) task.output = await readOutputSchema(flags.output);
   if (flags.sessionId) task.sessionId = flags.sessionId;
   // The live subject names the session, and live text is kept nowhere: the id is chosen here, so listening starts first.
   if (flags.live) task.sessionId ??= ulid();
@@ -66,10 +73,34 @@ export async function submitTask(options: GlobalOptions, agent: string, input: s
     await withLiveText(options, client, flags.live === true ? task.sessionId : undefined, async () => {
       const outcome = await client.submit(agent, task);
       if (outcome.status === 'rejected') throw new Error(`task rejected: ${outcome.error}`);
-      print(options, outcome, outcome.status === 'duplicate' ? `${outcome.sessionId} (already submitted)` : outcome.sessionId);
+      const accepted = outcome.status === 'duplicate' ? `${outcome.sessionId} (already submitted)` : outcome.sessionId;
+      // With --wait, stdout is the answer alone, for a pipe.
+      if (flags.wait) console.error(`session ${accepted}`);
+      else print(options, outcome, accepted);
       if (flags.follow) process.exitCode = exitCodeOf(await printTimeline(options, client, outcome.sessionId));
+      if (flags.wait) process.exitCode = printResult(options, await client.result(outcome.sessionId));
     });
   });
+}
+
+/** The session's result: its answer (the JSON value when it has one), or why it failed; exit 1 unless it succeeded. */
+function printResult(options: GlobalOptions, result: SessionSummary): number {
+  const { sessionId, status, output, structuredOutput, reason, totals } = result;
+  if (options.json) console.log(JSON.stringify({ sessionId, status, output, structuredOutput, reason, totals }));
+  else {
+    console.log(structuredOutput !== undefined ? JSON.stringify(structuredOutput, null, 2) : (output ?? ''));
+    if (status !== 'succeeded') console.error(`${status}${reason ? `: ${reason}` : ''}`);
+  }
+  return status === 'succeeded' ? 0 : 1;
+}
+
+/** `--output <file>`: a JSON Schema, in JSON or YAML, checked as a task's `output` before anything is sent. */
+async function readOutputSchema(file: string): Promise<OutputSchema> {
+  const parsed = parseDefinitionFile(file, await readFile(file, 'utf8'), OutputSchema, 'output schema');
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const [schema, ...more] = parsed.definitions;
+  if (schema === undefined || more.length > 0) throw new Error(`${file}: holds ${parsed.definitions.length} schemas; --output takes one`);
+  return schema;
 }
 
 export interface TailFlags {

@@ -53,6 +53,7 @@ import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { readRunTree, type RunTree, type TreeLimits } from './run-tree.ts';
 import { pauseSession, resumeSession, UnknownSessionError, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
 import { followRunTree, type TreeEvent, type TreeFollowOptions } from './tree-follow.ts';
+import { summarise, type SessionSummary } from './summary.ts';
 import { closeSession, interruptSession, sendMessage, signalSession, type CloseOptions, type InterruptOptions, type SendOptions, type SignalOptions } from './conversation.ts';
 
 /** Index entries read at once when listing sessions. */
@@ -317,6 +318,18 @@ export class SignalboxClient {
   /** Whether the log holds a session of this id (read: its first event). */
   async hasSession(sessionId: string): Promise<boolean> {
     return (await this.#store.first(sessionId))?.sessionId === sessionId;
+  }
+
+  /**
+   * What the session came to, once it completes: waits for its `session.completed` (rejects with an
+   * AbortError when the signal aborts first). `structuredOutput` holds the answer's JSON value for a
+   * session with an `output` schema.
+   */
+  async result(sessionId: string, signal?: AbortSignal): Promise<SessionSummary> {
+    const events: SessionEvent[] = [];
+    for await (const event of this.follow(sessionId, signal)) events.push(event);
+    signal?.throwIfAborted();
+    return summarise(sessionId, events);
   }
 
   /** The session's events from the start, live, ending after `session.completed` (or when the signal aborts). */

@@ -11,6 +11,8 @@ export interface SessionSummary {
   durationMs: number;
   totals: Totals | undefined;
   output: string | undefined;
+  /** The answer's JSON value, for a session whose task or agent gave an `output` schema and whose answer satisfied it. */
+  structuredOutput?: unknown;
   reason: string | undefined;
   /** The session's grades in order (outcome.graded; several for an attempt graded again after a problem). */
   grades: SessionGrade[];
@@ -38,6 +40,7 @@ export function summarise(sessionId: string, events: readonly SessionEvent[]): S
     durationMs: (events.at(-1)?.at ?? first) - first,
     totals: completed?.type === 'session.completed' ? completed.data.totals : undefined,
     output: completed?.type === 'session.completed' ? completed.data.output : undefined,
+    ...(completed?.type === 'session.completed' && completed.data.structuredOutput !== undefined ? { structuredOutput: completed.data.structuredOutput } : {}),
     reason: completed?.type === 'session.completed' ? completed.data.reason : undefined,
     grades: events.flatMap((event) => (event.type === 'outcome.graded' ? [{ attempt: event.data.attempt, passed: event.data.passed, score: event.data.score }] : [])),
   };

@@ -3,6 +3,7 @@ import { AgentName, ModelName, ToolName } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { MemorySettings } from './memory.ts';
 import { OutcomeSettings, readRubric } from './outcome.ts';
+import { OutputSchema } from './output-schema.ts';
 import { PolicyName, SecretName } from './policy-document.ts';
 import { RetentionPeriod } from './retention.ts';
 import { SupervisionConfig } from './supervision-config.ts';
@@ -76,6 +77,8 @@ export const AgentDefinition = z
     outcome: OutcomeSettings.optional(),
     /** Which detectors watch its sessions and what they do (`false`: none); without it, all at their defaults. */
     supervision: SupervisionConfig.optional(),
+    /** The JSON Schema its sessions' final answers must satisfy (decider version 12 on; a task's `output` replaces it). */
+    output: OutputSchema.optional(),
     /** The memory store it loads at a session's start and searches and writes during its runs (decider version 10 on). */
     memory: MemorySettings.optional(),
     /** The agents its sessions may delegate to with `agents.delegate` (decider version 11 on). */
@@ -104,6 +107,10 @@ export const AgentDefinition = z
   .refine((agent) => agent.model !== 'scripted' || agent.providerKeySecret === undefined, {
     message: 'a scripted agent calls no provider, so it takes no "providerKeySecret"',
     path: ['providerKeySecret'],
+  })
+  .refine((agent) => agent.conversation === undefined || agent.output === undefined, {
+    message: 'a conversation answers in text, turn by turn: an agent takes "conversation" or "output", not both',
+    path: ['output'],
   })
   .refine((agent) => agent.conversation === undefined || agent.outcome === undefined, {
     message: 'a conversation\'s answers are not graded: an agent takes "conversation" or "outcome", not both',

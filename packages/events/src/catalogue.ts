@@ -7,6 +7,7 @@ import { JsonData } from './json-data.ts';
 import { JudgedData } from './judge.ts';
 import { GradedData, OutcomeSettings, SubmittedData } from './outcome.ts';
 import { PermissionVerdict } from './permission.ts';
+import { OutputSchema } from './output-schema.ts';
 import { Policy } from './policy-document.ts';
 
 /**
@@ -130,6 +131,8 @@ export const eventData = {
     memory: z.boolean().optional(),
     /** A child session's: the sessions that delegated to it, nearest first, whose rights its own work within (decider version 11 on). */
     delegatedBy: DelegationChain.optional(),
+    /** The task's `output` schema (decider version 12 on), replacing the agent's: the final answer must satisfy it. */
+    output: OutputSchema.optional(),
   }),
   /**
    * The entries of the agent's memory store put in the session's context (decider version 10 on), with
@@ -300,6 +303,14 @@ export const eventData = {
    */
   'outcome.graded': GradedData,
   /**
+   * A final answer that did not satisfy the session's `output` schema (decider version 12 on): what was
+   * wrong goes back to the model, once, as the next user message.
+   */
+  'output.rejected': z.object({
+    attempt: z.number().int().positive(),
+    errors: z.array(z.string().max(2_000)).min(1).max(10),
+  }),
+  /**
    * A delegation's child session started (decider version 11 on): `sessionId` is the child's, `agent` its
    * agent, `task` what it was asked, `budget` the slice of what the parent had left that it may spend.
    */
@@ -379,6 +390,8 @@ export const eventData = {
     closedBy: z.string().optional(),
     /** Set when the session handed its conversation off (decider version 11 on): the session whose answer is its own. */
     handedOffTo: SessionId.optional(),
+    /** Set when the session has an `output` schema and its answer satisfied it (decider version 12 on): the answer's JSON value. */
+    structuredOutput: JsonData.optional(),
   }),
 } as const;
 

@@ -3,6 +3,7 @@ import { Budget } from './agent.ts';
 import { SessionId } from './ids.ts';
 import { JsonData } from './json-data.ts';
 import { OutcomeSettings } from './outcome.ts';
+import { OutputSchema } from './output-schema.ts';
 import { Policy } from './policy-document.ts';
 
 /** The public ingress contract: what any NATS client publishes on `sbx.tasks.<agent>`. */
@@ -18,6 +19,8 @@ export const Task = z.strictObject({
   policy: Policy.optional(),
   /** Grade the final answer against the rubric and give the agent more passes on a fail (replaces the agent's `outcome`). */
   outcome: OutcomeSettings.optional(),
+  /** The JSON Schema the final answer must satisfy (replaces the agent's `output`); the session's `session.completed` carries the value. */
+  output: OutputSchema.optional(),
   /** `false`: the session neither loads nor writes its agent's memory, and no consolidation ever reads it. */
   memory: z.boolean().optional(),
 });

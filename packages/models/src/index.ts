@@ -24,3 +24,4 @@ export { checkResponseFormat, maxSchemaBytes, maxSchemaDepth } from './response-
 export { createReplayProvider } from './replay.ts';
 export { createScriptedProvider } from './scripted.ts';
 export { decodeToolName, encodeToolName } from './tool-names.ts';
+export { fitsStrictMode } from './openai-strict.ts';

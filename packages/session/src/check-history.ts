@@ -70,14 +70,14 @@ export function checkHistory(events: readonly SessionEvent[], decider: typeof de
 function commandFor(event: DecidedEvent, state: SessionState, events: readonly SessionEvent[], at: number): SessionCommand {
   switch (event.type) {
     case 'session.created': {
-      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy } = event.data;
+      const { agent, tools, input, budget, rubric, metadata, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, output } = event.data;
       const { sessionId, correlationId } = event;
       if (forkedFrom) {
         // A fork's first `forkedFrom.n` events are its prefix, recorded as given (agent edits already in session.created).
         const prefix = events.filter((recorded) => recorded.n <= forkedFrom.n).map(({ type, data }) => ({ type, data }) as NewEvent);
         return { type: 'ForkSession', sessionId, correlationId, from: forkedFrom, prefix, deciderVersion };
       }
-      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, deciderVersion };
+      return { type: 'StartSession', sessionId, correlationId, agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, output, deciderVersion };
     }
     case 'model.responded': {
       const { callId, model, content, stopReason, usage, costUsd, latencyMs } = event.data;
@@ -164,6 +164,7 @@ function commandFor(event: DecidedEvent, state: SessionState, events: readonly S
     case 'model.requested':
     case 'budget.exceeded':
     case 'outcome.submitted':
+    case 'output.rejected':
       // Opening a decision: a cut-off decision resumed after a crash.
       return { type: 'Resume' };
     default:

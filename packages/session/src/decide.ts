@@ -1,4 +1,4 @@
-import { toolOutcomeEvent, type AgentDefinition, type DelegatingSession, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type DelegatingSession, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type OutputSchema, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
@@ -43,6 +43,8 @@ export type SessionCommand =
       /** A child session's: who spawned it, for which call, and the sessions whose rights bound its own (decider version 11 on). */
       parent?: ParentCall | undefined;
       delegatedBy?: DelegatingSession[] | undefined;
+      /** The task's `output` schema, replacing the agent's: the final answer must satisfy it (decider version 12 on). */
+      output?: OutputSchema | undefined;
       /** Set only by replay: the decider version the recorded session was created under (else `deciderVersion`). */
       deciderVersion?: number;
     }
@@ -212,8 +214,8 @@ function resume(command: Extract<SessionCommand, { type: 'ResumeSession' }>, sta
 
 function start(command: Extract<SessionCommand, { type: 'StartSession' }>, state: SessionState): Decision {
   if (state.status !== 'new') return nothing; // idempotent submission: the session exists
-  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy } = command;
-  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, deciderVersion: command.deciderVersion ?? deciderVersion } };
+  const { agent, tools, input, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, output } = command;
+  const created: NewEvent = { type: 'session.created', data: { agent, input, tools, budget, rubric, metadata, taskPolicy, nonIdempotentTools, outcome, memory, parent, delegatedBy, output, deciderVersion: command.deciderVersion ?? deciderVersion } };
   const after = evolve(state, { ...created, ...placeholderMeta(command.sessionId, command.correlationId, 1) });
   const rest = after.status === 'deciding' ? nextStep(after) : nothing;
   return { events: [created, ...rest.events], effects: rest.effects };

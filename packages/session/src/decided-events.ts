@@ -1,6 +1,7 @@
 import type { SessionEvent } from '@signalbox/events';
 import { memoryFrom } from './memory.ts';
 import { delegationFrom } from './delegation.ts';
+import { structuredOutputFrom } from './structured-output.ts';
 
 /** The event types the session decider records; any other (subagents...) it folds past. */
 export const decidedEventTypes = [
@@ -9,7 +10,7 @@ export const decidedEventTypes = [
   'session.completed', 'permission.granted', 'permission.denied', 'approval.requested', 'approval.resolved',
   'supervisor.intervened', 'supervisor.gated', 'supervisor.judged', 'outcome.submitted', 'outcome.graded',
   'message.received', 'turn.completed', 'session.interrupted', 'signal.received', 'context.compacted',
-  'memory.loaded', 'subagent.spawned', 'subagent.completed',
+  'memory.loaded', 'subagent.spawned', 'subagent.completed', 'output.rejected',
 ] as const;
 
 export type DecidedEvent = Extract<SessionEvent, { type: (typeof decidedEventTypes)[number] }>;
@@ -20,11 +21,12 @@ export function isDecidedEvent(event: SessionEvent): event is DecidedEvent {
 
 /**
  * Whether a session created under `deciderVersion` records `event` by its decider: `memory.loaded`
- * only from version 10 and the subagent events from 11, before which the decider folded past them.
+ * only from version 10, the subagent events from 11 and `output.rejected` from 12, before which the decider folded past them.
  */
 export function isDecidedUnder(deciderVersion: number, event: SessionEvent): event is DecidedEvent {
   if (!isDecidedEvent(event)) return false;
   if (event.type === 'memory.loaded') return deciderVersion >= memoryFrom;
   if (event.type === 'subagent.spawned' || event.type === 'subagent.completed') return deciderVersion >= delegationFrom;
+  if (event.type === 'output.rejected') return deciderVersion >= structuredOutputFrom;
   return true;
 }

@@ -68,5 +68,10 @@
  *    (`delegatedBy`, carried in its permission checks), and how it ended comes back (`NotifyParent`) as
  *    `subagent.completed`, its spend added to the parent's totals, and the call's result (delegation.ts;
  *    delegation.test.ts, delegated-v11.json).
+ * 12: structured output (#23): a session whose task or agent has an `output` JSON Schema asks the provider
+ *    for it (`responseFormat`) and validates its final answer: one that does not satisfy it goes back to the
+ *    model once with what was wrong (`output.rejected`, then the next model call), the second fails the
+ *    session; one that does completes it with the JSON value in `session.completed` (`structuredOutput`)
+ *    (structured-output.ts; structured-output.test.ts, structured-v12.json).
  */
-export const deciderVersion = 11;
+export const deciderVersion = 12;

@@ -54,6 +54,8 @@ ${note}` };
 /** Everything in a request but its messages. */
 function requestSettings(state: ActiveState): Omit<ModelRequest, 'messages'> {
   const settings: Omit<ModelRequest, 'messages'> = { model: modelNameOf(state.agent.model), tools: state.tools, maxTokens: state.agent.maxTokens };
+  // The provider's structured output, where it has one, shapes the final answer; the decider validates it either way.
+  if (state.outputSchema) settings.responseFormat = { name: 'output', schema: state.outputSchema };
   const memory = state.memory ? memoryPrompt(state.memory) : undefined;
   const system = [state.agent.system, memory].filter((part) => part !== undefined && part !== '').join('\n\n');
   if (system) settings.system = system;

@@ -12,6 +12,7 @@ import { compactionCallId, needsCompaction, nextCut, requestTokens } from './com
 import { evolve, type ActiveState, type DecidingState, type PendingTool, type SessionState } from './state.ts';
 import { runBuiltIn } from './waits.ts';
 import { spawnAgain } from './delegation.ts';
+import { checkAnswer, outputAttempts, outputRejected, unsatisfiedReason } from './structured-output.ts';
 
 /** Work for the shell. The decider never performs it; results come back as commands. */
 export type SessionEffect =
@@ -179,6 +180,12 @@ function finalAnswer(state: ActiveState, stopReason: string, output: string): De
   const answered = stopReason !== 'max_tokens' && stopReason !== 'refusal';
   // A conversation waits for the next message after each answer; a reply cut off or refused ends its turn too, and the user hears why.
   if (keepsOpen(state)) return recordThenContinue(state, { type: 'turn.completed', data: { turn: state.turns + 1, output, stopReason } });
+  if (answered && state.outputSchema) {
+    const check = checkAnswer(state.outputSchema, output);
+    const answers = state.outputRejections + 1;
+    if (check.kind === 'invalid' && answers < outputAttempts) return recordThenContinue(state, outputRejected(answers, check.errors));
+    if (check.kind !== 'valid') return { events: [completed(state, 'failed', { output, reason: unsatisfiedReason(check, answers) })], effects: [] };
+  }
   if (!answered || !takesGrades(state)) return { events: [endOfTurn(state, stopReason, output)], effects: [] };
   const submission = submitted(state, output);
   const after = evolve(state, { ...submission, ...placeholderMeta(state.sessionId, state.correlationId, state.n + 1) });
@@ -189,7 +196,7 @@ function finalAnswer(state: ActiveState, stopReason: string, output: string): De
 function gradedEnd(state: ActiveState, graded: Extract<DecidingState['after'], { kind: 'graded' }>): NewEvent {
   const { attempt, output, passed, score, changes } = graded;
   const grade = { attempt, score, passed };
-  if (passed) return completed(state, 'succeeded', { output, grade });
+  if (passed) return completed(state, 'succeeded', { output, grade, ...structuredOf(state, output) });
   const lacking = changes.length > 0 ? `: ${changes.join('; ')}` : '';
   return completed(state, 'failed', { output, grade, reason: `the answer did not pass its grade in ${attempt} attempt${attempt === 1 ? '' : 's'} (last score ${score})${lacking}` });
 }
@@ -202,7 +209,7 @@ function endOfTurn(state: ActiveState, stopReason: string, output: string): NewE
     case 'refusal':
       return completed(state, 'failed', { output, reason: 'the model refused the task' });
     default:
-      return completed(state, 'succeeded', { output });
+      return completed(state, 'succeeded', { output, ...structuredOf(state, output) });
   }
 }
 
@@ -263,7 +270,13 @@ function overBudget(state: ActiveState, limit: string, allowed: number, used: nu
   return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
-export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: Pick<EventData<'session.completed'>, 'output' | 'reason' | 'rewoundTo' | 'grade' | 'closedBy'>): NewEvent {
+/** The JSON value of an answer that satisfies the session's output schema, for `session.completed`; nothing without a schema. */
+function structuredOf(state: ActiveState, output: string): Pick<EventData<'session.completed'>, 'structuredOutput'> {
+  const check = state.outputSchema ? checkAnswer(state.outputSchema, output) : undefined;
+  return check?.kind === 'valid' ? { structuredOutput: check.value } : {};
+}
+
+export function completed(state: ActiveState, status: 'succeeded' | 'failed' | 'aborted', detail: Pick<EventData<'session.completed'>, 'output' | 'reason' | 'rewoundTo' | 'grade' | 'closedBy' | 'structuredOutput'>): NewEvent {
   return { type: 'session.completed', data: { status, ...detail, totals: state.totals } };
 }
 

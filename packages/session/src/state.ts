@@ -6,6 +6,7 @@ import {
   type EventOf,
   type DelegatingSession,
   type ForkOrigin,
+  type OutputSchema,
   type Policy,
   type SessionEvent,
   type StopReason,
@@ -23,6 +24,7 @@ import { countJudgement } from './judged-totals.ts';
 import { countGrade, gradedNext, sessionOutcomeOf, type SessionOutcome } from './outcomes.ts';
 import { hintAtStart, withForkHint } from './rewind-hint.ts';
 import { memoryUseOf, type LoadedMemory, type MemoryUse } from './memory.ts';
+import { outputSchemaOf, rejectedOutputMessage } from './structured-output.ts';
 import { withChildSpend, type ChildRun, type ParentCall } from './delegation.ts';
 import { recordInterrupt, recordMessage, recordSignal, recordTurn, takeSignalFor } from './turns.ts';
 import type { Compaction } from './compaction.ts';
@@ -73,6 +75,8 @@ interface Setup {
   parent: ParentCall | null;
   /** The sessions that delegated to it, nearest first (decider version 11 on); null for a run's root. */
   delegatedBy: DelegatingSession[] | null;
+  /** The JSON Schema its final answer must satisfy (decider version 12 on, a task or agent with `output`); null: any text. */
+  outputSchema: OutputSchema | null;
 }
 
 /** Why and by whom a session was paused, from its `session.paused`. */
@@ -123,6 +127,8 @@ interface Progress {
   children: ChildRun[];
   /** The call that handed the conversation off, once one did: the session ends as its child does. */
   handoff: string | null;
+  /** Answers sent back for not satisfying the output schema so far (decider version 12 on). */
+  outputRejections: number;
 }
 
 export interface RequestedCalls {
@@ -176,8 +182,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  *     `compaction`, `compactRequested`, `compactionTriedUpTo` and the conversation's `charsBefore`, `assistantAt` and `chars`, for compaction.
  * 13: `memoryUse`, `memory` and a call's `requestedN`, for memory.
  * 14: `parent`, `delegatedBy`, `children` and `handoff`, for delegation and handoffs.
+ * 15: `outputSchema` and `outputRejections`, for structured output.
  */
-export const sessionStateVersion = 14;
+export const sessionStateVersion = 15;
 
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -203,6 +210,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       memoryUse,
       parent: parent ?? null,
       delegatedBy: delegatedBy ?? null,
+      outputSchema: outputSchemaOf(event.data),
       n: event.n,
       paused: null,
       conversation: conversationOf({ role: 'user', content: [{ type: 'text', text: input }, ...hintAtStart({ forkedFrom: forkedFrom ?? null, deciderVersion })] }),
@@ -226,6 +234,7 @@ export function evolve(state: SessionState, event: SessionEvent): SessionState {
       memory: null,
       children: [],
       handoff: null,
+      outputRejections: 0,
     };
   }
   const evolved = evolveActive(withForkHint(state, event.n), event);
@@ -272,6 +281,8 @@ function evolveActive(state: ActiveState, event: SessionEvent): ActiveState {
       return { ...base(state), status: 'awaiting_grade', ...event.data, submitted: event.data.attempt, problems: 0 };
     case 'outcome.graded':
       return recordGrade(state, event.data);
+    case 'output.rejected':
+      return withUserMessage({ ...base(state), status: 'deciding', after: { kind: 'input' }, outputRejections: state.outputRejections + 1 }, rejectedOutputMessage(event.data));
     case 'session.completed':
       return { ...base(state), status: 'completed', outcome: event.data, paused: null };
     case 'message.received':
@@ -340,9 +351,13 @@ function recordGrade(state: ActiveState, graded: EventData<'outcome.graded'>): A
   if (graded.problem !== undefined) return { ...counted, problems: state.problems + 1 };
   const next = gradedNext(state.gradedBy, graded, state.output);
   if (next.kind === 'graded') return { ...base(counted), status: 'deciding', after: next };
-  const notes = state.notes.map((text) => ({ type: 'text' as const, text }));
-  const conversation = withMessage(state.conversation, { role: 'user', content: [{ type: 'text', text: next.message }, ...notes] });
-  return { ...base(counted), status: 'deciding', after: { kind: 'input' }, conversation, notes: [] };
+  return withUserMessage({ ...base(counted), status: 'deciding', after: { kind: 'input' } }, next.message);
+}
+
+/** `text` as the user message the model reads next, with any nudges waiting after it. */
+function withUserMessage<S extends ActiveState>(state: S, text: string): S {
+  const notes = state.notes.map((note) => ({ type: 'text' as const, text: note }));
+  return { ...state, conversation: withMessage(state.conversation, { role: 'user', content: [{ type: 'text', text }, ...notes] }), notes: [] };
 }
 
 /** `budget` with the limits a resume set; a limit it left out stays as it was, a tool's limit tool by tool. */
@@ -459,8 +474,8 @@ function spend(totals: Totals, usage: Usage, costUsd: number): Totals {
 
 /** The fields every active status shares, without the status-specific ones. */
 export function base(state: ActiveState): Setup & Progress {
-  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff } = state;
-  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff };
+  const { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff, outputSchema, outputRejections } = state;
+  return { sessionId, correlationId, agent, tools, budget, forkedFrom, deciderVersion, taskPolicy, nonIdempotentTools, gradedBy, memoryUse, parent, delegatedBy, n, paused, conversation, totals, requested, clock, sessionApprovals, interventions, notes, judgements, workspaceRevision, submitted, turns, queued, received, interrupts, signals, compaction, compactRequested, compactionTriedUpTo, memory, children, handoff, outputSchema, outputRejections };
 }
 
 export function fold(events: Iterable<SessionEvent>, state: SessionState = initialState()): SessionState {

@@ -96,6 +96,7 @@ export function observe(view: SessionView, event: SessionEvent): { view: Session
     case 'session.paused':
     case 'budget.exceeded':
     case 'outcome.submitted':
+    case 'output.rejected':
     case 'subagent.spawned':
     case 'subagent.completed':
     case 'session.completed':

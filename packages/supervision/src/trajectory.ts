@@ -66,6 +66,8 @@ function describe(event: SessionEvent): string | undefined {
       return `${event.data.limit} ${event.data.used} of ${event.data.allowed}`;
     case 'subagent.completed':
       return `${event.data.sessionId} ${event.data.status}${event.data.output === undefined ? '' : `: ${event.data.output}`}`;
+    case 'output.rejected':
+      return `the answer does not satisfy the output schema: ${event.data.errors.join('; ')}`;
     case 'outcome.graded':
       return event.data.problem ?? `attempt ${event.data.attempt} ${event.data.passed ? 'passed' : 'failed'} (score ${event.data.score}): ${event.data.changes.join('; ')}`;
     case 'message.received':

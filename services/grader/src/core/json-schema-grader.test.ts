@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraderSpec } from '@signalbox/events';
-import { gradeJsonSchema, maxOutputDepth, maxUniqueItems } from './json-schema-grader.ts';
+import { GraderSpec, maxCheckedDepth, maxUniqueItems } from '@signalbox/events';
+import { gradeJsonSchema } from './json-schema-grader.ts';
 
 const schemaGrader = (schema: unknown) => GraderSpec.parse({ kind: 'json_schema', name: 'shape', schema }) as Extract<GraderSpec, { kind: 'json_schema' }>;
 const person = schemaGrader({ type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } });
@@ -33,7 +33,7 @@ describe('the json_schema grader', () => {
   it('fails a deeply nested output without overflowing the stack, and validates a huge flat one', () => {
     const recursive = schemaGrader({ type: 'object', properties: { a: { $ref: '#' } } });
     const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
-    expect(gradeJsonSchema(recursive, deep)).toMatchObject({ passed: false, reason: `the output's JSON nests deeper than ${maxOutputDepth} levels` });
+    expect(gradeJsonSchema(recursive, deep)).toMatchObject({ passed: false, reason: `the output does not satisfy the schema: the JSON nests deeper than ${maxCheckedDepth} levels` });
     const big = JSON.stringify(Array.from({ length: 50_000 }, (_, i) => `item ${i}`));
     expect(gradeJsonSchema(schemaGrader({ type: 'array', items: { type: 'string' } }), big)).toMatchObject({ passed: true });
   });
@@ -42,7 +42,7 @@ describe('the json_schema grader', () => {
     const unique = schemaGrader({ type: 'array', uniqueItems: true });
     const started = performance.now();
     const long = JSON.stringify(Array.from({ length: 50_000 }, (_, i) => ({ k: `item ${i}` })));
-    expect(gradeJsonSchema(unique, long)).toMatchObject({ passed: false, reason: `the output holds an array of 50000 items, more than the grader checks for uniqueness (${maxUniqueItems})` });
+    expect(gradeJsonSchema(unique, long)).toMatchObject({ passed: false, reason: `the output does not satisfy the schema: an array of 50000 items is more than is checked for uniqueness (${maxUniqueItems})` });
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(gradeJsonSchema(unique, JSON.stringify([1, 2, 1]))).toMatchObject({ passed: false });
     expect(gradeJsonSchema(unique, JSON.stringify(Array.from({ length: 1_000 }, (_, i) => i)))).toMatchObject({ passed: true });

@@ -2,7 +2,7 @@ import type { CriterionVerdict, GradeJob, GraderResult, ModelRequest, ModelRespo
 import { z } from 'zod';
 import { clip } from './clip.ts';
 import type { SubmittedContent } from './function-grader.ts';
-import { jsonIn } from './json-in-text.ts';
+import { jsonIn } from '@signalbox/events';
 
 /** What the model grader is shown at most, in characters: the output, each file, all files, the task's input. */
 export const modelLimits = { output: 100_000, file: 20_000, files: 100_000, input: 20_000, reply: 200_000, changes: 20, change: 2_000 } as const;

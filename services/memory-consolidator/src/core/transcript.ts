@@ -109,6 +109,7 @@ function lineOf(event: SessionEvent, limits: TranscriptLimits): string | undefin
     case 'session.resumed':
     case 'budget.exceeded':
     case 'outcome.submitted':
+    case 'output.rejected':
     case 'outcome.graded':
     case 'subagent.spawned':
     case 'subagent.completed':

@@ -45,7 +45,7 @@ export async function handleTask(deps: TaskIngressDeps, message: JsMsg): Promise
   const sessionId = task.sessionId ?? sessionIdFor(message);
   const { tools, nonIdempotentTools } = await sessionTools(deps, sessionToolNames(agent, task));
   const budget = { ...agent.budget, ...task.budget };
-  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, memory: task.memory, nonIdempotentTools };
+  const command = { type: 'StartSession' as const, sessionId, correlationId: sessionId, agent, tools, input: task.input, budget, rubric: task.rubric, metadata: task.metadata, taskPolicy: task.policy, outcome: task.outcome, memory: task.memory, output: task.output, nonIdempotentTools };
   await deps.runner.execute(sessionId, command, {
     causationId: positionOf(message),
     onDecided: (appended) => reply({ status: appended > 0 ? 'accepted' : 'duplicate', sessionId }),

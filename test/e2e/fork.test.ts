@@ -102,6 +102,15 @@ describe('forking a session', () => {
     expect(fork.at(-1)).toMatchObject({ data: { status: 'succeeded', output: 'The notes say: eggs' } });
   });
 
+  it('goes on from a call requested but not yet allowed: checked again, answered with its recorded result, not run again', async () => {
+    const requested = original.find((event) => event.type === 'tool.requested')?.n ?? 0;
+    const toolsBefore = toolRuns;
+    const fork = await runtime.completedSession(await runtime.client.fork('original', { at: requested }));
+    expect(fork.slice(requested).map((event) => event.type)).toEqual(['permission.granted', 'tool.failed', 'model.requested', 'model.failed', 'session.completed']);
+    expect(fork.find((event) => event.type === 'tool.failed')?.data).toEqual(original.find((event) => event.type === 'tool.failed')?.data);
+    expect(toolRuns).toBe(toolsBefore);
+  });
+
   it('refuses a fork at or after completion, and an edit that does not fit the event', async () => {
     await expect(runtime.client.fork('original', { at: 9 })).rejects.toThrow(/completed at event 9/);
     await expect(runtime.client.fork('original', { at: 3, toolOutput: 'x' })).rejects.toThrow(/event 3 is model.responded/);

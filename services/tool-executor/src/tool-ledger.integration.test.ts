@@ -125,6 +125,18 @@ describe('tool ledger', () => {
     expect(runs.get('first/c1')).toBe(1);
   });
 
+  it("answers a fork's copy of a finished call (its origin's idempotency key) with the recorded result, addressed to the fork", async () => {
+    const origin = await inbox('origin');
+    await js.publish(names.subjects.toolJob('test.send'), encode(job('origin', 'test.send')));
+    const ran = await origin.next();
+    origin.close();
+    const forked = await inbox('fork-of-origin');
+    await js.publish(names.subjects.toolJob('test.send'), encode({ ...job('fork-of-origin', 'test.send'), callId: 'c1', idempotencyKey: 'origin/c1' }));
+    expect(await forked.next()).toEqual({ ...ran, sessionId: 'fork-of-origin' });
+    forked.close();
+    expect(runs.get('origin/c1')).toBe(1);
+  });
+
   it('answers a non-idempotent call cut off mid-run with outcome unknown, without running it', async () => {
     const results = await inbox('cut-off');
     const toolJob = job('cut-off', 'test.send');

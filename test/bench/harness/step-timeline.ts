@@ -63,7 +63,7 @@ export type Segments = Partial<Record<SegmentName, number>>;
 export interface TimelineInputs {
   /** Server timestamps minus this are on the benchmark's clock. */
   serverOffsetUs: number | undefined;
-  /** When the probe thread saw each job (by idempotency key) and tool result (key + `/result`) pass, µs. */
+  /** When the probe thread saw each job (by `<session>:<idempotency key>`) and tool result (that + `/result`) pass, µs. */
   probed: ReadonlyMap<string, number> | undefined;
 }
 
@@ -74,7 +74,7 @@ interface StepEvents {
   toolRequested: StoredEvent;
   granted: StoredEvent | undefined;
   next: StoredEvent;
-  /** The tool call's idempotency key: the id its job and result pass the server under. */
+  /** `<session>:<idempotency key>` of the tool call: the id its job and result pass the server under. */
   key: string;
 }
 
@@ -107,7 +107,7 @@ function stepAt(log: readonly StoredEvent[], position: number): StepEvents | und
   const granted = rest[0]?.event.type === 'permission.granted' ? rest[0] : undefined;
   const [toolCompleted, next] = granted ? rest.slice(1) : rest;
   if (toolCompleted?.event.type !== 'tool.completed' || next?.event.type !== 'model.requested') return undefined;
-  return { requested, responded, toolRequested, granted, next, key: toolRequested.event.data.idempotencyKey };
+  return { requested, responded, toolRequested, granted, next, key: `${toolRequested.event.sessionId}:${toolRequested.event.data.idempotencyKey}` };
 }
 
 function segmentsOf(step: StepEvents, { serverOffsetUs, probed }: TimelineInputs): Segments | undefined {

@@ -90,9 +90,10 @@ export function liveToolPort(js: JetStreamClient, names: Naming, actor: string):
   return {
     dispatch: async (sessionId, jobs) => {
       const replyTo = names.subjects.actorInbox(sessionId, actor);
-      // The idempotency key doubles as the message id, so a re-dispatch within the window (a retry
-      // after a lost ack included) is dropped by the stream.
-      const options = (job: ToolJob) => ({ msgID: job.idempotencyKey, retries: transientRetries });
+      // The session and idempotency key make the message id, so a re-dispatch within the window (a retry
+      // after a lost ack included) is dropped by the stream. A fork's copy of a call keeps its origin's
+      // key (the ledger answers it with the origin's result), but is a job of its own.
+      const options = (job: ToolJob) => ({ msgID: `${job.sessionId}:${job.idempotencyKey}`, retries: transientRetries });
       await Promise.all(jobs.map((job) => js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), options(job))));
       return [];
     },

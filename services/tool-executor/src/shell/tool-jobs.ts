@@ -107,7 +107,8 @@ async function carryOut(
 ): Promise<ToolResult | undefined> {
   switch (plan.action) {
     case 'replay':
-      return plan.result;
+      // Recorded for the job that ran the call; a fork dispatching its copy of the call (same key) gets it too, as its own.
+      return { ...plan.result, sessionId: job.sessionId, callId: job.callId };
     case 'wait':
       throw new CallInFlightError(plan.reason);
     case 'unknown': {
@@ -227,8 +228,9 @@ function finished(deps: ToolJobDeps, result: ToolResult, job: ToolJob): LedgerEn
 
 async function sendResult(deps: ToolJobDeps, job: ToolJob, result: ToolResult): Promise<void> {
   await deps.js.publish(resultSubject(deps.names, job), encode(result), {
-    // However many deliveries answer a call, one result lands (within the stream's duplicate window).
-    msgID: `${job.idempotencyKey}/result`,
+    // However many deliveries answer a call, one result lands (within the stream's duplicate window); a
+    // fork's copy of the call, under its origin's key, is another session's call with a result of its own.
+    msgID: `${job.sessionId}:${job.idempotencyKey}/result`,
   });
 }
 

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createLogger, RuntimeConfig, type Logger, type RunningService, type Service } from '@signalbox/runtime';
+import { createLogger, createRuntimeMetrics, RuntimeConfig, type Logger, type RunningService, type Service } from '@signalbox/runtime';
 import { naming } from '@signalbox/events';
 import { openEventReader, provision } from '@signalbox/store';
 
@@ -70,7 +70,7 @@ export async function startCapturedHost(nc: NatsConnection, services: readonly S
   for (const service of services) {
     const destination = { write: (line: string) => void logs.lines.push(JSON.parse(line) as Record<string, unknown>) };
     const logger: Logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel, destination });
-    running.push(await service.start({ nc, names, config, logger, store }));
+    running.push(await service.start({ nc, names, config, logger, store, metrics: createRuntimeMetrics(config.instance) }));
   }
   return { stop: async () => void (await Promise.all(running.map((service) => service.stop()))) };
 }

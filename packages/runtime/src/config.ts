@@ -44,6 +44,8 @@ export const Environment = z.object({
   SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: z.string().min(1).optional().describe('secret: during a key rotation, the file of the key secrets were sealed under before (opens, never seals)'),
   SIGNALBOX_RETENTION: z.string().min(1).optional().describe('how long completed sessions are kept before the retention sweeper deletes them, like 30d (an agent\'s `retention` wins); unset: kept for ever'),
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
+  SIGNALBOX_METRICS_PORT: z.string().min(1).optional().describe("serve Prometheus metrics on this port at /metrics (0: any free port; unset: none)"),
+  SIGNALBOX_METRICS_HOST: z.string().min(1).optional().describe('the address the metrics endpoint listens on (default 127.0.0.1)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('secret: the openai provider'),
@@ -137,12 +139,16 @@ export const RuntimeConfig = z.object({
   retention: RetentionPeriod.optional(),
   /** Model provider endpoints, with their keys (never logged: `maskedConfig` for showing them). */
   models: ProviderConfig.prefault({ providers: {} }),
+  /** Where the process serves Prometheus metrics (`/metrics`); no port: it serves none. Loopback unless told otherwise. */
+  metrics: z.object({ port: z.coerce.number().int().min(0).max(65_535).optional(), host: z.string().min(1).default('127.0.0.1') }).prefault({}),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
 /** Which variable sets which setting. */
 const settingsByVariable = {
   NATS_URL: ['natsUrl'],
+  SIGNALBOX_METRICS_PORT: ['metrics', 'port'],
+  SIGNALBOX_METRICS_HOST: ['metrics', 'host'],
   SIGNALBOX_NATS_USER: ['natsAuth', 'user'],
   SIGNALBOX_NATS_PASSWORD: ['natsAuth', 'password'],
   SIGNALBOX_NATS_TOKEN: ['natsAuth', 'token'],

@@ -14,6 +14,7 @@ import type { Naming } from '@signalbox/events';
 import { provisionTimeoutMs } from '@signalbox/store';
 import { deadLetter, deadLetterInputOf, isPermanent } from './dead-letter.ts';
 import type { Logger } from './logger.ts';
+import type { RuntimeMetrics } from './metrics.ts';
 
 export interface DurableWorkerOptions {
   nc: NatsConnection;
@@ -38,6 +39,8 @@ export interface DurableWorkerOptions {
   onDeadLetter?(message: JsMsg, reason: string, seq: number): Promise<void>;
   /** For a durable only this process uses: the server deletes it once it has not been pulled from for this long. */
   deleteWhenIdleMs?: number;
+  /** Where the durable's backlog is reported (`signalbox_consumer_pending`), unless it is one only this process uses. */
+  metrics?: RuntimeMetrics;
 }
 
 export interface RunningWorker {
@@ -142,6 +145,8 @@ export async function endWhenDurableGone(messages: ConsumerMessages): Promise<vo
 }
 
 async function handleOne(options: DurableWorkerOptions, message: JsMsg, ackWaitMs: number): Promise<void> {
+  // Each delivery says how many messages the consumer still holds for delivery: its backlog, for free.
+  if (options.deleteWhenIdleMs === undefined) options.metrics?.consumerPending.set({ stream: options.stream, durable: options.durable }, message.info.pending);
   try {
     await settle(options, message, ackWaitMs);
   } catch (error) {

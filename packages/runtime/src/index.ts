@@ -14,6 +14,8 @@ export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
 export { InvalidCommandError, sendToSession } from './send-to-session.ts';
 export type { SendToSessionOptions, SentCommand } from './send-to-session.ts';
+export { createRuntimeMetrics, serveMetrics } from './metrics.ts';
+export type { MetricsServer, RuntimeMetrics } from './metrics.ts';
 export { startHost, stopOnSignals } from './service.ts';
 export type { Host, RunningService, Service, ServiceContext } from './service.ts';
 export { startTimerForwarder } from './timer-forwarder.ts';

@@ -4,6 +4,7 @@ import { isPermissionDenied, missingProvisioning, openEventReader, provision, Pr
 import type { RuntimeConfig } from './config.ts';
 import { connectNats } from './connection.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createRuntimeMetrics, serveMetrics, type MetricsServer, type RuntimeMetrics } from './metrics.ts';
 
 /** What every service gets from its host. */
 export interface ServiceContext {
@@ -16,6 +17,8 @@ export interface ServiceContext {
    * session by sending it a command. Only the session actor appends, through an `EventStore` it opens.
    */
   store: EventReader;
+  /** The process's metrics: each service records its own; served at `/metrics` when `config.metrics.port` is set. */
+  metrics: RuntimeMetrics;
 }
 
 export interface Service {
@@ -31,6 +34,9 @@ export interface RunningService {
 export interface Host {
   readonly nc: NatsConnection;
   readonly names: Naming;
+  readonly metrics: RuntimeMetrics;
+  /** Where the process serves its metrics, when `config.metrics.port` is set. */
+  readonly metricsUrl: string | undefined;
   /** Stops every service (draining in-flight work), then the connection. */
   stop(): Promise<void>;
 }
@@ -41,8 +47,11 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const label = services.map((service) => service.name).join('+') || 'signalbox';
   const nc = await connectNats(config.natsUrl, `${label}@${config.instance}`, { ...config.natsAuth, inboxPrefix: config.natsAuth.inboxPrefix ?? serviceInboxPrefix(label) });
   const running: RunningService[] = [];
+  const metrics = createRuntimeMetrics(config.instance);
+  let endpoint: MetricsServer | undefined;
   const stop = async (): Promise<void> => {
     await Promise.all(running.map((service) => service.stop()));
+    await endpoint?.close();
     await nc.drain();
   };
   try {
@@ -50,14 +59,16 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
     const store = await startingStep('opening the event reader', () => openEventReader(nc, names));
     for (const service of services) {
       const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });
-      running.push(await startingStep(`starting ${service.name}`, () => service.start({ nc, names, config, logger, store })));
+      running.push(await startingStep(`starting ${service.name}`, () => service.start({ nc, names, config, logger, store, metrics })));
     }
+    const { port, host } = config.metrics;
+    if (port !== undefined) endpoint = await startingStep(`serving metrics on ${host}:${port}`, () => serveMetrics(metrics, host, port));
   } catch (error) {
     // A host that fails to start leaves nothing running behind it: a caller may simply try again.
     await stop().catch(() => nc.close());
     throw error;
   }
-  return { nc, names, stop };
+  return { nc, names, metrics, metricsUrl: endpoint?.url, stop };
 }
 
 /** Names the step a host failed in: a bare request timeout does not say which request. */

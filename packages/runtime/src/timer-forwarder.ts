@@ -4,6 +4,7 @@ import { DecodeError, encode, parseJson, ScheduledCommand, timerHeader, validate
 import { Rejection } from './dead-letter.ts';
 import { startDurableWorker, type RunningWorker } from './durable-worker.ts';
 import type { Logger } from './logger.ts';
+import type { RuntimeMetrics } from './metrics.ts';
 import { armTimer } from './timers.ts';
 
 export interface TimerForwarderOptions {
@@ -12,6 +13,7 @@ export interface TimerForwarderOptions {
   logger: Logger;
   ackWaitMs?: number;
   clock?: () => number;
+  metrics?: RuntimeMetrics;
 }
 
 interface ForwarderDeps {
@@ -38,6 +40,7 @@ export async function startTimerForwarder(options: TimerForwarderOptions): Promi
     filterSubject: names.subjects.dueTimers,
     deadLetterSource: 'timers',
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     handle: (message) => forwardFiring(deps, message),
   });
 }

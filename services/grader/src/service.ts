@@ -66,6 +66,7 @@ export function graderService(options: GraderOptions = {}): Service {
         durable: graderDurable,
         filterSubject: names.subjects.gradeJobs,
         deadLetterSource: 'jobs',
+        metrics: context.metrics,
         concurrency: options.concurrency ?? 4,
         maxDeliver: options.maxDeliver ?? 5,
         ackWaitMs: options.ackWaitMs ?? config.ackWaitMs,

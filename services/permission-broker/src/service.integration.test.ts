@@ -3,7 +3,7 @@ import { createInbox, type NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
 import { decode, encode, naming, PermissionBrokerStatus, PermissionReply, type PermissionCheck, type PermissionVerdict } from '@signalbox/events';
 import { checkGrant } from '@signalbox/policy';
-import { connectNats, createLogger, RuntimeConfig, startHost, type Host, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, startHost, type Host, type RunningService } from '@signalbox/runtime';
 import { openEventReader, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   replicaA = await startHost([permissionBrokerService({ clock: () => now })], configOf('broker-a', seedA));
   const logger = createLogger({ service: 'permission-broker', instance: 'broker-b', level: 'debug', destination: { write: (line: string) => void linesOfB.push(line) } });
   const store = await openEventReader(nc, names);
-  replicaB = await permissionBrokerService({ clock: () => now }).start({ nc, names, config: configOf('broker-b', seedB), logger, store });
+  replicaB = await permissionBrokerService({ clock: () => now }).start({ nc, names, config: configOf('broker-b', seedB), logger, store, metrics: createRuntimeMetrics('broker-b') });
 });
 afterAll(async () => {
   await replicaB?.stop();

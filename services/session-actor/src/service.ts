@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
-import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
 import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
@@ -16,6 +16,7 @@ import { adoptOrphanedResults, type OrphanedResultsDeps } from './shell/orphaned
 import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { vaultProviderKeys } from './shell/provider-keys.ts';
 import { listenForInterrupts } from './shell/interrupts.ts';
+import { countAppended } from './shell/appended-metrics.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
 
@@ -47,7 +48,7 @@ export interface SessionActorOptions {
 export function sessionActorService(options: SessionActorOptions = {}): Service {
   return {
     name: 'session-actor',
-    start: async ({ nc, names, logger, config }) => {
+    start: async ({ nc, names, logger, config, metrics }) => {
       // The one writer of session logs: it opens the appending store itself, where every other
       // service has only the host's read-only view (`ServiceContext.store`).
       const store = await EventStore.open(nc, names);
@@ -66,6 +67,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         instance: config.instance,
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(pooledRandom()),
+        onAppended: countAppended(metrics),
         actor,
         permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
         eventPartitions: config.eventPartitions,
@@ -74,7 +76,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;
-      const common = { nc, names, logger, concurrency: options.concurrency ?? concurrency, ackWaitMs: config.ackWaitMs, maxDeliver };
+      const common = { nc, names, logger, concurrency: options.concurrency ?? concurrency, ackWaitMs: config.ackWaitMs, maxDeliver, metrics };
       const tasks = await startDurableWorker({
         ...common,
         stream: names.streams.tasks,
@@ -87,7 +89,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
       const children = { nc, names, agents: ingress.agents, logger };
       const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, children, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
-      const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs });
+      const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs, metrics });
       const interrupts = listenForInterrupts(nc, names, runner.inFlight, logger);
       return {
         stop: async () => {
@@ -123,7 +125,7 @@ function liveModels(nc: NatsConnection, names: Naming, config: RuntimeConfig): M
 
 interface InboxesDeps {
   /** What every durable worker of the actor shares. */
-  worker: { nc: NatsConnection; names: Naming; logger: Logger; concurrency: number; ackWaitMs: number; maxDeliver: number };
+  worker: { nc: NatsConnection; names: Naming; logger: Logger; concurrency: number; ackWaitMs: number; maxDeliver: number; metrics: RuntimeMetrics };
   runner: SessionRunner;
   /** The log, which a fork's first events are read from. */
   store: EventStore;

@@ -58,6 +58,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         instance: context.config.instance,
         now: options.clock ?? Date.now,
         running: new RunningCalls(),
+        metrics: context.metrics,
       };
       const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
       const workers = await Promise.all(
@@ -70,6 +71,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
             durable: toolJobDurable(tool),
             filterSubject: context.names.subjects.toolJob(tool),
             deadLetterSource: 'jobs',
+            metrics: context.metrics,
             concurrency: options.concurrency ?? context.config.toolExecutor.concurrency,
             maxDeliver: options.maxDeliver ?? context.config.toolExecutor.maxDeliver,
             ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,

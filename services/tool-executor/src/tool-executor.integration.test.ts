@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm } from '@nats-io/obj';
 import { decode, encode, errorHeader, naming, ToolResult, type ToolJob } from '@signalbox/events';
-import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, type RunningService } from '@signalbox/runtime';
 import { EventStore, provision, readToolDefinitions, UnadvertisedToolsError } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ beforeAll(async () => {
     config: RuntimeConfig.parse({}),
     logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
     store: await EventStore.open(nc, names),
+    metrics: createRuntimeMetrics('test'),
   };
   // One job at a time, so a test can tell the order results arrive in.
   executor = await toolExecutorService({ tools: [...workspaceTools, failing], concurrency: 1 }).start(context);

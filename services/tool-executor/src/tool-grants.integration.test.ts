@@ -4,7 +4,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@n
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decode, encode, errorHeader, naming, ToolJob, ToolResult } from '@signalbox/events';
 import { signGrant } from '@signalbox/policy';
-import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, type RunningService } from '@signalbox/runtime';
 import { EventStore, provision, SecretVault, vaultKeyOf } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   nc = await connectNats(server.url, 'tool-grants-test');
   js = jetstream(nc);
   await provision(nc, names);
-  const context = { nc, names, config: RuntimeConfig.parse({}), logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }), store: await EventStore.open(nc, names) };
+  const context = { nc, names, config: RuntimeConfig.parse({}), logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }), store: await EventStore.open(nc, names), metrics: createRuntimeMetrics('test') };
   await (await SecretVault.open(nc, names)).set('DEPLOY_TOKEN', 'deploy-token-value-7e1', vaultKey);
   const vaultKeys = { current: vaultKey };
   executor = await toolExecutorService({ tools: [destructive, namedHostsTool('hosts.checked'), secretTool('vault.checked')], grantSigners: [broker.getPublicKey()], clock: () => now, maxDeliver: 1, vaultKeys }).start(context);

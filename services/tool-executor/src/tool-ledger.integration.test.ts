@@ -2,7 +2,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@n
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decode, encode, naming, ToolResult, type ToolJob } from '@signalbox/events';
-import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, type RunningService } from '@signalbox/runtime';
 import { EventStore, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,7 @@ beforeAll(async () => {
     config: RuntimeConfig.parse({ instance: 'exec-test' }),
     logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
     store: await EventStore.open(nc, names),
+    metrics: createRuntimeMetrics('test'),
   };
   const tools = [countingTool('test.count', true), countingTool('test.send', false), oversized];
   executor = await toolExecutorService({ tools, concurrency: 1, maxDeliver: 2 }).start(context);

@@ -2,7 +2,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@n
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decode, encode, naming, ToolResult, type ToolJob } from '@signalbox/events';
-import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, type RunningService } from '@signalbox/runtime';
 import { EventStore, provision, toolLedgerKey } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ beforeAll(async () => {
     config: RuntimeConfig.parse({}),
     logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
     store: await EventStore.open(nc, names),
+    metrics: createRuntimeMetrics('test'),
   };
   // Two executors sharing the tools' durables, as in a deployment: two children's calls can run at once.
   for (let i = 0; i < 2; i++) executors.push(await toolExecutorService({ tools: workspaceTools, concurrency: 4 }).start(context));

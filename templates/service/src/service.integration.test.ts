@@ -1,7 +1,7 @@
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decode, InboxCommand, naming, type NewEvent } from '@signalbox/events';
-import { connectNats, createLogger, RuntimeConfig, type RunningService } from '@signalbox/runtime';
+import { connectNats, createLogger, createRuntimeMetrics, RuntimeConfig, type RunningService } from '@signalbox/runtime';
 import { emptyHead, EventStore, provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await provision(nc, names);
   store = await EventStore.open(nc, names);
   const logger = createLogger({ service: 'tool-deadline', instance: 'test', level: 'silent' });
-  service = await toolDeadlineService({ deadlineMs: 60_000, checkEveryMs: 50 }).start({ nc, names, config: RuntimeConfig.parse({}), logger, store });
+  service = await toolDeadlineService({ deadlineMs: 60_000, checkEveryMs: 50 }).start({ nc, names, config: RuntimeConfig.parse({}), logger, store, metrics: createRuntimeMetrics('test') });
 });
 afterAll(async () => {
   await service?.stop();

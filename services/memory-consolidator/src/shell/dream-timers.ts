@@ -64,6 +64,7 @@ export function startDreamFirings(context: ServiceContext, memory: MemoryPort, c
     logger,
     stream: names.streams.timers,
     durable: dreamTimersDurable,
+    metrics: context.metrics,
     filterSubject: names.subjects.allDreamTimersDue,
     deadLetterSource: 'dream-timers',
     handle: async (message) => {

@@ -22,6 +22,8 @@ export interface SessionLogDeps {
   instance: string;
   clock: () => number;
   newId: () => string;
+  /** Told the events of each append once it is acknowledged (the process's metrics count them). */
+  onAppended?: (events: readonly SessionEvent[]) => void;
 }
 
 /** A command decided and its events appended: the session as it now stands, and what it asks for. */
@@ -134,6 +136,7 @@ export class SessionLog {
     }
     const events = this.#envelop(sessionId, session, proposed, causationId, command);
     const head = await this.#deps.store.append(sessionId, events, session.head);
+    this.#deps.onAppended?.(events);
     const next = { state: fold(events, session.state), head };
     this.#cache.set(sessionId, next);
     this.#deps.snapshots.appended(sessionId, session.head.n, next);

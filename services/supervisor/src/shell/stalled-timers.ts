@@ -1,7 +1,7 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, encode, InterventionCommand, type Naming } from '@signalbox/events';
-import { Rejection, sendToSession, startDurableWorker, type Logger, type RunningWorker } from '@signalbox/runtime';
+import { Rejection, sendToSession, startDurableWorker, type Logger, type RunningWorker, type RuntimeMetrics } from '@signalbox/runtime';
 import type { StalledEffect } from '../core/stalled.ts';
 
 /** How soon a timer whose time has passed (armed while catching up on an old log) fires: at once, after this event. */
@@ -66,11 +66,12 @@ export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger,
  * replicas share one durable. What fires is checked as any input: a stalled intervention of the
  * session whose subject it fired on, else it is dead-lettered.
  */
-export function startStalledFirings(nc: NatsConnection, names: Naming, logger: Logger): Promise<RunningWorker> {
+export function startStalledFirings(nc: NatsConnection, names: Naming, logger: Logger, metrics: RuntimeMetrics): Promise<RunningWorker> {
   return startDurableWorker({
     nc,
     names,
     logger,
+    metrics,
     stream: names.streams.timers,
     durable: 'supervisor-stalled',
     filterSubject: names.subjects.allStalledTimersDue,

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { assertNever, encode, isSubjectToken, toolCallResult, ToolJob, type Naming, type ToolResult } from '@signalbox/events';
-import { decodeDeadLettered, decodeWork, positionOf, Rejection, type Logger } from '@signalbox/runtime';
+import { decodeDeadLettered, decodeWork, positionOf, Rejection, type Logger, type RuntimeMetrics } from '@signalbox/runtime';
 import { checkGrant } from '@signalbox/policy';
 import type { WorkspaceFiles } from '@signalbox/store';
 import { execute, type ToolCatalogue } from './execute.ts';
@@ -32,6 +32,8 @@ export interface ToolJobDeps {
   now: () => number;
   /** The calls running here, by session, which an interrupt of their session stops. */
   running: RunningCalls;
+  /** Where the calls this executor runs are counted and timed. */
+  metrics?: RuntimeMetrics;
 }
 
 /** Another delivery holds a live claim on the call: this one is retried later and then finds the result. */
@@ -65,6 +67,7 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
   const ran = await runUnlessSeen(deps, job, message, jobId, logger);
   if (ran) {
     logger.info({ status: ran.outcome.status, durationMs: ran.durationMs, plan: 'run' }, 'tool call answered');
+    countRun(deps, ran);
     return;
   }
   for (let round = 0; round < maxLedgerRounds; round += 1) {
@@ -73,6 +76,7 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
     const result = await carryOut(deps, job, plan, record, jobId, logger);
     if (result === undefined) continue; // another delivery wrote the entry first: read it again
     if (plan.action !== 'run') await sendResult(deps, job, result);
+    else countRun(deps, result);
     logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: plan.action }, 'tool call answered');
     return;
   }
@@ -215,6 +219,12 @@ async function readLedger(deps: ToolJobDeps, job: ToolJob): Promise<LedgerRecord
 function planningContext(deps: ToolJobDeps, job: ToolJob, jobId: string) {
   const tool = deps.tools.get(job.tool);
   return { job: jobId, now: deps.now(), tool: { name: job.tool, idempotent: isIdempotent(deps, job), timeoutMs: tool?.timeoutMs ?? 0 } };
+}
+
+/** A call this executor ran (not one answered from the ledger): counted by tool and status, and timed. */
+function countRun(deps: ToolJobDeps, result: ToolResult): void {
+  deps.metrics?.toolCalls.inc({ tool: result.tool, status: result.outcome.status });
+  deps.metrics?.toolCallSeconds.observe({ tool: result.tool }, result.durationMs / 1_000);
 }
 
 /** A tool this executor does not have runs nothing, so answering that again is always safe. */

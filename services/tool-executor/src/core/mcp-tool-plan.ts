@@ -1,0 +1,63 @@
+import { maxSchemaBytes, maxSchemaDepth, schemaBoundsProblem } from '@signalbox/events';
+import { mapToolNames } from './mcp-tool-names.ts';
+
+/** A tool as an MCP server lists it (`tools/list`), the parts Signalbox uses. */
+export interface ListedMcpTool {
+  name: string;
+  description?: string | undefined;
+  inputSchema: unknown;
+  annotations?: { readOnlyHint?: boolean | undefined; idempotentHint?: boolean | undefined } | undefined;
+}
+
+/** One MCP tool as Signalbox offers it. */
+export interface McpToolPlan {
+  /** `mcp.<server>.<tool>`. */
+  name: string;
+  /** The server's own name for it: what a call sends. */
+  mcpName: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  /** Only when the server says the tool only reads, or is idempotent: otherwise a call cut off mid-run has an unknown outcome. */
+  idempotent: boolean;
+}
+
+/** Tools one server may offer: more is a hostile or broken server, and each is model context in every session that lists it. */
+export const maxToolsPerServer = 128;
+/** Characters of a tool's description shown to the model; the rest is cut. */
+export const maxDescriptionChars = 4096;
+
+/** The tools a server's listing offers, and those refused, each with the reason (for the log and for doctor). */
+export function planMcpTools(server: string, listed: readonly ListedMcpTool[]): { tools: McpToolPlan[]; refused: { tool: string; reason: string }[] } {
+  const kept = listed.slice(0, maxToolsPerServer);
+  const refused = listed.slice(maxToolsPerServer).map((tool) => ({ tool: String(tool.name), reason: `the server offers more than ${maxToolsPerServer} tools` }));
+  const names = mapToolNames(server, kept.map((tool) => tool.name));
+  const tools: McpToolPlan[] = [];
+  for (const tool of kept) {
+    const mapped = names.get(tool.name) ?? { refused: 'it has no name' };
+    const problem = 'refused' in mapped ? mapped.refused : schemaProblem(tool.inputSchema);
+    if ('refused' in mapped || problem !== undefined) {
+      refused.push({ tool: tool.name, reason: problem ?? 'it has no name' });
+      continue;
+    }
+    tools.push({
+      name: mapped.name,
+      mcpName: tool.name,
+      description: (tool.description ?? '').slice(0, maxDescriptionChars),
+      inputSchema: tool.inputSchema as Record<string, unknown>,
+      idempotent: tool.annotations?.idempotentHint === true || tool.annotations?.readOnlyHint === true,
+    });
+  }
+  return { tools, refused };
+}
+
+/** Why an input schema cannot be shown to a model and checked, or undefined. */
+function schemaProblem(schema: unknown): string | undefined {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return 'its input schema is not a JSON object';
+  const bounds = schemaBoundsProblem(schema);
+  if (bounds === 'too_deep') return `its input schema nests more than ${maxSchemaDepth} levels deep`;
+  if (bounds === 'too_big') return `its input schema is larger than ${maxSchemaBytes} bytes as JSON`;
+  if ((schema as { type?: unknown }).type !== 'object') return 'its input schema is not of type "object"';
+  const bytes = Buffer.byteLength(JSON.stringify(schema), 'utf8');
+  if (bytes > maxSchemaBytes) return `its input schema is ${bytes} bytes as JSON, more than ${maxSchemaBytes}`;
+  return undefined;
+}

@@ -1,0 +1,145 @@
+import { readFile } from 'node:fs/promises';
+import type { McpServerStatus } from '@signalbox/events';
+import type { Logger } from '@signalbox/runtime';
+import { parse as parseYaml } from 'yaml';
+import { McpServersFile, secretsOfServer, type McpServerConfig } from '../core/mcp-config.ts';
+import { mcpResultText } from '../core/mcp-results.ts';
+import type { McpToolPlan } from '../core/mcp-tool-plan.ts';
+import { McpConnection } from './mcp-connection.ts';
+import { jsonSchemaInput } from './mcp-input.ts';
+import type { ToolSpec } from './tool.ts';
+
+/** The installation's MCP servers file that cannot be used: unreadable, not YAML or JSON, or not the expected shape. */
+export class McpServersFileError extends Error {
+  override readonly name = 'McpServersFileError';
+  readonly code = 'invalid_mcp_servers_file';
+}
+
+/** Reads and checks the servers file (`SIGNALBOX_MCP_SERVERS`): YAML, of which JSON is a part. */
+export async function readMcpServersFile(path: string): Promise<McpServerConfig[]> {
+  let data: unknown;
+  try {
+    data = parseYaml(await readFile(path, 'utf8'), { maxAliasCount: 100 });
+  } catch (error) {
+    throw new McpServersFileError(`the MCP servers file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const parsed = McpServersFile.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; ');
+    throw new McpServersFileError(`the MCP servers file ${path} is not valid: ${issues}`);
+  }
+  return parsed.data.servers;
+}
+
+export interface McpServersDeps {
+  openSecret?: (name: string) => Promise<string>;
+  logger: Logger;
+  now(): number;
+  /** The executor's tools by name: MCP tools are added and removed here as their servers list them. */
+  catalogue: Map<string, ToolSpec>;
+  /** Told of tools that are new in the catalogue, to advertise them and take their jobs. */
+  offer(tools: readonly ToolSpec[]): Promise<void>;
+  /** Told of each server's status as it changes, and at each health check. */
+  record(status: McpServerStatus): Promise<void>;
+  healthIntervalMs?: number;
+  firstBackoffMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface McpServers {
+  statuses(): McpServerStatus[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects every server (waiting for each one's first try, so a reachable server's tools are there
+ * before jobs are taken), keeps their tools in the catalogue, and checks their health.
+ */
+export async function startMcpServers(configs: readonly McpServerConfig[], deps: McpServersDeps): Promise<McpServers> {
+  const owned = new Map<string, Set<string>>();
+  let offering = Promise.resolve();
+  const connections = configs.map((config) => {
+    const connection: McpConnection = new McpConnection(config, {
+      ...deps,
+      onChange: (status, plans) => {
+        // Changes are applied in order, one at a time: a listing must not overtake the one before it.
+        offering = offering.then(() => applyListing(config, connection, plans, owned, deps)).then(
+          () => deps.record(status),
+          (error: unknown) => deps.logger.error({ err: error, server: config.name }, 'could not offer or record MCP tools'),
+        );
+      },
+    });
+    return connection;
+  });
+  await Promise.all(connections.map((connection) => connection.start()));
+  await offering;
+  const healthIntervalMs = deps.healthIntervalMs ?? 30_000;
+  const health = setInterval(() => {
+    for (const connection of connections) void connection.check(Math.min(5_000, healthIntervalMs)).then(() => deps.record({ ...connection.status, at: deps.now() }));
+  }, healthIntervalMs);
+  health.unref();
+  return {
+    statuses: () => connections.map((connection) => connection.status),
+    stop: async () => {
+      clearInterval(health);
+      await Promise.all(connections.map((connection) => connection.stop()));
+      await offering;
+    },
+  };
+}
+
+/** Puts a server's listed tools in the catalogue (new ones offered), and takes out those it no longer lists. */
+async function applyListing(config: McpServerConfig, connection: McpConnection, plans: readonly McpToolPlan[], owned: Map<string, Set<string>>, deps: McpServersDeps): Promise<void> {
+  const mine = owned.get(config.name) ?? new Set<string>();
+  owned.set(config.name, mine);
+  const listed = new Set(plans.map((plan) => plan.name));
+  for (const name of mine) {
+    if (!listed.has(name)) {
+      deps.catalogue.delete(name);
+      mine.delete(name);
+    }
+  }
+  const added: ToolSpec[] = [];
+  for (const plan of plans) {
+    const taken = deps.catalogue.get(plan.name);
+    if (taken !== undefined && !mine.has(plan.name)) {
+      deps.logger.warn({ server: config.name, tool: plan.name }, 'MCP tool not offered: another tool of this executor has its name');
+      continue;
+    }
+    const spec = toolSpecOf(config, connection, plan, deps.logger);
+    if (spec === undefined) continue;
+    if (taken === undefined) added.push(spec);
+    deps.catalogue.set(plan.name, spec);
+    mine.add(plan.name);
+  }
+  if (added.length > 0) await deps.offer(added);
+}
+
+/**
+ * An MCP tool as a Signalbox tool. It needs the vault secrets its server's environment or headers
+ * hold: a session may use a server that holds a secret only when its policy grants that secret.
+ */
+function toolSpecOf(config: McpServerConfig, connection: McpConnection, plan: McpToolPlan, logger: Logger): ToolSpec<Record<string, unknown>> | undefined {
+  let input: ReturnType<typeof jsonSchemaInput>;
+  try {
+    input = jsonSchemaInput(plan.inputSchema);
+  } catch (error) {
+    logger.warn({ server: config.name, tool: plan.name, reason: error instanceof Error ? error.message.slice(0, 300) : String(error) }, 'MCP tool not offered: its input schema cannot be compiled');
+    return undefined;
+  }
+  return {
+    name: plan.name,
+    description: plan.description || `The tool ${plan.mcpName} of the MCP server ${config.name}`,
+    input,
+    idempotent: plan.idempotent,
+    timeoutMs: config.timeoutMs,
+    secrets: secretsOfServer(config),
+    run: async (args, { signal }) => {
+      // The server's own deadline is a little later than the executor's, so the executor's clearer timeout wins.
+      const result = await connection.call(plan.mcpName, args, { signal, timeoutMs: config.timeoutMs + 1_000 });
+      const text = mcpResultText(result);
+      if (result.isError === true) throw new Error(text || `${plan.mcpName} failed and said nothing`);
+      return text;
+    },
+  };
+}

@@ -29,7 +29,7 @@ export const maxDescriptionChars = 4096;
 /** The tools a server's listing offers, and those refused, each with the reason (for the log and for doctor). */
 export function planMcpTools(server: string, listed: readonly ListedMcpTool[]): { tools: McpToolPlan[]; refused: { tool: string; reason: string }[] } {
   const kept = listed.slice(0, maxToolsPerServer);
-  const refused = listed.slice(maxToolsPerServer).map((tool) => ({ tool: String(tool.name), reason: `the server offers more than ${maxToolsPerServer} tools` }));
+  const refused: { tool: string; reason: string }[] = [];
   const names = mapToolNames(server, kept.map((tool) => tool.name));
   const tools: McpToolPlan[] = [];
   for (const tool of kept) {
@@ -47,6 +47,7 @@ export function planMcpTools(server: string, listed: readonly ListedMcpTool[]): 
       idempotent: tool.annotations?.idempotentHint === true || tool.annotations?.readOnlyHint === true,
     });
   }
+  for (const tool of listed.slice(maxToolsPerServer)) refused.push({ tool: tool.name, reason: `the server offers more than ${maxToolsPerServer} tools` });
   return { tools, refused };
 }
 

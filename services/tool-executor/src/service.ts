@@ -5,7 +5,7 @@ import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { onInterrupts, removeDurable, startDurableWorker, type Logger, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
-import type { McpServerConfig } from './core/mcp-config.ts';
+import { McpServersFile, type McpServerConfig, type McpServerOptions } from './core/mcp-config.ts';
 import { readMcpServersFile, startMcpServers, type McpServersDeps } from './shell/mcp-servers.ts';
 
 import { kvToolLedger } from './shell/ledger.ts';
@@ -29,7 +29,7 @@ export interface ToolExecutorOptions {
   /** The vault keys (default: read from the files the config names). */
   vaultKeys?: VaultKeys;
   /** MCP servers whose tools this process offers (default: those of the file `SIGNALBOX_MCP_SERVERS` names; none without it). */
-  mcpServers?: readonly McpServerConfig[];
+  mcpServers?: readonly McpServerOptions[];
   /** How often MCP servers are checked and how soon a lost one is restarted (tests shorten them). */
   mcpTiming?: Pick<McpServersDeps, 'healthIntervalMs' | 'firstBackoffMs' | 'connectTimeoutMs'>;
   clock?: () => number;
@@ -74,7 +74,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         workers.push(...(await Promise.all(offered.map((tool) => takeJobs(context, options, tool.name, deps)))));
       };
       await offer(options.tools);
-      const mcpServers = options.mcpServers ?? (await configuredMcpServers(context.config.toolExecutor.mcpServersFile));
+      const mcpServers = options.mcpServers ? McpServersFile.parse({ servers: options.mcpServers }).servers : await configuredMcpServers(context.config.toolExecutor.mcpServersFile);
       const mcp =
         mcpServers.length === 0
           ? undefined

@@ -42,6 +42,8 @@ const HttpServer = z.strictObject({
 /** One MCP server: a command run on this host over stdio, or a Streamable HTTP endpoint. */
 export const McpServerConfig = z.union([StdioServer, HttpServer]);
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
+/** A server as written in the file or passed to the executor, before defaults are filled in. */
+export type McpServerOptions = z.input<typeof McpServerConfig>;
 
 /** The installation's MCP servers file (`SIGNALBOX_MCP_SERVERS`, YAML or JSON). */
 export const McpServersFile = z.strictObject({

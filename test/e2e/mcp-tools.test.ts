@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
 import { connect } from '@nats-io/transport-node';
+import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
 import type { SessionEvent } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
@@ -109,6 +110,10 @@ describe('MCP tools through the runtime', () => {
       { server: 'fx', transport: 'stdio', status: 'connected', tools: 8 },
       { server: 'web', transport: 'http', status: 'connected', tools: 8 },
     ]);
+    const report: string[] = [];
+    await doctor({ nats: server.url, prefix: 'sbx' }, { monitor: 'http://127.0.0.1:9/' }, { write: (line) => report.push(line), colour: false });
+    expect(report.join('\n')).toContain('The MCP server fx (stdio) is connected, offering 8 tools.');
+    expect(report.join('\n')).toContain('The MCP server web (http) is connected, offering 8 tools.');
     const stored = await everyStoredMessage(nc);
     expect(stored.get('SBX_EVENTS')).toContain('[secret:MCP_TOKEN]');
     expect([...stored].flatMap(([stream, text]) => forms.filter((form) => text.includes(form)).map((form) => `${stream}: ${form}`))).toEqual([]);

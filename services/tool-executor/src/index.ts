@@ -1,7 +1,6 @@
 export { toolExecutorService } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
 export type { AllowPrivate, SpecialAddress } from './core/egress.ts';
-export type { McpServerOptions } from './core/mcp-config.ts';
 export { httpFetch, httpFetchTool } from './shell/http-fetch.ts';
 export type { HttpFetchOptions, ResolveHost } from './shell/http-fetch.ts';
 export { defineTool } from './shell/tool.ts';

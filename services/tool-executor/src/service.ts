@@ -3,10 +3,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { onInterrupts, removeDurable, startDurableWorker, type Logger, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
+import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerConfig, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
-import { McpServersFile, type McpServerConfig, type McpServerOptions } from './core/mcp-config.ts';
-import { readMcpServersFile, startMcpServers, type McpServersDeps } from './shell/mcp-servers.ts';
+import { startMcpServers, type McpServersDeps } from './shell/mcp-servers.ts';
 
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';

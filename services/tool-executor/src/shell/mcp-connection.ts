@@ -5,9 +5,9 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolResultSchema, ErrorCode, ListToolsResultSchema, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerStatus } from '@signalbox/events';
-import type { Logger } from '@signalbox/runtime';
+import { secretsOfServer, type Logger, type McpServerConfig } from '@signalbox/runtime';
 import { maskSecrets } from '@signalbox/store';
-import { resolveValue, secretsOfServer, type McpServerConfig } from '../core/mcp-config.ts';
+import { resolveValue } from '../core/mcp-config.ts';
 import type { McpCallResult } from '../core/mcp-results.ts';
 import { maxToolsPerServer, planMcpTools, type ListedMcpTool, type McpToolPlan } from '../core/mcp-tool-plan.ts';
 

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { McpServerStatus, ToolJob, ToolOutcome } from '@signalbox/events';
-import { createLogger } from '@signalbox/runtime';
+import { createLogger, type McpServerConfig } from '@signalbox/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { McpServerConfig } from '../core/mcp-config.ts';
 import { execute, type ExecutionEnvironment } from './execute.ts';
 import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace } from './memory-workspace.ts';

@@ -1,35 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { McpServerStatus } from '@signalbox/events';
-import type { Logger } from '@signalbox/runtime';
-import { parse as parseYaml } from 'yaml';
-import { McpServersFile, secretsOfServer, type McpServerConfig } from '../core/mcp-config.ts';
+import { secretsOfServer, type Logger, type McpServerConfig } from '@signalbox/runtime';
 import { mcpResultText } from '../core/mcp-results.ts';
 import type { McpToolPlan } from '../core/mcp-tool-plan.ts';
 import { McpConnection } from './mcp-connection.ts';
 import { jsonSchemaInput } from './mcp-input.ts';
 import type { ToolSpec } from './tool.ts';
-
-/** The installation's MCP servers file that cannot be used: unreadable, not YAML or JSON, or not the expected shape. */
-export class McpServersFileError extends Error {
-  override readonly name = 'McpServersFileError';
-  readonly code = 'invalid_mcp_servers_file';
-}
-
-/** Reads and checks the servers file (`SIGNALBOX_MCP_SERVERS`): YAML, of which JSON is a part. */
-export async function readMcpServersFile(path: string): Promise<McpServerConfig[]> {
-  let data: unknown;
-  try {
-    data = parseYaml(await readFile(path, 'utf8'), { maxAliasCount: 100 });
-  } catch (error) {
-    throw new McpServersFileError(`the MCP servers file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  const parsed = McpServersFile.safeParse(data);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; ');
-    throw new McpServersFileError(`the MCP servers file ${path} is not valid: ${issues}`);
-  }
-  return parsed.data.servers;
-}
 
 export interface McpServersDeps {
   openSecret?: (name: string) => Promise<string>;

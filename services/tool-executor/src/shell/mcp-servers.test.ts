@@ -32,7 +32,7 @@ interface Running {
   recorded: McpServerStatus[];
 }
 
-async function start(configs: McpServerConfig[]): Promise<Running> {
+async function start(configs: McpServerConfig[], healthIntervalMs = 60_000): Promise<Running> {
   const catalogue = new Map<string, ToolSpec>();
   const recorded: McpServerStatus[] = [];
   const servers = await startMcpServers(configs, {
@@ -43,7 +43,7 @@ async function start(configs: McpServerConfig[]): Promise<Running> {
     offer: async () => undefined,
     record: async (status) => void recorded.push(status),
     firstBackoffMs: 50,
-    healthIntervalMs: 60_000,
+    healthIntervalMs,
   });
   return { catalogue, servers, recorded };
 }
@@ -174,6 +174,22 @@ describe('an MCP server over Streamable HTTP', () => {
       await until(running, 'web', 'connected');
       expect(await call(running, 'mcp.web.echo_text', { text: 'back' }, granted)).toEqual({ status: 'completed', output: 'back' });
       expect(logged.join('\n')).not.toContain(apiKey);
+    } finally {
+      await running.servers.stop();
+      await http.close();
+    }
+  }, 20_000);
+
+  it('finds by its health check a server that went away while nobody called it', async () => {
+    let http = await startHttpMcpServer();
+    const running = await start([{ name: 'quiet', url: http.url, headers: {}, timeoutMs: 5_000 }], 100);
+    try {
+      await http.close();
+      await until(running, 'quiet', 'restarting');
+      expect(running.servers.statuses()[0]?.lastError).toMatch(/^it did not answer a ping|^it could not be started/);
+      http = await startHttpMcpServer(http.port);
+      await until(running, 'quiet', 'connected');
+      expect(running.recorded.filter((status) => status.status === 'restarting').length).toBeGreaterThan(0);
     } finally {
       await running.servers.stop();
       await http.close();

@@ -123,7 +123,10 @@ export class McpConnection {
       this.#secrets = await this.#openSecrets();
       const client = new Client({ name: 'signalbox', version: '1' }, { capabilities: {} });
       this.#client = client;
-      client.onclose = () => this.#lost(generation, this.#closedReason());
+      // While connecting, the failed step itself says why (the close follows it).
+      client.onclose = () => {
+        if (this.#status.status === 'connected') this.#lost(generation, this.#closedReason());
+      };
       client.onerror = (error) => this.#deps.logger.debug({ server: this.#config.name, error: this.#masked(messageOf(error)) }, 'MCP transport error');
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         this.#listTools(client, generation).catch((error: unknown) => this.#lost(generation, `listing its changed tools failed (${this.#masked(messageOf(error))})`));
@@ -136,7 +139,7 @@ export class McpConnection {
       this.#update({ status: 'connected' });
       this.#deps.logger.info({ server: this.#config.name, tools: this.#tools.length }, 'MCP server connected');
     } catch (error) {
-      this.#lost(generation, `it could not be started (${this.#masked(messageOf(error))})`);
+      this.#lost(generation, `it could not be started (${this.#masked(messageOf(error))})${this.#lastWords()}`);
     }
   }
 
@@ -170,8 +173,11 @@ export class McpConnection {
   }
 
   #closedReason(): string {
-    const last = this.#lastStderr ? `; its last line on stderr: "${this.#lastStderr}"` : '';
-    return 'command' in this.#config ? `its process ended${last}` : 'its connection closed';
+    return 'command' in this.#config ? `its process ended${this.#lastWords()}` : 'its connection closed';
+  }
+
+  #lastWords(): string {
+    return this.#lastStderr ? `; its last line on stderr: "${this.#lastStderr}"` : '';
   }
 
   #transport(): Transport {

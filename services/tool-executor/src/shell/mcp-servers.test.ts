@@ -28,6 +28,7 @@ const stdio = (name: string, extra: Partial<McpServerConfig> = {}, mode = 'stdio
 
 interface Running {
   catalogue: Map<string, ToolSpec>;
+  offered: string[];
   servers: McpServers;
   recorded: McpServerStatus[];
 }
@@ -35,17 +36,18 @@ interface Running {
 async function start(configs: McpServerConfig[], healthIntervalMs = 60_000): Promise<Running> {
   const catalogue = new Map<string, ToolSpec>();
   const recorded: McpServerStatus[] = [];
+  const offered: string[] = [];
   const servers = await startMcpServers(configs, {
     openSecret: async (name) => vault[name] ?? Promise.reject(new Error(`no secret ${name}`)),
     logger,
     now: Date.now,
     catalogue,
-    offer: async () => undefined,
+    offer: async (tools) => void offered.push(...tools.map((tool) => tool.name)),
     record: async (status) => void recorded.push(status),
     firstBackoffMs: 50,
     healthIntervalMs,
   });
-  return { catalogue, servers, recorded };
+  return { catalogue, offered, servers, recorded };
 }
 
 let job = 0;
@@ -161,6 +163,23 @@ describe('a hostile MCP server', () => {
   }, 20_000);
 });
 
+describe('a server that cannot be started', () => {
+  it('is retried, and its tools are none until it starts; a secret the vault lacks is named', async () => {
+    const running = await start([
+      { name: 'missing', command: '/nonexistent/mcp-server', args: [], env: {}, timeoutMs: 1_000 },
+      { name: 'unkeyed', command: process.execPath, args: [fixtureScript, 'stdio'], env: { T: { secret: 'ABSENT' } }, timeoutMs: 1_000 },
+    ]);
+    try {
+      expect(running.catalogue.size).toBe(0);
+      const [missing, unkeyed] = running.servers.statuses();
+      expect(missing).toMatchObject({ status: 'restarting', lastError: expect.stringMatching(/^it could not be started \(.*ENOENT/) });
+      expect(unkeyed).toMatchObject({ status: 'restarting', lastError: 'it could not be started (no secret ABSENT)' });
+    } finally {
+      await running.servers.stop();
+    }
+  });
+});
+
 describe('an MCP server over Streamable HTTP', () => {
   it('gets its headers with vault secrets, and is reconnected after it restarts', async () => {
     let http = await startHttpMcpServer();
@@ -193,6 +212,24 @@ describe('an MCP server over Streamable HTTP', () => {
     } finally {
       await running.servers.stop();
       await http.close();
+    }
+  }, 20_000);
+
+  it('offers the tools of a server that was down at start once it comes up', async () => {
+    const probe = await startHttpMcpServer();
+    await probe.close();
+    const running = await start([{ name: 'late', url: probe.url, headers: {}, timeoutMs: 5_000 }]);
+    let http: Awaited<ReturnType<typeof startHttpMcpServer>> | undefined;
+    try {
+      expect(running.catalogue.size).toBe(0);
+      expect(running.servers.statuses()[0]).toMatchObject({ status: 'restarting', lastError: expect.stringMatching(/^it could not be started/) });
+      http = await startHttpMcpServer(probe.port);
+      await until(running, 'late', 'connected');
+      expect(running.offered).toContain('mcp.late.echo_text');
+      expect(await call(running, 'mcp.late.echo_text', { text: 'late' })).toEqual({ status: 'completed', output: 'late' });
+    } finally {
+      await running.servers.stop();
+      await http?.close();
     }
   }, 20_000);
 });

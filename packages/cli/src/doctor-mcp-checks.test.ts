@@ -10,6 +10,7 @@ describe('mcpFindings', () => {
   it('says nothing without MCP servers, and reports a healthy one as such', () => {
     expect(mcpFindings(undefined)).toEqual([]);
     expect(mcpFindings(facts({ statuses: [connected] }))).toEqual([{ level: 'ok', message: 'The MCP server github (stdio) is connected, offering 1 tool.' }]);
+    expect(mcpFindings(facts({ statuses: [{ ...connected, restarts: 1 }] }))[0]?.message).toBe('The MCP server github (stdio) is connected, offering 1 tool (restarted once).');
   });
 
   it('is an error when the file here cannot be used', () => {

@@ -58,7 +58,7 @@ function statusFindings(status: McpServerStatus, now: number): Finding[] {
   if (now - status.at > staleMcpStatusMs) {
     findings.push({ level: 'warn', message: `${name} was last reported ${ageSeconds} s ago${status.instance ? ` by ${status.instance}` : ''}: the executor that runs it may have stopped, and its tools' calls wait for one.` });
   } else if (status.status === 'connected') {
-    findings.push({ level: 'ok', message: `${name} is connected, offering ${status.tools.length} tool${status.tools.length === 1 ? '' : 's'}${status.restarts > 0 ? ` (restarted ${status.restarts} times)` : ''}.` });
+    findings.push({ level: 'ok', message: `${name} is connected, offering ${status.tools.length} tool${status.tools.length === 1 ? '' : 's'}${restartsNote(status.restarts)}.` });
   } else {
     const why = status.lastError ? `: ${status.lastError}` : '';
     findings.push({ level: 'warn', message: `${name} is ${status.status}${why} (${status.restarts} restarts). Its tools' calls fail until it connects.` });
@@ -68,4 +68,9 @@ function statusFindings(status: McpServerStatus, now: number): Finding[] {
     findings.push({ level: 'warn', message: `${name} lists tools that are not offered (${shown}${status.refused.length > 3 ? '; ...' : ''}).` });
   }
   return findings;
+}
+
+function restartsNote(restarts: number): string {
+  if (restarts === 0) return '';
+  return ` (restarted ${restarts === 1 ? 'once' : `${restarts} times`})`;
 }

@@ -27,7 +27,7 @@ export function jsonSchemaInput(schema: Record<string, unknown>): ToolInput<Reco
       const leaves = result.errors.filter((error) => !enclosing.has(error.keyword));
       const shown = (leaves.length > 0 ? leaves : result.errors).slice(0, errorsShown);
       const more = result.errors.length > shown.length && leaves.length > shown.length ? ` (and ${leaves.length - shown.length} more)` : '';
-      return { ok: false, problem: shown.map((error) => `${error.instanceLocation.replace(/^#\/?/, '') || '(input)'}: ${error.error}`).join('; ') + more };
+      return { ok: false, problem: shown.map((error) => `${error.instanceLocation.replace(/^#\/?/, '') || '(input)'}: ${error.error.replace(/\.$/, '')}`).join('; ') + more };
     },
   };
 }

@@ -11,6 +11,9 @@ describe('mcpFindings', () => {
     expect(mcpFindings(undefined)).toEqual([]);
     expect(mcpFindings(facts({ statuses: [connected] }))).toEqual([{ level: 'ok', message: 'The MCP server github (stdio) is connected, offering 1 tool.' }]);
     expect(mcpFindings(facts({ statuses: [{ ...connected, restarts: 1 }] }))[0]?.message).toBe('The MCP server github (stdio) is connected, offering 1 tool (restarted once).');
+    expect(mcpFindings(facts({ statuses: [{ ...connected, status: 'stopped', instance: 'vm-1' }] }))[0]?.message).toBe(
+      "The MCP server github (stdio) was stopped with its executor (vm-1): none runs it now, and its tools' calls wait for one.",
+    );
   });
 
   it('is an error when the file here cannot be used', () => {

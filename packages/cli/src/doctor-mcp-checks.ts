@@ -22,9 +22,11 @@ export const staleMcpStatusMs = 90_000;
 
 export function mcpFindings(facts: McpFacts | undefined): Finding[] {
   if (facts === undefined) return [];
-  if (facts.fileProblem !== undefined) return [{ level: 'error', message: `${facts.fileProblem}. Tool executors started with it here stop at start; fix the file.` }];
   const reported = new Map(facts.statuses.map((status) => [status.server, status]));
+  const fileFindings: Finding[] =
+    facts.fileProblem === undefined ? [] : [{ level: 'error', message: `${facts.fileProblem}. Tool executors started with it here stop at start; fix the file.` }];
   return [
+    ...fileFindings,
     ...unsealedFindings(facts),
     ...facts.configured.filter(({ name }) => !reported.has(name)).map(({ name }) => unreportedFinding(name, facts.file)),
     ...facts.statuses.flatMap((status) => statusFindings(status, facts.checkedAt)),
@@ -57,6 +59,8 @@ function statusFindings(status: McpServerStatus, now: number): Finding[] {
   const findings: Finding[] = [];
   if (now - status.at > staleMcpStatusMs) {
     findings.push({ level: 'warn', message: `${name} was last reported ${ageSeconds} s ago${status.instance ? ` by ${status.instance}` : ''}: the executor that runs it may have stopped, and its tools' calls wait for one.` });
+  } else if (status.status === 'stopped') {
+    findings.push({ level: 'warn', message: `${name} was stopped with its executor${status.instance ? ` (${status.instance})` : ''}: none runs it now, and its tools' calls wait for one.` });
   } else if (status.status === 'connected') {
     findings.push({ level: 'ok', message: `${name} is connected, offering ${status.tools.length} tool${status.tools.length === 1 ? '' : 's'}${restartsNote(status.restarts)}.` });
   } else {

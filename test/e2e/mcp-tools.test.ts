@@ -107,13 +107,13 @@ describe('MCP tools through the runtime', () => {
   it('records each server healthy for doctor, and leaves the secrets in no stream, bucket or log line', async () => {
     const statuses = await readMcpStatuses(nc, client.names);
     expect(statuses.map(({ server, transport, status, tools }) => ({ server, transport, status, tools: tools.length }))).toEqual([
-      { server: 'fx', transport: 'stdio', status: 'connected', tools: 8 },
-      { server: 'web', transport: 'http', status: 'connected', tools: 8 },
+      { server: 'fx', transport: 'stdio', status: 'connected', tools: 9 },
+      { server: 'web', transport: 'http', status: 'connected', tools: 9 },
     ]);
     const report: string[] = [];
     await doctor({ nats: server.url, prefix: 'sbx' }, { monitor: 'http://127.0.0.1:9/' }, { write: (line) => report.push(line), colour: false });
-    expect(report.join('\n')).toContain('The MCP server fx (stdio) is connected, offering 8 tools.');
-    expect(report.join('\n')).toContain('The MCP server web (http) is connected, offering 8 tools.');
+    expect(report.join('\n')).toContain('The MCP server fx (stdio) is connected, offering 9 tools.');
+    expect(report.join('\n')).toContain('The MCP server web (http) is connected, offering 9 tools.');
     const stored = await everyStoredMessage(nc);
     expect(stored.get('SBX_EVENTS')).toContain('[secret:MCP_TOKEN]');
     expect([...stored].flatMap(([stream, text]) => forms.filter((form) => text.includes(form)).map((form) => `${stream}: ${form}`))).toEqual([]);

@@ -46,6 +46,10 @@ export function fixtureServer(): McpServer {
       { type: 'resource', resource: { uri: 'file:///notes.txt', mimeType: 'text/plain', text: 'the notes' } },
     ],
   }));
+  server.registerTool('grow', { description: 'Adds a tool to its list (the server tells its clients the list changed)' }, () => {
+    server.registerTool('Grown Tool', { description: 'Added while running' }, () => ({ content: [{ type: 'text', text: 'grown' }] }));
+    return { content: [{ type: 'text', text: 'grew' }] };
+  });
   server.registerTool('big', { description: 'Returns a long text', inputSchema: { chars: z.number().int() } }, ({ chars }) => ({ content: [{ type: 'text', text: 'x'.repeat(chars) }] }));
   return server;
 }

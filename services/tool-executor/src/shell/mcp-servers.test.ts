@@ -76,7 +76,7 @@ describe('an MCP server over stdio', () => {
   afterAll(() => running.servers.stop());
 
   it('offers its tools under mapped names, with the schema the server gave and idempotence only where it says so', () => {
-    expect([...running.catalogue.keys()].sort()).toEqual(['mcp.fx.big', 'mcp.fx.echo_text', 'mcp.fx.env', 'mcp.fx.exit', 'mcp.fx.fail', 'mcp.fx.picture', 'mcp.fx.slow', 'mcp.fx.whoami']);
+    expect([...running.catalogue.keys()].sort()).toEqual(['mcp.fx.big', 'mcp.fx.echo_text', 'mcp.fx.env', 'mcp.fx.exit', 'mcp.fx.fail', 'mcp.fx.grow', 'mcp.fx.picture', 'mcp.fx.slow', 'mcp.fx.whoami']);
     const echo = advertisementOf(running.catalogue.get('mcp.fx.echo_text') as ToolSpec);
     expect(echo).toMatchObject({ name: 'mcp.fx.echo_text', description: 'Says the text back', idempotent: true });
     expect(echo.inputSchema).toMatchObject({ type: 'object', properties: { text: { type: 'string', minLength: 1 } }, required: ['text'] });
@@ -101,6 +101,13 @@ describe('an MCP server over stdio', () => {
       error: "mcp.fx.env needs the secret FIXTURE_TOKEN: the call's policy does not grant it",
     });
     expect(logged.join('\n')).not.toContain(token);
+  });
+
+  it('offers the tools a server adds while it runs, once it says its list changed', async () => {
+    expect(await call(running, 'mcp.fx.grow', {}, granted)).toEqual({ status: 'completed', output: 'grew' });
+    for (let tries = 0; tries < 200 && !running.catalogue.has('mcp.fx.grown_tool'); tries += 1) await sleep(25);
+    expect(running.offered).toContain('mcp.fx.grown_tool');
+    expect(await call(running, 'mcp.fx.grown_tool', {}, granted)).toEqual({ status: 'completed', output: 'grown' });
   });
 
   it('maps error results, images and resources, and cuts a huge output', async () => {

@@ -38,10 +38,10 @@ export async function startMcpServers(configs: readonly McpServerConfig[], deps:
       ...deps,
       onChange: (status, plans) => {
         // Changes are applied in order, one at a time: a listing must not overtake the one before it.
-        offering = offering.then(() => applyListing(config, connection, plans, owned, deps)).then(
-          () => deps.record(status),
-          (error: unknown) => deps.logger.error({ err: error, server: config.name }, 'could not offer or record MCP tools'),
-        );
+        offering = offering
+          .then(() => applyListing(config, connection, plans, owned, deps))
+          .then(() => deps.record(status))
+          .catch((error: unknown) => deps.logger.error({ err: error, server: config.name }, 'could not offer or record MCP tools'));
       },
     });
     return connection;
@@ -50,7 +50,12 @@ export async function startMcpServers(configs: readonly McpServerConfig[], deps:
   await offering;
   const healthIntervalMs = deps.healthIntervalMs ?? 30_000;
   const health = setInterval(() => {
-    for (const connection of connections) void connection.check(Math.min(5_000, healthIntervalMs)).then(() => deps.record({ ...connection.status, at: deps.now() }));
+    for (const connection of connections) {
+      connection
+        .check(Math.min(5_000, healthIntervalMs))
+        .then(() => deps.record({ ...connection.status, at: deps.now() }))
+        .catch((error: unknown) => deps.logger.warn({ err: error, server: connection.status.server }, 'could not record an MCP server status'));
+    }
   }, healthIntervalMs);
   health.unref();
   return {

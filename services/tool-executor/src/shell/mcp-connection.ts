@@ -118,9 +118,12 @@ export class McpConnection {
 
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
+    this.#lastStderr = '';
     this.#update({ status: 'connecting' });
     try {
       this.#secrets = await this.#openSecrets();
+      // Stopped while the vault answered: start nothing that stop() could no longer reach.
+      if (generation !== this.#generation) return;
       const client = new Client({ name: 'signalbox', version: '1' }, { capabilities: {} });
       this.#client = client;
       // While connecting, the failed step itself says why (the close follows it).

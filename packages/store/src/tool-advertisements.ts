@@ -33,6 +33,12 @@ export async function advertiseTools(nc: NatsConnection, names: Naming, tools: r
   for (const tool of tools) await whileLeaderless(() => bucket.put(tool.name, JSON.stringify(tool)));
 }
 
+/** Takes tools' advertisements out (an MCP server no longer lists them): sessions started after cannot list them. */
+export async function withdrawTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<void> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  for (const tool of toolNames) await whileLeaderless(() => bucket.delete(tool));
+}
+
 /** Writes how this executor sees one of its MCP servers, for `doctor`. */
 export async function recordMcpStatus(nc: NatsConnection, names: Naming, status: McpServerStatus): Promise<void> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);

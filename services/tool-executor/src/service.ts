@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerConfig, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
-import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
+import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { startMcpServers, type McpServersDeps } from './shell/mcp-servers.ts';
 
 import { kvToolLedger } from './shell/ledger.ts';
@@ -85,6 +85,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
               now: deps.now,
               catalogue: tools,
               offer,
+              withdraw: (gone) => withdrawTools(context.nc, context.names, gone),
               record: (status) => recordMcpStatus(context.nc, context.names, { ...status, instance: context.config.instance }),
             });
       return {

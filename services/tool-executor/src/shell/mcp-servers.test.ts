@@ -29,6 +29,7 @@ const stdio = (name: string, extra: Partial<McpServerConfig> = {}, mode = 'stdio
 interface Running {
   catalogue: Map<string, ToolSpec>;
   offered: string[];
+  withdrawn: string[];
   servers: McpServers;
   recorded: McpServerStatus[];
 }
@@ -37,17 +38,19 @@ async function start(configs: McpServerConfig[], healthIntervalMs = 60_000): Pro
   const catalogue = new Map<string, ToolSpec>();
   const recorded: McpServerStatus[] = [];
   const offered: string[] = [];
+  const withdrawn: string[] = [];
   const servers = await startMcpServers(configs, {
     openSecret: async (name) => vault[name] ?? Promise.reject(new Error(`no secret ${name}`)),
     logger,
     now: Date.now,
     catalogue,
     offer: async (tools) => void offered.push(...tools.map((tool) => tool.name)),
+    withdraw: async (tools) => void withdrawn.push(...tools),
     record: async (status) => void recorded.push(status),
     firstBackoffMs: 50,
     healthIntervalMs,
   });
-  return { catalogue, offered, servers, recorded };
+  return { catalogue, offered, withdrawn, servers, recorded };
 }
 
 let job = 0;
@@ -140,6 +143,9 @@ describe('an MCP server over stdio', () => {
     await until(running, 'fx', 'connected');
     expect(await call(running, 'mcp.fx.echo_text', { text: 'back' }, granted)).toEqual({ status: 'completed', output: 'back' });
     expect(running.servers.statuses()[0]?.restarts).toBe(1);
+    // The tool the earlier test grew is gone from the restarted server: out of the catalogue, and withdrawn.
+    expect(running.catalogue.has('mcp.fx.grown_tool')).toBe(false);
+    expect(running.withdrawn).toEqual(['mcp.fx.grown_tool']);
   }, 20_000);
 });
 

@@ -14,6 +14,8 @@ export interface McpServersDeps {
   catalogue: Map<string, ToolSpec>;
   /** Told of tools that are new in the catalogue, to advertise them and take their jobs. */
   offer(tools: readonly ToolSpec[]): Promise<void>;
+  /** Told of tools a server no longer lists, to take their advertisements out (their workers stay, and answer "unknown tool"). */
+  withdraw(tools: readonly string[]): Promise<void>;
   /** Told of each server's status as it changes, and at each health check. */
   record(status: McpServerStatus): Promise<void>;
   healthIntervalMs?: number;
@@ -73,12 +75,12 @@ async function applyListing(config: McpServerConfig, connection: McpConnection, 
   const mine = owned.get(config.name) ?? new Set<string>();
   owned.set(config.name, mine);
   const listed = new Set(plans.map((plan) => plan.name));
-  for (const name of mine) {
-    if (!listed.has(name)) {
-      deps.catalogue.delete(name);
-      mine.delete(name);
-    }
+  const gone = [...mine].filter((name) => !listed.has(name));
+  for (const name of gone) {
+    deps.catalogue.delete(name);
+    mine.delete(name);
   }
+  if (gone.length > 0) await deps.withdraw(gone);
   const added: ToolSpec[] = [];
   for (const plan of plans) {
     const taken = deps.catalogue.get(plan.name);

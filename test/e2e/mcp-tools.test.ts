@@ -97,7 +97,7 @@ describe('MCP tools through the runtime', () => {
       ['mcp.web.whoami', 'authorization: Bearer [secret:MCP_KEY]'],
     ]);
     expect(ofType(events, 'tool.failed').map((event) => [event.data.tool, event.data.error])).toEqual([
-      ['mcp.fx.echo_text', expect.stringMatching(/^invalid input for mcp\.fx\.echo_text: text: /)],
+      ['mcp.fx.echo_text', expect.stringMatching(/^invalid input for mcp\.fx\.echo_text: #\/text: /)],
       ['mcp.fx.exit', expect.stringContaining('denied')],
     ]);
     expect(ofType(events, 'permission.denied').map((event) => event.data.callId)).toHaveLength(1);

@@ -37,4 +37,12 @@ describe('planMcpTools', () => {
     cyclic['properties'] = { self: cyclic };
     expect(planMcpTools('s', [{ name: 'loop', inputSchema: cyclic }]).refused).toEqual([{ tool: 'loop', reason: 'its input schema nests more than 32 levels deep' }]);
   });
+
+  it('drops string patterns from what is shown and checked, but keeps a property named "pattern"', () => {
+    const schema = { type: 'object', properties: { pattern: { type: 'string', pattern: '^(a+)+$' }, tags: { type: 'array', items: { type: 'string', pattern: 'x' } } } };
+    expect(planMcpTools('s', [{ name: 'find', inputSchema: schema }]).tools[0]?.inputSchema).toEqual({
+      type: 'object',
+      properties: { pattern: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+    });
+  });
 });

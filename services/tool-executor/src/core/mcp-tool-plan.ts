@@ -1,4 +1,4 @@
-import { maxSchemaBytes, maxSchemaDepth, schemaBoundsProblem } from '@signalbox/events';
+import { checkJson, maxSchemaBytes, maxSchemaDepth, schemaBoundsProblem } from '@signalbox/events';
 import { mapToolNames } from './mcp-tool-names.ts';
 
 /** A tool as an MCP server lists it (`tools/list`), the parts Signalbox uses. */
@@ -43,7 +43,7 @@ export function planMcpTools(server: string, listed: readonly ListedMcpTool[]): 
       name: mapped.name,
       mcpName: tool.name,
       description: (tool.description ?? '').slice(0, maxDescriptionChars),
-      inputSchema: tool.inputSchema as Record<string, unknown>,
+      inputSchema: withoutPatterns(tool.inputSchema as Record<string, unknown>),
       idempotent: tool.annotations?.idempotentHint === true || tool.annotations?.readOnlyHint === true,
     });
   }
@@ -60,5 +60,29 @@ function schemaProblem(schema: unknown): string | undefined {
   if ((schema as { type?: unknown }).type !== 'object') return 'its input schema is not of type "object"';
   const bytes = Buffer.byteLength(JSON.stringify(schema), 'utf8');
   if (bytes > maxSchemaBytes) return `its input schema is ${bytes} bytes as JSON, more than ${maxSchemaBytes}`;
+  if (hasKeyword(schema, 'patternProperties')) return 'its input schema uses "patternProperties", which is not run (a backtracking regular expression could hang the check)';
+  const probe = checkJson(withoutPatterns(schema as Record<string, unknown>), {});
+  if ('problem' in probe) return `its input schema cannot be checked (${probe.problem})`;
   return undefined;
+}
+
+/**
+ * The schema without its string `pattern`s: the check would run them as backtracking regular
+ * expressions on what the model writes, so they are neither checked here nor shown (the model is
+ * shown what is checked); the server still applies them. Only called on a schema within the bounds.
+ */
+function withoutPatterns(schema: Record<string, unknown>): Record<string, unknown> {
+  const strip = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(strip);
+    return Object.fromEntries(Object.entries(value).filter(([key, child]) => !(key === 'pattern' && typeof child === 'string')).map(([key, child]) => [key, strip(child)]));
+  };
+  return strip(schema) as Record<string, unknown>;
+}
+
+/** Whether some object in the schema (within the bounds) has the keyword as a key of its own. */
+function hasKeyword(schema: unknown, keyword: string): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  if (!Array.isArray(schema) && Object.hasOwn(schema, keyword)) return true;
+  return Object.values(schema).some((child) => hasKeyword(child, keyword));
 }

@@ -69,6 +69,8 @@ export function hostileServer(): Server {
     { name: 'deep', inputSchema: deep },
     { name: 'wide', inputSchema: wide },
     { name: 'dangling', inputSchema: { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } } },
+    { name: 'patterned', inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^(a+)+$', maxLength: 8 } }, required: ['id'] } },
+    { name: 'keyed', inputSchema: { type: 'object', patternProperties: { '^x-': { type: 'string' } } } },
     ...Array.from({ length: 1_000 }, (_, index) => ({ name: `filler_${index}`, inputSchema: object })),
   ];
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));

@@ -91,7 +91,7 @@ describe('an MCP server over stdio', () => {
     expect(await call(running, 'mcp.fx.echo_text', { text: 'ab', times: 2 }, granted)).toEqual({ status: 'completed', output: 'abab' });
     const refused = await call(running, 'mcp.fx.echo_text', { text: '', times: 9, extra: 1 }, granted);
     expect(refused).toMatchObject({ status: 'failed' });
-    expect(refused.status === 'failed' && refused.error).toMatch(/^invalid input for mcp\.fx\.echo_text: text: .*times: /);
+    expect(refused.status === 'failed' && refused.error).toMatch(/^invalid input for mcp\.fx\.echo_text: #\/text: .*#\/times: /);
   });
 
   it('starts the server with its vault secrets, which reach no output or log line, and only for calls granted them', async () => {
@@ -154,16 +154,19 @@ describe('a hostile MCP server', () => {
     const running = await start([stdio('bad', { env: {} }, 'hostile')]);
     try {
       const offered = [...running.catalogue.keys()];
-      expect(offered.slice(0, 2)).toEqual(['mcp.bad.ok', 'mcp.bad.dangling']);
-      expect(offered).toHaveLength(2 + 121);
+      expect(offered.slice(0, 3)).toEqual(['mcp.bad.ok', 'mcp.bad.dangling', 'mcp.bad.patterned']);
+      expect(offered).toHaveLength(3 + 119);
+      // A pattern would run as a backtracking regular expression on the model's input: dropped, from what is shown too.
+      expect(running.catalogue.get('mcp.bad.patterned')?.input.jsonSchema).toEqual({ type: 'object', properties: { id: { type: 'string', maxLength: 8 } }, required: ['id'] });
       const refused = running.servers.statuses()[0]?.refused ?? [];
-      expect(refused.slice(0, 6)).toEqual([
+      expect(refused.slice(0, 7)).toEqual([
         { tool: 'Same.Name', reason: 'the tools "Same.Name", "same_name" all map to "mcp.bad.same_name"' },
         { tool: 'same_name', reason: 'the tools "Same.Name", "same_name" all map to "mcp.bad.same_name"' },
         { tool: 'n'.repeat(55), reason: `"mcp.bad.${'n'.repeat(55)}" would be 65 characters where providers take 64 ("." is sent as "__")` },
         { tool: 'deep', reason: 'its input schema nests more than 32 levels deep' },
         { tool: 'wide', reason: expect.stringMatching(/^its input schema is \d+ bytes as JSON, more than 65536$/) },
-        { tool: 'filler_121', reason: 'the server offers more than 128 tools' },
+        { tool: 'keyed', reason: 'its input schema uses "patternProperties", which is not run (a backtracking regular expression could hang the check)' },
+        { tool: 'filler_119', reason: 'the server offers more than 128 tools' },
       ]);
       // A $ref to nowhere is found when a call reaches it: the model is told, and the server is not called.
       const dangling = await call(running, 'mcp.bad.dangling', { a: 1 });

@@ -88,8 +88,7 @@ async function applyListing(config: McpServerConfig, connection: McpConnection, 
       deps.logger.warn({ server: config.name, tool: plan.name }, 'MCP tool not offered: another tool of this executor has its name');
       continue;
     }
-    const spec = toolSpecOf(config, connection, plan, deps.logger);
-    if (spec === undefined) continue;
+    const spec = toolSpecOf(config, connection, plan);
     if (taken === undefined) added.push(spec);
     deps.catalogue.set(plan.name, spec);
     mine.add(plan.name);
@@ -101,18 +100,11 @@ async function applyListing(config: McpServerConfig, connection: McpConnection, 
  * An MCP tool as a Signalbox tool. It needs the vault secrets its server's environment or headers
  * hold: a session may use a server that holds a secret only when its policy grants that secret.
  */
-function toolSpecOf(config: McpServerConfig, connection: McpConnection, plan: McpToolPlan, logger: Logger): ToolSpec<Record<string, unknown>> | undefined {
-  let input: ReturnType<typeof jsonSchemaInput>;
-  try {
-    input = jsonSchemaInput(plan.inputSchema);
-  } catch (error) {
-    logger.warn({ server: config.name, tool: plan.name, reason: error instanceof Error ? error.message.slice(0, 300) : String(error) }, 'MCP tool not offered: its input schema cannot be compiled');
-    return undefined;
-  }
+function toolSpecOf(config: McpServerConfig, connection: McpConnection, plan: McpToolPlan): ToolSpec<Record<string, unknown>> {
   return {
     name: plan.name,
     description: plan.description || `The tool ${plan.mcpName} of the MCP server ${config.name}`,
-    input,
+    input: jsonSchemaInput(plan.inputSchema),
     idempotent: plan.idempotent,
     timeoutMs: config.timeoutMs,
     secrets: secretsOfServer(config),

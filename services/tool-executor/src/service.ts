@@ -3,9 +3,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerConfig, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
+import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
-import { startMcpServers, type McpServersDeps } from './shell/mcp-servers.ts';
+import { startMcpServers, type McpServers, type McpServersDeps } from './shell/mcp-servers.ts';
 
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
@@ -73,21 +73,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         workers.push(...(await Promise.all(offered.map((tool) => takeJobs(context, options, tool.name, deps)))));
       };
       await offer(options.tools);
-      const mcpServers = options.mcpServers ? McpServersFile.parse({ servers: options.mcpServers }).servers : await configuredMcpServers(context.config.toolExecutor.mcpServersFile);
-      const mcp =
-        mcpServers.length === 0
-          ? undefined
-          : await startMcpServers(mcpServers, {
-              ...options.mcpTiming,
-              // The server's own environment or headers are opened with this executor's key, grant or not: no call sees them.
-              openSecret: vaultOpener(context.nc, context.names, vaultKeys()),
-              logger: context.logger,
-              now: deps.now,
-              catalogue: tools,
-              offer,
-              withdraw: (gone) => withdrawTools(context.nc, context.names, gone),
-              record: (status) => recordMcpStatus(context.nc, context.names, { ...status, instance: context.config.instance }),
-            });
+      const mcp = await startMcp(context, options, { catalogue: tools, offer, now: deps.now, openSecret: () => vaultOpener(context.nc, context.names, vaultKeys()) });
       return {
         stop: async () => {
           interrupts.unsubscribe();
@@ -117,8 +103,27 @@ function takeJobs(context: ServiceContext, options: ToolExecutorOptions, tool: s
   });
 }
 
-async function configuredMcpServers(file: string | undefined): Promise<McpServerConfig[]> {
-  return file === undefined ? [] : readMcpServersFile(file);
+/** What starting MCP servers takes from the executor: its live catalogue, how it offers tools, its clock and vault. */
+interface McpHooks extends Pick<McpServersDeps, 'catalogue' | 'offer' | 'now'> {
+  openSecret: () => (name: string) => Promise<string>;
+}
+
+/** The MCP servers of `options` (else of the file `SIGNALBOX_MCP_SERVERS` names), connected; undefined when there are none. */
+async function startMcp(context: ServiceContext, options: ToolExecutorOptions, hooks: McpHooks): Promise<McpServers | undefined> {
+  const file = context.config.toolExecutor.mcpServersFile;
+  const servers = options.mcpServers ? McpServersFile.parse({ servers: options.mcpServers }).servers : file === undefined ? [] : await readMcpServersFile(file);
+  if (servers.length === 0) return undefined;
+  return startMcpServers(servers, {
+    ...options.mcpTiming,
+    // The server's own environment or headers are opened with this executor's key, grant or not: no call sees them.
+    openSecret: hooks.openSecret(),
+    logger: context.logger,
+    now: hooks.now,
+    catalogue: hooks.catalogue,
+    offer: hooks.offer,
+    withdraw: (gone) => withdrawTools(context.nc, context.names, gone),
+    record: (status) => recordMcpStatus(context.nc, context.names, { ...status, instance: context.config.instance }),
+  });
 }
 
 /** Opens secrets with the keys this process holds; the bucket is opened at the first secret a call needs. */

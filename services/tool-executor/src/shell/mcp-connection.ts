@@ -9,6 +9,7 @@ import { secretsOfServer, type Logger, type McpServerConfig } from '@signalbox/r
 import { maskSecrets } from '@signalbox/store';
 import { resolveValue } from '../core/mcp-config.ts';
 import type { McpCallResult } from '../core/mcp-results.ts';
+import { cappedFetch, oversizeMessage, OversizeResponseError } from './capped-fetch.ts';
 import { maxToolsPerServer, planMcpTools, type ListedMcpTool, type McpToolPlan } from '../core/mcp-tool-plan.ts';
 
 /** A call to a server that is not connected: it fails at once, saying why, rather than wait. */
@@ -33,8 +34,8 @@ export interface McpConnectionDeps {
 
 /** Pages of `tools/list` read at most: past `maxToolsPerServer` tools the rest is refused anyway. */
 const maxListPages = 16;
-/** Largest JSON-RPC message read from a stdio server: a bigger one closes the connection (and restarts it). */
-const maxStdioMessageBytes = 8 * 1024 * 1024;
+/** Largest message read from a server: over stdio a bigger one closes the connection (and restarts it); over HTTP it fails its request. */
+const maxMessageBytes = 8 * 1024 * 1024;
 
 /**
  * One MCP server, kept connected: started (a process over stdio, or a session over Streamable HTTP),
@@ -110,9 +111,9 @@ export class McpConnection {
 
   #unavailable(): string {
     const { status, lastError } = this.#status;
-    const why = lastError ? ` after ${lastError}` : '';
-    if (status === 'restarting') return `the MCP server ${this.#config.name} is restarting${why}; try again shortly`;
     if (status === 'stopped') return `the MCP server ${this.#config.name} has been stopped`;
+    // Connecting again after a loss is still the restart the caller should hear about.
+    if (lastError !== undefined) return `the MCP server ${this.#config.name} is restarting after ${lastError}; try again shortly`;
     return `the MCP server ${this.#config.name} is still connecting; try again shortly`;
   }
 
@@ -130,7 +131,11 @@ export class McpConnection {
       client.onclose = () => {
         if (this.#status.status === 'connected') this.#lost(generation, this.#closedReason());
       };
-      client.onerror = (error) => this.#deps.logger.debug({ server: this.#config.name, error: this.#masked(messageOf(error)) }, 'MCP transport error');
+      client.onerror = (error) => {
+        this.#deps.logger.debug({ server: this.#config.name, error: this.#masked(messageOf(error)) }, 'MCP transport error');
+        // The SDK only reports a stream it gave up on; the call waiting on it would wait out its timeout.
+        if (isOversize(error)) this.#lost(generation, 'it sent a response larger than the executor reads');
+      };
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         this.#listTools(client, generation).catch((error: unknown) => this.#lost(generation, `listing its changed tools failed (${this.#masked(messageOf(error))})`));
       });
@@ -187,11 +192,11 @@ export class McpConnection {
     const config = this.#config;
     if (!('command' in config)) {
       const headers = Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name, resolveValue(value, this.#secrets)]));
-      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
+      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers }, fetch: cappedFetch(maxMessageBytes) });
     }
     // The SDK passes only a few safe variables of this process (PATH, HOME, ...) besides these.
     const env = Object.fromEntries(Object.entries(config.env).map(([name, value]) => [name, resolveValue(value, this.#secrets)]));
-    const transport = new StdioClientTransport({ command: config.command, args: config.args, env, stderr: 'pipe', maxBufferSize: maxStdioMessageBytes, ...(config.cwd ? { cwd: config.cwd } : {}) });
+    const transport = new StdioClientTransport({ command: config.command, args: config.args, env, stderr: 'pipe', maxBufferSize: maxMessageBytes, ...(config.cwd ? { cwd: config.cwd } : {}) });
     this.#readStderr(transport.stderr as Readable | null);
     return transport;
   }
@@ -232,6 +237,14 @@ export class McpConnection {
 function isConnectionLost(error: unknown): boolean {
   if (error instanceof McpError) return error.code === (ErrorCode.ConnectionClosed as number);
   return error instanceof StreamableHTTPError || error instanceof TypeError;
+}
+
+function isOversize(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    // Over stdio the SDK's own read buffer says so (and then closes the process).
+    if (cause instanceof OversizeResponseError || cause.message.includes(oversizeMessage) || cause.message.startsWith('ReadBuffer exceeded maximum size')) return true;
+  }
+  return false;
 }
 
 function messageOf(error: unknown): string {

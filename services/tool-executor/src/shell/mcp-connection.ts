@@ -93,7 +93,7 @@ export class McpConnection {
       const why = this.#masked(messageOf(error));
       if (!isConnectionLost(error)) throw new Error(`the MCP server ${this.#config.name} answered ${tool} with an error: ${why}`, { cause: error });
       this.#lost(generation, `a call found it gone (${why})`);
-      throw new McpServerUnavailableError(`${this.#unavailable()}`, { cause: error });
+      throw new McpServerUnavailableError(this.#unavailable(), { cause: error });
     }
   }
 

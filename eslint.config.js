@@ -55,7 +55,7 @@ const processEnvSyntax = {
  * carries the cause (an `{ cause }` object, or the cause itself): second unless said. Add new ones here.
  */
 const projectErrors = [
-  ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'MissingPartsError', 'Rejection'],
+  ...['CallInFlightError', 'ConfigError', 'DeadLetterError', 'DeadlineError', 'ForkError', 'OversizeResponseError', 'McpServersFileError', 'McpServerUnavailableError', 'MissingPartsError', 'Rejection'],
   ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'NatsAuthError', 'ProviderConfigError', 'UnknownSessionError'],
   ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MemoryStoreError', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },

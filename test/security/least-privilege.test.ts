@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { createUser } from '@nats-io/nkeys';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
-import { decode, decodeLiveMessage, encode, GradeCommand, naming, OutcomeSettings, type GradeJob } from '@signalbox/events';
+import { decode, decodeLiveMessage, encode, GradeCommand, naming, OutcomeSettings, toolJobDurable, type GradeJob } from '@signalbox/events';
 import { graderService, type GraderModels } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
@@ -25,6 +26,8 @@ import { z } from 'zod';
 import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
 import { readOutputOf } from '../support/workspace-reads.ts';
 
+const mcpFixture = fileURLToPath(new URL('../../services/tool-executor/src/shell/mcp-servers.fixtures.ts', import.meta.url));
+
 /**
  * The least-privilege configuration of deploy/nats/, as a deployment runs it: provisioning as the
  * admin, each service as its own user, a task publisher that may only publish tasks and hear its own
@@ -36,6 +39,7 @@ const passwords = {
   SIGNALBOX_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_SESSION_ACTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TOOL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_MCP_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_PERMISSION_BROKER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
@@ -49,6 +53,7 @@ const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
   actor: { user: 'session-actor', password: passwords.SIGNALBOX_SESSION_ACTOR_PASSWORD },
   executor: { user: 'tool-executor', password: passwords.SIGNALBOX_TOOL_EXECUTOR_PASSWORD },
+  mcpExecutor: { user: 'mcp-executor', password: passwords.SIGNALBOX_MCP_EXECUTOR_PASSWORD, inboxPrefix: '_SBX_INBOX.mcp-executor' },
   broker: { user: 'permission-broker', password: passwords.SIGNALBOX_PERMISSION_BROKER_PASSWORD },
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
   approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
@@ -135,6 +140,9 @@ beforeAll(async () => {
   hosts.push(await hostAs('actor', [sessionActorService()]));
   hosts.push(await hostAs('broker', [permissionBrokerService()]));
   hosts.push(await hostAs('executor', [toolExecutorService({ tools: workspaceTools })]));
+  await (await SignalboxClient.open(admin)).applyPolicy({ name: 'mcp-only', rules: [{ effect: 'allow', tool: 'mcp.lp.*' }] });
+  await (await SignalboxClient.open(admin)).applyAgent({ name: 'mcp-caller', model: 'scripted', policy: 'mcp-only', tools: ['mcp.lp.echo_text'], script: [{ tool: 'mcp.lp.echo_text', input: { text: 'hi' } }, { final: 'ok' }] });
+  hosts.push(await hostAs('mcpExecutor', [toolExecutorService({ tools: [], mcpServers: [{ name: 'lp', command: process.execPath, args: [mcpFixture, 'stdio'] }] })]));
   hosts.push(await hostAs('supervisor', [supervisorService()]));
   hosts.push(await hostAs('grader', [graderService({ models: graderModels })]));
   for (const host of hosts) void recordRefusals(host.nc);
@@ -146,7 +154,7 @@ beforeAll(async () => {
  * snapshots and transcripts too; executors run only jobs with the broker's grant, so the grant travels
  * through every user's permissions.
  */
-function hostAs(role: 'actor' | 'executor' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
+function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
   const config = RuntimeConfig.parse({
     natsUrl: server.url,
     natsAuth: users[role],
@@ -185,6 +193,13 @@ describe('deploy/nats', () => {
     expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
     expect(events.filter((event) => event.type === 'permission.granted')).toHaveLength(3);
     expect(events.at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'succeeded' } });
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it('lets the MCP executor run the tools of its MCP servers, and only those', async () => {
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('mcp-caller', { input: 'echo', sessionId: 'least-privilege-mcp' });
+    const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege-mcp', 20_000);
+    expect(events.filter((event) => event.type === 'tool.completed').map((event) => event.data.output)).toEqual(['hi']);
     expect(refusedToServices).toEqual([]);
   });
 
@@ -385,6 +400,18 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['publisher', "hear other publishers' replies", (nc) => subscribed(nc, '_INBOX.>')],
   ['publisher', "hear the runtime's replies", (nc) => subscribed(nc, '_SBX_INBOX.>')],
   ['executor', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
+  ['mcpExecutor', "take the jobs of a tool that is not an MCP server's", async (nc) => (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: 'mcp-stealer', filter_subject: names.subjects.toolJob('workspace.read'), ack_policy: AckPolicy.Explicit })],
+  ['mcpExecutor', 'delete the durable of another tool', async (nc) => (await jetstreamManager(nc)).consumers.delete(names.streams.jobs, toolJobDurable('workspace.read'))],
+  ['mcpExecutor', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('mcp.lp.echo_text'), encode({ forged: true }))],
+  ['mcpExecutor', 'advertise a tool that is not an MCP server\'s', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.tools}.workspace.read`, '{}')],
+  ['mcpExecutor', 'write a workspace file', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.workspaceFile('least-privilege', 'note.md'), '{}')],
+  ['mcpExecutor', 'write a secret', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.secrets}.VAULT_CANARY`, '{}')],
+  ['mcpExecutor', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
+  ['mcpExecutor', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['mcpExecutor', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
+  ['mcpExecutor', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['mcpExecutor', 'interrupt a session', (nc) => published(nc, names.subjects.interrupt('least-privilege'))],
+  ['mcpExecutor', "hear the tool executor's replies", (nc) => subscribed(nc, '_SBX_INBOX.tool-executor.>')],
   ['executor', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
   ['executor', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
   ['executor', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],

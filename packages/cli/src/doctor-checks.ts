@@ -10,6 +10,7 @@ import { agentMemoryFindings, type AgentMemoryFact } from './doctor-agent-memory
 import { delegationFindings } from './doctor-delegation-checks.ts';
 import { outputFindings } from './doctor-output-checks.ts';
 import { memoryFindings, type MemoryStoreFact } from './doctor-memory-checks.ts';
+import { mcpFindings, type McpFacts } from './doctor-mcp-checks.ts';
 import { toolWaitLine } from './tool-waits.ts';
 
 /**
@@ -120,6 +121,8 @@ export interface DoctorFacts {
   agents?: AgentDefinition[];
   /** The memory stores, checked against the stored agents and the providers here (absent before the memory bucket exists). */
   memory?: MemoryStoreFact[];
+  /** MCP servers: this environment's file and the executors' reports (absent when there are neither). */
+  mcp?: McpFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -180,6 +183,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...delegationFindings(facts.agents ?? []),
     ...outputFindings(facts.agents ?? []),
     ...memoryFindings(facts.memory ?? []),
+    ...mcpFindings(facts.mcp),
     ...shadowedToolFindings(facts.workers, facts.prefix),
   ];
 }

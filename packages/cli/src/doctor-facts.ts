@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
-import type { RuntimeConfig } from '@signalbox/runtime';
-import { partitionCountOf, permissionRefusal, streamConfigs } from '@signalbox/store';
+import { readMcpServersFile, secretsOfServer, type RuntimeConfig } from '@signalbox/runtime';
+import { partitionCountOf, permissionRefusal, readMcpStatuses, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
@@ -14,6 +14,7 @@ import { memoryFactsOf } from './doctor-memory-checks.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
+import type { McpFacts } from './doctor-mcp-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
 const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
@@ -137,6 +138,8 @@ export interface DoctorSettings {
   providers?: RuntimeConfig['models']['providers'];
   /** `SIGNALBOX_RETENTION` here. */
   retention?: string;
+  /** `SIGNALBOX_MCP_SERVERS` here. */
+  mcpServersFile?: string;
 }
 
 export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
@@ -180,6 +183,8 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   facts.permissions = await permissionFactsOf(nc, names, presentBuckets, grantSigners, Date.now());
   if (presentBuckets.has(names.buckets.secrets)) facts.vault = { keys: vaultKeys, ...(await vaultFactsOf(nc, names, presentBuckets)) };
   facts.liveCapturedBy = await streamNames(nc, names.subjects.allLive);
+  const mcp = await mcpFactsOf(nc, names, settings.mcpServersFile, presentBuckets, facts.vault.sealed.map(({ name }) => name));
+  if (mcp) facts.mcp = mcp;
   if (presentBuckets.has(names.buckets.agents)) {
     const agents = await storedAgents(nc, names, presentBuckets);
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
@@ -318,4 +323,19 @@ export async function jsApi<T>(nc: NatsConnection, subject: string, schema: z.Zo
   const json: unknown = message.json();
   const { error } = ApiReply.parse(json);
   return error ? { ok: false, error } : { ok: true, value: schema.parse(json) };
+}
+
+/** This environment's MCP servers file and the executors' reports of their servers; undefined when there are neither. */
+async function mcpFactsOf(nc: NatsConnection, names: Naming, file: string | undefined, present: ReadonlySet<string>, sealed: string[]): Promise<McpFacts | undefined> {
+  const statuses = present.has(names.buckets.tools) ? await readMcpStatuses(nc, names) : [];
+  if (file === undefined && statuses.length === 0) return undefined;
+  const facts: McpFacts = { configured: [], statuses, sealed, checkedAt: Date.now(), ...(file ? { file } : {}) };
+  if (file === undefined) return facts;
+  try {
+    const servers = await readMcpServersFile(file);
+    facts.configured = servers.map((server) => ({ name: server.name, transport: 'command' in server ? 'stdio' : 'http', secrets: secretsOfServer(server) }));
+  } catch (error) {
+    facts.fileProblem = error instanceof Error ? error.message : String(error);
+  }
+  return facts;
 }

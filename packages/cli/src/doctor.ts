@@ -65,7 +65,7 @@ function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Findi
   try {
     const config = configFromEnv();
     const vault = vaultKeyIds(config);
-    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, vaultKeys: vault.keys, providers: config.models.providers, ...(config.retention ? { retention: config.retention } : {}), findings: vault.findings };
+    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, vaultKeys: vault.keys, providers: config.models.providers, ...(config.retention ? { retention: config.retention } : {}), ...(config.toolExecutor.mcpServersFile ? { mcpServersFile: config.toolExecutor.mcpServersFile } : {}), findings: vault.findings };
   } catch (error) {
     return {
       eventPartitions: defaultEventPartitions,

@@ -79,12 +79,13 @@ export {
   MemoryWriteInput,
 } from './memory.ts';
 export { Task, TaskOutcome } from './task.ts';
-export { AdvertisedTool } from './tool-advertisement.ts';
+export { AdvertisedTool, McpServerStatus, mcpStatusKey } from './tool-advertisement.ts';
 export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf, workspaceRevisionOf } from './tool-outcome.ts';
 export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';
 export { canonicalJson } from './canonical-json.ts';
+export { maxSchemaBytes, maxSchemaDepth, schemaBoundsProblem } from './schema-bounds.ts';
 export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';
 export { maxGatedCalls, SupervisorGateReply, SupervisorGateRequest } from './supervisor-gate.ts';

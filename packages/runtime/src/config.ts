@@ -40,6 +40,7 @@ export const Environment = z.object({
   SIGNALBOX_PERMISSION_BROKER_SEED: z.string().min(1).optional().describe('secret: the NKey user seed (SU...) the permission broker signs grants with (unset: it issues none)'),
   SIGNALBOX_PERMISSION_BROKER_SEED_FILE: z.string().min(1).optional().describe('a file holding the permission broker\'s NKey user seed'),
   SIGNALBOX_GRANT_TTL_MS: z.string().min(1).optional().describe('how long a grant the permission broker signs holds (default 600000, 10 minutes)'),
+  SIGNALBOX_MCP_SERVERS: z.string().min(1).optional().describe('a YAML or JSON file of MCP servers (stdio commands, Streamable HTTP URLs) whose tools executors offer as mcp.<server>.<tool> (unset: none)'),
   SIGNALBOX_SECRETS_KEY_FILE: z.string().min(1).optional().describe('secret: a file holding the vault master key, 32 random bytes in base64 (openssl rand -base64 32); never sent to NATS'),
   SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: z.string().min(1).optional().describe('secret: during a key rotation, the file of the key secrets were sealed under before (opens, never seals)'),
   SIGNALBOX_RETENTION: z.string().min(1).optional().describe('how long completed sessions are kept before the retention sweeper deletes them, like 30d (an agent\'s `retention` wins); unset: kept for ever'),
@@ -92,6 +93,8 @@ export const ToolExecutorSettings = z.object({
   grantSigners: z
     .preprocess((value) => (typeof value === 'string' ? value.split(',').map((key) => key.trim()).filter(Boolean) : value), z.array(z.string().regex(/^U[A-Z2-7]{55}$/, 'a user public NKey (U…, 56 characters)')))
     .default([]),
+  /** A YAML or JSON file listing the MCP servers whose tools executors offer as `mcp.<server>.<tool>`; unset: none. */
+  mcpServersFile: z.string().min(1).optional(),
 });
 
 /** What the permission broker signs its grants with, and for how long they hold. */
@@ -174,6 +177,7 @@ const settingsByVariable = {
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
   SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],
+  SIGNALBOX_MCP_SERVERS: ['toolExecutor', 'mcpServersFile'],
   SIGNALBOX_PERMISSION_BROKER_SEED: ['permissionBroker', 'nkeySeed'],
   SIGNALBOX_PERMISSION_BROKER_SEED_FILE: ['permissionBroker', 'nkeySeedFile'],
   SIGNALBOX_GRANT_TTL_MS: ['permissionBroker', 'grantTtlMs'],

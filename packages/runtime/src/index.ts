@@ -1,4 +1,6 @@
 export { ConfigError, configFromEnv, Environment, maskedConfig, natsAuthFromEnv, readEnvironment, RuntimeConfig } from './config.ts';
+export { McpServerConfig, McpServerName, McpServersFile, McpServersFileError, McpValue, readMcpServersFile, secretsOfServer } from './mcp-servers-file.ts';
+export type { McpServerOptions } from './mcp-servers-file.ts';
 export { connectAuthenticated, connectNats, keepConnected } from './connection.ts';
 export type { ConnectSettings } from './connection.ts';
 export { connectionFailure, maskNatsUrl, maskUrlsIn, NatsAuth, natsAuthProblems, NatsAuthError, natsConnectOptions, NatsConnectionError } from './nats-auth.ts';

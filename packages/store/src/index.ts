@@ -25,7 +25,7 @@ export type { JetStreamAsset } from './missing-provisioning.ts';
 export { isAtLeast, requireSupportedServer, serverFeatures, serverFloor, UnsupportedServerError } from './server-floor.ts';
 export { SnapshotStore } from './snapshot-store.ts';
 export type { Snapshot, SnapshotStoreOptions } from './snapshot-store.ts';
-export { advertiseTools, readAdvertisedTools, readToolDefinitions, unadvertisedTools, UnadvertisedToolsError } from './tool-advertisements.ts';
+export { advertiseTools, readAdvertisedTools, readMcpStatuses, readToolDefinitions, recordMcpStatus, unadvertisedTools, UnadvertisedToolsError, withdrawTools } from './tool-advertisements.ts';
 export { MissingTranscriptError, transcriptChunkSize, TranscriptStore } from './transcript-store.ts';
 export { SubscriberMembers } from './subscriber-members.ts';
 export { WorkspaceFiles } from './workspace-files.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
-import { AdvertisedTool, builtInTools, isBuiltInTool, ToolDefinition, type Naming } from '@signalbox/events';
+import { AdvertisedTool, builtInTools, isBuiltInTool, McpServerStatus, mcpStatusKey, ToolDefinition, type Naming } from '@signalbox/events';
 
 /** An agent names tools no executor has advertised: a session with it would call tools nobody runs. */
 export class UnadvertisedToolsError extends Error {
@@ -31,6 +31,38 @@ const leaderlessWaitMs = 250;
 export async function advertiseTools(nc: NatsConnection, names: Naming, tools: readonly AdvertisedTool[]): Promise<void> {
   const bucket = await new Kvm(nc).open(names.buckets.tools);
   for (const tool of tools) await whileLeaderless(() => bucket.put(tool.name, JSON.stringify(tool)));
+}
+
+/** Takes tools' advertisements out (an MCP server no longer lists them): sessions started after cannot list them. */
+export async function withdrawTools(nc: NatsConnection, names: Naming, toolNames: readonly string[]): Promise<void> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  for (const tool of toolNames) await whileLeaderless(() => bucket.delete(tool));
+}
+
+/** Writes how this executor sees one of its MCP servers, for `doctor`. */
+export async function recordMcpStatus(nc: NatsConnection, names: Naming, status: McpServerStatus): Promise<void> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  await whileLeaderless(() => bucket.put(mcpStatusKey(status.server), JSON.stringify(status)));
+}
+
+/** Every MCP server's last recorded status, by server name; a record that does not parse is left out. */
+export async function readMcpStatuses(nc: NatsConnection, names: Naming): Promise<McpServerStatus[]> {
+  const bucket = await new Kvm(nc).open(names.buckets.tools);
+  const statuses: McpServerStatus[] = [];
+  for await (const key of await bucket.keys(mcpStatusKey('*'))) {
+    const entry = await bucket.get(key);
+    const parsed = entry?.operation === 'PUT' ? McpServerStatus.safeParse(jsonOrUndefined(entry.string())) : undefined;
+    if (parsed?.success) statuses.push(parsed.data);
+  }
+  return statuses.sort((a, b) => (a.server < b.server ? -1 : 1));
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ export type { AllowPrivate, SpecialAddress } from './core/egress.ts';
 export { httpFetch, httpFetchTool } from './shell/http-fetch.ts';
 export type { HttpFetchOptions, ResolveHost } from './shell/http-fetch.ts';
 export { defineTool } from './shell/tool.ts';
-export type { JsonValue, ToolContext, ToolOptions, ToolSpec } from './shell/tool.ts';
+export type { JsonValue, ToolContext, ToolInput, ToolOptions, ToolSpec } from './shell/tool.ts';
 export { workspaceTools } from './shell/workspace-tools.ts';
 export { WorkspaceConflictError } from './shell/workspace.ts';
 export type { Workspace, WorkspaceEntry, WorkspaceFile, WriteExpectation } from './shell/workspace.ts';

@@ -3,14 +3,15 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { onInterrupts, removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
-import { advertiseTools, ContentReferences, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
-import { toolCatalogue } from './shell/execute.ts';
+import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
+import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
+import { startMcpServers, type McpServers, type McpServersDeps } from './shell/mcp-servers.ts';
+
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
 import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
 import { RunningCalls } from './shell/running-calls.ts';
-import { ToolInterruptedError } from './shell/execute.ts';
+import { toolCatalogue, ToolInterruptedError } from './shell/execute.ts';
 import { objectStoreOutputs } from './shell/whole-outputs.ts';
 import { WorkspaceViews } from './shell/workspace-views.ts';
 
@@ -26,6 +27,10 @@ export interface ToolExecutorOptions {
   grantSigners?: readonly string[];
   /** The vault keys (default: read from the files the config names). */
   vaultKeys?: VaultKeys;
+  /** MCP servers whose tools this process offers (default: those of the file `SIGNALBOX_MCP_SERVERS` names; none without it). */
+  mcpServers?: readonly McpServerOptions[];
+  /** How often MCP servers are checked and how soon a lost one is restarted (tests shorten them). */
+  mcpTiming?: Pick<McpServersDeps, 'healthIntervalMs' | 'firstBackoffMs' | 'connectTimeoutMs'>;
   clock?: () => number;
 }
 
@@ -38,12 +43,12 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
   return {
     name: 'tool-executor',
     start: async (context) => {
-      const tools = toolCatalogue(options.tools);
+      const tools = new Map(toolCatalogue(options.tools));
       await removeSharedDurable(context.nc, context.names, context.logger);
-      await advertiseTools(context.nc, context.names, options.tools.map(advertisementOf));
       const grantSigners = new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners);
+      const vaultKeys = () => options.vaultKeys ?? readVaultKeys(context.config.secrets);
       // Secrets go only to calls whose grant names them, so an executor that checks no grants opens none.
-      const openSecret = grantSigners.size > 0 ? vaultOpener(context.nc, context.names, options.vaultKeys ?? readVaultKeys(context.config.secrets)) : undefined;
+      const openSecret = grantSigners.size > 0 ? vaultOpener(context.nc, context.names, vaultKeys()) : undefined;
       const deps: ToolJobDeps = {
         js: jetstream(context.nc),
         names: context.names,
@@ -61,33 +66,64 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         metrics: context.metrics,
       };
       const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
-      const workers = await Promise.all(
-        [...tools.keys()].map((tool) =>
-          startDurableWorker({
-            nc: context.nc,
-            names: context.names,
-            logger: context.logger,
-            stream: context.names.streams.jobs,
-            durable: toolJobDurable(tool),
-            filterSubject: context.names.subjects.toolJob(tool),
-            deadLetterSource: 'jobs',
-            metrics: context.metrics,
-            concurrency: options.concurrency ?? context.config.toolExecutor.concurrency,
-            maxDeliver: options.maxDeliver ?? context.config.toolExecutor.maxDeliver,
-            ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,
-            handle: (message) => handleToolJob(deps, message),
-            onDeadLetter: (message, reason) => answerDeadToolJob(deps, message, reason),
-          }),
-        ),
-      );
+      const workers: RunningWorker[] = [];
+      // Advertised first, then taken: a tool's jobs are taken only once sessions can see its schema.
+      const offer = async (offered: readonly ToolSpec[]) => {
+        await advertiseTools(context.nc, context.names, offered.map(advertisementOf));
+        workers.push(...(await Promise.all(offered.map((tool) => takeJobs(context, options, tool.name, deps)))));
+      };
+      await offer(options.tools);
+      const mcp = await startMcp(context, options, { catalogue: tools, offer, now: deps.now, openSecret: () => vaultOpener(context.nc, context.names, vaultKeys()) });
       return {
         stop: async () => {
           interrupts.unsubscribe();
           await Promise.all(workers.map((worker) => worker.stop()));
+          await mcp?.stop();
         },
       };
     },
   };
+}
+
+function takeJobs(context: ServiceContext, options: ToolExecutorOptions, tool: string, deps: ToolJobDeps): Promise<RunningWorker> {
+  return startDurableWorker({
+    nc: context.nc,
+    names: context.names,
+    logger: context.logger,
+    stream: context.names.streams.jobs,
+    durable: toolJobDurable(tool),
+    filterSubject: context.names.subjects.toolJob(tool),
+    deadLetterSource: 'jobs',
+    metrics: context.metrics,
+    concurrency: options.concurrency ?? context.config.toolExecutor.concurrency,
+    maxDeliver: options.maxDeliver ?? context.config.toolExecutor.maxDeliver,
+    ackWaitMs: options.ackWaitMs ?? context.config.ackWaitMs,
+    handle: (message) => handleToolJob(deps, message),
+    onDeadLetter: (message, reason) => answerDeadToolJob(deps, message, reason),
+  });
+}
+
+/** What starting MCP servers takes from the executor: its live catalogue, how it offers tools, its clock and vault. */
+interface McpHooks extends Pick<McpServersDeps, 'catalogue' | 'offer' | 'now'> {
+  openSecret: () => (name: string) => Promise<string>;
+}
+
+/** The MCP servers of `options` (else of the file `SIGNALBOX_MCP_SERVERS` names), connected; undefined when there are none. */
+async function startMcp(context: ServiceContext, options: ToolExecutorOptions, hooks: McpHooks): Promise<McpServers | undefined> {
+  const file = context.config.toolExecutor.mcpServersFile;
+  const servers = options.mcpServers ? McpServersFile.parse({ servers: options.mcpServers }).servers : file === undefined ? [] : await readMcpServersFile(file);
+  if (servers.length === 0) return undefined;
+  return startMcpServers(servers, {
+    ...options.mcpTiming,
+    // The server's own environment or headers are opened with this executor's key, grant or not: no call sees them.
+    openSecret: hooks.openSecret(),
+    logger: context.logger,
+    now: hooks.now,
+    catalogue: hooks.catalogue,
+    offer: hooks.offer,
+    withdraw: (gone) => withdrawTools(context.nc, context.names, gone),
+    record: (status) => recordMcpStatus(context.nc, context.names, { ...status, instance: context.config.instance }),
+  });
 }
 
 /** Opens secrets with the keys this process holds; the bucket is opened at the first secret a call needs. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { execute, toolCatalogue, type ExecutionEnvironment } from './execute.ts';
 import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace } from './memory-workspace.ts';
-import { defineTool, type ToolSpec } from './tool.ts';
+import { defineTool, type ToolOptions, type ToolSpec } from './tool.ts';
 
 const logger = createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' });
 const token = 'ghp_canary-5c1b9e77';
@@ -27,7 +27,7 @@ async function outcome(tool: ToolSpec, environment: Partial<ExecutionEnvironment
   return result.outcome;
 }
 
-const echo = defineTool({
+const echoOptions = {
   name: 'secret.echo',
   description: 'Echoes its token in every form',
   input: z.object({}),
@@ -36,7 +36,8 @@ const echo = defineTool({
     const value = secrets['GITHUB_TOKEN'] ?? '';
     return { plain: value, base64: Buffer.from(value).toString('base64'), url: encodeURIComponent(`${value}&`), seen: Object.keys(secrets) };
   },
-});
+} satisfies ToolOptions<z.ZodObject>;
+const echo = defineTool(echoOptions);
 
 describe('a tool that declares a secret', () => {
   it('gets the granted value in its context, and its output is masked before it is recorded', async () => {
@@ -52,7 +53,7 @@ describe('a tool that declares a secret', () => {
 
   it('fails without running when the grant does not give it, naming the secret', async () => {
     let ran = false;
-    const tool = defineTool({ ...echo, name: 'secret.echo', secrets: ['GITHUB_TOKEN'], run: () => ((ran = true), 'x') });
+    const tool = defineTool({ ...echoOptions, name: 'secret.echo', secrets: ['GITHUB_TOKEN'], run: () => ((ran = true), 'x') });
     expect(await outcome(tool, { grant: { secrets: ['NPM_TOKEN'] }, openSecret: opener() })).toEqual({
       status: 'failed',
       error: "secret.echo needs the secret GITHUB_TOKEN: the call's policy does not grant it",
@@ -65,7 +66,7 @@ describe('a tool that declares a secret', () => {
   });
 
   it('fails, naming the secret and not its value, when the vault cannot open it or there is none', async () => {
-    const missing = defineTool({ ...echo, name: 'secret.missing', secrets: ['ABSENT'] });
+    const missing = defineTool({ ...echoOptions, name: 'secret.missing', secrets: ['ABSENT'] });
     expect(await outcome(missing, { grant: { secrets: ['ABSENT'] }, openSecret: opener() })).toEqual({
       status: 'failed',
       error: 'secret.missing needs the secret ABSENT, which cannot be opened: there is no secret ABSENT in the vault',
@@ -100,7 +101,7 @@ describe('a tool that declares a secret', () => {
   });
 
   it('is refused when defined with a name no secret can have', () => {
-    expect(() => defineTool({ ...echo, name: 'bad', secrets: ['sbx.>'] })).toThrow(/declares the secret "sbx.>", which is no secret name/);
+    expect(() => defineTool({ ...echoOptions, name: 'bad', secrets: ['sbx.>'] })).toThrow(/declares the secret "sbx.>", which is no secret name/);
   });
 });
 

@@ -1,11 +1,13 @@
 import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { maskSecrets } from '@signalbox/store';
-import type { z } from 'zod';
 import { maskingLogger } from './masking-logger.ts';
 import type { JsonValue, ToolContext, ToolSpec } from './tool.ts';
 import type { OutputKeeper } from './whole-outputs.ts';
 import type { CallWorkspace } from './workspace.ts';
+
+/** A call's input once its tool's `input.parse` has accepted it. */
+type CheckedInput = Parameters<ToolSpec['run']>[0];
 
 /** The tools one executor runs, by name. */
 export type ToolCatalogue = ReadonlyMap<string, ToolSpec>;
@@ -84,18 +86,16 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
     const known = [...tools.keys()].sort().join(', ') || '(none)';
     return { status: 'failed', error: `unknown tool "${job.tool}"; the tools available are: ${known}` };
   }
-  const parsed = tool.input.safeParse(job.input);
-  if (!parsed.success) {
-    return { status: 'failed', error: `invalid input for ${tool.name}: ${describeIssues(parsed.error)}` };
-  }
-  const opened = await secretsFor(tool, parsed.data, environment);
+  const parsed = tool.input.parse(job.input);
+  if (!parsed.ok) return { status: 'failed', error: `invalid input for ${tool.name}: ${parsed.problem}` };
+  const opened = await secretsFor(tool, parsed.value, environment);
   if ('refused' in opened) return { status: 'failed', error: opened.refused };
   // Whatever the call returns, throws, writes or logs is masked before anything records or sends it.
   const mask = (text: string) => maskSecrets(text, opened.secrets);
   let output: JsonValue;
   try {
     const holding = opened.secrets.size === 0 ? environment : { ...environment, workspace: maskingWrites(environment.workspace, mask), logger: maskingLogger(environment.logger, mask) };
-    output = await runWithTimeout(tool, parsed.data, job, holding, opened.secrets);
+    output = await runWithTimeout(tool, parsed.value, job, holding, opened.secrets);
   } catch (error) {
     return { status: 'failed', error: truncated(mask(error instanceof Error ? error.message : String(error))) };
   }
@@ -106,7 +106,7 @@ async function outcomeOf(tools: ToolCatalogue, job: ToolJob, environment: Execut
  * The values of the secrets the call needs, each granted to it, or why the call cannot run: a secret
  * its grant does not give (an unchecked grant gives none), or one the vault cannot open. Names only.
  */
-async function secretsFor(tool: ToolSpec, input: z.infer<z.ZodObject>, environment: ExecutionEnvironment): Promise<{ secrets: Map<string, string> } | { refused: string }> {
+async function secretsFor(tool: ToolSpec, input: CheckedInput, environment: ExecutionEnvironment): Promise<{ secrets: Map<string, string> } | { refused: string }> {
   const needed = typeof tool.secrets === 'function' ? [...new Set(tool.secrets(input))] : tool.secrets;
   const secrets = new Map<string, string>();
   if (needed.length === 0) return { secrets };
@@ -155,7 +155,7 @@ async function completed(text: string, sessionId: string, environment: Execution
   }
 }
 
-async function runWithTimeout(tool: ToolSpec, input: z.infer<z.ZodObject>, job: ToolJob, environment: ExecutionEnvironment, secrets: ReadonlyMap<string, string>): Promise<JsonValue> {
+async function runWithTimeout(tool: ToolSpec, input: CheckedInput, job: ToolJob, environment: ExecutionEnvironment, secrets: ReadonlyMap<string, string>): Promise<JsonValue> {
   const controller = new AbortController();
   const context: ToolContext = {
     sessionId: job.sessionId,
@@ -201,9 +201,4 @@ function truncated(text: string, whereTheRestIs?: string): string {
   if (text.length <= maxResultChars) return text;
   const note = `truncated: ${text.length - maxResultChars} of ${text.length} characters not shown${whereTheRestIs ? `; ${whereTheRestIs}` : ''}`;
   return `${text.slice(0, maxResultChars)}\n[${note}]`;
-}
-
-/** One `path: message` per issue, so the model can see exactly which field to fix. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`).join('; ');
 }

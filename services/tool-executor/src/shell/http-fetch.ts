@@ -52,7 +52,7 @@ const systemResolver: ResolveHost = (hostname) => lookup(hostname, { all: true }
  * that is a new call, which a policy checks like the first. Not idempotent: a POST or DELETE may not be
  * repeated, and `idempotent` is per tool, so a call cut off mid-run is reported as of unknown outcome.
  */
-export function httpFetchTool(options: HttpFetchOptions = {}): ToolSpec<typeof HttpFetchInput> {
+export function httpFetchTool(options: HttpFetchOptions = {}): ToolSpec<HttpFetchInput> {
   const allowPrivate = options.allowPrivate ?? allowNoPrivate;
   const resolve = options.resolve ?? systemResolver;
   return defineTool({

@@ -33,18 +33,35 @@ export interface ToolContext {
  * The vault secrets a tool needs: a list, or the names one call needs, from its input (`http.fetch`
  * needs those its headers name). Each must be granted to the call, or the call fails without running.
  */
-export type SecretNeeds<Input> = readonly string[] | ((input: Input) => readonly string[]);
+export type SecretNeeds<Input> = readonly string[] | Bivariant<(input: Input) => readonly string[]>;
 
-/** A tool the executor can run: its input schema is both the validator and what the model is shown. */
-export interface ToolSpec<Input extends z.ZodObject = z.ZodObject> {
+/**
+ * A function type checked bivariantly in its parameters (as methods are), so that a tool with a
+ * narrower input still fits a catalogue of tools of any input: the executor only ever passes a tool
+ * the input its own `parse` returned.
+ */
+type Bivariant<Fn extends (...args: never[]) => unknown> = { call(...args: Parameters<Fn>): ReturnType<Fn> }['call'];
+
+/**
+ * How a tool's input is checked: the JSON Schema the model is shown and the check that calls are
+ * held to, built from one schema so that the two cannot disagree.
+ */
+export interface ToolInput<Input> {
+  readonly jsonSchema: Record<string, unknown>;
+  /** The input as `run` takes it (defaults filled in), or what is wrong with it, for the model to fix. */
+  parse(input: unknown): { ok: true; value: Input } | { ok: false; problem: string };
+}
+
+/** A tool the executor can run. `Input` is what `run` takes once the input has been checked. */
+export interface ToolSpec<Input = z.infer<z.ZodObject>> {
   readonly name: ToolName;
   readonly description: string;
-  readonly input: Input;
+  readonly input: ToolInput<Input>;
   /** Safe to run twice with the same input. A non-idempotent call interrupted mid-flight has an unknown outcome. */
   readonly idempotent: boolean;
   readonly timeoutMs: number;
-  readonly secrets: SecretNeeds<z.infer<Input>>;
-  run: (input: z.infer<Input>, context: ToolContext) => JsonValue | Promise<JsonValue>;
+  readonly secrets: SecretNeeds<Input>;
+  run: Bivariant<(input: Input, context: ToolContext) => JsonValue | Promise<JsonValue>>;
 }
 
 export interface ToolOptions<Input extends z.ZodObject> {
@@ -60,11 +77,11 @@ export interface ToolOptions<Input extends z.ZodObject> {
 
 const defaultTimeoutMs = 60_000;
 
-export function defineTool<Input extends z.ZodObject>(options: ToolOptions<Input>): ToolSpec<Input> {
+export function defineTool<Input extends z.ZodObject>(options: ToolOptions<Input>): ToolSpec<z.infer<Input>> {
   return {
     name: ToolName.parse(options.name),
     description: options.description,
-    input: options.input,
+    input: zodInput(options.input),
     idempotent: options.idempotent ?? true,
     timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
     secrets: typeof options.secrets === 'function' ? options.secrets : secretNames(options.name, options.secrets ?? []),
@@ -80,8 +97,24 @@ function secretNames(tool: string, names: readonly string[]): readonly string[] 
   return [...new Set(names)];
 }
 
-export function advertisementOf(tool: ToolSpec): AdvertisedTool {
+/** A zod object as a tool's input: the model is shown its JSON Schema as the input side sees it (before defaults). */
+function zodInput<Schema extends z.ZodObject>(schema: Schema): ToolInput<z.infer<Schema>> {
   // `$schema` only costs model context: providers take the schema as a plain object.
-  const { $schema: _dialect, ...inputSchema } = z.toJSONSchema(tool.input, { io: 'input' });
-  return { name: tool.name, description: tool.description, inputSchema, idempotent: tool.idempotent };
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' });
+  return {
+    jsonSchema,
+    parse: (input) => {
+      const parsed = schema.safeParse(input);
+      return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problem: describeIssues(parsed.error) };
+    },
+  };
+}
+
+/** One `path: message` per issue, so the model can see exactly which field to fix. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`).join('; ');
+}
+
+export function advertisementOf(tool: ToolSpec): AdvertisedTool {
+  return { name: tool.name, description: tool.description, inputSchema: tool.input.jsonSchema, idempotent: tool.idempotent };
 }

@@ -1,4 +1,4 @@
-export { toolExecutorService } from './service.ts';
+export { toolExecutorService, UnofferedToolError } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
 export type { AllowPrivate, SpecialAddress } from './core/egress.ts';
 export { httpFetch, httpFetchTool } from './shell/http-fetch.ts';

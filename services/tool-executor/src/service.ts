@@ -5,6 +5,7 @@ import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { onInterrupts, removeDurable, startDurableWorker, type Logger, type Service } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, SecretVault, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
+import { offeredTools } from './core/offered-tools.ts';
 import { toolCatalogue } from './shell/execute.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
@@ -22,6 +23,11 @@ export interface ToolExecutorOptions {
   maxDeliver?: number;
   /** How long a job may go unacknowledged before another executor gets it (a crashed executor's jobs). */
   ackWaitMs?: number;
+  /**
+   * Tools this process would offer but cannot run here, and why (`shell.exec` without a sandbox): logged
+   * once at start, and named when `SIGNALBOX_EXECUTOR_TOOLS` asks for one of them.
+   */
+  unavailable?: readonly { tool: string; reason: string }[];
   /** Public NKeys of the brokers whose grants jobs must carry (default: the config's; none: every job runs). */
   grantSigners?: readonly string[];
   /** The vault keys (default: read from the files the config names). */
@@ -38,9 +44,10 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
   return {
     name: 'tool-executor',
     start: async (context) => {
-      const tools = toolCatalogue(options.tools);
+      const offered = toolsToOffer(options, context.config.toolExecutor.tools, context.logger);
+      const tools = toolCatalogue(offered);
       await removeSharedDurable(context.nc, context.names, context.logger);
-      await advertiseTools(context.nc, context.names, options.tools.map(advertisementOf));
+      await advertiseTools(context.nc, context.names, offered.map(advertisementOf));
       const grantSigners = new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners);
       // Secrets go only to calls whose grant names them, so an executor that checks no grants opens none.
       const openSecret = grantSigners.size > 0 ? vaultOpener(context.nc, context.names, options.vaultKeys ?? readVaultKeys(context.config.secrets)) : undefined;
@@ -86,6 +93,24 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       };
     },
   };
+}
+
+/** A `SIGNALBOX_EXECUTOR_TOOLS` entry that names no tool this process has: it would wait for jobs it never takes. */
+export class UnofferedToolError extends Error {
+  override readonly name = 'UnofferedToolError';
+  readonly code = 'unoffered_tool';
+}
+
+/** The tools of `options` the config's `SIGNALBOX_EXECUTOR_TOOLS` selects (all when unset), after saying which cannot run here. */
+function toolsToOffer(options: ToolExecutorOptions, patterns: readonly string[] | undefined, logger: Logger): ToolSpec[] {
+  for (const { tool, reason } of options.unavailable ?? []) logger.warn({ tool, reason }, `not offering ${tool}: ${reason}`);
+  const { offered, unmatched } = offeredTools(options.tools, patterns);
+  if (unmatched.length > 0) {
+    const why = (pattern: string) => options.unavailable?.find(({ tool }) => offeredTools([{ name: tool }], [pattern]).offered.length > 0)?.reason;
+    const problems = unmatched.map((pattern) => `${pattern} (${why(pattern) ?? `no such tool; this executor has ${options.tools.map((tool) => tool.name).join(', ')}`})`);
+    throw new UnofferedToolError(`SIGNALBOX_EXECUTOR_TOOLS names tools this executor cannot offer: ${problems.join('; ')}`);
+  }
+  return offered;
 }
 
 /** Opens secrets with the keys this process holds; the bucket is opened at the first secret a call needs. */

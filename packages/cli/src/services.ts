@@ -6,6 +6,9 @@ import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
+
+// doctor asks the same question the executor does: can shell.exec's sandbox run on this machine.
+export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
 /** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */

@@ -108,6 +108,8 @@ export function bwrapArguments({ scratchDir, limits, host }: Pick<SandboxPlan, '
     '--disable-userns',
     '--die-with-parent',
     '--new-session',
+    // The sandbox's init, by its host pid, as JSON: what the executor kills, and waits for.
+    '--info-fd', '3',
     '--hostname', 'sandbox',
     '--ro-bind', '/usr', '/usr',
     ...system,

@@ -33,7 +33,8 @@ export function probeSandbox(): SandboxProbe {
   try {
     const runAs = process.getuid?.() === 0 ? 65534 : undefined;
     const command = sandboxCommand({ scratchDir: dir, command: 'true', limits: SandboxLimits.parse({}), secrets: {}, host: hostLayout(), ...(runAs === undefined ? {} : { runAs }) });
-    const run = spawnSync(command.file, command.args, { env: command.env, encoding: 'utf8', timeout: 10_000 });
+    // Its fourth pipe is the info fd the command line names.
+    const run = spawnSync(command.file, command.args, { env: command.env, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     if (run.error) return { available: false, reason: `${command.file} could not start: ${run.error.message}` };
     if (run.status !== 0) return { available: false, reason: `bwrap cannot make its sandbox here (user namespaces off, or a container forbids them): ${run.stderr.trim() || `exit ${run.status}`}` };
     return { available: true, backend: 'bubblewrap', version: version.stdout.trim().replace(/^bubblewrap\s+/, '') };

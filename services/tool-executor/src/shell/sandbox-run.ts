@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import type { SandboxCommand, SandboxLimits } from '../core/sandbox-plan.ts';
 
 /** Why the command stopped: on its own, or killed by the executor. */
@@ -17,27 +19,31 @@ export interface SandboxRun {
 }
 
 /**
- * Runs the sandbox and waits until every process in it is gone (its pipes closed). On timeout the
- * command's processes are sent SIGTERM, and after `killGraceMs` bwrap is killed, which kills its pid
- * namespace's init (`--die-with-parent`) and with it every process left in the sandbox. Past the output
- * cap, or when `signal` aborts, bwrap is killed at once.
+ * Runs the sandbox and waits until every process in it is gone: its pipes closed, and its pid
+ * namespace's init (which bwrap names on `--info-fd 3`) dead, which the kernel allows only once every
+ * other process in the namespace is. On timeout the command's processes are sent SIGTERM, and after
+ * `killGraceMs` the init is killed, and with it every process left. Past the output cap, or when
+ * `signal` aborts, it is killed at once.
  */
 export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, signal: AbortSignal): Promise<SandboxRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let end: SandboxEnd = 'exited';
     const timers: NodeJS.Timeout[] = [];
-    // The namespace's init, not bwrap: bwrap then reaps it and exits, leaving no zombie for the host's init to reap.
-    const kill = () => void killSandbox(child.pid).then((killed) => killed || child.kill('SIGKILL'));
+    const [, out, err, info] = child.stdio;
+    if (!(out instanceof Readable && err instanceof Readable && info instanceof Readable)) throw new Error('the sandbox was started without its pipes');
+    const init = sandboxInit(info);
+    // The namespace's init, not bwrap: bwrap then reaps it and exits. Before there is one, bwrap itself.
+    const kill = () => void init.current().then((pid) => (pid !== undefined && signalQuietly(pid, 'SIGKILL')) || child.kill('SIGKILL'));
     const stop = (why: SandboxEnd, grace: boolean) => {
       if (end !== 'exited') return;
       end = why;
-      if (!grace || child.pid === undefined) return kill();
-      void terminateSandbox(child.pid).finally(() => timers.push(setTimeout(kill, limits.killGraceMs)));
+      if (!grace) return kill();
+      void init.current().then(terminateSandbox).finally(() => timers.push(setTimeout(kill, limits.killGraceMs)));
     };
     const onAbort = () => stop('stopped', false);
-    const stdout = cappedOutput(child.stdout, limits.outputBytes, () => stop('output limit', false));
-    const stderr = cappedOutput(child.stderr, limits.outputBytes, () => stop('output limit', false));
+    const stdout = cappedOutput(out, limits.outputBytes, () => stop('output limit', false));
+    const stderr = cappedOutput(err, limits.outputBytes, () => stop('output limit', false));
     timers.push(setTimeout(() => stop('timed out', true), limits.wallTimeMs));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -51,7 +57,8 @@ export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, sig
     });
     child.on('close', (code, killedBy) => {
       done();
-      resolve({ end, exitCode: killedBy === null ? code : null, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated() || stderr.truncated() });
+      const run = { end, exitCode: killedBy === null ? code : null, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated() || stderr.truncated() };
+      void init.current().then(untilDead).then(() => resolve(run), reject);
     });
   });
 }
@@ -75,28 +82,60 @@ function cappedOutput(stream: Readable, cap: number, over: () => void) {
   return { text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => cut };
 }
 
-/** bwrap's only child: pid 1 of the sandbox's pid namespace, whose death kills every process in it. Undefined before bwrap made it, or after it died. */
-async function sandboxInit(bwrapPid: number): Promise<number | undefined> {
-  const children = await readFile(`/proc/${bwrapPid}/task/${bwrapPid}/children`, 'utf8').catch(() => '');
-  const init = Number(children.trim().split(/\s+/)[0]);
-  return Number.isInteger(init) && init > 0 ? init : undefined;
+const BwrapInfo = z.object({ 'child-pid': z.number().int().positive() });
+
+/**
+ * The host pid of the sandbox's init, from what bwrap writes on its info fd (`{"child-pid": …}`) as
+ * soon as it has made it: `current()` resolves to it once known, or to undefined if bwrap never says.
+ */
+function sandboxInit(info: Readable): { current(): Promise<number | undefined> } {
+  let text = '';
+  const known = new Promise<number | undefined>((resolve) => {
+    info.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.length > 4_096) info.destroy();
+    });
+    info.on('close', () => {
+      const parsed = BwrapInfo.safeParse(parsedJson(text));
+      resolve(parsed.success ? parsed.data['child-pid'] : undefined);
+    });
+  });
+  return { current: () => known };
 }
 
-/** SIGKILL to the namespace's init; false when there is none (yet) to kill. */
-async function killSandbox(bwrapPid: number | undefined): Promise<boolean> {
-  const init = bwrapPid === undefined ? undefined : await sandboxInit(bwrapPid);
-  return init !== undefined && signalQuietly(init, 'SIGKILL');
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Sends SIGTERM to every process in the sandbox's pid namespace but its init: the namespace of bwrap's
- * child, found through /proc. Best effort: a process that is gone, or one that ignores it, is killed
- * with the namespace after the grace.
+ * Resolves once the init `pid` is dead (gone, or a zombie left to the host's pid 1): the kernel kills
+ * every other process in its namespace before that. Polls /proc: nothing signals it to a non-parent.
  */
-async function terminateSandbox(bwrapPid: number): Promise<void> {
+async function untilDead(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + deadNamespaceWaitMs;
+  while (Date.now() < deadline) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The state follows the command name's closing parenthesis.
+    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+    await sleep(20);
+  }
+}
+
+/** How long a dying namespace's processes may take to go before the call returns anyway. */
+const deadNamespaceWaitMs = 10_000;
+
+/**
+ * Sends SIGTERM to every process in the sandbox's pid namespace but its init, found through /proc.
+ * Best effort: a process that is gone, or one that ignores it, is killed with the namespace after the grace.
+ */
+async function terminateSandbox(init: number | undefined): Promise<void> {
+  if (init === undefined) return;
   try {
-    const init = await sandboxInit(bwrapPid);
-    if (init === undefined) return;
     const namespace = await readlink(`/proc/${init}/ns/pid`);
     for (const name of await readdir('/proc')) {
       const pid = Number(name);
@@ -104,7 +143,7 @@ async function terminateSandbox(bwrapPid: number): Promise<void> {
       if ((await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined)) === namespace) signalQuietly(pid, 'SIGTERM');
     }
   } catch {
-    // The sandbox is gone already, or /proc hides it: the kill after the grace still ends it.
+    // The sandbox is gone already: nothing to stop.
   }
 }
 

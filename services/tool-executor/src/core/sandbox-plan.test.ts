@@ -56,4 +56,15 @@ describe('the sandbox plan', () => {
     expect(env).toEqual({ TOKEN: 'secret-value', PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: '/tmp', LANG: 'C.UTF-8' });
     expect(sandboxEnvironment({ PATH: '/evil' }).PATH).not.toBe('/evil');
   });
+
+  it('has no network but loopback, unless the grant names hosts: then a forwarder to the proxy runs first, and programs are told of it', () => {
+    expect(sandboxCommand(plan).env).not.toHaveProperty('HTTP_PROXY');
+    const { args, env } = sandboxCommand({ ...plan, proxySocket: '/tmp/scratch/call-1.proxy.sock' });
+    expect(args).not.toContain('--share-net');
+    expect(after(args, '--bind', 2)).toContainEqual(['/tmp/scratch/call-1.proxy.sock', '/run/signalbox-proxy.sock']);
+    expect(args.slice(-5, -2)).toEqual(['/bin/sh', '-c', 'perl -e "$0" && exec /bin/sh -c "$1"']);
+    expect(args.at(-2)).toContain('IO::Socket::UNIX->new(Peer => "/run/signalbox-proxy.sock")');
+    expect(args.at(-1)).toBe('make test');
+    expect(env).toMatchObject({ HTTP_PROXY: 'http://127.0.0.1:3128', https_proxy: 'http://127.0.0.1:3128' });
+  });
 });

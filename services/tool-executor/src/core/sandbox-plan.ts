@@ -55,6 +55,27 @@ const systemDirectories = ['/bin', '/sbin', '/lib', '/lib32', '/lib64'];
 /** Enough of /etc for programs to start and name users; never the host's secrets (shadow, ssh keys, credentials). */
 const etcEntries = ['/etc/alternatives', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/localtime', '/etc/ssl/certs', '/etc/ca-certificates'];
 
+/** Where the executor's egress proxy is inside the sandbox, and where the forwarder listens for the command's programs. */
+export const proxySocketPath = '/run/signalbox-proxy.sock';
+export const proxyPort = 3128;
+
+/**
+ * The forwarder run inside the sandbox when its call may reach named hosts: it listens on loopback (the
+ * only network the sandbox has) and passes each connection to the executor's proxy over its Unix socket.
+ * Perl, because perl-base is on every Debian system; it forks once it listens, so the command starts only then.
+ */
+const forwarder = [
+  'use IO::Socket::INET; use IO::Socket::UNIX; use IO::Select;',
+  `my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => ${proxyPort}, Listen => 64, ReuseAddr => 1) or die "no proxy port: $!";`,
+  'exit 0 if fork; my $s = IO::Select->new($l); my %p;',
+  'while (1) { for my $h ($s->can_read) {',
+  `  if ($h == $l) { my $c = $l->accept or next; my $u = IO::Socket::UNIX->new(Peer => "${proxySocketPath}") or do { close $c; next }; $p{$c} = $u; $p{$u} = $c; $s->add($c, $u); next }`,
+  '  my $o = $p{$h}; my $n = sysread($h, my $b, 65536);',
+  '  if (!$n) { $s->remove($h, $o); close $h; close $o; delete @p{$h, $o}; next }',
+  '  while (length $b) { my $w = syswrite($o, $b) or last; substr($b, 0, $w) = "" }',
+  '} }',
+].join('\n');
+
 export interface SandboxPlan {
   /** The call's scratch directory on the host: the only writable place the command shares with it. */
   scratchDir: string;
@@ -65,6 +86,8 @@ export interface SandboxPlan {
   /** Secret values by name, as environment variables. */
   secrets: Readonly<Record<string, string>>;
   host: HostLayout;
+  /** The executor's egress proxy for this call, on the host: given only when the call's grant names hosts. */
+  proxySocket?: string;
 }
 
 /** How to start the command: a program, its arguments, and the environment to start it with (and nothing else). */
@@ -82,7 +105,10 @@ export interface SandboxCommand {
  */
 export function sandboxCommand(plan: SandboxPlan): SandboxCommand {
   const drop = plan.runAs === undefined ? [] : ['setpriv', `--reuid=${plan.runAs}`, `--regid=${plan.runAs}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--'];
-  return { file: 'prlimit', args: [...rlimitArguments(plan.limits), '--', ...drop, 'bwrap', ...bwrapArguments(plan), '/bin/sh', '-c', plan.command], env: sandboxEnvironment(plan.secrets) };
+  const withNetwork = plan.proxySocket !== undefined;
+  // With a proxy, the forwarder first, then the command: `$0` and `$1` keep both out of the shell's parsing.
+  const shell = withNetwork ? ['/bin/sh', '-c', 'perl -e "$0" && exec /bin/sh -c "$1"', forwarder, plan.command] : ['/bin/sh', '-c', plan.command];
+  return { file: 'prlimit', args: [...rlimitArguments(plan.limits), '--', ...drop, 'bwrap', ...bwrapArguments(plan), ...shell], env: sandboxEnvironment(plan.secrets, withNetwork) };
 }
 
 export function rlimitArguments(limits: SandboxLimits): string[] {
@@ -96,7 +122,7 @@ export function rlimitArguments(limits: SandboxLimits): string[] {
   ];
 }
 
-export function bwrapArguments({ scratchDir, limits, host }: Pick<SandboxPlan, 'scratchDir' | 'limits' | 'host'>): string[] {
+export function bwrapArguments({ scratchDir, limits, host, proxySocket }: Pick<SandboxPlan, 'scratchDir' | 'limits' | 'host' | 'proxySocket'>): string[] {
   const system = systemDirectories.flatMap((directory) => {
     const target = host.usrLinks[directory];
     return target === undefined ? ['--ro-bind-try', directory, directory] : ['--symlink', target, directory];
@@ -121,13 +147,19 @@ export function bwrapArguments({ scratchDir, limits, host }: Pick<SandboxPlan, '
     '--remount-ro', '/dev',
     ...tmp('/tmp'),
     '--bind', scratchDir, sandboxWorkdir,
+    ...(proxySocket === undefined ? [] : ['--bind', proxySocket, proxySocketPath]),
     // The root is bwrap's own tmpfs, unsized: read-only, so the command writes only where it is sized or kept.
     '--remount-ro', '/',
     '--chdir', sandboxWorkdir,
   ];
 }
 
-/** The base variables, then the call's secrets; a secret never replaces a base variable (a `PATH` secret is not the search path). */
-export function sandboxEnvironment(secrets: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...secrets, ...baseEnvironment };
+/**
+ * The base variables (and, with a proxy, where it is, in the forms programs read), then the call's
+ * secrets; a secret never replaces one of those (a `PATH` secret is not the search path).
+ */
+export function sandboxEnvironment(secrets: Readonly<Record<string, string>>, withProxy = false): Record<string, string> {
+  const proxy = `http://127.0.0.1:${proxyPort}`;
+  const proxies: Record<string, string> = withProxy ? { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy } : {};
+  return { ...secrets, ...baseEnvironment, ...proxies };
 }

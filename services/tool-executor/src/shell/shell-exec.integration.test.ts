@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import type { ToolJob, ToolOutcome } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
@@ -36,14 +38,14 @@ interface Result {
 }
 
 /** Calls of one run over one in-memory workspace; `wrap` may change the calls' view of it. */
-function run(files: Record<string, string> = {}, wrap: (workspace: CallWorkspace) => CallWorkspace = (workspace) => workspace, catalogue = tools) {
+function run(files: Record<string, string> = {}, wrap: (workspace: CallWorkspace) => CallWorkspace = (workspace) => workspace, catalogue = tools, namedHosts: string[] = []) {
   const shared: MemoryFiles = { files: new Map(), writes: 0 };
   for (const [path, content] of Object.entries(files)) shared.files.set(path, { content: utf8.encode(content), revision: (shared.writes += 1) });
   let call = 0;
   const outcome = async (tool: string, input: unknown, secrets: Record<string, string> = {}): Promise<ToolOutcome> => {
     call += 1;
     const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: `c${call}`, tool, input, idempotencyKey: `run/c${call}` };
-    const grant = { namedHosts: [], secrets: Object.keys(secrets) };
+    const grant = { namedHosts, secrets: Object.keys(secrets) };
     const openSecret = async (name: string) => secrets[name] ?? '';
     return (await execute(catalogue, job, { workspace: wrap(memoryWorkspace(shared)), outputs: memoryOutputs(), logger, now: () => 0, grant, openSecret })).outcome;
   };
@@ -188,6 +190,29 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
     expect(init).toBe('bwrap');
     expect(errors).toHaveLength(4);
     for (const error of errors) expect(error).toMatch(/Read-only file system/);
+  });
+
+  it('reaches the hosts its grant names through the proxy, and nothing else, nothing at all without a grant', async () => {
+    const server = http.createServer((request, response) => response.end(`hello ${request.method}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    // bash's /dev/tcp speaks to the proxy as any client would: a plain request, a tunnel, and a host it does not name.
+    const ask = (request: string) => `bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128 && printf "${request}" >&3 && cat <&3; echo'`;
+    const command = [
+      ask(`GET http://127.0.0.1:${port}/ HTTP/1.0\\r\\n\\r\\n`),
+      ask(`CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\n\\r\\nPUT / HTTP/1.0\\r\\nContent-Length: 0\\r\\n\\r\\n`),
+      ask('GET http://example.com/ HTTP/1.0\\r\\n\\r\\n'),
+      `bash -c 'echo > /dev/tcp/127.0.0.1/${port}' 2>/dev/null || echo direct refused`,
+    ].join('; ');
+    try {
+      const granted = await run({}, undefined, tools, ['127.0.0.1']).exec(command);
+      expect(granted.stdout).toMatch(/hello GET[\s\S]*200 Connection Established[\s\S]*hello PUT[\s\S]*403 Forbidden[\s\S]*example\.com is not a host this call's policy names[\s\S]*direct refused/);
+      const ungranted = await run().exec(command);
+      expect(ungranted.stdout).not.toMatch(/hello/);
+      expect(ungranted.stdout).toContain('direct refused');
+    } finally {
+      server.close();
+    }
   });
 
   it("never sees another run's files, even while that run's command runs", async () => {

@@ -5,6 +5,7 @@ import { SecretName } from '@signalbox/events';
 import { z } from 'zod';
 import { sandboxCommand, SandboxLimits, type HostLayout, type SandboxLimitsInput } from '../core/sandbox-plan.ts';
 import { scratchChanges, type ScratchChange } from '../core/scratch-changes.ts';
+import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
 import { hostLayout } from './sandbox-probe.ts';
 import { runSandboxed, type SandboxRun } from './sandbox-run.ts';
 import { materialise, readScratchFile, scanScratch } from './scratch-files.ts';
@@ -60,7 +61,8 @@ export function shellExecTool(options: ShellExecOptions = {}): ToolSpec<typeof S
     name: 'shell.exec',
     description:
       'Run a shell command (/bin/sh -c) in a sandbox holding a copy of the workspace shared by this run and its subagents, ' +
-      'then write back the files it created, changed or deleted. No network; only the workspace directory (and /tmp, discarded) is writable. ' +
+      'then write back the files it created, changed or deleted. No network, but the hosts your policy names, through HTTP_PROXY/HTTPS_PROXY; ' +
+      'only the workspace directory (and /tmp, discarded) is writable. ' +
       `Limits: ${limits.wallTimeMs / 1000} s of wall time, ${limits.cpuSeconds} s of CPU, ${Math.round(limits.memoryBytes / 2 ** 20)} MiB of memory per process, ` +
       `${limits.outputBytes} bytes of stdout and of stderr each. The result names the files written back and deleted.`,
     input: ShellExecInput,
@@ -85,19 +87,34 @@ interface CallSetting {
 
 async function runInScratch(command: string, context: ToolContext, setting: CallSetting): Promise<JsonValue> {
   const dir = await mkdtemp(join(setting.root, 'call-'));
+  let proxy: EgressProxy | undefined;
   try {
     if (setting.runAs !== undefined) await chown(dir, setting.runAs, setting.runAs);
     await chmod(dir, 0o700);
     const copied = await materialise(context.workspace, dir, setting.limits, setting.runAs);
-    const plan = { scratchDir: dir, command, limits: setting.limits, secrets: context.secrets, host: setting.host, ...(setting.runAs === undefined ? {} : { runAs: setting.runAs }) };
+    const proxySocket = `${dir}.proxy.sock`;
+    // The network: none, unless the call's grant names hosts; then those alone, through a proxy of its own.
+    proxy = context.namedHosts.length === 0 ? undefined : await startEgressProxy(proxySocket, context.namedHosts, setting.runAs);
+    const plan = {
+      scratchDir: dir,
+      command,
+      limits: setting.limits,
+      secrets: context.secrets,
+      host: setting.host,
+      ...(setting.runAs === undefined ? {} : { runAs: setting.runAs }),
+      ...(proxy === undefined ? {} : { proxySocket }),
+    };
     const run = await runSandboxed(sandboxCommand(plan), setting.limits, context.signal);
+    await proxy?.close();
     // Stopped (the call timed out or was interrupted): the call has failed, and writes nothing after it.
     if (run.end === 'stopped') return runReport(run, setting.limits, []);
     const { changes, refused } = scratchChanges(copied.files, await scanScratch(dir, setting.limits), workspacePathProblem);
     await writeBack(changes, dir, context);
     return { ...runReport(run, setting.limits, changes), ...(refused.length ? { notWrittenBack: refused } : {}), ...(copied.skipped.length ? { notCopiedIn: copied.skipped } : {}) };
   } finally {
+    await proxy?.close();
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}.proxy.sock`, { force: true });
   }
 }
 

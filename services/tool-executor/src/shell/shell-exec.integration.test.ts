@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import type { ToolJob, ToolOutcome } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { execute, toolCatalogue } from './execute.ts';
 import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace, type MemoryFiles } from './memory-workspace.ts';
@@ -127,6 +127,19 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
     const stubborn = await exec("trap '' TERM; (trap '' TERM; sleep 60) & echo started; while :; do sleep 1; done");
     expect(stubborn).toMatchObject({ stdout: 'started\n', note: expect.stringMatching(/wall time/) as string });
     expect(await sandboxProcesses()).toEqual([]);
+  });
+
+  it('kills the command of a call its session interrupts, and writes nothing back', async () => {
+    const shared: MemoryFiles = { files: new Map(), writes: 0 };
+    const stopped = new AbortController();
+    const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'stop', tool: 'shell.exec', input: { command: 'echo partial > half.txt; echo started; sleep 30' }, idempotencyKey: 'run/stop' };
+    const running = execute(patientTools, job, { workspace: memoryWorkspace(shared), outputs: memoryOutputs(), logger, now: () => 0, stopped: stopped.signal });
+    // Stopped once the command has started: its first file is in the scratch directory by then.
+    await vi.waitFor(async () => expect(await sandboxProcesses()).not.toEqual([]), { timeout: 10_000, interval: 20 });
+    stopped.abort(new Error('stopped before it finished: the session was interrupted by a test'));
+    expect((await running).outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') as string });
+    await vi.waitFor(async () => expect(await sandboxProcesses()).toEqual([]), { timeout: 10_000, interval: 20 });
+    expect(shared.files.size).toBe(0);
   });
 
   it('contains a fork bomb within its process limit and kills it at its wall time', async () => {

@@ -29,17 +29,22 @@ export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, sig
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let end: SandboxEnd = 'exited';
+    let closed = false;
     const timers: NodeJS.Timeout[] = [];
     const [, out, err, info] = child.stdio;
     if (!(out instanceof Readable && err instanceof Readable && info instanceof Readable)) throw new Error('the sandbox was started without its pipes');
     const init = sandboxInit(info);
     // The namespace's init, not bwrap: bwrap then reaps it and exits. Before there is one, bwrap itself.
-    const kill = () => void init.current().then((pid) => (pid !== undefined && signalQuietly(pid, 'SIGKILL')) || child.kill('SIGKILL'));
+    // Never once the sandbox is gone: its pid may be another process's by then.
+    const kill = () => void init.current().then((pid) => closed || (pid !== undefined && signalQuietly(pid, 'SIGKILL')) || child.kill('SIGKILL'));
     const stop = (why: SandboxEnd, grace: boolean) => {
       if (end !== 'exited') return;
       end = why;
       if (!grace) return kill();
-      void init.current().then(terminateSandbox).finally(() => timers.push(setTimeout(kill, limits.killGraceMs)));
+      void init
+        .current()
+        .then((pid) => (closed ? undefined : terminateSandbox(pid)))
+        .finally(() => closed || timers.push(setTimeout(kill, limits.killGraceMs)));
     };
     const onAbort = () => stop('stopped', false);
     const stdout = cappedOutput(out, limits.outputBytes, () => stop('output limit', false));
@@ -48,6 +53,7 @@ export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, sig
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     const done = () => {
+      closed = true;
       for (const timer of timers) clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     };

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
 import type { ToolJob, ToolOutcome } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
@@ -17,14 +19,19 @@ const logger = createLogger({ service: 'tool-executor', instance: 'test', level:
 const probe = probeSandbox();
 const utf8 = new TextEncoder();
 const limits = { wallTimeMs: 2_000, killGraceMs: 300, cpuSeconds: 1, memoryBytes: 256 * 2 ** 20, processes: 32, outputBytes: 4_096, fileBytes: 2 ** 20 };
-const shell = shellExecTool({ limits });
+// The calls' scratch directories go under a directory of the test's own, removed at the end.
+const scratchRoot = mkdtempSync(join(tmpdir(), 'shell-exec-test-'));
+// The sandbox's uid passes through it to the call's directory.
+chmodSync(scratchRoot, 0o711);
+const shell = shellExecTool({ limits, scratchRoot });
 const tools = toolCatalogue([shell, ...workspaceTools]);
 /** For the limits that must be met before the wall time, on a machine busy with other work. */
-const patientTools = toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 20_000 } })]);
+const patientTools = toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 20_000 }, scratchRoot })]);
 const marker = 'SIGNALBOX_SHELL_TEST_MARKER';
 process.env[marker] = 'the executor environment leaked';
 afterAll(() => {
   delete process.env[marker];
+  rmSync(scratchRoot, { recursive: true, force: true });
 });
 
 interface Result {
@@ -105,7 +112,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
   });
 
   it('writes nothing back from a command that leaves more files than a call writes back, and says so', async () => {
-    const few = toolCatalogue([shellExecTool({ limits: { ...limits, maxFiles: 5 } })]);
+    const few = toolCatalogue([shellExecTool({ limits: { ...limits, maxFiles: 5 }, scratchRoot })]);
     const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'many', tool: 'shell.exec', input: { command: 'for i in 1 2 3 4 5 6 7; do echo $i > f$i; done' }, idempotencyKey: 'run/many' };
     const shared: MemoryFiles = { files: new Map(), writes: 0 };
     const { outcome } = await execute(few, job, { workspace: memoryWorkspace(shared), outputs: memoryOutputs(), logger, now: () => 0 });
@@ -143,7 +150,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
   });
 
   it('contains a fork bomb within its process limit and kills it at its wall time', async () => {
-    const { exec } = run({}, undefined, toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 4_000 } })]));
+    const { exec } = run({}, undefined, toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 4_000 }, scratchRoot })]));
     // bash retries a fork that fails, so its bomb spins at the process limit until the wall time ends it.
     // A subshell started first counts the sandbox's processes with builtins (it could not fork by then).
     // The shell then waits with exec, which needs no fork: every fork may fail by then.
@@ -228,6 +235,19 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
     }
   });
 
+  it('refuses a scratch directory someone else put in its place, and never follows a link there', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'shell-exec-planted-'));
+    try {
+      symlinkSync('/etc', join(parent, `signalbox-shell-${process.getuid?.() ?? 'user'}`));
+      const planted = toolCatalogue([shellExecTool({ limits, scratchRoot: parent })]);
+      const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'planted', tool: 'shell.exec', input: { command: 'true' }, idempotencyKey: 'run/planted' };
+      const { outcome } = await execute(planted, job, { workspace: memoryWorkspace(), outputs: memoryOutputs(), logger, now: () => 0 });
+      expect(outcome).toMatchObject({ status: 'failed', error: expect.stringMatching(/is not a directory of this user's that only it may write/) as string });
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it("never sees another run's files, even while that run's command runs", async () => {
     const other = run({ 'secret-plan.md': 'theirs' }).exec('sleep 1');
     const { exec } = run({ 'mine.md': 'mine' });
@@ -261,10 +281,10 @@ async function sandboxProcesses(): Promise<string[]> {
   return left;
 }
 
+/** Scratch directories left under the test's scratch root, past the executor's own directory in it. */
 async function leftoverScratch(): Promise<string[]> {
-  const { tmpdir } = await import('node:os');
-  const roots = (await readdir(tmpdir())).filter((name) => name.startsWith('signalbox-shell-'));
-  const calls = await Promise.all(roots.map(async (root) => (await readdir(`${tmpdir()}/${root}`)).map((call) => `${root}/${call}`)));
+  const roots = await readdir(scratchRoot);
+  const calls = await Promise.all(roots.map(async (root) => (await readdir(join(scratchRoot, root))).map((call) => `${root}/${call}`)));
   return calls.flat();
 }
 

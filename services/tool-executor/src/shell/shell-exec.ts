@@ -1,4 +1,4 @@
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretName } from '@signalbox/events';
@@ -14,7 +14,10 @@ import { WorkspaceConflictError, WorkspacePath } from './workspace.ts';
 
 export interface ShellExecOptions {
   limits?: SandboxLimitsInput;
-  /** Where each call's scratch directory is made (default: a fresh directory under the system's temp directory). */
+  /**
+   * Under which directory the executor keeps its calls' scratch directories (default: the system's temp
+   * directory). The sandbox's uid must be able to pass through it.
+   */
   scratchRoot?: string;
   /**
    * When the executor runs as root, each call's command runs as its own uid from this range (never 0:
@@ -174,9 +177,22 @@ function workspacePathProblem(path: string): string | undefined {
   return parsed.success ? undefined : parsed.error.issues.map((issue) => issue.message).join('; ');
 }
 
-/** The executor's own directory for scratch directories: others may pass through it (the sandbox's uid must) but not list it. */
+/**
+ * The directory scratch directories are made in: one per uid under `parent`, made once and kept (the
+ * calls' own are removed). Others may pass through it (the sandbox's uid must) but not list it. One
+ * found there already must be a plain directory of ours that no one else can write: in a shared /tmp,
+ * another user could have put a link or a directory of theirs there first.
+ */
 async function makeScratchRoot(parent = tmpdir()): Promise<string> {
-  const root = await mkdtemp(join(parent, 'signalbox-shell-'));
+  const root = join(parent, `signalbox-shell-${process.getuid?.() ?? 'user'}`);
+  await mkdir(root, { mode: 0o711 }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  });
+  const found = await lstat(root);
+  const ours = process.getuid === undefined || found.uid === process.getuid();
+  if (!found.isDirectory() || !ours || (found.mode & 0o022) !== 0) {
+    throw new Error(`${root} is not a directory of this user's that only it may write: remove it, or give shell.exec another scratchRoot`);
+  }
   await chmod(root, 0o711);
   return root;
 }

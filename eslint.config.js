@@ -59,6 +59,8 @@ const projectErrors = [
   ...['DecodeError', 'InvalidAdvertisementError', 'InvalidCommandError', 'InvalidLedgerEntryError', 'NatsAuthError', 'ProviderConfigError', 'UnknownSessionError'],
   ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MemoryStoreError', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },
+  { name: 'ShellWriteBackConflictError', argumentPosition: 1 },
+  ...['ScratchLimitError', 'UnofferedToolError'],
 ];
 
 export default tseslint.config(

@@ -25,6 +25,9 @@ fi
 
 say "Node $(node --version); looking for a current nats-server …"
 source "$root/scripts/nats-server.sh"
+# Says so when shell.exec's sandbox (bubblewrap) cannot run here; installs nothing.
+source "$root/scripts/sandbox.sh"
+report_sandbox
 
 cd "$root"
 say "pnpm install (the workspace's dependencies; the first time takes a while) …"

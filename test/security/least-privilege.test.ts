@@ -20,7 +20,7 @@ import { supervisorService } from '@signalbox/supervisor';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
 import { MemoryStore, memoryEntryId, provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
-import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { probeSandbox, shellExecTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
@@ -40,6 +40,7 @@ const passwords = {
   SIGNALBOX_SESSION_ACTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TOOL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_MCP_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_SHELL_EXECUTOR_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_PERMISSION_BROKER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_TASK_PUBLISHER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_APPROVER_PASSWORD: randomBytes(12).toString('hex'),
@@ -54,6 +55,7 @@ const users = {
   actor: { user: 'session-actor', password: passwords.SIGNALBOX_SESSION_ACTOR_PASSWORD },
   executor: { user: 'tool-executor', password: passwords.SIGNALBOX_TOOL_EXECUTOR_PASSWORD },
   mcpExecutor: { user: 'mcp-executor', password: passwords.SIGNALBOX_MCP_EXECUTOR_PASSWORD, inboxPrefix: '_SBX_INBOX.mcp-executor' },
+  shell: { user: 'shell-executor', password: passwords.SIGNALBOX_SHELL_EXECUTOR_PASSWORD, inboxPrefix: '_SBX_INBOX.shell-executor' },
   broker: { user: 'permission-broker', password: passwords.SIGNALBOX_PERMISSION_BROKER_PASSWORD },
   publisher: { user: 'task-publisher', password: passwords.SIGNALBOX_TASK_PUBLISHER_PASSWORD, inboxPrefix: '_INBOX.task-publisher' },
   approver: { user: 'approver', password: passwords.SIGNALBOX_APPROVER_PASSWORD, inboxPrefix: '_INBOX.approver' },
@@ -104,6 +106,7 @@ const dreamModels: GraderModels = () => ({
   },
 });
 
+const sandbox = probeSandbox();
 const brokerKey = createUser();
 const vaultKey = vaultKeyOf(randomBytes(32));
 let server: NatsServer;
@@ -143,6 +146,8 @@ beforeAll(async () => {
   await (await SignalboxClient.open(admin)).applyPolicy({ name: 'mcp-only', rules: [{ effect: 'allow', tool: 'mcp.lp.*' }] });
   await (await SignalboxClient.open(admin)).applyAgent({ name: 'mcp-caller', model: 'scripted', policy: 'mcp-only', tools: ['mcp.lp.echo_text'], script: [{ tool: 'mcp.lp.echo_text', input: { text: 'hi' } }, { final: 'ok' }] });
   hosts.push(await hostAs('mcpExecutor', [toolExecutorService({ tools: [], mcpServers: [{ name: 'lp', command: process.execPath, args: [mcpFixture, 'stdio'] }] })]));
+  // shell.exec on an executor of its own, as its own user, where this machine can sandbox it.
+  if (sandbox.available) hosts.push(await hostAs('shell', [toolExecutorService({ tools: [shellExecTool()] })]));
   hosts.push(await hostAs('supervisor', [supervisorService()]));
   hosts.push(await hostAs('grader', [graderService({ models: graderModels })]));
   for (const host of hosts) void recordRefusals(host.nc);
@@ -154,7 +159,7 @@ beforeAll(async () => {
  * snapshots and transcripts too; executors run only jobs with the broker's grant, so the grant travels
  * through every user's permissions.
  */
-function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
+function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'shell' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
   const config = RuntimeConfig.parse({
     natsUrl: server.url,
     natsAuth: users[role],
@@ -200,6 +205,18 @@ describe('deploy/nats', () => {
     await (await SignalboxClient.open(connectionOf('publisher'))).submit('mcp-caller', { input: 'echo', sessionId: 'least-privilege-mcp' });
     const events = await completedSession(await SignalboxClient.open(connectionOf('admin')), 'least-privilege-mcp', 20_000);
     expect(events.filter((event) => event.type === 'tool.completed').map((event) => event.data.output)).toEqual(['hi']);
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it.skipIf(!sandbox.available)("runs a session's shell.exec on the shell executor, as its own user, and its files reach the workspace", async () => {
+    const admin = await SignalboxClient.open(connectionOf('admin'));
+    const script = [{ tool: 'shell.exec', input: { command: 'echo from the shell > shell.md' } }, { tool: 'workspace.read', input: { path: 'shell.md' } }, { final: 'ran' }];
+    await admin.applyAgent(scriptedAgent({ name: 'sheller', tools: ['shell.exec', 'workspace.read'], script }));
+    await (await SignalboxClient.open(connectionOf('publisher'))).submit('sheller', { input: 'run', sessionId: 'least-privilege-shell' });
+    const events = await completedSession(admin, 'least-privilege-shell', 20_000);
+    const completed = events.filter((event) => event.type === 'tool.completed');
+    expect(completed.map((event) => event.data.tool)).toEqual(['shell.exec', 'workspace.read']);
+    expect(completed[1]).toMatchObject({ data: { output: expect.stringMatching(readOutputOf('shell.md', 'from the shell\n')) } });
     expect(refusedToServices).toEqual([]);
   });
 
@@ -415,6 +432,17 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['executor', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
   ['executor', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
   ['executor', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
+  ['executor', "take shell.exec's jobs through the shell executor's durable", (nc) => jobsConsumer(nc, 'tool-executor-shell-exec', { filter_subject: names.subjects.toolJob('shell.exec') })],
+  ['executor', "take shell.exec's jobs through a consumer of its own", (nc) => jobsConsumer(nc, 'shell-jobs', { filter_subject: names.subjects.toolJob('shell.exec') })],
+  ['executor', "take shell.exec's jobs through a consumer whose filter is in its body", (nc) => jobsConsumer(nc, 'shell-jobs', { filter_subjects: [names.subjects.toolJob('shell.exec')] })],
+  ['executor', 'advertise shell.exec as if it ran it', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.tools}.shell.exec`, '{}')],
+  ['shell', "take another tool's jobs", (nc) => jobsConsumer(nc, 'tool-executor-workspace-read', { filter_subject: names.subjects.toolJob('workspace.read') })],
+  ['shell', 'advertise another tool', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.tools}.workspace.read`, '{}')],
+  ['shell', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['shell', 'publish a task', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.task('scribe'), JSON.stringify({ input: 'x' }))],
+  ['shell', 'approve a call a policy holds for a person', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.approvals('least-privilege'), encode({ type: 'approval.decision' }))],
+  ['shell', "hear the tool executor's replies", (nc) => subscribed(nc, '_SBX_INBOX.tool-executor.>')],
+  ['shell', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
   ['actor', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
   ['actor', 'delete the dead-letter stream', async (nc) => (await jetstreamManager(nc)).streams.delete(names.streams.dlq)],
   ['actor', "write into a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).putBlob({ name: 'least-privilege/note.md' }, new Uint8Array([1]))],
@@ -625,6 +653,11 @@ describe('the least-privilege matrix', () => {
     expect(refusedToServices).toEqual([]);
   });
 });
+
+/** Makes a durable on the jobs stream, as an executor takes a tool's jobs. */
+async function jobsConsumer(nc: NatsConnection, durable: string, filter: { filter_subject: string } | { filter_subjects: string[] }): Promise<unknown> {
+  return (await jetstreamManager(nc)).consumers.add(names.streams.jobs, { durable_name: durable, ack_policy: AckPolicy.Explicit, ...filter });
+}
 
 /** Resolves once the server has taken the subscription; rejects with the server's refusal. */
 async function subscribed(nc: NatsConnection, subject: string): Promise<void> {

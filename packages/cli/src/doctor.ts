@@ -5,6 +5,8 @@ import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor, type DoctorSettings } from './doctor-facts.ts';
 import { formatFindings, formatReport } from './doctor-report.ts';
+import { sandboxFindings } from './doctor-sandbox-checks.ts';
+import { probeSandbox } from './services.ts';
 import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
 
 export interface DoctorFlags {
@@ -39,7 +41,7 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
     });
     if (Array.isArray(gathered)) return reportEarly(url, gathered, flags, output);
     const facts = gathered;
-    const findings = [...diagnose(facts), ...settings.findings];
+    const findings = [...diagnose(facts), ...settings.findings, ...sandboxFindings(probeSandbox(), settings.executorTools)];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
     return findings.some((finding) => finding.level === 'error') ? 1 : 0;
@@ -61,11 +63,21 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
-function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[] } {
+function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[]; executorTools?: readonly string[] } {
   try {
     const config = configFromEnv();
     const vault = vaultKeyIds(config);
-    return { config: maskedConfig(config), eventPartitions: config.eventPartitions, grantSigners: config.toolExecutor.grantSigners, vaultKeys: vault.keys, providers: config.models.providers, ...(config.retention ? { retention: config.retention } : {}), ...(config.toolExecutor.mcpServersFile ? { mcpServersFile: config.toolExecutor.mcpServersFile } : {}), findings: vault.findings };
+    const { tools: executorTools } = config.toolExecutor;
+    return {
+      config: maskedConfig(config),
+      eventPartitions: config.eventPartitions,
+      grantSigners: config.toolExecutor.grantSigners,
+      vaultKeys: vault.keys,
+      providers: config.models.providers,
+      ...(config.retention ? { retention: config.retention } : {}),
+      ...(executorTools ? { executorTools } : {}),
+      findings: vault.findings,
+    };
   } catch (error) {
     return {
       eventPartitions: defaultEventPartitions,

@@ -5,14 +5,18 @@ import { retentionSweeperService } from '@signalbox/retention-sweeper';
 import type { Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
-import { httpFetch, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
+
+// doctor asks the same question the executor does: can shell.exec's sandbox run on this machine.
+export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
 /** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */
 export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'session-actor': () => sessionActorService(),
   // http.fetch reaches public addresses only: an agent still has to list it to use it.
-  'tool-executor': () => toolExecutorService({ tools: [...workspaceTools, httpFetch] }),
+  // shell.exec only where its sandbox runs (else the executor says why at start); SIGNALBOX_EXECUTOR_TOOLS picks a process's tools.
+  'tool-executor': () => toolExecutorService(withShell({ tools: [...workspaceTools, httpFetch] })),
   // Signs grants only with SIGNALBOX_PERMISSION_BROKER_SEED (or _FILE) set; executors require them only with SIGNALBOX_GRANT_SIGNERS.
   'permission-broker': () => permissionBrokerService(),
   // Watches every session's log and intervenes (nudge, pause, abort) as the agents' `supervision:` says.
@@ -31,4 +35,11 @@ export function servicesNamed(names: readonly string[]): Service[] {
     if (!make) throw new Error(`unknown service "${name}"; services: ${Object.keys(serviceCatalogue).join(', ')}`);
     return make();
   });
+}
+
+/** The options with shell.exec added when this machine can sandbox it, else with it named unavailable, and why. */
+function withShell(options: ToolExecutorOptions): ToolExecutorOptions {
+  const probe = probeSandbox();
+  if (probe.available) return { ...options, tools: [...options.tools, shellExecTool()] };
+  return { ...options, unavailable: [...(options.unavailable ?? []), { tool: 'shell.exec', reason: probe.reason }] };
 }

@@ -53,6 +53,14 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ SIGNALBOX_GRANT_SIGNERS: 'SUAAAA' })).toThrow(/^invalid setting: SIGNALBOX_GRANT_SIGNERS: .*user public NKey/);
   });
 
+  it('reads the tools an executor offers as a comma-separated list of names and prefixes, every tool it has unless set', () => {
+    expect(configFromEnv({}).toolExecutor.tools).toBeUndefined();
+    expect(configFromEnv({ SIGNALBOX_EXECUTOR_TOOLS: 'shell.exec' }).toolExecutor.tools).toEqual(['shell.exec']);
+    expect(configFromEnv({ SIGNALBOX_EXECUTOR_TOOLS: ' workspace.*, http.fetch ' }).toolExecutor.tools).toEqual(['workspace.*', 'http.fetch']);
+    expect(() => configFromEnv({ SIGNALBOX_EXECUTOR_TOOLS: 'shell.*.exec' })).toThrow(/^invalid setting: SIGNALBOX_EXECUTOR_TOOLS: .*"workspace\.\*"/);
+    expect(() => configFromEnv({ SIGNALBOX_EXECUTOR_TOOLS: ' , ' })).toThrow(/^invalid setting: SIGNALBOX_EXECUTOR_TOOLS/);
+  });
+
   it("reads the permission broker's seed, or the file holding it, and how long its grants hold (10 minutes unless set)", () => {
     const seed = new TextDecoder().decode(createUser().getSeed());
     expect(configFromEnv({}).permissionBroker).toEqual({ grantTtlMs: 600_000 });

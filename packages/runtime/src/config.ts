@@ -36,6 +36,7 @@ export const Environment = z.object({
   SIGNALBOX_LIVE_OUTPUT: z.string().min(1).optional().describe("send the models' text as it arrives on sbx.live.<sessionId>, asking models to stream (default true; false turns it off)"),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
+  SIGNALBOX_EXECUTOR_TOOLS: z.string().min(1).optional().describe('comma-separated tools a tool executor offers, names or "prefix.*" patterns (default: every tool it has)'),
   SIGNALBOX_GRANT_SIGNERS: z.string().min(1).optional().describe("comma-separated public NKeys of the permission brokers whose grants executors require (unset: executors run every job)"),
   SIGNALBOX_PERMISSION_BROKER_SEED: z.string().min(1).optional().describe('secret: the NKey user seed (SU...) the permission broker signs grants with (unset: it issues none)'),
   SIGNALBOX_PERMISSION_BROKER_SEED_FILE: z.string().min(1).optional().describe('a file holding the permission broker\'s NKey user seed'),
@@ -91,11 +92,20 @@ export const ToolExecutorSettings = z.object({
    * the broker existed.
    */
   grantSigners: z
-    .preprocess((value) => (typeof value === 'string' ? value.split(',').map((key) => key.trim()).filter(Boolean) : value), z.array(z.string().regex(/^U[A-Z2-7]{55}$/, 'a user public NKey (U…, 56 characters)')))
+    .preprocess(commaList, z.array(z.string().regex(/^U[A-Z2-7]{55}$/, 'a user public NKey (U…, 56 characters)')))
     .default([]),
   /** A YAML or JSON file listing the MCP servers whose tools executors offer as `mcp.<server>.<tool>`; unset: none. */
   mcpServersFile: z.string().min(1).optional(),
+  /**
+   * The tools this executor offers, of those it has: names (`shell.exec`) or prefixes (`workspace.*`).
+   * Unset: all of them. A deployment runs `shell.exec` on executors of its own, as a NATS user that may take only its jobs.
+   */
+  tools: z.preprocess(commaList, z.array(z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/, 'a tool name like "shell.exec", or a prefix like "workspace.*"')).min(1)).optional(),
 });
+
+function commaList(value: unknown): unknown {
+  return typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
+}
 
 /** What the permission broker signs its grants with, and for how long they hold. */
 export const PermissionBrokerSettings = z
@@ -176,6 +186,7 @@ const settingsByVariable = {
   SIGNALBOX_LIVE_OUTPUT: ['sessionActor', 'liveOutput'],
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
+  SIGNALBOX_EXECUTOR_TOOLS: ['toolExecutor', 'tools'],
   SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],
   SIGNALBOX_MCP_SERVERS: ['toolExecutor', 'mcpServersFile'],
   SIGNALBOX_PERMISSION_BROKER_SEED: ['permissionBroker', 'nkeySeed'],

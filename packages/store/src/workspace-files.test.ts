@@ -142,6 +142,54 @@ describe('WorkspaceFiles, conditional writes', () => {
   });
 });
 
+describe('WorkspaceFiles, deletions', () => {
+  const condition = (ifRevision: number, writeId: string) => ({ ifRevision, writeId });
+
+  it('reads, lists and writes a deleted path as holding no file, at the revisions after its deletion only', async () => {
+    const written = await files.write('del-a', 'gone.md', utf8.encode('soon gone'));
+    await files.write('del-a', 'kept.md', utf8.encode('kept'));
+    const deleted = await files.delete('del-a', 'gone.md');
+    const now: WorkspaceView = [{ root: 'del-a' }];
+    expect(await files.file(now, 'gone.md')).toBeUndefined();
+    expect(await files.list(now)).toEqual([{ path: 'kept.md', size: 4 }]);
+    expect(text(await files.read([{ root: 'del-a', upTo: written }], 'gone.md'))).toBe('soon gone');
+
+    // No file now: a write that expects none succeeds, one that expects the old file conflicts.
+    expect(await files.writeIf(now, 'gone.md', utf8.encode('stale'), condition(written, 'del-a/1'))).toEqual({ written: false, current: 0 });
+    const again = await files.writeIf(now, 'gone.md', utf8.encode('back'), condition(0, 'del-a/2'));
+    expect(again).toEqual({ written: true, revision: expect.any(Number) as number });
+    expect(text(await files.read(now, 'gone.md'))).toBe('back');
+    expect(deleted).toBeGreaterThan(written);
+  });
+
+  it('deletes only at the revision its deleter read, and answers a deletion of no file with a conflict', async () => {
+    const first = await files.write('del-b', 'a.md', utf8.encode('one'));
+    const second = await files.write('del-b', 'a.md', utf8.encode('two'));
+    const view: WorkspaceView = [{ root: 'del-b' }];
+    expect(await files.deleteIf(view, 'a.md', condition(first, 'del-b/1'))).toEqual({ written: false, current: second });
+    expect(text(await files.read(view, 'a.md'))).toBe('two');
+    const deleted = await files.deleteIf(view, 'a.md', condition(second, 'del-b/2'));
+    expect(deleted.written).toBe(true);
+    expect(await files.read(view, 'a.md')).toBeUndefined();
+    expect(await files.deleteIf(view, 'a.md', condition(second, 'del-b/3'))).toEqual({ written: false, current: 0 });
+  });
+
+  it("hides a fork's inherited file from the fork once the fork deletes it, and leaves the origin's alone", async () => {
+    const forkPoint = await files.write('del-origin', 'a.md', utf8.encode('origin a'));
+    await files.write('del-origin', 'b.md', utf8.encode('origin b'));
+    const fork: WorkspaceView = [{ root: 'del-fork' }, { root: 'del-origin' }];
+    const deleted = await files.deleteIf(fork, 'a.md', condition(forkPoint, 'del-fork/1'));
+    expect(deleted.written).toBe(true);
+    expect(await files.read(fork, 'a.md')).toBeUndefined();
+    expect(sorted(await files.list(fork))).toEqual([{ path: 'b.md', size: 8 }]);
+    expect(text(await files.read([{ root: 'del-origin' }], 'a.md'))).toBe('origin a');
+    // The inherited file is gone for the fork: only "no file yet" is true of it now.
+    expect(await files.writeIf(fork, 'a.md', utf8.encode('x'), condition(forkPoint, 'del-fork/2'))).toEqual({ written: false, current: 0 });
+    expect((await files.writeIf(fork, 'a.md', utf8.encode('fork a'), condition(0, 'del-fork/3'))).written).toBe(true);
+    expect(text(await files.read(fork, 'a.md'))).toBe('fork a');
+  });
+});
+
 describe('workspace views from the log', () => {
   it("takes a fork's origin, as of its fork point, from the fork's session.created, through forks of forks", async () => {
     await append('v-origin', [created('v-origin'), completed('v-origin', 2, 10), completed('v-origin', 3, 20), completed('v-origin', 4, 30)]);

@@ -62,6 +62,13 @@ const FileWrite = z.object({
 });
 type FileWrite = z.infer<typeof FileWrite>;
 
+/** What a deletion records: the path holds no file from then on, whatever a fork's origin holds there. */
+const FileDeletion = z.object({ path: z.string(), deleted: z.literal(true) });
+
+/** One message of the workspace stream: a path's write or its deletion (its tombstone). */
+const FileRecord = z.union([FileWrite, FileDeletion]);
+type FileRecord = z.infer<typeof FileRecord>;
+
 /** How long one batched read of a run's writes may take in all. */
 const readTimeoutMs = 5_000;
 
@@ -109,11 +116,30 @@ export class WorkspaceFiles {
    * the write (`expect.lastSubjectSequence`), so of two writers expecting one revision, one wins.
    */
   async writeIf(view: WorkspaceView, path: string, content: Uint8Array, condition: WriteCondition): Promise<ConditionalWrite> {
+    return this.#recordIf(view, path, condition, () => this.#keep(ownRoot(view), path, content));
+  }
+
+  /**
+   * Deletes `path` in the workspace of the run rooted at `root`, whatever it holds: a tombstone, so the
+   * path holds no file in this run from then on, even one a fork inherits. Resolves to its revision.
+   */
+  async delete(root: string, path: string): Promise<number> {
+    const ack = await this.#js.publish(this.#names.subjects.workspaceFile(root, path), deletionRecord(path), { retries: transientRetries });
+    return ack.seq;
+  }
+
+  /** Deletes `path` in the run whose view is `view` only if it is at `condition.ifRevision` there, as `writeIf` writes. */
+  async deleteIf(view: WorkspaceView, path: string, condition: WriteCondition): Promise<ConditionalWrite> {
+    return this.#recordIf(view, path, condition, () => Promise.resolve(deletionRecord(path)));
+  }
+
+  /** Publishes the record `recordOf` makes only if the path is still at `condition.ifRevision` in `view`. */
+  async #recordIf(view: WorkspaceView, path: string, condition: WriteCondition, recordOf: () => Promise<string>): Promise<ConditionalWrite> {
     const root = ownRoot(view);
     const inherited = (await this.#located(view.slice(1), path))?.revision ?? 0;
-    const check = subjectCheck(condition.ifRevision, inherited);
+    const check = subjectCheck(condition.ifRevision, inherited, await this.#ownDeletion(root, path));
     if ('conflict' in check) return { written: false, current: (await this.#ownRevision(root, path)) ?? inherited };
-    const record = await this.#keep(root, path, content);
+    const record = await recordOf();
     const subject = this.#names.subjects.workspaceFile(root, path);
     const options = { msgID: condition.writeId, expect: { lastSubjectSequence: check.expect }, retries: transientRetries };
     for (let attempt = 1; ; attempt++) {
@@ -144,10 +170,21 @@ export class WorkspaceFiles {
     return { written: false, current: (await this.#ownRevision(root, path)) ?? inherited };
   }
 
-  /** The revision of the run's own last write of `path`, from the stream's leader, or undefined when it has none. */
+  /** The revision of the run's own last write of `path`, from the stream's leader: 0 when it deleted the path, undefined when it has none. */
   async #ownRevision(root: string, path: string): Promise<number | undefined> {
-    const last = await this.#jsm.streams.getMessage(this.#names.streams.workspace, { last_by_subj: this.#names.subjects.workspaceFile(root, path) });
-    return last?.seq;
+    const last = await this.#ownLast(root, path);
+    if (last === undefined) return undefined;
+    return 'deleted' in fileRecordOf(last) ? 0 : last.seq;
+  }
+
+  /** The revision of the run's own deletion of `path`, when that is the last it did to the path. */
+  async #ownDeletion(root: string, path: string): Promise<number | undefined> {
+    const last = await this.#ownLast(root, path);
+    return last !== undefined && 'deleted' in fileRecordOf(last) ? last.seq : undefined;
+  }
+
+  async #ownLast(root: string, path: string): Promise<StoredMsg | undefined> {
+    return (await this.#jsm.streams.getMessage(this.#names.streams.workspace, { last_by_subj: this.#names.subjects.workspaceFile(root, path) })) ?? undefined;
   }
 
   /** Keeps `content` for `root` in the object store; the record a write of it publishes. */
@@ -168,36 +205,37 @@ export class WorkspaceFiles {
   /** What `path` holds in `view` and the revision that wrote it, or undefined when no layer has written it. */
   async file(view: WorkspaceView, path: string): Promise<WorkspaceFile | undefined> {
     const located = await this.#located(view, path);
-    if (!located) return undefined;
+    if (!located || 'deleted' in located.write) return undefined;
     const { write, revision } = located;
     const content = await this.#contents.getBlob(write.sha256);
     if (!content) throw new Error(`the content of ${path} (sha256 ${write.sha256}) is missing from the workspace object store`);
     return { content, revision };
   }
 
-  /** The write that decides what `path` holds in `view`: the last of the first layer that has one. */
-  async #located(view: WorkspaceView, path: string): Promise<{ write: FileWrite; revision: number } | undefined> {
+  /** The record that decides what `path` holds in `view` (a write, or a deletion: no file): the last of the first layer that has one. */
+  async #located(view: WorkspaceView, path: string): Promise<{ write: FileRecord; revision: number } | undefined> {
     for (const layer of view) {
       const [stored] = await this.#lastStored(layer, this.#names.subjects.workspaceFile(layer.root, path));
-      if (stored) return { write: fileWriteOf(stored), revision: stored.seq };
+      if (stored) return { write: fileRecordOf(stored), revision: stored.seq };
     }
     return undefined;
   }
 
   /** Every file in `view` whose path starts with `prefix`, in no particular order. */
   async list(view: WorkspaceView, prefix = ''): Promise<WorkspaceEntry[]> {
-    const files = new Map<string, WorkspaceEntry>();
+    // A deletion decides its path too: it hides the file an older layer holds there.
+    const decided = new Map<string, WorkspaceEntry | undefined>();
     for (const layer of view) {
-      for (const { path, size } of await this.#lastWrites(layer, this.#names.subjects.workspaceFiles(layer.root))) {
-        if (path.startsWith(prefix) && !files.has(path)) files.set(path, { path, size });
+      for (const record of await this.#lastRecords(layer, this.#names.subjects.workspaceFiles(layer.root))) {
+        if (record.path.startsWith(prefix) && !decided.has(record.path)) decided.set(record.path, 'deleted' in record ? undefined : { path: record.path, size: record.size });
       }
     }
-    return [...files.values()];
+    return [...decided.values()].filter((entry) => entry !== undefined);
   }
 
-  /** The last write of each subject matching `subjects` in `layer`'s run, up to its revision. */
-  async #lastWrites(layer: WorkspaceLayer, subjects: string): Promise<FileWrite[]> {
-    return (await this.#lastStored(layer, subjects)).map(fileWriteOf);
+  /** The last record of each subject matching `subjects` in `layer`'s run, up to its revision. */
+  async #lastRecords(layer: WorkspaceLayer, subjects: string): Promise<FileRecord[]> {
+    return (await this.#lastStored(layer, subjects)).map(fileRecordOf);
   }
 
   async #lastStored(layer: WorkspaceLayer, subjects: string): Promise<StoredMsg[]> {
@@ -212,8 +250,12 @@ function ownRoot(view: WorkspaceView): string {
   return own.root;
 }
 
-function fileWriteOf(stored: StoredMsg): FileWrite {
-  const parsed = FileWrite.safeParse(stored.json());
-  if (!parsed.success) throw new Error(`workspace stream message ${stored.seq} on ${stored.subject} is not a file write: ${parsed.error.message}`);
+function fileRecordOf(stored: StoredMsg): FileRecord {
+  const parsed = FileRecord.safeParse(stored.json());
+  if (!parsed.success) throw new Error(`workspace stream message ${stored.seq} on ${stored.subject} is neither a file write nor a deletion: ${parsed.error.message}`);
   return parsed.data;
+}
+
+function deletionRecord(path: string): string {
+  return JSON.stringify({ path, deleted: true } satisfies z.infer<typeof FileDeletion>);
 }

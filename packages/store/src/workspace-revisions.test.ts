@@ -18,4 +18,12 @@ describe('subjectCheck', () => {
   it("checks any other revision against the run's own subject, where an inherited one never is", () => {
     expect(subjectCheck(9, 17)).toEqual({ expect: 9 });
   });
+
+  it("expects the run's own deletion of a path for a write of a file that must not exist, inherited or not", () => {
+    expect(subjectCheck(0, 17, 30)).toEqual({ expect: 30 });
+    expect(subjectCheck(0, 0, 30)).toEqual({ expect: 30 });
+    // A file read before the deletion: checked by the stream, which finds the deletion, a conflict.
+    expect(subjectCheck(17, 17, 30)).toEqual({ expect: 0 });
+    expect(subjectCheck(25, 0, 30)).toEqual({ expect: 25 });
+  });
 });

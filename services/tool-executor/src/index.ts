@@ -1,8 +1,13 @@
-export { toolExecutorService } from './service.ts';
+export { toolExecutorService, UnofferedToolError } from './service.ts';
 export type { ToolExecutorOptions } from './service.ts';
 export type { AllowPrivate, SpecialAddress } from './core/egress.ts';
 export { httpFetch, httpFetchTool } from './shell/http-fetch.ts';
 export type { HttpFetchOptions, ResolveHost } from './shell/http-fetch.ts';
+export type { SandboxLimitsInput } from './core/sandbox-plan.ts';
+export { probeSandbox } from './shell/sandbox-probe.ts';
+export type { SandboxProbe } from './shell/sandbox-probe.ts';
+export { shellExecTool, ShellWriteBackConflictError } from './shell/shell-exec.ts';
+export type { ShellExecOptions } from './shell/shell-exec.ts';
 export { defineTool } from './shell/tool.ts';
 export type { JsonValue, ToolContext, ToolInput, ToolOptions, ToolSpec } from './shell/tool.ts';
 export { workspaceTools } from './shell/workspace-tools.ts';

@@ -5,8 +5,8 @@ import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
 import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
+import { offeredTools } from './core/offered-tools.ts';
 import { startMcpServers, type McpServers, type McpServersDeps } from './shell/mcp-servers.ts';
-
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
 import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
@@ -23,6 +23,11 @@ export interface ToolExecutorOptions {
   maxDeliver?: number;
   /** How long a job may go unacknowledged before another executor gets it (a crashed executor's jobs). */
   ackWaitMs?: number;
+  /**
+   * Tools this process would offer but cannot run here, and why (`shell.exec` without a sandbox): logged
+   * once at start, and named when `SIGNALBOX_EXECUTOR_TOOLS` asks for one of them.
+   */
+  unavailable?: readonly { tool: string; reason: string }[];
   /** Public NKeys of the brokers whose grants jobs must carry (default: the config's; none: every job runs). */
   grantSigners?: readonly string[];
   /** The vault keys (default: read from the files the config names). */
@@ -43,7 +48,9 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
   return {
     name: 'tool-executor',
     start: async (context) => {
-      const tools = new Map(toolCatalogue(options.tools));
+      const patterns = context.config.toolExecutor.tools;
+      const offered = toolsToOffer(options, patterns, hasMcpServers(context, options), context.logger);
+      const tools = new Map(toolCatalogue(offered));
       await removeSharedDurable(context.nc, context.names, context.logger);
       const grantSigners = new Set(options.grantSigners ?? context.config.toolExecutor.grantSigners);
       const vaultKeys = () => options.vaultKeys ?? readVaultKeys(context.config.secrets);
@@ -72,8 +79,10 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         await advertiseTools(context.nc, context.names, offered.map(advertisementOf));
         workers.push(...(await Promise.all(offered.map((tool) => takeJobs(context, options, tool.name, deps)))));
       };
-      await offer(options.tools);
-      const mcp = await startMcp(context, options, { catalogue: tools, offer, now: deps.now, openSecret: () => vaultOpener(context.nc, context.names, vaultKeys()) });
+      await offer(offered);
+      // MCP tools come as their servers list them: SIGNALBOX_EXECUTOR_TOOLS picks among them as they do.
+      const offerMcp = (listed: readonly ToolSpec[]) => offer(offeredTools(listed, patterns).offered);
+      const mcp = await startMcp(context, options, { catalogue: tools, offer: offerMcp, now: deps.now, openSecret: () => vaultOpener(context.nc, context.names, vaultKeys()) });
       return {
         stop: async () => {
           interrupts.unsubscribe();
@@ -103,9 +112,36 @@ function takeJobs(context: ServiceContext, options: ToolExecutorOptions, tool: s
   });
 }
 
+/** A `SIGNALBOX_EXECUTOR_TOOLS` entry that names no tool this process has: it would wait for jobs it never takes. */
+export class UnofferedToolError extends Error {
+  override readonly name = 'UnofferedToolError';
+  readonly code = 'unoffered_tool';
+}
+
+/**
+ * The tools of `options` the config's `SIGNALBOX_EXECUTOR_TOOLS` selects (all when unset), after saying
+ * which cannot run here. An `mcp.` pattern is checked only when no MCP server is configured: servers'
+ * tools are known once they list them.
+ */
+function toolsToOffer(options: ToolExecutorOptions, patterns: readonly string[] | undefined, withMcp: boolean, logger: Logger): ToolSpec[] {
+  for (const { tool, reason } of options.unavailable ?? []) logger.warn({ tool, reason }, `not offering ${tool}: ${reason}`);
+  const { offered, unmatched: missing } = offeredTools(options.tools, patterns);
+  const unmatched = withMcp ? missing.filter((pattern) => !pattern.startsWith('mcp.')) : missing;
+  if (unmatched.length > 0) {
+    const why = (pattern: string) => options.unavailable?.find(({ tool }) => offeredTools([{ name: tool }], [pattern]).offered.length > 0)?.reason;
+    const problems = unmatched.map((pattern) => `${pattern} (${why(pattern) ?? `no such tool; this executor has ${options.tools.map((tool) => tool.name).join(', ')}`})`);
+    throw new UnofferedToolError(`SIGNALBOX_EXECUTOR_TOOLS names tools this executor cannot offer: ${problems.join('; ')}`);
+  }
+  return offered;
+}
+
 /** What starting MCP servers takes from the executor: its live catalogue, how it offers tools, its clock and vault. */
 interface McpHooks extends Pick<McpServersDeps, 'catalogue' | 'offer' | 'now'> {
   openSecret: () => (name: string) => Promise<string>;
+}
+
+function hasMcpServers(context: ServiceContext, options: ToolExecutorOptions): boolean {
+  return options.mcpServers ? options.mcpServers.length > 0 : context.config.toolExecutor.mcpServersFile !== undefined;
 }
 
 /** The MCP servers of `options` (else of the file `SIGNALBOX_MCP_SERVERS` names), connected; undefined when there are none. */

@@ -16,6 +16,7 @@ let server: NatsServer;
 let nc: NatsConnection;
 let js: JetStreamClient;
 let executor: RunningService;
+let store: EventStore;
 
 const failing = defineTool({
   name: 'test.fail',
@@ -36,7 +37,7 @@ beforeAll(async () => {
     names,
     config: RuntimeConfig.parse({}),
     logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
-    store: await EventStore.open(nc, names),
+    store: (store = await EventStore.open(nc, names)),
     metrics: createRuntimeMetrics('test'),
   };
   // One job at a time, so a test can tell the order results arrive in.
@@ -201,5 +202,28 @@ describe('tool executor', () => {
     const reading = readToolDefinitions(nc, names, ['workspace.read', 'web.fetch', 'mail.send']);
     await expect(reading).rejects.toThrow(UnadvertisedToolsError);
     await expect(reading).rejects.toThrow('"web.fetch", "mail.send"');
+  });
+
+  it('offers only the tools SIGNALBOX_EXECUTOR_TOOLS picks, and refuses to start on one it cannot offer, saying why', async () => {
+    const context = (tools: string[]) => ({
+      nc,
+      names,
+      config: RuntimeConfig.parse({ toolExecutor: { tools } }),
+      logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }),
+      store,
+      metrics: createRuntimeMetrics('test'),
+    });
+    const only = defineTool({ name: 'only.this', description: 'Picked', input: z.object({}), run: () => 'ran' });
+    const other = defineTool({ name: 'other.tool', description: 'Not picked', input: z.object({}), run: () => 'ran' });
+    const picked = await toolExecutorService({ tools: [only, other] }).start(context(['only.*']));
+    await picked.stop();
+    const bucket = await new Kvm(nc).open(names.buckets.tools);
+    expect(await bucket.get('only.this')).not.toBeNull();
+    expect(await bucket.get('other.tool')).toBeNull();
+    const unavailable = [{ tool: 'shell.exec', reason: 'bubblewrap (bwrap) is not installed' }];
+    await expect(toolExecutorService({ tools: [only], unavailable }).start(context(['shell.exec']))).rejects.toThrow(
+      'SIGNALBOX_EXECUTOR_TOOLS names tools this executor cannot offer: shell.exec (bubblewrap (bwrap) is not installed)',
+    );
+    await expect(toolExecutorService({ tools: [only] }).start(context(['only.thus']))).rejects.toThrow('only.thus (no such tool; this executor has only.this)');
   });
 });

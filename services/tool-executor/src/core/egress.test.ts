@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowNamedHosts, allowNoPrivate, egressDecision, specialRangeOf } from './egress.ts';
+import { allowNamedHosts, allowNoPrivate, egressDecision, namesHost, specialRangeOf } from './egress.ts';
 
 describe('specialRangeOf', () => {
   it.each([
@@ -104,5 +104,17 @@ describe('allowNamedHosts', () => {
 
   it('allows also what the other rule allows', () => {
     expect(allowNamedHosts([], ({ address }) => address === '10.0.0.1')(target('intranet', '10.0.0.1'))).toBe(true);
+  });
+});
+
+describe('namesHost', () => {
+  it('finds a host among the named ones whatever its case or literal form, and a name never by its address', () => {
+    const named = ['DB.internal', '127.0.0.1', '[::1]'];
+    expect(namesHost(named, 'db.INTERNAL')).toBe(true);
+    expect(namesHost(named, '::1')).toBe(true);
+    expect(namesHost(named, '0:0:0:0:0:0:0:1')).toBe(true);
+    expect(namesHost(named, 'localhost')).toBe(false);
+    expect(namesHost(named, 'evil.internal')).toBe(false);
+    expect(namesHost([], '127.0.0.1')).toBe(false);
   });
 });

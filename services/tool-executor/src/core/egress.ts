@@ -58,6 +58,12 @@ export function allowNamedHosts(namedHosts: readonly string[], also: AllowPrivat
   return (target) => named.has(hostKey(target.host)) || also(target);
 }
 
+/** Whether the grant's named hosts hold `host`, compared as `allowNamedHosts` compares them. */
+export function namesHost(namedHosts: readonly string[], host: string): boolean {
+  const key = hostKey(host);
+  return namedHosts.some((named) => hostKey(named) === key);
+}
+
 /** A host in one form for comparing: lower case, an IPv6 literal without brackets and compressed. */
 function hostKey(host: string): string {
   const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();

@@ -1,4 +1,4 @@
-import type { WorkspaceEntry, WorkspaceFile, WorkspaceFiles, WorkspaceView } from '@signalbox/store';
+import type { ConditionalWrite, WorkspaceEntry, WorkspaceFile, WorkspaceFiles, WorkspaceView } from '@signalbox/store';
 import { z } from 'zod';
 
 export type { WorkspaceEntry, WorkspaceFile } from '@signalbox/store';
@@ -19,6 +19,8 @@ export interface Workspace {
    * still as expected, checked with the write, and otherwise rejects with a `WorkspaceConflictError`.
    */
   write(path: string, content: Uint8Array, expectation?: WriteExpectation): Promise<number>;
+  /** Deletes the file, as `write` writes it; resolves to the deletion's revision. */
+  delete(path: string, expectation?: WriteExpectation): Promise<number>;
   /** Every file whose path starts with `prefix`, in no particular order. */
   list(prefix?: string): Promise<WorkspaceEntry[]>;
 }
@@ -100,21 +102,27 @@ export function callWorkspace(files: WorkspaceFiles, view: WorkspaceView, idempo
   if (root === undefined) throw new Error('a workspace view needs the run\'s own layer');
   let revision: number | undefined;
   let writes = 0;
-  const conditional = async (path: string, content: Uint8Array, { ifRevision }: WriteExpectation, writeId: string) => {
-    const outcome = await files.writeIf(view, path, content, { ifRevision, writeId });
-    if (!outcome.written) throw new WorkspaceConflictError(path, ifRevision, outcome.current);
-    return outcome.revision;
+  const checked = async (path: string, ifRevision: number, outcome: Promise<ConditionalWrite>) => {
+    const done = await outcome;
+    if (!done.written) throw new WorkspaceConflictError(path, ifRevision, done.current);
+    return done.revision;
+  };
+  // Deletions are writes too: they count in the ids and in the revision the call leaves.
+  const recorded = async (record: (writeId: string) => Promise<number>) => {
+    writes += 1;
+    const written = await record(`${idempotencyKey}/write-${writes}`);
+    revision = Math.max(revision ?? 0, written);
+    return written;
   };
   return {
     read: (path) => files.read(view, path),
     file: (path) => files.file(view, path),
-    write: async (path, content, expectation) => {
-      writes += 1;
-      const writeId = `${idempotencyKey}/write-${writes}`;
-      const written = expectation === undefined ? await files.write(root, path, content) : await conditional(path, content, expectation, writeId);
-      revision = Math.max(revision ?? 0, written);
-      return written;
-    },
+    write: (path, content, expectation) =>
+      recorded((writeId) =>
+        expectation === undefined ? files.write(root, path, content) : checked(path, expectation.ifRevision, files.writeIf(view, path, content, { ...expectation, writeId })),
+      ),
+    delete: (path, expectation) =>
+      recorded((writeId) => (expectation === undefined ? files.delete(root, path) : checked(path, expectation.ifRevision, files.deleteIf(view, path, { ...expectation, writeId })))),
     list: (prefix) => files.list(view, prefix),
     get revision() {
       return revision;

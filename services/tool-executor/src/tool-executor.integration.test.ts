@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -225,5 +226,19 @@ describe('tool executor', () => {
       'SIGNALBOX_EXECUTOR_TOOLS names tools this executor cannot offer: shell.exec (bubblewrap (bwrap) is not installed)',
     );
     await expect(toolExecutorService({ tools: [only] }).start(context(['only.thus']))).rejects.toThrow('only.thus (no such tool; this executor has only.this)');
+  });
+
+  it('picks MCP tools by the same patterns, as their servers list them: an MCP-only executor offers nothing else', async () => {
+    const context = (tools: string[]) => ({ nc, names, config: RuntimeConfig.parse({ toolExecutor: { tools } }), logger: createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' }), store, metrics: createRuntimeMetrics('test') });
+    const local = defineTool({ name: 'local.only', description: 'Not MCP', input: z.object({}), run: () => 'ran' });
+    const fixture = fileURLToPath(new URL('./shell/mcp-servers.fixtures.ts', import.meta.url));
+    const mcpOnly = await toolExecutorService({ tools: [local], mcpServers: [{ name: 'picked', command: process.execPath, args: [fixture, 'stdio'] }] }).start(context(['mcp.picked.env']));
+    await mcpOnly.stop();
+    const bucket = await new Kvm(nc).open(names.buckets.tools);
+    expect(await bucket.get('mcp.picked.env')).not.toBeNull();
+    expect(await bucket.get('mcp.picked.whoami')).toBeNull();
+    expect(await bucket.get('local.only')).toBeNull();
+    // Without MCP servers, an mcp pattern names a tool this executor does not have.
+    await expect(toolExecutorService({ tools: [local] }).start(context(['mcp.*']))).rejects.toThrow('mcp.* (no such tool; this executor has local.only)');
   });
 });

@@ -208,9 +208,13 @@ function endNote(run: SandboxRun, limits: SandboxLimits): { note?: string } {
   }
 }
 
-/** bwrap exits 128 + n when the command died of signal n. */
+/** bwrap and docker exit 128 + n when the command died of signal n. */
 function signalNote(exitCode: number | null, limits: SandboxLimits): { note?: string } {
-  if (exitCode === 128 + 24 || exitCode === 128 + 9) return { note: `killed by signal ${exitCode - 128}: the CPU time limit is ${limits.cpuSeconds} s (a process killed otherwise shows the same)` };
+  if (exitCode === 128 + 24) return { note: `killed by signal 24: the CPU time limit is ${limits.cpuSeconds} s` };
+  if (exitCode === 128 + 9) {
+    const memory = `${Math.round(limits.memoryBytes / 2 ** 20)} MiB`;
+    return { note: `killed by signal 9: past the CPU time limit (${limits.cpuSeconds} s), or in a container past its memory limit (${memory}); a process killed otherwise shows the same` };
+  }
   if (exitCode === 128 + 25) return { note: `killed: a file grew past the ${limits.fileBytes} byte limit` };
   return {};
 }

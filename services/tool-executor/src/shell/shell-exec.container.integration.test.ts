@@ -4,11 +4,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { ToolJob } from '@signalbox/events';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { dockerCliEnvironment } from '../core/container-plan.ts';
-import { toolCatalogue } from './execute.ts';
+import { execute, toolCatalogue } from './execute.ts';
+import { memoryOutputs } from './memory-outputs.ts';
+import { memoryWorkspace, type MemoryFiles } from './memory-workspace.ts';
 import { probeDocker } from './sandbox-probe.ts';
-import { shellRuns } from './shell-exec.fixtures.ts';
+import { shellRuns, testLogger } from './shell-exec.fixtures.ts';
 import { shellExecTool } from './shell-exec.ts';
 import { workspaceTools } from './workspace-tools.ts';
 
@@ -96,6 +99,21 @@ describe.skipIf(!probe.available)(`shell.exec in a Docker container${probe.avail
     expect(stubborn).toMatchObject({ stdout: 'started\n', note: expect.stringMatching(/wall time/) as string });
     // The call returned only once its container was gone, and every process in it.
     expect(leftContainers()).toEqual([]);
+  });
+
+  it('kills the container of a call its session interrupts at once, and writes nothing back', async () => {
+    const files: MemoryFiles = { files: new Map(), writes: 0 };
+    const interrupt = new AbortController();
+    const input = { command: 'echo partial > half.txt; sleep 30' };
+    const call: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'interrupted', tool: 'shell.exec', input, idempotencyKey: 'run/interrupted' };
+    const context = { workspace: memoryWorkspace(files), outputs: memoryOutputs(), logger: testLogger, now: () => 0, stopped: interrupt.signal };
+    const running = execute(patient, call, context);
+    // Interrupted once its container is there.
+    await vi.waitFor(() => expect(leftContainers()).not.toEqual([]), { timeout: 10_000, interval: 50 });
+    interrupt.abort(new Error('the session was interrupted by a test'));
+    expect((await running).outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') as string });
+    await vi.waitFor(() => expect(leftContainers()).toEqual([]), { timeout: 10_000, interval: 50 });
+    expect(files.files.size).toBe(0);
   });
 
   it('holds memory for the container as a whole: a big allocation is killed', async () => {

@@ -60,7 +60,7 @@ const projectErrors = [
   ...['ConcurrencyError', 'CorruptLogError', 'HarnessUnavailable', 'MemoryStoreError', 'MissingTranscriptError', 'ModelError', 'NatsConnectionError'].map((name) => ({ name, argumentPosition: 3 })),
   { name: 'InvalidTimerError', argumentPosition: 1 },
   { name: 'ShellWriteBackConflictError', argumentPosition: 1 },
-  ...['ScratchLimitError', 'UnofferedToolError'],
+  ...['ScratchLimitError', 'ShellContainerNetworkError', 'UnofferedToolError'],
 ];
 
 export default tseslint.config(

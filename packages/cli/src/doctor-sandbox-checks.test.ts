@@ -10,6 +10,12 @@ describe('sandboxFindings', () => {
     ]);
   });
 
+  it('says so when Docker containers run them instead', () => {
+    expect(sandboxFindings({ available: true, backend: 'docker', version: '20.10.24' }, ['shell.exec'])).toEqual([
+      { level: 'ok', message: expect.stringMatching(/^shell\.exec can run here: Docker 20\.10\.24 runs its commands in containers \(no network/) as string },
+    ]);
+  });
+
   it('warns that executors here will not offer shell.exec, and why', () => {
     expect(sandboxFindings(missing, undefined)).toEqual([{ level: 'warn', message: expect.stringContaining('cannot run here: bubblewrap (bwrap) is not installed') as string }]);
     expect(sandboxFindings(missing, ['workspace.*'])).toMatchObject([{ level: 'warn' }]);

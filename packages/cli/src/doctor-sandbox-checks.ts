@@ -7,7 +7,8 @@ import type { Finding } from './doctor-checks.ts';
  */
 export function sandboxFindings(probe: SandboxProbe, executorTools: readonly string[] | undefined): Finding[] {
   if (probe.available) {
-    return [{ level: 'ok', message: `shell.exec can run here: ${probe.backend} ${probe.version} sandboxes its commands (no network, the system read-only, limits enforced).` }];
+    const how = probe.backend === 'docker' ? `Docker ${probe.version} runs its commands in containers` : `${probe.backend} ${probe.version} sandboxes its commands`;
+    return [{ level: 'ok', message: `shell.exec can run here: ${how} (no network, the system read-only, limits enforced).` }];
   }
   const asked = executorTools?.some((pattern) => pattern === 'shell.exec' || pattern === 'shell.*') ?? false;
   if (asked) {

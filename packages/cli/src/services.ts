@@ -37,9 +37,12 @@ export function servicesNamed(names: readonly string[]): Service[] {
   });
 }
 
-/** The options with shell.exec added when this machine can sandbox it, else with it named unavailable, and why. */
+/**
+ * The options with shell.exec added when this machine can sandbox it (bubblewrap, else a Docker
+ * container), else with it named unavailable, and why.
+ */
 function withShell(options: ToolExecutorOptions): ToolExecutorOptions {
   const probe = probeSandbox();
-  if (probe.available) return { ...options, tools: [...options.tools, shellExecTool()] };
+  if (probe.available) return { ...options, tools: [...options.tools, shellExecTool({ backend: probe.backend })] };
   return { ...options, unavailable: [...(options.unavailable ?? []), { tool: 'shell.exec', reason: probe.reason }] };
 }

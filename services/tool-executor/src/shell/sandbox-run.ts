@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,29 +26,54 @@ export interface SandboxRun {
  * `signal` aborts, it is killed at once.
  */
 export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, signal: AbortSignal): Promise<SandboxRun> {
+  const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const [, out, err, info] = child.stdio;
+  if (!(out instanceof Readable && err instanceof Readable && info instanceof Readable)) return Promise.reject(new Error('the sandbox was started without its pipes'));
+  const init = sandboxInit(info);
+  const stopper = (closed: () => boolean): Stopper => ({
+    // The namespace's init, not bwrap: bwrap then reaps it and exits. Before there is one, bwrap itself.
+    // Never once the sandbox is gone: its pid may be another process's by then.
+    kill: () => void init.current().then((pid) => closed() || (pid !== undefined && signalQuietly(pid, 'SIGKILL')) || child.kill('SIGKILL')),
+    terminate: () => init.current().then((pid) => (closed() ? undefined : terminateSandbox(pid))),
+  });
+  return supervise({ child, out, err }, limits, signal, stopper, () => init.current().then(untilDead));
+}
+
+/** How the executor stops one kind of sandbox: asks its processes to stop, or kills them all at once. */
+export interface Stopper {
+  /** Sends SIGTERM; resolves once sent. */
+  terminate: () => Promise<void>;
+  /** Kills every process in the sandbox. */
+  kill: () => void;
+}
+
+/**
+ * Holds a started sandbox to its limits: its output capped (past either cap it is killed at once), its
+ * wall time (SIGTERM, then after `killGraceMs` the kill), and killed at once when `signal` aborts. Resolves
+ * with how it went once its process has closed and `gone` (what makes sure nothing of it is left) has
+ * resolved. `stopper` is told whether the process has closed, after which nothing may be signalled.
+ */
+export function supervise(
+  started: { child: ChildProcess; out: Readable; err: Readable },
+  limits: SandboxLimits,
+  signal: AbortSignal,
+  stopper: (closed: () => boolean) => Stopper,
+  gone: () => Promise<void>,
+): Promise<SandboxRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let end: SandboxEnd = 'exited';
     let closed = false;
     const timers: NodeJS.Timeout[] = [];
-    const [, out, err, info] = child.stdio;
-    if (!(out instanceof Readable && err instanceof Readable && info instanceof Readable)) throw new Error('the sandbox was started without its pipes');
-    const init = sandboxInit(info);
-    // The namespace's init, not bwrap: bwrap then reaps it and exits. Before there is one, bwrap itself.
-    // Never once the sandbox is gone: its pid may be another process's by then.
-    const kill = () => void init.current().then((pid) => closed || (pid !== undefined && signalQuietly(pid, 'SIGKILL')) || child.kill('SIGKILL'));
+    const { terminate, kill } = stopper(() => closed);
     const stop = (why: SandboxEnd, grace: boolean) => {
       if (end !== 'exited') return;
       end = why;
       if (!grace) return kill();
-      void init
-        .current()
-        .then((pid) => (closed ? undefined : terminateSandbox(pid)))
-        .finally(() => closed || timers.push(setTimeout(kill, limits.killGraceMs)));
+      void terminate().finally(() => closed || timers.push(setTimeout(kill, limits.killGraceMs)));
     };
     const onAbort = () => stop('stopped', false);
-    const stdout = cappedOutput(out, limits.outputBytes, () => stop('output limit', false));
-    const stderr = cappedOutput(err, limits.outputBytes, () => stop('output limit', false));
+    const stdout = cappedOutput(started.out, limits.outputBytes, () => stop('output limit', false));
+    const stderr = cappedOutput(started.err, limits.outputBytes, () => stop('output limit', false));
     timers.push(setTimeout(() => stop('timed out', true), limits.wallTimeMs));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -57,14 +82,14 @@ export function runSandboxed(command: SandboxCommand, limits: SandboxLimits, sig
       for (const timer of timers) clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     };
-    child.on('error', (error) => {
+    started.child.on('error', (error) => {
       done();
-      reject(error);
+      void gone().finally(() => reject(error));
     });
-    child.on('close', (code, killedBy) => {
+    started.child.on('close', (code, killedBy) => {
       done();
       const run = { end, exitCode: killedBy === null ? code : null, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated() || stderr.truncated() };
-      void init.current().then(untilDead).then(() => resolve(run), reject);
+      void gone().then(() => resolve(run), reject);
     });
   });
 }

@@ -4,19 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
-import type { ToolJob, ToolOutcome } from '@signalbox/events';
-import { createLogger } from '@signalbox/runtime';
+import type { ToolJob } from '@signalbox/events';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { execute, toolCatalogue } from './execute.ts';
 import { memoryOutputs } from './memory-outputs.ts';
 import { memoryWorkspace, type MemoryFiles } from './memory-workspace.ts';
-import { probeSandbox } from './sandbox-probe.ts';
+import { probeBubblewrap } from './sandbox-probe.ts';
+import { shellRuns, testLogger as logger } from './shell-exec.fixtures.ts';
 import { shellExecTool } from './shell-exec.ts';
 import { workspaceTools } from './workspace-tools.ts';
 import type { CallWorkspace } from './workspace.ts';
 
-const logger = createLogger({ service: 'tool-executor', instance: 'test', level: 'silent' });
-const probe = probeSandbox();
+const probe = probeBubblewrap();
 const utf8 = new TextEncoder();
 const limits = { wallTimeMs: 2_000, killGraceMs: 300, cpuSeconds: 1, memoryBytes: 256 * 2 ** 20, processes: 32, outputBytes: 4_096, fileBytes: 2 ** 20 };
 // The calls' scratch directories go under a directory of the test's own, removed at the end.
@@ -34,39 +33,7 @@ afterAll(() => {
   rmSync(scratchRoot, { recursive: true, force: true });
 });
 
-interface Result {
-  exitCode: number | null;
-  note?: string;
-  stdout: string;
-  stderr: string;
-  written: string[];
-  deleted: string[];
-  notWrittenBack?: { path: string; why: string }[];
-}
-
-/** Calls of one run over one in-memory workspace; `wrap` may change the calls' view of it. */
-function run(files: Record<string, string> = {}, wrap: (workspace: CallWorkspace) => CallWorkspace = (workspace) => workspace, catalogue = tools, namedHosts: string[] = []) {
-  const shared: MemoryFiles = { files: new Map(), writes: 0 };
-  for (const [path, content] of Object.entries(files)) shared.files.set(path, { content: utf8.encode(content), revision: (shared.writes += 1) });
-  let call = 0;
-  const outcome = async (tool: string, input: unknown, secrets: Record<string, string> = {}): Promise<ToolOutcome> => {
-    call += 1;
-    const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: `c${call}`, tool, input, idempotencyKey: `run/c${call}` };
-    const grant = { namedHosts, secrets: Object.keys(secrets) };
-    const openSecret = async (name: string) => secrets[name] ?? '';
-    return (await execute(catalogue, job, { workspace: wrap(memoryWorkspace(shared)), outputs: memoryOutputs(), logger, now: () => 0, grant, openSecret })).outcome;
-  };
-  const exec = async (command: string, secrets?: Record<string, string>): Promise<Result> => {
-    const done = await outcome('shell.exec', { command, ...(secrets ? { secrets: Object.keys(secrets) } : {}) }, secrets);
-    if (done.status !== 'completed') throw new Error(`shell.exec did not complete: ${JSON.stringify(done)}`);
-    return JSON.parse(done.output) as Result;
-  };
-  const text = (path: string) => {
-    const file = shared.files.get(path);
-    return file && new TextDecoder().decode(file.content);
-  };
-  return { exec, outcome, text, shared };
-}
+const run = shellRuns(tools);
 
 describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '' : ` (skipped: ${probe.reason})`}`, () => {
   it('writes back what the command created, changed and deleted, and names them', async () => {

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretName } from '@signalbox/events';
 import { z } from 'zod';
+import { containerCommand, containerName, defaultShellImage } from '../core/container-plan.ts';
 import { sandboxCommand, SandboxLimits, type HostLayout, type SandboxLimitsInput } from '../core/sandbox-plan.ts';
 import { scratchChanges, type ScratchChange } from '../core/scratch-changes.ts';
+import { runInContainer } from './container-run.ts';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
 import { hostLayout } from './sandbox-probe.ts';
 import { runSandboxed, type SandboxRun } from './sandbox-run.ts';
@@ -12,7 +15,14 @@ import { materialise, readScratchFile, scanScratch } from './scratch-files.ts';
 import { defineTool, type JsonValue, type ToolContext, type ToolSpec } from './tool.ts';
 import { WorkspaceConflictError, WorkspacePath } from './workspace.ts';
 
+/** What runs the command: a bubblewrap sandbox (the default), or a Docker container. */
+export type ShellBackend = 'bubblewrap' | 'docker';
+
 export interface ShellExecOptions {
+  /** Default bubblewrap. With docker, the memory and process limits hold for the container as a whole. */
+  backend?: ShellBackend;
+  /** The docker backend's image (default `signalbox-shell:busybox`, which `scripts/shell-image.sh` builds). */
+  image?: string;
   limits?: SandboxLimitsInput;
   /**
    * Under which directory the executor keeps its calls' scratch directories (default: the system's temp
@@ -24,6 +34,18 @@ export interface ShellExecOptions {
    * root ignores the process limit), taken in turn: `[first, first + count)`. Default 200000, 1000 of them.
    */
   uids?: { first: number; count: number };
+}
+
+/** The docker backend has no way yet to reach named hosts, and never gives a container the host's network. */
+export class ShellContainerNetworkError extends Error {
+  override readonly name = 'ShellContainerNetworkError';
+  readonly code = 'shell_container_network';
+  constructor(hosts: readonly string[]) {
+    super(
+      `this executor runs shell.exec in Docker containers, which have no network; the call's policy names hosts (${hosts.join(', ')}) it cannot reach there. ` +
+        'Run the command without network, or on an executor whose shell.exec uses bubblewrap.',
+    );
+  }
 }
 
 /** A file the command changed had changed in the workspace too since it was copied in: the rest is not written back. */
@@ -57,6 +79,8 @@ const ShellExecInput = z.object({
  */
 export function shellExecTool(options: ShellExecOptions = {}): ToolSpec<z.infer<typeof ShellExecInput>> {
   const limits = SandboxLimits.parse(options.limits ?? {});
+  const backend = options.backend ?? 'bubblewrap';
+  const image = options.image ?? defaultShellImage;
   const uids = runningAsRoot() ? uidTaker(options.uids ?? { first: 200_000, count: 1_000 }) : undefined;
   let scratchRoot: Promise<string> | undefined;
   let host: HostLayout | undefined;
@@ -66,7 +90,7 @@ export function shellExecTool(options: ShellExecOptions = {}): ToolSpec<z.infer<
       'Run a shell command (/bin/sh -c) in a sandbox holding a copy of the workspace shared by this run and its subagents, ' +
       'then write back the files it created, changed or deleted. No network, but the hosts your policy names, through HTTP_PROXY/HTTPS_PROXY; ' +
       'only the workspace directory (and /tmp, discarded) is writable. ' +
-      `Limits: ${limits.wallTimeMs / 1000} s of wall time, ${limits.cpuSeconds} s of CPU, ${Math.round(limits.memoryBytes / 2 ** 20)} MiB of memory per process, ` +
+      `Limits: ${limits.wallTimeMs / 1000} s of wall time, ${limits.cpuSeconds} s of CPU, ${Math.round(limits.memoryBytes / 2 ** 20)} MiB of memory per ${backend === 'docker' ? 'container' : 'process'}, ` +
       `${limits.outputBytes} bytes of stdout and of stderr each. The result names the files written back and deleted.`,
     input: ShellExecInput,
     idempotent: false,
@@ -74,9 +98,11 @@ export function shellExecTool(options: ShellExecOptions = {}): ToolSpec<z.infer<
     timeoutMs: limits.wallTimeMs + limits.killGraceMs + 60_000,
     secrets: (input) => input.secrets ?? [],
     run: async (input, context) => {
+      if (backend === 'docker' && context.namedHosts.length > 0) throw new ShellContainerNetworkError(context.namedHosts);
       const root = await (scratchRoot ??= makeScratchRoot(options.scratchRoot));
       host ??= hostLayout();
-      return runInScratch(input.command, context, { limits, root, host, ...(uids ? { runAs: uids() } : {}) });
+      const runner = backend === 'docker' ? inContainer(image) : undefined;
+      return runInScratch(input.command, context, { limits, root, host, ...(uids ? { runAs: uids() } : {}), ...(runner ? { runner } : {}) });
     },
   });
 }
@@ -86,6 +112,22 @@ interface CallSetting {
   root: string;
   host: HostLayout;
   runAs?: number;
+  /** Runs the command in place of the bubblewrap sandbox, over the same scratch directory. */
+  runner?: CommandRunner;
+}
+
+/** Runs one call's command over its scratch directory: the step a backend does its own way. */
+type CommandRunner = (dir: string, command: string, context: ToolContext, setting: CallSetting) => Promise<SandboxRun>;
+
+/** The docker backend's run: a container of the call's own, as the call's uid (or the executor's own). */
+function inContainer(image: string): CommandRunner {
+  return (scratchDir, command, context, setting) => {
+    const uid = setting.runAs ?? process.getuid?.() ?? 65534;
+    const gid = setting.runAs ?? process.getgid?.() ?? 65534;
+    const name = containerName(randomBytes(8).toString('hex'));
+    const plan = { image, name, scratchDir, command, limits: setting.limits, user: { uid, gid }, secrets: context.secrets };
+    return runInContainer(containerCommand(plan), name, setting.limits, context.signal);
+  };
 }
 
 async function runInScratch(command: string, context: ToolContext, setting: CallSetting): Promise<JsonValue> {
@@ -95,6 +137,19 @@ async function runInScratch(command: string, context: ToolContext, setting: Call
     if (setting.runAs !== undefined) await chown(dir, setting.runAs, setting.runAs);
     await chmod(dir, 0o700);
     const copied = await materialise(context.workspace, dir, setting.limits, setting.runAs);
+    const run = setting.runner ? await setting.runner(dir, command, context, setting) : await runBwrap();
+    // Stopped (the call timed out or was interrupted): the call has failed, and writes nothing after it.
+    if (run.end === 'stopped') return runReport(run, setting.limits, []);
+    const { changes, refused } = scratchChanges(copied.files, await scanScratch(dir, setting.limits), workspacePathProblem);
+    await writeBack(changes, dir, context);
+    return { ...runReport(run, setting.limits, changes), ...(refused.length ? { notWrittenBack: refused } : {}), ...(copied.skipped.length ? { notCopiedIn: copied.skipped } : {}) };
+  } finally {
+    await proxy?.close();
+    await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}.proxy.sock`, { force: true });
+  }
+
+  async function runBwrap(): Promise<SandboxRun> {
     const proxySocket = `${dir}.proxy.sock`;
     // The network: none, unless the call's grant names hosts; then those alone, through a proxy of its own.
     proxy = context.namedHosts.length === 0 ? undefined : await startEgressProxy(proxySocket, context.namedHosts, setting.runAs);
@@ -109,15 +164,7 @@ async function runInScratch(command: string, context: ToolContext, setting: Call
     };
     const run = await runSandboxed(sandboxCommand(plan), setting.limits, context.signal);
     await proxy?.close();
-    // Stopped (the call timed out or was interrupted): the call has failed, and writes nothing after it.
-    if (run.end === 'stopped') return runReport(run, setting.limits, []);
-    const { changes, refused } = scratchChanges(copied.files, await scanScratch(dir, setting.limits), workspacePathProblem);
-    await writeBack(changes, dir, context);
-    return { ...runReport(run, setting.limits, changes), ...(refused.length ? { notWrittenBack: refused } : {}), ...(copied.skipped.length ? { notCopiedIn: copied.skipped } : {}) };
-  } finally {
-    await proxy?.close();
-    await rm(dir, { recursive: true, force: true });
-    await rm(`${dir}.proxy.sock`, { force: true });
+    return run;
   }
 }
 
@@ -161,9 +208,13 @@ function endNote(run: SandboxRun, limits: SandboxLimits): { note?: string } {
   }
 }
 
-/** bwrap exits 128 + n when the command died of signal n. */
+/** bwrap and docker exit 128 + n when the command died of signal n. */
 function signalNote(exitCode: number | null, limits: SandboxLimits): { note?: string } {
-  if (exitCode === 128 + 24 || exitCode === 128 + 9) return { note: `killed by signal ${exitCode - 128}: the CPU time limit is ${limits.cpuSeconds} s (a process killed otherwise shows the same)` };
+  if (exitCode === 128 + 24) return { note: `killed by signal 24: the CPU time limit is ${limits.cpuSeconds} s` };
+  if (exitCode === 128 + 9) {
+    const memory = `${Math.round(limits.memoryBytes / 2 ** 20)} MiB`;
+    return { note: `killed by signal 9: past the CPU time limit (${limits.cpuSeconds} s), or in a container past its memory limit (${memory}); a process killed otherwise shows the same` };
+  }
   if (exitCode === 128 + 25) return { note: `killed: a file grew past the ${limits.fileBytes} byte limit` };
   return {};
 }

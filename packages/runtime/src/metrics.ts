@@ -24,11 +24,10 @@ export interface RuntimeMetrics {
   readonly consumerPending: Gauge<'stream' | 'durable'>;
 }
 
-/** A fresh registry with every runtime metric and Node's process metrics, labelled with the process's instance. */
+/** A fresh registry with every runtime metric, labelled with the process's instance. */
 export function createRuntimeMetrics(instance: string): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ instance });
-  collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
@@ -49,8 +48,14 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `metrics` in Prometheus's text format at `http://<host>:<port>/metrics` (port 0: any free one); nothing else. */
+/**
+ * Serves `metrics`, with Node's process metrics, in Prometheus's text format at
+ * `http://<host>:<port>/metrics` (port 0: any free one); nothing else. The process metrics are added
+ * here, not with the registry: they start an event-loop monitor that runs until the process ends, which
+ * only a host that serves them should pay for.
+ */
 export async function serveMetrics(metrics: RuntimeMetrics, host: string, port: number): Promise<MetricsServer> {
+  collectDefaultMetrics({ register: metrics.registry });
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at GET /metrics\n');

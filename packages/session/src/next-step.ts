@@ -185,6 +185,7 @@ function finalAnswer(state: ActiveState, stopReason: string, output: string): De
     const answers = state.outputRejections + 1;
     if (check.kind === 'invalid' && answers < outputAttempts) return recordThenContinue(state, outputRejected(answers, check.errors));
     if (check.kind !== 'valid') return { events: [completed(state, 'failed', { output, reason: unsatisfiedReason(check, answers) })], effects: [] };
+    if (!takesGrades(state)) return { events: [completed(state, 'succeeded', { output, structuredOutput: check.value })], effects: [] };
   }
   if (!answered || !takesGrades(state)) return { events: [endOfTurn(state, stopReason, output)], effects: [] };
   const submission = submitted(state, output);
@@ -209,7 +210,7 @@ function endOfTurn(state: ActiveState, stopReason: string, output: string): NewE
     case 'refusal':
       return completed(state, 'failed', { output, reason: 'the model refused the task' });
     default:
-      return completed(state, 'succeeded', { output, ...structuredOf(state, output) });
+      return completed(state, 'succeeded', { output });
   }
 }
 
@@ -270,7 +271,7 @@ function overBudget(state: ActiveState, limit: string, allowed: number, used: nu
   return [exceeded, { type: 'session.paused', data: { reason: paused, by: 'budget', fromBudget: true } }];
 }
 
-/** The JSON value of an answer that satisfies the session's output schema, for `session.completed`; nothing without a schema. */
+/** The JSON value of a graded answer that satisfies the session's output schema (it was checked before it was submitted); nothing without a schema. */
 function structuredOf(state: ActiveState, output: string): Pick<EventData<'session.completed'>, 'structuredOutput'> {
   const check = state.outputSchema ? checkAnswer(state.outputSchema, output) : undefined;
   return check?.kind === 'valid' ? { structuredOutput: check.value } : {};

@@ -88,7 +88,8 @@ export function shellExecTool(options: ShellExecOptions = {}): ToolSpec<z.infer<
     name: 'shell.exec',
     description:
       'Run a shell command (/bin/sh -c) in a sandbox holding a copy of the workspace shared by this run and its subagents, ' +
-      'then write back the files it created, changed or deleted. No network, but the hosts your policy names, through HTTP_PROXY/HTTPS_PROXY; ' +
+      'then write back the files it created, changed or deleted. ' +
+      (backend === 'docker' ? 'No network at all; ' : 'No network, but the hosts your policy names, through HTTP_PROXY/HTTPS_PROXY; ') +
       'only the workspace directory (and /tmp, discarded) is writable. ' +
       `Limits: ${limits.wallTimeMs / 1000} s of wall time, ${limits.cpuSeconds} s of CPU, ${Math.round(limits.memoryBytes / 2 ** 20)} MiB of memory per ${backend === 'docker' ? 'container' : 'process'}, ` +
       `${limits.outputBytes} bytes of stdout and of stderr each. The result names the files written back and deleted.`,

@@ -15,7 +15,7 @@ function history(file: string): SessionEvent[] {
 
 describe('recorded histories replay through the current decider', () => {
   it('has the representative runs', () => {
-    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'delegated-v11.json', 'gated-v7.json', 'graded-v8.json', 'handoff-v11.json', 'judged-v7.json', 'memory-v10.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'structured-v12.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
+    expect(fixtures).toEqual(['approvals-v5.json', 'budget-exceeded.json', 'budget-limits-v4.json', 'compacted-v9.json', 'conversation-v9.json', 'delegated-v11.json', 'gated-v7.json', 'graded-v8.json', 'handoff-v11.json', 'judged-v7.json', 'memory-v10.json', 'model-failure-fatal.json', 'model-failure-retried.json', 'model-gated-v7.json', 'paused-resumed-v2.json', 'permission-gated-v3.json', 'redriven-v7.json', 'rewind-fork-v12.json', 'rewound-v12.json', 'structured-v12.json', 'supervised-v6.json', 'tool-failure-recovered.json', 'tools-succeed-v2.json', 'tools-succeed-v3.json', 'tools-succeed.json', 'waits-v9.json', 'workspace-revisions.json']);
   });
 
   it.each(fixtures)('%s replays without divergence', (file) => {
@@ -42,6 +42,18 @@ describe('recorded histories replay through the current decider', () => {
     };
     const check = checkHistory(history(file), changed);
     expect(check).toMatchObject({ ok: false, n: 6, reason: expect.stringContaining('model request is rebuilt differently') });
+  });
+
+  it('catches a decider that would not rewind: a version-6 session refuses the supervisor’s rewind its log records', () => {
+    const asVersion6 = history('rewound-v12.json').map((event) => (event.type === 'session.created' ? { ...event, data: { ...event.data, deciderVersion: 6 } } : event));
+    expect(checkHistory(asVersion6)).toMatchObject({ ok: false, n: 11, expected: { type: 'supervisor.intervened', data: { action: 'rewind' } }, actual: null });
+  });
+
+  it('catches a rewind’s fork that would leave the supervisor’s hint out of its first request', () => {
+    const withoutHint = history('rewind-fork-v12.json').map((event) =>
+      event.type === 'session.created' && event.data.forkedFrom ? { ...event, data: { ...event.data, forkedFrom: { ...event.data.forkedFrom, hint: undefined } } } : event,
+    );
+    expect(checkHistory(withoutHint)).toMatchObject({ ok: false, n: 7, reason: expect.stringContaining('model request is rebuilt differently') });
   });
 
   it('catches a decider that would build a different model request', () => {

@@ -40,7 +40,7 @@ export function gatewayService(options: GatewayOptions = {}): Service {
       });
       const server = createAdaptorServer({ fetch: app.fetch });
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new Error(`${settings.host}:${settings.port} is taken (another gateway?): set SIGNALBOX_GATEWAY_PORT to a free port`, { cause: error }) : error));
         server.listen(settings.port, settings.host, () => resolve());
       });
       const { port } = server.address() as AddressInfo;

@@ -178,6 +178,19 @@ describe('the gateway over a running runtime', () => {
     controllers[1]!.abort();
   }, 40_000);
 
+  it('stops with live streams open: each ends, and leaves no consumer behind', async () => {
+    const sessionId = await submitted('Still waiting');
+    await waitingApproval(sessionId);
+    const before = await consumersOnEvents();
+    const second = await startTestGateway(nc, {});
+    const stream = await fetch(`${second.url}/api/v1/sessions/${sessionId}/stream`, { headers: { Authorization: `Bearer ${secrets.reader}` } });
+    const frames = sseFrames(stream);
+    await frames.next();
+    await second.stop();
+    for await (const _frame of frames); // the server ended it
+    await vi.waitFor(async () => expect(await consumersOnEvents()).toBe(before), { timeout: 10_000, interval: 50 });
+  }, 40_000);
+
   it('answers a stream of an unknown session 404, and a session id that would be a subject wildcard 400', async () => {
     expect(await body(await call('/api/v1/sessions/nobody-here/stream', { token: secrets.reader }))).toMatchObject({ status: 404, json: { error: { code: 'unknown_session' } } });
     for (const id of ['a.>', '*', 'a b', 'a.b', '>']) {

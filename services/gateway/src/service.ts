@@ -10,6 +10,9 @@ import { RateLimiter, StreamCounter } from './shell/rate-limiter.ts';
 /** Where the console helper's Vite build writes the web console. */
 export const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
 
+/** How long requests in flight may take to finish once the gateway stops. */
+const stopGraceMs = 2_000;
+
 export interface GatewayOptions {
   /** Told where the gateway listens once it does (with port 0, the port the system gave). */
   onListening?: (url: string) => void;
@@ -50,11 +53,14 @@ export function gatewayService(options: GatewayOptions = {}): Service {
       return {
         stop: async () => {
           stopping.abort();
+          const http = server as typeof server & { closeIdleConnections(): void; closeAllConnections(): void };
+          // Live streams end with `stopping`; requests in flight get a grace to finish, then their sockets go too.
+          const cutOff = setTimeout(() => http.closeAllConnections(), stopGraceMs);
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
-            // Live streams end with `stopping`; what is left is idle keep-alive sockets.
-            (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            http.closeIdleConnections();
           });
+          clearTimeout(cutOff);
         },
       };
     },

@@ -232,6 +232,10 @@ describe('auth', () => {
     expect(await body(await call('/api/v1/sessions', { json: { agent: 'scribe', input: 'x' }, headers: { cookie: `${cookie.split('; ')[0]}; sbx_csrf=planted`, 'X-CSRF-Token': 'planted' } }))).toMatchObject({ status: 403 });
     expect((await submit({ 'X-CSRF-Token': csrf })).status).toBe(202);
     expect(await body(await call('/api/v1/auth/login', { json: { token: 'sbxt_wrong' } }))).toMatchObject({ status: 401, json: { error: { code: 'invalid_token' } } });
+    // A cross-site form can post only form or plain-text bodies: login takes JSON alone, so no page logs a browser in as someone else.
+    const formLogin = await call('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ token: secrets.submitter }), headers: { 'Content-Type': 'text/plain' } });
+    expect(formLogin.status).toBe(415);
+    expect(formLogin.headers.getSetCookie()).toEqual([]);
   });
 
   it('limits each token to its rate, with Retry-After', async () => {
@@ -307,6 +311,8 @@ describe('the console and the API document', () => {
     const document = await body(await fetch(`${gateway.url}/api/v1/openapi.json`));
     expect(document.json.openapi).toBe('3.1.0');
     expect(Object.keys(document.json.paths as object)).toEqual(expect.arrayContaining(['/sessions', '/sessions/{id}/stream', '/approvals/{approvalId}/approve', '/auth/login']));
+    expect(document.json.security).toEqual([{ bearer: [] }, { cookie: [] }]);
+    expect(document.json.paths).toMatchObject({ '/auth/login': { post: { security: [] } } });
     expect(await body(await fetch(`${gateway.url}/api/v1/healthz`))).toEqual({ status: 200, json: { ok: true } });
   });
 });

@@ -76,7 +76,9 @@ function apiApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     openapi: '3.1.0',
     info: { title: 'Signalbox gateway', version: '1', description: 'The HTTP API over the Signalbox runtime. Auth: `Authorization: Bearer <token>`, or the sbx_session cookie from POST /auth/login with X-CSRF-Token on every request that changes something.' },
     servers: [{ url: apiBase }],
+    security: [{ bearer: [] }, { cookie: [] }],
   });
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'sbx_session', description: 'from POST /auth/login; requests that change something also send X-CSRF-Token' });
   return api;
 }

@@ -15,6 +15,7 @@ export function authRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): voi
     createRoute({
       method: 'post',
       path: '/auth/login',
+      security: [],
       middleware: [access(deps, 'none')],
       request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ token: z.string().min(1).max(200) }) } } } },
       responses: { 200: { description: 'logged in: sets sbx_session (HttpOnly) and sbx_csrf (send it back as X-CSRF-Token)', content: { 'application/json': { schema: z.object({ name: z.string(), scopes: Scopes, csrf: z.string() }) } } }, ...refusals(400, 401, 429) },

@@ -19,7 +19,8 @@ export async function demo(options: GlobalOptions): Promise<void> {
   else console.log(`NATS: ${maskNatsUrl(nats.url)}${nats.child ? ' (started nats-server for this demo)' : ''}`);
   // Service logs stay out of the timeline unless LOG_LEVEL asks for them.
   const config = { ...configFromEnv(), natsUrl: nats.url, natsAuth: auth, prefix: options.prefix, ...(environment.LOG_LEVEL ? {} : { logLevel: 'warn' as const }) };
-  const host = await startHost(servicesNamed(Object.keys(serviceCatalogue)), config);
+  // No gateway: the demo needs no HTTP port, and must not fail for want of one a running `up` holds.
+  const host = await startHost(servicesNamed(Object.keys(serviceCatalogue).filter((name) => name !== 'gateway')), config);
   const nc = await connectTo(nats.url, auth);
   try {
     const connected = { ...options, nats: nats.url };

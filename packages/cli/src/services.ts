@@ -1,3 +1,4 @@
+import { gatewayService } from '@signalbox/gateway';
 import { graderService } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { permissionBrokerService } from '@signalbox/permission-broker';
@@ -7,6 +8,8 @@ import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
 
+// doctor looks where the gateway looks for the console's build.
+export { defaultConsoleDir } from '@signalbox/gateway';
 // doctor asks the same question the executor does: can shell.exec's sandbox run on this machine.
 export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
@@ -27,6 +30,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'retention-sweeper': () => retentionSweeperService(),
   // Consolidates memory stores from finished sessions (issue #21): dream jobs from sbx.jobs.dream, and each store's schedule.
   'memory-consolidator': () => memoryConsolidatorService(),
+  // The HTTP API and the web console, on 127.0.0.1:8470 unless SIGNALBOX_GATEWAY_HOST/PORT say otherwise; callers need a token (signalbox tokens create).
+  gateway: () => gatewayService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

@@ -1,0 +1,54 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, apiBase, segment } from './api.ts';
+import type { LogEvent } from './core/events.ts';
+import { streamedEventTypes } from './core/event-types.ts';
+import { mergeEvents } from './core/merge-events.ts';
+
+export interface LiveEvents {
+  events: LogEvent[];
+  /** `live` while the stream is open, `ended` once the session completed, `reconnecting` after a drop. */
+  state: 'connecting' | 'live' | 'reconnecting' | 'ended';
+  error: string | undefined;
+}
+
+/**
+ * A session's events, live: an EventSource on its stream (the browser resumes a dropped one with
+ * Last-Event-ID, so nothing is missed or doubled), closed once the session has completed.
+ */
+export function useLiveEvents(sessionId: string): LiveEvents {
+  const [live, setLive] = useState<LiveEvents>({ events: [], state: 'connecting', error: undefined });
+  useEffect(() => {
+    let held: LogEvent[] = [];
+    let closed = false;
+    const source = new EventSource(`${apiBase}/sessions/${segment(sessionId)}/stream`);
+    const publish = (state: LiveEvents['state'], error?: string) => !closed && setLive({ events: held, state, error });
+    const fill = (after: number) =>
+      api
+        .get<{ events: LogEvent[] }>(`/sessions/${segment(sessionId)}/events?after=${after}&limit=1000`)
+        .then(({ events }) => add(events))
+        .catch((error: unknown) => publish(source.readyState === EventSource.OPEN ? 'live' : 'reconnecting', String(error)));
+    const add = (arrived: LogEvent[]) => {
+      const merged = mergeEvents(held, arrived);
+      held = merged.events;
+      const ended = held.at(-1)?.type === 'session.completed';
+      if (ended) source.close();
+      publish(ended ? 'ended' : 'live');
+      if (merged.missingAfter !== undefined) void fill(merged.missingAfter);
+    };
+    const onEvent = (message: MessageEvent<string>) => {
+      try {
+        add([JSON.parse(message.data) as LogEvent]);
+      } catch {
+        publish('live', 'the stream sent an event that is not JSON');
+      }
+    };
+    for (const type of streamedEventTypes) source.addEventListener(type, onEvent);
+    source.onopen = () => publish('live');
+    source.onerror = () => publish(source.readyState === EventSource.CLOSED ? 'ended' : 'reconnecting', source.readyState === EventSource.CLOSED ? 'the stream closed' : undefined);
+    return () => {
+      closed = true;
+      source.close();
+    };
+  }, [sessionId]);
+  return live;
+}

@@ -17,7 +17,7 @@ export interface SessionView {
   grades: LogEvent[];
   memory: { store?: string; version?: number; entries: { key: string; text: string }[]; problem?: string } | undefined;
   children: { sessionId: string; agent: string; status: string }[];
-  forkedFrom: { sessionId: string; at: number } | undefined;
+  forkedFrom: { sessionId: string; n: number } | undefined;
   output: string | undefined;
 }
 
@@ -54,13 +54,13 @@ export function evolveView(view: SessionView, event: LogEvent): SessionView {
   switch (event.type) {
     case 'session.created': {
       const budget = (d.budget ?? {}) as SessionView['budget'];
-      const forked = d.forkedFrom as { sessionId?: string; at?: number } | undefined;
+      const forked = d.forkedFrom as { sessionId?: string; n?: number } | undefined;
       return {
         ...view,
         agent: str((d.agent as { name?: string } | undefined)?.name),
         status: 'running',
         budget,
-        forkedFrom: forked?.sessionId ? { sessionId: forked.sessionId, at: forked.at ?? 0 } : undefined,
+        forkedFrom: forked?.sessionId ? { sessionId: forked.sessionId, n: forked.n ?? 0 } : undefined,
       };
     }
     case 'model.responded':

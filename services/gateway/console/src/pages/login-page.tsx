@@ -29,7 +29,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => void }) {
         </button>
         {error ? <p class="error">{error}</p> : null}
       </form>
-      <p class="muted">A token from `signalbox tokens` (or the gateway's first admin token). The page keeps it nowhere: the gateway sets a cookie.</p>
+      <p class="muted">An API token of the gateway's. The page keeps it nowhere: the gateway sets an HttpOnly cookie.</p>
     </main>
   );
 }

@@ -35,7 +35,7 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
           {view.forkedFrom ? (
             <>
               {' '}
-              · forked from <Link href={sessionPath(view.forkedFrom.sessionId)}>{view.forkedFrom.sessionId}</Link> at #{view.forkedFrom.at} ·{' '}
+              · forked from <Link href={sessionPath(view.forkedFrom.sessionId)}>{view.forkedFrom.sessionId}</Link> after #{view.forkedFrom.n} ·{' '}
               <Link href={diffPath(view.forkedFrom.sessionId, sessionId)}>diff with it</Link>
             </>
           ) : null}

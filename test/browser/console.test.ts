@@ -20,6 +20,10 @@ async function openGate(): Promise<void> {
   waitingGates.shift()?.();
 }
 
+/** An output longer than an event carries (200,000 characters): its event holds the start, the store the whole. */
+const bulkOutput = `${'line of bulk\n'.repeat(20_000)}the end of the bulk`;
+const bulk = defineTool({ name: 'bulk.text', description: 'A long text', input: z.object({}), run: () => bulkOutput });
+
 /** A reply written to attack whoever reads the log: it must show as text, and nothing in it may run. */
 const hostileReply = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold?</b>';
 
@@ -33,13 +37,13 @@ const shoot = (name: string) => page.screenshot({ path: join(screenshots, `${nam
 describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserProbe.available ? '' : ` (skipped: ${browserProbe.reason})`}`, () => {
   beforeAll(async () => {
     await mkdir(screenshots, { recursive: true });
-    stack = await startConsoleStack([...workspaceTools, gate]);
+    stack = await startConsoleStack([...workspaceTools, gate, bulk]);
     const { client } = stack;
     await client.applyPolicy({ name: 'ask-to-write', rules: [{ effect: 'ask', tool: 'workspace.write', id: 'people-write' }, { effect: 'allow', tool: 'workspace.*', id: 'the-rest' }] });
     await client.applyAgent({ name: 'careful', model: 'scripted', policy: 'ask-to-write', tools: ['workspace.write', 'workspace.read'], budget: { maxSteps: 6, maxCostUsd: 1 }, script: [{ tool: 'workspace.write', input: { path: 'notes/a.md', content: 'hello' } }, { tool: 'workspace.read', input: { path: 'notes/a.md' } }, { final: 'wrote and read notes/a.md' }] });
     await client.applyAgent({ name: 'waiter', model: 'scripted', tools: ['gate.wait'], script: [{ text: 'I will wait for the gate.' }, { tool: 'gate.wait', input: {} }, { final: 'through the gate' }] });
     await client.applyAgent({ name: 'lead', model: 'scripted', subagents: ['waiter'], tools: ['gate.wait'], budget: { maxSteps: 10 }, script: [{ tool: 'agents.delegate', input: { agent: 'waiter', task: 'wait at the gate', maxSteps: 4 } }, { final: 'the helper got through' }] });
-    await client.applyAgent({ name: 'hostile', model: 'scripted', tools: [], script: [{ final: hostileReply }] });
+    await client.applyAgent({ name: 'hostile', model: 'scripted', tools: ['bulk.text'], script: [{ tool: 'bulk.text', input: {} }, { final: hostileReply }] });
     await client.submit('hostile', { input: 'say something nasty', sessionId: 'hostile-1' });
     await completedSession(client, 'hostile-1', 15_000);
     page = await stack.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -67,16 +71,21 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     expect(await page.evaluate('document.cookie')).not.toContain('sbx_session');
   });
 
-  it('shows a model reply full of markup as text, and runs none of it', async () => {
+  it('shows a model reply full of markup as text, runs none of it, and loads a long tool output whole when asked', async () => {
     await page.goto(`${stack.url}/sessions/hostile-1`);
     await eventRow('session.completed').waitFor();
     await page.locator('.output').waitFor();
     expect(await page.locator('.output').textContent()).toBe(hostileReply);
-    await eventRow('model.responded').locator('button.type').click();
+    await eventRow('model.responded').last().locator('button.type').click();
     await page.locator('.payload').first().waitFor();
     expect(await page.locator('.payload').first().textContent()).toContain('<img src=x onerror');
     expect(await page.locator('main img, main script, main b').count()).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
+
+    await eventRow('tool.completed').locator('button.type').click();
+    await page.click('text=Load the whole output');
+    await page.locator('.whole-output').waitFor();
+    expect(await page.locator('.whole-output').textContent()).toBe(bulkOutput);
   });
 
   it("updates a running session's timeline and its subagent's lane live, and filters the list", async () => {
@@ -129,8 +138,8 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     const at = events.find((event) => event.type === 'tool.completed')?.n ?? 0;
     await row(at, 'tool.completed').hover();
     await row(at, 'tool.completed').locator('button.fork').click();
-    // The console navigates in the page (history.pushState): no load event to wait for.
-    await page.waitForFunction("location.pathname.startsWith('/sessions/') && location.pathname !== '/sessions/careful-1'");
+    // The console navigates in the page (history.pushState): no load event to wait for, and its CSP lets no string be evaluated.
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).not.toBe('/sessions/careful-1');
     const forkId = decodeURIComponent(new URL(page.url()).pathname.slice('/sessions/'.length));
     await page.locator('text=forked from').waitFor();
     const fork = await eventsUntil(stack.client, forkId, (logged) => logged.some((event) => event.type === 'session.completed'), 15_000);

@@ -52,3 +52,37 @@ export function useLiveEvents(sessionId: string): LiveEvents {
   }, [sessionId]);
   return live;
 }
+
+const pollMs = 2_000;
+
+/**
+ * A session's events, read by polling /events: for the subagent lanes. A browser holds at most six
+ * connections to one host over HTTP/1.1, and each EventSource keeps one: a lane per stream would stall
+ * the page (and spend the token's stream allowance) once a run has a few subagents.
+ */
+export function usePolledEvents(sessionId: string): LiveEvents {
+  const [live, setLive] = useState<LiveEvents>({ events: [], state: 'connecting', error: undefined });
+  useEffect(() => {
+    let held: LogEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const poll = async () => {
+      try {
+        const { events } = await api.get<{ events: LogEvent[] }>(`/sessions/${segment(sessionId)}/events?after=${held.at(-1)?.n ?? 0}&limit=1000`);
+        held = mergeEvents(held, events).events;
+        const ended = held.at(-1)?.type === 'session.completed';
+        if (!stopped) setLive({ events: held, state: ended ? 'ended' : 'live', error: undefined });
+        if (ended) return;
+      } catch (error) {
+        if (!stopped) setLive({ events: held, state: 'reconnecting', error: String(error) });
+      }
+      if (!stopped) timer = setTimeout(() => void poll(), pollMs);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [sessionId]);
+  return live;
+}

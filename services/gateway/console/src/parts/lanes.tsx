@@ -1,10 +1,10 @@
 import { sessionPath } from '../core/route.ts';
 import { viewOf } from '../core/session-view.ts';
-import { useLiveEvents } from '../live-events.ts';
+import { usePolledEvents } from '../live-events.ts';
 import { Link } from './link.tsx';
 import { Timeline } from './timeline.tsx';
 
-/** The run's subagents, a lane each, side by side, each following its own session's log. */
+/** The run's subagents, a lane each, side by side, each reading its own session's log as it grows. */
 export function Lanes({ children }: { children: readonly { sessionId: string; agent: string }[] }) {
   if (children.length === 0) return null;
   return (
@@ -20,7 +20,7 @@ export function Lanes({ children }: { children: readonly { sessionId: string; ag
 }
 
 function Lane({ sessionId, agent }: { sessionId: string; agent: string }) {
-  const { events } = useLiveEvents(sessionId);
+  const { events } = usePolledEvents(sessionId);
   const view = viewOf(events);
   return (
     <div class="lane" data-session={sessionId}>

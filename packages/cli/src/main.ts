@@ -127,6 +127,35 @@ secrets
   .option('--json', 'print JSON')
   .action(async (flags: { newKeyFile: string }, command: Command) => (await import('./secret-commands.ts')).rotateSecrets(globals(command), flags.newKeyFile));
 
+const tokens = program.command('tokens').description("manage the gateway's bearer tokens: each has a name and scopes (read, submit, approve, admin); lists them when no subcommand is given");
+
+tokens
+  .command('list', { isDefault: true })
+  .description('list the tokens by name, with their scopes (never a secret: only its sha256 is stored)')
+  .option('--json', 'print JSON')
+  .action(async (_options, command: Command) => (await import('./token-commands.ts')).listTokens(globals(command)));
+
+tokens
+  .command('create')
+  .description('make a token and print its secret, this once')
+  .argument('<name>', 'lower-case letters, digits, "-" and "_"')
+  .requiredOption('--scopes <scopes>', 'comma-separated: read, submit, approve, admin (admin implies all)')
+  .option('--json', 'print JSON')
+  .action(async (name: string, flags: { scopes: string }, command: Command) => (await import('./token-commands.ts')).createToken(globals(command), name, flags));
+
+tokens
+  .command('revoke')
+  .description('revoke a token: requests and browser logins made with it are refused at once')
+  .argument('<name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, _options, command: Command) => (await import('./token-commands.ts')).revokeToken(globals(command), name));
+
+program
+  .command('console')
+  .description("print the web console's address (the gateway serves it: signalbox up, or signalbox run gateway)")
+  .option('--json', 'print JSON')
+  .action(async (_options, command: Command) => (await import('./token-commands.ts')).consoleAddress(globals(command)));
+
 const memory = program.command('memory').description("manage agents' memory stores: their versions, what each holds and why, and who promoted it (lists the stores when no subcommand is given)");
 
 memory

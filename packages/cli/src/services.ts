@@ -1,3 +1,4 @@
+import { gatewayService } from '@signalbox/gateway';
 import { graderService } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { permissionBrokerService } from '@signalbox/permission-broker';
@@ -27,6 +28,8 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   'retention-sweeper': () => retentionSweeperService(),
   // Consolidates memory stores from finished sessions (issue #21): dream jobs from sbx.jobs.dream, and each store's schedule.
   'memory-consolidator': () => memoryConsolidatorService(),
+  // The HTTP API and the web console, on 127.0.0.1:8470 unless SIGNALBOX_GATEWAY_HOST/PORT say otherwise; callers need a token (signalbox tokens create).
+  gateway: () => gatewayService(),
 };
 
 export function servicesNamed(names: readonly string[]): Service[] {

@@ -37,6 +37,7 @@ import {
   type DeletionReport,
   type DeletionRefusal,
   type EventReader,
+  type ReadOptions,
   type SessionDeletion,
   type VaultKey,
   type VaultKeys,
@@ -62,6 +63,11 @@ const sessionReadBatch = 256;
 export interface SubmitOptions {
   /** How long to wait for the session actor to admit the task. */
   timeoutMs?: number;
+  /**
+   * Where to hear the verdict (default: the connection's inbox prefix). Actors answer only under
+   * `_INBOX.`, so a service's connection (`_SBX_INBOX.<service>`) names its own, like `_INBOX.gateway`.
+   */
+  inboxPrefix?: string;
 }
 
 export interface DeleteOptions {
@@ -164,7 +170,7 @@ export class SignalboxClient {
   /** Publishes a task durably and waits for the session actor's verdict: accepted, duplicate or rejected. */
   async submit(agent: string, task: Task, options: SubmitOptions = {}): Promise<TaskOutcome> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const inbox = createInbox(inboxPrefixOf(this.nc));
+    const inbox = createInbox(options.inboxPrefix ?? inboxPrefixOf(this.nc));
     const subscription = this.nc.subscribe(inbox, { max: 1, timeout: timeoutMs });
     const hdrs = headers();
     hdrs.set(replyToHeader, inbox);
@@ -310,9 +316,9 @@ export class SignalboxClient {
     return files.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
-  /** The session's events so far. */
-  events(sessionId: string): Promise<SessionEvent[]> {
-    return this.#store.read(sessionId);
+  /** The session's events so far (those from `fromN` to `toN` when given). */
+  events(sessionId: string, range: Pick<ReadOptions, 'fromN' | 'toN'> = {}): Promise<SessionEvent[]> {
+    return this.#store.read(sessionId, range);
   }
 
   /** Whether the log holds a session of this id (read: its first event). */
@@ -443,6 +449,13 @@ export class SignalboxClient {
     const plan = await deleter.plan(sessionIds, options.cascade ?? false);
     if (plan.kind === 'refused') return plan;
     return { kind: 'deleted', sessions: plan.sessions, report: await deleter.execute(plan.sessions) };
+  }
+
+  /** The session's row in the index, or undefined when it has none. */
+  async session(sessionId: string): Promise<SessionIndexEntry | undefined> {
+    const entry = await (await this.#bucket(this.names.buckets.sessions)).get(sessionId);
+    const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+    return parsed?.success ? parsed.data : undefined;
   }
 
   /** Sessions from the index, newest first. */

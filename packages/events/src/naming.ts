@@ -36,6 +36,8 @@ export interface Naming {
      * deleting a session keeps what another session still refers to without reading any other log.
      */
     references: string;
+    /** The gateway's bearer tokens, by the sha256 of their secret: names and scopes, never a secret. */
+    apiTokens: string;
   };
   /**
    * `workspace`: the contents of workspace files, by sha256 (what each path holds is in the workspace
@@ -178,6 +180,7 @@ export function naming(prefix = 'sbx'): Naming {
       toolLedger: `${prefix}-tool-ledger`,
       subscribers: `${prefix}-subscribers`,
       references: `${prefix}-references`,
+      apiTokens: `${prefix}-api-tokens`,
     },
     objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs`, deadLetters: `${prefix}-dead-letters` },
     subjects: {

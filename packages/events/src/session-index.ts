@@ -25,6 +25,10 @@ export const SessionIndexEntry = z.object({
   lastN: z.number().int().nonnegative(),
   output: z.string().optional(),
   reason: z.string().optional(),
+  /** What the session has spent so far (its totals' `costUsd`); absent on rows written before it was recorded. */
+  costUsd: z.number().nonnegative().optional(),
+  /** Model steps taken so far; absent on rows written before it was recorded. */
+  steps: z.number().int().nonnegative().optional(),
   /** Calls waiting for a person's approval, oldest first: what `signalbox approvals` lists. */
   approvals: z.array(WaitingApproval).optional(),
 });

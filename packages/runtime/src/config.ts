@@ -48,6 +48,12 @@ export const Environment = z.object({
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   SIGNALBOX_METRICS_PORT: z.string().min(1).optional().describe("serve Prometheus metrics on this port at /metrics (0: any free port; unset: none)"),
   SIGNALBOX_METRICS_HOST: z.string().min(1).optional().describe('the address the metrics endpoint listens on (default 127.0.0.1)'),
+  SIGNALBOX_GATEWAY_PORT: z.string().min(1).optional().describe('the port the gateway serves its HTTP API and the web console on (default 8470; 0: any free port)'),
+  SIGNALBOX_GATEWAY_HOST: z.string().min(1).optional().describe('the address the gateway listens on (default 127.0.0.1; anything else exposes it beyond this machine)'),
+  SIGNALBOX_GATEWAY_CONSOLE_DIR: z.string().min(1).optional().describe("the web console's built files the gateway serves at / (default services/gateway/console/dist)"),
+  SIGNALBOX_GATEWAY_RATE_PER_SECOND: z.string().min(1).optional().describe('requests a second each gateway token may make, on average, per gateway process (default 20)'),
+  SIGNALBOX_GATEWAY_RATE_BURST: z.string().min(1).optional().describe('requests a gateway token may make at once before the rate applies (default 60)'),
+  SIGNALBOX_GATEWAY_MAX_STREAMS: z.string().min(1).optional().describe('live event streams (SSE) one gateway token may hold open at once, per gateway process (default 16)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('secret: the openai provider'),
@@ -131,6 +137,17 @@ export const SecretsSettings = z.object({
   previousKeyFile: z.string().min(1).optional(),
 });
 
+/** Where the gateway listens and how much each token may ask of it. */
+export const GatewaySettings = z.object({
+  port: z.coerce.number().int().min(0).max(65_535).default(8470),
+  /** Loopback unless told otherwise: doctor warns when it is not. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** The console's Vite build output; unset: services/gateway/console/dist. */
+  consoleDir: z.string().min(1).optional(),
+  rate: z.object({ perSecond: z.coerce.number().positive().default(20), burst: positiveInt.default(60) }).prefault({}),
+  maxStreamsPerToken: positiveInt.default(16),
+});
+
 /** Settings every Signalbox process runs with. */
 export const RuntimeConfig = z.object({
   natsUrl: z.string().default('nats://127.0.0.1:4222'),
@@ -154,6 +171,7 @@ export const RuntimeConfig = z.object({
   models: ProviderConfig.prefault({ providers: {} }),
   /** Where the process serves Prometheus metrics (`/metrics`); no port: it serves none. Loopback unless told otherwise. */
   metrics: z.object({ port: z.coerce.number().int().min(0).max(65_535).optional(), host: z.string().min(1).default('127.0.0.1') }).prefault({}),
+  gateway: GatewaySettings.prefault({}),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
@@ -196,6 +214,12 @@ const settingsByVariable = {
   SIGNALBOX_SECRETS_PREVIOUS_KEY_FILE: ['secrets', 'previousKeyFile'],
   SIGNALBOX_EVENT_PARTITIONS: ['eventPartitions'],
   SIGNALBOX_RETENTION: ['retention'],
+  SIGNALBOX_GATEWAY_PORT: ['gateway', 'port'],
+  SIGNALBOX_GATEWAY_HOST: ['gateway', 'host'],
+  SIGNALBOX_GATEWAY_CONSOLE_DIR: ['gateway', 'consoleDir'],
+  SIGNALBOX_GATEWAY_RATE_PER_SECOND: ['gateway', 'rate', 'perSecond'],
+  SIGNALBOX_GATEWAY_RATE_BURST: ['gateway', 'rate', 'burst'],
+  SIGNALBOX_GATEWAY_MAX_STREAMS: ['gateway', 'maxStreamsPerToken'],
 } as const satisfies Partial<Record<keyof Environment, readonly string[]>>;
 
 /** A setting in the environment that Signalbox cannot use; the message names the variable. */

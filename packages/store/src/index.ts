@@ -36,3 +36,5 @@ export { InvalidSecretError, maxSecretBytes, SealedSecret, SecretUnreadableError
 export type { VaultKey } from './secret-seal.ts';
 export { readVaultKeys, SecretVault, vaultKeyInFile } from './secret-vault.ts';
 export type { VaultKeys } from './secret-vault.ts';
+export { ApiTokenError, ApiTokenName, ApiTokenRecord, ApiTokens, ApiTokenScope, apiTokenDigest } from './api-tokens.ts';
+export type { CreatedApiToken } from './api-tokens.ts';

@@ -174,6 +174,7 @@ const bucketSettings: Record<keyof Naming['buckets'], { history: number; ttl?: n
   // A subscriber replica renews its entry every second; one that stops is gone from the bucket after this.
   subscribers: { history: 1, ttl: subscriberEntryTtlMs },
   references: { history: 1 },
+  apiTokens: { history: 1 },
 };
 
 async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig, names: Naming): Promise<void> {

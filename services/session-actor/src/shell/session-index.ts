@@ -58,6 +58,8 @@ function entryOf(state: ActiveState, now: number): SessionIndexEntry {
     createdAt: now,
     updatedAt: now,
     lastN: state.n,
+    costUsd: state.totals.costUsd,
+    steps: state.totals.steps,
     ...(outcome?.output !== undefined ? { output: outcome.output } : {}),
     ...(outcome?.reason !== undefined ? { reason: outcome.reason } : {}),
     ...(approvals.length > 0 ? { approvals } : {}),

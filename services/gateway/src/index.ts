@@ -1,0 +1,2 @@
+export { defaultConsoleDir, gatewayService } from './service.ts';
+export type { GatewayOptions } from './service.ts';

@@ -48,6 +48,8 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await completedSession(client, 'hostile-1', 15_000);
     page = await stack.browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('dialog', (dialog) => void dialog.dismiss());
+    // Shorter than the test's own timeout, so a step that never happens is named in the failure.
+    page.setDefaultTimeout(15_000);
   });
   afterAll(async () => {
     await stack?.dispose();

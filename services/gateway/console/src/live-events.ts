@@ -11,43 +11,66 @@ export interface LiveEvents {
   error: string | undefined;
 }
 
+/** How long to wait before opening a stream again that the gateway refused or closed: 0.5 s doubling to 8 s. */
+const retryMs = (attempt: number) => Math.min(8_000, 500 * 2 ** attempt);
+
 /**
- * A session's events, live: an EventSource on its stream (the browser resumes a dropped one with
- * Last-Event-ID, so nothing is missed or doubled), closed once the session has completed.
+ * A session's events, live: an EventSource on its stream (the browser resumes a dropped connection with
+ * Last-Event-ID, so nothing is missed or doubled), closed once the session has completed. A stream the
+ * gateway refuses (a fork or a task whose log is not written yet is a 404 for a moment; 429 when the
+ * token holds too many streams) is opened again after `?after=` the last event held, and the events
+ * endpoint says why meanwhile.
  */
 export function useLiveEvents(sessionId: string): LiveEvents {
   const [live, setLive] = useState<LiveEvents>({ events: [], state: 'connecting', error: undefined });
   useEffect(() => {
     let held: LogEvent[] = [];
     let closed = false;
-    const source = new EventSource(`${apiBase}/sessions/${segment(sessionId)}/stream`);
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let attempts = 0;
+    const path = `/sessions/${segment(sessionId)}`;
+    const ended = () => held.at(-1)?.type === 'session.completed';
     const publish = (state: LiveEvents['state'], error?: string) => !closed && setLive({ events: held, state, error });
-    const fill = (after: number) =>
-      api
-        .get<{ events: LogEvent[] }>(`/sessions/${segment(sessionId)}/events?after=${after}&limit=1000`)
-        .then(({ events }) => add(events))
-        .catch((error: unknown) => publish(source.readyState === EventSource.OPEN ? 'live' : 'reconnecting', String(error)));
     const add = (arrived: LogEvent[]) => {
       const merged = mergeEvents(held, arrived);
       held = merged.events;
-      const ended = held.at(-1)?.type === 'session.completed';
-      if (ended) source.close();
-      publish(ended ? 'ended' : 'live');
+      if (ended()) source?.close();
+      publish(ended() ? 'ended' : 'live');
       if (merged.missingAfter !== undefined) void fill(merged.missingAfter);
     };
+    const fill = (after: number) =>
+      api
+        .get<{ events: LogEvent[] }>(`${path}/events?after=${after}&limit=1000`)
+        .then(({ events }) => add(events))
+        .catch((error: unknown) => publish(ended() ? 'ended' : 'reconnecting', String(error)));
     const onEvent = (message: MessageEvent<string>) => {
+      attempts = 0;
       try {
         add([JSON.parse(message.data) as LogEvent]);
       } catch {
         publish('live', 'the stream sent an event that is not JSON');
       }
     };
-    for (const type of streamedEventTypes) source.addEventListener(type, onEvent);
-    source.onopen = () => publish('live');
-    source.onerror = () => publish(source.readyState === EventSource.CLOSED ? 'ended' : 'reconnecting', source.readyState === EventSource.CLOSED ? 'the stream closed' : undefined);
+    const open = () => {
+      if (closed || ended()) return;
+      const current = new EventSource(`${apiBase}${path}/stream?after=${held.at(-1)?.n ?? 0}`);
+      source = current;
+      for (const type of streamedEventTypes) current.addEventListener(type, onEvent);
+      current.onopen = () => publish('live');
+      current.onerror = () => {
+        if (current.readyState !== EventSource.CLOSED) return publish('reconnecting');
+        publish(ended() ? 'ended' : 'reconnecting');
+        if (ended()) return;
+        void fill(held.at(-1)?.n ?? 0);
+        retry = setTimeout(open, retryMs(attempts++));
+      };
+    };
+    open();
     return () => {
       closed = true;
-      source.close();
+      clearTimeout(retry);
+      source?.close();
     };
   }, [sessionId]);
   return live;

@@ -11,6 +11,7 @@ import { Objm } from '@nats-io/obj';
 import { doctor } from '@signalbox/cli';
 import { SignalboxClient } from '@signalbox/client';
 import { decode, decodeLiveMessage, encode, GradeCommand, naming, OutcomeSettings, toolJobDurable, type GradeJob } from '@signalbox/events';
+import { gatewayService } from '@signalbox/gateway';
 import { graderService, type GraderModels } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { connectAuthenticated, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
@@ -18,7 +19,7 @@ import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
-import { MemoryStore, memoryEntryId, provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
+import { ApiTokens, MemoryStore, memoryEntryId, provision, provisionEventPartitions, SecretVault, vaultKeyOf, WorkspaceFiles } from '@signalbox/store';
 import { currentHarness, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { probeSandbox, shellExecTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -49,6 +50,7 @@ const passwords = {
   SIGNALBOX_LIVE_VIEWER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_RETENTION_SWEEPER_PASSWORD: randomBytes(12).toString('hex'),
   SIGNALBOX_MEMORY_CONSOLIDATOR_PASSWORD: randomBytes(12).toString('hex'),
+  SIGNALBOX_GATEWAY_PASSWORD: randomBytes(12).toString('hex'),
 };
 const users = {
   admin: { user: 'signalbox-admin', password: passwords.SIGNALBOX_ADMIN_PASSWORD },
@@ -64,6 +66,7 @@ const users = {
   viewer: { user: 'live-viewer', password: passwords.SIGNALBOX_LIVE_VIEWER_PASSWORD },
   sweeper: { user: 'retention-sweeper', password: passwords.SIGNALBOX_RETENTION_SWEEPER_PASSWORD, inboxPrefix: '_SBX_INBOX.retention-sweeper' },
   consolidator: { user: 'memory-consolidator', password: passwords.SIGNALBOX_MEMORY_CONSOLIDATOR_PASSWORD, inboxPrefix: '_SBX_INBOX.memory-consolidator' },
+  gateway: { user: 'gateway', password: passwords.SIGNALBOX_GATEWAY_PASSWORD, inboxPrefix: '_SBX_INBOX.gateway' },
 };
 type Role = keyof typeof users;
 /** The test agent, listing its workspace too: a listing reads the workspace index through a consumer. */
@@ -111,6 +114,8 @@ const brokerKey = createUser();
 const vaultKey = vaultKeyOf(randomBytes(32));
 let server: NatsServer;
 const hosts: Host[] = [];
+/** Where the gateway, connected as its own NATS user, listens. */
+let gatewayUrl = '';
 const connections = new Map<Role, NatsConnection>();
 /** What the server refused the services, as their connections report it: must stay empty. */
 const refusedToServices: string[] = [];
@@ -150,6 +155,7 @@ beforeAll(async () => {
   if (sandbox.available) hosts.push(await hostAs('shell', [toolExecutorService({ tools: [shellExecTool()] })]));
   hosts.push(await hostAs('supervisor', [supervisorService()]));
   hosts.push(await hostAs('grader', [graderService({ models: graderModels })]));
+  hosts.push(await hostAs('gateway', [gatewayService({ onListening: (url) => (gatewayUrl = url) })]));
   for (const host of hosts) void recordRefusals(host.nc);
 }, 60_000);
 
@@ -159,7 +165,7 @@ beforeAll(async () => {
  * snapshots and transcripts too; executors run only jobs with the broker's grant, so the grant travels
  * through every user's permissions.
  */
-function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'shell' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator', services: Parameters<typeof startHost>[0]): Promise<Host> {
+function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'shell' | 'broker' | 'supervisor' | 'grader' | 'sweeper' | 'consolidator' | 'gateway', services: Parameters<typeof startHost>[0]): Promise<Host> {
   const config = RuntimeConfig.parse({
     natsUrl: server.url,
     natsAuth: users[role],
@@ -168,6 +174,7 @@ function hostAs(role: 'actor' | 'executor' | 'mcpExecutor' | 'shell' | 'broker' 
     sessionActor: { snapshotEvery: 3 },
     permissionBroker: { nkeySeed: new TextDecoder().decode(brokerKey.getSeed()) },
     toolExecutor: { grantSigners: [brokerKey.getPublicKey()] },
+    gateway: { port: 0 },
   });
   return startHost(services, config);
 }
@@ -269,6 +276,36 @@ describe('deploy/nats', () => {
     expect(events.find((event) => event.type === 'approval.resolved')).toMatchObject({ data: { approved: true, by: 'nats:approver', note: 'fine' } });
     expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(3);
     expect(await approver.approvals()).toEqual([]);
+    expect(refusedToServices).toEqual([]);
+  });
+
+  it('lets the gateway, as its own user, submit a task, stream its events, approve its held call and fork it', async () => {
+    const { secret } = await (await ApiTokens.open(connectionOf('admin'), names)).create('least-privilege', ['admin'], Date.now());
+    const call = (path: string, json?: unknown) =>
+      fetch(`${gatewayUrl}api/v1${path}`, { method: json === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' }, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
+    const submitted = await call('/sessions', { agent: 'careful', input: 'note', sessionId: 'least-privilege-gateway' });
+    expect(submitted.status).toBe(202);
+    const stream = await call('/sessions/least-privilege-gateway/stream');
+    expect(stream.status).toBe(200);
+    const approvalId = await vi.waitFor(async () => {
+      const { approvals } = (await (await call('/approvals')).json()) as { approvals: { sessionId: string; approvalId: string }[] };
+      const approval = approvals.find((a) => a.sessionId === 'least-privilege-gateway');
+      if (!approval) throw new Error('nothing waits for approval yet');
+      return approval.approvalId;
+    }, { timeout: 20_000, interval: 100 });
+    expect((await call(`/approvals/${approvalId}/approve`, {})).status).toBe(202);
+    const streamed = await new Response(stream.body).text();
+    expect(streamed).toContain('event: approval.resolved');
+    expect(streamed).toContain('event: session.completed');
+    expect((await call('/sessions/least-privilege-gateway/pause', {})).status).toBe(202);
+    expect((await call('/sessions/least-privilege-gateway/fork', { at: 2 })).status).toBe(201);
+    expect((await call('/sessions?agent=careful')).status).toBe(200);
+    expect((await call('/sessions/least-privilege-gateway')).status).toBe(200);
+    expect((await call('/tokens')).status).toBe(200);
+    expect((await call('/memory')).status).toBe(200);
+    expect((await call('/sessions/least-privilege-gateway/tree')).status).toBe(200);
+    expect((await call(`/diff?a=least-privilege-gateway&b=least-privilege-gateway`)).status).toBe(200);
+    expect((await call(`/tool-outputs/${'0'.repeat(64)}`)).status).toBe(404);
     expect(refusedToServices).toEqual([]);
   });
 
@@ -408,6 +445,22 @@ describe('deploy/nats', () => {
 
 /** What each user must not do, and the attempt. Each is refused by the server. */
 const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
+  ['gateway', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
+  ['gateway', 'take tool jobs', (nc) => jobsConsumer(nc, 'gateway-stealer', { filter_subject: names.subjects.toolJob('workspace.read') })],
+  ['gateway', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
+  ['gateway', "answer a tool call on an actor's own inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.actorInbox('least-privilege', 'actor'), encode({ type: 'tool.result' }))],
+  ['gateway', 'intervene as the supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervene' }))],
+  ['gateway', 'grade as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
+  ['gateway', 'read a sealed secret', (nc) => sealedSecret(nc)],
+  ['gateway', 'list the secrets', async (nc) => (await new Kvm(nc).open(names.buckets.secrets)).keys().then(async (keys) => { for await (const _key of keys) break; })],
+  ['gateway', 'write the sessions index', (nc) => jetstream(nc, { timeout: 2_000 }).publish(`$KV.${names.buckets.sessions}.least-privilege`, '{}')],
+  ['gateway', 'change an agent', (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-agents.scribe', '{}')],
+  ['gateway', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
+  ['gateway', "read a session's workspace", async (nc) => (await new Objm(nc).open(names.objectStores.workspace)).getBlob('least-privilege/note.md')],
+  ['gateway', 'ask the permission broker for a grant', (nc) => requested(nc, names.subjects.permissionCheck)],
+  ['gateway', "hear other publishers' replies", (nc) => subscribed(nc, '_INBOX.task-publisher.>')],
+  ['gateway', "hear the actor's replies", (nc) => subscribed(nc, '_SBX_INBOX.session-actor.>')],
+  ['gateway', "hear the models' live text", (nc) => subscribed(nc, names.subjects.allLive)],
   ['publisher', 'purge the event log', async (nc) => (await jetstreamManager(nc)).streams.purge(names.streams.events)],
   ['publisher', 'append to a session log', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.events('least-privilege'), 'forged')],
   ['publisher', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
@@ -54,13 +55,18 @@ export function apiTokenDigest(secret: string): string {
  */
 export class ApiTokens {
   readonly #bucket: KV;
+  readonly #jsm: JetStreamManager;
+  readonly #name: string;
 
-  private constructor(bucket: KV) {
+  private constructor(bucket: KV, jsm: JetStreamManager, name: string) {
     this.#bucket = bucket;
+    this.#jsm = jsm;
+    this.#name = name;
   }
 
   static async open(nc: NatsConnection, names: Naming): Promise<ApiTokens> {
-    return new ApiTokens(await new Kvm(nc).open(names.buckets.apiTokens));
+    const name = names.buckets.apiTokens;
+    return new ApiTokens(await new Kvm(nc).open(name), await jetstreamManager(nc), name);
   }
 
   /** Makes a token of 32 random bytes; the secret is returned here once and kept only hashed. */
@@ -94,9 +100,14 @@ export class ApiTokens {
     return held.length > 0;
   }
 
+  /**
+   * Every token's key and record. Keys come from the stream's info, not `keys()`, whose consumer the
+   * gateway's NATS user would need rights to create (as the memory store lists its keys).
+   */
   async #entries(): Promise<{ key: string; record: ApiTokenRecord }[]> {
-    const keys: string[] = [];
-    for await (const key of await this.#bucket.keys()) keys.push(key);
+    const prefix = `$KV.${this.#name}.`;
+    const info = await this.#jsm.streams.info(`KV_${this.#name}`, { subjects_filter: `${prefix}>` });
+    const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
     const entries = await Promise.all(keys.map(async (key) => ({ key, entry: await this.#bucket.get(key) })));
     return entries.flatMap(({ key, entry }) => {
       const parsed = entry?.operation === 'PUT' ? ApiTokenRecord.safeParse(entry.json()) : undefined;

@@ -338,6 +338,10 @@ export class EventStore implements EventReader {
     } finally {
       signal?.removeEventListener('abort', stop);
       await messages.close();
+      // An ordered consumer outlives its close on the server for its inactive threshold (5 minutes):
+      // a gateway opening a stream per browser tab would pile them up. Not awaited: a user without
+      // the right to delete it leaves it to expire, as before.
+      void consumer.delete().catch(() => false);
     }
   }
 }

@@ -28,6 +28,7 @@ export function gatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   );
   app.route(apiBase, apiApp(deps));
   app.get('*', async (c) => {
+    if (c.req.path.startsWith(`${apiBase}/`)) return problemResponse(c, new HttpProblem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
     const file = await consoleFile(deps.consoleDir, new URL(c.req.url).pathname);
     if (file.kind === 'file') return c.body(new Uint8Array(file.body), 200, { 'Content-Type': file.type });
     if (file.kind === 'not found') return problemResponse(c, new HttpProblem(404, 'not_found', 'no such file'));
@@ -45,7 +46,17 @@ function apiApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   api.onError((error, c) => problemResponse(c, problemOf(error, deps.logger)));
   api.notFound((c) => problemResponse(c, new HttpProblem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   // Refused before anything parses it: past the limit by its Content-Length, or as its chunks arrive.
-  api.use('*', bodyLimit({ maxSize: inputLimits.maxBytes, onError: () => { throw new HttpProblem(413, 'too_large', `the body is over ${inputLimits.maxBytes} bytes`); } }));
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: inputLimits.maxBytes,
+      onError: (c) => {
+        // The rest of the body is not read: the connection cannot carry another request.
+        c.header('Connection', 'close');
+        throw new HttpProblem(413, 'too_large', `the body is over ${inputLimits.maxBytes} bytes`);
+      },
+    }),
+  );
   api.use('*', async (c, next) => {
     if (c.req.raw.body !== null && c.req.header('Content-Type')?.startsWith('application/json')) {
       // A linear scan before JSON.parse and zod, which recurse: a body nested thousands deep would overflow their stacks.

@@ -2,6 +2,7 @@ import { ApprovalNotWaitingError, ForkError, UnknownSessionError } from '@signal
 import { ApiTokenError } from '@signalbox/store';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '@signalbox/runtime';
 
@@ -38,6 +39,8 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
 /** The SDK's errors as the statuses they are; anything else is a fault, logged, and answered 500 without its details. */
 export function problemOf(error: unknown, logger: Logger): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  // Hono's own refusals, such as a JSON body that does not parse.
+  if (error instanceof HTTPException && error.status < 500) return new HttpProblem(error.status, 'invalid_request', error.message || 'the request could not be read');
   if (error instanceof UnknownSessionError) return new HttpProblem(404, 'unknown_session', error.message);
   if (error instanceof ApprovalNotWaitingError) return new HttpProblem(409, 'approval_not_waiting', error.message);
   if (error instanceof ForkError) return new HttpProblem(409, error.code, error.message);

@@ -27,7 +27,7 @@ export function authRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): voi
       const secure = new URL(c.req.url).protocol === 'https:';
       setCookie(c, sessionCookie, token, { httpOnly: true, sameSite: 'Strict', path: '/', secure });
       setCookie(c, csrfCookie, csrf, { httpOnly: false, sameSite: 'Strict', path: '/', secure });
-      deps.logger.info({ token: record.name }, 'logged in');
+      deps.logger.info({ tokenName: record.name }, 'logged in');
       return c.json({ name: record.name, scopes: record.scopes, csrf }, 200);
     },
   );

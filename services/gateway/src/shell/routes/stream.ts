@@ -35,6 +35,8 @@ export function streamRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): v
       const follow = new AbortController();
       const onStop = () => follow.abort();
       deps.stopping.addEventListener('abort', onStop, { once: true });
+      // The request's signal aborts when the client's connection closes, even while no event is due to be written.
+      c.req.raw.signal.addEventListener('abort', onStop, { once: true });
       return streamSSE(c, async (stream) => {
         stream.onAbort(() => follow.abort());
         const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => follow.abort()), keepAliveMs);
@@ -49,6 +51,7 @@ export function streamRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): v
           clearInterval(keepAlive);
           follow.abort();
           deps.stopping.removeEventListener('abort', onStop);
+          c.req.raw.signal.removeEventListener('abort', onStop);
           deps.streams.close(caller);
         }
       });

@@ -21,7 +21,7 @@ export function tokenRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): vo
     async (c) => {
       const { name, scopes } = c.req.valid('json');
       const created = await deps.tokens.create(name, scopes, deps.clock());
-      deps.logger.info({ token: name, scopes, by: callerOf(c).name }, 'token created');
+      deps.logger.info({ tokenName: name, scopes, by: callerOf(c).name }, 'token created');
       return c.json(created, 201);
     },
   );
@@ -30,7 +30,7 @@ export function tokenRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): vo
     async (c) => {
       const { name } = c.req.valid('param');
       if (!(await deps.tokens.revoke(name))) throw new HttpProblem(404, 'unknown_token', `no token named "${name}"`);
-      deps.logger.info({ token: name, by: callerOf(c).name }, 'token revoked');
+      deps.logger.info({ tokenName: name, by: callerOf(c).name }, 'token revoked');
       return c.json({ revoked: name }, 200);
     },
   );

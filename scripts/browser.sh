@@ -10,7 +10,7 @@ install_browser() {
   browser_present && return 0
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "browser: no $browser_bin, and only root with apt-get installs it (apt-get install chromium); the console's browser tests will skip" >&2; return 0; }
   echo "browser: installing Debian's chromium" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >&2 || echo "browser: could not install chromium; the console's browser tests will skip" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation; } >&2 || echo "browser: could not install chromium; the console's browser tests will skip" >&2
 }
 
 report_browser() {

@@ -113,6 +113,12 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     expect(await Promise.all((await page.locator('tbody tr').all()).map((listed) => listed.getAttribute('data-session')))).toEqual(['lead-1']);
     await page.selectOption('select[name=status]', '');
     await page.fill('input[name=agent]', '');
+    for (const [field, value] of [['minCost', '1'], ['since', '2099-01-01T00:00']] as const) {
+      await page.fill(`input[name=${field}]`, value);
+      await page.click('form.filters button[type=submit]');
+      await page.locator('text=No sessions match.').waitFor();
+      await page.fill(`input[name=${field}]`, '');
+    }
     await page.click('form.filters button[type=submit]');
     await page.locator('tr[data-session="hostile-1"]').waitFor();
     await shoot('sessions');

@@ -6,6 +6,7 @@ import { graderFindings, type GraderFact } from './doctor-grader-checks.ts';
 import { vaultFindings, type VaultFacts } from './doctor-vault-checks.ts';
 import { gateFindings, type GatedAgent } from './doctor-gate-checks.ts';
 import { retentionFindings, type RetentionFacts } from './doctor-retention-checks.ts';
+import { gatewayFindings, type GatewayFacts } from './doctor-gateway-checks.ts';
 import { agentMemoryFindings, type AgentMemoryFact } from './doctor-agent-memory-checks.ts';
 import { delegationFindings } from './doctor-delegation-checks.ts';
 import { outputFindings } from './doctor-output-checks.ts';
@@ -123,6 +124,8 @@ export interface DoctorFacts {
   memory?: MemoryStoreFact[];
   /** MCP servers: this environment's file and the executors' reports (absent when there are neither). */
   mcp?: McpFacts;
+  /** The gateway as this environment would start it. */
+  gateway?: GatewayFacts;
 }
 
 /** The runtime's event subscriber: its partitions, as configured and as the stream has them, and its durables. */
@@ -185,6 +188,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     ...memoryFindings(facts.memory ?? []),
     ...mcpFindings(facts.mcp),
     ...shadowedToolFindings(facts.workers, facts.prefix),
+    ...gatewayFindings(facts.gateway),
   ];
 }
 

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
 import { readMcpServersFile, secretsOfServer, type RuntimeConfig } from '@signalbox/runtime';
-import { partitionCountOf, permissionRefusal, readMcpStatuses, streamConfigs } from '@signalbox/store';
+import { ApiTokens, partitionCountOf, permissionRefusal, readMcpStatuses, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
@@ -15,6 +17,7 @@ import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
 import type { BucketFact, DoctorFacts, JetStreamFact, StreamFact, StreamRole, SubscribersFact, SyncSetting, UnservedFact, WorkerPoolFact } from './doctor-checks.ts';
 import type { VaultFacts } from './doctor-vault-checks.ts';
 import type { McpFacts } from './doctor-mcp-checks.ts';
+import type { GatewayFacts } from './doctor-gateway-checks.ts';
 
 // The JetStream API is read over plain request/reply, so doctor also works before any stream exists.
 const ApiError = z.object({ code: z.number(), err_code: z.number().optional(), description: z.string() });
@@ -140,6 +143,8 @@ export interface DoctorSettings {
   retention?: string;
   /** `SIGNALBOX_MCP_SERVERS` here. */
   mcpServersFile?: string;
+  /** Where a gateway started here listens, and where it finds the console's build. */
+  gateway?: Pick<GatewayFacts, 'host' | 'port' | 'consoleDir'>;
 }
 
 export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: string, monitor: MonitorReply, settings: DoctorSettings): Promise<DoctorFacts> {
@@ -185,6 +190,7 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
   facts.liveCapturedBy = await streamNames(nc, names.subjects.allLive);
   const mcp = await mcpFactsOf(nc, names, settings.mcpServersFile, presentBuckets, facts.vault.sealed.map(({ name }) => name));
   if (mcp) facts.mcp = mcp;
+  if (settings.gateway) facts.gateway = await gatewayFactsOf(nc, names, settings.gateway, presentBuckets);
   if (presentBuckets.has(names.buckets.agents)) {
     const agents = await storedAgents(nc, names, presentBuckets);
     facts.judges = judgeFactsOf(agents, settings.providers ?? {});
@@ -338,4 +344,11 @@ async function mcpFactsOf(nc: NatsConnection, names: Naming, file: string | unde
     facts.fileProblem = error instanceof Error ? error.message : String(error);
   }
   return facts;
+}
+
+/** The gateway's settings here, whether the console is built, and each token's scopes (never a secret: none is stored). */
+async function gatewayFactsOf(nc: NatsConnection, names: Naming, settings: NonNullable<DoctorSettings['gateway']>, presentBuckets: ReadonlySet<string>): Promise<GatewayFacts> {
+  const facts: GatewayFacts = { ...settings, consoleBuilt: existsSync(join(settings.consoleDir, 'index.html')) };
+  if (!presentBuckets.has(names.buckets.apiTokens)) return facts;
+  return { ...facts, tokenScopes: (await (await ApiTokens.open(nc, names)).list()).map(({ scopes }) => [...scopes]) };
 }

@@ -6,7 +6,7 @@ import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
 import { defaultMonitorUrl, gatherFacts, readMonitor, type DoctorSettings } from './doctor-facts.ts';
 import { formatFindings, formatReport } from './doctor-report.ts';
 import { sandboxFindings } from './doctor-sandbox-checks.ts';
-import { probeSandbox } from './services.ts';
+import { defaultConsoleDir, probeSandbox } from './services.ts';
 import { connectTo, natsAuthOf, natsUrlOf, useColour, type GlobalOptions } from './connection.ts';
 
 export interface DoctorFlags {
@@ -75,6 +75,7 @@ function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Findi
       vaultKeys: vault.keys,
       providers: config.models.providers,
       ...(config.retention ? { retention: config.retention } : {}),
+      gateway: { host: config.gateway.host, port: config.gateway.port, consoleDir: config.gateway.consoleDir ?? defaultConsoleDir },
       ...(executorTools ? { executorTools } : {}),
       findings: vault.findings,
     };

@@ -8,6 +8,8 @@ import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
 
+// doctor looks where the gateway looks for the console's build.
+export { defaultConsoleDir } from '@signalbox/gateway';
 // doctor asks the same question the executor does: can shell.exec's sandbox run on this machine.
 export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';

@@ -103,6 +103,7 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await lane.locator('li.event[data-type="session.completed"]').waitFor();
     expect(await page.locator('h1 .status').textContent()).toBe('succeeded');
     expect(await page.locator('.stream').textContent()).toBe('ended');
+    await page.locator('text=2 sessions in this run').waitFor();
     await shoot('session-lanes');
 
     await page.goto(`${stack.url}/`);

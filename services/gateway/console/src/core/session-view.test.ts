@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from './events.ts';
 import { mergeEvents } from './merge-events.ts';
+import { lanesOf, type RunTree } from './run-tree.ts';
 import { usedShare, viewOf } from './session-view.ts';
 
 let at = 1_000;
@@ -52,5 +53,17 @@ describe('merging a live stream into the timeline', () => {
 
   it('ignores events without a whole positive number', () => {
     expect(mergeEvents([], [{ ...created, n: 0 }, { ...created, n: 1.5 }]).events).toEqual([]);
+  });
+});
+
+describe('the lanes of a run tree', () => {
+  it('gives every session below the root a lane, parents first, with its depth and who spawned it', () => {
+    const node = (sessionId: string, agent: string, children: unknown[] = []) => ({ sessionId, agent, depth: 0, status: 'running', children });
+    const tree = { sessions: 4, root: node('root', 'lead', [node('a', 'researcher', [node('a1', 'reader')]), node('b', 'writer')]) } as RunTree;
+    expect(lanesOf(tree)).toEqual([
+      { sessionId: 'a', agent: 'researcher', depth: 1, parentAgent: 'lead' },
+      { sessionId: 'a1', agent: 'reader', depth: 2, parentAgent: 'researcher' },
+      { sessionId: 'b', agent: 'writer', depth: 1, parentAgent: 'lead' },
+    ]);
   });
 });

@@ -55,7 +55,7 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
         {forkError ? <p class="error">{forkError}</p> : null}
         <Timeline events={live.events} onFork={fork} />
       </section>
-      <Lanes children={view.children} />
+      <Lanes sessionId={sessionId} spawnKey={view.children.map((child) => `${child.sessionId}:${child.status}`).join(',')} />
     </main>
   );
 }

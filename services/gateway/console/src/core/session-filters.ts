@@ -14,7 +14,7 @@ export const noFilters: SessionFilters = { status: '', agent: '', since: '', unt
 export const statuses = ['running', 'paused', 'idle', 'grading', 'succeeded', 'failed', 'aborted'] as const;
 
 /** The query for GET /sessions: only the filters set, times as ms since the epoch. */
-export function sessionsQuery(filters: SessionFilters, limit: number, before?: string): string {
+export function sessionsQuery(filters: SessionFilters, limit: number): string {
   const query = new URLSearchParams();
   if (filters.status !== '') query.set('status', filters.status);
   if (filters.agent.trim() !== '') query.set('agent', filters.agent.trim());
@@ -24,6 +24,5 @@ export function sessionsQuery(filters: SessionFilters, limit: number, before?: s
   }
   for (const key of ['minCost', 'maxCost'] as const) if (filters[key] !== '' && Number.isFinite(Number(filters[key]))) query.set(key, filters[key]);
   query.set('limit', String(limit));
-  if (before !== undefined) query.set('before', before);
   return query.toString();
 }

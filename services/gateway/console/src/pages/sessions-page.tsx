@@ -19,23 +19,28 @@ interface SessionRow {
 }
 
 const pageSize = 50;
+/** The most one request may list (the gateway's cap): "Older" grows the refreshed page up to it. */
+const maxListed = 500;
 const refreshMs = 3_000;
 const when = (at: number) => new Date(at).toLocaleString();
 
 /** The sessions, newest first, filtered; two ticked sessions open side by side in a diff. */
 export function SessionsPage() {
   const [filters, setFilters] = useState<SessionFilters>(noFilters);
+  const [limit, setLimit] = useState(pageSize);
   const [rows, setRows] = useState<SessionRow[]>();
-  const [next, setNext] = useState<string>();
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<string>();
   const [ticked, setTicked] = useState<string[]>([]);
 
+  // One request for everything shown, refreshed in place: "Older" asks for more rows, not another page,
+  // so a refresh never drops the older rows a person has opened.
   useEffect(() => {
     let stopped = false;
     const load = () =>
       api
-        .get<{ sessions: SessionRow[]; next?: string }>(`/sessions?${sessionsQuery(filters, pageSize)}`)
-        .then((page) => !stopped && (setRows(page.sessions), setNext(page.next), setError(undefined)))
+        .get<{ sessions: SessionRow[]; next?: string }>(`/sessions?${sessionsQuery(filters, limit)}`)
+        .then((page) => !stopped && (setRows(page.sessions), setMore(page.next !== undefined), setError(undefined)))
         .catch((failure: unknown) => !stopped && setError(String(failure)));
     void load();
     const timer = setInterval(() => document.visibilityState === 'visible' && void load(), refreshMs);
@@ -43,20 +48,19 @@ export function SessionsPage() {
       stopped = true;
       clearInterval(timer);
     };
-  }, [filters]);
+  }, [filters, limit]);
 
-  const older = () =>
-    api
-      .get<{ sessions: SessionRow[]; next?: string }>(`/sessions?${sessionsQuery(filters, pageSize, next)}`)
-      .then((page) => (setRows([...(rows ?? []), ...page.sessions]), setNext(page.next)))
-      .catch((failure: unknown) => setError(String(failure)));
+  const applyFilters = (next: SessionFilters) => {
+    setLimit(pageSize);
+    setFilters(next);
+  };
   const tick = (sessionId: string) => setTicked((was) => (was.includes(sessionId) ? was.filter((id) => id !== sessionId) : [...was, sessionId].slice(-2)));
   const [a, b] = ticked;
 
   return (
     <main>
       <h1>Sessions</h1>
-      <Filters filters={filters} onChange={setFilters} />
+      <Filters filters={filters} onChange={applyFilters} />
       <p>
         <button type="button" disabled={a === undefined || b === undefined} onClick={() => a && b && navigate(diffPath(a, b))}>
           Diff the two ticked
@@ -64,11 +68,12 @@ export function SessionsPage() {
       </p>
       {error ? <p class="error">{error}</p> : null}
       {rows === undefined ? <p class="muted">Loading…</p> : rows.length === 0 ? <p class="muted">No sessions match.</p> : <SessionTable rows={rows} ticked={ticked} onTick={tick} />}
-      {next ? (
-        <button type="button" onClick={() => void older()}>
+      {more && limit < maxListed ? (
+        <button type="button" onClick={() => setLimit(Math.min(maxListed, limit + pageSize))}>
           Older
         </button>
       ) : null}
+      {more && limit >= maxListed ? <p class="muted">Showing the newest {maxListed}: narrow the filters to see older sessions.</p> : null}
     </main>
   );
 }

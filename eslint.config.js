@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,7 +11,7 @@ const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https'
 /** Every package under services/, by its name: the top layer, which only the CLI's registry and tests import. */
 const servicesDir = `${import.meta.dirname}/services`;
 const servicePackages = readdirSync(servicesDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
+  .filter((entry) => entry.isDirectory() && existsSync(`${servicesDir}/${entry.name}/package.json`))
   .map((entry) => JSON.parse(readFileSync(`${servicesDir}/${entry.name}/package.json`, 'utf8')).name);
 
 // A later block's `no-restricted-imports` replaces an earlier one's, so each block lists every group it keeps.
@@ -154,6 +154,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+    },
+  },
+  {
+    // Everything the console shows came from a session's log, which models and tools wrote: it is rendered
+    // as text only, never parsed as HTML (a model's reply can hold markup aimed at whoever reads it).
+    files: ['services/gateway/console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'the console renders log data as text only' },
+        { selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]', message: 'the console renders log data as text only' },
+        { selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln)$/]", message: 'the console renders log data as text only' },
+      ],
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },

@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
-          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'templates/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'templates/*/src/**/*.test.ts', 'services/gateway/console/src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [fault, '**/node_modules/**'],
           sequence: { groupOrder: 1 },
         },

@@ -28,9 +28,14 @@ source "$root/scripts/nats-server.sh"
 # Says so when shell.exec's sandbox (bubblewrap) cannot run here; installs nothing.
 source "$root/scripts/sandbox.sh"
 report_sandbox
+# Says so when the console's browser tests cannot find Chromium; installs nothing.
+source "$root/scripts/browser.sh"
+report_browser
 
 cd "$root"
 say "pnpm install (the workspace's dependencies; the first time takes a while) …"
 started=$SECONDS
 pnpm install --frozen-lockfile --reporter=silent >&2
 say "installed in $((SECONDS - started)) s"
+# The web console the gateway serves at / (services/gateway/console/dist): a second or two.
+pnpm -s --filter @signalbox/console build >&2

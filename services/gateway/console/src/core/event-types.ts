@@ -1,0 +1,38 @@
+/**
+ * The event types the live stream names (SSE `event: <type>`): EventSource has no wildcard listener,
+ * so the console listens for each. A type added later still reaches the page: the next event it does
+ * hear shows the gap, and the missing events are read from /events.
+ */
+export const streamedEventTypes = [
+  'session.created',
+  'memory.loaded',
+  'model.requested',
+  'model.responded',
+  'model.failed',
+  'tool.requested',
+  'permission.granted',
+  'permission.denied',
+  'approval.requested',
+  'approval.resolved',
+  'tool.completed',
+  'tool.failed',
+  'tool.outcome_unknown',
+  'supervisor.intervened',
+  'supervisor.judged',
+  'supervisor.gated',
+  'session.paused',
+  'session.resumed',
+  'budget.exceeded',
+  'outcome.submitted',
+  'outcome.graded',
+  'output.rejected',
+  'subagent.spawned',
+  'subagent.completed',
+  'message.received',
+  'context.compacted',
+  'signal.received',
+  'turn.completed',
+  'session.interrupted',
+  'session.completed',
+  'message',
+] as const;

@@ -1,0 +1,165 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineTool, workspaceTools } from '@signalbox/tool-executor';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { completedSession, eventsUntil } from '../support/runtime.ts';
+import { browserProbe, startConsoleStack, type ConsoleStack } from './console-stack.ts';
+
+/** Screenshots of the main pages, for a person to look at (gitignored). */
+const screenshots = fileURLToPath(new URL('../../.artifacts/screenshots/', import.meta.url));
+
+/** Answers when the test opens it: a session waits at it, running, while the page is watched. */
+const waitingGates: (() => void)[] = [];
+const gate = defineTool({ name: 'gate.wait', description: 'Waits for the test', input: z.object({}), run: () => new Promise<string>((resolve) => waitingGates.push(() => resolve('opened'))) });
+async function openGate(): Promise<void> {
+  while (waitingGates.length === 0) await sleep(20);
+  waitingGates.shift()?.();
+}
+
+/** An output longer than an event carries (200,000 characters): its event holds the start, the store the whole. */
+const bulkOutput = `${'line of bulk\n'.repeat(20_000)}the end of the bulk`;
+const bulk = defineTool({ name: 'bulk.text', description: 'A long text', input: z.object({}), run: () => bulkOutput });
+
+/** A reply written to attack whoever reads the log: it must show as text, and nothing in it may run. */
+const hostileReply = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold?</b>';
+
+let stack: ConsoleStack;
+let page: Page;
+
+const row = (n: number, type: string) => page.locator(`li.event[data-n="${n}"][data-type="${type}"]`);
+const eventRow = (type: string) => page.locator(`li.event[data-type="${type}"]`);
+const shoot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserProbe.available ? '' : ` (skipped: ${browserProbe.reason})`}`, () => {
+  beforeAll(async () => {
+    await mkdir(screenshots, { recursive: true });
+    stack = await startConsoleStack([...workspaceTools, gate, bulk]);
+    const { client } = stack;
+    await client.applyPolicy({ name: 'ask-to-write', rules: [{ effect: 'ask', tool: 'workspace.write', id: 'people-write' }, { effect: 'allow', tool: 'workspace.*', id: 'the-rest' }] });
+    await client.applyAgent({ name: 'careful', model: 'scripted', policy: 'ask-to-write', tools: ['workspace.write', 'workspace.read'], budget: { maxSteps: 6, maxCostUsd: 1 }, script: [{ tool: 'workspace.write', input: { path: 'notes/a.md', content: 'hello' } }, { tool: 'workspace.read', input: { path: 'notes/a.md' } }, { final: 'wrote and read notes/a.md' }] });
+    await client.applyAgent({ name: 'waiter', model: 'scripted', tools: ['gate.wait'], script: [{ text: 'I will wait for the gate.' }, { tool: 'gate.wait', input: {} }, { final: 'through the gate' }] });
+    await client.applyAgent({ name: 'lead', model: 'scripted', subagents: ['waiter'], tools: ['gate.wait'], budget: { maxSteps: 10 }, script: [{ tool: 'agents.delegate', input: { agent: 'waiter', task: 'wait at the gate', maxSteps: 4 } }, { final: 'the helper got through' }] });
+    await client.applyAgent({ name: 'hostile', model: 'scripted', tools: ['bulk.text'], script: [{ tool: 'bulk.text', input: {} }, { final: hostileReply }] });
+    await client.submit('hostile', { input: 'say something nasty', sessionId: 'hostile-1' });
+    await completedSession(client, 'hostile-1', 15_000);
+    page = await stack.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('dialog', (dialog) => void dialog.dismiss());
+    // Shorter than the test's own timeout, so a step that never happens is named in the failure.
+    page.setDefaultTimeout(15_000);
+  });
+  afterAll(async () => {
+    await stack?.dispose();
+    if (browserProbe.available) process.stderr.write(`console screenshots: ${screenshots}\n`);
+  });
+
+  it('asks for a token, and after login lists the sessions submitted', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.locator('#token').waitFor();
+    await shoot('login');
+    await page.fill('#token', 'sbxt_not-a-token');
+    await page.click('button[type=submit]');
+    await page.locator('.login .error').waitFor();
+
+    await page.fill('#token', stack.token);
+    await page.click('button[type=submit]');
+    await page.locator('tr[data-session="hostile-1"]').waitFor();
+    expect(await page.locator('tr[data-session="hostile-1"] .status').textContent()).toBe('succeeded');
+    const cookies = await page.context().cookies();
+    expect(cookies.find((cookie) => cookie.name === 'sbx_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(await page.evaluate('document.cookie')).not.toContain('sbx_session');
+  });
+
+  it('shows a model reply full of markup as text, runs none of it, and loads a long tool output whole when asked', async () => {
+    await page.goto(`${stack.url}/sessions/hostile-1`);
+    await eventRow('session.completed').waitFor();
+    await page.locator('.output').waitFor();
+    expect(await page.locator('.output').textContent()).toBe(hostileReply);
+    await eventRow('model.responded').last().locator('button.type').click();
+    await page.locator('.payload').first().waitFor();
+    expect(await page.locator('.payload').first().textContent()).toContain('<img src=x onerror');
+    expect(await page.locator('main img, main script, main b').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+
+    await eventRow('tool.completed').locator('button.type').click();
+    await page.click('text=Load the whole output');
+    await page.locator('.whole-output').waitFor();
+    expect(await page.locator('.whole-output').textContent()).toBe(bulkOutput);
+  });
+
+  it("updates a running session's timeline and its subagent's lane live, and filters the list", async () => {
+    await stack.client.submit('lead', { input: 'get a helper through the gate', sessionId: 'lead-1' });
+    await page.goto(`${stack.url}/sessions/lead-1`);
+    const lane = page.locator('.lane');
+    await lane.locator('li.event[data-type="tool.requested"]').waitFor();
+    expect(await page.locator('h1 .status').textContent()).toBe('running');
+    expect(await lane.locator('.status').textContent()).toBe('running');
+    expect(await eventRow('session.completed').count()).toBe(0);
+    await openGate();
+    await page.locator('.timeline:not(.compact) li.event[data-type="session.completed"]').waitFor();
+    await lane.locator('li.event[data-type="session.completed"]').waitFor();
+    expect(await page.locator('h1 .status').textContent()).toBe('succeeded');
+    expect(await page.locator('.stream').textContent()).toBe('ended');
+    await page.locator('text=2 sessions in this run').waitFor();
+    await shoot('session-lanes');
+
+    await page.goto(`${stack.url}/`);
+    await page.selectOption('select[name=status]', 'succeeded');
+    await page.fill('input[name=agent]', 'lead');
+    await page.click('form.filters button[type=submit]');
+    await page.locator('tr[data-session="hostile-1"]').waitFor({ state: 'detached' });
+    expect(await Promise.all((await page.locator('tbody tr').all()).map((listed) => listed.getAttribute('data-session')))).toEqual(['lead-1']);
+    await page.selectOption('select[name=status]', '');
+    await page.fill('input[name=agent]', '');
+    for (const [field, value] of [['minCost', '1'], ['since', '2099-01-01T00:00']] as const) {
+      await page.fill(`input[name=${field}]`, value);
+      await page.click('form.filters button[type=submit]');
+      await page.locator('text=No sessions match.').waitFor();
+      await page.fill(`input[name=${field}]`, '');
+    }
+    await page.click('form.filters button[type=submit]');
+    await page.locator('tr[data-session="hostile-1"]').waitFor();
+    await shoot('sessions');
+  });
+
+  it('grants a waiting approval from its button, and the session goes on to succeed', async () => {
+    await stack.client.submit('careful', { input: 'write a note', sessionId: 'careful-1' });
+    await page.goto(`${stack.url}/sessions/careful-1`);
+    await page.locator('button.approve').waitFor();
+    expect(await page.locator('.approval pre').textContent()).toContain('notes/a.md');
+    await shoot('session-approval');
+    await page.click('button.approve');
+    await eventRow('approval.resolved').waitFor();
+    await eventRow('session.completed').waitFor();
+    expect(await page.locator('h1 .status').textContent()).toBe('succeeded');
+    expect(await page.locator('.approvals').count()).toBe(0);
+    const resolved = (await stack.client.events('careful-1')).find((event) => event.type === 'approval.resolved');
+    expect(resolved?.data).toMatchObject({ approved: true, by: expect.stringContaining('console-test') });
+    await eventRow('tool.completed').first().locator('button.type').click();
+    await shoot('session');
+  });
+
+  it('forks from a timeline event into a new session, and diffs the two runs side by side', async () => {
+    const events = await stack.client.events('careful-1');
+    const at = events.find((event) => event.type === 'tool.completed')?.n ?? 0;
+    await row(at, 'tool.completed').hover();
+    await row(at, 'tool.completed').locator('button.fork').click();
+    // The console navigates in the page (history.pushState): no load event to wait for, and its CSP lets no string be evaluated.
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).not.toBe('/sessions/careful-1');
+    const forkId = decodeURIComponent(new URL(page.url()).pathname.slice('/sessions/'.length));
+    await page.locator('text=forked from').waitFor();
+    const fork = await eventsUntil(stack.client, forkId, (logged) => logged.some((event) => event.type === 'session.completed'), 15_000);
+    expect(fork[0]).toMatchObject({ type: 'session.created', data: { forkedFrom: { sessionId: 'careful-1', n: at } } });
+    await eventRow('session.completed').waitFor();
+
+    await page.click('text=diff with it');
+    await page.locator('table.diff').waitFor();
+    // A fork with no edit takes the same steps again: the scripted model answers as it did.
+    expect(await page.locator('main > p').first().textContent()).toBe('The two logs hold the same steps.');
+    expect(await page.locator('table.diff tbody tr').count()).toBe(Math.max(events.length, fork.length));
+    await shoot('diff');
+  });
+});

@@ -9,7 +9,7 @@ import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { httpFetchTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completedSession, succeededSession } from '../support/runtime.ts';
+import { completedSession, eventsUntil, succeededSession } from '../support/runtime.ts';
 
 /**
  * Traces: with OTEL_EXPORTER_OTLP_ENDPOINT set, the actor and the executor (here in hosts of their own)
@@ -191,6 +191,28 @@ describe('tracing', () => {
     expect(tooled?.traceparent).toBe(`00-${turn.traceId}-${toolSpans.find((span) => span.name === 'execute_tool http.fetch')?.spanId}-01`);
     expect(JSON.stringify(spans)).not.toContain('checking');
     expect(JSON.stringify(spans)).not.toContain('You check a service');
+  }, 40_000);
+
+  it("traces each turn of a conversation on its own, the next linked to the last, though another actor takes it", async () => {
+    await client.applyAgent({ name: 'chatter', model: 'scripted', conversation: { idleTimeoutMs: 600_000 }, script: [{ final: 'Hello.' }, { final: 'Noted.' }] });
+    const services = () => [sessionActorService(), permissionBrokerService()];
+    const first = await startHost(services(), config('first-actor', { endpoint: receiver.url }));
+    await client.submit('chatter', { input: 'Hi', sessionId: 'traced-chat' });
+    await eventsUntil(client, 'traced-chat', (events) => events.at(-1)?.type === 'turn.completed');
+    await first.stop();
+    // The next turn goes to an actor that never saw the session: it reads the trace back from the log.
+    const second = await startHost(services(), config('second-actor', { endpoint: receiver.url }));
+    await client.send('traced-chat', 'Remember the milk.', { by: 'test:ann' });
+    const events = await eventsUntil(client, 'traced-chat', (seen) => seen.filter((event) => event.type === 'turn.completed').length === 2);
+    await second.stop();
+
+    const turns = receiver.spans.filter((span) => span.attributes['gen_ai.conversation.id'] === 'traced-chat');
+    expect(turns.map((turn) => turn.attributes['signalbox.turn.trigger'])).toEqual(['session.created', 'message.received']);
+    const [one, two] = turns;
+    expect(two?.traceId).not.toBe(one?.traceId);
+    expect(two?.links).toEqual([expect.objectContaining({ traceId: one?.traceId, spanId: one?.spanId })]);
+    const received = events.find((event) => event.type === 'message.received');
+    expect(received?.traceparent).toBe(`00-${two?.traceId}-${two?.spanId}-01`);
   }, 40_000);
 
   it('never slows or fails a session when the collector is unreachable, and records nothing when tracing is off', async () => {

@@ -97,8 +97,12 @@ export function spanOpsOf<T extends EventType>(event: { type: T; data: EventData
   return ops ? ops(event.data) : [];
 }
 
-/** The span whose context an event carries: its call's, else the step's, else the turn's (the shell falls back to the first that is open). */
+/** Events that start or end a turn: they carry the turn's own context, which a later turn links to. */
+const turnEvents = new Set<NewEvent['type']>(['session.created', 'message.received', 'session.resumed', 'turn.completed', 'session.paused', 'session.completed']);
+
+/** The span whose context an event carries: its call's, the turn's, else the step's (the shell falls back to the turn when no step is open). */
 export function spanOfEvent(event: NewEvent): SpanKey {
+  if (turnEvents.has(event.type)) return 'turn';
   const callId = callIdOf(event);
   return callId === undefined ? 'step' : callKey(callId);
 }

@@ -90,7 +90,7 @@ export class SessionTraces {
     const { name, attributes } = turnSpan(state, trigger.type);
     const previous = this.#lastTurns.get(state.sessionId);
     const links: Link[] = previous ? [{ context: previous, attributes: { 'signalbox.link': 'previous_turn' } }] : [];
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, startTime: trigger.at, root: true }, ROOT_CONTEXT);
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, startTime: timeOf(trigger.at), root: true }, ROOT_CONTEXT);
     const traced = { turn: span, spans: new Map<SpanKey, Span>() };
     this.#turns.set(state.sessionId, traced);
     return traced;
@@ -100,21 +100,21 @@ export class SessionTraces {
     const step = op.parent === 'step' ? traced.spans.get('step') : undefined;
     const parent = step ? trace.setSpan(ROOT_CONTEXT, step) : contextOfTurn(traced.turn);
     const kind = op.kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    traced.spans.set(op.key, this.#tracer.startSpan(op.name, { kind, attributes: op.attributes, startTime: at }, parent));
+    traced.spans.set(op.key, this.#tracer.startSpan(op.name, { kind, attributes: op.attributes, startTime: timeOf(at) }, parent));
   }
 
   /** The span context an event names: its own span's, else the step's, else the turn's. */
   #contextOf(traced: TracedTurn, key: SpanKey): SpanContext | undefined {
-    const span = traced.spans.get(key) ?? traced.spans.get('step');
+    const span = key === 'turn' ? undefined : (traced.spans.get(key) ?? traced.spans.get('step'));
     return span ? span.spanContext() : trace.getSpanContext(contextOfTurn(traced.turn));
   }
 
   #endTurn(sessionId: string, traced: TracedTurn, at: number, completed: boolean): void {
-    for (const span of traced.spans.values()) span.end(at);
+    for (const span of traced.spans.values()) span.end(timeOf(at));
     this.#turns.delete(sessionId);
     const turn = traced.turn;
     const context = isSpan(turn) ? turn.spanContext() : trace.getSpanContext(turn);
-    if (isSpan(turn)) turn.end(at);
+    if (isSpan(turn)) turn.end(timeOf(at));
     if (completed || context === undefined) this.#lastTurns.delete(sessionId);
     else this.#lastTurns.set(sessionId, context);
   }
@@ -131,6 +131,11 @@ function isSpan(value: Span | Context): value is Span {
 function endSpan(spans: Map<SpanKey, Span>, span: Span, op: Extract<SpanOp, { op: 'end' }>, at: number): void {
   span.setAttributes(op.attributes);
   if (op.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: op.error });
-  span.end(at);
+  span.end(timeOf(at));
   if (spans.get(op.key) === span) spans.delete(op.key);
+}
+
+/** An event's time as a Date: the SDK reads a bare number below the process's start as a performance-clock reading. */
+function timeOf(at: number): Date {
+  return new Date(at);
 }

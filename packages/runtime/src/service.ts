@@ -59,7 +59,7 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
     await Promise.all(running.map((service) => service.stop()));
     await endpoint?.close();
     // The services' last spans go out before the process ends; a collector that is gone only loses them.
-    await tracing?.shutdown().catch(() => undefined);
+    await tracing?.shutdown();
     await nc.drain();
   };
   try {

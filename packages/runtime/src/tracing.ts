@@ -16,7 +16,7 @@ export interface Tracing {
   readonly tracer: Tracer;
   /** The URL spans are exported to. */
   readonly exportsTo: string;
-  /** Exports what is still buffered and stops: spans ended after it are dropped. */
+  /** Exports what is still buffered and stops: spans ended after it are dropped. Never rejects: a collector that is gone loses them. */
   shutdown(): Promise<void>;
 }
 
@@ -30,11 +30,13 @@ export interface TracedProcess {
   instance: string;
 }
 
-/** The traces URL the settings give: the whole one, or the base one's `/v1/traces`; undefined: no tracing. */
+/**
+ * The traces URL the settings give: the whole one, or the base one's `/v1/traces`. Undefined: no
+ * tracing, also for a URL that is not http(s) (OTLP/gRPC is not spoken here; `doctor` warns of it).
+ */
 export function tracesUrl(settings: TracingSettings): string | undefined {
-  if (settings.tracesEndpoint !== undefined) return settings.tracesEndpoint;
-  if (settings.endpoint === undefined) return undefined;
-  return `${settings.endpoint.replace(/\/+$/, '')}/v1/traces`;
+  const url = settings.tracesEndpoint ?? (settings.endpoint === undefined ? undefined : `${settings.endpoint.replace(/\/+$/, '')}/v1/traces`);
+  return url !== undefined && /^https?:\/\//i.test(url) ? url : undefined;
 }
 
 /**
@@ -50,7 +52,7 @@ export function startTracing(settings: TracingSettings, process: TracedProcess, 
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName ?? process.services, [ATTR_SERVICE_INSTANCE_ID]: process.instance });
   const spanProcessors = [new BatchSpanProcessor({ exporter: exporter ?? new OTLPTraceExporter({ url, timeoutMillis: exportTimeoutMs }), maxQueueSize: 4096, scheduledDelayMillis: 1_000 })];
   const provider = new TracerProvider({ resource, spanProcessors });
-  return { tracer: provider.getTracer('signalbox'), exportsTo: url, shutdown: () => provider.shutdown() };
+  return { tracer: provider.getTracer('signalbox'), exportsTo: url, shutdown: () => provider.shutdown().catch(() => undefined) };
 }
 
 /** A span's context as a W3C `traceparent` (what events and jobs carry); undefined for an invalid one. */

@@ -146,7 +146,7 @@ describe('tracing', () => {
     const turn = turns[0];
     if (!turn) throw new Error('no turn span');
     expect(turn.parentSpanId).toBe('');
-    expect(turn.service).toBe('session-actor+permission-broker');
+    expect(turn.service).toBe('signalbox');
     expect(turn.attributes).toMatchObject({
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.agent.name': 'tracer',

@@ -7,7 +7,7 @@ describe('doctor on tracing', () => {
     expect(tracingFindings({ endpoint: 'http://collector:4318/', serviceName: 'signalbox' })).toEqual([
       { level: 'ok', message: 'traces are exported by OTLP/HTTP (JSON) to http://collector:4318/v1/traces, as signalbox' },
     ]);
-    expect(tracingFindings({ endpoint: 'http://a:4318', tracesEndpoint: 'https://b.example/otlp/traces' })[0]?.message).toContain('https://b.example/otlp/traces, each named for its services');
+    expect(tracingFindings({ endpoint: 'http://a:4318', tracesEndpoint: 'https://b.example/otlp/traces' })[0]?.message).toContain('https://b.example/otlp/traces, each process named for its service (signalbox when it runs several)');
   });
 
   it('warns of an endpoint that is not http(s), naming its variable, and of the gRPC port', () => {

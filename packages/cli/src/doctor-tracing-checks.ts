@@ -13,7 +13,7 @@ export function tracingFindings(settings: TracingSettings): Finding[] {
   if (url === undefined) {
     return [{ level: 'warn', message: `${variable} is ${maskUrlsIn(given)}, not http(s): no process exports traces. Signalbox speaks OTLP over HTTP (JSON), usually on port 4318` }];
   }
-  const service = settings.serviceName === undefined ? 'each named for its services' : `as ${settings.serviceName}`;
+  const service = settings.serviceName === undefined ? 'each process named for its service (signalbox when it runs several)' : `as ${settings.serviceName}`;
   const exported: Finding = { level: 'ok', message: `traces are exported by OTLP/HTTP (JSON) to ${maskUrlsIn(url)}, ${service}` };
   if (new URL(url).port !== grpcPort) return [exported];
   return [exported, { level: 'warn', message: `${variable} names port ${grpcPort}, OTLP/gRPC's: a collector there takes no OTLP/HTTP, which is usually on 4318` }];

@@ -50,7 +50,7 @@ export const Environment = z.object({
   SIGNALBOX_METRICS_HOST: z.string().min(1).optional().describe('the address the metrics endpoint listens on (default 127.0.0.1)'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().min(1).optional().describe('export traces by OTLP over HTTP (JSON) to this base URL, at /v1/traces (unset: no traces, no cost)'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().min(1).optional().describe('the whole OTLP traces URL, when it is not <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces'),
-  OTEL_SERVICE_NAME: z.string().min(1).optional().describe('service.name of the traces this process exports (default: its services, like session-actor+tool-executor)'),
+  OTEL_SERVICE_NAME: z.string().min(1).optional().describe('service.name of the traces this process exports (default: its service, or signalbox for a process of several)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('secret: the openai provider'),

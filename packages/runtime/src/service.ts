@@ -54,7 +54,7 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const running: RunningService[] = [];
   const metrics = createRuntimeMetrics(config.instance);
   let endpoint: MetricsServer | undefined;
-  const tracing = startTracing(config.tracing, { services: label, instance: config.instance });
+  const tracing = startTracing(config.tracing, { services: services.map((service) => service.name), instance: config.instance });
   const stop = async (): Promise<void> => {
     await Promise.all(running.map((service) => service.stop()));
     await endpoint?.close();

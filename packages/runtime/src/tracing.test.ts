@@ -22,7 +22,7 @@ function exporter(fails = false): SpanExporter & { spans: ReadableSpan[] } {
   };
 }
 
-const process = { services: 'session-actor', instance: 'test-1' };
+const process = { services: ['session-actor'], instance: 'test-1' };
 
 describe('tracing settings', () => {
   it('reads the OpenTelemetry variables, and exports to <endpoint>/v1/traces unless the traces URL is given whole', () => {
@@ -59,6 +59,14 @@ describe('startTracing', () => {
     span.end();
     await tracing.shutdown();
     expect(kept.spans.map((ended) => [ended.name, ended.resource.attributes['service.name'], ended.resource.attributes['service.instance.id']])).toEqual([['step', 'session-actor', 'test-1']]);
+  });
+
+  it('names a process of several services signalbox, listing them, unless OTEL_SERVICE_NAME says otherwise', async () => {
+    const kept = exporter();
+    const tracing = startTracing({ endpoint: 'http://127.0.0.1:9' }, { services: ['session-actor', 'tool-executor'], instance: 'up-1' }, kept);
+    tracing?.tracer.startSpan('step').end();
+    await tracing?.shutdown();
+    expect(kept.spans[0]?.resource.attributes).toMatchObject({ 'service.name': 'signalbox', 'signalbox.services': 'session-actor,tool-executor' });
   });
 
   it('loses spans, never a caller, when the collector is gone', async () => {

@@ -25,8 +25,8 @@ const exportTimeoutMs = 5_000;
 
 /** What a host names the process in its traces. */
 export interface TracedProcess {
-  /** `service.name` unless the settings give one: the services the process runs. */
-  services: string;
+  /** The services the process runs: `service.name` when it is one (unless the settings give one), else `signalbox`; `signalbox.services` joins them. */
+  services: readonly string[];
   instance: string;
 }
 
@@ -49,7 +49,9 @@ export function startTracing(settings: TracingSettings, process: TracedProcess, 
   if (url === undefined) return undefined;
   // The propagator is global state, like the API's: set once per process, the same for every host in it.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName ?? process.services, [ATTR_SERVICE_INSTANCE_ID]: process.instance });
+  const [only, ...others] = process.services;
+  const serviceName = settings.serviceName ?? (only !== undefined && others.length === 0 ? only : 'signalbox');
+  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, [ATTR_SERVICE_INSTANCE_ID]: process.instance, 'signalbox.services': process.services.join(',') });
   const spanProcessors = [new BatchSpanProcessor({ exporter: exporter ?? new OTLPTraceExporter({ url, timeoutMillis: exportTimeoutMs }), maxQueueSize: 4096, scheduledDelayMillis: 1_000 })];
   const provider = new TracerProvider({ resource, spanProcessors });
   return { tracer: provider.getTracer('signalbox'), exportsTo: url, shutdown: () => provider.shutdown().catch(() => undefined) };

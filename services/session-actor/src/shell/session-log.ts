@@ -159,7 +159,7 @@ export class SessionLog {
   async #traced(traces: SessionTraces, session: LoadedSession, after: SessionState, events: SessionEvent[]): Promise<TracedAppend | undefined> {
     try {
       const { state, head } = session;
-      if (state.status !== 'new' && !traces.knows(state.sessionId)) {
+      if (state.status !== 'new' && !traces.knows(state.sessionId, state)) {
         const last = await this.#deps.store.load(state.sessionId, { fromN: head.n, fromSeq: head.seq });
         traces.recall(state.sessionId, state, last.events.at(-1)?.traceparent);
       }

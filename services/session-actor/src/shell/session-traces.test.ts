@@ -96,7 +96,7 @@ describe('SessionTraces', () => {
     expect(tool?.parentSpanContext?.spanId).toBe(steps.find((step) => step.attributes['signalbox.model.call_id'] === 'm1')?.spanContext().spanId);
     // Timed by the events' clock: the turn from the task's event to the last.
     expect(turn?.startTime).toEqual([1_796_000_000, 10_000_000]);
-    expect(traces.knows('s1')).toBe(false);
+    expect(traces.knows('s1', log.state)).toBe(false);
   });
 
   it("continues a turn another actor began, in its trace, from the last event's traceparent", () => {
@@ -109,7 +109,7 @@ describe('SessionTraces', () => {
     const toolTraceparent = first.traceparentOfCall('s1', 'call_1');
 
     const { exporter, traces: second } = tracing();
-    expect(second.knows('s1')).toBe(false);
+    expect(second.knows('s1', log.state)).toBe(false);
     second.recall('s1', log.state, toolTraceparent);
     const resumed = log.envelop([toolCompleted, requested('m2')]);
     const stamped = second.stamp(resumed.before, resumed.after, resumed.events);
@@ -124,6 +124,17 @@ describe('SessionTraces', () => {
     expect(step?.spanContext().traceId).toBe(traceId);
     // Under the span the log named, as a remote parent: the turn's span itself was the first actor's.
     expect(step?.parentSpanContext?.spanId).toBe(toolTraceparent?.split('-')[2]);
+  });
+
+  it('asks for the log again when a session it last saw between turns is working: another actor may have begun the turn', () => {
+    const { traces } = tracing();
+    const log = new Log();
+    const first = log.envelop(start());
+    traces.stamp(first.before, first.after, first.events).commit();
+    const paused = log.envelop([{ type: 'session.paused', data: { reason: 'asked', by: 'cli:ann' } }]);
+    traces.stamp(paused.before, paused.after, paused.events).commit();
+    expect(traces.knows('s1', log.state)).toBe(true);
+    expect(traces.knows('s1', { ...log.state, paused: null } as SessionState)).toBe(false);
   });
 
   it('stamps nothing and starts nothing for appends while the session is not working', () => {

@@ -35,9 +35,13 @@ export class SessionTraces {
     this.#tracer = tracer;
   }
 
-  /** Whether this actor knows where the session's trace stands; if not, `recall` it from the log first. */
-  knows(sessionId: string): boolean {
-    return this.#turns.has(sessionId) || this.#lastTurns.has(sessionId);
+  /**
+   * Whether this actor knows where the session's trace stands; if not, `recall` it from the log first.
+   * A working session needs its turn here: the last turn this actor saw may have been followed by one
+   * another actor began.
+   */
+  knows(sessionId: string, state: SessionState): boolean {
+    return this.#turns.has(sessionId) || (!isWorking(state) && this.#lastTurns.has(sessionId));
   }
 
   /** The `traceparent` of a tool call's span, while this actor traces it: what its job carries to the executor. */

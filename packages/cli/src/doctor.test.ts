@@ -96,6 +96,7 @@ describe('signalbox doctor on a single nats-server', () => {
     expect(findings.map((finding) => finding.level).slice(0, 4)).toEqual(['ok', 'ok', 'ok', 'warn']);
     expect(findings[3]?.message).toMatch(/^No permission broker answers: tool calls of new sessions wait for one and are then denied\./);
     expect(findings[4]?.message).toMatch(/^shell\.exec can(not)? run here/);
+    expect(findings[5]).toEqual({ level: 'ok', message: 'traces are off: set OTEL_EXPORTER_OTLP_ENDPOINT to export them by OTLP' });
   });
 
   it('prints a readable report, and says why sync_interval is unknown when monitoring does not answer', async () => {

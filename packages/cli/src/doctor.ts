@@ -1,5 +1,6 @@
+import { tracingFindings } from './doctor-tracing-checks.ts';
 import { naming } from '@signalbox/events';
-import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth, type RuntimeConfig } from '@signalbox/runtime';
+import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth, type RuntimeConfig, type TracingSettings } from '@signalbox/runtime';
 import { defaultEventPartitions, permissionRefusal, readVaultKeys } from '@signalbox/store';
 import type { Finding } from './doctor-checks.ts';
 import { diagnose, featuresOf, refusalFindings } from './doctor-checks.ts';
@@ -41,7 +42,7 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
     });
     if (Array.isArray(gathered)) return reportEarly(url, gathered, flags, output);
     const facts = gathered;
-    const findings = [...diagnose(facts), ...settings.findings, ...sandboxFindings(probeSandbox(), settings.executorTools)];
+    const findings = [...diagnose(facts), ...settings.findings, ...sandboxFindings(probeSandbox(), settings.executorTools), ...(settings.tracing ? tracingFindings(settings.tracing) : [])];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
     return findings.some((finding) => finding.level === 'error') ? 1 : 0;
@@ -63,7 +64,7 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
-function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[]; executorTools?: readonly string[] } {
+function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[]; executorTools?: readonly string[]; tracing?: TracingSettings } {
   try {
     const config = configFromEnv();
     const vault = vaultKeyIds(config);
@@ -78,6 +79,7 @@ function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Findi
       gateway: { host: config.gateway.host, port: config.gateway.port, consoleDir: config.gateway.consoleDir ?? defaultConsoleDir },
       ...(executorTools ? { executorTools } : {}),
       findings: vault.findings,
+      tracing: config.tracing,
     };
   } catch (error) {
     return {

@@ -4,7 +4,7 @@ import { ProviderConfig, providerConfigFromEnv } from '@signalbox/models';
 import { defaultGrantTtlMs } from '@signalbox/policy';
 import { defaultEventPartitions } from '@signalbox/store';
 import { z } from 'zod';
-import { maskNatsUrl, NatsAuth } from './nats-auth.ts';
+import { maskNatsUrl, maskUrlsIn, NatsAuth } from './nats-auth.ts';
 
 /**
  * Every environment variable Signalbox reads, by name. This module is the only place outside tests
@@ -54,6 +54,9 @@ export const Environment = z.object({
   SIGNALBOX_GATEWAY_RATE_PER_SECOND: z.string().min(1).optional().describe('requests a second each gateway token may make, on average, per gateway process (default 20)'),
   SIGNALBOX_GATEWAY_RATE_BURST: z.string().min(1).optional().describe('requests a gateway token may make at once before the rate applies (default 60)'),
   SIGNALBOX_GATEWAY_MAX_STREAMS: z.string().min(1).optional().describe('live event streams (SSE) one gateway token may hold open at once, per gateway process (default 16)'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().min(1).optional().describe('export traces by OTLP over HTTP (JSON) to this base URL, at /v1/traces (unset: no traces, no cost)'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().min(1).optional().describe('the whole OTLP traces URL, when it is not <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces'),
+  OTEL_SERVICE_NAME: z.string().min(1).optional().describe('service.name of the traces this process exports (default: its service, or signalbox for a process of several)'),
   ANTHROPIC_API_KEY: z.string().min(1).optional().describe('secret: the anthropic provider'),
   ANTHROPIC_BASE_URL: z.string().min(1).optional().describe('the anthropic provider elsewhere than the public API'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('secret: the openai provider'),
@@ -148,6 +151,19 @@ export const GatewaySettings = z.object({
   maxStreamsPerToken: positiveInt.default(16),
 });
 
+/**
+ * OpenTelemetry's own variables (the exporter reads its headers, timeouts and compression from the
+ * environment itself). The URLs are checked here; one that is not http(s) is left for `doctor` to warn of.
+ */
+export const TracingSettings = z.object({
+  /** The OTLP base URL: traces go to `<endpoint>/v1/traces`. */
+  endpoint: z.url().optional(),
+  /** The whole traces URL, which wins over `endpoint`. */
+  tracesEndpoint: z.url().optional(),
+  serviceName: z.string().min(1).optional(),
+});
+export type TracingSettings = z.infer<typeof TracingSettings>;
+
 /** Settings every Signalbox process runs with. */
 export const RuntimeConfig = z.object({
   natsUrl: z.string().default('nats://127.0.0.1:4222'),
@@ -172,6 +188,8 @@ export const RuntimeConfig = z.object({
   /** Where the process serves Prometheus metrics (`/metrics`); no port: it serves none. Loopback unless told otherwise. */
   metrics: z.object({ port: z.coerce.number().int().min(0).max(65_535).optional(), host: z.string().min(1).default('127.0.0.1') }).prefault({}),
   gateway: GatewaySettings.prefault({}),
+  /** Where the process exports its traces by OTLP; no endpoint: it records none. */
+  tracing: TracingSettings.prefault({}),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
@@ -180,6 +198,9 @@ const settingsByVariable = {
   NATS_URL: ['natsUrl'],
   SIGNALBOX_METRICS_PORT: ['metrics', 'port'],
   SIGNALBOX_METRICS_HOST: ['metrics', 'host'],
+  OTEL_EXPORTER_OTLP_ENDPOINT: ['tracing', 'endpoint'],
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['tracing', 'tracesEndpoint'],
+  OTEL_SERVICE_NAME: ['tracing', 'serviceName'],
   SIGNALBOX_NATS_USER: ['natsAuth', 'user'],
   SIGNALBOX_NATS_PASSWORD: ['natsAuth', 'password'],
   SIGNALBOX_NATS_TOKEN: ['natsAuth', 'token'],
@@ -276,6 +297,15 @@ export function maskedConfig(config: RuntimeConfig): unknown {
     permissionBroker: brokerSeed === undefined ? permissionBroker : { ...permissionBroker, nkeySeed: '[set]' },
     secrets: { keyFile: shownAsSet(config.secrets.keyFile), previousKeyFile: shownAsSet(config.secrets.previousKeyFile) },
     models: { ...config.models, providers },
+    tracing: { ...config.tracing, ...maskedUrls(config.tracing) },
+  };
+}
+
+/** Collectors' URLs may hold credentials in their userinfo, like NATS URLs. */
+function maskedUrls({ endpoint, tracesEndpoint }: TracingSettings): Partial<TracingSettings> {
+  return {
+    ...(endpoint === undefined ? {} : { endpoint: maskUrlsIn(endpoint) }),
+    ...(tracesEndpoint === undefined ? {} : { tracesEndpoint: maskUrlsIn(tracesEndpoint) }),
   };
 }
 

@@ -1,4 +1,4 @@
-export { ConfigError, configFromEnv, Environment, maskedConfig, natsAuthFromEnv, readEnvironment, RuntimeConfig } from './config.ts';
+export { ConfigError, configFromEnv, Environment, maskedConfig, natsAuthFromEnv, readEnvironment, RuntimeConfig, TracingSettings } from './config.ts';
 export { McpServerConfig, McpServerName, McpServersFile, McpServersFileError, McpValue, readMcpServersFile, secretsOfServer } from './mcp-servers-file.ts';
 export type { McpServerOptions } from './mcp-servers-file.ts';
 export { connectAuthenticated, connectNats, keepConnected } from './connection.ts';
@@ -19,6 +19,8 @@ export type { SendToSessionOptions, SentCommand } from './send-to-session.ts';
 export { createRuntimeMetrics, serveMetrics } from './metrics.ts';
 export type { MetricsServer, RuntimeMetrics } from './metrics.ts';
 export { startHost, stopOnSignals } from './service.ts';
+export { contextOfTraceparent, startTracing, traceHeadersOf, traceparentOf, tracesUrl } from './tracing.ts';
+export type { TracedProcess, Tracing } from './tracing.ts';
 export type { Host, RunningService, Service, ServiceContext } from './service.ts';
 export { startTimerForwarder } from './timer-forwarder.ts';
 export type { TimerForwarderOptions } from './timer-forwarder.ts';

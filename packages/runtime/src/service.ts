@@ -5,6 +5,7 @@ import type { RuntimeConfig } from './config.ts';
 import { connectNats } from './connection.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, serveMetrics, type MetricsServer, type RuntimeMetrics } from './metrics.ts';
+import { startTracing, type Tracing } from './tracing.ts';
 
 /** What every service gets from its host. */
 export interface ServiceContext {
@@ -19,6 +20,8 @@ export interface ServiceContext {
   store: EventReader;
   /** The process's metrics: each service records its own; served at `/metrics` when `config.metrics.port` is set. */
   metrics: RuntimeMetrics;
+  /** The process's traces, exported by OTLP; undefined when `config.tracing` names no endpoint: then a service records no span. */
+  tracing?: Tracing;
 }
 
 export interface Service {
@@ -37,6 +40,8 @@ export interface Host {
   readonly metrics: RuntimeMetrics;
   /** Where the process serves its metrics, when `config.metrics.port` is set. */
   readonly metricsUrl: string | undefined;
+  /** Where the process exports its traces, when `config.tracing` names an endpoint. */
+  readonly tracesUrl: string | undefined;
   /** Stops every service (draining in-flight work), then the connection. */
   stop(): Promise<void>;
 }
@@ -49,9 +54,12 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const running: RunningService[] = [];
   const metrics = createRuntimeMetrics(config.instance);
   let endpoint: MetricsServer | undefined;
+  const tracing = startTracing(config.tracing, { services: services.map((service) => service.name), instance: config.instance });
   const stop = async (): Promise<void> => {
     await Promise.all(running.map((service) => service.stop()));
     await endpoint?.close();
+    // The services' last spans go out before the process ends; a collector that is gone only loses them.
+    await tracing?.shutdown();
     await nc.drain();
   };
   try {
@@ -59,7 +67,7 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
     const store = await startingStep('opening the event reader', () => openEventReader(nc, names));
     for (const service of services) {
       const logger = createLogger({ service: service.name, instance: config.instance, level: config.logLevel });
-      running.push(await startingStep(`starting ${service.name}`, () => service.start({ nc, names, config, logger, store, metrics })));
+      running.push(await startingStep(`starting ${service.name}`, () => service.start({ nc, names, config, logger, store, metrics, ...(tracing ? { tracing } : {}) })));
     }
     const { port, host } = config.metrics;
     if (port !== undefined) endpoint = await startingStep(`serving metrics on ${host}:${port}`, () => serveMetrics(metrics, host, port));
@@ -68,7 +76,7 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
     await stop().catch(() => nc.close());
     throw error;
   }
-  return { nc, names, metrics, metricsUrl: endpoint?.url, stop };
+  return { nc, names, metrics, metricsUrl: endpoint?.url, tracesUrl: tracing?.exportsTo, stop };
 }
 
 /** Names the step a host failed in: a bare request timeout does not say which request. */

@@ -17,6 +17,7 @@ import { modelResolver, type ModelResolver } from './shell/model-caller.ts';
 import { vaultProviderKeys } from './shell/provider-keys.ts';
 import { listenForInterrupts } from './shell/interrupts.ts';
 import { countAppended } from './shell/appended-metrics.ts';
+import { SessionTraces } from './shell/session-traces.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
 
@@ -48,7 +49,7 @@ export interface SessionActorOptions {
 export function sessionActorService(options: SessionActorOptions = {}): Service {
   return {
     name: 'session-actor',
-    start: async ({ nc, names, logger, config, metrics }) => {
+    start: async ({ nc, names, logger, config, metrics, tracing }) => {
       // The one writer of session logs: it opens the appending store itself, where every other
       // service has only the host's read-only view (`ServiceContext.store`).
       const store = await EventStore.open(nc, names);
@@ -68,6 +69,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         clock: options.clock ?? Date.now,
         newId: monotonicFactory(pooledRandom()),
         onAppended: countAppended(metrics),
+        ...(tracing ? { traces: new SessionTraces(tracing.tracer) } : {}),
         actor,
         permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? config.sessionActor.permissionCheckTimeoutMs,
         eventPartitions: config.eventPartitions,

@@ -71,6 +71,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         now: options.clock ?? Date.now,
         running: new RunningCalls(),
         metrics: context.metrics,
+        ...(context.tracing ? { tracer: context.tracing.tracer } : {}),
       };
       const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
       const workers: RunningWorker[] = [];

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers, type MsgHdrs } from '@nats-io/nats-core';
 import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
 import { liveWorkspaceView, transientRetries, type EventReader } from '@signalbox/store';
@@ -18,6 +19,13 @@ export interface ModelCall {
 export interface ModelPort {
   /** `signal` aborts the call: an interrupt's abort answers with the interrupt, to be recorded instead of a failure. */
   call(session: ActiveState, call: ModelCall, signal?: AbortSignal): Promise<SessionCommand>;
+}
+
+function traceHeaders(traceparent: string | undefined): { headers?: MsgHdrs } {
+  if (traceparent === undefined) return {};
+  const carried = headers();
+  carried.set('traceparent', traceparent);
+  return { headers: carried };
 }
 
 /** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */
@@ -86,14 +94,18 @@ export function liveModelPort(resolveModel: ModelResolver, clock: () => number, 
 }
 
 /** Publishes each job for the executors, with this actor's own inbox for its result. */
-export function liveToolPort(js: JetStreamClient, names: Naming, actor: string): ToolPort {
+/**
+ * `traceparentOf` names the span a job runs under (its tool call's, when the actor traces the turn):
+ * carried as the message's W3C `traceparent` header, so the executor's span is its child.
+ */
+export function liveToolPort(js: JetStreamClient, names: Naming, actor: string, traceparentOf?: (job: ToolJob) => string | undefined): ToolPort {
   return {
     dispatch: async (sessionId, jobs) => {
       const replyTo = names.subjects.actorInbox(sessionId, actor);
       // The session and idempotency key make the message id, so a re-dispatch within the window (a retry
       // after a lost ack included) is dropped by the stream. A fork's copy of a call keeps its origin's
       // key (the ledger answers it with the origin's result), but is a job of its own.
-      const options = (job: ToolJob) => ({ msgID: `${job.sessionId}:${job.idempotencyKey}`, retries: transientRetries });
+      const options = (job: ToolJob) => ({ msgID: `${job.sessionId}:${job.idempotencyKey}`, retries: transientRetries, ...traceHeaders(traceparentOf?.(job)) });
       await Promise.all(jobs.map((job) => js.publish(names.subjects.toolJob(job.tool), encode({ ...job, replyTo }), options(job))));
       return [];
     },

@@ -1,11 +1,12 @@
 import type { KV } from '@nats-io/kv';
 import { eventVersion, type Message, type ModelRequest, type NewEvent, type SessionEvent } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { decide, fold, type ActiveState, type SessionCommand, type SessionEffect } from '@signalbox/session';
+import { decide, fold, type ActiveState, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { ConcurrencyError, type EventStore, type TranscriptStore } from '@signalbox/store';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { recordInIndex } from './session-index.ts';
 import type { SessionSnapshots } from './session-snapshots.ts';
+import type { SessionTraces, TracedAppend } from './session-traces.ts';
 
 /** Events after which the session's row in the index says something new: its status, or the calls it holds for approval. */
 const statusEvents = new Set<SessionEvent['type']>([
@@ -24,6 +25,8 @@ export interface SessionLogDeps {
   newId: () => string;
   /** Told the events of each append once it is acknowledged (the process's metrics count them). */
   onAppended?: (events: readonly SessionEvent[]) => void;
+  /** The turns' traces, when the process exports any: then each event appended carries its span's `traceparent`. */
+  traces?: SessionTraces;
 }
 
 /** A command decided and its events appended: the session as it now stands, and what it asks for. */
@@ -134,15 +137,37 @@ export class SessionLog {
       this.#cache.set(sessionId, session);
       return session;
     }
-    const events = this.#envelop(sessionId, session, proposed, causationId, command);
+    const envelopes = this.#envelop(sessionId, session, proposed, causationId, command);
+    const state = fold(envelopes, session.state);
+    const traced = this.#deps.traces && (await this.#traced(this.#deps.traces, session, state, envelopes));
+    const events = traced?.events ?? envelopes;
     const head = await this.#deps.store.append(sessionId, events, session.head);
+    traced?.commit();
     this.#deps.onAppended?.(events);
-    const next = { state: fold(events, session.state), head };
+    const next = { state, head };
     this.#cache.set(sessionId, next);
     this.#deps.snapshots.appended(sessionId, session.head.n, next);
     const changesStatus = events.some((event) => statusEvents.has(event.type));
     if (changesStatus && next.state.status !== 'new') await this.index(next.state);
     return next;
+  }
+
+  /**
+   * The events with their spans' `traceparent`, the session's trace read back from its last event
+   * when this actor has not traced it yet. A failure here costs the append its trace, never the append.
+   */
+  async #traced(traces: SessionTraces, session: LoadedSession, after: SessionState, events: SessionEvent[]): Promise<TracedAppend | undefined> {
+    try {
+      const { state, head } = session;
+      if (state.status !== 'new' && !traces.knows(state.sessionId, state)) {
+        const last = await this.#deps.store.load(state.sessionId, { fromN: head.n, fromSeq: head.seq });
+        traces.recall(state.sessionId, state, last.events.at(-1)?.traceparent);
+      }
+      return traces.stamp(state, after, events);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: session.state.status === 'new' ? undefined : session.state.sessionId }, 'could not trace an append; appending it untraced');
+      return undefined;
+    }
   }
 
   #envelop(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand): SessionEvent[] {

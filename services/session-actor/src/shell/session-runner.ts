@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
-import type { Naming } from '@signalbox/events';
+import type { Naming, ToolJob } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { Rejection, sendToSession } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
@@ -83,7 +83,8 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
-    this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor), recordings);
+    const traceparentOf = deps.traces && ((job: ToolJob) => deps.traces?.traceparentOfCall(job.sessionId, job.callId));
+    this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOf), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
     this.#memory = recordingMemoryPort(liveMemoryPort(deps.memory, deps.clock), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);

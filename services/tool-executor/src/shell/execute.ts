@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { toolCallResult, type ToolGrant, type ToolJob, type ToolOutcome, type ToolResult } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { maskSecrets } from '@signalbox/store';
@@ -63,6 +64,8 @@ export interface ExecutionEnvironment {
   outputs: OutputKeeper;
   logger: Logger;
   now(): number;
+  /** The job's span, when the executor traces: a tool's outgoing requests carry it as `traceparent`. */
+  traceContext?: Context;
 }
 
 /**
@@ -167,6 +170,7 @@ async function runWithTimeout(tool: ToolSpec, input: CheckedInput, job: ToolJob,
     secrets: Object.freeze(Object.fromEntries(secrets)),
     signal: controller.signal,
     logger: environment.logger,
+    ...(environment.traceContext ? { traceContext: environment.traceContext } : {}),
   };
   let timer: NodeJS.Timeout | undefined;
   const { stopped } = environment;

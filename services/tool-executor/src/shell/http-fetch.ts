@@ -4,6 +4,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { allowNamedHosts, allowNoPrivate, egressDecision, type AllowPrivate, type SpecialAddress } from '../core/egress.ts';
 import { fillSecrets, secretsNamedIn } from '../core/secret-placeholders.ts';
+import { traceHeadersOf } from '@signalbox/runtime';
 import { HttpFetchInput } from './http-fetch-input.ts';
 import { defineTool, type ToolSpec } from './tool.ts';
 
@@ -67,13 +68,22 @@ export function httpFetchTool(options: HttpFetchOptions = {}): ToolSpec<HttpFetc
     // A header value may name a secret (`{{secret:GITHUB_TOKEN}}`): a call needs exactly those its
     // headers name, each granted to it, and the model writes the name, never the value.
     secrets: (input) => secretsNamedIn(input.headers),
-    run: async (input, { signal, namedHosts, secrets }) => {
+    run: async (input, { signal, namedHosts, secrets, traceContext }) => {
       const address = await checkedAddress(input.url, resolve, allowNamedHosts(namedHosts, allowPrivate));
-      const headers = input.headers === undefined ? undefined : fillSecrets(input.headers, secrets);
-      const response = await send({ ...input, ...(headers === undefined ? {} : { headers }) }, address, signal);
+      const filled = input.headers === undefined ? {} : fillSecrets(input.headers, secrets);
+      const headers = traceContext ? withTraceHeaders(filled, traceHeadersOf(traceContext)) : filled;
+      const response = await send({ ...input, headers }, address, signal);
       return { status: response.statusCode ?? 0, headers: shownHeadersOf(response), ...(await bodyOf(response)), ...redirectNote(response) };
     },
   });
+}
+
+/** The call's trace goes with its request (W3C `traceparent`), in place of any trace header the model wrote, whatever its case. */
+function withTraceHeaders(headers: Record<string, string>, trace: Record<string, string>): Record<string, string> {
+  const names = new Set(Object.keys(trace));
+  if (names.size === 0) return headers;
+  const kept = Object.entries(headers).filter(([name]) => !names.has(name.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...trace };
 }
 
 /** The tool with no special address allowed: what an executor offers unless a policy names some. */

@@ -3,6 +3,8 @@ import { assertNever, encode, isSubjectToken, toolCallResult, ToolJob, type Nami
 import { decodeDeadLettered, decodeWork, positionOf, Rejection, type Logger, type RuntimeMetrics } from '@signalbox/runtime';
 import { checkGrant } from '@signalbox/policy';
 import type { WorkspaceFiles } from '@signalbox/store';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { startJobSpan } from './job-spans.ts';
 import { execute, type ToolCatalogue } from './execute.ts';
 import { deadLetterAnswer, planExecution, type DeadLetterAnswer, type ExecutionPlan, type LedgerEntry } from '../core/execution-plan.ts';
 import { InvalidLedgerEntryError, type LedgerRecord, type ToolLedger } from './ledger.ts';
@@ -34,6 +36,10 @@ export interface ToolJobDeps {
   running: RunningCalls;
   /** Where the calls this executor runs are counted and timed. */
   metrics?: RuntimeMetrics;
+  /** Traces each job, as a child of the span its `traceparent` header names; undefined: no spans. */
+  tracer?: Tracer;
+  /** The job's span, for the tool's outgoing requests (set per job). */
+  traceContext?: Context;
 }
 
 /** Another delivery holds a live claim on the call: this one is retried later and then finds the result. */
@@ -62,13 +68,32 @@ const maxLedgerRounds = 3;
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeWork(ToolJob, message, 'tool job');
   refuseUngranted(deps, job);
+  if (deps.tracer === undefined) {
+    await answerToolJob(deps, job, message);
+    return;
+  }
+  const span = startJobSpan(deps.tracer, job, message);
+  try {
+    const status = await answerToolJob({ ...deps, traceContext: trace.setSpan(ROOT_CONTEXT, span) }, job, message);
+    span.setAttribute('signalbox.tool.status', status);
+    if (status !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: status });
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Answers the job (see `handleToolJob`) and says how its call went. */
+async function answerToolJob(deps: ToolJobDeps, job: ToolJob, message: JsMsg): Promise<ToolResult['outcome']['status']> {
   const logger = callLogger(deps.logger, job);
   const jobId = positionOf(message);
   const ran = await runUnlessSeen(deps, job, message, jobId, logger);
   if (ran) {
     logger.info({ status: ran.outcome.status, durationMs: ran.durationMs, plan: 'run' }, 'tool call answered');
     countRun(deps, ran);
-    return;
+    return ran.outcome.status;
   }
   for (let round = 0; round < maxLedgerRounds; round += 1) {
     const record = await readLedger(deps, job);
@@ -78,7 +103,7 @@ export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<
     if (plan.action !== 'run') await sendResult(deps, job, result);
     else countRun(deps, result);
     logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: plan.action }, 'tool call answered');
-    return;
+    return result.outcome.status;
   }
   throw new LedgerContentionError(job.idempotencyKey);
 }
@@ -141,7 +166,8 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
   const vault = grant && deps.openSecret ? { openSecret: deps.openSecret } : {};
   const running = deps.running.begin(job.sessionId);
-  const environment = { workspace, outputs: deps.outputs, logger, now: deps.now, stopped: running.signal, ...(grant ? { grant } : {}), ...vault };
+  const traced = deps.traceContext ? { traceContext: deps.traceContext } : {};
+  const environment = { workspace, outputs: deps.outputs, logger, now: deps.now, stopped: running.signal, ...(grant ? { grant } : {}), ...vault, ...traced };
   const result = await execute(deps.tools, job, environment).finally(() => running.end());
   const recording = deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { SecretName, ToolName, type AdvertisedTool } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
 import { z } from 'zod';
@@ -27,6 +28,8 @@ export interface ToolContext {
   /** Aborted when the call times out; the result is then a failure whatever `run` returns. */
   signal: AbortSignal;
   logger: Logger;
+  /** The executor's span of this call, when it traces: a tool's outgoing requests carry it (`traceHeadersOf`). */
+  traceContext?: Context;
 }
 
 /**

@@ -1,0 +1,123 @@
+import { AgentDefinition, type NewEvent, type SessionEvent } from '@signalbox/events';
+import { decide, fold, initialState, type SessionState } from '@signalbox/session';
+import { describe, expect, it } from 'vitest';
+import { providerAndModel, spanOfEvent, spanOpsOf, turnChange, turnSpan } from './trace-spans.ts';
+
+const agent = AgentDefinition.parse({ name: 'tracer', model: 'anthropic/claude-sonnet-4-6', system: 'You check.', tools: [] });
+
+/** A session just started: created, and asking its model. */
+function started(): Exclude<SessionState, { status: 'new' }> {
+  const { events } = decide({ type: 'StartSession', sessionId: 's1', correlationId: 'root', agent, tools: [], input: 'check it', budget: agent.budget }, initialState());
+  const meta = (index: number) => ({ id: `e${index}`, v: 1, sessionId: 's1', n: index + 1, at: 1_000, causationId: null, correlationId: 'root', by: { service: 'test', instance: 't' } });
+  const state = fold(events.map((event, index): SessionEvent => ({ ...meta(index), ...event })));
+  if (state.status === 'new') throw new Error('the session did not start');
+  return state;
+}
+
+describe('turnChange', () => {
+  const working = started();
+  const idle: SessionState = { ...working, status: 'idle', output: 'done', idleSince: 3 };
+  const paused: SessionState = { ...working, paused: { reason: 'asked', by: 'cli:ann' } };
+  const completed: SessionState = { ...working, status: 'completed', outcome: { status: 'succeeded', totals: working.totals } };
+
+  it('starts a turn when the input sets a session working: the task, a message to an idle one, a resume', () => {
+    expect(turnChange(initialState(), working)).toBe('starts');
+    expect(turnChange(idle, working)).toBe('starts');
+    expect(turnChange(paused, working)).toBe('starts');
+  });
+
+  it('ends it when the session completes, goes idle or pauses, and leaves alone what happens while nothing works', () => {
+    expect(turnChange(working, completed)).toBe('ends');
+    expect(turnChange(working, idle)).toBe('ends');
+    expect(turnChange(working, paused)).toBe('ends');
+    expect(turnChange(working, working)).toBe('continues');
+    expect(turnChange(paused, paused)).toBe('none');
+    expect(turnChange(idle, completed)).toBe('none');
+  });
+
+  it("names the turn's span for the agent and links it to the session and its run", () => {
+    expect(turnSpan(working, 'session.created')).toEqual({
+      name: 'invoke_agent tracer',
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'tracer',
+        'gen_ai.conversation.id': 's1',
+        'signalbox.session.id': 's1',
+        'signalbox.correlation.id': 'root',
+        'signalbox.turn.trigger': 'session.created',
+      },
+    });
+  });
+});
+
+describe('spanOpsOf', () => {
+  const requested: NewEvent = { type: 'model.requested', data: { callId: 'm1', model: 'anthropic/claude-sonnet-4-6', digest: 'd', digestScheme: 'message-chain', attempt: 1 } };
+
+  it('ends the last step and starts a step and a chat span under it for each model call', () => {
+    expect(spanOpsOf(requested)).toEqual([
+      { op: 'end', key: 'step', attributes: {} },
+      { op: 'start', key: 'step', parent: 'turn', name: 'step', kind: 'internal', attributes: { 'signalbox.model.call_id': 'm1' } },
+      {
+        op: 'start',
+        key: 'call:m1',
+        parent: 'step',
+        name: 'chat claude-sonnet-4-6',
+        kind: 'client',
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4-6', 'signalbox.model.attempt': 1 },
+      },
+    ]);
+  });
+
+  it("ends the chat span with the answer's model, usage and finish reason, and no content", () => {
+    const responded: NewEvent = {
+      type: 'model.responded',
+      data: { callId: 'm1', model: 'anthropic/claude-sonnet-4-6-20260101', content: [{ type: 'text', text: 'the secret is 42' }], stopReason: 'end_turn', usage: { inputTokens: 12, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.01, latencyMs: 5 },
+    };
+    const ops = spanOpsOf(responded);
+    expect(ops).toEqual([
+      {
+        op: 'end',
+        key: 'call:m1',
+        attributes: { 'gen_ai.response.model': 'claude-sonnet-4-6-20260101', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, 'gen_ai.response.finish_reasons': ['end_turn'], 'signalbox.cost_usd': 0.01 },
+      },
+    ]);
+    expect(JSON.stringify(ops)).not.toContain('42');
+  });
+
+  it("starts a tool call's span under the step and ends it as an error when the call fails or its outcome is unknown", () => {
+    const tool: NewEvent = { type: 'tool.requested', data: { callId: 'call_1', tool: 'http.fetch', input: { url: 'https://x.test/?token=abc' }, idempotencyKey: 'k' } };
+    expect(spanOpsOf(tool)).toEqual([
+      { op: 'start', key: 'call:call_1', parent: 'step', name: 'execute_tool http.fetch', kind: 'internal', attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'http.fetch', 'gen_ai.tool.call.id': 'call_1' } },
+    ]);
+    expect(JSON.stringify(spanOpsOf(tool))).not.toContain('token');
+    expect(spanOpsOf({ type: 'tool.failed', data: { callId: 'call_1', tool: 'http.fetch', error: 'refused: abc', durationMs: 4 } })).toEqual([
+      { op: 'end', key: 'call:call_1', attributes: { 'error.type': 'tool_failed', 'signalbox.tool.duration_ms': 4 }, error: 'tool_failed' },
+    ]);
+    expect(spanOpsOf({ type: 'tool.outcome_unknown', data: { callId: 'call_1', tool: 'http.fetch', reason: 'cut off' } })[0]).toMatchObject({ error: 'outcome_unknown' });
+    expect(spanOpsOf({ type: 'model.failed', data: { callId: 'm1', code: 'overloaded', message: 'try later', retryable: true, attempt: 1 } })[0]).toMatchObject({ key: 'call:m1', error: 'overloaded' });
+  });
+
+  it('touches no span for the events between', () => {
+    expect(spanOpsOf({ type: 'message.received', data: { text: 'hi', by: 'ann', messageId: 'x' } })).toEqual([]);
+  });
+});
+
+describe('spanOfEvent', () => {
+  it("puts a call's events in its span and the rest in the step (the shell falls back to the turn when none is open)", () => {
+    expect(spanOfEvent({ type: 'tool.completed', data: { callId: 'call_2', tool: 'workspace.read', output: '', durationMs: 1 } })).toBe('call:call_2');
+    expect(spanOfEvent({ type: 'permission.denied', data: { callId: 'call_3', tool: 'workspace.read', effect: 'deny', reason: 'no', policy: 'p' } as never })).toBe('call:call_3');
+    expect(spanOfEvent({ type: 'budget.exceeded', data: { limit: 'maxSteps', allowed: 1, used: 1 } })).toBe('step');
+  });
+
+  it("puts the events that start or end a turn in the turn's span, which the next turn links to", () => {
+    expect(spanOfEvent({ type: 'message.received', data: { text: 'hi', by: 'ann', messageId: 'x' } })).toBe('turn');
+    expect(spanOfEvent({ type: 'turn.completed', data: { turn: 1, output: 'done', stopReason: 'end_turn' } })).toBe('turn');
+  });
+});
+
+describe('providerAndModel', () => {
+  it('splits provider/model at the first slash; a model without one is its own provider', () => {
+    expect(providerAndModel('vllm/meta-llama/Llama-3.1-8B-Instruct')).toEqual({ provider: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct' });
+    expect(providerAndModel('scripted')).toEqual({ provider: 'scripted', model: 'scripted' });
+  });
+});

@@ -1,0 +1,242 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { SignalboxClient } from '@signalbox/client';
+import { permissionBrokerService } from '@signalbox/permission-broker';
+import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { sessionActorService } from '@signalbox/session-actor';
+import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { httpFetchTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completedSession, eventsUntil, succeededSession } from '../support/runtime.ts';
+
+/**
+ * Traces: with OTEL_EXPORTER_OTLP_ENDPOINT set, the actor and the executor (here in hosts of their own)
+ * export a turn's spans by OTLP/HTTP JSON to a receiver on loopback, and http.fetch carries the trace.
+ */
+interface ReceivedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  links: { traceId: string; spanId: string }[];
+}
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+  arrayValue?: { values?: OtlpValue[] };
+}
+interface OtlpAttribute {
+  key: string;
+  value: OtlpValue;
+}
+interface OtlpExport {
+  resourceSpans?: {
+    resource?: { attributes?: OtlpAttribute[] };
+    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpAttribute[]; links?: { traceId: string; spanId: string }[] }[] }[];
+  }[];
+}
+
+function valueOf(value: OtlpValue): unknown {
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(valueOf);
+  if (value.intValue !== undefined) return Number(value.intValue);
+  return value.stringValue ?? value.doubleValue ?? value.boolValue;
+}
+
+function attributesOf(attributes: OtlpAttribute[] = []): Record<string, unknown> {
+  return Object.fromEntries(attributes.map(({ key, value }) => [key, valueOf(value)]));
+}
+
+/** A local OTLP/HTTP receiver: the spans of every JSON export posted to /v1/traces. */
+async function startReceiver(): Promise<{ server: Server; url: string; spans: ReceivedSpan[] }> {
+  const spans: ReceivedSpan[] = [];
+  const server = createServer((request, response) => {
+    void bodyOf(request).then((body) => {
+      if (request.method !== 'POST' || request.url !== '/v1/traces' || !String(request.headers['content-type']).includes('json')) {
+        response.writeHead(404).end();
+        return;
+      }
+      for (const resourceSpans of (JSON.parse(body) as OtlpExport).resourceSpans ?? []) {
+        const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name']);
+        for (const scope of resourceSpans.scopeSpans ?? []) {
+          for (const span of scope.spans ?? []) {
+            spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, attributes: attributesOf(span.attributes), links: span.links ?? [] });
+          }
+        }
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans };
+}
+
+async function bodyOf(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+let server: NatsServer;
+let nc: NatsConnection;
+let client: SignalboxClient;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let upstream: Server;
+let upstreamUrl: string;
+const traceparentsSeen: string[] = [];
+
+const config = (instance: string, tracing: Record<string, string>) => RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance, tracing });
+const fetchTool = httpFetchTool({ allowPrivate: ({ address }) => address === '127.0.0.1' });
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  upstream = createServer((request, response) => {
+    traceparentsSeen.push(String(request.headers.traceparent));
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/status`;
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+  client = await SignalboxClient.open(nc);
+  // A host with no services provisions the streams and buckets, so the agent can be applied before the traced hosts start.
+  await (await startHost([], config('provisioner', {}))).stop();
+  await client.applyAgent({
+    name: 'tracer',
+    model: 'scripted',
+    system: 'You check a service.',
+    tools: ['workspace.write', 'http.fetch'],
+    script: [
+      { tool: 'workspace.write', input: { path: 'note.md', content: 'checking' } },
+      { tool: 'http.fetch', input: { url: upstreamUrl, headers: { traceparent: '00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-01' } } },
+      { final: 'the service is up' },
+    ],
+  });
+}, 30_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+  receiver?.server.close();
+  upstream?.close();
+});
+
+describe('tracing', () => {
+  it('exports a trace per turn: steps under the turn, model and tool calls under steps, the executor under the tool call, and http.fetch carries it', async () => {
+    const tracing = { endpoint: receiver.url };
+    const hosts: Host[] = [
+      await startHost([toolExecutorService({ tools: [...workspaceTools, fetchTool] })], config('traced-executor', { ...tracing, serviceName: 'executor' })),
+      await startHost([sessionActorService(), permissionBrokerService()], config('traced-actor', tracing)),
+    ];
+    expect(hosts[1]?.tracesUrl).toBe(`${receiver.url}/v1/traces`);
+    await client.submit('tracer', { input: 'is it up?', sessionId: 'traced-run' });
+    const events = await succeededSession(client, 'traced-run', 20_000);
+    // Stopping flushes what the batches still hold.
+    await Promise.all(hosts.map((host) => host.stop()));
+
+    const spans = receiver.spans.filter((span) => span.attributes['signalbox.session.id'] === 'traced-run' || span.traceId === receiver.spans.find((turn) => turn.attributes['gen_ai.conversation.id'] === 'traced-run')?.traceId);
+    const turns = spans.filter((span) => span.name === 'invoke_agent tracer');
+    expect(turns).toHaveLength(1);
+    const turn = turns[0];
+    if (!turn) throw new Error('no turn span');
+    expect(turn.parentSpanId).toBe('');
+    expect(turn.service).toBe('signalbox');
+    expect(turn.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': 'tracer',
+      'gen_ai.conversation.id': 'traced-run',
+      'signalbox.correlation.id': 'traced-run',
+      'signalbox.turn.trigger': 'session.created',
+    });
+    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([turn.traceId]));
+
+    const steps = spans.filter((span) => span.name === 'step');
+    expect(steps).toHaveLength(3);
+    expect(steps.every((step) => step.parentSpanId === turn.spanId)).toBe(true);
+    const stepIds = new Set(steps.map((step) => step.spanId));
+
+    const chats = spans.filter((span) => span.name === 'chat scripted');
+    expect(chats).toHaveLength(3);
+    for (const chat of chats) {
+      expect(stepIds.has(chat.parentSpanId)).toBe(true);
+      expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'scripted', 'gen_ai.request.model': 'scripted', 'gen_ai.response.model': 'scripted' });
+      expect(chat.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      expect(chat.attributes['gen_ai.response.finish_reasons']).toHaveLength(1);
+    }
+
+    const toolSpans = spans.filter((span) => span.name.startsWith('execute_tool '));
+    expect(toolSpans.map((span) => span.name).sort()).toEqual(['execute_tool http.fetch', 'execute_tool workspace.write']);
+    for (const tool of toolSpans) {
+      expect(stepIds.has(tool.parentSpanId)).toBe(true);
+      expect(tool.attributes['gen_ai.operation.name']).toBe('execute_tool');
+      const run = spans.find((span) => span.name === `run_tool ${String(tool.attributes['gen_ai.tool.name'])}`);
+      expect(run?.service).toBe('executor');
+      expect(run?.parentSpanId).toBe(tool.spanId);
+      expect(run?.attributes['gen_ai.tool.call.id']).toBe(tool.attributes['gen_ai.tool.call.id']);
+    }
+
+    // The local server saw the trace of the executor's span, not the header the model wrote.
+    const fetchRun = spans.find((span) => span.name === 'run_tool http.fetch');
+    expect(traceparentsSeen).toEqual([`00-${turn.traceId}-${fetchRun?.spanId}-01`]);
+
+    // Every event the actor appended in the turn carries the trace; no content reached a span.
+    expect(events.every((event) => event.traceparent?.startsWith(`00-${turn.traceId}-`))).toBe(true);
+    const tooled = events.find((event) => event.type === 'tool.requested' && event.data.tool === 'http.fetch');
+    expect(tooled?.traceparent).toBe(`00-${turn.traceId}-${toolSpans.find((span) => span.name === 'execute_tool http.fetch')?.spanId}-01`);
+    expect(JSON.stringify(spans)).not.toContain('checking');
+    expect(JSON.stringify(spans)).not.toContain('You check a service');
+  }, 40_000);
+
+  it("traces each turn of a conversation on its own, the next linked to the last, though another actor takes it", async () => {
+    await client.applyAgent({ name: 'chatter', model: 'scripted', conversation: { idleTimeoutMs: 600_000 }, script: [{ final: 'Hello.' }, { final: 'Noted.' }] });
+    const services = () => [sessionActorService(), permissionBrokerService()];
+    const first = await startHost(services(), config('first-actor', { endpoint: receiver.url }));
+    await client.submit('chatter', { input: 'Hi', sessionId: 'traced-chat' });
+    await eventsUntil(client, 'traced-chat', (events) => events.at(-1)?.type === 'turn.completed');
+    await first.stop();
+    // The next turn goes to an actor that never saw the session: it reads the trace back from the log.
+    const second = await startHost(services(), config('second-actor', { endpoint: receiver.url }));
+    await client.send('traced-chat', 'Remember the milk.', { by: 'test:ann' });
+    const events = await eventsUntil(client, 'traced-chat', (seen) => seen.filter((event) => event.type === 'turn.completed').length === 2);
+    await second.stop();
+
+    const turns = receiver.spans.filter((span) => span.attributes['gen_ai.conversation.id'] === 'traced-chat');
+    expect(turns.map((turn) => turn.attributes['signalbox.turn.trigger'])).toEqual(['session.created', 'message.received']);
+    const [one, two] = turns;
+    expect(two?.traceId).not.toBe(one?.traceId);
+    expect(two?.links).toEqual([expect.objectContaining({ traceId: one?.traceId, spanId: one?.spanId })]);
+    const received = events.find((event) => event.type === 'message.received');
+    expect(received?.traceparent).toBe(`00-${two?.traceId}-${two?.spanId}-01`);
+  }, 40_000);
+
+  it('never slows or fails a session when the collector is unreachable, and records nothing when tracing is off', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const unreachable = await startHost(
+      [sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [...workspaceTools, fetchTool] })],
+      config('unreachable-collector', { endpoint: closedUrl }),
+    );
+    await client.submit('tracer', { input: 'is it up?', sessionId: 'unexported-run' });
+    const traced = await succeededSession(client, 'unexported-run', 20_000);
+    expect(traced.every((event) => event.traceparent !== undefined)).toBe(true);
+    await unreachable.stop();
+
+    const off = await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: [...workspaceTools, fetchTool] })], config('untraced', {}));
+    expect(off.tracesUrl).toBeUndefined();
+    const before = receiver.spans.length;
+    await client.submit('tracer', { input: 'is it up?', sessionId: 'untraced-run' });
+    const untraced = await completedSession(client, 'untraced-run', 20_000);
+    await off.stop();
+    expect(untraced.some((event) => event.traceparent !== undefined)).toBe(false);
+    expect(traceparentsSeen.at(-1)).toBe('00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-01');
+    expect(receiver.spans.length).toBe(before);
+  }, 40_000);
+});

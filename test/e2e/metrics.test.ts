@@ -2,12 +2,13 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import { permissionBrokerService } from '@signalbox/permission-broker';
+import { gatewayService } from '@signalbox/gateway';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completedSession, scriptedAgent } from '../support/runtime.ts';
+import { completedSession, eventsUntil, scriptedAgent } from '../support/runtime.ts';
 
 /** Prometheus metrics: a host serves them on loopback when given a port, and a run shows in them. */
 let server: NatsServer;
@@ -17,11 +18,13 @@ let client: SignalboxClient;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'metrics-test', metrics: { port: 0 } });
-  host = await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config);
+  const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'metrics-test', metrics: { port: 0 }, gateway: { port: 0 } });
+  host = await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools }), gatewayService()], config);
   nc = await connect({ servers: server.url });
   client = await SignalboxClient.open(nc);
   await client.applyAgent(scriptedAgent());
+  await client.applyPolicy({ name: 'people-write', rules: [{ id: 'people-write', effect: 'ask', tool: 'workspace.write', description: 'a person reads every write' }] });
+  await client.applyAgent(scriptedAgent({ name: 'careful', policy: 'people-write' }));
 });
 afterAll(async () => {
   await nc?.close();
@@ -58,6 +61,19 @@ describe('metrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total\{instance="metrics-test"\} /m);
     // No session id in any label: a label per session would grow without end.
     expect(text).not.toContain(outcome.sessionId);
+  });
+
+  it('counts the calls waiting for a person by tool (the gateway reads them from the sessions index), and none once answered', async () => {
+    const scrape = async () => (await fetch(host.metricsUrl ?? '')).text();
+    const outcome = await client.submit('careful', { input: 'Remember the milk' });
+    if (outcome.status === 'rejected') throw new Error(outcome.error);
+    const held = await eventsUntil(client, outcome.sessionId, (events) => events.some((event) => event.type === 'approval.requested'));
+    const requested = held.find((event) => event.type === 'approval.requested');
+    // The index row is written just after the append that holds the call: the scrape may see it a moment later.
+    await expect.poll(async () => sample(await scrape(), 'signalbox_approvals_waiting', { tool: 'workspace.write' }), { timeout: 5_000 }).toBe(1);
+    await client.approve(requested?.type === 'approval.requested' ? requested.data.approvalId : '', { by: 'metrics-test' });
+    await completedSession(client, outcome.sessionId, 10_000);
+    expect(sample(await scrape(), 'signalbox_approvals_waiting', { tool: 'workspace.write' })).toBeUndefined();
   });
 
   it('answers nothing but GET /metrics, and serves nothing unless given a port', async () => {

@@ -5,6 +5,7 @@ import { SignalboxClient } from '@signalbox/client';
 import type { Service } from '@signalbox/runtime';
 import { ApiTokens } from '@signalbox/store';
 import { gatewayApp } from './shell/app.ts';
+import { countApprovalsWaiting } from './shell/approvals-metric.ts';
 import { RateLimiter, StreamCounter } from './shell/rate-limiter.ts';
 
 /** Where the console helper's Vite build writes the web console. */
@@ -26,12 +27,14 @@ export interface GatewayOptions {
 export function gatewayService(options: GatewayOptions = {}): Service {
   return {
     name: 'gateway',
-    start: async ({ nc, names, config, logger }) => {
+    start: async ({ nc, names, config, logger, metrics }) => {
       const settings = config.gateway;
       const clock = options.clock ?? Date.now;
       const stopping = new AbortController();
+      const client = await SignalboxClient.open(nc, names.prefix);
+      countApprovalsWaiting(metrics, client, logger);
       const app = gatewayApp({
-        client: await SignalboxClient.open(nc, names.prefix),
+        client,
         tokens: await ApiTokens.open(nc, names),
         settings,
         consoleDir: settings.consoleDir ?? defaultConsoleDir,

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
 import { ApprovalId, SessionIndexEntry, sessionOfApproval, type ApprovalScope, type Naming, type WaitingApproval } from '@signalbox/events';
 import { sendToSession, type SentCommand } from '@signalbox/runtime';
+import { jsonOrUndefined } from './stored-json.ts';
 
 /** A call waiting for a person, across sessions: what `signalbox approvals` lists. */
 export interface PendingApproval extends WaitingApproval {
@@ -63,7 +64,7 @@ const indexRetryMs = 100;
 async function listedAsWaiting(sessions: KV, sessionId: string, approvalId: string): Promise<boolean> {
   for (const deadline = Date.now() + indexLagMs; ; await sleep(indexRetryMs)) {
     const entry = await sessions.get(sessionId);
-    const row = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+    const row = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(jsonOrUndefined(entry)) : undefined;
     if (row?.success && row.data.approvals?.some((approval) => approval.approvalId === approvalId)) return true;
     if (Date.now() >= deadline) return false;
   }

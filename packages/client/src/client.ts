@@ -56,6 +56,7 @@ import { pauseSession, resumeSession, UnknownSessionError, type PauseOptions, ty
 import { followRunTree, type TreeEvent, type TreeFollowOptions } from './tree-follow.ts';
 import { summarise, type SessionSummary } from './summary.ts';
 import { closeSession, interruptSession, sendMessage, signalSession, type CloseOptions, type InterruptOptions, type SendOptions, type SignalOptions } from './conversation.ts';
+import { jsonOrUndefined } from './stored-json.ts';
 
 /** Index entries read at once when listing sessions. */
 const sessionReadBatch = 256;
@@ -454,7 +455,7 @@ export class SignalboxClient {
   /** The session's row in the index, or undefined when it has none. */
   async session(sessionId: string): Promise<SessionIndexEntry | undefined> {
     const entry = await (await this.#bucket(this.names.buckets.sessions)).get(sessionId);
-    const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+    const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(jsonOrUndefined(entry)) : undefined;
     return parsed?.success ? parsed.data : undefined;
   }
 
@@ -466,7 +467,7 @@ export class SignalboxClient {
     const entries: SessionIndexEntry[] = [];
     for (let start = 0; start < keys.length; start += sessionReadBatch) {
       for (const entry of await Promise.all(keys.slice(start, start + sessionReadBatch).map((key) => bucket.get(key)))) {
-        const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(entry.json()) : undefined;
+        const parsed = entry?.operation === 'PUT' ? SessionIndexEntry.safeParse(jsonOrUndefined(entry)) : undefined;
         if (parsed?.success) entries.push(parsed.data);
       }
     }

@@ -7,6 +7,7 @@ import { ApiTokens } from '@signalbox/store';
 import { gatewayApp } from './shell/app.ts';
 import { countApprovalsWaiting } from './shell/approvals-metric.ts';
 import { RateLimiter, StreamCounter } from './shell/rate-limiter.ts';
+import { SessionsView } from './shell/sessions-view.ts';
 
 /** Where the console helper's Vite build writes the web console. */
 export const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
@@ -32,9 +33,11 @@ export function gatewayService(options: GatewayOptions = {}): Service {
       const clock = options.clock ?? Date.now;
       const stopping = new AbortController();
       const client = await SignalboxClient.open(nc, names.prefix);
-      countApprovalsWaiting(metrics, client, logger);
+      const sessions = await SessionsView.open(nc, names, client, logger);
+      countApprovalsWaiting(metrics, sessions, logger);
       const app = gatewayApp({
         client,
+        sessions,
         tokens: await ApiTokens.open(nc, names),
         settings,
         consoleDir: settings.consoleDir ?? defaultConsoleDir,
@@ -64,6 +67,7 @@ export function gatewayService(options: GatewayOptions = {}): Service {
             http.closeIdleConnections();
           });
           clearTimeout(cutOff);
+          await sessions.stop();
         },
       };
     },

@@ -47,7 +47,7 @@ export function sessionRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): 
 
   app.openapi(
     createRoute({ method: 'get', path: '/sessions', middleware: [access(deps, 'read')], request: { query: SessionsQuery }, responses: { 200: json(z.object({ sessions: z.array(SessionIndexEntry), next: z.string().optional() }), 'newest first'), ...refusals(400, 401, 403, 429) } }),
-    async (c) => c.json(filterSessions(await client.sessions(), c.req.valid('query')), 200),
+    async (c) => c.json(filterSessions(await deps.sessions.rows(), c.req.valid('query')), 200),
   );
 
   app.openapi(

@@ -97,6 +97,35 @@ export async function watchSessionEnd(runtime: BenchRuntime, sessionId: string, 
   };
 }
 
+/**
+ * Like watchSessionEnd for many sessions through one watch of the whole index: the returned function
+ * runs `start` and resolves once every one of `sessionIds` succeeded (fails at the first that did not).
+ */
+export async function watchSessionsEnd(runtime: BenchRuntime, sessionIds: readonly string[], timeoutMs: number): Promise<(start: () => Promise<void>) => Promise<void>> {
+  const waiting = new Set(sessionIds);
+  const watch = await runtime.sessionIndex.watch();
+  return async (start) => {
+    try {
+      const ended = (async () => {
+        for await (const entry of watch) {
+          if (entry.operation !== 'PUT' || !waiting.has(entry.key)) continue;
+          const index = SessionIndexEntry.parse(entry.json());
+          if (index.status === 'running') continue;
+          if (index.status !== 'succeeded') throw new Error(`session ${entry.key} ended ${index.status}: ${index.reason ?? ''}`);
+          waiting.delete(entry.key);
+          if (waiting.size === 0) return;
+        }
+        throw new Error('the index watch ended early');
+      })();
+      ended.catch(() => undefined);
+      await start();
+      await withTimeout(ended, timeoutMs, `${waiting.size} of ${sessionIds.length} sessions`);
+    } finally {
+      watch.stop();
+    }
+  };
+}
+
 /** A stored event with the server's store time for it (µs since the epoch, server clock). */
 export interface StoredEvent {
   event: SessionEvent;

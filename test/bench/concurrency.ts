@@ -12,18 +12,18 @@
  *   - against the raw floor: the same number of sessions at once, each step only its two decisions
  *     appended at raw JetStream cost (checked appends, `expect.lastSubjectSequence`, of a recorded step's
  *     events to the events stream, from this process), in rounds alternating with the runtime's (target ≥ 0.45);
- *   - a crowd: 1,000 sessions at once must all complete, their steps/s against 16 sessions of the same
- *     (shorter) length measured around it (target ≥ 0.9).
+ *   - a crowd: 1,000 sessions at once (of fewer steps each) must all complete, their steps/s against the
+ *     16 sessions' (target ≥ 0.9).
  *
  *   node test/bench/concurrency.ts
- *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=10)
+ *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20)
  */
 import { availableParallelism } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { runBench } from './harness/lifecycle.ts';
 import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { printSummary, verdictLine, type NamedVerdict } from './harness/ratio-report.ts';
-import { readStoredEvents, startBenchNats, startBenchRuntime, watchSession, watchSessionsEnd, type BenchRuntime } from './harness/runtime.ts';
+import { lastEventSeq, readEventsAfter, startBenchNats, startBenchRuntime, watchSession, watchSessionsEnd, type BenchRuntime } from './harness/runtime.ts';
 import { noopTool as noop } from './harness/service-worker.ts';
 import { rawSessionSteps } from './harness/raw-appends.ts';
 import { median } from './harness/stats.ts';
@@ -33,7 +33,7 @@ const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const wideSessions = Number(process.env['BENCH_WIDE_SESSIONS'] ?? 16);
 const steps = Number(process.env['BENCH_STEPS'] ?? 200);
 const crowdSessions = Number(process.env['BENCH_CROWD_SESSIONS'] ?? 1000);
-const crowdSteps = Number(process.env['BENCH_CROWD_STEPS'] ?? 10);
+const crowdSteps = Number(process.env['BENCH_CROWD_STEPS'] ?? 20);
 const target = 3.5;
 const floorTarget = 0.45;
 const crowdTarget = 0.9;
@@ -87,21 +87,20 @@ await runBench('concurrency', 290_000, async (teardown) => {
     wide.push(await runRound('bench-session', wideSessions, `wide${round}`));
   }
 
-  // The crowd, between rounds of 16 sessions of its length: all must end, and the rate is held to theirs.
-  const crowdPeers: Round[] = [await runRound('bench-crowd', wideSessions, 'crowd-peers1')];
+  // The crowd, last: all must end, and its rate is held to the rounds of 16 sessions'. Its sessions are
+  // shorter (a crowd of 200-step sessions would take minutes here), so their fixed costs (start, index
+  // entries, end) weigh more on each step than on the 16's: the comparison is, if anything, strict.
   const crowd = await runRound('bench-crowd', crowdSessions, 'crowd', crowdTimeoutMs);
-  crowdPeers.push(await runRound('bench-crowd', wideSessions, 'crowd-peers2'));
 
   const rate = (r: Round | FloorRound) => r.steps / (r.wallMs / 1000);
   const spanRate = (r: Round) => r.steps / (r.eventSpanMs / 1000);
   const loneRate = median(lone.map(rate));
   const wideRate = median(wide.map(rate));
   const floorRate = median(floor.map(rate));
-  const peersRate = median(crowdPeers.map(rate));
   const verdict = { ratio: wideRate / loneRate, target, atLeast: true };
   const more: NamedVerdict[] = [
     { what: `steps/s with ${wideSessions} sessions / raw floor`, ratio: wideRate / floorRate, target: floorTarget, atLeast: true },
-    { what: `steps/s with ${crowdSessions} sessions / with ${wideSessions}`, ratio: rate(crowd) / peersRate, target: crowdTarget, atLeast: true },
+    { what: `steps/s with ${crowdSessions} sessions / with ${wideSessions}`, ratio: rate(crowd) / wideRate, target: crowdTarget, atLeast: true },
   ];
   const row = (label: string, list: Round[]) =>
     `  ${label.padEnd(30)} ${median(list.map(rate)).toFixed(0).padStart(6)} steps/s wall` +
@@ -118,7 +117,6 @@ await runBench('concurrency', 290_000, async (teardown) => {
       row(`${wideSessions} sessions × ${steps} steps`, wide),
       `  ${`raw floor, ${wideSessions} × ${steps} steps`.padEnd(30)} ${floorRate.toFixed(0).padStart(6)} steps/s wall` +
         `   (2 checked appends a step from this process; ${floor.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})`,
-      row(`${wideSessions} sessions × ${crowdSteps} steps`, crowdPeers),
       row(`${crowdSessions} sessions × ${crowdSteps} steps`, [crowd]),
       '',
       verdictLine(`steps/s with ${wideSessions} sessions / steps/s with 1`, verdict),
@@ -129,7 +127,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
   printSummary(
     'concurrency',
     verdict,
-    { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, crowdPeersStepsPerSec: peersRate, crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
+    { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
     more,
   );
 });
@@ -191,6 +189,7 @@ function roundRunner(runtime: BenchRuntime, runId: string, pids: Record<ServingP
   const processCpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid())])) as Record<ServingProcess, number | undefined>;
   return async (agent: string, count: number, label: string, timeoutMs = sessionTimeoutMs): Promise<Round> => {
     const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
+    const afterSeq = await lastEventSeq(runtime.host.nc, runtime.names);
     const cpuBefore = machineBusyMs();
     const processesBefore = processCpu();
     const started = performance.now();
@@ -201,8 +200,7 @@ function roundRunner(runtime: BenchRuntime, runId: string, pids: Record<ServingP
     let steps = 0;
     let first = Infinity;
     let last = -Infinity;
-    for (const id of ids) {
-      const log = await readStoredEvents(runtime.host.nc, runtime.names, id);
+    for (const log of (await readEventsAfter(runtime.host.nc, runtime.names, afterSeq, ids)).values()) {
       steps += log.filter(({ event }) => event.type === 'model.requested').length;
       first = Math.min(first, log[0]?.event.at ?? Infinity);
       last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);

@@ -80,9 +80,12 @@ await runBench('concurrency', 290_000, async (teardown) => {
   const lone: Round[] = [];
   const wide: Round[] = [];
   const floor: FloorRound[] = [];
+  /** One chain of appends alone: context for reading the floor (how much of it is the server's parallelism). */
+  const loneFloor: FloorRound[] = [];
   // Alternating keeps all sides in the same machine state (JIT, stream sizes, other load).
   for (let round = 1; round <= rounds; round++) {
     lone.push(await runRound('bench-session', 1, `lone${round}`));
+    loneFloor.push(await runFloor(1, steps, `lonefloor${round}`));
     floor.push(await runFloor(wideSessions, steps, `floor${round}`));
     wide.push(await runRound('bench-session', wideSessions, `wide${round}`));
   }
@@ -115,6 +118,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
       '',
       row(`1 session × ${steps} steps`, lone),
       row(`${wideSessions} sessions × ${steps} steps`, wide),
+      `  ${`raw floor, 1 × ${steps} steps`.padEnd(30)} ${median(loneFloor.map(rate)).toFixed(0).padStart(6)} steps/s wall   (context: one chain of appends)`,
       `  ${`raw floor, ${wideSessions} × ${steps} steps`.padEnd(30)} ${floorRate.toFixed(0).padStart(6)} steps/s wall` +
         `   (2 checked appends a step from this process; ${floor.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})`,
       row(`${crowdSessions} sessions × ${crowdSteps} steps`, [crowd]),
@@ -127,7 +131,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
   printSummary(
     'concurrency',
     verdict,
-    { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
+    { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, loneFloorStepsPerSec: median(loneFloor.map(rate)), crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
     more,
   );
 });

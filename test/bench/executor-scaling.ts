@@ -10,8 +10,11 @@
  * saturate a 2-core machine, and the ratio says how much CPU a call costs (the executor validates the
  * job, records its result in the ledger and sends it; the raw consumer only acks), not how it scales.
  *
+ * #25 holds the scaling to at least 0.9 of raw in three runs out of three: the headline is measured
+ * BENCH_RUNS times, each with fresh workers, and its verdict is the worst run's.
+ *
  *   node test/bench/executor-scaling.ts
- *   (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=2, BENCH_SATURATED_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=3)
+ *   (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=2, BENCH_SATURATED_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=3, BENCH_RUNS=3)
  */
 import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -31,6 +34,7 @@ const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 2);
 const saturatedConcurrency = Number(process.env['BENCH_SATURATED_CONCURRENCY'] ?? 8);
 const processes = Number(process.env['BENCH_PROCESSES'] ?? 4);
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 3);
+const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 /** Per process: a fresh process compiles its hot paths on the way, and each set of workers is measured warm. */
 const warmupJobsPerProcess = 500;
 const target = 0.9;
@@ -58,7 +62,7 @@ interface Scaling {
   ratio: number;
 }
 
-await runBench('executor-scaling', 120_000, async (teardown) => {
+await runBench('executor-scaling', 350_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const names = naming();
   await provision(nats.nc, names);
@@ -83,11 +87,12 @@ await runBench('executor-scaling', 120_000, async (teardown) => {
     return done - started;
   };
 
-  const measure = async (kind: Batch['kind'], count: number, perProcess: number): Promise<Batch> => {
+  const measure = async (kind: Batch['kind'], count: number, perProcess: number, run: number): Promise<Batch> => {
     const env = { NATS_URL: nats.server.url, BENCH_WAIT_MS: String(waitMs), BENCH_CONCURRENCY: String(perProcess) };
     const workers = await startWorkerProcesses(teardown, kind === 'runtime' ? toolWorker : rawWorker, count, env);
     const batch = kind === 'runtime' ? runtimeBatch : rawBatch;
-    const label = `${kind}${count}x${perProcess}`;
+    // Labels make the jobs' ids: a run reusing another's would have every job dropped as a duplicate.
+    const label = `${kind}${count}x${perProcess}-run${run}`;
     await batch(warmupJobsPerProcess * count, `${label}-warmup`);
     const ms: number[] = [];
     const busyBefore = machineBusyMs();
@@ -97,11 +102,11 @@ await runBench('executor-scaling', 120_000, async (teardown) => {
     return { kind, processes: count, ms, perSecond: jobs / (median(ms) / 1000), cores };
   };
 
-  const scalingAt = async (perProcess: number): Promise<Scaling> => {
+  const scalingAt = async (perProcess: number, run = 1): Promise<Scaling> => {
     const batches: Batch[] = [];
     for (const kind of ['runtime', 'raw'] as const) {
-      batches.push(await measure(kind, 1, perProcess));
-      batches.push(await measure(kind, processes, perProcess));
+      batches.push(await measure(kind, 1, perProcess, run));
+      batches.push(await measure(kind, processes, perProcess, run));
     }
     const rate = (kind: Batch['kind'], count: number) => batches.find((b) => b.kind === kind && b.processes === count)?.perSecond ?? Number.NaN;
     const runtimeRatio = rate('runtime', processes) / rate('runtime', 1);
@@ -109,8 +114,12 @@ await runBench('executor-scaling', 120_000, async (teardown) => {
     return { concurrency: perProcess, batches, runtimeRatio, rawRatio, ratio: runtimeRatio / rawRatio };
   };
 
-  const headline = await scalingAt(concurrency);
+  const headlines: Scaling[] = [];
+  for (let run = 1; run <= runs; run++) headlines.push(await scalingAt(concurrency, run));
   const saturated = await scalingAt(saturatedConcurrency);
+  // Every run must reach the target: the worst one is the verdict.
+  const headline = headlines.reduce((worst, each) => (each.ratio < worst.ratio ? each : worst));
+  const runsMet = headlines.filter((each) => each.ratio >= target).length;
   const verdict = { ratio: headline.ratio, target, atLeast: true };
   const cpus = availableParallelism();
   const section = (scaling: Scaling) => [
@@ -127,8 +136,9 @@ await runBench('executor-scaling', 120_000, async (teardown) => {
         `${repeats} × ${jobs} jobs per set of workers after ${warmupJobsPerProcess} warm-up jobs a process (median), tool waits ${waitMs} ms`,
       '',
       `${concurrency} calls at once a process: room on the machine for ${processes} processes`,
-      ...section(headline),
-      verdictLine('runtime scaling / raw scaling', verdict),
+      ...headlines.flatMap((each, index) => [`run ${index + 1} of ${runs}: runtime scaling / raw scaling = ${each.ratio.toFixed(2)}x`, ...section(each)]),
+      `${runsMet} of ${runs} runs reach ${target}x (${headlines.map((each) => each.ratio.toFixed(2)).join(', ')}): ${runsMet === runs ? 'met' : 'NOT met'}`,
+      verdictLine(`runtime scaling / raw scaling, worst of ${runs} runs`, verdict),
       '',
       `context: ${saturatedConcurrency} calls at once a process, where ${processes} processes saturate the ${cpus} cores`,
       ...section(saturated),
@@ -137,6 +147,9 @@ await runBench('executor-scaling', 120_000, async (teardown) => {
   );
   const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => scaling.batches.find((b) => b.kind === kind && b.processes === count)?.perSecond ?? Number.NaN;
   printSummary('executor-scaling', verdict, {
+    runs,
+    runsMet,
+    runRatios: headlines.map((each) => each.ratio.toFixed(2)).join(' '),
     concurrency,
     runtimeRatio: headline.runtimeRatio,
     rawRatio: headline.rawRatio,

@@ -1,33 +1,53 @@
 /**
- * Per-step overhead of the runtime (the permission check of each tool call included), as a ratio to raw JetStream publish-ack latency measured in the
- * same run on the same fresh nats-server. A step is one model turn plus its tool call's round trip;
- * the scripted model and an instant tool leave only the runtime's own cost.
+ * Per-step overhead of the runtime, as ratios to raw JetStream costs measured in the same run on the
+ * same fresh nats-server: step p50 / publish-ack p50 (target ≤ 6x) and step p50 / the design's own I/O
+ * floor (its appends, hops and gate requests at raw cost; target ≤ 1.3x). A step is one model turn plus
+ * its tool call's round trip; the scripted model and an instant tool leave only the runtime's own cost.
  *
- *   node test/bench/step-overhead.ts    (env: BENCH_SESSIONS=10, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3)
+ * Three kinds of sessions (#25 asks for the figures with the gates off, and with them on):
+ *   - off: decider version 2, as sessions that started before the permission gate still run. No
+ *     setting turns the gate off for a new session (with no broker every call waits for the check's
+ *     deadline and is denied), so these are written as such a session is found after an upgrade;
+ *   - permission: every session since (the broker's check, then the call); the headline of earlier runs;
+ *   - both: the permission check, then the supervisor's synchronous gate (`supervision.gate`).
+ * The first two alternate; the supervisor is started only afterwards (it follows every session, and its CPU
+ * would otherwise land on the others' figures), and then the third kind runs.
+ *
+ *   node test/bench/step-overhead.ts
+ *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3, BENCH_STEP_KINDS=off,permission,both)
  */
 import { SessionIndexEntry } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
+import { EventStore } from '@signalbox/store';
+import { supervisorService } from '@signalbox/supervisor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 import { microClock, publishAckSampler, serverClockOffsetUs, workQueueHopSampler } from './harness/jetstream.ts';
 import { runBench } from './harness/lifecycle.ts';
 import { rawRequestReply } from './harness/request-reply.ts';
-import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, startMessageProbe, type BenchRuntime } from './harness/runtime.ts';
+import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, startMessageProbe, watchSessionEnd, type BenchRuntime } from './harness/runtime.ts';
 import { summarise } from './harness/stats.ts';
-import { reportStepOverhead } from './harness/step-report.ts';
+import { reportStepOverhead, type GateKind, type KindResults } from './harness/step-report.ts';
 import { stepTimings, type StepTiming } from './harness/step-timeline.ts';
+import { resumeUngatedSession, writeUngatedSession } from './harness/ungated-session.ts';
 
 const sessions = Number(process.env['BENCH_SESSIONS'] ?? 10);
 const stepsPerSession = Number(process.env['BENCH_STEPS'] ?? 50);
 const probedSessions = Number(process.env['BENCH_PROBED_SESSIONS'] ?? 3);
+const allKinds: readonly GateKind[] = ['off', 'permission', 'both'];
+const kinds = (process.env['BENCH_STEP_KINDS']?.split(',') ?? allKinds).map((kind) => {
+  if (!allKinds.includes(kind as GateKind)) throw new Error(`BENCH_STEP_KINDS: ${kind} is none of ${allKinds.join(', ')}`);
+  return kind as GateKind;
+});
 const payloadBytes = 300;
 const sessionTimeoutMs = 20_000;
-const agentName = 'bench-steps';
+const agentNames: Record<GateKind, string> = { off: 'bench-steps-off', permission: 'bench-steps', both: 'bench-steps-gated' };
 
-// zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
-const noop = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
+// zod is not a dependency of the root package: the tool's input is any object, as a picked-empty schema allows.
+// Its answer differs with its input: the same answer over and over is no progress, which the supervisor's gate would pause.
+const noop = defineTool({ name: 'bench.noop', description: 'Answers at once.', input: SessionIndexEntry.pick({}).loose(), run: (input) => `ok ${JSON.stringify(input)}` });
 
-await runBench('step-overhead', 55_000, async (teardown) => {
+await runBench('step-overhead', 85_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const publishAck = await publishAckSampler(nats.nc, 'puback', { payloadBytes });
   const appendShaped = await publishAckSampler(nats.nc, 'append', { payloadBytes, appendShaped: true });
@@ -45,39 +65,58 @@ await runBench('step-overhead', 55_000, async (teardown) => {
 
   // The injected clock stamps events in µs (integers still): ms stamps would round a few-ms step to whole ms.
   const runtime = await startBenchRuntime(teardown, nats, [toolExecutorService({ tools: [noop] }), sessionActorService({ clock: microClock }), permissionBrokerService()]);
-  await runtime.client.applyAgent({
-    name: agentName,
-    model: 'scripted',
-    tools: [noop.name],
-    budget: { maxSteps: stepsPerSession + 10 },
-    script: [...Array.from({ length: stepsPerSession }, () => ({ tool: noop.name, input: {} })), { final: 'done' }],
-  });
-  const run = runSessions(runtime, Date.now().toString(36));
-  await run('warmup', 1);
+  // Distinct inputs: the same call fifty times over is a loop, which the supervisor's gate would also pause.
+  const script = [...Array.from({ length: stepsPerSession }, (_, index) => ({ tool: noop.name, input: { page: index } })), { final: 'done' }];
+  const agent = { model: 'scripted', tools: [noop.name], budget: { maxSteps: stepsPerSession + 10 }, script };
+  const agents = {
+    off: await runtime.client.applyAgent({ ...agent, name: agentNames.off }),
+    permission: await runtime.client.applyAgent({ ...agent, name: agentNames.permission }),
+    both: await runtime.client.applyAgent({ ...agent, name: agentNames.both, supervision: { gate: true } }),
+  };
+  const store = await EventStore.open(nats.nc, runtime.names);
+  const run = sessionRunner(runtime, Date.now().toString(36), (sessionId) => writeUngatedSession(nats.nc, runtime.names, store, sessionId, agents.off, microClock));
 
-  const usage = { cpuUs: 0, busyMs: 0, idleMs: 0 };
-  const measured: string[] = [];
-  for (let session = 1; session <= sessions; session++) {
+  const measured = new Map<GateKind, { ids: string[]; cpuUs: number; busyMs: number; idleMs: number }>(kinds.map((kind) => [kind, { ids: [], cpuUs: 0, busyMs: 0, idleMs: 0 }]));
+  const measure = async (kind: GateKind) => {
     await baselineBatch();
+    const into = measured.get(kind)!;
     const cpuBefore = process.cpuUsage();
     const loopBefore = performance.eventLoopUtilization();
-    measured.push(...(await run('measured', 1)));
+    into.ids.push(await run(kind, 'measured'));
     const loop = performance.eventLoopUtilization(loopBefore);
     const cpu = process.cpuUsage(cpuBefore);
-    usage.cpuUs += cpu.user + cpu.system;
-    usage.busyMs += loop.active;
-    usage.idleMs += loop.idle;
+    into.cpuUs += cpu.user + cpu.system;
+    into.busyMs += loop.active;
+    into.idleMs += loop.idle;
+  };
+
+  const beforeSupervisor = kinds.filter((kind) => kind !== 'both');
+  for (const kind of beforeSupervisor) await run(kind, 'warmup');
+  // Alternating, so the kinds see the machine in the same state.
+  for (let session = 1; session <= sessions; session++) {
+    for (const kind of session % 2 === 0 ? [...beforeSupervisor].reverse() : beforeSupervisor) await measure(kind);
   }
 
   // A few more sessions with a probe thread noting when each job and result passes the server. The probe
   // costs CPU on this machine's two cores, so these sessions only split the step; the headline excludes them.
   let seen: Map<string, number> | undefined;
-  let probed: string[] = [];
-  if (probedSessions > 0) {
+  const probed: string[] = [];
+  const probedKind = kinds.includes('permission') ? 'permission' : kinds[0]!;
+  if (probedSessions > 0 && probedKind !== 'both') {
     const probe = await startMessageProbe(nats.server.url, [runtime.names.subjects.allToolJobs, runtime.names.subjects.allInbox]);
     teardown.add('message probe', () => probe.stop());
-    probed = await run('probed', probedSessions);
+    for (let session = 0; session < probedSessions; session++) probed.push(await run(probedKind, 'probed'));
     seen = await probe.stop();
+  }
+
+  if (kinds.includes('both')) {
+    await startBenchRuntime(teardown, nats, [supervisorService()]);
+    // Until the supervisor's replica serves its partitions' gates, a gated session's calls go unanswered.
+    for (let warm = 0; warm < 20; warm++) {
+      const events = await readStoredEvents(nats.nc, runtime.names, await run('both', 'warmup'));
+      if (events.some(({ event }) => event.type === 'supervisor.gated' && !event.data.unanswered)) break;
+    }
+    for (let session = 1; session <= sessions; session++) await measure('both');
   }
 
   const serverOffsetUs = await serverClockOffsetUs(nats.nc, publishAck);
@@ -88,8 +127,13 @@ await runBench('step-overhead', 55_000, async (teardown) => {
     }
     return steps;
   };
-  const steps = await timingsOf(measured);
-  if (steps.length === 0) throw new Error('no steps were measured');
+  const results: KindResults[] = [];
+  for (const [kind, { ids, cpuUs, busyMs, idleMs }] of measured) {
+    const steps = await timingsOf(ids);
+    if (steps.length === 0) throw new Error(`no steps were measured with ${kind}`);
+    if (steps.some((s) => s.shape !== (kind === 'off' ? 'plain' : 'gated'))) throw new Error(`a session of kind ${kind} ran under another decider version`);
+    results.push({ kind, steps, cpuMsPerStep: cpuUs / 1000 / steps.length, loopBusy: busyMs / (busyMs + idleMs) });
+  }
   reportStepOverhead({
     server: nats.nc.info?.version ?? 'unknown',
     sessions,
@@ -98,23 +142,22 @@ await runBench('step-overhead', 55_000, async (teardown) => {
     appendShaped: summarise(appendShaped.latenciesMs),
     hop: summarise(hop.latenciesMs),
     requestReply: summarise(requestReply.latenciesMs),
-    steps,
+    kinds: results,
     probedSteps: await timingsOf(probed),
-    cpuMsPerStep: usage.cpuUs / 1000 / steps.length,
-    loopBusy: usage.busyMs / (usage.busyMs + usage.idleMs),
   });
 });
 
-/** Runs sessions one after another; returns their ids. */
-function runSessions(runtime: BenchRuntime, runId: string) {
+/** Runs one session of a kind to its end; returns its id. A gates-off session is written as found after an upgrade, then set going. */
+function sessionRunner(runtime: BenchRuntime, runId: string, writeUngated: (sessionId: string) => Promise<void>) {
   let counter = 0;
-  return async (label: string, count: number): Promise<string[]> => {
-    const ids: string[] = [];
-    for (let index = 0; index < count; index++) {
-      const sessionId = `bench-${runId}-${label}-${++counter}`;
-      await runSession(runtime, agentName, sessionId, sessionTimeoutMs);
-      ids.push(sessionId);
+  return async (kind: GateKind, label: string): Promise<string> => {
+    const sessionId = `bench-${runId}-${kind}-${label}-${++counter}`;
+    if (kind !== 'off') {
+      await runSession(runtime, agentNames[kind], sessionId, sessionTimeoutMs);
+      return sessionId;
     }
-    return ids;
+    await writeUngated(sessionId);
+    await (await watchSessionEnd(runtime, sessionId, sessionTimeoutMs))(() => resumeUngatedSession(runtime.host.nc, runtime.names, sessionId));
+    return sessionId;
   };
 }

@@ -18,10 +18,18 @@ export function verdictLine(what: string, verdict: RatioVerdict): string {
   return `ratio  ${what} = ${verdict.ratio.toFixed(2)}x   target ${bound} ${verdict.target}x: ${isMet(verdict) ? 'met' : 'NOT met'}`;
 }
 
-/** The JSON line run.ts reads: always printed last. */
-export function printSummary(bench: string, verdict: RatioVerdict, figures: Record<string, number | string>): void {
+/** A ratio besides a benchmark's headline, with what it measures (run.ts prints one line each under the headline). */
+export interface NamedVerdict extends RatioVerdict {
+  what: string;
+}
+
+/** A verdict as the JSON line holds it. */
+export function verdictJson(verdict: RatioVerdict & { what?: string }): Record<string, unknown> {
+  return { ...(verdict.what === undefined ? {} : { what: verdict.what }), ratio: rounded(verdict.ratio, 2), target: verdict.target, atLeast: verdict.atLeast, met: isMet(verdict) };
+}
+
+/** The JSON line run.ts reads: always printed last. `more` are further ratios with their targets. */
+export function printSummary(bench: string, verdict: RatioVerdict, figures: Record<string, number | string>, more: readonly NamedVerdict[] = []): void {
   const rest = Object.fromEntries(Object.entries(figures).map(([key, value]) => [key, typeof value === 'number' ? rounded(value) : value]));
-  console.log(
-    JSON.stringify({ bench, ratio: rounded(verdict.ratio, 2), target: verdict.target, atLeast: verdict.atLeast, met: isMet(verdict), ...rest }),
-  );
+  console.log(JSON.stringify({ bench, ...verdictJson(verdict), ...rest, ...(more.length === 0 ? {} : { ratios: more.map(verdictJson) }) }));
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
@@ -97,6 +97,35 @@ export async function watchSessionEnd(runtime: BenchRuntime, sessionId: string, 
   };
 }
 
+/**
+ * Like watchSessionEnd for many sessions through one watch of the whole index: the returned function
+ * runs `start` and resolves once every one of `sessionIds` succeeded (fails at the first that did not).
+ */
+export async function watchSessionsEnd(runtime: BenchRuntime, sessionIds: readonly string[], timeoutMs: number): Promise<(start: () => Promise<void>) => Promise<void>> {
+  const waiting = new Set(sessionIds);
+  const watch = await runtime.sessionIndex.watch();
+  return async (start) => {
+    try {
+      const ended = (async () => {
+        for await (const entry of watch) {
+          if (entry.operation !== 'PUT' || !waiting.has(entry.key)) continue;
+          const index = SessionIndexEntry.parse(entry.json());
+          if (index.status === 'running') continue;
+          if (index.status !== 'succeeded') throw new Error(`session ${entry.key} ended ${index.status}: ${index.reason ?? ''}`);
+          waiting.delete(entry.key);
+          if (waiting.size === 0) return;
+        }
+        throw new Error('the index watch ended early');
+      })();
+      ended.catch(() => undefined);
+      await start();
+      await withTimeout(ended, timeoutMs, `${waiting.size} of ${sessionIds.length} sessions`);
+    } finally {
+      watch.stop();
+    }
+  };
+}
+
 /** A stored event with the server's store time for it (µs since the epoch, server clock). */
 export interface StoredEvent {
   event: SessionEvent;
@@ -122,6 +151,35 @@ export async function readStoredEvents(nc: NatsConnection, names: Naming, sessio
     await messages.close();
   }
   return stored;
+}
+
+/** The events stream's last sequence: note it before a run to read what the run appended with readEventsAfter. */
+export async function lastEventSeq(nc: NatsConnection, names: Naming): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(names.streams.events)).state.last_seq;
+}
+
+/**
+ * Every event of `sessionIds` appended after stream sequence `afterSeq`, through one consumer of the
+ * whole stream (a consumer a session would reach the server's limit on a crowd), by session.
+ */
+export async function readEventsAfter(nc: NatsConnection, names: Naming, afterSeq: number, sessionIds: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+  const bySession = new Map(sessionIds.map((id) => [id, [] as StoredEvent[]]));
+  const lastSeq = await lastEventSeq(nc, names);
+  if (lastSeq <= afterSeq) return bySession;
+  const consumer = await jetstream(nc).consumers.get(names.streams.events, { filter_subjects: names.subjects.allEvents, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 });
+  const messages = await consumer.consume();
+  try {
+    for await (const message of messages) {
+      const storedUs = Number(message.timestampNanos / 1000n);
+      const events = decodeEventMessage(message.data);
+      const log = bySession.get(events[0]?.sessionId ?? '');
+      if (log) for (const event of events) log.push({ event, storedUs });
+      if (message.seq >= lastSeq) break;
+    }
+  } finally {
+    await messages.close();
+  }
+  return bySession;
 }
 
 /** Arrival times of jobs and tool results, noted off the main thread; see probe-worker.ts. */

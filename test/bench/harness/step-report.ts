@@ -1,12 +1,39 @@
 import { availableParallelism } from 'node:os';
-import { ms, rounded, summarise, type Summary } from './stats.ts';
+import { ms, summarise, type Summary } from './stats.ts';
 import { segmentLabels, type SegmentName, type StepShape, type StepTiming } from './step-timeline.ts';
 
-/** The project's target: a step costs at most this many raw publish-acks. */
-export const targetRatio = 6;
+import { printSummary, verdictLine, type NamedVerdict } from './ratio-report.ts';
+
+/** #25's targets: a step costs at most this many raw publish-acks, and at most this much more than its own I/O floor. */
+export const publishAckTarget = 6;
+export const floorTarget = 1.3;
+
+/**
+ * The gates a kind of session passes each tool call through: `off` (decider version 2, as sessions that
+ * started before the permission gate run: no check), `permission` (the broker's check, every session
+ * since), `both` (the check, then the supervisor's synchronous gate: `supervision.gate`).
+ */
+export type GateKind = 'off' | 'permission' | 'both';
+
+export const gateLabels: Record<GateKind, string> = {
+  off: 'gates off (decider v2: no permission check, no supervisor gate)',
+  permission: 'permission gate on (broker check, supervisor gate off)',
+  both: 'permission and supervisor gates on',
+};
+
+/** One kind's measured sessions. */
+export interface KindResults {
+  kind: GateKind;
+  steps: StepTiming[];
+  /** CPU time of this process (every service, the benchmark's own waiting) per measured step. */
+  cpuMsPerStep: number;
+  /** Share of the measured sessions' wall time the event loop was busy. */
+  loopBusy: number;
+}
 
 export interface StepOverheadResults {
   server: string;
+  /** Sessions of each kind. */
   sessions: number;
   stepsPerSession: number;
   publishAck: Summary;
@@ -14,13 +41,10 @@ export interface StepOverheadResults {
   hop: Summary;
   /** Plain NATS request/reply to a responder that answers at once: what a permission check costs at least. */
   requestReply: Summary;
-  steps: StepTiming[];
-  /** Steps of the sessions run with the message probe, for the segment split. */
+  /** In the order they were run; the first is the headline. */
+  kinds: KindResults[];
+  /** Steps of the sessions run with the message probe (permission gate on), for the segment split. */
   probedSteps: StepTiming[];
-  /** CPU time of this process (every service, the benchmark's own waiting) per measured step. */
-  cpuMsPerStep: number;
-  /** Share of the measured sessions' wall time the event loop was busy. */
-  loopBusy: number;
 }
 
 export const row = (label: string, summary: Summary, note = '') =>
@@ -30,19 +54,13 @@ export const inMs = (valuesUs: number[]) => summarise(valuesUs.map((us) => us / 
 
 /** Prints the human report, then one JSON line last. */
 export function reportStepOverhead(results: StepOverheadResults): void {
-  const { publishAck, appendShaped, hop, requestReply, steps, stepsPerSession } = results;
-  const step = inMs(steps.map((s) => s.totalUs));
-  const ratio = step.p50 / publishAck.p50;
-  const early = inMs(steps.filter((s) => s.index <= 10).map((s) => s.totalUs));
-  const late = inMs(steps.filter((s) => s.index > stepsPerSession - 10).map((s) => s.totalUs));
-  const modelHalf = inMs(steps.map((s) => s.modelHalfUs));
-  const permission = inMs(steps.map((s) => s.permissionUs));
-  const toolHalf = inMs(steps.map((s) => s.toolHalfUs));
-  const gated = steps.filter((s) => s.shape === 'gated').length;
-  const floor = stepFloor(gated > steps.length / 2 ? 'gated' : 'plain', results);
+  const { publishAck, appendShaped, hop, requestReply, stepsPerSession, kinds } = results;
+  const [headline] = kinds;
+  if (!headline) throw new Error('no kind of session was measured');
+  const figures = kinds.map((kind) => figuresOf(kind, results));
   const lines = [
     `step-overhead · nats-server ${results.server} · node ${process.version} · ${availableParallelism()} cpus · ` +
-      `${results.sessions} sessions × ${stepsPerSession} steps after 1 warm-up`,
+      `${results.sessions} sessions × ${stepsPerSession} steps of each kind after 1 warm-up; every service in this process`,
     '',
     'raw NATS, same server, between sessions (file storage, one subject, 300 B, sequential)',
     row('publish-ack (baseline)', publishAck, `   n=${publishAck.count}`),
@@ -50,56 +68,82 @@ export function reportStepOverhead(results: StepOverheadResults): void {
     row('work-queue hop', hop, '   publish → durable pull consumer has it'),
     row('request/reply', requestReply, '   core NATS, responder answers at once'),
     '',
-    `runtime step = model turn + tool round trip (consecutive model.requested \`at\`); ${gated} of ${steps.length} steps permission-gated`,
-    row('per step', step, `   n=${step.count}`),
-    row('steps 1-10 of each session', early),
-    row(`steps ${stepsPerSession - 9}-${stepsPerSession} of each session`, late),
-    `  node CPU ${ms(results.cpuMsPerStep)} ms per step (all services, one process); event loop busy ${(results.loopBusy * 100).toFixed(0)}%`,
-    `  floor, ${floor.what} at raw cost (no CPU, no other I/O): ${ms(floor.ms)} ms = ${(floor.ms / publishAck.p50).toFixed(1)}x publish-ack`,
-    '',
-    `ratio  step p50 / publish-ack p50 = ${ratio.toFixed(2)}x   target ≤ ${targetRatio}x: ${ratio <= targetRatio ? 'met' : 'NOT met'}`,
-    '',
-    'where a step goes, by event `at`',
-    row('model.requested → model.responded', modelHalf, '   append [tool.completed, model.requested] + model call'),
-    ...(gated > 0 ? [row('model.responded → tool.requested', permission, '   append [model.responded] + permission check (0 when not gated)')] : []),
-    row('tool.requested → tool.completed', toolHalf, '   append [tool.requested, …] + job + executor + result'),
-    ...segmentRows(results.probedSteps.filter((s) => s.shape === 'gated'), 'gated'),
-    ...segmentRows(results.probedSteps.filter((s) => s.shape === 'plain'), 'plain'),
+    'runtime step = model turn + tool round trip (consecutive model.requested `at`)',
+    ...figures.flatMap(({ kind, step, floor, verdicts }) => [
+      '',
+      gateLabels[kind.kind],
+      row('per step', step, `   n=${step.count}`),
+      row('steps 1-10 of each session', inMs(kind.steps.filter((s) => s.index <= 10).map((s) => s.totalUs))),
+      row(`steps ${stepsPerSession - 9}-${stepsPerSession} of each session`, inMs(kind.steps.filter((s) => s.index > stepsPerSession - 10).map((s) => s.totalUs))),
+      `  node CPU ${ms(kind.cpuMsPerStep)} ms per step (all services, one process); event loop busy ${(kind.loopBusy * 100).toFixed(0)}%`,
+      `  I/O floor, ${floor.what} at raw cost (no CPU, no other I/O): ${ms(floor.ms)} ms = ${(floor.ms / publishAck.p50).toFixed(1)}x publish-ack`,
+      ...verdicts.map((verdict) => verdictLine(verdict.what, verdict)),
+    ]),
+    ...breakdown(kinds.find((kind) => kind.kind === 'permission') ?? headline, results.probedSteps),
   ];
   console.log(lines.join('\n'));
-  console.log(
-    JSON.stringify({
-      bench: 'step-overhead',
-      ratio: rounded(ratio, 2),
-      target: targetRatio,
-      met: ratio <= targetRatio,
-      stepP50Ms: rounded(step.p50),
-      stepP90Ms: rounded(step.p90),
-      stepP99Ms: rounded(step.p99),
-      publishAckP50Ms: rounded(publishAck.p50),
-      publishAckP90Ms: rounded(publishAck.p90),
-      publishAckP99Ms: rounded(publishAck.p99),
-      appendShapedP50Ms: rounded(appendShaped.p50),
-      hopP50Ms: rounded(hop.p50),
-      requestReplyP50Ms: rounded(requestReply.p50),
-      modelHalfP50Ms: rounded(modelHalf.p50),
-      permissionP50Ms: rounded(permission.p50),
-      toolHalfP50Ms: rounded(toolHalf.p50),
-      cpuMsPerStep: rounded(results.cpuMsPerStep),
-      steps: step.count,
-      gatedSteps: gated,
-    }),
+  const [first, ...more] = figures.flatMap((figure) => figure.verdicts);
+  const byKind = (kind: GateKind) => figures.find((figure) => figure.kind.kind === kind);
+  const perKind = (suffix: string, pick: (figure: (typeof figures)[number]) => number) =>
+    Object.fromEntries(figures.map((figure) => [`${figure.kind.kind}${suffix}`, pick(figure)]));
+  const permission = byKind('permission');
+  printSummary(
+    'step-overhead',
+    first!,
+    {
+      headline: headline.kind,
+      // The permission-gated kind's, under the name earlier commits print it: compare.ts reads it from both trees.
+      ...(permission ? { stepP50Ms: permission.step.p50, cpuMsPerStep: permission.kind.cpuMsPerStep, permissionP50Ms: inMs(permission.kind.steps.map((s) => s.permissionUs)).p50 } : {}),
+      ...perKind('StepP50Ms', (figure) => figure.step.p50),
+      ...perKind('StepP90Ms', (figure) => figure.step.p90),
+      ...perKind('FloorMs', (figure) => figure.floor.ms),
+      ...perKind('CpuMsPerStep', (figure) => figure.kind.cpuMsPerStep),
+      publishAckP50Ms: publishAck.p50,
+      publishAckP90Ms: publishAck.p90,
+      appendShapedP50Ms: appendShaped.p50,
+      hopP50Ms: hop.p50,
+      requestReplyP50Ms: requestReply.p50,
+      steps: figures.reduce((sum, figure) => sum + figure.step.count, 0),
+    },
+    more,
   );
 }
 
+function figuresOf(kind: KindResults, results: StepOverheadResults) {
+  const step = inMs(kind.steps.map((s) => s.totalUs));
+  const floor = stepFloor(kind.kind, results);
+  const short = { off: 'gates off', permission: 'permission gate', both: 'both gates' }[kind.kind];
+  const verdicts: NamedVerdict[] = [
+    { what: `${short}: step p50 / publish-ack p50`, ratio: step.p50 / results.publishAck.p50, target: publishAckTarget, atLeast: false },
+    { what: `${short}: step p50 / I/O floor`, ratio: step.p50 / floor.ms, target: floorTarget, atLeast: false },
+  ];
+  return { kind, step, floor, verdicts };
+}
+
+/** Where a step of `kind` goes, by event `at`, and by segment for the probed sessions. */
+function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
+  const half = (pick: (s: StepTiming) => number) => inMs(kind.steps.map(pick));
+  return [
+    '',
+    `where a step goes (${gateLabels[kind.kind]}), by event \`at\``,
+    row('model.requested → model.responded', half((s) => s.modelHalfUs), '   append [tool.completed, model.requested] + model call'),
+    ...(kind.kind === 'off' ? [] : [row('model.responded → tool.requested', half((s) => s.permissionUs), '   append [model.responded] + permission check')]),
+    row('tool.requested → tool.completed', half((s) => s.toolHalfUs), '   append [tool.requested, …] + job + executor + result'),
+    ...segmentRows(probedSteps.filter((s) => s.shape === 'gated'), 'gated'),
+    ...segmentRows(probedSteps.filter((s) => s.shape === 'plain'), 'plain'),
+  ];
+}
+
 /**
- * What a step costs with no work at all between messages: the actor's appends (a decision a message:
- * two, three when gated, whose check is a request/reply besides) and the two work-queue hops (job,
- * result). Any other I/O on the path (the executor's ledger) comes on top.
+ * The design's own I/O floor: what a step costs with no work at all between messages. The actor's
+ * appends (a decision a message: two, three when gated), the two work-queue hops (job, result), and a
+ * request/reply for each gate asked (the broker; the supervisor's gate). Any other I/O on the path (the
+ * executor's ledger) comes on top.
  */
-function stepFloor(shape: StepShape, { appendShaped, hop, requestReply }: StepOverheadResults): { what: string; ms: number } {
-  if (shape === 'plain') return { what: '2 appends + 2 hops', ms: 2 * appendShaped.p50 + 2 * hop.p50 };
-  return { what: '3 appends + 2 hops + 1 request/reply', ms: 3 * appendShaped.p50 + 2 * hop.p50 + requestReply.p50 };
+function stepFloor(kind: GateKind, { appendShaped, hop, requestReply }: StepOverheadResults): { what: string; ms: number } {
+  if (kind === 'off') return { what: '2 appends + 2 hops', ms: 2 * appendShaped.p50 + 2 * hop.p50 };
+  if (kind === 'permission') return { what: '3 appends + 2 hops + 1 request/reply', ms: 3 * appendShaped.p50 + 2 * hop.p50 + requestReply.p50 };
+  return { what: '3 appends + 2 hops + 2 request/replies', ms: 3 * appendShaped.p50 + 2 * hop.p50 + 2 * requestReply.p50 };
 }
 
 /** The segments of probed steps of one shape: medians of each, which add up to about their step's median. */

@@ -100,12 +100,14 @@ export function stepTimings(log: readonly StoredEvent[], inputs: TimelineInputs)
 
 /** The step starting at `position`, when the log there has one of the two shapes. */
 function stepAt(log: readonly StoredEvent[], position: number): StepEvents | undefined {
-  const [requested, responded, toolRequested, ...rest] = log.slice(position, position + 6);
+  const [requested, responded, toolRequested, ...rest] = log.slice(position, position + 8);
   if (requested?.event.type !== 'model.requested' || responded?.event.type !== 'model.responded' || toolRequested?.event.type !== 'tool.requested') {
     return undefined;
   }
-  const granted = rest[0]?.event.type === 'permission.granted' ? rest[0] : undefined;
-  const [toolCompleted, next] = granted ? rest.slice(1) : rest;
+  // The verdicts recorded with the call: the broker's grant, and the supervisor's gate when the agent asks for it.
+  const verdicts = rest.findIndex((stored) => stored.event.type !== 'permission.granted' && stored.event.type !== 'supervisor.gated');
+  const granted = rest.slice(0, verdicts).find((stored) => stored.event.type === 'permission.granted');
+  const [toolCompleted, next] = rest.slice(Math.max(0, verdicts));
   if (toolCompleted?.event.type !== 'tool.completed' || next?.event.type !== 'model.requested') return undefined;
   return { requested, responded, toolRequested, granted, next, key: `${toolRequested.event.sessionId}:${toolRequested.event.data.idempotencyKey}` };
 }

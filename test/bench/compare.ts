@@ -1,0 +1,96 @@
+/**
+ * Node CPU per step of this tree against another commit's, on the same machine, alternately (A B A B A B):
+ * the commit is checked out into a temporary git worktree (its dependencies installed offline, the
+ * tooling linked), each tree's own step-overhead benchmark runs in turn, and the ratio of the medians,
+ * this tree / the baseline, is held to ≤ 0.5 (#25: CPU per step halved). The figure compared is the
+ * step-overhead's `cpuMsPerStep`: this process's CPU (every service runs in it) per step of a session with
+ * the permission gate, the kind of session every commit since the gate measures under that name.
+ * Not a benchmark of its own (run.ts leaves it out); removes the worktree when done or interrupted.
+ *
+ *   node test/bench/compare.ts <baseline-commit>    (env: BENCH_PAIRS=3; the step-overhead's own, e.g. BENCH_SESSIONS)
+ *   e.g. node test/bench/compare.ts 193f50f    (main when #25's work began)
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runBench } from './harness/lifecycle.ts';
+import { printSummary, verdictLine, type RatioVerdict } from './harness/ratio-report.ts';
+import { median, ms } from './harness/stats.ts';
+
+const run = promisify(execFile);
+const pairs = Number(process.env['BENCH_PAIRS'] ?? 3);
+const target = 0.5;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const baselineArgument = process.argv[2];
+if (baselineArgument === undefined || baselineArgument.startsWith('-')) {
+  console.error('usage: node test/bench/compare.ts <baseline-commit>');
+  process.exit(2);
+}
+
+/** One tree's step-overhead run: its JSON line's figures. */
+interface TreeRun {
+  cpuMsPerStep: number;
+  stepP50Ms: number;
+}
+
+await runBench('compare', 30 * 60_000, async (teardown) => {
+  const git = async (...args: string[]) => (await run('git', args, { cwd: root })).stdout.trim();
+  const baseline = await git('rev-parse', '--verify', `${baselineArgument}^{commit}`);
+  const current = await git('rev-parse', 'HEAD');
+  const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
+  console.log(`compare · node CPU per step · this tree ${current}${dirty ? ' (with uncommitted changes)' : ''} against ${baseline} · ${pairs} pairs, alternating`);
+
+  const worktree = await mkdtemp(join(tmpdir(), 'signalbox-baseline-'));
+  teardown.add('baseline worktree', async () => {
+    await git('worktree', 'remove', '--force', worktree).catch(() => undefined);
+    await rm(worktree, { recursive: true, force: true });
+    await git('worktree', 'prune');
+  });
+  await git('worktree', 'add', '--detach', worktree, baseline);
+  // The tooling (node, nats-server, eslint...) is not in git: the baseline uses this tree's.
+  await symlink(await realpath(join(root, '.tooling')), join(worktree, '.tooling'));
+  console.log(`installing the baseline's dependencies offline in ${worktree}`);
+  await run('pnpm', ['install', '--offline', '--frozen-lockfile'], { cwd: worktree, maxBuffer: 16 * 1024 * 1024 });
+
+  const trees = { current: root, baseline: worktree };
+  const runs: Record<keyof typeof trees, TreeRun[]> = { current: [], baseline: [] };
+  for (let pair = 1; pair <= pairs; pair++) {
+    for (const tree of ['current', 'baseline'] as const) {
+      const result = await stepOverhead(trees[tree]);
+      runs[tree].push(result);
+      console.log(`  ${String(pair)}. ${tree.padEnd(8)} node CPU ${ms(result.cpuMsPerStep)} ms a step, step p50 ${ms(result.stepP50Ms)} ms`);
+    }
+  }
+  const cpu = (tree: keyof typeof trees) => median(runs[tree].map((each) => each.cpuMsPerStep));
+  const verdict: RatioVerdict = { ratio: cpu('current') / cpu('baseline'), target, atLeast: false };
+  console.log(`  medians: this tree ${ms(cpu('current'))} ms, baseline ${ms(cpu('baseline'))} ms a step`);
+  console.log(verdictLine('node CPU per step, this tree / baseline', verdict));
+  printSummary('compare', verdict, { baseline, current, currentCpuMsPerStep: cpu('current'), baselineCpuMsPerStep: cpu('baseline'), pairs });
+});
+
+/**
+ * Runs `tree`'s step-overhead in a process of its own (it starts its own nats-server) without the probed
+ * sessions, and with the permission-gated sessions only where the tree knows the setting (older trees run only those).
+ */
+function stepOverhead(tree: string): Promise<TreeRun> {
+  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', BENCH_PROBED_SESSIONS: '0', BENCH_STEP_KINDS: 'permission' };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(tree, 'test', 'bench', 'step-overhead.ts')], { cwd: tree, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = output.trim().split('\n').at(-1) ?? '';
+      try {
+        const summary = JSON.parse(last) as Partial<TreeRun>;
+        if (code !== 0 || typeof summary.cpuMsPerStep !== 'number' || typeof summary.stepP50Ms !== 'number') throw new Error(`exit ${code}`);
+        resolve({ cpuMsPerStep: summary.cpuMsPerStep, stepP50Ms: summary.stepP50Ms });
+      } catch (error) {
+        reject(new Error(`step-overhead in ${tree} gave no figures (${error instanceof Error ? error.message : String(error)}):\n${output.slice(-2000)}`));
+      }
+    });
+  });
+}

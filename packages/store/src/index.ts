@@ -1,4 +1,6 @@
 export { builtInDeletionHooks, toolLedgerKey } from './built-in-deletion-hooks.ts';
+export { watchBucket } from './bucket-watch.ts';
+export type { BucketWatch } from './bucket-watch.ts';
 export { ContentReferences } from './content-references.ts';
 export type { SharedContent } from './content-references.ts';
 export { DeletionHooks } from './deletion-hooks.ts';

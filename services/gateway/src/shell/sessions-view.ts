@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { SignalboxClient } from '@signalbox/client';
 import { parseJson, SessionIndexEntry, type Naming } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
+import { watchBucket } from '@signalbox/store';
 
 /**
  * The sessions index held in memory and kept current by a watch of its bucket, so listing sessions
@@ -43,28 +44,10 @@ export class SessionsView {
 
   async #watch(nc: NatsConnection, names: Naming): Promise<void> {
     const kv = await new Kvm(nc).open(names.buckets.sessions);
-    // An empty bucket sends nothing to wait for; any other sends its keys' last values, the last with nothing pending.
-    const empty = (await kv.status()).values === 0;
-    const entries = await kv.watch();
-    const current = Promise.withResolvers<void>();
-    if (empty) current.resolve();
-    let stopping = false;
-    const reading = (async () => {
-      for await (const entry of entries) {
-        this.#apply(entry);
-        if (entry.delta === 0) current.resolve();
-      }
-    })().then(
-      () => stopping || this.#lose('the sessions index watch ended'),
-      (error: unknown) => this.#lose('the sessions index watch failed', error),
-    );
-    void reading.finally(() => current.resolve());
-    this.#stop = async () => {
-      stopping = true;
-      entries.stop();
-      await reading;
-    };
-    await current.promise;
+    const watch = await watchBucket(kv, 'the sessions index', (entry) => this.#apply(entry), (reason, error) => this.#lose(reason, error));
+    this.#stop = () => watch.stop();
+    // A watch lost before it was current leaves listings reading the whole index: never stale.
+    await watch.current;
   }
 
   #apply(entry: KvWatchEntry): void {

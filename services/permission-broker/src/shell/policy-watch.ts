@@ -1,6 +1,7 @@
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import { parseJson, Policy, validate } from '@signalbox/events';
 import type { Logger, ServiceContext } from '@signalbox/runtime';
+import { watchBucket } from '@signalbox/store';
 import type { PolicyChange } from '../core/policy-book.ts';
 
 export interface PolicyWatch {
@@ -15,36 +16,18 @@ export interface PolicyWatch {
 export async function watchPolicies(context: ServiceContext, onChange: (change: PolicyChange) => void, onLost: (reason: string) => void): Promise<PolicyWatch> {
   const { logger } = context;
   const kv = await new Kvm(context.nc).open(context.names.buckets.policies);
-  // An empty bucket sends no initial value to wait for; any other sends its keys' last values, the last with nothing pending.
-  const empty = (await kv.status()).values === 0;
-  const entries = await kv.watch();
-  let markCurrent = () => {};
-  const current = new Promise<void>((resolve) => (markCurrent = resolve));
-  if (empty) markCurrent();
-  let stopping = false;
-  const lost = (reason: string, error?: unknown): string => {
-    logger.error({ err: error }, `${reason}; the policies held may be out of date, so checks are answered with an error`);
-    onLost(reason);
-    return reason;
-  };
-  const reading = (async () => {
-    for await (const entry of entries) {
-      onChange(changeOf(entry, logger));
-      if (entry.delta === 0) markCurrent();
-    }
-  })().then(
-    () => (stopping ? undefined : lost('the policies bucket watch ended')),
-    (error: unknown) => lost(`the policies bucket watch failed: ${error instanceof Error ? error.message : String(error)}`, error),
-  );
-  const failure = await Promise.race([current.then(() => undefined), reading.then((reason) => reason ?? 'the policies bucket watch ended')]);
-  if (failure !== undefined) throw new Error(`${failure} before it had read the bucket`);
-  return {
-    stop: async () => {
-      stopping = true;
-      entries.stop();
-      await reading;
+  const watch = await watchBucket(
+    kv,
+    'the policies bucket',
+    (entry) => onChange(changeOf(entry, logger)),
+    (reason, error) => {
+      logger.error({ err: error }, `${reason}; the policies held may be out of date, so checks are answered with an error`);
+      onLost(reason);
     },
-  };
+  );
+  const failure = await watch.current;
+  if (failure !== undefined) throw new Error(`${failure} before it had read the bucket`);
+  return { stop: () => watch.stop() };
 }
 
 /** A key's new value, as a policy; one deleted, purged or unreadable is no policy at all. */

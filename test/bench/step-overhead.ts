@@ -14,7 +14,8 @@
  * would otherwise land on the others' figures), and then the third kind runs.
  *
  *   node test/bench/step-overhead.ts
- *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3, BENCH_STEP_KINDS=off,permission,both)
+ *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3, BENCH_STEP_KINDS=off,permission,both,
+ *    BENCH_CPU_PROFILE=<dir> for a CPU profile of the measured sessions alone: test/bench/profile-summary.ts reads it)
  */
 import { SessionIndexEntry } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
@@ -26,6 +27,7 @@ import { microClock, publishAckSampler, serverClockOffsetUs, workQueueHopSampler
 import { runBench } from './harness/lifecycle.ts';
 import { rawRequestReply } from './harness/request-reply.ts';
 import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, startMessageProbe, watchSessionEnd, type BenchRuntime } from './harness/runtime.ts';
+import { measuredProfile } from './harness/cpu-profile.ts';
 import { summarise } from './harness/stats.ts';
 import { reportStepOverhead, type GateKind, type KindResults } from './harness/step-report.ts';
 import { stepTimings, type StepTiming } from './harness/step-timeline.ts';
@@ -76,13 +78,16 @@ await runBench('step-overhead', 85_000, async (teardown) => {
   const store = await EventStore.open(nats.nc, runtime.names);
   const run = sessionRunner(runtime, Date.now().toString(36), (sessionId) => writeUngatedSession(nats.nc, runtime.names, store, sessionId, agents.off, microClock));
 
+  const profile = await measuredProfile('step-overhead');
   const measured = new Map<GateKind, { ids: string[]; cpuUs: number; busyMs: number; idleMs: number }>(kinds.map((kind) => [kind, { ids: [], cpuUs: 0, busyMs: 0, idleMs: 0 }]));
   const measure = async (kind: GateKind) => {
     await baselineBatch();
     const into = measured.get(kind)!;
     const cpuBefore = process.cpuUsage();
     const loopBefore = performance.eventLoopUtilization();
+    profile.resume();
     into.ids.push(await run(kind, 'measured'));
+    profile.pause();
     const loop = performance.eventLoopUtilization(loopBefore);
     const cpu = process.cpuUsage(cpuBefore);
     into.cpuUs += cpu.user + cpu.system;
@@ -119,6 +124,8 @@ await runBench('step-overhead', 85_000, async (teardown) => {
     for (let session = 1; session <= sessions; session++) await measure('both');
   }
 
+  const profiled = await profile.save();
+  if (profiled) console.log(`CPU profile of the measured sessions: ${profiled}`);
   const serverOffsetUs = await serverClockOffsetUs(nats.nc, publishAck);
   const timingsOf = async (sessionIds: string[]) => {
     const steps: StepTiming[] = [];

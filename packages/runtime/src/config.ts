@@ -48,6 +48,9 @@ export const Environment = z.object({
   SIGNALBOX_EVENT_PARTITIONS: z.string().min(1).optional().describe('partitions the event subscriber splits sessions into: the most replicas of one subscriber that share work (default 8)'),
   SIGNALBOX_METRICS_PORT: z.string().min(1).optional().describe("serve Prometheus metrics on this port at /metrics (0: any free port; unset: none)"),
   SIGNALBOX_METRICS_HOST: z.string().min(1).optional().describe('the address the metrics endpoint listens on (default 127.0.0.1)'),
+  SIGNALBOX_HEALTH_PORT: z.string().min(1).optional().describe('serve liveness at /healthz and readiness at /readyz on this port (0: any free port; unset: none)'),
+  SIGNALBOX_HEALTH_HOST: z.string().min(1).optional().describe('the address the health endpoint listens on (default 127.0.0.1; 0.0.0.0 in a container, for its probes)'),
+  SIGNALBOX_STOP_GRACE_MS: z.string().min(1).optional().describe('how long a SIGTERM lets in-flight work finish before the process exits anyway, with status 1 (default 25000)'),
   SIGNALBOX_GATEWAY_PORT: z.string().min(1).optional().describe('the port the gateway serves its HTTP API and the web console on (default 8470; 0: any free port)'),
   SIGNALBOX_GATEWAY_HOST: z.string().min(1).optional().describe('the address the gateway listens on (default 127.0.0.1; anything else exposes it beyond this machine)'),
   SIGNALBOX_GATEWAY_CONSOLE_DIR: z.string().min(1).optional().describe("the web console's built files the gateway serves at / (default services/gateway/console/dist)"),
@@ -187,6 +190,13 @@ export const RuntimeConfig = z.object({
   models: ProviderConfig.prefault({ providers: {} }),
   /** Where the process serves Prometheus metrics (`/metrics`); no port: it serves none. Loopback unless told otherwise. */
   metrics: z.object({ port: z.coerce.number().int().min(0).max(65_535).optional(), host: z.string().min(1).default('127.0.0.1') }).prefault({}),
+  /** Where the process answers liveness (`/healthz`) and readiness (`/readyz`) probes; no port: it serves none. Loopback unless told otherwise. */
+  health: z.object({ port: z.coerce.number().int().min(0).max(65_535).optional(), host: z.string().min(1).default('127.0.0.1') }).prefault({}),
+  /**
+   * How long a SIGTERM lets in-flight work finish; past it the process exits with status 1 and the
+   * work it held is redelivered. Below Kubernetes' default 30 s grace, so the process ends itself first.
+   */
+  stopGraceMs: z.coerce.number().int().min(1_000).max(3_600_000).default(25_000),
   gateway: GatewaySettings.prefault({}),
   /** Where the process exports its traces by OTLP; no endpoint: it records none. */
   tracing: TracingSettings.prefault({}),
@@ -198,6 +208,9 @@ const settingsByVariable = {
   NATS_URL: ['natsUrl'],
   SIGNALBOX_METRICS_PORT: ['metrics', 'port'],
   SIGNALBOX_METRICS_HOST: ['metrics', 'host'],
+  SIGNALBOX_HEALTH_PORT: ['health', 'port'],
+  SIGNALBOX_HEALTH_HOST: ['health', 'host'],
+  SIGNALBOX_STOP_GRACE_MS: ['stopGraceMs'],
   OTEL_EXPORTER_OTLP_ENDPOINT: ['tracing', 'endpoint'],
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['tracing', 'tracesEndpoint'],
   OTEL_SERVICE_NAME: ['tracing', 'serviceName'],

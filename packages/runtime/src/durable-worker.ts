@@ -13,6 +13,7 @@ import {
 import type { Naming } from '@signalbox/events';
 import { provisionTimeoutMs } from '@signalbox/store';
 import { deadLetter, deadLetterInputOf, isPermanent } from './dead-letter.ts';
+import { holdConsumer } from './consumers-in-use.ts';
 import type { Logger } from './logger.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 
@@ -80,6 +81,7 @@ export async function startDurableWorker(options: DurableWorkerOptions): Promise
     return opened;
   };
   let messages = await open();
+  const release = holdConsumer(options.nc, { stream: options.stream, durable: options.durable });
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
 
@@ -113,6 +115,7 @@ export async function startDurableWorker(options: DurableWorkerOptions): Promise
       // A durable made again while stopping: close that one too.
       await drain(messages);
       await Promise.all(inFlight);
+      release();
     },
   };
 }

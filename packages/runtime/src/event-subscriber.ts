@@ -3,6 +3,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { assertNever, decodeEventMessage, encodeEvent, typeHeader, type SessionEvent } from '@signalbox/events';
 import { missingAssets, provisionEventPartitions, SubscriberMembers } from '@signalbox/store';
 import { deadLetter, deadLetterInputOf, positionOf, Rejection, type DeadLetterInput } from './dead-letter.ts';
+import { holdConsumer } from './consumers-in-use.ts';
 import { drain, endWhenDurableGone, ensureConsumer } from './durable-worker.ts';
 import { partitionsOf } from './partition-owners.ts';
 import type { ServiceContext } from './service.ts';
@@ -171,6 +172,7 @@ async function consumePartition(
     priority_timeout: takeoverMs * msToNs,
   });
   const consumer = await jetstream(nc).consumers.get(stream, durable);
+  const forget = holdConsumer(nc, { stream, durable });
   // A pull renews the pin: each must end well within the pin's timeout.
   const messages = await consumer.consume({ group: ownerGroup, max_messages: concurrency * 16, expires: Math.max(1_000, Math.min(5_000, takeoverMs / 2)) });
   void endWhenDurableGone(messages);
@@ -191,6 +193,8 @@ async function consumePartition(
     .catch((error: unknown) => context.logger.error({ err: error, durable }, 'stopped consuming a partition'))
     .finally(() => {
       ended = true;
+      // Its durable is gone, or it was released: a partition started afresh holds its own.
+      forget();
       void sessions.idle().then(() => {
         clearInterval(keepAlive);
         acks.flush();
@@ -205,6 +209,7 @@ async function consumePartition(
       clearInterval(keepAlive);
       acks.flush();
       await (await jetstreamManager(nc)).consumers.unpin(stream, durable, ownerGroup).catch(() => undefined);
+      forget();
     },
   };
 }

@@ -3,6 +3,8 @@ import { naming, type Naming } from '@signalbox/events';
 import { isPermissionDenied, missingProvisioning, openEventReader, provision, ProvisioningRefusedError, type EventReader } from '@signalbox/store';
 import type { RuntimeConfig } from './config.ts';
 import { connectNats } from './connection.ts';
+import { serveHealth, type HealthServer } from './health-server.ts';
+import { hostHealth } from './host-health.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRuntimeMetrics, serveMetrics, type MetricsServer, type RuntimeMetrics } from './metrics.ts';
 import { startTracing, type Tracing } from './tracing.ts';
@@ -42,7 +44,11 @@ export interface Host {
   readonly metricsUrl: string | undefined;
   /** Where the process exports its traces, when `config.tracing` names an endpoint. */
   readonly tracesUrl: string | undefined;
-  /** Stops every service (draining in-flight work), then the connection. */
+  /** Where the process answers `/healthz` and `/readyz`, when `config.health.port` is set. */
+  readonly healthUrl: string | undefined;
+  /** How long a stop may take before `stopOnSignals` gives up on it (`config.stopGraceMs`). */
+  readonly stopGraceMs: number;
+  /** Stops every service (draining in-flight work), then the connection; `/readyz` says draining from the start. */
   stop(): Promise<void>;
 }
 
@@ -54,15 +60,22 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
   const running: RunningService[] = [];
   const metrics = createRuntimeMetrics(config.instance);
   let endpoint: MetricsServer | undefined;
+  let healthEndpoint: HealthServer | undefined;
+  const health = hostHealth(nc, names);
   const tracing = startTracing(config.tracing, { services: services.map((service) => service.name), instance: config.instance });
   const stop = async (): Promise<void> => {
+    health.draining();
     await Promise.all(running.map((service) => service.stop()));
     await endpoint?.close();
+    await healthEndpoint?.close();
     // The services' last spans go out before the process ends; a collector that is gone only loses them.
     await tracing?.shutdown();
     await nc.drain();
   };
   try {
+    // Up before the services, so a slow start answers liveness (and readiness: starting) meanwhile.
+    const { port: healthPort, host: healthHost } = config.health;
+    if (healthPort !== undefined) healthEndpoint = await startingStep(`serving health on ${healthHost}:${healthPort}`, () => serveHealth(health, healthHost, healthPort));
     await startingStep('provisioning', () => provisionWhatIsMissing(nc, names, config));
     const store = await startingStep('opening the event reader', () => openEventReader(nc, names));
     for (const service of services) {
@@ -71,12 +84,13 @@ export async function startHost(services: readonly Service[], config: RuntimeCon
     }
     const { port, host } = config.metrics;
     if (port !== undefined) endpoint = await startingStep(`serving metrics on ${host}:${port}`, () => serveMetrics(metrics, host, port));
+    health.started();
   } catch (error) {
     // A host that fails to start leaves nothing running behind it: a caller may simply try again.
     await stop().catch(() => nc.close());
     throw error;
   }
-  return { nc, names, metrics, metricsUrl: endpoint?.url, tracesUrl: tracing?.exportsTo, stop };
+  return { nc, names, metrics, metricsUrl: endpoint?.url, tracesUrl: tracing?.exportsTo, healthUrl: healthEndpoint?.url, stopGraceMs: config.stopGraceMs, stop };
 }
 
 /** Names the step a host failed in: a bare request timeout does not say which request. */
@@ -114,20 +128,37 @@ async function provisionWhatIsMissing(nc: NatsConnection, names: Naming, config:
   }
 }
 
-/** SIGTERM or SIGINT drains the host once; a second signal exits at once. */
+/** How a drain ended: in time, failed, or still running when the grace ran out. */
+export type DrainOutcome = 'drained' | 'failed' | 'timed out';
+
+/** Stops `host`, giving it `graceMs`; says how it went and never throws. */
+export async function drainWithin(host: Pick<Host, 'stop'>, graceMs: number, logger: Logger): Promise<DrainOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<DrainOutcome>((resolve) => (timer = setTimeout(() => resolve('timed out'), graceMs)));
+  const drained = host.stop().then(
+    (): DrainOutcome => 'drained',
+    (error: unknown): DrainOutcome => {
+      logger.error({ err: error }, 'drain failed');
+      return 'failed';
+    },
+  );
+  const outcome = await Promise.race([drained, grace]).finally(() => clearTimeout(timer));
+  // Work still held is redelivered to other replicas once its ack wait passes: nothing is lost, only late.
+  if (outcome === 'timed out') logger.error({ graceMs }, 'in-flight work did not finish within the stop grace; exiting anyway');
+  return outcome;
+}
+
+/**
+ * SIGTERM or SIGINT drains the host once, within `host.stopGraceMs`: exits 0 when drained, 1 when the
+ * drain failed or outran its grace; a second signal exits at once.
+ */
 export function stopOnSignals(host: Host, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    logger.info({ signal }, 'draining');
-    host.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'drain failed');
-        process.exit(1);
-      },
-    );
+    logger.info({ signal, graceMs: host.stopGraceMs }, 'draining');
+    void drainWithin(host, host.stopGraceMs, logger).then((outcome) => process.exit(outcome === 'drained' ? 0 : 1));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 const fault = 'test/fault/**/*.test.ts';
+// Builds Signalbox's image and runs the compose stack (twenty containers): with the fault suite, alone.
+const containers = 'test/deploy/containers.test.ts';
 
 export default defineConfig({
   test: {
@@ -15,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'templates/*/src/**/*.test.ts', 'services/gateway/console/src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [fault, '**/node_modules/**'],
+          exclude: [fault, containers, '**/node_modules/**'],
           sequence: { groupOrder: 1 },
         },
       },
@@ -23,7 +25,7 @@ export default defineConfig({
         // The fault suite kills, freezes and restarts servers and processes, and times elections: it runs
         // after everything else, one file at a time, so no other test's load skews its timing.
         extends: true,
-        test: { name: 'fault', include: [fault], fileParallelism: false, sequence: { groupOrder: 2 } },
+        test: { name: 'fault', include: [fault, containers], fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -36,6 +36,15 @@ start_docker() {
   echo "docker: dockerd did not answer (log: .tooling/dockerd.log); the tests will run nats-server as processes" >&2
 }
 
+# Debian's docker-compose, for the compose stack's test (test/deploy/containers.test.ts): as docker.io is
+# installed. Never fails: without it that test is skipped, and says why.
+install_compose() {
+  command -v docker-compose >/dev/null && return 0
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "docker: no docker-compose, and only root with apt-get installs it" >&2; return 0; }
+  echo "docker: installing Debian's docker-compose" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2 || echo "docker: docker-compose did not install" >&2
+}
+
 stop_started_docker() {
   [ -n "$docker_started" ] || return 0
   kill "$docker_started" 2>/dev/null && wait "$docker_started" 2>/dev/null || true

@@ -7,6 +7,8 @@
 root="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 nats_floor="2.12.0"
 nats_tooling="$root/.tooling/nats-server"
+# apt_mirror: this machine's own Debian mirror.
+source "$root/scripts/apt-mirror.sh"
 
 nats_version_of() { "$1" --version 2>/dev/null | sed -n 's/^nats-server: v\{0,1\}\([0-9][0-9.]*\).*/\1/p'; }
 
@@ -17,16 +19,6 @@ nats_is_current() {
   local version
   version="$(nats_version_of "$1")"
   [ -n "$version" ] && version_at_least "$version" "$nats_floor"
-}
-
-# The first archive mirror in the machine's own apt sources (deb822 `URIs:` or one-line `deb` entries),
-# leaving out security mirrors, which carry no unstable suite.
-apt_mirror() {
-  {
-    awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' /etc/apt/sources.list.d/*.sources 2>/dev/null
-    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' \
-      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-  } | grep -v -i security | head -n1
 }
 
 fetch_nats_server() {

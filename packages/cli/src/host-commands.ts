@@ -25,7 +25,7 @@ async function serve(options: GlobalOptions, nats: LocalNats, services: string[]
   const logger = createLogger({ service: 'signalbox', instance: config.instance, level: config.logLevel });
   const host = await startHost(servicesNamed(services), config);
   if (nats.notice) logger.warn(nats.notice);
-  logger.info({ services, nats: maskNatsUrl(nats.url), startedNats: Boolean(nats.child), ...(host.metricsUrl ? { metrics: host.metricsUrl } : {}), ...(host.tracesUrl ? { traces: maskUrlsIn(host.tracesUrl) } : {}) }, 'signalbox is up');
+  logger.info({ services, nats: maskNatsUrl(nats.url), startedNats: Boolean(nats.child), ...(host.metricsUrl ? { metrics: host.metricsUrl } : {}), ...(host.healthUrl ? { health: host.healthUrl } : {}), ...(host.tracesUrl ? { traces: maskUrlsIn(host.tracesUrl) } : {}) }, 'signalbox is up');
   // A nats-server started for this process goes when the services have drained.
   stopOnSignals({ ...host, stop: () => host.stop().finally(() => stopLocalNats(nats)) }, logger);
 }

@@ -5,6 +5,7 @@ import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DeleteFlags } from './delete-commands.ts';
 import type { DreamFlags } from './dream-command.ts';
+import type { EvalFlags } from './eval-command.ts';
 import type { ActorFlags } from './memory-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
@@ -323,6 +324,13 @@ program
   .argument('<b>', 'the session id to compare it with (a fork of it, say)')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
+
+program
+  .command('eval')
+  .description('run a suite: every task under every configuration as tagged sessions, then success with its 95% interval, grade, cost, steps, duration, interventions and approvals per configuration')
+  .argument('<suite>', 'the suite file (YAML or JSON): tasks, configurations, repeats; see docs/evals.md')
+  .option('--json', 'print the stored record as JSON')
+  .action(async (file: string, flags: EvalFlags, command: Command) => (await import('./eval-command.ts')).evalCommand(globals(command), file, flags));
 
 program
   .command('regrade')

@@ -1,0 +1,48 @@
+import { counterfactualScores, type CounterfactualScore } from './counterfactual.ts';
+import type { EvalRecord } from './record.ts';
+import { configurationReports, type ConfigurationReport } from './report.ts';
+import { dollars, percent, seconds, textTable } from './table.ts';
+
+/** A run of an eval as the terminal shows it: a table per configuration, then the interventions' counterfactuals when it forked any. */
+export function formatEvalRecord(record: EvalRecord): string {
+  const reports = configurationReports(record.suite.configurations.map((configuration) => configuration.name), record.runs);
+  const parts = [`eval ${record.id} (${record.suite.name}): ${record.runs.length} runs, ${record.status}`, '', configurationTable(reports)];
+  if (record.suite.counterfactual) parts.push('', 'interventions, against forks without them:', '', counterfactualTable(counterfactualScores(record.runs, record.forks)));
+  return parts.join('\n');
+}
+
+export function configurationTable(reports: readonly ConfigurationReport[]): string {
+  const header = ['configuration', 'runs', 'success', '95% CI', 'grade', 'cost', 'steps', 'duration', 'interventions', 'approvals'];
+  const rows = reports.map((report) => [
+    report.configuration,
+    String(report.runs),
+    percent(report.successRate),
+    `${percent(report.interval.low)}-${percent(report.interval.high)}`,
+    report.meanGrade === undefined ? '-' : report.meanGrade.toFixed(2),
+    dollars(report.meanCostUsd),
+    report.meanSteps.toFixed(1),
+    seconds(report.meanDurationMs),
+    String(report.interventions),
+    String(report.approvals),
+  ]);
+  return textTable(header, rows);
+}
+
+export function counterfactualTable(scores: readonly CounterfactualScore[]): string {
+  if (scores.length === 0) return '(no interventions)';
+  const header = ['detector/action', 'interventions', 'forks', 'helped', 'hurt', 'both ok', 'both failed', 'recovery cost', 'failure cost', 'steps to act', 'seconds to act'];
+  const rows = scores.map((score) => [
+    `${score.detector}/${score.action}`,
+    String(score.interventions),
+    String(score.forks),
+    String(score.helped),
+    String(score.hurt),
+    String(score.bothSucceeded),
+    String(score.bothFailed),
+    dollars(score.meanRecoveryCostUsd),
+    score.meanFailureCostUsd === undefined ? '-' : dollars(score.meanFailureCostUsd),
+    score.meanStepsToIntervene === undefined ? '-' : score.meanStepsToIntervene.toFixed(1),
+    score.meanSecondsToIntervene === undefined ? '-' : score.meanSecondsToIntervene.toFixed(2),
+  ]);
+  return textTable(header, rows);
+}

@@ -1,0 +1,18 @@
+export { costBefore, counterfactualScores, supervisionWithout } from './core/counterfactual.ts';
+export type { CounterfactualScore } from './core/counterfactual.ts';
+export type { Intervention } from './core/interventions.ts';
+export { evalTags, planRuns } from './core/plan.ts';
+export type { PlannedRun } from './core/plan.ts';
+export { EvalRecord, ForkRecord } from './core/record.ts';
+export { configurationReports } from './core/report.ts';
+export type { ConfigurationReport } from './core/report.ts';
+export { runResult } from './core/run-outcome.ts';
+export type { RunKey, RunResult, RunStatus } from './core/run-outcome.ts';
+export { configurationAgent, EvalSuite, parseSuite, SuiteError } from './core/suite.ts';
+export type { EvalConfiguration, EvalTask, TaskCheck } from './core/suite.ts';
+export { configurationTable, counterfactualTable, formatEvalRecord } from './core/text-report.ts';
+export { wilsonInterval } from './core/wilson.ts';
+export type { Interval } from './core/wilson.ts';
+export { EvalRecords } from './shell/eval-records.ts';
+export { runSuite } from './shell/run-suite.ts';
+export type { EvalDeps } from './shell/run-suite.ts';

@@ -129,6 +129,28 @@ describe('signalbox eval: a suite on the scripted model', () => {
   });
 });
 
+describe('signalbox eval --trajectories: detectors scored on labelled trajectories, offline', () => {
+  it('prints precision and recall for the examples, and names the line of a file that is wrong', async () => {
+    const run = await runCli(['eval', '--trajectories', 'deploy/evals/trajectories']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n').slice(0, 7)).toEqual([
+      '4 labelled trajectories',
+      '',
+      expect.stringMatching(/^detector\s+findings\s+right\s+spans\s+found\s+precision\s+recall\s+steps to detect$/),
+      expect.stringMatching(/^-+/),
+      expect.stringMatching(/^error_spiral\s+2\s+2\s+1\s+1\s+1\.00\s+1\.00\s+3\.0$/),
+      expect.stringMatching(/^no_progress\s+1\s+1\s+1\s+1\s+1\.00\s+1\.00\s+10\.0$/),
+      // The wandering run re-reads files under names the detector normalises to the same call: a loop its label does not name.
+      expect.stringMatching(/^repetition\s+2\s+1\s+1\s+1\s+0\.50\s+1\.00\s+2\.0$/),
+    ]);
+    const file = join(folder, 'broken.jsonl');
+    writeFileSync(file, '{"format":"signalbox.labelled-trajectory/1","name":"a","steps":[]}\n{"format":"other"}\n');
+    const broken = await runCli(['eval', '--trajectories', file]);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toContain('broken.jsonl line 2');
+  });
+});
+
 const interventionsSuite = `
 name: loops
 agents:

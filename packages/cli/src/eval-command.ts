@@ -1,21 +1,28 @@
-import { readFile, stat } from 'node:fs/promises';
-import { formatEvalRecord, parseSuite, runSuite, type RunResult } from '@signalbox/evals';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findingsIn, formatEvalRecord, parseLabelledTrajectories, parseSuite, runSuite, spanQuality, spanQualityTable, type LabelledTrajectory, type RunResult } from '@signalbox/evals';
+import { SupervisionConfig } from '@signalbox/events';
+import { z } from 'zod';
 import { withClient, type GlobalOptions } from './connection.ts';
 
 export interface EvalFlags {
-  html?: string;
+  trajectories?: string;
+  supervision?: string;
 }
 
-/** The largest suite file read: a suite names tasks and configurations, not data sets. */
-const maxSuiteBytes = 4 * 1024 * 1024;
+/** The largest suite or trajectory file read. */
+const maxFileBytes = 64 * 1024 * 1024;
 
 /**
- * Runs a suite (every task under every configuration, as tagged sessions), stores the run in the
- * evals bucket and prints its tables (or the record as JSON). Exit 0 when it ran, whatever the
- * success rates: an eval measures, it does not gate.
+ * With a suite: runs it (every task under every configuration, as tagged sessions), stores the run in
+ * the evals bucket and prints its tables (or the record as JSON). With `--trajectories`: scores the
+ * detectors on labelled trajectories, offline. Exit 0 when it ran, whatever the figures: an eval
+ * measures, it does not gate.
  */
-export async function evalCommand(options: GlobalOptions, file: string, _flags: EvalFlags): Promise<void> {
-  const suite = parseSuite(await readSuiteFile(file));
+export async function evalCommand(options: GlobalOptions, file: string | undefined, flags: EvalFlags): Promise<void> {
+  if (flags.trajectories !== undefined) return scoreTrajectories(options, flags.trajectories, flags.supervision);
+  if (file === undefined) throw new Error('name a suite file, or --trajectories <file or folder>');
+  const suite = parseSuite(await readBounded(file));
   await withClient(options, async (client) => {
     const onRun = options.json ? undefined : (run: RunResult) => process.stderr.write(`${runLine(run)}\n`);
     const record = await runSuite({ client, ...(onRun ? { onRun } : {}) }, suite);
@@ -23,9 +30,36 @@ export async function evalCommand(options: GlobalOptions, file: string, _flags: 
   });
 }
 
-async function readSuiteFile(file: string): Promise<string> {
+/** Precision and recall of each detector on the labelled trajectories in a file, or in a folder's .json and .jsonl files. */
+async function scoreTrajectories(options: GlobalOptions, path: string, supervision: string | undefined): Promise<void> {
+  const config = supervision === undefined ? undefined : supervisionFlag(supervision);
+  const trajectories: LabelledTrajectory[] = [];
+  for (const file of await trajectoryFiles(path)) trajectories.push(...parseLabelledTrajectories(await readBounded(file), file));
+  const scores = spanQuality(trajectories.map((trajectory) => ({ trajectory, findings: findingsIn(trajectory, config === undefined ? {} : { config }) })));
+  console.log(options.json ? JSON.stringify({ trajectories: trajectories.length, scores }, null, 2) : `${trajectories.length} labelled trajectories\n\n${spanQualityTable(scores)}`);
+}
+
+async function trajectoryFiles(path: string): Promise<string[]> {
+  if (!(await stat(path)).isDirectory()) return [path];
+  const names = (await readdir(path)).filter((name) => name.endsWith('.json') || name.endsWith('.jsonl')).sort();
+  return names.map((name) => join(path, name));
+}
+
+function supervisionFlag(text: string): SupervisionConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--supervision must be JSON, like '{"repetition":{"repeats":4}}'`, { cause: error });
+  }
+  const parsed = SupervisionConfig.safeParse(json);
+  if (!parsed.success) throw new Error(`--supervision: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  return parsed.data;
+}
+
+async function readBounded(file: string): Promise<string> {
   const size = (await stat(file)).size;
-  if (size > maxSuiteBytes) throw new Error(`${file} is ${size} bytes; a suite file is at most ${maxSuiteBytes}`);
+  if (size > maxFileBytes) throw new Error(`${file} is ${size} bytes; at most ${maxFileBytes} are read`);
   return readFile(file, 'utf8');
 }
 

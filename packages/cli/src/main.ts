@@ -328,9 +328,11 @@ program
 program
   .command('eval')
   .description('run a suite: every task under every configuration as tagged sessions, then success with its 95% interval, grade, cost, steps, duration, interventions and approvals per configuration')
-  .argument('<suite>', 'the suite file (YAML or JSON): tasks, configurations, repeats; see docs/evals.md')
-  .option('--json', 'print the stored record as JSON')
-  .action(async (file: string, flags: EvalFlags, command: Command) => (await import('./eval-command.ts')).evalCommand(globals(command), file, flags));
+  .argument('[suite]', 'the suite file (YAML or JSON): tasks, configurations, repeats; see docs/evals.md')
+  .option('--trajectories <path>', 'instead: score the detectors on labelled trajectories (a file, or a folder of .json/.jsonl; docs/labelled-trajectories.md), offline')
+  .option('--supervision <json>', "with --trajectories: the detectors' settings, as an agent's supervision field")
+  .option('--json', 'print the stored record (or the scores) as JSON')
+  .action(async (file: string | undefined, flags: EvalFlags, command: Command) => (await import('./eval-command.ts')).evalCommand(globals(command), file, flags));
 
 program
   .command('regrade')

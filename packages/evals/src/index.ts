@@ -1,6 +1,9 @@
 export { costBefore, counterfactualScores, supervisionWithout } from './core/counterfactual.ts';
 export type { CounterfactualScore } from './core/counterfactual.ts';
+export { findingsIn, outcomeQuality, spanQuality } from './core/detector-quality.ts';
+export type { OutcomeQuality, SpanQuality, StepFinding } from './core/detector-quality.ts';
 export type { Intervention } from './core/interventions.ts';
+export { FailureSpan, LabelledFormatError, LabelledTrajectory, parseLabelledTrajectories, trajectoryLog, TrajectoryStep } from './core/labelled.ts';
 export { evalTags, planRuns } from './core/plan.ts';
 export type { PlannedRun } from './core/plan.ts';
 export { EvalRecord, ForkRecord } from './core/record.ts';
@@ -10,7 +13,7 @@ export { runResult } from './core/run-outcome.ts';
 export type { RunKey, RunResult, RunStatus } from './core/run-outcome.ts';
 export { configurationAgent, EvalSuite, parseSuite, SuiteError } from './core/suite.ts';
 export type { EvalConfiguration, EvalTask, TaskCheck } from './core/suite.ts';
-export { configurationTable, counterfactualTable, formatEvalRecord } from './core/text-report.ts';
+export { configurationTable, counterfactualTable, formatEvalRecord, outcomeQualityTable, spanQualityTable } from './core/text-report.ts';
 export { wilsonInterval } from './core/wilson.ts';
 export type { Interval } from './core/wilson.ts';
 export { EvalRecords } from './shell/eval-records.ts';

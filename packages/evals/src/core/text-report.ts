@@ -1,4 +1,5 @@
 import { counterfactualScores, type CounterfactualScore } from './counterfactual.ts';
+import { outcomeQuality, type OutcomeQuality, type SpanQuality } from './detector-quality.ts';
 import type { EvalRecord } from './record.ts';
 import { configurationReports, type ConfigurationReport } from './report.ts';
 import { dollars, percent, seconds, textTable } from './table.ts';
@@ -8,6 +9,8 @@ export function formatEvalRecord(record: EvalRecord): string {
   const reports = configurationReports(record.suite.configurations.map((configuration) => configuration.name), record.runs);
   const parts = [`eval ${record.id} (${record.suite.name}): ${record.runs.length} runs, ${record.status}`, '', configurationTable(reports)];
   if (record.suite.counterfactual) parts.push('', 'interventions, against forks without them:', '', counterfactualTable(counterfactualScores(record.runs, record.forks)));
+  const byOutcome = outcomeQuality(record.runs);
+  if (byOutcome.length > 0) parts.push('', "detectors, against the runs' outcomes (a failed run is one to catch):", '', outcomeQualityTable(byOutcome));
   return parts.join('\n');
 }
 
@@ -43,6 +46,29 @@ export function counterfactualTable(scores: readonly CounterfactualScore[]): str
     score.meanFailureCostUsd === undefined ? '-' : dollars(score.meanFailureCostUsd),
     score.meanStepsToIntervene === undefined ? '-' : score.meanStepsToIntervene.toFixed(1),
     score.meanSecondsToIntervene === undefined ? '-' : score.meanSecondsToIntervene.toFixed(2),
+  ]);
+  return textTable(header, rows);
+}
+
+const ratio = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(2));
+
+export function outcomeQualityTable(scores: readonly OutcomeQuality[]): string {
+  const header = ['detector', 'fired on failures', 'fired on successes', 'failures', 'precision', 'recall'];
+  return textTable(header, scores.map((score) => [score.detector, String(score.firedOnFailures), String(score.firedOnSuccesses), String(score.failures), ratio(score.precision), ratio(score.recall)]));
+}
+
+export function spanQualityTable(scores: readonly SpanQuality[]): string {
+  if (scores.length === 0) return '(no findings and no labels)';
+  const header = ['detector', 'findings', 'right', 'spans', 'found', 'precision', 'recall', 'steps to detect'];
+  const rows = scores.map((score) => [
+    score.detector,
+    String(score.findings),
+    String(score.truePositives),
+    String(score.spans),
+    String(score.spansFound),
+    ratio(score.precision),
+    ratio(score.recall),
+    score.meanStepsToDetect === undefined ? '-' : score.meanStepsToDetect.toFixed(1),
   ]);
   return textTable(header, rows);
 }

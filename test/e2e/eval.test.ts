@@ -209,6 +209,20 @@ describe('signalbox eval: counterfactual scoring of interventions', () => {
     expect(fork).toMatchObject({ success: true, status: 'succeeded', interventions: [] });
   });
 
+  it('finds where the run that succeeded and the one that failed part, and which detectors fired on each side', () => {
+    expect(record.trajectories).toEqual([
+      {
+        task: 'find',
+        successes: 1,
+        failures: 1,
+        pairs: 1,
+        // The two agents' first model calls name different models.
+        divergences: [{ step: 0, succeeded: 'model.requested', failed: 'model.requested', pairs: 1 }],
+        detectors: [{ detector: 'repetition', onSuccesses: 1, onFailures: 1 }],
+      },
+    ]);
+  });
+
   it('forks each run just before its intervention, hermetic, with that detector off and the rest of its supervision kept', async () => {
     const run = record.runs.find((candidate) => candidate.configuration === 'stubborn');
     const fork = record.forks.find((candidate) => candidate.forkOf === run?.sessionId);

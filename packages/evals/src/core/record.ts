@@ -36,6 +36,16 @@ export type RunRecord = z.infer<typeof RunRecord>;
 export const ForkRecord = RunRecord.extend({ forkOf: z.string(), interventionN: z.number().int().positive(), costAtForkUsd: z.number() });
 export type ForkRecord = z.infer<typeof ForkRecord>;
 
+/** Where a task's successful and failed runs part (divergence.ts). */
+export const TaskTrajectoriesRecord = z.object({
+  task: z.string(),
+  successes: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  pairs: z.number().int().nonnegative(),
+  divergences: z.array(z.object({ step: z.number().int().nonnegative(), succeeded: z.string(), failed: z.string(), pairs: z.number().int().positive() })),
+  detectors: z.array(z.object({ detector: z.string(), onSuccesses: z.number().int().nonnegative(), onFailures: z.number().int().nonnegative() })),
+});
+
 /**
  * A run of an eval, as kept in the evals bucket under its id: the suite as it ran (its configurations),
  * every session it started with what each came to, and the counterfactual forks.
@@ -51,5 +61,6 @@ export const EvalRecord = z.object({
   sessions: z.array(z.object({ sessionId: z.string(), task: z.string(), configuration: z.string(), repeat: z.number().int().nonnegative() })),
   runs: z.array(RunRecord),
   forks: z.array(ForkRecord).default([]),
+  trajectories: z.array(TaskTrajectoriesRecord).default([]),
 });
 export type EvalRecord = z.infer<typeof EvalRecord>;

@@ -1,5 +1,6 @@
 import { counterfactualScores, type CounterfactualScore } from './counterfactual.ts';
 import { outcomeQuality, type OutcomeQuality, type SpanQuality } from './detector-quality.ts';
+import type { TaskTrajectories } from './divergence.ts';
 import type { EvalRecord } from './record.ts';
 import { configurationReports, type ConfigurationReport } from './report.ts';
 import { dollars, percent, seconds, textTable } from './table.ts';
@@ -9,6 +10,8 @@ export function formatEvalRecord(record: EvalRecord): string {
   const reports = configurationReports(record.suite.configurations.map((configuration) => configuration.name), record.runs);
   const parts = [`eval ${record.id} (${record.suite.name}): ${record.runs.length} runs, ${record.status}`, '', configurationTable(reports)];
   if (record.suite.counterfactual) parts.push('', 'interventions, against forks without them:', '', counterfactualTable(counterfactualScores(record.runs, record.forks)));
+  const parting = record.trajectories.filter((task) => task.pairs > 0);
+  if (parting.length > 0) parts.push('', 'where successful and failed runs part (first divergence, by pairs of runs):', '', ...parting.map(trajectoriesText));
   const byOutcome = outcomeQuality(record.runs);
   if (byOutcome.length > 0) parts.push('', "detectors, against the runs' outcomes (a failed run is one to catch):", '', outcomeQualityTable(byOutcome));
   return parts.join('\n');
@@ -71,4 +74,12 @@ export function spanQualityTable(scores: readonly SpanQuality[]): string {
     score.meanStepsToDetect === undefined ? '-' : score.meanStepsToDetect.toFixed(1),
   ]);
   return textTable(header, rows);
+}
+
+/** A task's commonest partings (three at most) and the detectors on each side. */
+export function trajectoriesText(task: TaskTrajectories): string {
+  const lines = [`${task.task}: ${task.successes} succeeded, ${task.failures} failed, ${task.pairs} pairs`];
+  for (const point of task.divergences.slice(0, 3)) lines.push(`  ${point.pairs}× at step ${point.step}: succeeded → ${point.succeeded}; failed → ${point.failed}`);
+  for (const side of task.detectors) lines.push(`  ${side.detector} fired in ${side.onSuccesses} of the successes, ${side.onFailures} of the failures`);
+  return lines.join('\n');
 }

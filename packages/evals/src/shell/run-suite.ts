@@ -1,6 +1,7 @@
 import type { SignalboxClient } from '@signalbox/client';
 import type { AgentDefinition } from '@signalbox/events';
 import { ulid } from 'ulid';
+import { taskTrajectories } from '../core/divergence.ts';
 import { evalTags, planRuns, type PlannedRun } from '../core/plan.ts';
 import type { EvalRecord } from '../core/record.ts';
 import { runResult, type RunResult } from '../core/run-outcome.ts';
@@ -29,7 +30,7 @@ export async function runSuite(deps: EvalDeps, suite: EvalSuite): Promise<EvalRe
   const agents = await configurationAgents(client, suite);
   const id = newId();
   const sessions = planRuns(suite, newId);
-  let record: EvalRecord = { id, suite, status: 'running', startedAt: now(), sessions, runs: [], forks: [] };
+  let record: EvalRecord = { id, suite, status: 'running', startedAt: now(), sessions, runs: [], forks: [], trajectories: [] };
   await records.put(record);
   try {
     const tasks = new Map(suite.tasks.map((task) => [task.name, task]));
@@ -38,7 +39,7 @@ export async function runSuite(deps: EvalDeps, suite: EvalSuite): Promise<EvalRe
       deps.onRun?.(run);
       return run;
     });
-    record = { ...record, runs };
+    record = { ...record, runs, trajectories: taskTrajectories(await inPool(runs, suite.concurrency, async (run) => ({ run, events: await client.events(run.sessionId) }))) };
     if (suite.counterfactual) record.forks = await counterfactualForks({ client, newId, waitMs: suite.sessionTimeoutMs, concurrency: suite.concurrency }, runs, tasks, suite.counterfactual.repeats);
     record = { ...record, status: 'finished', finishedAt: now() };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -232,4 +232,20 @@ describe('signalbox eval: counterfactual scoring of interventions', () => {
       agent: { supervision: { repetition: { action: 'abort', enabled: false } } },
     });
   });
+});
+
+describe('deploy/evals/loops.yaml, the suite the README runs', () => {
+  it('runs on the scripted model, and its numbers come out as its agents are written', async () => {
+    const suite = parseSuite(readFileSync('deploy/evals/loops.yaml', 'utf8'));
+    const record = await runSuite({ client: runtime.client }, { ...suite, repeats: 1 });
+    const reports = Object.fromEntries(configurationReports(suite.configurations.map((configuration) => configuration.name), record.runs).map((report) => [report.configuration, report.successRate]));
+    // The persistent reader answers unless the detector stops it; the stuck one never answers.
+    expect(reports).toEqual({ 'persistent-abort': 0, 'persistent-nudge': 1, 'persistent-off': 1, 'stuck-abort': 0, 'stuck-off': 0 });
+    const scores = Object.fromEntries(counterfactualScores(record.runs, record.forks).map((score) => [`${score.detector}/${score.action}`, score]));
+    // The gate pauses both readers at the third read: a success lost for the persistent one, turns saved for the stuck one.
+    expect(scores['repetition/gate_pause']).toMatchObject({ interventions: 2, forks: 2, helped: 0, hurt: 1, bothFailed: 1, meanRecoverySteps: 0 });
+    expect(scores['repetition/gate_pause']?.meanFailureSteps).toBeGreaterThan(0);
+    // Blocking the third read and going on changes nothing for the persistent reader.
+    expect(scores['repetition/gate_block']).toMatchObject({ interventions: 1, forks: 1, helped: 0, hurt: 0, bothSucceeded: 1 });
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findingsIn, formatEvalRecord, parseLabelledTrajectories, parseSuite, runSuite, spanQuality, spanQualityTable, type LabelledTrajectory, type RunResult } from '@signalbox/evals';
+import { EvalRecords, findingsIn, formatEvalRecord, htmlReport, parseLabelledTrajectories, parseSuite, runSuite, spanQuality, spanQualityTable, type EvalRecord, type LabelledTrajectory, type RunResult } from '@signalbox/evals';
 import { SupervisionConfig } from '@signalbox/events';
 import { z } from 'zod';
 import { withClient, type GlobalOptions } from './connection.ts';
@@ -8,6 +8,8 @@ import { withClient, type GlobalOptions } from './connection.ts';
 export interface EvalFlags {
   trajectories?: string;
   supervision?: string;
+  html?: string;
+  record?: string;
 }
 
 /** The largest suite or trajectory file read. */
@@ -21,13 +23,28 @@ const maxFileBytes = 64 * 1024 * 1024;
  */
 export async function evalCommand(options: GlobalOptions, file: string | undefined, flags: EvalFlags): Promise<void> {
   if (flags.trajectories !== undefined) return scoreTrajectories(options, flags.trajectories, flags.supervision);
-  if (file === undefined) throw new Error('name a suite file, or --trajectories <file or folder>');
+  if (flags.record !== undefined) return showRecord(options, flags.record, flags.html);
+  if (file === undefined) throw new Error('name a suite file, or --record <id>, or --trajectories <file or folder>');
   const suite = parseSuite(await readBounded(file));
   await withClient(options, async (client) => {
     const onRun = options.json ? undefined : (run: RunResult) => process.stderr.write(`${runLine(run)}\n`);
-    const record = await runSuite({ client, ...(onRun ? { onRun } : {}) }, suite);
-    console.log(options.json ? JSON.stringify(record, null, 2) : formatEvalRecord(record));
+    await present(options, await runSuite({ client, ...(onRun ? { onRun } : {}) }, suite), flags.html);
   });
+}
+
+/** A stored run of an eval, printed (and written as HTML) again. */
+async function showRecord(options: GlobalOptions, id: string, html: string | undefined): Promise<void> {
+  await withClient(options, async (client) => {
+    const record = await (await EvalRecords.open(client.nc, client.names)).get(id);
+    if (!record) throw new Error(`no eval run ${id} (or it does not validate)`);
+    await present(options, record, html);
+  }, 'must-exist');
+}
+
+async function present(options: GlobalOptions, record: EvalRecord, html: string | undefined): Promise<void> {
+  if (html !== undefined) await writeFile(html, htmlReport(record));
+  console.log(options.json ? JSON.stringify(record, null, 2) : formatEvalRecord(record));
+  if (html !== undefined && !options.json) console.log(`\nreport: ${html}`);
 }
 
 /** Precision and recall of each detector on the labelled trajectories in a file, or in a folder's .json and .jsonl files. */

@@ -329,6 +329,8 @@ program
   .command('eval')
   .description('run a suite: every task under every configuration as tagged sessions, then success with its 95% interval, grade, cost, steps, duration, interventions and approvals per configuration')
   .argument('[suite]', 'the suite file (YAML or JSON): tasks, configurations, repeats; see docs/evals.md')
+  .option('--html <file>', 'also write the report as one self-contained HTML file (tables, success against cost, intervention timing)')
+  .option('--record <id>', 'instead of running a suite: show a stored run of an eval again')
   .option('--trajectories <path>', 'instead: score the detectors on labelled trajectories (a file, or a folder of .json/.jsonl; docs/labelled-trajectories.md), offline')
   .option('--supervision <json>', "with --trajectories: the detectors' settings, as an agent's supervision field")
   .option('--json', 'print the stored record (or the scores) as JSON')

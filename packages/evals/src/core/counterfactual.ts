@@ -21,9 +21,10 @@ export function supervisionWithout(supervision: SupervisionConfig | undefined, d
   return { ...config, detectors: { ...config.detectors, [detector]: { ...config.detectors?.[detector], enabled: false } } };
 }
 
-/** What the run had spent before event `n`: the fork's prefix, the same for it and for the run. */
-export function costBefore(events: readonly SessionEvent[], n: number): number {
-  return totalsOf(events.filter((event) => event.n < n)).costUsd;
+/** What the run had spent, and the model turns it had taken, before event `n`: the fork's prefix, the same for it and for the run. */
+export function spentBefore(events: readonly SessionEvent[], n: number): { costUsd: number; steps: number } {
+  const { costUsd, steps } = totalsOf(events.filter((event) => event.n < n));
+  return { costUsd, steps };
 }
 
 /** Per detector and action: what its interventions changed, by the runs forked without it. */
@@ -42,6 +43,9 @@ export interface CounterfactualScore {
   meanRecoveryCostUsd: number;
   /** What the forks that failed spent from the fork point on: the failure the intervention avoided. Undefined when none failed. */
   meanFailureCostUsd: number | undefined;
+  /** The same in model turns: a scripted model's calls cost nothing, its steps still count. */
+  meanRecoverySteps: number;
+  meanFailureSteps: number | undefined;
   /** From the first evidence to the intervention, over the interventions that name theirs. */
   meanStepsToIntervene: number | undefined;
   meanSecondsToIntervene: number | undefined;
@@ -73,6 +77,8 @@ export function counterfactualScores(runs: readonly RunResult[], forks: readonly
       bothFailed: paired.filter(({ run, fork }) => !run.success && !fork.success).length,
       meanRecoveryCostUsd: mean(paired.map(({ run, fork }) => run.costUsd - fork.costAtForkUsd)),
       meanFailureCostUsd: failedForks.length === 0 ? undefined : mean(failedForks.map(({ fork }) => fork.costUsd - fork.costAtForkUsd)),
+      meanRecoverySteps: mean(paired.map(({ run, fork }) => run.steps - fork.stepsAtFork)),
+      meanFailureSteps: failedForks.length === 0 ? undefined : mean(failedForks.map(({ fork }) => fork.steps - fork.stepsAtFork)),
       meanStepsToIntervene: timings.length === 0 ? undefined : mean(timings.map((timing) => timing.steps)),
       meanSecondsToIntervene: timings.length === 0 ? undefined : mean(timings.map((timing) => timing.seconds)),
     };

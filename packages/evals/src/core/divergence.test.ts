@@ -57,3 +57,22 @@ describe('where successful and failed runs of a task part', () => {
     expect(described({ type: 'tool.requested', data: { callId: 'c', tool: 'x.y', input: { text: 'z'.repeat(500) }, idempotencyKey: 'k' } }).length).toBeLessThan(90);
   });
 });
+
+describe('runs of two configurations', () => {
+  it('do not part on their agents’ names', () => {
+    const named = (name: string) =>
+      recovered().map((event) =>
+        event.type === 'session.created' ? { ...event, data: { ...event.data, agent: { ...event.data.agent, name } } } : event.type === 'model.responded' ? { ...event, data: { ...event.data, content: [{ type: 'text' as const, text: `I am ${name}` }, ...event.data.content] } } : event,
+      );
+    const [task] = taskTrajectories([{ run: run({ success: true }), events: named('eval-x-on') }, { run: run({ success: false }), events: named('eval-x-off') }]);
+    expect(task?.divergences).toEqual([{ step: 4, succeeded: 'the same events', failed: 'the same events', pairs: 1 }]);
+  });
+});
+
+describe('runs that wrote the same files', () => {
+  it('do not part on the installation’s workspace revisions', () => {
+    const wrote = (revision: number) => stored(script().call({ tool: 'workspace.write', input: { path: 'a.md' }, output: `wrote 3 bytes to a.md, now at revision ${revision}`, revision }).final('done').events);
+    const [task] = taskTrajectories([{ run: run({ success: true }), events: wrote(28) }, { run: run({ success: false }), events: wrote(25) }]);
+    expect(task?.divergences).toEqual([{ step: 2, succeeded: 'the same events', failed: 'the same events', pairs: 1 }]);
+  });
+});

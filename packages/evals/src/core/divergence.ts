@@ -25,8 +25,8 @@ export interface RunLog {
 /**
  * For each task, every successful run set against every failed one (up to `maxPairs`), each pair's
  * first divergence as `diffSessions` finds it, counted by what each side did there. Logs are compared
- * from their second event: `session.created` differs between any two runs of an eval (agent per
- * configuration, tags per repeat), which says nothing about the trajectory.
+ * from their second event, with the agent's name blanked: `session.created` differs between any two
+ * runs of an eval (agent per configuration, tags per repeat), which says nothing about the trajectory.
  */
 export function taskTrajectories(logs: readonly RunLog[], maxPairs = 200): TaskTrajectories[] {
   const tasks = [...new Set(logs.map(({ run }) => run.task))];
@@ -51,10 +51,35 @@ export function taskTrajectories(logs: readonly RunLog[], maxPairs = 200): TaskT
 }
 
 function partingOf(success: readonly SessionEvent[], failure: readonly SessionEvent[]): Omit<DivergencePoint, 'pairs'> {
-  const { divergence } = diffSessions(success.slice(1), failure.slice(1));
+  const { divergence } = diffSessions(anonymised(success).slice(1), anonymised(failure).slice(1));
   if (!divergence) return { step: steps(success, success.length), succeeded: 'the same events', failed: 'the same events' };
   const n = divergence.n + 1;
   return { step: steps(success, n), succeeded: described(divergence.a), failed: described(divergence.b) };
+}
+
+/**
+ * The log as any run of the same steps would have it: its agent's name blanked (each configuration
+ * runs as an agent of its own, whose name the log repeats: a permission's policy, say), its
+ * workspace revisions (the installation's sequence numbers, different in every run) numbered in the
+ * order the run met them, and its model requests' digests left out. Two runs must not part on these.
+ */
+function anonymised(events: readonly SessionEvent[]): SessionEvent[] {
+  const created = events[0];
+  const name = created?.type === 'session.created' ? created.data.agent.name : undefined;
+  const revisions = new Map<number, number>();
+  for (const event of events) {
+    if (event.type === 'tool.completed' && event.data.workspaceRevision !== undefined && !revisions.has(event.data.workspaceRevision)) revisions.set(event.data.workspaceRevision, revisions.size + 1);
+  }
+  const ordinal = (revision: string) => String(revisions.get(Number(revision)) ?? revision);
+  return events.map((event) => {
+    let json = JSON.stringify(event.data);
+    if (name) json = json.replaceAll(name, '<agent>');
+    json = json.replace(/("workspaceRevision":|revision )(\d+)/g, (_match, before: string, revision: string) => `${before}${ordinal(revision)}`);
+    const data = JSON.parse(json) as Record<string, unknown>;
+    // A request's digest hashes what the earlier events hold, run-specific numbers and all: those events are compared already.
+    if (event.type === 'model.requested') data['digest'] = '';
+    return { ...event, data } as SessionEvent;
+  });
 }
 
 const steps = (events: readonly SessionEvent[], before: number) => events.filter((event) => event.n < before && event.type === 'model.responded').length;

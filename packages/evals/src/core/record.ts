@@ -33,7 +33,7 @@ export const RunRecord = z.object({
 export type RunRecord = z.infer<typeof RunRecord>;
 
 /** A fork of a run just before one of its interventions, with that intervention's detector off. */
-export const ForkRecord = RunRecord.extend({ forkOf: z.string(), interventionN: z.number().int().positive(), costAtForkUsd: z.number() });
+export const ForkRecord = RunRecord.extend({ forkOf: z.string(), interventionN: z.number().int().positive(), costAtForkUsd: z.number(), stepsAtFork: z.number().int().nonnegative() });
 export type ForkRecord = z.infer<typeof ForkRecord>;
 
 /** Where a task's successful and failed runs part (divergence.ts). */

@@ -23,7 +23,7 @@ describe('a configuration’s report', () => {
 
   it('prints as a table, one row a configuration', () => {
     const table = configurationTable(configurationReports(['on', 'off'], runs)).split('\n');
-    expect(table[0]).toMatch(/^configuration\s+runs\s+success\s+95% CI\s+grade\s+cost\s+steps\s+duration\s+interventions\s+approvals$/);
+    expect(table[0]).toMatch(/^configuration\s+runs\s+success\s+95% CI\s+grade\s+cost a run\s+steps\s+duration\s+interventions\s+approvals$/);
     expect(table[2]).toMatch(/^on\s+2\s+50%\s+9%-91%\s+0\.75\s+\$0\.2000\s+6\.0\s+3\.00s\s+1\s+1$/);
     expect(table[3]).toMatch(/^off\s+1\s+0%\s+0%-79%\s+-\s+\$0\.5000/);
   });

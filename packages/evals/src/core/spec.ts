@@ -23,7 +23,7 @@ export function run(fields: Partial<RunResult> = {}): RunResult {
 
 /** A fork of run `forkOf` at its intervention `interventionN`. */
 export function fork(forkOf: string, interventionN: number, fields: Partial<ForkRecord> = {}): ForkRecord {
-  return { ...run({ sessionId: `${forkOf}-fork` }), forkOf, interventionN, costAtForkUsd: 0, ...fields };
+  return { ...run({ sessionId: `${forkOf}-fork` }), forkOf, interventionN, costAtForkUsd: 0, stepsAtFork: 0, ...fields };
 }
 
 /** A nudge by `detector` at event `n`. */

@@ -17,9 +17,11 @@ export function formatEvalRecord(record: EvalRecord): string {
   return parts.join('\n');
 }
 
-export function configurationTable(reports: readonly ConfigurationReport[]): string {
-  const header = ['configuration', 'runs', 'success', '95% CI', 'grade', 'cost', 'steps', 'duration', 'interventions', 'approvals'];
-  const rows = reports.map((report) => [
+/** The configuration table's header and cells, shared by the terminal's table and the HTML report's. */
+export const configurationHeader = ['configuration', 'runs', 'success', '95% CI', 'grade', 'cost a run', 'steps', 'duration', 'interventions', 'approvals'];
+
+export function configurationCells(report: ConfigurationReport): string[] {
+  return [
     report.configuration,
     String(report.runs),
     percent(report.successRate),
@@ -30,14 +32,18 @@ export function configurationTable(reports: readonly ConfigurationReport[]): str
     seconds(report.meanDurationMs),
     String(report.interventions),
     String(report.approvals),
-  ]);
-  return textTable(header, rows);
+  ];
 }
 
-export function counterfactualTable(scores: readonly CounterfactualScore[]): string {
-  if (scores.length === 0) return '(no interventions)';
-  const header = ['detector/action', 'interventions', 'forks', 'helped', 'hurt', 'both ok', 'both failed', 'recovery cost', 'failure cost', 'steps to act', 'seconds to act'];
-  const rows = scores.map((score) => [
+export function configurationTable(reports: readonly ConfigurationReport[]): string {
+  return textTable(configurationHeader, reports.map(configurationCells));
+}
+
+/** The counterfactual table's header and cells, shared by the terminal's table and the HTML report's. */
+export const counterfactualHeader = ['detector/action', 'interventions', 'forks', 'helped', 'hurt', 'both ok', 'both failed', 'recovery cost', 'failure cost', 'turns to act', 'seconds to act'];
+
+export function counterfactualCells(score: CounterfactualScore): string[] {
+  return [
     `${score.detector}/${score.action}`,
     String(score.interventions),
     String(score.forks),
@@ -45,19 +51,29 @@ export function counterfactualTable(scores: readonly CounterfactualScore[]): str
     String(score.hurt),
     String(score.bothSucceeded),
     String(score.bothFailed),
-    dollars(score.meanRecoveryCostUsd),
-    score.meanFailureCostUsd === undefined ? '-' : dollars(score.meanFailureCostUsd),
+    `${dollars(score.meanRecoveryCostUsd)} (${score.meanRecoverySteps.toFixed(1)} turns)`,
+    score.meanFailureCostUsd === undefined ? '-' : `${dollars(score.meanFailureCostUsd)} (${(score.meanFailureSteps ?? 0).toFixed(1)} turns)`,
     score.meanStepsToIntervene === undefined ? '-' : score.meanStepsToIntervene.toFixed(1),
     score.meanSecondsToIntervene === undefined ? '-' : score.meanSecondsToIntervene.toFixed(2),
-  ]);
-  return textTable(header, rows);
+  ];
 }
 
-const ratio = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(2));
+export function counterfactualTable(scores: readonly CounterfactualScore[]): string {
+  if (scores.length === 0) return '(no interventions)';
+  return textTable(counterfactualHeader, scores.map(counterfactualCells));
+}
+
+export const ratio = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(2));
+
+/** The outcome-quality table's header and cells, shared by the terminal's table and the HTML report's. */
+export const outcomeQualityHeader = ['detector', 'fired on failures', 'fired on successes', 'failed runs', 'precision', 'recall'];
+
+export function outcomeQualityCells(score: OutcomeQuality): string[] {
+  return [score.detector, String(score.firedOnFailures), String(score.firedOnSuccesses), String(score.failures), ratio(score.precision), ratio(score.recall)];
+}
 
 export function outcomeQualityTable(scores: readonly OutcomeQuality[]): string {
-  const header = ['detector', 'fired on failures', 'fired on successes', 'failures', 'precision', 'recall'];
-  return textTable(header, scores.map((score) => [score.detector, String(score.firedOnFailures), String(score.firedOnSuccesses), String(score.failures), ratio(score.precision), ratio(score.recall)]));
+  return textTable(outcomeQualityHeader, scores.map(outcomeQualityCells));
 }
 
 export function spanQualityTable(scores: readonly SpanQuality[]): string {

@@ -1,5 +1,5 @@
 import type { SignalboxClient } from '@signalbox/client';
-import { costBefore, supervisionWithout } from '../core/counterfactual.ts';
+import { spentBefore, supervisionWithout } from '../core/counterfactual.ts';
 import type { ForkRecord } from '../core/record.ts';
 import { runResult, type RunResult } from '../core/run-outcome.ts';
 import type { EvalTask } from '../core/suite.ts';
@@ -28,6 +28,7 @@ export async function counterfactualForks(deps: ForkDeps, runs: readonly RunResu
     const forkEvents = await eventsUntilEnded(client, forkId, deps.waitMs);
     const task = tasks.get(run.task) ?? { checks: [] };
     const result = runResult({ task: run.task, configuration: run.configuration, repeat }, forkId, forkEvents, task);
-    return { ...result, forkOf: run.sessionId, interventionN: n, costAtForkUsd: costBefore(events, n) };
+    const spent = spentBefore(events, n);
+    return { ...result, forkOf: run.sessionId, interventionN: n, costAtForkUsd: spent.costUsd, stepsAtFork: spent.steps };
   });
 }

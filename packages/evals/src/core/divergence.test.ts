@@ -76,3 +76,11 @@ describe('runs that wrote the same files', () => {
     expect(task?.divergences).toEqual([{ step: 2, succeeded: 'the same events', failed: 'the same events', pairs: 1 }]);
   });
 });
+
+describe('replies that differ only in what they cost', () => {
+  it('do not part: tokens and cost count the request, whose differences are compared where they arise', () => {
+    const costing = (inputTokens: number) => recovered().map((event) => (event.type === 'model.responded' ? { ...event, data: { ...event.data, usage: { ...event.data.usage, inputTokens }, costUsd: inputTokens / 1_000 } } : event));
+    const [task] = taskTrajectories([{ run: run({ success: true }), events: costing(100) }, { run: run({ success: false }), events: costing(101) }]);
+    expect(task?.divergences).toEqual([{ step: 4, succeeded: 'the same events', failed: 'the same events', pairs: 1 }]);
+  });
+});

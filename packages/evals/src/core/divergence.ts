@@ -61,7 +61,8 @@ function partingOf(success: readonly SessionEvent[], failure: readonly SessionEv
  * The log as any run of the same steps would have it: its agent's name blanked (each configuration
  * runs as an agent of its own, whose name the log repeats: a permission's policy, say), its
  * workspace revisions (the installation's sequence numbers, different in every run) numbered in the
- * order the run met them, and its model requests' digests left out. Two runs must not part on these.
+ * order the run met them, its model requests' digests and its replies' tokens and cost left out. Two
+ * runs must not part on these.
  */
 function anonymised(events: readonly SessionEvent[]): SessionEvent[] {
   const created = events[0];
@@ -76,8 +77,10 @@ function anonymised(events: readonly SessionEvent[]): SessionEvent[] {
     if (name) json = json.replaceAll(name, '<agent>');
     json = json.replace(/("workspaceRevision":|revision )(\d+)/g, (_match, before: string, revision: string) => `${before}${ordinal(revision)}`);
     const data = JSON.parse(json) as Record<string, unknown>;
-    // A request's digest hashes what the earlier events hold, run-specific numbers and all: those events are compared already.
+    // A request's digest hashes what the earlier events hold, run-specific numbers and all, and a reply's
+    // tokens and cost count them: those events are compared already, and the reply's content is.
     if (event.type === 'model.requested') data['digest'] = '';
+    if (event.type === 'model.responded') Object.assign(data, { usage: undefined, costUsd: undefined });
     return { ...event, data } as SessionEvent;
   });
 }

@@ -98,7 +98,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/session/src/**/*.ts', 'packages/policy/src/**/*.ts', 'packages/supervision/src/**/*.ts', 'services/*/src/core/**/*.ts', 'templates/*/src/core/**/*.ts'],
+    files: ['packages/session/src/**/*.ts', 'packages/policy/src/**/*.ts', 'packages/supervision/src/**/*.ts', 'packages/evals/src/core/**/*.ts', 'services/*/src/core/**/*.ts', 'templates/*/src/core/**/*.ts'],
     ignores: tests,
     rules: {
       'no-restricted-imports': ['error', { paths: [eventStoreImport], patterns: [deepImports, serviceImports, ioImports] }],

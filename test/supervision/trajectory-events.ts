@@ -67,7 +67,8 @@ function inputOf(step: TrajectoryStep): Record<string, unknown> {
   return { command: step.input };
 }
 
-function writes(step: TrajectoryStep): boolean {
+/** Whether a step changed state, by the labels' rule: a successful write, or a shell command that changes files. */
+export function writes(step: TrajectoryStep): boolean {
   if (step.error) return false;
   return writingTools.test(step.tool) || (/^(bash|Bash)$/.test(step.tool) && writingCommand.test(step.input.split('\n')[0] ?? ''));
 }

@@ -5,6 +5,7 @@ import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DeleteFlags } from './delete-commands.ts';
 import type { DreamFlags } from './dream-command.ts';
+import type { EvalFlags } from './eval-command.ts';
 import type { ActorFlags } from './memory-commands.ts';
 import type { DoctorFlags } from './doctor.ts';
 import type { ForkFlags } from './fork-commands.ts';
@@ -323,6 +324,17 @@ program
   .argument('<b>', 'the session id to compare it with (a fork of it, say)')
   .option('--json', 'print JSON')
   .action(async (a: string, b: string, _options, command: Command) => (await import('./fork-commands.ts')).diffCommand(globals(command), a, b));
+
+program
+  .command('eval')
+  .description('run a suite: every task under every configuration as tagged sessions, then success with its 95% interval, grade, cost, steps, duration, interventions and approvals per configuration')
+  .argument('[suite]', 'the suite file (YAML or JSON): tasks, configurations, repeats; see docs/evals.md')
+  .option('--html <file>', 'also write the report as one self-contained HTML file (tables, success against cost, intervention timing)')
+  .option('--record <id>', 'instead of running a suite: show a stored run of an eval again')
+  .option('--trajectories <path>', 'instead: score the detectors on labelled trajectories (a file, or a folder of .json/.jsonl; docs/labelled-trajectories.md), offline')
+  .option('--supervision <json>', "with --trajectories: the detectors' settings, as an agent's supervision field")
+  .option('--json', 'print the stored record (or the scores) as JSON')
+  .action(async (file: string | undefined, flags: EvalFlags, command: Command) => (await import('./eval-command.ts')).evalCommand(globals(command), file, flags));
 
 program
   .command('regrade')

@@ -108,6 +108,13 @@ export class SignalboxClient {
     return agent;
   }
 
+  /** The stored agent definition `name`, or undefined when there is none (or it no longer validates). */
+  async agent(name: string): Promise<AgentDefinition | undefined> {
+    const entry = await (await this.#bucket(this.names.buckets.agents)).get(name);
+    const parsed = entry?.operation === 'PUT' ? AgentDefinition.safeParse(jsonOrUndefined(entry)) : undefined;
+    return parsed?.success ? parsed.data : undefined;
+  }
+
   /**
    * Validates a policy and stores it in the policies bucket under its name; resolves to its name and
    * new version (the key's revision). A `version` given in it is ignored: see `putPolicy`.
@@ -198,7 +205,8 @@ export class SignalboxClient {
     const forkId = options.sessionId ?? ulid();
     const from = { sessionId, n: options.at, ...(options.hermetic ? { hermetic: true } : {}) };
     const request: ForkRequest = { type: 'fork', sessionId: forkId, from, ...(edit ? { edit } : {}) };
-    if (options.model !== undefined || options.system !== undefined) request.agent = { model: options.model, system: options.system };
+    const { model, system, supervision } = options;
+    if (model !== undefined || system !== undefined || supervision !== undefined) request.agent = { model, system, supervision };
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
     await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
     return forkId;

@@ -1,4 +1,4 @@
-import { isToolOutcome, toolOutcomeEvent, toolResultOf, type NewEvent, type SessionEvent } from '@signalbox/events';
+import { isToolOutcome, toolOutcomeEvent, toolResultOf, type NewEvent, type SessionEvent, type SupervisionConfig } from '@signalbox/events';
 
 /** How to fork a session: where, with which agent changes, and an optional edit of event `at`. */
 export interface ForkOptions {
@@ -8,6 +8,8 @@ export interface ForkOptions {
   model?: string;
   /** Another system prompt for the fork's agent. */
   system?: string;
+  /** Other supervision for the fork's agent, whole (`false`: none): an eval turns a detector off to see what its intervention changed. */
+  supervision?: SupervisionConfig;
   /** Event `at` (a tool result) is recorded as a tool.completed with this output. */
   toolOutput?: string;
   /** Event `at` (a model reply) is recorded as this text, ending the turn. */

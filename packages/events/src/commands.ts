@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ForkOrigin, NewEventSchema, WholeOutput, WorkspaceRevision } from './catalogue.ts';
 import { ModelName, SessionId, ToolName } from './ids.ts';
+import { SupervisionConfig } from './supervision-config.ts';
 import { JsonData } from './json-data.ts';
 import { JudgementCommand } from './judge.ts';
 import { GradeCommand } from './outcome.ts';
@@ -74,8 +75,8 @@ export const ForkRequest = z.object({
   from: ForkOrigin,
   /** Event `from.n` as the fork has it, when the fork changes it (type and data). */
   edit: NewEventSchema.optional(),
-  /** Agent fields the fork changes. */
-  agent: z.object({ model: ModelName.optional(), system: z.string().optional() }).optional(),
+  /** Agent fields the fork changes (`supervision` whole: an eval's counterfactual turns one detector off in it). */
+  agent: z.object({ model: ModelName.optional(), system: z.string().optional(), supervision: SupervisionConfig.optional() }).optional(),
 });
 export type ForkRequest = z.infer<typeof ForkRequest>;
 

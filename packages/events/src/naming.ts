@@ -38,6 +38,8 @@ export interface Naming {
     references: string;
     /** The gateway's bearer tokens, by the sha256 of their secret: names and scopes, never a secret. */
     apiTokens: string;
+    /** Runs of `signalbox eval`, by id: each with its suite and every session it started. */
+    evals: string;
   };
   /**
    * `workspace`: the contents of workspace files, by sha256 (what each path holds is in the workspace
@@ -181,6 +183,7 @@ export function naming(prefix = 'sbx'): Naming {
       subscribers: `${prefix}-subscribers`,
       references: `${prefix}-references`,
       apiTokens: `${prefix}-api-tokens`,
+      evals: `${prefix}-evals`,
     },
     objectStores: { workspace: `${prefix}-workspace`, toolOutputs: `${prefix}-tool-outputs`, deadLetters: `${prefix}-dead-letters` },
     subjects: {

@@ -1,4 +1,4 @@
-import { toolOutcomeEvent, type AgentDefinition, type DelegatingSession, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type OutputSchema, type Policy, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
+import { toolOutcomeEvent, type AgentDefinition, type DelegatingSession, type GateVerdict, type Budget, type BudgetLimits, type ForkOrigin, type ModelResponse, type NewEvent, type OutcomeSettings, type OutputSchema, type Policy, type SupervisionConfig, type ToolDefinition, type ToolResult, type Usage } from '@signalbox/events';
 import { isHeld, recordApproval, type ApprovalDecision } from './approvals.ts';
 import { deciderVersion } from './decider-version.ts';
 import { close, interrupt, receiveMessage, type Close, type Interrupt, type UserMessage } from './conversations.ts';
@@ -76,7 +76,7 @@ export type SessionCommand =
       correlationId: string;
       from: ForkOrigin;
       prefix: NewEvent[];
-      agent?: { model?: string | undefined; system?: string | undefined } | undefined;
+      agent?: { model?: string | undefined; system?: string | undefined; supervision?: SupervisionConfig | undefined } | undefined;
       /** Set only by replay, as for StartSession: a fork is a new session, under the running code's version. */
       deciderVersion?: number;
     }

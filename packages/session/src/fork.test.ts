@@ -82,6 +82,12 @@ describe('forking a session', () => {
     expect(call?.type === 'CallModel' && call.request).toMatchObject({ model: 'claude-x', system: 'Be thorough.' });
   });
 
+  it('gives the fork other supervision, whole, as an eval turns a detector off to see what its intervention changed', () => {
+    given([])
+      .when(forkOf([created], { agent: { supervision: { repetition: { enabled: false }, ladder: ['abort'] } } }))
+      .then([{ type: 'session.created', data: { agent: { name: 'reader', supervision: { repetition: { enabled: false }, ladder: ['abort'] } } } }, { type: 'model.requested' }], [{ type: 'CallModel' }]);
+  });
+
   it('has the permission broker check the tool calls a prefix leaves outstanding, as a new session checks every call', () => {
     given([])
       .when(forkOf(original.slice(0, 4)))

@@ -175,6 +175,7 @@ const bucketSettings: Record<keyof Naming['buckets'], { history: number; ttl?: n
   subscribers: { history: 1, ttl: subscriberEntryTtlMs },
   references: { history: 1 },
   apiTokens: { history: 1 },
+  evals: { history: 1 },
 };
 
 async function ensureStream(jsm: JetStreamManager, config: NamedStreamConfig, names: Naming): Promise<void> {

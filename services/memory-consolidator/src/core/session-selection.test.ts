@@ -20,4 +20,12 @@ describe('the sessions a consolidation reads', () => {
     expect(exclusionOf({ metadata: { team: 'dev' } }, { team: 'ops' })).toBe('its metadata has no team=ops');
     expect(exclusionOf({}, { team: 'ops' })).toBe('its metadata has no team=ops');
   });
+
+  it('pass over a session an eval ran, unless its suite asked to feed memory or the store reads by the eval tag', () => {
+    const tagged = { eval: 'e1', 'eval.task': 'notes' };
+    expect(exclusionOf({ metadata: tagged }, undefined)).toBe('it ran in eval e1, which did not ask to feed memory');
+    expect(exclusionOf({ metadata: { ...tagged, 'eval.memory': 'feed' } }, undefined)).toBeUndefined();
+    expect(exclusionOf({ metadata: tagged }, { eval: 'e1' })).toBeUndefined();
+    expect(exclusionOf({ metadata: tagged }, { eval: 'e2' })).toBe('its metadata has no eval=e2');
+  });
 });

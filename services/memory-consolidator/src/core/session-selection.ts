@@ -14,9 +14,15 @@ export function candidateSessions(rows: readonly SessionIndexEntry[], agents: re
     .sort((a, b) => b.updatedAt - a.updatedAt || a.sessionId.localeCompare(b.sessionId));
 }
 
-/** Why a session must not be read, from its `session.created`: its task opted out, or its metadata lacks a value the store reads by. */
+/**
+ * Why a session must not be read, from its `session.created`: its task opted out, it ran in an eval
+ * (tagged `eval`; its suite did not set `feedMemory`, and the store does not read by the tag), or its
+ * metadata lacks a value the store reads by.
+ */
 export function exclusionOf(created: Pick<EventData<'session.created'>, 'memory' | 'metadata'>, metadata: Readonly<Record<string, string>> | undefined): string | undefined {
   if (created.memory === false) return 'its task said memory: false';
+  const evalId = created.metadata?.['eval'];
+  if (evalId !== undefined && created.metadata?.['eval.memory'] !== 'feed' && metadata?.['eval'] === undefined) return `it ran in eval ${evalId}, which did not ask to feed memory`;
   for (const [key, value] of Object.entries(metadata ?? {})) {
     if (created.metadata?.[key] !== value) return `its metadata has no ${key}=${value}`;
   }

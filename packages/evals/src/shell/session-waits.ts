@@ -1,0 +1,27 @@
+import type { SignalboxClient } from '@signalbox/client';
+import type { SessionEvent } from '@signalbox/events';
+import { hasEnded } from '../core/run-outcome.ts';
+
+/** The session's events until it completes or pauses, or until `timeoutMs` has passed. */
+export async function eventsUntilEnded(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
+  const events: SessionEvent[] = [];
+  for await (const event of client.follow(sessionId, AbortSignal.timeout(timeoutMs))) {
+    events.push(event);
+    if (hasEnded(events)) break;
+  }
+  return events;
+}
+
+/** `work` over the items, at most `concurrency` at once, the results in the items' order. */
+export async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -50,6 +50,8 @@ beforeAll(async () => {
       { name: 'teacher', model: 'scripted', script: [{ final: 'LEARNED: Invoices go out on the first of the month.' }] },
       { name: 'student', model: 'openai/recorder', system: 'You answer billing questions.', memory: { store: 'lessons' } },
       { name: 'rambler', model: 'scripted', memory: { store: 'ops' }, script: [{ tool: 'memory.write', input: { text: 'x'.repeat(5_000) } }, { final: 'Done.' }] },
+      { name: 'pinned', model: 'openai/recorder', system: 'You deploy services.', memory: { store: 'releases', load: 5, version: 1 } },
+      { name: 'unpinnable', model: 'openai/recorder', system: 'You deploy services.', memory: { store: 'releases', load: 5, version: 7 } },
     ],
   });
   memory = await MemoryStore.open(runtime.nc, runtime.host.names);
@@ -137,5 +139,25 @@ describe('memory consolidated from finished sessions', () => {
     const events = await runtime.completedSession('student-1');
     expect(loadedOf(events)).toMatchObject({ data: { store: 'lessons', version: head?.version } });
     expect(requests.at(-1)?.system).toContain('Invoices go out on the first of the month.');
+  });
+});
+
+describe('a memory version pinned by an agent', () => {
+  it('loads the version its agent pins rather than the head, and says so of a version the store does not have', async () => {
+    await memory.define({ name: 'releases', agents: ['pinned', 'unpinnable'], promotion: 'review' });
+    const author = (event: number) => ({ kind: 'session' as const, sessionId: 'release-notes', event });
+    const draft = (text: string, event: number) => ({ text, confidence: 0.9, scope: 'team' as const, evidence: [{ sessionId: 'release-notes', events: [event] }] });
+    await memory.write('releases', { id: 'm-00000000000000a1', draft: draft('Release trains leave on Tuesdays.', 1), author: author(1) }, Date.now());
+    await memory.write('releases', { id: 'm-00000000000000a2', draft: draft('Release trains leave on Thursdays now.', 2), author: author(2) }, Date.now());
+    expect((await memory.head('releases'))?.version).toBe(2);
+
+    await runtime.client.submit('pinned', { input: 'When does the release train leave?', sessionId: 'pinned-1' });
+    expect(loadedOf(await runtime.completedSession('pinned-1'))).toMatchObject({ data: { store: 'releases', version: 1, entries: [{ text: 'Release trains leave on Tuesdays.' }] } });
+    expect(requests.at(-1)?.system).toContain('Release trains leave on Tuesdays.');
+    expect(requests.at(-1)?.system).not.toContain('Thursdays');
+
+    await runtime.client.submit('unpinnable', { input: 'When does the release train leave?', sessionId: 'unpinnable-1' });
+    expect(loadedOf(await runtime.completedSession('unpinnable-1'))).toMatchObject({ data: { store: 'releases', version: 0, entries: [], problem: 'memory store "releases" has no version 7 (signalbox memory list releases)' } });
+    expect(requests.at(-1)?.system).toBe('You deploy services.');
   });
 });

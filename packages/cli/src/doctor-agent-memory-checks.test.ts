@@ -1,6 +1,6 @@
 import type { AgentDefinition } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { agentMemoryFactsOf, agentMemoryFindings } from './doctor-agent-memory-checks.ts';
+import { agentMemoryFactsOf, agentMemoryFindings, withPinnedStates } from './doctor-agent-memory-checks.ts';
 
 const agent = (name: string, extra: Partial<AgentDefinition> = {}): AgentDefinition => ({ name, model: 'scripted', system: '', tools: [], budget: { maxSteps: 20 }, maxTokens: 4096, subagents: [], ...extra });
 
@@ -22,5 +22,15 @@ describe("doctor: agents' memory", () => {
   it('reminds that an agent with a policy of its own must allow the memory tools there', () => {
     const [finding] = agentMemoryFindings(agentMemoryFactsOf([agent('careful', { memory: { store: 'ops', load: 8 }, policy: 'strict' })], [{ name: 'ops', agents: ['careful'], promotion: 'auto' }]));
     expect(finding?.message).toMatch(/its policy strict decides memory.search and memory.write like any tool: allow them there$/);
+  });
+
+  it('warns of an agent pinned to a version its store does not have, and names the version one that exists loads', async () => {
+    const stores = [{ name: 'ops', agents: ['eval-a', 'eval-b'], promotion: 'review' as const }];
+    const facts = agentMemoryFactsOf([agent('eval-a', { memory: { store: 'ops', load: 8, version: 3 } }), agent('eval-b', { memory: { store: 'ops', load: 8, version: 9 } })], stores);
+    const stateOf = async (_store: string, version: number) => (version === 3 ? ('proposed' as const) : undefined);
+    expect(agentMemoryFindings(await withPinnedStates(facts, stateOf))).toEqual([
+      { level: 'ok', message: 'agent eval-a loads version 3 (proposed) of memory store "ops" rather than its head, and writes on top of the head' },
+      { level: 'warn', message: expect.stringMatching(/^agent eval-b pins version 9 of memory store "ops", which has no such version: .*signalbox memory list ops/) },
+    ]);
   });
 });

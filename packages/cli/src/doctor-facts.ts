@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
 import { readMcpServersFile, secretsOfServer, type RuntimeConfig } from '@signalbox/runtime';
-import { ApiTokens, partitionCountOf, permissionRefusal, readMcpStatuses, streamConfigs } from '@signalbox/store';
+import { ApiTokens, MemoryStore, partitionCountOf, permissionRefusal, readMcpStatuses, streamConfigs } from '@signalbox/store';
 import { z } from 'zod';
 import { permissionFactsOf } from './doctor-permission-facts.ts';
 import { gatedAgentsOf } from './doctor-gate-facts.ts';
 import { judgeFactsOf } from './doctor-judge-checks.ts';
 import { graderFactOf } from './doctor-grader-checks.ts';
 import { retentionFactsOf } from './doctor-retention-facts.ts';
-import { agentMemoryFactsOf } from './doctor-agent-memory-checks.ts';
+import { agentMemoryFactsOf, withPinnedStates } from './doctor-agent-memory-checks.ts';
 import { storedMemoryStores } from './doctor-memory-facts.ts';
 import { memoryFactsOf } from './doctor-memory-checks.ts';
 import { storedAgents, vaultFactsOf } from './doctor-vault-facts.ts';
@@ -200,7 +200,8 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     if (presentBuckets.has(names.buckets.memory)) {
       const stores = await storedMemoryStores(nc, names);
       facts.memory = memoryFactsOf(stores, agents.map(({ name }) => name), settings.providers ?? {});
-      facts.agentMemory = agentMemoryFactsOf(agents, stores);
+      const memoryStore = await MemoryStore.open(nc, names);
+      facts.agentMemory = await withPinnedStates(agentMemoryFactsOf(agents, stores), async (store, version) => (await memoryStore.version(store, version).catch(() => undefined))?.state);
     }
   }
   return facts;

@@ -144,6 +144,11 @@ export const MemorySettings = z.strictObject({
   store: MemoryStoreName,
   /** Entries loaded into a new session's context, the most relevant to its task first. */
   load: z.number().int().min(0).max(50).default(8),
+  /**
+   * Load and search this version of the store, not its head (promoted or not: an eval compares a proposed
+   * version with the head this way). Writes still go on top of the head.
+   */
+  version: z.number().int().min(1).optional(),
 });
 export type MemorySettings = z.infer<typeof MemorySettings>;
 

@@ -31,6 +31,13 @@ describe('loading memory at the start of a session', () => {
       .then([{ type: 'memory.loaded', data: { store: 'ops', version: 4, entries: [{ key: 'm-00000000000000aa', text: 'Staging deploys need the VPN up first.' }] } }, { type: 'model.requested' }], [{ type: 'CallModel' }]);
   });
 
+  it('asks for the version its agent pins, when it pins one (an eval comparing a proposed version with the head)', () => {
+    const pinned: AgentDefinition = { ...learner, memory: { store: 'ops', load: 3, version: 2 } };
+    given([]).when({ type: 'StartSession', sessionId: 's1', correlationId: 's1', agent: pinned, tools, input: 'Deploy billing to staging', budget: learner.budget })
+      .then([{ type: 'session.created' }], [{ type: 'LoadMemory', sessionId: 's1', agent: 'helper', store: 'ops', query: 'Deploy billing to staging', limit: 3, version: 2 }]);
+    given([created({ who: pinned })]).when(found).then([{ type: 'memory.loaded', data: { store: 'ops', version: 4 } }, { type: 'model.requested' }], [{ type: 'CallModel' }]);
+  });
+
   it('puts the loaded entries in every request, after the system prompt, as notes with their ids', () => {
     const state = fold(stored([created(), loaded])) as ActiveState;
     const { system } = planModelCall(state).request;

@@ -10,6 +10,8 @@ export const memoryFrom = 10;
 export interface MemoryUse {
   store: string;
   load: number;
+  /** The version it loads and searches, when its agent pins one; else the store's head. */
+  version?: number;
 }
 
 /** What `memory.loaded` put in the context. */
@@ -27,7 +29,7 @@ export interface MemoryLoad {
 export function memoryUseOf(data: Pick<EventData<'session.created'>, 'agent' | 'memory' | 'deciderVersion'>): MemoryUse | null {
   const settings = data.agent.memory;
   if (settings === undefined || data.memory === false || data.deciderVersion < memoryFrom) return null;
-  return { store: settings.store, load: settings.load };
+  return { store: settings.store, load: settings.load, ...(settings.version === undefined ? {} : { version: settings.version }) };
 }
 
 /** Whether the next model call waits for the session's memory: once, before the first. */
@@ -35,10 +37,10 @@ export function needsMemory(state: ActiveState): state is ActiveState & { memory
   return state.memoryUse !== null && state.memoryUse.load > 0 && state.memory === null;
 }
 
-/** The load the first model call waits for: the entries most relevant to the task, from the store's head. */
+/** The load the first model call waits for: the entries most relevant to the task, from the store's head or the version pinned. */
 export function loadMemory(state: ActiveState & { memoryUse: MemoryUse }): SessionEffect {
-  const { store, load } = state.memoryUse;
-  return { type: 'LoadMemory', sessionId: state.sessionId, agent: state.agent.name, store, query: taskText(state), limit: load };
+  const { store, load, version } = state.memoryUse;
+  return { type: 'LoadMemory', sessionId: state.sessionId, agent: state.agent.name, store, query: taskText(state), limit: load, ...(version === undefined ? {} : { version }) };
 }
 
 /** Only while the first model call waits for it: a load delivered again, or late, records nothing. */

@@ -59,10 +59,11 @@ export type SessionEffect =
    */
   | { type: 'CompactContext'; callId: string; model: string; from: number; upTo: number; previous?: string; tokensBefore: number }
   /**
-   * Load the entries of `store` most relevant to `query` for `agent`, at most `limit` (decider version 10
-   * on): they come back as `RecordMemoryLoaded`, which the session's first model call waits for.
+   * Load the entries of `store` (its head, or `version` when the agent pins one) most relevant to `query`
+   * for `agent`, at most `limit` (decider version 10 on): they come back as `RecordMemoryLoaded`, which the
+   * session's first model call waits for.
    */
-  | { type: 'LoadMemory'; sessionId: string; agent: string; store: string; query: string; limit: number }
+  | { type: 'LoadMemory'; sessionId: string; agent: string; store: string; query: string; limit: number; version?: number }
   /** Answer a memory tool's call from `store` (decider version 10 on): its result comes back as any tool's. */
   | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.search'; input: MemorySearchInput }
   | { type: 'RunMemoryTool'; sessionId: string; agent: string; store: string; callId: string; tool: 'memory.write'; input: MemoryWriteInput }

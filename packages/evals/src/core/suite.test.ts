@@ -48,5 +48,7 @@ describe('a suite file', () => {
     const noMemory = configurationAgent(suite, { ...supervised!, memory: false, policy: 'strict', model: 'anthropic/claude-x' }, base);
     expect(noMemory).toMatchObject({ policy: 'strict', model: 'anthropic/claude-x' });
     expect(noMemory).not.toHaveProperty('memory');
+    const pinned = configurationAgent(suite, { ...supervised!, memory: { store: 'notes', load: 4, version: 3 } }, base);
+    expect(pinned.memory).toEqual({ store: 'notes', load: 4, version: 3 });
   });
 });

@@ -37,7 +37,7 @@ export const EvalConfiguration = z.strictObject({
   supervision: SupervisionConfig.optional(),
   /** The grader: the agent's `outcome` replaced. */
   outcome: OutcomeSettings.optional(),
-  /** The memory store and how much of it is loaded; `false` runs without memory. */
+  /** The memory store, how much of it is loaded and, with `version`, which version rather than the head; `false` runs without memory. */
   memory: z.union([z.literal(false), MemorySettings]).optional(),
   /** The permissions: the policy that decides its tool calls. */
   policy: PolicyName.optional(),

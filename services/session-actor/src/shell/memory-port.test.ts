@@ -73,4 +73,17 @@ describe("the actor's memory port", () => {
     expect(texts).toHaveLength(2);
     expect(texts[0]).toBe('Staging deploys need a ticket.');
   });
+
+  it('loads and searches the version its agent pins, not the head, and says so of a version that does not exist', async () => {
+    const pinned = { type: 'LoadMemory' as const, sessionId: 's-pin', agent: 'scribe', store: 'ops', query: 'How do staging deploys work?', limit: 5 };
+    const loaded = await port.load({ ...pinned, version: 1 });
+    expect(loaded).toMatchObject({ type: 'RecordMemoryLoaded', store: 'ops', version: 1, entries: [{ text: 'The VPN must be up for staging.' }] });
+    expect(loaded.type === 'RecordMemoryLoaded' && loaded.entries).toHaveLength(1);
+    expect(await port.load({ ...pinned, version: 99 })).toEqual({ type: 'RecordMemoryLoaded', store: 'ops', version: 0, entries: [], problem: 'memory store "ops" has no version 99 (signalbox memory list ops)' });
+    const session = { ...writing('s-pin', 'unused'), memoryUse: { store: 'ops', load: 5, version: 1 } };
+    const search = { type: 'RunMemoryTool' as const, sessionId: 's-pin', agent: 'scribe', store: 'ops', callId: 'call_1', tool: 'memory.search' as const, input: { query: 'staging deploys', limit: 5 } };
+    const found = await port.run(session, search);
+    expect(found).toMatchObject({ result: { outcome: { status: 'completed', output: expect.stringContaining('The VPN must be up for staging.') } } });
+    expect(JSON.stringify(found)).not.toContain('Staging deploys need a ticket.');
+  });
 });

@@ -13,7 +13,7 @@ export interface MemoryPort {
 }
 
 /** The store's part a session uses: its definition (who may use it), its head, and writes. */
-export type SessionMemory = Pick<MemoryStore, 'definition' | 'head' | 'write'>;
+export type SessionMemory = Pick<MemoryStore, 'definition' | 'head' | 'version' | 'write'>;
 
 /**
  * Memory from the `sbx-memory` bucket. A store serves only the agents its definition names: an agent
@@ -23,8 +23,8 @@ export type SessionMemory = Pick<MemoryStore, 'definition' | 'head' | 'write'>;
 export function liveMemoryPort(memory: SessionMemory, clock: () => number): MemoryPort {
   const storeFor = new StoreEntries(memory);
   return {
-    load: async ({ store, agent, query, limit }) => {
-      const found = await storeFor.entries(store, agent);
+    load: async ({ store, agent, query, limit, version }) => {
+      const found = await storeFor.entries(store, agent, version);
       if ('problem' in found) return { type: 'RecordMemoryLoaded', store, version: 0, entries: [], problem: found.problem };
       const entries = rankMemory(found.entries, query, { limit, agent }).map(({ id, text }) => ({ id, text }));
       return { type: 'RecordMemoryLoaded', store, version: found.version, entries };
@@ -46,23 +46,31 @@ class StoreEntries {
     this.#memory = memory;
   }
 
-  async entries(store: string, agent: string): Promise<Found> {
+  /** The store's head, or `version` when the agent pins one (a version that does not exist is a problem, not the head). */
+  async entries(store: string, agent: string, version?: number): Promise<Found> {
     const definition = await this.#memory.definition(store);
     if (!definition) return { problem: `there is no memory store "${store}" (signalbox memory apply -f <file>)` };
     if (!definition.agents.includes(agent)) return { problem: `the agent "${agent}" is not one of memory store "${store}"'s agents (${definition.agents.join(', ')})` };
+    if (version !== undefined) {
+      const pinned = await this.#memory.version(store, version);
+      return pinned ? { version, entries: pinned.entries } : { problem: `memory store "${store}" has no version ${version} (signalbox memory list ${store})` };
+    }
     const head = await this.#memory.head(store);
     return { version: head?.version ?? 0, entries: head?.entries ?? [] };
   }
 
   async answer(session: ActiveState, effect: RunMemoryTool, now: number): Promise<ToolOutcome> {
     const { store, agent } = effect;
-    const found = await this.entries(store, agent);
-    if ('problem' in found) return { status: 'failed', error: found.problem };
     if (effect.tool === 'memory.search') {
+      const found = await this.entries(store, agent, session.memoryUse?.version);
+      if ('problem' in found) return { status: 'failed', error: found.problem };
       const ranked = rankMemory(found.entries, effect.input.query, { limit: effect.input.limit, agent });
       if (ranked.length === 0) return { status: 'completed', output: `memory store "${store}" (version ${found.version}) holds nothing yet` };
       return { status: 'completed', output: ranked.map((entry) => `[${entry.id}] ${entry.text} (confidence ${entry.confidence})`).join('\n') };
     }
+    // The agent must be one of the store's, as for a load; a write goes on top of the head, pinned or not.
+    const allowed = await this.entries(store, agent);
+    if ('problem' in allowed) return { status: 'failed', error: allowed.problem };
     const event = requestedEventOf(session, effect.callId);
     if (event === undefined) return { status: 'failed', error: 'the call is not waiting for its result' };
     const { text, scope, confidence } = effect.input;

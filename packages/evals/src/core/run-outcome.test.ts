@@ -42,6 +42,24 @@ describe('what a run came to', () => {
     expect(block).toMatchObject({ detector: 'error_spiral', action: 'gate_block', n: 15 });
   });
 
+  it('judges a rewound run where its fork ended, and counts what the run and the fork spent past its copied prefix', () => {
+    const read = { tool: 'workspace.read', input: { path: 'a' }, output: 'x' };
+    const original = stored(script().call(read, { costUsd: 0.25 }).call(read, { costUsd: 0.25 }).events);
+    const aborted = stored([...original, { type: 'session.completed', data: { status: 'aborted', rewoundTo: 'f1', totals: { steps: 2, toolCalls: 2, inputTokens: 0, outputTokens: 0, costUsd: 0.5 } } } as never]);
+    const forkLog = stored(script().call(read, { costUsd: 0.25 }).call({ ...read, input: { path: 'b' } }, { costUsd: 1 }).final('Noted: milk').events);
+    const copied = forkLog.findIndex((event) => event.type === 'tool.completed') + 1;
+    const created = forkLog[0]!;
+    const end = forkLog.at(-1)!;
+    // As the actor records it, the fork's totals include its copied prefix (the script's own are zero).
+    const totals = { steps: 3, toolCalls: 2, inputTokens: 0, outputTokens: 0, costUsd: 1.25 };
+    const fork = [{ ...created, data: { ...created.data, forkedFrom: { sessionId: 's1', n: copied } } }, ...forkLog.slice(1, -1), { ...end, data: { ...end.data, totals } }] as typeof forkLog;
+    const result = runResult(key, 's1', aborted, { checks: [{ outputIncludes: 'milk' }] }, [fork]);
+    expect(result).toMatchObject({ sessionId: 's1', status: 'succeeded', success: true, failures: [] });
+    // 0.5 spent before the rewind, and the fork's 1.25 less the 0.25 its copied first step had cost.
+    expect(result.costUsd).toBeCloseTo(1.5);
+    expect(runResult(key, 's1', aborted, { checks: [] })).toMatchObject({ status: 'aborted', success: false, costUsd: 0.5 });
+  });
+
   it('reads a hostile answer in linear time', () => {
     const hostile = `${'a'.repeat(100_000)}!`;
     const log = stored(script().final(hostile).events);

@@ -18,19 +18,25 @@ export type RunStatus = RunRecord['status'];
 /** What one run came to: the numbers the report adds up (the shape the eval's record keeps). */
 export type RunResult = RunRecord;
 
-/** The run's result from its log as far as it got: one neither completed nor paused is one the eval stopped waiting for. */
-export function runResult(key: RunKey, sessionId: string, events: readonly SessionEvent[], task: Pick<EvalTask, 'checks'>): RunResult {
-  const status = statusOf(events);
-  const completed = events.findLast((event) => event.type === 'session.completed');
+/**
+ * The run's result from its log as far as it got: one neither completed nor paused is one the eval stopped
+ * waiting for. A run the supervisor rewound ends aborted naming its fork, which carries the run on: given
+ * those forks' logs (`rewinds`, in order), the run is judged where the last one ended, and costs what the
+ * run spent plus what each fork spent past the prefix it copied.
+ */
+export function runResult(key: RunKey, sessionId: string, events: readonly SessionEvent[], task: Pick<EvalTask, 'checks'>, rewinds: readonly (readonly SessionEvent[])[] = []): RunResult {
+  const ending = rewinds.at(-1) ?? events;
+  const status = statusOf(ending);
+  const completed = ending.findLast((event) => event.type === 'session.completed');
   const output = completed?.type === 'session.completed' ? completed.data.output : undefined;
-  const grades = events.flatMap((event) => (event.type === 'outcome.graded' ? [event.data] : []));
+  const grades = ending.flatMap((event) => (event.type === 'outcome.graded' ? [event.data] : []));
   const lastGrade = grades.at(-1);
   const failures = [
     ...(status === 'succeeded' ? [] : [`ended ${status}`]),
     ...(lastGrade && !lastGrade.passed ? [`failed its grade (${lastGrade.score.toFixed(2)})`] : []),
     ...task.checks.flatMap((check) => checkFailure(check, output)),
   ];
-  const totals = completed?.type === 'session.completed' ? completed.data.totals : totalsOf(events);
+  const totals = rewinds.reduce((sum, fork) => added(sum, spentPastPrefix(fork)), totalsAtEnd(events));
   const first = events[0]?.at ?? 0;
   return {
     ...key,
@@ -42,10 +48,30 @@ export function runResult(key: RunKey, sessionId: string, events: readonly Sessi
     costUsd: totals.costUsd,
     steps: totals.steps,
     toolCalls: totals.toolCalls,
-    durationMs: (events.at(-1)?.at ?? first) - first,
+    durationMs: (ending.at(-1)?.at ?? first) - first,
     interventions: interventionsIn(events),
     approvals: approvalsIn(events),
   };
+}
+
+type Totals = ReturnType<typeof totalsOf>;
+
+function totalsAtEnd(events: readonly SessionEvent[]): Totals {
+  const completed = events.findLast((event) => event.type === 'session.completed');
+  return completed?.type === 'session.completed' ? completed.data.totals : totalsOf(events);
+}
+
+/** What a fork spent itself: its totals less those of the events it copied (its first `forkedFrom.n`). */
+function spentPastPrefix(fork: readonly SessionEvent[]): Totals {
+  const created = fork[0];
+  const copied = created?.type === 'session.created' ? (created.data.forkedFrom?.n ?? 0) : 0;
+  const whole = totalsAtEnd(fork);
+  const prefix = totalsOf(fork.slice(0, copied));
+  return { steps: whole.steps - prefix.steps, toolCalls: whole.toolCalls - prefix.toolCalls, inputTokens: whole.inputTokens - prefix.inputTokens, outputTokens: whole.outputTokens - prefix.outputTokens, costUsd: whole.costUsd - prefix.costUsd };
+}
+
+function added(a: Totals, b: Totals): Totals {
+  return { steps: a.steps + b.steps, toolCalls: a.toolCalls + b.toolCalls, inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd };
 }
 
 function statusOf(events: readonly SessionEvent[]): RunStatus {

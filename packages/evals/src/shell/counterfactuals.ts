@@ -3,7 +3,7 @@ import { spentBefore, supervisionWithout } from '../core/counterfactual.ts';
 import type { ForkRecord } from '../core/record.ts';
 import { runResult, type RunResult } from '../core/run-outcome.ts';
 import type { EvalTask } from '../core/suite.ts';
-import { eventsUntilEnded, inPool } from './session-waits.ts';
+import { eventsUntilEnded, inPool, rewindForks } from './session-waits.ts';
 
 export interface ForkDeps {
   client: SignalboxClient;
@@ -27,7 +27,7 @@ export async function counterfactualForks(deps: ForkDeps, runs: readonly RunResu
     const forkId = await client.fork(run.sessionId, { at: n - 1, hermetic: true, supervision: supervisionWithout(created.data.agent.supervision, detector), sessionId: deps.newId() });
     const forkEvents = await eventsUntilEnded(client, forkId, deps.waitMs);
     const task = tasks.get(run.task) ?? { checks: [] };
-    const result = runResult({ task: run.task, configuration: run.configuration, repeat }, forkId, forkEvents, task);
+    const result = runResult({ task: run.task, configuration: run.configuration, repeat }, forkId, forkEvents, task, await rewindForks(client, forkEvents, deps.waitMs));
     const spent = spentBefore(events, n);
     return { ...result, forkOf: run.sessionId, interventionN: n, costAtForkUsd: spent.costUsd, stepsAtFork: spent.steps };
   });

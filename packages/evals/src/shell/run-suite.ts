@@ -8,7 +8,7 @@ import { runResult, type RunResult } from '../core/run-outcome.ts';
 import { configurationAgent, type EvalSuite, type EvalTask } from '../core/suite.ts';
 import { counterfactualForks } from './counterfactuals.ts';
 import { EvalRecords } from './eval-records.ts';
-import { eventsUntilEnded, inPool } from './session-waits.ts';
+import { eventsUntilEnded, inPool, rewindForks } from './session-waits.ts';
 
 export interface EvalDeps {
   client: SignalboxClient;
@@ -75,5 +75,6 @@ async function runTask(client: SignalboxClient, { evalId, suite, planned, agent,
   const metadata = evalTags(evalId, key, suite.feedMemory);
   const verdict = await client.submit(agent, { input: task.input, sessionId, metadata, ...(task.rubric === undefined ? {} : { rubric: task.rubric }), ...(task.budget ? { budget: task.budget } : {}) });
   if (verdict.status === 'rejected') throw new Error(`task ${task.name} under ${planned.configuration} was rejected: ${verdict.error}`);
-  return runResult(key, sessionId, await eventsUntilEnded(client, sessionId, suite.sessionTimeoutMs), task);
+  const events = await eventsUntilEnded(client, sessionId, suite.sessionTimeoutMs);
+  return runResult(key, sessionId, events, task, await rewindForks(client, events, suite.sessionTimeoutMs));
 }

@@ -12,6 +12,23 @@ export async function eventsUntilEnded(client: SignalboxClient, sessionId: strin
   return events;
 }
 
+/** Rewinds a run went through, at most this many in a row: a supervisor rewinding for ever is not followed for ever. */
+const maxRewinds = 5;
+
+/** The logs of the forks a run's rewinds started, in order, each followed until it ends (see `runResult`). */
+export async function rewindForks(client: SignalboxClient, events: readonly SessionEvent[], timeoutMs: number): Promise<SessionEvent[][]> {
+  const forks: SessionEvent[][] = [];
+  for (let last = events; forks.length < maxRewinds; ) {
+    const end = last.at(-1);
+    const fork = end?.type === 'session.completed' ? end.data.rewoundTo : undefined;
+    if (fork === undefined) break;
+    const forkEvents = await eventsUntilEnded(client, fork, timeoutMs);
+    forks.push(forkEvents);
+    last = forkEvents;
+  }
+  return forks;
+}
+
 /** `work` over the items, at most `concurrency` at once, the results in the items' order. */
 export async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);

@@ -17,6 +17,7 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY patches/ patches/
 COPY packages/cli/package.json packages/cli/
 COPY packages/client/package.json packages/client/
+COPY packages/evals/package.json packages/evals/
 COPY packages/events/package.json packages/events/
 COPY packages/models/package.json packages/models/
 COPY packages/policy/package.json packages/policy/

@@ -114,7 +114,9 @@ describe.skipIf(!composeRuns)(`deploy/compose.yaml${composeRuns ? '' : ` (skippe
       const client = await SignalboxClient.open(admin);
       await client.applyAgent(scriptedAgent());
       const sessions = Array.from({ length: 24 }, (_, index) => `compose-${index}`);
-      const submit = (sessionId: string) => jetstream(publisher).publish('sbx.tasks.scribe', JSON.stringify({ input: `note ${sessionId}`, sessionId }));
+      // As a client should while a node is down: a publish that finds no responder (the streams' leaders being
+      // elected again) is tried again, with the message id that keeps a retried task from being queued twice.
+      const submit = (sessionId: string) => jetstream(publisher).publish('sbx.tasks.scribe', JSON.stringify({ input: `note ${sessionId}`, sessionId }), { msgID: `task/${sessionId}`, retries: 20 });
       await Promise.all(sessions.slice(0, 12).map(submit));
       await docker(['kill', `${project}_session-actor-1_1`]);
       await docker(['kill', `${project}_nats-2_1`]);

@@ -200,8 +200,10 @@ export async function gatherFacts(nc: NatsConnection, names: Naming, natsUrl: st
     if (presentBuckets.has(names.buckets.memory)) {
       const stores = await storedMemoryStores(nc, names);
       facts.memory = memoryFactsOf(stores, agents.map(({ name }) => name), settings.providers ?? {});
-      const memoryStore = await MemoryStore.open(nc, names);
-      facts.agentMemory = await withPinnedStates(agentMemoryFactsOf(agents, stores), async (store, version) => (await memoryStore.version(store, version).catch(() => undefined))?.state);
+      const agentMemory = agentMemoryFactsOf(agents, stores);
+      // The store's versions are read only for agents that pin one.
+      const memoryStore = agentMemory.some(({ pinned }) => pinned) ? await MemoryStore.open(nc, names) : undefined;
+      facts.agentMemory = await withPinnedStates(agentMemory, async (store, version) => (await memoryStore?.version(store, version).catch(() => undefined))?.state);
     }
   }
   return facts;

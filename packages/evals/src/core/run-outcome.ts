@@ -36,7 +36,7 @@ export function runResult(key: RunKey, sessionId: string, events: readonly Sessi
     ...(lastGrade && !lastGrade.passed ? [`failed its grade (${lastGrade.score.toFixed(2)})`] : []),
     ...task.checks.flatMap((check) => checkFailure(check, output)),
   ];
-  const totals = rewinds.reduce((sum, fork) => added(sum, spentPastPrefix(fork)), totalsAtEnd(events));
+  const totals = rewinds.reduce((sum, fork) => combined(sum, spentPastPrefix(fork), 1), totalsAtEnd(events));
   const first = events[0]?.at ?? 0;
   return {
     ...key,
@@ -65,13 +65,13 @@ function totalsAtEnd(events: readonly SessionEvent[]): Totals {
 function spentPastPrefix(fork: readonly SessionEvent[]): Totals {
   const created = fork[0];
   const copied = created?.type === 'session.created' ? (created.data.forkedFrom?.n ?? 0) : 0;
-  const whole = totalsAtEnd(fork);
-  const prefix = totalsOf(fork.slice(0, copied));
-  return { steps: whole.steps - prefix.steps, toolCalls: whole.toolCalls - prefix.toolCalls, inputTokens: whole.inputTokens - prefix.inputTokens, outputTokens: whole.outputTokens - prefix.outputTokens, costUsd: whole.costUsd - prefix.costUsd };
+  return combined(totalsAtEnd(fork), totalsOf(fork.slice(0, copied)), -1);
 }
 
-function added(a: Totals, b: Totals): Totals {
-  return { steps: a.steps + b.steps, toolCalls: a.toolCalls + b.toolCalls, inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd };
+/** `a` plus (`sign` 1) or less (`sign` -1) `b`, field by field. */
+function combined(a: Totals, b: Totals, sign: 1 | -1): Totals {
+  const field = (key: 'steps' | 'toolCalls' | 'inputTokens' | 'outputTokens' | 'costUsd') => a[key] + sign * b[key];
+  return { steps: field('steps'), toolCalls: field('toolCalls'), inputTokens: field('inputTokens'), outputTokens: field('outputTokens'), costUsd: field('costUsd') };
 }
 
 function statusOf(events: readonly SessionEvent[]): RunStatus {

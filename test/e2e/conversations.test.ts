@@ -178,4 +178,22 @@ describe('an interrupt', () => {
     expect(types.slice(types.indexOf('message.received'))).toEqual(['message.received', 'session.interrupted', 'model.requested', 'model.responded', 'turn.completed']);
     expect(await client.check('stop-send')).toMatchObject({ ok: true });
   });
+
+  it("whose inbox copy comes after the stopped call's failure is still the one recorded: the failure waits for it", async () => {
+    const { client, nc } = runtime;
+    const [startedBefore, stoppedBefore] = [started.length, toldToStop.length];
+    await client.submit('worker', { input: 'Do the slow thing', sessionId: 'stop-late' });
+    await eventsUntil(client, 'stop-late', last('permission.granted'));
+    await expect.poll(() => started.length).toBe(startedBefore + 1);
+    const interrupt = { type: 'interrupt' as const, sessionId: 'stop-late', by: 'test:ann', reason: 'late copy', interruptId: 'late-copy-1' };
+    // The core message alone: the executor stops the call and sends its failure before the inbox has the interrupt.
+    nc.publish(names.subjects.interrupt('stop-late'), encode(interrupt));
+    await expect.poll(() => toldToStop.length).toBe(stoppedBefore + 1);
+    await sleep(300);
+    await jetstream(nc).publish(names.subjects.messages('stop-late'), encode(interrupt));
+    const events = await eventsUntil(client, 'stop-late', last('session.interrupted'));
+    expect(events.at(-1)).toMatchObject({ data: { interruptId: 'late-copy-1', cancelledCalls: ['call_1'] } });
+    await sleep(300);
+    expect((await client.events('stop-late')).filter((event) => event.type === 'tool.failed')).toEqual([]);
+  });
 });

@@ -31,9 +31,11 @@ export interface CloseOptions {
  */
 export async function sendMessage(target: SessionTarget, sessionId: string, text: string, options: SendOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);
-  if (options.interrupt) heardAtOnce(target.nc, target.names, interruptOf(sessionId, { by: options.by, reason: 'a message cut in' }));
   const command = { type: 'user.message' as const, sessionId, by: options.by ?? 'client', text, ...(options.interrupt ? { interrupt: true } : {}) };
-  return sendToSession(target.nc, target.names, sessionId, command, options.messageId === undefined ? {} : { messageId: options.messageId });
+  const sent = await sendToSession(target.nc, target.names, sessionId, command, options.messageId === undefined ? {} : { messageId: options.messageId });
+  // After the inbox holds the message, as for `interruptSession`: a stopped call's failure must come after it.
+  if (options.interrupt) heardAtOnce(target.nc, target.names, interruptOf(sessionId, { by: options.by, reason: 'a message cut in' }));
+  return sent;
 }
 
 /**
@@ -44,8 +46,11 @@ export async function sendMessage(target: SessionTarget, sessionId: string, text
 export async function interruptSession(target: SessionTarget, sessionId: string, options: InterruptOptions = {}): Promise<SentCommand> {
   await requireSession(target, sessionId);
   const command = interruptOf(sessionId, options);
+  // The inbox copy first: an executor that hears the core message fails its call on the same inbox, and
+  // that failure must come after the interrupt there, or the session would take it as the tool's answer.
+  const sent = await sendToSession(target.nc, target.names, sessionId, command, { messageId: `interrupt/${sessionId}/${command.interruptId}` });
   heardAtOnce(target.nc, target.names, command);
-  return sendToSession(target.nc, target.names, sessionId, command, { messageId: `interrupt/${sessionId}/${command.interruptId}` });
+  return sent;
 }
 
 export interface SignalOptions {

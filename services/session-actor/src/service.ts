@@ -92,7 +92,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
       const inboxes = await startInboxes({ worker: common, runner, store, actor, budgetCeiling: config.sessionActor.budgetCeiling, children, ownInboxIdleMs: options.ownInboxIdleMs, adoptEveryMs: options.adoptEveryMs });
       // Every process that runs actors delivers fired timers, so a timer needs no service of its own.
       const timers = await startTimerForwarder({ nc, names, logger, ackWaitMs: config.ackWaitMs, metrics });
-      const interrupts = listenForInterrupts(nc, names, runner.inFlight, logger);
+      const interrupts = listenForInterrupts(nc, names, { calls: runner.inFlight, onTheWay: runner.interruptsOnTheWay }, logger);
       return {
         stop: async () => {
           interrupts.unsubscribe();

@@ -2,6 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { encode, type InterruptCommand, type Naming } from '@signalbox/events';
 import type { Interrupt, SessionEffect } from '@signalbox/session';
 import { onInterrupts, type Logger } from '@signalbox/runtime';
+import type { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 
 /** Why a model call was abandoned: the interrupt that stopped it, as the signal's reason. */
 export class InterruptedCall extends Error {
@@ -38,16 +39,27 @@ export class InFlightCalls {
   }
 }
 
-/** Stops the call in flight here of each session an interrupt heard on the core subject names. */
-export function listenForInterrupts(nc: NatsConnection, names: Naming, calls: InFlightCalls, logger: Logger): Subscription {
-  return onInterrupts(nc, names, logger, (interrupt) => calls.stop(interrupt.sessionId, interrupt));
+/** What an interrupt heard on the core subject acts on here: the model calls in flight, and the tool results it must come before. */
+export interface InterruptTargets {
+  calls: InFlightCalls;
+  onTheWay: InterruptsOnTheWay;
+}
+
+/** Stops the call in flight here of each session an interrupt heard on the core subject names, and holds its tool results until the interrupt is applied. */
+export function listenForInterrupts(nc: NatsConnection, names: Naming, targets: InterruptTargets, logger: Logger): Subscription {
+  return onInterrupts(nc, names, logger, (interrupt) => {
+    targets.onTheWay.heard(interrupt.sessionId, interrupt.interruptId);
+    targets.calls.stop(interrupt.sessionId, interrupt);
+  });
 }
 
 /** Performs a decision's `StopStep`: the core message reaches the actor making the call (maybe this one) and the executors running the tools. */
-export function stopSteps(nc: NatsConnection, names: Naming, calls: InFlightCalls, effects: readonly SessionEffect[]): void {
+export function stopSteps(nc: NatsConnection, names: Naming, targets: InterruptTargets, effects: readonly SessionEffect[]): void {
   for (const effect of effects) {
     if (effect.type !== 'StopStep') continue;
-    calls.stop(effect.sessionId, effect.interrupt);
+    // Applied: the core message below, heard here too, must not hold the session's results back.
+    targets.onTheWay.applied(effect.sessionId, effect.interrupt.interruptId);
+    targets.calls.stop(effect.sessionId, effect.interrupt);
     const command: InterruptCommand = { type: 'interrupt', sessionId: effect.sessionId, ...effect.interrupt };
     nc.publish(names.subjects.interrupt(effect.sessionId), encode(command));
   }

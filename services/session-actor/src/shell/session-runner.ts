@@ -6,6 +6,7 @@ import { Rejection, sendToSession } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, stopSteps } from './interrupts.ts';
+import { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
 import { liveTextPublisher } from './live-text.ts';
@@ -71,6 +72,8 @@ export class SessionRunner {
   readonly #timers: SessionTimers;
   /** The model calls in flight here, which an interrupt heard on the core subject abandons. */
   readonly inFlight = new InFlightCalls();
+  /** Interrupts heard on the core subject and not yet applied here, which a session's tool results wait for. */
+  readonly interruptsOnTheWay = new InterruptsOnTheWay();
   readonly #rewindForks: RewindForks;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
@@ -140,7 +143,7 @@ export class SessionRunner {
     // so a broker whose clock lags hands out a grant that is then used, instead of being asked for ever.
     let renewable = true;
     for (;;) {
-      stopSteps(this.#deps.nc, this.#deps.names, this.inFlight, effects);
+      stopSteps(this.#deps.nc, this.#deps.names, { calls: this.inFlight, onTheWay: this.interruptsOnTheWay }, effects);
       await this.#delegate(effects);
       await this.#timers.perform(effects);
       answered.push(...(await this.#grades.dispatch(effects.flatMap((effect) => (effect.type === 'DispatchGrade' ? [effect] : [])))));

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { maskUrlsIn, readEnvironment } from '@signalbox/runtime';
 import type { GlobalOptions } from './connection.ts';
 import type { DeadLetterFlags } from './dead-letter-commands.ts';
 import type { DeleteFlags } from './delete-commands.ts';
@@ -17,7 +16,7 @@ import type { ReplayFlags } from './replay-commands.ts';
 import { bench, benchmarkList } from './bench-command.ts';
 import { cliVersion, helpSettings } from './help.ts';
 import { serviceNames } from './service-names.ts';
-import { applyAgents, inspectSession, listSessions, printToolOutput, submitTask, tailSession, type SubmitFlags, type TailFlags } from './session-commands.ts';
+import type { SubmitFlags, TailFlags } from './session-commands.ts';
 
 const program = new Command('signalbox')
   .description('A self-hosted runtime for AI agents on NATS JetStream')
@@ -34,10 +33,17 @@ const program = new Command('signalbox')
   .option('--nats-tls-cert <file>', 'PEM client certificate (default: $SIGNALBOX_NATS_TLS_CERT)')
   .option('--nats-tls-key <file>', 'PEM client key (default: $SIGNALBOX_NATS_TLS_KEY)')
   .option('--nats-inbox-prefix <prefix>', 'where replies come to this connection, as the NATS user may subscribe (default: $SIGNALBOX_NATS_INBOX_PREFIX, else _INBOX)')
-  .option('--prefix <prefix>', 'subject and stream prefix', readEnvironment().SIGNALBOX_PREFIX ?? 'sbx')
-  .showHelpAfterError();
+  .option('--prefix <prefix>', 'subject and stream prefix (default: $SIGNALBOX_PREFIX, then sbx)')
+  .showHelpAfterError()
+  // Settled when a command runs, not as the program is made: the runtime's settings take a second to load, and `--help` needs none.
+  .hook('preAction', async () => {
+    if (program.opts<GlobalOptions>().prefix !== undefined) return;
+    program.setOptionValue('prefix', (await import('@signalbox/runtime')).readEnvironment().SIGNALBOX_PREFIX ?? 'sbx');
+  });
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
+// Each command loads its modules when it runs: `--help` and a command's start-up load only what they use.
+const sessionCommands = () => import('./session-commands.ts');
 
 program
   .command('up')
@@ -68,7 +74,7 @@ program
   .requiredOption('-f, --file <file>', 'the YAML or JSON file of agent definitions (one, a list, or several YAML documents)')
   .option('--strict', 'refuse the file, applying nothing, where it would warn (an unknown model provider, a tool no executor has advertised, a policy not stored)')
   .option('--json', 'print the stored definitions as JSON')
-  .action((options: { file: string; strict?: boolean }, command: Command) => applyAgents(globals(command), options.file, options));
+  .action(async (options: { file: string; strict?: boolean }, command: Command) => (await sessionCommands()).applyAgents(globals(command), options.file, options));
 
 const policies = program.command('policies').description("manage the policies that decide agents' tool calls (lists them when no subcommand is given)");
 
@@ -240,7 +246,7 @@ program
   .option('--output <file>', 'a JSON Schema (JSON or YAML) the final answer must satisfy; the result carries its JSON value')
   .option('--wait', 'wait for the session to end and print its answer (its JSON value with --output); exit 1 unless it succeeded')
   .option('--json', 'print JSON')
-  .action((agent: string, input: string, flags: SubmitFlags, command: Command) => submitTask(globals(command), agent, input, flags));
+  .action(async (agent: string, input: string, flags: SubmitFlags, command: Command) => (await sessionCommands()).submitTask(globals(command), agent, input, flags));
 
 program
   .command('tail')
@@ -250,7 +256,7 @@ program
   .option('--tree', 'also follow its subagents (and theirs) from when each is spawned, a lane a session, until all have completed; with --json, one { kind, lane, event } per line (a child not followed: { kind, lane, child })')
   .option('--json', 'one JSON event per line')
   .action(async (sessionId: string, flags: TailFlags, command: Command) => {
-    if (!flags.tree) return tailSession(globals(command), sessionId, flags);
+    if (!flags.tree) return (await sessionCommands()).tailSession(globals(command), sessionId, flags);
     if (flags.live) throw new Error("--live prints one session's text: not with --tree");
     return (await import('./tree-commands.ts')).tailTree(globals(command), sessionId);
   });
@@ -261,7 +267,7 @@ sessions
   .command('list', { isDefault: true })
   .description('list sessions, newest first')
   .option('--json', 'print JSON')
-  .action((_options, command: Command) => listSessions(globals(command)));
+  .action(async (_options, command: Command) => (await sessionCommands()).listSessions(globals(command)));
 
 sessions
   .command('delete')
@@ -280,14 +286,14 @@ program
   .option('--tree', "print the run it is the root of instead: a line a session (agent, status, steps, tool calls, tokens, cost, outcome), its subagents indented, and the whole tree's totals")
   .option('--json', 'print JSON (with --tree: the tree)')
   .action(async (sessionId: string, flags: { tree?: boolean }, command: Command) =>
-    flags.tree ? (await import('./tree-commands.ts')).inspectTree(globals(command), sessionId) : inspectSession(globals(command), sessionId),
+    flags.tree ? (await import('./tree-commands.ts')).inspectTree(globals(command), sessionId) : (await sessionCommands()).inspectSession(globals(command), sessionId),
   );
 
 program
   .command('output')
   .description('print a tool output stored whole because it was too long for its event (the sha256 its tool.completed names)')
   .argument('<sha256>')
-  .action((sha256: string, _options, command: Command) => printToolOutput(globals(command), sha256));
+  .action(async (sha256: string, _options, command: Command) => (await sessionCommands()).printToolOutput(globals(command), sha256));
 
 program
   .command('replay')
@@ -471,7 +477,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
-program.parseAsync().catch((error: unknown) => {
+program.parseAsync().catch(async (error: unknown) => {
+  const { maskUrlsIn } = await import('@signalbox/runtime');
   console.error(`signalbox: ${maskUrlsIn(error instanceof Error ? error.message : String(error))}`);
   process.exit(1);
 });

@@ -39,6 +39,10 @@ describe('interrupts on their way', () => {
     onTheWay.heard('s1', 'i2');
     expect(await settled(onTheWay.before('s1'))).toBe(false);
     onTheWay.applied('s1', 'i2');
+    // A close's interrupt has the same id in every session: applied in one, it is still on its way in another.
+    onTheWay.heard('s2', 'i1');
+    expect(await settled(onTheWay.before('s2'))).toBe(false);
+    onTheWay.applied('s2');
   });
 
   it('forget interrupts heard for sessions that sent no result once their wait has run out', async () => {

@@ -1,6 +1,6 @@
 /** How long a tool result waits at most for an interrupt heard on the core subject to be applied. */
 export const interruptWaitMs = 3_000;
-/** Interrupt ids this actor applied that it remembers, so the core message it sent for one does not hold results back. */
+/** Interrupts this actor applied that it remembers (by session and id: a close's id is the same in every session), so the core message it sent for one does not hold results back. */
 const rememberedIds = 1_000;
 
 interface Pending {
@@ -31,7 +31,7 @@ export class InterruptsOnTheWay {
   /** An interrupt of `sessionId` heard on the core subject; one this actor has applied already is not on its way. */
   heard(sessionId: string, interruptId: string): void {
     this.#forgetRunOut();
-    if (this.#applied.has(interruptId) || this.#pending.has(sessionId)) return;
+    if (this.#applied.has(`${sessionId}/${interruptId}`) || this.#pending.has(sessionId)) return;
     let applied = () => {};
     const heard = new Promise<void>((resolve) => (applied = resolve));
     this.#pending.set(sessionId, { until: this.#now() + this.#waitMs, heard, applied });
@@ -39,7 +39,7 @@ export class InterruptsOnTheWay {
 
   /** The session's interrupt (or a message that cut in) was applied here: results wait no longer. */
   applied(sessionId: string, interruptId?: string): void {
-    if (interruptId !== undefined) this.#remember(interruptId);
+    if (interruptId !== undefined) this.#remember(`${sessionId}/${interruptId}`);
     this.#pending.get(sessionId)?.applied();
     this.#pending.delete(sessionId);
   }
@@ -62,8 +62,8 @@ export class InterruptsOnTheWay {
     for (const [sessionId, pending] of this.#pending) if (pending.until <= now) this.#pending.delete(sessionId);
   }
 
-  #remember(interruptId: string): void {
-    this.#applied.add(interruptId);
+  #remember(key: string): void {
+    this.#applied.add(key);
     if (this.#applied.size > rememberedIds) this.#applied.delete(this.#applied.values().next().value as string);
   }
 }

@@ -2,12 +2,21 @@ import type { SignalboxClient } from '@signalbox/client';
 import type { SessionEvent } from '@signalbox/events';
 import { hasEnded } from '../core/run-outcome.ts';
 
-/** The session's events until it completes or pauses, or until `timeoutMs` has passed. */
+/**
+ * The session's events until it completes or pauses, or until `timeoutMs` has passed. A run judged
+ * paused or timed out is then closed (it ends aborted), so it spends nothing more after the eval:
+ * nobody resumes an eval's run, and a live model's would otherwise go on costing.
+ */
 export async function eventsUntilEnded(client: SignalboxClient, sessionId: string, timeoutMs: number): Promise<SessionEvent[]> {
   const events: SessionEvent[] = [];
   for await (const event of client.follow(sessionId, AbortSignal.timeout(timeoutMs))) {
     events.push(event);
     if (hasEnded(events)) break;
+  }
+  const last = events.at(-1);
+  if (last && last.type !== 'session.completed') {
+    const reason = `ended by the eval, which judged it ${last.type === 'session.paused' ? 'paused' : `as it stood after ${timeoutMs} ms`}`;
+    await client.close(sessionId, { by: 'eval', reason });
   }
   return events;
 }

@@ -4,9 +4,9 @@ import tseslint from 'typescript-eslint';
 
 /**
  * Modules that do I/O. A decider's core must not import them: it stays pure and replayable.
- * NKeys only sign and verify in memory (grants), so they are no I/O.
+ * NKeys only sign and verify in memory (grants), so they are no I/O. The client SDK talks to NATS: its pure parts live in @signalbox/session.
  */
-const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:os', 'pino', '@nats-io/*', '!@nats-io/nkeys', '@anthropic-ai/sdk', 'openai'];
+const ioModules = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:os', 'pino', '@nats-io/*', '!@nats-io/nkeys', '@anthropic-ai/sdk', 'openai', '@signalbox/client'];
 
 /** Every package under services/, by its name: the top layer, which only the CLI's registry and tests import. */
 const servicesDir = `${import.meta.dirname}/services`;

@@ -54,7 +54,7 @@ import { readRegradeReply, regradeRequestError } from './regrade.ts';
 import { readRunTree, type RunTree, type TreeLimits } from './run-tree.ts';
 import { pauseSession, resumeSession, UnknownSessionError, type PauseOptions, type ResumeOptions, type SessionTarget } from './session-control.ts';
 import { followRunTree, type TreeEvent, type TreeFollowOptions } from './tree-follow.ts';
-import { summarise, type SessionSummary } from './summary.ts';
+import { summarise, type SessionSummary } from '@signalbox/session';
 import { closeSession, interruptSession, sendMessage, signalSession, type CloseOptions, type InterruptOptions, type SendOptions, type SignalOptions } from './conversation.ts';
 import { jsonOrUndefined } from './stored-json.ts';
 

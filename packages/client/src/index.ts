@@ -5,8 +5,6 @@ export type { DeleteOptions, DeletionOutcome, SubmitOptions } from './client.ts'
 export type { CloseOptions, InterruptOptions, SendOptions, SignalOptions } from './conversation.ts';
 export { DeadLetterError } from './dead-letters.ts';
 export type { DeadLetter } from './dead-letters.ts';
-export { diffSessions } from './diff.ts';
-export type { SessionDiff, SessionDivergence } from './diff.ts';
 export { ForkError, forkEdit } from './fork.ts';
 export type { ForkOptions } from './fork.ts';
 export { followLive } from './live.ts';
@@ -21,5 +19,6 @@ export { followRunTree } from './tree-follow.ts';
 export type { Lane, TreeEvent, TreeFollowOptions, TreeLogs } from './tree-follow.ts';
 export { RegradeError, regradeJobs, regradeSessionId } from './regrade.ts';
 export type { RecordedGrade, RegradeAttempt, RegradeJobsOptions } from './regrade.ts';
-export { replaySummary, summarise } from './summary.ts';
-export type { ReplaySummary, SessionGrade, SessionSummary } from './summary.ts';
+// What a session came to and where two runs part: pure functions of the logs, kept beside the decider.
+export { diffSessions, replaySummary, summarise } from '@signalbox/session';
+export type { ReplaySummary, SessionDiff, SessionDivergence, SessionGrade, SessionSummary } from '@signalbox/session';

@@ -2,7 +2,7 @@ import { errors } from '@nats-io/nats-core';
 import { encode, OutcomeSettings, readRubric, type NewEvent, type Rubric, type SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { readRegradeReply, RegradeError, regradeJobs, regradeRequestError, regradeSessionId } from './regrade.ts';
-import { summarise } from './summary.ts';
+import { summarise } from '@signalbox/session';
 
 const outcome = OutcomeSettings.parse({ maxAttempts: 2, files: ['report.md'], seesInput: true });
 const agent = { name: 'reporter', model: 'anthropic/claude-x', system: '', tools: [], budget: { maxSteps: 5 }, maxTokens: 1024, subagents: [], outcome, rubric: 'The old rubric.' };

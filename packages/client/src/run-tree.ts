@@ -1,6 +1,6 @@
 import type { SessionEvent, Totals } from '@signalbox/events';
 import { totalsOf } from '@signalbox/session';
-import { summarise, type SessionSummary } from './summary.ts';
+import { summarise, type SessionSummary } from '@signalbox/session';
 import { subtractTotals, sumTotals } from './totals.ts';
 
 /** How far a run's tree is read: a log that names itself, or an ancestor, as its child must not make it endless. */

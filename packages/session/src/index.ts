@@ -30,3 +30,7 @@ export { evolve, fold, initialState, interventionKey, sessionStateVersion, start
 export type { ActiveState, SessionState } from './state.ts';
 export { defaultGateTimeoutMs, supervisorGateFrom, unansweredGateVerdict } from './supervisor-gate.ts';
 export type { SupervisorGate } from './supervisor-gate.ts';
+export { diffSessions } from './diff.ts';
+export type { SessionDiff, SessionDivergence } from './diff.ts';
+export { replaySummary, summarise } from './summary.ts';
+export type { ReplaySummary, SessionGrade, SessionSummary } from './summary.ts';

@@ -1,4 +1,4 @@
-import { diffSessions } from '@signalbox/client';
+import { diffSessions } from '@signalbox/session';
 import type { EventData, NewEvent, SessionEvent } from '@signalbox/events';
 import type { z } from 'zod';
 import type { TaskTrajectoriesRecord } from './record.ts';

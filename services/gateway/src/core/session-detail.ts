@@ -1,4 +1,4 @@
-import { replaySummary, type ReplaySummary } from '@signalbox/client';
+import { replaySummary, type ReplaySummary } from '@signalbox/session';
 import type { Budget, EventData, SessionEvent, SessionIndexEntry } from '@signalbox/events';
 
 /** `GET /sessions/{id}`: what the console shows at the top of a session, read from its log and its index row. */

@@ -1,5 +1,5 @@
 import { isToolOutcome, type SessionEvent, type Totals } from '@signalbox/events';
-import { totalsOf } from '@signalbox/session';
+import { totalsOf } from './state.ts';
 
 /** What a session came to: its outcome, and its totals once it has completed. */
 export interface SessionSummary {

@@ -48,7 +48,22 @@ const Service = z.object({
   metadata: z.object({ name: z.string() }).loose(),
   spec: z.object({ selector: Labels, ports: z.array(z.object({ name: z.string(), port: z.number(), targetPort: z.string() }).strict()) }),
 });
-const Manifest = z.discriminatedUnion('kind', [Deployment, Job, Service]);
+const Selector = z.object({ matchLabels: Labels }).strict();
+const DisruptionBudget = z.object({
+  apiVersion: z.literal('policy/v1'),
+  kind: z.literal('PodDisruptionBudget'),
+  metadata: z.object({ name: z.string() }).loose(),
+  spec: z.object({ maxUnavailable: z.number().int(), selector: Selector }).strict(),
+});
+const PolicyPort = z.object({ protocol: z.literal('TCP'), port: z.string() }).strict();
+const PolicyPeer = z.object({ namespaceSelector: z.object({}).strict().optional(), podSelector: Selector.optional() }).strict();
+const NetworkPolicy = z.object({
+  apiVersion: z.literal('networking.k8s.io/v1'),
+  kind: z.literal('NetworkPolicy'),
+  metadata: z.object({ name: z.string() }).loose(),
+  spec: z.object({ podSelector: Selector, policyTypes: z.tuple([z.literal('Ingress')]), ingress: z.array(z.object({ from: z.array(PolicyPeer).optional(), ports: z.array(PolicyPort) }).strict()) }).strict(),
+});
+const Manifest = z.discriminatedUnion('kind', [Deployment, Job, Service, DisruptionBudget, NetworkPolicy]);
 type Manifest = z.infer<typeof Manifest>;
 
 const manifestFiles = yamlFilesIn('k8s').filter((name) => name !== 'nats-values.yaml');
@@ -67,8 +82,8 @@ function secretOf(variable: z.infer<typeof EnvVar> | undefined): unknown {
 }
 
 describe('deploy/k8s', () => {
-  it('holds manifests, each a Deployment, Job or Service, named once', () => {
-    expect(manifestFiles).toEqual(['init-job.yaml', 'services.yaml']);
+  it('holds manifests, each a Deployment, Job, Service, PodDisruptionBudget or NetworkPolicy, named once', () => {
+    expect(manifestFiles).toEqual(['availability.yaml', 'init-job.yaml', 'services.yaml']);
     const names = manifests.map((manifest) => `${manifest.kind}/${manifest.metadata.name}`);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -105,7 +120,7 @@ describe('deploy/k8s', () => {
 
   it('sets only variables Signalbox reads, so a misspelt one cannot pass unnoticed', () => {
     const known = new Set(Object.keys(Environment.shape));
-    const pods = manifests.flatMap((manifest) => (manifest.kind === 'Service' ? [] : [manifest.spec.template.spec]));
+    const pods = manifests.flatMap((manifest) => (manifest.kind === 'Deployment' || manifest.kind === 'Job' ? [manifest.spec.template.spec] : []));
     const unknown = pods.flatMap((pod) => pod.containers.flatMap((container) => container.env.map((variable) => variable.name))).filter((name) => !known.has(name));
     expect(unknown).toEqual([]);
   });
@@ -127,7 +142,32 @@ describe('deploy/k8s', () => {
     const ports = gateway?.spec.template.spec.containers[0]?.ports?.map((port) => port.name);
     expect(ports).toContain(service?.spec.ports[0]?.targetPort);
   });
+
+  it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))('%s has a disruption budget that lets a drain evict one of its pods at a time', (_, deployment) => {
+    const budgets = manifests.filter((manifest) => manifest.kind === 'PodDisruptionBudget' && selects(manifest.spec.selector.matchLabels, deployment.spec.template.metadata.labels));
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]).toMatchObject({ spec: { maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } } });
+  });
+
+  it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))('%s lets in only the ports a policy names: metrics from Prometheus, and the API on the gateway', (name, deployment) => {
+    const labels = deployment.spec.template.metadata.labels;
+    const policies = manifests.filter((manifest) => manifest.kind === 'NetworkPolicy' && selects(manifest.spec.podSelector.matchLabels, labels));
+    const rules = policies.flatMap((policy) => (policy.kind === 'NetworkPolicy' ? policy.spec.ingress : []));
+    const open = rules.filter((rule) => rule.from === undefined).flatMap((rule) => rule.ports.map((port) => port.port));
+    expect(open).toEqual(name === 'signalbox-gateway' ? ['http'] : []);
+    const scraped = rules.filter((rule) => rule.from !== undefined);
+    expect(scraped.flatMap((rule) => rule.ports.map((port) => port.port))).toEqual(['metrics']);
+    expect(scraped.flatMap((rule) => rule.from ?? [])).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }]);
+    // Each port a policy lets in is one the pod names.
+    const named = new Set(deployment.spec.template.spec.containers[0]?.ports?.map((port) => port.name));
+    for (const port of [...open, 'metrics']) expect(named.has(port), `${name} names no port ${port}`).toBe(true);
+  });
 });
+
+/** Whether a selector's labels all hold on a pod's. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
 
 describe('deploy/k8s/nats-values.yaml', () => {
   const Values = z.object({

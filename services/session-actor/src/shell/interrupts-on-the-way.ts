@@ -1,5 +1,5 @@
 /** How long a tool result waits at most for an interrupt heard on the core subject to be applied. */
-export const interruptWaitMs = 3_000;
+const interruptWaitMs = 3_000;
 /** Interrupts this actor applied that it remembers (by session and id: a close's id is the same in every session), so the core message it sent for one does not hold results back. */
 const rememberedIds = 1_000;
 
@@ -32,8 +32,7 @@ export class InterruptsOnTheWay {
   heard(sessionId: string, interruptId: string): void {
     this.#forgetRunOut();
     if (this.#applied.has(`${sessionId}/${interruptId}`) || this.#pending.has(sessionId)) return;
-    let applied = () => {};
-    const heard = new Promise<void>((resolve) => (applied = resolve));
+    const { promise: heard, resolve: applied } = Promise.withResolvers<void>();
     this.#pending.set(sessionId, { until: this.#now() + this.#waitMs, heard, applied });
   }
 

@@ -38,6 +38,7 @@ describe('the stalled detector’s timer', () => {
         type: 'ArmStalled',
         sessionId: 's1',
         at: start + 3_000 + 600_000,
+        afterMs: 600_000,
         command: { type: 'intervention', sessionId: 's1', detector: 'stalled', action: 'redrive', whileHeadIs: 4, evidence: [4], message: expect.stringMatching(/recorded nothing for 600000 ms/) },
       },
     ]);
@@ -45,7 +46,7 @@ describe('the stalled detector’s timer', () => {
 
   it('given the re-drive as the last event: armed to flag it, the detector’s action with the re-drive as evidence', () => {
     const [effect] = after([created({ supervision: { stalled: { afterMs: 5_000 } } }), ...callsTool, intervened('redrive', [4])]);
-    expect(effect).toMatchObject({ type: 'ArmStalled', at: start + 4_000 + 5_000, command: { action: 'pause', whileHeadIs: 5, evidence: [5, 4] } });
+    expect(effect).toMatchObject({ type: 'ArmStalled', at: start + 4_000 + 5_000, afterMs: 5_000, command: { action: 'pause', whileHeadIs: 5, evidence: [5, 4] } });
   });
 
   it('given a second stall flagged: the action climbs the ladder', () => {

@@ -16,9 +16,12 @@ export interface StalledWatch {
   armed: boolean;
 }
 
-/** Arm (or re-arm, replacing) the session's stalled timer: `command` goes to the session at `at` (ms). Or cancel it. */
+/**
+ * Arm (or re-arm, replacing) the session's stalled timer: `command` goes to the session at `at` (ms, by
+ * the event's clock), and never later than `afterMs` from when it is armed. Or cancel it.
+ */
 export type StalledEffect =
-  | { type: 'ArmStalled'; sessionId: string; at: number; command: InterventionCommand }
+  | { type: 'ArmStalled'; sessionId: string; at: number; afterMs: number; command: InterventionCommand }
   | { type: 'DisarmStalled'; sessionId: string };
 
 const detector = 'stalled';
@@ -38,7 +41,7 @@ export function watchStalled(watch: StalledWatch | undefined, event: SessionEven
   const running = after.settings.enabled && after.redrivable && !after.paused && after.held === 0;
   if (!running) return { watch: { ...after, armed: false }, effects: after.armed ? [{ type: 'DisarmStalled', sessionId: event.sessionId }] : [] };
   const command = firing(after, event, ladder);
-  return { watch: { ...after, armed: true }, effects: [{ type: 'ArmStalled', sessionId: event.sessionId, at: event.at + after.settings.afterMs, command }] };
+  return { watch: { ...after, armed: true }, effects: [{ type: 'ArmStalled', sessionId: event.sessionId, at: event.at + after.settings.afterMs, afterMs: after.settings.afterMs, command }] };
 }
 
 /** Before a session's `session.created`: nothing armed, nothing redrivable. */

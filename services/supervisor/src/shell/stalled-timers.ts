@@ -27,7 +27,7 @@ export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger,
   const publish = async (effect: StalledEffect): Promise<void> => {
     const subject = names.subjects.stalledTimer(effect.sessionId);
     if (effect.type === 'ArmStalled') {
-      const at = new Date(Math.max(effect.at, clock() + overdueDelayMs));
+      const at = new Date(dueAt(effect, clock()));
       await js.publish(subject, encode(effect.command), { schedule: { specification: at, target: names.subjects.stalledTimerDue(effect.sessionId) } });
     } else {
       const rollup = headers();
@@ -58,6 +58,17 @@ export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger,
       await Promise.all(onTheWay);
     },
   };
+}
+
+/**
+ * When an armed timer fires: at the event's time plus the wait, but no sooner than a moment from now
+ * (an old event, read while catching up) and no later than the wait from now. The event's time is the
+ * actor's clock: one running ahead of this one would otherwise put the firing off by as much, and a
+ * time past what a schedule can say would be refused by the server on every event, leaving the session
+ * with no timer at all.
+ */
+export function dueAt(effect: { at: number; afterMs: number }, now: number): number {
+  return Math.min(Math.max(effect.at, now + overdueDelayMs), now + Math.max(effect.afterMs, overdueDelayMs));
 }
 
 /**

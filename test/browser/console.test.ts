@@ -27,6 +27,15 @@ const bulk = defineTool({ name: 'bulk.text', description: 'A long text', input: 
 /** A reply written to attack whoever reads the log: it must show as text, and nothing in it may run. */
 const hostileReply = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold?</b>';
 
+/** A conversation that waits on a signal twice: steered from the page, each wait ends by a person, not the signal. */
+const palScript = [
+  { final: 'Hello! What shall I keep for you?' },
+  { tool: 'wait.signal', input: { name: 'shopping-done' } },
+  { final: 'Stopped waiting. What next?' },
+  { tool: 'wait.signal', input: { name: 'shopping-done' } },
+  { final: 'unreachable: the second wait is interrupted' },
+];
+
 let stack: ConsoleStack;
 let page: Page;
 
@@ -43,6 +52,7 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await client.applyAgent({ name: 'careful', model: 'scripted', policy: 'ask-to-write', tools: ['workspace.write', 'workspace.read'], budget: { maxSteps: 6, maxCostUsd: 1 }, script: [{ tool: 'workspace.write', input: { path: 'notes/a.md', content: 'hello' } }, { tool: 'workspace.read', input: { path: 'notes/a.md' } }, { final: 'wrote and read notes/a.md' }] });
     await client.applyAgent({ name: 'waiter', model: 'scripted', tools: ['gate.wait'], script: [{ text: 'I will wait for the gate.' }, { tool: 'gate.wait', input: {} }, { final: 'through the gate' }] });
     await client.applyAgent({ name: 'lead', model: 'scripted', subagents: ['waiter'], tools: ['gate.wait'], budget: { maxSteps: 10 }, script: [{ tool: 'agents.delegate', input: { agent: 'waiter', task: 'wait at the gate', maxSteps: 4 } }, { final: 'the helper got through' }] });
+    await client.applyAgent({ name: 'pal', model: 'scripted', tools: ['wait.signal'], conversation: {}, script: palScript });
     await client.applyAgent({ name: 'hostile', model: 'scripted', tools: ['bulk.text'], script: [{ tool: 'bulk.text', input: {} }, { final: hostileReply }] });
     await client.submit('hostile', { input: 'say something nasty', sessionId: 'hostile-1' });
     await completedSession(client, 'hostile-1', 15_000);
@@ -161,5 +171,57 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     expect(await page.locator('main > p').first().textContent()).toBe('The two logs hold the same steps.');
     expect(await page.locator('table.diff tbody tr').count()).toBe(Math.max(events.length, fork.length));
     await shoot('diff');
+  });
+
+  it('steers a conversation: sends a message, pauses and resumes it, cuts in with a message, and interrupts a step', async () => {
+    const status = () => page.locator('h1 .status').textContent();
+    await stack.client.submit('pal', { input: 'hi', sessionId: 'pal-1' });
+    await page.goto(`${stack.url}/sessions/pal-1`);
+    await expect.poll(status).toBe('idle');
+    // Nothing runs: no interrupt to offer, nor a step to stop before a message.
+    expect(await page.locator('.steer button.interrupt').count()).toBe(0);
+    expect(await page.locator('.steer input[name=interrupt]').count()).toBe(0);
+
+    await page.fill('.steer textarea', 'wait until the shopping is done');
+    await page.click('.steer button.send');
+    await eventRow('tool.requested').waitFor();
+    await expect.poll(status).toBe('running');
+    expect(await page.locator('.steer textarea').inputValue()).toBe('');
+
+    await page.click('.steer button.pause');
+    await expect.poll(status).toBe('paused');
+    await page.click('.steer button.resume');
+    await eventRow('session.resumed').waitFor();
+    await expect.poll(status).toBe('running');
+
+    await page.fill('.steer textarea', 'never mind the shopping; what next?');
+    await page.check('.steer input[name=interrupt]');
+    await shoot('session-steer');
+    await page.click('.steer button.send');
+    await expect.poll(() => page.locator('.output').textContent()).toBe('Stopped waiting. What next?');
+    await expect.poll(status).toBe('idle');
+
+    await page.fill('.steer textarea', 'wait again');
+    await page.click('.steer button.send');
+    await expect.poll(() => eventRow('tool.requested').count()).toBe(2);
+    await page.click('.steer button.interrupt');
+    await expect.poll(() => eventRow('session.interrupted').count()).toBe(2);
+    await expect.poll(status).toBe('idle');
+
+    const events = await stack.client.events('pal-1');
+    const by = expect.stringContaining('console-test');
+    expect(events.filter((event) => event.type === 'message.received').slice(-3).map((event) => event.data)).toEqual([
+      expect.objectContaining({ text: 'wait until the shopping is done', by }),
+      expect.objectContaining({ text: 'never mind the shopping; what next?', by }),
+      expect.objectContaining({ text: 'wait again', by }),
+    ]);
+    expect(events.filter((event) => event.type === 'session.paused' || event.type === 'session.resumed' || event.type === 'session.interrupted').map((event) => [event.type, event.data.by])).toEqual([
+      ['session.paused', by],
+      ['session.resumed', by],
+      ['session.interrupted', by],
+      ['session.interrupted', by],
+    ]);
+    // Both waits ended by a person: the model never got to its last line.
+    expect(events.some((event) => event.type === 'turn.completed' && event.data.output.startsWith('unreachable'))).toBe(false);
   });
 });

@@ -76,6 +76,7 @@ beforeAll(async () => {
   await client.applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.*' }] });
   await client.applyAgent(scriptedAgent({ name: 'careful', policy: 'ask-writes' }));
   await client.applyAgent(scriptedAgent());
+  await client.applyAgent(scriptedAgent({ name: 'pal', tools: ['wait.signal'], conversation: { idleTimeoutMs: 3_600_000 }, script: [{ tool: 'wait.signal', input: { name: 'never' } }, { final: 'Stopped waiting.' }] }));
   consoleRoot = mkdtempSync(join(tmpdir(), 'sbx-gateway-console-'));
   mkdirSync(join(consoleRoot, 'dist', 'assets'), { recursive: true });
   writeFileSync(join(consoleRoot, 'dist', 'index.html'), '<!doctype html><title>Signalbox console</title>');
@@ -144,6 +145,23 @@ describe('the gateway over a running runtime', () => {
     expect(diff).toMatchObject({ status: 200, json: { a: { sessionId }, b: { sessionId: forkId } } });
     controller.abort();
   }, 60_000);
+
+  it('sends a message that cuts in: the running step stops, and the message starts the next turn', async () => {
+    const sessionId = await submitted('wait for a signal that never comes', 'pal');
+    await vi.waitFor(async () => expect((await client.events(sessionId)).some((event) => event.type === 'tool.requested')).toBe(true), { timeout: 15_000 });
+    const send = (json: unknown) => call(`/api/v1/sessions/${sessionId}/send`, { token: secrets.submitter, json });
+    expect((await body(await send({ text: 'stop that', interrupt: 'yes' }))).status).toBe(400);
+    expect((await send({ text: 'stop that', interrupt: true })).status).toBe(202);
+    const events = await vi.waitFor(async () => {
+      const logged = await client.events(sessionId);
+      if (!logged.some((event) => event.type === 'turn.completed')) throw new Error('no turn completed yet');
+      return logged;
+    }, { timeout: 15_000, interval: 100 });
+    const order = events.map((event) => event.type).filter((type) => ['session.interrupted', 'message.received', 'turn.completed'].includes(type));
+    // The message is recorded as it stops the step, so the turn the interrupt starts reads it.
+    expect(order).toEqual(['message.received', 'session.interrupted', 'turn.completed']);
+    expect(events.find((event) => event.type === 'message.received')?.data).toMatchObject({ text: 'stop that', by: 'gateway:submitter' });
+  });
 
   it('denies through the API, and removes a live stream\'s consumer when its client goes', async () => {
     const before = await consumersOnEvents();

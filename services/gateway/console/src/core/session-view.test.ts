@@ -34,6 +34,16 @@ describe('a session page folded from its log', () => {
     expect(view).toMatchObject({ status: 'succeeded', output: 'done', costUsd: 0.07, steps: 3, children: [{ sessionId: 'child', agent: 'helper', status: 'succeeded' }] });
   });
 
+  it('follows a conversation: idle after a turn, running on a message, idle after an interrupt, and a pause returns to where it was', () => {
+    const turn = event(2, 'turn.completed', { output: 'Hello!' });
+    const message = event(3, 'message.received', { by: 'ann', text: 'wait for the shop' });
+    const statuses = (events: LogEvent[]) => events.map((_, i) => viewOf(events.slice(0, i + 1)).status);
+    expect(statuses([created, turn, message, event(4, 'session.interrupted', { by: 'ann' })])).toEqual(['running', 'idle', 'running', 'idle']);
+    expect(statuses([created, turn, event(3, 'session.paused', {}), event(4, 'session.resumed', {})])).toEqual(['running', 'idle', 'paused', 'idle']);
+    // What comes while paused is what a resume goes back to.
+    expect(statuses([created, turn, event(3, 'session.paused', {}), message, event(5, 'session.paused', {}), event(6, 'session.resumed', {})])).toEqual(['running', 'idle', 'paused', 'paused', 'paused', 'running']);
+  });
+
   it('reads hostile or malformed data without throwing', () => {
     const view = viewOf([event(1, 'session.created', { agent: '<img src=x>', budget: null }), event(2, 'approval.requested', {}), event(3, 'memory.loaded', { entries: [] })]);
     expect(view.agent).toBe('');

@@ -8,6 +8,8 @@ import type { LogEvent } from './events.ts';
 export interface SessionView {
   agent: string;
   status: string;
+  /** What a pause interrupted (`running` or `idle`): a resume goes back to it. */
+  beforePause: string;
   costUsd: number;
   steps: number;
   toolCalls: number;
@@ -32,6 +34,7 @@ export interface WaitingApproval {
 export const emptyView = (): SessionView => ({
   agent: '',
   status: 'unknown',
+  beforePause: 'running',
   costUsd: 0,
   steps: 0,
   toolCalls: 0,
@@ -68,7 +71,6 @@ export function evolveView(view: SessionView, event: LogEvent): SessionView {
     case 'model.failed':
     case 'context.compacted':
     case 'supervisor.judged':
-    case 'session.interrupted':
       return { ...view, costUsd: view.costUsd + costOf(d) };
     case 'tool.requested':
       return { ...view, toolCalls: view.toolCalls + 1 };
@@ -88,10 +90,16 @@ export function evolveView(view: SessionView, event: LogEvent): SessionView {
       const spent = (d.totals as { costUsd?: number } | undefined)?.costUsd ?? 0;
       return { ...view, costUsd: view.costUsd + spent, children: view.children.map((child) => (child.sessionId === d.sessionId ? { ...child, status: str(d.status) } : child)) };
     }
+    case 'message.received':
+      // A paused session keeps the message for when it is resumed.
+      return view.status === 'paused' ? { ...view, beforePause: 'running' } : { ...view, status: 'running' };
+    case 'session.interrupted':
+      // Its step stopped, the session waits for the next message.
+      return { ...view, ...(view.status === 'paused' ? { beforePause: 'idle' } : { status: 'idle' }), costUsd: view.costUsd + costOf(d) };
     case 'session.paused':
-      return { ...view, status: 'paused' };
+      return view.status === 'paused' ? view : { ...view, status: 'paused', beforePause: view.status };
     case 'session.resumed':
-      return { ...view, status: 'running' };
+      return { ...view, status: view.beforePause };
     case 'turn.completed':
       return { ...view, status: 'idle', output: str(d.output) };
     case 'session.completed': {

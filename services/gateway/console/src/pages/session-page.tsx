@@ -9,9 +9,10 @@ import { Approvals } from '../parts/approvals.tsx';
 import { Lanes } from '../parts/lanes.tsx';
 import { Link } from '../parts/link.tsx';
 import { Spend } from '../parts/spend.tsx';
+import { Steer } from '../parts/steer.tsx';
 import { Timeline } from '../parts/timeline.tsx';
 
-/** One session: what it spends, what waits for a person, its live timeline and its subagents' lanes. */
+/** One session: what it spends, what waits for a person, how to steer it, its live timeline and its subagents' lanes. */
 export function SessionPage({ sessionId }: { sessionId: string }) {
   const live = useLiveEvents(sessionId);
   const view = viewOf(live.events);
@@ -43,6 +44,7 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
       </header>
       <Spend view={view} />
       <Approvals waiting={view.waiting} />
+      <Steer sessionId={sessionId} status={view.status} />
       {view.output !== undefined ? (
         <section class="panel">
           <h2>Output</h2>

@@ -30,6 +30,8 @@ const SessionsQuery = z.object({
 
 const SubmitBody = z.strictObject({ ...Task.shape, agent: AgentName }).openapi('SubmitTask');
 const ReasonBody = z.strictObject({ reason: z.string().max(2_000).optional() });
+/** A message for the session's next turn; `interrupt` stops the running step first, so the turn it starts reads it. */
+const SendBody = z.strictObject({ text: z.string().min(1).max(100_000), interrupt: z.boolean().optional() });
 const ForkBody = z
   .strictObject({
     at: z.number().int().positive(),
@@ -109,8 +111,11 @@ export function sessionRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): 
   }
 
   app.openapi(
-    createRoute({ method: 'post', path: '/sessions/{id}/send', middleware: [access(deps, 'submit')], request: { params: SessionParams, ...body(z.strictObject({ text: z.string().min(1).max(100_000) })) }, responses: { 202: json(Sent, 'the message is in the session\'s inbox'), ...refusals(400, 401, 403, 404, 429) } }),
-    async (c) => c.json(await client.send(c.req.valid('param').id, c.req.valid('json').text, { by: actorName(callerOf(c)) }), 202),
+    createRoute({ method: 'post', path: '/sessions/{id}/send', middleware: [access(deps, 'submit')], request: { params: SessionParams, ...body(SendBody) }, responses: { 202: json(Sent, 'the message is in the session\'s inbox'), ...refusals(400, 401, 403, 404, 429) } }),
+    async (c) => {
+      const { text, interrupt } = c.req.valid('json');
+      return c.json(await client.send(c.req.valid('param').id, text, { by: actorName(callerOf(c)), ...(interrupt ? { interrupt } : {}) }), 202);
+    },
   );
 
   app.openapi(

@@ -41,27 +41,32 @@ const Deployment = z.object({
   metadata: z.object({ name: z.string(), labels: Labels }),
   spec: z.object({ replicas: z.number().int().min(1), selector: z.object({ matchLabels: Labels }), template: z.object({ metadata: z.object({ labels: Labels }), spec: PodSpec }) }),
 });
-const Job = z.object({ apiVersion: z.literal('batch/v1'), kind: z.literal('Job'), metadata: z.object({ name: z.string() }).loose(), spec: z.object({ template: z.object({ spec: PodSpec }).loose() }).loose() });
+const Job = z.object({ apiVersion: z.literal('batch/v1'), kind: z.literal('Job'), metadata: z.object({ name: z.string() }).loose(), spec: z.object({ template: z.object({ metadata: z.object({ labels: Labels }), spec: PodSpec }).loose() }).loose() });
 const Service = z.object({
   apiVersion: z.literal('v1'),
   kind: z.literal('Service'),
   metadata: z.object({ name: z.string() }).loose(),
   spec: z.object({ selector: Labels, ports: z.array(z.object({ name: z.string(), port: z.number(), targetPort: z.string() }).strict()) }),
 });
-const Selector = z.object({ matchLabels: Labels }).strict();
+const Selector = z.object({ matchLabels: Labels, matchExpressions: z.array(z.object({ key: z.string(), operator: z.literal('In'), values: z.array(z.string()).min(1) }).strict()).optional() }).strict();
+type Selector = z.infer<typeof Selector>;
 const DisruptionBudget = z.object({
   apiVersion: z.literal('policy/v1'),
   kind: z.literal('PodDisruptionBudget'),
   metadata: z.object({ name: z.string() }).loose(),
   spec: z.object({ maxUnavailable: z.number().int(), selector: Selector }).strict(),
 });
-const PolicyPort = z.object({ protocol: z.literal('TCP'), port: z.string() }).strict();
-const PolicyPeer = z.object({ namespaceSelector: z.object({}).strict().optional(), podSelector: Selector.optional() }).strict();
+const PolicyPort = z.object({ protocol: z.enum(['TCP', 'UDP']), port: z.union([z.string(), z.number().int()]) }).strict();
+const IpBlock = z.object({ cidr: z.string(), except: z.array(z.string()).optional() }).strict();
+const PolicyPeer = z.union([z.object({ namespaceSelector: z.object({}).strict().optional(), podSelector: Selector.optional() }).strict(), z.object({ ipBlock: IpBlock }).strict()]);
 const NetworkPolicy = z.object({
   apiVersion: z.literal('networking.k8s.io/v1'),
   kind: z.literal('NetworkPolicy'),
   metadata: z.object({ name: z.string() }).loose(),
-  spec: z.object({ podSelector: Selector, policyTypes: z.tuple([z.literal('Ingress')]), ingress: z.array(z.object({ from: z.array(PolicyPeer).optional(), ports: z.array(PolicyPort) }).strict()) }).strict(),
+  spec: z.union([
+    z.object({ podSelector: Selector, policyTypes: z.tuple([z.literal('Ingress')]), ingress: z.array(z.object({ from: z.array(PolicyPeer).optional(), ports: z.array(PolicyPort) }).strict()) }).strict(),
+    z.object({ podSelector: Selector, policyTypes: z.tuple([z.literal('Egress')]), egress: z.array(z.object({ to: z.array(PolicyPeer).min(1), ports: z.array(PolicyPort).optional() }).strict()) }).strict(),
+  ]),
 });
 const Manifest = z.discriminatedUnion('kind', [Deployment, Job, Service, DisruptionBudget, NetworkPolicy]);
 type Manifest = z.infer<typeof Manifest>;
@@ -144,15 +149,14 @@ describe('deploy/k8s', () => {
   });
 
   it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))('%s has a disruption budget that lets a drain evict one of its pods at a time', (_, deployment) => {
-    const budgets = manifests.filter((manifest) => manifest.kind === 'PodDisruptionBudget' && selects(manifest.spec.selector.matchLabels, deployment.spec.template.metadata.labels));
+    const budgets = manifests.filter((manifest) => manifest.kind === 'PodDisruptionBudget' && selects(manifest.spec.selector, deployment.spec.template.metadata.labels));
     expect(budgets).toHaveLength(1);
     expect(budgets[0]).toMatchObject({ spec: { maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } } });
   });
 
   it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))('%s lets in only the ports a policy names: metrics from Prometheus, and the API on the gateway', (name, deployment) => {
     const labels = deployment.spec.template.metadata.labels;
-    const policies = manifests.filter((manifest) => manifest.kind === 'NetworkPolicy' && selects(manifest.spec.podSelector.matchLabels, labels));
-    const rules = policies.flatMap((policy) => (policy.kind === 'NetworkPolicy' ? policy.spec.ingress : []));
+    const rules = policiesOf(labels).flatMap((policy) => ('ingress' in policy.spec ? policy.spec.ingress : []));
     const open = rules.filter((rule) => rule.from === undefined).flatMap((rule) => rule.ports.map((port) => port.port));
     expect(open).toEqual(name === 'signalbox-gateway' ? ['http'] : []);
     const scraped = rules.filter((rule) => rule.from !== undefined);
@@ -160,13 +164,43 @@ describe('deploy/k8s', () => {
     expect(scraped.flatMap((rule) => rule.from ?? [])).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }]);
     // Each port a policy lets in is one the pod names.
     const named = new Set(deployment.spec.template.spec.containers[0]?.ports?.map((port) => port.name));
-    for (const port of [...open, 'metrics']) expect(named.has(port), `${name} names no port ${port}`).toBe(true);
+    for (const port of [...open, 'metrics']) expect(named.has(String(port)), `${name} names no port ${port}`).toBe(true);
+  });
+
+  // What each pod may reach beyond NATS, DNS and a collector: the services that call a model, HTTPS;
+  // the tool executor (http.fetch), any port. Always public addresses only.
+  const internet: Record<string, (string | number)[] | 'any port'> = { 'session-actor': [443], supervisor: [443], grader: [443], 'memory-consolidator': [443], 'tool-executor': 'any port' };
+  const pods = [...deployments.map((deployment) => deployment.spec.template.metadata.labels), ...manifests.flatMap((manifest) => (manifest.kind === 'Job' ? [manifest.spec.template.metadata.labels] : []))];
+  const notPublic = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'];
+
+  it.each(pods.map((labels) => [labels['app.kubernetes.io/component'] ?? '?', labels] as const))('%s may reach NATS, DNS and a collector, and public addresses only if it calls a model or fetches', (component, labels) => {
+    const rules = policiesOf(labels).flatMap((policy) => ('egress' in policy.spec ? policy.spec.egress : []));
+    const byPod = rules.flatMap((rule) => rule.to.flatMap((peer) => ('podSelector' in peer ? [[peer.podSelector?.matchLabels, rule.ports]] : [])));
+    expect(byPod).toEqual([
+      [{ 'app.kubernetes.io/name': 'nats' }, [{ protocol: 'TCP', port: 4222 }]],
+      [{ 'k8s-app': 'kube-dns' }, [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]],
+      [{ 'app.kubernetes.io/name': 'opentelemetry-collector' }, [{ protocol: 'TCP', port: 4318 }]],
+    ]);
+    const outward = rules.filter((rule) => rule.to.some((peer) => 'ipBlock' in peer));
+    const allowed = internet[component];
+    expect(outward.map((rule) => rule.ports?.map((port) => port.port) ?? 'any port')).toEqual(allowed === undefined ? [] : [allowed]);
+    for (const peer of outward.flatMap((rule) => rule.to)) {
+      if (!('ipBlock' in peer)) throw new Error(`${component}: a rule to public addresses also names ${JSON.stringify(peer)}`);
+      if (peer.ipBlock.cidr.includes(':')) expect(peer.ipBlock).toEqual({ cidr: '2000::/3' });
+      else expect(peer.ipBlock).toEqual({ cidr: '0.0.0.0/0', except: notPublic });
+    }
   });
 });
 
-/** Whether a selector's labels all hold on a pod's. */
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+/** Whether a selector's labels and expressions all hold on a pod's labels. */
+function selects(selector: Selector, labels: Record<string, string>): boolean {
+  const matched = Object.entries(selector.matchLabels).every(([key, value]) => labels[key] === value);
+  return matched && (selector.matchExpressions ?? []).every(({ key, values }) => values.includes(labels[key] ?? ''));
+}
+
+/** The NetworkPolicies that select a pod with these labels. */
+function policiesOf(labels: Record<string, string>): Extract<Manifest, { kind: 'NetworkPolicy' }>[] {
+  return manifests.filter((manifest) => manifest.kind === 'NetworkPolicy').filter((policy) => selects(policy.spec.podSelector, labels));
 }
 
 describe('deploy/k8s/nats-values.yaml', () => {

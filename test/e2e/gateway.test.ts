@@ -134,6 +134,12 @@ describe('the gateway over a running runtime', () => {
     const resumed: string[] = [];
     for await (const frame of sseFrames(await call(`/api/v1/sessions/${sessionId}/stream`, { token: secrets.reader, headers: { 'Last-Event-ID': String(last - 1) } }))) resumed.push(frame.id ?? '');
     expect(resumed).toEqual([String(last)]);
+    // Resumed at its last event, or past it: a completed session's stream ends at once, empty.
+    for (const after of [last, last + 50]) {
+      const frames: unknown[] = [];
+      for await (const frame of sseFrames(await call(`/api/v1/sessions/${sessionId}/stream`, { token: secrets.reader, headers: { 'Last-Event-ID': String(after) }, signal: AbortSignal.timeout(5_000) }))) frames.push(frame);
+      expect(frames).toEqual([]);
+    }
 
     // Forked after the approval: the fork's log holds it, so the fork runs the call without asking again.
     const resolvedAt = events.find((e) => e.type === 'approval.resolved')!.n;

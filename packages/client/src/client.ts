@@ -347,14 +347,24 @@ export class SignalboxClient {
     return summarise(sessionId, events);
   }
 
-  /** The session's events from the start, live, ending after `session.completed` (or when the signal aborts). */
-  async *follow(sessionId: string, signal?: AbortSignal): AsyncGenerator<SessionEvent> {
+  /**
+   * The session's events after event `after` (0: from the start), live, ending after `session.completed`
+   * (or when the signal aborts). Resuming far into a long log costs a seek, not a read of what came before.
+   */
+  async *follow(sessionId: string, signal?: AbortSignal, after = 0): AsyncGenerator<SessionEvent> {
+    if (after > 0 && (await this.#endedBy(sessionId, after))) return;
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
-    for await (const event of this.#store.tail(sessionId, { signal: controller.signal })) {
+    for await (const event of this.#store.tail(sessionId, { signal: controller.signal, fromN: after + 1 })) {
       yield event;
       if (event.type === 'session.completed') controller.abort();
     }
+  }
+
+  /** Whether the session completed at or before event `after`: resumed there, a follow has nothing more to send. */
+  async #endedBy(sessionId: string, after: number): Promise<boolean> {
+    const { n } = await this.#store.head(sessionId);
+    return n > 0 && n <= after && (await this.#store.read(sessionId, { fromN: n, toN: n }))[0]?.type === 'session.completed';
   }
 
   /**

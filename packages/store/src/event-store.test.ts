@@ -5,7 +5,7 @@ import { encodeEvent, naming, type SessionEvent } from '@signalbox/events';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrencyError, SequenceGapError } from './errors.ts';
-import { emptyHead, EventStore, readPageBytes, singleGetLimit, type SessionHead } from './event-store.ts';
+import { emptyHead, EventStore, readPageBytes, seekFromN, singleGetLimit, type SessionHead } from './event-store.ts';
 import { provision } from './provision.ts';
 
 const names = naming('sbx');
@@ -182,11 +182,45 @@ describe('EventStore', () => {
       // The same few messages either way: the read starts at the snapshot's sequence.
       expect(long.messages).toBe(short.messages);
       expect(long.messages).toBeLessThan(20);
-      // Without the sequence, the same five events cost a scan of the whole session.
-      expect((await received('long', 1_996)).messages).toBeGreaterThanOrEqual(2_000);
+      // Without the sequence, the read seeks the message holding event 1,996 (a bisection of the stream's
+      // sequences): a few dozen messages, not the 2,000 before it.
+      const sought = await received('long', 1_996);
+      expect(sought.events).toBe(5);
+      expect(sought.messages).toBeLessThan(40);
+      // Near the start, a scan from the start is the cheaper way, and still the way taken.
+      expect((await received('long', seekFromN)).messages).toBeGreaterThanOrEqual(seekFromN);
     } finally {
       await reader.close();
     }
+  });
+});
+
+describe('EventStore far into a long log', () => {
+  it('reads and follows from any event past where it seeks, one message holding several events or one', async () => {
+    const sessionId = 'seek-long';
+    let head = emptyHead;
+    let n = 1;
+    // Decisions of one, two and three events, interleaved with another session's messages.
+    for (let decision = 0; n <= 1_600; decision++) {
+      const size = (decision % 3) + 1;
+      head = await store.append(sessionId, Array.from({ length: size }, (_, i) => pausedEvent(sessionId, n + i)), head);
+      n += size;
+      if (decision % 2 === 0) await store.append(`seek-other-${decision}`, [pausedEvent(`seek-other-${decision}`, 1)], emptyHead);
+    }
+    for (const fromN of [seekFromN + 1, 1_201, 1_202, 1_203, head.n]) {
+      expect((await store.read(sessionId, { fromN, toN: fromN + 2 })).map((event) => event.n)).toEqual([fromN, fromN + 1, fromN + 2].filter((each) => each <= head.n));
+    }
+    const followed: number[] = [];
+    const stop = new AbortController();
+    const following = (async () => {
+      for await (const event of store.tail(sessionId, { fromN: 1_500, signal: stop.signal })) {
+        followed.push(event.n);
+        if (event.n === head.n + 1) stop.abort();
+      }
+    })();
+    await store.append(sessionId, [pausedEvent(sessionId, head.n + 1)], head);
+    await following;
+    expect(followed).toEqual(Array.from({ length: head.n + 2 - 1_500 }, (_, i) => 1_500 + i));
   });
 });
 

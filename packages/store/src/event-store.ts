@@ -14,6 +14,7 @@ import { DecodeError, decodeEventMessage, encodeEventMessage, typeHeader, type N
 import { setTimeout as sleep } from 'node:timers/promises';
 import { directBatch } from './direct-batch.ts';
 import { ConcurrencyError, CorruptLogError, DuplicateEventError, IncompleteReadError, SequenceGapError } from './errors.ts';
+import { seekEvent, type LogPosition } from './seek-event.ts';
 
 /** Where a session's log ends: its last event number and the stream sequence of the message holding it. */
 export interface SessionHead {
@@ -72,6 +73,12 @@ const readAttempts = 5;
 export const readRetryMs = 50;
 /** How long one page of a batched read may take in all, as long as a JetStream API request may. */
 const pageTimeoutMs = 5_000;
+/**
+ * A read or a follow that starts past this event, with no stream sequence to start at, seeks the
+ * message holding its first event (a bisection, ~25 direct gets on a stream of 10 million messages)
+ * rather than reading every event before it.
+ */
+export const seekFromN = 1_000;
 
 export interface ReadOptions {
   /** First event number to return (events before it are skipped). */
@@ -253,9 +260,9 @@ export class EventStore implements EventReader {
     const toN = Math.min(head.n, options.toN ?? Infinity);
     // Nothing after `fromN - 1`: the head is still the real one, for the caller's next append.
     if (toN < fromN) return { events: [], head };
-    // A start past the head cannot hold event `fromN`: read from the log's start instead.
-    const start = options.fromSeq !== undefined && options.fromSeq <= head.seq ? { seq: options.fromSeq, n: fromN } : { seq: 1, n: 1 };
     const subject = this.#names.subjects.events(sessionId);
+    // A start past the head cannot hold event `fromN`: it is sought instead.
+    const start = options.fromSeq !== undefined && options.fromSeq <= head.seq ? { seq: options.fromSeq, n: fromN } : await this.#startOf(subject, fromN, head);
     // No consumer: creating one can stall while a cluster node is down.
     const toRead = toN - start.n + 1;
     const source = toRead <= singleGetLimit ? this.#getEach(subject, start.seq, head.seq) : this.#getBatches(subject, start, { n: toN, seq: head.seq });
@@ -268,6 +275,21 @@ export class EventStore implements EventReader {
       events.push(event);
     }
     return { events, head };
+  }
+
+  /**
+   * Where to start reading for event `fromN`: the log's start, or, far into it, the message holding the
+   * event. A replica that lags can only make the seek land earlier (it never answers a message that is
+   * not there), so the read it starts is never short.
+   */
+  async #startOf(subject: string, fromN: number, head: SessionHead): Promise<LogPosition> {
+    const fromStart = { seq: 1, n: 1 };
+    if (fromN <= seekFromN) return fromStart;
+    const firstAtOrAfter = async (seq: number): Promise<LogPosition | undefined> => {
+      const stored = await this.#jsm.direct.getMessage(this.#names.streams.events, { seq, next_by_subj: subject });
+      return stored ? { seq: stored.seq, n: eventsIn(stored.subject, stored.seq, stored.data)[0]!.n } : undefined;
+    };
+    return (await seekEvent(fromN, 1, head.seq, firstAtOrAfter)) ?? fromStart;
   }
 
   /** The subject's events from `fromSeq` up to `lastSeq`, one direct get each (`next_by_subj`). */
@@ -310,8 +332,10 @@ export class EventStore implements EventReader {
   /** Follows a session's log live from `fromN` (default: the start) until the signal aborts. */
   async *tail(sessionId: string, options: ReadOptions & { signal?: AbortSignal } = {}): AsyncGenerator<SessionEvent> {
     const fromN = options.fromN ?? 1;
+    const subject = this.#names.subjects.events(sessionId);
+    const fromSeq = options.fromSeq ?? (fromN > seekFromN ? (await this.#startOf(subject, fromN, await this.head(sessionId))).seq : undefined);
     const check = contiguityCheck(sessionId, fromN);
-    for await (const event of this.#follow(this.#names.subjects.events(sessionId), options.fromSeq, options.signal)) {
+    for await (const event of this.#follow(subject, fromSeq, options.signal)) {
       if (event.n < fromN) continue;
       check(event);
       yield event;

@@ -41,8 +41,7 @@ export function streamRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): v
         stream.onAbort(() => follow.abort());
         const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => follow.abort()), keepAliveMs);
         try {
-          for await (const event of deps.client.follow(id, follow.signal)) {
-            if (event.n <= after) continue;
+          for await (const event of deps.client.follow(id, follow.signal, after)) {
             await stream.writeSSE({ id: String(event.n), event: event.type, data: JSON.stringify(event satisfies SessionEvent) });
           }
         } catch (error) {

@@ -1,7 +1,7 @@
 import type { SignalboxClient } from '@signalbox/client';
 import type { AgentDefinition } from '@signalbox/events';
 import { ulid } from 'ulid';
-import { taskTrajectories } from '../core/divergence.ts';
+import { taskTrajectories, type TaskTrajectories } from '../core/divergence.ts';
 import { evalTags, planRuns, type PlannedRun } from '../core/plan.ts';
 import type { EvalRecord } from '../core/record.ts';
 import { runResult, type RunResult } from '../core/run-outcome.ts';
@@ -39,7 +39,7 @@ export async function runSuite(deps: EvalDeps, suite: EvalSuite): Promise<EvalRe
       deps.onRun?.(run);
       return run;
     });
-    record = { ...record, runs, trajectories: taskTrajectories(await inPool(runs, suite.concurrency, async (run) => ({ run, events: await client.events(run.sessionId) }))) };
+    record = { ...record, runs, trajectories: await trajectoriesByTask(client, runs, suite.concurrency) };
     if (suite.counterfactual) record.forks = await counterfactualForks({ client, newId, waitMs: suite.sessionTimeoutMs, concurrency: suite.concurrency }, runs, tasks, suite.counterfactual.repeats);
     record = { ...record, status: 'finished', finishedAt: now() };
   } catch (error) {
@@ -49,6 +49,20 @@ export async function runSuite(deps: EvalDeps, suite: EvalSuite): Promise<EvalRe
   }
   await records.put(record);
   return record;
+}
+
+/** Each task's trajectories, its runs' logs read one task at a time: memory holds one task's logs, not the suite's. */
+async function trajectoriesByTask(client: SignalboxClient, runs: readonly RunResult[], concurrency: number): Promise<TaskTrajectories[]> {
+  const trajectories: TaskTrajectories[] = [];
+  for (const task of new Set(runs.map((run) => run.task))) {
+    const logs = await inPool(
+      runs.filter((run) => run.task === task),
+      concurrency,
+      async (run) => ({ run, events: await client.events(run.sessionId) }),
+    );
+    trajectories.push(...taskTrajectories(logs));
+  }
+  return trajectories;
 }
 
 /** Applies each configuration's agent; resolves to their names by configuration. */

@@ -31,6 +31,8 @@ const Labels = z.record(z.string(), z.string());
 const PodSpec = z
   .object({
     terminationGracePeriodSeconds: z.number().optional(),
+    // The pause process as PID 1, to reap orphans; Node as PID 1 would leave them.
+    shareProcessNamespace: z.literal(true),
     securityContext: z.object({ runAsNonRoot: z.literal(true) }).loose(),
     containers: z.array(Container).length(1),
   })

@@ -173,6 +173,26 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await shoot('diff');
   });
 
+  it('starts a session from the list with an agent it offers, and says why the actor refused an unknown one', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.click('.new-session summary');
+    // The agents offered are those the list shows.
+    expect(await page.locator('#known-agents option[value="careful"]').count()).toBe(1);
+    await page.fill('.new-session input[name=task-agent]', 'no-such-agent');
+    await page.fill('.new-session textarea', 'anything');
+    await page.click('.new-session button.start');
+    await expect.poll(() => page.locator('.new-session .error').textContent(), { timeout: 15_000 }).toContain('no-such-agent');
+    await page.fill('.new-session input[name=task-agent]', 'hostile');
+    await page.fill('.new-session textarea', 'say it again');
+    await shoot('new-session');
+    await page.click('.new-session button.start');
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 15_000 }).toMatch(/^\/sessions\/./);
+    const sessionId = decodeURIComponent(new URL(page.url()).pathname.slice('/sessions/'.length));
+    await eventRow('session.completed').waitFor();
+    const [created] = await stack.client.events(sessionId);
+    expect(created).toMatchObject({ type: 'session.created', data: { input: 'say it again', agent: { name: 'hostile' } } });
+  });
+
   it('steers a conversation: sends a message, pauses and resumes it, cuts in with a message, and interrupts a step', async () => {
     // As long as the page's own waits: a loaded machine takes more than expect.poll's default second.
     const settled = { timeout: 15_000 };

@@ -4,6 +4,7 @@ import { diffPath, sessionPath } from '../core/route.ts';
 import { noFilters, sessionsQuery, statuses, type SessionFilters } from '../core/session-filters.ts';
 import { navigate } from '../navigation.ts';
 import { Link } from '../parts/link.tsx';
+import { NewSession } from '../parts/new-session.tsx';
 
 interface SessionRow {
   sessionId: string;
@@ -24,7 +25,7 @@ const maxListed = 500;
 const refreshMs = 3_000;
 const when = (at: number) => new Date(at).toLocaleString();
 
-/** The sessions, newest first, filtered; two ticked sessions open side by side in a diff. */
+/** The sessions, newest first, filtered; two ticked sessions open side by side in a diff; a new one started. */
 export function SessionsPage() {
   const [filters, setFilters] = useState<SessionFilters>(noFilters);
   const [limit, setLimit] = useState(pageSize);
@@ -60,6 +61,7 @@ export function SessionsPage() {
   return (
     <main>
       <h1>Sessions</h1>
+      <NewSession agents={[...new Set((rows ?? []).map((row) => row.agent))].sort()} />
       <Filters filters={filters} onChange={applyFilters} />
       <p>
         <button type="button" disabled={a === undefined || b === undefined} onClick={() => a && b && navigate(diffPath(a, b))}>

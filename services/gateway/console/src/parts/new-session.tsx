@@ -1,0 +1,47 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { sessionPath } from '../core/route.ts';
+import { navigate } from '../navigation.ts';
+
+/**
+ * Starts a session: an agent (offered from those the list shows) and its task, posted as `POST /sessions`
+ * (the submit scope), then its page. The actor's refusal, an unknown agent say, is shown as it said it.
+ */
+export function NewSession({ agents }: { agents: readonly string[] }) {
+  const [agent, setAgent] = useState('');
+  const [input, setInput] = useState('');
+  const [state, setState] = useState<{ sending?: boolean; error?: string }>({});
+  const start = (event: Event) => {
+    event.preventDefault();
+    setState({ sending: true });
+    api
+      .post<{ sessionId: string }>('/sessions', { agent: agent.trim(), input })
+      .then(({ sessionId }) => navigate(sessionPath(sessionId)))
+      .catch((error: unknown) => setState({ error: String(error) }));
+  };
+  return (
+    <details class="panel new-session">
+      <summary>New session</summary>
+      <form onSubmit={start}>
+        <p>
+          <label>
+            agent <input name="task-agent" list="known-agents" required maxLength={64} value={agent} onInput={(event) => setAgent(event.currentTarget.value)} />
+          </label>
+          <datalist id="known-agents">
+            {agents.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
+        </p>
+        <textarea name="task-input" rows={3} required maxLength={100_000} placeholder="The task" value={input} onInput={(event) => setInput(event.currentTarget.value)} />
+        <p>
+          <button type="submit" class="start" disabled={state.sending === true || agent.trim() === '' || input.trim() === ''}>
+            Start
+          </button>
+          {state.sending ? <span class="muted"> starting…</span> : null}
+          {state.error ? <span class="error"> {state.error}</span> : null}
+        </p>
+      </form>
+    </details>
+  );
+}

@@ -5,8 +5,9 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { sessionActorService } from '@signalbox/session-actor';
-import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
+import { modelResolver, sessionActorService } from '@signalbox/session-actor';
+import { anthropicText, startFakeAnthropic, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { httpFetchTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completedSession, eventsUntil, succeededSession } from '../support/runtime.ts';
@@ -191,6 +192,25 @@ describe('tracing', () => {
     expect(tooled?.traceparent).toBe(`00-${turn.traceId}-${toolSpans.find((span) => span.name === 'execute_tool http.fetch')?.spanId}-01`);
     expect(JSON.stringify(spans)).not.toContain('checking');
     expect(JSON.stringify(spans)).not.toContain('You check a service');
+  }, 40_000);
+
+  it("sends each model call's trace context to the provider: its request carries the chat span's traceparent", async () => {
+    const anthropic = await startFakeAnthropic();
+    try {
+      anthropic.reply(anthropicText('All is well.'));
+      const resolveModel = modelResolver(createProviderRegistry(providerConfigFromEnv({ ANTHROPIC_API_KEY: 'sk-ant-trace-test', ANTHROPIC_BASE_URL: anthropic.baseURL })));
+      const host = await startHost([sessionActorService({ resolveModel }), permissionBrokerService()], config('traced-provider', { endpoint: receiver.url }));
+      await client.applyAgent({ name: 'claude-tracer', model: 'anthropic/claude-sonnet-4-6', system: 'You answer.', tools: [] });
+      await client.submit('claude-tracer', { input: 'how are things?', sessionId: 'traced-provider-run' });
+      await succeededSession(client, 'traced-provider-run', 20_000);
+      await host.stop();
+      const turn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === 'traced-provider-run');
+      const chat = receiver.spans.find((span) => span.traceId === turn?.traceId && span.name === 'chat claude-sonnet-4-6');
+      expect(chat).toBeDefined();
+      expect(anthropic.requests.map((request) => request.headers['traceparent'])).toEqual([`00-${turn?.traceId}-${chat?.spanId}-01`]);
+    } finally {
+      await anthropic.close();
+    }
   }, 40_000);
 
   it("traces each turn of a conversation on its own, the next linked to the last, though another actor takes it", async () => {

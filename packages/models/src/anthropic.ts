@@ -18,7 +18,7 @@ import {
   transportFailure,
   type CallContext,
 } from './http-failures.ts';
-import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
+import { ModelError, requestOptionsOf, type CallOptions, type ModelProvider } from './provider.ts';
 import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap, type ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
@@ -88,11 +88,12 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
       const { signal, onText, onUsage } = callOptions;
+      const requestOptions = requestOptionsOf(callOptions);
       let body: unknown;
       try {
         body = onText
-          ? await assembleAnthropicStream(await client.messages.create({ ...toWireRequest(request, names), stream: true }, { signal }), onText, call, onUsage && ((wire) => onUsage(usageSoFar(wire))))
-          : await client.messages.create(toWireRequest(request, names), { signal });
+          ? await assembleAnthropicStream(await client.messages.create({ ...toWireRequest(request, names), stream: true }, requestOptions), onText, call, onUsage && ((wire) => onUsage(usageSoFar(wire))))
+          : await client.messages.create(toWireRequest(request, names), requestOptions);
         // A stream read to its end from the SDK's buffer can finish after the signal fired.
         signal?.throwIfAborted();
       } catch (error) {

@@ -18,11 +18,11 @@ import { recordableToolInput } from './tool-input.ts';
 
 /** Chat Completions (`POST /v1/chat/completions`): what Ollama, vLLM and llama.cpp serve. */
 export const chatCompletionsApi: OpenAIWireApi = {
-  send: (client, request, names, signal) => client.chat.completions.create(chatRequest(request, names), { signal }),
-  stream: async (client, request, names, signal, onText, call) => {
+  send: (client, request, names, options) => client.chat.completions.create(chatRequest(request, names), options),
+  stream: async (client, request, names, options, onText, call) => {
     // Usage comes in a last chunk of its own only when asked for.
     const params = { ...chatRequest(request, names), stream: true as const, stream_options: { include_usage: true } };
-    return assembleChatStream(await client.chat.completions.create(params, { signal }), onText, call);
+    return assembleChatStream(await client.chat.completions.create(params, options), onText, call);
   },
   read: (body, names, call) => fromChatReply(parseReply(ChatReply, body, call), names),
 };

@@ -16,9 +16,9 @@ import type { ToolNameMap } from './tool-names.ts';
 
 /** The OpenAI Responses API (`POST /v1/responses`), used statelessly: the event log holds the history. */
 export const responsesApi: OpenAIWireApi = {
-  send: (client, request, names, signal) => client.responses.create(responsesRequest(request, names), { signal }),
-  stream: async (client, request, names, signal, onText, call) =>
-    assembleResponsesStream(await client.responses.create({ ...responsesRequest(request, names), stream: true }, { signal }), onText, call),
+  send: (client, request, names, options) => client.responses.create(responsesRequest(request, names), options),
+  stream: async (client, request, names, options, onText, call) =>
+    assembleResponsesStream(await client.responses.create({ ...responsesRequest(request, names), stream: true }, options), onText, call),
   read: (body, names, call) => fromResponsesReply(parseReply(ResponsesReply, body, call), names),
 };
 

@@ -1,6 +1,7 @@
 import type { ModelRequest, ModelResponse } from '@signalbox/events';
 import type OpenAI from 'openai';
 import type { CallContext } from './http-failures.ts';
+import type { SdkRequestOptions } from './provider.ts';
 import type { ToolNameMap } from './tool-names.ts';
 import { recordableToolInput } from './tool-input.ts';
 
@@ -9,8 +10,8 @@ import { recordableToolInput } from './tool-input.ts';
  * tells `onText` each piece of text, and gives back the reply in `send`'s shape, so `read` maps it alike.
  */
 export interface OpenAIWireApi {
-  send(client: OpenAI, request: ModelRequest, names: ToolNameMap, signal: AbortSignal | undefined): Promise<unknown>;
-  stream(client: OpenAI, request: ModelRequest, names: ToolNameMap, signal: AbortSignal | undefined, onText: (delta: string) => void, call: CallContext): Promise<unknown>;
+  send(client: OpenAI, request: ModelRequest, names: ToolNameMap, options: SdkRequestOptions): Promise<unknown>;
+  stream(client: OpenAI, request: ModelRequest, names: ToolNameMap, options: SdkRequestOptions, onText: (delta: string) => void, call: CallContext): Promise<unknown>;
   read(body: unknown, names: ToolNameMap, call: CallContext): ModelResponse;
 }
 

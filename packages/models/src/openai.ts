@@ -10,7 +10,7 @@ import {
   type CallContext,
 } from './http-failures.ts';
 import { chatCompletionsApi } from './openai-chat.ts';
-import { ModelError, type CallOptions, type ModelProvider } from './provider.ts';
+import { ModelError, requestOptionsOf, type CallOptions, type ModelProvider } from './provider.ts';
 import { responsesApi } from './openai-responses.ts';
 import { checkResponseFormat } from './response-format.ts';
 import { toolNameMap } from './tool-names.ts';
@@ -53,9 +53,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       checkResponseFormat(request, name);
       const names = toolNameMap(request.tools);
       const { signal, onText } = callOptions;
+      const requestOptions = requestOptionsOf(callOptions);
       let body: unknown;
       try {
-        body = onText ? await wire.stream(client, request, names, signal, onText, call) : await wire.send(client, request, names, signal);
+        body = onText ? await wire.stream(client, request, names, requestOptions, onText, call) : await wire.send(client, request, names, requestOptions);
         // A stream read to its end from the SDK's buffer can finish after the signal fired.
         signal?.throwIfAborted();
       } catch (error) {

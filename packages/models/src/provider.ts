@@ -21,6 +21,22 @@ export interface CallOptions {
    * reports it before the end call it.
    */
   onUsage?: (usage: Usage) => void;
+  /**
+   * The W3C trace context of the call's span, sent as the request's `traceparent` header: a provider,
+   * gateway or proxy that traces joins the session's trace. Only when the actor traces.
+   */
+  traceparent?: string;
+}
+
+/** The SDK's per-request options a call sets: its signal, and its trace context as a header. */
+export interface SdkRequestOptions {
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+/** What an SDK request is sent with: the call's signal, and its trace context as a header when there is one. */
+export function requestOptionsOf({ signal, traceparent }: Pick<CallOptions, 'signal' | 'traceparent'>): SdkRequestOptions {
+  return { ...(signal ? { signal } : {}), ...(traceparent ? { headers: { traceparent } } : {}) };
 }
 
 export type ModelErrorCode =

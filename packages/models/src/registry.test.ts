@@ -136,9 +136,12 @@ describe('createProviderRegistry', () => {
       const streamed = await registry.providerFor('streams').complete({ ...hello, model: 'llama3.2' }, { onText });
       expect(told.join('')).toBe('hi from llama');
       told.length = 0;
-      expect(await registry.providerFor('plain').complete({ ...hello, model: 'llama3.2' }, { onText })).toEqual(streamed);
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      expect(await registry.providerFor('plain').complete({ ...hello, model: 'llama3.2' }, { onText, traceparent })).toEqual(streamed);
       expect(told).toEqual([]);
       expect(fake.requests.map((request) => (request.body as { stream?: unknown }).stream)).toEqual([true, undefined]);
+      // Unstreamed, the call keeps the rest of what it was given: its trace context.
+      expect(fake.requests[1]?.headers['traceparent']).toBe(traceparent);
     } finally {
       await fake.close();
     }

@@ -147,7 +147,7 @@ function createProvider(name: string, endpoint: ProviderEndpoint, apiKeySecret?:
 
 /** The provider, called without the text listener, so it never streams. */
 function neverStreamed(provider: ModelProvider): ModelProvider {
-  return { name: provider.name, complete: (request, { signal } = {}) => provider.complete(request, signal ? { signal } : {}) };
+  return { name: provider.name, complete: (request, { onText: _onText, ...options } = {}) => provider.complete(request, options) };
 }
 
 function createEndpointProvider(name: string, endpoint: ProviderEndpoint, apiKeySecret?: string): ModelProvider {

@@ -127,6 +127,15 @@ describe.each(wires)('$name adapter, streamed', (wire) => {
     if (wire.name === 'openai chat') expect(streamedBody?.['stream_options']).toEqual({ include_usage: true });
   });
 
+  it("sends the call's trace context as the traceparent header, streamed or not, and none without it", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const model = await provider(wire.text('one'), wire.text('two'), wire.text('three'));
+    await streamed(model, { traceparent });
+    await model.complete(request(), { traceparent });
+    await model.complete(request());
+    expect(fake!.requests.map((sent) => sent.headers['traceparent'])).toEqual([traceparent, traceparent, undefined]);
+  });
+
   it('assembles tool calls whose arguments come in pieces', async () => {
     const calls = [
       { id: 'call_1', name: 'workspace__read', input: { path: 'notes/a long file name.md', lines: [1, 2, 3] } },

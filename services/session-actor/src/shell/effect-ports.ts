@@ -80,13 +80,16 @@ export function gradeJobId({ job, round }: GradeDispatch): string {
 /**
  * Calls the agent's model for real, backing off before a retried attempt; with `openLive`, the reply's
  * text goes out on the session's live subject as it arrives, and its end when the call ends.
+ * `traceparentOf` names the call's span, when the actor traces the turn: sent to the provider as the
+ * request's `traceparent` header.
  */
-export function liveModelPort(resolveModel: ModelResolver, clock: () => number, openLive?: LiveTextOpener): ModelPort {
+export function liveModelPort(resolveModel: ModelResolver, clock: () => number, openLive?: LiveTextOpener, traceparentOf?: (sessionId: string, callId: string) => string | undefined): ModelPort {
   return {
     call: async (session, call, signal) => {
       if (call.attempt > 1) await sleep(250 * 2 ** (call.attempt - 2));
       const live = openLive?.(session.sessionId, call);
-      const command = await callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock, { signal, onText: live?.onText });
+      const traceparent = traceparentOf?.(session.sessionId, call.callId);
+      const command = await callModel(resolveModel, session.agent, { callId: call.callId, request: call.request }, clock, { signal, onText: live?.onText, traceparent });
       live?.end(command.type !== 'RecordModelReply');
       return command;
     },

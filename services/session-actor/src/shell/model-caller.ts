@@ -50,7 +50,7 @@ export async function callModel(
   agent: AgentDefinition,
   call: { callId: string; request: ModelRequest },
   clock: () => number,
-  options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined } = {},
+  options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined; traceparent?: string | undefined } = {},
 ): Promise<SessionCommand> {
   const started = clock();
   // What the provider reported the call cost as it streamed: an interrupt records it for the abandoned call.
@@ -106,6 +106,7 @@ function providerModelOf(model: string): string {
 }
 
 /** The call options that are set: the provider options type leaves no room for an explicit `undefined`. */
-function definedOnly(options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined; onUsage: (usage: Usage) => void }): CallOptions {
-  return { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}), onUsage: options.onUsage };
+function definedOnly(options: { signal?: AbortSignal | undefined; onText?: ((delta: string) => void) | undefined; traceparent?: string | undefined; onUsage: (usage: Usage) => void }): CallOptions {
+  const { signal, onText, traceparent, onUsage } = options;
+  return { ...(signal ? { signal } : {}), ...(onText ? { onText } : {}), ...(traceparent ? { traceparent } : {}), onUsage };
 }

@@ -85,9 +85,11 @@ export class SessionRunner {
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
     const recordings = new ForkRecordings(store);
     const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
-    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive), recordings);
-    const traceparentOf = deps.traces && ((job: ToolJob) => deps.traces?.traceparentOfCall(job.sessionId, job.callId));
-    this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOf), recordings);
+    // A call's span (model or tool), while this actor traces its turn: its provider request and its job carry it.
+    const traceparentOfCall = deps.traces && ((sessionId: string, callId: string) => deps.traces?.traceparentOfCall(sessionId, callId));
+    this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive, traceparentOfCall), recordings);
+    const traceparentOfJob = traceparentOfCall && ((job: ToolJob) => traceparentOfCall(job.sessionId, job.callId));
+    this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob), recordings);
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
     this.#memory = recordingMemoryPort(liveMemoryPort(deps.memory, deps.clock), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);

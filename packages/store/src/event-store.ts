@@ -261,7 +261,7 @@ export class EventStore implements EventReader {
     // Nothing after `fromN - 1`: the head is still the real one, for the caller's next append.
     if (toN < fromN) return { events: [], head };
     const subject = this.#names.subjects.events(sessionId);
-    // A start past the head cannot hold event `fromN`: it is sought instead.
+    // A known sequence is where the read starts, unless it is past the head (then it cannot hold `fromN`).
     const start = options.fromSeq !== undefined && options.fromSeq <= head.seq ? { seq: options.fromSeq, n: fromN } : await this.#startOf(subject, fromN, head);
     // No consumer: creating one can stall while a cluster node is down.
     const toRead = toN - start.n + 1;

@@ -176,7 +176,8 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
   it('starts a session from the list with an agent it offers, and says why the actor refused an unknown one', async () => {
     await page.goto(`${stack.url}/`);
     await page.click('.new-session summary');
-    // The agents offered are those the list shows.
+    // Every stored agent is offered, one with no session yet too.
+    await page.locator('#known-agents option[value="pal"]').waitFor({ state: 'attached' });
     expect(await page.locator('#known-agents option[value="careful"]').count()).toBe(1);
     await page.fill('.new-session input[name=task-agent]', 'no-such-agent');
     await page.fill('.new-session textarea', 'anything');

@@ -215,6 +215,17 @@ describe('the gateway over a running runtime', () => {
     await vi.waitFor(async () => expect(await consumersOnEvents()).toBe(before), { timeout: 10_000, interval: 50 });
   }, 40_000);
 
+  it('lists the stored agents to a reader, each with its model and tools, and none to a caller without a token', async () => {
+    const listed = await body(await call('/api/v1/agents', { token: secrets.reader }));
+    expect(listed.status).toBe(200);
+    const agents = listed.json.agents as { name: string; model: string; tools: string[]; conversation: boolean }[];
+    expect(agents.map((agent) => agent.name)).toEqual([...agents.map((agent) => agent.name)].sort());
+    expect(agents).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'careful', model: 'scripted', conversation: false }), expect.objectContaining({ name: 'pal', tools: ['wait.signal'], conversation: true })]));
+    // The list says what to pick, not the agents' instructions.
+    expect(JSON.stringify(agents)).not.toContain('"system"');
+    expect((await call('/api/v1/agents')).status).toBe(401);
+  });
+
   it('answers a stream of an unknown session 404, and a session id that would be a subject wildcard 400', async () => {
     expect(await body(await call('/api/v1/sessions/nobody-here/stream', { token: secrets.reader }))).toMatchObject({ status: 404, json: { error: { code: 'unknown_session' } } });
     for (const id of ['a.>', '*', 'a b', 'a.b', '>']) {

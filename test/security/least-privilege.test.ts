@@ -303,6 +303,9 @@ describe('deploy/nats', () => {
     expect((await call('/sessions/least-privilege-gateway')).status).toBe(200);
     expect((await call('/tokens')).status).toBe(200);
     expect((await call('/memory')).status).toBe(200);
+    const agents = await call('/agents');
+    expect(agents.status).toBe(200);
+    expect(((await agents.json()) as { agents: { name: string }[] }).agents.map((agent) => agent.name)).toContain('careful');
     expect((await call('/sessions/least-privilege-gateway/tree')).status).toBe(200);
     expect((await call(`/diff?a=least-privilege-gateway&b=least-privilege-gateway`)).status).toBe(200);
     expect((await call(`/tool-outputs/${'0'.repeat(64)}`)).status).toBe(404);

@@ -108,6 +108,13 @@ export class SignalboxClient {
     return agent;
   }
 
+  /** Every stored agent definition that validates, by name (deleted ones and ones that no longer validate left out). */
+  async agents(): Promise<AgentDefinition[]> {
+    const names = (await this.#keys(this.names.buckets.agents)).sort();
+    const agents = await Promise.all(names.map((name) => this.agent(name)));
+    return agents.filter((agent) => agent !== undefined);
+  }
+
   /** The stored agent definition `name`, or undefined when there is none (or it no longer validates). */
   async agent(name: string): Promise<AgentDefinition | undefined> {
     const entry = await (await this.#bucket(this.names.buckets.agents)).get(name);

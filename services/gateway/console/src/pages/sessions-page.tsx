@@ -61,7 +61,7 @@ export function SessionsPage() {
   return (
     <main>
       <h1>Sessions</h1>
-      <NewSession agents={[...new Set((rows ?? []).map((row) => row.agent))].sort()} />
+      <NewSession />
       <Filters filters={filters} onChange={applyFilters} />
       <p>
         <button type="button" disabled={a === undefined || b === undefined} onClick={() => a && b && navigate(diffPath(a, b))}>

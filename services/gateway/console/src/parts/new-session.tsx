@@ -1,13 +1,21 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { sessionPath } from '../core/route.ts';
 import { navigate } from '../navigation.ts';
 
 /**
- * Starts a session: an agent (offered from those the list shows) and its task, posted as `POST /sessions`
- * (the submit scope), then its page. The actor's refusal, an unknown agent say, is shown as it said it.
+ * Starts a session: an agent (offered from `GET /agents`) and its task, posted as `POST /sessions` (the
+ * submit scope), then its page. The actor's refusal, an unknown agent say, is shown as it said it.
  */
-export function NewSession({ agents }: { agents: readonly string[] }) {
+export function NewSession() {
+  const [agents, setAgents] = useState<readonly { name: string; model: string }[]>([]);
+  useEffect(() => {
+    // Offered once the form is on the page; without the list a name can still be typed.
+    api
+      .get<{ agents: { name: string; model: string }[] }>('/agents')
+      .then((listed) => setAgents(listed.agents))
+      .catch(() => setAgents([]));
+  }, []);
   const [agent, setAgent] = useState('');
   const [input, setInput] = useState('');
   const [state, setState] = useState<{ sending?: boolean; error?: string }>({});
@@ -28,8 +36,10 @@ export function NewSession({ agents }: { agents: readonly string[] }) {
             agent <input name="task-agent" list="known-agents" required maxLength={64} value={agent} onInput={(event) => setAgent(event.currentTarget.value)} />
           </label>
           <datalist id="known-agents">
-            {agents.map((name) => (
-              <option key={name} value={name} />
+            {agents.map(({ name, model }) => (
+              <option key={name} value={name}>
+                {model}
+              </option>
             ))}
           </datalist>
         </p>

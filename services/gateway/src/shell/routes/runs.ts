@@ -10,7 +10,10 @@ import { unknownSession } from './sessions.ts';
 const Anything = z.any();
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
-/** What runs came to beyond one session: diffs, long tool outputs, memory stores. */
+/** A stored agent as the API lists it: enough to pick one; its whole definition is in each session's `session.created`. */
+const AgentSummary = z.object({ name: z.string(), model: z.string(), tools: z.array(z.string()), conversation: z.boolean() }).openapi('AgentSummary');
+
+/** What runs came to beyond one session: diffs, long tool outputs, memory stores; and the agents to run. */
 export function runRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): void {
   const { client } = deps;
   app.openapi(
@@ -35,6 +38,13 @@ export function runRoutes(app: OpenAPIHono<GatewayEnv>, deps: GatewayDeps): void
       const output = await client.toolOutput(c.req.valid('param').sha256);
       if (output === undefined) throw new HttpProblem(404, 'unknown_output', 'no tool output is stored under that sha256');
       return c.text(output, 200);
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/agents', middleware: [access(deps, 'read')], responses: { 200: json(z.object({ agents: z.array(AgentSummary) }), 'every stored agent, by name'), ...refusals(401, 403, 429) } }),
+    async (c) => {
+      const agents = (await client.agents()).map(({ name, model, tools, conversation }) => ({ name, model, tools, conversation: conversation !== undefined }));
+      return c.json({ agents }, 200);
     },
   );
   app.openapi(

@@ -16,7 +16,8 @@
  *     16 sessions' (target ≥ 0.9).
  *
  *   node test/bench/concurrency.ts
- *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20)
+ *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20;
+ *   BENCH_CPU_PROFILE=<dir> for nats-server's CPU profile over the first measured round of 16 sessions)
  */
 import { availableParallelism } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
@@ -26,6 +27,7 @@ import { printSummary, verdictLine, type NamedVerdict } from './harness/ratio-re
 import { lastEventSeq, readEventsAfter, startBenchNats, startBenchRuntime, watchSession, watchSessionsEnd, type BenchRuntime } from './harness/runtime.ts';
 import { noopTool as noop } from './harness/service-worker.ts';
 import { rawSessionSteps } from './harness/raw-appends.ts';
+import { serverProfile } from './harness/server-profile.ts';
 import { median } from './harness/stats.ts';
 import { startWorkerProcesses } from './harness/worker-processes.ts';
 
@@ -58,7 +60,8 @@ interface Round {
 type ServingProcess = 'session-actor' | 'tool-executor' | 'nats-server';
 
 await runBench('concurrency', 290_000, async (teardown) => {
-  const nats = await startBenchNats(teardown);
+  const profile = await serverProfile();
+  const nats = await startBenchNats(teardown, profile.args);
   // Deployed as `signalbox run` deploys: one session-actor process, one tool-executor process; this one only submits and watches.
   const runtime = await startBenchRuntime(teardown, nats, []);
   const pids: Record<ServingProcess, () => number | undefined> = { 'session-actor': () => undefined, 'tool-executor': () => undefined, 'nats-server': () => nats.server.pid };
@@ -75,7 +78,8 @@ await runBench('concurrency', 290_000, async (teardown) => {
   // Both shapes before measuring (16 sessions take longer to reach their steady state), so the rounds
   // compare steady states rather than the JIT's progress.
   await runRound('bench-session', 1, 'warmup-lone');
-  for (let round = 1; round <= 2; round++) await runRound('bench-session', wideSessions, `warmup-wide${round}`);
+  const warmups: Round[] = [];
+  for (let round = 1; round <= 2; round++) warmups.push(await runRound('bench-session', wideSessions, `warmup-wide${round}`));
   await runFloor(wideSessions, steps, 'warmup');
   const lone: Round[] = [];
   const wide: Round[] = [];
@@ -87,7 +91,11 @@ await runBench('concurrency', 290_000, async (teardown) => {
     lone.push(await runRound('bench-session', 1, `lone${round}`));
     loneFloor.push(await runFloor(1, steps, `lonefloor${round}`));
     floor.push(await runFloor(wideSessions, steps, `floor${round}`));
+    // The server's profile covers most of the first measured round (as long as the last warm-up took, less a fifth).
+    const profiled = round === 1 ? profile.record('nats-server-wide', (warmups.at(-1)!.wallMs * 0.8) / 1000) : undefined;
     wide.push(await runRound('bench-session', wideSessions, `wide${round}`));
+    const written = await profiled;
+    if (written) console.error(`nats-server's CPU profile of ${wideSessions} sessions: ${written} (go tool pprof -top ${written})`);
   }
 
   // The crowd, last: all must end, and its rate is held to the rounds of 16 sessions'. Its sessions are

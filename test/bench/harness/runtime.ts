@@ -18,8 +18,9 @@ export interface BenchNats {
   nc: NatsConnection;
 }
 
-export async function startBenchNats(teardown: Teardown): Promise<BenchNats> {
-  const server = await startNatsServer();
+/** `args`: extra nats-server flags (a profiling port, say); the server is otherwise as every test's. */
+export async function startBenchNats(teardown: Teardown, args: string[] = []): Promise<BenchNats> {
+  const server = await startNatsServer({ args });
   teardown.add('nats-server', () => server.dispose());
   const nc = await connect({ servers: server.url, name: 'bench' });
   teardown.add('bench connection', () => nc.close());

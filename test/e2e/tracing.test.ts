@@ -5,7 +5,9 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
+import type { ModelRequest, ModelResponse } from '@signalbox/events';
+import { graderService } from '@signalbox/grader';
+import { createProviderRegistry, providerConfigFromEnv, type CallOptions } from '@signalbox/models';
 import { modelResolver, sessionActorService } from '@signalbox/session-actor';
 import { anthropicText, startFakeAnthropic, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { httpFetchTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
@@ -211,6 +213,79 @@ describe('tracing', () => {
     } finally {
       await anthropic.close();
     }
+  }, 40_000);
+
+  it("traces an attempt's grading under the turn: the grader's job under it, the grader model's call under that, and the call's request carries it", async () => {
+    const seen: (string | undefined)[] = [];
+    const graderModel = {
+      name: 'graders',
+      complete: async (_request: ModelRequest, options?: CallOptions): Promise<ModelResponse> => {
+        seen.push(options?.traceparent);
+        const verdicts = [{ criterion: 'c1', passed: true, reason: 'It cites its source.' }];
+        return { model: 'strict-grader', content: [{ type: 'text', text: JSON.stringify({ verdicts, changes: [] }) }], stopReason: 'end_turn', usage: { inputTokens: 30, outputTokens: 4, cacheReadTokens: 0, cacheWriteTokens: 0 } };
+      },
+    };
+    const tracing = { endpoint: receiver.url };
+    const hosts = [
+      await startHost([graderService({ models: () => ({ provider: graderModel, name: 'strict', costOf: () => 0.001 }) })], config('traced-grader', { ...tracing, serviceName: 'grader' })),
+      await startHost([sessionActorService(), permissionBrokerService()], config('traced-grading-actor', tracing)),
+    ];
+    await client.applyAgent({
+      name: 'graded-tracer',
+      model: 'scripted',
+      system: 'You answer.',
+      tools: [],
+      outcome: { maxAttempts: 1, model: 'graders/strict', graders: [{ kind: 'model' }] },
+      rubric: 'The answer cites its source.',
+      script: [{ final: 'It is 42. Source: the Guide.' }],
+    });
+    await client.submit('graded-tracer', { input: 'What is the answer?', sessionId: 'traced-grading' });
+    const events = await succeededSession(client, 'traced-grading', 20_000);
+    await Promise.all(hosts.map((host) => host.stop()));
+
+    const turn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === 'traced-grading');
+    const inTrace = receiver.spans.filter((span) => span.traceId === turn?.traceId);
+    const grading = inTrace.find((span) => span.name === 'grade_outcome');
+    expect(grading?.parentSpanId).toBe(turn?.spanId);
+    expect(grading?.attributes).toMatchObject({ 'signalbox.outcome.attempt': 1, 'signalbox.outcome.passed': true, 'signalbox.outcome.score': 1 });
+    const job = inTrace.find((span) => span.name === 'run_grader');
+    expect(job).toMatchObject({ service: 'grader', parentSpanId: grading?.spanId });
+    expect(job?.attributes).toMatchObject({ 'signalbox.session.id': 'traced-grading', 'signalbox.outcome.passed': true });
+    const chat = inTrace.find((span) => span.name === 'chat strict');
+    expect(chat).toMatchObject({ service: 'grader', parentSpanId: job?.spanId });
+    expect(chat?.attributes).toMatchObject({ 'gen_ai.provider.name': 'graders', 'gen_ai.usage.input_tokens': 30, 'gen_ai.response.model': 'strict-grader' });
+    expect(seen).toEqual([`00-${turn?.traceId}-${chat?.spanId}-01`]);
+    const submitted = events.find((event) => event.type === 'outcome.submitted');
+    expect(submitted?.traceparent).toBe(`00-${turn?.traceId}-${grading?.spanId}-01`);
+    expect(JSON.stringify(inTrace)).not.toMatch(/Source: the Guide|cites its source/);
+  }, 40_000);
+
+  it("hangs a child's turn under its lead's delegation span, in the lead's trace", async () => {
+    const hosts = [
+      await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config('traced-delegation', { endpoint: receiver.url })),
+    ];
+    await client.applyAgent({ name: 'traced-helper', model: 'scripted', system: 'You help.', tools: [], script: [{ final: 'hello from the helper' }] });
+    await client.applyAgent({
+      name: 'traced-lead',
+      model: 'scripted',
+      system: 'You lead.',
+      tools: [],
+      subagents: ['traced-helper'],
+      script: [{ tool: 'agents.delegate', input: { agent: 'traced-helper', task: 'say hello', maxSteps: 3 } }, { final: 'the helper said hello' }],
+    });
+    await client.submit('traced-lead', { input: 'get a greeting', sessionId: 'traced-lead-run' });
+    const events = await succeededSession(client, 'traced-lead-run', 20_000);
+    await Promise.all(hosts.map((host) => host.stop()));
+
+    const lead = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === 'traced-lead-run');
+    const spawned = events.find((event) => event.type === 'subagent.spawned');
+    const childId = spawned?.type === 'subagent.spawned' ? spawned.data.sessionId : undefined;
+    const delegation = receiver.spans.find((span) => span.name === 'invoke_agent traced-helper' && span.attributes['gen_ai.operation.name'] === 'invoke_agent' && span.attributes['signalbox.subagent.session.id'] === childId);
+    expect(delegation).toMatchObject({ traceId: lead?.traceId });
+    expect(delegation?.attributes).toMatchObject({ 'signalbox.subagent.status': 'succeeded', 'signalbox.subagent.kind': 'delegate' });
+    const childTurn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === childId);
+    expect(childTurn).toMatchObject({ traceId: lead?.traceId, parentSpanId: delegation?.spanId });
+    expect(spawned?.traceparent).toBe(`00-${lead?.traceId}-${delegation?.spanId}-01`);
   }, 40_000);
 
   it("traces each turn of a conversation on its own, the next linked to the last, though another actor takes it", async () => {

@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { commandSubject, encode, InboxCommand, SessionId, type Naming } from '@signalbox/events';
 import { z } from 'zod';
@@ -16,6 +16,8 @@ export interface SendToSessionOptions {
    * a decision); a new id per send when absent.
    */
   messageId?: string;
+  /** The W3C trace context of the span that sends it: a turn the command starts is traced under it. */
+  traceparent?: string;
 }
 
 export interface SentCommand {
@@ -46,8 +48,15 @@ export async function sendToSession(
   if (parsed.data.sessionId !== sessionId) throw new InvalidCommandError(`the command names session ${parsed.data.sessionId}, not ${sessionId}, whose inbox it was sent to`);
   const messageId = options.messageId ?? `${parsed.data.type}/${sessionId}/${crypto.randomUUID()}`;
   const subject = commandSubject(names, parsed.data);
-  const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId });
+  const traced = options.traceparent === undefined ? {} : { headers: traceHeader(options.traceparent) };
+  const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId, ...traced });
   return { messageId, duplicate: ack.duplicate };
+}
+
+function traceHeader(traceparent: string) {
+  const carried = headers();
+  carried.set('traceparent', traceparent);
+  return carried;
 }
 
 function invalid(what: string, cause: z.ZodError): InvalidCommandError {

@@ -1,5 +1,6 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { WorkspaceFiles } from '@signalbox/store';
-import { Rejection, startDurableWorker, type Service } from '@signalbox/runtime';
+import { Rejection, startDurableWorker, tracedModel, type Service } from '@signalbox/runtime';
 import { graderDurable, type GradeJob, type ModelRequest } from '@signalbox/events';
 import { ModelError, providerModelLookup } from '@signalbox/models';
 import type { GraderDefinition } from './core/function-grader.ts';
@@ -44,12 +45,13 @@ export function graderService(options: GraderOptions = {}): Service {
       const { nc, names, logger, config } = context;
       const models = options.models ?? providerModelLookup(config.models);
       const modelDeadlineMs = options.modelDeadlineMs ?? 120_000;
-      const ports = (job: GradeJob): GradingPorts => ({
+      const tracer = context.tracing?.tracer;
+      const ports = (job: GradeJob, traceContext = ROOT_CONTEXT): GradingPorts => ({
         functions,
         functionTimeoutMs: options.functionTimeoutMs ?? 30_000,
         model: () => {
           try {
-            const entry = models(job.model);
+            const entry = tracedModel(models(job.model), tracer, traceContext);
             const complete = (request: ModelRequest) => entry.provider.complete(request, { signal: AbortSignal.timeout(modelDeadlineMs) }).catch((error: unknown) => refuseUnretryable(job, error));
             return { name: entry.name, costOf: (usage) => entry.costOf(usage), complete };
           } catch (error) {
@@ -57,7 +59,7 @@ export function graderService(options: GraderOptions = {}): Service {
           }
         },
       });
-      const deps: GradeDeps = { nc, names, logger, workspace: await WorkspaceFiles.open(nc, names), ports };
+      const deps: GradeDeps = { nc, names, logger, workspace: await WorkspaceFiles.open(nc, names), ports, ...(tracer ? { tracer } : {}) };
       const worker = await startDurableWorker({
         nc,
         names,

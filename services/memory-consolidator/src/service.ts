@@ -53,6 +53,7 @@ export function memoryConsolidatorService(options: MemoryConsolidatorOptions = {
         logger,
         limits: { transcript: { ...defaultTranscriptLimits, transcriptChars: options.transcriptChars ?? defaultTranscriptLimits.transcriptChars }, requestChars: options.requestChars ?? defaultRequestChars },
         modelDeadlineMs: options.modelDeadlineMs ?? 300_000,
+        ...(context.tracing ? { tracer: context.tracing.tracer } : {}),
       };
       const jobs = await startDreamJobs(context, deps, { concurrency: options.concurrency ?? 2, maxDeliver: options.maxDeliver ?? 5, ackWaitMs: options.ackWaitMs ?? config.ackWaitMs });
       const firings = await startDreamFirings(context, memory, clock);

@@ -1,8 +1,12 @@
+import { propagation, SpanStatusCode } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { MemoryStoreDefinition, SessionEvent } from '@signalbox/events';
 import { Rejection } from '@signalbox/runtime';
 import { describe, expect, it } from 'vitest';
 import { learningReply, sessionLog, teamStore } from '../core/spec.ts';
 import { consolidate } from './consolidate.ts';
+import { withDreamSpan } from './dream-spans.ts';
 import { depsOf, functionModels, MemoryFake } from './spec.ts';
 
 const job = { jobId: 'job-1', store: 'team', by: 'test' };
@@ -105,5 +109,36 @@ describe('a consolidation', () => {
     await expect(consolidate(deps, job)).rejects.toThrow('memory store team has no consolidation settings');
     expect(await memory.run('team', 'job-1')).toMatchObject({ status: 'failed' });
     await expect(consolidate(deps, { ...job, store: 'nobody' })).rejects.toThrow('no memory store nobody');
+  });
+});
+
+describe("a consolidation's trace", () => {
+  it('is a span per job, with the model call under it and its request carrying the call’s span; no transcript reaches a span', async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const exporter = new InMemorySpanExporter();
+    const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+    const { models, deps } = setUp([clean]);
+    const message = { headers: undefined, info: { deliveryCount: 2 } };
+    await withDreamSpan(tracer, job, message, (context) => consolidate({ ...deps, tracer }, job, context));
+    const spans = exporter.getFinishedSpans();
+    const dream = spans.find((span) => span.name === 'consolidate_memory team');
+    const chat = spans.find((span) => span.name.startsWith('chat '));
+    expect(dream?.attributes).toEqual({ 'signalbox.memory.store': 'team', 'signalbox.dream.job_id': 'job-1', 'signalbox.delivery': 2, 'signalbox.dream.status': 'done', 'signalbox.dream.sessions': 1, 'signalbox.dream.versions': 1 });
+    expect(chat?.parentSpanContext?.spanId).toBe(dream?.spanContext().spanId);
+    expect(models.traceparents).toEqual([`00-${chat?.spanContext().traceId}-${chat?.spanContext().spanId}-01`]);
+    expect(JSON.stringify(spans.map((span) => span.attributes))).not.toContain('node 24');
+  });
+
+  it('marks a job whose run failed, and one that threw, as errors', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+    const message = { headers: undefined, info: { deliveryCount: 1 } };
+    const failed = { jobId: 'job-1', store: 'team', status: 'failed' as const, versions: [], sessions: 0, at: 1 };
+    await withDreamSpan(tracer, job, message, async () => failed);
+    await expect(withDreamSpan(tracer, job, message, async () => Promise.reject(new Rejection('no such store')))).rejects.toThrow('no such store');
+    expect(exporter.getFinishedSpans().map((span) => span.status)).toEqual([
+      { code: SpanStatusCode.ERROR, message: 'dream_failed' },
+      { code: SpanStatusCode.ERROR, message: 'Rejection' },
+    ]);
   });
 });

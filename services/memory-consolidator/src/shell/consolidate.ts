@@ -1,6 +1,7 @@
 import type { DreamJob, DreamRun, MemoryOrigin, MemoryStoreDefinition, MemoryVersion, SessionIndexEntry } from '@signalbox/events';
 import type { ModelLookup, ProviderConfig } from '@signalbox/models';
-import { Rejection, type Logger } from '@signalbox/runtime';
+import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
+import { Rejection, tracedModel, type Logger } from '@signalbox/runtime';
 import type { EventReader } from '@signalbox/store';
 import { checkChanges } from '../core/change-check.ts';
 import { consolidationRequest, fitRequest } from '../core/consolidation-request.ts';
@@ -25,6 +26,8 @@ export interface ConsolidationDeps {
   logger: Logger;
   limits: { transcript: TranscriptLimits; requestChars: number };
   modelDeadlineMs: number;
+  /** Traces the model call under the job's span; undefined: no spans. */
+  tracer?: Tracer;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface ConsolidationDeps {
  * A job that can never run (no such store, no consolidation, a model refused) is recorded as failed
  * and thrown as a Rejection, so it is dead-lettered with the reason.
  */
-export async function consolidate(deps: ConsolidationDeps, job: DreamJob): Promise<DreamRun> {
+export async function consolidate(deps: ConsolidationDeps, job: DreamJob, traceContext: Context = ROOT_CONTEXT): Promise<DreamRun> {
   const { memory } = deps;
   const done = await memory.run(job.store, job.jobId);
   if (done) return done;
@@ -55,7 +58,8 @@ export async function consolidate(deps: ConsolidationDeps, job: DreamJob): Promi
   if (read.length === 0) return record(deps, { jobId: job.jobId, store: job.store, status: 'nothing-to-read', versions: [], sessions: 0, at: deps.clock() });
 
   const request = consolidationRequest(resolved.model.name, definition, head?.entries ?? [], read);
-  const response = await resolved.model.provider.complete(request, { signal: AbortSignal.timeout(deps.modelDeadlineMs) });
+  const model = tracedModel(resolved.model, deps.tracer, traceContext);
+  const response = await model.provider.complete(request, { signal: AbortSignal.timeout(deps.modelDeadlineMs) });
   const text = response.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
   deps.logger.info({ store: job.store, sessions: read.length, costUsd: resolved.model.costOf(response.usage), cutEvents: read.reduce((sum, t) => sum + t.cut, 0) }, 'consolidation model answered');
   const parsed = parseReply(text);

@@ -2,6 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { DecodeError, DreamJob, memoryConsolidatorDurable, parseJson, validate } from '@signalbox/events';
 import { decodeWork, Rejection, startDurableWorker, type RunningWorker, type ServiceContext } from '@signalbox/runtime';
 import { consolidate, type ConsolidationDeps } from './consolidate.ts';
+import { withDreamSpan } from './dream-spans.ts';
 
 export interface DreamJobSettings {
   concurrency: number;
@@ -39,7 +40,7 @@ export function startDreamJobs(context: ServiceContext, deps: ConsolidationDeps,
     ...settings,
     handle: async (message: JsMsg) => {
       const job = dreamJobOf(message);
-      await oneAtATime(job.store, () => consolidate(deps, job));
+      await oneAtATime(job.store, () => withDreamSpan(deps.tracer, job, message, (traceContext) => consolidate(deps, job, traceContext)));
     },
     onDeadLetter: async (message, reason) => {
       let job: DreamJob;

@@ -1,5 +1,5 @@
 import type { DreamRun, MemoryChange, MemoryEntry, MemoryOrigin, MemoryStoreDefinition, MemoryVersion, ModelRequest, SessionEvent, SessionIndexEntry } from '@signalbox/events';
-import type { ModelLookup } from '@signalbox/models';
+import type { CallOptions, ModelLookup } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
 import { memoryEntryId, type EventReader } from '@signalbox/store';
 import { defaultRequestChars } from '../core/consolidation-request.ts';
@@ -91,20 +91,22 @@ export function rowsOf(logs: readonly SessionEvent[][]): SessionIndexEntry[] {
 }
 
 /** A model lookup whose every model answers with `answer(request)`, counting its calls. */
-export function functionModels(answer: (request: ModelRequest) => string): ModelLookup & { calls: ModelRequest[] } {
+export function functionModels(answer: (request: ModelRequest) => string): ModelLookup & { calls: ModelRequest[]; traceparents: (string | undefined)[] } {
   const calls: ModelRequest[] = [];
+  const traceparents: (string | undefined)[] = [];
   const lookup = (model: string) => ({
     name: model.slice(model.indexOf('/') + 1),
     costOf: () => 0,
     provider: {
       name: model.slice(0, model.indexOf('/')),
-      complete: async (request: ModelRequest) => {
+      complete: async (request: ModelRequest, options?: CallOptions) => {
         calls.push(request);
+        traceparents.push(options?.traceparent);
         return { model: request.model, content: [{ type: 'text' as const, text: answer(request) }], stopReason: 'end_turn' as const, usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 } };
       },
     },
   });
-  return Object.assign(lookup, { calls });
+  return Object.assign(lookup, { calls, traceparents });
 }
 
 /** A consolidation's dependencies over the fakes, with a local provider `local` and a remote one `cloud`. */

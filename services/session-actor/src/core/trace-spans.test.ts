@@ -97,6 +97,35 @@ describe('spanOpsOf', () => {
     expect(spanOpsOf({ type: 'model.failed', data: { callId: 'm1', code: 'overloaded', message: 'try later', retryable: true, attempt: 1 } })[0]).toMatchObject({ key: 'call:m1', error: 'overloaded' });
   });
 
+  it("starts a delegation's span under the step, named for the child's agent, and ends it as an error unless the child succeeded", () => {
+    const spawned: NewEvent = { type: 'subagent.spawned', data: { callId: 'd1', sessionId: 's1.c1', agent: 'researcher', task: 'find the secret 42', budget: { maxSteps: 5 } } };
+    expect(spanOpsOf(spawned)).toEqual([
+      {
+        op: 'start',
+        key: 'call:d1',
+        parent: 'step',
+        name: 'invoke_agent researcher',
+        kind: 'client',
+        attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher', 'gen_ai.tool.call.id': 'd1', 'signalbox.subagent.session.id': 's1.c1', 'signalbox.subagent.kind': 'delegate' },
+      },
+    ]);
+    expect(JSON.stringify(spanOpsOf(spawned))).not.toContain('42');
+    expect(spanOpsOf({ type: 'subagent.completed', data: { callId: 'd1', sessionId: 's1.c1', status: 'succeeded', output: 'it is 42' } })).toEqual([
+      { op: 'end', key: 'call:d1', attributes: { 'signalbox.subagent.status': 'succeeded' } },
+    ]);
+    expect(spanOpsOf({ type: 'subagent.completed', data: { callId: 'd1', sessionId: 's1.c1', status: 'failed', reason: 'budget' } })[0]).toMatchObject({ error: 'subagent_failed' });
+  });
+
+  it("spans an attempt's grading from its submission to its grade, under the turn, with the grade's figures and never the answer", () => {
+    expect(spanOpsOf({ type: 'outcome.submitted', data: { attempt: 2, output: 'the answer is 42', files: [] } })).toEqual([
+      { op: 'start', key: 'grade:2', parent: 'turn', name: 'grade_outcome', kind: 'internal', attributes: { 'signalbox.outcome.attempt': 2 } },
+    ]);
+    const graded: NewEvent = { type: 'outcome.graded', data: { attempt: 2, passed: false, score: 0.4, verdicts: [{ criterion: 'cites 42', passed: false, reason: 'no 42' }], graders: [], changes: ['cite it'], costUsd: 0.02 } };
+    expect(spanOpsOf(graded)).toEqual([{ op: 'end', key: 'grade:2', attributes: { 'signalbox.outcome.passed': false, 'signalbox.outcome.score': 0.4, 'signalbox.cost_usd': 0.02 } }]);
+    expect(JSON.stringify(spanOpsOf(graded))).not.toContain('42');
+    expect(spanOpsOf({ type: 'outcome.graded', data: { ...(graded.data as object), problem: 'the grader model is down' } as never })[0]).toMatchObject({ error: 'grade_problem' });
+  });
+
   it('touches no span for the events between', () => {
     expect(spanOpsOf({ type: 'message.received', data: { text: 'hi', by: 'ann', messageId: 'x' } })).toEqual([]);
   });
@@ -107,6 +136,8 @@ describe('spanOfEvent', () => {
     expect(spanOfEvent({ type: 'tool.completed', data: { callId: 'call_2', tool: 'workspace.read', output: '', durationMs: 1 } })).toBe('call:call_2');
     expect(spanOfEvent({ type: 'permission.denied', data: { callId: 'call_3', tool: 'workspace.read', effect: 'deny', reason: 'no', policy: 'p' } as never })).toBe('call:call_3');
     expect(spanOfEvent({ type: 'budget.exceeded', data: { limit: 'maxSteps', allowed: 1, used: 1 } })).toBe('step');
+    expect(spanOfEvent({ type: 'subagent.completed', data: { callId: 'd1', sessionId: 's1.c1', status: 'succeeded' } })).toBe('call:d1');
+    expect(spanOfEvent({ type: 'outcome.submitted', data: { attempt: 3, output: 'x', files: [] } })).toBe('grade:3');
   });
 
   it("puts the events that start or end a turn in the turn's span, which the next turn links to", () => {

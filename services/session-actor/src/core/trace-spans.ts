@@ -4,12 +4,13 @@ import type { SessionState } from '@signalbox/session';
 /**
  * What the spans of a session's turns are, from the events the actor appends: a turn (from the input
  * that sets the session working until it completes, goes idle or pauses), a step per model call, the
- * model call and each tool call under it. Attributes follow OpenTelemetry's GenAI conventions and never
- * hold a prompt, an answer, a tool's input or output: no content, so no secret, reaches a span.
+ * model call, each tool call and each delegation under it, and each attempt's grading under the turn.
+ * Attributes follow OpenTelemetry's GenAI conventions and never hold a prompt, an answer, a tool's
+ * input or output: no content, so no secret, reaches a span.
  */
-export type SpanKey = 'turn' | 'step' | `call:${string}`;
+export type SpanKey = 'turn' | 'step' | `call:${string}` | `grade:${number}`;
 
-export type SpanAttributes = Record<string, string | number | string[]>;
+export type SpanAttributes = Record<string, string | number | boolean | string[]>;
 
 export type SpanOp =
   | { op: 'start'; key: SpanKey; parent: 'turn' | 'step'; name: string; kind: 'client' | 'internal'; attributes: SpanAttributes }
@@ -30,7 +31,7 @@ export function isWorking(state: SessionState): boolean {
   return state.status !== 'new' && state.status !== 'idle' && state.status !== 'completed' && state.paused === null;
 }
 
-/** The turn's span: the agent invoked, linked to its session by the conversation id. */
+/** The turn's span: the agent invoked, linked to its session by the conversation id (a child's turn hangs under its lead's delegation). */
 export function turnSpan(state: Exclude<SessionState, { status: 'new' }>, trigger: string): { name: string; attributes: SpanAttributes } {
   return {
     name: `invoke_agent ${state.agent.name}`,
@@ -89,6 +90,36 @@ const spanOpsByType: { [T in EventType]?: (data: EventData<T>) => SpanOp[] } = {
   'tool.completed': ({ callId, durationMs }) => [{ op: 'end', key: callKey(callId), attributes: { 'signalbox.tool.duration_ms': durationMs } }],
   'tool.failed': ({ callId, durationMs }) => [{ op: 'end', key: callKey(callId), attributes: { 'error.type': 'tool_failed', 'signalbox.tool.duration_ms': durationMs }, error: 'tool_failed' }],
   'tool.outcome_unknown': ({ callId }) => [{ op: 'end', key: callKey(callId), attributes: { 'error.type': 'outcome_unknown' }, error: 'outcome_unknown' }],
+  'subagent.spawned': ({ callId, sessionId, agent, handoff }) => [
+    {
+      op: 'start',
+      key: callKey(callId),
+      parent: 'step',
+      name: `invoke_agent ${agent}`,
+      kind: 'client',
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': agent,
+        'gen_ai.tool.call.id': callId,
+        'signalbox.subagent.session.id': sessionId,
+        'signalbox.subagent.kind': handoff ? 'handoff' : 'delegate',
+      },
+    },
+  ],
+  'subagent.completed': ({ callId, status }) => [
+    { op: 'end', key: callKey(callId), attributes: { 'signalbox.subagent.status': status }, ...(status === 'succeeded' ? {} : { error: `subagent_${status}` }) },
+  ],
+  'outcome.submitted': ({ attempt }) => [
+    { op: 'start', key: gradeKey(attempt), parent: 'turn', name: 'grade_outcome', kind: 'internal', attributes: { 'signalbox.outcome.attempt': attempt } },
+  ],
+  'outcome.graded': ({ attempt, passed, score, costUsd, problem }) => [
+    {
+      op: 'end',
+      key: gradeKey(attempt),
+      attributes: { 'signalbox.outcome.passed': passed, 'signalbox.outcome.score': score, 'signalbox.cost_usd': costUsd },
+      ...(problem === undefined ? {} : { error: 'grade_problem' }),
+    },
+  ],
 };
 
 /** The spans an event starts or ends, in order. */
@@ -103,6 +134,7 @@ const turnEvents = new Set<NewEvent['type']>(['session.created', 'message.receiv
 /** The span whose context an event carries: its call's, the turn's, else the step's (the shell falls back to the turn when no step is open). */
 export function spanOfEvent(event: NewEvent): SpanKey {
   if (turnEvents.has(event.type)) return 'turn';
+  if (event.type === 'outcome.submitted' || event.type === 'outcome.graded') return gradeKey(event.data.attempt);
   const callId = callIdOf(event);
   return callId === undefined ? 'step' : callKey(callId);
 }
@@ -110,9 +142,15 @@ export function spanOfEvent(event: NewEvent): SpanKey {
 function callIdOf(event: NewEvent): string | undefined {
   const data: unknown = event.data;
   if (typeof data !== 'object' || data === null || !('callId' in data) || typeof data.callId !== 'string') return undefined;
-  return event.type.startsWith('model.') || event.type.startsWith('tool.') || event.type.startsWith('permission.') || event.type.startsWith('approval.') ? data.callId : undefined;
+  return ['model.', 'tool.', 'permission.', 'approval.', 'subagent.'].some((prefix) => event.type.startsWith(prefix)) ? data.callId : undefined;
 }
 
-function callKey(callId: string): SpanKey {
+/** A model, tool or delegation call's span. */
+export function callKey(callId: string): SpanKey {
   return `call:${callId}`;
+}
+
+/** The span of an attempt's grading, from its submission until its grade. */
+export function gradeKey(attempt: number): SpanKey {
+  return `grade:${attempt}`;
 }

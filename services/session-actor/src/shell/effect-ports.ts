@@ -49,13 +49,14 @@ export interface GradePort {
  * here: the grader may not read it). The message id names the session and attempt, so a job sent
  * again (a crash recovery, a re-drive) within the stream's duplicate window is not queued twice.
  */
-export function liveGradePort(js: JetStreamClient, names: Naming, reader: EventReader): GradePort {
+export function liveGradePort(js: JetStreamClient, names: Naming, reader: EventReader, traceparentOf?: (job: GradeJob) => string | undefined): GradePort {
   return {
     dispatch: async (dispatches) => {
       await Promise.all(
         dispatches.map(async (dispatch) => {
           const job = await withInheritedWorkspace(reader, dispatch.job);
-          await js.publish(names.subjects.gradeJobs, encode(job), { msgID: gradeJobId(dispatch), retries: transientRetries });
+          const traced = traceHeaders(traceparentOf?.(dispatch.job));
+          await js.publish(names.subjects.gradeJobs, encode(job), { msgID: gradeJobId(dispatch), retries: transientRetries, ...traced });
         }),
       );
       return [];

@@ -8,7 +8,7 @@ import { budgetOverCeiling, type BudgetCeiling, type RequestedLimits } from '../
 import { conversationRefusal } from '../core/conversation-refusal.ts';
 import { gradeRefusal } from '../core/grade-refusal.ts';
 import { rewindTarget } from './rewind-forks.ts';
-import type { SessionRunner } from './session-runner.ts';
+import type { CommandOptions, SessionRunner } from './session-runner.ts';
 import { childStart, tellParentNotStarted, type ChildSessions } from './subagents.ts';
 
 /** What applying inbox commands needs: the runner, the log (a fork is read from it), and the names, to read the subject. */
@@ -41,7 +41,8 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   const addressed = deps.names.subjects.sessionOfInbox(message.subject);
   if (addressed !== command.sessionId) throw new Rejection(`a command for session ${command.sessionId} came on the inbox of ${addressed ?? 'no session'}`);
   refuseOffItsSubject(deps.names, command, message.subject);
-  const options = { causationId: positionOf(message) };
+  const traceparent = message.headers?.get('traceparent') || undefined;
+  const options: CommandOptions = { causationId: positionOf(message), ...(traceparent ? { traceparent } : {}) };
   if (command.type === 'subagent.start') return startChild(deps, command, options);
   const sessionCommand = await toSessionCommand(deps, command, options.causationId);
   if (command.type === 'tool.result') await deps.runner.interruptsOnTheWay.before(command.sessionId);
@@ -149,7 +150,7 @@ async function toSessionCommand(deps: InboxDeps, command: InboxCommand, messageI
  * Starts a delegation's child session (decider version 11 on). One that cannot start (its agent unknown,
  * a tool no executor offers) is told to its parent as a failed child, which the parent's model reads.
  */
-async function startChild(deps: InboxDeps, command: SubagentStartCommand, options: { causationId: string }): Promise<void> {
+async function startChild(deps: InboxDeps, command: SubagentStartCommand, options: CommandOptions): Promise<void> {
   let start: SessionCommand;
   try {
     start = await childStart(deps.children, command);

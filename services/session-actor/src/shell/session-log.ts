@@ -51,7 +51,8 @@ export class SessionLog {
     this.#deps = deps;
   }
 
-  async record(sessionId: string, command: SessionCommand, causationId: string): Promise<Recorded> {
+  /** `traceparent`: where a turn the command starts is traced, when its message named a span (a lead's delegation). */
+  async record(sessionId: string, command: SessionCommand, causationId: string, traceparent?: string): Promise<Recorded> {
     for (let attempt = 1; ; attempt++) {
       const cached = this.#cache.get(sessionId);
       const session = cached ?? (await this.#load(sessionId));
@@ -63,7 +64,7 @@ export class SessionLog {
         continue;
       }
       try {
-        const next = await this.#append(sessionId, session, decision.events, causationId, command);
+        const next = await this.#append(sessionId, session, decision.events, causationId, command, traceparent);
         return { session: next, effects: decision.effects, appended: decision.events.length };
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= maxConflictRetries) throw error;
@@ -132,14 +133,14 @@ export class SessionLog {
     return { state: fold(events), head };
   }
 
-  async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand) {
+  async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand, traceparent: string | undefined) {
     if (proposed.length === 0) {
       this.#cache.set(sessionId, session);
       return session;
     }
     const envelopes = this.#envelop(sessionId, session, proposed, causationId, command);
     const state = fold(envelopes, session.state);
-    const traced = this.#deps.traces && (await this.#traced(this.#deps.traces, session, state, envelopes));
+    const traced = this.#deps.traces && (await this.#traced(this.#deps.traces, session, state, envelopes, traceparent));
     const events = traced?.events ?? envelopes;
     const head = await this.#deps.store.append(sessionId, events, session.head);
     traced?.commit();
@@ -156,14 +157,14 @@ export class SessionLog {
    * The events with their spans' `traceparent`, the session's trace read back from its last event
    * when this actor has not traced it yet. A failure here costs the append its trace, never the append.
    */
-  async #traced(traces: SessionTraces, session: LoadedSession, after: SessionState, events: SessionEvent[]): Promise<TracedAppend | undefined> {
+  async #traced(traces: SessionTraces, session: LoadedSession, after: SessionState, events: SessionEvent[], parent: string | undefined): Promise<TracedAppend | undefined> {
     try {
       const { state, head } = session;
       if (state.status !== 'new' && !traces.knows(state.sessionId, state)) {
         const last = await this.#deps.store.load(state.sessionId, { fromN: head.n, fromSeq: head.seq });
         traces.recall(state.sessionId, state, last.events.at(-1)?.traceparent);
       }
-      return traces.stamp(state, after, events);
+      return traces.stamp(state, after, events, parent);
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: session.state.status === 'new' ? undefined : session.state.sessionId }, 'could not trace an append; appending it untraced');
       return undefined;

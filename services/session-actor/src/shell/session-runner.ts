@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
-import type { Naming, ToolJob } from '@signalbox/events';
+import type { GradeJob, Naming, SubagentStartCommand, ToolJob } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { Rejection, sendToSession } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
@@ -22,6 +22,7 @@ import { recordUnreadableInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
 import { SessionLog, type Recorded, type SessionLogDeps } from './session-log.ts';
 import { SessionSnapshots } from './session-snapshots.ts';
+import { callKey, gradeKey } from '../core/trace-spans.ts';
 
 export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   nc: NatsConnection;
@@ -47,6 +48,8 @@ export interface CommandOptions {
   causationId: string;
   /** Told how many events the command appended, before any model call it leads to. */
   onDecided?: (appended: number) => void;
+  /** The trace context its message came with (`traceparent`): a turn the command starts is traced under it. */
+  traceparent?: string;
 }
 
 export interface CommandResult {
@@ -86,11 +89,13 @@ export class SessionRunner {
     const recordings = new ForkRecordings(store);
     const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
     // A call's span (model or tool), while this actor traces its turn: its provider request and its job carry it.
-    const traceparentOfCall = deps.traces && ((sessionId: string, callId: string) => deps.traces?.traceparentOfCall(sessionId, callId));
+    const traceparentOfCall = deps.traces && ((sessionId: string, callId: string) => deps.traces?.traceparentOf(sessionId, callKey(callId)));
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive, traceparentOfCall), recordings);
     const traceparentOfJob = traceparentOfCall && ((job: ToolJob) => traceparentOfCall(job.sessionId, job.callId));
     this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob), recordings);
-    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store), recordings);
+    // An attempt's grading span, which its grade job carries to the grader.
+    const traceparentOfGrading = deps.traces && ((job: GradeJob) => deps.traces?.traceparentOf(job.sessionId, gradeKey(job.attempt)));
+    this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store, traceparentOfGrading), recordings);
     this.#memory = recordingMemoryPort(liveMemoryPort(deps.memory, deps.clock), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
@@ -126,7 +131,7 @@ export class SessionRunner {
   }
 
   async #execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
-    const first = await this.#log.record(sessionId, command, options.causationId);
+    const first = await this.#log.record(sessionId, command, options.causationId, options.traceparent);
     options.onDecided?.(first.appended);
     // Only a command's own decision asks for a fork (a rewind, or the same one again), before the Resume below may replace its effects.
     await this.#rewindForks.perform(first.effects);
@@ -202,11 +207,17 @@ export class SessionRunner {
     // At once: a fan-out of twenty children is twenty publishes, not twenty round trips in a row.
     await Promise.all(
       effects.map(async (effect) => {
-        if (effect.type === 'SpawnSubagent') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: `spawn/${effect.command.sessionId}` });
+        if (effect.type === 'SpawnSubagent') await this.#spawn(effect.command);
         else if (effect.type === 'NotifyParent') await sendToParent({ nc, names }, effect.command);
         else if (effect.type === 'SteerChild') await sendToSession(nc, names, effect.command.sessionId, effect.command, { messageId: effect.messageId });
       }),
     );
+  }
+
+  /** Starts a child on its subagents subject; its first turn is traced under the lead's span of the delegation, when this actor traces it. */
+  async #spawn(command: SubagentStartCommand): Promise<void> {
+    const traceparent = this.#deps.traces?.traceparentOf(command.parent.sessionId, callKey(command.parent.callId));
+    await sendToSession(this.#deps.nc, this.#deps.names, command.sessionId, command, { messageId: `spawn/${command.sessionId}`, ...(traceparent ? { traceparent } : {}) });
   }
 
   /** The memory tools' answers, from the store: here, not on the inbox, as the session waits on nothing outside. */

@@ -73,7 +73,7 @@ describe('SessionTraces', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
     lost.commit();
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['chat scripted']);
-    const toolTraceparent = traces.traceparentOfCall('s1', 'call_1');
+    const toolTraceparent = traces.traceparentOf('s1', 'call:call_1');
     expect(lost.events[1]?.traceparent).toBe(toolTraceparent);
   });
 
@@ -106,7 +106,7 @@ describe('SessionTraces', () => {
       const append = log.envelop(events);
       first.stamp(append.before, append.after, append.events).commit();
     }
-    const toolTraceparent = first.traceparentOfCall('s1', 'call_1');
+    const toolTraceparent = first.traceparentOf('s1', 'call:call_1');
 
     const { exporter, traces: second } = tracing();
     expect(second.knows('s1', log.state)).toBe(false);
@@ -124,6 +124,32 @@ describe('SessionTraces', () => {
     expect(step?.spanContext().traceId).toBe(traceId);
     // Under the span the log named, as a remote parent: the turn's span itself was the first actor's.
     expect(step?.parentSpanContext?.spanId).toBe(toolTraceparent?.split('-')[2]);
+  });
+
+  it("hangs a turn under the span its command's message named (a lead's delegation), and a name that does not parse starts a trace of its own", () => {
+    const lead = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const { exporter, traces } = tracing();
+    const log = new Log();
+    const first = log.envelop(start());
+    const stamped = traces.stamp(first.before, first.after, first.events, lead);
+    stamped.commit();
+    expect(stamped.events[0]?.traceparent?.split('-')[1]).toBe('0af7651916cd43dd8448eb211c80319c');
+    const done = log.envelop([reply('m1', false)]);
+    traces.stamp(done.before, done.after, done.events).commit();
+    const ended = log.envelop(decide({ type: 'Resume' }, log.state).events);
+    traces.stamp(ended.before, ended.after, ended.events).commit();
+    const turn = exporter.getFinishedSpans().find((span) => span.name === 'invoke_agent tracer');
+    expect(turn?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+
+    const { exporter: other, traces: untouched } = tracing();
+    const second = new Log();
+    const begun = second.envelop(start());
+    untouched.stamp(begun.before, begun.after, begun.events, '00-not-a-trace-01').commit();
+    const finished = second.envelop([reply('m1', false)]);
+    untouched.stamp(finished.before, finished.after, finished.events).commit();
+    const closing = second.envelop(decide({ type: 'Resume' }, second.state).events);
+    untouched.stamp(closing.before, closing.after, closing.events).commit();
+    expect(other.getFinishedSpans().find((span) => span.name === 'invoke_agent tracer')?.parentSpanContext).toBeUndefined();
   });
 
   it('asks for the log again when a session it last saw between turns is working: another actor may have begun the turn', () => {

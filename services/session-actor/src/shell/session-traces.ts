@@ -44,9 +44,12 @@ export class SessionTraces {
     return this.#turns.has(sessionId) || (!isWorking(state) && this.#lastTurns.has(sessionId));
   }
 
-  /** The `traceparent` of a tool call's span, while this actor traces it: what its job carries to the executor. */
-  traceparentOfCall(sessionId: string, callId: string): string | undefined {
-    const span = this.#turns.get(sessionId)?.spans.get(`call:${callId}`);
+  /**
+   * The `traceparent` of a call's span (a tool's, a delegation's) or of an attempt's grading, while this
+   * actor traces it: what its job, or the child's start, carries to the process that takes it up.
+   */
+  traceparentOf(sessionId: string, key: SpanKey): string | undefined {
+    const span = this.#turns.get(sessionId)?.spans.get(key);
     return span && traceparentOf(span.spanContext());
   }
 
@@ -59,14 +62,18 @@ export class SessionTraces {
     else this.#lastTurns.set(sessionId, spanContext);
   }
 
-  /** The events of an append, each with its span's `traceparent`; the spans they start are started. */
-  stamp(before: SessionState, after: SessionState, events: SessionEvent[]): TracedAppend {
+  /**
+   * The events of an append, each with its span's `traceparent`; the spans they start are started. A
+   * turn the append starts hangs under `parent` when that names a span (a lead's delegation), else it
+   * is a trace of its own.
+   */
+  stamp(before: SessionState, after: SessionState, events: SessionEvent[], parent?: string): TracedAppend {
     const first = events[0];
     if (first === undefined || after.status === 'new') return { events, commit: () => undefined };
     const sessionId = after.sessionId;
     const change = turnChange(before, after);
     if (change === 'none') return { events, commit: () => undefined };
-    const traced = change === 'starts' ? this.#startTurn(after, first) : this.#turns.get(sessionId);
+    const traced = change === 'starts' ? this.#startTurn(after, first, parent) : this.#turns.get(sessionId);
     if (traced === undefined) return { events, commit: () => undefined };
     // An end is resolved to its span now, before a later start takes its key (a step ends as the next begins).
     const ends: { span: Span; op: Extract<SpanOp, { op: 'end' }>; at: number }[] = [];
@@ -90,11 +97,13 @@ export class SessionTraces {
     };
   }
 
-  #startTurn(state: Exclude<SessionState, { status: 'new' }>, trigger: SessionEvent): TracedTurn {
+  #startTurn(state: Exclude<SessionState, { status: 'new' }>, trigger: SessionEvent, parent: string | undefined): TracedTurn {
     const { name, attributes } = turnSpan(state, trigger.type);
     const previous = this.#lastTurns.get(state.sessionId);
     const links: Link[] = previous ? [{ context: previous, attributes: { 'signalbox.link': 'previous_turn' } }] : [];
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, startTime: timeOf(trigger.at), root: true }, ROOT_CONTEXT);
+    const under = contextOfTraceparent(parent);
+    const root = trace.getSpanContext(under) === undefined;
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, startTime: timeOf(trigger.at), root }, root ? ROOT_CONTEXT : under);
     const traced = { turn: span, spans: new Map<SpanKey, Span>() };
     this.#turns.set(state.sessionId, traced);
     return traced;

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { decode, eventVersion, InboxCommand, naming, type AgentDefinition, type ModelResponse, type SessionEvent } from '@signalbox/events';
+import type { CallOptions, ModelProvider } from '@signalbox/models';
 import { createLogger, type ServiceContext } from '@signalbox/runtime';
 import { provision } from '@signalbox/store';
 import { judgePlanOf, type JudgeCall } from '@signalbox/supervision';
@@ -48,7 +52,7 @@ function heldJudge() {
   return { waiting, answer: () => waiting.shift()?.(), provider };
 }
 
-function deps(provider: { name: string; complete: () => Promise<ModelResponse> }, overrides: Partial<JudgingDeps> = {}): JudgingDeps {
+function deps(provider: ModelProvider, overrides: Partial<JudgingDeps> = {}): JudgingDeps {
   const logger = createLogger({ service: 'supervisor', instance: 'test', level: 'silent' });
   return { nc, names, store, logger, models: () => ({ provider, name: 'strict', costOf: () => 0.01 }), concurrency: 1, deadlineMs: 10_000, maxWaiting: 1, ...overrides };
 }
@@ -111,5 +115,36 @@ describe('the judge’s model calls', () => {
     judging.request('late', call(3));
     expect(judge.waiting).toHaveLength(1);
     expect(judgedSessions()).not.toContain('slow@3');
+  });
+});
+
+describe('the judge’s traces', () => {
+  it("puts a judgement in the session's trace, under the span of the last event it judged, with the model call under it carrying its own span", async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const exporter = new InMemorySpanExporter();
+    const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+    const lastEvent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = {
+      read: async (sessionId: string) => (await store.read(sessionId)).map((event) => ({ ...event, traceparent: lastEvent })),
+    } as unknown as ServiceContext['store'];
+    const seen: (string | undefined)[] = [];
+    const provider: ModelProvider = {
+      name: 'judges',
+      complete: async (_request, options?: CallOptions) => {
+        seen.push(options?.traceparent);
+        return verdict;
+      },
+    };
+    const judging = startJudging({ ...deps(provider), store: traced, tracing: { tracer, exportsTo: 'memory', shutdown: async () => undefined } });
+    judging.request('traced', call(1));
+    await vi.waitFor(() => expect(judgedSessions()).toContain('traced@1'));
+    await judging.stop();
+    const judgeSpan = exporter.getFinishedSpans().find((span) => span.name === 'judge_session');
+    const chat = exporter.getFinishedSpans().find((span) => span.name === 'chat strict');
+    expect(judgeSpan?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(judgeSpan?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(judgeSpan?.attributes).toMatchObject({ 'signalbox.session.id': 'traced', 'signalbox.judge.up_to': 1, 'signalbox.judge.verdict': expect.any(String) });
+    expect(chat?.parentSpanContext?.spanId).toBe(judgeSpan?.spanContext().spanId);
+    expect(seen).toEqual([`00-4bf92f3577b34da6a3ce929d0e0e4736-${chat?.spanContext().spanId}-01`]);
   });
 });

@@ -1,9 +1,11 @@
-import { sendToSession, type ServiceContext } from '@signalbox/runtime';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import type { SessionEvent } from '@signalbox/events';
+import { contextOfTraceparent, sendToSession, tracedModel, type ServiceContext } from '@signalbox/runtime';
 import { judgeRequest, readVerdict, renderTrajectory, type JudgeCall } from '@signalbox/supervision';
 import type { JudgeModels } from './judge-models.ts';
 
-/** The host's connection, names, log and logger, and the judges' models. */
-export interface JudgingDeps extends Pick<ServiceContext, 'nc' | 'names' | 'store' | 'logger'> {
+/** The host's connection, names, log, logger and traces, and the judges' models. */
+export interface JudgingDeps extends Pick<ServiceContext, 'nc' | 'names' | 'store' | 'logger' | 'tracing'> {
   models: JudgeModels;
   /** Judge calls in flight at once, across all sessions. */
   concurrency: number;
@@ -74,13 +76,36 @@ export function startJudging(deps: JudgingDeps): Judging {
   };
 }
 
-/** One judgement: the trajectory read from the log, the model asked in its own context, the verdict and its cost sent to the session. */
+/**
+ * One judgement. Traced, it is a `judge_session` span under the span of the last event it judged (so it
+ * sits in the session's trace where it looked), with the model call under it; ids and the verdict only.
+ */
 async function judgeOnce(deps: JudgingDeps, sessionId: string, call: JudgeCall, stopping: AbortSignal): Promise<void> {
-  const { plan, upTo, trigger } = call;
-  const events = await deps.store.read(sessionId, { toN: upTo });
+  const events = await deps.store.read(sessionId, { toN: call.upTo });
   const created = events[0];
   if (created?.type !== 'session.created') return;
-  const model = deps.models(plan.model);
+  const tracer = deps.tracing?.tracer;
+  if (tracer === undefined) {
+    await judge(deps, call, events, created, stopping, ROOT_CONTEXT);
+    return;
+  }
+  const attributes = { 'signalbox.session.id': sessionId, 'signalbox.judge.up_to': call.upTo, 'signalbox.judge.trigger': call.trigger.kind };
+  const span = tracer.startSpan('judge_session', { kind: SpanKind.INTERNAL, attributes }, contextOfTraceparent(events.at(-1)?.traceparent));
+  try {
+    span.setAttribute('signalbox.judge.verdict', await judge(deps, call, events, created, stopping, trace.setSpan(ROOT_CONTEXT, span)));
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** The trajectory read from the log, the model asked in its own context, the verdict and its cost sent to the session: the verdict. */
+async function judge(deps: JudgingDeps, call: JudgeCall, events: readonly SessionEvent[], created: Extract<SessionEvent, { type: 'session.created' }>, stopping: AbortSignal, traceContext: Context): Promise<string> {
+  const { plan, upTo, trigger } = call;
+  const sessionId = created.sessionId;
+  const model = tracedModel(deps.models(plan.model), deps.tracing?.tracer, traceContext);
   const request = judgeRequest(model.name, {
     goal: created.data.input,
     rubric: plan.rubric ?? created.data.rubric,
@@ -95,6 +120,7 @@ async function judgeOnce(deps: JudgingDeps, sessionId: string, call: JudgeCall, 
   const command = { type: 'judgement' as const, sessionId, model: plan.model, upTo, ...verdict, usage: response.usage, costUsd };
   deps.logger.info({ sessionId, upTo, verdict: verdict.verdict, costUsd }, 'judged');
   await sendToSession(deps.nc, deps.names, sessionId, command, { messageId: `supervisor/${sessionId}/judgement/${upTo}` });
+  return verdict.verdict;
 }
 
 /** `work`, or a rejection when `signal` aborts first: an adapter that ignores the signal cannot hold a call slot past its deadline. */

@@ -247,4 +247,35 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     // Both waits ended by a person: the model never got to its last line.
     expect(events.some((event) => event.type === 'turn.completed' && event.data.output.startsWith('unreachable'))).toBe(false);
   });
+
+  it('creates a token, showing its secret once, refuses a name taken, and revokes it: its secret is refused from then on', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.click('nav.top >> text=tokens');
+    await page.locator('table.tokens td >> text=console-test').waitFor();
+    await page.fill('input[name=token-name]', 'ci-reader');
+    await page.check('input[name=scope-submit]');
+    await page.click('.new-token button[type=submit]');
+    const secret = (await page.locator('.new-token .secret code').textContent()) ?? '';
+    expect(secret).toMatch(/^sbxt_/);
+    const row = page.locator('table.tokens tr', { hasText: 'ci-reader' });
+    expect(await row.locator('td').nth(1).textContent()).toBe('read, submit');
+    const asReader = () => fetch(`${stack.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${secret}` } });
+    expect((await asReader()).status).toBe(200);
+    await shoot('tokens');
+    // The list never shows a secret again: a reload shows names and scopes alone.
+    await page.reload();
+    await row.waitFor();
+    expect(await page.locator('main').textContent()).not.toContain(secret);
+
+    await page.fill('input[name=token-name]', 'ci-reader');
+    await page.click('.new-token button[type=submit]');
+    await page.locator('.new-token .error').waitFor();
+
+    page.removeAllListeners('dialog');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.locator('button', { hasText: 'Revoke' }).click();
+    await row.waitFor({ state: 'detached' });
+    page.on('dialog', (dialog) => void dialog.dismiss());
+    expect((await asReader()).status).toBe(401);
+  });
 });

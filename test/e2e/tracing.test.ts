@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import type { ModelRequest, ModelResponse } from '@signalbox/events';
+import { decode, PermissionReply, type ModelRequest, type ModelResponse } from '@signalbox/events';
 import { graderService } from '@signalbox/grader';
 import { createProviderRegistry, providerConfigFromEnv, type CallOptions } from '@signalbox/models';
 import { modelResolver, sessionActorService } from '@signalbox/session-actor';
@@ -26,6 +26,8 @@ interface ReceivedSpan {
   name: string;
   attributes: Record<string, unknown>;
   links: { traceId: string; spanId: string }[];
+  /** OTLP's status code: 2 is an error. */
+  status: number;
 }
 
 interface OtlpValue {
@@ -42,7 +44,9 @@ interface OtlpAttribute {
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpAttribute[]; links?: { traceId: string; spanId: string }[] }[] }[];
+    scopeSpans?: {
+      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpAttribute[]; links?: { traceId: string; spanId: string }[]; status?: { code?: number } }[];
+    }[];
   }[];
 }
 
@@ -69,7 +73,8 @@ async function startReceiver(): Promise<{ server: Server; url: string; spans: Re
         const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name']);
         for (const scope of resourceSpans.scopeSpans ?? []) {
           for (const span of scope.spans ?? []) {
-            spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, attributes: attributesOf(span.attributes), links: span.links ?? [] });
+            const status = span.status?.code ?? 0;
+            spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, attributes: attributesOf(span.attributes), links: span.links ?? [], status });
           }
         }
       }
@@ -184,6 +189,14 @@ describe('tracing', () => {
       expect(run?.attributes['gen_ai.tool.call.id']).toBe(tool.attributes['gen_ai.tool.call.id']);
     }
 
+    // The broker's check of each call hangs under the step that asked it.
+    const checks = spans.filter((span) => span.name === 'check_permission');
+    expect(checks.map((check) => check.attributes['gen_ai.tool.name']).sort()).toEqual(['http.fetch', 'workspace.write']);
+    for (const check of checks) {
+      expect(stepIds.has(check.parentSpanId)).toBe(true);
+      expect(check.attributes).toMatchObject({ 'signalbox.permission.effect': 'allow', 'signalbox.session.id': 'traced-run' });
+    }
+
     // The local server saw the trace of the executor's span, not the header the model wrote.
     const fetchRun = spans.find((span) => span.name === 'run_tool http.fetch');
     expect(traceparentsSeen).toEqual([`00-${turn.traceId}-${fetchRun?.spanId}-01`]);
@@ -287,6 +300,19 @@ describe('tracing', () => {
     expect(childTurn).toMatchObject({ traceId: lead?.traceId, parentSpanId: delegation?.spanId });
     expect(spawned?.traceparent).toBe(`00-${lead?.traceId}-${delegation?.spanId}-01`);
   }, 40_000);
+
+  it('answers a check it cannot read, with a traceparent that does not parse, and traces it as an error of its own', async () => {
+    const host = await startHost([permissionBrokerService()], config('traced-broker', { endpoint: receiver.url, serviceName: 'broker' }));
+    // Its subscription reaches the server before the check is sent.
+    await host.nc.flush();
+    const hostile = headers();
+    hostile.set('traceparent', `00-${'z'.repeat(5_000)}-01`);
+    const reply = await nc.request(host.names.subjects.permissionCheck, new TextEncoder().encode('{"not":"msgpack"'), { timeout: 5_000, headers: hostile });
+    await host.stop();
+    expect(decode(PermissionReply, reply.data, 'reply')).toEqual({ error: expect.any(String) });
+    const check = receiver.spans.find((span) => span.service === 'broker' && span.name === 'check_permission');
+    expect(check).toMatchObject({ parentSpanId: '', status: 2 });
+  }, 20_000);
 
   it("traces each turn of a conversation on its own, the next linked to the last, though another actor takes it", async () => {
     await client.applyAgent({ name: 'chatter', model: 'scripted', conversation: { idleTimeoutMs: 600_000 }, script: [{ final: 'Hello.' }, { final: 'Noted.' }] });

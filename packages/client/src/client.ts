@@ -370,8 +370,9 @@ export class SignalboxClient {
 
   /** Whether the session completed at or before event `after`: resumed there, a follow has nothing more to send. */
   async #endedBy(sessionId: string, after: number): Promise<boolean> {
-    const { n } = await this.#store.head(sessionId);
-    return n > 0 && n <= after && (await this.#store.read(sessionId, { fromN: n, toN: n }))[0]?.type === 'session.completed';
+    const { n, seq } = await this.#store.head(sessionId);
+    // From the head's own message: read from the log's start, a session of thousands of events would be read whole.
+    return n > 0 && n <= after && (await this.#store.read(sessionId, { fromN: n, toN: n, fromSeq: seq }))[0]?.type === 'session.completed';
   }
 
   /**

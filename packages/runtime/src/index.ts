@@ -26,6 +26,7 @@ export type { Readiness, ReadinessFacts } from './readiness.ts';
 export { contextOfTraceparent, startTracing, traceHeadersOf, traceparentOf, tracesUrl } from './tracing.ts';
 export type { TracedProcess, Tracing } from './tracing.ts';
 export { tracedModel } from './traced-model.ts';
+export { traceHeaders } from './trace-headers.ts';
 export type { Host, RunningService, Service, ServiceContext } from './service.ts';
 export { startTimerForwarder } from './timer-forwarder.ts';
 export type { TimerForwarderOptions } from './timer-forwarder.ts';

@@ -1,7 +1,8 @@
-import { headers, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { commandSubject, encode, InboxCommand, SessionId, type Naming } from '@signalbox/events';
 import { z } from 'zod';
+import { traceHeaders } from './trace-headers.ts';
 
 /** A command that is not one a session takes (unknown type, a field out of bounds, another session's id): nothing was sent. */
 export class InvalidCommandError extends Error {
@@ -48,15 +49,8 @@ export async function sendToSession(
   if (parsed.data.sessionId !== sessionId) throw new InvalidCommandError(`the command names session ${parsed.data.sessionId}, not ${sessionId}, whose inbox it was sent to`);
   const messageId = options.messageId ?? `${parsed.data.type}/${sessionId}/${crypto.randomUUID()}`;
   const subject = commandSubject(names, parsed.data);
-  const traced = options.traceparent === undefined ? {} : { headers: traceHeader(options.traceparent) };
-  const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId, ...traced });
+  const ack = await jetstream(nc).publish(subject, encode(parsed.data), { msgID: messageId, ...traceHeaders(options.traceparent) });
   return { messageId, duplicate: ack.duplicate };
-}
-
-function traceHeader(traceparent: string) {
-  const carried = headers();
-  carried.set('traceparent', traceparent);
-  return carried;
 }
 
 function invalid(what: string, cause: z.ZodError): InvalidCommandError {

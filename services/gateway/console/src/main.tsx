@@ -7,15 +7,22 @@ import { DiffPage } from './pages/diff-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { SessionPage } from './pages/session-page.tsx';
 import { SessionsPage } from './pages/sessions-page.tsx';
+import { TokensPage } from './pages/tokens-page.tsx';
+
+/** Who is logged in, as `/auth/me` says: the token's name and scopes. */
+interface Me {
+  name: string;
+  scopes: string[];
+}
 
 /** The console: a header, and the page the address names; any 401 from the gateway shows the login page. */
 function App() {
   const route = useRoute();
-  const [me, setMe] = useState<{ name: string } | 'anonymous'>();
+  const [me, setMe] = useState<Me | 'anonymous'>();
   useEffect(() => onUnauthorised(() => setMe('anonymous')), []);
   useEffect(() => {
     api
-      .get<{ name: string }>('/auth/me')
+      .get<Me>('/auth/me')
       .then(setMe)
       .catch(() => setMe('anonymous'));
   }, []);
@@ -23,7 +30,7 @@ function App() {
   if (me === 'anonymous' || route.page === 'login') {
     const loggedIn = () =>
       void api
-        .get<{ name: string }>('/auth/me')
+        .get<Me>('/auth/me')
         .then((who) => {
           setMe(who);
           if (route.page === 'login') navigate('/');
@@ -39,6 +46,7 @@ function App() {
           Signalbox
         </Link>
         <Link href="/">sessions</Link>
+        {me.scopes.includes('admin') ? <Link href="/tokens">tokens</Link> : null}
         <span class="spacer" />
         <span class="muted">{me.name}</span>
         <button type="button" class="link" onClick={logout}>
@@ -48,6 +56,7 @@ function App() {
       {route.page === 'sessions' ? <SessionsPage /> : null}
       {route.page === 'session' ? <SessionPage key={route.sessionId} sessionId={route.sessionId} /> : null}
       {route.page === 'diff' ? <DiffPage a={route.a} b={route.b} /> : null}
+      {route.page === 'tokens' ? <TokensPage self={me.name} /> : null}
       {route.page === 'not-found' ? <main><p class="error">No page at {route.path}.</p></main> : null}
     </>
   );

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { headers, type MsgHdrs } from '@nats-io/nats-core';
 import { encode, type GradeJob, type ModelRequest, type Naming, type ToolJob } from '@signalbox/events';
 import type { ActiveState, SessionCommand } from '@signalbox/session';
+import { traceHeaders } from '@signalbox/runtime';
 import { liveWorkspaceView, transientRetries, type EventReader } from '@signalbox/store';
 import type { LiveTextOpener } from './live-text.ts';
 import { callModel, type ModelResolver } from './model-caller.ts';
@@ -19,13 +19,6 @@ export interface ModelCall {
 export interface ModelPort {
   /** `signal` aborts the call: an interrupt's abort answers with the interrupt, to be recorded instead of a failure. */
   call(session: ActiveState, call: ModelCall, signal?: AbortSignal): Promise<SessionCommand>;
-}
-
-function traceHeaders(traceparent: string | undefined): { headers?: MsgHdrs } {
-  if (traceparent === undefined) return {};
-  const carried = headers();
-  carried.set('traceparent', traceparent);
-  return { headers: carried };
 }
 
 /** Where tool jobs go. Results arrive later on the inbox; answers known at once come back as commands. */

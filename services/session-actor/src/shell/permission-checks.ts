@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
 import { decode, DecodeError, encode, PermissionReply, type Naming, type PermissionCheck, type PermissionVerdict } from '@signalbox/events';
-import type { Logger } from '@signalbox/runtime';
+import { traceHeaders, type Logger } from '@signalbox/runtime';
 import type { SessionCommand, SupervisorGate } from '@signalbox/session';
 import type { GateAsker } from './supervisor-gate.ts';
 
@@ -18,6 +18,8 @@ export interface PermissionCheckOptions {
   logger: Logger;
   /** The supervisor's gate, asked after the broker when the decision says so. */
   askGate: GateAsker;
+  /** The session's step span, while this actor traces it: each check carries it, and the broker's span hangs under it. */
+  traceparentOf?: (sessionId: string) => string | undefined;
 }
 
 /** One try's wait for an answer: short, so a broker that comes back within the deadline is heard soon. */
@@ -45,11 +47,12 @@ export function livePermissionPort(nc: NatsConnection, names: Naming, options: P
 
 async function verdictFor(nc: NatsConnection, names: Naming, check: PermissionCheck, deadline: number, options: PermissionCheckOptions): Promise<PermissionVerdict> {
   const body = encode(check);
+  const traced = traceHeaders(options.traceparentOf?.(check.sessionId));
   for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, longestRetryMs)) {
     const left = deadline - options.clock();
     if (left <= 0) return unanswered(options.timeoutMs);
     try {
-      const reply = await nc.request(names.subjects.permissionCheck, body, { timeout: Math.min(attemptTimeoutMs, left) });
+      const reply = await nc.request(names.subjects.permissionCheck, body, { timeout: Math.min(attemptTimeoutMs, left), ...traced });
       return verdictOf(decode(PermissionReply, reply.data, "the permission broker's reply"));
     } catch (error) {
       if (error instanceof DecodeError) return refused(`the permission broker's reply could not be read (${error.message})`);

@@ -102,7 +102,8 @@ export class SessionRunner {
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
     this.#rewindForks = liveRewindForks(deps.nc, deps.names);
-    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate });
+    const traceparentOfStep = deps.traces && ((sessionId: string) => deps.traces?.traceparentOf(sessionId, 'step'));
+    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}) });
   }
 
   execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {

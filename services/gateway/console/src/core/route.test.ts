@@ -7,6 +7,7 @@ describe('the console routes', () => {
   it('reads each page from the address', () => {
     expect(parseRoute('/', '')).toEqual({ page: 'sessions' });
     expect(parseRoute('/login', '')).toEqual({ page: 'login' });
+    expect(parseRoute('/tokens', '')).toEqual({ page: 'tokens' });
     expect(parseRoute('/sessions/a%2Fb', '')).toEqual({ page: 'session', sessionId: 'a/b' });
     expect(parseRoute('/diff', '?a=x&b=y')).toEqual({ page: 'diff', a: 'x', b: 'y' });
     expect(parseRoute('/sessions/%E0%A4%A', '')).toEqual({ page: 'not-found', path: '/sessions/%E0%A4%A' });

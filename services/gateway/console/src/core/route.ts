@@ -4,12 +4,14 @@ export type Route =
   | { page: 'session'; sessionId: string }
   | { page: 'diff'; a: string; b: string }
   | { page: 'login' }
+  | { page: 'tokens' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
   const query = new URLSearchParams(search);
   if (pathname === '/' || pathname === '/sessions') return { page: 'sessions' };
   if (pathname === '/login') return { page: 'login' };
+  if (pathname === '/tokens') return { page: 'tokens' };
   if (pathname === '/diff') return { page: 'diff', a: query.get('a') ?? '', b: query.get('b') ?? '' };
   const session = /^\/sessions\/([^/]+)$/.exec(pathname);
   if (session?.[1] !== undefined) {

@@ -56,13 +56,13 @@ afterAll(async () => {
 const last = (type: SessionEvent['type']) => (events: readonly SessionEvent[]) => events.at(-1)?.type === type;
 const typesOf = (events: readonly SessionEvent[]) => events.map((event) => event.type);
 
-/** Waits until the session's inbox holds no command: an actor has taken (and acked) every one sent to it. */
+/** Waits until the session's inbox and steering subjects hold no command: an actor has taken (and acked) every one sent to it. */
 async function inboxTaken(sessionId: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const subject = names.subjects.inbox(sessionId);
+  const subjects = [names.subjects.inbox(sessionId), names.subjects.messages(sessionId)];
   for (let tries = 0; tries < 100; tries++) {
-    const { state } = await jsm.streams.info(names.streams.inbox, { subjects_filter: subject });
-    if ((state.subjects?.[subject] ?? 0) === 0) return;
+    const held = await Promise.all(subjects.map(async (subject) => (await jsm.streams.info(names.streams.inbox, { subjects_filter: subject })).state.subjects?.[subject] ?? 0));
+    if (held.every((count) => count === 0)) return;
     await sleep(50);
   }
   throw new Error(`the inbox of ${sessionId} was not emptied`);
@@ -126,6 +126,22 @@ describe('pausing and resuming a session end to end', () => {
     expect(events[paused.length]).toMatchObject({ type: 'session.resumed', data: { budget: { maxSteps: 3 } } });
     expect(events.at(-1)).toMatchObject({ data: { totals: { steps: 3 } } });
     expect(await client.check('budget-1')).toMatchObject({ ok: true });
+  });
+
+  it("takes a pause and a resume on the session's inbox too, where plain NATS clients sent them before `.messages`", async () => {
+    await client.submit('gated', { input: 'wait at the gate', sessionId: 'older-subject-1' });
+    await eventsUntil(client, 'older-subject-1', last('tool.requested'));
+    const inbox = names.subjects.inbox('older-subject-1');
+    await jetstream(nc).publish(inbox, encode({ type: 'pause', sessionId: 'older-subject-1', by: 'pager', reason: 'incident 4411' }), { msgID: 'pause/older-subject-1/4411' });
+    await eventsUntil(client, 'older-subject-1', (events) => events.some((event) => event.type === 'session.paused'));
+    await jetstream(nc).publish(inbox, encode({ type: 'resume', sessionId: 'older-subject-1', by: 'pager' }), { msgID: 'resume/older-subject-1/4411' });
+    const events = await eventsUntil(client, 'older-subject-1', (seen) => seen.some((event) => event.type === 'session.resumed'));
+    expect(events.filter((event) => event.type === 'session.paused' || event.type === 'session.resumed').map((event) => [event.type, event.data.by])).toEqual([
+      ['session.paused', 'pager'],
+      ['session.resumed', 'pager'],
+    ]);
+    openGate();
+    await succeededSession(client, 'older-subject-1', 10_000);
   });
 
   it('does nothing to a session that is not paused when asked to resume', async () => {

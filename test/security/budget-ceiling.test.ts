@@ -53,7 +53,7 @@ describe('budget ceilings', () => {
 
     await runtime.client.resume('paused-by-budget', { by: 'test', maxSteps: 1_000_000 });
     const reason = /cannot resume session paused-by-budget with that budget \(the session is unchanged\): maxSteps 1000000 is over the ceiling/;
-    expect(await deadLetter(reason)).toMatchObject({ subject: 'sbx.dlq.inbox', from: 'sbx.inbox.paused-by-budget' });
+    expect(await deadLetter(reason)).toMatchObject({ subject: 'sbx.dlq.inbox', from: 'sbx.inbox.paused-by-budget.messages' });
     expect((await runtime.client.events('paused-by-budget')).at(-1)?.type).toBe('session.paused');
 
     await runtime.client.resume('paused-by-budget', { by: 'test', maxSteps: 10 });

@@ -452,6 +452,7 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['gateway', 'take tool jobs', (nc) => jobsConsumer(nc, 'gateway-stealer', { filter_subject: names.subjects.toolJob('workspace.read') })],
   ['gateway', 'publish a tool job', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.toolJob('workspace.read'), encode({ forged: true }))],
   ['gateway', "answer a tool call on an actor's own inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.actorInbox('least-privilege', 'actor'), encode({ type: 'tool.result' }))],
+  ['gateway', "answer a tool call on the session's inbox", (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.inbox('least-privilege'), encode({ type: 'tool.result' }))],
   ['gateway', 'intervene as the supervisor', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.interventions('least-privilege'), encode({ type: 'intervene' }))],
   ['gateway', 'grade as the grader', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.grades('least-privilege'), encode({ type: 'grade' }))],
   ['gateway', 'read a sealed secret', (nc) => sealedSecret(nc)],

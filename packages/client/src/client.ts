@@ -20,7 +20,7 @@ import {
   type SessionEvent,
   type Task,
 } from '@signalbox/events';
-import type { SentCommand } from '@signalbox/runtime';
+import { sendToSession, type SentCommand } from '@signalbox/runtime';
 import { checkHistory, evolve, initialState, type HistoryCheck } from '@signalbox/session';
 import {
   liveWorkspaceView,
@@ -215,7 +215,7 @@ export class SignalboxClient {
     const { model, system, supervision } = options;
     if (model !== undefined || system !== undefined || supervision !== undefined) request.agent = { model, system, supervision };
     // The fork id is the message id: asking again for the same fork within the stream's window is a no-op.
-    await jetstream(this.nc).publish(this.names.subjects.inbox(forkId), encode(request), { msgID: `fork/${forkId}` });
+    await sendToSession(this.nc, this.names, forkId, request, { messageId: `fork/${forkId}` });
     return forkId;
   }
 

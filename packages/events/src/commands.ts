@@ -104,16 +104,22 @@ export const InboxCommand = z.discriminatedUnion('type', [
 export type InboxCommand = z.infer<typeof InboxCommand>;
 
 /**
- * The subject `command` is sent on: the session's inbox, or, for an answer to an approval and for an
- * intervention or a judgement (the supervisor's), a subject of its own, which NATS permissions grant apart. The session actor takes an
- * approval or an intervention from no other (a denial may also come on the inbox: an approval's timer
- * sends it there).
+ * The subject `command` is sent on: the session's inbox (a tool result), or a subject of its own, which
+ * NATS permissions grant apart: an answer to an approval, an intervention or a judgement (the
+ * supervisor's), a grade, a delegation's start and result, and what a person or a client steers with (a
+ * message, an interrupt, a close, a signal, a pause, a resume, a fork). The session actor takes each
+ * from no other, but for a denial (an approval's timer sends it to the inbox) and a pause, resume or fork
+ * sent to the inbox, as clients did before they had `.messages`: the gateway, which sends those, may not
+ * publish on the inbox, so it cannot answer a tool call.
  */
+/** Commands a person or a client steers a session with: taken on `<prefix>.inbox.<sessionId>.messages`. */
+const steering = new Set<InboxCommand['type']>(['user.message', 'interrupt', 'close', 'signal', 'pause', 'resume', 'fork']);
+
 export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);
   if (command.type === 'grade') return names.subjects.grades(command.sessionId);
   if (command.type === 'child.result' || command.type === 'subagent.start') return names.subjects.subagents(command.sessionId);
-  if (command.type === 'user.message' || command.type === 'interrupt' || command.type === 'close' || command.type === 'signal') return names.subjects.messages(command.sessionId);
+  if (steering.has(command.type)) return names.subjects.messages(command.sessionId);
   return names.subjects.inbox(command.sessionId);
 }

@@ -21,10 +21,10 @@ afterAll(async () => {
   await server.dispose();
 });
 
-/** How many commands the inbox holds for `sessionId`, and the last of them. */
+/** How many steering commands (pauses, resumes: `.messages`) the inbox stream holds for `sessionId`, and the last of them. */
 async function inboxOf(sessionId: string): Promise<{ count: number; last?: InboxCommand }> {
   const jsm = await jetstreamManager(nc);
-  const subject = names.subjects.inbox(sessionId);
+  const subject = names.subjects.messages(sessionId);
   const info = await jsm.streams.info(names.streams.inbox, { subjects_filter: subject });
   const count = info.state.subjects?.[subject] ?? 0;
   if (count === 0) return { count };
@@ -33,7 +33,7 @@ async function inboxOf(sessionId: string): Promise<{ count: number; last?: Inbox
 }
 
 describe('sendToSession', () => {
-  it("publishes a valid command to the session's inbox, once per message id", async () => {
+  it("publishes a valid command on its own subject of the session's inbox, once per message id", async () => {
     const pause = { type: 'pause', sessionId: 's-send', by: 'test', reason: 'look' } as const;
     const first = await sendToSession(nc, names, 's-send', pause, { messageId: 'pause/s-send/1' });
     const again = await sendToSession(nc, names, 's-send', pause, { messageId: 'pause/s-send/1' });

@@ -85,8 +85,11 @@ function refuseOffItsSubject(names: Naming, command: InboxCommand, subject: stri
   const own = commandSubject(names, command);
   // A denial may come elsewhere: an approval's timer sends it to the session's inbox; so does an idle timer its close.
   const denial = command.type === 'approval.decision' && !command.approved;
-  const idleClose = command.type === 'close' && command.by === idleTimeoutBy && command.ifIdleSince !== undefined && subject === names.subjects.inbox(command.sessionId);
-  if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial && !idleClose) {
+  const onInbox = subject === names.subjects.inbox(command.sessionId);
+  const idleClose = command.type === 'close' && command.by === idleTimeoutBy && command.ifIdleSince !== undefined && onInbox;
+  // Where clients sent them before they moved to `.messages` (and where the timer forwarder delivers): still taken.
+  const olderSteer = (command.type === 'pause' || command.type === 'resume' || command.type === 'fork') && onInbox;
+  if (own !== names.subjects.inbox(command.sessionId) && subject !== own && !denial && !idleClose && !olderSteer) {
     const what = command.type === 'intervention' ? 'an intervention' : command.type === 'judgement' ? 'a judgement' : command.type === 'grade' ? 'a grade' : command.type === 'approval.decision' ? 'an approval' : `a ${command.type === 'user.message' ? 'message' : command.type}`;
     throw new Rejection(`${what} is taken only on ${own}, not on ${subject} (session ${command.sessionId} is unchanged)`);
   }

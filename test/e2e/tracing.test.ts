@@ -5,14 +5,17 @@ import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { SignalboxClient } from '@signalbox/client';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { decode, PermissionReply, type ModelRequest, type ModelResponse } from '@signalbox/events';
+import { decode, PermissionReply, type ModelRequest, type ModelResponse, type SessionEvent } from '@signalbox/events';
 import { graderService } from '@signalbox/grader';
 import { createProviderRegistry, providerConfigFromEnv, type CallOptions } from '@signalbox/models';
 import { modelResolver, sessionActorService } from '@signalbox/session-actor';
+import { supervisorService } from '@signalbox/supervisor';
 import { anthropicText, startFakeAnthropic, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { httpFetchTool, toolExecutorService, workspaceTools } from '@signalbox/tool-executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completedSession, eventsUntil, succeededSession } from '../support/runtime.ts';
+
+const spanIdOf = (traceparent: string | undefined) => traceparent?.split('-')[2];
 
 /**
  * Traces: with OTEL_EXPORTER_OTLP_ENDPOINT set, the actor and the executor (here in hosts of their own)
@@ -299,6 +302,59 @@ describe('tracing', () => {
     const childTurn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === childId);
     expect(childTurn).toMatchObject({ traceId: lead?.traceId, parentSpanId: delegation?.spanId });
     expect(spawned?.traceparent).toBe(`00-${lead?.traceId}-${delegation?.spanId}-01`);
+  }, 40_000);
+
+  it("traces the supervisor: its gate's answers under the steps that asked, an intervention under the event that set it off", async () => {
+    const hosts = [
+      await startHost([supervisorService()], config('traced-supervisor', { endpoint: receiver.url, serviceName: 'supervisor' })),
+      await startHost([sessionActorService(), permissionBrokerService(), toolExecutorService({ tools: workspaceTools })], config('traced-supervised', { endpoint: receiver.url })),
+    ];
+    const read = { tool: 'workspace.read', input: { path: 'same.md' } };
+    const script = [{ tool: 'workspace.write', input: { path: 'same.md', content: 'again' } }, read, read, read, { final: 'done' }];
+    await client.applyAgent({ name: 'gated-tracer', model: 'scripted', tools: ['workspace.write', 'workspace.read'], supervision: { gate: { modelCalls: true } }, script });
+    const reads = Array.from({ length: 12 }, (_, copy) => ({ tool: 'workspace.read', input: { path: `missing-${copy}.md` } }));
+    await client.applyAgent({ name: 'spiral-tracer', model: 'scripted', tools: ['workspace.read'], supervision: { ladder: ['pause'] }, script: [...reads, { final: 'gave up' }] });
+    let gated: SessionEvent[];
+    let spiralled: SessionEvent[];
+    try {
+      await client.submit('gated-tracer', { input: 'write it', sessionId: 'traced-gate' });
+      gated = await completedSession(client, 'traced-gate', 20_000);
+      // The gate answered, so the supervisor follows every partition: the spiral is watched from its first event.
+      await client.submit('spiral-tracer', { input: 'read them', sessionId: 'traced-spiral' });
+      spiralled = await eventsUntil(client, 'traced-spiral', (events) => events.some((event) => event.type === 'session.paused'), 20_000);
+    } finally {
+      await Promise.all(hosts.map((host) => host.stop()));
+    }
+
+    const gateTurn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === 'traced-gate');
+    const inGateTrace = receiver.spans.filter((span) => span.traceId === gateTurn?.traceId);
+    const idsOf = (name: string) => new Set(inGateTrace.filter((span) => span.name === name).map((span) => span.spanId));
+    const answers = receiver.spans.filter((span) => span.name === 'supervise_gate' && span.attributes['signalbox.session.id'] === 'traced-gate');
+    for (const answer of answers) expect(answer).toMatchObject({ service: 'supervisor', traceId: gateTurn?.traceId, status: 0 });
+    // Each model call's answer hangs under the call's span, each reply's tool calls' under the step.
+    const [modelAnswers, toolAnswers] = [answers.filter((span) => span.attributes['signalbox.gate.model_call']), answers.filter((span) => !span.attributes['signalbox.gate.model_call'])];
+    expect(modelAnswers).toHaveLength(gated.filter((event) => event.type === 'model.requested').length);
+    expect(modelAnswers.every((answer) => idsOf('chat scripted').has(answer.parentSpanId))).toBe(true);
+    const toolVerdicts = gated.flatMap((event) => (event.type === 'supervisor.gated' && event.data.tool !== undefined ? [event.data.verdict] : []));
+    expect(toolVerdicts).toEqual(['proceed', 'proceed', 'proceed', 'block']);
+    expect(toolAnswers.map((span) => [span.attributes['signalbox.gate.verdicts'], span.attributes['signalbox.gate.detectors']])).toEqual([
+      [['proceed'], []],
+      [['proceed'], []],
+      [['proceed'], []],
+      [['block'], ['repetition']],
+    ]);
+    expect(toolAnswers.every((answer) => idsOf('step').has(answer.parentSpanId))).toBe(true);
+
+    const intervened = spiralled.find((event) => event.type === 'supervisor.intervened');
+    const intervention = receiver.spans.find((span) => span.name === 'intervene error_spiral' && span.attributes['signalbox.session.id'] === 'traced-spiral');
+    const spiralTurn = receiver.spans.find((span) => span.attributes['gen_ai.conversation.id'] === 'traced-spiral');
+    expect(intervention).toMatchObject({ service: 'supervisor', traceId: spiralTurn?.traceId });
+    const evidence = intervened?.type === 'supervisor.intervened' ? intervened.data.evidence : [];
+    expect(intervention?.attributes).toMatchObject({ 'signalbox.supervisor.action': 'pause', 'signalbox.supervisor.evidence': evidence });
+    // Its parent is the span of the event the supervisor was reading when it found the pattern: the evidence's last, or one just after.
+    const readWhenFound = spiralled.filter((event) => event.n >= (evidence.at(-1) ?? 0) && event.n < (intervened?.n ?? 0)).map((event) => spanIdOf(event.traceparent));
+    expect(readWhenFound).toContain(intervention?.parentSpanId);
+    expect(JSON.stringify(answers.concat(intervention ?? []))).not.toMatch(/again|missing-/);
   }, 40_000);
 
   it('answers a check it cannot read, with a traceparent that does not parse, and traces it as an error of its own', async () => {

@@ -258,11 +258,6 @@ export const eventData = {
   /**
    * The session takes no next step (no model or tool call) until `session.resumed`; results that
    * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no
-   * service wrote: the session actor always sets `by`.
-   */
-  /**
-   * The session takes no next step (no model or tool call) until `session.resumed`; results that
-   * arrive meanwhile are still recorded. `by` and `fromBudget` extend the first shape, which no
    * service wrote: the session actor always sets `by`. Stored facts are read as written: the bounds
    * are on the pause and resume commands (session-commands.ts), not here.
    */

@@ -8,6 +8,7 @@ import type { JudgeModels } from './shell/judge-models.ts';
 import { startJudging } from './shell/judging.ts';
 import { sessionMemory } from './shell/session-memory.ts';
 import { startStalledFirings, stalledTimers } from './shell/stalled-timers.ts';
+import { traceIntervention } from './shell/supervision-spans.ts';
 import { WatchedSessions } from './shell/watched-sessions.ts';
 
 export interface SupervisorOptions {
@@ -35,6 +36,7 @@ const defaultSessionCapacity = 10_000;
  * replica that crashes and is handed the session again sends it again, and it lands once. A running
  * session's stalled timer is armed again after each event, and its firings are sent on the same way.
  * For agents with `supervision.gate`, it also answers the actor's gate requests about the sessions it follows.
+ * Traced, each intervention is an `intervene <detector>` span under the event that set it off.
  */
 export function supervisorService(options: SupervisorOptions = {}): Service {
   const detectors = options.detectors ?? [];
@@ -61,7 +63,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
           }
           const { sessionId, messageId, command } = effect;
           logger.info({ sessionId, correlationId: event.correlationId, detector: command.detector, action: command.action, evidence: command.evidence }, 'intervening');
-          await sendToSession(nc, names, sessionId, command, { messageId });
+          await traceIntervention(context.tracing?.tracer, event, command, (traceparent) => sendToSession(nc, names, sessionId, command, { messageId, ...(traceparent ? { traceparent } : {}) }));
         }
         // Kept only once its interventions are sent: an event retried after a failed send finds them again.
         sessions.keep(event.sessionId, session);

@@ -98,11 +98,13 @@ export class SessionRunner {
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store, traceparentOfGrading), recordings);
     this.#memory = recordingMemoryPort(liveMemoryPort(deps.memory, deps.clock), recordings);
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);
-    const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger };
+    const traceparentOfStep = deps.traces && ((sessionId: string) => deps.traces?.traceparentOf(sessionId, 'step'));
+    // A model call's gate request hangs under the call's span, the tool calls' under the step's.
+    const traceparentOfGate = traceparentOfStep && ((sessionId: string, modelCallId?: string) => (modelCallId === undefined ? undefined : traceparentOfCall?.(sessionId, modelCallId)) ?? traceparentOfStep(sessionId));
+    const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger, ...(traceparentOfGate ? { traceparentOf: traceparentOfGate } : {}) };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
     this.#rewindForks = liveRewindForks(deps.nc, deps.names);
-    const traceparentOfStep = deps.traces && ((sessionId: string) => deps.traces?.traceparentOf(sessionId, 'step'));
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}) });
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
 import { decode, DecodeError, encode, maxGatedCalls, SupervisorGateReply, type GateVerdict, type Naming, type SupervisorGateRequest } from '@signalbox/events';
-import type { Logger } from '@signalbox/runtime';
+import { traceHeaders, type Logger } from '@signalbox/runtime';
 import { unansweredGateVerdict, type SupervisorGate } from '@signalbox/session';
 import { partitionOfSession } from '@signalbox/store';
 
@@ -10,6 +10,11 @@ export interface SupervisorGateOptions {
   eventPartitions: number;
   clock: () => number;
   logger: Logger;
+  /**
+   * The span a request is asked from, while this actor traces the session: the step's for tool calls, the
+   * model call's for a model call. The request carries it, and the supervisor's span hangs under it.
+   */
+  traceparentOf?: (sessionId: string, modelCallId?: string) => string | undefined;
 }
 
 /** Asks the supervisor's gate about a session's allowed calls; never throws for the gate's silence or nonsense. */
@@ -31,7 +36,7 @@ export function liveGateAsker(nc: NatsConnection, names: Naming, options: Superv
     const verdicts: GateVerdict[] = [];
     for (let start = 0; start < calls.length; start += maxGatedCalls) {
       const part = calls.slice(start, start + maxGatedCalls).map(({ callId, tool }) => ({ callId, tool }));
-      const answered = await ask(nc, subject, { sessionId, head: gate.head, calls: part }, deadline, options);
+      const answered = await ask(nc, subject, { sessionId, head: gate.head, calls: part }, deadline, options, options.traceparentOf?.(sessionId));
       const byCall = new Map(answered.map((verdict) => [verdict.callId, verdict]));
       verdicts.push(...part.map(({ callId }) => byCall.get(callId) ?? unansweredGateVerdict(callId, gate)));
     }
@@ -45,18 +50,20 @@ export type ModelGateAsker = (sessionId: string, gate: SupervisorGate, callId: s
 export function liveModelGateAsker(nc: NatsConnection, names: Naming, options: SupervisorGateOptions): ModelGateAsker {
   return async (sessionId, gate, callId) => {
     const subject = names.subjects.supervisorGate(partitionOfSession(sessionId, options.eventPartitions));
-    const answered = await ask(nc, subject, { sessionId, head: gate.head, calls: [], modelCall: { callId } }, options.clock() + gate.timeoutMs, options);
+    const request = { sessionId, head: gate.head, calls: [], modelCall: { callId } };
+    const answered = await ask(nc, subject, request, options.clock() + gate.timeoutMs, options, options.traceparentOf?.(sessionId, callId));
     return answered.find((verdict) => verdict.callId === callId) ?? unansweredGateVerdict(callId, gate);
   };
 }
 
-async function ask(nc: NatsConnection, subject: string, request: SupervisorGateRequest, deadline: number, options: SupervisorGateOptions): Promise<GateVerdict[]> {
+async function ask(nc: NatsConnection, subject: string, request: SupervisorGateRequest, deadline: number, options: SupervisorGateOptions, traceparent: string | undefined): Promise<GateVerdict[]> {
   const body = encode(request);
+  const traced = traceHeaders(traceparent);
   for (;;) {
     const left = deadline - options.clock();
     if (left <= 0) return [];
     try {
-      const reply = decode(SupervisorGateReply, (await nc.request(subject, body, { timeout: left })).data, "the supervisor's gate reply");
+      const reply = decode(SupervisorGateReply, (await nc.request(subject, body, { timeout: left, ...traced })).data, "the supervisor's gate reply");
       if ('verdicts' in reply) return reply.verdicts;
       options.logger.warn({ sessionId: request.sessionId, error: reply.error }, "the supervisor's gate refused the request; treated as no answer");
       return [];

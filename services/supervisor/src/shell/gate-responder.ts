@@ -2,6 +2,7 @@ import type { Msg, Subscription } from '@nats-io/nats-core';
 import { decode, DecodeError, encode, SupervisorGateRequest, type SupervisorGateReply } from '@signalbox/events';
 import type { ServiceContext } from '@signalbox/runtime';
 import { answerGate } from '../core/gate.ts';
+import { traceGate, type GateOutcome } from './supervision-spans.ts';
 import type { WatchedSessions } from './watched-sessions.ts';
 
 export interface GateResponder {
@@ -21,38 +22,46 @@ const maxWaiting = 1_000;
  * the request names. A request it cannot read is answered with the reason; one about a session it
  * has not folded that far in time is not answered, and the actor applies the agent's fail-open or
  * fail-closed choice. Each answer's findings are kept, so they are not sent again as interventions.
+ * Traced, each request is a `supervise_gate` span under the actor's span that asked.
  */
-export function startGateResponder({ nc, names, logger, config }: ServiceContext, sessions: WatchedSessions): GateResponder {
+export function startGateResponder({ nc, names, logger, config, tracing }: ServiceContext, sessions: WatchedSessions): GateResponder {
   const served = new Map<number, Subscription>();
   const pending = new Set<Promise<void>>();
 
-  const answer = async (message: Msg) => {
+  const answer = async (message: Msg): Promise<GateOutcome> => {
     let request: SupervisorGateRequest;
     try {
       request = decode(SupervisorGateRequest, message.data, 'a supervisor gate request');
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       logger.warn({ subject: message.subject, err: error }, 'refused a gate request it could not read');
-      return reply(message, { error: error.message });
+      reply(message, { error: error.message });
+      return { kind: 'unreadable' };
     }
-    const folded = sessions.get(request.sessionId);
-    if ((folded === undefined || folded.head.n < request.head) && sessions.waiting >= maxWaiting) {
-      return reply(message, { error: `${maxWaiting} gate requests already wait for their sessions to be folded; this one is refused` });
+    const { sessionId, head } = request;
+    const folded = sessions.get(sessionId);
+    if ((folded === undefined || folded.head.n < head) && sessions.waiting >= maxWaiting) {
+      reply(message, { error: `${maxWaiting} gate requests already wait for their sessions to be folded; this one is refused` });
+      return { kind: 'refused', sessionId, head };
     }
-    const session = await sessions.folded(request.sessionId, request.head, foldWaitMs);
-    if (session === undefined) return logger.warn({ sessionId: request.sessionId, head: request.head }, 'gate request for a session not folded that far in time; not answered');
+    const session = await sessions.folded(sessionId, head, foldWaitMs);
+    if (session === undefined) {
+      logger.warn({ sessionId, head }, 'gate request for a session not folded that far in time; not answered');
+      return { kind: 'unfolded', sessionId, head };
+    }
     const answered = answerGate(session, request);
-    sessions.set(request.sessionId, answered.session);
+    sessions.set(sessionId, answered.session);
     const stopped = answered.verdicts.filter(({ verdict }) => verdict !== 'proceed');
-    if (stopped.length > 0) logger.info({ sessionId: request.sessionId, head: request.head, verdicts: stopped }, 'gate stopped calls');
+    if (stopped.length > 0) logger.info({ sessionId, head, verdicts: stopped }, 'gate stopped calls');
     reply(message, { verdicts: answered.verdicts, by: config.instance });
+    return { kind: 'answered', sessionId, head, verdicts: answered.verdicts, modelCall: request.modelCall !== undefined };
   };
 
   const serve = (partition: number) => {
     const subscription = nc.subscribe(names.subjects.supervisorGate(partition), {
       callback: (error, message) => {
         if (error) return logger.warn({ err: error, partition }, 'gate subscription failed');
-        const work = answer(message).catch((failure: unknown) => logger.error({ err: failure, partition }, 'could not answer a gate request'));
+        const work = traceGate(tracing?.tracer, message.headers?.get('traceparent') || undefined, () => answer(message)).catch((failure: unknown) => logger.error({ err: failure, partition }, 'could not answer a gate request'));
         pending.add(work);
         void work.finally(() => pending.delete(work));
       },

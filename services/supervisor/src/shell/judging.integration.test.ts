@@ -30,6 +30,8 @@ const store = {
 let server: NatsServer;
 let nc: NatsConnection;
 const sent: InboxCommand[] = [];
+/** The `traceparent` each command came with, by its session and judged point. */
+const carried = new Map<string, string | undefined>();
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -37,7 +39,11 @@ beforeAll(async () => {
   await provision(nc, names);
   const subscription = nc.subscribe(names.subjects.interventions('*'));
   void (async () => {
-    for await (const message of subscription) sent.push(decode(InboxCommand, message.data, 'command'));
+    for await (const message of subscription) {
+      const command = decode(InboxCommand, message.data, 'command');
+      sent.push(command);
+      if (command.type === 'judgement') carried.set(`${command.sessionId}@${command.upTo}`, message.headers?.get('traceparent') || undefined);
+    }
   })();
 });
 afterAll(async () => {
@@ -146,5 +152,8 @@ describe('the judge’s traces', () => {
     expect(judgeSpan?.attributes).toMatchObject({ 'signalbox.session.id': 'traced', 'signalbox.judge.up_to': 1, 'signalbox.judge.verdict': expect.any(String) });
     expect(chat?.parentSpanContext?.spanId).toBe(judgeSpan?.spanContext().spanId);
     expect(seen).toEqual([`00-4bf92f3577b34da6a3ce929d0e0e4736-${chat?.spanContext().spanId}-01`]);
+    // The verdict sent to the session carries the judgement's span, and an untraced one carries none.
+    expect(carried.get('traced@1')).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${judgeSpan?.spanContext().spanId}-01`);
+    expect([...carried].filter(([key]) => key !== 'traced@1').every(([, traceparent]) => traceparent === undefined)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { SessionEvent } from '@signalbox/events';
-import { contextOfTraceparent, sendToSession, tracedModel, type ServiceContext } from '@signalbox/runtime';
+import { contextOfTraceparent, sendToSession, tracedModel, traceparentOf, type ServiceContext } from '@signalbox/runtime';
 import { judgeRequest, readVerdict, renderTrajectory, type JudgeCall } from '@signalbox/supervision';
 import type { JudgeModels } from './judge-models.ts';
 
@@ -119,7 +119,10 @@ async function judge(deps: JudgingDeps, call: JudgeCall, events: readonly Sessio
   if (verdict.verdict === 'unreadable') deps.logger.warn({ sessionId, upTo, model: plan.model, reason: verdict.reason }, 'the judge replied with no verdict; recorded as unreadable, its cost counted');
   const command = { type: 'judgement' as const, sessionId, model: plan.model, upTo, ...verdict, usage: response.usage, costUsd };
   deps.logger.info({ sessionId, upTo, verdict: verdict.verdict, costUsd }, 'judged');
-  await sendToSession(deps.nc, deps.names, sessionId, command, { messageId: `supervisor/${sessionId}/judgement/${upTo}` });
+  // The verdict carries the judgement's span: a turn it starts (a nudge's, say) hangs under it.
+  const judged = trace.getSpanContext(traceContext);
+  const traceparent = judged && traceparentOf(judged);
+  await sendToSession(deps.nc, deps.names, sessionId, command, { messageId: `supervisor/${sessionId}/judgement/${upTo}`, ...(traceparent ? { traceparent } : {}) });
   return verdict.verdict;
 }
 

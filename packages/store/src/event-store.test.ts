@@ -132,6 +132,17 @@ describe('EventStore', () => {
     await expect(store.read('broken')).rejects.toBeInstanceOf(SequenceGapError);
   });
 
+  it('reports a message removed from the middle of a log, whether the read gets each message or pages of them', async () => {
+    const heads = await writeSessions({ 'purged-short': 4, 'purged-long': singleGetLimit + 4 });
+    const jsm = await jetstreamManager(nc);
+    for (const id of ['purged-short', 'purged-long']) {
+      const removed = heads[id]?.[3];
+      if (!removed) throw new Error('no head for event 3');
+      await jsm.streams.deleteMessage(names.streams.events, removed.seq);
+      await expect(store.read(id)).rejects.toBeInstanceOf(SequenceGapError);
+    }
+  });
+
   it('tails a session live', async () => {
     const controller = new AbortController();
     const seen: number[] = [];

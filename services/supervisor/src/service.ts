@@ -50,7 +50,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
       const models = options.judgeModels ?? providerModelLookup(config.models);
       const judging = startJudging({ ...context, models, concurrency: options.judgeConcurrency ?? 2, deadlineMs: options.judgeDeadlineMs ?? 60_000, maxWaiting: 1_000 });
       const timers = stalledTimers(nc, names, logger, options.clock ?? Date.now);
-      const firings = await startStalledFirings(nc, names, logger, context.metrics);
+      const firings = await startStalledFirings(nc, names, logger, context.metrics, context.tracing?.tracer);
       const following = await followLog(context, 'supervisor', (partitions) => gate.follow(partitions), async (event, delivery) => {
         const { session, effects, judge } = watchEvent(await sessions.before(event), event, detectors);
         // Off the handler, so the model call holds up neither this session's other detectors nor other sessions; and not
@@ -58,7 +58,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
         if (judge && delivery.source === 'stream') judging.request(event.sessionId, judge);
         for (const effect of effects) {
           if (effect.type !== 'Intervene') {
-            timers.perform(effect);
+            timers.perform(effect, event.traceparent);
             continue;
           }
           const { sessionId, messageId, command } = effect;

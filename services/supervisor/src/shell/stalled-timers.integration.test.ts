@@ -1,12 +1,15 @@
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { naming, type InterventionCommand } from '@signalbox/events';
-import { createLogger } from '@signalbox/runtime';
+import { createLogger, createRuntimeMetrics } from '@signalbox/runtime';
 import { provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dueAt, stalledTimers } from './stalled-timers.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dueAt, startStalledFirings, stalledTimers } from './stalled-timers.ts';
 
 /** Arming stalled timers against a real nats-server, from events stamped by clocks other than the supervisor's. */
 const names = naming('sbx');
@@ -55,4 +58,28 @@ describe('stalled timers', () => {
     expect(warnings).toEqual([]);
     expect(await storedSchedule('ahead')).toBe(`@at ${new Date(now + afterMs).toISOString()}`);
   });
+
+  it('carry the span of the event that armed them to the firing: the intervention is traced under it, and the message sent carries its span', async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const exporter = new InMemorySpanExporter();
+    const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+    const sent: Msg[] = [];
+    const subscription = nc.subscribe(names.subjects.interventions('traced'), { callback: (_error, message) => void sent.push(message) });
+    const firings = await startStalledFirings(nc, names, logger, createRuntimeMetrics('test'), tracer);
+    try {
+      const timers = stalledTimers(nc, names, logger, Date.now);
+      // An event from long ago: its timer fires a moment from now.
+      timers.perform({ type: 'ArmStalled', sessionId: 'traced', at: 1, afterMs, command: command('traced') }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+      await timers.drain();
+      await vi.waitFor(() => expect(sent).toHaveLength(1), { timeout: 10_000 });
+    } finally {
+      subscription.unsubscribe();
+      await firings.stop();
+    }
+    const span = exporter.getFinishedSpans().find((finished) => finished.name === 'intervene stalled');
+    expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(span?.attributes).toMatchObject({ 'signalbox.session.id': 'traced', 'signalbox.supervisor.action': 'redrive', 'signalbox.supervisor.evidence': [4] });
+    expect(sent[0]?.headers?.get('traceparent')).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${span?.spanContext().spanId}-01`);
+    expect(warnings).toEqual([]);
+  }, 20_000);
 });

@@ -1,15 +1,18 @@
+import type { Tracer } from '@opentelemetry/api';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { decode, DecodeError, encode, InterventionCommand, type Naming } from '@signalbox/events';
-import { Rejection, sendToSession, startDurableWorker, type Logger, type RunningWorker, type RuntimeMetrics } from '@signalbox/runtime';
+import { Rejection, sendToSession, startDurableWorker, traceHeaders, type Logger, type RunningWorker, type RuntimeMetrics } from '@signalbox/runtime';
 import type { StalledEffect } from '../core/stalled.ts';
+import { traceIntervention } from './supervision-spans.ts';
 
 /** How soon a timer whose time has passed (armed while catching up on an old log) fires: at once, after this event. */
 const overdueDelayMs = 1_000;
 
 /** A session's stalled timer, armed or cancelled in the background; `drain` waits for what is on its way. */
 export interface StalledTimers {
-  perform(effect: StalledEffect): void;
+  /** `traceparent`: the span of the event that arms the timer, which its firing carries (the server copies a schedule's headers). */
+  perform(effect: StalledEffect, traceparent?: string): void;
   drain(): Promise<void>;
 }
 
@@ -24,11 +27,12 @@ export interface StalledTimers {
 export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger, clock: () => number): StalledTimers {
   const js = jetstream(nc);
   const onTheWay = new Set<Promise<void>>();
-  const publish = async (effect: StalledEffect): Promise<void> => {
+  const publish = async ({ effect, traceparent }: PendingEffect): Promise<void> => {
     const subject = names.subjects.stalledTimer(effect.sessionId);
     if (effect.type === 'ArmStalled') {
       const at = new Date(dueAt(effect, clock()));
-      await js.publish(subject, encode(effect.command), { schedule: { specification: at, target: names.subjects.stalledTimerDue(effect.sessionId) } });
+      const schedule = { specification: at, target: names.subjects.stalledTimerDue(effect.sessionId) };
+      await js.publish(subject, encode(effect.command), { schedule, ...traceHeaders(traceparent) });
     } else {
       const rollup = headers();
       rollup.set('Nats-Rollup', 'sub');
@@ -37,27 +41,32 @@ export function stalledTimers(nc: NatsConnection, names: Naming, logger: Logger,
   };
   // The latest effect per session not yet sent: the events of one append come a microtask apart, and
   // only the last one's timer matters, so each session sends one publish a turn of the event loop.
-  const latest = new Map<string, StalledEffect>();
+  const latest = new Map<string, PendingEffect>();
   const send = (sessionId: string) => {
-    const effect = latest.get(sessionId);
+    const pending = latest.get(sessionId);
     latest.delete(sessionId);
-    if (effect === undefined) return;
+    if (pending === undefined) return;
     // A lost publish leaves this head without a timer; the session's next event arms it again.
-    const sent = publish(effect)
-      .catch((error: unknown) => logger.warn({ err: error, sessionId, effect: effect.type }, 'could not arm or cancel a stalled timer'))
+    const sent = publish(pending)
+      .catch((error: unknown) => logger.warn({ err: error, sessionId, effect: pending.effect.type }, 'could not arm or cancel a stalled timer'))
       .finally(() => onTheWay.delete(sent));
     onTheWay.add(sent);
   };
   return {
-    perform: (effect) => {
+    perform: (effect, traceparent) => {
       if (!latest.has(effect.sessionId)) setImmediate(() => send(effect.sessionId));
-      latest.set(effect.sessionId, effect);
+      latest.set(effect.sessionId, { effect, traceparent });
     },
     drain: async () => {
       for (const sessionId of [...latest.keys()]) send(sessionId);
       await Promise.all(onTheWay);
     },
   };
+}
+
+interface PendingEffect {
+  effect: StalledEffect;
+  traceparent: string | undefined;
 }
 
 /**
@@ -75,9 +84,10 @@ export function dueAt(effect: { at: number; afterMs: number }, now: number): num
  * Sends each fired stalled timer's intervention to its session, on the supervisor's subject, with the
  * message id the supervisor gives every intervention (detector and first event of evidence). All
  * replicas share one durable. What fires is checked as any input: a stalled intervention of the
- * session whose subject it fired on, else it is dead-lettered.
+ * session whose subject it fired on, else it is dead-lettered. Traced, each is an `intervene stalled`
+ * span under the event that armed the timer.
  */
-export function startStalledFirings(nc: NatsConnection, names: Naming, logger: Logger, metrics: RuntimeMetrics): Promise<RunningWorker> {
+export function startStalledFirings(nc: NatsConnection, names: Naming, logger: Logger, metrics: RuntimeMetrics, tracer?: Tracer): Promise<RunningWorker> {
   return startDurableWorker({
     nc,
     names,
@@ -90,7 +100,9 @@ export function startStalledFirings(nc: NatsConnection, names: Naming, logger: L
     handle: async (message) => {
       const command = firedIntervention(names, message);
       logger.info({ sessionId: command.sessionId, action: command.action, whileHeadIs: command.whileHeadIs }, 'stalled timer fired');
-      await sendToSession(nc, names, command.sessionId, command, { messageId: `supervisor/${command.sessionId}/${command.detector}/${command.evidence[0] ?? 0}` });
+      const messageId = `supervisor/${command.sessionId}/${command.detector}/${command.evidence[0] ?? 0}`;
+      const armedBy = { traceparent: message.headers?.get('traceparent') || undefined };
+      await traceIntervention(tracer, armedBy, command, (traceparent) => sendToSession(nc, names, command.sessionId, command, { messageId, ...(traceparent ? { traceparent } : {}) }));
     },
   });
 }

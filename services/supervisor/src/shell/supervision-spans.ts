@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
-import type { GateVerdict, InterventionCommand, SessionEvent } from '@signalbox/events';
+import type { GateVerdict, InterventionCommand } from '@signalbox/events';
 import { contextOfTraceparent, traceparentOf } from '@signalbox/runtime';
 
 /** What became of one gate request: what its span says. */
@@ -49,6 +49,12 @@ function describeGate(span: Span, outcome: GateOutcome): void {
   });
 }
 
+/** What set an intervention off: the event the supervisor was reading, or the one that armed a stalled timer (its `traceparent` only). */
+export interface InterventionCause {
+  traceparent?: string | undefined;
+  correlationId?: string;
+}
+
 /**
  * An intervention's span, `intervene <detector>`, under the span of the event that set it off, so it sits in
  * the session's trace where the finding was made. `send` gets its `traceparent`, which the message carries:
@@ -57,7 +63,7 @@ function describeGate(span: Span, outcome: GateOutcome): void {
  */
 export async function traceIntervention(
   tracer: Tracer | undefined,
-  cause: SessionEvent,
+  cause: InterventionCause,
   command: InterventionCommand,
   send: (traceparent: string | undefined) => Promise<{ duplicate: boolean }>,
 ): Promise<void> {
@@ -67,7 +73,7 @@ export async function traceIntervention(
   }
   const attributes = {
     'signalbox.session.id': command.sessionId,
-    'signalbox.correlation.id': cause.correlationId,
+    ...(cause.correlationId === undefined ? {} : { 'signalbox.correlation.id': cause.correlationId }),
     'signalbox.supervisor.detector': command.detector,
     'signalbox.supervisor.action': command.action,
     'signalbox.supervisor.evidence': command.evidence,

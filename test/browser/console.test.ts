@@ -6,7 +6,9 @@ import { defineTool, workspaceTools } from '@signalbox/tool-executor';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { EventStore } from '@signalbox/store';
 import { completedSession, eventsUntil } from '../support/runtime.ts';
+import { appendInBatches, syntheticSessionEvents } from '../bench/harness/synthetic-session.ts';
 import { browserProbe, startConsoleStack, type ConsoleStack } from './console-stack.ts';
 
 /** Screenshots of the main pages, for a person to look at (gitignored). */
@@ -171,6 +173,22 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     expect(await page.locator('main > p').first().textContent()).toBe('The two logs hold the same steps.');
     expect(await page.locator('table.diff tbody tr').count()).toBe(Math.max(events.length, fork.length));
     await shoot('diff');
+  });
+
+  it('opens a session of 10,001 events at its latest 500, and shows earlier ones 500 at a time when asked', async () => {
+    const events = syntheticSessionEvents('long-1', 2_500);
+    await appendInBatches(await EventStore.open(stack.client.nc, stack.client.names), 'long-1', events);
+    await page.goto(`${stack.url}/sessions/long-1`);
+    await row(10_001, 'tool.completed').waitFor();
+    expect(await page.locator('li.event').count()).toBe(500);
+    expect(await page.locator('li.event').first().getAttribute('data-n')).toBe('9502');
+    await page.click('button.earlier');
+    await row(9_002, 'model.requested').waitFor();
+    expect(await page.locator('li.event').count()).toBe(1_000);
+    expect(await page.locator('button.earlier').textContent()).toBe('Show 500 earlier events · 9,001 not shown');
+    // The top of the page only: the whole of 1,000 lines is too tall to look at.
+    await page.locator('button.earlier').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(screenshots, 'long-session.png') });
   });
 
   it('starts a session from the list with an agent it offers, and says why the actor refused an unknown one', async () => {

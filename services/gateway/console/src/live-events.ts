@@ -11,6 +11,9 @@ export interface LiveEvents {
   error: string | undefined;
 }
 
+/** How long arriving events wait to be merged and drawn together: unnoticed live, and a long log's backlog is a few dozen draws. */
+const mergeEveryMs = 50;
+
 /** How long to wait before opening a stream again that the gateway refused or closed: 0.5 s doubling to 8 s. */
 const retryMs = (attempt: number) => Math.min(8_000, 500 * 2 ** attempt);
 
@@ -31,13 +34,22 @@ export function useLiveEvents(sessionId: string): LiveEvents {
     let attempts = 0;
     const path = `/sessions/${segment(sessionId)}`;
     const ended = () => held.at(-1)?.type === 'session.completed';
+    let arriving: LogEvent[] = [];
+    let merging: ReturnType<typeof setTimeout> | undefined;
     const publish = (state: LiveEvents['state'], error?: string) => !closed && setLive({ events: held, state, error });
-    const add = (arrived: LogEvent[]) => {
-      const merged = mergeEvents(held, arrived);
+    const merge = () => {
+      merging = undefined;
+      const merged = mergeEvents(held, arriving);
+      arriving = [];
       held = merged.events;
       if (ended()) source?.close();
       publish(ended() ? 'ended' : 'live');
       if (merged.missingAfter !== undefined) void fill(merged.missingAfter);
+    };
+    // A long log streams in as thousands of events: merged and drawn a batch at a time, not once per event.
+    const add = (arrived: LogEvent[]) => {
+      arriving.push(...arrived);
+      merging ??= setTimeout(merge, mergeEveryMs);
     };
     const fill = (after: number) =>
       api
@@ -60,6 +72,11 @@ export function useLiveEvents(sessionId: string): LiveEvents {
       current.onopen = () => publish('live');
       current.onerror = () => {
         if (current.readyState !== EventSource.CLOSED) return publish('reconnecting');
+        // What arrived before the stream closed first: its last event may be the session's end.
+        if (merging !== undefined) {
+          clearTimeout(merging);
+          merge();
+        }
         publish(ended() ? 'ended' : 'reconnecting');
         if (ended()) return;
         void fill(held.at(-1)?.n ?? 0);
@@ -70,6 +87,7 @@ export function useLiveEvents(sessionId: string): LiveEvents {
     return () => {
       closed = true;
       clearTimeout(retry);
+      clearTimeout(merging);
       source?.close();
     };
   }, [sessionId]);

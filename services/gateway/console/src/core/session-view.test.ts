@@ -61,6 +61,16 @@ describe('merging a live stream into the timeline', () => {
     expect(mergeEvents(again.events, [event(4, 'x'), event(3, 'y')]).missingAfter).toBeUndefined();
   });
 
+  it('appends a stream that goes on where the timeline is, and still drops repeats and finds gaps after it', () => {
+    const held = mergeEvents([], [created, event(2, 'model.requested')]).events;
+    const arriving = [event(3, 'a'), event(4, 'b')];
+    const appended = mergeEvents(held, arriving);
+    expect(appended).toEqual({ events: [...held, ...arriving], missingAfter: undefined });
+    expect(mergeEvents(appended.events, [event(4, 'b'), event(5, 'c')]).events.map((kept) => kept.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(mergeEvents(appended.events, [event(5, 'c'), event(7, 'e')])).toMatchObject({ missingAfter: 5 });
+    expect(mergeEvents([], [event(2, 'late')])).toMatchObject({ missingAfter: 0 });
+  });
+
   it('ignores events without a whole positive number', () => {
     expect(mergeEvents([], [{ ...created, n: 0 }, { ...created, n: 1.5 }]).events).toEqual([]);
   });

@@ -11,11 +11,34 @@ export interface TimelineProps {
 
 const time = (at: number) => new Date(at).toISOString().slice(11, 23);
 
-/** A session's events, one line each; a line opens to the event's whole data. */
+/** Lines a timeline shows at first, and how many more each ask for earlier ones adds: a long log's page stays light. */
+export const timelineWindow = 500;
+
+/** A session's events, one line each, the latest `timelineWindow` until earlier ones are asked for; a line opens to the event's whole data. */
 export function Timeline({ events, onFork, compact = false }: TimelineProps) {
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
+  const [shown, setShown] = useState(timelineWindow);
   const toggle = (n: number) => setOpen((was) => (was.has(n) ? new Set([...was].filter((other) => other !== n)) : new Set([...was, n])));
   if (events.length === 0) return <p class="muted">No events yet.</p>;
+  const hidden = Math.max(0, events.length - shown);
+  return (
+    <>
+      {hidden > 0 ? (
+        <button type="button" class="earlier link" onClick={() => setShown(shown + timelineWindow)}>
+          Show {Math.min(hidden, timelineWindow)} earlier events · {hidden.toLocaleString('en')} not shown
+        </button>
+      ) : null}
+      <Lines events={hidden > 0 ? events.slice(hidden) : events} open={open} toggle={toggle} onFork={onFork} compact={compact} />
+    </>
+  );
+}
+
+interface LinesProps extends Required<Pick<TimelineProps, 'events' | 'compact'>>, Pick<TimelineProps, 'onFork'> {
+  open: ReadonlySet<number>;
+  toggle: (n: number) => void;
+}
+
+function Lines({ events, open, toggle, onFork, compact }: LinesProps) {
   return (
     <ol class={compact ? 'timeline compact' : 'timeline'}>
       {events.map((event) => (

@@ -191,6 +191,32 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await page.screenshot({ path: join(screenshots, 'long-session.png') });
   });
 
+  it('diffs two runs of 10,001 events from just before where they part, a page at a time either way, with the totals of the whole runs', async () => {
+    const store = await EventStore.open(stack.client.nc, stack.client.names);
+    await appendInBatches(store, 'long-a', syntheticSessionEvents('long-a', 2_500));
+    // The same run but for one reply's token count, at event 8,003.
+    const parted = syntheticSessionEvents('long-b', 2_500).map((event) =>
+      event.n === 8_003 && event.type === 'model.responded' ? { ...event, data: { ...event.data, usage: { ...event.data.usage, outputTokens: 21 } } } : event,
+    );
+    await appendInBatches(store, 'long-b', parted);
+    await page.goto(`${stack.url}/diff?a=long-a&b=long-b`);
+    await page.locator('table.diff').waitFor();
+    const rows = page.locator('table.diff tbody tr');
+    expect(await page.locator('main > p').first().textContent()).toBe('They part at event #8003.');
+    expect(await rows.first().locator('td.n').textContent()).toBe('#7983');
+    expect(await rows.count()).toBe(500);
+    expect(await page.locator('table.diff th').allTextContents()).toEqual(['', 'long-a running · $0.0000 · 2500 steps', 'long-b running · $0.0000 · 2500 steps']);
+
+    await page.click('button.later');
+    await expect.poll(() => rows.count()).toBe(1_000);
+    expect(await page.locator('button.later').textContent()).toBe('Show 500 later events · 1,019 not shown');
+    await page.click('button.earlier');
+    await expect.poll(() => rows.count()).toBe(1_500);
+    expect(await rows.first().locator('td.n').textContent()).toBe('#7483');
+    expect(await page.locator('main > p.muted').textContent()).toContain('Events #1 to #7482 are the same in both.');
+    await page.screenshot({ path: join(screenshots, 'long-diff.png') });
+  });
+
   it('starts a session from the list with an agent it offers, and says why the actor refused an unknown one', async () => {
     await page.goto(`${stack.url}/`);
     await page.click('.new-session summary');

@@ -12,28 +12,42 @@ const sessions = 60;
 /** Longer than a Raft election takes to give up on a silent leader (seconds on nats-server), so leadership moves. */
 const frozenMs = 12_000;
 
+/**
+ * Above the sum of its steps' own budgets (host starts tried three times, submits retried through elections,
+ * 120 s for the sessions, the teardown): a CI run once passed 180 s with every step within its budget.
+ */
+const caseTimeoutMs = 300_000;
+
 describe('a 3-node cluster with R3 streams and sync_interval always, two actor hosts racing', () => {
-  it('loses no acknowledged event and keeps n contiguous when the events stream leader is killed mid-run', { timeout: 180_000 }, async () => {
-    const run = await during('starting the cluster run', () => startClusterRun('k'));
+  it('loses no acknowledged event and keeps n contiguous when the events stream leader is killed mid-run', { timeout: caseTimeoutMs }, async () => {
+    // How long each step took, in the report: a slow run says where its time went.
+    const stepMs: Record<string, number> = {};
+    const timed = <T>(what: string, step: () => Promise<T>) => {
+      const started = Date.now();
+      return during(what, step).finally(() => (stepMs[what] = Date.now() - started));
+    };
+    const run = await timed('starting the cluster run', () => startClusterRun('k'));
     try {
-      await during('submitting before the kill', () => run.submit(0, sessions / 2));
-      const leader = await during('finding the leader', () => leaderOfEvents(run));
-      await during('killing the leader', () => leader.kill());
-      await during('submitting after the kill', () => run.submit(sessions / 2, sessions));
+      await timed('submitting before the kill', () => run.submit(0, sessions / 2));
+      const leader = await timed('finding the leader', () => leaderOfEvents(run));
+      await timed('killing the leader', () => leader.kill());
+      await timed('submitting after the kill', () => run.submit(sessions / 2, sessions));
       // Leader elections on a loaded two-core machine can take a while after the kill.
-      const logs = await during('waiting for every session', () => waitForAll(run.client, 'k', sessions, 120_000, run.acknowledged));
-      report('cluster', { nodes: 3, killed: nameOf(run.cluster.nodes, leader), sessions, events: logs.flat().length, acknowledged: run.acknowledged.size });
+      const logs = await timed('waiting for every session', () => waitForAll(run.client, 'k', sessions, 120_000, run.acknowledged));
+      report('cluster', { nodes: 3, killed: nameOf(run.cluster.nodes, leader), sessions, events: logs.flat().length, acknowledged: run.acknowledged.size, stepMs });
       expect(lostEvents(run.acknowledged, logs)).toEqual([]);
       for (const log of logs) {
         expectWholeSession(log);
         expect(log.at(-1)).toMatchObject({ data: { status: 'succeeded' } });
       }
     } finally {
+      const started = Date.now();
       await run.dispose();
+      report('cluster-teardown', { ms: Date.now() - started });
     }
   });
 
-  it('loses nothing when the events stream leader is frozen past the election timeout, and the node catches up once thawed', { timeout: 180_000 }, async () => {
+  it('loses nothing when the events stream leader is frozen past the election timeout, and the node catches up once thawed', { timeout: caseTimeoutMs }, async () => {
     const run = await during('starting the cluster run', () => startClusterRun('f'));
     try {
       await run.submit(0, sessions / 2);

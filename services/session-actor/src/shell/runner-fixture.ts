@@ -8,6 +8,7 @@ import { defaultEventPartitions, EventStore, MemoryStore, SnapshotStore, Transcr
 import { monotonicFactory } from 'ulid';
 import type { ModelResolver } from './model-caller.ts';
 import { SessionRunner } from './session-runner.ts';
+import type { SessionTraces } from './session-traces.ts';
 
 /** Runs each agent's script, at no cost. */
 const scriptedModels: ModelResolver = (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 });
@@ -16,7 +17,7 @@ const scriptedModels: ModelResolver = (definition) => ({ provider: createScripte
  * For the shell's tests: a session actor of its own on `nc` (own store, empty cache), as another
  * process would have, named `instance`.
  */
-export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver; permissionCheckTimeoutMs?: number }) {
+export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver; permissionCheckTimeoutMs?: number; traces?: SessionTraces }) {
   const store = await EventStore.open(nc, names);
   const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion });
   const transcripts = await TranscriptStore.open(nc, names);
@@ -37,6 +38,7 @@ export async function runnerFixture(nc: NatsConnection, names: Naming, instance:
     permissionCheckTimeoutMs: options.permissionCheckTimeoutMs ?? permissionCheckTimeoutMs,
     eventPartitions: defaultEventPartitions,
     memory: await MemoryStore.open(nc, names),
+    ...(options.traces ? { traces: options.traces } : {}),
   });
   return { runner, store, snapshots, transcripts };
 }

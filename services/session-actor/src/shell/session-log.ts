@@ -135,6 +135,9 @@ export class SessionLog {
 
   async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand, traceparent: string | undefined) {
     if (proposed.length === 0) {
+      // A decision that records nothing may still dispatch again what the log left unfinished (after a crash):
+      // in the trace the log names, when this actor has not traced the session yet.
+      if (this.#deps.traces) await this.#recallUnlessKnown(this.#deps.traces, session).catch((error: unknown) => this.#deps.logger.warn({ err: error, sessionId }, 'could not read the trace back from the log'));
       this.#cache.set(sessionId, session);
       return session;
     }
@@ -159,16 +162,19 @@ export class SessionLog {
    */
   async #traced(traces: SessionTraces, session: LoadedSession, after: SessionState, events: SessionEvent[], parent: string | undefined): Promise<TracedAppend | undefined> {
     try {
-      const { state, head } = session;
-      if (state.status !== 'new' && !traces.knows(state.sessionId, state)) {
-        const last = await this.#deps.store.load(state.sessionId, { fromN: head.n, fromSeq: head.seq });
-        traces.recall(state.sessionId, state, last.events.at(-1)?.traceparent);
-      }
-      return traces.stamp(state, after, events, parent);
+      await this.#recallUnlessKnown(traces, session);
+      return traces.stamp(session.state, after, events, parent);
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: session.state.status === 'new' ? undefined : session.state.sessionId }, 'could not trace an append; appending it untraced');
       return undefined;
     }
+  }
+
+  /** Picks up the session's trace from its last event, when this actor has not traced it yet. */
+  async #recallUnlessKnown(traces: SessionTraces, { state, head }: LoadedSession): Promise<void> {
+    if (state.status === 'new' || traces.knows(state.sessionId, state)) return;
+    const last = await this.#deps.store.load(state.sessionId, { fromN: head.n, fromSeq: head.seq });
+    traces.recall(state.sessionId, state, last.events.at(-1)?.traceparent);
   }
 
   #envelop(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand): SessionEvent[] {

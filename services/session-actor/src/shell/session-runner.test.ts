@@ -1,3 +1,6 @@
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -10,6 +13,7 @@ import { provision, type EventStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runnerFixture } from './runner-fixture.ts';
+import { SessionTraces } from './session-traces.ts';
 
 const names = naming('sbx');
 const agent: AgentDefinition = {
@@ -51,12 +55,14 @@ function gate() {
   return { open, reached: arrived, wait: () => (reached(), opened) };
 }
 
-/** A session actor of its own (own connection, store and cache) whose model calls wait at `modelGate`. */
-async function actor(instance: string, modelGate: ReturnType<typeof gate>) {
+/** A session actor of its own (own connection, store and cache) whose model calls wait at `modelGate`; traced when asked. */
+async function actor(instance: string, modelGate: ReturnType<typeof gate>, traced = false) {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
+  const traces = traced ? new SessionTraces(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] }).getTracer('test')) : undefined;
   return runnerFixture(nc, names, instance, {
     snapshotEvery: 0,
+    ...(traces ? { traces } : {}),
     resolveModel: (definition) => {
       const scripted = createScriptedProvider(definition.script ?? []);
       const complete = async (request: ModelRequest) => (await modelGate.wait(), scripted.complete(request));
@@ -69,35 +75,38 @@ async function waitForHead(store: EventStore, sessionId: string, n: number): Pro
   while ((await store.head(sessionId)).n < n) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/**
+ * Actor a starts the session and calls the model; the task's ack wait runs out, so b gets it too. a records
+ * the reply, then the tool call with the broker's verdict, then cannot publish the tool job (the jobs stream
+ * is away); b's reply decides nothing (a moved the session on), and it dispatches the job the log waits on.
+ */
+async function raceWhereTheWinnerCannotDispatch(id: string, traced: boolean) {
+  const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read', budget: agent.budget };
+  const [gateA, gateB] = [gate(), gate()];
+  const [a, b] = [await actor('a', gateA, traced), await actor('b', gateB, traced)];
+  const jsm = await jetstreamManager(connections[0]!);
+  const winner = a.runner.execute(id, start, { causationId: 'task' });
+  await gateA.reached;
+  const loser = b.runner.execute(id, start, { causationId: 'task' });
+  await gateB.reached;
+  await jsm.streams.delete(names.streams.jobs);
+  gateA.open();
+  await expect(winner).rejects.toThrow();
+  expect((await a.store.read(id)).map((event) => event.type).slice(-3)).toEqual(['model.responded', 'tool.requested', 'permission.granted']);
+  await provision(connections[0]!, names);
+  gateB.open();
+  return { b, jsm, loser: await loser };
+}
+
 describe('two actors on redeliveries of one message', () => {
   it('dispatches the tool call the winner appended but could not dispatch, before the loser acknowledges', async () => {
-    const id = 'raced';
-    const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read', budget: agent.budget };
-    const [gateA, gateB] = [gate(), gate()];
-    const [a, b] = [await actor('a', gateA), await actor('b', gateB)];
-    const jsm = await jetstreamManager(connections[0]!);
-
-    // Actor a starts the session and calls the model; the task's ack wait runs out, so b gets it too.
-    const winner = a.runner.execute(id, start, { causationId: 'task' });
-    await gateA.reached;
-    const loser = b.runner.execute(id, start, { causationId: 'task' });
-    await gateB.reached;
-
-    // a records the reply, then the tool call with the broker's verdict, then cannot publish the tool job (the jobs stream is away).
-    await jsm.streams.delete(names.streams.jobs);
-    gateA.open();
-    await expect(winner).rejects.toThrow();
-    expect((await a.store.read(id)).map((event) => event.type).slice(-3)).toEqual(['model.responded', 'tool.requested', 'permission.granted']);
-
-    // b's reply decides nothing (a moved the session on); it dispatches the job the log waits on, with
-    // the verdict a recorded.
-    await provision(connections[0]!, names);
-    gateB.open();
-    await expect(loser).resolves.toMatchObject({ appended: 0, state: { status: 'awaiting_tools' } });
+    const { b, jsm, loser } = await raceWhereTheWinnerCannotDispatch('raced', false);
+    // With the verdict a recorded.
+    expect(loser).toMatchObject({ appended: 0, state: { status: 'awaiting_tools' } });
     const jobs = await jsm.streams.info(names.streams.jobs, { subjects_filter: '>' });
     expect(jobs.state.subjects).toEqual({ [names.subjects.toolJob('workspace.read')]: 1 });
-    await waitForHead(b.store, id, 5);
-    const events = await b.store.read(id);
+    await waitForHead(b.store, 'raced', 5);
+    const events = await b.store.read('raced');
     expect(events.map((event) => [event.type, event.by.instance])).toEqual([
       ['session.created', 'a'],
       ['model.requested', 'a'],
@@ -105,5 +114,15 @@ describe('two actors on redeliveries of one message', () => {
       ['tool.requested', 'a'],
       ['permission.granted', 'a'],
     ]);
+  });
+
+  it("traced, the job the loser dispatches carries the winner's trace, under a span the winner's events name", async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const { b, jsm } = await raceWhereTheWinnerCannotDispatch('raced-traced', true);
+    const named = new Set((await b.store.read('raced-traced')).map((event) => event.traceparent));
+    expect(named.has(undefined)).toBe(false);
+    const job = await jsm.streams.getMessage(names.streams.jobs, { last_by_subj: names.subjects.toolJob('workspace.read') });
+    // The loser picked the trace up from the last event it read (the winner's model call), and never opened the call's span.
+    expect(named.has(job?.header.get('traceparent'))).toBe(true);
   });
 });

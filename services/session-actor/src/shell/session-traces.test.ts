@@ -110,7 +110,10 @@ describe('SessionTraces', () => {
 
     const { exporter, traces: second } = tracing();
     expect(second.knows('s1', log.state)).toBe(false);
+    expect(second.traceparentOf('s1', 'call:call_1')).toBeUndefined();
     second.recall('s1', log.state, toolTraceparent);
+    // The call the first actor opened, dispatched again from here: carried in its trace, under the log's last span.
+    expect(second.traceparentOf('s1', 'call:call_1')).toBe(toolTraceparent);
     const resumed = log.envelop([toolCompleted, requested('m2')]);
     const stamped = second.stamp(resumed.before, resumed.after, resumed.events);
     stamped.commit();

@@ -46,11 +46,16 @@ export class SessionTraces {
 
   /**
    * The `traceparent` of a call's span (a tool's, a delegation's) or of an attempt's grading, while this
-   * actor traces it: what its job, or the child's start, carries to the process that takes it up.
+   * actor traces it: what its job, or the child's start, carries to the process that takes it up. In a
+   * turn picked up from another actor's log, a call that actor opened (a job dispatched again after it
+   * crashed) has no span here: it is carried under the span the log's last event named, in the turn's trace.
    */
   traceparentOf(sessionId: string, key: SpanKey): string | undefined {
-    const span = this.#turns.get(sessionId)?.spans.get(key);
-    return span && traceparentOf(span.spanContext());
+    const traced = this.#turns.get(sessionId);
+    const span = traced?.spans.get(key);
+    if (span) return traceparentOf(span.spanContext());
+    const recalled = traced && !isSpan(traced.turn) ? trace.getSpanContext(traced.turn) : undefined;
+    return recalled && traceparentOf(recalled);
   }
 
   /** Picks up the trace of a session another actor traced, from the `traceparent` of its last event. */

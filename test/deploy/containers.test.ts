@@ -124,7 +124,13 @@ describe.skipIf(!composeRuns)(`deploy/compose.yaml${composeRuns ? '' : ` (skippe
       const finishing = performance.now();
       // Read from the logs, which any node still up serves; a read during an election is tried again.
       const outcomes = () => Promise.all(sessions.map((sessionId) => outcomeOf(client, sessionId)));
-      await expect.poll(async () => (await outcomes()).filter((outcome) => outcome !== 'running').length, { timeout: 120_000, interval: 1_000 }).toBe(sessions.length);
+      await expect
+        .poll(async () => (await outcomes()).filter((outcome) => outcome !== 'running').length, { timeout: 120_000, interval: 1_000 })
+        .toBe(sessions.length)
+        .catch(async (error: unknown) => {
+          // Where each unfinished session stopped, and who wrote its last events: what to look at next.
+          throw new Error(`sessions unfinished 120 s after the kills:\n${await unfinished(client, sessions)}`, { cause: error });
+        });
       expect(new Set(await outcomes())).toEqual(new Set(['succeeded']));
       // Each log replays through the decider as it was recorded: no step lost or taken twice.
       for (const sessionId of sessions) expect((await client.check(sessionId)).ok, sessionId).toBe(true);
@@ -162,6 +168,18 @@ async function readyCount(ports: readonly number[]): Promise<number> {
 }
 
 /** How a session ended, from its log: `running` until its last event is `session.completed`, or while the log cannot be read. */
+async function unfinished(client: SignalboxClient, sessions: readonly string[]): Promise<string> {
+  const lines = await Promise.all(
+    sessions.map(async (sessionId) => {
+      const events = await client.events(sessionId).catch((error: unknown) => String(error));
+      if (typeof events === 'string') return `${sessionId}: unreadable (${events})`;
+      if (events.at(-1)?.type === 'session.completed') return undefined;
+      return `${sessionId}: ${events.slice(-4).map((event) => `${event.n}:${event.type}@${event.by.instance}`).join(' ') || 'no events'}`;
+    }),
+  );
+  return lines.filter((line) => line !== undefined).join('\n');
+}
+
 async function outcomeOf(client: SignalboxClient, sessionId: string): Promise<string> {
   const last = await client.events(sessionId).then((events) => events.at(-1), () => undefined);
   return last?.type === 'session.completed' ? last.data.status : 'running';

@@ -103,6 +103,9 @@ export const InboxCommand = z.discriminatedUnion('type', [
 ]);
 export type InboxCommand = z.infer<typeof InboxCommand>;
 
+/** Commands a person or a client steers a session with: taken on `<prefix>.inbox.<sessionId>.messages`. */
+const steering = new Set<InboxCommand['type']>(['user.message', 'interrupt', 'close', 'signal', 'pause', 'resume', 'fork']);
+
 /**
  * The subject `command` is sent on: the session's inbox (a tool result), or a subject of its own, which
  * NATS permissions grant apart: an answer to an approval, an intervention or a judgement (the
@@ -112,9 +115,6 @@ export type InboxCommand = z.infer<typeof InboxCommand>;
  * sent to the inbox, as clients did before they had `.messages`: the gateway, which sends those, may not
  * publish on the inbox, so it cannot answer a tool call.
  */
-/** Commands a person or a client steers a session with: taken on `<prefix>.inbox.<sessionId>.messages`. */
-const steering = new Set<InboxCommand['type']>(['user.message', 'interrupt', 'close', 'signal', 'pause', 'resume', 'fork']);
-
 export function commandSubject(names: Naming, command: InboxCommand): string {
   if (command.type === 'approval.decision') return names.subjects.approvals(command.sessionId);
   if (command.type === 'intervention' || command.type === 'judgement') return names.subjects.interventions(command.sessionId);

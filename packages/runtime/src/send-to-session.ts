@@ -17,8 +17,8 @@ export interface SendToSessionOptions {
    * a decision); a new id per send when absent.
    */
   messageId?: string;
-  /** The W3C trace context of the span that sends it: a turn the command starts is traced under it. */
-  traceparent?: string;
+  /** The W3C trace context of the span that sends it, when traced: a turn the command starts is traced under it. */
+  traceparent?: string | undefined;
 }
 
 export interface SentCommand {

@@ -63,7 +63,7 @@ export function supervisorService(options: SupervisorOptions = {}): Service {
           }
           const { sessionId, messageId, command } = effect;
           logger.info({ sessionId, correlationId: event.correlationId, detector: command.detector, action: command.action, evidence: command.evidence }, 'intervening');
-          await traceIntervention(context.tracing?.tracer, event, command, (traceparent) => sendToSession(nc, names, sessionId, command, { messageId, ...(traceparent ? { traceparent } : {}) }));
+          await traceIntervention(context.tracing?.tracer, event, command, (traceparent) => sendToSession(nc, names, sessionId, command, { messageId, traceparent }));
         }
         // Kept only once its interventions are sent: an event retried after a failed send finds them again.
         sessions.keep(event.sessionId, session);

@@ -100,7 +100,7 @@ export class SessionRunner {
     this.#timers = liveSessionTimers(deps.nc, deps.names, deps.clock);
     const traceparentOfStep = deps.traces && ((sessionId: string) => deps.traces?.traceparentOf(sessionId, 'step'));
     // A model call's gate request hangs under the call's span, the tool calls' under the step's.
-    const traceparentOfGate = traceparentOfStep && ((sessionId: string, modelCallId?: string) => (modelCallId === undefined ? undefined : traceparentOfCall?.(sessionId, modelCallId)) ?? traceparentOfStep(sessionId));
+    const traceparentOfGate = traceparentOfStep && ((sessionId: string, modelCallId?: string) => (modelCallId && traceparentOfCall?.(sessionId, modelCallId)) || traceparentOfStep(sessionId));
     const gateOptions = { eventPartitions: deps.eventPartitions, clock: deps.clock, logger, ...(traceparentOfGate ? { traceparentOf: traceparentOfGate } : {}) };
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
@@ -220,7 +220,7 @@ export class SessionRunner {
   /** Starts a child on its subagents subject; its first turn is traced under the lead's span of the delegation, when this actor traces it. */
   async #spawn(command: SubagentStartCommand): Promise<void> {
     const traceparent = this.#deps.traces?.traceparentOf(command.parent.sessionId, callKey(command.parent.callId));
-    await sendToSession(this.#deps.nc, this.#deps.names, command.sessionId, command, { messageId: `spawn/${command.sessionId}`, ...(traceparent ? { traceparent } : {}) });
+    await sendToSession(this.#deps.nc, this.#deps.names, command.sessionId, command, { messageId: `spawn/${command.sessionId}`, traceparent });
   }
 
   /** The memory tools' answers, from the store: here, not on the inbox, as the session waits on nothing outside. */

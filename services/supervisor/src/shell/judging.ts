@@ -122,7 +122,7 @@ async function judge(deps: JudgingDeps, call: JudgeCall, events: readonly Sessio
   // The verdict carries the judgement's span: a turn it starts (a nudge's, say) hangs under it.
   const judged = trace.getSpanContext(traceContext);
   const traceparent = judged && traceparentOf(judged);
-  await sendToSession(deps.nc, deps.names, sessionId, command, { messageId: `supervisor/${sessionId}/judgement/${upTo}`, ...(traceparent ? { traceparent } : {}) });
+  await sendToSession(deps.nc, deps.names, sessionId, command, { messageId: `supervisor/${sessionId}/judgement/${upTo}`, traceparent });
   return verdict.verdict;
 }
 

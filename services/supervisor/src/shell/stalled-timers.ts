@@ -102,7 +102,7 @@ export function startStalledFirings(nc: NatsConnection, names: Naming, logger: L
       logger.info({ sessionId: command.sessionId, action: command.action, whileHeadIs: command.whileHeadIs }, 'stalled timer fired');
       const messageId = `supervisor/${command.sessionId}/${command.detector}/${command.evidence[0] ?? 0}`;
       const armedBy = { traceparent: message.headers?.get('traceparent') || undefined };
-      await traceIntervention(tracer, armedBy, command, (traceparent) => sendToSession(nc, names, command.sessionId, command, { messageId, ...(traceparent ? { traceparent } : {}) }));
+      await traceIntervention(tracer, armedBy, command, (traceparent) => sendToSession(nc, names, command.sessionId, command, { messageId, traceparent }));
     },
   });
 }

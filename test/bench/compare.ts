@@ -7,7 +7,10 @@
  * the permission gate, the kind of session every commit since the gate measures under that name.
  * Not a benchmark of its own (run.ts leaves it out); removes the worktree when done or interrupted.
  *
- *   node test/bench/compare.ts <baseline-commit>    (env: BENCH_PAIRS=3; the step-overhead's own, e.g. BENCH_SESSIONS)
+ * BENCH_COMPARE_KIND names the kind of this tree's sessions (default `permission`; `permissionInProcess`: the
+ * same sessions with the calls in the actor's process), always against the baseline's permission-gated ones.
+ *
+ *   node test/bench/compare.ts <baseline-commit>    (env: BENCH_PAIRS=3, BENCH_COMPARE_KIND; the step-overhead's own, e.g. BENCH_SESSIONS)
  *   e.g. node test/bench/compare.ts 193f50f    (main when #25's work began)
  */
 import { execFile, spawn } from 'node:child_process';
@@ -23,6 +26,7 @@ import { median, ms } from './harness/stats.ts';
 const run = promisify(execFile);
 const pairs = Number(process.env['BENCH_PAIRS'] ?? 3);
 const target = 0.5;
+const currentKind = process.env['BENCH_COMPARE_KIND'] ?? 'permission';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineArgument = process.argv[2];
 if (baselineArgument === undefined || baselineArgument.startsWith('-')) {
@@ -41,7 +45,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const baseline = await git('rev-parse', '--verify', `${baselineArgument}^{commit}`);
   const current = await git('rev-parse', 'HEAD');
   const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
-  console.log(`compare · node CPU per step · this tree ${current}${dirty ? ' (with uncommitted changes)' : ''} against ${baseline} · ${pairs} pairs, alternating`);
+  console.log(`compare · node CPU per step · this tree ${current}${dirty ? ' (with uncommitted changes)' : ''} (${currentKind}) against ${baseline} (permission) · ${pairs} pairs, alternating`);
 
   const worktree = await mkdtemp(join(tmpdir(), 'signalbox-baseline-'));
   teardown.add('baseline worktree', async () => {
@@ -59,7 +63,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const runs: Record<keyof typeof trees, TreeRun[]> = { current: [], baseline: [] };
   for (let pair = 1; pair <= pairs; pair++) {
     for (const tree of ['current', 'baseline'] as const) {
-      const result = await stepOverhead(trees[tree]);
+      const result = await stepOverhead(trees[tree], tree === 'current' ? currentKind : 'permission');
       runs[tree].push(result);
       console.log(`  ${String(pair)}. ${tree.padEnd(8)} node CPU ${ms(result.cpuMsPerStep)} ms a step, step p50 ${ms(result.stepP50Ms)} ms`);
     }
@@ -68,15 +72,16 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const verdict: RatioVerdict = { ratio: cpu('current') / cpu('baseline'), target, atLeast: false };
   console.log(`  medians: this tree ${ms(cpu('current'))} ms, baseline ${ms(cpu('baseline'))} ms a step`);
   console.log(verdictLine('node CPU per step, this tree / baseline', verdict));
-  printSummary('compare', verdict, { baseline, current, currentCpuMsPerStep: cpu('current'), baselineCpuMsPerStep: cpu('baseline'), pairs });
+  printSummary('compare', verdict, { baseline, current, currentKind, currentCpuMsPerStep: cpu('current'), baselineCpuMsPerStep: cpu('baseline'), pairs });
 });
 
 /**
  * Runs `tree`'s step-overhead in a process of its own (it starts its own nats-server) without the probed
- * sessions, and with the permission-gated sessions only where the tree knows the setting (older trees run only those).
+ * sessions, and with the sessions of `kind` only where the tree knows the setting (older trees run only
+ * permission-gated ones, and print their figures as `cpuMsPerStep` and `stepP50Ms`).
  */
-function stepOverhead(tree: string): Promise<TreeRun> {
-  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', BENCH_PROBED_SESSIONS: '0', BENCH_STEP_KINDS: 'permission' };
+function stepOverhead(tree: string, kind: string): Promise<TreeRun> {
+  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', BENCH_PROBED_SESSIONS: '0', BENCH_STEP_KINDS: kind };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(tree, 'test', 'bench', 'step-overhead.ts')], { cwd: tree, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -85,9 +90,11 @@ function stepOverhead(tree: string): Promise<TreeRun> {
     child.once('exit', (code) => {
       const last = output.trim().split('\n').at(-1) ?? '';
       try {
-        const summary = JSON.parse(last) as Partial<TreeRun>;
-        if (code !== 0 || typeof summary.cpuMsPerStep !== 'number' || typeof summary.stepP50Ms !== 'number') throw new Error(`exit ${code}`);
-        resolve({ cpuMsPerStep: summary.cpuMsPerStep, stepP50Ms: summary.stepP50Ms });
+        const summary = JSON.parse(last) as Record<string, unknown>;
+        const cpuMsPerStep = kind === 'permission' ? summary['cpuMsPerStep'] : summary[`${kind}CpuMsPerStep`];
+        const stepP50Ms = kind === 'permission' ? summary['stepP50Ms'] : summary[`${kind}StepP50Ms`];
+        if (code !== 0 || typeof cpuMsPerStep !== 'number' || typeof stepP50Ms !== 'number') throw new Error(`exit ${code}`);
+        resolve({ cpuMsPerStep, stepP50Ms });
       } catch (error) {
         reject(new Error(`step-overhead in ${tree} gave no figures (${error instanceof Error ? error.message : String(error)}):\n${output.slice(-2000)}`));
       }

@@ -15,8 +15,11 @@
  *   - a crowd: 1,000 sessions at once (of fewer steps each) must all complete, their steps/s against the
  *     16 sessions' (target ≥ 0.9).
  *
+ * With BENCH_IN_PROCESS=1 the runtime is one process instead: actor, broker and executor, the executor running
+ * the calls in the actor's process (SIGNALBOX_EXECUTOR_IN_PROCESS).
+ *
  *   node test/bench/concurrency.ts
- *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20;
+ *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20, BENCH_IN_PROCESS=1;
  *   BENCH_CPU_PROFILE=<dir> for nats-server's CPU profile over the first measured round of 16 sessions)
  */
 import { availableParallelism } from 'node:os';
@@ -37,6 +40,7 @@ const steps = Number(process.env['BENCH_STEPS'] ?? 200);
 const crowdSessions = Number(process.env['BENCH_CROWD_SESSIONS'] ?? 1000);
 const crowdSteps = Number(process.env['BENCH_CROWD_STEPS'] ?? 20);
 const target = 3.5;
+const inProcess = process.env['BENCH_IN_PROCESS'] === '1';
 const floorTarget = 0.45;
 const crowdTarget = 0.9;
 const sessionTimeoutMs = 20_000;
@@ -62,12 +66,18 @@ type ServingProcess = 'session-actor' | 'tool-executor' | 'nats-server';
 await runBench('concurrency', 290_000, async (teardown) => {
   const profile = await serverProfile();
   const nats = await startBenchNats(teardown, profile.args);
-  // Deployed as `signalbox run` deploys: one session-actor process, one tool-executor process; this one only submits and watches.
+  // Deployed as `signalbox run` deploys: one session-actor process, one tool-executor process (or one running both, in process); this one only submits and watches.
   const runtime = await startBenchRuntime(teardown, nats, []);
   const pids: Record<ServingProcess, () => number | undefined> = { 'session-actor': () => undefined, 'tool-executor': () => undefined, 'nats-server': () => nats.server.pid };
-  for (const service of ['session-actor', 'tool-executor'] as const) {
-    const [pid] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service })).pids;
-    pids[service] = () => pid;
+  if (inProcess) {
+    // One process runs both: its CPU is the actor's line.
+    const [pid] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: 'in-process' })).pids;
+    pids['session-actor'] = () => pid;
+  } else {
+    for (const service of ['session-actor', 'tool-executor'] as const) {
+      const [pid] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: nats.server.url, BENCH_SERVICE: service })).pids;
+      pids[service] = () => pid;
+    }
   }
   await defineAgent(runtime, 'bench-session', steps);
   await defineAgent(runtime, 'bench-crowd', crowdSteps);
@@ -122,7 +132,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
   console.log(
     [
       `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
-        `${rounds} rounds, medians; a session-actor process and a tool-executor process`,
+        `${rounds} rounds, medians; ${inProcess ? 'one process running actor and executor, calls in process' : 'a session-actor process and a tool-executor process'}`,
       '',
       row(`1 session × ${steps} steps`, lone),
       row(`${wideSessions} sessions × ${steps} steps`, wide),
@@ -139,7 +149,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
   printSummary(
     'concurrency',
     verdict,
-    { loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, loneFloorStepsPerSec: median(loneFloor.map(rate)), crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
+    { inProcess: inProcess ? 1 : 0, loneStepsPerSec: loneRate, wideStepsPerSec: wideRate, floorStepsPerSec: floorRate, loneFloorStepsPerSec: median(loneFloor.map(rate)), crowdStepsPerSec: rate(crowd), crowdSessions, cpus: availableParallelism() },
     more,
   );
 });

@@ -2,7 +2,8 @@
  * Runs every benchmark in this folder (each `*.ts` file here but this one, compare.ts and profile-summary.ts; helpers live in harness/),
  * one after another, each in its own process with its own nats-server, then sums them up.
  *
- *   node test/bench/run.ts [name ...]    (names filter: `node test/bench/run.ts step-overhead`)
+ *   node test/bench/run.ts [name ...]    (names filter: `node test/bench/run.ts step-overhead`; `concurrency-in-process` is
+ *   concurrency again with the calls in the actor's process)
  *
  * Exits non-zero only when a benchmark could not measure (crashed or overran); a slow result is reported, never failed.
  */
@@ -18,7 +19,13 @@ const defaultTimeoutMs = 90_000;
  * executor-scaling measures its headline three times (#25 asks for three runs out of three).
  */
 const timeoutsMs: Record<string, number> = { concurrency: 300_000, history: 180_000, 'executor-scaling': 360_000 };
-const timeoutOf = (name: string) => Number(process.env['BENCH_TIMEOUT_MS'] ?? timeoutsMs[name] ?? defaultTimeoutMs);
+const timeoutOf = (name: string) => Number(process.env['BENCH_TIMEOUT_MS'] ?? timeoutsMs[scriptOf(name)] ?? defaultTimeoutMs);
+/** Benchmarks run a second time with settings of their own, under a name of their own: the script, and what its environment adds. */
+const variants: Record<string, { script: string; env: Record<string, string> }> = {
+  // The runtime as one process whose executor runs the actor's calls (SIGNALBOX_EXECUTOR_IN_PROCESS).
+  'concurrency-in-process': { script: 'concurrency', env: { BENCH_IN_PROCESS: '1' } },
+};
+const scriptOf = (name: string) => variants[name]?.script ?? name;
 const folder = dirname(fileURLToPath(import.meta.url));
 
 interface Outcome {
@@ -32,9 +39,10 @@ interface Outcome {
 /** This runner, compare.ts (it measures two trees against each other, given a commit) and profile-summary.ts (it reads a profile). */
 const notBenchmarks = new Set([basename(fileURLToPath(import.meta.url)), 'compare.ts', 'profile-summary.ts']);
 const wanted = process.argv.slice(2);
-const benches = (await readdir(folder, { withFileTypes: true }))
+const scripts = (await readdir(folder, { withFileTypes: true }))
   .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !notBenchmarks.has(entry.name))
-  .map((entry) => entry.name.slice(0, -'.ts'.length))
+  .map((entry) => entry.name.slice(0, -'.ts'.length));
+const benches = [...scripts, ...Object.keys(variants).filter((name) => scripts.includes(scriptOf(name)))]
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort();
 if (benches.length === 0) {
@@ -55,8 +63,8 @@ if (outcomes.some((outcome) => !outcome.ok)) process.exitCode = 1;
 function runOne(name: string): Promise<Outcome> {
   const started = performance.now();
   // Processes, not containers, unless asked: the figures in NOTES.md were measured so.
-  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process' };
-  const child = spawn(process.execPath, [join(folder, `${name}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', ...variants[name]?.env };
+  const child = spawn(process.execPath, [join(folder, `${scriptOf(name)}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let lastLine = '';
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -4,20 +4,24 @@
  * floor (its appends, hops and gate requests at raw cost; target ≤ 1.3x). A step is one model turn plus
  * its tool call's round trip; the scripted model and an instant tool leave only the runtime's own cost.
  *
- * Three kinds of sessions (#25 asks for the figures with the gates off, and with them on):
+ * Five kinds of sessions (#25 asks for the figures with the gates off, and with them on):
  *   - off: decider version 2, as sessions that started before the permission gate still run. No
  *     setting turns the gate off for a new session (with no broker every call waits for the check's
  *     deadline and is denied), so these are written as such a session is found after an upgrade;
  *   - permission: every session since (the broker's check, then the call); the headline of earlier runs;
+ *   - offInProcess, permissionInProcess: the same, on a second installation (prefix `sbxl`, same server,
+ *     same process) whose executor runs the calls in the actor's process (SIGNALBOX_EXECUTOR_IN_PROCESS);
  *   - both: the permission check, then the supervisor's synchronous gate (`supervision.gate`).
- * The first two alternate; the supervisor is started only afterwards (it follows every session, and its CPU
- * would otherwise land on the others' figures), and then the third kind runs.
+ * The first four alternate; the supervisor is started only afterwards (it follows every session, and its CPU
+ * would otherwise land on the others' figures), and then the last kind runs.
  *
  *   node test/bench/step-overhead.ts
- *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3, BENCH_STEP_KINDS=off,permission,both,
+ *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3,
+ *    BENCH_STEP_KINDS=off,permission,offInProcess,permissionInProcess,both,
  *    BENCH_CPU_PROFILE=<dir> for a CPU profile of the measured sessions alone: test/bench/profile-summary.ts reads it)
  */
-import { SessionIndexEntry } from '@signalbox/events';
+import { SessionIndexEntry, type Naming } from '@signalbox/events';
+import { InProcessTools } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
@@ -29,21 +33,21 @@ import { rawRequestReply } from './harness/request-reply.ts';
 import { readStoredEvents, runSession, startBenchNats, startBenchRuntime, startMessageProbe, watchSessionEnd, type BenchRuntime } from './harness/runtime.ts';
 import { measuredProfile } from './harness/cpu-profile.ts';
 import { summarise } from './harness/stats.ts';
-import { reportStepOverhead, type GateKind, type KindResults } from './harness/step-report.ts';
+import { reportStepOverhead, ungated, type GateKind, type KindResults } from './harness/step-report.ts';
 import { stepTimings, type StepTiming } from './harness/step-timeline.ts';
 import { resumeUngatedSession, writeUngatedSession } from './harness/ungated-session.ts';
 
 const sessions = Number(process.env['BENCH_SESSIONS'] ?? 10);
 const stepsPerSession = Number(process.env['BENCH_STEPS'] ?? 50);
 const probedSessions = Number(process.env['BENCH_PROBED_SESSIONS'] ?? 3);
-const allKinds: readonly GateKind[] = ['off', 'permission', 'both'];
+const allKinds: readonly GateKind[] = ['off', 'permission', 'offInProcess', 'permissionInProcess', 'both'];
 const kinds = (process.env['BENCH_STEP_KINDS']?.split(',') ?? allKinds).map((kind) => {
   if (!allKinds.includes(kind as GateKind)) throw new Error(`BENCH_STEP_KINDS: ${kind} is none of ${allKinds.join(', ')}`);
   return kind as GateKind;
 });
 const payloadBytes = 300;
 const sessionTimeoutMs = 20_000;
-const agentNames: Record<GateKind, string> = { off: 'bench-steps-off', permission: 'bench-steps', both: 'bench-steps-gated' };
+const agentNames: Record<GateKind, string> = { off: 'bench-steps-off', permission: 'bench-steps', both: 'bench-steps-gated', offInProcess: 'bench-steps-off', permissionInProcess: 'bench-steps' };
 
 // zod is not a dependency of the root package: the tool's input is any object, as a picked-empty schema allows.
 // Its answer differs with its input: the same answer over and over is no progress, which the supervisor's gate would pause.
@@ -67,16 +71,14 @@ await runBench('step-overhead', 85_000, async (teardown) => {
 
   // The injected clock stamps events in µs (integers still): ms stamps would round a few-ms step to whole ms.
   const runtime = await startBenchRuntime(teardown, nats, [toolExecutorService({ tools: [noop] }), sessionActorService({ clock: microClock }), permissionBrokerService()]);
+  const inProcess = new InProcessTools();
+  const services = [toolExecutorService({ tools: [noop], inProcess }), sessionActorService({ clock: microClock, inProcessTools: inProcess }), permissionBrokerService()];
+  const inProcessRuntime = await startBenchRuntime(teardown, nats, services, { prefix: 'sbxl', toolExecutor: { inProcess: true } });
   // Distinct inputs: the same call fifty times over is a loop, which the supervisor's gate would also pause.
   const script = [...Array.from({ length: stepsPerSession }, (_, index) => ({ tool: noop.name, input: { page: index } })), { final: 'done' }];
   const agent = { model: 'scripted', tools: [noop.name], budget: { maxSteps: stepsPerSession + 10 }, script };
-  const agents = {
-    off: await runtime.client.applyAgent({ ...agent, name: agentNames.off }),
-    permission: await runtime.client.applyAgent({ ...agent, name: agentNames.permission }),
-    both: await runtime.client.applyAgent({ ...agent, name: agentNames.both, supervision: { gate: true } }),
-  };
-  const store = await EventStore.open(nats.nc, runtime.names);
-  const run = sessionRunner(runtime, Date.now().toString(36), (sessionId) => writeUngatedSession(nats.nc, runtime.names, store, sessionId, agents.off, microClock));
+  const installations = await Promise.all([runtime, inProcessRuntime].map((installed) => installation(installed, agent, nats.nc)));
+  const run = sessionRunner(Date.now().toString(36), (kind) => (kind === 'offInProcess' || kind === 'permissionInProcess' ? installations[1]! : installations[0]!));
 
   const profile = await measuredProfile('step-overhead');
   const measured = new Map<GateKind, { ids: string[]; cpuUs: number; busyMs: number; idleMs: number }>(kinds.map((kind) => [kind, { ids: [], cpuUs: 0, busyMs: 0, idleMs: 0 }]));
@@ -106,8 +108,8 @@ await runBench('step-overhead', 85_000, async (teardown) => {
   // costs CPU on this machine's two cores, so these sessions only split the step; the headline excludes them.
   let seen: Map<string, number> | undefined;
   const probed: string[] = [];
-  const probedKind = kinds.includes('permission') ? 'permission' : kinds[0]!;
-  if (probedSessions > 0 && probedKind !== 'both') {
+  const probedKind = kinds.includes('permission') ? 'permission' : kinds.includes('off') ? 'off' : undefined;
+  if (probedSessions > 0 && probedKind !== undefined) {
     const probe = await startMessageProbe(nats.server.url, [runtime.names.subjects.allToolJobs, runtime.names.subjects.allInbox]);
     teardown.add('message probe', () => probe.stop());
     for (let session = 0; session < probedSessions; session++) probed.push(await run(probedKind, 'probed'));
@@ -127,18 +129,18 @@ await runBench('step-overhead', 85_000, async (teardown) => {
   const profiled = await profile.save();
   if (profiled) console.log(`CPU profile of the measured sessions: ${profiled}`);
   const serverOffsetUs = await serverClockOffsetUs(nats.nc, publishAck);
-  const timingsOf = async (sessionIds: string[]) => {
+  const timingsOf = async (sessionIds: string[], names: Naming = runtime.names) => {
     const steps: StepTiming[] = [];
     for (const sessionId of sessionIds) {
-      steps.push(...stepTimings(await readStoredEvents(nats.nc, runtime.names, sessionId), { serverOffsetUs, probed: seen }));
+      steps.push(...stepTimings(await readStoredEvents(nats.nc, names, sessionId), { serverOffsetUs, probed: seen }));
     }
     return steps;
   };
   const results: KindResults[] = [];
   for (const [kind, { ids, cpuUs, busyMs, idleMs }] of measured) {
-    const steps = await timingsOf(ids);
+    const steps = await timingsOf(ids, run.runtimeOf(kind).names);
     if (steps.length === 0) throw new Error(`no steps were measured with ${kind}`);
-    if (steps.some((s) => s.shape !== (kind === 'off' ? 'plain' : 'gated'))) throw new Error(`a session of kind ${kind} ran under another decider version`);
+    if (steps.some((s) => s.shape !== (ungated(kind) ? 'plain' : 'gated'))) throw new Error(`a session of kind ${kind} ran under another decider version`);
     results.push({ kind, steps, cpuMsPerStep: cpuUs / 1000 / steps.length, loopBusy: busyMs / (busyMs + idleMs) });
   }
   reportStepOverhead({
@@ -154,12 +156,28 @@ await runBench('step-overhead', 85_000, async (teardown) => {
   });
 });
 
-/** Runs one session of a kind to its end; returns its id. A gates-off session is written as found after an upgrade, then set going. */
-function sessionRunner(runtime: BenchRuntime, runId: string, writeUngated: (sessionId: string) => Promise<void>) {
+/** An installation's runtime, and how it writes a gates-off session (as found after an upgrade). */
+interface Installation {
+  runtime: BenchRuntime;
+  writeUngated: (sessionId: string) => Promise<void>;
+}
+
+/** Applies the kinds' agents to an installation. */
+async function installation(runtime: BenchRuntime, agent: Record<string, unknown>, nc: BenchRuntime['host']['nc']): Promise<Installation> {
+  const off = await runtime.client.applyAgent({ ...agent, name: agentNames.off });
+  await runtime.client.applyAgent({ ...agent, name: agentNames.permission });
+  await runtime.client.applyAgent({ ...agent, name: agentNames.both, supervision: { gate: true } });
+  const store = await EventStore.open(nc, runtime.names);
+  return { runtime, writeUngated: (sessionId) => writeUngatedSession(nc, runtime.names, store, sessionId, off, microClock) };
+}
+
+/** Runs one session of a kind to its end, on the kind's installation; returns its id. A gates-off session is written as found after an upgrade, then set going. */
+function sessionRunner(runId: string, installationOf: (kind: GateKind) => Installation) {
   let counter = 0;
-  return async (kind: GateKind, label: string): Promise<string> => {
+  const run = async (kind: GateKind, label: string): Promise<string> => {
     const sessionId = `bench-${runId}-${kind}-${label}-${++counter}`;
-    if (kind !== 'off') {
+    const { runtime, writeUngated } = installationOf(kind);
+    if (!ungated(kind)) {
       await runSession(runtime, agentNames[kind], sessionId, sessionTimeoutMs);
       return sessionId;
     }
@@ -167,4 +185,5 @@ function sessionRunner(runtime: BenchRuntime, runId: string, writeUngated: (sess
     await (await watchSessionEnd(runtime, sessionId, sessionTimeoutMs))(() => resumeUngatedSession(runtime.host.nc, runtime.names, sessionId));
     return sessionId;
   };
+  return Object.assign(run, { runtimeOf: (kind: GateKind) => installationOf(kind).runtime });
 }

@@ -11,14 +11,14 @@ import { provision } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { startWorker, type WorkerProcess } from './processes.ts';
 
-/** A scripted agent that calls `ledger.record` (see worker-process.ts) `toolCalls` times, then answers. */
-function recorderAgent(toolCalls: number) {
+/** A scripted agent that calls `tool` (`ledger.record` or `ledger.note`, see worker-process.ts) `toolCalls` times, then answers. */
+function recorderAgent(toolCalls: number, tool: string) {
   return {
     name: 'recorder',
     model: 'scripted',
-    tools: ['ledger.record'],
+    tools: [tool],
     budget: { maxSteps: toolCalls + 1 },
-    script: [...Array.from({ length: toolCalls }, (_, i) => ({ tool: 'ledger.record', input: { note: `step ${i + 1}` } })), { final: 'recorded everything' }],
+    script: [...Array.from({ length: toolCalls }, (_, i) => ({ tool, input: { note: `step ${i + 1}` } })), { final: 'recorded everything' }],
   };
 }
 
@@ -57,6 +57,10 @@ export interface RecorderRunOptions {
   toolMs: number;
   /** The services of each worker process to start. */
   workers: string[][];
+  /** The tool the sessions call: `ledger.record` (the default; must not run twice) or `ledger.note` (may). */
+  tool?: 'ledger.record' | 'ledger.note';
+  /** More environment for the workers (SIGNALBOX_EXECUTOR_IN_PROCESS, say). */
+  workerEnv?: Record<string, string>;
 }
 
 /** A nats-server, worker processes running the recorder agent's tool, and a client: what each fault test starts from. */
@@ -71,7 +75,7 @@ export interface RecorderRun {
   ids: string[];
   /** Publishes one task per session id, from any NATS client's point of view. */
   submitAll(): Promise<void>;
-  /** The idempotency keys `ledger.record` really ran for, one per execution. */
+  /** The idempotency keys the tool really ran for, one per execution. */
   executions(): string[];
   dispose(): Promise<void>;
 }
@@ -80,11 +84,11 @@ export async function startRecorderRun(options: RecorderRunOptions): Promise<Rec
   const server = await startNatsServer();
   const ledgerFile = join(tmpdir(), `sbx-${options.name}-${process.pid}-${Date.now()}.txt`);
   writeFileSync(ledgerFile, '');
-  const env = { NATS_URL: server.url, FAULT_LEDGER: ledgerFile, SIGNALBOX_ACK_WAIT_MS: String(options.ackWaitMs), FAULT_TOOL_MS: String(options.toolMs) };
+  const env = { NATS_URL: server.url, FAULT_LEDGER: ledgerFile, SIGNALBOX_ACK_WAIT_MS: String(options.ackWaitMs), FAULT_TOOL_MS: String(options.toolMs), ...options.workerEnv };
   const nc = await connect({ servers: server.url });
   await provision(nc, naming());
   const client = await SignalboxClient.open(nc);
-  await client.applyAgent(recorderAgent(options.toolCalls));
+  await client.applyAgent(recorderAgent(options.toolCalls, options.tool ?? 'ledger.record'));
   const workers: WorkerProcess[] = [];
   for (const services of options.workers) workers.push(await startWorker(services, env));
   const ids = Array.from({ length: options.sessions }, (_, i) => `${options.name}-${i}`);

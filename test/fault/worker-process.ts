@@ -1,9 +1,10 @@
 // A Signalbox worker process for fault injection: `node worker-process.ts <service...>`.
-// Runs the named services against NATS_URL with two extra tools: `ledger.record`, which appends
-// its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them,
-// and `fault.poll`, which answers the same every time (for a loop a supervisor must catch).
+// Runs the named services against NATS_URL with three extra tools: `ledger.record`, which appends
+// its idempotency key to the file at FAULT_LEDGER on every real execution, so a test can count them;
+// `ledger.note`, which does the same but is safe to run twice (so SIGNALBOX_EXECUTOR_IN_PROCESS runs it
+// in the actor's process); and `fault.poll`, which answers the same every time (for a loop a supervisor must catch).
 import { appendFileSync } from 'node:fs';
-import { configFromEnv, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
+import { configFromEnv, InProcessTools, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
@@ -26,6 +27,18 @@ const recordTool = defineTool({
   },
 });
 
+/** As `ledger.record`, for a side effect that may happen twice. */
+const noteTool = defineTool({
+  name: 'ledger.note',
+  description: 'Records that it ran; safe to run again',
+  input: z.object({ note: z.string() }),
+  run: async ({ note }, context) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env['FAULT_TOOL_MS'] ?? 5)));
+    appendFileSync(ledgerFile, `${context.idempotencyKey}\n`);
+    return `noted ${note}`;
+  },
+});
+
 /** A tool that answers the same every time, after a moment: what an agent stuck polling calls again and again. */
 const pollTool = defineTool({
   name: 'fault.poll',
@@ -34,10 +47,12 @@ const pollTool = defineTool({
   run: async () => (await new Promise((resolve) => setTimeout(resolve, Number(process.env['FAULT_TOOL_MS'] ?? 5))), 'nothing new'),
 });
 
+// An actor and an executor of this process share it; the executor serves it with SIGNALBOX_EXECUTOR_IN_PROCESS on.
+const inProcess = new InProcessTools();
 const catalogue: Record<string, () => Service> = {
-  'session-actor': () => sessionActorService(),
+  'session-actor': () => sessionActorService({ inProcessTools: inProcess }),
   'permission-broker': () => permissionBrokerService(),
-  'tool-executor': () => toolExecutorService({ tools: [recordTool, pollTool] }),
+  'tool-executor': () => toolExecutorService({ tools: [recordTool, noteTool, pollTool], inProcess }),
   supervisor: () => supervisorService(),
   // The timer forwarder alone (the session actor runs one too), so a test can kill it without an actor taking the inbox.
   'timer-forwarder': () => ({

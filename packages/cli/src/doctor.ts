@@ -1,4 +1,5 @@
 import { tracingFindings } from './doctor-tracing-checks.ts';
+import { inProcessFindings } from './doctor-in-process-checks.ts';
 import { naming } from '@signalbox/events';
 import { configFromEnv, maskedConfig, maskNatsUrl, natsAuthProblems, type NatsAuth, type RuntimeConfig, type TracingSettings } from '@signalbox/runtime';
 import { defaultEventPartitions, permissionRefusal, readVaultKeys } from '@signalbox/store';
@@ -42,7 +43,13 @@ export async function doctor(options: GlobalOptions, flags: DoctorFlags, output:
     });
     if (Array.isArray(gathered)) return reportEarly(url, gathered, flags, output);
     const facts = gathered;
-    const findings = [...diagnose(facts), ...settings.findings, ...sandboxFindings(probeSandbox(), settings.executorTools), ...(settings.tracing ? tracingFindings(settings.tracing) : [])];
+    const findings = [
+      ...diagnose(facts),
+      ...settings.findings,
+      ...sandboxFindings(probeSandbox(), settings.executorTools),
+      ...(settings.tracing ? tracingFindings(settings.tracing) : []),
+      ...(settings.inProcess === undefined ? [] : inProcessFindings(settings.inProcess)),
+    ];
     if (flags.json) output.write(JSON.stringify({ facts, features: featuresOf(facts.server.version), config: settings.config, findings }, null, 2));
     else for (const line of formatReport(facts, findings, output.colour)) output.write(line);
     return findings.some((finding) => finding.level === 'error') ? 1 : 0;
@@ -64,7 +71,7 @@ function authFindings(url: string, auth: NatsAuth): Finding[] {
 }
 
 /** The configuration this environment gives every Signalbox process, keys masked; a setting it cannot use is an error finding. */
-function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[]; executorTools?: readonly string[]; tracing?: TracingSettings } {
+function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Finding[]; executorTools?: readonly string[]; tracing?: TracingSettings; inProcess?: boolean } {
   try {
     const config = configFromEnv();
     const vault = vaultKeyIds(config);
@@ -80,6 +87,7 @@ function effectiveConfig(): DoctorSettings & { config?: unknown; findings: Findi
       ...(executorTools ? { executorTools } : {}),
       findings: vault.findings,
       tracing: config.tracing,
+      inProcess: config.toolExecutor.inProcess,
     };
   } catch (error) {
     return {

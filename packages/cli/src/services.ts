@@ -3,7 +3,7 @@ import { graderService } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
-import type { Service } from '@signalbox/runtime';
+import { InProcessTools, type Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
@@ -14,12 +14,15 @@ export { defaultConsoleDir } from '@signalbox/gateway';
 export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
-/** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */
-export const serviceCatalogue: Record<ServiceName, () => Service> = {
-  'session-actor': () => sessionActorService(),
+/**
+ * Every service `signalbox run <service>` can start; `signalbox up` starts them all. An actor and an executor
+ * made for one process share `inProcess` (with SIGNALBOX_EXECUTOR_IN_PROCESS on, the executor runs the actor's calls directly).
+ */
+export const serviceCatalogue: Record<ServiceName, (inProcess: InProcessTools | undefined) => Service> = {
+  'session-actor': (inProcessTools) => sessionActorService(inProcessTools ? { inProcessTools } : {}),
   // http.fetch reaches public addresses only: an agent still has to list it to use it.
   // shell.exec only where its sandbox runs (else the executor says why at start); SIGNALBOX_EXECUTOR_TOOLS picks a process's tools.
-  'tool-executor': () => toolExecutorService(withShell({ tools: [...workspaceTools, httpFetch] })),
+  'tool-executor': (inProcess) => toolExecutorService(withShell({ tools: [...workspaceTools, httpFetch], ...(inProcess ? { inProcess } : {}) })),
   // Signs grants only with SIGNALBOX_PERMISSION_BROKER_SEED (or _FILE) set; executors require them only with SIGNALBOX_GRANT_SIGNERS.
   'permission-broker': () => permissionBrokerService(),
   // Watches every session's log and intervenes (nudge, pause, abort) as the agents' `supervision:` says.
@@ -34,11 +37,13 @@ export const serviceCatalogue: Record<ServiceName, () => Service> = {
   gateway: () => gatewayService(),
 };
 
+/** The services of one process; its actor and executor share an `InProcessTools` when it runs both. */
 export function servicesNamed(names: readonly string[]): Service[] {
+  const inProcess = names.includes('session-actor') && names.includes('tool-executor') ? new InProcessTools() : undefined;
   return names.map((name) => {
-    const make = (serviceCatalogue as Record<string, (() => Service) | undefined>)[name];
+    const make = (serviceCatalogue as Record<string, ((inProcess: InProcessTools | undefined) => Service) | undefined>)[name];
     if (!make) throw new Error(`unknown service "${name}"; services: ${Object.keys(serviceCatalogue).join(', ')}`);
-    return make();
+    return make(inProcess);
   });
 }
 

@@ -36,6 +36,7 @@ export const Environment = z.object({
   SIGNALBOX_LIVE_OUTPUT: z.string().min(1).optional().describe("send the models' text as it arrives on sbx.live.<sessionId>, asking models to stream (default true; false turns it off)"),
   SIGNALBOX_EXECUTOR_CONCURRENCY: z.string().min(1).optional().describe('calls of each tool an executor process runs at once'),
   SIGNALBOX_EXECUTOR_MAX_DELIVER: z.string().min(1).optional().describe('deliveries of a tool job before it is dead-lettered'),
+  SIGNALBOX_EXECUTOR_IN_PROCESS: z.string().min(1).optional().describe('"true": an executor in a session actor\'s process runs its idempotent calls directly, not over the jobs stream (default false)'),
   SIGNALBOX_EXECUTOR_TOOLS: z.string().min(1).optional().describe('comma-separated tools a tool executor offers, names or "prefix.*" patterns (default: every tool it has)'),
   SIGNALBOX_GRANT_SIGNERS: z.string().min(1).optional().describe("comma-separated public NKeys of the permission brokers whose grants executors require (unset: executors run every job)"),
   SIGNALBOX_PERMISSION_BROKER_SEED: z.string().min(1).optional().describe('secret: the NKey user seed (SU...) the permission broker signs grants with (unset: it issues none)'),
@@ -106,6 +107,12 @@ export const ToolExecutorSettings = z.object({
   grantSigners: z
     .preprocess(commaList, z.array(z.string().regex(/^U[A-Z2-7]{55}$/, 'a user public NKey (U…, 56 characters)')))
     .default([]),
+  /**
+   * Whether an executor sharing its process with a session actor (`signalbox up`) runs that actor's calls
+   * of its idempotent tools directly, not over the jobs stream: faster steps, no spreading of those calls
+   * over other executor processes. Off by default.
+   */
+  inProcess: z.union([z.boolean(), z.stringbool()]).default(false),
   /** A YAML or JSON file listing the MCP servers whose tools executors offer as `mcp.<server>.<tool>`; unset: none. */
   mcpServersFile: z.string().min(1).optional(),
   /**
@@ -239,6 +246,7 @@ const settingsByVariable = {
   SIGNALBOX_EXECUTOR_CONCURRENCY: ['toolExecutor', 'concurrency'],
   SIGNALBOX_EXECUTOR_MAX_DELIVER: ['toolExecutor', 'maxDeliver'],
   SIGNALBOX_EXECUTOR_TOOLS: ['toolExecutor', 'tools'],
+  SIGNALBOX_EXECUTOR_IN_PROCESS: ['toolExecutor', 'inProcess'],
   SIGNALBOX_GRANT_SIGNERS: ['toolExecutor', 'grantSigners'],
   SIGNALBOX_MCP_SERVERS: ['toolExecutor', 'mcpServersFile'],
   SIGNALBOX_PERMISSION_BROKER_SEED: ['permissionBroker', 'nkeySeed'],

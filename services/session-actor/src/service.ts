@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
-import { removeDurable, startDurableWorker, startTimerForwarder, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, startTimerForwarder, type InProcessTools, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
 import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
@@ -40,6 +40,8 @@ export interface SessionActorOptions {
   permissionCheckTimeoutMs?: number;
   /** Send the models' text as it arrives on each session's live subject (default: the config's, on). */
   liveOutput?: boolean;
+  /** The tool executors of this process (`toolExecutorService`'s `inProcess`), which run the calls they take here. */
+  inProcessTools?: InProcessTools;
 }
 
 /**
@@ -75,6 +77,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         eventPartitions: config.eventPartitions,
         liveOutput: options.liveOutput ?? config.sessionActor.liveOutput,
         memory: await MemoryStore.open(nc, names),
+        ...(options.inProcessTools ? { inProcessTools: options.inProcessTools } : {}),
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

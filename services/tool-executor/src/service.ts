@@ -3,13 +3,13 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { McpServersFile, onInterrupts, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
+import { McpServersFile, onInterrupts, type InProcessTools, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { offeredTools } from './core/offered-tools.ts';
 import { startMcpServers, type McpServers, type McpServersDeps } from './shell/mcp-servers.ts';
 import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
-import { answerDeadToolJob, handleToolJob, type ToolJobDeps } from './shell/tool-jobs.ts';
+import { answerDeadToolJob, handleToolJob, runInProcess, type ToolJobDeps } from './shell/tool-jobs.ts';
 import { RunningCalls } from './shell/running-calls.ts';
 import { toolCatalogue, ToolInterruptedError } from './shell/execute.ts';
 import { objectStoreOutputs } from './shell/whole-outputs.ts';
@@ -34,6 +34,12 @@ export interface ToolExecutorOptions {
   vaultKeys?: VaultKeys;
   /** MCP servers whose tools this process offers (default: those of the file `SIGNALBOX_MCP_SERVERS` names; none without it). */
   mcpServers?: readonly McpServerOptions[];
+  /**
+   * Session actors of this process hand their calls here (`InProcessTools`), when the config's
+   * `toolExecutor.inProcess` (SIGNALBOX_EXECUTOR_IN_PROCESS) is on: the first dispatch of each call of
+   * an idempotent tool runs here directly, everything else still comes over the jobs stream.
+   */
+  inProcess?: InProcessTools;
   /** How often MCP servers are checked and how soon a lost one is restarted (tests shorten them). */
   mcpTiming?: Pick<McpServersDeps, 'healthIntervalMs' | 'firstBackoffMs' | 'connectTimeoutMs'>;
   clock?: () => number;
@@ -73,6 +79,12 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         metrics: context.metrics,
         ...(context.tracing ? { tracer: context.tracing.tracer } : {}),
       };
+      // Ledger writes of calls run for this process's actors, which stopping waits for.
+      const recordings = new Set<Promise<void>>();
+      const serving = context.config.toolExecutor.inProcess ? options.inProcess?.serve((job, traceparent) => runInProcess(deps, job, traceparent, recordings)) : undefined;
+      if (context.config.toolExecutor.inProcess && !options.inProcess) {
+        context.logger.warn('SIGNALBOX_EXECUTOR_IN_PROCESS is on, but no session actor runs in this process: every call comes over the jobs stream');
+      }
       const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
       const workers: RunningWorker[] = [];
       // Advertised first, then taken: a tool's jobs are taken only once sessions can see its schema.
@@ -86,8 +98,10 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       const mcp = await startMcp(context, options, { catalogue: tools, offer: offerMcp, now: deps.now, openSecret: () => vaultOpener(context.nc, context.names, vaultKeys()) });
       return {
         stop: async () => {
+          serving?.();
           interrupts.unsubscribe();
           await Promise.all(workers.map((worker) => worker.stop()));
+          await Promise.all(recordings);
           await mcp?.stop();
         },
       };

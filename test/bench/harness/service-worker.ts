@@ -1,10 +1,11 @@
 /**
  * One service process for the benchmarks, as `signalbox run <service>` starts one: BENCH_SERVICE is
- * `session-actor` (with a permission broker) or `tool-executor` (offering `bench.noop`, a tool that answers at once), against
+ * `session-actor` (with a permission broker), `tool-executor` (offering `bench.noop`, a tool that answers at once),
+ * or `in-process` (all three, the executor running the actor's calls: SIGNALBOX_EXECUTOR_IN_PROCESS), against
  * NATS_URL. Prints `ready`; drains on SIGTERM.
  */
 import { SessionIndexEntry } from '@signalbox/events';
-import { createLogger, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
+import { createLogger, InProcessTools, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
@@ -16,12 +17,16 @@ export const noopTool = defineTool({ name: 'bench.noop', description: 'Does noth
 const services: Record<string, () => Service[]> = {
   'session-actor': () => [sessionActorService({ concurrency: 64 }), permissionBrokerService()],
   'tool-executor': () => [toolExecutorService({ tools: [noopTool], concurrency: 64 })],
+  'in-process': () => {
+    const inProcess = new InProcessTools();
+    return [sessionActorService({ concurrency: 64, inProcessTools: inProcess }), permissionBrokerService(), toolExecutorService({ tools: [noopTool], concurrency: 64, inProcess })];
+  },
 };
 
 if (process.env['BENCH_SERVICE'] !== undefined) {
   const service = services[process.env['BENCH_SERVICE']];
   if (!service) throw new Error(`BENCH_SERVICE must be one of ${Object.keys(services).join(', ')}`);
-  const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' });
+  const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent', toolExecutor: { inProcess: process.env['BENCH_SERVICE'] === 'in-process' } });
   const host = await startHost(service(), config);
   stopOnSignals(host, createLogger({ service: 'bench-service', instance: config.instance, level: config.logLevel }));
   console.log('ready');

@@ -11,15 +11,31 @@ export const floorTarget = 1.3;
 /**
  * The gates a kind of session passes each tool call through: `off` (decider version 2, as sessions that
  * started before the permission gate run: no check), `permission` (the broker's check, every session
- * since), `both` (the check, then the supervisor's synchronous gate: `supervision.gate`).
+ * since), `both` (the check, then the supervisor's synchronous gate: `supervision.gate`). The `InProcess`
+ * kinds are `off` and `permission` with the executor in the actor's process running the calls there
+ * (SIGNALBOX_EXECUTOR_IN_PROCESS): no job or result crosses NATS.
  */
-export type GateKind = 'off' | 'permission' | 'both';
+export type GateKind = 'off' | 'permission' | 'both' | 'offInProcess' | 'permissionInProcess';
 
 export const gateLabels: Record<GateKind, string> = {
   off: 'gates off (decider v2: no permission check, no supervisor gate)',
   permission: 'permission gate on (broker check, supervisor gate off)',
   both: 'permission and supervisor gates on',
+  offInProcess: 'gates off, calls run in the actor\'s process',
+  permissionInProcess: 'permission gate on, calls run in the actor\'s process',
 };
+
+const shortLabels: Record<GateKind, string> = {
+  off: 'gates off',
+  permission: 'permission gate',
+  both: 'both gates',
+  offInProcess: 'gates off, in process',
+  permissionInProcess: 'permission gate, in process',
+};
+
+/** Whether a kind's sessions are decider version 2's, with no permission check. */
+export const ungated = (kind: GateKind): boolean => kind === 'off' || kind === 'offInProcess';
+const inProcess = (kind: GateKind): boolean => kind === 'offInProcess' || kind === 'permissionInProcess';
 
 /** One kind's measured sessions. */
 export interface KindResults {
@@ -112,7 +128,7 @@ export function reportStepOverhead(results: StepOverheadResults): void {
 function figuresOf(kind: KindResults, results: StepOverheadResults) {
   const step = inMs(kind.steps.map((s) => s.totalUs));
   const floor = stepFloor(kind.kind, results);
-  const short = { off: 'gates off', permission: 'permission gate', both: 'both gates' }[kind.kind];
+  const short = shortLabels[kind.kind];
   const verdicts: NamedVerdict[] = [
     { what: `${short}: step p50 / publish-ack p50`, ratio: step.p50 / results.publishAck.p50, target: publishAckTarget, atLeast: false },
     { what: `${short}: step p50 / I/O floor`, ratio: step.p50 / floor.ms, target: floorTarget, atLeast: false },
@@ -127,8 +143,8 @@ function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
     '',
     `where a step goes (${gateLabels[kind.kind]}), by event \`at\``,
     row('model.requested → model.responded', half((s) => s.modelHalfUs), '   append [tool.completed, model.requested] + model call'),
-    ...(kind.kind === 'off' ? [] : [row('model.responded → tool.requested', half((s) => s.permissionUs), '   append [model.responded] + permission check')]),
-    row('tool.requested → tool.completed', half((s) => s.toolHalfUs), '   append [tool.requested, …] + job + executor + result'),
+    ...(ungated(kind.kind) ? [] : [row('model.responded → tool.requested', half((s) => s.permissionUs), '   append [model.responded] + permission check')]),
+    row('tool.requested → tool.completed', half((s) => s.toolHalfUs), inProcess(kind.kind) ? '   append [tool.requested, …] + the call in process' : '   append [tool.requested, …] + job + executor + result'),
     ...segmentRows(probedSteps.filter((s) => s.shape === 'gated'), 'gated'),
     ...segmentRows(probedSteps.filter((s) => s.shape === 'plain'), 'plain'),
   ];
@@ -136,14 +152,23 @@ function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
 
 /**
  * The design's own I/O floor: what a step costs with no work at all between messages. The actor's
- * appends (a decision a message: two, three when gated), the two work-queue hops (job, result), and a
- * request/reply for each gate asked (the broker; the supervisor's gate). Any other I/O on the path (the
- * executor's ledger) comes on top.
+ * appends (a decision a message: two, three when gated), the two work-queue hops (job, result) unless the
+ * call runs in the actor's process, and a request/reply for each gate asked (the broker; the supervisor's
+ * gate). Any other I/O (the executor's ledger write, off the step's path in process) comes on top.
  */
 function stepFloor(kind: GateKind, { appendShaped, hop, requestReply }: StepOverheadResults): { what: string; ms: number } {
-  if (kind === 'off') return { what: '2 appends + 2 hops', ms: 2 * appendShaped.p50 + 2 * hop.p50 };
-  if (kind === 'permission') return { what: '3 appends + 2 hops + 1 request/reply', ms: 3 * appendShaped.p50 + 2 * hop.p50 + requestReply.p50 };
-  return { what: '3 appends + 2 hops + 2 request/replies', ms: 3 * appendShaped.p50 + 2 * hop.p50 + 2 * requestReply.p50 };
+  switch (kind) {
+    case 'off':
+      return { what: '2 appends + 2 hops', ms: 2 * appendShaped.p50 + 2 * hop.p50 };
+    case 'permission':
+      return { what: '3 appends + 2 hops + 1 request/reply', ms: 3 * appendShaped.p50 + 2 * hop.p50 + requestReply.p50 };
+    case 'both':
+      return { what: '3 appends + 2 hops + 2 request/replies', ms: 3 * appendShaped.p50 + 2 * hop.p50 + 2 * requestReply.p50 };
+    case 'offInProcess':
+      return { what: '2 appends', ms: 2 * appendShaped.p50 };
+    case 'permissionInProcess':
+      return { what: '3 appends + 1 request/reply', ms: 3 * appendShaped.p50 + requestReply.p50 };
+  }
 }
 
 /** The segments of probed steps of one shape: medians of each, which add up to about their step's median. */

@@ -2,10 +2,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import type { GradeJob, Naming, SubagentStartCommand, ToolJob } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
-import { Rejection, sendToSession } from '@signalbox/runtime';
+import { Rejection, sendToSession, type InProcessTools } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, stopSteps } from './interrupts.ts';
+import { InProcessCalls, inProcessToolPort } from './in-process-calls.ts';
 import { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
@@ -41,6 +42,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   liveOutput?: boolean;
   /** The memory stores sessions load and write (decider version 10 on). */
   memory: SessionMemory;
+  /** The tool executors of this process, which run the calls they take here rather than over NATS. */
+  inProcessTools?: InProcessTools;
 }
 
 export interface CommandOptions {
@@ -78,6 +81,7 @@ export class SessionRunner {
   /** Interrupts heard on the core subject and not yet applied here, which a session's tool results wait for. */
   readonly interruptsOnTheWay = new InterruptsOnTheWay();
   readonly #rewindForks: RewindForks;
+  readonly #inProcess = new InProcessCalls();
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
 
@@ -92,7 +96,9 @@ export class SessionRunner {
     const traceparentOfCall = deps.traces && ((sessionId: string, callId: string) => deps.traces?.traceparentOf(sessionId, callKey(callId)));
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive, traceparentOfCall), recordings);
     const traceparentOfJob = traceparentOfCall && ((job: ToolJob) => traceparentOfCall(job.sessionId, job.callId));
-    this.#tools = recordingToolPort(liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob), recordings);
+    const liveTools = liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob);
+    const tools = deps.inProcessTools ? inProcessToolPort(liveTools, deps.inProcessTools, this.#inProcess, logger, traceparentOfJob) : liveTools;
+    this.#tools = recordingToolPort(tools, recordings);
     // An attempt's grading span, which its grade job carries to the grader.
     const traceparentOfGrading = deps.traces && ((job: GradeJob) => deps.traces?.traceparentOf(job.sessionId, gradeKey(job.attempt)));
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store, traceparentOfGrading), recordings);
@@ -108,8 +114,28 @@ export class SessionRunner {
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}) });
   }
 
-  execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
-    return this.#lock.run(sessionId, () => this.#executeReadable(sessionId, command, options));
+  async execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
+    const outcome = await this.#lock.run(sessionId, () => this.#executeReadable(sessionId, command, options));
+    await this.#recordInProcessCalls(sessionId);
+    return outcome;
+  }
+
+  /**
+   * Records the results of the calls the session's steps ran in this process, each as a result from the
+   * inbox is: after the interrupts heard on the way, in a turn of the session's lock of its own, so what
+   * waits for the session (a pause, an interrupt, an intervention) is applied between steps. A step they
+   * lead to may run more calls here; the command's message is held until the steps wait on something
+   * outside this process.
+   */
+  async #recordInProcessCalls(sessionId: string): Promise<void> {
+    for (let calls = this.#inProcess.take(sessionId); calls.length > 0; calls = this.#inProcess.take(sessionId)) {
+      for (const result of await Promise.all(calls)) {
+        if (result === undefined) continue;
+        await this.interruptsOnTheWay.before(sessionId);
+        const record: SessionCommand = { type: 'RecordToolResult', result };
+        await this.#lock.run(sessionId, () => this.#executeReadable(sessionId, record, { causationId: `in-process/${result.callId}` }));
+      }
+    }
   }
 
   /**

@@ -68,15 +68,26 @@ const maxLedgerRounds = 3;
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeWork(ToolJob, message, 'tool job');
   refuseUngranted(deps, job);
-  if (deps.tracer === undefined) {
-    await answerToolJob(deps, job, message);
-    return;
-  }
-  const span = startJobSpan(deps.tracer, job, message);
+  const parent = { traceparent: message.headers?.get('traceparent') || undefined, delivery: message.info.deliveryCount };
+  await underJobSpan(deps, job, parent, (traced) => answerToolJob(traced, job, message), (status) => status);
+}
+
+/** Runs `answer` under the job's span when the executor traces, the span marked with how the call went. */
+async function underJobSpan<T>(
+  deps: ToolJobDeps,
+  job: ToolJob,
+  parent: { traceparent: string | undefined; delivery: number },
+  answer: (deps: ToolJobDeps) => Promise<T>,
+  statusOf: (answered: T) => ToolResult['outcome']['status'],
+): Promise<T> {
+  if (deps.tracer === undefined) return answer(deps);
+  const span = startJobSpan(deps.tracer, job, parent);
   try {
-    const status = await answerToolJob({ ...deps, traceContext: trace.setSpan(ROOT_CONTEXT, span) }, job, message);
+    const answered = await answer({ ...deps, traceContext: trace.setSpan(ROOT_CONTEXT, span) });
+    const status = statusOf(answered);
     span.setAttribute('signalbox.tool.status', status);
     if (status !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: status });
+    return answered;
   } catch (error) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
     throw error;
@@ -158,8 +169,40 @@ async function carryOut(
   }
 }
 
-/** Runs the call and records its result over the ledger entry at `revision` (a new entry when undefined). */
+/** Runs the call, sends its result and records it over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
+  const { result, recording } = await runAndLedger(deps, job, revision, logger);
+  // The session does not wait on the ledger: the job is acked only once both are done.
+  await Promise.all([sendResult(deps, job, result), recording]);
+  return result;
+}
+
+/**
+ * Runs a job for a session actor of this process (`InProcessTools`), when it is the first dispatch of
+ * a call of a tool here that is safe to run twice: the case `runUnlessSeen` runs without reading the
+ * ledger. The ledger is written as for any job (`recordings` holds the write until it is done); the
+ * result is returned, not sent. Undefined for every other job, which goes over NATS: a re-dispatch is
+ * answered from the ledger there, a call that must not run twice is claimed there, and a job whose
+ * grant does not check is dead-lettered there with the reason.
+ */
+export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>): Promise<ToolResult> | undefined {
+  if (job.firstDispatch !== true || !deps.tools.has(job.tool) || !isIdempotent(deps, job)) return undefined;
+  if (deps.grantSigners.size > 0 && !checkGrant(job.grant, job, deps.grantSigners, deps.now()).ok) return undefined;
+  return underJobSpan(deps, job, { traceparent, delivery: 1 }, (traced) => runHere(traced, job, recordings), (result) => result.outcome.status);
+}
+
+async function runHere(deps: ToolJobDeps, job: ToolJob, recordings: Set<Promise<void>>): Promise<ToolResult> {
+  const logger = callLogger(deps.logger, job);
+  const { result, recording } = await runAndLedger(deps, job, undefined, logger);
+  recordings.add(recording);
+  void recording.finally(() => recordings.delete(recording));
+  logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'in-process' }, 'tool call answered');
+  countRun(deps, result);
+  return result;
+}
+
+/** Runs the call; `recording` is its result's ledger write, which never rejects (a failure is logged). */
+async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<{ result: ToolResult; recording: Promise<void> }> {
   const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId), job.idempotencyKey);
   // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did, and
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
@@ -178,9 +221,7 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
       logger.error({ err: error }, 'could not record the tool result in the ledger');
     },
   );
-  // The session does not wait on the ledger: the job is acked only once both are done.
-  await Promise.all([sendResult(deps, job, result), recording]);
-  return result;
+  return { result, recording };
 }
 
 /**

@@ -1,0 +1,57 @@
+import type { ToolJob, ToolResult } from '@signalbox/events';
+import type { InProcessTools, Logger } from '@signalbox/runtime';
+import type { ToolPort } from './effect-ports.ts';
+
+/** A call run in this process: its result, or undefined when it failed here and its job went over NATS instead. */
+export type InProcessCall = Promise<ToolResult | undefined>;
+
+/**
+ * Calls run by an executor of this process, by session, until a command's handling takes them to record
+ * their results. Any command of the session may take them: whichever does holds its message until they
+ * are recorded, so a crash before then redelivers a message and the log's unfinished calls go out again.
+ */
+export class InProcessCalls {
+  readonly #running = new Map<string, InProcessCall[]>();
+
+  add(sessionId: string, call: InProcessCall): void {
+    const calls = this.#running.get(sessionId);
+    if (calls) calls.push(call);
+    else this.#running.set(sessionId, [call]);
+  }
+
+  /** The session's calls not yet taken, now taken. */
+  take(sessionId: string): InProcessCall[] {
+    const calls = this.#running.get(sessionId) ?? [];
+    this.#running.delete(sessionId);
+    return calls;
+  }
+}
+
+/**
+ * Hands each job an executor of this process runs (`InProcessTools`) to it, and the rest to `live`. A job
+ * that fails here (the ledger out of reach, say) is sent over NATS after all, where it is retried,
+ * dead-lettered and answered as any job is; it fails here before it ran, or after a run that is safe to repeat.
+ */
+export function inProcessToolPort(
+  live: ToolPort,
+  tools: InProcessTools,
+  calls: InProcessCalls,
+  logger: Logger,
+  traceparentOf?: (job: ToolJob) => string | undefined,
+): ToolPort {
+  return {
+    dispatch: async (sessionId, jobs) => {
+      const remote: ToolJob[] = [];
+      for (const job of jobs) {
+        const running = tools.run(job, traceparentOf?.(job));
+        if (running === undefined) remote.push(job);
+        else calls.add(sessionId, running.catch(async (error: unknown) => {
+          logger.warn({ err: error, sessionId, callId: job.callId, tool: job.tool }, 'a tool call failed in this process; sending its job over NATS');
+          await live.dispatch(sessionId, [job]);
+          return undefined;
+        }));
+      }
+      return remote.length > 0 ? live.dispatch(sessionId, remote) : [];
+    },
+  };
+}

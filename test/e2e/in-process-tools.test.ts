@@ -157,6 +157,17 @@ describe('tool calls run in the session actor\'s process', () => {
     expect((await client.check('local-interrupt')).ok).toBe(true);
   });
 
+  it('sends one call in 33 over NATS, so a long session hands back its actor slot', async () => {
+    await startRuntime({ inProcess: true });
+    const script = [...Array.from({ length: 40 }, (_, index) => ({ tool: 'workspace.write', input: { path: `n${index}.md`, content: 'n' } })), { final: 'all written' }];
+    await client.applyAgent(scriptedAgent({ name: 'long', tools: ['workspace.write'], script, budget: { maxSteps: 50 } }));
+    const before = await jobsQueued();
+    await client.submit('long', { input: 'write them all', sessionId: 'local-long' });
+    const events = await succeededSession(client, 'local-long', 20_000);
+    expect(events.filter((event) => event.type === 'tool.completed')).toHaveLength(40);
+    expect(await jobsQueued()).toBe(before + 1);
+  });
+
   it('applies a pause sent while calls run in the process between two steps, and goes on once resumed', async () => {
     await startRuntime({ inProcess: true });
     const script = [...Array.from({ length: 30 }, (_, index) => ({ tool: 'slow.lookup', input: { key: `k${index}` } })), { final: 'all looked up' }];

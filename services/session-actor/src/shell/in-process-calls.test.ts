@@ -46,6 +46,24 @@ describe('inProcessToolPort', () => {
   });
 });
 
+describe('a chain of steps', () => {
+  it('runs at most its limit of calls here, sends the next over NATS, and starts afresh once ended', async () => {
+    const tools = new InProcessTools();
+    tools.serve((sent) => Promise.resolve(resultOf(sent)));
+    const live = liveTools();
+    const calls = new InProcessCalls(2);
+    const port = inProcessToolPort(live, tools, calls, logger);
+    await port.dispatch('s', [job('c1', 'kb.lookup')]);
+    await port.dispatch('s', [job('c2', 'kb.lookup'), job('c3', 'kb.lookup')]);
+    await port.dispatch('other', [job('o1', 'kb.lookup')]);
+    expect(live.sent).toEqual(['c3']);
+    calls.ended('s');
+    await port.dispatch('s', [job('c4', 'kb.lookup')]);
+    expect(live.sent).toEqual(['c3']);
+    expect((await Promise.all(calls.take('s'))).map((result) => result?.callId)).toEqual(['c1', 'c2', 'c4']);
+  });
+});
+
 describe('InProcessCalls', () => {
   it('keeps each session\'s calls apart, and hands each over once', async () => {
     const calls = new InProcessCalls();

@@ -115,9 +115,13 @@ export class SessionRunner {
   }
 
   async execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
-    const outcome = await this.#lock.run(sessionId, () => this.#executeReadable(sessionId, command, options));
-    await this.#recordInProcessCalls(sessionId);
-    return outcome;
+    try {
+      const outcome = await this.#lock.run(sessionId, () => this.#executeReadable(sessionId, command, options));
+      await this.#recordInProcessCalls(sessionId);
+      return outcome;
+    } finally {
+      this.#inProcess.ended(sessionId);
+    }
   }
 
   /**

@@ -1,10 +1,16 @@
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { runContainers } from './container-runtime.ts';
 import { currentHarness, handedOverHarness, type Harness } from './harness-choice.ts';
-import { startNatsServer } from './nats-server.ts';
+import { freePort } from './free-port.ts';
+import { launchOnFreePorts, startNatsServer } from './nats-server.ts';
+import type { LaunchServer } from './running-server.ts';
+import { processLauncher } from './server-process.ts';
 
 const choice = await currentHarness();
 // The container tests run whenever Docker is there, whichever harness the run chose.
@@ -84,3 +90,49 @@ describe.skipIf(!choice.image)(`containers${choice.image ? '' : ` (skipped: ${ch
     expect(await own()).toEqual([]);
   });
 });
+
+describe('launching on free ports', () => {
+  it('picks other ports when another process binds the server\'s port between the pick and the bind', async () => {
+    const blockers: Server[] = [];
+    const blocked: number[] = [];
+    const launch: LaunchServer = async (args) => {
+      // The first launch finds its port taken, as when another test process picked it too.
+      if (blocked.length === 0) {
+        const port = Number(args[args.indexOf('-p') + 1]);
+        blocked.push(port);
+        blockers.push(await listening(port));
+      }
+      return processLauncher(choice.binary)(args);
+    };
+    const storeDir = await mkdtemp(join(tmpdir(), 'sbx-nats-race-'));
+    try {
+      const { running, port } = await launchOnFreePorts(launch, (server, monitor) => ['-a', '127.0.0.1', '-p', String(server), '-m', String(monitor), '-js', '-sd', storeDir], undefined);
+      expect(blocked).toHaveLength(1);
+      expect(port).not.toBe(blocked[0]);
+      const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+      await nc.close();
+      await running.stop();
+    } finally {
+      await Promise.all(blockers.map((blocker) => new Promise((resolve) => blocker.close(resolve))));
+      await rm(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a port the caller chose that stays taken, saying why', async () => {
+    const port = await freePort();
+    const blocker = await listening(port);
+    try {
+      await expect(startNatsServer({ harness: 'process', port })).rejects.toThrow(/address already in use/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
+
+function listening(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}

@@ -49,19 +49,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const choice = await currentHarness();
   const harness = options.harness ?? choice.harness;
   const launcherWith = launcher(harness, choice);
-  const port = options.port ?? (await freePort());
-  const monitorPort = await freePort();
   const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), 'sbx-nats-')));
   // Made here, not by nats-server, or Docker would create a missing mount source as root.
   await mkdir(storeDir, { recursive: true });
   const configDir = options.config === undefined ? undefined : await writeConfig(options.config);
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
-  if (configDir) args.push('-c', join(configDir, 'server.conf'));
-  args.push(...(options.args ?? []));
-  if (options.name) args.push('-n', options.name);
   const launch = launcherWith([storeDir, ...(configDir ? [configDir] : []), ...(options.mounts ?? [])]);
-  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-  let running = await launchHealthy(launch, args, monitorUrl);
+  const argsFor = (port: number, monitorPort: number) => {
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
+    if (configDir) args.push('-c', join(configDir, 'server.conf'));
+    args.push(...(options.args ?? []));
+    if (options.name) args.push('-n', options.name);
+    return args;
+  };
+  const launched = await launchOnFreePorts(launch, argsFor, options.port);
+  const { port, args, monitorUrl } = launched;
+  let { running } = launched;
 
   return {
     harness,
@@ -100,6 +102,28 @@ async function writeConfig(body: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sbx-nats-conf-'));
   await writeFile(join(dir, 'server.conf'), body);
   return dir;
+}
+
+/** Launches tried before giving up on ports another process keeps taking first. */
+const portRaces = 3;
+
+/**
+ * Launches on free ports (`port` when the caller chose it). Test files run in several processes, each
+ * picking ports of its own: one may bind a port between another's pick and its server's bind, which
+ * nats-server reports as `address already in use`. Then the ports are picked again.
+ */
+export async function launchOnFreePorts(launch: LaunchServer, argsFor: (port: number, monitorPort: number) => string[], chosenPort: number | undefined) {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = chosenPort ?? (await freePort());
+    const monitorPort = await freePort();
+    const args = argsFor(port, monitorPort);
+    const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+    try {
+      return { running: await launchHealthy(launch, args, monitorUrl), port, args, monitorUrl };
+    } catch (error) {
+      if (attempt >= portRaces || !String(error).includes('address already in use')) throw error;
+    }
+  }
 }
 
 /** Launches and resolves once JetStream reports healthy (a cluster node: once it has a meta leader). */

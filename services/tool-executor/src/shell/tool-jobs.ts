@@ -204,7 +204,7 @@ async function runHere(deps: ToolJobDeps, job: ToolJob, recordings: Set<Promise<
 /** Runs the call; `recording` is its result's ledger write, which never rejects (a failure is logged). */
 async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<{ result: ToolResult; recording: Promise<void> }> {
   const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId), job.idempotencyKey);
-  // `refuseUngranted` checked the grant when the executor trusts a broker; otherwise nothing did, and
+  // `refuseUngranted` (or `runInProcess`) checked the grant when the executor trusts a broker; otherwise nothing did, and
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
   const vault = grant && deps.openSecret ? { openSecret: deps.openSecret } : {};

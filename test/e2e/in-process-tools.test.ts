@@ -38,12 +38,16 @@ const slowLookup = defineTool({
     return `value of ${key}`;
   },
 });
-/** Works until told to stop. */
+/** Works until told to stop; counts the calls that started. */
+let endlessStarted = 0;
 const endless = defineTool({
   name: 'endless.work',
   description: 'Works until stopped',
   input: z.object({}),
-  run: (_input, { signal }) => new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))),
+  run: (_input, { signal }) => {
+    endlessStarted += 1;
+    return new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped'))));
+  },
 });
 const tools = [...workspaceTools, sendMail, slowLookup, endless];
 
@@ -146,7 +150,8 @@ describe('tool calls run in the session actor\'s process', () => {
     const before = await jobsQueued();
     await client.submit('endless', { input: 'work on it', sessionId: 'local-interrupt' });
     await eventsUntil(client, 'local-interrupt', (seen) => seen.at(-1)?.type === 'permission.granted');
-    await sleep(100);
+    // Running, not only dispatched: the executor stops the calls it runs when it hears the interrupt.
+    await expect.poll(() => endlessStarted).toBe(1);
     await client.interrupt('local-interrupt', { by: 'test:ann', reason: 'not that' });
     const stopped = await eventsUntil(client, 'local-interrupt', (seen) => seen.at(-1)?.type === 'session.interrupted');
     expect(stopped.at(-1)).toMatchObject({ data: { by: 'test:ann', cancelledCalls: ['call_1'] } });

@@ -66,17 +66,18 @@ export function inProcessToolPort(
   logger: Logger,
   traceparentOf?: (job: ToolJob) => string | undefined,
 ): ToolPort {
+  const overNats = async (sessionId: string, job: ToolJob, error: unknown): Promise<undefined> => {
+    logger.warn({ err: error, sessionId, callId: job.callId, tool: job.tool }, 'a tool call failed in this process; sending its job over NATS');
+    await live.dispatch(sessionId, [job]);
+    return undefined;
+  };
   return {
     dispatch: async (sessionId, jobs) => {
       const remote: ToolJob[] = [];
       for (const job of jobs) {
         const running = calls.mayRun(sessionId) ? tools.run(job, traceparentOf?.(job)) : undefined;
         if (running === undefined) remote.push(job);
-        else calls.add(sessionId, running.catch(async (error: unknown) => {
-          logger.warn({ err: error, sessionId, callId: job.callId, tool: job.tool }, 'a tool call failed in this process; sending its job over NATS');
-          await live.dispatch(sessionId, [job]);
-          return undefined;
-        }));
+        else calls.add(sessionId, running.catch((error: unknown) => overNats(sessionId, job, error)));
       }
       return remote.length > 0 ? live.dispatch(sessionId, remote) : [];
     },

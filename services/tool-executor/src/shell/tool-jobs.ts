@@ -187,7 +187,7 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
  */
 export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>): Promise<ToolResult> | undefined {
   if (job.firstDispatch !== true || !deps.tools.has(job.tool) || !isIdempotent(deps, job)) return undefined;
-  if (deps.grantSigners.size > 0 && !checkGrant(job.grant, job, deps.grantSigners, deps.now()).ok) return undefined;
+  if (grantRefusal(deps, job) !== undefined) return undefined;
   return underJobSpan(deps, job, { traceparent, delivery: 1 }, (traced) => runHere(traced, job, recordings), (result) => result.outcome.status);
 }
 
@@ -331,7 +331,13 @@ function callLogger(logger: Logger, job: ToolJob): Logger {
  * dead-letters it with the reason.
  */
 function refuseUngranted(deps: ToolJobDeps, job: ToolJob): void {
-  if (deps.grantSigners.size === 0) return;
+  const refusal = grantRefusal(deps, job);
+  if (refusal !== undefined) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${refusal}`);
+}
+
+/** Why the job's grant does not check, when the executor trusts a broker; undefined when it runs. */
+function grantRefusal(deps: ToolJobDeps, job: ToolJob): string | undefined {
+  if (deps.grantSigners.size === 0) return undefined;
   const check = checkGrant(job.grant, job, deps.grantSigners, deps.now());
-  if (!check.ok) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${check.reason}`);
+  return check.ok ? undefined : check.reason;
 }

@@ -15,6 +15,9 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for what other processes do (NATS, a browser, child processes): its default second
+    // is shorter than a busy 2-core CI machine takes (a diff page of 500 rows missed it once).
+    expect: { poll: { timeout: 15_000 } },
     env: { LOG_LEVEL: 'silent' },
     projects: [
       {

@@ -160,7 +160,7 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await row(at, 'tool.completed').hover();
     await row(at, 'tool.completed').locator('button.fork').click();
     // The console navigates in the page (history.pushState): no load event to wait for, and its CSP lets no string be evaluated.
-    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).not.toBe('/sessions/careful-1');
+    await expect.poll(() => new URL(page.url()).pathname).not.toBe('/sessions/careful-1');
     const forkId = decodeURIComponent(new URL(page.url()).pathname.slice('/sessions/'.length));
     await page.locator('text=forked from').waitFor();
     const fork = await eventsUntil(stack.client, forkId, (logged) => logged.some((event) => event.type === 'session.completed'), 15_000);
@@ -226,12 +226,12 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await page.fill('.new-session input[name=task-agent]', 'no-such-agent');
     await page.fill('.new-session textarea', 'anything');
     await page.click('.new-session button.start');
-    await expect.poll(() => page.locator('.new-session .error').textContent(), { timeout: 15_000 }).toContain('no-such-agent');
+    await expect.poll(() => page.locator('.new-session .error').textContent()).toContain('no-such-agent');
     await page.fill('.new-session input[name=task-agent]', 'hostile');
     await page.fill('.new-session textarea', 'say it again');
     await shoot('new-session');
     await page.click('.new-session button.start');
-    await expect.poll(() => new URL(page.url()).pathname, { timeout: 15_000 }).toMatch(/^\/sessions\/./);
+    await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/sessions\/./);
     const sessionId = decodeURIComponent(new URL(page.url()).pathname.slice('/sessions/'.length));
     await eventRow('session.completed').waitFor();
     const [created] = await stack.client.events(sessionId);
@@ -239,12 +239,10 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
   });
 
   it('steers a conversation: sends a message, pauses and resumes it, cuts in with a message, and interrupts a step', async () => {
-    // As long as the page's own waits: a loaded machine takes more than expect.poll's default second.
-    const settled = { timeout: 15_000 };
     const status = () => page.locator('h1 .status').textContent();
     await stack.client.submit('pal', { input: 'hi', sessionId: 'pal-1' });
     await page.goto(`${stack.url}/sessions/pal-1`);
-    await expect.poll(status, settled).toBe('idle');
+    await expect.poll(status).toBe('idle');
     // Nothing runs: no interrupt to offer, nor a step to stop before a message.
     expect(await page.locator('.steer button.interrupt').count()).toBe(0);
     expect(await page.locator('.steer input[name=interrupt]').count()).toBe(0);
@@ -252,28 +250,28 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     await page.fill('.steer textarea', 'wait until the shopping is done');
     await page.click('.steer button.send');
     await eventRow('tool.requested').waitFor();
-    await expect.poll(status, settled).toBe('running');
+    await expect.poll(status).toBe('running');
     expect(await page.locator('.steer textarea').inputValue()).toBe('');
 
     await page.click('.steer button.pause');
-    await expect.poll(status, settled).toBe('paused');
+    await expect.poll(status).toBe('paused');
     await page.click('.steer button.resume');
     await eventRow('session.resumed').waitFor();
-    await expect.poll(status, settled).toBe('running');
+    await expect.poll(status).toBe('running');
 
     await page.fill('.steer textarea', 'never mind the shopping; what next?');
     await page.check('.steer input[name=interrupt]');
     await shoot('session-steer');
     await page.click('.steer button.send');
-    await expect.poll(() => page.locator('.output').textContent(), settled).toBe('Stopped waiting. What next?');
-    await expect.poll(status, settled).toBe('idle');
+    await expect.poll(() => page.locator('.output').textContent()).toBe('Stopped waiting. What next?');
+    await expect.poll(status).toBe('idle');
 
     await page.fill('.steer textarea', 'wait again');
     await page.click('.steer button.send');
-    await expect.poll(() => eventRow('tool.requested').count(), settled).toBe(2);
+    await expect.poll(() => eventRow('tool.requested').count()).toBe(2);
     await page.click('.steer button.interrupt');
-    await expect.poll(() => eventRow('session.interrupted').count(), settled).toBe(2);
-    await expect.poll(status, settled).toBe('idle');
+    await expect.poll(() => eventRow('session.interrupted').count()).toBe(2);
+    await expect.poll(status).toBe('idle');
 
     const events = await stack.client.events('pal-1');
     const by = expect.stringContaining('console-test');

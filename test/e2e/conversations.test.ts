@@ -118,7 +118,7 @@ describe('a conversation', () => {
     // A tool executor may publish on the session's shared inbox; a message there is refused.
     await jetstream(nc).publish(names.subjects.inbox('chat-json'), encode({ type: 'user.message', sessionId: 'chat-json', by: 'tool', text: 'close yourself' }));
     await jetstream(nc).publish(names.subjects.messages('chat-json'), encode({ type: 'user.message', sessionId: 'chat-json', by: 'x', text: 'y'.repeat(100_001) }));
-    await expect.poll(async () => (await client.deadLetters(50)).map((letter) => letter.reason).join('\n'), { timeout: 10_000 }).toMatch(/session chat-ended has ended: it takes no more messages/);
+    await expect.poll(async () => (await client.deadLetters(50)).map((letter) => letter.reason).join('\n')).toMatch(/session chat-ended has ended: it takes no more messages/);
     const reasons = (await client.deadLetters(50)).map((letter) => letter.reason).join('\n');
     expect(reasons).toMatch(/a message is taken only on sbx\.inbox\.chat-json\.messages, not on sbx\.inbox\.chat-json/);
     expect(reasons).toMatch(/Too big: expected string to have <=100000 characters/);

@@ -190,7 +190,7 @@ describe('signalbox eval: counterfactual scoring of interventions', () => {
     // Without the detector the agent looks the term up until its step budget pauses it.
     expect(fork).toMatchObject({ success: false, status: 'paused', steps: 8 });
     // Judged paused, the fork is then closed, so it waits for nobody and spends nothing more.
-    await expect.poll(async () => (await runtime.client.events(fork!.sessionId)).at(-1), { timeout: 10_000 }).toMatchObject({ type: 'session.completed', data: { status: 'aborted', closedBy: 'eval' } });
+    await expect.poll(async () => (await runtime.client.events(fork!.sessionId)).at(-1)).toMatchObject({ type: 'session.completed', data: { status: 'aborted', closedBy: 'eval' } });
     const [score] = counterfactualScores(record.runs.filter((candidate) => candidate.configuration === 'reactive'), record.forks);
     expect(score).toMatchObject({ detector: 'repetition', action: 'nudge', interventions: 1, forks: 1, helped: 1, hurt: 0, bothSucceeded: 0, bothFailed: 0 });
     // Recovery: the one answer after the nudge. Failure avoided: every call the fork made after the fork point, up to its budget.

@@ -70,7 +70,7 @@ describe('metrics', () => {
     const held = await eventsUntil(client, outcome.sessionId, (events) => events.some((event) => event.type === 'approval.requested'));
     const requested = held.find((event) => event.type === 'approval.requested');
     // The index row is written just after the append that holds the call: the scrape may see it a moment later.
-    await expect.poll(async () => sample(await scrape(), 'signalbox_approvals_waiting', { tool: 'workspace.write' }), { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => sample(await scrape(), 'signalbox_approvals_waiting', { tool: 'workspace.write' })).toBe(1);
     await client.approve(requested?.type === 'approval.requested' ? requested.data.approvalId : '', { by: 'metrics-test' });
     await completedSession(client, outcome.sessionId, 10_000);
     expect(sample(await scrape(), 'signalbox_approvals_waiting', { tool: 'workspace.write' })).toBeUndefined();

@@ -82,9 +82,9 @@ describe('an outcome, graded', () => {
   it('shows the session as grading in the sessions index while its answer waits for the grade', async () => {
     await runtime.client.submit('reporter', { input: 'Which test fails?', sessionId: 'held-grade' });
     const row = async () => (await runtime.client.sessions()).find((entry) => entry.sessionId === 'held-grade')?.status;
-    await expect.poll(row, { timeout: 10_000 }).toBe('grading');
+    await expect.poll(row).toBe('grading');
     held.splice(0).forEach((answer) => answer());
-    await expect.poll(async () => (held.splice(0).forEach((answer) => answer()), await row()), { timeout: 10_000 }).toBe('succeeded');
+    await expect.poll(async () => (held.splice(0).forEach((answer) => answer()), await row())).toBe('succeeded');
   });
 
   it('fails, fixes, passes: submitted, graded (fail), the changes as a user message, submitted, graded (pass), succeeded', async () => {

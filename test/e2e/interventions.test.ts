@@ -56,7 +56,7 @@ const ofType = <T extends SessionEvent['type']>(events: readonly SessionEvent[],
 async function atTheGate(sessionId: string): Promise<void> {
   await client.submit('gated', { input: sessionId, sessionId });
   await eventsUntil(client, sessionId, (events) => events.some((event) => event.type === 'tool.requested'));
-  await vi.waitFor(() => expect(waiting.has(sessionId)).toBe(true));
+  await vi.waitFor(() => expect(waiting.has(sessionId)).toBe(true), { timeout: 15_000 });
 }
 
 const intervention = (sessionId: string, fields: Partial<Extract<InboxCommand, { type: 'intervention' }>> = {}): InboxCommand => ({
@@ -109,7 +109,7 @@ describe('a supervisor’s interventions, end to end', () => {
           'cannot intervene in session ghost: it does not exist',
         ]),
       );
-    });
+    }, { timeout: 15_000 });
     waiting.get('steered')?.();
     const events = await completedSession(client, 'steered', 10_000);
     // The compact asks the next model call to wait for a compaction; a conversation this short has nothing to cut.

@@ -164,7 +164,7 @@ describe('the supervisor’s judge', () => {
     await vi.waitFor(async () => {
       const reasons = (await client.deadLetters()).map((letter) => letter.reason);
       expect(reasons).toEqual(expect.arrayContaining(['a judgement is taken only on sbx.inbox.forged.supervisor, not on sbx.inbox.forged (session forged is unchanged)', 'cannot record a judgement of session ghost: it does not exist']));
-    });
+    }, { timeout: 15_000 });
     const events = await completed('forged');
     expect(ofType(events, 'supervisor.judged').every((event) => event.data.costUsd === judgeCostUsd)).toBe(true);
   });

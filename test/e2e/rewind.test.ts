@@ -162,11 +162,11 @@ describe('a supervisor’s rewind, end to end', () => {
     await eventsUntil(client, 'looping-too', (events) => lookups(events).length >= 1);
     const reasons = async () => (await client.deadLetters()).map((letter) => letter.reason);
     await sendToSession(nc, client.names, 'looping-too', rewindOf('looping-too', { at: 100_000 }));
-    await vi.waitFor(async () => expect(await reasons()).toContainEqual(expect.stringMatching(/^cannot rewind session looping-too to event 100000: its events are 1-\d+; it is unchanged$/)));
+    await vi.waitFor(async () => expect(await reasons()).toContainEqual(expect.stringMatching(/^cannot rewind session looping-too to event 100000: its events are 1-\d+; it is unchanged$/)), { timeout: 15_000 });
     await sendToSession(nc, client.names, 'looping-too', { type: 'intervention', sessionId: 'looping-too', detector: 'waste', action: 'abort', message: 'enough', evidence: [2] });
     await completedSession(client, 'looping-too', 10_000);
     await sendToSession(nc, client.names, 'looping-too', rewindOf('looping-too', { evidence: [3], at: 2 }));
-    await vi.waitFor(async () => expect(await reasons()).toContain('session looping-too has completed (aborted): there is nothing to rewind'));
+    await vi.waitFor(async () => expect(await reasons()).toContain('session looping-too has completed (aborted): there is nothing to rewind'), { timeout: 15_000 });
   });
 
   it('the supervisor rewinds a looping session itself when the agent’s detector and ladder say rewind', async () => {

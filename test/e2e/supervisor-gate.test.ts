@@ -153,7 +153,7 @@ describe("the supervisor's gate, with the supervisor", () => {
     await vi.waitFor(async () => {
       const reply = decode(SupervisorGateReply, (await nc.request(subject, encode({ sessionId: '../etc', head: -1, calls: [] }), { timeout: 1_000 })).data, 'reply');
       expect(reply).toMatchObject({ error: expect.stringMatching(/supervisor gate request/) });
-    });
+    }, { timeout: 15_000 });
     const unseen = nc.request(client.names.subjects.supervisorGate(partitionOfSession('never-ran', defaultEventPartitions)), encode({ sessionId: 'never-ran', head: 3, calls: [{ callId: 'c1', tool: 'docs.lookup' }] }), { timeout: 300 });
     await expect(unseen).rejects.toThrow();
     await sleep(0);
@@ -168,6 +168,6 @@ describe("the supervisor's gate, with the supervisor", () => {
         const stored = await jsm.streams.getMessage(client.names.streams.eventPartitions, { last_by_subj: `${client.names.prefix}.partitioned.${partition}.${sessionId}` });
         expect(stored?.subject).toBe(`${client.names.prefix}.partitioned.${partition}.${sessionId}`);
       }
-    });
+    }, { timeout: 15_000 });
   });
 });

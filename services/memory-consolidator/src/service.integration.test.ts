@@ -133,7 +133,7 @@ describe('the memory consolidator', () => {
       const timer = await armedDreamTimer({ nc, names }, 'nightly');
       if (!timer) throw new Error('not armed yet');
       return timer;
-    });
+    }, { timeout: 15_000 });
     await first.stop();
     hosts.splice(hosts.indexOf(first), 1);
     // A consolidator started meanwhile, whose own schedule would be a minute on, leaves the armed timer alone.
@@ -149,6 +149,6 @@ describe('the memory consolidator', () => {
     await expect(ranOf('nightly', `schedule:nightly:${armed.at}`, 15_000)).resolves.toMatchObject({ status: 'done', sessions: 1 });
     expect((await memory.head('nightly'))?.entries.map((entry) => entry.text)).toEqual(['backups run at 02:00']);
     // The firing armed the next one, a minute on.
-    await vi.waitFor(async () => expect((await armedDreamTimer({ nc, names }, 'nightly'))?.at).toBeGreaterThan(armed.at));
+    await vi.waitFor(async () => expect((await armedDreamTimer({ nc, names }, 'nightly'))?.at).toBeGreaterThan(armed.at), { timeout: 15_000 });
   });
 });

@@ -73,11 +73,11 @@ describe('the judge’s model calls', () => {
     judging.request('s2', call(5));
     judging.request('s3', call(5)); // the one waiting place is s2's
     judging.request('s1', call(9)); // s1 is being judged already
-    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1));
+    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1), { timeout: 15_000 });
     judge.answer();
-    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1));
+    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1), { timeout: 15_000 });
     judge.answer();
-    await vi.waitFor(() => expect(judgedSessions()).toEqual(['s1@5', 's2@5']));
+    await vi.waitFor(() => expect(judgedSessions()).toEqual(['s1@5', 's2@5']), { timeout: 15_000 });
     await judging.stop();
   });
 
@@ -99,7 +99,7 @@ describe('the judge’s model calls', () => {
     const capped = { ...call(3), plan: { ...call(3).plan, maxCalls: 2 } };
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       judging.request('failing', capped);
-      await vi.waitFor(() => expect(calls).toBe(attempt));
+      await vi.waitFor(() => expect(calls).toBe(attempt), { timeout: 15_000 });
     }
     // The second failure counted (its call's slot let go), a third request is not made.
     await sleep(100);
@@ -108,7 +108,7 @@ describe('the judge’s model calls', () => {
     expect(calls).toBe(2);
     judging.forget('failing');
     judging.request('failing', capped);
-    await vi.waitFor(() => expect(calls).toBe(3));
+    await vi.waitFor(() => expect(calls).toBe(3), { timeout: 15_000 });
     await judging.stop();
   });
 
@@ -116,7 +116,7 @@ describe('the judge’s model calls', () => {
     const judge = heldJudge();
     const judging = startJudging(deps(judge.provider));
     judging.request('slow', call(3));
-    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1));
+    await vi.waitFor(() => expect(judge.waiting).toHaveLength(1), { timeout: 15_000 });
     await judging.stop();
     judging.request('late', call(3));
     expect(judge.waiting).toHaveLength(1);
@@ -143,7 +143,7 @@ describe('the judge’s traces', () => {
     };
     const judging = startJudging({ ...deps(provider), store: traced, tracing: { tracer, exportsTo: 'memory', shutdown: async () => undefined } });
     judging.request('traced', call(1));
-    await vi.waitFor(() => expect(judgedSessions()).toContain('traced@1'));
+    await vi.waitFor(() => expect(judgedSessions()).toContain('traced@1'), { timeout: 15_000 });
     await judging.stop();
     const judgeSpan = exporter.getFinishedSpans().find((span) => span.name === 'judge_session');
     const chat = exporter.getFinishedSpans().find((span) => span.name === 'chat strict');

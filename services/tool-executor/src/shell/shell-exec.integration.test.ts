@@ -22,10 +22,13 @@ const limits = { wallTimeMs: 2_000, killGraceMs: 300, cpuSeconds: 1, memoryBytes
 const scratchRoot = mkdtempSync(join(tmpdir(), 'shell-exec-test-'));
 // The sandbox's uid passes through it to the call's directory.
 chmodSync(scratchRoot, 0o711);
-const shell = shellExecTool({ limits, scratchRoot });
+// A uid range of this file's own: other files' sandboxes (the shell e2e, the least-privilege test) run at
+// the same time under the default range, and what this file finds left over must be its own.
+const uids = { first: 210_000, count: 1_000 };
+const shell = shellExecTool({ limits, scratchRoot, uids });
 const tools = toolCatalogue([shell, ...workspaceTools]);
 /** For the limits that must be met before the wall time, on a machine busy with other work. */
-const patientTools = toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 20_000 }, scratchRoot })]);
+const patientTools = toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 20_000 }, scratchRoot, uids })]);
 const marker = 'SIGNALBOX_SHELL_TEST_MARKER';
 process.env[marker] = 'the executor environment leaked';
 afterAll(() => {
@@ -79,7 +82,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
   });
 
   it('writes nothing back from a command that leaves more files than a call writes back, and says so', async () => {
-    const few = toolCatalogue([shellExecTool({ limits: { ...limits, maxFiles: 5 }, scratchRoot })]);
+    const few = toolCatalogue([shellExecTool({ limits: { ...limits, maxFiles: 5 }, scratchRoot, uids })]);
     const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'many', tool: 'shell.exec', input: { command: 'for i in 1 2 3 4 5 6 7; do echo $i > f$i; done' }, idempotencyKey: 'run/many' };
     const shared: MemoryFiles = { files: new Map(), writes: 0 };
     const { outcome } = await execute(few, job, { workspace: memoryWorkspace(shared), outputs: memoryOutputs(), logger, now: () => 0 });
@@ -117,7 +120,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
   });
 
   it('contains a fork bomb within its process limit and kills it at its wall time', async () => {
-    const { exec } = run({}, undefined, toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 4_000 }, scratchRoot })]));
+    const { exec } = run({}, undefined, toolCatalogue([shellExecTool({ limits: { ...limits, wallTimeMs: 4_000 }, scratchRoot, uids })]));
     // bash retries a fork that fails, so its bomb spins at the process limit until the wall time ends it.
     // A subshell started first counts the sandbox's processes with builtins (it could not fork by then).
     // The shell then waits with exec, which needs no fork: every fork may fail by then.
@@ -206,7 +209,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
     const parent = mkdtempSync(join(tmpdir(), 'shell-exec-planted-'));
     try {
       symlinkSync('/etc', join(parent, `signalbox-shell-${process.getuid?.() ?? 'user'}`));
-      const planted = toolCatalogue([shellExecTool({ limits, scratchRoot: parent })]);
+      const planted = toolCatalogue([shellExecTool({ limits, scratchRoot: parent, uids })]);
       const job: ToolJob = { sessionId: 'run', correlationId: 'run', callId: 'planted', tool: 'shell.exec', input: { command: 'true' }, idempotencyKey: 'run/planted' };
       const { outcome } = await execute(planted, job, { workspace: memoryWorkspace(), outputs: memoryOutputs(), logger, now: () => 0 });
       expect(outcome).toMatchObject({ status: 'failed', error: expect.stringMatching(/is not a directory of this user's that only it may write/) as string });
@@ -233,7 +236,7 @@ describe.skipIf(!probe.available)(`shell.exec in bubblewrap${probe.available ? '
 });
 
 /**
- * Processes still running as a sandbox's uid (the tool's default range): a sandbox not wholly killed.
+ * Processes still running as one of this file's sandbox uids: a sandbox not wholly killed.
  * Zombies are not running: bwrap may exit before reaping its namespace's init, which then waits for
  * the host's pid 1 to reap it (in a container, a pid 1 that never reaps).
  */
@@ -243,7 +246,7 @@ async function sandboxProcesses(): Promise<string[]> {
     const status = await readFileQuietly(`/proc/${pid}/status`);
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
     const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    if (uid >= 200_000 && uid < 201_000 && state !== 'Z') left.push(`${pid} (uid ${uid}, state ${state})`);
+    if (uid >= uids.first && uid < uids.first + uids.count && state !== 'Z') left.push(`${pid} (uid ${uid}, state ${state})`);
   }
   return left;
 }

@@ -4,29 +4,15 @@ import { headers } from '@nats-io/nats-core';
 import { createProviderRegistry, providerConfigFromEnv } from '@signalbox/models';
 import { modelResolver } from '@signalbox/session-actor';
 import { anthropicText, delayed, startFakeAnthropic, type FakeAnthropic } from '@signalbox/testing';
-import { defineTool, workspaceTools } from '@signalbox/tool-executor';
+import { workspaceTools } from '@signalbox/tool-executor';
 import { encode, naming, type SessionEvent } from '@signalbox/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { eventsUntil, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { stoppableTool } from '../support/stoppable-tool.ts';
 
 const names = naming('sbx');
 /** The slow tool's calls that started, and those told to stop, by call id. */
-const started: string[] = [];
-const toldToStop: string[] = [];
-const slow = defineTool({
-  name: 'slow.work',
-  description: 'Works until stopped',
-  input: z.object({}),
-  run: (_input, { signal, callId }) =>
-    new Promise<string>((_, reject) => {
-      started.push(callId);
-      signal.addEventListener('abort', () => {
-        toldToStop.push(callId);
-        reject(new Error('stopped'));
-      });
-    }),
-});
+const { tool: slow, began: started, toldToStop } = stoppableTool();
 
 let anthropic: FakeAnthropic;
 let runtime: TestRuntime;

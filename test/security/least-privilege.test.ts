@@ -575,6 +575,13 @@ const forbidden: [Role, string, (nc: NatsConnection) => Promise<unknown>][] = [
   ['grader', 'send a conversation a message as its user', (nc) => jetstream(nc, { timeout: 2_000 }).publish(names.subjects.messages('least-privilege'), encode({ type: 'user.message' }))],
   ['approver', 'interrupt a session', (nc) => published(nc, names.subjects.interrupt('least-privilege'))],
   ['publisher', "hear another session's interrupts", (nc) => subscribed(nc, names.subjects.allInterrupts)],
+  // Only the actor that records an interrupt names the calls it cancelled: anyone else could fail a call no interrupt recorded.
+  ['publisher', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
+  ['gateway', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
+  ['executor', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
+  ['mcpExecutor', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
+  ['shell', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
+  ['viewer', 'cancel calls of a session without recording an interrupt', (nc) => published(nc, names.subjects.cancelledCalls('least-privilege'))],
   ['approver', 'change the sessions index', async (nc) => jetstream(nc, { timeout: 2_000 }).publish('$KV.sbx-sessions.least-privilege', '{}')],
   ['executor', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
   ['broker', "publish a session's live text as the actor", (nc) => published(nc, names.subjects.live('least-privilege'))],
@@ -638,6 +645,15 @@ describe('the least-privilege matrix', () => {
     const before = await streamStates();
     await expect(attempt(connectionOf(role))).rejects.toThrow(/permission/i);
     expect(await streamStates()).toEqual(before);
+  });
+
+  it('lets the actor name the calls an interrupt cancelled, and every kind of executor hear them', async () => {
+    for (const role of ['executor', 'mcpExecutor', 'shell'] as const) {
+      const heard = connectionOf(role).subscribe(names.subjects.allCancelledCalls, { max: 1 });
+      await connectionOf(role).flush();
+      await published(connectionOf('actor'), names.subjects.cancelledCalls('least-privilege'));
+      for await (const message of heard) expect(message.subject).toBe(names.subjects.cancelledCalls('least-privilege'));
+    }
   });
 
   it('lets the executor read a sealed secret by name, as it does for a granted call', async () => {

@@ -26,13 +26,15 @@ export interface TestRuntimeOptions {
   agents?: unknown[];
   /** More services in the same host (the supervisor, say). */
   services?: readonly Service[];
+  /** Calls the tool executor runs at once (its default unless given). */
+  executorConcurrency?: number;
 }
 
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const server = await startNatsServer();
   const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
   const host = await startHost(
-    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools }), ...(options.services ?? [])],
+    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools, ...(options.executorConcurrency === undefined ? {} : { concurrency: options.executorConcurrency }) }), ...(options.services ?? [])],
     config,
   );
   const nc = await connect({ servers: server.url });

@@ -44,10 +44,13 @@ export {
 export { ScheduledCommand } from './scheduled-command.ts';
 export {
   ApprovalDecisionCommand,
+  CallsCancelled,
+  CancelledCallId,
   ChildResultCommand,
   CloseCommand,
   InterruptCommand,
   InterventionCommand,
+  maxCancelledCalls,
   PauseCommand,
   ResumeCommand,
   SignalCommand,

@@ -94,6 +94,12 @@ export interface Naming {
      */
     interrupt(sessionId: string): string;
     allInterrupts: string;
+    /**
+     * The calls an interrupt cancelled, `<prefix>.interrupt.<sessionId>.cancelled`: core NATS, sent by the
+     * actor that recorded it (only actors may), so an executor that has not begun one never runs it.
+     */
+    cancelledCalls(sessionId: string): string;
+    allCancelledCalls: string;
     toolJob(tool: string): string;
     allToolJobs: string;
     gradeJobs: string;
@@ -215,6 +221,8 @@ export function naming(prefix = 'sbx'): Naming {
       allInbox: `${prefix}.inbox.>`,
       interrupt: (sessionId) => `${prefix}.interrupt.${sessionId}`,
       allInterrupts: `${prefix}.interrupt.*`,
+      cancelledCalls: (sessionId) => `${prefix}.interrupt.${sessionId}.cancelled`,
+      allCancelledCalls: `${prefix}.interrupt.*.cancelled`,
       toolJob: (tool) => `${prefix}.jobs.tool.${tool}`,
       allToolJobs: `${prefix}.jobs.tool.>`,
       gradeJobs: `${prefix}.jobs.grade`,

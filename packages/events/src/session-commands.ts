@@ -126,6 +126,27 @@ export const InterruptCommand = z.strictObject({
 });
 export type InterruptCommand = z.infer<typeof InterruptCommand>;
 
+/** At most this many calls one `CallsCancelled` names: a turn's calls, with room; the actor sends none past it. */
+export const maxCancelledCalls = 1_000;
+/** A call id as `CallsCancelled` names it: providers' ids are tens of characters. */
+export const CancelledCallId = z.string().min(1).max(512);
+
+/**
+ * The calls an interrupt (or a close) cancelled (maybe none), sent by the actor that recorded it on the
+ * core subject `<prefix>.interrupt.<sessionId>.cancelled`, which only actors may publish: an executor that
+ * takes one of them later (queued behind others, say) answers it as stopped without running it, and one
+ * that heard the interrupt first holds the session's next calls until this comes. A message of its own
+ * rather than a field of the interrupt, which executors and actors of an earlier release read strictly.
+ */
+export const CallsCancelled = z.strictObject({
+  type: z.literal('calls.cancelled'),
+  sessionId: SessionId,
+  by: Requester,
+  interruptId: TimerId,
+  calls: z.array(CancelledCallId).max(maxCancelledCalls),
+});
+export type CallsCancelled = z.infer<typeof CallsCancelled>;
+
 /**
  * End a conversation (decider version 9 on): an idle session completes with its last answer; a running
  * one is stopped and ends aborted. `ifIdleSince` (the idle timer's) applies only while the session is

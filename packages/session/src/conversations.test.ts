@@ -105,7 +105,8 @@ describe('an interrupt', () => {
 
   it('answers the running tool calls as stopped, so the next request answers every call the model made', () => {
     const running = [created, requested(1), responded(1, readCall), toolRequested];
-    given(running).when(interrupt).then([{ type: 'session.interrupted', data: { cancelledCalls: ['call_1'] } }], [{ type: 'StopStep' }, { type: 'AwaitIdle' }]);
+    // The executors are told which calls: one not yet begun is then never run.
+    given(running).when(interrupt).then([{ type: 'session.interrupted', data: { cancelledCalls: ['call_1'] } }], [{ type: 'StopStep', calls: ['call_1'] }, { type: 'AwaitIdle' }]);
     const interrupted: NewEvent = { type: 'session.interrupted', data: { by: 'cli:ann', reason: '', interruptId: 'i1', cancelledCalls: ['call_1'] } };
     const decision = given([...running, interrupted]).when(message('Read other.md instead')).then([{ type: 'message.received' }, { type: 'model.requested' }]);
     const call = decision.effects.find((effect) => effect.type === 'CallModel');
@@ -122,7 +123,7 @@ describe('an interrupt', () => {
     const spent = { usage: { ...usage, inputTokens: 1_200 }, costUsd: 0.0036 };
     const decision = given([created, requested(1)]).when({ ...interrupt, ...spent }).then([{ type: 'session.interrupted', data: { callId: 'm1', costUsd: 0.0036 } }]);
     expect(fold(stored([created, requested(1), ...decision.events]))).toMatchObject({ totals: { inputTokens: 1_200, costUsd: 0.0036 } });
-    expect(decision.effects[0]).toEqual({ type: 'StopStep', sessionId: 's1', interrupt: { by: 'cli:ann', reason: 'wrong file', interruptId: 'i1' } });
+    expect(decision.effects[0]).toEqual({ type: 'StopStep', sessionId: 's1', interrupt: { by: 'cli:ann', reason: 'wrong file', interruptId: 'i1' }, calls: [] });
   });
 
   it('goes straight on with the messages queued meanwhile', () => {

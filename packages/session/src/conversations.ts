@@ -106,7 +106,7 @@ function stopEffects(state: ActiveState, stop: Interrupt): SessionEffect[] {
   const pending = state.status === 'awaiting_tools' ? state.pending : [];
   const approvals = pending.filter(isHeld).map((call): SessionEffect => ({ type: 'CloseApproval', approvalId: call.approval.approvalId }));
   const waits = pending.filter((call) => isBuiltInTool(call.tool)).map((call): SessionEffect => ({ type: 'CancelWake', sessionId: state.sessionId, callId: call.callId }));
-  return [{ type: 'StopStep', sessionId: state.sessionId, interrupt: stop }, ...approvals, ...waits];
+  return [{ type: 'StopStep', sessionId: state.sessionId, interrupt: stop, calls: unansweredCalls(state) }, ...approvals, ...waits];
 }
 
 /** An id an interrupt command can carry (letters, digits, `-`, `_`; at most 100): a message's id is `<stream>/<sequence>`. */

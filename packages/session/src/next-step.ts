@@ -38,9 +38,10 @@ export type SessionEffect =
   | { type: 'DispatchGrade'; job: GradeJob; round: number }
   /**
    * Stop the session's running step (decider version 9 on): the actor making its model call abandons
-   * it, the executors running its tools abort them. Heard on a core subject, by whoever runs them.
+   * it, the executors running its tools abort them, and `calls` (the calls it cancelled) are not begun
+   * after it by an executor that heard it. Heard on a core subject, by whoever runs them.
    */
-  | { type: 'StopStep'; sessionId: string; interrupt: Interrupt }
+  | { type: 'StopStep'; sessionId: string; interrupt: Interrupt; calls: string[] }
   /** Arm the durable timer that closes an idle session at `deadline` unless a message comes first; armed again, it replaces itself. */
   | { type: 'AwaitIdle'; sessionId: string; idleSince: number; deadline: number; timeoutMs: number }
   /** The session closed: its idle timer may go. */

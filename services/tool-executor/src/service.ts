@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { toolJobDurable, type Naming } from '@signalbox/events';
-import { McpServersFile, onInterrupts, type InProcessTools, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
+import { McpServersFile, type InProcessTools, readMcpServersFile, removeDurable, startDurableWorker, type Logger, type McpServerOptions, type RunningWorker, type Service, type ServiceContext } from '@signalbox/runtime';
 import { advertiseTools, ContentReferences, readVaultKeys, recordMcpStatus, SecretVault, withdrawTools, WorkspaceFiles, type VaultKeys } from '@signalbox/store';
 import { offeredTools } from './core/offered-tools.ts';
 import { startMcpServers, type McpServers, type McpServersDeps } from './shell/mcp-servers.ts';
@@ -11,7 +11,8 @@ import { kvToolLedger } from './shell/ledger.ts';
 import { advertisementOf, type ToolSpec } from './shell/tool.ts';
 import { answerDeadToolJob, handleToolJob, runInProcess, type ToolJobDeps } from './shell/tool-jobs.ts';
 import { RunningCalls } from './shell/running-calls.ts';
-import { toolCatalogue, ToolInterruptedError } from './shell/execute.ts';
+import { toolCatalogue } from './shell/execute.ts';
+import { hearInterrupts } from './shell/interrupts-heard.ts';
 import { objectStoreOutputs } from './shell/whole-outputs.ts';
 import { WorkspaceViews } from './shell/workspace-views.ts';
 
@@ -85,7 +86,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       if (context.config.toolExecutor.inProcess && !options.inProcess) {
         context.logger.warn('SIGNALBOX_EXECUTOR_IN_PROCESS is on, but no session actor runs in this process: every call comes over the jobs stream');
       }
-      const interrupts = onInterrupts(context.nc, context.names, context.logger, ({ sessionId, by }) => deps.running.stop(sessionId, new ToolInterruptedError(by)));
+      const interrupts = hearInterrupts(context.nc, context.names, deps.running, context.logger);
       const workers: RunningWorker[] = [];
       // Advertised first, then taken: a tool's jobs are taken only once sessions can see its schema.
       const offer = async (offered: readonly ToolSpec[]) => {
@@ -99,7 +100,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       return {
         stop: async () => {
           serving?.();
-          interrupts.unsubscribe();
+          for (const subscription of interrupts) subscription.unsubscribe();
           await Promise.all(workers.map((worker) => worker.stop()));
           await Promise.all(recordings);
           await mcp?.stop();

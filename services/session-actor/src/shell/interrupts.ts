@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { encode, type InterruptCommand, type Naming } from '@signalbox/events';
+import { CancelledCallId, encode, maxCancelledCalls, type CallsCancelled, type InterruptCommand, type Naming } from '@signalbox/events';
 import type { Interrupt, SessionEffect } from '@signalbox/session';
 import { onInterrupts, type Logger } from '@signalbox/runtime';
 import type { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
@@ -53,7 +53,12 @@ export function listenForInterrupts(nc: NatsConnection, names: Naming, targets: 
   });
 }
 
-/** Performs a decision's `StopStep`: the core message reaches the actor making the call (maybe this one) and the executors running the tools. */
+/**
+ * Performs a decision's `StopStep`: the core message reaches the actor making the call (maybe this one)
+ * and the executors running the tools; a second one, on the subject only actors may publish, names the
+ * calls the interrupt cancelled (maybe none), so an executor that takes one later (queued behind others,
+ * say) answers it as stopped without running it, and one that held the session's calls lets them go.
+ */
 export function stopSteps(nc: NatsConnection, names: Naming, targets: InterruptTargets, effects: readonly SessionEffect[]): void {
   for (const effect of effects) {
     if (effect.type !== 'StopStep') continue;
@@ -62,5 +67,17 @@ export function stopSteps(nc: NatsConnection, names: Naming, targets: InterruptT
     targets.calls.stop(effect.sessionId, effect.interrupt);
     const command: InterruptCommand = { type: 'interrupt', sessionId: effect.sessionId, ...effect.interrupt };
     nc.publish(names.subjects.interrupt(effect.sessionId), encode(command));
+    sendCancelledCalls(nc, names, { sessionId: effect.sessionId, by: effect.interrupt.by, interruptId: effect.interrupt.interruptId, calls: effect.calls });
   }
 }
+
+/**
+ * Tells the executors which calls of the session an interrupt this actor applied cancelled (maybe none):
+ * those never begin, and the session's calls an executor held back once it heard the interrupt go on.
+ */
+export function sendCancelledCalls(nc: NatsConnection, names: Naming, applied: Omit<CallsCancelled, 'type'>): void {
+  const calls = applied.calls.filter((callId) => CancelledCallId.safeParse(callId).success).slice(0, maxCancelledCalls);
+  const cancelled: CallsCancelled = { type: 'calls.cancelled', ...applied, calls };
+  nc.publish(names.subjects.cancelledCalls(applied.sessionId), encode(cancelled));
+}
+

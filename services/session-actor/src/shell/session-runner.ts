@@ -5,7 +5,7 @@ import { permissionCheck, type SessionCommand, type SessionEffect, type SessionS
 import { Rejection, sendToSession, type InProcessTools } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
-import { InFlightCalls, stopSteps } from './interrupts.ts';
+import { InFlightCalls, sendCancelledCalls, stopSteps } from './interrupts.ts';
 import { InProcessCalls, inProcessToolPort } from './in-process-calls.ts';
 import { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
@@ -112,6 +112,16 @@ export class SessionRunner {
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
     this.#rewindForks = liveRewindForks(deps.nc, deps.names);
     this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}) });
+  }
+
+  /**
+   * An interrupt from the session's inbox (or a message that cut in) was applied: its results wait no
+   * longer here, and executors that heard it go on with the session's calls they held back (the calls it
+   * cancelled, if any, were named when it was recorded).
+   */
+  interruptApplied(sessionId: string, by: string, interruptId: string): void {
+    this.interruptsOnTheWay.applied(sessionId);
+    sendCancelledCalls(this.#deps.nc, this.#deps.names, { sessionId, by, interruptId, calls: [] });
   }
 
   async execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {

@@ -116,6 +116,17 @@ describe('execute', () => {
     expect(heard).toBeInstanceOf(ToolInterruptedError);
   });
 
+  it('never runs a call that was stopped before it began (an interrupt heard while it waited)', async () => {
+    let ran = false;
+    const tool = defineTool({ name: 'counts', description: 'Notes that it ran', input: z.object({}), run: () => ((ran = true), 'ran') });
+    const interrupt = new AbortController();
+    interrupt.abort(new ToolInterruptedError('cli:ann'));
+    const result = await execute(toolCatalogue([tool]), job(tool.name, {}), { workspace: memoryWorkspace(), outputs: memoryOutputs(), logger, now: steppingClock(), stopped: interrupt.signal });
+    expect(result.outcome).toMatchObject({ status: 'failed', error: 'stopped before it finished: the session was interrupted by cli:ann' });
+    await Promise.resolve();
+    expect(ran).toBe(false);
+  });
+
   it('turns a thrown error into a failed result with its message', async () => {
     const result = await run([broken], job('broken', {}));
     expect(result.outcome).toEqual({ status: 'failed', error: 'upstream said 503; try again later' });

@@ -187,6 +187,8 @@ async function runWithTimeout(tool: ToolSpec, input: CheckedInput, job: ToolJob,
     else stopped?.addEventListener('abort', onStop, { once: true });
   });
   try {
+    // Cancelled before it began (an interrupt heard while it waited): the tool is not run at all.
+    if (stopped?.aborted) return await cutShort;
     return await Promise.race([Promise.resolve().then(() => tool.run(input, context)), cutShort]);
   } finally {
     clearTimeout(timer);

@@ -208,7 +208,7 @@ async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | 
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
   const grant = deps.grantSigners.size > 0 ? job.grant : undefined;
   const vault = grant && deps.openSecret ? { openSecret: deps.openSecret } : {};
-  const running = deps.running.begin(job.sessionId);
+  const running = await deps.running.begin(job.sessionId, job.callId);
   const traced = deps.traceContext ? { traceContext: deps.traceContext } : {};
   const environment = { workspace, outputs: deps.outputs, logger, now: deps.now, stopped: running.signal, ...(grant ? { grant } : {}), ...vault, ...traced };
   const result = await execute(deps.tools, job, environment).finally(() => running.end());

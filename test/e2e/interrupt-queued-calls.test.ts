@@ -21,8 +21,9 @@ beforeAll(async () => {
   runtime = await startTestRuntime({
     actor: { resolveModel: modelResolver(createProviderRegistry(providerConfigFromEnv(env))) },
     tools: [slow],
-    // One call at a time: the model's second call waits behind its first.
-    executorConcurrency: 1,
+    // One call at a time: the model's second call waits behind its first. A held call waits as long as a
+    // test may: only the actor's word that an interrupt was applied lets it go.
+    executor: { concurrency: 1, cancellationWaitMs: 600_000 },
     agents: [{ name: 'claude', model: 'anthropic/claude-sonnet-4-6', tools: ['slow.work'], conversation: { idleTimeoutMs: 600_000 } }],
   });
 });
@@ -61,5 +62,18 @@ describe('an interrupt of calls that wait for an executor', () => {
     expect(events.filter((event) => event.type === 'tool.completed' || event.type === 'tool.failed')).toEqual([]);
     expect(events.at(-1)).toMatchObject({ type: 'turn.completed', data: { output: 'Doing the other thing instead.' } });
     expect(await client.check('queued-1')).toMatchObject({ ok: true });
+  });
+
+  it("holds no call back once the actor has applied an interrupt that stopped nothing (an idle session's)", async () => {
+    const { client } = runtime;
+    anthropic.reply(anthropicText('Ready.'), anthropicToolUse([{ id: 'toolu_after', name: 'slow__work', input: { part: 3 } }]));
+    await client.submit('claude', { input: 'Wait for me', sessionId: 'idle-1' });
+    await eventsUntil(client, 'idle-1', last('turn.completed'));
+    // The executor hears the core copy and holds the session's calls until the actor says what it stopped.
+    await client.interrupt('idle-1', { by: 'test:ann', reason: 'nothing running' });
+    await client.send('idle-1', 'Now do part three.');
+    await expect.poll(() => began).toContain('toolu_after');
+    await client.interrupt('idle-1', { by: 'test:ann', reason: 'done here' });
+    await expect.poll(() => toldToStop).toContain('toolu_after');
   });
 });

@@ -7,7 +7,7 @@ import { RuntimeConfig, startHost, type Host, type Service } from '@signalbox/ru
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService, type SessionActorOptions } from '@signalbox/session-actor';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
-import { toolExecutorService, workspaceTools, type ToolSpec } from '@signalbox/tool-executor';
+import { toolExecutorService, workspaceTools, type ToolExecutorOptions, type ToolSpec } from '@signalbox/tool-executor';
 
 /** A nats-server of its own, the session actor and tool executor in-process, and a client. */
 export interface TestRuntime {
@@ -26,15 +26,15 @@ export interface TestRuntimeOptions {
   agents?: unknown[];
   /** More services in the same host (the supervisor, say). */
   services?: readonly Service[];
-  /** Calls the tool executor runs at once (its default unless given). */
-  executorConcurrency?: number;
+  /** The tool executor's options beyond its tools (its defaults unless given). */
+  executor?: Omit<ToolExecutorOptions, 'tools'>;
 }
 
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const server = await startNatsServer();
   const config = RuntimeConfig.parse({ natsUrl: server.url, logLevel: 'silent', instance: 'test' });
   const host = await startHost(
-    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ tools: options.tools ?? workspaceTools, ...(options.executorConcurrency === undefined ? {} : { concurrency: options.executorConcurrency }) }), ...(options.services ?? [])],
+    [sessionActorService(options.actor), permissionBrokerService(), toolExecutorService({ ...options.executor, tools: options.tools ?? workspaceTools }), ...(options.services ?? [])],
     config,
   );
   const nc = await connect({ servers: server.url });

@@ -41,6 +41,8 @@ export interface ToolExecutorOptions {
    * an idempotent tool runs here directly, everything else still comes over the jobs stream.
    */
   inProcess?: InProcessTools;
+  /** How long a call of a session whose interrupt was heard waits to learn whether it was cancelled (`cancellationWaitMs`; tests lengthen it). */
+  cancellationWaitMs?: number;
   /** How often MCP servers are checked and how soon a lost one is restarted (tests shorten them). */
   mcpTiming?: Pick<McpServersDeps, 'healthIntervalMs' | 'firstBackoffMs' | 'connectTimeoutMs'>;
   clock?: () => number;
@@ -76,7 +78,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
         ...(openSecret ? { openSecret } : {}),
         instance: context.config.instance,
         now: options.clock ?? Date.now,
-        running: new RunningCalls(),
+        running: new RunningCalls(options.cancellationWaitMs === undefined ? {} : { cancellationWaitMs: options.cancellationWaitMs }),
         metrics: context.metrics,
         ...(context.tracing ? { tracer: context.tracing.tracer } : {}),
       };

@@ -80,4 +80,3 @@ export function sendCancelledCalls(nc: NatsConnection, names: Naming, applied: O
   const cancelled: CallsCancelled = { type: 'calls.cancelled', ...applied, calls };
   nc.publish(names.subjects.cancelledCalls(applied.sessionId), encode(cancelled));
 }
-

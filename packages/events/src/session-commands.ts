@@ -142,7 +142,6 @@ export const CallsCancelled = z.strictObject({
   type: z.literal('calls.cancelled'),
   sessionId: SessionId,
   by: Requester,
-  interruptId: TimerId,
   calls: z.array(CancelledCallId).max(maxCancelledCalls),
 });
 export type CallsCancelled = z.infer<typeof CallsCancelled>;

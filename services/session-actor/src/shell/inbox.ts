@@ -47,8 +47,7 @@ export async function handleInboxCommand(deps: InboxDeps, message: JsMsg): Promi
   const sessionCommand = await toSessionCommand(deps, command, options.causationId);
   if (command.type === 'tool.result') await deps.runner.interruptsOnTheWay.before(command.sessionId);
   const { state } = await deps.runner.execute(command.sessionId, sessionCommand, options);
-  if (command.type === 'interrupt') deps.runner.interruptApplied(command.sessionId, command.by, command.interruptId);
-  if (command.type === 'user.message' && command.interrupt) deps.runner.interruptApplied(command.sessionId, command.by, 'message');
+  if (command.type === 'interrupt' || (command.type === 'user.message' && command.interrupt)) deps.runner.interruptApplied(command.sessionId, command.by);
   // A session is created by its task or fork alone: a pause, resume, approval or intervention for any other is refused, not kept waiting.
   if (state.status === 'new' && command.type !== 'tool.result' && command.type !== 'fork') {
     const act = command.type === 'approval.decision' ? 'answer an approval of' : command.type === 'intervention' ? 'intervene in' : command.type === 'judgement' ? 'record a judgement of' : command.type === 'grade' ? 'record a grade of' : command.type === 'user.message' ? 'send a message to' : command.type;

@@ -67,7 +67,7 @@ export function stopSteps(nc: NatsConnection, names: Naming, targets: InterruptT
     targets.calls.stop(effect.sessionId, effect.interrupt);
     const command: InterruptCommand = { type: 'interrupt', sessionId: effect.sessionId, ...effect.interrupt };
     nc.publish(names.subjects.interrupt(effect.sessionId), encode(command));
-    sendCancelledCalls(nc, names, { sessionId: effect.sessionId, by: effect.interrupt.by, interruptId: effect.interrupt.interruptId, calls: effect.calls });
+    sendCancelledCalls(nc, names, { sessionId: effect.sessionId, by: effect.interrupt.by, calls: effect.calls });
   }
 }
 

@@ -119,9 +119,9 @@ export class SessionRunner {
    * longer here, and executors that heard it go on with the session's calls they held back (the calls it
    * cancelled, if any, were named when it was recorded).
    */
-  interruptApplied(sessionId: string, by: string, interruptId: string): void {
+  interruptApplied(sessionId: string, by: string): void {
     this.interruptsOnTheWay.applied(sessionId);
-    sendCancelledCalls(this.#deps.nc, this.#deps.names, { sessionId, by, interruptId, calls: [] });
+    sendCancelledCalls(this.#deps.nc, this.#deps.names, { sessionId, by, calls: [] });
   }
 
   async execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {

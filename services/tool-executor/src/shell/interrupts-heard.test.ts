@@ -42,7 +42,7 @@ async function sent(subject: string, body: Uint8Array): Promise<void> {
   marker.end();
 }
 
-const cancelled = (sessionId: string, calls: string[]): CallsCancelled => ({ type: 'calls.cancelled', sessionId, by: 'cli:ann', interruptId: 'i1', calls });
+const cancelled = (sessionId: string, calls: string[]): CallsCancelled => ({ type: 'calls.cancelled', sessionId, by: 'cli:ann', calls });
 
 describe('an executor hearing interrupts', () => {
   it('stops a running call on the interrupt, and begins the calls the actor named as cancelled already stopped', async () => {

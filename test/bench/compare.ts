@@ -8,9 +8,10 @@
  * Not a benchmark of its own (run.ts leaves it out); removes the worktree when done or interrupted.
  *
  * BENCH_COMPARE_KIND names the kind of this tree's sessions (default `permission`; `permissionInProcess`: the
- * same sessions with the calls in the actor's process), always against the baseline's permission-gated ones.
+ * same sessions with the calls and checks in the actor's process), BENCH_BASELINE_KIND the baseline's
+ * (default `permission`, the one kind every commit since the gate has; a later commit's other kinds).
  *
- *   node test/bench/compare.ts <baseline-commit>    (env: BENCH_PAIRS=3, BENCH_COMPARE_KIND; the step-overhead's own, e.g. BENCH_SESSIONS)
+ *   node test/bench/compare.ts <baseline-commit>    (env: BENCH_PAIRS=3, BENCH_COMPARE_KIND, BENCH_BASELINE_KIND; the step-overhead's own, e.g. BENCH_SESSIONS)
  *   e.g. node test/bench/compare.ts 193f50f    (main when #25's work began)
  */
 import { execFile, spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ const run = promisify(execFile);
 const pairs = Number(process.env['BENCH_PAIRS'] ?? 3);
 const target = 0.5;
 const currentKind = process.env['BENCH_COMPARE_KIND'] ?? 'permission';
+const baselineKind = process.env['BENCH_BASELINE_KIND'] ?? 'permission';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineArgument = process.argv[2];
 if (baselineArgument === undefined || baselineArgument.startsWith('-')) {
@@ -45,7 +47,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const baseline = await git('rev-parse', '--verify', `${baselineArgument}^{commit}`);
   const current = await git('rev-parse', 'HEAD');
   const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
-  console.log(`compare · node CPU per step · this tree ${current}${dirty ? ' (with uncommitted changes)' : ''} (${currentKind}) against ${baseline} (permission) · ${pairs} pairs, alternating`);
+  console.log(`compare · node CPU per step · this tree ${current}${dirty ? ' (with uncommitted changes)' : ''} (${currentKind}) against ${baseline} (${baselineKind}) · ${pairs} pairs, alternating`);
 
   const worktree = await mkdtemp(join(tmpdir(), 'signalbox-baseline-'));
   teardown.add('baseline worktree', async () => {
@@ -63,7 +65,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const runs: Record<keyof typeof trees, TreeRun[]> = { current: [], baseline: [] };
   for (let pair = 1; pair <= pairs; pair++) {
     for (const tree of ['current', 'baseline'] as const) {
-      const result = await stepOverhead(trees[tree], tree === 'current' ? currentKind : 'permission');
+      const result = await stepOverhead(trees[tree], tree === 'current' ? currentKind : baselineKind);
       runs[tree].push(result);
       console.log(`  ${String(pair)}. ${tree.padEnd(8)} node CPU ${ms(result.cpuMsPerStep)} ms a step, step p50 ${ms(result.stepP50Ms)} ms`);
     }
@@ -72,7 +74,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
   const verdict: RatioVerdict = { ratio: cpu('current') / cpu('baseline'), target, atLeast: false };
   console.log(`  medians: this tree ${ms(cpu('current'))} ms, baseline ${ms(cpu('baseline'))} ms a step`);
   console.log(verdictLine('node CPU per step, this tree / baseline', verdict));
-  printSummary('compare', verdict, { baseline, current, currentKind, currentCpuMsPerStep: cpu('current'), baselineCpuMsPerStep: cpu('baseline'), pairs });
+  printSummary('compare', verdict, { baseline, current, currentKind, baselineKind, currentCpuMsPerStep: cpu('current'), baselineCpuMsPerStep: cpu('baseline'), pairs });
 });
 
 /**

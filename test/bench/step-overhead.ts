@@ -10,7 +10,8 @@
  *     deadline and is denied), so these are written as such a session is found after an upgrade;
  *   - permission: every session since (the broker's check, then the call); the headline of earlier runs;
  *   - offInProcess, permissionInProcess: the same, on a second installation (prefix `sbxl`, same server,
- *     same process) whose executor runs the calls in the actor's process (SIGNALBOX_EXECUTOR_IN_PROCESS);
+ *     same process) whose executor runs the calls in the actor's process (SIGNALBOX_EXECUTOR_IN_PROCESS)
+ *     and whose broker answers its checks there, as `signalbox up` runs them;
  *   - both: the permission check, then the supervisor's synchronous gate (`supervision.gate`).
  * The first four alternate; the supervisor is started only afterwards (it follows every session, and its CPU
  * would otherwise land on the others' figures), and then the last kind runs.
@@ -21,7 +22,7 @@
  *    BENCH_CPU_PROFILE=<dir> for a CPU profile of the measured sessions alone: test/bench/profile-summary.ts reads it)
  */
 import { SessionIndexEntry, type Naming } from '@signalbox/events';
-import { InProcessTools } from '@signalbox/runtime';
+import { InProcessPermissions, InProcessTools } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { EventStore } from '@signalbox/store';
@@ -71,8 +72,8 @@ await runBench('step-overhead', 85_000, async (teardown) => {
 
   // The injected clock stamps events in µs (integers still): ms stamps would round a few-ms step to whole ms.
   const runtime = await startBenchRuntime(teardown, nats, [toolExecutorService({ tools: [noop] }), sessionActorService({ clock: microClock }), permissionBrokerService()]);
-  const inProcess = new InProcessTools();
-  const services = [toolExecutorService({ tools: [noop], inProcess }), sessionActorService({ clock: microClock, inProcessTools: inProcess }), permissionBrokerService()];
+  const [inProcessTools, inProcessPermissions] = [new InProcessTools(), new InProcessPermissions()];
+  const services = [toolExecutorService({ tools: [noop], inProcess: inProcessTools }), sessionActorService({ clock: microClock, inProcessTools, inProcessPermissions }), permissionBrokerService({ inProcess: inProcessPermissions })];
   const inProcessRuntime = await startBenchRuntime(teardown, nats, services, { prefix: 'sbxl', toolExecutor: { inProcess: true } });
   // Distinct inputs: the same call fifty times over is a loop, which the supervisor's gate would also pause.
   const script = [...Array.from({ length: stepsPerSession }, (_, index) => ({ tool: noop.name, input: { page: index } })), { final: 'done' }];

@@ -4,7 +4,7 @@
 // `ledger.note`, which does the same but is safe to run twice (so SIGNALBOX_EXECUTOR_IN_PROCESS runs it
 // in the actor's process); and `fault.poll`, which answers the same every time (for a loop a supervisor must catch).
 import { appendFileSync } from 'node:fs';
-import { configFromEnv, InProcessTools, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
+import { configFromEnv, InProcessPermissions, InProcessTools, startHost, startTimerForwarder, stopOnSignals, createLogger, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
@@ -49,9 +49,11 @@ const pollTool = defineTool({
 
 // An actor and an executor of this process share it; the executor serves it with SIGNALBOX_EXECUTOR_IN_PROCESS on.
 const inProcess = new InProcessTools();
+// An actor and a broker of this process share it, as `signalbox run` makes them.
+const inProcessPermissions = new InProcessPermissions();
 const catalogue: Record<string, () => Service> = {
-  'session-actor': () => sessionActorService({ inProcessTools: inProcess }),
-  'permission-broker': () => permissionBrokerService(),
+  'session-actor': () => sessionActorService({ inProcessTools: inProcess, inProcessPermissions }),
+  'permission-broker': () => permissionBrokerService({ inProcess: inProcessPermissions }),
   'tool-executor': () => toolExecutorService({ tools: [recordTool, noteTool, pollTool], inProcess }),
   supervisor: () => supervisorService(),
   // The timer forwarder alone (the session actor runs one too), so a test can kill it without an actor taking the inbox.

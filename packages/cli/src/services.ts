@@ -3,7 +3,7 @@ import { graderService } from '@signalbox/grader';
 import { memoryConsolidatorService } from '@signalbox/memory-consolidator';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { retentionSweeperService } from '@signalbox/retention-sweeper';
-import { InProcessTools, type Service } from '@signalbox/runtime';
+import { InProcessPermissions, InProcessTools, type Service } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
 import { supervisorService } from '@signalbox/supervisor';
 import { httpFetch, probeSandbox, shellExecTool, toolExecutorService, workspaceTools, type ToolExecutorOptions } from '@signalbox/tool-executor';
@@ -15,16 +15,23 @@ export { probeSandbox, type SandboxProbe } from '@signalbox/tool-executor';
 import type { ServiceName } from './service-names.ts';
 
 /**
- * Every service `signalbox run <service>` can start; `signalbox up` starts them all. An actor and an executor
- * made for one process share `inProcess` (with SIGNALBOX_EXECUTOR_IN_PROCESS on, the executor runs the actor's calls directly).
+ * What the services made for one process share. An actor and an executor share `tools` (with
+ * SIGNALBOX_EXECUTOR_IN_PROCESS on, the executor runs the actor's calls directly); an actor and a
+ * permission broker share `permissions` (the broker answers the actor's checks without a request).
  */
-export const serviceCatalogue: Record<ServiceName, (inProcess: InProcessTools | undefined) => Service> = {
-  'session-actor': (inProcessTools) => sessionActorService(inProcessTools ? { inProcessTools } : {}),
+export interface ProcessPeers {
+  tools?: InProcessTools;
+  permissions?: InProcessPermissions;
+}
+
+/** Every service `signalbox run <service>` can start; `signalbox up` starts them all. */
+export const serviceCatalogue: Record<ServiceName, (peers: ProcessPeers) => Service> = {
+  'session-actor': ({ tools, permissions }) => sessionActorService({ ...(tools ? { inProcessTools: tools } : {}), ...(permissions ? { inProcessPermissions: permissions } : {}) }),
   // http.fetch reaches public addresses only: an agent still has to list it to use it.
   // shell.exec only where its sandbox runs (else the executor says why at start); SIGNALBOX_EXECUTOR_TOOLS picks a process's tools.
-  'tool-executor': (inProcess) => toolExecutorService(withShell({ tools: [...workspaceTools, httpFetch], ...(inProcess ? { inProcess } : {}) })),
+  'tool-executor': ({ tools }) => toolExecutorService(withShell({ tools: [...workspaceTools, httpFetch], ...(tools ? { inProcess: tools } : {}) })),
   // Signs grants only with SIGNALBOX_PERMISSION_BROKER_SEED (or _FILE) set; executors require them only with SIGNALBOX_GRANT_SIGNERS.
-  'permission-broker': () => permissionBrokerService(),
+  'permission-broker': ({ permissions }) => permissionBrokerService(permissions ? { inProcess: permissions } : {}),
   // Watches every session's log and intervenes (nudge, pause, abort) as the agents' `supervision:` says.
   supervisor: () => supervisorService(),
   // Grades sessions' outcomes (issue #19) from sbx.jobs.grade; function graders need a process of your own (graderService({ graders })).
@@ -37,13 +44,17 @@ export const serviceCatalogue: Record<ServiceName, (inProcess: InProcessTools | 
   gateway: () => gatewayService(),
 };
 
-/** The services of one process; its actor and executor share an `InProcessTools` when it runs both. */
+/** The services of one process, sharing what an actor shares with the executors and brokers beside it. */
 export function servicesNamed(names: readonly string[]): Service[] {
-  const inProcess = names.includes('session-actor') && names.includes('tool-executor') ? new InProcessTools() : undefined;
+  const withActor = (name: ServiceName) => names.includes('session-actor') && names.includes(name);
+  const peers: ProcessPeers = {
+    ...(withActor('tool-executor') ? { tools: new InProcessTools() } : {}),
+    ...(withActor('permission-broker') ? { permissions: new InProcessPermissions() } : {}),
+  };
   return names.map((name) => {
-    const make = (serviceCatalogue as Record<string, ((inProcess: InProcessTools | undefined) => Service) | undefined>)[name];
+    const make = (serviceCatalogue as Record<string, ((peers: ProcessPeers) => Service) | undefined>)[name];
     if (!make) throw new Error(`unknown service "${name}"; services: ${Object.keys(serviceCatalogue).join(', ')}`);
-    return make(inProcess);
+    return make(peers);
   });
 }
 

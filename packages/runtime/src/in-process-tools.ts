@@ -1,4 +1,5 @@
 import type { ToolJob, ToolResult } from '@signalbox/events';
+import { ServedHere } from './served-here.ts';
 
 /** Runs a job here and resolves with its result; undefined when the job is not one it runs here (it goes over NATS). */
 export type InProcessToolRunner = (job: ToolJob, traceparent: string | undefined) => Promise<ToolResult> | undefined;
@@ -10,21 +11,10 @@ export type InProcessToolRunner = (job: ToolJob, traceparent: string | undefined
  * fewer messages (the job and the result; the ledger is still written). What an executor runs here it chooses (see `toolExecutorService`'s `inProcess`); every
  * other job, and every job when no executor here serves, goes over NATS as before.
  */
-export class InProcessTools {
-  readonly #runners: InProcessToolRunner[] = [];
-
-  /** Adds an executor's runner; the returned function takes it away again (the executor is stopping). */
-  serve(runner: InProcessToolRunner): () => void {
-    this.#runners.push(runner);
-    return () => {
-      const index = this.#runners.indexOf(runner);
-      if (index >= 0) this.#runners.splice(index, 1);
-    };
-  }
-
+export class InProcessTools extends ServedHere<InProcessToolRunner> {
   /** The job's result from the first executor here that runs it; undefined when none does. */
   run(job: ToolJob, traceparent: string | undefined): Promise<ToolResult> | undefined {
-    for (const runner of this.#runners) {
+    for (const runner of this.servers) {
       const running = runner(job, traceparent);
       if (running) return running;
     }

@@ -11,6 +11,8 @@ export { removeDurable, startDurableWorker } from './durable-worker.ts';
 export type { DurableWorkerOptions, RunningWorker } from './durable-worker.ts';
 export { partitionDurable, startEventSubscriber } from './event-subscriber.ts';
 export type { Delivery, EventSubscriberOptions, RunningSubscriber } from './event-subscriber.ts';
+export { InProcessPermissions } from './in-process-permissions.ts';
+export type { InProcessPermissionAnswer } from './in-process-permissions.ts';
 export { InProcessTools } from './in-process-tools.ts';
 export type { InProcessToolRunner } from './in-process-tools.ts';
 export { onInterrupts } from './interrupts.ts';

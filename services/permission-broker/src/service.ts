@@ -1,4 +1,4 @@
-import type { Service } from '@signalbox/runtime';
+import type { InProcessPermissions, Service } from '@signalbox/runtime';
 import { brokerStatus, emptyBook, evolveBook } from './core/policy-book.ts';
 import { decidePermission } from './core/verdict.ts';
 import { answerChecks } from './shell/answer-checks.ts';
@@ -9,6 +9,8 @@ import { watchPolicies } from './shell/policy-watch.ts';
 export interface PermissionBrokerOptions {
   /** The time grants are issued at, for tests. */
   clock?: () => number;
+  /** The session actors of this process ask here (`sessionActorService`'s `inProcessPermissions`) rather than over NATS. */
+  inProcess?: InProcessPermissions;
 }
 
 /**
@@ -33,7 +35,7 @@ export function permissionBrokerService(options: PermissionBrokerOptions = {}): 
         // Policies that may be out of date could allow what was since revoked: the actor denies on an error.
         if (lostWatch !== undefined) throw new Error(`${lostWatch}; restart the permission broker`);
         return decidePermission(check, signing === undefined ? { policies, now: clock() } : { policies, signing, now: clock() });
-      });
+      }, options.inProcess);
       const status = answerStatus(context, () => brokerStatus(context.config.instance, signing?.signer, policies));
       logger.info({ signer: signing?.signer ?? null, policies: policies.size }, signing ? 'answering permission checks, signing grants' : 'answering permission checks; no seed, so no grants');
       return {

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
-import { removeDurable, startDurableWorker, startTimerForwarder, type InProcessTools, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
+import { removeDurable, startDurableWorker, startTimerForwarder, type InProcessPermissions, type InProcessTools, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
 import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
@@ -42,6 +42,8 @@ export interface SessionActorOptions {
   liveOutput?: boolean;
   /** The tool executors of this process (`toolExecutorService`'s `inProcess`), which run the calls they take here. */
   inProcessTools?: InProcessTools;
+  /** The permission brokers of this process (`permissionBrokerService`'s `inProcess`), which answer its checks without a request. */
+  inProcessPermissions?: InProcessPermissions;
 }
 
 /**
@@ -78,6 +80,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         liveOutput: options.liveOutput ?? config.sessionActor.liveOutput,
         memory: await MemoryStore.open(nc, names),
         ...(options.inProcessTools ? { inProcessTools: options.inProcessTools } : {}),
+        ...(options.inProcessPermissions ? { inProcessPermissions: options.inProcessPermissions } : {}),
       });
       const ingress = { nc, names, store, runner, agents: await kvm.open(names.buckets.agents), maxTaskBytes: options.maxTaskBytes ?? defaultMaxTaskBytes, logger, budgetCeiling: config.sessionActor.budgetCeiling };
       const { concurrency, maxDeliver } = config.sessionActor;

@@ -5,7 +5,7 @@
  * NATS_URL. Prints `ready`; drains on SIGTERM.
  */
 import { SessionIndexEntry } from '@signalbox/events';
-import { createLogger, InProcessTools, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
+import { createLogger, InProcessPermissions, InProcessTools, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { sessionActorService } from '@signalbox/session-actor';
 import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
@@ -13,15 +13,23 @@ import { defineTool, toolExecutorService } from '@signalbox/tool-executor';
 // zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
 export const noopTool = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
 
-/** The session actor runs with a permission broker beside it, as every tool call is checked before it runs. */
+/**
+ * The session actor runs with a permission broker beside it, as every tool call is checked before it runs,
+ * and asks it in process, as `signalbox run session-actor permission-broker` does.
+ */
 const services: Record<string, () => Service[]> = {
-  'session-actor': () => [sessionActorService({ concurrency: 64 }), permissionBrokerService()],
+  'session-actor': () => actorWithBroker(),
   'tool-executor': () => [toolExecutorService({ tools: [noopTool], concurrency: 64 })],
   'in-process': () => {
     const inProcess = new InProcessTools();
-    return [sessionActorService({ concurrency: 64, inProcessTools: inProcess }), permissionBrokerService(), toolExecutorService({ tools: [noopTool], concurrency: 64, inProcess })];
+    return [...actorWithBroker(inProcess), toolExecutorService({ tools: [noopTool], concurrency: 64, inProcess })];
   },
 };
+
+function actorWithBroker(inProcessTools?: InProcessTools): Service[] {
+  const inProcessPermissions = new InProcessPermissions();
+  return [sessionActorService({ concurrency: 64, inProcessPermissions, ...(inProcessTools ? { inProcessTools } : {}) }), permissionBrokerService({ inProcess: inProcessPermissions })];
+}
 
 if (process.env['BENCH_SERVICE'] !== undefined) {
   const service = services[process.env['BENCH_SERVICE']];

@@ -22,7 +22,7 @@ export const gateLabels: Record<GateKind, string> = {
   permission: 'permission gate on (broker check, supervisor gate off)',
   both: 'permission and supervisor gates on',
   offInProcess: 'gates off, calls run in the actor\'s process',
-  permissionInProcess: 'permission gate on, calls run in the actor\'s process',
+  permissionInProcess: 'permission gate on, calls and checks in the actor\'s process',
 };
 
 const shortLabels: Record<GateKind, string> = {
@@ -153,8 +153,9 @@ function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
 /**
  * The design's own I/O floor: what a step costs with no work at all between messages. The actor's
  * appends (a decision a message: two, three when gated), the two work-queue hops (job, result) unless the
- * call runs in the actor's process, and a request/reply for each gate asked (the broker; the supervisor's
- * gate). Any other I/O (the executor's ledger write, off the step's path in process) comes on top.
+ * call runs in the actor's process, and a request/reply for each gate asked over NATS (the broker, unless
+ * it answers in the actor's process; the supervisor's gate). Any other I/O (the executor's ledger write,
+ * off the step's path in process) comes on top.
  */
 function stepFloor(kind: GateKind, { appendShaped, hop, requestReply }: StepOverheadResults): { what: string; ms: number } {
   switch (kind) {
@@ -167,7 +168,7 @@ function stepFloor(kind: GateKind, { appendShaped, hop, requestReply }: StepOver
     case 'offInProcess':
       return { what: '2 appends', ms: 2 * appendShaped.p50 };
     case 'permissionInProcess':
-      return { what: '3 appends + 1 request/reply', ms: 3 * appendShaped.p50 + requestReply.p50 };
+      return { what: '3 appends', ms: 3 * appendShaped.p50 };
   }
 }
 

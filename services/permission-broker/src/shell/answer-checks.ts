@@ -1,34 +1,41 @@
-import type { Msg, Subscription } from '@nats-io/nats-core';
+import type { Msg } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
-import { decode, encode, PermissionCheck, type PermissionReply, type PermissionVerdict } from '@signalbox/events';
-import { contextOfTraceparent, type ServiceContext } from '@signalbox/runtime';
+import { decode, DecodeError, encode, maxInputDepth, PermissionCheck, validate, valueDepthProblem, type PermissionReply, type PermissionVerdict } from '@signalbox/events';
+import { contextOfTraceparent, type InProcessPermissions, type ServiceContext } from '@signalbox/runtime';
 
 /** The queue group the replicas share checks in: each check is answered by one of them. */
 export const checkQueue = 'permission-broker';
 /** The contract's longest error in a reply. */
 const maxErrorLength = 2000;
+const what = 'a permission check';
+
+export interface AnsweringChecks {
+  /** Stops answering here, then drains the subscription. */
+  drain(): Promise<void>;
+}
 
 /**
  * Answers every permission check with a verdict, or with an error when the request cannot be read or
- * decided: the session actor denies the call on an error, so no request is left to time out.
+ * decided: the session actor denies the call on an error, so no request is left to time out. Checks
+ * come over NATS and, from an actor of this process, through `inProcess`: read by the same limits
+ * and schema, decided, logged and traced alike.
  */
-export function answerChecks(context: ServiceContext, decide: (check: PermissionCheck) => PermissionVerdict): Subscription {
+export function answerChecks(context: ServiceContext, decide: (check: PermissionCheck) => PermissionVerdict, inProcess?: InProcessPermissions): AnsweringChecks {
   const { logger } = context;
   const tracer = context.tracing?.tracer;
-  const answer = (message: Msg): void => {
-    if (message.reply === undefined || message.reply === '') return;
-    const span = tracer && startCheckSpan(tracer, message);
-    const { reply, check } = replyTo(message.data);
+  const answer = (read: () => PermissionCheck, bytes: number, traceparent: string | undefined): PermissionReply => {
+    const span = tracer && startCheckSpan(tracer, traceparent);
+    const { reply, check } = replyTo(read, bytes);
     if (span) endCheckSpan(span, reply, check);
-    message.respond(encode(reply));
+    return reply;
   };
-  const replyTo = (data: Uint8Array): { reply: PermissionReply; check?: PermissionCheck } => {
+  const replyTo = (read: () => PermissionCheck, bytes: number): { reply: PermissionReply; check?: PermissionCheck } => {
     let check: PermissionCheck;
     try {
-      check = decode(PermissionCheck, data, 'a permission check');
+      check = read();
     } catch (error) {
       const reason = errorText('', error);
-      logger.warn({ bytes: data.length, reason }, 'refused a permission check that cannot be read');
+      logger.warn({ bytes, reason }, 'refused a permission check that cannot be read');
       return { reply: { error: reason } };
     }
     return { reply: decided(check), check };
@@ -45,25 +52,44 @@ export function answerChecks(context: ServiceContext, decide: (check: Permission
       return { error: errorText('the permission broker could not decide: ', error) };
     }
   };
-  return context.nc.subscribe(context.names.subjects.permissionCheck, {
+  const overNats = (message: Msg): void => {
+    if (message.reply === undefined || message.reply === '') return;
+    const read = () => decode(PermissionCheck, message.data, what);
+    message.respond(encode(answer(read, message.data.length, message.headers?.get('traceparent') || undefined)));
+  };
+  const subscription = context.nc.subscribe(context.names.subjects.permissionCheck, {
     queue: checkQueue,
     callback: (error, message) => {
       if (error) return logger.error({ err: error }, 'the permission check subscription failed');
       try {
-        answer(message);
+        overNats(message);
       } catch (failure) {
         logger.error({ err: failure }, 'could not answer a permission check');
       }
     },
   });
+  const stopServing = inProcess?.serve((check, traceparent) => answer(() => readHere(check), 0, traceparent));
+  return {
+    drain: async () => {
+      stopServing?.();
+      await subscription.drain();
+    },
+  };
+}
+
+/** A check from this process, read as its request would be: within input's nesting, and by the contract's schema. */
+function readHere(check: PermissionCheck): PermissionCheck {
+  const problem = valueDepthProblem(check, maxInputDepth);
+  if (problem !== undefined) throw new DecodeError(what, problem);
+  return validate(PermissionCheck, check, what);
 }
 
 /**
  * A check's span, `check_permission`, under the actor's step whose context the request carries (a
  * request without one: a trace of its own). The verdict's effect, policy and rule; never the input.
  */
-function startCheckSpan(tracer: Tracer, message: Msg): Span {
-  return tracer.startSpan('check_permission', { kind: SpanKind.SERVER }, contextOfTraceparent(message.headers?.get('traceparent') || undefined));
+function startCheckSpan(tracer: Tracer, traceparent: string | undefined): Span {
+  return tracer.startSpan('check_permission', { kind: SpanKind.SERVER }, contextOfTraceparent(traceparent));
 }
 
 function endCheckSpan(span: Span, reply: PermissionReply, check: PermissionCheck | undefined): void {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
 import { decode, DecodeError, encode, PermissionReply, type Naming, type PermissionCheck, type PermissionVerdict } from '@signalbox/events';
-import { traceHeaders, type Logger } from '@signalbox/runtime';
+import { traceHeaders, type InProcessPermissions, type Logger } from '@signalbox/runtime';
 import type { SessionCommand, SupervisorGate } from '@signalbox/session';
 import type { GateAsker } from './supervisor-gate.ts';
 
@@ -20,6 +20,8 @@ export interface PermissionCheckOptions {
   askGate: GateAsker;
   /** The session's step span, while this actor traces it: each check carries it, and the broker's span hangs under it. */
   traceparentOf?: (sessionId: string) => string | undefined;
+  /** The permission brokers of this process: a check one of them answers makes no request. */
+  inProcess?: InProcessPermissions;
 }
 
 /** One try's wait for an answer: short, so a broker that comes back within the deadline is heard soon. */
@@ -46,8 +48,11 @@ export function livePermissionPort(nc: NatsConnection, names: Naming, options: P
 }
 
 async function verdictFor(nc: NatsConnection, names: Naming, check: PermissionCheck, deadline: number, options: PermissionCheckOptions): Promise<PermissionVerdict> {
+  const traceparent = options.traceparentOf?.(check.sessionId);
+  const here = options.inProcess?.answer(check, traceparent);
+  if (here) return verdictOf(here);
   const body = encode(check);
-  const traced = traceHeaders(options.traceparentOf?.(check.sessionId));
+  const traced = traceHeaders(traceparent);
   for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, longestRetryMs)) {
     const left = deadline - options.clock();
     if (left <= 0) return unanswered(options.timeoutMs);

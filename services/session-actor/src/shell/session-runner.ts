@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import type { GradeJob, Naming, SubagentStartCommand, ToolJob } from '@signalbox/events';
 import { permissionCheck, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
-import { Rejection, sendToSession, type InProcessTools } from '@signalbox/runtime';
+import { Rejection, sendToSession, type InProcessPermissions, type InProcessTools } from '@signalbox/runtime';
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, sendCancelledCalls, stopSteps } from './interrupts.ts';
@@ -44,6 +44,8 @@ export interface SessionRunnerDeps extends Omit<SessionLogDeps, 'snapshots'> {
   memory: SessionMemory;
   /** The tool executors of this process, which run the calls they take here rather than over NATS. */
   inProcessTools?: InProcessTools;
+  /** The permission brokers of this process, which answer its checks without a request. */
+  inProcessPermissions?: InProcessPermissions;
 }
 
 export interface CommandOptions {
@@ -111,7 +113,8 @@ export class SessionRunner {
     const askGate = liveGateAsker(deps.nc, deps.names, gateOptions);
     this.#askModelGate = liveModelGateAsker(deps.nc, deps.names, gateOptions);
     this.#rewindForks = liveRewindForks(deps.nc, deps.names);
-    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}) });
+    const inProcessPermissions = deps.inProcessPermissions ? { inProcess: deps.inProcessPermissions } : {};
+    this.#permissions = livePermissionPort(deps.nc, deps.names, { timeoutMs: deps.permissionCheckTimeoutMs, clock: deps.clock, logger, askGate, ...(traceparentOfStep ? { traceparentOf: traceparentOfStep } : {}), ...inProcessPermissions });
   }
 
   /**

@@ -2,7 +2,8 @@ import { createUser } from '@nats-io/nkeys';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SignalboxClient } from '@signalbox/client';
-import { naming } from '@signalbox/events';
+import { jetstream } from '@nats-io/jetstream';
+import { decodeEventMessage, naming, type SessionEvent } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { InProcessPermissions, startHost, type Host } from '@signalbox/runtime';
 import { sessionActorService } from '@signalbox/session-actor';
@@ -49,6 +50,17 @@ async function startRuntime(permissions: InProcessPermissions): Promise<void> {
   client ??= await SignalboxClient.open(nc);
 }
 
+/** The session's events as they were appended: one list per message of the events stream. */
+async function appendsOf(sessionId: string): Promise<SessionEvent['type'][][]> {
+  const consumer = await jetstream(nc).consumers.get(names.streams.events, { filter_subjects: [names.subjects.events(sessionId)] });
+  const appends: SessionEvent['type'][][] = [];
+  for (;;) {
+    const message = await consumer.next({ expires: 1_000 });
+    if (!message) return appends;
+    appends.push(decodeEventMessage(message.data).map((event) => event.type));
+  }
+}
+
 async function requestsDuring(run: () => Promise<void>): Promise<number> {
   await nc.flush();
   const before = requests;
@@ -74,6 +86,13 @@ describe("permission checks answered in the session actor's process", () => {
     ]);
     expect(events.find((event) => event.type === 'tool.completed' && event.data.tool === 'workspace.read')?.data).toMatchObject({ output: expect.stringContaining('remember the milk') });
     expect((await client.check('checks-here-1')).ok).toBe(true);
+    // The model's reply (with its call) and the call's verdict in one append, not two.
+    const appends = await appendsOf('checks-here-1');
+    expect(appends.filter((types) => types.includes('model.responded') && types.includes('tool.requested'))).toEqual([
+      ['model.responded', 'tool.requested', 'permission.granted'],
+      ['model.responded', 'tool.requested', 'permission.granted'],
+    ]);
+    expect(appends.filter((types) => types.includes('permission.granted') && !types.includes('model.responded'))).toEqual([]);
   });
 
   it('denies in the process as over NATS: a call the policy refuses is recorded denied, with its rule, and never runs', async () => {
@@ -88,6 +107,21 @@ describe("permission checks answered in the session actor's process", () => {
     expect(sent).toBe(0);
     expect(events.find((event) => event.type === 'permission.denied')?.data).toMatchObject({ tool: 'workspace.write', effect: 'deny', policy: 'read-only' });
     expect(events.some((event) => event.type === 'tool.completed' && event.data.tool === 'workspace.write')).toBe(false);
+  });
+
+  it('holds a call the policy leaves to a person in the same append as the reply, and runs it once approved', async () => {
+    await startRuntime(new InProcessPermissions());
+    await client.applyPolicy({ name: 'ask-writes', rules: [{ effect: 'ask', tool: 'workspace.write' }, { effect: 'allow', tool: 'workspace.read' }] });
+    await client.applyAgent(scriptedAgent({ name: 'asker', policy: 'ask-writes' }));
+    await client.submit('asker', { input: 'note it', sessionId: 'checks-here-ask' });
+    const held = await eventsUntil(client, 'checks-here-ask', (seen) => seen.some((event) => event.type === 'approval.requested'));
+    const requested = held.find((event) => event.type === 'approval.requested');
+    await expect.poll(async () => (await client.approvals()).map((approval) => approval.approvalId)).toContain(requested?.type === 'approval.requested' ? requested.data.approvalId : '');
+    await client.approve(requested?.type === 'approval.requested' ? requested.data.approvalId : '', { by: 'test:ann' });
+    const events = await succeededSession(client, 'checks-here-ask', 10_000);
+    expect(events.find((event) => event.type === 'tool.completed' && event.data.tool === 'workspace.write')).toBeDefined();
+    expect((await appendsOf('checks-here-ask')).find((types) => types.includes('approval.requested'))).toEqual(['model.responded', 'tool.requested', 'approval.requested']);
+    expect((await client.check('checks-here-ask')).ok).toBe(true);
   });
 
   it('asks over NATS once the broker of its process has stopped, and the session goes on', async () => {

@@ -9,6 +9,11 @@ import type { GateAsker } from './supervisor-gate.ts';
 export interface PermissionPort {
   /** With `gate`, the calls the broker allows are then put to the supervisor's gate. */
   check(checks: readonly PermissionCheck[], gate?: SupervisorGate): Promise<SessionCommand>;
+  /**
+   * The verdicts at once, when a broker of this process answers every check and no gate is asked
+   * after it (nothing to wait for, so they can be recorded with the decision that asked); else undefined.
+   */
+  answerHere(checks: readonly PermissionCheck[], gate?: SupervisorGate): SessionCommand | undefined;
 }
 
 export interface PermissionCheckOptions {
@@ -43,6 +48,16 @@ export function livePermissionPort(nc: NatsConnection, names: Naming, options: P
       // Chained after the broker: the supervisor is asked only about calls that may run.
       if (gate === undefined || allowed.length === 0 || checks[0] === undefined) return { type: 'RecordPermissions', verdicts };
       return { type: 'RecordPermissions', verdicts, gate: await options.askGate(checks[0].sessionId, gate, allowed) };
+    },
+    answerHere: (checks, gate) => {
+      if (gate !== undefined || !options.inProcess) return undefined;
+      const verdicts: { callId: string; verdict: PermissionVerdict }[] = [];
+      for (const check of checks) {
+        const reply = options.inProcess.answer(check, options.traceparentOf?.(check.sessionId));
+        if (!reply) return undefined;
+        verdicts.push({ callId: check.callId, verdict: verdictOf(reply) });
+      }
+      return { type: 'RecordPermissions', verdicts };
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { eventVersion, type Message, type ModelRequest, type NewEvent, type SessionEvent } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { decide, fold, type ActiveState, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
+import { decide, fold, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { ConcurrencyError, type EventStore, type TranscriptStore } from '@signalbox/store';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { recordInIndex } from './session-index.ts';
@@ -35,9 +35,33 @@ export interface Recorded {
   effects: SessionEffect[];
   /** Events the command appended (0: the log already held what it decides). */
   appended: number;
+  /** The command its follow-up answered the decision's effects with, decided and appended with it. */
+  followedBy?: SessionCommand;
 }
 
+/**
+ * The answer to a decision's effects when it is known at once, here, with nothing to wait for (the
+ * permission broker of this process): decided on the state the decision's events lead to, and its
+ * events appended in the same append. Undefined: the effects are performed as ever.
+ */
+export type FollowUp = (effects: readonly SessionEffect[]) => SessionCommand | undefined;
+
 const maxConflictRetries = 8;
+
+/** A command and its decision, with the causation its first event records. */
+interface Decided {
+  command: SessionCommand;
+  decision: Decision;
+  causationId: string;
+}
+
+/** A decision's events in their envelopes, not yet appended, and the session as they leave it. */
+interface Enveloped {
+  command: SessionCommand;
+  events: SessionEvent[];
+  effects: SessionEffect[];
+  session: LoadedSession;
+}
 
 /**
  * One side of the session actor: loading sessions (cache, snapshot plus tail, or the whole log),
@@ -52,7 +76,7 @@ export class SessionLog {
   }
 
   /** `traceparent`: where a turn the command starts is traced, when its message named a span (a lead's delegation). */
-  async record(sessionId: string, command: SessionCommand, causationId: string, traceparent?: string): Promise<Recorded> {
+  async record(sessionId: string, command: SessionCommand, causationId: string, traceparent?: string, followUp?: FollowUp): Promise<Recorded> {
     for (let attempt = 1; ; attempt++) {
       const cached = this.#cache.get(sessionId);
       const session = cached ?? (await this.#load(sessionId));
@@ -64,8 +88,7 @@ export class SessionLog {
         continue;
       }
       try {
-        const next = await this.#append(sessionId, session, decision.events, causationId, command, traceparent);
-        return { session: next, effects: decision.effects, appended: decision.events.length };
+        return await this.#append(sessionId, session, { command, decision, causationId }, traceparent, followUp);
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= maxConflictRetries) throw error;
         this.#deps.logger.debug({ sessionId, attempt }, 'append conflict; catching up');
@@ -133,16 +156,19 @@ export class SessionLog {
     return { state: fold(events), head };
   }
 
-  async #append(sessionId: string, session: LoadedSession, proposed: NewEvent[], causationId: string, command: SessionCommand, traceparent: string | undefined) {
-    if (proposed.length === 0) {
+  async #append(sessionId: string, session: LoadedSession, decided: Decided, traceparent: string | undefined, followUp: FollowUp | undefined): Promise<Recorded> {
+    const { decision } = decided;
+    if (decision.events.length === 0) {
       // A decision that records nothing may still dispatch again what the log left unfinished (after a crash):
       // in the trace the log names, when this actor has not traced the session yet.
       if (this.#deps.traces) await this.#recallUnlessKnown(this.#deps.traces, session).catch((error: unknown) => this.#deps.logger.warn({ err: error, sessionId }, 'could not read the trace back from the log'));
       this.#cache.set(sessionId, session);
-      return session;
+      return { session, effects: decision.effects, appended: 0 };
     }
-    const envelopes = this.#envelop(sessionId, session, proposed, causationId, command);
-    const state = fold(envelopes, session.state);
+    const first = this.#decided(sessionId, session, decided);
+    const second = this.#followed(sessionId, first, followUp);
+    const { state } = (second ?? first).session;
+    const envelopes = second ? [...first.events, ...second.events] : first.events;
     const traced = this.#deps.traces && (await this.#traced(this.#deps.traces, session, state, envelopes, traceparent));
     const events = traced?.events ?? envelopes;
     const head = await this.#deps.store.append(sessionId, events, session.head);
@@ -153,7 +179,22 @@ export class SessionLog {
     this.#deps.snapshots.appended(sessionId, session.head.n, next);
     const changesStatus = events.some((event) => statusEvents.has(event.type));
     if (changesStatus && next.state.status !== 'new') await this.index(next.state);
-    return next;
+    return { session: next, effects: second?.effects ?? first.effects, appended: events.length, ...(second ? { followedBy: second.command } : {}) };
+  }
+
+  /** The follow-up's decision after `first`, when there is one and it records something (else `first`'s effects are performed as ever). */
+  #followed(sessionId: string, first: Enveloped, followUp: FollowUp | undefined): Enveloped | undefined {
+    const command = followUp?.(first.effects);
+    if (command === undefined) return undefined;
+    const decision = decide(command, first.session.state);
+    return decision.events.length === 0 ? undefined : this.#decided(sessionId, first.session, { command, decision, causationId: `${sessionId}/${first.session.head.n}` });
+  }
+
+  /** A decision's events with their envelopes, after `session`'s head, and the state they lead to (not yet appended). */
+  #decided(sessionId: string, session: LoadedSession, { command, decision, causationId }: Decided): Enveloped {
+    const events = this.#envelop(sessionId, session, decision.events, causationId, command);
+    const state = fold(events, session.state);
+    return { command, events, effects: decision.effects, session: { state, head: { ...session.head, n: session.head.n + events.length } } };
   }
 
   /**

@@ -21,7 +21,7 @@ import { liveRewindForks, type RewindForks } from './rewind-forks.ts';
 import type { LoadedSession } from './session-cache.ts';
 import { recordUnreadableInIndex } from './session-index.ts';
 import { KeyedLock } from './session-lock.ts';
-import { SessionLog, type Recorded, type SessionLogDeps } from './session-log.ts';
+import { SessionLog, type FollowUp, type Recorded, type SessionLogDeps } from './session-log.ts';
 import { SessionSnapshots } from './session-snapshots.ts';
 import { callKey, gradeKey } from '../core/trace-spans.ts';
 
@@ -204,11 +204,21 @@ export class SessionRunner {
       answered.push(...(await this.#answerMemoryTools(session, effects)));
       const next = answered.shift() ?? (await this.#askOutside(session, effects));
       if (!next) return { state: session.state, appended: first.appended };
-      renewable = next.type !== 'RecordPermissions';
-      const recorded = await this.#log.record(sessionId, next, `${sessionId}/${session.head.n}`);
+      const recorded = await this.#log.record(sessionId, next, `${sessionId}/${session.head.n}`, undefined, this.#checksHere);
+      renewable = (recorded.followedBy ?? next).type !== 'RecordPermissions';
       ({ session, effects } = recorded.appended > 0 ? recorded : await this.#behindAnother(sessionId, recorded, options.causationId));
     }
   }
+
+  /**
+   * Checks a broker of this process answers at once are recorded in the append of the decision that
+   * asked for them (a model's reply and its calls' verdicts: one append, not two). Only when the checks
+   * are all the decision asks for, so no other effect waits on them.
+   */
+  readonly #checksHere: FollowUp = (effects) => {
+    const [only, ...others] = effects;
+    return only?.type === 'CheckPermissions' && others.length === 0 ? this.#permissions.answerHere(only.checks, only.gate) : undefined;
+  };
 
   /**
    * A step that recorded nothing: another actor, working on a redelivery of this same message, moved

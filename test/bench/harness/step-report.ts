@@ -143,7 +143,7 @@ function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
     '',
     `where a step goes (${gateLabels[kind.kind]}), by event \`at\``,
     row('model.requested → model.responded', half((s) => s.modelHalfUs), '   append [tool.completed, model.requested] + model call'),
-    ...(ungated(kind.kind) ? [] : [row('model.responded → tool.requested', half((s) => s.permissionUs), '   append [model.responded] + permission check')]),
+    ...(ungated(kind.kind) ? [] : [row('model.responded → tool.requested', half((s) => s.permissionUs), inProcess(kind.kind) ? '   none: checked in process, in the same append' : '   append [model.responded] + permission check')]),
     row('tool.requested → tool.completed', half((s) => s.toolHalfUs), inProcess(kind.kind) ? '   append [tool.requested, …] + the call in process' : '   append [tool.requested, …] + job + executor + result'),
     ...segmentRows(probedSteps.filter((s) => s.shape === 'gated'), 'gated'),
     ...segmentRows(probedSteps.filter((s) => s.shape === 'plain'), 'plain'),
@@ -152,7 +152,8 @@ function breakdown(kind: KindResults, probedSteps: StepTiming[]): string[] {
 
 /**
  * The design's own I/O floor: what a step costs with no work at all between messages. The actor's
- * appends (a decision a message: two, three when gated), the two work-queue hops (job, result) unless the
+ * appends (a decision a message: two, three when gated unless the broker answers in the actor's process, whose
+ * verdicts join the reply's append), the two work-queue hops (job, result) unless the
  * call runs in the actor's process, and a request/reply for each gate asked over NATS (the broker, unless
  * it answers in the actor's process; the supervisor's gate). Any other I/O (the executor's ledger write,
  * off the step's path in process) comes on top.
@@ -168,7 +169,8 @@ function stepFloor(kind: GateKind, { appendShaped, hop, requestReply }: StepOver
     case 'offInProcess':
       return { what: '2 appends', ms: 2 * appendShaped.p50 };
     case 'permissionInProcess':
-      return { what: '3 appends', ms: 3 * appendShaped.p50 };
+      // The broker's verdicts go in the append of the reply that asked for them.
+      return { what: '2 appends', ms: 2 * appendShaped.p50 };
   }
 }
 

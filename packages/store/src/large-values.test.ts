@@ -25,6 +25,19 @@ afterAll(async () => {
 /** As a Buffer, which is what randomBytes gives: toEqual tells a Buffer from a Uint8Array. */
 const bytes = (value: Uint8Array | undefined) => (value ? Buffer.from(value) : undefined);
 
+/** The bucket, counting the reads made through it. */
+function readsCounted(bucket: KV): { kv: KV; reads: () => number } {
+  let reads = 0;
+  const kv = new Proxy(bucket, {
+    get: (target, property) => {
+      if (property === 'get') return (key: string) => ((reads += 1), target.get(key));
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { kv, reads: () => reads };
+}
+
 async function keys(): Promise<string[]> {
   const found: string[] = [];
   for await (const key of await kv.keys()) found.push(key);
@@ -84,6 +97,32 @@ describe('LargeValues', () => {
     expect(await values.update('checked', randomBytes(partBytes + 10), read?.revision ?? 0)).toBe(false);
     expect(bytes(await values.get('checked'))).toEqual(second);
     expect((await keys()).filter((key) => key.startsWith('checked'))).toEqual(['checked']);
+  });
+
+  it('replaces a value it wrote itself without reading it back, its parts removed all the same', async () => {
+    const counted = readsCounted(kv);
+    const writer = new LargeValues(counted.kv);
+    await writer.put('own', randomBytes(2 * partBytes));
+    const readsAfterFirst = counted.reads();
+    await writer.put('own', randomBytes(partBytes + 1));
+    await writer.put('own', randomBytes(10));
+    expect(counted.reads()).toBe(readsAfterFirst);
+    expect((await keys()).filter((key) => key.startsWith('own'))).toEqual(['own']);
+  });
+
+  it("reads the key again when another writer came between, and removes that writer's parts", async () => {
+    const [first, second] = [new LargeValues(kv), new LargeValues(kv)];
+    await first.put('shared', randomBytes(partBytes + 1));
+    await second.put('shared', randomBytes(2 * partBytes + 1));
+    const last = randomBytes(10);
+    last[0] = 0x92;
+    await first.put('shared', last);
+    expect(bytes(await second.get('shared'))).toEqual(last);
+    expect((await keys()).filter((key) => key.startsWith('shared'))).toEqual(['shared']);
+    // And after a purge by another writer, a write creates the key again.
+    await second.purge('shared');
+    await first.put('shared', randomBytes(partBytes + 1));
+    expect((await keys()).filter((key) => key.startsWith('shared.'))).toHaveLength(2);
   });
 
   it('answers undefined for a key that was never written', async () => {

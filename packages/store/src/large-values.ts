@@ -13,8 +13,17 @@ export const partBytes = 512 * 1024;
 /** msgpack never begins a value with 0xc1 ("never used" in its spec): a key holding this first holds a manifest. */
 const manifestTag = 0xc1;
 
+/** Keys whose last write an instance remembers (see `LargeValues.put`). */
+const rememberedKeys = 10_000;
+
 const Manifest = z.object({ parts: z.number().int().positive(), bytes: z.number().int().positive(), sha256: z.string().length(64) });
 type Manifest = z.infer<typeof Manifest>;
+
+/** A write of this instance: the key's revision after it, and the manifest it stored (none: the value is under the key whole). */
+interface Written {
+  revision: number;
+  manifest: Manifest | undefined;
+}
 
 /** A value stored in parts whose parts are not all there (a writer raced it, or they were purged): read as absent. */
 export class MissingPartsError extends Error {
@@ -29,6 +38,12 @@ export class MissingPartsError extends Error {
  */
 export class LargeValues {
   readonly #kv: KV;
+  /**
+   * What this instance wrote last under each key (its revision, and the manifest it holds, if any), so a
+   * write that replaces it need not read it back to find its parts: it updates at that revision instead,
+   * and reads only when another write came between. The oldest are forgotten first.
+   */
+  readonly #written = new Map<string, Written>();
 
   constructor(kv: KV) {
     this.#kv = kv;
@@ -56,10 +71,26 @@ export class LargeValues {
 
   /** Stores `value` under `key`, then removes the parts of the value it replaces. */
   async put(key: string, value: Uint8Array): Promise<void> {
+    const known = this.#written.get(key);
+    if (known && (await this.#replaceWritten(key, value, known))) return;
     const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
     const staged = await this.#stage(key, value);
-    await this.#kv.put(key, staged.stored);
+    this.#remember(key, await this.#kv.put(key, staged.stored), staged.manifest);
     if (replaced && replaced.sha256 !== staged.manifest?.sha256) await this.#purgeParts(key, replaced);
+  }
+
+  /** Replaces the value this instance wrote last, at its revision: false when another write came since (nothing of this one is left). */
+  async #replaceWritten(key: string, value: Uint8Array, known: Written): Promise<boolean> {
+    const written = await this.#checked(key, value, (stored) => this.#kv.update(key, stored, known.revision));
+    if (written === undefined) return false;
+    if (known.manifest && known.manifest.sha256 !== written.manifest?.sha256) await this.#purgeParts(key, known.manifest);
+    return true;
+  }
+
+  #remember(key: string, revision: number, manifest: Manifest | undefined): void {
+    this.#written.delete(key);
+    this.#written.set(key, { revision, manifest });
+    if (this.#written.size > rememberedKeys) this.#written.delete(this.#written.keys().next().value as string);
   }
 
   /** The value under `key` with the revision to `update` it at, or undefined when there is none. */
@@ -72,7 +103,7 @@ export class LargeValues {
 
   /** Stores `value` under `key` unless the key holds a value already: false then, and nothing is left of this write. */
   async create(key: string, value: Uint8Array): Promise<boolean> {
-    return this.#checked(key, value, (stored) => this.#kv.create(key, stored));
+    return (await this.#checked(key, value, (stored) => this.#kv.create(key, stored))) !== undefined;
   }
 
   /** Stores `value` under `key` only if the key is still at `revision`: false when another write came first. */
@@ -80,20 +111,25 @@ export class LargeValues {
     const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
     const updated = await this.#checked(key, value, (stored) => this.#kv.update(key, stored, revision));
     if (updated && replaced && replaced.sha256 !== sha256(value)) await this.#purgeParts(key, replaced);
-    return updated;
+    return updated !== undefined;
   }
 
-  /** Writes a value's parts, then its key through `write`; a refused write removes the parts it wrote, unless the key's value has them too. */
-  async #checked(key: string, value: Uint8Array, write: (stored: Uint8Array) => Promise<number>): Promise<boolean> {
+  /**
+   * Writes a value's parts, then its key through `write`: what the key now holds, or undefined when the
+   * write was refused (its parts removed, unless the key's value has them too).
+   */
+  async #checked(key: string, value: Uint8Array, write: (stored: Uint8Array) => Promise<number>): Promise<Written | undefined> {
     const staged = await this.#stage(key, value);
     try {
-      await write(staged.stored);
-      return true;
+      const revision = await write(staged.stored);
+      this.#remember(key, revision, staged.manifest);
+      return { revision, manifest: staged.manifest };
     } catch (error) {
       if (!isLostRace(error)) throw error;
+      this.#written.delete(key);
       const current = (await this.#stored(key).catch(() => undefined))?.manifest;
       if (staged.manifest && current?.sha256 !== staged.manifest.sha256) await this.#purgeParts(key, staged.manifest);
-      return false;
+      return undefined;
     }
   }
 
@@ -113,6 +149,7 @@ export class LargeValues {
 
   /** Removes `key` and any parts its value was stored in. */
   async purge(key: string): Promise<void> {
+    this.#written.delete(key);
     const manifest = (await this.#stored(key).catch(() => undefined))?.manifest;
     await this.#kv.purge(key);
     if (manifest) await this.#purgeParts(key, manifest);

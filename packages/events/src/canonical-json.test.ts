@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './canonical-json.ts';
+import { CanonicalPart, canonicalJson } from './canonical-json.ts';
 
 /** How canonical JSON was first written, and what every recorded digest was made with: the output must never change. */
 function sortedKeysJson(value: unknown): string {
@@ -25,6 +25,17 @@ describe('canonical JSON', () => {
 
   it('leaves out undefined fields and writes undefined array items as null, as JSON does', () => {
     expect(canonicalJson({ b: undefined, a: [undefined, 1] })).toBe('{"a":[null,1]}');
+  });
+
+  it('writes a part computed before as the value itself would be written, wherever it stands', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), (part, around, key) => {
+        const whole = { ...around, [key]: part, list: [part, around] };
+        const withPart = { ...around, [key]: new CanonicalPart(part), list: [new CanonicalPart(part), around] };
+        return canonicalJson(withPart) === canonicalJson(whole);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses circular data rather than hash a placeholder', () => {

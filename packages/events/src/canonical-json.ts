@@ -9,10 +9,23 @@ export function canonicalJson(value: unknown): string {
   return json;
 }
 
+/**
+ * A value's canonical JSON, computed once: `canonicalJson` writes it as it is wherever it stands, so a
+ * large part that rarely changes (a session's tool definitions) need not be walked again each time
+ * the whole it is part of is written. The same bytes as the value itself would give.
+ */
+export class CanonicalPart {
+  readonly json: string;
+  constructor(value: unknown) {
+    this.json = canonicalJson(value);
+  }
+}
+
 /** As JSON.stringify writes `value`: undefined where it would leave the value out. */
 function jsonOf(value: unknown): string | undefined {
   // Undefined for undefined, functions and symbols, whatever JSON.stringify's declared type says.
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (value instanceof CanonicalPart) return value.json;
   const { toJSON } = value as { toJSON?: unknown };
   if (typeof toJSON === 'function') return jsonOf((toJSON as () => unknown).call(value));
   if (Array.isArray(value)) {

@@ -87,7 +87,7 @@ export { isToolOutcome, toolCallResult, toolOutcomeEvent, toolResultOf, workspac
 export type { ToolCall, ToolOutcomeEvent } from './tool-outcome.ts';
 export { inputLimits, jsonLimitProblem, maxEventDepth, maxInputDepth, maxMessageBytes, msgpackLimitProblem, storedLimits, valueDepthProblem } from './wire-limits.ts';
 export type { WireLimits } from './wire-limits.ts';
-export { canonicalJson } from './canonical-json.ts';
+export { CanonicalPart, canonicalJson } from './canonical-json.ts';
 export { maxSchemaBytes, maxSchemaDepth, schemaBoundsProblem } from './schema-bounds.ts';
 export { ApprovalTimeoutMs, defaultApprovalTimeoutMs, Effect, HttpMethod, layersOf, Policy, PolicyLayer, policyLimits, PolicyName, PolicyRule, SecretName, UrlMatcher } from './policy-document.ts';
 export { PermissionBrokerStatus, PermissionCheck, PermissionReply, PermissionVerdict, permissionCheckTimeoutMs, ToolGrant } from './permission.ts';

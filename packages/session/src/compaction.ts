@@ -1,4 +1,5 @@
 import { canonicalJson, compactionInstructions, contextWindowOf, type EventData, type Message, type ModelRequest, type NewEvent, type Usage } from '@signalbox/events';
+import { canonicalToolsOf } from './canonical-tools.ts';
 import { messageCount } from './conversation.ts';
 import { takesConversations } from './conversations.ts';
 import type { ActiveState } from './state.ts';
@@ -33,7 +34,7 @@ export function windowOf(state: ActiveState): number | undefined {
 /** The next request's size in tokens, estimated from the characters of what it carries. */
 export function requestTokens(state: ActiveState, compaction: Compaction | null = state.compaction): number {
   const { conversation } = state;
-  const settings = canonicalJson({ system: state.agent.system, tools: state.tools }).length;
+  const settings = canonicalJson({ system: state.agent.system, tools: canonicalToolsOf(state.tools) }).length;
   const messages = compaction ? summaryMessage(compaction.summary).content[0].text.length + conversation.chars - (conversation.charsBefore[compaction.upTo] ?? conversation.chars) : conversation.chars;
   return Math.ceil((settings + messages) / charsPerToken);
 }

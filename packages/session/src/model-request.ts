@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type DigestScheme, type Message, type ModelRequest } from '@signalbox/events';
+import { canonicalToolsOf } from './canonical-tools.ts';
 import { summaryMessage } from './compaction.ts';
 import { takesConversations } from './conversations.ts';
 import { memoryPrompt } from './memory.ts';
@@ -22,14 +23,16 @@ export interface ModelCallPlan {
 export function planModelCall(state: ActiveState): ModelCallPlan {
   const { conversation, compaction } = state;
   const settings = requestSettings(state);
+  // The tools' JSON is the same every step: written once a session, not walked again for every digest.
+  const digested = { ...settings, tools: canonicalToolsOf(state.tools), messages: conversation.digest };
   const trimmed = state.agent.context !== undefined && takesConversations(state);
   const held = trimmed ? withOutputsTrimmed(conversation.messages) : conversation.messages;
   if (!compaction || !takesConversations(state)) {
-    const digest = sha256(canonicalJson({ ...settings, messages: conversation.digest, ...(trimmed ? { trimmedOver: seenOutputChars } : {}) }));
+    const digest = sha256(canonicalJson({ ...digested, ...(trimmed ? { trimmedOver: seenOutputChars } : {}) }));
     return { request: { ...settings, messages: held }, earlierMessages: conversation.earlier, digest };
   }
   // The summary in place of the messages before the cut; the kept ones after it, as the model saw them.
-  const digest = sha256(canonicalJson({ ...settings, messages: conversation.digest, compaction: { upTo: compaction.upTo, summary: sha256(compaction.summary) }, trimmedOver: seenOutputChars }));
+  const digest = sha256(canonicalJson({ ...digested, compaction: { upTo: compaction.upTo, summary: sha256(compaction.summary) }, trimmedOver: seenOutputChars }));
   const kept = held.slice(Math.max(0, compaction.upTo - conversation.earlier));
   const request = { ...settings, messages: [summaryMessage(compaction.summary), ...kept] };
   if (compaction.upTo >= conversation.earlier) return { request, earlierMessages: 0, digest };

@@ -53,21 +53,26 @@ export function livePermissionPort(nc: NatsConnection, names: Naming, options: P
       if (gate !== undefined || !options.inProcess) return undefined;
       const verdicts: { callId: string; verdict: PermissionVerdict }[] = [];
       for (const check of checks) {
-        const reply = options.inProcess.answer(check, options.traceparentOf?.(check.sessionId));
-        if (!reply) return undefined;
-        verdicts.push({ callId: check.callId, verdict: verdictOf(reply) });
+        const verdict = verdictHere(check, options);
+        if (!verdict) return undefined;
+        verdicts.push({ callId: check.callId, verdict });
       }
       return { type: 'RecordPermissions', verdicts };
     },
   };
 }
 
+/** The verdict of a broker of this process, its span under the step's; undefined when none serves here. */
+function verdictHere(check: PermissionCheck, options: PermissionCheckOptions): PermissionVerdict | undefined {
+  const reply = options.inProcess?.answer(check, options.traceparentOf?.(check.sessionId));
+  return reply && verdictOf(reply);
+}
+
 async function verdictFor(nc: NatsConnection, names: Naming, check: PermissionCheck, deadline: number, options: PermissionCheckOptions): Promise<PermissionVerdict> {
-  const traceparent = options.traceparentOf?.(check.sessionId);
-  const here = options.inProcess?.answer(check, traceparent);
-  if (here) return verdictOf(here);
+  const here = verdictHere(check, options);
+  if (here) return here;
   const body = encode(check);
-  const traced = traceHeaders(traceparent);
+  const traced = traceHeaders(options.traceparentOf?.(check.sessionId));
   for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, longestRetryMs)) {
     const left = deadline - options.clock();
     if (left <= 0) return unanswered(options.timeoutMs);

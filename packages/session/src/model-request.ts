@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson, type DigestScheme, type Message, type ModelRequest } from '@signalbox/events';
 import { canonicalToolsOf } from './canonical-tools.ts';
 import { summaryMessage } from './compaction.ts';
@@ -92,5 +92,5 @@ function modelNameOf(model: string): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

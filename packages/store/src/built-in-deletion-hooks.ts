@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { deadLetterObjectHeader, type Naming } from '@signalbox/events';
@@ -11,7 +11,7 @@ import { eraseEarlierRevisions, eraseMessage, mentionsSession, purgeSubject, sto
 
 /** The key of a tool call's entry in the tool ledger: the sha256 of its idempotency key (any text), one subject token. */
 export function toolLedgerKey(idempotencyKey: string): string {
-  return createHash('sha256').update(idempotencyKey).digest('hex');
+  return hash('sha256', idempotencyKey, 'hex');
 }
 
 /**

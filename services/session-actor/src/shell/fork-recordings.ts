@@ -1,4 +1,5 @@
 import type { SessionEvent } from '@signalbox/events';
+import type { SessionState } from '@signalbox/session';
 import type { EventStore } from '@signalbox/store';
 
 const remembered = 1_000;
@@ -17,13 +18,22 @@ export class ForkRecordings {
 
   /** The log a hermetic fork answers from, or undefined when the session is not one. */
   of(sessionId: string): Promise<readonly SessionEvent[] | undefined> {
-    let recording = this.#bySession.get(sessionId);
-    if (!recording) {
-      recording = this.#read(sessionId);
-      recording.catch(() => this.#bySession.delete(sessionId));
-      if (this.#bySession.size >= remembered) this.#bySession.delete(this.#bySession.keys().next().value ?? '');
-      this.#bySession.set(sessionId, recording);
-    }
+    return this.#bySession.get(sessionId) ?? this.#remember(sessionId, this.#read(sessionId));
+  }
+
+  /**
+   * What a session's state already says: one that is not a hermetic fork has no recording, so its
+   * calls need not read its first event to find that out (a read and a decode a session, otherwise).
+   */
+  know(state: SessionState): void {
+    if (state.status === 'new' || state.forkedFrom?.hermetic || this.#bySession.has(state.sessionId)) return;
+    void this.#remember(state.sessionId, Promise.resolve(undefined));
+  }
+
+  #remember(sessionId: string, recording: Promise<readonly SessionEvent[] | undefined>): Promise<readonly SessionEvent[] | undefined> {
+    recording.catch(() => this.#bySession.delete(sessionId));
+    if (this.#bySession.size >= remembered) this.#bySession.delete(this.#bySession.keys().next().value ?? '');
+    this.#bySession.set(sessionId, recording);
     return recording;
   }
 

@@ -84,6 +84,7 @@ export class SessionRunner {
   readonly interruptsOnTheWay = new InterruptsOnTheWay();
   readonly #rewindForks: RewindForks;
   readonly #inProcess = new InProcessCalls();
+  readonly #recordings: ForkRecordings;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
 
@@ -92,7 +93,7 @@ export class SessionRunner {
     const { store, snapshots, transcripts, logger, snapshotEvery: every } = deps;
     this.#snapshots = new SessionSnapshots({ store, snapshots, transcripts, logger, every });
     this.#log = new SessionLog({ ...deps, snapshots: this.#snapshots });
-    const recordings = new ForkRecordings(store);
+    const recordings = (this.#recordings = new ForkRecordings(store));
     const openLive = deps.liveOutput === false ? undefined : liveTextPublisher({ publish: (subject, payload) => deps.nc.publish(subject, payload), names: deps.names, logger });
     // A call's span (model or tool), while this actor traces its turn: its provider request and its job carry it.
     const traceparentOfCall = deps.traces && ((sessionId: string, callId: string) => deps.traces?.traceparentOf(sessionId, callKey(callId)));
@@ -179,6 +180,7 @@ export class SessionRunner {
   async #execute(sessionId: string, command: SessionCommand, options: CommandOptions): Promise<CommandResult> {
     const first = await this.#log.record(sessionId, command, options.causationId, options.traceparent);
     options.onDecided?.(first.appended);
+    this.#recordings.know(first.session.state);
     // Only a command's own decision asks for a fork (a rewind, or the same one again), before the Resume below may replace its effects.
     await this.#rewindForks.perform(first.effects);
     let { session, effects } = first;

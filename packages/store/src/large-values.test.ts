@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { startNatsServer, type NatsServer } from '@signalbox/testing';
+import { countingCalls, startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LargeValues, MissingPartsError, partBytes } from './large-values.ts';
 
@@ -24,19 +24,6 @@ afterAll(async () => {
 
 /** As a Buffer, which is what randomBytes gives: toEqual tells a Buffer from a Uint8Array. */
 const bytes = (value: Uint8Array | undefined) => (value ? Buffer.from(value) : undefined);
-
-/** The bucket, counting the reads made through it. */
-function readsCounted(bucket: KV): { kv: KV; reads: () => number } {
-  let reads = 0;
-  const kv = new Proxy(bucket, {
-    get: (target, property) => {
-      if (property === 'get') return (key: string) => ((reads += 1), target.get(key));
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { kv, reads: () => reads };
-}
 
 async function keys(): Promise<string[]> {
   const found: string[] = [];
@@ -100,13 +87,13 @@ describe('LargeValues', () => {
   });
 
   it('replaces a value it wrote itself without reading it back, its parts removed all the same', async () => {
-    const counted = readsCounted(kv);
-    const writer = new LargeValues(counted.kv);
+    const counted = countingCalls(kv, 'get');
+    const writer = new LargeValues(counted.proxy);
     await writer.put('own', randomBytes(2 * partBytes));
-    const readsAfterFirst = counted.reads();
+    const readsAfterFirst = counted.calls();
     await writer.put('own', randomBytes(partBytes + 1));
     await writer.put('own', randomBytes(10));
-    expect(counted.reads()).toBe(readsAfterFirst);
+    expect(counted.calls()).toBe(readsAfterFirst);
     expect((await keys()).filter((key) => key.startsWith('own'))).toEqual(['own']);
   });
 
@@ -123,6 +110,48 @@ describe('LargeValues', () => {
     await second.purge('shared');
     await first.put('shared', randomBytes(partBytes + 1));
     expect((await keys()).filter((key) => key.startsWith('shared.'))).toHaveLength(2);
+  });
+
+  it('writes a key it read as absent without reading it again, and purges what it wrote without reading it', async () => {
+    const counted = countingCalls(kv, 'get');
+    const writer = new LargeValues(counted.proxy);
+    expect(await writer.get('fresh')).toBeUndefined();
+    await writer.put('fresh', randomBytes(2 * partBytes));
+    await writer.purge('fresh');
+    expect(counted.calls()).toBe(1);
+    expect((await keys()).filter((key) => key.startsWith('fresh'))).toEqual([]);
+    expect(await values.get('fresh')).toBeUndefined();
+  });
+
+  it('replaces a value it read without reading it back', async () => {
+    await values.put('read-first', randomBytes(partBytes + 1));
+    const counted = countingCalls(kv, 'get');
+    const reader = new LargeValues(counted.proxy);
+    await reader.get('read-first');
+    const last = randomBytes(10);
+    await reader.put('read-first', last);
+    expect(counted.calls()).toBe(3); // the get alone: the key and its two parts
+    expect(bytes(await values.get('read-first'))).toEqual(last);
+    expect((await keys()).filter((key) => key.startsWith('read-first'))).toEqual(['read-first']);
+  });
+
+  it('creates nothing over a key written since it was read as absent: the write reads it and replaces it, and its parts go', async () => {
+    const [reader, other] = [new LargeValues(kv), new LargeValues(kv)];
+    expect(await reader.get('raced')).toBeUndefined();
+    await other.put('raced', randomBytes(partBytes + 1));
+    const last = randomBytes(10);
+    await reader.put('raced', last);
+    expect(bytes(await other.get('raced'))).toEqual(last);
+    expect((await keys()).filter((key) => key.startsWith('raced'))).toEqual(['raced']);
+  });
+
+  it("purges by reading the key when another writer came between, leaving none of that writer's parts", async () => {
+    const [first, second] = [new LargeValues(kv), new LargeValues(kv)];
+    await first.put('purged', randomBytes(10));
+    await second.put('purged', randomBytes(2 * partBytes + 1));
+    await first.purge('purged');
+    expect((await keys()).filter((key) => key.startsWith('purged'))).toEqual([]);
+    expect(await second.get('purged')).toBeUndefined();
   });
 
   it('answers undefined for a key that was never written', async () => {

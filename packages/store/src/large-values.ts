@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { decode, encode, storedLimits } from '@signalbox/events';
 import { z } from 'zod';
 
@@ -39,9 +39,9 @@ export class MissingPartsError extends Error {
 export class LargeValues {
   readonly #kv: KV;
   /**
-   * What this instance wrote last under each key (its revision, and the manifest it holds, if any), so a
-   * write that replaces it need not read it back to find its parts: it updates at that revision instead,
-   * and reads only when another write came between. The oldest are forgotten first.
+   * What this instance wrote or read last under each key (its revision, and the manifest it holds, if any),
+   * so a write or purge that replaces it need not read it back to find its parts: it goes at that revision
+   * instead, and reads only when another write came between. The oldest are forgotten first.
    */
   readonly #written = new Map<string, Written>();
 
@@ -51,7 +51,11 @@ export class LargeValues {
 
   /** The value under `key`, or undefined when there is none. Throws MissingPartsError when its parts are incomplete. */
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.#assemble(key, await this.#stored(key));
+    const entry = await this.#kv.get(key);
+    const stored = storedOfEntry(key, entry);
+    // Remembered as if written here: a write or purge after it need not read the key again (revision 0: none yet).
+    this.#remember(key, entry?.revision ?? 0, stored?.manifest);
+    return this.#assemble(key, stored);
   }
 
   async #assemble(key: string, stored: { value: Uint8Array; manifest?: Manifest } | undefined): Promise<Uint8Array | undefined> {
@@ -79,9 +83,11 @@ export class LargeValues {
     if (replaced && replaced.sha256 !== staged.manifest?.sha256) await this.#purgeParts(key, replaced);
   }
 
-  /** Replaces the value this instance wrote last, at its revision: false when another write came since (nothing of this one is left). */
+  /** Replaces the value this instance wrote or read last, at its revision: false when another write came since (nothing of this one is left). */
   async #replaceWritten(key: string, value: Uint8Array, known: Written): Promise<boolean> {
-    const written = await this.#checked(key, value, (stored) => this.#kv.update(key, stored, known.revision));
+    // Revision 0: the key held nothing when it was read, so the write creates it.
+    const write = known.revision === 0 ? (stored: Uint8Array) => this.#kv.create(key, stored) : (stored: Uint8Array) => this.#kv.update(key, stored, known.revision);
+    const written = await this.#checked(key, value, write);
     if (written === undefined) return false;
     if (known.manifest && known.manifest.sha256 !== written.manifest?.sha256) await this.#purgeParts(key, known.manifest);
     return true;
@@ -96,9 +102,9 @@ export class LargeValues {
   /** The value under `key` with the revision to `update` it at, or undefined when there is none. */
   async getWithRevision(key: string): Promise<{ value: Uint8Array; revision: number } | undefined> {
     const entry = await this.#kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
-    const value = await this.#assemble(key, storedOf(key, entry.value));
-    return value && { value, revision: entry.revision };
+    const stored = storedOfEntry(key, entry);
+    const value = stored && (await this.#assemble(key, stored));
+    return value && entry ? { value, revision: entry.revision } : undefined;
   }
 
   /** Stores `value` under `key` unless the key holds a value already: false then, and nothing is left of this write. */
@@ -149,21 +155,39 @@ export class LargeValues {
 
   /** Removes `key` and any parts its value was stored in. */
   async purge(key: string): Promise<void> {
+    const known = this.#written.get(key);
     this.#written.delete(key);
+    if (known && known.revision > 0 && (await this.#purgeKnown(key, known))) return;
     const manifest = (await this.#stored(key).catch(() => undefined))?.manifest;
     await this.#kv.purge(key);
     if (manifest) await this.#purgeParts(key, manifest);
   }
 
+  /** Purges what this instance wrote or read last, at its revision: false when another write came since. */
+  async #purgeKnown(key: string, known: Written): Promise<boolean> {
+    try {
+      await this.#kv.purge(key, { previousSeq: known.revision });
+    } catch (error) {
+      if (isLostRace(error)) return false;
+      throw error;
+    }
+    if (known.manifest) await this.#purgeParts(key, known.manifest);
+    return true;
+  }
+
   async #stored(key: string): Promise<{ value: Uint8Array; manifest?: Manifest } | undefined> {
-    const entry = await this.#kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
-    return storedOf(key, entry.value);
+    return storedOfEntry(key, await this.#kv.get(key));
   }
 
   async #purgeParts(key: string, manifest: Manifest): Promise<void> {
     await Promise.all(Array.from({ length: manifest.parts }, (_, index) => this.#kv.purge(partKey(key, manifest, index))));
   }
+}
+
+/** What a key's entry holds: nothing for no entry, a deletion or an empty value. */
+function storedOfEntry(key: string, entry: KvEntry | null): { value: Uint8Array; manifest?: Manifest } | undefined {
+  if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+  return storedOf(key, entry.value);
 }
 
 function storedOf(key: string, value: Uint8Array): { value: Uint8Array; manifest?: Manifest } {

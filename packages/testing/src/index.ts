@@ -18,6 +18,7 @@ export {
 export type { ChatOptions, FakeOpenAI, OpenAIErrorBody, OpenAIUsage, ResponsesOptions } from './fake-openai.ts';
 export { removeRunContainers, runContainers } from './container-runtime.ts';
 export type { TestRun } from './container-runtime.ts';
+export { countingCalls } from './counting-calls.ts';
 export { freePort } from './free-port.ts';
 export { chooseHarness, currentHarness, handedOverHarness, handOverHarness, HarnessUnavailable } from './harness-choice.ts';
 export type { Harness, HarnessChoice } from './harness-choice.ts';

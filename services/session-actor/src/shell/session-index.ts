@@ -4,27 +4,57 @@ import { isHeld, type ActiveState } from '@signalbox/session';
 
 const maxRaces = 5;
 
+/** Sessions whose row this actor remembers writing; the oldest are forgotten first. */
+const rememberedRows = 10_000;
+
+/** A row as this actor last wrote it: the revision it is at, and what a later write keeps or compares. */
+interface WrittenRow {
+  revision: number;
+  lastN: number;
+  createdAt: number;
+}
+
 /**
- * Brings the session's row in `sbx-sessions` up to `state`. Rows only move forward (by event
+ * The sessions' rows in `sbx-sessions`, each brought up to a state. Rows only move forward (by event
  * number), with compare-and-set, so an actor holding an older view can never overwrite a newer one.
+ * A row this actor wrote last is written again at the revision it left, and a new session's row is
+ * created outright: only when another actor wrote between is the row read first.
  */
-export async function recordInIndex(index: KV, state: ActiveState, now: number): Promise<void> {
-  const next = entryOf(state, now);
-  for (let race = 1; race <= maxRaces; race++) {
-    const existing = await index.get(state.sessionId);
-    const current = existing?.operation === 'PUT' ? SessionIndexEntry.safeParse(existing.json()) : undefined;
-    try {
-      if (!existing || !current?.success) {
-        await (existing ? index.update(state.sessionId, JSON.stringify(next), existing.revision) : index.create(state.sessionId, JSON.stringify(next)));
+export class SessionIndexRows {
+  readonly #index: KV;
+  readonly #written = new Map<string, WrittenRow>();
+
+  constructor(index: KV) {
+    this.#index = index;
+  }
+
+  async record(state: ActiveState, now: number): Promise<void> {
+    const next = entryOf(state, now);
+    const known = this.#written.get(state.sessionId);
+    if (known && known.lastN >= next.lastN) return;
+    // Straight to compare-and-set: at the revision this actor left, or creating a new session's row.
+    const straight = known ? { ...next, createdAt: known.createdAt } : next;
+    if (await this.#write(state.sessionId, straight, known?.revision ?? 0).then(() => true, () => false)) return;
+    for (let race = 1; race <= maxRaces; race++) {
+      const existing = await this.#index.get(state.sessionId);
+      const current = existing?.operation === 'PUT' ? SessionIndexEntry.safeParse(existing.json()) : undefined;
+      if (current?.success && current.data.lastN >= next.lastN) return;
+      try {
+        await this.#write(state.sessionId, current?.success ? { ...next, createdAt: current.data.createdAt } : next, existing?.revision ?? 0);
         return;
+      } catch (error) {
+        // Another actor wrote the row between our read and write: read it again.
+        if (race === maxRaces) throw error;
       }
-      if (current.data.lastN >= next.lastN) return;
-      await index.update(state.sessionId, JSON.stringify({ ...next, createdAt: current.data.createdAt }), existing.revision);
-      return;
-    } catch (error) {
-      // Another actor wrote the row between our read and write: read it again.
-      if (race === maxRaces) throw error;
     }
+  }
+
+  /** Writes `row` if the key is still at `revision` (0: absent, so the row is created), and remembers it. */
+  async #write(sessionId: string, row: SessionIndexEntry, revision: number): Promise<void> {
+    this.#written.delete(sessionId);
+    const written = revision === 0 ? await this.#index.create(sessionId, JSON.stringify(row)) : await this.#index.update(sessionId, JSON.stringify(row), revision);
+    this.#written.set(sessionId, { revision: written, lastN: row.lastN, createdAt: row.createdAt });
+    if (this.#written.size > rememberedRows) this.#written.delete(this.#written.keys().next().value as string);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from '@signalbox/runtime';
 import { decide, fold, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { ConcurrencyError, type EventStore, type TranscriptStore } from '@signalbox/store';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
-import { recordInIndex } from './session-index.ts';
+import { SessionIndexRows } from './session-index.ts';
 import type { SessionSnapshots } from './session-snapshots.ts';
 import type { SessionTraces, TracedAppend } from './session-traces.ts';
 
@@ -70,9 +70,11 @@ interface Enveloped {
 export class SessionLog {
   readonly #deps: SessionLogDeps;
   readonly #cache = new SessionCache();
+  readonly #indexRows: SessionIndexRows;
 
   constructor(deps: SessionLogDeps) {
     this.#deps = deps;
+    this.#indexRows = new SessionIndexRows(deps.sessionIndex);
   }
 
   /** `traceparent`: where a turn the command starts is traced, when its message named a span (a lead's delegation). */
@@ -127,7 +129,7 @@ export class SessionLog {
   }
 
   index(state: ActiveState): Promise<void> {
-    return recordInIndex(this.#deps.sessionIndex, state, this.#deps.clock());
+    return this.#indexRows.record(state, this.#deps.clock());
   }
 
   /**

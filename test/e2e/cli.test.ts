@@ -228,12 +228,13 @@ describe.concurrent('signalbox CLI', { timeout: 60_000 }, () => {
     await client.applyAgent({ name: 'cli-careful', model: 'scripted', policy: 'cli-asks', tools: ['workspace.write'], script: [{ tool: 'workspace.write', input: { path: 'a.md', content: 'hi' } }, { final: 'asked' }] });
     await ok('submit', 'cli-careful', 'write it', '--session-id', 'cli-asks');
     await eventsUntil(client, 'cli-asks', (events) => events.some((event) => event.type === 'approval.requested'), 15_000);
+    // Each try starts a CLI process, seconds apiece on a loaded CI machine: room for several.
     const [waiting] = await vi.waitFor(async () => {
       const listed = JSON.parse(await ok('approvals', '--json')) as { approvalId: string; sessionId: string; tool: string }[];
       const mine = listed.filter((approval) => approval.sessionId === 'cli-asks');
       if (mine.length === 0) throw new Error('not listed yet');
       return mine;
-    }, { timeout: 10_000, interval: 200 });
+    }, { timeout: 30_000, interval: 200 });
     expect(waiting).toMatchObject({ tool: 'workspace.write', approvalId: expect.stringMatching(/^cli-asks:[0-9a-f]{12}$/) });
     expect(await ok('approvals')).toContain(`${waiting?.approvalId}  workspace.write  (session cli-asks, agent cli-careful)`);
     expect(await cli('approve', 'cli-asks:nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('is no approval id') });

@@ -13,14 +13,14 @@ export const partBytes = 512 * 1024;
 /** msgpack never begins a value with 0xc1 ("never used" in its spec): a key holding this first holds a manifest. */
 const manifestTag = 0xc1;
 
-/** Keys whose last write an instance remembers (see `LargeValues.put`). */
+/** Keys whose last write or read an instance remembers (see `LargeValues.put`). */
 const rememberedKeys = 10_000;
 
 const Manifest = z.object({ parts: z.number().int().positive(), bytes: z.number().int().positive(), sha256: z.string().length(64) });
 type Manifest = z.infer<typeof Manifest>;
 
-/** A write of this instance: the key's revision after it, and the manifest it stored (none: the value is under the key whole). */
-interface Written {
+/** What this instance last wrote or read under a key: its revision, and the manifest it holds (none: the value is under the key whole). */
+interface KnownEntry {
   revision: number;
   manifest: Manifest | undefined;
 }
@@ -43,7 +43,7 @@ export class LargeValues {
    * so a write or purge that replaces it need not read it back to find its parts: it goes at that revision
    * instead, and reads only when another write came between. The oldest are forgotten first.
    */
-  readonly #written = new Map<string, Written>();
+  readonly #known = new Map<string, KnownEntry>();
 
   constructor(kv: KV) {
     this.#kv = kv;
@@ -75,8 +75,8 @@ export class LargeValues {
 
   /** Stores `value` under `key`, then removes the parts of the value it replaces. */
   async put(key: string, value: Uint8Array): Promise<void> {
-    const known = this.#written.get(key);
-    if (known && (await this.#replaceWritten(key, value, known))) return;
+    const known = this.#known.get(key);
+    if (known && (await this.#replaceKnown(key, value, known))) return;
     const replaced = (await this.#stored(key).catch(() => undefined))?.manifest;
     const staged = await this.#stage(key, value);
     this.#remember(key, await this.#kv.put(key, staged.stored), staged.manifest);
@@ -84,7 +84,7 @@ export class LargeValues {
   }
 
   /** Replaces the value this instance wrote or read last, at its revision: false when another write came since (nothing of this one is left). */
-  async #replaceWritten(key: string, value: Uint8Array, known: Written): Promise<boolean> {
+  async #replaceKnown(key: string, value: Uint8Array, known: KnownEntry): Promise<boolean> {
     // Revision 0: the key held nothing when it was read, so the write creates it.
     const write = known.revision === 0 ? (stored: Uint8Array) => this.#kv.create(key, stored) : (stored: Uint8Array) => this.#kv.update(key, stored, known.revision);
     const written = await this.#checked(key, value, write);
@@ -94,9 +94,9 @@ export class LargeValues {
   }
 
   #remember(key: string, revision: number, manifest: Manifest | undefined): void {
-    this.#written.delete(key);
-    this.#written.set(key, { revision, manifest });
-    if (this.#written.size > rememberedKeys) this.#written.delete(this.#written.keys().next().value as string);
+    this.#known.delete(key);
+    this.#known.set(key, { revision, manifest });
+    if (this.#known.size > rememberedKeys) this.#known.delete(this.#known.keys().next().value as string);
   }
 
   /** The value under `key` with the revision to `update` it at, or undefined when there is none. */
@@ -124,7 +124,7 @@ export class LargeValues {
    * Writes a value's parts, then its key through `write`: what the key now holds, or undefined when the
    * write was refused (its parts removed, unless the key's value has them too).
    */
-  async #checked(key: string, value: Uint8Array, write: (stored: Uint8Array) => Promise<number>): Promise<Written | undefined> {
+  async #checked(key: string, value: Uint8Array, write: (stored: Uint8Array) => Promise<number>): Promise<KnownEntry | undefined> {
     const staged = await this.#stage(key, value);
     try {
       const revision = await write(staged.stored);
@@ -132,7 +132,7 @@ export class LargeValues {
       return { revision, manifest: staged.manifest };
     } catch (error) {
       if (!isLostRace(error)) throw error;
-      this.#written.delete(key);
+      this.#known.delete(key);
       const current = (await this.#stored(key).catch(() => undefined))?.manifest;
       if (staged.manifest && current?.sha256 !== staged.manifest.sha256) await this.#purgeParts(key, staged.manifest);
       return undefined;
@@ -155,8 +155,8 @@ export class LargeValues {
 
   /** Removes `key` and any parts its value was stored in. */
   async purge(key: string): Promise<void> {
-    const known = this.#written.get(key);
-    this.#written.delete(key);
+    const known = this.#known.get(key);
+    this.#known.delete(key);
     if (known && known.revision > 0 && (await this.#purgeKnown(key, known))) return;
     const manifest = (await this.#stored(key).catch(() => undefined))?.manifest;
     await this.#kv.purge(key);
@@ -164,7 +164,7 @@ export class LargeValues {
   }
 
   /** Purges what this instance wrote or read last, at its revision: false when another write came since. */
-  async #purgeKnown(key: string, known: Written): Promise<boolean> {
+  async #purgeKnown(key: string, known: KnownEntry): Promise<boolean> {
     try {
       await this.#kv.purge(key, { previousSeq: known.revision });
     } catch (error) {

@@ -200,7 +200,8 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     );
     await appendInBatches(store, 'long-b', parted);
     await page.goto(`${stack.url}/diff?a=long-a&b=long-b`);
-    await page.locator('table.diff').waitFor();
+    // Reading both runs whole to find where they part took 11–16 s on a loaded 2-core CI machine.
+    await page.locator('table.diff').waitFor({ timeout: 40_000 });
     const rows = page.locator('table.diff tbody tr');
     expect(await page.locator('main > p').first().textContent()).toBe('They part at event #8003.');
     expect(await rows.first().locator('td.n').textContent()).toBe('#7983');
@@ -215,7 +216,7 @@ describe.skipIf(!browserProbe.available)(`the web console in Chromium${browserPr
     expect(await rows.first().locator('td.n').textContent()).toBe('#7483');
     expect(await page.locator('main > p.muted').textContent()).toContain('Events #1 to #7482 are the same in both.');
     await page.screenshot({ path: join(screenshots, 'long-diff.png') });
-  });
+  }, 60_000);
 
   it('starts a session from the list with an agent it offers, and says why the actor refused an unknown one', async () => {
     await page.goto(`${stack.url}/`);

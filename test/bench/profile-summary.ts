@@ -3,13 +3,17 @@
  * `--callers <regex>`, the call stacks that lead to the functions it matches; with `--inclusive <regex>`,
  * the time spent in the functions it matches and everything they call.
  *
- *   node test/bench/profile-summary.ts <file.cpuprofile> [--top 40] [--callers writeBuffer] [--depth 6] [--inclusive 'session-log|decide']
+ * With `--samples`, each sample counts once instead of by the time since the one before: a sample taken
+ * after the thread was off the CPU (a syscall, a wait) carries that whole gap in time, so time shares
+ * overstate whatever runs just after one; sample counts do not.
+ *
+ *   node test/bench/profile-summary.ts <file.cpuprofile> [--top 40] [--callers writeBuffer] [--depth 6] [--inclusive 'session-log|decide'] [--samples]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Profiler } from 'node:inspector';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' }, callers: { type: 'string' }, depth: { type: 'string', default: '6' }, inclusive: { type: 'string' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' }, callers: { type: 'string' }, depth: { type: 'string', default: '6' }, inclusive: { type: 'string' }, samples: { type: 'boolean', default: false } } });
 const file = positionals[0];
 if (!file) throw new Error('usage: node test/bench/profile-summary.ts <file.cpuprofile> [--top N] [--callers REGEX] [--depth N]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profiler.Profile;
@@ -18,7 +22,8 @@ const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 const parents = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
 const selfUs = new Map<number, number>();
-profile.samples?.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas?.[index] ?? 0)));
+const weightOf = (index: number) => (values.samples ? 1 : (profile.timeDeltas?.[index] ?? 0));
+profile.samples?.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + weightOf(index)));
 
 const frameOf = (id: number) => nodes.get(id)!.callFrame;
 const nameOf = (id: number) => {
@@ -53,7 +58,7 @@ const print = (title: string, shares: Map<string, number>, count: number) => {
   console.log(`\n${title}`);
   for (const [key, us] of [...shares].sort((a, b) => b[1] - a[1]).slice(0, count)) console.log(`${((100 * us) / busyUs).toFixed(1).padStart(6)}%  ${key}`);
 };
-console.log(`${file}: ${(busyUs / 1e6).toFixed(2)} s busy`);
+console.log(values.samples ? `${file}: ${busyUs} busy samples` : `${file}: ${(busyUs / 1e6).toFixed(2)} s busy`);
 print('self time by package', byBucket, 25);
 print('self time by function', byFunction, top);
 

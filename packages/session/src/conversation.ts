@@ -28,22 +28,7 @@ export function conversationOf(first: Message): Conversation {
   return withMessage({ earlier: 0, messages: [], digest: '', charsBefore: [], assistantAt: [], chars: 0 }, first);
 }
 
-/**
- * The last message added to each conversation, and the conversation it made. The actor folds each
- * decision's events twice, as proposed (to decide) and as recorded (with their envelopes), and both
- * folds add equal messages to the same conversation: the second takes the first's result from here.
- */
-const lastAdded = new WeakMap<Conversation, { message: Message; next: Conversation }>();
-
 export function withMessage(conversation: Conversation, message: Message): Conversation {
-  const last = lastAdded.get(conversation);
-  if (last && sameMessage(last.message, message)) return last.next;
-  const next = added(conversation, message);
-  lastAdded.set(conversation, { message, next });
-  return next;
-}
-
-function added(conversation: Conversation, message: Message): Conversation {
   const json = canonicalJson(message);
   // One-shot: the same bytes as hashing the two in turn, without a Hash object per message.
   const digest = hash('sha256', conversation.digest + json, 'hex');
@@ -56,22 +41,6 @@ function added(conversation: Conversation, message: Message): Conversation {
     assistantAt: message.role === 'assistant' ? [...conversation.assistantAt, index] : conversation.assistantAt,
     chars: conversation.chars + json.length,
   };
-}
-
-/**
- * Messages whose own fields and blocks' fields are the same values (nested ones the same objects), so
- * their canonical JSON is the same. Cheap, and never true of messages that differ; it may miss equal
- * ones (equal nested values in different objects), which are then added the long way.
- */
-function sameMessage(a: Message, b: Message): boolean {
-  return a === b || (sameFields(a, b, 'content') && a.content.length === b.content.length && a.content.every((block, index) => sameFields(block, b.content[index]!)));
-}
-
-/** The same own keys holding identical values; `except` is left to the caller. */
-function sameFields(a: object, b: object, except?: string): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((key) => key === except || (Object.hasOwn(b, key) && (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key]));
 }
 
 export function lastMessage(conversation: Conversation): Message | undefined {

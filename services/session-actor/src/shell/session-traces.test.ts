@@ -77,6 +77,20 @@ describe('SessionTraces', () => {
     expect(lost.events[1]?.traceparent).toBe(toolTraceparent);
   });
 
+  it('holds no turn an append began when the append lost its race: the trace is read back from the log instead', () => {
+    const { exporter, traces } = tracing();
+    const began = new Log().envelop(start());
+    const lost = traces.stamp(began.before, began.after, began.events);
+    expect(lost.events[0]?.traceparent).toBeDefined();
+    // Never committed: another actor's session.created was there first.
+    expect(traces.knows('s1', began.after)).toBe(false);
+    expect(traces.traceparentOf('s1', 'step')).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    const won = traces.stamp(began.before, began.after, began.events);
+    won.commit();
+    expect(traces.knows('s1', began.after)).toBe(true);
+  });
+
   it('ends the step, its calls and the turn when the session completes, and drops what it held of the session', () => {
     const { exporter, traces } = tracing();
     const log = new Log();

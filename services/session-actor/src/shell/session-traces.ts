@@ -22,7 +22,7 @@ export interface TracedAppend {
  * the events' own clock. Each event appended carries the `traceparent` of its span, so a turn
  * continued by another actor (after a crash) goes on in the same trace, read back from the log.
  * Spans start when their event is proposed and end once the append holding their last event is
- * acknowledged: a decision that loses a race ends nothing. Only the actor that traces a session
+ * acknowledged: a decision that loses a race ends nothing, and a turn it began is not held. Only the actor that traces a session
  * holds its turn; the map forgets a session when it completes.
  */
 export class SessionTraces {
@@ -96,6 +96,9 @@ export class SessionTraces {
     return {
       events: stamped,
       commit: () => {
+        // A turn an append starts is held only once the append is acknowledged: one that lost a race (a
+        // session started again elsewhere) must not stand in for the trace the log names.
+        if (change === 'starts') this.#turns.set(sessionId, traced);
         for (const { span, op, at } of ends) endSpan(traced.spans, span, op, at);
         if (change === 'ends') this.#endTurn(sessionId, traced, endsAt, after.status === 'completed');
       },
@@ -109,9 +112,7 @@ export class SessionTraces {
     const under = contextOfTraceparent(parent);
     const root = trace.getSpanContext(under) === undefined;
     const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, startTime: timeOf(trigger.at), root }, root ? ROOT_CONTEXT : under);
-    const traced = { turn: span, spans: new Map<SpanKey, Span>() };
-    this.#turns.set(state.sessionId, traced);
-    return traced;
+    return { turn: span, spans: new Map<SpanKey, Span>() };
   }
 
   #start(traced: TracedTurn, op: Extract<SpanOp, { op: 'start' }>, at: number): void {

@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { permissionCheckTimeoutMs, type Naming } from '@signalbox/events';
+import { permissionCheckTimeoutMs, type AgentDefinition, type Naming } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
 import { sessionStateVersion, type SessionState } from '@signalbox/session';
@@ -9,6 +9,19 @@ import { monotonicFactory } from 'ulid';
 import type { ModelResolver } from './model-caller.ts';
 import { SessionRunner } from './session-runner.ts';
 import type { SessionTraces } from './session-traces.ts';
+
+/** An agent that reads one file and answers, and the tool it calls, as the shell's tests start sessions with. */
+export const readerAgent: AgentDefinition = {
+  name: 'reader',
+  model: 'scripted',
+  system: 'Read one file.',
+  tools: ['workspace.read'],
+  budget: { maxSteps: 5 },
+  maxTokens: 256,
+  subagents: [],
+  script: [{ tool: 'workspace.read', input: { path: 'notes.md' } }, { final: 'read' }],
+};
+export const readerTools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
 
 /** Runs each agent's script, at no cost. */
 const scriptedModels: ModelResolver = (definition) => ({ provider: createScriptedProvider(definition.script ?? []), costOf: () => 0 });

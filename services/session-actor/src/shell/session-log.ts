@@ -1,8 +1,8 @@
 import type { KV } from '@nats-io/kv';
 import { eventVersion, type Message, type ModelRequest, type NewEvent, type SessionEvent } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { decide, fold, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
-import { ConcurrencyError, type EventStore, type TranscriptStore } from '@signalbox/store';
+import { decide, fold, initialState, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
+import { ConcurrencyError, emptyHead, type EventStore, type TranscriptStore } from '@signalbox/store';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { SessionIndexRows } from './session-index.ts';
 import type { SessionSnapshots } from './session-snapshots.ts';
@@ -64,6 +64,17 @@ interface Enveloped {
 }
 
 /**
+ * A session a task starts is new, nearly always: it is decided as new without reading its snapshot
+ * and its log's head (two reads before its first event). Like a cached state, the presumption is
+ * checked by the append, which expects no event on the session's subject: when the session exists
+ * after all (a task delivered again, an id used twice), the append is refused and the next attempt
+ * loads the session; when the decision records nothing, the heads are compared first.
+ */
+function presumedNew(command: SessionCommand): LoadedSession | undefined {
+  return command.type === 'StartSession' ? { state: initialState(), head: emptyHead } : undefined;
+}
+
+/**
  * One side of the session actor: loading sessions (cache, snapshot plus tail, or the whole log),
  * deciding a command and appending its events with optimistic concurrency. It performs no effect.
  */
@@ -80,7 +91,7 @@ export class SessionLog {
   /** `traceparent`: where a turn the command starts is traced, when its message named a span (a lead's delegation). */
   async record(sessionId: string, command: SessionCommand, causationId: string, traceparent?: string, followUp?: FollowUp): Promise<Recorded> {
     for (let attempt = 1; ; attempt++) {
-      const cached = this.#cache.get(sessionId);
+      const cached = this.#cache.get(sessionId) ?? (attempt === 1 ? presumedNew(command) : undefined);
       const session = cached ?? (await this.#load(sessionId));
       const decision = decide(command, session.state);
       // A cached state that decides nothing may just be stale (another actor moved the session on):

@@ -4,7 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { naming, type AgentDefinition, type ModelRequest } from '@signalbox/events';
+import { naming, type ModelRequest } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
@@ -12,21 +12,11 @@ import type { SessionCommand } from '@signalbox/session';
 import { provision, type EventStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runnerFixture } from './runner-fixture.ts';
+import { readerAgent, readerTools, runnerFixture } from './runner-fixture.ts';
 import { SessionTraces } from './session-traces.ts';
 
 const names = naming('sbx');
-const agent: AgentDefinition = {
-  name: 'reader',
-  model: 'scripted',
-  system: 'Read one file.',
-  tools: ['workspace.read'],
-  budget: { maxSteps: 5 },
-  maxTokens: 256,
-  subagents: [],
-  script: [{ tool: 'workspace.read', input: { path: 'notes.md' } }, { final: 'read' }],
-};
-const tools = [{ name: 'workspace.read', description: 'Read a file', inputSchema: { type: 'object' } }];
+const [agent, tools] = [readerAgent, readerTools];
 
 let server: NatsServer;
 let broker: Host;

@@ -6,7 +6,7 @@ import { Rejection, sendToSession, type InProcessPermissions, type InProcessTool
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, sendCancelledCalls, stopSteps } from './interrupts.ts';
-import { InProcessCalls, inProcessToolPort } from './in-process-calls.ts';
+import { InProcessCalls, inProcessToolPort, UnforkedRuns } from './in-process-calls.ts';
 import { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
@@ -84,6 +84,7 @@ export class SessionRunner {
   readonly interruptsOnTheWay = new InterruptsOnTheWay();
   readonly #rewindForks: RewindForks;
   readonly #inProcess = new InProcessCalls();
+  readonly #unforked = new UnforkedRuns();
   readonly #recordings: ForkRecordings;
   readonly #lock = new KeyedLock();
   readonly #deps: SessionRunnerDeps;
@@ -100,7 +101,7 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive, traceparentOfCall), recordings);
     const traceparentOfJob = traceparentOfCall && ((job: ToolJob) => traceparentOfCall(job.sessionId, job.callId));
     const liveTools = liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob);
-    const tools = deps.inProcessTools ? inProcessToolPort(liveTools, deps.inProcessTools, this.#inProcess, logger, traceparentOfJob) : liveTools;
+    const tools = deps.inProcessTools ? inProcessToolPort(liveTools, deps.inProcessTools, this.#inProcess, logger, traceparentOfJob, this.#unforked) : liveTools;
     this.#tools = recordingToolPort(tools, recordings);
     // An attempt's grading span, which its grade job carries to the grader.
     const traceparentOfGrading = deps.traces && ((job: GradeJob) => deps.traces?.traceparentOf(job.sessionId, gradeKey(job.attempt)));
@@ -181,6 +182,7 @@ export class SessionRunner {
     const first = await this.#log.record(sessionId, command, options.causationId, options.traceparent);
     options.onDecided?.(first.appended);
     this.#recordings.know(first.session.state);
+    this.#unforked.know(first.session.state);
     // Only a command's own decision asks for a fork (a rewind, or the same one again), before the Resume below may replace its effects.
     await this.#rewindForks.perform(first.effects);
     let { session, effects } = first;

@@ -185,9 +185,10 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
  * answered from the ledger there, a call that must not run twice is claimed there, and a job whose
  * grant does not check is dead-lettered there with the reason.
  */
-export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>): Promise<ToolResult> | undefined {
+export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>, unforkedRun = false): Promise<ToolResult> | undefined {
   if (job.firstDispatch !== true || !deps.tools.has(job.tool) || !isIdempotent(deps, job)) return undefined;
   if (grantRefusal(deps, job) !== undefined) return undefined;
+  if (unforkedRun) deps.workspaceViews.unforked(job.correlationId);
   return underJobSpan(deps, job, { traceparent, delivery: 1 }, (traced) => runHere(traced, job, recordings), (result) => result.outcome.status);
 }
 

@@ -16,14 +16,22 @@ export class WorkspaceViews {
   }
 
   of(root: string): Promise<WorkspaceView> {
-    let view = this.#byRoot.get(root);
-    if (!view) {
-      view = liveWorkspaceView(this.#reader, root);
-      // A failed read is not kept: the next call of the run reads again.
-      view.catch(() => this.#byRoot.delete(root));
-      if (this.#byRoot.size >= rememberedRuns) this.#byRoot.delete(this.#byRoot.keys().next().value ?? '');
-      this.#byRoot.set(root, view);
-    }
+    const known = this.#byRoot.get(root);
+    if (known) return known;
+    const view = liveWorkspaceView(this.#reader, root);
+    // A failed read is not kept: the next call of the run reads again.
+    view.catch(() => this.#byRoot.delete(root));
+    return this.#remember(root, view);
+  }
+
+  /** What a session actor of this process knows: the run rooted at `root` is not a fork, so it sees its own writes only. */
+  unforked(root: string): void {
+    if (!this.#byRoot.has(root)) void this.#remember(root, Promise.resolve([{ root }]));
+  }
+
+  #remember(root: string, view: Promise<WorkspaceView>): Promise<WorkspaceView> {
+    if (this.#byRoot.size >= rememberedRuns) this.#byRoot.delete(this.#byRoot.keys().next().value ?? '');
+    this.#byRoot.set(root, view);
     return view;
   }
 }

@@ -161,6 +161,25 @@ describe('LargeValues', () => {
     expect(await second.get('purged')).toBeUndefined();
   });
 
+  it('creates a key it is told is absent without reading it', async () => {
+    const counted = countingCalls(kv, 'get');
+    const writer = new LargeValues(counted.proxy);
+    writer.knownAbsent('told');
+    await writer.put('told', randomBytes(partBytes + 1));
+    expect(counted.calls()).toBe(0);
+    expect((await keys()).filter((key) => key.startsWith('told.'))).toHaveLength(2);
+  });
+
+  it("replaces a key it was wrongly told is absent, reading it then, and removes that value's parts", async () => {
+    await values.put('stale', randomBytes(2 * partBytes + 1));
+    const writer = new LargeValues(kv);
+    writer.knownAbsent('stale');
+    const last = smallValue(10);
+    await writer.put('stale', last);
+    expect(bytes(await values.get('stale'))).toEqual(last);
+    expect((await keys()).filter((key) => key.startsWith('stale'))).toEqual(['stale']);
+  });
+
   it('answers undefined for a key that was never written', async () => {
     expect(await values.get('never')).toBeUndefined();
   });

@@ -58,6 +58,14 @@ export class LargeValues {
     return this.#assemble(key, stored);
   }
 
+  /**
+   * What the caller knows without reading: `key` holds nothing yet, so the first write creates it outright.
+   * Should it hold a value after all, that create is refused and the write reads the key, as after a race.
+   */
+  knownAbsent(key: string): void {
+    if (!this.#known.has(key)) this.#remember(key, 0, undefined);
+  }
+
   async #assemble(key: string, stored: { value: Uint8Array; manifest?: Manifest } | undefined): Promise<Uint8Array | undefined> {
     if (!stored || stored.manifest === undefined) return stored?.value;
     const { manifest } = stored;

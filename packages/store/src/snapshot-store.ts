@@ -71,6 +71,11 @@ export class SnapshotStore<S> {
     await this.#values.purge(sessionId);
   }
 
+  /** The session has no snapshot (its log was empty when its first events were appended): its first write need not read one. */
+  knownAbsent(sessionId: string): void {
+    this.#values.knownAbsent(sessionId);
+  }
+
   async write(sessionId: string, snapshot: Snapshot<S>): Promise<void> {
     const { n, seq, state } = snapshot;
     await this.#values.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state }));

@@ -3,12 +3,13 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
-import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
+import { createLogger, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
 import { fold, messageCount, type SessionCommand, type SessionState } from '@signalbox/session';
-import { MissingTranscriptError, provision, transcriptChunkSize } from '@signalbox/store';
+import { MissingTranscriptError, provision, transcriptChunkSize, type SnapshotStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runnerFixture } from './runner-fixture.ts';
+import { SessionSnapshots, type SessionSnapshotsDeps } from './session-snapshots.ts';
 
 const names = naming('sbx');
 /** Enough for the conversation to outgrow two transcript chunks (two messages and five events a step). */
@@ -194,5 +195,20 @@ describe('resuming a session from its snapshot', () => {
     // Bytes that are not a snapshot.
     await bucket.put(id, new Uint8Array([0xc1]));
     expect(await coldLoad()).toEqual([[id]]);
+  });
+});
+
+describe('a new session', () => {
+  it('tells the snapshot store, with its first events, that it has no snapshot to read before the first write', () => {
+    const told: string[] = [];
+    const snapshots = { knownAbsent: (sessionId: string) => told.push(sessionId) } as unknown as SnapshotStore<SessionState>;
+    const logger = createLogger({ service: 'session-actor', instance: 'test', level: 'silent' });
+    const deps = { snapshots, logger, every: 20 } as unknown as SessionSnapshotsDeps;
+    const working = (n: number) => ({ state: { status: 'deciding', n } as SessionState, head: { n, seq: n } });
+    const sessionSnapshots = new SessionSnapshots(deps);
+    sessionSnapshots.appended('fresh', 0, working(2));
+    sessionSnapshots.appended('fresh', 2, working(4));
+    sessionSnapshots.appended('loaded', 30, working(32));
+    expect(told).toEqual(['fresh']);
   });
 });

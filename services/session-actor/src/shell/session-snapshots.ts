@@ -65,6 +65,8 @@ export class SessionSnapshots {
     const { every } = this.#deps;
     const { state, head } = session;
     if (every <= 0 || state.status === 'new') return;
+    // The session's first events: it has no snapshot (a task's session is decided as new without reading one).
+    if (previousN === 0) this.#deps.snapshots.knownAbsent(sessionId);
     if (state.status === 'completed') {
       this.#transcribed.delete(sessionId);
       if (head.n > every) this.#inTurn(sessionId, head.n, () => this.#forget(sessionId, state));

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { encode, naming } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
-import { fold, sessionStateVersion, type SessionState } from '@signalbox/session';
+import { fold, sessionStateVersion, unchangingStateFields, type SessionState } from '@signalbox/session';
 import { SessionSnapshots } from '@signalbox/session-actor';
 import { EventStore, provision, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { runBench } from './harness/lifecycle.ts';
@@ -54,7 +54,7 @@ await runBench('resume', 45_000, async (teardown) => {
   await provision(nats.nc, names);
   const store = await EventStore.open(nats.nc, names);
   // Opened once, as a fresh actor process opens them at start: a resume pays only for reads.
-  const snapshots = await SnapshotStore.open<SessionState>(nats.nc, names, { stateVersion: sessionStateVersion });
+  const snapshots = await SnapshotStore.open<SessionState>(nats.nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields });
   const transcripts = await TranscriptStore.open(nats.nc, names);
   const logger = createLogger({ service: 'bench', instance: 'resume', level: 'silent' });
   const writer = new SessionSnapshots({ store, snapshots, transcripts, logger, every: snapshotEvery });

@@ -26,7 +26,7 @@ export type { CallVerdict } from './permissions.ts';
 export { recordedGrade, recordedModelReply, recordedToolResult } from './recorded.ts';
 export { rewindAt, rewindForkId, rewindRefusal } from './rewind.ts';
 export type { RewindTarget } from './rewind.ts';
-export { evolve, fold, initialState, interventionKey, sessionStateVersion, startsStep, totalsOf } from './state.ts';
+export { evolve, fold, initialState, interventionKey, sessionStateVersion, startsStep, totalsOf, unchangingStateFields } from './state.ts';
 export type { ActiveState, SessionState } from './state.ts';
 export { defaultGateTimeoutMs, supervisorGateFrom, unansweredGateVerdict } from './supervisor-gate.ts';
 export type { SupervisorGate } from './supervisor-gate.ts';

@@ -186,6 +186,12 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  */
 export const sessionStateVersion = 15;
 
+/**
+ * The fields of a session's state that keep one object from `session.created` on (the agent is
+ * replaced only by a model switch): a snapshot encodes each object once, not once a snapshot.
+ */
+export const unchangingStateFields = ['agent', 'tools'] as const;
+
 const zeroTotals: Totals = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 export function evolve(state: SessionState, event: SessionEvent): SessionState {

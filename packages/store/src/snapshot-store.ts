@@ -19,17 +19,28 @@ export interface SnapshotStoreOptions {
    * version is ignored (the session is replayed in full), never read as this one.
    */
   stateVersion: number;
+  /**
+   * Fields of the state whose value is an object that stays the same for most of a session (a
+   * session's agent, its tools): each such object is encoded once and its bytes reused by every
+   * later snapshot, instead of re-encoded every time. Its value must never be changed in place.
+   */
+  encodedOnce?: readonly string[];
 }
 
-/** Version of the envelope below; the state inside is versioned by the caller. */
-const formatVersion = 1;
+/**
+ * Version of the envelope below; the state inside is versioned by the caller. Version 2 holds the
+ * fields encoded once as msgpack bytes in `parts`; version 1 (no parts) is still read.
+ */
+const formatVersion = 2;
+const readableVersions = new Set([1, formatVersion]);
 
 const SnapshotEnvelope = z.object({
   v: z.number().int(),
   stateVersion: z.number().int(),
   n: z.number().int().positive(),
   seq: z.number().int().positive(),
-  state: z.unknown(),
+  state: z.record(z.string(), z.unknown()),
+  parts: z.record(z.string(), z.instanceof(Uint8Array)).optional(),
 });
 
 /**
@@ -40,10 +51,14 @@ const SnapshotEnvelope = z.object({
 export class SnapshotStore<S> {
   readonly #values: LargeValues;
   readonly #stateVersion: number;
+  readonly #encodedOnce: readonly string[];
+  /** The bytes of each object of an `encodedOnce` field, for as long as the object lives. */
+  readonly #encoded = new WeakMap<object, Uint8Array>();
 
   private constructor(values: LargeValues, options: SnapshotStoreOptions) {
     this.#values = values;
     this.#stateVersion = options.stateVersion;
+    this.#encodedOnce = options.encodedOnce ?? [];
   }
 
   static async open<S>(nc: NatsConnection, names: Naming, options: SnapshotStoreOptions): Promise<SnapshotStore<S>> {
@@ -60,10 +75,13 @@ export class SnapshotStore<S> {
       throw error;
     });
     if (!value) return undefined;
-    const envelope = decode(SnapshotEnvelope, value, `snapshot of ${sessionId}`, storedLimits);
-    if (envelope.v !== formatVersion || envelope.stateVersion !== this.#stateVersion) return undefined;
+    const what = `snapshot of ${sessionId}`;
+    const envelope = decode(SnapshotEnvelope, value, what, storedLimits);
+    if (!readableVersions.has(envelope.v) || envelope.stateVersion !== this.#stateVersion) return undefined;
+    const state = { ...envelope.state };
+    for (const [field, bytes] of Object.entries(envelope.parts ?? {})) state[field] = decode(z.unknown(), bytes, `${what}, field ${field}`, storedLimits);
     // The version says the state has the caller's shape; the snapshot is trusted no further than that.
-    return { n: envelope.n, seq: envelope.seq, state: envelope.state as S };
+    return { n: envelope.n, seq: envelope.seq, state: state as S };
   }
 
   /** Removes the session's snapshot (its history too): a completed session is never resumed. */
@@ -77,7 +95,30 @@ export class SnapshotStore<S> {
   }
 
   async write(sessionId: string, snapshot: Snapshot<S>): Promise<void> {
-    const { n, seq, state } = snapshot;
-    await this.#values.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state }));
+    const { n, seq } = snapshot;
+    const { state, parts } = this.#split(snapshot.state);
+    await this.#values.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state, parts }));
   }
+
+  /** The state without its `encodedOnce` fields, and those fields' bytes (encoded now only for an object not seen before). */
+  #split(whole: S): { state: S; parts: Record<string, Uint8Array> | undefined } {
+    const fields = whole as Record<string, unknown>;
+    if (!this.#encodedOnce.some((field) => isObject(fields[field]))) return { state: whole, parts: undefined };
+    const state: Record<string, unknown> = {};
+    const parts: Record<string, Uint8Array> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      if (!isObject(value) || !this.#encodedOnce.includes(field)) {
+        state[field] = value;
+        continue;
+      }
+      let bytes = this.#encoded.get(value);
+      if (!bytes) this.#encoded.set(value, (bytes = encode(value)));
+      parts[field] = bytes;
+    }
+    return { state: state as S, parts };
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type InProcessPermissions, type InProcessTools, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
-import { sessionStateVersion, type SessionState } from '@signalbox/session';
+import { sessionStateVersion, unchangingStateFields, type SessionState } from '@signalbox/session';
 import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
@@ -63,7 +63,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         nc,
         names,
         store,
-        snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion }),
+        snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields }),
         transcripts: await TranscriptStore.open(nc, names),
         snapshotEvery: options.snapshotEvery ?? config.sessionActor.snapshotEvery,
         logger,

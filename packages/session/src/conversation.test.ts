@@ -37,6 +37,20 @@ describe('a conversation', () => {
     expect(rebuilt).toEqual(first);
   });
 
+  it('gives an equal message added again to the same conversation what the first made, and anything else its own', () => {
+    const start = conversationOf(task);
+    const first = withMessage(start, reply);
+    // The recorded events' fold, right after the proposed events' fold: equal values in new objects.
+    expect(withMessage(start, structuredClone(reply))).toBe(first);
+    const other = withMessage(start, { ...reply, content: [{ type: 'text', text: 'no' }] });
+    expect(other).not.toBe(first);
+    expect(other.digest).not.toBe(first.digest);
+    // An equal message to another conversation with the same messages is added anew, to the same digest.
+    const again = withMessage(conversationOf(task), reply);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+
   it('carries on the same from its latest messages as from all of them', () => {
     const whole = withMessage(conversationOf(task), reply);
     const resumed = { ...whole, earlier: 1, messages: [reply] };

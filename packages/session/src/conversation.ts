@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { canonicalJson, type Message } from '@signalbox/events';
 
 /**
@@ -28,7 +29,22 @@ export function conversationOf(first: Message): Conversation {
   return withMessage({ earlier: 0, messages: [], digest: '', charsBefore: [], assistantAt: [], chars: 0 }, first);
 }
 
+/**
+ * The last message added and what it made. The session actor folds each decision's events twice, as
+ * the decider proposes them and again once enveloped, one right after the other: the second fold adds
+ * an equal message to the same conversation, and gets what the first made without hashing it again.
+ * One entry, not one per conversation: a memo per conversation kept superseded ones alive.
+ */
+let lastAdded: { to: Conversation; message: Message; made: Conversation } | undefined;
+
 export function withMessage(conversation: Conversation, message: Message): Conversation {
+  if (lastAdded?.to === conversation && isDeepStrictEqual(lastAdded.message, message)) return lastAdded.made;
+  const made = addedMessage(conversation, message);
+  lastAdded = { to: conversation, message, made };
+  return made;
+}
+
+function addedMessage(conversation: Conversation, message: Message): Conversation {
   const json = canonicalJson(message);
   // One-shot: the same bytes as hashing the two in turn, without a Hash object per message.
   const digest = hash('sha256', conversation.digest + json, 'hex');

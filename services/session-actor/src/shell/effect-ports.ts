@@ -90,8 +90,8 @@ export function liveModelPort(resolveModel: ModelResolver, clock: () => number, 
   };
 }
 
-/** Publishes each job for the executors, with this actor's own inbox for its result. */
 /**
+ * Publishes each job for the executors, with this actor's own inbox for its result.
  * `traceparentOf` names the span a job runs under (its tool call's, when the actor traces the turn):
  * carried as the message's W3C `traceparent` header, so the executor's span is its child.
  */

@@ -41,6 +41,13 @@ export const ToolJob = z.object({
   replyTo: z.string().optional(),
   /** The broker's grant for this call; executors that trust a broker run no job without a valid one. */
   grant: ToolGrant.optional(),
+  /**
+   * Set when the dispatching actor knows from the session's state that the call's run (the root session,
+   * `correlationId`) is not a fork: the call sees the run's own workspace writes only, and the executor
+   * need not read the run's first event to learn it. It can only narrow what a call sees: a fork's job
+   * that said so would see its own writes without its origin's.
+   */
+  unforkedRun: z.literal(true).optional(),
 });
 export type ToolJob = z.infer<typeof ToolJob>;
 

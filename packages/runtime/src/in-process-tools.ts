@@ -1,12 +1,8 @@
 import type { ToolJob, ToolResult } from '@signalbox/events';
 import { ServedHere } from './served-here.ts';
 
-/**
- * Runs a job here and resolves with its result; undefined when the job is not one it runs here (it goes over NATS).
- * `unforkedRun`: the actor knows the job's run (its root session, `correlationId`) is not a fork, so the
- * call sees the run's own workspace writes only, and the executor need not read the run's first event to learn it.
- */
-export type InProcessToolRunner = (job: ToolJob, traceparent: string | undefined, unforkedRun?: boolean) => Promise<ToolResult> | undefined;
+/** Runs a job here and resolves with its result; undefined when the job is not one it runs here (it goes over NATS). */
+export type InProcessToolRunner = (job: ToolJob, traceparent: string | undefined) => Promise<ToolResult> | undefined;
 
 /**
  * Where a session actor hands tool calls to the tool executors of its own process, as Temporal's local
@@ -17,9 +13,9 @@ export type InProcessToolRunner = (job: ToolJob, traceparent: string | undefined
  */
 export class InProcessTools extends ServedHere<InProcessToolRunner> {
   /** The job's result from the first executor here that runs it; undefined when none does. */
-  run(job: ToolJob, traceparent: string | undefined, unforkedRun = false): Promise<ToolResult> | undefined {
+  run(job: ToolJob, traceparent: string | undefined): Promise<ToolResult> | undefined {
     for (const runner of this.servers) {
-      const running = runner(job, traceparent, unforkedRun);
+      const running = runner(job, traceparent);
       if (running) return running;
     }
     return undefined;

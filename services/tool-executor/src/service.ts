@@ -84,7 +84,7 @@ export function toolExecutorService(options: ToolExecutorOptions): Service {
       };
       // Ledger writes of calls run for this process's actors, which stopping waits for.
       const recordings = new Set<Promise<void>>();
-      const serving = context.config.toolExecutor.inProcess ? options.inProcess?.serve((job, traceparent, unforkedRun) => runInProcess(deps, job, traceparent, recordings, unforkedRun)) : undefined;
+      const serving = context.config.toolExecutor.inProcess ? options.inProcess?.serve((job, traceparent) => runInProcess(deps, job, traceparent, recordings)) : undefined;
       if (context.config.toolExecutor.inProcess && !options.inProcess) {
         context.logger.warn('SIGNALBOX_EXECUTOR_IN_PROCESS is on, but no session actor runs in this process: every call comes over the jobs stream');
       }

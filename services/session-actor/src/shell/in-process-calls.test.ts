@@ -1,10 +1,8 @@
-import type { SessionEvent, ToolJob, ToolResult } from '@signalbox/events';
+import type { ToolJob, ToolResult } from '@signalbox/events';
 import { createLogger, InProcessTools } from '@signalbox/runtime';
-import { decide, fold, initialState, type SessionState } from '@signalbox/session';
 import { describe, expect, it } from 'vitest';
 import type { ToolPort } from './effect-ports.ts';
-import { InProcessCalls, inProcessToolPort, UnforkedRuns } from './in-process-calls.ts';
-import { readerAgent, readerTools } from './runner-fixture.ts';
+import { InProcessCalls, inProcessToolPort } from './in-process-calls.ts';
 
 const logger = createLogger({ service: 'session-actor', instance: 'test', level: 'silent' });
 const job = (callId: string, tool: string): ToolJob => ({ sessionId: 's', correlationId: 's', callId, tool, input: {}, idempotencyKey: `s/${callId}`, firstDispatch: true });
@@ -63,37 +61,6 @@ describe('a chain of steps', () => {
     await port.dispatch('s', [job('c4', 'kb.lookup')]);
     expect(live.sent).toEqual(['c3']);
     expect((await Promise.all(calls.take('s'))).map((result) => result?.callId)).toEqual(['c1', 'c2', 'c4']);
-  });
-});
-
-/** A session's state after its first decision, as the actor holds it: `sessionId` under `correlationId`, forked or not. */
-function startedState(sessionId: string, correlationId: string, forkedFrom?: { sessionId: string; n: number }): SessionState {
-  const start = { type: 'StartSession' as const, sessionId, correlationId, agent: readerAgent, tools: readerTools, input: 'read', budget: readerAgent.budget };
-  const [created] = decide(start, initialState()).events;
-  const data = forkedFrom ? { ...created!.data, forkedFrom } : created!.data;
-  return fold([{ ...created!, data, id: 'e1', v: 2, sessionId, n: 1, at: 1, causationId: null, correlationId, by: { service: 'test', instance: 't' } } as SessionEvent]);
-}
-
-describe('UnforkedRuns', () => {
-  it('knows a root session that is not a fork, and nothing of a fork, a child or a new session', () => {
-    const runs = new UnforkedRuns();
-    runs.know(startedState('root', 'root'));
-    runs.know(startedState('fork', 'fork', { sessionId: 'root', n: 1 }));
-    runs.know(startedState('child', 'parent'));
-    runs.know(initialState());
-    expect(['root', 'fork', 'child', 'parent'].filter((root) => runs.has(root))).toEqual(['root']);
-  });
-
-  it("tells an executor here, with each job of a run it knows, that the run is not a fork", async () => {
-    const tools = new InProcessTools();
-    const told: [string, boolean | undefined][] = [];
-    tools.serve((sent, _, unforkedRun) => (told.push([sent.correlationId, unforkedRun]), Promise.resolve(resultOf(sent))));
-    const runs = new UnforkedRuns();
-    runs.know(startedState('s', 's'));
-    const port = inProcessToolPort(liveTools(), tools, new InProcessCalls(), logger, undefined, runs);
-    await port.dispatch('s', [job('c1', 'kb.lookup')]);
-    await port.dispatch('other', [{ ...job('c2', 'kb.lookup'), sessionId: 'other', correlationId: 'other' }]);
-    expect(told).toEqual([['s', true], ['other', false]]);
   });
 });
 

@@ -1,6 +1,5 @@
 import type { ToolJob, ToolResult } from '@signalbox/events';
 import type { InProcessTools, Logger } from '@signalbox/runtime';
-import type { SessionState } from '@signalbox/session';
 import type { ToolPort } from './effect-ports.ts';
 
 /** A call run in this process: its result, or undefined when it failed here and its job went over NATS instead. */
@@ -54,28 +53,6 @@ export class InProcessCalls {
   }
 }
 
-/** Runs remembered as not forks; the oldest are forgotten first (a forgotten one costs the executor a read). */
-const rememberedRuns = 10_000;
-
-/**
- * Runs known not to be forks, by their root session, from the states this actor decided on: a call run
- * here then tells its executor so, which need not read the run's first event to learn it. A child
- * session's state does not say whether its root is a fork, so its calls tell nothing.
- */
-export class UnforkedRuns {
-  readonly #roots = new Set<string>();
-
-  know(state: SessionState): void {
-    if (state.status === 'new' || state.sessionId !== state.correlationId || state.forkedFrom !== null || this.#roots.has(state.sessionId)) return;
-    this.#roots.add(state.sessionId);
-    if (this.#roots.size > rememberedRuns) this.#roots.delete(this.#roots.values().next().value as string);
-  }
-
-  has(root: string): boolean {
-    return this.#roots.has(root);
-  }
-}
-
 /**
  * Hands each job an executor of this process runs (`InProcessTools`) to it, while the session's chain of
  * steps is under `chainLimit`, and the rest to `live`. A job
@@ -88,7 +65,6 @@ export function inProcessToolPort(
   calls: InProcessCalls,
   logger: Logger,
   traceparentOf?: (job: ToolJob) => string | undefined,
-  unforked?: UnforkedRuns,
 ): ToolPort {
   const overNats = async (sessionId: string, job: ToolJob, error: unknown): Promise<undefined> => {
     logger.warn({ err: error, sessionId, callId: job.callId, tool: job.tool }, 'a tool call failed in this process; sending its job over NATS');
@@ -99,7 +75,7 @@ export function inProcessToolPort(
     dispatch: async (sessionId, jobs) => {
       const remote: ToolJob[] = [];
       for (const job of jobs) {
-        const running = calls.mayRun(sessionId) ? tools.run(job, traceparentOf?.(job), unforked?.has(job.correlationId)) : undefined;
+        const running = calls.mayRun(sessionId) ? tools.run(job, traceparentOf?.(job)) : undefined;
         if (running === undefined) remote.push(job);
         else calls.add(sessionId, running.catch((error: unknown) => overNats(sessionId, job, error)));
       }

@@ -4,7 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { naming, type ModelRequest } from '@signalbox/events';
+import { decode, naming, ToolJob, type ModelRequest } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
@@ -95,6 +95,9 @@ describe('two actors on redeliveries of one message', () => {
     expect(loser).toMatchObject({ appended: 0, state: { status: 'awaiting_tools' } });
     const jobs = await jsm.streams.info(names.streams.jobs, { subjects_filter: '>' });
     expect(jobs.state.subjects).toEqual({ [names.subjects.toolJob('workspace.read')]: 1 });
+    // The session is a run of its own, not a fork, as b learnt from the log: its executor need not read that again.
+    const job = await jsm.streams.getMessage(names.streams.jobs, { last_by_subj: names.subjects.toolJob('workspace.read') });
+    expect(decode(ToolJob, job!.data, 'tool job')).toMatchObject({ correlationId: 'raced', unforkedRun: true });
     await waitForHead(b.store, 'raced', 5);
     const events = await b.store.read('raced');
     expect(events.map((event) => [event.type, event.by.instance])).toEqual([

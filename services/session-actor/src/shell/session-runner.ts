@@ -6,7 +6,8 @@ import { Rejection, sendToSession, type InProcessPermissions, type InProcessTool
 import { CorruptLogError, type SnapshotStore } from '@signalbox/store';
 import { liveSessionTimers, type SessionTimers } from './session-timers.ts';
 import { InFlightCalls, sendCancelledCalls, stopSteps } from './interrupts.ts';
-import { InProcessCalls, inProcessToolPort, UnforkedRuns } from './in-process-calls.ts';
+import { InProcessCalls, inProcessToolPort } from './in-process-calls.ts';
+import { markingUnforked, UnforkedRuns } from './unforked-runs.ts';
 import { InterruptsOnTheWay } from './interrupts-on-the-way.ts';
 import { liveGradePort, liveModelPort, liveToolPort, type GradePort, type ModelPort, type ToolPort } from './effect-ports.ts';
 import { ForkRecordings } from './fork-recordings.ts';
@@ -101,8 +102,8 @@ export class SessionRunner {
     this.#model = recordingModelPort(liveModelPort(deps.resolveModel, deps.clock, openLive, traceparentOfCall), recordings);
     const traceparentOfJob = traceparentOfCall && ((job: ToolJob) => traceparentOfCall(job.sessionId, job.callId));
     const liveTools = liveToolPort(jetstream(deps.nc), deps.names, deps.actor, traceparentOfJob);
-    const tools = deps.inProcessTools ? inProcessToolPort(liveTools, deps.inProcessTools, this.#inProcess, logger, traceparentOfJob, this.#unforked) : liveTools;
-    this.#tools = recordingToolPort(tools, recordings);
+    const tools = deps.inProcessTools ? inProcessToolPort(liveTools, deps.inProcessTools, this.#inProcess, logger, traceparentOfJob) : liveTools;
+    this.#tools = recordingToolPort(markingUnforked(tools, this.#unforked), recordings);
     // An attempt's grading span, which its grade job carries to the grader.
     const traceparentOfGrading = deps.traces && ((job: GradeJob) => deps.traces?.traceparentOf(job.sessionId, gradeKey(job.attempt)));
     this.#grades = recordingGradePort(liveGradePort(jetstream(deps.nc), deps.names, store, traceparentOfGrading), recordings);

@@ -68,6 +68,7 @@ const maxLedgerRounds = 3;
 export async function handleToolJob(deps: ToolJobDeps, message: JsMsg): Promise<void> {
   const job = decodeWork(ToolJob, message, 'tool job');
   refuseUngranted(deps, job);
+  noteUnforked(deps, job);
   const parent = { traceparent: message.headers?.get('traceparent') || undefined, delivery: message.info.deliveryCount };
   await underJobSpan(deps, job, parent, (traced) => answerToolJob(traced, job, message), (status) => status);
 }
@@ -185,10 +186,10 @@ async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | 
  * answered from the ledger there, a call that must not run twice is claimed there, and a job whose
  * grant does not check is dead-lettered there with the reason.
  */
-export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>, unforkedRun = false): Promise<ToolResult> | undefined {
+export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: string | undefined, recordings: Set<Promise<void>>): Promise<ToolResult> | undefined {
   if (job.firstDispatch !== true || !deps.tools.has(job.tool) || !isIdempotent(deps, job)) return undefined;
   if (grantRefusal(deps, job) !== undefined) return undefined;
-  if (unforkedRun) deps.workspaceViews.unforked(job.correlationId);
+  noteUnforked(deps, job);
   return underJobSpan(deps, job, { traceparent, delivery: 1 }, (traced) => runHere(traced, job, recordings), (result) => result.outcome.status);
 }
 
@@ -331,6 +332,11 @@ function callLogger(logger: Logger, job: ToolJob): Logger {
  * session actor, replayed after its grant expired, or with its input altered is refused, which
  * dead-letters it with the reason.
  */
+/** A job whose actor says its run is no fork (after its grant checked): the run's calls see its own writes, without a read of its first event. */
+function noteUnforked(deps: ToolJobDeps, job: ToolJob): void {
+  if (job.unforkedRun) deps.workspaceViews.unforked(job.correlationId);
+}
+
 function refuseUngranted(deps: ToolJobDeps, job: ToolJob): void {
   const refusal = grantRefusal(deps, job);
   if (refusal !== undefined) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${refusal}`);

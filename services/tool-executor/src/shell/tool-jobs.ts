@@ -332,14 +332,14 @@ function callLogger(logger: Logger, job: ToolJob): Logger {
  * session actor, replayed after its grant expired, or with its input altered is refused, which
  * dead-letters it with the reason.
  */
-/** A job whose actor says its run is no fork (after its grant checked): the run's calls see its own writes, without a read of its first event. */
-function noteUnforked(deps: ToolJobDeps, job: ToolJob): void {
-  if (job.unforkedRun) deps.workspaceViews.unforked(job.correlationId);
-}
-
 function refuseUngranted(deps: ToolJobDeps, job: ToolJob): void {
   const refusal = grantRefusal(deps, job);
   if (refusal !== undefined) throw new Rejection(`${job.tool} call ${job.callId} of session ${job.sessionId} refused: ${refusal}`);
+}
+
+/** A job whose actor says its run is no fork (after its grant checked): the run's calls see its own writes, without a read of its first event. */
+function noteUnforked(deps: ToolJobDeps, job: ToolJob): void {
+  if (job.unforkedRun) deps.workspaceViews.unforked(job.correlationId);
 }
 
 /** Why the job's grant does not check, when the executor trusts a broker; undefined when it runs. */

@@ -11,9 +11,9 @@
 import { availableParallelism } from 'node:os';
 import { encode, naming } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
-import { fold, sessionStateVersion, unchangingStateFields, type SessionState } from '@signalbox/session';
-import { SessionSnapshots } from '@signalbox/session-actor';
-import { EventStore, provision, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { fold, sessionStateVersion } from '@signalbox/session';
+import { openSessionSnapshotStore, SessionSnapshots } from '@signalbox/session-actor';
+import { EventStore, provision, TranscriptStore } from '@signalbox/store';
 import { runBench } from './harness/lifecycle.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { startBenchNats } from './harness/runtime.ts';
@@ -54,7 +54,7 @@ await runBench('resume', 45_000, async (teardown) => {
   await provision(nats.nc, names);
   const store = await EventStore.open(nats.nc, names);
   // Opened once, as a fresh actor process opens them at start: a resume pays only for reads.
-  const snapshots = await SnapshotStore.open<SessionState>(nats.nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields });
+  const snapshots = await openSessionSnapshotStore(nats.nc, names);
   const transcripts = await TranscriptStore.open(nats.nc, names);
   const logger = createLogger({ service: 'bench', instance: 'resume', level: 'silent' });
   const writer = new SessionSnapshots({ store, snapshots, transcripts, logger, every: snapshotEvery });

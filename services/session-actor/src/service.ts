@@ -4,8 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { reservedInboxTokens, toSubjectToken, type Naming } from '@signalbox/events';
 import { createProviderRegistry } from '@signalbox/models';
 import { removeDurable, startDurableWorker, startTimerForwarder, type InProcessPermissions, type InProcessTools, type Logger, type RuntimeConfig, type RuntimeMetrics, type Service } from '@signalbox/runtime';
-import { sessionStateVersion, unchangingStateFields, type SessionState } from '@signalbox/session';
-import { EventStore, MemoryStore, readVaultKeys, SecretVault, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { EventStore, MemoryStore, readVaultKeys, SecretVault, TranscriptStore } from '@signalbox/store';
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { BudgetCeiling } from './core/budget-ceiling.ts';
@@ -20,6 +19,7 @@ import { countAppended } from './shell/appended-metrics.ts';
 import { SessionTraces } from './shell/session-traces.ts';
 import { SessionRunner } from './shell/session-runner.ts';
 import { answerDeadTask, handleTask } from './shell/task-ingress.ts';
+import { openSessionSnapshotStore } from './shell/session-snapshots.ts';
 
 export interface SessionActorOptions {
   resolveModel?: ModelResolver;
@@ -63,7 +63,7 @@ export function sessionActorService(options: SessionActorOptions = {}): Service 
         nc,
         names,
         store,
-        snapshots: await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields }),
+        snapshots: await openSessionSnapshotStore(nc, names),
         transcripts: await TranscriptStore.open(nc, names),
         snapshotEvery: options.snapshotEvery ?? config.sessionActor.snapshotEvery,
         logger,

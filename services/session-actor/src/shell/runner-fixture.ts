@@ -3,11 +3,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { permissionCheckTimeoutMs, type AgentDefinition, type Naming } from '@signalbox/events';
 import { createScriptedProvider } from '@signalbox/models';
 import { createLogger } from '@signalbox/runtime';
-import { sessionStateVersion, unchangingStateFields, type SessionState } from '@signalbox/session';
-import { defaultEventPartitions, EventStore, MemoryStore, SnapshotStore, TranscriptStore } from '@signalbox/store';
+import { defaultEventPartitions, EventStore, MemoryStore, TranscriptStore } from '@signalbox/store';
 import { monotonicFactory } from 'ulid';
 import type { ModelResolver } from './model-caller.ts';
 import { SessionRunner } from './session-runner.ts';
+import { openSessionSnapshotStore } from './session-snapshots.ts';
 import type { SessionTraces } from './session-traces.ts';
 
 /** An agent that reads one file and answers, and the tool it calls, as the shell's tests start sessions with. */
@@ -32,7 +32,7 @@ const scriptedModels: ModelResolver = (definition) => ({ provider: createScripte
  */
 export async function runnerFixture(nc: NatsConnection, names: Naming, instance: string, options: { snapshotEvery: number; resolveModel?: ModelResolver; permissionCheckTimeoutMs?: number; traces?: SessionTraces }) {
   const store = await EventStore.open(nc, names);
-  const snapshots = await SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields });
+  const snapshots = await openSessionSnapshotStore(nc, names);
   const transcripts = await TranscriptStore.open(nc, names);
   const runner = new SessionRunner({
     nc,

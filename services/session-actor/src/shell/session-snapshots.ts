@@ -1,8 +1,15 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
-import { fold, heldFrom, snapshotFrom, type ActiveState, type SessionState } from '@signalbox/session';
-import { transcriptChunkSize, type EventStore, type SnapshotStore, type TranscriptStore } from '@signalbox/store';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Naming } from '@signalbox/events';
+import { fold, heldFrom, sessionStateVersion, snapshotFrom, unchangingStateFields, type ActiveState, type SessionState } from '@signalbox/session';
+import { SnapshotStore, transcriptChunkSize, type EventStore, type TranscriptStore } from '@signalbox/store';
 import type { LoadedSession } from './session-cache.ts';
+
+/** The snapshot store as the session actor writes it: its state's version, the agent and tools encoded once. */
+export function openSessionSnapshotStore(nc: NatsConnection, names: Naming): Promise<SnapshotStore<SessionState>> {
+  return SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields });
+}
 
 /** Sessions whose transcript progress is remembered; as many as the session cache holds. */
 const rememberedSessions = 10_000;

@@ -24,6 +24,8 @@ const reps = Number(process.env['BENCH_REPS'] ?? 40);
 const replayReps = Number(process.env['BENCH_REPLAY_REPS'] ?? 8);
 const shortSteps = Number(process.env['BENCH_SHORT_STEPS'] ?? 200);
 const longSteps = Number(process.env['BENCH_LONG_STEPS'] ?? 2000);
+/** Events an appended message holds: a step's two decisions append two each ([model.responded, tool.requested], [tool.completed, model.requested]). */
+const eventsPerDecision = 2;
 /** The actor's default `snapshotEvery`. */
 const snapshotEvery = 50;
 const target = 1.2;
@@ -65,7 +67,9 @@ await runBench('resume', 45_000, async (teardown) => {
     const sessionId = `bench-${runId}-resume-${steps}`;
     const events = syntheticSessionEvents(sessionId, steps);
     const snapshotN = Math.floor(events.length / snapshotEvery) * snapshotEvery;
-    const { at } = await appendInBatches(store, sessionId, events, [snapshotN]);
+    // Written as the actor writes them, a decision a message: `holds` reads the message of the snapshot's last event, and a
+    // bulk load's 500-event message made that read grow with the batch, not with the session (NOTES, #25 twenty-third sitting).
+    const { at } = await appendInBatches(store, sessionId, events, [snapshotN], eventsPerDecision);
     const head = at.get(snapshotN);
     if (!head) throw new Error(`no head at event ${snapshotN} of ${sessionId}`);
     // What the actor writes after the append that crosses a multiple of `snapshotEvery`.

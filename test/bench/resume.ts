@@ -6,7 +6,13 @@
  * conversation in the transcript store. The first model call after a resume reads those back (the
  * request carries the whole conversation to the model anyway); that read is printed beside, not hidden.
  *
- *   node test/bench/resume.ts    (env: BENCH_REPS=40, BENCH_REPLAY_REPS=8, BENCH_SHORT_STEPS=200, BENCH_LONG_STEPS=2000)
+ *
+ * Beside it, a cached session's step: folding a step's events onto the state an actor keeps in its cache
+ * (every message since the session was loaded), after 20,000 steps as a ratio to after 200. Copying the
+ * conversation whole at every message made it 2.5 ms a step at 8,000 steps (NOTES, #25 twenty-third sitting).
+ *
+ *   node test/bench/resume.ts    (env: BENCH_REPS=40, BENCH_REPLAY_REPS=8, BENCH_SHORT_STEPS=200, BENCH_LONG_STEPS=2000,
+ *    BENCH_CACHED_LONG_STEPS=20000)
  */
 import { availableParallelism } from 'node:os';
 import { encode, naming } from '@signalbox/events';
@@ -24,6 +30,10 @@ const reps = Number(process.env['BENCH_REPS'] ?? 40);
 const replayReps = Number(process.env['BENCH_REPLAY_REPS'] ?? 8);
 const shortSteps = Number(process.env['BENCH_SHORT_STEPS'] ?? 200);
 const longSteps = Number(process.env['BENCH_LONG_STEPS'] ?? 2000);
+const cachedLongSteps = Number(process.env['BENCH_CACHED_LONG_STEPS'] ?? 20_000);
+/** Steps folded a sample of the cached step's cost. */
+const foldedSteps = 100;
+const foldTarget = 1.1;
 /** Events an appended message holds: a step's two decisions append two each ([model.responded, tool.requested], [tool.completed, model.requested]). */
 const eventsPerDecision = 2;
 /** The actor's default `snapshotEvery`. */
@@ -138,12 +148,23 @@ await runBench('resume', 45_000, async (teardown) => {
     replays.long.push(await replayFull(long.sessionId));
   }
 
+  const cachedShort = cachedSession(shortSteps);
+  const cachedLong = cachedSession(cachedLongSteps);
+  const stepFolds = { short: [] as number[], long: [] as number[] };
+  for (let rep = 0; rep < reps + 5; rep++) {
+    const [short, long] = [cachedShort(), cachedLong()];
+    if (rep < 5) continue;
+    stepFolds.short.push(short);
+    stepFolds.long.push(long);
+  }
+  const foldVerdict = { what: `a cached step's fold after ${cachedLongSteps} steps / after ${shortSteps}`, ratio: summarise(stepFolds.long).p50 / summarise(stepFolds.short).p50, target: foldTarget, atLeast: false };
+
   const shortTotal = summarise(resumes.short.map((r) => r.totalMs));
   const longTotal = summarise(resumes.long.map((r) => r.totalMs));
   const verdict = { ratio: longTotal.p50 / shortTotal.p50, target, atLeast: false };
   const p50 = (list: ResumeTiming[], key: keyof ResumeTiming) => ms(summarise(list.map((r) => r[key])).p50);
-  const row = (label: string, s: Summary, note = '') =>
-    `  ${label.padEnd(34)} p50 ${ms(s.p50).padStart(8)}  p90 ${ms(s.p90).padStart(8)}  max ${ms(s.max).padStart(8)} ms${note}`;
+  const row = (label: string, s: Summary, unit = 'ms') =>
+    `  ${label.padEnd(34)} p50 ${ms(s.p50).padStart(8)}  p90 ${ms(s.p90).padStart(8)}  max ${ms(s.max).padStart(8)} ${unit}`;
   const split = (list: ResumeTiming[]) =>
     `      snapshot read ${p50(list, 'readMs')} · holds ${p50(list, 'holdsMs')} · tail load ${p50(list, 'loadMs')} · fold ${p50(list, 'foldMs')} ms (p50s)`;
   const built = (b: Built) =>
@@ -169,7 +190,12 @@ await runBench('resume', 45_000, async (teardown) => {
       row(`after ${short.steps} steps`, summarise(replays.short)),
       row(`after ${long.steps} steps`, summarise(replays.long)),
       '',
+      `a cached step: its events folded onto the state an actor keeps (every message held), µs a step over ${foldedSteps} steps`,
+      row(`after ${shortSteps} steps`, summarise(stepFolds.short), 'µs'),
+      row(`after ${cachedLongSteps} steps`, summarise(stepFolds.long), 'µs'),
+      '',
       verdictLine(`resume p50 after ${long.steps} steps / after ${short.steps}`, verdict),
+      verdictLine(foldVerdict.what, foldVerdict),
       `  the snapshot holds the state and the conversation's latest messages: ${(long.snapshotBytes / short.snapshotBytes).toFixed(2)}x the bytes after ${long.steps / short.steps}x the steps`,
     ].join('\n'),
   );
@@ -182,5 +208,25 @@ await runBench('resume', 45_000, async (teardown) => {
     longEarlierReloadP50Ms: summarise(reloads.long).p50,
     shortSnapshotBytes: short.snapshotBytes,
     longSnapshotBytes: long.snapshotBytes,
-  });
+    shortCachedStepFoldUs: summarise(stepFolds.short).p50,
+    longCachedStepFoldUs: summarise(stepFolds.long).p50,
+  }, [foldVerdict]);
 });
+
+/**
+ * A session of `steps` as an actor's cache holds it, less its last steps: each call folds those steps' events
+ * onto it again and returns the µs a step it took.
+ */
+function cachedSession(steps: number): () => number {
+  const events = syntheticSessionEvents(`bench-cached-${steps}`, steps);
+  const last = events.slice(-4 * foldedSteps);
+  const before = fold(events.slice(0, -4 * foldedSteps));
+  return () => {
+    const started = performance.now();
+    let state = before;
+    for (const event of last) state = fold([event], state);
+    const elapsed = performance.now() - started;
+    if (state.n !== events.length) throw new Error(`folded to ${state.n}, not ${events.length}`);
+    return (elapsed * 1000) / foldedSteps;
+  };
+}

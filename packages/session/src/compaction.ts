@@ -1,6 +1,6 @@
 import { canonicalJson, compactionInstructions, contextWindowOf, type EventData, type Message, type ModelRequest, type NewEvent, type Usage } from '@signalbox/events';
 import { canonicalToolsOf } from './canonical-tools.ts';
-import { messageCount } from './conversation.ts';
+import { charsBefore, latestReplyIn, messageCount } from './conversation.ts';
 import { takesConversations } from './conversations.ts';
 import type { ActiveState } from './state.ts';
 
@@ -35,7 +35,7 @@ export function windowOf(state: ActiveState): number | undefined {
 export function requestTokens(state: ActiveState, compaction: Compaction | null = state.compaction): number {
   const { conversation } = state;
   const settings = canonicalJson({ system: state.agent.system, tools: canonicalToolsOf(state.tools) }).length;
-  const messages = compaction ? summaryMessage(compaction.summary).content[0].text.length + conversation.chars - (conversation.charsBefore[compaction.upTo] ?? conversation.chars) : conversation.chars;
+  const messages = compaction ? summaryMessage(compaction.summary).content[0].text.length + conversation.chars - (charsBefore(conversation, compaction.upTo) ?? conversation.chars) : conversation.chars;
   return Math.ceil((settings + messages) / charsPerToken);
 }
 
@@ -48,7 +48,7 @@ export function nextCut(state: ActiveState): number | undefined {
   const keep = state.agent.context?.keepMessages ?? 6;
   const latest = messageCount(state.conversation) - keep;
   const after = state.compaction?.upTo ?? 0;
-  return state.conversation.assistantAt.findLast((index) => index <= latest && index > after);
+  return latestReplyIn(state.conversation, after, latest);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Message } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
-import { conversationOf, lastMessage, messageCount, withMessage } from './conversation.ts';
+import { chunkSize, listOf } from './append-only-list.ts';
+import { charsBefore, conversationOf, heldFrom, heldMessages, lastMessage, latestReplyIn, messageCount, withEarlierPutBack, withMessage } from './conversation.ts';
 
 const task: Message = { role: 'user', content: [{ type: 'text', text: 'Summarise notes.md' }] };
 const reply: Message = { role: 'assistant', content: [{ type: 'tool_use', id: 'c1', name: 'workspace.read', input: { path: 'notes.md', lines: 10 } }] };
@@ -53,10 +54,53 @@ describe('a conversation', () => {
 
   it('carries on the same from its latest messages as from all of them', () => {
     const whole = withMessage(conversationOf(task), reply);
-    const resumed = { ...whole, earlier: 1, messages: [reply] };
+    const resumed = { ...whole, earlier: 1, messages: listOf([reply]) };
     const next: Message = { role: 'user', content: [{ type: 'tool_result', toolUseId: 'c1', content: 'notes', isError: false }] };
     expect(withMessage(resumed, next).digest).toBe(withMessage(whole, next).digest);
     expect(messageCount(withMessage(resumed, next))).toBe(3);
     expect(lastMessage(resumed)).toEqual(reply);
+  });
+
+  it('holds thousands of messages as the whole array held them, and adds one without copying those before', () => {
+    const turns = Array.from({ length: 3 * chunkSize + 7 }, (_, index): Message => (index % 2 === 0 ? reply : { role: 'user', content: [{ type: 'text', text: `note ${index}` }] }));
+    const all = [task, ...turns];
+    const whole = turns.reduce(withMessage, conversationOf(task));
+    expect(messageCount(whole)).toBe(all.length);
+    expect(heldMessages(whole)).toEqual(all);
+    expect(heldMessages(whole, chunkSize - 2, 2 * chunkSize + 3)).toEqual(all.slice(chunkSize - 2, 2 * chunkSize + 3));
+    expect(lastMessage(whole)).toEqual(all.at(-1));
+    // The chunks before the last are the same objects in the next conversation.
+    const next = withMessage(whole, task);
+    expect(next.messages.full).toHaveLength(3);
+    next.messages.full.forEach((chunk, index) => expect(chunk).toBe(whole.messages.full[index]));
+    expect(whole.messages).toEqual(listOf(all));
+    expect(heldMessages(whole)).toEqual(all);
+  });
+
+  it('weighs and cuts from its chunks as from whole arrays: the characters before a message, the latest reply in a range', () => {
+    const turns = Array.from({ length: 2 * chunkSize + 11 }, (_, index): Message => (index % 3 === 0 ? reply : { role: 'user', content: [{ type: 'text', text: 'x'.repeat(index) }] }));
+    const all = [task, ...turns];
+    const conversation = turns.reduce(withMessage, conversationOf(task));
+    const sizes = all.map((message) => JSON.stringify(message).length);
+    const replies = all.flatMap((message, index) => (message.role === 'assistant' ? [index] : []));
+    for (const index of [0, 1, chunkSize - 1, chunkSize, chunkSize + 1, all.length - 1]) {
+      expect(charsBefore(conversation, index)).toBe(sizes.slice(0, index).reduce((sum, size) => sum + size, 0));
+    }
+    expect(charsBefore(conversation, all.length)).toBeUndefined();
+    expect(charsBefore(conversation, -1)).toBeUndefined();
+    for (const [after, latest] of [[0, all.length], [0, chunkSize], [chunkSize, chunkSize + 2], [replies.at(-1)!, all.length], [5, 4], [0, 0]] as const) {
+      expect(latestReplyIn(conversation, after, latest)).toBe(replies.findLast((index) => index <= latest && index > after));
+    }
+  });
+
+  it('holds its latest messages for a snapshot, and every one again once the earlier are read back', () => {
+    const turns = Array.from({ length: chunkSize + 40 }, (_, index): Message => ({ role: index % 2 === 0 ? 'assistant' : 'user', content: [{ type: 'text', text: `m${index}` }] }));
+    const whole = turns.reduce(withMessage, conversationOf(task));
+    const held = heldFrom(whole, chunkSize + 1);
+    expect(held.earlier).toBe(chunkSize + 1);
+    expect(heldMessages(held)).toEqual(heldMessages(whole, chunkSize + 1));
+    const earlier = heldMessages(whole, 0, chunkSize + 1);
+    expect(withEarlierPutBack(held, earlier)).toEqual(whole);
+    expect(() => withEarlierPutBack(held, earlier.slice(1))).toThrow(/256 earlier messages put back where 257/);
   });
 });

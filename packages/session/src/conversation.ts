@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { canonicalJson, type Message } from '@signalbox/events';
+import { appended, findLastBefore, itemAt, itemsOf, lastItem, listOf, sizeOf, type AppendOnlyList } from './append-only-list.ts';
 
 /**
  * The conversation a session's model requests carry. It grows with every step, so it carries a
@@ -10,23 +11,25 @@ import { canonicalJson, type Message } from '@signalbox/events';
 export interface Conversation {
   /** How many messages precede `messages`: a resumed session leaves them in the transcript store until a model call needs them. */
   earlier: number;
-  /** The latest messages (all of them unless `earlier` > 0). Never empty: the last message is always held. */
-  messages: Message[];
+  /** The latest messages (all of them unless `earlier` > 0). Never empty: the last message is always held. Read with `heldMessages`. */
+  messages: AppendOnlyList<Message>;
   /** sha256 chain over every message, earlier ones included. */
   digest: string;
   /**
    * For each message, the characters of every message before it (canonical JSON), and the indexes of
    * the assistant's messages: what a compaction needs to weigh a request and choose where to cut,
-   * without the earlier messages themselves.
+   * without the earlier messages themselves. Read with `charsBefore` and `latestReplyIn`.
    */
-  charsBefore: number[];
-  assistantAt: number[];
+  charsBefore: AppendOnlyList<number>;
+  assistantAt: AppendOnlyList<number>;
   /** The characters of every message. */
   chars: number;
 }
 
+const none: AppendOnlyList<never> = listOf([]);
+
 export function conversationOf(first: Message): Conversation {
-  return withMessage({ earlier: 0, messages: [], digest: '', charsBefore: [], assistantAt: [], chars: 0 }, first);
+  return withMessage({ earlier: 0, messages: none, digest: '', charsBefore: none, assistantAt: none, chars: 0 }, first);
 }
 
 /**
@@ -51,20 +54,42 @@ function addedMessage(conversation: Conversation, message: Message): Conversatio
   const index = messageCount(conversation);
   return {
     earlier: conversation.earlier,
-    messages: [...conversation.messages, message],
+    messages: appended(conversation.messages, message),
     digest,
-    charsBefore: [...conversation.charsBefore, conversation.chars],
-    assistantAt: message.role === 'assistant' ? [...conversation.assistantAt, index] : conversation.assistantAt,
+    charsBefore: appended(conversation.charsBefore, conversation.chars),
+    assistantAt: message.role === 'assistant' ? appended(conversation.assistantAt, index) : conversation.assistantAt,
     chars: conversation.chars + json.length,
   };
 }
 
 export function lastMessage(conversation: Conversation): Message | undefined {
-  return conversation.messages.at(-1);
+  return lastItem(conversation.messages);
 }
 
 export function messageCount(conversation: Conversation): number {
-  return conversation.earlier + conversation.messages.length;
+  return conversation.earlier + sizeOf(conversation.messages);
+}
+
+/** The held messages from index `from` (counted from the conversation's first message) up to `to`, not including it. */
+export function heldMessages(conversation: Conversation, from = conversation.earlier, to = messageCount(conversation)): Message[] {
+  return itemsOf(conversation.messages, from - conversation.earlier, to - conversation.earlier);
+}
+
+/** The conversation holding every message again: `earlier`, the messages it left in the transcript store, read back. */
+export function withEarlierPutBack(conversation: Conversation, earlier: readonly Message[]): Conversation {
+  if (earlier.length !== conversation.earlier) throw new Error(`${earlier.length} earlier messages put back where ${conversation.earlier} were left out`);
+  return { ...conversation, earlier: 0, messages: listOf([...earlier, ...heldMessages(conversation)]) };
+}
+
+/** The characters of every message before message `index`; undefined past the last message. */
+export function charsBefore(conversation: Conversation, index: number): number | undefined {
+  return itemAt(conversation.charsBefore, index);
+}
+
+/** The index of the latest assistant's message after `after` and at most `latest`, if there is one. */
+export function latestReplyIn(conversation: Conversation, after: number, latest: number): number | undefined {
+  // Indexes are added in order: looking back, the first one not past `latest` is the answer, or there is none.
+  return findLastBefore(conversation.assistantAt, (index) => index <= latest && index > after, (index) => index <= after);
 }
 
 /**
@@ -78,5 +103,5 @@ export function snapshotFrom(conversation: Conversation, chunkSize: number): num
 /** The conversation holding only its messages from index `from` on; the earlier ones are kept elsewhere. */
 export function heldFrom(conversation: Conversation, from: number): Conversation {
   if (from <= conversation.earlier) return conversation;
-  return { ...conversation, earlier: from, messages: conversation.messages.slice(from - conversation.earlier) };
+  return { ...conversation, earlier: from, messages: listOf(heldMessages(conversation, from)) };
 }

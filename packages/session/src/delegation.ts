@@ -15,6 +15,7 @@ import {
   type Totals,
 } from '@signalbox/events';
 import { builtInFailed, invalidInput } from './built-in-answers.ts';
+import { heldMessages, lastMessage } from './conversation.ts';
 import type { SessionEffect } from './next-step.ts';
 import { checkedAgent } from './permissions.ts';
 import type { ActiveState, PendingTool } from './state.ts';
@@ -92,7 +93,7 @@ const handoffChars = 90_000;
 
 /** The conversation as the specialist reads it: who said what, tool calls and results, then the note. */
 function handoffTask(state: ActiveState, note: string | undefined): string {
-  const lines = state.conversation.messages.flatMap((message) =>
+  const lines = heldMessages(state.conversation).flatMap((message) =>
     message.content.map((block) => {
       switch (block.type) {
         case 'text':
@@ -271,7 +272,7 @@ function reserved(children: readonly ChildRun[], of: (child: ChildRun) => number
 
 /** How many `agents.delegate` calls the last reply makes (at least one): the shares its children get by default. */
 function delegationsInLastReply(state: ActiveState): number {
-  const last = state.conversation.messages.at(-1);
+  const last = lastMessage(state.conversation);
   const calls = last?.role === 'assistant' ? last.content.filter((block) => block.type === 'tool_use' && block.name === 'agents.delegate').length : 0;
   return Math.max(1, calls);
 }

@@ -2,7 +2,7 @@ export { approvalIdOf } from './approval-id.ts';
 export { approvalTimeoutBy, isHeld } from './approvals.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckedDecision, Divergence, HistoryCheck } from './check-history.ts';
-export { heldFrom, messageCount, snapshotFrom } from './conversation.ts';
+export { heldFrom, heldMessages, messageCount, snapshotFrom, withEarlierPutBack } from './conversation.ts';
 export type { Conversation } from './conversation.ts';
 export { conversationsFrom, defaultIdleTimeoutMs, idleTimeoutBy, takesConversations } from './conversations.ts';
 export type { Close, Interrupt, UserMessage } from './conversations.ts';

@@ -1,5 +1,6 @@
 import { isMemoryTool, MemorySearchInput, MemoryWriteInput, type EventData, type NewEvent } from '@signalbox/events';
 import { builtInFailed, invalidInput } from './built-in-answers.ts';
+import { heldMessages } from './conversation.ts';
 import type { SessionEffect } from './next-step.ts';
 import type { ActiveState, PendingTool } from './state.ts';
 
@@ -76,8 +77,8 @@ export function memoryPrompt(memory: LoadedMemory): string | undefined {
 
 /** The task as the session was given it: its first message's text. */
 function taskText(state: ActiveState): string {
-  const first = state.conversation.messages[0];
-  const block = state.conversation.earlier === 0 ? first?.content.find((part) => part.type === 'text') : undefined;
+  const [first] = state.conversation.earlier === 0 ? heldMessages(state.conversation, 0, 1) : [];
+  const block = first?.content.find((part) => part.type === 'text');
   return block?.type === 'text' ? block.text : '';
 }
 

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { canonicalJson, type DigestScheme, type Message, type ModelRequest } from '@signalbox/events';
 import { canonicalToolsOf } from './canonical-tools.ts';
 import { summaryMessage } from './compaction.ts';
+import { heldMessages } from './conversation.ts';
 import { takesConversations } from './conversations.ts';
 import { memoryPrompt } from './memory.ts';
 import type { ActiveState } from './state.ts';
@@ -26,17 +27,19 @@ export function planModelCall(state: ActiveState): ModelCallPlan {
   // The tools' JSON is the same every step: written once a session, not walked again for every digest.
   const digested = { ...settings, tools: canonicalToolsOf(state.tools), messages: conversation.digest };
   const trimmed = state.agent.context !== undefined && takesConversations(state);
-  const held = trimmed ? withOutputsTrimmed(conversation.messages) : conversation.messages;
-  if (!compaction || !takesConversations(state)) {
+  const cut = compaction && takesConversations(state) ? compaction : undefined;
+  // Only what the request carries: after a compaction, the messages from its cut on.
+  const carried = heldMessages(conversation, Math.max(conversation.earlier, cut?.upTo ?? 0));
+  const held = trimmed ? withOutputsTrimmed(carried) : carried;
+  if (!cut) {
     const digest = sha256(canonicalJson({ ...digested, ...(trimmed ? { trimmedOver: seenOutputChars } : {}) }));
     return { request: { ...settings, messages: held }, earlierMessages: conversation.earlier, digest };
   }
   // The summary in place of the messages before the cut; the kept ones after it, as the model saw them.
-  const digest = sha256(canonicalJson({ ...digested, compaction: { upTo: compaction.upTo, summary: sha256(compaction.summary) }, trimmedOver: seenOutputChars }));
-  const kept = held.slice(Math.max(0, compaction.upTo - conversation.earlier));
-  const request = { ...settings, messages: [summaryMessage(compaction.summary), ...kept] };
-  if (compaction.upTo >= conversation.earlier) return { request, earlierMessages: 0, digest };
-  return { request, earlierMessages: conversation.earlier - compaction.upTo, earlierFrom: compaction.upTo, digest };
+  const digest = sha256(canonicalJson({ ...digested, compaction: { upTo: cut.upTo, summary: sha256(cut.summary) }, trimmedOver: seenOutputChars }));
+  const request = { ...settings, messages: [summaryMessage(cut.summary), ...held] };
+  if (cut.upTo >= conversation.earlier) return { request, earlierMessages: 0, digest };
+  return { request, earlierMessages: conversation.earlier - cut.upTo, earlierFrom: cut.upTo, digest };
 }
 
 /** A tool output the model has read before, longer than this, goes in later requests as its beginning and a note. */

@@ -1,6 +1,7 @@
 import { OutcomeSettings, type NewEvent, type SessionEvent } from '@signalbox/events';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './check-history.ts';
+import { lastMessage } from './conversation.ts';
 import { decide, type SessionCommand } from './decide.ts';
 import { forkPrefix } from './fork.ts';
 import type { Grade } from './grades.ts';
@@ -87,7 +88,7 @@ describe('an outcome (decider version 8)', () => {
       .then([{ type: 'outcome.graded', data: { attempt: 1, passed: false, changes: ['Name the failing test.'] } }, { type: 'model.requested', data: { callId: 'm3' } }], [{ type: 'CallModel' }]);
     const state = fold(stored(submittedOnce(grade(1))));
     if (state.status === 'new') throw new Error('no session');
-    const message = state.conversation.messages.at(-1);
+    const message = lastMessage(state.conversation);
     expect(message).toMatchObject({ role: 'user' });
     expect(JSON.stringify(message)).toContain('attempt 1 of 2');
     expect(JSON.stringify(message)).toContain('- Name the failing test.');
@@ -96,7 +97,7 @@ describe('an outcome (decider version 8)', () => {
   it('lists the failed criteria’s reasons when the grade names no changes', () => {
     const state = fold(stored(submittedOnce(grade(1, { changes: [] }))));
     if (state.status === 'new') throw new Error('no session');
-    expect(JSON.stringify(state.conversation.messages.at(-1))).toContain('- It does not name the test.');
+    expect(JSON.stringify(lastMessage(state.conversation))).toContain('- It does not name the test.');
   });
 
   it('fail, fix, pass: the second attempt passes and the session succeeds with it and its grade', () => {

@@ -2,7 +2,7 @@ import { decode, decodeEvent, encode, encodeEvent, eventVersion, holdsProtoKey, 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { heldFrom, snapshotFrom } from './conversation.ts';
+import { heldFrom, heldMessages, messageCount, snapshotFrom, withEarlierPutBack } from './conversation.ts';
 import { decide, type SessionCommand } from './decide.ts';
 import { fold, initialState, type SessionState } from './state.ts';
 
@@ -183,13 +183,13 @@ describe('session snapshots', () => {
         const written = fold(events.slice(0, k));
         if (written.status === 'new') return;
         const snapshot = { ...written, conversation: heldFrom(written.conversation, snapshotFrom(written.conversation, chunkSize)) };
-        expect(snapshot.conversation.messages.length).toBeLessThanOrEqual(chunkSize);
+        expect(messageCount(snapshot.conversation) - snapshot.conversation.earlier).toBeLessThanOrEqual(chunkSize);
         const resumed = fold(wire.slice(k), throughSnapshot(snapshot));
         if (resumed.status === 'new') throw new Error('a resumed session is never new');
         const { earlier } = resumed.conversation;
         // The request digest needs no earlier message; the request itself gets them from the transcript store.
         expect(resumed.conversation.digest).toBe(whole.conversation.digest);
-        const putBack = { ...resumed.conversation, earlier: 0, messages: [...whole.conversation.messages.slice(0, earlier), ...resumed.conversation.messages] };
+        const putBack = withEarlierPutBack(resumed.conversation, heldMessages(whole.conversation, 0, earlier));
         expect({ ...resumed, conversation: putBack }).toStrictEqual(whole);
       }),
       { numRuns: 300 },

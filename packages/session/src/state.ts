@@ -183,8 +183,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 13: `memoryUse`, `memory` and a call's `requestedN`, for memory.
  * 14: `parent`, `delegatedBy`, `children` and `handoff`, for delegation and handoffs.
  * 15: `outputSchema` and `outputRejections`, for structured output.
+ * 16: the conversation's `messages`, `charsBefore` and `assistantAt` as append-only lists of chunks, not arrays copied at every message.
  */
-export const sessionStateVersion = 15;
+export const sessionStateVersion = 16;
 
 /**
  * The fields of a session's state that keep one object from `session.created` on (the agent is

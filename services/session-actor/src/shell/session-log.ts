@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { eventVersion, type Message, type ModelRequest, type NewEvent, type SessionEvent } from '@signalbox/events';
 import type { Logger } from '@signalbox/runtime';
-import { decide, fold, initialState, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
+import { decide, fold, heldMessages, initialState, withEarlierPutBack, type ActiveState, type Decision, type SessionCommand, type SessionEffect, type SessionState } from '@signalbox/session';
 import { ConcurrencyError, emptyHead, type EventStore, type TranscriptStore } from '@signalbox/store';
 import { SessionCache, type LoadedSession } from './session-cache.ts';
 import { SessionIndexRows } from './session-index.ts';
@@ -122,19 +122,20 @@ export class SessionLog {
       const kept = (await this.#earlierMessages(state.sessionId, earlierFrom + earlierMessages)).slice(earlierFrom);
       return { ...request, messages: [...request.messages.slice(0, 1), ...kept, ...request.messages.slice(1)] };
     }
-    const messages = [...(await this.#earlierMessages(state.sessionId, earlierMessages)), ...request.messages];
-    if (this.#cache.get(state.sessionId) === session) {
-      this.#cache.set(state.sessionId, { ...session, state: { ...state, conversation: { ...state.conversation, earlier: 0, messages } } });
+    const earlier = await this.#earlierMessages(state.sessionId, earlierMessages);
+    if (this.#cache.get(state.sessionId) === session && earlier.length === earlierMessages) {
+      // The state's own messages, not the request's: those may have long outputs trimmed for the model.
+      this.#cache.set(state.sessionId, { ...session, state: { ...state, conversation: withEarlierPutBack(state.conversation, earlier) } });
     }
-    return { ...request, messages };
+    return { ...request, messages: [...earlier, ...request.messages] };
   }
 
   /** The conversation's messages `from` up to `upTo`, read from the transcript store where the state does not hold them. */
   async messages(session: LoadedSession, from: number, upTo: number): Promise<Message[]> {
     const { state } = session;
     if (state.status === 'new' || upTo <= from) return [];
-    const { earlier, messages } = state.conversation;
-    const held = messages.slice(Math.max(0, from - earlier), Math.max(0, upTo - earlier));
+    const { earlier } = state.conversation;
+    const held = heldMessages(state.conversation, Math.max(from, earlier), Math.max(upTo, earlier));
     if (from >= earlier) return held;
     return [...(await this.#earlierMessages(state.sessionId, Math.min(upTo, earlier))).slice(from), ...held];
   }
@@ -258,7 +259,7 @@ export class SessionLog {
       this.#deps.logger.warn({ err: error, sessionId }, 'transcript unreadable; rebuilding the conversation from the log');
       const state = fold((await this.#deps.store.load(sessionId)).events);
       if (state.status === 'new') throw error;
-      return state.conversation.messages.slice(0, count);
+      return heldMessages(state.conversation, 0, count);
     }
   }
 }

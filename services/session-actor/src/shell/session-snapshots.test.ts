@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { naming, type AgentDefinition } from '@signalbox/events';
 import { permissionBrokerService } from '@signalbox/permission-broker';
 import { createLogger, RuntimeConfig, startHost, type Host } from '@signalbox/runtime';
-import { fold, messageCount, type SessionCommand, type SessionState } from '@signalbox/session';
+import { fold, heldMessages, messageCount, type SessionCommand, type SessionState } from '@signalbox/session';
 import { MissingTranscriptError, provision, transcriptChunkSize, type SnapshotStore } from '@signalbox/store';
 import { startNatsServer, type NatsServer } from '@signalbox/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -74,8 +74,8 @@ function toolResult(sessionId: string, state: SessionState, callId?: string, pad
 }
 
 /** Starts session `id` on `on` and feeds it tool results until it has at least `n` events (two transcript chunks at 380). */
-async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number, padding = 0): Promise<SessionState> {
-  const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent, tools, input: 'read all', budget: agent.budget };
+async function runPast(on: Awaited<ReturnType<typeof actor>>, id: string, n: number, padding = 0, reader = agent): Promise<SessionState> {
+  const start: SessionCommand = { type: 'StartSession', sessionId: id, correlationId: id, agent: reader, tools, input: 'read all', budget: reader.budget };
   let { state } = await on.runner.execute(id, start, options);
   while (state.n < n) ({ state } = await on.runner.execute(id, toolResult(id, state, undefined, padding), options));
   await on.runner.settled();
@@ -95,7 +95,7 @@ describe('resuming a session from its snapshot', () => {
     // The snapshot holds the conversation's latest messages; the two chunks before them are in the transcript store.
     const held = snapshot?.state.status === 'new' ? undefined : snapshot?.state.conversation;
     expect(held?.earlier).toBe(2 * transcriptChunkSize);
-    expect(held?.messages.length).toBeLessThanOrEqual(transcriptChunkSize);
+    expect(held && messageCount(held) - held.earlier).toBeLessThanOrEqual(transcriptChunkSize);
 
     // A second actor with an empty cache: reads the snapshot and the few events after it, not the log.
     // The stray result records nothing: the call the session waits for is dispatched again with its recorded verdict.
@@ -148,6 +148,19 @@ describe('resuming a session from its snapshot', () => {
     expect(load).toHaveBeenCalledExactlyOnceWith(id, { fromN: (snapshot?.n ?? 0) + 1, fromSeq: (snapshot?.seq ?? 0) + 1 });
     expect(identity(next)).toStrictEqual(identity(fold(await second.store.read(id))));
     expect(next.status !== 'new' && next.conversation.earlier).toBe(0);
+  });
+
+  it('puts the earlier messages back as recorded, not as the model was sent them with long outputs cut short', async () => {
+    const id = 'trimmed';
+    // A context setting makes requests cut the outputs the model has read (over 8,000 characters); this window never compacts.
+    const state = await runPast(await actor('i'), id, 380, 9_000, { ...agent, context: { windowTokens: 10_000_000, compactAt: 0.95, keepMessages: 6 } });
+    const second = await actor('j');
+    const next = (await second.runner.execute(id, toolResult(id, state, undefined, 9_000), options)).state;
+    expect(next.status !== 'new' && next.conversation.earlier).toBe(0);
+    // The cached state the model call left holds every message whole, as a full replay of the log does.
+    const replayed = fold(await second.store.read(id));
+    expect(next.status !== 'new' && heldMessages(next.conversation)).toStrictEqual(replayed.status !== 'new' && heldMessages(replayed.conversation));
+    expect(next).toStrictEqual(replayed);
   });
 
   it('rebuilds the conversation from the log when a transcript chunk is gone, and carries on', async () => {

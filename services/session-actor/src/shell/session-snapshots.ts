@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
-import { fold, heldFrom, sessionStateVersion, snapshotFrom, unchangingStateFields, type ActiveState, type SessionState } from '@signalbox/session';
+import { fold, heldFrom, heldMessages, sessionStateVersion, snapshotFrom, unchangingStateFields, type ActiveState, type SessionState } from '@signalbox/session';
 import { SnapshotStore, transcriptChunkSize, type EventStore, type TranscriptStore } from '@signalbox/store';
 import type { LoadedSession } from './session-cache.ts';
 
@@ -116,7 +116,7 @@ export class SessionSnapshots {
     const from = snapshotFrom(conversation, transcriptChunkSize);
     const saved = Math.max(this.#transcribed.get(sessionId) ?? 0, conversation.earlier);
     if (saved < from) {
-      const unsaved = conversation.messages.slice(saved - conversation.earlier, from - conversation.earlier);
+      const unsaved = heldMessages(conversation, saved, from);
       await this.#deps.transcripts.save(sessionId, saved, unsaved);
       this.#noteTranscribed(sessionId, from);
     }

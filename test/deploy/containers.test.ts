@@ -83,6 +83,9 @@ const compose = await composeCommand();
 const composeRuns = dockerRuns && compose !== undefined;
 const composeWhy = !dockerRuns ? choice.why : 'no docker-compose (Debian\'s docker-compose package: scripts/docker.sh install_compose)';
 
+/** How long the sessions may take to finish after the kills. */
+const finishWithinMs = 240_000;
+
 describe.skipIf(!composeRuns)(`deploy/compose.yaml${composeRuns ? '' : ` (skipped: ${composeWhy})`}`, () => {
   const project = `sbx-compose-${process.pid}`;
   const passwords = Object.fromEntries([...natsUsers().values()].map((variable) => [variable, randomBytes(12).toString('hex')]));
@@ -124,12 +127,15 @@ describe.skipIf(!composeRuns)(`deploy/compose.yaml${composeRuns ? '' : ` (skippe
       const finishing = performance.now();
       // Read from the logs, which any node still up serves; a read during an election is tried again.
       const outcomes = () => Promise.all(sessions.map((sessionId) => outcomeOf(client, sessionId)));
+      // A result sent to the killed actor waits until the server drops that actor's idle inbox durable (twice the
+      // ack wait, 60 s) and another actor's next search moves it (a third of the ack wait): 70 s, plus the elections
+      // and the pulls lost with the killed node. 120 s left too little of that on a busy machine (NOTES, twenty-third sitting).
       await expect
-        .poll(async () => (await outcomes()).filter((outcome) => outcome !== 'running').length, { timeout: 120_000, interval: 1_000 })
+        .poll(async () => (await outcomes()).filter((outcome) => outcome !== 'running').length, { timeout: finishWithinMs, interval: 1_000 })
         .toBe(sessions.length)
         .catch(async (error: unknown) => {
           // Where each unfinished session stopped, and who wrote its last events: what to look at next.
-          throw new Error(`sessions unfinished 120 s after the kills:\n${await unfinished(client, sessions)}`, { cause: error });
+          throw new Error(`sessions unfinished ${finishWithinMs / 1000} s after the kills:\n${await unfinished(client, sessions)}`, { cause: error });
         });
       expect(new Set(await outcomes())).toEqual(new Set(['succeeded']));
       // Each log replays through the decider as it was recorded: no step lost or taken twice.

@@ -6,7 +6,6 @@
  * conversation in the transcript store. The first model call after a resume reads those back (the
  * request carries the whole conversation to the model anyway); that read is printed beside, not hidden.
  *
- *
  * Beside it, a cached session's step: folding a step's events onto the state an actor keeps in its cache
  * (every message since the session was loaded), after 20,000 steps as a ratio to after 200. Copying the
  * conversation whole at every message made it 2.5 ms a step at 8,000 steps (NOTES, #25 twenty-third sitting).
@@ -31,8 +30,11 @@ const replayReps = Number(process.env['BENCH_REPLAY_REPS'] ?? 8);
 const shortSteps = Number(process.env['BENCH_SHORT_STEPS'] ?? 200);
 const longSteps = Number(process.env['BENCH_LONG_STEPS'] ?? 2000);
 const cachedLongSteps = Number(process.env['BENCH_CACHED_LONG_STEPS'] ?? 20_000);
-/** Steps folded a sample of the cached step's cost. */
+/** Steps folded a sample of the cached step's cost, after as many samples not counted (V8 compiling the fold). */
 const foldedSteps = 100;
+const unmeasuredSamples = 5;
+/** Events a step of `syntheticSessionEvents` adds: model.requested, model.responded, tool.requested, tool.completed. */
+const eventsPerStep = 4;
 const foldTarget = 1.1;
 /** Events an appended message holds: a step's two decisions append two each ([model.responded, tool.requested], [tool.completed, model.requested]). */
 const eventsPerDecision = 2;
@@ -151,9 +153,9 @@ await runBench('resume', 45_000, async (teardown) => {
   const cachedShort = cachedSession(shortSteps);
   const cachedLong = cachedSession(cachedLongSteps);
   const stepFolds = { short: [] as number[], long: [] as number[] };
-  for (let rep = 0; rep < reps + 5; rep++) {
+  for (let rep = 0; rep < unmeasuredSamples + reps; rep++) {
     const [short, long] = [cachedShort(), cachedLong()];
-    if (rep < 5) continue;
+    if (rep < unmeasuredSamples) continue;
     stepFolds.short.push(short);
     stepFolds.long.push(long);
   }
@@ -219,8 +221,8 @@ await runBench('resume', 45_000, async (teardown) => {
  */
 function cachedSession(steps: number): () => number {
   const events = syntheticSessionEvents(`bench-cached-${steps}`, steps);
-  const last = events.slice(-4 * foldedSteps);
-  const before = fold(events.slice(0, -4 * foldedSteps));
+  const last = events.slice(-eventsPerStep * foldedSteps);
+  const before = fold(events.slice(0, -eventsPerStep * foldedSteps));
   return () => {
     const started = performance.now();
     let state = before;

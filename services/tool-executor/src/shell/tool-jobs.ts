@@ -172,9 +172,10 @@ async function carryOut(
 
 /** Runs the call, sends its result and records it over the ledger entry at `revision` (a new entry when undefined). */
 async function runAndRecord(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<ToolResult> {
-  const { result, recording } = await runAndLedger(deps, job, revision, logger);
-  // The session does not wait on the ledger: the job is acked only once both are done.
-  await Promise.all([sendResult(deps, job, result), recording]);
+  const result = await run(deps, job, logger);
+  // Both writes start in one turn, so they leave in one socket write. The session does not wait on the
+  // ledger: the job is acked only once both are done.
+  await Promise.all([recordInLedger(deps, job, result, revision, logger), sendResult(deps, job, result)]);
   return result;
 }
 
@@ -195,7 +196,8 @@ export function runInProcess(deps: ToolJobDeps, job: ToolJob, traceparent: strin
 
 async function runHere(deps: ToolJobDeps, job: ToolJob, recordings: Set<Promise<void>>): Promise<ToolResult> {
   const logger = callLogger(deps.logger, job);
-  const { result, recording } = await runAndLedger(deps, job, undefined, logger);
+  const result = await run(deps, job, logger);
+  const recording = recordInLedger(deps, job, result, undefined, logger);
   recordings.add(recording);
   void recording.finally(() => recordings.delete(recording));
   logger.info({ status: result.outcome.status, durationMs: result.durationMs, plan: 'in-process' }, 'tool call answered');
@@ -203,8 +205,8 @@ async function runHere(deps: ToolJobDeps, job: ToolJob, recordings: Set<Promise<
   return result;
 }
 
-/** Runs the call; `recording` is its result's ledger write, which never rejects (a failure is logged). */
-async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | undefined, logger: Logger): Promise<{ result: ToolResult; recording: Promise<void> }> {
+/** Runs the call (its ledger entry is written by the caller: `recordInLedger`). */
+async function run(deps: ToolJobDeps, job: ToolJob, logger: Logger): Promise<ToolResult> {
   const workspace = callWorkspace(deps.workspaceFiles, await deps.workspaceViews.of(job.correlationId), job.idempotencyKey);
   // `refuseUngranted` (or `runInProcess`) checked the grant when the executor trusts a broker; otherwise nothing did, and
   // an unchecked grant could claim any host or secret: then neither is passed, nor the vault.
@@ -213,8 +215,12 @@ async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | 
   const running = await deps.running.begin(job.sessionId, job.callId);
   const traced = deps.traceContext ? { traceContext: deps.traceContext } : {};
   const environment = { workspace, outputs: deps.outputs, logger, now: deps.now, stopped: running.signal, ...(grant ? { grant } : {}), ...vault, ...traced };
-  const result = await execute(deps.tools, job, environment).finally(() => running.end());
-  const recording = deps.ledger.write(finished(deps, result, job), revision).then(
+  return execute(deps.tools, job, environment).finally(() => running.end());
+}
+
+/** Writes the call's result over its ledger entry at `revision`; never rejects (a failure is logged). */
+function recordInLedger(deps: ToolJobDeps, job: ToolJob, result: ToolResult, revision: number | undefined, logger: Logger): Promise<void> {
+  return deps.ledger.write(finished(deps, result, job), revision).then(
     (recorded) => {
       if (recorded === undefined) logger.warn('another delivery recorded the call while it ran; sending this result anyway');
     },
@@ -223,7 +229,6 @@ async function runAndLedger(deps: ToolJobDeps, job: ToolJob, revision: number | 
       logger.error({ err: error }, 'could not record the tool result in the ledger');
     },
   );
-  return { result, recording };
 }
 
 /**

@@ -45,7 +45,7 @@ async function connectOnce(servers: string, options: NodeConnectionOptions): Pro
  */
 export async function connectNats(servers: string, name: string, auth: NatsAuth = {}): Promise<NatsConnection> {
   // Async stack traces cost an Error per request on the hot path. Each socket write is a syscall that wakes the
-  // server: a step's append and the ledger record or live `done` before it share one (about a tenth of a step's CPU).
+  // server: a step's append and the ledger record or live `done` before it share one (5-10% of a step's CPU in process).
   const nc = await connectAuthenticated(servers, auth, { name, ...keepConnected, noAsyncTraces: true, flushAfterTurn: true });
   try {
     requireSupportedServer(nc);

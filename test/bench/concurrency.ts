@@ -23,14 +23,12 @@
  *   BENCH_CPU_PROFILE=<dir> for nats-server's CPU profile over the first measured round of 16 sessions)
  */
 import { availableParallelism } from 'node:os';
-import { jetstream } from '@nats-io/jetstream';
 import { runBench } from './harness/lifecycle.ts';
-import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { printSummary, verdictLine, type NamedVerdict } from './harness/ratio-report.ts';
-import { lastEventSeq, readEventsAfter, startBenchNats, startBenchRuntime, watchSession, watchSessionsEnd, type BenchRuntime } from './harness/runtime.ts';
-import { noopTool as noop } from './harness/service-worker.ts';
-import { rawSessionSteps } from './harness/raw-appends.ts';
+import { startBenchNats, startBenchRuntime } from './harness/runtime.ts';
+import { floorRunner, type FloorRound } from './harness/raw-appends.ts';
 import { serverProfile } from './harness/server-profile.ts';
+import { cpuLine, defineAgent, roundRunner, type Round } from './harness/session-rounds.ts';
 import { median } from './harness/stats.ts';
 import { startWorkerProcesses } from './harness/worker-processes.ts';
 
@@ -49,19 +47,8 @@ const crowdTimeoutMs = 200_000;
 
 const serviceWorker = new URL('./harness/service-worker.ts', import.meta.url);
 
-/** One batch of sessions started together: how many steps they took and how long until the last ended. */
-interface Round {
-  steps: number;
-  wallMs: number;
-  /** First to last event `at` over the batch: the runtime's time, without submitting and watching. */
-  eventSpanMs: number;
-  /** Busy CPU time of the whole machine (services, nats-server, this process) over the wall time: 1 is one core kept busy. */
-  cores: number;
-  /** CPU time per step of each process that serves the sessions, ms; empty where /proc cannot tell. */
-  cpuPerStep: Partial<Record<ServingProcess, number>>;
-}
-
-type ServingProcess = 'session-actor' | 'tool-executor' | 'nats-server';
+const servingProcesses = ['session-actor', 'tool-executor', 'nats-server'] as const;
+type ServingProcess = (typeof servingProcesses)[number];
 
 await runBench('concurrency', 290_000, async (teardown) => {
   const profile = await serverProfile();
@@ -82,8 +69,9 @@ await runBench('concurrency', 290_000, async (teardown) => {
   await defineAgent(runtime, 'bench-session', steps);
   await defineAgent(runtime, 'bench-crowd', crowdSteps);
   const runId = Date.now().toString(36);
-  const runRound = roundRunner(runtime, runId, pids);
-  const runFloor = floorRunner(runtime, runId);
+  const roundOf = roundRunner(runtime, runId, pids);
+  const runRound = (agent: string, count: number, label: string, timeoutMs = sessionTimeoutMs) => roundOf(agent, count, label, timeoutMs);
+  const runFloor = floorRunner(runtime.host.nc, runtime.names, runId);
 
   // Both shapes before measuring (16 sessions take longer to reach their steady state), so the rounds
   // compare steady states rather than the JIT's progress.
@@ -128,7 +116,7 @@ await runBench('concurrency', 290_000, async (teardown) => {
     `   ${median(list.map(spanRate)).toFixed(0).padStart(6)} steps/s by event span` +
     `   machine CPU ${median(list.map((r) => r.cores)).toFixed(2)} cores` +
     `   (${list.map((r) => `${r.steps} in ${r.wallMs.toFixed(0)} ms`).join(', ')})` +
-    cpuLine(list);
+    cpuLine(list, servingProcesses);
   console.log(
     [
       `concurrency · nats-server ${nats.nc.info?.version ?? 'unknown'} · node ${process.version} · ${availableParallelism()} cpus · ` +
@@ -153,86 +141,3 @@ await runBench('concurrency', 290_000, async (teardown) => {
     more,
   );
 });
-
-/** A round of raw sessions at once: only their appends. */
-interface FloorRound {
-  steps: number;
-  wallMs: number;
-}
-
-/** Runs `count` raw sessions of `stepsEach` steps at once (see rawSessionSteps). */
-function floorRunner(runtime: BenchRuntime, runId: string) {
-  const js = jetstream(runtime.host.nc);
-  return async (count: number, stepsEach: number, label: string): Promise<FloorRound> => {
-    const started = performance.now();
-    await Promise.all(Array.from({ length: count }, (_, index) => rawSessionSteps(js, runtime.names, `floor-${runId}-${label}-${index + 1}`, stepsEach)));
-    return { steps: count * stepsEach, wallMs: performance.now() - started };
-  };
-}
-
-async function defineAgent(runtime: BenchRuntime, name: string, steps: number): Promise<void> {
-  await runtime.client.applyAgent({
-    name,
-    model: 'scripted',
-    tools: [noop.name],
-    budget: { maxSteps: steps + 10 },
-    script: [...Array.from({ length: steps }, () => ({ tool: noop.name, input: {} })), { final: 'done' }],
-  });
-}
-
-/** The median CPU time per step of each serving process, as a second line; nothing where /proc cannot tell. */
-function cpuLine(rounds: Round[]): string {
-  const parts = (['session-actor', 'tool-executor', 'nats-server'] as const).flatMap((name) => {
-    const perStep = rounds.flatMap((round) => round.cpuPerStep[name] ?? []);
-    return perStep.length === rounds.length ? [`${name} ${median(perStep).toFixed(3)}`] : [];
-  });
-  return parts.length === 0 ? '' : `\n  ${''.padEnd(30)} CPU ms per step: ${parts.join(' · ')}`;
-}
-
-/**
- * Submits a task for each of `ids` at once and waits until all have ended. A few sessions are watched
- * one by one; a crowd through one watch of the whole index (a watch a session would be a consumer each).
- */
-async function runAll(runtime: BenchRuntime, agent: string, ids: readonly string[], timeoutMs: number): Promise<void> {
-  if (ids.length <= 64) {
-    const runs = await Promise.all(ids.map((id) => watchSession(runtime, id, timeoutMs)));
-    await Promise.all(runs.map((run) => run(agent)));
-    return;
-  }
-  await (await watchSessionsEnd(runtime, ids, timeoutMs))(async () => {
-    const outcomes = await Promise.all(ids.map((sessionId) => runtime.client.submit(agent, { input: 'benchmark', sessionId }, { timeoutMs })));
-    const refused = outcomes.find((outcome) => outcome.status !== 'accepted');
-    if (refused) throw new Error(`a session was not accepted: ${JSON.stringify(refused)}`);
-  });
-}
-
-/** Starts `count` sessions of `agent` at once and waits for all to end; steps are counted from their logs. */
-function roundRunner(runtime: BenchRuntime, runId: string, pids: Record<ServingProcess, () => number | undefined>) {
-  const processCpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid())])) as Record<ServingProcess, number | undefined>;
-  return async (agent: string, count: number, label: string, timeoutMs = sessionTimeoutMs): Promise<Round> => {
-    const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
-    const afterSeq = await lastEventSeq(runtime.host.nc, runtime.names);
-    const cpuBefore = machineBusyMs();
-    const processesBefore = processCpu();
-    const started = performance.now();
-    await runAll(runtime, agent, ids, timeoutMs);
-    const wallMs = performance.now() - started;
-    const cpuMs = machineBusyMs() - cpuBefore;
-    const processesAfter = processCpu();
-    let steps = 0;
-    let first = Infinity;
-    let last = -Infinity;
-    for (const log of (await readEventsAfter(runtime.host.nc, runtime.names, afterSeq, ids)).values()) {
-      steps += log.filter(({ event }) => event.type === 'model.requested').length;
-      first = Math.min(first, log[0]?.event.at ?? Infinity);
-      last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);
-    }
-    const cpuPerStep: Round['cpuPerStep'] = {};
-    for (const name of Object.keys(pids) as ServingProcess[]) {
-      const [before, after] = [processesBefore[name], processesAfter[name]];
-      if (before !== undefined && after !== undefined) cpuPerStep[name] = (after - before) / steps;
-    }
-    return { steps, wallMs, eventSpanMs: last - first, cores: cpuMs / wallMs, cpuPerStep };
-  };
-}
-

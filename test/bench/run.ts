@@ -1,5 +1,5 @@
 /**
- * Runs every benchmark in this folder (each `*.ts` file here but this one, compare.ts and profile-summary.ts; helpers live in harness/),
+ * Runs every benchmark in this folder (each `*.ts` file here but this one, compare.ts, profile-summary.ts and peers.ts; helpers live in harness/),
  * one after another, each in its own process with its own nats-server, then sums them up.
  *
  *   node test/bench/run.ts [name ...]    (names filter: `node test/bench/run.ts step-overhead`; `concurrency-in-process` is
@@ -36,8 +36,11 @@ interface Outcome {
   seconds: number;
 }
 
-/** This runner, compare.ts (it measures two trees against each other, given a commit) and profile-summary.ts (it reads a profile). */
-const notBenchmarks = new Set([basename(fileURLToPath(import.meta.url)), 'compare.ts', 'profile-summary.ts']);
+/**
+ * This runner, compare.ts (it measures two trees against each other, given a commit), profile-summary.ts (it reads a
+ * profile) and peers.ts (it needs the peers installed and a network namespace: scripts/peers.sh runs it).
+ */
+const notBenchmarks = new Set([basename(fileURLToPath(import.meta.url)), 'compare.ts', 'profile-summary.ts', 'peers.ts']);
 const wanted = process.argv.slice(2);
 const scripts = (await readdir(folder, { withFileTypes: true }))
   .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !notBenchmarks.has(entry.name))

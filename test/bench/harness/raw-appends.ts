@@ -53,3 +53,19 @@ export async function fillEventsStream(nc: NatsConnection, names: Naming, option
   await Promise.all(pending);
   return stored;
 }
+
+/** A round of raw sessions at once: only their appends. */
+export interface FloorRound {
+  steps: number;
+  wallMs: number;
+}
+
+/** Runs `count` raw sessions of `stepsEach` steps at once (see rawSessionSteps), from this process's connection. */
+export function floorRunner(nc: NatsConnection, names: Naming, runId: string) {
+  const js = jetstream(nc);
+  return async (count: number, stepsEach: number, label: string): Promise<FloorRound> => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: count }, (_, index) => rawSessionSteps(js, names, `floor-${runId}-${label}-${index + 1}`, stepsEach)));
+    return { steps: count * stepsEach, wallMs: performance.now() - started };
+  };
+}

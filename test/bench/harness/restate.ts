@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@signalbox/testing';
@@ -43,7 +43,11 @@ export async function startBenchRestate(teardown: Teardown): Promise<BenchRestat
   teardown.add('restate-server', () => stop(server));
   const adminUrl = `http://127.0.0.1:${admin}`;
   const ingressUrl = `http://127.0.0.1:${ingress}`;
-  await withTimeout(untilHealthy(`${adminUrl}/health`), startTimeoutMs, `restate-server to start (its log: ${logPath})`);
+  await withTimeout(untilHealthy(`${adminUrl}/health`, server), startTimeoutMs, 'restate-server to start').catch(async (error: unknown) => {
+    // The data folder, log and all, goes with the teardown: say what the server said first.
+    const said = await readFile(logPath, 'utf8').catch(() => '');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; its log ends:\n${said.slice(-2_000)}`);
+  });
 
   const servicePort = await freePort();
   const service = await startWorkerProcesses(teardown, serviceWorker, 1, { PORT: String(servicePort) });
@@ -64,8 +68,12 @@ export async function startBenchRestate(teardown: Teardown): Promise<BenchRestat
   return { pids: { 'restate-server': server.pid, 'restate-service': service.pids[0] }, invoke };
 }
 
-async function untilHealthy(url: string): Promise<void> {
+/** Polls `url` until it answers 200; fails as soon as `server` exits. */
+async function untilHealthy(url: string, server: ChildProcess): Promise<void> {
+  let exited: string | undefined;
+  server.once('exit', (code, signal) => (exited = `restate-server exited with ${signal ?? code}`));
   for (;;) {
+    if (exited !== undefined) throw new Error(exited);
     const ok = await fetch(url).then((response) => response.ok, () => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

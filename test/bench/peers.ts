@@ -26,7 +26,7 @@ import { floorRunner } from './harness/raw-appends.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { startBenchRestate } from './harness/restate.ts';
 import { startBenchNats, startBenchRuntime } from './harness/runtime.ts';
-import { cpuLine, defineAgent, roundRunner, type ServingPids } from './harness/session-rounds.ts';
+import { cpuLine, defineAgent, roundRunner, type Round, type ServingPids } from './harness/session-rounds.ts';
 import { median } from './harness/stats.ts';
 import { startWorkerProcesses } from './harness/worker-processes.ts';
 
@@ -38,12 +38,7 @@ const serviceWorker = new URL('./harness/service-worker.ts', import.meta.url);
 const peerVersions = (JSON.parse(readFileSync(new URL('./peers/package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 
 /** What one round of a system measured: its model calls, its wall time, and its processes' CPU. */
-interface Measured {
-  steps: number;
-  wallMs: number;
-  cores: number;
-  cpuPerStep: Record<string, number>;
-}
+type Measured = Omit<Round, 'eventSpanMs'>;
 
 interface System {
   name: string;
@@ -75,10 +70,10 @@ await runBench('peers', 900_000, async (teardown) => {
   const inOneProcess = signalbox('Signalbox, one process', oneProcess, { signalbox: () => single, 'nats-server': server });
   const restatePids = { 'restate-server': () => restate.pids['restate-server'], 'restate-service': () => restate.pids['restate-service'] };
   const peers = [
-    peer(`Restate ${peerVersions['@restatedev/restate-server']}`, restatePids, (sessions) => restate.invoke(sessions, steps)),
-    peer(`LangGraph.js ${peerVersions['@langchain/langgraph']} + SQLite`, { langgraph: () => langgraph.pid }, (sessions) => langgraph.invoke(sessions, steps)),
+    timedFromOutside(`Restate ${peerVersions['@restatedev/restate-server']}`, restatePids, (sessions) => restate.invoke(sessions, steps)),
+    timedFromOutside(`LangGraph.js ${peerVersions['@langchain/langgraph']} + SQLite`, { langgraph: () => langgraph.pid }, (sessions) => langgraph.invoke(sessions, steps)),
   ];
-  const floor = peer('raw floor: 2 checked appends a step', { 'nats-server': server }, async (sessions, label) => (await runFloor(sessions, steps, label)).steps);
+  const floor = timedFromOutside('raw floor: 2 checked appends a step', { 'nats-server': server }, async (sessions, label) => (await runFloor(sessions, steps, label)).steps);
   const systems = [asDeployed, inOneProcess, ...peers, floor];
 
   // Every system warm (the JIT, its storage) before any round counts; then rounds alternate between them.
@@ -129,7 +124,7 @@ await runBench('peers', 900_000, async (teardown) => {
 });
 
 /** A system measured from outside: `run` starts `sessions` at once and resolves with the steps they took. */
-function peer(name: string, pids: ServingPids, run: (sessions: number, label: string) => Promise<number>): System {
+function timedFromOutside(name: string, pids: ServingPids, run: (sessions: number, label: string) => Promise<number>): System {
   return {
     name,
     processes: Object.keys(pids),

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session, type Profiler } from 'node:inspector/promises';
 import { join } from 'node:path';
 
@@ -13,7 +13,7 @@ export interface MeasuredProfile {
 
 /**
  * A CPU profile of only the measured stretches of a benchmark (not start-up, baselines or reports),
- * written as `<name>.cpuprofile` into the directory `BENCH_CPU_PROFILE` names; without it, nothing is
+ * written as `<name>.cpuprofile` into the directory `BENCH_CPU_PROFILE` names (made if missing); without it, nothing is
  * recorded. Open the file in Chrome's DevTools or summarise it with `test/bench/profile-summary.ts`.
  */
 export async function measuredProfile(name: string): Promise<MeasuredProfile> {
@@ -34,6 +34,7 @@ export async function measuredProfile(name: string): Promise<MeasuredProfile> {
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
       const file = join(directory, `${name}.cpuprofile`);
+      await mkdir(directory, { recursive: true });
       await writeFile(file, JSON.stringify(keepWindows(profile, windows)));
       return file;
     },

@@ -1,4 +1,5 @@
-import { Encoder } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, DecodeError, encode, parseJson } from './codec.ts';
 import { jsonLimitProblem, msgpackLimitProblem, valueDepthProblem, type WireLimits } from './wire-limits.ts';
@@ -30,11 +31,57 @@ describe('msgpackLimitProblem', () => {
     expect(msgpackLimitProblem(bytes, { maxDepth: 100_000, maxBytes: 1e6 })).toBeUndefined();
   });
 
+  it('measures the nesting of any encoded value, whatever its formats', () => {
+    // Leaves of every format the encoder writes: fixints to uint64, floats, strings and binaries past each
+    // length format's bound, timestamps (ext), maps and arrays past 15 and 65,535 entries' header forms.
+    const leaf = fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 32 }),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: true }),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('x'.repeat(300), 'y'.repeat(70_000)),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.constantFrom(new Uint8Array(70_000), new Date(0), new Date(2 ** 40), null, true, false),
+    );
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+      array: fc.oneof(fc.array(tie('value'), { maxLength: 20 }), fc.constant(Array.from({ length: 70_000 }, (_, i) => i))),
+      object: fc.dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 20 }),
+    }));
+    fc.assert(
+      fc.property(value, (generated) => {
+        const bytes = encode(generated);
+        const depth = depthOf(generated);
+        expect(msgpackLimitProblem(bytes, { maxDepth: depth, maxBytes: Infinity })).toBeUndefined();
+        if (depth > 0) expect(msgpackLimitProblem(bytes, { maxDepth: depth - 1, maxBytes: Infinity })).toMatch(/nested more than/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('skips the formats the encoder never writes: float 32, ext 16 and 32, map 32', () => {
+    // [float32, ext16 (2 bytes of type 1), ext32 (1 byte), {map32 with one entry: 1 → [1]}]
+    const bytes = Uint8Array.of(0x94, 0xca, 0, 0, 0, 0, 0xc8, 0, 2, 1, 0xaa, 0xbb, 0xc9, 0, 0, 0, 1, 1, 0xcc, 0xdf, 0, 0, 0, 1, 0x01, 0x91, 0x01);
+    expect(new Decoder().decode(bytes)).toHaveLength(4);
+    expect(msgpackLimitProblem(bytes, { maxDepth: 3, maxBytes: 100 })).toBeUndefined();
+    expect(msgpackLimitProblem(bytes, { maxDepth: 2, maxBytes: 100 })).toMatch(/nested more than 2/);
+  });
+
+  it('reads any bytes at all without throwing', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => void msgpackLimitProblem(bytes, { maxDepth: 4, maxBytes: 1000 })));
+  });
+
   it('refuses bytes over the size limit, and leaves truncated bytes to the decoder', () => {
     expect(msgpackLimitProblem(new Uint8Array(1001), limits)).toMatch(/1001 bytes is more than the limit of 1000/);
     expect(msgpackLimitProblem(Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff), limits)).toBeUndefined();
   });
 });
+
+/** Containers one inside another, an empty one counting: what the scan measures. */
+function depthOf(value: unknown): number {
+  if (value instanceof Uint8Array || value instanceof Date || typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+}
 
 describe('jsonLimitProblem', () => {
   it('counts brackets outside strings only', () => {

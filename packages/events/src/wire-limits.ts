@@ -41,54 +41,81 @@ export function msgpackLimitProblem(bytes: Uint8Array, limits: WireLimits): stri
     }
     open[last]! -= 1;
     if (at >= bytes.length) return undefined;
-    const head = msgpackHead(bytes, at);
-    at += head.skip;
-    if (head.items > 0) {
-      if (open.length > limits.maxDepth) return tooDeep(limits);
-      open.push(head.items);
-    } else if (head.container && open.length > limits.maxDepth) {
-      return tooDeep(limits);
+    const format = bytes[at]!;
+    // Runs for every value of everything decoded (a snapshot holds thousands of numbers): no allocation on the way.
+    const fixed = fixedScalarBytes[format]!;
+    if (fixed !== 0) {
+      at += fixed;
+      continue;
     }
+    const items = containerItems(bytes, at, format);
+    if (items < 0) {
+      at += sizedScalarBytes(bytes, at, format);
+      continue;
+    }
+    if (open.length > limits.maxDepth) return tooDeep(limits);
+    at += containerHeaderBytes(format);
+    if (items > 0) open.push(items);
   }
   return undefined;
 }
 
-interface Head {
-  /** Bytes from the format byte to the next value: header and payload of a scalar, header of a container. */
-  skip: number;
-  /** Values inside, for a container: two per map entry. */
-  items: number;
-  container: boolean;
+/**
+ * Bytes of each scalar whose format byte alone gives its size (fixints, fixstr, nil, booleans, numbers,
+ * fixext), by format byte; 0 for the rest (containers, and strings, binaries and exts with a length).
+ * 0xc1 is never used: one byte, and the decoder refuses it.
+ */
+const fixedScalarBytes = ((): Uint8Array => {
+  const bytes = new Uint8Array(256);
+  for (let format = 0x00; format <= 0x7f; format++) bytes[format] = 1;
+  for (let format = 0xa0; format <= 0xbf; format++) bytes[format] = 1 + (format & 0x1f);
+  for (let format = 0xe0; format <= 0xff; format++) bytes[format] = 1;
+  const payloads: [format: number, payload: number][] = [
+    [0xc0, 0], [0xc1, 0], [0xc2, 0], [0xc3, 0], [0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8],
+    [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8], [0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17],
+  ];
+  for (const [format, payload] of payloads) bytes[format] = 1 + payload;
+  return bytes;
+})();
+
+/** Values inside the container at `at` (two per map entry), or -1 when `format` is no container's. */
+function containerItems(bytes: Uint8Array, at: number, format: number): number {
+  if (format >= 0x80 && format <= 0x8f) return 2 * (format & 0x0f);
+  if (format >= 0x90 && format <= 0x9f) return format & 0x0f;
+  if (format === 0xdc) return readLength(bytes, at + 1, 2);
+  if (format === 0xdd) return readLength(bytes, at + 1, 4);
+  if (format === 0xde) return 2 * readLength(bytes, at + 1, 2);
+  if (format === 0xdf) return 2 * readLength(bytes, at + 1, 4);
+  return -1;
 }
 
-// Sizes after the format byte of the fixed-size formats 0xc0-0xdf, and which of them carry a length of 1, 2 or 4 bytes.
-const fixedSkip: Record<number, number> = { 0xc0: 0, 0xc2: 0, 0xc3: 0, 0xca: 4, 0xcb: 8, 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xd4: 2, 0xd5: 3, 0xd6: 5, 0xd7: 9, 0xd8: 17 };
-const lengthBytes: Record<number, [bytes: number, extra: number]> = {
-  0xc4: [1, 0], 0xc5: [2, 0], 0xc6: [4, 0], // bin
-  0xc7: [1, 1], 0xc8: [2, 1], 0xc9: [4, 1], // ext: a type byte after the length
-  0xd9: [1, 0], 0xda: [2, 0], 0xdb: [4, 0], // str
-};
+/** Bytes of a container's header: its format byte and, for array 16/32 and map 16/32, its count. */
+function containerHeaderBytes(format: number): number {
+  if (format === 0xdc || format === 0xde) return 3;
+  if (format === 0xdd || format === 0xdf) return 5;
+  return 1;
+}
 
-function msgpackHead(bytes: Uint8Array, at: number): Head {
-  const format = bytes[at]!;
-  const scalar = (skip: number): Head => ({ skip, items: 0, container: false });
-  const container = (skip: number, items: number): Head => ({ skip, items, container: true });
-  if (format <= 0x7f || format >= 0xe0) return scalar(1);
-  if (format <= 0x8f) return container(1, 2 * (format & 0x0f));
-  if (format <= 0x9f) return container(1, format & 0x0f);
-  if (format <= 0xbf) return scalar(1 + (format & 0x1f));
-  if (format === 0xdc || format === 0xdd) {
-    const size = format === 0xdc ? 2 : 4;
-    return container(1 + size, readLength(bytes, at + 1, size));
+/** Bytes of a string, binary or ext with a length (str 8/16/32, bin 8/16/32, ext 8/16/32: a type byte after the length), header included. */
+function sizedScalarBytes(bytes: Uint8Array, at: number, format: number): number {
+  switch (format) {
+    case 0xc4:
+    case 0xd9:
+      return 2 + readLength(bytes, at + 1, 1);
+    case 0xc5:
+    case 0xda:
+      return 3 + readLength(bytes, at + 1, 2);
+    case 0xc6:
+    case 0xdb:
+      return 5 + readLength(bytes, at + 1, 4);
+    case 0xc7:
+      return 3 + readLength(bytes, at + 1, 1);
+    case 0xc8:
+      return 4 + readLength(bytes, at + 1, 2);
+    default:
+      // 0xc9, the only format left: every other one has a fixed size or is a container.
+      return 6 + readLength(bytes, at + 1, 4);
   }
-  if (format === 0xde || format === 0xdf) {
-    const size = format === 0xde ? 2 : 4;
-    return container(1 + size, 2 * readLength(bytes, at + 1, size));
-  }
-  const sized = lengthBytes[format];
-  if (sized) return scalar(1 + sized[0] + sized[1] + readLength(bytes, at + 1, sized[0]));
-  // 0xc1 is never used: one byte, and the decoder refuses it.
-  return scalar(1 + (fixedSkip[format] ?? 0));
 }
 
 function readLength(bytes: Uint8Array, at: number, size: number): number {

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { encode, naming } from '@signalbox/events';
 import { createLogger } from '@signalbox/runtime';
-import { fold, sessionStateVersion } from '@signalbox/session';
+import { fold, sessionStateVersion, storedSnapshotState } from '@signalbox/session';
 import { openSessionSnapshotStore, SessionSnapshots } from '@signalbox/session-actor';
 import { EventStore, provision, TranscriptStore } from '@signalbox/store';
 import { runBench } from './harness/lifecycle.ts';
@@ -89,7 +89,7 @@ await runBench('resume', 45_000, async (teardown) => {
     await writer.settled();
     const snapshot = await snapshots.read(sessionId);
     if (snapshot?.n !== snapshotN) throw new Error(`no snapshot at event ${snapshotN} of ${sessionId}`);
-    const snapshotBytes = encode({ v: 1, stateVersion: sessionStateVersion, ...snapshot }).length;
+    const snapshotBytes = encode({ v: 1, stateVersion: sessionStateVersion, ...snapshot, state: storedSnapshotState(snapshot.state) }).length;
     return { sessionId, steps, events: events.length, snapshotN, snapshotBytes };
   };
   const short = await build(shortSteps);

@@ -26,6 +26,7 @@ export type { CallVerdict } from './permissions.ts';
 export { recordedGrade, recordedModelReply, recordedToolResult } from './recorded.ts';
 export { rewindAt, rewindForkId, rewindRefusal } from './rewind.ts';
 export type { RewindTarget } from './rewind.ts';
+export { snapshotState, storedSnapshotState } from './snapshot-state.ts';
 export { evolve, fold, initialState, interventionKey, sessionStateVersion, startsStep, totalsOf, unchangingStateFields } from './state.ts';
 export type { ActiveState, SessionState } from './state.ts';
 export { defaultGateTimeoutMs, supervisorGateFrom, unansweredGateVerdict } from './supervisor-gate.ts';

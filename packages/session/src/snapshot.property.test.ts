@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { heldFrom, heldMessages, messageCount, snapshotFrom, withEarlierPutBack } from './conversation.ts';
 import { decide, type SessionCommand } from './decide.ts';
+import { snapshotState, storedSnapshotState } from './snapshot-state.ts';
 import { fold, initialState, type SessionState } from './state.ts';
 
 /**
@@ -154,9 +155,9 @@ function envelope(event: NewEvent, n: number): SessionEvent {
   return { ...event, id: `e${n}`, v: eventVersion(event.type), sessionId: 'p1', n, at: 1_700_000_000_000 + n, causationId: null, correlationId: 'p1', by: { service: 'test', instance: 't' } };
 }
 
-/** A snapshot as it is stored: the writer's in-memory state through the wire codec and back. */
+/** A snapshot as it is stored: the writer's in-memory state in its stored form, through the wire codec and back. */
 function throughSnapshot(state: SessionState): SessionState {
-  return decode(z.unknown(), encode(state), 'snapshot') as SessionState;
+  return snapshotState(decode(z.unknown(), encode(storedSnapshotState(state)), 'snapshot'));
 }
 
 describe('session snapshots', () => {

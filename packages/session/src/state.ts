@@ -184,8 +184,9 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 14: `parent`, `delegatedBy`, `children` and `handoff`, for delegation and handoffs.
  * 15: `outputSchema` and `outputRejections`, for structured output.
  * 16: the conversation's `messages`, `charsBefore` and `assistantAt` as append-only lists of chunks, not arrays copied at every message.
+ * 17: a snapshot holds `charsBefore` and `assistantAt` packed (`storedSnapshotState`), not as lists of numbers.
  */
-export const sessionStateVersion = 16;
+export const sessionStateVersion = 17;
 
 /**
  * The fields of a session's state that keep one object from `session.created` on (the agent is

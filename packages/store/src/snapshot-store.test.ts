@@ -112,6 +112,23 @@ describe('SnapshotStore with fields encoded once', () => {
     expect((await store.read('o5'))?.state).toEqual({ agent: 'named', count: 1 });
   });
 
+  it('stores the state in the form its codec gives and reads it back as held; a form the codec refuses is unreadable', async () => {
+    const codec = {
+      stored: (state: Counter) => ({ ...state, seen: state.seen.join('|') }),
+      restored: (stored: unknown) => {
+        const { count, seen } = stored as { count: number; seen: unknown };
+        if (typeof seen !== 'string') throw new Error('seen is not packed');
+        return { count, seen: seen.split('|') };
+      },
+    };
+    const store = await SnapshotStore.open<Counter>(nc, names, { stateVersion: 1, codec });
+    await store.write('k1', { n: 2, seq: 4, state: { count: 2, seen: ['a', 'b'] } });
+    expect(decode(z.object({ state: z.unknown() }), (await bucket.get('k1'))!.value, 'k1').state).toEqual({ count: 2, seen: 'a|b' });
+    expect(await store.read('k1')).toEqual({ n: 2, seq: 4, state: { count: 2, seen: ['a', 'b'] } });
+    await snapshots.write('k2', { n: 1, seq: 1, state: { count: 1, seen: ['a'] } });
+    await expect(store.read('k2')).rejects.toThrow(/not packed/);
+  });
+
   it('refuses a part that is not msgpack, or nests deeper than a stored value may, as it refuses the envelope', async () => {
     const store = await SnapshotStore.open<Session>(nc, names, { stateVersion: 1, encodedOnce: ['agent'] });
     await bucket.put('o6', encode({ v: 2, stateVersion: 1, n: 1, seq: 1, state: { count: 1 }, parts: { agent: new Uint8Array([0xc1]) } }));

@@ -13,7 +13,7 @@ export interface Snapshot<S> {
   state: S;
 }
 
-export interface SnapshotStoreOptions {
+export interface SnapshotStoreOptions<S = unknown> {
   /**
    * Version of the state's shape and of the fold that builds it. A snapshot written under another
    * version is ignored (the session is replayed in full), never read as this one.
@@ -25,6 +25,11 @@ export interface SnapshotStoreOptions {
    * later snapshot, instead of re-encoded every time. Its value must never be changed in place.
    */
   encodedOnce?: readonly string[];
+  /**
+   * How the state is stored when not as it is held (a compacter form of some fields): `stored` before a
+   * write, `restored` after a read. A `restored` that throws makes the snapshot unreadable.
+   */
+  codec?: { stored(state: S): unknown; restored(stored: unknown): S };
 }
 
 /**
@@ -52,16 +57,18 @@ export class SnapshotStore<S> {
   readonly #values: LargeValues;
   readonly #stateVersion: number;
   readonly #encodedOnce: readonly string[];
+  readonly #codec: SnapshotStoreOptions<S>['codec'];
   /** The bytes of each object of an `encodedOnce` field, for as long as the object lives. */
   readonly #encoded = new WeakMap<object, Uint8Array>();
 
-  private constructor(values: LargeValues, options: SnapshotStoreOptions) {
+  private constructor(values: LargeValues, options: SnapshotStoreOptions<S>) {
     this.#values = values;
     this.#stateVersion = options.stateVersion;
     this.#encodedOnce = options.encodedOnce ?? [];
+    this.#codec = options.codec;
   }
 
-  static async open<S>(nc: NatsConnection, names: Naming, options: SnapshotStoreOptions): Promise<SnapshotStore<S>> {
+  static async open<S>(nc: NatsConnection, names: Naming, options: SnapshotStoreOptions<S>): Promise<SnapshotStore<S>> {
     return new SnapshotStore<S>(new LargeValues(await new Kvm(nc).open(names.buckets.snapshots)), options);
   }
 
@@ -81,7 +88,7 @@ export class SnapshotStore<S> {
     const state = { ...envelope.state };
     for (const [field, bytes] of Object.entries(envelope.parts ?? {})) state[field] = decode(z.unknown(), bytes, `${what}, field ${field}`, storedLimits);
     // The version says the state has the caller's shape; the snapshot is trusted no further than that.
-    return { n: envelope.n, seq: envelope.seq, state: state as S };
+    return { n: envelope.n, seq: envelope.seq, state: this.#codec ? this.#codec.restored(state) : (state as S) };
   }
 
   /** Removes the session's snapshot (its history too): a completed session is never resumed. */
@@ -96,12 +103,12 @@ export class SnapshotStore<S> {
 
   async write(sessionId: string, snapshot: Snapshot<S>): Promise<void> {
     const { n, seq } = snapshot;
-    const { state, parts } = this.#split(snapshot.state);
+    const { state, parts } = this.#split(this.#codec ? this.#codec.stored(snapshot.state) : snapshot.state);
     await this.#values.put(sessionId, encode({ v: formatVersion, stateVersion: this.#stateVersion, n, seq, state, parts }));
   }
 
   /** The state without its `encodedOnce` fields, and those fields' bytes (encoded now only for an object not seen before). */
-  #split(whole: S): { state: S; parts: Record<string, Uint8Array> | undefined } {
+  #split(whole: unknown): { state: unknown; parts: Record<string, Uint8Array> | undefined } {
     const fields = whole as Record<string, unknown>;
     if (!this.#encodedOnce.some((field) => isObject(fields[field]))) return { state: whole, parts: undefined };
     const state: Record<string, unknown> = {};
@@ -115,7 +122,7 @@ export class SnapshotStore<S> {
       if (!bytes) this.#encoded.set(value, (bytes = encode(value)));
       parts[field] = bytes;
     }
-    return { state: state as S, parts };
+    return { state, parts };
   }
 }
 

@@ -2,13 +2,17 @@ import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@signalbox/runtime';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Naming } from '@signalbox/events';
-import { fold, heldFrom, heldMessages, sessionStateVersion, snapshotFrom, unchangingStateFields, type ActiveState, type SessionState } from '@signalbox/session';
+import { fold, heldFrom, heldMessages, sessionStateVersion, snapshotFrom, snapshotState, storedSnapshotState, unchangingStateFields, type ActiveState, type SessionState } from '@signalbox/session';
 import { SnapshotStore, transcriptChunkSize, type EventStore, type TranscriptStore } from '@signalbox/store';
 import type { LoadedSession } from './session-cache.ts';
 
-/** The snapshot store as the session actor writes it: its state's version, the agent and tools encoded once. */
+/** The snapshot store as the session actor writes it: its state's version, the agent and tools encoded once, the conversation's number lists packed. */
 export function openSessionSnapshotStore(nc: NatsConnection, names: Naming): Promise<SnapshotStore<SessionState>> {
-  return SnapshotStore.open<SessionState>(nc, names, { stateVersion: sessionStateVersion, encodedOnce: unchangingStateFields });
+  return SnapshotStore.open<SessionState>(nc, names, {
+    stateVersion: sessionStateVersion,
+    encodedOnce: unchangingStateFields,
+    codec: { stored: storedSnapshotState, restored: snapshotState },
+  });
 }
 
 /** Sessions whose transcript progress is remembered; as many as the session cache holds. */

@@ -72,3 +72,17 @@ export function findLastBefore<T>(list: AppendOnlyList<T>, matches: (item: T) =>
   }
   return undefined;
 }
+
+/** Where `value` is in `list`, whose items are in ascending order (a binary search); undefined when it is not there. */
+export function positionInOrder(list: AppendOnlyList<number>, value: number): number | undefined {
+  let low = 0;
+  let high = sizeOf(list) - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const item = itemAt(list, middle)!;
+    if (item === value) return middle;
+    if (item < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}

@@ -77,17 +77,20 @@ describe('a conversation', () => {
     expect(heldMessages(whole)).toEqual(all);
   });
 
-  it('weighs and cuts from its chunks as from whole arrays: the characters before a message, the latest reply in a range', () => {
-    const turns = Array.from({ length: 2 * chunkSize + 11 }, (_, index): Message => (index % 3 === 0 ? reply : { role: 'user', content: [{ type: 'text', text: 'x'.repeat(index) }] }));
+  it('weighs and cuts from its chunks as from whole arrays: the characters before a reply, the latest reply in a range', () => {
+    // More than a chunk of replies, so the replies' own lists are chunked too.
+    const turns = Array.from({ length: 2 * chunkSize + 11 }, (_, index): Message => (index % 2 === 0 ? reply : { role: 'user', content: [{ type: 'text', text: 'x'.repeat(index) }] }));
     const all = [task, ...turns];
     const conversation = turns.reduce(withMessage, conversationOf(task));
     const sizes = all.map((message) => JSON.stringify(message).length);
     const replies = all.flatMap((message, index) => (message.role === 'assistant' ? [index] : []));
-    for (const index of [0, 1, chunkSize - 1, chunkSize, chunkSize + 1, all.length - 1]) {
+    // Replies far apart in the list, so their chunks are crossed: the first, those about the chunk boundaries, the last.
+    expect(replies.length).toBeGreaterThan(chunkSize);
+    for (const index of [replies[0]!, replies[chunkSize - 1]!, replies[chunkSize]!, replies.at(-1)!]) {
       expect(charsBefore(conversation, index)).toBe(sizes.slice(0, index).reduce((sum, size) => sum + size, 0));
     }
-    expect(charsBefore(conversation, all.length)).toBeUndefined();
-    expect(charsBefore(conversation, -1)).toBeUndefined();
+    // Only at a reply: a cut is always at one.
+    for (const index of [0, 2, all.length, -1, 1.5]) expect(charsBefore(conversation, index)).toBeUndefined();
     for (const [after, latest] of [[0, all.length], [0, chunkSize], [chunkSize, chunkSize + 2], [replies.at(-1)!, all.length], [5, 4], [0, 0]] as const) {
       expect(latestReplyIn(conversation, after, latest)).toBe(replies.findLast((index) => index <= latest && index > after));
     }

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { canonicalJson, type Message } from '@signalbox/events';
-import { appended, findLastBefore, itemAt, itemsOf, lastItem, listOf, sizeOf, type AppendOnlyList } from './append-only-list.ts';
+import { appended, findLastBefore, itemAt, itemsOf, lastItem, listOf, positionInOrder, sizeOf, type AppendOnlyList } from './append-only-list.ts';
 
 /**
  * The conversation a session's model requests carry. It grows with every step, so it carries a
@@ -16,12 +16,12 @@ export interface Conversation {
   /** sha256 chain over every message, earlier ones included. */
   digest: string;
   /**
-   * For each message, the characters of every message before it (canonical JSON), and the indexes of
-   * the assistant's messages: what a compaction needs to weigh a request and choose where to cut,
-   * without the earlier messages themselves. Read with `charsBefore` and `latestReplyIn`.
+   * For each of the assistant's messages, its index, and the characters of every message before it
+   * (canonical JSON): what a compaction needs to choose where to cut (always at a reply) and weigh the
+   * request after it, without the earlier messages themselves. Read with `latestReplyIn` and `charsBefore`.
    */
-  charsBefore: AppendOnlyList<number>;
   assistantAt: AppendOnlyList<number>;
+  charsBeforeReplies: AppendOnlyList<number>;
   /** The characters of every message. */
   chars: number;
 }
@@ -29,7 +29,7 @@ export interface Conversation {
 const none: AppendOnlyList<never> = listOf([]);
 
 export function conversationOf(first: Message): Conversation {
-  return withMessage({ earlier: 0, messages: none, digest: '', charsBefore: none, assistantAt: none, chars: 0 }, first);
+  return withMessage({ earlier: 0, messages: none, digest: '', assistantAt: none, charsBeforeReplies: none, chars: 0 }, first);
 }
 
 /**
@@ -51,13 +51,13 @@ function addedMessage(conversation: Conversation, message: Message): Conversatio
   const json = canonicalJson(message);
   // One-shot: the same bytes as hashing the two in turn, without a Hash object per message.
   const digest = hash('sha256', conversation.digest + json, 'hex');
-  const index = messageCount(conversation);
+  const reply = message.role === 'assistant';
   return {
     earlier: conversation.earlier,
     messages: appended(conversation.messages, message),
     digest,
-    charsBefore: appended(conversation.charsBefore, conversation.chars),
-    assistantAt: message.role === 'assistant' ? appended(conversation.assistantAt, index) : conversation.assistantAt,
+    assistantAt: reply ? appended(conversation.assistantAt, messageCount(conversation)) : conversation.assistantAt,
+    charsBeforeReplies: reply ? appended(conversation.charsBeforeReplies, conversation.chars) : conversation.charsBeforeReplies,
     chars: conversation.chars + json.length,
   };
 }
@@ -81,9 +81,10 @@ export function withEarlierPutBack(conversation: Conversation, earlier: readonly
   return { ...conversation, earlier: 0, messages: listOf([...earlier, ...heldMessages(conversation)]) };
 }
 
-/** The characters of every message before message `index`; undefined past the last message. */
+/** The characters of every message before the assistant's message at `index`; undefined where no reply is (a cut is always at one). */
 export function charsBefore(conversation: Conversation, index: number): number | undefined {
-  return itemAt(conversation.charsBefore, index);
+  const reply = positionInOrder(conversation.assistantAt, index);
+  return reply === undefined ? undefined : itemAt(conversation.charsBeforeReplies, reply);
 }
 
 /** The index of the latest assistant's message after `after` and at most `latest`, if there is one. */

@@ -184,7 +184,8 @@ export const initialState = (): SessionState => ({ status: 'new', n: 0 });
  * 14: `parent`, `delegatedBy`, `children` and `handoff`, for delegation and handoffs.
  * 15: `outputSchema` and `outputRejections`, for structured output.
  * 16: the conversation's `messages`, `charsBefore` and `assistantAt` as append-only lists of chunks, not arrays copied at every message.
- * 17: a snapshot holds `charsBefore` and `assistantAt` packed (`storedSnapshotState`), not as lists of numbers.
+ * 17: the conversation's `charsBeforeReplies` (at each reply only: a cut is always at one) for `charsBefore` (at every
+ *     message), and a snapshot holds it and `assistantAt` packed (`storedSnapshotState`), not as lists of numbers.
  */
 export const sessionStateVersion = 17;
 

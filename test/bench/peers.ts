@@ -21,12 +21,11 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { startBenchLangGraph } from './harness/langgraph.ts';
 import { runBench } from './harness/lifecycle.ts';
-import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { floorRunner } from './harness/raw-appends.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { startBenchRestate } from './harness/restate.ts';
 import { startBenchNats, startBenchRuntime } from './harness/runtime.ts';
-import { cpuLine, defineAgent, roundRunner, type Round, type ServingPids } from './harness/session-rounds.ts';
+import { cpuLine, defineAgent, perStep, roundRunner, timedWork, type Round, type ServingPids } from './harness/session-rounds.ts';
 import { median } from './harness/stats.ts';
 import { startWorkerProcesses } from './harness/worker-processes.ts';
 
@@ -129,18 +128,9 @@ function timedFromOutside(name: string, pids: ServingPids, run: (sessions: numbe
     name,
     processes: Object.keys(pids),
     round: async (sessions, label) => {
-      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([process, pid]) => [process, processCpuMs(pid())]));
-      const busyBefore = machineBusyMs();
-      const started = performance.now();
-      const stepsTaken = await run(sessions, label);
-      const wallMs = performance.now() - started;
-      const cores = (machineBusyMs() - busyBefore) / wallMs;
-      const cpuPerStep: Record<string, number> = {};
-      for (const [process, pid] of Object.entries(pids)) {
-        const [before, after] = [cpuBefore[process], processCpuMs(pid())];
-        if (before !== undefined && after !== undefined) cpuPerStep[process] = (after - before) / stepsTaken;
-      }
-      return { steps: stepsTaken, wallMs, cores, cpuPerStep };
+      let steps = 0;
+      const { wallMs, cores, cpuMs } = await timedWork(pids, async () => void (steps = await run(sessions, label)));
+      return { steps, wallMs, cores, cpuPerStep: perStep(cpuMs, steps) };
     },
   };
 }

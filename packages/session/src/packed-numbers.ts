@@ -1,4 +1,4 @@
-import { chunkSize, itemsOf, sizeOf, type AppendOnlyList } from './append-only-list.ts';
+import { itemsOf, listOf, sizeOf, type AppendOnlyList } from './append-only-list.ts';
 
 /** Whole numbers up to 2^53 take at most 8 bytes of 7 bits each. */
 const maxVarintBytes = 8;
@@ -29,8 +29,7 @@ export function packedNumbers(list: AppendOnlyList<number>): Uint8Array | undefi
 
 /** The list `packedNumbers` packed; throws on bytes it could not have written (a varint cut short, or past 2^53). */
 export function unpackedNumbers(bytes: Uint8Array): AppendOnlyList<number> {
-  const full: number[][] = [];
-  let last: number[] = [];
+  const values: number[] = [];
   let value = 0;
   for (let at = 0; at < bytes.length; ) {
     let step = 0;
@@ -42,11 +41,7 @@ export function unpackedNumbers(bytes: Uint8Array): AppendOnlyList<number> {
     }
     value += step;
     if (!Number.isSafeInteger(value)) throw new Error('packed numbers: a number passes 2^53');
-    last.push(value);
-    if (last.length === chunkSize) {
-      full.push(last);
-      last = [];
-    }
+    values.push(value);
   }
-  return { full, last };
+  return listOf(values);
 }

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { withTimeout, type Teardown } from './lifecycle.ts';
+import { stopChild } from './worker-processes.ts';
 
 /** A LangGraph.js process (langgraph-worker.ts) the benchmark sends rounds to. */
 export interface BenchLangGraph {
@@ -14,11 +15,7 @@ const roundTimeoutMs = 120_000;
 
 export async function startBenchLangGraph(teardown: Teardown): Promise<BenchLangGraph> {
   const child = fork(worker.pathname, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  teardown.add('langgraph worker', () => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  }));
+  teardown.add('langgraph worker', () => stopChild(child, 5_000));
   const next = () =>
     new Promise<unknown>((resolve, reject) => {
       const exited = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`the LangGraph worker exited with ${signal ?? code}`));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '@signalbox/testing';
 import { withTimeout, type Teardown } from './lifecycle.ts';
 import { peerFile } from './peer-packages.ts';
-import { startWorkerProcesses } from './worker-processes.ts';
+import { startWorkerProcesses, stopChild } from './worker-processes.ts';
 
 /** A Restate server of its own (fresh data folder, loopback ports) with the benchmark's agent service registered. */
 export interface BenchRestate {
@@ -40,7 +40,7 @@ export async function startBenchRestate(teardown: Teardown): Promise<BenchRestat
   const logPath = join(folder, 'server.log');
   const log = openSync(logPath, 'w');
   const server = spawn(binary, ['--no-logo'], { env, stdio: ['ignore', log, log] });
-  teardown.add('restate-server', () => stop(server));
+  teardown.add('restate-server', () => stopChild(server, 10_000));
   const adminUrl = `http://127.0.0.1:${admin}`;
   const ingressUrl = `http://127.0.0.1:${ingress}`;
   await withTimeout(untilHealthy(`${adminUrl}/health`, server), startTimeoutMs, 'restate-server to start').catch(async (error: unknown) => {
@@ -78,17 +78,4 @@ async function untilHealthy(url: string, server: ChildProcess): Promise<void> {
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** SIGTERM (the server flushes and exits), SIGKILL if it has not exited within 10 s. */
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -29,19 +29,42 @@ export async function defineAgent(runtime: BenchRuntime, name: string, steps: nu
   });
 }
 
+/** What running some work took: its wall time, the machine's busy cores over it, and each serving process's CPU, ms. */
+export interface TimedWork {
+  wallMs: number;
+  cores: number;
+  cpuMs: Record<string, number>;
+}
+
+/** Runs `work`, reading the machine's and each of `pids`' CPU before and after it. */
+export async function timedWork(pids: ServingPids, work: () => Promise<void>): Promise<TimedWork> {
+  const processCpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid())]));
+  const busyBefore = machineBusyMs();
+  const processesBefore = processCpu();
+  const started = performance.now();
+  await work();
+  const wallMs = performance.now() - started;
+  const cores = (machineBusyMs() - busyBefore) / wallMs;
+  const processesAfter = processCpu();
+  const cpuMs: Record<string, number> = {};
+  for (const name of Object.keys(pids)) {
+    const [before, after] = [processesBefore[name], processesAfter[name]];
+    if (before !== undefined && after !== undefined) cpuMs[name] = after - before;
+  }
+  return { wallMs, cores, cpuMs };
+}
+
+/** Each process's CPU over `steps`, ms a step. */
+export function perStep(cpuMs: Record<string, number>, steps: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpuMs).map(([name, ms]) => [name, ms / steps]));
+}
+
 /** Starts `count` sessions of `agent` at once and waits for all to end; steps are counted from their logs. */
 export function roundRunner(runtime: BenchRuntime, runId: string, pids: ServingPids) {
-  const processCpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid())]));
   return async (agent: string, count: number, label: string, timeoutMs: number): Promise<Round> => {
     const ids = Array.from({ length: count }, (_, index) => `bench-${runId}-${label}-${index + 1}`);
     const afterSeq = await lastEventSeq(runtime.host.nc, runtime.names);
-    const cpuBefore = machineBusyMs();
-    const processesBefore = processCpu();
-    const started = performance.now();
-    await runAll(runtime, agent, ids, timeoutMs);
-    const wallMs = performance.now() - started;
-    const cpuMs = machineBusyMs() - cpuBefore;
-    const processesAfter = processCpu();
+    const { wallMs, cores, cpuMs } = await timedWork(pids, () => runAll(runtime, agent, ids, timeoutMs));
     let steps = 0;
     let first = Infinity;
     let last = -Infinity;
@@ -50,12 +73,7 @@ export function roundRunner(runtime: BenchRuntime, runId: string, pids: ServingP
       first = Math.min(first, log[0]?.event.at ?? Infinity);
       last = Math.max(last, log.at(-1)?.event.at ?? -Infinity);
     }
-    const cpuPerStep: Round['cpuPerStep'] = {};
-    for (const name of Object.keys(pids)) {
-      const [before, after] = [processesBefore[name], processesAfter[name]];
-      if (before !== undefined && after !== undefined) cpuPerStep[name] = (after - before) / steps;
-    }
-    return { steps, wallMs, eventSpanMs: last - first, cores: cpuMs / wallMs, cpuPerStep };
+    return { steps, wallMs, eventSpanMs: last - first, cores, cpuPerStep: perStep(cpuMs, steps) };
   };
 }
 

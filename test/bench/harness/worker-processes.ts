@@ -41,7 +41,8 @@ function readyOf(child: ChildProcess): Promise<void> {
   });
 }
 
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+/** SIGTERM to `child` (it drains or flushes), SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -19,7 +19,8 @@
  * the calls in the actor's process (SIGNALBOX_EXECUTOR_IN_PROCESS).
  *
  *   node test/bench/concurrency.ts
- *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20, BENCH_IN_PROCESS=1;
+ *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_CROWD_SESSIONS=1000, BENCH_CROWD_STEPS=20, BENCH_IN_PROCESS=1,
+ *   BENCH_LOG_LEVEL=silent (the service processes' LOG_LEVEL; `info` is a deployment's default);
  *   BENCH_CPU_PROFILE=<dir> for nats-server's CPU profile over the first measured round of 16 sessions)
  */
 import { availableParallelism } from 'node:os';

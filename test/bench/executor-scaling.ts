@@ -14,7 +14,8 @@
  * BENCH_RUNS times, each with fresh workers, and its verdict is the worst run's.
  *
  *   node test/bench/executor-scaling.ts
- *   (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=2, BENCH_SATURATED_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=3, BENCH_RUNS=3)
+ *   (env: BENCH_JOBS=2000, BENCH_WAIT_MS=2, BENCH_CONCURRENCY=2, BENCH_SATURATED_CONCURRENCY=8, BENCH_PROCESSES=4, BENCH_REPEATS=3, BENCH_RUNS=3,
+ *    BENCH_LOG_LEVEL=silent: the executors' LOG_LEVEL, `info` being a deployment's default)
  */
 import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';

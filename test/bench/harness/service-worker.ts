@@ -2,8 +2,8 @@
  * One service process for the benchmarks, as `signalbox run <service>` starts one: BENCH_SERVICE is
  * `session-actor` (with a permission broker), `tool-executor` (offering `bench.noop`, a tool that answers at once),
  * or `in-process` (all three, the executor running the actor's calls: SIGNALBOX_EXECUTOR_IN_PROCESS), against
- * NATS_URL, under BENCH_PREFIX when given (an installation of its own beside another on the same server).
- * Prints `ready`; drains on SIGTERM.
+ * NATS_URL, under BENCH_PREFIX when given (an installation of its own beside another on the same server), logging at
+ * BENCH_LOG_LEVEL (silent unless given: the runtime's cost apart from its logs). Prints `ready`; drains on SIGTERM.
  */
 import { SessionIndexEntry } from '@signalbox/events';
 import { createLogger, InProcessPermissions, InProcessTools, RuntimeConfig, startHost, stopOnSignals, type Service } from '@signalbox/runtime';
@@ -36,7 +36,7 @@ if (process.env['BENCH_SERVICE'] !== undefined) {
   const service = services[process.env['BENCH_SERVICE']];
   if (!service) throw new Error(`BENCH_SERVICE must be one of ${Object.keys(services).join(', ')}`);
   const prefix = process.env['BENCH_PREFIX'] ? { prefix: process.env['BENCH_PREFIX'] } : {};
-  const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent', ...prefix, toolExecutor: { inProcess: process.env['BENCH_SERVICE'] === 'in-process' } });
+  const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'silent', ...prefix, toolExecutor: { inProcess: process.env['BENCH_SERVICE'] === 'in-process' } });
   const host = await startHost(service(), config);
   stopOnSignals(host, createLogger({ service: 'bench-service', instance: config.instance, level: config.logLevel }));
   console.log('ready');

@@ -1,6 +1,7 @@
 /**
  * One tool-executor process for the executor-scaling benchmark: `toolExecutorService` with a tool that
- * waits BENCH_WAIT_MS, against NATS_URL, BENCH_CONCURRENCY calls at once. Prints `ready`; drains on SIGTERM.
+ * waits BENCH_WAIT_MS, against NATS_URL, BENCH_CONCURRENCY calls at once, logging at BENCH_LOG_LEVEL (silent unless
+ * given). Prints `ready`; drains on SIGTERM.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionIndexEntry } from '@signalbox/events';
@@ -22,7 +23,7 @@ const wait = defineTool({
   },
 });
 
-const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: 'silent' });
+const config = RuntimeConfig.parse({ natsUrl: process.env['NATS_URL'], logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'silent' });
 const host = await startHost([toolExecutorService({ tools: [wait], concurrency })], config);
 stopOnSignals(host, createLogger({ service: 'bench-executor', instance: config.instance, level: config.logLevel }));
 console.log('ready');

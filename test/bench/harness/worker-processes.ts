@@ -33,10 +33,15 @@ export async function startWorkerProcesses(
 function readyOf(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       seen += chunk.toString();
-      if (seen.split('\n').some((line) => line.trim() === 'ready')) resolve();
-    });
+      if (!seen.split('\n').some((line) => line.trim() === 'ready')) return;
+      // What a worker prints after `ready` (its logs) is read and dropped, never kept: the pipe must not fill, nor the benchmark's process grow with it.
+      child.stdout?.off('data', onData);
+      child.stdout?.resume();
+      resolve();
+    };
+    child.stdout?.on('data', onData);
     child.once('exit', (code, signal) => reject(new Error(`a worker exited with ${signal ?? code} before it was ready`)));
   });
 }

@@ -3,7 +3,8 @@
  * with an instant model and tool, a session alone and 16 at once, every system measured in the same run on
  * the same machine, in rounds that alternate between them:
  *   - Signalbox as `signalbox run` deploys it: a session-actor process (with the permission broker), a
- *     tool-executor process and nats-server; each step's tool call makes a round trip over NATS;
+ *     tool-executor process and nats-server; each step's tool call makes a round trip over NATS. Its processes
+ *     log at a deployment's level (`info`, as Restate's server logs at its default);
  *   - Signalbox in one process (actor, broker and executor; the calls run in the actor's process);
  *   - Restate: its server and one SDK service process, the model's turn and the tool's call each a journaled
  *     `ctx.run` in one handler (restate-service-worker.ts);
@@ -15,7 +16,7 @@
  *
  * Run by scripts/peers.sh (`pnpm bench:peers`): it installs the peers into .tooling/peers and runs this in a
  * network namespace with loopback only.
- *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200)
+ *   (env: BENCH_ROUNDS=3, BENCH_WIDE_SESSIONS=16, BENCH_STEPS=200, BENCH_LOG_LEVEL=info for Signalbox's processes)
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -50,9 +51,10 @@ await runBench('peers', 900_000, async (teardown) => {
   const url = nats.server.url;
   const deployed = await startBenchRuntime(teardown, nats, []);
   const oneProcess = await startBenchRuntime(teardown, nats, [], { prefix: 'sbxl' });
-  const [actor] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: url, BENCH_SERVICE: 'session-actor' })).pids;
-  const [executor] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: url, BENCH_SERVICE: 'tool-executor' })).pids;
-  const [single] = (await startWorkerProcesses(teardown, serviceWorker, 1, { NATS_URL: url, BENCH_SERVICE: 'in-process', BENCH_PREFIX: 'sbxl' })).pids;
+  const logged = { NATS_URL: url, BENCH_LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info' };
+  const [actor] = (await startWorkerProcesses(teardown, serviceWorker, 1, { ...logged, BENCH_SERVICE: 'session-actor' })).pids;
+  const [executor] = (await startWorkerProcesses(teardown, serviceWorker, 1, { ...logged, BENCH_SERVICE: 'tool-executor' })).pids;
+  const [single] = (await startWorkerProcesses(teardown, serviceWorker, 1, { ...logged, BENCH_SERVICE: 'in-process', BENCH_PREFIX: 'sbxl' })).pids;
   await defineAgent(deployed, 'bench-session', steps);
   await defineAgent(oneProcess, 'bench-session', steps);
   const restate = await startBenchRestate(teardown);

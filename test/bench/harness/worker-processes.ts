@@ -36,7 +36,8 @@ function readyOf(child: ChildProcess): Promise<void> {
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       if (!seen.split('\n').some((line) => line.trim() === 'ready')) return;
-      // What a worker prints after `ready` (its logs) is read and dropped, never kept: the pipe must not fill, nor the benchmark's process grow with it.
+      // What a worker prints after `ready` (its logs) is read and dropped, never kept: the pipe must not
+      // fill, nor the benchmark's own process grow and slow with it.
       child.stdout?.off('data', onData);
       child.stdout?.resume();
       resolve();

@@ -49,6 +49,7 @@ type Kind = 'gated' | 'ungated';
 await runBench('permission-gate', 70_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const broker = createUser();
+  const brokerSeed = new TextDecoder().decode(broker.getSeed());
   const runtime = await startBenchRuntime(
     teardown,
     nats,
@@ -59,7 +60,7 @@ await runBench('permission-gate', 70_000, async (teardown) => {
       sessionActorService({ clock: microClock }),
       permissionBrokerService(),
     ],
-    { permissionBroker: { nkeySeed: new TextDecoder().decode(broker.getSeed()) } },
+    { permissionBroker: { nkeySeed: brokerSeed } },
   );
   const { names, client } = runtime;
   await client.applyPolicy(benchPolicy(policyName, gatedNoop.name));
@@ -133,7 +134,7 @@ await runBench('permission-gate', 70_000, async (teardown) => {
     check: summarise(check.latenciesMs),
     bytes: { request: requestBytes, rawReply: replyBytes, checkReply: check.lastReplyBytes() },
     steps,
-    signing: grantSigningCost(broker),
+    signing: grantSigningCost(brokerSeed),
     cpuMsPerStep: { gated: cpuUs.gated / 1000 / steps.gated.length, ungated: cpuUs.ungated / 1000 / steps.ungated.length },
   });
 });

@@ -4,28 +4,16 @@ import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./logger-stdout.fixture.ts', import.meta.url));
 
-/** Starts the fixture; its stdout so far, its exit, and a way to wait for a line count. */
+/** Starts the fixture: its stdout so far, the lines it logged, and its exit. */
 function started(args: string[]) {
   const child = spawn(process.execPath, [fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
-  const waiters: (() => void)[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    for (const wake of waiters.splice(0)) wake();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logged = () => output.split('\n').filter((line) => line.includes('"msg":"logged"'));
-  const until = async (check: () => boolean, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out; stdout so far: ${output.slice(-500)}`);
-      await new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  };
-  return { child, exited, logged, until, output: () => output };
+  return { child, exited, logged, output: () => output };
 }
 
 describe("the process's shared stdout logger", () => {
@@ -40,7 +28,7 @@ describe("the process's shared stdout logger", () => {
 
   it('writes every line when the process ends from its SIGTERM handler, as a service stops', async () => {
     const run = started(['50', 'signal']);
-    await run.until(() => run.output().includes('waiting'), 10_000);
+    await expect.poll(run.output, { timeout: 10_000 }).toContain('waiting');
     run.child.kill('SIGTERM');
     await run.exited;
     expect(run.logged()).toHaveLength(50);
@@ -49,7 +37,7 @@ describe("the process's shared stdout logger", () => {
   it('writes a lone line soon, without waiting for more to fill its buffer', async () => {
     const run = started(['1', 'stay']);
     try {
-      await run.until(() => run.logged().length === 1, 5_000);
+      await expect.poll(() => run.logged().length, { timeout: 5_000 }).toBe(1);
     } finally {
       run.child.kill('SIGKILL');
       await run.exited;

@@ -5,7 +5,9 @@
  * this tree / the baseline, is held to ≤ 0.5 (#25: CPU per step halved). The figure compared is the
  * step-overhead's `cpuMsPerStep`: this process's CPU (every service runs in it) per step of a session with
  * the permission gate, the kind of session every commit since the gate measures under that name.
- * Not a benchmark of its own (run.ts leaves it out); removes the worktree when done or interrupted.
+ * Not a benchmark of its own (run.ts leaves it out); removes the worktree when done or interrupted. Both trees
+ * warm up over one session, as every commit before the step bench's longer warm-up did (an older tree ignores
+ * BENCH_WARMUP_SESSIONS).
  *
  * Each tree runs 80 sessions of 50 steps (BENCH_SESSIONS sets another count), not the step bench's 10: V8
  * compiles hot code on worker threads of the process for several seconds after the warm-up session,
@@ -91,7 +93,7 @@ await runBench('compare', 30 * 60_000, async (teardown) => {
  * permission-gated ones, and print their figures as `cpuMsPerStep` and `stepP50Ms`).
  */
 function stepOverhead(tree: string, kind: string): Promise<TreeRun> {
-  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', BENCH_PROBED_SESSIONS: '0', BENCH_STEP_KINDS: kind, BENCH_SESSIONS: sessions };
+  const env = { ...process.env, SIGNALBOX_TEST_HARNESS: process.env['SIGNALBOX_TEST_HARNESS'] ?? 'process', BENCH_PROBED_SESSIONS: '0', BENCH_STEP_KINDS: kind, BENCH_SESSIONS: sessions, BENCH_WARMUP_SESSIONS: '1' };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(tree, 'test', 'bench', 'step-overhead.ts')], { cwd: tree, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';

@@ -18,7 +18,7 @@ const defaultTimeoutMs = 90_000;
  * its rounds; history fills the events stream with 100,000 events between its two measurements;
  * executor-scaling measures its headline three times (#25 asks for three runs out of three).
  */
-const timeoutsMs: Record<string, number> = { concurrency: 300_000, history: 180_000, 'executor-scaling': 360_000 };
+const timeoutsMs: Record<string, number> = { concurrency: 300_000, history: 180_000, 'executor-scaling': 360_000, 'step-overhead': 250_000 };
 const timeoutOf = (name: string) => Number(process.env['BENCH_TIMEOUT_MS'] ?? timeoutsMs[scriptOf(name)] ?? defaultTimeoutMs);
 /** Benchmarks run a second time with settings of their own, under a name of their own: the script, and what its environment adds. */
 const variants: Record<string, { script: string; env: Record<string, string> }> = {

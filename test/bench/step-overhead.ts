@@ -16,8 +16,15 @@
  * The first four alternate; the supervisor is started only afterwards (it follows every session, and its CPU
  * would otherwise land on the others' figures), and then the last kind runs.
  *
+ * Measured warm, as a service runs after its first minutes: V8 optimizes a function fully (TurboFan) only after
+ * about 3,000 calls (Node 24's `--invocation-count-for-turbofan`), and a step calls most of the runtime's
+ * functions once, so a fresh process runs its first few thousand steps in less optimized code. Each kind warms up
+ * over BENCH_WARMUP_SESSIONS sessions (4,000 steps at the default), and the first of them are reported beside
+ * the headline as what a fresh process does. The publish-ack baseline is sampled thousands of times, so both sides
+ * of the ratio are compared warm.
+ *
  *   node test/bench/step-overhead.ts
- *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_PROBED_SESSIONS=3,
+ *   (env: BENCH_SESSIONS=10 per kind, BENCH_STEPS=50, BENCH_WARMUP_SESSIONS=80 per kind, BENCH_PROBED_SESSIONS=3,
  *    BENCH_STEP_KINDS=off,permission,offInProcess,permissionInProcess,both,
  *    BENCH_CPU_PROFILE=<dir> for a CPU profile of the measured sessions alone: test/bench/profile-summary.ts reads it)
  */
@@ -41,6 +48,7 @@ import { resumeUngatedSession, writeUngatedSession } from './harness/ungated-ses
 const sessions = Number(process.env['BENCH_SESSIONS'] ?? 10);
 const stepsPerSession = Number(process.env['BENCH_STEPS'] ?? 50);
 const probedSessions = Number(process.env['BENCH_PROBED_SESSIONS'] ?? 3);
+const warmupSessions = Number(process.env['BENCH_WARMUP_SESSIONS'] ?? 80);
 const allKinds: readonly GateKind[] = ['off', 'permission', 'offInProcess', 'permissionInProcess', 'both'];
 const kinds = (process.env['BENCH_STEP_KINDS']?.split(',') ?? allKinds).map((kind) => {
   if (!allKinds.includes(kind as GateKind)) throw new Error(`BENCH_STEP_KINDS: ${kind} is none of ${allKinds.join(', ')}`);
@@ -54,7 +62,7 @@ const agentNames: Record<GateKind, string> = { off: 'bench-steps-off', permissio
 // Its answer differs with its input: the same answer over and over is no progress, which the supervisor's gate would pause.
 const noop = defineTool({ name: 'bench.noop', description: 'Answers at once.', input: SessionIndexEntry.pick({}).loose(), run: (input) => `ok ${JSON.stringify(input)}` });
 
-await runBench('step-overhead', 85_000, async (teardown) => {
+await runBench('step-overhead', 240_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const publishAck = await publishAckSampler(nats.nc, 'puback', { payloadBytes });
   const appendShaped = await publishAckSampler(nats.nc, 'append', { payloadBytes, appendShaped: true });
@@ -99,7 +107,14 @@ await runBench('step-overhead', 85_000, async (teardown) => {
   };
 
   const beforeSupervisor = kinds.filter((kind) => kind !== 'both');
-  for (const kind of beforeSupervisor) await run(kind, 'warmup');
+  // A fresh process: its first sessions of each kind, reported beside the warm figures.
+  const fresh = new Map<GateKind, string[]>(beforeSupervisor.map((kind) => [kind, []]));
+  for (let warm = 0; warm < warmupSessions; warm++) {
+    for (const kind of beforeSupervisor) {
+      const sessionId = await run(kind, 'warmup');
+      if (warm < sessions) fresh.get(kind)!.push(sessionId);
+    }
+  }
   // Alternating, so the kinds see the machine in the same state.
   for (let session = 1; session <= sessions; session++) {
     for (const kind of session % 2 === 0 ? [...beforeSupervisor].reverse() : beforeSupervisor) await measure(kind);
@@ -124,6 +139,8 @@ await runBench('step-overhead', 85_000, async (teardown) => {
       const events = await readStoredEvents(nats.nc, runtime.names, await run('both', 'warmup'));
       if (events.some(({ event }) => event.type === 'supervisor.gated' && !event.data.unanswered)) break;
     }
+    // The other kinds warmed the code they share; this warms the supervisor's and its gate's.
+    for (let warm = 0; warm < warmupSessions; warm++) await run('both', 'warmup');
     for (let session = 1; session <= sessions; session++) await measure('both');
   }
 
@@ -142,11 +159,13 @@ await runBench('step-overhead', 85_000, async (teardown) => {
     const steps = await timingsOf(ids, run.runtimeOf(kind).names);
     if (steps.length === 0) throw new Error(`no steps were measured with ${kind}`);
     if (steps.some((s) => s.shape !== (ungated(kind) ? 'plain' : 'gated'))) throw new Error(`a session of kind ${kind} ran under another decider version`);
-    results.push({ kind, steps, cpuMsPerStep: cpuUs / 1000 / steps.length, loopBusy: busyMs / (busyMs + idleMs) });
+    const freshSteps = await timingsOf(fresh.get(kind) ?? [], run.runtimeOf(kind).names);
+    results.push({ kind, steps, freshSteps, cpuMsPerStep: cpuUs / 1000 / steps.length, loopBusy: busyMs / (busyMs + idleMs) });
   }
   reportStepOverhead({
     server: nats.nc.info?.version ?? 'unknown',
     sessions,
+    warmupSessions,
     stepsPerSession,
     publishAck: summarise(publishAck.latenciesMs),
     appendShaped: summarise(appendShaped.latenciesMs),

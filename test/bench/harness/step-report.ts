@@ -41,6 +41,8 @@ const inProcess = (kind: GateKind): boolean => kind === 'offInProcess' || kind =
 export interface KindResults {
   kind: GateKind;
   steps: StepTiming[];
+  /** Steps of the kind's first sessions in a fresh process (the first warm-up sessions): none for a kind that warms up after the others. */
+  freshSteps: StepTiming[];
   /** CPU time of this process (every service, the benchmark's own waiting) per measured step. */
   cpuMsPerStep: number;
   /** Share of the measured sessions' wall time the event loop was busy. */
@@ -51,6 +53,8 @@ export interface StepOverheadResults {
   server: string;
   /** Sessions of each kind. */
   sessions: number;
+  /** Sessions of each kind run before any is measured. */
+  warmupSessions: number;
   stepsPerSession: number;
   publishAck: Summary;
   appendShaped: Summary;
@@ -76,7 +80,7 @@ export function reportStepOverhead(results: StepOverheadResults): void {
   const figures = kinds.map((kind) => figuresOf(kind, results));
   const lines = [
     `step-overhead · nats-server ${results.server} · node ${process.version} · ${availableParallelism()} cpus · ` +
-      `${results.sessions} sessions × ${stepsPerSession} steps of each kind after 1 warm-up; every service in this process`,
+      `${results.sessions} sessions × ${stepsPerSession} steps of each kind after ${results.warmupSessions} warm-up sessions; every service in this process`,
     '',
     'raw NATS, same server, between sessions (file storage, one subject, 300 B, sequential)',
     row('publish-ack (baseline)', publishAck, `   n=${publishAck.count}`),
@@ -85,12 +89,13 @@ export function reportStepOverhead(results: StepOverheadResults): void {
     row('request/reply', requestReply, '   core NATS, responder answers at once'),
     '',
     'runtime step = model turn + tool round trip (consecutive model.requested `at`)',
-    ...figures.flatMap(({ kind, step, floor, verdicts }) => [
+    ...figures.flatMap(({ kind, step, fresh, floor, verdicts }) => [
       '',
       gateLabels[kind.kind],
       row('per step', step, `   n=${step.count}`),
       row('steps 1-10 of each session', inMs(kind.steps.filter((s) => s.index <= 10).map((s) => s.totalUs))),
       row(`steps ${stepsPerSession - 9}-${stepsPerSession} of each session`, inMs(kind.steps.filter((s) => s.index > stepsPerSession - 10).map((s) => s.totalUs))),
+      ...(fresh.count > 0 ? [row('a fresh process, first sessions', fresh, `   n=${fresh.count}: before V8 has optimized the step's code`)] : []),
       `  node CPU ${ms(kind.cpuMsPerStep)} ms per step (all services, one process); event loop busy ${(kind.loopBusy * 100).toFixed(0)}%`,
       `  I/O floor, ${floor.what} at raw cost (no CPU, no other I/O): ${ms(floor.ms)} ms = ${(floor.ms / publishAck.p50).toFixed(1)}x publish-ack`,
       ...verdicts.map((verdict) => verdictLine(verdict.what, verdict)),
@@ -112,6 +117,7 @@ export function reportStepOverhead(results: StepOverheadResults): void {
       ...(permission ? { stepP50Ms: permission.step.p50, cpuMsPerStep: permission.kind.cpuMsPerStep, permissionP50Ms: inMs(permission.kind.steps.map((s) => s.permissionUs)).p50 } : {}),
       ...perKind('StepP50Ms', (figure) => figure.step.p50),
       ...perKind('StepP90Ms', (figure) => figure.step.p90),
+      ...Object.fromEntries(figures.filter((figure) => figure.fresh.count > 0).map((figure) => [`${figure.kind.kind}FreshStepP50Ms`, figure.fresh.p50])),
       ...perKind('FloorMs', (figure) => figure.floor.ms),
       ...perKind('CpuMsPerStep', (figure) => figure.kind.cpuMsPerStep),
       publishAckP50Ms: publishAck.p50,
@@ -127,13 +133,14 @@ export function reportStepOverhead(results: StepOverheadResults): void {
 
 function figuresOf(kind: KindResults, results: StepOverheadResults) {
   const step = inMs(kind.steps.map((s) => s.totalUs));
+  const fresh = inMs(kind.freshSteps.map((s) => s.totalUs));
   const floor = stepFloor(kind.kind, results);
   const short = shortLabels[kind.kind];
   const verdicts: NamedVerdict[] = [
     { what: `${short}: step p50 / publish-ack p50`, ratio: step.p50 / results.publishAck.p50, target: publishAckTarget, atLeast: false },
     { what: `${short}: step p50 / I/O floor`, ratio: step.p50 / floor.ms, target: floorTarget, atLeast: false },
   ];
-  return { kind, step, floor, verdicts };
+  return { kind, step, fresh, floor, verdicts };
 }
 
 /** Where a step of `kind` goes, by event `at`, and by segment for the probed sessions. */

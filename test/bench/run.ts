@@ -16,7 +16,8 @@ const defaultTimeoutMs = 90_000;
 /**
  * Benchmarks that need longer than the default, and why: concurrency runs 1,000 sessions at once besides
  * its rounds; history fills the events stream with 100,000 events between its two measurements;
- * executor-scaling measures its headline three times (#25 asks for three runs out of three).
+ * executor-scaling measures its headline three times (#25 asks for three runs out of three); step-overhead warms
+ * each kind of session up over 4,000 steps before it measures.
  */
 const timeoutsMs: Record<string, number> = { concurrency: 300_000, history: 180_000, 'executor-scaling': 360_000, 'step-overhead': 250_000 };
 const timeoutOf = (name: string) => Number(process.env['BENCH_TIMEOUT_MS'] ?? timeoutsMs[scriptOf(name)] ?? defaultTimeoutMs);

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Objm } from '@nats-io/obj';
 import type { Naming } from '@signalbox/events';
+import { readObject } from './object-reads.ts';
 
 /**
  * Bodies of dead letters too large to copy into the dead-letter stream (the copy adds headers to a
@@ -23,7 +24,7 @@ export class DeadLetterBodies {
 
   /** The body stored as `name`, or undefined when there is none (deleted after a re-drive). */
   async get(name: string): Promise<Uint8Array | undefined> {
-    return (await (await this.#open()).getBlob(name)) ?? undefined;
+    return readObject(await this.#open(), name);
   }
 
   async delete(name: string): Promise<void> {

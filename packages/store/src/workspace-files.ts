@@ -16,6 +16,7 @@ import type { Naming } from '@signalbox/events';
 import { z } from 'zod';
 import { ContentReferences } from './content-references.ts';
 import { directBatch } from './direct-batch.ts';
+import { readObject } from './object-reads.ts';
 import { inFlightRefusals, inFlightRetries, readRetryMs, transientRetries } from './event-store.ts';
 import { subjectCheck } from './workspace-revisions.ts';
 
@@ -207,7 +208,7 @@ export class WorkspaceFiles {
     const located = await this.#located(view, path);
     if (!located || 'deleted' in located.write) return undefined;
     const { write, revision } = located;
-    const content = await this.#contents.getBlob(write.sha256);
+    const content = await readObject(this.#contents, write.sha256);
     if (!content) throw new Error(`the content of ${path} (sha256 ${write.sha256}) is missing from the workspace object store`);
     return { content, revision };
   }

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@nats-io/obj';
 
 /** A read that received nothing for this long is given up and made again (see `readObject`). */
-export const objectReadStallMs = 5_000;
+const objectReadStallMs = 5_000;
 /** Reads of an object, in all, before its read fails. */
 const objectReadAttempts = 3;
 
@@ -55,6 +55,7 @@ async function readOnce(store: Pick<ObjectStore, 'get'>, name: string, stallMs: 
   return joined(chunks);
 }
 
+/** The chunks as one plain Uint8Array, as `getBlob` gives (`Buffer.concat` gives a Buffer, which callers compare unequal). */
 function joined(chunks: readonly Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(chunks.reduce((length, chunk) => length + chunk.length, 0));
   let offset = 0;

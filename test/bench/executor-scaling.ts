@@ -63,6 +63,8 @@ interface Scaling {
   ratio: number;
 }
 
+if (processes < 2) throw new Error(`BENCH_PROCESSES is ${processes}: scaling compares several processes with one, so it must be at least 2`);
+
 await runBench('executor-scaling', 350_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const names = naming();
@@ -88,12 +90,14 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     return done - started;
   };
 
-  const measure = async (kind: Batch['kind'], count: number, perProcess: number, run: number): Promise<Batch> => {
+  let sets = 0;
+  const measure = async (kind: Batch['kind'], count: number, perProcess: number): Promise<Batch> => {
     const env = { NATS_URL: nats.server.url, BENCH_WAIT_MS: String(waitMs), BENCH_CONCURRENCY: String(perProcess) };
     const workers = await startWorkerProcesses(teardown, kind === 'runtime' ? toolWorker : rawWorker, count, env);
     const batch = kind === 'runtime' ? runtimeBatch : rawBatch;
-    // Labels make the jobs' ids: a run reusing another's would have every job dropped as a duplicate.
-    const label = `${kind}${count}x${perProcess}-run${run}`;
+    // Labels make the jobs' ids: a set reusing another's (BENCH_PROCESSES=1, or both concurrencies the same)
+    // would have every job dropped as a duplicate, so each set of workers has a number of its own.
+    const label = `${kind}${count}x${perProcess}-set${++sets}`;
     await batch(warmupJobsPerProcess * count, `${label}-warmup`);
     const ms: number[] = [];
     const busyBefore = machineBusyMs();
@@ -103,11 +107,11 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     return { kind, processes: count, ms, perSecond: jobs / (median(ms) / 1000), cores };
   };
 
-  const scalingAt = async (perProcess: number, run = 1): Promise<Scaling> => {
+  const scalingAt = async (perProcess: number): Promise<Scaling> => {
     const batches: Batch[] = [];
     for (const kind of ['runtime', 'raw'] as const) {
-      batches.push(await measure(kind, 1, perProcess, run));
-      batches.push(await measure(kind, processes, perProcess, run));
+      batches.push(await measure(kind, 1, perProcess));
+      batches.push(await measure(kind, processes, perProcess));
     }
     const rate = (kind: Batch['kind'], count: number) => batches.find((b) => b.kind === kind && b.processes === count)?.perSecond ?? Number.NaN;
     const runtimeRatio = rate('runtime', processes) / rate('runtime', 1);
@@ -116,7 +120,7 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
   };
 
   const headlines: Scaling[] = [];
-  for (let run = 1; run <= runs; run++) headlines.push(await scalingAt(concurrency, run));
+  for (let run = 1; run <= runs; run++) headlines.push(await scalingAt(concurrency));
   const saturated = await scalingAt(saturatedConcurrency);
   // Every run must reach the target: the worst one is the verdict.
   const headline = headlines.reduce((worst, each) => (each.ratio < worst.ratio ? each : worst));

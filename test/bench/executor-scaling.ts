@@ -23,7 +23,7 @@ import { naming } from '@signalbox/events';
 import { provision } from '@signalbox/store';
 import { createRawJobs, publishRawJobs, publishToolJobs, rawJobs, streamMessages } from './harness/executor-jobs.ts';
 import { runBench } from './harness/lifecycle.ts';
-import { machineBusyMs } from './harness/machine.ts';
+import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
 import { startBenchNats } from './harness/runtime.ts';
 import { median } from './harness/stats.ts';
@@ -52,6 +52,9 @@ interface Batch {
   perSecond: number;
   /** Busy CPU of the whole machine over the batches: 2 is both cores kept busy. */
   cores: number;
+  /** CPU µs a job, over the batches, of the workers together and of nats-server; undefined where /proc cannot tell. */
+  workersUsPerJob: number | undefined;
+  serverUsPerJob: number | undefined;
 }
 
 /** Both kinds of workers at one number of calls a process: their sets, their ratios, and the headline. */
@@ -101,10 +104,15 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     await batch(warmupJobsPerProcess * count, `${label}-warmup`);
     const ms: number[] = [];
     const busyBefore = machineBusyMs();
+    const workersBefore = cpuMsOf(workers.pids);
+    const serverBefore = cpuMsOf([nats.server.pid]);
     for (let repeat = 1; repeat <= repeats; repeat++) ms.push(await batch(jobs, `${label}-${repeat}`));
     const cores = (machineBusyMs() - busyBefore) / ms.reduce((sum, each) => sum + each, 0);
+    const usPerJob = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (jobs * repeats));
+    const workersUsPerJob = usPerJob(workersBefore, cpuMsOf(workers.pids));
+    const serverUsPerJob = usPerJob(serverBefore, cpuMsOf([nats.server.pid]));
     await workers.stop();
-    return { kind, processes: count, ms, perSecond: jobs / (median(ms) / 1000), cores };
+    return { kind, processes: count, ms, perSecond: jobs / (median(ms) / 1000), cores, workersUsPerJob, serverUsPerJob };
   };
 
   const scalingAt = async (perProcess: number): Promise<Scaling> => {
@@ -131,7 +139,9 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     ...scaling.batches.map(
       (b) =>
         `  ${`${b.kind === 'runtime' ? 'tool-executor' : 'raw consumer'} × ${b.processes} process${b.processes > 1 ? 'es' : ''}`.padEnd(30)}` +
-        ` ${b.perSecond.toFixed(0).padStart(6)} jobs/s   machine CPU ${b.cores.toFixed(2)} cores   (${jobs} in ${b.ms.map((ms) => ms.toFixed(0)).join(', ')} ms)`,
+        ` ${b.perSecond.toFixed(0).padStart(6)} jobs/s   machine CPU ${b.cores.toFixed(2)} cores` +
+        `${b.workersUsPerJob === undefined || b.serverUsPerJob === undefined ? '' : `   CPU µs a job: workers ${b.workersUsPerJob.toFixed(0)}, nats-server ${b.serverUsPerJob.toFixed(0)}`}` +
+        `   (${jobs} in ${b.ms.map((ms) => ms.toFixed(0)).join(', ')} ms)`,
     ),
     `  runtime ${processes}/1 = ${scaling.runtimeRatio.toFixed(2)}x   raw ${processes}/1 = ${scaling.rawRatio.toFixed(2)}x`,
   ];
@@ -150,7 +160,12 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
       `  runtime scaling / raw scaling = ${saturated.ratio.toFixed(2)}x: CPU per call, the executor's against a bare ack`,
     ].join('\n'),
   );
-  const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => scaling.batches.find((b) => b.kind === kind && b.processes === count)?.perSecond ?? Number.NaN;
+  const batchOf = (scaling: Scaling, kind: Batch['kind'], count: number) => scaling.batches.find((b) => b.kind === kind && b.processes === count);
+  const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => batchOf(scaling, kind, count)?.perSecond ?? Number.NaN;
+  const cpuOfN = (kind: Batch['kind']) => {
+    const batch = batchOf(headline, kind, processes);
+    return { [`${kind}NWorkersUsPerJob`]: batch?.workersUsPerJob ?? Number.NaN, [`${kind}NServerUsPerJob`]: batch?.serverUsPerJob ?? Number.NaN };
+  };
   printSummary('executor-scaling', verdict, {
     runs,
     runsMet,
@@ -162,9 +177,22 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     runtimeNPerSec: rate(headline, 'runtime', processes),
     raw1PerSec: rate(headline, 'raw', 1),
     rawNPerSec: rate(headline, 'raw', processes),
+    ...cpuOfN('runtime'),
+    ...cpuOfN('raw'),
     saturatedConcurrency,
     saturatedRatio: saturated.ratio,
     processes,
     cpus,
   });
 });
+
+/** The CPU ms `pids` have spent together, or undefined where /proc cannot tell for one of them. */
+function cpuMsOf(pids: readonly (number | undefined)[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}

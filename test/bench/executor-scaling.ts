@@ -10,6 +10,9 @@
  * saturate a 2-core machine, and the ratio says how much CPU a call costs (the executor validates the
  * job, records its result in the ledger and sends it; the raw consumer only acks), not how it scales.
  *
+ * Each set of workers also prints its CPU a job, the workers' together and nats-server's (from /proc), so a
+ * shortfall shows where the CPU went.
+ *
  * #25 holds the scaling to at least 0.9 of raw in three runs out of three: the headline is measured
  * BENCH_RUNS times, each with fresh workers, and its verdict is the worst run's.
  *
@@ -121,7 +124,7 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
       batches.push(await measure(kind, 1, perProcess));
       batches.push(await measure(kind, processes, perProcess));
     }
-    const rate = (kind: Batch['kind'], count: number) => batches.find((b) => b.kind === kind && b.processes === count)?.perSecond ?? Number.NaN;
+    const rate = (kind: Batch['kind'], count: number) => batchOf(batches, kind, count)?.perSecond ?? Number.NaN;
     const runtimeRatio = rate('runtime', processes) / rate('runtime', 1);
     const rawRatio = rate('raw', processes) / rate('raw', 1);
     return { concurrency: perProcess, batches, runtimeRatio, rawRatio, ratio: runtimeRatio / rawRatio };
@@ -160,10 +163,9 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
       `  runtime scaling / raw scaling = ${saturated.ratio.toFixed(2)}x: CPU per call, the executor's against a bare ack`,
     ].join('\n'),
   );
-  const batchOf = (scaling: Scaling, kind: Batch['kind'], count: number) => scaling.batches.find((b) => b.kind === kind && b.processes === count);
-  const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => batchOf(scaling, kind, count)?.perSecond ?? Number.NaN;
+  const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => batchOf(scaling.batches, kind, count)?.perSecond ?? Number.NaN;
   const cpuOfN = (kind: Batch['kind']) => {
-    const batch = batchOf(headline, kind, processes);
+    const batch = batchOf(headline.batches, kind, processes);
     return { [`${kind}NWorkersUsPerJob`]: batch?.workersUsPerJob ?? Number.NaN, [`${kind}NServerUsPerJob`]: batch?.serverUsPerJob ?? Number.NaN };
   };
   printSummary('executor-scaling', verdict, {
@@ -185,6 +187,10 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     cpus,
   });
 });
+
+function batchOf(batches: readonly Batch[], kind: Batch['kind'], processCount: number): Batch | undefined {
+  return batches.find((b) => b.kind === kind && b.processes === processCount);
+}
 
 /** The CPU ms `pids` have spent together, or undefined where /proc cannot tell for one of them. */
 function cpuMsOf(pids: readonly (number | undefined)[]): number | undefined {

@@ -5,6 +5,13 @@
  * much of the scaling JetStream itself allows the executor keeps. Jobs are published straight to the
  * jobs stream (no session actor); a job is done when its result is in the inbox stream.
  *
+ * Beside it, as context, the same ratio against raw consumers that also write what an executor writes
+ * for each job (its result to a work-queue stream and a record created in a KV bucket, at once, before
+ * the ack): a bare ack is one write a job to JetStream's store where the executor's design makes three, so this one
+ * says how much of the scaling the executor keeps for the writes it has to make, as the step benchmark's
+ * I/O floor does for a step. The writes' own scaling against the bare ack's is printed too: the most an
+ * executor that makes them could reach of the headline.
+ *
  * Scaling is measured where the machine has room for the extra processes: 2 calls at once a process,
  * on which raw consumers scale almost linearly. At 8 calls a process, printed beside it, 4 processes
  * saturate a 2-core machine, and the ratio says how much CPU a call costs (the executor validates the
@@ -24,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { naming } from '@signalbox/events';
 import { provision } from '@signalbox/store';
-import { createRawJobs, publishRawJobs, publishToolJobs, rawJobs, streamMessages } from './harness/executor-jobs.ts';
+import { createRawJobs, publishRawJobs, publishToolJobs, rawJobs, rawWrites, streamMessages } from './harness/executor-jobs.ts';
 import { runBench } from './harness/lifecycle.ts';
 import { machineBusyMs, processCpuMs } from './harness/machine.ts';
 import { printSummary, verdictLine } from './harness/ratio-report.ts';
@@ -49,7 +56,7 @@ const rawWorker = new URL('./harness/raw-consumer-worker.ts', import.meta.url);
 
 /** One set of workers: jobs done per second from the first publish to the last completion, median of its batches. */
 interface Batch {
-  kind: 'runtime' | 'raw';
+  kind: 'runtime' | 'raw' | 'rawWrites';
   processes: number;
   ms: number[];
   perSecond: number;
@@ -60,18 +67,24 @@ interface Batch {
   serverUsPerJob: number | undefined;
 }
 
-/** Both kinds of workers at one number of calls a process: their sets, their ratios, and the headline. */
+const workerNames: Record<Batch['kind'], string> = { runtime: 'tool-executor', raw: 'raw consumer', rawWrites: 'raw consumer + the writes' };
+
+/** The three kinds of workers at one number of calls a process: their sets, their ratios, and the headline. */
 interface Scaling {
   concurrency: number;
   batches: Batch[];
   runtimeRatio: number;
   rawRatio: number;
   ratio: number;
+  /** Runtime ratio / the ratio of raw consumers making the executor's writes. */
+  sameWritesRatio: number;
+  /** Those consumers' ratio / the bare ack's: what the writes alone leave of the headline, the most an executor could reach. */
+  writesCeiling: number;
 }
 
 if (processes < 2) throw new Error(`BENCH_PROCESSES is ${processes}: scaling compares several processes with one, so it must be at least 2`);
 
-await runBench('executor-scaling', 350_000, async (teardown) => {
+await runBench('executor-scaling', 480_000, async (teardown) => {
   const nats = await startBenchNats(teardown);
   const names = naming();
   await provision(nats.nc, names);
@@ -90,6 +103,7 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
   };
   /** Raw jobs until the work queue is empty again: every one acked. */
   const rawBatch = async (count: number, label: string) => {
+    await jsm.streams.purge(rawWrites.stream);
     const started = performance.now();
     await publishRawJobs(nats.nc, `${runId}-${label}`, count);
     const done = await waitForCount(async () => count - (await streamMessages(nats.nc, rawJobs.stream)), count, drainTimeoutMs);
@@ -98,7 +112,7 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
 
   let sets = 0;
   const measure = async (kind: Batch['kind'], count: number, perProcess: number): Promise<Batch> => {
-    const env = { NATS_URL: nats.server.url, BENCH_WAIT_MS: String(waitMs), BENCH_CONCURRENCY: String(perProcess) };
+    const env = { NATS_URL: nats.server.url, BENCH_WAIT_MS: String(waitMs), BENCH_CONCURRENCY: String(perProcess), BENCH_WRITES: kind === 'rawWrites' ? '1' : '0' };
     const workers = await startWorkerProcesses(teardown, kind === 'runtime' ? toolWorker : rawWorker, count, env);
     const batch = kind === 'runtime' ? runtimeBatch : rawBatch;
     // Labels make the jobs' ids: a set reusing another's (BENCH_PROCESSES=1, or both concurrencies the same)
@@ -120,14 +134,15 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
 
   const scalingAt = async (perProcess: number): Promise<Scaling> => {
     const batches: Batch[] = [];
-    for (const kind of ['runtime', 'raw'] as const) {
+    for (const kind of ['runtime', 'raw', 'rawWrites'] as const) {
       batches.push(await measure(kind, 1, perProcess));
       batches.push(await measure(kind, processes, perProcess));
     }
     const rate = (kind: Batch['kind'], count: number) => batchOf(batches, kind, count)?.perSecond ?? Number.NaN;
     const runtimeRatio = rate('runtime', processes) / rate('runtime', 1);
     const rawRatio = rate('raw', processes) / rate('raw', 1);
-    return { concurrency: perProcess, batches, runtimeRatio, rawRatio, ratio: runtimeRatio / rawRatio };
+    const writesRatio = rate('rawWrites', processes) / rate('rawWrites', 1);
+    return { concurrency: perProcess, batches, runtimeRatio, rawRatio, ratio: runtimeRatio / rawRatio, sameWritesRatio: runtimeRatio / writesRatio, writesCeiling: writesRatio / rawRatio };
   };
 
   const headlines: Scaling[] = [];
@@ -141,12 +156,13 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
   const section = (scaling: Scaling) => [
     ...scaling.batches.map(
       (b) =>
-        `  ${`${b.kind === 'runtime' ? 'tool-executor' : 'raw consumer'} × ${b.processes} process${b.processes > 1 ? 'es' : ''}`.padEnd(30)}` +
+        `  ${`${workerNames[b.kind]} × ${b.processes} process${b.processes > 1 ? 'es' : ''}`.padEnd(38)}` +
         ` ${b.perSecond.toFixed(0).padStart(6)} jobs/s   machine CPU ${b.cores.toFixed(2)} cores` +
         `${b.workersUsPerJob === undefined || b.serverUsPerJob === undefined ? '' : `   CPU µs a job: workers ${b.workersUsPerJob.toFixed(0)}, nats-server ${b.serverUsPerJob.toFixed(0)}`}` +
         `   (${jobs} in ${b.ms.map((ms) => ms.toFixed(0)).join(', ')} ms)`,
     ),
-    `  runtime ${processes}/1 = ${scaling.runtimeRatio.toFixed(2)}x   raw ${processes}/1 = ${scaling.rawRatio.toFixed(2)}x`,
+    `  runtime ${processes}/1 = ${scaling.runtimeRatio.toFixed(2)}x   raw ${processes}/1 = ${scaling.rawRatio.toFixed(2)}x   ` +
+      `runtime scaling / the same writes' scaling = ${scaling.sameWritesRatio.toFixed(2)}x   the writes' scaling / raw scaling = ${scaling.writesCeiling.toFixed(2)}x`,
   ];
   console.log(
     [
@@ -157,10 +173,13 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
       ...headlines.flatMap((each, index) => [`run ${index + 1} of ${runs}: runtime scaling / raw scaling = ${each.ratio.toFixed(2)}x`, ...section(each)]),
       `${runsMet} of ${runs} runs reach ${target}x (${headlines.map((each) => each.ratio.toFixed(2)).join(', ')}): ${runsMet === runs ? 'met' : 'NOT met'}`,
       verdictLine(`runtime scaling / raw scaling, worst of ${runs} runs`, verdict),
+      `context: against raw consumers making the executor's writes: ${headlines.map((each) => each.sameWritesRatio.toFixed(2)).join(', ')}; ` +
+        `those writes alone, against the bare ack (the most an executor making them could reach): ${headlines.map((each) => each.writesCeiling.toFixed(2)).join(', ')}`,
       '',
       `context: ${saturatedConcurrency} calls at once a process, where ${processes} processes saturate the ${cpus} cores`,
       ...section(saturated),
-      `  runtime scaling / raw scaling = ${saturated.ratio.toFixed(2)}x: CPU per call, the executor's against a bare ack`,
+      `  runtime scaling / raw scaling = ${saturated.ratio.toFixed(2)}x: CPU per call, the executor's against a bare ack` +
+        ` (${saturated.sameWritesRatio.toFixed(2)}x against the same writes)`,
     ].join('\n'),
   );
   const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => batchOf(scaling.batches, kind, count)?.perSecond ?? Number.NaN;
@@ -172,6 +191,8 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     runs,
     runsMet,
     runRatios: headlines.map((each) => each.ratio.toFixed(2)).join(' '),
+    sameWritesRunRatios: headlines.map((each) => each.sameWritesRatio.toFixed(2)).join(' '),
+    writesCeilings: headlines.map((each) => each.writesCeiling.toFixed(2)).join(' '),
     concurrency,
     runtimeRatio: headline.runtimeRatio,
     rawRatio: headline.rawRatio,
@@ -179,8 +200,11 @@ await runBench('executor-scaling', 350_000, async (teardown) => {
     runtimeNPerSec: rate(headline, 'runtime', processes),
     raw1PerSec: rate(headline, 'raw', 1),
     rawNPerSec: rate(headline, 'raw', processes),
+    rawWrites1PerSec: rate(headline, 'rawWrites', 1),
+    rawWritesNPerSec: rate(headline, 'rawWrites', processes),
     ...cpuOfN('runtime'),
     ...cpuOfN('raw'),
+    ...cpuOfN('rawWrites'),
     saturatedConcurrency,
     saturatedRatio: saturated.ratio,
     processes,

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { encode, type Naming, type ToolJob } from '@signalbox/events';
 
 /** The executor-scaling benchmark's tool: it waits a moment, then answers. */
@@ -7,6 +8,12 @@ export const benchWaitTool = 'bench.wait';
 
 /** The raw baseline's work-queue stream and the durable every raw worker shares. */
 export const rawJobs = { stream: 'BENCH_RAW_JOBS', subject: 'bench.rawjobs', durable: 'raw-workers' } as const;
+
+/**
+ * Where the raw baseline that writes what an executor writes puts them: each job's result in a work-queue
+ * stream (as the inbox is) and its record in a KV bucket of one revision a key (as the ledger is).
+ */
+export const rawWrites = { stream: 'BENCH_RAW_RESULTS', subject: 'bench.rawresults', bucket: 'bench-raw-ledger' } as const;
 
 /** Publishes this many at once, each awaiting its ack: fast, without flooding the server. */
 const publishWindow = 200;
@@ -33,11 +40,17 @@ export async function publishToolJobs(nc: NatsConnection, names: Naming, runId: 
   });
 }
 
-/** The raw baseline's stream and durable, set up like the runtime's jobs stream and its consumer. */
+/**
+ * The raw baselines' streams, durable and bucket, set up like the runtime's jobs stream and its consumer,
+ * its inbox and its tool ledger.
+ */
 export async function createRawJobs(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: rawJobs.stream, subjects: [rawJobs.subject], storage: StorageType.File, retention: RetentionPolicy.Workqueue });
+  const workQueue = { storage: StorageType.File, retention: RetentionPolicy.Workqueue };
+  await jsm.streams.add({ ...workQueue, name: rawJobs.stream, subjects: [rawJobs.subject] });
   await jsm.consumers.add(rawJobs.stream, { durable_name: rawJobs.durable, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  await jsm.streams.add({ ...workQueue, name: rawWrites.stream, subjects: [rawWrites.subject] });
+  await new Kvm(nc).create(rawWrites.bucket, { history: 1, ttl: 7 * 24 * 3600 * 1000 });
 }
 
 /** Publishes `count` messages of about a tool job's size to the raw stream. */

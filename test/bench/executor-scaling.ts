@@ -7,10 +7,10 @@
  *
  * Beside it, as context, the same ratio against raw consumers that also write what an executor writes
  * for each job (its result to a work-queue stream and a record created in a KV bucket, at once, before
- * the ack): a bare ack is one write a job to JetStream's store where the executor's design makes three, so this one
- * says how much of the scaling the executor keeps for the writes it has to make, as the step benchmark's
- * I/O floor does for a step. The writes' own scaling against the bare ack's is printed too: the most an
- * executor that makes them could reach of the headline.
+ * the ack). A bare ack is one write a job to JetStream's store where the executor's design makes three,
+ * so this ratio says how much of the scaling the executor keeps for the writes it has to make, as the
+ * step benchmark's I/O floor does for a step. The writes' own scaling against the bare ack's is printed
+ * too: the most an executor that makes them could reach of the headline.
  *
  * Scaling is measured where the machine has room for the extra processes: 2 calls at once a process,
  * on which raw consumers scale almost linearly. At 8 calls a process, printed beside it, 4 processes

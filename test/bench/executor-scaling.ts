@@ -138,7 +138,7 @@ await runBench('executor-scaling', 480_000, async (teardown) => {
       batches.push(await measure(kind, 1, perProcess));
       batches.push(await measure(kind, processes, perProcess));
     }
-    const rate = (kind: Batch['kind'], count: number) => batchOf(batches, kind, count)?.perSecond ?? Number.NaN;
+    const rate = (kind: Batch['kind'], count: number) => rateOf(batches, kind, count);
     const runtimeRatio = rate('runtime', processes) / rate('runtime', 1);
     const rawRatio = rate('raw', processes) / rate('raw', 1);
     const writesRatio = rate('rawWrites', processes) / rate('rawWrites', 1);
@@ -182,7 +182,6 @@ await runBench('executor-scaling', 480_000, async (teardown) => {
         ` (${saturated.sameWritesRatio.toFixed(2)}x against the same writes)`,
     ].join('\n'),
   );
-  const rate = (scaling: Scaling, kind: Batch['kind'], count: number) => batchOf(scaling.batches, kind, count)?.perSecond ?? Number.NaN;
   const cpuOfN = (kind: Batch['kind']) => {
     const batch = batchOf(headline.batches, kind, processes);
     return { [`${kind}NWorkersUsPerJob`]: batch?.workersUsPerJob ?? Number.NaN, [`${kind}NServerUsPerJob`]: batch?.serverUsPerJob ?? Number.NaN };
@@ -196,12 +195,12 @@ await runBench('executor-scaling', 480_000, async (teardown) => {
     concurrency,
     runtimeRatio: headline.runtimeRatio,
     rawRatio: headline.rawRatio,
-    runtime1PerSec: rate(headline, 'runtime', 1),
-    runtimeNPerSec: rate(headline, 'runtime', processes),
-    raw1PerSec: rate(headline, 'raw', 1),
-    rawNPerSec: rate(headline, 'raw', processes),
-    rawWrites1PerSec: rate(headline, 'rawWrites', 1),
-    rawWritesNPerSec: rate(headline, 'rawWrites', processes),
+    runtime1PerSec: rateOf(headline.batches, 'runtime', 1),
+    runtimeNPerSec: rateOf(headline.batches, 'runtime', processes),
+    raw1PerSec: rateOf(headline.batches, 'raw', 1),
+    rawNPerSec: rateOf(headline.batches, 'raw', processes),
+    rawWrites1PerSec: rateOf(headline.batches, 'rawWrites', 1),
+    rawWritesNPerSec: rateOf(headline.batches, 'rawWrites', processes),
     ...cpuOfN('runtime'),
     ...cpuOfN('raw'),
     ...cpuOfN('rawWrites'),
@@ -211,6 +210,11 @@ await runBench('executor-scaling', 480_000, async (teardown) => {
     cpus,
   });
 });
+
+/** Jobs/s of the set of `kind` at `processCount` processes; NaN when there is none. */
+function rateOf(batches: readonly Batch[], kind: Batch['kind'], processCount: number): number {
+  return batchOf(batches, kind, processCount)?.perSecond ?? Number.NaN;
+}
 
 function batchOf(batches: readonly Batch[], kind: Batch['kind'], processCount: number): Batch | undefined {
   return batches.find((b) => b.kind === kind && b.processes === processCount);

@@ -35,7 +35,7 @@ const sessionTimeoutMs = 20_000;
 const target = 1.1;
 const agentName = 'bench-history';
 const agedWarmupReads = 20;
-const agedReads = 100;
+const agedReadCount = 100;
 
 // zod is not a dependency of the root package; an exported object schema picked down to no keys is `{}`.
 const noop = defineTool({ name: 'bench.noop', description: 'Does nothing, at once.', input: SessionIndexEntry.pick({}), run: () => 'ok' });
@@ -132,7 +132,7 @@ async function timeAgedReads(nc: NatsConnection, runtimes: Record<Phase, BenchRu
   const stores = { empty: await EventStore.open(nc, runtimes.empty.names), full: await EventStore.open(nc, runtimes.full.names) };
   const latencies: Record<Phase, number[]> = { empty: [], full: [] };
   let events = 0;
-  for (let read = -agedWarmupReads; read < agedReads; read++) {
+  for (let read = -agedWarmupReads; read < agedReadCount; read++) {
     for (const phase of read % 2 === 0 ? (['empty', 'full'] as const) : (['full', 'empty'] as const)) {
       const started = performance.now();
       events = (await stores[phase].read(aged[phase])).length;
